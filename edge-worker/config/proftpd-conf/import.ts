@@ -1,0 +1,615 @@
+import { isAbsolute } from 'node:path';
+import { parseBackendUrl, redactUrl } from '../../../functions/shared/backend-url.js';
+import type { ConfigIssue } from '../config-error.js';
+import { CONNECT_POLICIES, type ConfigInput } from '../schema.js';
+import { closestMatch } from '../suggest.js';
+import type { KeyPath } from '../zod-issues.js';
+import {
+  canonicalSectionName,
+  DIRECTIVES,
+  type DirectiveSpec,
+  findDirective,
+  type ScopeKind,
+  SUPPORTED_SECTIONS,
+  UNSUPPORTED_SECTIONS,
+} from './directives.js';
+import type { ConfigNode, DirectiveNode, Location, SectionNode } from './lexer.js';
+import { parseBoolean, parseProftpdDuration, parseWholeNumber } from './values.js';
+
+type ConnectPolicy = (typeof CONNECT_POLICIES)[number];
+
+/** All of mod_proxy's connect policies (matched case-insensitively, as mod_proxy does). */
+export const MOD_PROXY_CONNECT_POLICIES = [
+  'Random',
+  'RoundRobin',
+  'Shuffle',
+  'LeastConns',
+  'LeastResponseTime',
+  'PerUser',
+  'PerGroup',
+  'PerHost',
+] as const;
+
+interface Setting<T> {
+  value: T;
+  loc: Location;
+  /** The directive name as written. */
+  name: string;
+}
+
+interface Settings {
+  ProxyEngine?: Setting<boolean>;
+  ProxyRole?: Setting<'reverse'>;
+  ProxyReverseConnectPolicy?: Setting<ConnectPolicy>;
+  ProxyRetryCount?: Setting<number>;
+  /** Milliseconds. */
+  ProxyTimeoutConnect?: Setting<number>;
+  ProxyTLSEngine?: Setting<'off'>;
+  ProxyTables?: Setting<string>;
+  /** null for `ProxyLog none`. */
+  ProxyLog?: Setting<string | null>;
+  ProxyDatastore?: Setting<string>;
+  ProxyDataTransferPolicy?: Setting<string>;
+  ProxyDirectoryListPolicy?: Setting<string>;
+  Port?: Setting<number>;
+  DefaultAddress?: Setting<string[]>;
+  ServerName?: Setting<string>;
+}
+
+interface Backend {
+  url: string;
+  loc: Location;
+  name: string;
+}
+
+interface Scope {
+  kind: ScopeKind;
+  /** The `<VirtualHost>` or `<Global>` section; absent for the main server. */
+  section?: SectionNode;
+  settings: Settings;
+  backends: Backend[];
+  /** Whether any ProxyReverseServers line appeared, even one whose URLs were all refused. */
+  sawBackends: boolean;
+  /** Whether a ProxyEngine line appeared, even one with a bad value (so no follow-on errors). */
+  sawEngine: boolean;
+  /** The first line of each single-valued directive seen in this scope, valid or not. */
+  seen: Map<string, Location>;
+}
+
+/** Where a value of the built native configuration came from, for messages. */
+export interface Origin {
+  file: string;
+  line?: number;
+  key?: string;
+}
+
+interface PoolOrigin {
+  server: Origin;
+  fields: Record<string, Origin>;
+  backends: Origin[];
+}
+
+export interface ImportResult {
+  /** The native configuration (before validation); meaningful only when `errors` is empty. */
+  input: ConfigInput;
+  errors: ConfigIssue[];
+  warnings: ConfigIssue[];
+  /** The directive behind a path of the native configuration, e.g. `['pools', 0, 'retryCount']`. */
+  locate(path: KeyPath): Origin;
+}
+
+const newScope = (kind: ScopeKind, section?: SectionNode): Scope => ({
+  kind,
+  ...(section ? { section } : {}),
+  settings: {},
+  backends: [],
+  sawBackends: false,
+  sawEngine: false,
+  seen: new Map(),
+});
+
+function describeScope(scope: Scope): string {
+  if (scope.kind === 'server') return 'the main server';
+  if (scope.kind === 'global') return '<Global>';
+  return `<VirtualHost ${scope.section?.args.join(' ') ?? ''}>`;
+}
+
+const SCOPE_NAMES: Record<ScopeKind, string> = {
+  server: 'the server config',
+  global: '<Global>',
+  vhost: '<VirtualHost>',
+};
+
+const at = (loc: Location): string => `${loc.file}:${loc.line}`;
+
+const originOf = (setting: { loc: Location; name: string }): Origin => ({
+  ...setting.loc,
+  key: setting.name,
+});
+
+/** Maps the tree read from a proftpd.conf onto ftpx's native configuration. */
+class Importer {
+  readonly errors: ConfigIssue[] = [];
+  readonly warnings: ConfigIssue[] = [];
+  private readonly main = newScope('server');
+  private readonly global = newScope('global');
+  private readonly vhosts: Scope[] = [];
+
+  constructor(private readonly file: string) {}
+
+  private error(where: Location | Origin, key: string | undefined, message: string): void {
+    this.errors.push({ ...where, ...(key === undefined ? {} : { key }), message });
+  }
+
+  private warn(where: Location | Origin, key: string | undefined, message: string): void {
+    this.warnings.push({ ...where, ...(key === undefined ? {} : { key }), message });
+  }
+
+  run(nodes: ConfigNode[]): void {
+    this.walk(nodes, this.main);
+  }
+
+  private walk(nodes: ConfigNode[], scope: Scope): void {
+    for (const node of nodes) {
+      if (node.type === 'directive') this.directive(node, scope);
+      else this.section(node, scope);
+    }
+  }
+
+  private section(node: SectionNode, scope: Scope): void {
+    const name = canonicalSectionName(node.name);
+    const tag = `<${name ?? node.name}>`;
+    if (name === 'IfModule') {
+      // Every module counts as present: `<IfModule mod_x.c>` is read, `<IfModule !mod_x.c>` is skipped.
+      if (node.args.length !== 1)
+        this.error(node.loc, tag, `takes exactly one module name, got ${node.args.length}`);
+      else if (!node.skipped) this.walk(node.children, scope);
+      return;
+    }
+    if (name === 'Global' || name === 'VirtualHost') {
+      if (scope.kind !== 'server') {
+        this.error(node.loc, tag, `is allowed only at the top level, not inside ${describeScope(scope)}`);
+        return;
+      }
+      if (name === 'Global') {
+        if (node.args.length > 0) this.error(node.loc, tag, 'takes no arguments');
+        this.walk(node.children, this.global);
+        return;
+      }
+      if (node.args.length === 0) {
+        this.error(node.loc, tag, 'needs at least one address');
+        return;
+      }
+      const vhost = newScope('vhost', node);
+      this.vhosts.push(vhost);
+      this.walk(node.children, vhost);
+      return;
+    }
+    if (name !== undefined) {
+      const why =
+        name === 'Directory' || name === 'Limit' || name === 'Anonymous'
+          ? ': ftpx would not enforce the rules inside it'
+          : '';
+      this.error(node.loc, tag, `sections are not supported by ftpx yet${why}`);
+      return;
+    }
+    const suggestion = closestMatch(node.name, [...SUPPORTED_SECTIONS, ...UNSUPPORTED_SECTIONS]);
+    this.error(node.loc, tag, `unknown section${suggestion ? ` (did you mean <${suggestion}>?)` : ''}`);
+  }
+
+  private directive(node: DirectiveNode, scope: Scope): void {
+    const spec = findDirective(node.name);
+    if (!spec) {
+      const suggestion = closestMatch(
+        node.name,
+        [...DIRECTIVES.values()].map((known) => known.name),
+      );
+      this.error(
+        node.loc,
+        node.name,
+        `unknown directive${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
+      );
+      return;
+    }
+    if (spec.scopes && !spec.scopes.includes(scope.kind)) {
+      const allowed = spec.scopes.map((kind) => SCOPE_NAMES[kind]).join(' and ');
+      this.error(node.loc, node.name, `allowed only in ${allowed}, not in ${describeScope(scope)}`);
+      return;
+    }
+    if (spec.kind === 'ignored') {
+      this.warn(node.loc, node.name, `ignored: ${spec.reason ?? 'not applied by ftpx'}`);
+      return;
+    }
+    if (spec.kind === 'unsupported') {
+      this.error(node.loc, node.name, spec.reason ?? 'not supported by ftpx yet');
+      return;
+    }
+    this.handle(spec, node, scope);
+  }
+
+  /**
+   * Records a valid single-valued setting. A second line for the same directive in the same scope is an
+   * error (even when the first had a bad value): ProFTPD is not consistent about which one would win.
+   */
+  private set<K extends keyof Settings>(
+    scope: Scope,
+    key: K,
+    node: DirectiveNode,
+    value: NonNullable<Settings[K]>['value'],
+  ) {
+    const first = scope.seen.get(key);
+    if (first && first !== node.loc) {
+      this.error(node.loc, node.name, `is set twice in ${describeScope(scope)} (first at ${at(first)})`);
+      return;
+    }
+    scope.settings[key] = { value, loc: node.loc, name: node.name } as Settings[K];
+  }
+
+  private oneArgument(node: DirectiveNode): string | undefined {
+    if (node.args.length !== 1) {
+      this.error(node.loc, node.name, `takes exactly one argument, got ${node.args.length}`);
+      return undefined;
+    }
+    return node.args[0];
+  }
+
+  private handle(spec: DirectiveSpec, node: DirectiveNode, scope: Scope): void {
+    const fail = (message: string) => this.error(node.loc, node.name, message);
+    if (!scope.seen.has(spec.name)) scope.seen.set(spec.name, node.loc);
+    switch (spec.name) {
+      case 'ProxyEngine': {
+        scope.sawEngine = true;
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        const value = parseBoolean(arg);
+        if (value === undefined) fail(`expected on or off, got "${arg}"`);
+        else this.set(scope, 'ProxyEngine', node, value);
+        return;
+      }
+      case 'ProxyRole': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        const lower = arg.toLowerCase();
+        if (lower === 'reverse') this.set(scope, 'ProxyRole', node, 'reverse');
+        else if (lower === 'forward') fail('forward is not supported by ftpx yet');
+        else fail(`expected reverse or forward, got "${arg}"`);
+        return;
+      }
+      case 'ProxyReverseServers':
+        this.reverseServers(node, scope);
+        return;
+      case 'ProxyReverseConnectPolicy': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        const policy = MOD_PROXY_CONNECT_POLICIES.find((known) => known.toLowerCase() === arg.toLowerCase());
+        if (policy === undefined) {
+          fail(`"${arg}" is not a connect policy (valid: ${MOD_PROXY_CONNECT_POLICIES.join(', ')})`);
+        } else if (!(CONNECT_POLICIES as readonly string[]).includes(policy)) {
+          fail(`${policy} is not supported by ftpx yet (supported: ${CONNECT_POLICIES.join(', ')})`);
+        } else {
+          this.set(scope, 'ProxyReverseConnectPolicy', node, policy as ConnectPolicy);
+        }
+        return;
+      }
+      case 'ProxyRetryCount': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        const count = parseWholeNumber(arg);
+        if (count === undefined || count < 1) fail(`must be a whole number of at least 1, got "${arg}"`);
+        else this.set(scope, 'ProxyRetryCount', node, count);
+        return;
+      }
+      case 'ProxyTimeoutConnect': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        const ms = parseProftpdDuration(arg);
+        if (ms === undefined)
+          fail(`"${arg}" is not a duration (use e.g. 5, 5sec, 500ms, 2min, 1hr or hh:mm:ss)`);
+        else if (ms === 0) fail('must be longer than zero');
+        else this.set(scope, 'ProxyTimeoutConnect', node, ms);
+        return;
+      }
+      case 'ProxyTLSEngine': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        const lower = arg.toLowerCase();
+        const flag = parseBoolean(arg);
+        if (flag === false) this.set(scope, 'ProxyTLSEngine', node, 'off');
+        else if (flag === true || lower === 'auto' || lower === 'matchclient') {
+          fail(
+            `${arg} is not supported by ftpx yet: ftpx uses backends in plain FTP (use ProxyTLSEngine off)`,
+          );
+        } else fail(`expected on, off, auto or MatchClient, got "${arg}"`);
+        return;
+      }
+      case 'ProxyTables': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        if (!isAbsolute(arg)) fail(`must be an absolute path, got "${arg}"`);
+        else this.set(scope, 'ProxyTables', node, arg);
+        return;
+      }
+      case 'ProxyLog': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        if (arg.toLowerCase() === 'none') this.set(scope, 'ProxyLog', node, null);
+        else if (!isAbsolute(arg)) fail(`must be an absolute path or none, got "${arg}"`);
+        else this.set(scope, 'ProxyLog', node, arg);
+        return;
+      }
+      case 'ProxyDatastore': {
+        const type = node.args[0]?.toLowerCase();
+        if (type === 'sqlite' && node.args.length === 1) {
+          this.set(scope, 'ProxyDatastore', node, 'SQLite');
+          this.warn(node.loc, node.name, 'ignored: ftpx keeps its state in its own store (see ProxyTables)');
+        } else if (type === 'redis') fail('Redis is not supported by ftpx yet');
+        else fail(`expected SQLite or Redis <prefix>, got "${node.args.join(' ')}"`);
+        return;
+      }
+      case 'ProxyDataTransferPolicy':
+      case 'ProxyDirectoryListPolicy': {
+        // Only mod_proxy's default, which relays what the client asked for, is what ftpx does.
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        if (arg.toLowerCase() === 'client') this.set(scope, spec.name, node, 'client');
+        else fail(`${arg} is not supported by ftpx yet (only client)`);
+        return;
+      }
+      case 'Port': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        const port = parseWholeNumber(arg);
+        if (port === undefined || port > 65535) fail(`must be a port number from 0 to 65535, got "${arg}"`);
+        else this.set(scope, 'Port', node, port);
+        return;
+      }
+      case 'DefaultAddress':
+        if (node.args.length === 0) fail('needs at least one address');
+        else this.set(scope, 'DefaultAddress', node, [...node.args]);
+        return;
+      case 'ServerName': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        if (arg.trim() === '') fail('must not be empty');
+        else this.set(scope, 'ServerName', node, arg);
+        return;
+      }
+      default:
+        fail('not supported by ftpx yet');
+    }
+  }
+
+  private reverseServers(node: DirectiveNode, scope: Scope): void {
+    scope.sawBackends = true;
+    if (node.args.length === 0) {
+      this.error(node.loc, node.name, 'needs at least one backend URL');
+      return;
+    }
+    for (const arg of node.args) {
+      const fail = (message: string) => this.error(node.loc, node.name, message);
+      const lower = arg.toLowerCase();
+      if (lower.startsWith('file:')) {
+        fail(`"${arg}": backend lists in JSON files (file:) are not supported by ftpx yet`);
+        continue;
+      }
+      if (lower.startsWith('sql:')) {
+        fail(`"${arg}": backend lists from SQL queries (sql:) are not supported by ftpx yet`);
+        continue;
+      }
+      const parsed = parseBackendUrl(arg);
+      if (!parsed.ok) {
+        fail(parsed.error);
+        continue;
+      }
+      const { url } = parsed;
+      const shown = redactUrl(arg);
+      if (url.discovery) {
+        fail(
+          `"${shown}": ${url.protocol}+${url.discovery} (DNS ${url.discovery.toUpperCase()} lookup) is not supported by ftpx yet`,
+        );
+      } else if (url.protocol === 'ftps') {
+        fail(`"${shown}": ftps:// backends are not supported by ftpx yet: ftpx uses backends in plain FTP`);
+      } else if (url.protocol === 'sftp') {
+        fail(`"${shown}": sftp:// backends are not supported by ftpx yet`);
+      } else {
+        scope.backends.push({ url: arg, loc: node.loc, name: node.name });
+      }
+    }
+  }
+
+  /** Builds the native configuration from what was read. */
+  build(): Omit<ImportResult, 'errors' | 'warnings'> {
+    const pools: NonNullable<ConfigInput['pools']> = [];
+    const listeners: NonNullable<ConfigInput['listeners']> = [];
+    const poolOrigins: PoolOrigin[] = [];
+    const listenerOrigins: Array<{ address: Origin; port: Origin }> = [];
+    const poolNames = new Map<string, string>();
+    const bound = new Map<string, string>();
+    const global = this.global.settings;
+    let proxies = 0;
+    let unsure = 0;
+
+    for (const scope of [this.main, ...this.vhosts]) {
+      const own = scope.settings;
+      const label = describeScope(scope);
+      const serverLoc: Origin = scope.section
+        ? { ...scope.section.loc, key: label }
+        : { file: this.file, key: label };
+      const port = own.Port?.value ?? 21;
+      if (port === 0) continue; // `Port 0` disables a server, as in ProFTPD.
+      const engine = own.ProxyEngine ?? global.ProxyEngine;
+      if (!engine && (scope.sawEngine || this.global.sawEngine)) {
+        unsure++; // its ProxyEngine line is already reported as an error
+        continue;
+      }
+      if (!engine?.value) {
+        const where = scope.section ? serverLoc : engine ? originOf(engine) : serverLoc;
+        this.warn(where, label, 'not a proxy (ProxyEngine is not on); ftpx does not serve it');
+        continue;
+      }
+      proxies++;
+      const serverOrigin: Origin = scope.section ? serverLoc : { ...originOf(engine), key: label };
+
+      const backends = scope.backends.length > 0 || scope.sawBackends ? scope.backends : this.global.backends;
+      if (backends.length === 0) {
+        if (!scope.sawBackends && !this.global.sawBackends) {
+          this.error(serverOrigin, label, 'ProxyReverseServers is required for a reverse proxy');
+        }
+        continue;
+      }
+
+      const addresses = scope.section ? scope.section.args : (own.DefaultAddress?.value ?? ['0.0.0.0']);
+      const baseName = own.ServerName?.value ?? (scope.section ? `${addresses[0]}:${port}` : 'main');
+      let name = baseName;
+      for (let suffix = 2; poolNames.has(name); suffix++) name = `${baseName}#${suffix}`;
+      if (name !== baseName) {
+        const where = own.ServerName ? originOf(own.ServerName) : serverOrigin;
+        this.warn(
+          where,
+          label,
+          `pool name "${baseName}" is already used by ${poolNames.get(baseName)}; this server's pool is named "${name}"`,
+        );
+      }
+      poolNames.set(
+        name,
+        `${label} (${serverOrigin.file}${serverOrigin.line ? `:${serverOrigin.line}` : ''})`,
+      );
+
+      const retry = own.ProxyRetryCount ?? global.ProxyRetryCount;
+      const timeout = own.ProxyTimeoutConnect ?? global.ProxyTimeoutConnect;
+      const policy = own.ProxyReverseConnectPolicy ?? global.ProxyReverseConnectPolicy;
+      const role = own.ProxyRole ?? global.ProxyRole;
+      const tls = own.ProxyTLSEngine ?? global.ProxyTLSEngine;
+      if (!tls) {
+        this.warn(
+          originOf(engine),
+          'ProxyTLSEngine',
+          `not set for ${label}: mod_proxy would default to auto (FTPS with backends that offer it); ftpx uses backends in plain FTP`,
+        );
+      }
+      const fields: Record<string, Origin> = {};
+      const pool: NonNullable<ConfigInput['pools']>[number] = {
+        name,
+        role: 'reverse',
+        connectPolicy: policy?.value ?? 'RoundRobin',
+        backends: backends.map((backend) => backend.url),
+        backendTls: 'off',
+      };
+      if (own.ServerName) fields.name = originOf(own.ServerName);
+      if (role) fields.role = originOf(role);
+      if (policy) fields.connectPolicy = originOf(policy);
+      if (tls) fields.backendTls = originOf(tls);
+      if (retry) {
+        pool.retryCount = retry.value;
+        fields.retryCount = originOf(retry);
+      }
+      if (timeout) {
+        pool.connectTimeout = `${timeout.value}ms`;
+        fields.connectTimeout = originOf(timeout);
+      }
+      fields.backends = originOf(backends[0] as Backend);
+      pools.push(pool);
+      poolOrigins.push({ server: serverOrigin, fields, backends: backends.map(originOf) });
+
+      const addressOrigin = scope.section
+        ? serverOrigin
+        : own.DefaultAddress
+          ? originOf(own.DefaultAddress)
+          : serverOrigin;
+      const portOrigin = own.Port ? originOf(own.Port) : serverOrigin;
+      for (const address of addresses) {
+        const endpoint = `${address.includes(':') ? `[${address}]` : address}:${port}`;
+        const previous = bound.get(endpoint);
+        if (previous) {
+          this.error(addressOrigin, label, `${endpoint} is already used by ${previous}`);
+          continue;
+        }
+        bound.set(
+          endpoint,
+          `${label} (${addressOrigin.file}${addressOrigin.line ? `:${addressOrigin.line}` : ''})`,
+        );
+        listeners.push({ address, port, pool: name });
+        listenerOrigins.push({ address: addressOrigin, port: portOrigin });
+      }
+    }
+
+    if (proxies === 0 && unsure === 0) {
+      this.error(
+        { file: this.file },
+        undefined,
+        'no server has ProxyEngine on: ftpx would have nothing to serve',
+      );
+    }
+
+    const input: ConfigInput = { listeners, pools };
+    const tables = this.main.settings.ProxyTables;
+    if (tables) input.dataDir = tables.value;
+    else if (pools.length > 0) {
+      this.warn(
+        { file: this.file },
+        'ProxyTables',
+        'not set: ftpx keeps its data in "data" next to this file',
+      );
+    }
+    const log = this.chooseLog();
+    if (log?.value) input.log = { file: log.value };
+
+    return {
+      input,
+      locate: (path) => {
+        const [head, index, field, item] = path;
+        if (head === 'dataDir' && tables) return originOf(tables);
+        if (head === 'log' && log) return originOf(log);
+        if (head === 'pools' && typeof index === 'number') {
+          const origin = poolOrigins[index];
+          if (!origin) return { file: this.file };
+          if (field === 'backends' && typeof item === 'number') return origin.backends[item] ?? origin.server;
+          return (typeof field === 'string' ? origin.fields[field] : undefined) ?? origin.server;
+        }
+        if (head === 'listeners' && typeof index === 'number') {
+          const origin = listenerOrigins[index];
+          if (!origin) return { file: this.file };
+          return field === 'port' ? origin.port : origin.address;
+        }
+        return { file: this.file };
+      },
+    };
+  }
+
+  /**
+   * ftpx writes one log for the whole process: the main server's ProxyLog, else <Global>'s, else the
+   * first <VirtualHost>'s. A ProxyLog inside a <VirtualHost> gets a warning saying so.
+   */
+  private chooseLog(): Setting<string | null> | undefined {
+    const chosen =
+      this.main.settings.ProxyLog ??
+      this.global.settings.ProxyLog ??
+      this.vhosts.map((vhost) => vhost.settings.ProxyLog).find((log) => log !== undefined);
+    for (const vhost of this.vhosts) {
+      const log = vhost.settings.ProxyLog;
+      if (!log || !chosen) continue;
+      if (log === chosen) {
+        this.warn(
+          log.loc,
+          log.name,
+          `applies to the whole ftpx process, not only to ${describeScope(vhost)}`,
+        );
+      } else {
+        this.warn(
+          log.loc,
+          log.name,
+          `ignored: ftpx writes one log for the whole process, set at ${at(chosen.loc)}`,
+        );
+      }
+    }
+    return chosen;
+  }
+}
+
+/** Maps a proftpd.conf tree (see lexer.ts) onto ftpx's native configuration, collecting every problem. */
+export function importProftpdTree(file: string, nodes: ConfigNode[]): ImportResult {
+  const importer = new Importer(file);
+  importer.run(nodes);
+  const built = importer.build();
+  return { ...built, errors: importer.errors, warnings: importer.warnings };
+}

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { resolveBackendResponseSchema } from '../../functions/contract/resolve-backend.js';
+import { createResolveBackendHandler } from '../../functions/resolve-backend/handler.js';
+import type { Table } from '../../functions/shared/store/table.js';
+import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
+
+const CALL_TIMEOUT_MS = 5000;
+
+/**
+ * Runs the very handlers Lambda runs, in this process: the embedded mode is the cloud mode with a
+ * shorter wire. Responses are checked against the contract exactly as the HTTP transport will.
+ */
+export function createInProcessControlPlane(table: Table): ControlPlaneClient {
+  const resolveBackend = createResolveBackendHandler({ table });
+  return {
+    async resolveBackend(request) {
+      const result = await invoke('resolve-backend', () =>
+        resolveBackend(request as never, lambdaContext('resolve-backend')),
+      );
+      const parsed = resolveBackendResponseSchema.safeParse(result);
+      if (!parsed.success)
+        throw new ControlPlaneError('resolve-backend', 'malformed response', { cause: parsed.error });
+      return parsed.data;
+    },
+  };
+}
+
+async function invoke<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ControlPlaneError(operation, `no answer within ${CALL_TIMEOUT_MS} ms`)),
+      CALL_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([call(), timeout]);
+  } catch (err) {
+    if (err instanceof ControlPlaneError) throw err;
+    throw new ControlPlaneError(operation, err instanceof Error ? err.message : String(err), { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The parts of a Lambda context middy and our handlers read, for an in-process call. */
+function lambdaContext(functionName: string): Context {
+  const deadline = Date.now() + CALL_TIMEOUT_MS;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '0',
+    awsRequestId: randomUUID(),
+    logGroupName: 'in-process',
+    logStreamName: 'in-process',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}

@@ -1,0 +1,108 @@
+import { lookup } from 'node:dns/promises';
+import { connect, isIP, type Socket } from 'node:net';
+import type { BackendUrl } from '../../functions/shared/backend-url.js';
+import { BackendControl, describeReply, parseFeatures } from './backend-control.js';
+import { type FtpReply, isSuccess } from './reply.js';
+
+/** One connect attempt to one backend failed: refused, timed out, or greeted with a non-2xx banner. */
+export class BackendConnectError extends Error {
+  override readonly name = 'BackendConnectError';
+}
+
+export interface ConnectedBackend {
+  control: BackendControl;
+  banner: FtpReply;
+  address: string;
+  connectMs: number;
+}
+
+export interface ConnectOptions {
+  timeoutMs: number;
+  sourceAddress?: string;
+}
+
+/**
+ * Connects to a backend the way mod_proxy does: every address the name resolves to is tried in turn,
+ * the whole attempt (TCP connect and banner) is bounded by the connect timeout, and only a 2xx banner
+ * counts as connected. Then FEAT is asked once, to learn what the backend supports.
+ */
+export async function connectBackend(url: BackendUrl, options: ConnectOptions): Promise<ConnectedBackend> {
+  const started = performance.now();
+  const deadline = Date.now() + options.timeoutMs;
+  const addresses = isIP(url.host)
+    ? [url.host]
+    : await lookup(url.host, { all: true }).then(
+        (results) => results.map((result) => result.address),
+        (err: Error) => {
+          throw new BackendConnectError(`cannot resolve ${url.host}: ${err.message}`, { cause: err });
+        },
+      );
+  let lastError: Error = new BackendConnectError(`${url.host} has no addresses`);
+  for (const address of addresses) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    try {
+      const { control, banner } = await openControl(address, url.port, remaining, options.sourceAddress);
+      const connectMs = Math.round(performance.now() - started);
+      try {
+        control.features = parseFeatures(
+          await withTimeout(control.command('FEAT'), deadline - Date.now(), 'FEAT'),
+        );
+      } catch (err) {
+        if (control.isLost) throw err;
+        // FEAT is advisory: a backend that wants a login first still works, without its feature list.
+      }
+      return { control, banner, address, connectMs };
+    } catch (err) {
+      lastError = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+  throw lastError instanceof BackendConnectError
+    ? lastError
+    : new BackendConnectError(lastError.message, { cause: lastError });
+}
+
+async function openControl(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  localAddress: string | undefined,
+): Promise<{ control: BackendControl; banner: FtpReply }> {
+  const socket: Socket = connect({ host, port, ...(localAddress ? { localAddress } : {}), noDelay: true });
+  const control = new BackendControl(socket);
+  try {
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        control.lost.then(reject);
+      }),
+      timeoutMs,
+      `connect to ${host}:${port}`,
+    );
+    const banner = await withTimeout(control.expectReply(), timeoutMs, `banner from ${host}:${port}`);
+    if (!isSuccess(banner) || banner.code >= 300) {
+      throw new BackendConnectError(`${host}:${port} greeted with ${describeReply(banner)}`);
+    }
+    return { control, banner };
+  } catch (err) {
+    control.destroy();
+    throw err instanceof BackendConnectError
+      ? err
+      : new BackendConnectError(`${host}:${port}: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new BackendConnectError(`${what} timed out after ${ms} ms`)),
+        Math.max(ms, 1),
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

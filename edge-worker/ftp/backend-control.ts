@@ -1,0 +1,130 @@
+import type { Socket } from 'node:net';
+import { type FtpReply, isPreliminary, replyText } from './reply.js';
+import { ReplyParseError, ReplyParser } from './reply-parser.js';
+import { toWire } from './wire.js';
+
+/** The backend control connection went away or spoke garbage; the session cannot go on. */
+export class BackendLostError extends Error {
+  override readonly name = 'BackendLostError';
+}
+
+interface Pending {
+  onPreliminary: ((reply: FtpReply) => void) | undefined;
+  resolve: (reply: FtpReply) => void;
+  reject: (err: Error) => void;
+}
+
+export interface CommandOptions {
+  /** Called for each 1xx reply before the final one (e.g. 150 before a transfer). */
+  onPreliminary?: (reply: FtpReply) => void;
+}
+
+/**
+ * The proxy's control connection to a backend. Every command sent expects one final reply; replies
+ * are matched to commands in order (RFC 959 servers answer in order), so a command whose reply
+ * nobody awaits any more (after a failed transfer, say) cannot shift the replies of later commands.
+ * Replies nobody asked for (a 421 on idle timeout) go to `onUnsolicited`.
+ */
+export class BackendControl {
+  /** FEAT of the backend, key (upper-case first word) -> rest of the line. Filled after connecting. */
+  features = new Map<string, string>();
+  onUnsolicited: (reply: FtpReply) => void = () => {};
+  /** Settles when the connection is gone, with the reason. Never rejects. */
+  readonly lost: Promise<BackendLostError>;
+
+  private readonly parser = new ReplyParser();
+  private readonly pending: Pending[] = [];
+  private lostError: BackendLostError | undefined;
+  private markLost!: (err: BackendLostError) => void;
+
+  constructor(readonly socket: Socket) {
+    this.lost = new Promise((resolve) => {
+      this.markLost = resolve;
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.fail(new BackendLostError('backend closed the control connection')));
+    socket.on('close', () => this.fail(new BackendLostError('backend control connection closed')));
+    socket.on('error', (err) =>
+      this.fail(new BackendLostError(`backend control connection: ${err.message}`, { cause: err })),
+    );
+  }
+
+  get isLost(): boolean {
+    return this.lostError !== undefined;
+  }
+
+  /** Sends a command line (verb and argument, without CRLF) and resolves with its final reply. */
+  command(line: string, options: CommandOptions = {}): Promise<FtpReply> {
+    if (this.lostError) return Promise.reject(this.lostError);
+    const result = new Promise<FtpReply>((resolve, reject) => {
+      this.pending.push({ onPreliminary: options.onPreliminary, resolve, reject });
+    });
+    this.socket.write(toWire(`${line}\r\n`));
+    return result;
+  }
+
+  /** Waits for a reply without sending anything: the banner after connecting. */
+  expectReply(options: CommandOptions = {}): Promise<FtpReply> {
+    if (this.lostError) return Promise.reject(this.lostError);
+    return new Promise<FtpReply>((resolve, reject) => {
+      this.pending.push({ onPreliminary: options.onPreliminary, resolve, reject });
+    });
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+    this.fail(new BackendLostError('backend connection closed by the proxy'));
+  }
+
+  private onData(chunk: Buffer): void {
+    let replies: FtpReply[];
+    try {
+      replies = this.parser.push(chunk);
+    } catch (err) {
+      const reason = err instanceof ReplyParseError ? err.message : String(err);
+      this.fail(new BackendLostError(`backend protocol error: ${reason}`, { cause: err }));
+      this.socket.destroy();
+      return;
+    }
+    for (const reply of replies) this.dispatch(reply);
+  }
+
+  private dispatch(reply: FtpReply): void {
+    const head = this.pending[0];
+    if (!head) {
+      this.onUnsolicited(reply);
+      return;
+    }
+    if (isPreliminary(reply)) {
+      head.onPreliminary?.(reply);
+      return;
+    }
+    this.pending.shift();
+    head.resolve(reply);
+  }
+
+  private fail(err: BackendLostError): void {
+    if (this.lostError) return;
+    this.lostError = err;
+    for (const pending of this.pending.splice(0)) pending.reject(err);
+    this.markLost(err);
+  }
+}
+
+/** Parses a FEAT reply's feature lines: " MLST type*;size*;" -> MLST => "type*;size*;". */
+export function parseFeatures(reply: FtpReply): Map<string, string> {
+  const features = new Map<string, string>();
+  if (reply.code !== 211) return features;
+  for (const line of reply.lines.slice(1, -1)) {
+    const text = line.trim();
+    if (text === '') continue;
+    const space = text.indexOf(' ');
+    const key = (space < 0 ? text : text.slice(0, space)).toUpperCase();
+    features.set(key, space < 0 ? '' : text.slice(space + 1));
+  }
+  return features;
+}
+
+export function describeReply(reply: FtpReply): string {
+  return `${reply.code} ${replyText(reply)}`;
+}

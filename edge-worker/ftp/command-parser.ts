@@ -1,0 +1,101 @@
+import { WIRE_ENCODING } from './wire.js';
+
+/** A client command: the verb upper-cased, the argument exactly as sent (latin1 wire text). */
+export interface FtpCommand {
+  verb: string;
+  arg: string;
+}
+
+export type CommandEvent = { kind: 'command'; command: FtpCommand } | { kind: 'too-long' };
+
+const IAC = 0xff;
+const CR = 0x0d;
+const LF = 0x0a;
+const NUL = 0x00;
+/** WILL, WONT, DO, DONT: followed by one option byte. */
+const isNegotiation = (byte: number) => byte >= 0xfb && byte <= 0xfe;
+/** Other Telnet commands (IP, DM, ...). */
+const isTelnetCommand = (byte: number) => byte >= 0xf0 && byte <= 0xfa;
+
+/**
+ * Splits a client's control stream into commands. Telnet sequences are removed (clients send
+ * IAC IP IAC DM before ABOR; the urgent byte itself never reaches us, since Node cannot read
+ * out-of-band data, so an IAC followed by an ordinary byte drops only the IAC, and a stray DM at the
+ * start of a line is dropped). A line ends at LF or
+ * at CR: Python's ftplib sends "ABOR\r\n" as urgent data, which loses the final LF on the way.
+ * A line longer than the limit is discarded as it arrives, so it never grows memory.
+ */
+export class CommandParser {
+  private line: number[] = [];
+  private overflow = false;
+  private telnet: 'none' | 'iac' | 'option' = 'none';
+  private afterCr = false;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  push(chunk: Buffer): CommandEvent[] {
+    const events: CommandEvent[] = [];
+    for (const byte of chunk) {
+      if (this.telnet === 'option') {
+        this.telnet = 'none';
+        continue;
+      }
+      if (this.telnet === 'iac') {
+        this.telnet = 'none';
+        if (byte === IAC) {
+          this.append(IAC);
+          continue;
+        }
+        if (isNegotiation(byte)) {
+          this.telnet = 'option';
+          continue;
+        }
+        if (isTelnetCommand(byte)) continue;
+        // Not a Telnet command: the IAC was the remains of a Synch whose DM was urgent data.
+      } else if (byte === IAC) {
+        this.telnet = 'iac';
+        continue;
+      }
+      if (this.afterCr && (byte === LF || byte === NUL)) {
+        this.afterCr = false;
+        continue;
+      }
+      this.afterCr = false;
+      if (byte === CR || byte === LF) {
+        this.afterCr = byte === CR;
+        const event = this.finishLine();
+        if (event) events.push(event);
+        continue;
+      }
+      // A Telnet command byte at the start of a line is what is left of a Synch whose IAC travelled as
+      // urgent data (BSD ftp sends IAC out of band, then DM in band): no verb starts with one.
+      if (this.line.length === 0 && !this.overflow && byte >= 0xf0) continue;
+      this.append(byte);
+    }
+    return events;
+  }
+
+  private append(byte: number): void {
+    if (this.overflow) return;
+    if (this.line.length >= this.maxLineBytes) {
+      this.overflow = true;
+      this.line = [];
+      return;
+    }
+    this.line.push(byte);
+  }
+
+  private finishLine(): CommandEvent | undefined {
+    if (this.overflow) {
+      this.overflow = false;
+      return { kind: 'too-long' };
+    }
+    const text = Buffer.from(this.line).toString(WIRE_ENCODING);
+    this.line = [];
+    if (text.trim() === '') return undefined;
+    const space = text.indexOf(' ');
+    const verb = (space < 0 ? text : text.slice(0, space)).toUpperCase();
+    const arg = space < 0 ? '' : text.slice(space + 1);
+    return { kind: 'command', command: { verb, arg } };
+  }
+}

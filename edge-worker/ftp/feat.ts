@@ -1,0 +1,31 @@
+import type { FtpReply } from './reply.js';
+
+/**
+ * Features the backend may list that this proxy does not offer to clients: TLS on the frontend,
+ * active mode and HOST are not implemented yet, so advertising them would mislead clients.
+ */
+const HIDDEN_FEATURES = new Set(['AUTH', 'PBSZ', 'PROT', 'CCC', 'ADAT', 'HOST', 'EPRT']);
+/** Features the proxy provides itself, whatever the backend supports (EPSV is translated). */
+const PROXY_FEATURES = ['EPSV'];
+
+/**
+ * The client's FEAT reply: the backend's feature list, filtered to what the proxy can honour, plus
+ * what the proxy adds. Relaying the backend's list (rather than a fixed local one, as mod_proxy does
+ * without ShowFeatures) keeps MLST, SIZE, MDTM, UTF8 and REST STREAM truthful for each backend.
+ */
+export function featReply(backendReply: FtpReply): FtpReply {
+  const lines = backendReply.code === 211 ? backendReply.lines.slice(1, -1) : [];
+  const features = new Map<string, string>();
+  for (const line of lines) {
+    const text = line.trim();
+    if (text === '') continue;
+    const key = text.split(' ', 1)[0]?.toUpperCase() ?? '';
+    if (!HIDDEN_FEATURES.has(key)) features.set(key, text);
+  }
+  for (const feature of PROXY_FEATURES) if (!features.has(feature)) features.set(feature, feature);
+  const sorted = [...features.values()].sort((a, b) => a.localeCompare(b));
+  return {
+    code: 211,
+    lines: ['211-Features:', ...sorted.map((feature) => ` ${feature}`), '211 End'],
+  };
+}

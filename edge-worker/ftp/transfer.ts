@@ -1,0 +1,218 @@
+import type { Socket } from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { type BackendControl, describeReply } from './backend-control.js';
+import type { CommandEvent, FtpCommand } from './command-parser.js';
+import { DataConnectionError } from './data-errors.js';
+import { connectData, relayData } from './data-relay.js';
+import type { FrontendControl } from './frontend-control.js';
+import type { DataAddress } from './passive-address.js';
+import type { PassiveListener } from './passive-listener.js';
+import type { FtpReply } from './reply.js';
+
+/** Backend to client. */
+const DOWNLOADS = new Set(['RETR', 'LIST', 'NLST', 'MLSD']);
+/** Client to backend. */
+const UPLOADS = new Set(['STOR', 'APPE', 'STOU']);
+export const TRANSFER_COMMANDS: ReadonlySet<string> = new Set([...DOWNLOADS, ...UPLOADS]);
+
+/**
+ * After a failed relay, how long to wait for the backend's own final reply before sending ABOR
+ * (mod_proxy's ProxyTimeoutLinger default).
+ */
+const LINGER_MS = 3000;
+/** A backend passive port that does not accept within this time has failed the transfer. */
+const BACKEND_DATA_CONNECT_MS = 10_000;
+
+export interface TransferRequest {
+  command: FtpCommand;
+  backend: BackendControl;
+  backendData: Required<DataAddress>;
+  clientData: PassiveListener;
+  frontend: FrontendControl;
+  dataConnectTimeoutMs: number;
+  log: Logger;
+}
+
+export type TransferOutcome = 'completed' | 'failed' | 'aborted' | 'client-gone';
+
+/** What can happen during a transfer, and which of the three things we wait on produced it. */
+type Event =
+  | { source: 'relay'; kind: 'relayed'; bytes: number }
+  | { source: 'relay'; kind: 'relay-failed'; error: Error }
+  | { source: 'backend'; kind: 'final'; reply: FtpReply }
+  | { source: 'client'; kind: 'abor' }
+  | { source: 'client'; kind: 'client-gone' };
+
+const isAbor = (event: CommandEvent) => event.kind === 'command' && event.command.verb === 'ABOR';
+
+/**
+ * Runs one transfer command: the command goes to the backend, both data connections are opened
+ * (backend passive connect right after the command, as some servers accept before replying 1xx),
+ * bytes are relayed with backpressure, and the backend's final reply reaches the client only after
+ * the last byte did, so a racing 226 can never truncate a download. ABOR from the client during the
+ * transfer takes priority over other commands, which wait their turn.
+ */
+export async function runTransfer(request: TransferRequest): Promise<TransferOutcome> {
+  const { command, backend, frontend, log } = request;
+  const started = performance.now();
+  const download = DOWNLOADS.has(command.verb);
+  const relayAbort = new AbortController();
+  const waitAbort = new AbortController();
+
+  const finalReply = backend.command(command.arg === '' ? command.verb : `${command.verb} ${command.arg}`, {
+    onPreliminary: (reply) => void frontend.send(reply),
+  });
+  const backendSocket = connectData(
+    request.backendData.host,
+    request.backendData.port,
+    BACKEND_DATA_CONNECT_MS,
+    undefined,
+    relayAbort.signal,
+  );
+  const clientSocket = request.clientData.accept(request.dataConnectTimeoutMs);
+  // Whichever side connected is closed on every path, including when the other side never came.
+  const sockets = [backendSocket, clientSocket];
+  for (const socket of sockets) socket.catch(() => {});
+
+  const relay = Promise.all(sockets).then(([fromBackend, fromClient]: Socket[]) =>
+    download
+      ? relayData(fromBackend as Socket, fromClient as Socket, relayAbort.signal)
+      : relayData(fromClient as Socket, fromBackend as Socket, relayAbort.signal),
+  );
+  const relayEvent: Promise<Event> = relay.then(
+    (bytes) => ({ source: 'relay', kind: 'relayed', bytes }),
+    (error: Error) => ({ source: 'relay', kind: 'relay-failed', error }),
+  );
+  // A lost backend rejects finalReply: that propagates to the session, which ends with a 421.
+  const finalEvent: Promise<Event> = finalReply.then((reply) => ({
+    source: 'backend',
+    kind: 'final',
+    reply,
+  }));
+  const clientEvent: Promise<Event> = frontend.commands
+    .waitFor(isAbor, waitAbort.signal)
+    .then((event) => ({ source: 'client', kind: event === undefined ? 'client-gone' : 'abor' }));
+
+  const cleanUp = () => {
+    relayAbort.abort();
+    waitAbort.abort();
+    request.clientData.dispose();
+    for (const socket of sockets)
+      socket.then(
+        (s) => s.destroy(),
+        () => {},
+      );
+  };
+
+  try {
+    const pending = new Map<Event['source'], Promise<Event>>([
+      ['relay', relayEvent],
+      ['backend', finalEvent],
+      ['client', clientEvent],
+    ]);
+    let final: FtpReply | undefined;
+    let relayed: number | undefined;
+    for (;;) {
+      const event = await Promise.race(pending.values());
+      pending.delete(event.source);
+      switch (event.kind) {
+        case 'client-gone':
+          cleanUp();
+          swallow(finalReply);
+          return 'client-gone';
+        case 'abor':
+          return await abort(request, finalReply, cleanUp);
+        case 'final':
+          final = event.reply;
+          if (final.code >= 400) {
+            // The backend refused or failed the transfer: nothing more will flow.
+            cleanUp();
+            await relay.catch(() => {});
+            await frontend.send(final);
+            log.info('transfer refused by backend', { verb: command.verb, reply: describeReply(final) });
+            return 'failed';
+          }
+          if (relayed !== undefined) return await finish(request, final, relayed, started, cleanUp);
+          break;
+        case 'relayed':
+          relayed = event.bytes;
+          if (final !== undefined) return await finish(request, final, relayed, started, cleanUp);
+          break;
+        case 'relay-failed':
+          cleanUp();
+          return await relayFailed(request, event.error, final, finalReply);
+      }
+    }
+  } finally {
+    cleanUp();
+  }
+}
+
+async function finish(
+  request: TransferRequest,
+  final: FtpReply,
+  bytes: number,
+  started: number,
+  cleanUp: () => void,
+): Promise<TransferOutcome> {
+  cleanUp();
+  await request.frontend.send(final);
+  request.log.info('transfer completed', {
+    verb: request.command.verb,
+    path: request.command.arg,
+    bytes,
+    ms: Math.round(performance.now() - started),
+    reply: final.code,
+  });
+  return 'completed';
+}
+
+/**
+ * The data connection failed (client never connected, a peer reset, the backend's port refused).
+ * The client gets one clear final reply of ours; the backend's own final reply is consumed, and if it
+ * does not come within the linger time, ABOR makes the backend give up too.
+ */
+async function relayFailed(
+  request: TransferRequest,
+  error: Error,
+  final: FtpReply | undefined,
+  finalReply: Promise<FtpReply>,
+): Promise<TransferOutcome> {
+  const { frontend, backend, log } = request;
+  const neverConnected = error instanceof DataConnectionError;
+  log.warn('transfer failed', { verb: request.command.verb, reason: error.message });
+  await frontend.reply(
+    neverConnected ? 425 : 426,
+    neverConnected ? `Can't open data connection: ${error.message}.` : 'Connection closed; transfer aborted.',
+  );
+  if (final !== undefined) return 'failed';
+  let timer: NodeJS.Timeout | undefined;
+  const arrived = await Promise.race([
+    finalReply.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), LINGER_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  if (!arrived) swallow(backend.command('ABOR'));
+  return 'failed';
+}
+
+/** Client ABOR mid-transfer: close the data connections, abort the backend, relay both final replies. */
+async function abort(
+  request: TransferRequest,
+  finalReply: Promise<FtpReply>,
+  cleanUp: () => void,
+): Promise<TransferOutcome> {
+  const { frontend, backend, log } = request;
+  cleanUp();
+  const aborReply = backend.command('ABOR');
+  aborReply.catch(() => {});
+  await frontend.send(await finalReply);
+  await frontend.send(await aborReply);
+  log.info('transfer aborted by client', { verb: request.command.verb, path: request.command.arg });
+  return 'aborted';
+}
+
+function swallow(reply: Promise<FtpReply>): void {
+  reply.catch(() => {});
+}

@@ -1,0 +1,62 @@
+import { mkdir } from 'node:fs/promises';
+import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../functions/shared/store/table.js';
+import type { FtpxConfig } from '../config/schema.js';
+import { createInProcessControlPlane } from '../control-plane/in-process-transport.js';
+import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
+import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js';
+import type { Logger } from '../log/logger.js';
+import { buildPool } from '../reverse/pool.js';
+
+export interface RunningEdgeWorker {
+  listeners: ListeningAddress[];
+  /** The DynamoDB-API endpoint in use (the embedded store's when store.endpoint is "embedded"). */
+  storeEndpoint: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an edge worker with an in-process control plane: the store (embedded dynalite, or the
+ * configured DynamoDB-API endpoint), the table, then one listener per configured listener.
+ */
+export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<RunningEdgeWorker> {
+  let embedded: EmbeddedStoreServer | undefined;
+  const listeners: FtpListener[] = [];
+  let table: Table | undefined;
+  const close = async () => {
+    await Promise.all(listeners.map((listener) => listener.close()));
+    table?.client.destroy();
+    await embedded?.close();
+  };
+  try {
+    let endpoint: string;
+    if (config.store.endpoint === 'embedded') {
+      await mkdir(config.dataDir, { recursive: true, mode: 0o755 });
+      embedded = await startEmbeddedStore(config.dataDir);
+      endpoint = embedded.endpoint;
+    } else {
+      endpoint = config.store.endpoint;
+    }
+    table = {
+      client: createDynamoDbClient({ endpoint, region: config.store.region }),
+      name: config.store.table,
+    };
+    const created = await ensureTable(table);
+    log.info('store ready', { endpoint, table: table.name, table_state: created });
+
+    const controlPlane = createInProcessControlPlane(table);
+    const pools = new Map(config.pools.map((pool) => [pool.name, buildPool(pool)]));
+    const addresses: ListeningAddress[] = [];
+    for (const listenerConfig of config.listeners) {
+      const pool = pools.get(listenerConfig.pool);
+      if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
+      const listener = new FtpListener(listenerConfig, pool, controlPlane, log);
+      listeners.push(listener);
+      addresses.push(await listener.start());
+    }
+    return { listeners: addresses, storeEndpoint: endpoint, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

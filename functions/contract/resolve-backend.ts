@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/**
+ * The resolve-backend contract, imported by the function and by the edge worker's control-plane
+ * client. Backends travel as credential-free keys (`ftp://host:port`): URL credentials stay on the
+ * edge worker and never reach the control plane or its logs.
+ */
+export const resolveBackendRequestSchema = z
+  .object({
+    pool: z.string().min(1).max(256),
+    policy: z.enum(['RoundRobin']),
+    /** The pool's configured backends, in configuration order. */
+    backends: z.array(z.string().min(1).max(1024)).min(1).max(1000),
+    /** Positions in `backends` that already failed in this session: never returned again. */
+    exclude: z.array(z.number().int().min(0)).max(1000).default([]),
+  })
+  .strict();
+
+export const resolveBackendResponseSchema = z.object({
+  /** Backends to try, best first; empty when every backend is excluded. */
+  candidates: z.array(z.object({ index: z.number().int().min(0), backend: z.string() })),
+});
+
+export type ResolveBackendRequest = z.input<typeof resolveBackendRequestSchema>;
+export type ResolveBackendResponse = z.output<typeof resolveBackendResponseSchema>;

@@ -1,0 +1,23 @@
+import type { z } from 'zod';
+
+/** The event did not match the function's contract. Carries every problem found, by path. */
+export class InvalidRequestError extends Error {
+  override readonly name = 'InvalidRequestError';
+  readonly statusCode = 400;
+  constructor(
+    readonly issues: { path: string; message: string }[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `invalid request: ${issues.map((issue) => `${issue.path || '(event)'}: ${issue.message}`).join('; ')}`,
+      options,
+    );
+  }
+
+  static fromZod(error: z.ZodError): InvalidRequestError {
+    return new InvalidRequestError(
+      error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,3 @@
+import { defineReverseFtpSuite } from './reverse-ftp.suite.js';
+
+defineReverseFtpSuite('vsftpd');

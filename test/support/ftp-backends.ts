@@ -1,0 +1,154 @@
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { waitForBanner } from './ftp-banner.js';
+import { freePort } from './ports.js';
+import { spawnServer } from './process.js';
+import { launchProftpd } from './proftpd.js';
+import { launchPureFtpd } from './pure-ftpd.js';
+import type { Launcher, ServerLaunch } from './server-launch.js';
+import { launchVsftpd } from './vsftpd.js';
+
+export { makeRandomFile, sha256File } from './files.js';
+
+export type FtpBackendKind = 'proftpd' | 'vsftpd' | 'pure-ftpd';
+
+export interface FtpBackend {
+  kind: FtpBackendKind;
+  /** e.g. 'proftpd-1'; appears in the 220 greeting. */
+  name: string;
+  host: string;
+  port: number;
+  /** `ftp://127.0.0.1:${port}` */
+  url: string;
+  user: string;
+  password: string;
+  /** The login's FTP root (the server chroots there, so it is `/` over FTP). */
+  homeDir: string;
+  /** The server's transfer log; empty until a transfer has finished. */
+  transferLog: string;
+  /** Idempotent: kills the server and all its sessions, then removes its temp dir. */
+  stop(): Promise<void>;
+}
+
+export interface StartFtpBackendOptions {
+  /** Defaults to `${kind}-${n}`, unique within this process. */
+  name?: string;
+}
+
+const launchers: Record<FtpBackendKind, Launcher> = {
+  proftpd: launchProftpd,
+  vsftpd: launchVsftpd,
+  'pure-ftpd': launchPureFtpd,
+};
+
+const HOST = '127.0.0.1';
+const READY_TIMEOUT_MS = 10_000;
+/** Another process may take the free port before the server binds it; a new port is cheap. */
+const ATTEMPTS = 3;
+
+let started = 0;
+
+/** Starts a real FTP server on a free loopback port, in a fresh temp dir, and waits for its greeting. */
+export async function startFtpBackend(
+  kind: FtpBackendKind,
+  options: StartFtpBackendOptions = {},
+): Promise<FtpBackend> {
+  started += 1;
+  const name = options.name ?? `${kind}-${started}`;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    try {
+      return await startOnce(kind, name);
+    } catch (error) {
+      lastError = error;
+      if (!(error instanceof ServerDied)) break;
+    }
+  }
+  throw lastError;
+}
+
+/** The server exited while starting, which a port taken by someone else also causes. */
+class ServerDied extends Error {}
+
+async function startOnce(kind: FtpBackendKind, name: string): Promise<FtpBackend> {
+  const port = await freePort(HOST);
+  const workDir = await mkdtemp(join(tmpdir(), `ftpx-${kind}-`));
+  let launch: ServerLaunch;
+  try {
+    // mkdtemp makes the dir 0700; the servers drop to unprivileged users that must reach their homes.
+    await chmod(workDir, 0o755);
+    launch = await launchers[kind]({ name, host: HOST, port, workDir });
+  } catch (error) {
+    await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  const server = spawnServer(launch.command, launch.args, workDir);
+  const died = () => {
+    const status = server.exitStatus();
+    return status === undefined ? undefined : `${kind} ${name} exited (${status})`;
+  };
+  try {
+    const greeting = await waitForBanner(HOST, port, READY_TIMEOUT_MS, died);
+    // A dying server's port may be answered by another test's server; only our own greeting counts.
+    if (!greeting.includes(name) || died() !== undefined) {
+      throw new ServerDied(`port ${port} answered with someone else's greeting: ${greeting.trim()}`);
+    }
+  } catch (error) {
+    const retryable = error instanceof ServerDied || died() !== undefined;
+    const message = error instanceof Error ? error.message : String(error);
+    const logs = await describeLogs([server.outputFile, ...launch.logFiles]);
+    await server.stop();
+    const failure = `${kind} ${name} did not come up on ${HOST}:${port}: ${message}\n${logs}`;
+    throw retryable ? new ServerDied(failure) : new Error(failure);
+  }
+
+  return {
+    kind,
+    name,
+    host: HOST,
+    port,
+    url: `ftp://${HOST}:${port}`,
+    user: launch.user,
+    password: launch.password,
+    homeDir: launch.homeDir,
+    transferLog: launch.transferLog,
+    stop: () => server.stop(),
+  };
+}
+
+async function describeLogs(files: string[]): Promise<string> {
+  const parts = await Promise.all(
+    files.map(async (file) => {
+      const text = await readFile(file, 'utf8').catch(() => '(missing)');
+      return `--- ${file}\n${text.trim() || '(empty)'}`;
+    }),
+  );
+  return parts.join('\n');
+}
+
+/**
+ * Writes a file below the backend's home (creating directories) and hands it, like the home itself, to the
+ * uid the server runs sessions as, so the server can read, overwrite, append to and delete it.
+ */
+export async function writeHomeFile(
+  backend: FtpBackend,
+  relPath: string,
+  content: Buffer | string,
+): Promise<string> {
+  const path = resolve(backend.homeDir, relPath);
+  if (relative(backend.homeDir, path).startsWith('..')) {
+    throw new Error(`writeHomeFile: ${relPath} is outside ${backend.homeDir}`);
+  }
+  const { uid, gid } = await stat(backend.homeDir);
+  const firstCreated = await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  if (firstCreated !== undefined) {
+    for (let dir = dirname(path); dir.length >= firstCreated.length; dir = dirname(dir)) {
+      await chown(dir, uid, gid);
+    }
+  }
+  await writeFile(path, content, { mode: 0o644 });
+  await chown(path, uid, gid);
+  return path;
+}

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Drives Python's stdlib ftplib through a list of operations, for the integration tests.
+
+Reads one JSON job on stdin:
+    {"host", "port", "user", "password", "epsv": bool, "trustPasvHost": bool, "timeout": seconds,
+     "ops": [{"op": "login"}, {"op": "retr", "path": "a.txt", "local": "/tmp/a", "rest": 3}, ...]}
+and prints one JSON object: {"welcome": "220 ...", "results": [{"op": "login", "reply": "230 ..."}, ...]}.
+
+A failed operation is a result, not a crash: it reads {"op": ..., "error": "530 Login incorrect."} and the
+remaining operations still run. The exit status is non-zero only when the job itself is malformed or this
+script has a bug.
+"""
+
+import ftplib
+import json
+import socket
+import sys
+
+
+class Client(ftplib.FTP):
+    """ftplib only sends EPSV on IPv6 connections; `force_epsv` makes it do so on IPv4 too."""
+
+    force_epsv = False
+
+    def makepasv(self):
+        if not self.force_epsv:
+            return super().makepasv()
+        return ftplib.parse229(self.sendcmd("EPSV"), self.sock.getpeername())
+
+
+def with_path(command, step):
+    path = step.get("path")
+    return f"{command} {path}" if path else command
+
+
+def op_login(ftp, job, step):
+    return {"reply": ftp.login(step.get("user", job["user"]), step.get("password", job["password"]))}
+
+
+def op_pwd(ftp, job, step):
+    reply = ftp.sendcmd("PWD")
+    return {"reply": reply, "path": ftplib.parse257(reply)}
+
+
+def op_list(ftp, job, step):
+    lines = []
+    reply = ftp.retrlines(with_path("LIST", step), lines.append)
+    return {"reply": reply, "lines": lines}
+
+
+def op_nlst(ftp, job, step):
+    lines = []
+    reply = ftp.retrlines(with_path("NLST", step), lines.append)
+    return {"reply": reply, "lines": lines}
+
+
+def op_mlsd(ftp, job, step):
+    # ftp.mlsd() drops the final reply, which the tests want to see, so the lines are parsed here.
+    entries = []
+
+    def parse(line):
+        facts, _, name = line.partition(" ")
+        pairs = (fact.split("=", 1) for fact in facts.split(";") if "=" in fact)
+        entries.append({"name": name, "facts": {key.lower(): value for key, value in pairs}})
+
+    reply = ftp.retrlines(with_path("MLSD", step), parse)
+    return {"reply": reply, "entries": entries}
+
+
+def op_retr(ftp, job, step):
+    """The local file receives exactly the bytes sent, i.e. only the suffix when `rest` is given."""
+    with open(step["local"], "wb") as local:
+        reply = ftp.retrbinary(f"RETR {step['path']}", local.write, rest=step.get("rest"))
+        return {"reply": reply, "bytes": local.tell()}
+
+
+def store(ftp, command, local_path, rest=None):
+    sent = 0
+
+    def count(block):
+        nonlocal sent
+        sent += len(block)
+
+    with open(local_path, "rb") as local:
+        if rest:
+            local.seek(rest)
+        reply = ftp.storbinary(command, local, callback=count, rest=rest)
+    return {"reply": reply, "bytes": sent}
+
+
+def op_stor(ftp, job, step):
+    """With `rest`, sends the local file from that offset, as a resuming client would."""
+    return store(ftp, f"STOR {step['path']}", step["local"], step.get("rest"))
+
+
+def op_appe(ftp, job, step):
+    return store(ftp, f"APPE {step['path']}", step["local"])
+
+
+def op_size(ftp, job, step):
+    # Servers refuse SIZE in ASCII mode (the answer would depend on line endings).
+    ftp.voidcmd("TYPE I")
+    reply = ftp.sendcmd(f"SIZE {step['path']}")
+    return {"reply": reply, "size": int(reply[3:].strip())}
+
+
+def op_dele(ftp, job, step):
+    return {"reply": ftp.delete(step["path"])}
+
+
+def send_abort(ftp, style, data):
+    if style == "telnet":
+        # RFC 959 section 4.1.3, as BSD ftp does it: Telnet IP, then Synch (IAC as urgent data, then DM).
+        ftp.sock.sendall(b"\xff\xf4")
+        ftp.sock.sendall(b"\xff", socket.MSG_OOB)
+        ftp.sock.sendall(b"\xf2ABOR\r\n")
+    elif style == "ftplib":
+        # The bytes ftp.abort() sends. TCP carries one urgent byte out of band, so the server's stream
+        # loses the final "\n" and it sees "ABOR\r" run into the next command.
+        ftp.sock.sendall(b"ABOR\r\n", socket.MSG_OOB)
+    elif style == "inband":
+        # Like many GUI clients: a plain ABOR, then hang up the data connection so that a server which
+        # is blocked writing to it notices.
+        ftp.sock.sendall(b"ABOR\r\n")
+        data.close()
+    else:
+        raise ValueError(f"unknown abort style {style!r}")
+
+
+def op_abort_during_retr(ftp, job, step):
+    """Starts a download, reads `bytes` of it, then aborts it with the data connection still open."""
+    ftp.voidcmd("TYPE I")
+    received = 0
+    with ftp.transfercmd(f"RETR {step['path']}") as data:
+        while received < step["bytes"]:
+            chunk = data.recv(min(65536, step["bytes"] - received))
+            if not chunk:
+                break
+            received += len(chunk)
+        send_abort(ftp, step.get("style", "telnet"), data)
+        reply = ftp.getmultiline()
+    # A server that aborts a running transfer answers 426 and then 226, but a client reads one reply per
+    # command. Sending NOOP and reading up to its 200 collects whatever else the ABOR produced.
+    ftp.putcmd("NOOP")
+    later = []
+    while not (line := ftp.getmultiline()).startswith("200"):
+        later.append(line)
+        if len(later) > 5:
+            raise ftplib.error_proto(f"no reply to NOOP after ABOR: {later}")
+    return {"reply": reply, "bytes": received, "laterReplies": later, "noopReply": line}
+
+
+def op_quit(ftp, job, step):
+    return {"reply": ftp.quit()}
+
+
+def op_raw(ftp, job, step):
+    return {"reply": ftp.sendcmd(step["command"])}
+
+
+OPS = {
+    "login": op_login,
+    "pwd": op_pwd,
+    "list": op_list,
+    "nlst": op_nlst,
+    "mlsd": op_mlsd,
+    "retr": op_retr,
+    "stor": op_stor,
+    "appe": op_appe,
+    "size": op_size,
+    "dele": op_dele,
+    "abort-during-retr": op_abort_during_retr,
+    "quit": op_quit,
+    "raw": op_raw,
+}
+
+
+def describe(error):
+    # ftplib's own errors already read like the server's reply, e.g. "530 Login incorrect.".
+    if isinstance(error, ftplib.Error):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def main():
+    job = json.load(sys.stdin)
+    unknown = [step.get("op") for step in job["ops"] if step.get("op") not in OPS]
+    if unknown:
+        sys.exit(f"ftplib_client: unknown ops {unknown}")
+
+    ftp = Client(timeout=job.get("timeout", 20))
+    ftp.force_epsv = bool(job.get("epsv"))
+    ftp.trust_server_pasv_ipv4_address = bool(job.get("trustPasvHost"))
+    try:
+        welcome = ftp.connect(job["host"], job["port"])
+    except ftplib.all_errors as error:
+        print(json.dumps({"connectError": describe(error), "results": []}))
+        return
+
+    results = []
+    for step in job["ops"]:
+        try:
+            results.append({"op": step["op"], **OPS[step["op"]](ftp, job, step)})
+        except ftplib.all_errors as error:
+            results.append({"op": step["op"], "error": describe(error)})
+    ftp.close()
+    print(json.dumps({"welcome": welcome, "results": results}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './binaries.js';
+
+export interface ProxyProcess {
+  pid: number;
+  port: number;
+  /** Everything the process wrote to standard error so far (its JSON log lines included). */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** The built CLI (npm run build), run the way `npx ftpx` runs it. */
+export function cliPath(): string {
+  return join(repoRoot, 'dist', 'edge-worker', 'cli.js');
+}
+
+/**
+ * Runs `ftpx serve` as its own process, as users do: from a YAML config (written here) or from a
+ * given config file, and waits until it says it is listening.
+ */
+export async function startProxyProcess(
+  options: { backends: string[]; port: number } | { args: string[]; port: number },
+): Promise<ProxyProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'ftpx-cli-'));
+  let args: string[];
+  if ('backends' in options) {
+    const config = join(dir, 'ftpx.yaml');
+    await writeFile(
+      config,
+      [
+        `dataDir: ${join(dir, 'data')}`,
+        'log: { level: warn }',
+        'listeners:',
+        `  - { address: 127.0.0.1, port: ${options.port}, pool: main }`,
+        'pools:',
+        '  - name: main',
+        `    backends: [${options.backends.join(', ')}]`,
+        '',
+      ].join('\n'),
+    );
+    args = ['serve', '--config', config];
+  } else {
+    args = options.args;
+  }
+  const child = spawn(process.execPath, [cliPath(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (text: string) => {
+    stderr += text;
+  });
+  try {
+    await waitForListening(child, () => stderr, options.port);
+  } catch (err) {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    pid: child.pid ?? -1,
+    port: options.port,
+    stderr: () => stderr,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function waitForListening(child: ChildProcess, output: () => string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`ftpx did not start within 15 s:\n${output()}`)), 15_000);
+    const onData = () => {
+      if (output().includes(`:${port} (pool`)) done();
+    };
+    const onExit = (code: number | null) =>
+      done(new Error(`ftpx exited with ${code} while starting:\n${output()}`));
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve();
+    };
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}

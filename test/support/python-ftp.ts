@@ -1,0 +1,105 @@
+import { fileURLToPath } from 'node:url';
+import { type RunOptions, type RunResult, runCommand } from './run-command.js';
+
+const SCRIPT = fileURLToPath(new URL('./ftplib_client.py', import.meta.url));
+
+/** One step for ftplib_client.py; paths are remote unless named `local`. */
+export type PythonFtpOp =
+  /** user/password default to the connection's. */
+  | { op: 'login'; user?: string; password?: string }
+  | { op: 'pwd' }
+  | { op: 'list'; path?: string }
+  | { op: 'nlst'; path?: string }
+  | { op: 'mlsd'; path?: string }
+  /** Writes exactly the received bytes to `local`: only the suffix from `rest` on, if given. */
+  | { op: 'retr'; path: string; local: string; rest?: number }
+  /** With `rest`, sends `local` from that offset on after REST, as a resuming upload does. */
+  | { op: 'stor'; path: string; local: string; rest?: number }
+  | { op: 'appe'; path: string; local: string }
+  | { op: 'size'; path: string }
+  | { op: 'dele'; path: string }
+  /**
+   * Reads `bytes` of a download, sends ABOR with the data connection still open, then NOOP to collect
+   * every reply. `style` (default 'telnet') is how the ABOR is sent:
+   * - 'telnet': Telnet IP + Synch before ABOR (RFC 959, BSD ftp); ProFTPD, vsftpd and Pure-FTPd all
+   *   answer 426 then 226.
+   * - 'ftplib': the bytes of ftplib's abort(), whose urgent last byte the kernel takes out of the stream:
+   *   vsftpd and Pure-FTPd answer 500, ProFTPD waits for the rest of the line (the op times out).
+   * - 'inband': a plain ABOR, then the data connection is closed.
+   */
+  | { op: 'abort-during-retr'; path: string; bytes: number; style?: 'telnet' | 'ftplib' | 'inband' }
+  | { op: 'quit' }
+  /** Any command on the control connection; a 4xx/5xx answer lands in `error`. */
+  | { op: 'raw'; command: string };
+
+export interface PythonFtpOpResult {
+  op: PythonFtpOp['op'];
+  /** The command's final reply (for abort-during-retr: the first reply after ABOR, usually 426). */
+  reply?: string;
+  /** Set instead of `reply` when the op failed, e.g. '530 Login incorrect.' or 'TimeoutError: timed out'. */
+  error?: string;
+  /** pwd */
+  path?: string;
+  /** list, nlst: the listing's lines. */
+  lines?: string[];
+  /** mlsd: fact names are lower-cased. */
+  entries?: { name: string; facts: Record<string, string> }[];
+  /** retr, stor, appe: bytes moved; abort-during-retr: bytes read before ABOR. */
+  bytes?: number;
+  size?: number;
+  /** abort-during-retr: replies that arrived after the first one and before NOOP's (usually a 226). */
+  laterReplies?: string[];
+  noopReply?: string;
+}
+
+export interface PythonFtpResult {
+  /** The 220 greeting, unless the connection failed. */
+  welcome?: string;
+  connectError?: string;
+  results: PythonFtpOpResult[];
+}
+
+export interface PythonFtpOptions extends Omit<RunOptions, 'input'> {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Use EPSV instead of PASV (ftplib only does so by itself over IPv6). */
+  epsv?: boolean;
+  /** Connect to the address in the 227 reply instead of the control connection's peer (ftplib's default). */
+  trustPasvHost?: boolean;
+  /** Socket timeout inside Python, seconds. Defaults to 20. */
+  socketTimeoutSeconds?: number;
+}
+
+export interface PythonFtpRun extends RunResult<string> {
+  result: PythonFtpResult;
+}
+
+/**
+ * Runs `ops` in order over one connection with Python's ftplib. Failed ops are reported in `result`;
+ * this rejects only when the script itself could not run or crashed.
+ */
+export async function pythonFtp(ops: PythonFtpOp[], options: PythonFtpOptions): Promise<PythonFtpRun> {
+  const job = {
+    host: options.host,
+    port: options.port,
+    user: options.user,
+    password: options.password,
+    epsv: options.epsv ?? false,
+    trustPasvHost: options.trustPasvHost ?? false,
+    timeout: options.socketTimeoutSeconds ?? 20,
+    ops,
+  };
+  const run = await runCommand('python3', [SCRIPT], {
+    timeoutMs: options.timeoutMs,
+    cwd: options.cwd,
+    input: JSON.stringify(job),
+  });
+  const stdout = run.stdout.toString('utf8');
+  if (run.code !== 0) {
+    const how = run.timedOut ? 'timed out' : `exited with ${run.code}`;
+    throw new Error(`ftplib_client.py ${how}\nstderr: ${run.stderr}\nstdout: ${stdout}`);
+  }
+  return { ...run, stdout, result: JSON.parse(stdout) as PythonFtpResult };
+}

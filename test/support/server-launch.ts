@@ -1,0 +1,24 @@
+/** What every server module gets: where to listen and a fresh directory it owns. */
+export interface LaunchContext {
+  /** Appears in the server's greeting, so tests can tell which backend answered. */
+  name: string;
+  host: string;
+  port: number;
+  /** Fresh, empty, traversable by the servers' unprivileged users, removed on stop. */
+  workDir: string;
+}
+
+/** What a server module hands back once its config and user database are written. */
+export interface ServerLaunch {
+  command: string;
+  args: string[];
+  user: string;
+  password: string;
+  /** The login's FTP root, owned by the uid the server writes files as. */
+  homeDir: string;
+  transferLog: string;
+  /** Worth showing when the server does not come up. */
+  logFiles: string[];
+}
+
+export type Launcher = (context: LaunchContext) => Promise<ServerLaunch>;
