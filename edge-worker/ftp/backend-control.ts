@@ -10,6 +10,8 @@ export class BackendLostError extends Error {
 
 interface Pending {
   onPreliminary: ((reply: FtpReply) => void) | undefined;
+  preliminaryLimit: number;
+  preliminaries: number;
   resolve: (reply: FtpReply) => void;
   reject: (err: Error) => void;
 }
@@ -17,6 +19,12 @@ interface Pending {
 export interface CommandOptions {
   /** Called for each 1xx reply before the final one (e.g. 150 before a transfer). */
   onPreliminary?: (reply: FtpReply) => void;
+  /**
+   * How many 1xx replies the command can have; one more ends it as if it were final. A transfer has
+   * one mark (RFC 959), yet pure-ftpd ends a transfer whose data connection was closed under it with
+   * a second 150 and no final reply: without this, that command would take the next command's reply.
+   */
+  preliminaryLimit?: number;
 }
 
 /**
@@ -56,9 +64,7 @@ export class BackendControl {
   /** Sends a command line (verb and argument, without CRLF) and resolves with its final reply. */
   command(line: string, options: CommandOptions = {}): Promise<FtpReply> {
     if (this.lostError) return Promise.reject(this.lostError);
-    const result = new Promise<FtpReply>((resolve, reject) => {
-      this.pending.push({ onPreliminary: options.onPreliminary, resolve, reject });
-    });
+    const result = this.enqueue(options);
     this.socket.write(toWire(`${line}\r\n`));
     return result;
   }
@@ -66,8 +72,18 @@ export class BackendControl {
   /** Waits for a reply without sending anything: the banner after connecting. */
   expectReply(options: CommandOptions = {}): Promise<FtpReply> {
     if (this.lostError) return Promise.reject(this.lostError);
+    return this.enqueue(options);
+  }
+
+  private enqueue(options: CommandOptions): Promise<FtpReply> {
     return new Promise<FtpReply>((resolve, reject) => {
-      this.pending.push({ onPreliminary: options.onPreliminary, resolve, reject });
+      this.pending.push({
+        onPreliminary: options.onPreliminary,
+        preliminaryLimit: options.preliminaryLimit ?? Number.POSITIVE_INFINITY,
+        preliminaries: 0,
+        resolve,
+        reject,
+      });
     });
   }
 
@@ -95,7 +111,8 @@ export class BackendControl {
       this.onUnsolicited(reply);
       return;
     }
-    if (isPreliminary(reply)) {
+    if (isPreliminary(reply) && head.preliminaries < head.preliminaryLimit) {
+      head.preliminaries += 1;
       head.onPreliminary?.(reply);
       return;
     }

@@ -43,7 +43,6 @@ const BEFORE_LOGIN = new Set([
 ]);
 /** RFC 2228 security commands: frontend TLS is not offered by this listener. */
 const SECURITY_COMMANDS = new Set(['AUTH', 'ADAT', 'CCC', 'CONF', 'ENC', 'MIC', 'PBSZ', 'PROT']);
-const ACTIVE_COMMANDS = new Set(['PORT', 'EPRT', 'LPRT']);
 const QUIT_TIMEOUT_MS = 5000;
 
 export interface ReverseSessionContext {

@@ -7,7 +7,7 @@ import { connectData, relayData } from './data-relay.js';
 import type { FrontendControl } from './frontend-control.js';
 import type { DataAddress } from './passive-address.js';
 import type { PassiveListener } from './passive-listener.js';
-import type { FtpReply } from './reply.js';
+import { type FtpReply, localReply } from './reply.js';
 
 /** Backend to client. */
 const DOWNLOADS = new Set(['RETR', 'LIST', 'NLST', 'MLSD']);
@@ -61,6 +61,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
 
   const finalReply = backend.command(command.arg === '' ? command.verb : `${command.verb} ${command.arg}`, {
     onPreliminary: (reply) => void frontend.send(reply),
+    preliminaryLimit: 1,
   });
   const backendSocket = connectData(
     request.backendData.host,
@@ -115,6 +116,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
     for (;;) {
       const event = await Promise.race(pending.values());
       pending.delete(event.source);
+      log.debug('transfer event', { verb: command.verb, event: event.kind });
       switch (event.kind) {
         case 'client-gone':
           cleanUp();
@@ -124,6 +126,17 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
           return await abort(request, finalReply, cleanUp);
         case 'final':
           final = event.reply;
+          if (final.code < 200) {
+            // A second 1xx instead of a final reply: the backend gave up on the transfer (see preliminaryLimit).
+            cleanUp();
+            await relay.catch(() => {});
+            await frontend.reply(426, 'Connection closed; transfer aborted.');
+            log.warn('backend ended the transfer without a final reply', {
+              verb: command.verb,
+              reply: describeReply(final),
+            });
+            return 'failed';
+          }
           if (final.code >= 400) {
             // The backend refused or failed the transfer: nothing more will flow.
             cleanUp();
@@ -207,7 +220,10 @@ async function abort(
   cleanUp();
   const aborReply = backend.command('ABOR');
   aborReply.catch(() => {});
-  await frontend.send(await finalReply);
+  const transferReply = await finalReply;
+  await frontend.send(
+    transferReply.code < 200 ? localReply(426, 'Connection closed; transfer aborted.') : transferReply,
+  );
   await frontend.send(await aborReply);
   log.info('transfer aborted by client', { verb: request.command.verb, path: request.command.arg });
   return 'aborted';

@@ -1,4 +1,6 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
 import { curl, pythonFtp } from '../support/ftp-clients.js';
@@ -144,6 +146,29 @@ describe('proxy behaviour (ProFTPD backends)', () => {
     } finally {
       await userOnly.close();
     }
+  });
+
+  it('relays STOU uploads and honours EPSV ALL', async () => {
+    const ftp = await RawFtp.open(proxy.port);
+    await ftp.reply();
+    await ftp.command(`USER ${a.user}`);
+    expect(await ftp.command(`PASS ${a.password}`)).toMatch(/^230/);
+    expect(await ftp.command('EPSV ALL')).toMatch(/^200/);
+    expect(await ftp.command('PASV')).toMatch(/^503/);
+    const epsv = await ftp.command('EPSV');
+    const port = Number(/\(\|\|\|(\d+)\|\)/.exec(epsv ?? '')?.[1]);
+    const data = connect({ host: '127.0.0.1', port });
+    await new Promise((resolve) => data.once('connect', resolve));
+    expect(await ftp.command('STOU')).toMatch(/^150/);
+    data.end('unique upload\n');
+    const done = await ftp.reply();
+    expect(done).toMatch(/^226/);
+    const stored = (await readdir(a.homeDir)).filter((name) => !['whoami.txt'].includes(name));
+    const contents = await Promise.all(
+      stored.map((name) => readFile(join(a.homeDir, name), 'utf8').catch(() => '')),
+    );
+    expect(contents).toContain('unique upload\n');
+    ftp.destroy();
   });
 
   it('gives a clear 421 at once when every backend is down', async () => {

@@ -1,19 +1,27 @@
-import { it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { startFtpBackend, makeRandomFile, writeHomeFile } from '../support/ftp-backends.js';
-import { pythonFtp } from '../support/ftp-clients.js';
+import { createServer } from 'node:net';
+import { expect, it, vi } from 'vitest';
+import { findBinary } from '../support/binaries.js';
+import { startFtpBackend } from '../support/ftp-backends.js';
 
-it('lab', async () => {
-  for (const kind of ['pure-ftpd'] as const) {
-    const b = await startFtpBackend(kind);
-    try {
-      const big = await writeHomeFile(b, 'big.bin', '');
-      await makeRandomFile(big, 16 * 1024 * 1024);
-      for (let i = 0; i < 6; i++) {
-        const t = Date.now();
-        const { result } = await pythonFtp([{ op: 'login' }, { op: 'abort-during-retr', path: 'big.bin', bytes: 256 * 1024 }, { op: 'pwd' }], { host: b.host, port: b.port, user: b.user, password: b.password, socketTimeoutSeconds: 5 });
-        console.log(Date.now() - t, JSON.stringify(result.results));
-      }
-    } finally { await b.stop(); }
+vi.mock('../support/ports.js', () => ({ freePort: async () => 2199 }));
+
+it('error paths', async () => {
+  expect(() => findBinary('/usr/sbin/nonexistent-ftpd')).toThrow();
+  try {
+    findBinary('/usr/sbin/nonexistent-ftpd');
+  } catch (e) {
+    console.log(String(e));
   }
-}, 300000);
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(2199, '127.0.0.1', r));
+  for (const kind of ['proftpd', 'vsftpd', 'pure-ftpd'] as const) {
+    const t = Date.now();
+    try {
+      await startFtpBackend(kind);
+      console.log('UNEXPECTED OK');
+    } catch (e) {
+      console.log(kind, Date.now() - t, String(e));
+    }
+  }
+  blocker.close();
+}, 120000);

@@ -119,12 +119,17 @@ def send_abort(ftp, style, data):
         # loses the final "\n" and it sees "ABOR\r" run into the next command.
         ftp.sock.sendall(b"ABOR\r\n", socket.MSG_OOB)
     elif style == "inband":
-        # Like many GUI clients: a plain ABOR, then hang up the data connection so that a server which
-        # is blocked writing to it notices.
+        # Like many GUI clients: a plain ABOR, then hang up the data connection, which a server that is
+        # blocked writing to it notices.
         ftp.sock.sendall(b"ABOR\r\n")
         data.close()
+        return
     else:
         raise ValueError(f"unknown abort style {style!r}")
+    # Keep reading until the server closes the data connection: Pure-FTPd only looks at the control
+    # connection between writes, so a client that stops reading leaves it blocked and the ABOR unseen.
+    while data.recv(65536):
+        pass
 
 
 def op_abort_during_retr(ftp, job, step):
@@ -138,7 +143,7 @@ def op_abort_during_retr(ftp, job, step):
                 break
             received += len(chunk)
         send_abort(ftp, step.get("style", "telnet"), data)
-        reply = ftp.getmultiline()
+    reply = ftp.getmultiline()
     # A server that aborts a running transfer answers 426 and then 226, but a client reads one reply per
     # command. Sending NOOP and reading up to its 200 collects whatever else the ABOR produced.
     ftp.putcmd("NOOP")

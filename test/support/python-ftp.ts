@@ -19,13 +19,14 @@ export type PythonFtpOp =
   | { op: 'size'; path: string }
   | { op: 'dele'; path: string }
   /**
-   * Reads `bytes` of a download, sends ABOR with the data connection still open, then NOOP to collect
-   * every reply. `style` (default 'telnet') is how the ABOR is sent:
-   * - 'telnet': Telnet IP + Synch before ABOR (RFC 959, BSD ftp); ProFTPD, vsftpd and Pure-FTPd all
-   *   answer 426 then 226.
-   * - 'ftplib': the bytes of ftplib's abort(), whose urgent last byte the kernel takes out of the stream:
-   *   vsftpd and Pure-FTPd answer 500, ProFTPD waits for the rest of the line (the op times out).
-   * - 'inband': a plain ABOR, then the data connection is closed.
+   * Reads `bytes` of a download, sends ABOR, then NOOP to collect every reply the ABOR caused. `style`
+   * (default 'telnet') is how the ABOR goes out:
+   * - 'telnet': Telnet IP + Synch, then ABOR (RFC 959, BSD ftp), reading the data connection until the
+   *   server closes it. ProFTPD, vsftpd and Pure-FTPd all answer 426 then 226.
+   * - 'ftplib': the bytes of ftplib's abort(). The kernel takes its urgent last byte ("\n") out of the
+   *   stream: vsftpd and Pure-FTPd answer 500, ProFTPD waits for the line's end and the op times out.
+   * - 'inband': a plain ABOR, then the data connection is closed at once. Pure-FTPd then sometimes
+   *   answers with a mangled multi-line reply.
    */
   | { op: 'abort-during-retr'; path: string; bytes: number; style?: 'telnet' | 'ftplib' | 'inband' }
   | { op: 'quit' }
