@@ -35,7 +35,12 @@ export class AsyncQueue<T> {
     this.wake();
   }
 
-  /** Resolves when an item is available or the queue is closed. */
+  /** Wakes whoever waits in `ready()` without adding an item: something else needs their attention. */
+  interrupt(): void {
+    this.wake();
+  }
+
+  /** Resolves when an item is available, the queue is closed, or `interrupt()` is called. */
   async ready(): Promise<void> {
     if (this.items.length > 0 || this.closed) return;
     await new Promise<void>((resolve) => this.waiters.push(resolve));

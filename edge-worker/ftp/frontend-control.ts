@@ -5,6 +5,8 @@ import { encodeReply, type FtpReply, localReply } from './reply.js';
 
 /** Commands a client may queue before we stop reading its socket (pipelining is allowed, flooding is not). */
 const MAX_QUEUED_COMMANDS = 32;
+/** How long a closing connection may take to deliver its last reply to a client that does not read. */
+const LAST_REPLY_GRACE_MS = 2000;
 
 /**
  * The client's control connection: a queue of parsed commands in, replies out. Reading pauses while
@@ -15,6 +17,7 @@ export class FrontendControl {
   readonly commands: AsyncQueue<CommandEvent>;
   private readonly parser: CommandParser;
   private closedReason: string | undefined;
+  private closing = false;
 
   constructor(
     readonly socket: Socket,
@@ -61,13 +64,23 @@ export class FrontendControl {
 
   /** Sends a last reply and closes the connection once it is written. */
   async sendAndClose(reply: FtpReply): Promise<void> {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.end(encodeReply(reply));
+    if (!this.socket.destroyed && this.socket.writable) {
+      this.closing = true;
+      this.socket.end(encodeReply(reply));
+    }
     this.commands.close();
   }
 
+  /** Releases the connection; a last reply still being written gets a short grace period to arrive. */
   destroy(): void {
-    this.socket.destroy();
     this.commands.close();
+    if (!this.closing || this.socket.destroyed || this.socket.writableFinished) {
+      this.socket.destroy();
+      return;
+    }
+    const timer = setTimeout(() => this.socket.destroy(), LAST_REPLY_GRACE_MS);
+    this.socket.once('finish', () => this.socket.destroy());
+    this.socket.once('close', () => clearTimeout(timer));
   }
 
   private markClosed(reason: string): void {

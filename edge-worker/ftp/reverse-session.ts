@@ -138,8 +138,10 @@ export class ReverseFtpSession {
 
   private async commandLoop(): Promise<string> {
     const backend = this.requireBackend();
+    // Losing the backend while the client is idle must end the session at once, not at the next command.
+    void backend.control.lost.then(() => this.frontend.commands.interrupt());
     for (;;) {
-      await Promise.race([this.frontend.commands.ready(), backend.control.lost]);
+      await this.frontend.commands.ready();
       if (backend.control.isLost) throw await backend.control.lost;
       const event = await this.frontend.commands.next();
       if (event === undefined) return this.frontend.closeReason ?? 'client closed the connection';

@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
@@ -190,8 +190,24 @@ describe('proxy behaviour (ProFTPD backends)', () => {
     }
   });
 
+  it('skips a backend that greets with a non-2xx banner', async () => {
+    const busy = createServer((socket) => socket.end('421 Too many users, try later\r\n'));
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const busyPort = (busy.address() as { port: number }).port;
+    const busyProxy = await startTestProxy({ backends: [`ftp://127.0.0.1:${busyPort}`, a.url] });
+    try {
+      const body = await curl([`ftp://${a.user}:${a.password}@127.0.0.1:${busyProxy.port}/whoami.txt`]);
+      expect(body.stdout.toString()).toBe(a.name);
+      const failure = busyProxy.logs.find((line) => line.msg === 'backend connect failed');
+      expect(String(failure?.reason)).toMatch(/greeted with 421 Too many users/);
+    } finally {
+      await busyProxy.close();
+      busy.close();
+    }
+  });
+
   it('times out a backend that accepts but never greets, then tries the next', async () => {
-    const silent = (await import('node:net')).createServer(() => {});
+    const silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const silentPort = (silent.address() as { port: number }).port;
     const timeoutProxy = await startTestProxy({
