@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // Suites start their own servers on free ports: files run in parallel (two cores), tests in a file in order.
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -17,9 +19,6 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
-          // Suites start their own servers on free ports: files run in parallel, tests inside a file in order.
-          fileParallelism: true,
-          maxWorkers: 2,
         },
       },
     ],

@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { resolveBackendResponseSchema } from '../../functions/contract/resolve-backend.js';
 import { createResolveBackendHandler } from '../../functions/resolve-backend/handler.js';
 import type { Table } from '../../functions/shared/store/table.js';
+import { withTimeout } from '../runtime/with-timeout.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
 
 const CALL_TIMEOUT_MS = 5000;
@@ -27,20 +28,13 @@ export function createInProcessControlPlane(table: Table): ControlPlaneClient {
 }
 
 async function invoke<T>(operation: string, call: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ControlPlaneError(operation, `no answer within ${CALL_TIMEOUT_MS} ms`)),
-      CALL_TIMEOUT_MS,
-    );
-  });
   try {
-    return await Promise.race([call(), timeout]);
+    return await withTimeout(call(), CALL_TIMEOUT_MS, () => {
+      throw new ControlPlaneError(operation, `no answer within ${CALL_TIMEOUT_MS} ms`);
+    });
   } catch (err) {
     if (err instanceof ControlPlaneError) throw err;
     throw new ControlPlaneError(operation, err instanceof Error ? err.message : String(err), { cause: err });
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { connect, isIP, type Socket } from 'node:net';
 import type { BackendUrl } from '../../functions/shared/backend-url.js';
+import { withTimeout } from '../runtime/with-timeout.js';
 import { BackendControl, describeReply, parseFeatures } from './backend-control.js';
 import { type FtpReply, isSuccess } from './reply.js';
 
@@ -26,6 +27,10 @@ export interface ConnectOptions {
  * the whole attempt (TCP connect and banner) is bounded by the connect timeout, and only a 2xx banner
  * counts as connected. Then FEAT is asked once, to learn what the backend supports.
  */
+const timedOut = (what: string) => (): never => {
+  throw new BackendConnectError(`${what} timed out`);
+};
+
 export async function connectBackend(url: BackendUrl, options: ConnectOptions): Promise<ConnectedBackend> {
   const started = performance.now();
   const deadline = Date.now() + options.timeoutMs;
@@ -46,7 +51,7 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
       const connectMs = Math.round(performance.now() - started);
       try {
         control.features = parseFeatures(
-          await withTimeout(control.command('FEAT'), deadline - Date.now(), 'FEAT'),
+          await withTimeout(control.command('FEAT'), deadline - Date.now(), timedOut('FEAT')),
         );
       } catch (err) {
         if (control.isLost) throw err;
@@ -77,9 +82,13 @@ async function openControl(
         control.lost.then(reject);
       }),
       timeoutMs,
-      `connect to ${host}:${port}`,
+      timedOut(`connect to ${host}:${port}`),
     );
-    const banner = await withTimeout(control.expectReply(), timeoutMs, `banner from ${host}:${port}`);
+    const banner = await withTimeout(
+      control.expectReply(),
+      timeoutMs,
+      timedOut(`banner from ${host}:${port}`),
+    );
     if (!isSuccess(banner) || banner.code >= 300) {
       throw new BackendConnectError(`${host}:${port} greeted with ${describeReply(banner)}`);
     }
@@ -92,17 +101,4 @@ async function openControl(
           cause: err,
         });
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new BackendConnectError(`${what} timed out after ${ms} ms`)),
-        Math.max(ms, 1),
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

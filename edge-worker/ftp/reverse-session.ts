@@ -9,6 +9,7 @@ import {
   selectAndConnect,
 } from '../reverse/backend-selection.js';
 import type { Pool } from '../reverse/pool.js';
+import { withTimeout } from '../runtime/with-timeout.js';
 import { BackendLostError, describeReply } from './backend-control.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
 import { featReply } from './feat.js';
@@ -256,15 +257,8 @@ export class ReverseFtpSession {
     const backend = this.backend;
     let reply = localReply(221, 'Goodbye.');
     if (backend && !backend.control.isLost) {
-      let timer: NodeJS.Timeout | undefined;
-      reply = await Promise.race([
-        backend.control.command('QUIT'),
-        new Promise<FtpReply>((resolve) => {
-          timer = setTimeout(() => resolve(localReply(221, 'Goodbye.')), QUIT_TIMEOUT_MS);
-        }),
-      ])
-        .catch(() => localReply(221, 'Goodbye.'))
-        .finally(() => clearTimeout(timer));
+      const goodbye = () => localReply(221, 'Goodbye.');
+      reply = await withTimeout(backend.control.command('QUIT'), QUIT_TIMEOUT_MS, goodbye).catch(goodbye);
     }
     await this.frontend.sendAndClose(reply);
   }

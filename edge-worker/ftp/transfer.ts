@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { withTimeout } from '../runtime/with-timeout.js';
 import { type BackendControl, describeReply } from './backend-control.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
 import { DataConnectionError } from './data-errors.js';
@@ -199,13 +200,11 @@ async function relayFailed(
     neverConnected ? `Can't open data connection: ${error.message}.` : 'Connection closed; transfer aborted.',
   );
   if (final !== undefined) return 'failed';
-  let timer: NodeJS.Timeout | undefined;
-  const arrived = await Promise.race([
+  const arrived = await withTimeout(
     finalReply.then(() => true),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), LINGER_MS);
-    }),
-  ]).finally(() => clearTimeout(timer));
+    LINGER_MS,
+    () => false,
+  );
   if (!arrived) swallow(backend.command('ABOR'));
   return 'failed';
 }
