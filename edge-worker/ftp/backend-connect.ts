@@ -22,15 +22,17 @@ export interface ConnectOptions {
   sourceAddress?: string;
 }
 
-/**
- * Connects to a backend the way mod_proxy does: every address the name resolves to is tried in turn,
- * the whole attempt (TCP connect and banner) is bounded by the connect timeout, and only a 2xx banner
- * counts as connected. Then FEAT is asked once, to learn what the backend supports.
- */
 const timedOut = (what: string) => (): never => {
   throw new BackendConnectError(`${what} timed out`);
 };
 
+/**
+ * Connects to a backend the way mod_proxy does: every address the name resolves to is tried in turn,
+ * the whole attempt (TCP connect and banner) is bounded by the connect timeout, and only a 2xx banner
+ * counts as connected. Then FEAT is asked once, to learn what the backend supports. Its answer is not
+ * waited for: replies come in order, so it lands before the reply to anything the client sends next,
+ * and the client's login does not pay for one more round trip to the backend.
+ */
 export async function connectBackend(url: BackendUrl, options: ConnectOptions): Promise<ConnectedBackend> {
   const started = performance.now();
   const deadline = Date.now() + options.timeoutMs;
@@ -49,14 +51,13 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
     try {
       const { control, banner } = await openControl(address, url.port, remaining, options.sourceAddress);
       const connectMs = Math.round(performance.now() - started);
-      try {
-        control.features = parseFeatures(
-          await withTimeout(control.command('FEAT'), deadline - Date.now(), timedOut('FEAT')),
-        );
-      } catch (err) {
-        if (control.isLost) throw err;
+      control.command('FEAT').then(
+        (reply) => {
+          control.features = parseFeatures(reply);
+        },
         // FEAT is advisory: a backend that wants a login first still works, without its feature list.
-      }
+        () => {},
+      );
       return { control, banner, address, connectMs };
     } catch (err) {
       lastError = err instanceof Error ? err : new Error(String(err));

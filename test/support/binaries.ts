@@ -1,8 +1,19 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root: this file lives in <root>/test/support. */
-export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The repository root, with a trailing slash: the nearest folder above this file that holds
+ * package.json. This file runs from test/support under vitest and from dist/test/support in the benchmark.
+ */
+export const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRepoRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return `${dir}/`;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${start}`);
+  }
+}
 
 /**
  * vsftpd and pure-ftpd conflict with ProFTPD as Debian packages, so scripts/install-test-deps.sh unpacks
