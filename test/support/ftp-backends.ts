@@ -1,6 +1,6 @@
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { waitForBanner } from './ftp-banner.js';
 import { freePort } from './ports.js';
 import { spawnServer } from './process.js';
@@ -10,6 +10,7 @@ import type { Launcher, ServerLaunch } from './server-launch.js';
 import { launchVsftpd } from './vsftpd.js';
 
 export { makeRandomFile, sha256File } from './files.js';
+export { writeHomeFile } from './home-files.js';
 
 export type FtpBackendKind = 'proftpd' | 'vsftpd' | 'pure-ftpd';
 
@@ -49,6 +50,9 @@ const ATTEMPTS = 3;
 
 let started = 0;
 
+/** The server exited while starting, which a port taken by someone else also causes. */
+class ServerDied extends Error {}
+
 /** Starts a real FTP server on a free loopback port, in a fresh temp dir, and waits for its greeting. */
 export async function startFtpBackend(
   kind: FtpBackendKind,
@@ -67,9 +71,6 @@ export async function startFtpBackend(
   }
   throw lastError;
 }
-
-/** The server exited while starting, which a port taken by someone else also causes. */
-class ServerDied extends Error {}
 
 async function startOnce(kind: FtpBackendKind, name: string): Promise<FtpBackend> {
   const port = await freePort(HOST);
@@ -126,29 +127,4 @@ async function describeLogs(files: string[]): Promise<string> {
     }),
   );
   return parts.join('\n');
-}
-
-/**
- * Writes a file below the backend's home (creating directories) and hands it, like the home itself, to the
- * uid the server runs sessions as, so the server can read, overwrite, append to and delete it.
- */
-export async function writeHomeFile(
-  backend: FtpBackend,
-  relPath: string,
-  content: Buffer | string,
-): Promise<string> {
-  const path = resolve(backend.homeDir, relPath);
-  if (relative(backend.homeDir, path).startsWith('..')) {
-    throw new Error(`writeHomeFile: ${relPath} is outside ${backend.homeDir}`);
-  }
-  const { uid, gid } = await stat(backend.homeDir);
-  const firstCreated = await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  if (firstCreated !== undefined) {
-    for (let dir = dirname(path); dir.length >= firstCreated.length; dir = dirname(dir)) {
-      await chown(dir, uid, gid);
-    }
-  }
-  await writeFile(path, content, { mode: 0o644 });
-  await chown(path, uid, gid);
-  return path;
 }

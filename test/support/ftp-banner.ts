@@ -27,6 +27,9 @@ export function readBanner(host: string, port: number, timeoutMs = 5_000): Promi
   });
 }
 
+/** Short, so that a port answered by someone else (who never greets) is soon tried again. */
+const ATTEMPT_TIMEOUT_MS = 1_000;
+
 /**
  * Polls until the server greets with 220. `problem` is consulted between attempts so that a server that
  * has already died fails at once instead of at the deadline.
@@ -43,7 +46,7 @@ export async function waitForBanner(
     const dead = problem();
     if (dead !== undefined) throw new Error(dead);
     try {
-      return await readBanner(host, port, Math.max(deadline - Date.now(), 100));
+      return await readBanner(host, port, Math.min(Math.max(deadline - Date.now(), 100), ATTEMPT_TIMEOUT_MS));
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);
     }

@@ -26,9 +26,11 @@ const live = new Map<number, string>();
 export function spawnServer(command: string, args: string[], workDir: string): ServerProcess {
   installExitHooks();
   const outputFile = `${workDir}/server.out`;
-  const output = openSync(outputFile, 'a');
+  // Readable and writable, because it is stdin too: vsftpd reports startup failures on fd 0, which is
+  // its control connection when run from inetd.
+  const output = openSync(outputFile, 'a+');
   // detached: the server leads its own process group, so one kill reaches the sessions it forked too.
-  const child = spawn(command, args, { cwd: workDir, detached: true, stdio: ['ignore', output, output] });
+  const child = spawn(command, args, { cwd: workDir, detached: true, stdio: [output, output, output] });
   closeSync(output);
   let status: string | undefined;
   const exited = new Promise<void>((resolve) => {

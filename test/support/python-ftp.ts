@@ -1,7 +1,8 @@
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from './binaries.js';
 import { type RunOptions, type RunResult, runCommand } from './run-command.js';
 
-const SCRIPT = fileURLToPath(new URL('./ftplib_client.py', import.meta.url));
+/** Found from the repository root, because tsc does not copy it next to a compiled copy of this file. */
+const SCRIPT = `${repoRoot}test/support/ftplib_client.py`;
 
 /** One step for ftplib_client.py; paths are remote unless named `local`. */
 export type PythonFtpOp =
