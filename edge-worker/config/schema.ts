@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseBackendUrl } from '../../functions/shared/backend-url.js';
+import { NetworkSet } from '../net/cidr.js';
 import { parseDuration } from './duration.js';
 
 /** A duration written as "5s", "250ms", "2m" or a number of seconds; held as milliseconds. */
@@ -21,6 +23,28 @@ const backendUrl = z.string().superRefine((value, ctx) => {
 });
 
 export const CONNECT_POLICIES = ['RoundRobin'] as const;
+export const DATA_TRANSFER_POLICIES = [
+  'client',
+  'active',
+  'passive',
+  'PASV',
+  'EPSV',
+  'PORT',
+  'EPRT',
+] as const;
+
+const ipAddress = z.string().refine((value) => isIP(value) !== 0, 'must be an IP address');
+
+/** An IPv4 or IPv6 network in CIDR notation ("10.0.0.0/8", "::1/128"); a bare address means one host. */
+const cidr = z.string().superRefine((value, ctx) => {
+  const error = new NetworkSet().add(value);
+  if (error) ctx.addIssue({ code: 'custom', message: error });
+});
+
+const portRange = z
+  .object({ min: z.number().int().min(1024).max(65535), max: z.number().int().min(1024).max(65535) })
+  .strict()
+  .refine((range) => range.min <= range.max, 'min must not be above max');
 
 export const poolSchema = z
   .object({
@@ -32,6 +56,31 @@ export const poolSchema = z
     connectTimeout: duration.default(5000),
     /** Backend FTPS. Only "off" exists today: backends that offer TLS are used in plain FTP. */
     backendTls: z.literal('off').default('off'),
+    /** ProxyDataTransferPolicy: which data command the proxy sends to the backend. */
+    dataTransferPolicy: z.enum(DATA_TRANSFER_POLICIES).default('client'),
+    /** ProxySourceAddress: local address for backend control and data connections. */
+    sourceAddress: ipAddress.optional(),
+    /**
+     * A backend 227/229 naming another host than the backend: refused (default), allowed
+     * (ProxyOptions AllowForeignAddress) or replaced by the backend's own address (IgnoreForeignAddress).
+     */
+    foreignDataAddress: z.enum(['refuse', 'allow', 'ignore']).default('refuse'),
+    /** ProxyTimeoutLinger: after a failed data relay, how long to wait for the backend's final reply. */
+    lingerTimeout: duration.default(3000),
+  })
+  .strict();
+
+/** Frontend timeouts, as ProFTPD's core directives; 0 turns one off. */
+const timeoutsSchema = z
+  .object({
+    /** TimeoutLogin: from connect until logged in. */
+    login: duration.default(300_000),
+    /** TimeoutIdle: no command while no transfer runs. */
+    idle: duration.default(600_000),
+    /** TimeoutNoTransfer: logged in, but no data transfer started. */
+    noTransfer: duration.default(300_000),
+    /** TimeoutStalled: a transfer during which no byte moves. */
+    stalled: duration.default(3_600_000),
   })
   .strict();
 
@@ -43,8 +92,25 @@ export const listenerSchema = z
     pool: z.string().min(1),
     /** Longest command line accepted from a client, in bytes. */
     maxCommandLength: z.number().int().min(512).max(65536).default(4096),
-    /** How long to wait for the client to open a passive data connection. */
+    /** How long to wait for a data connection to open (client passive connect, active connect out). */
     dataConnectTimeout: duration.default(30_000),
+    /** PassivePorts: the range of ports for passive data connections; any free port when absent. */
+    passivePorts: portRange.optional(),
+    /** MasqueradeAddress: the IPv4 address (or a host name resolving to one) given in 227 replies. */
+    masqueradeAddress: z.string().min(1).optional(),
+    /**
+     * AllowForeignAddress: PORT/EPRT may name another host than the client (true, or only hosts in
+     * these networks). Ports below 1024 are refused regardless.
+     */
+    allowForeignAddress: z.union([z.boolean(), z.array(cidr)]).default(false),
+    timeouts: timeoutsSchema.default({
+      login: 300_000,
+      idle: 600_000,
+      noTransfer: 300_000,
+      stalled: 3_600_000,
+    }),
+    /** MaxLoginAttempts: failed logins before the connection is closed. */
+    maxLoginAttempts: z.number().int().min(1).default(3),
   })
   .strict();
 
@@ -104,3 +170,4 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type FtpxConfig = z.output<typeof configSchema>;
 export type PoolConfig = z.output<typeof poolSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
+export type DataTransferPolicy = (typeof DATA_TRANSFER_POLICIES)[number];

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isIPv6, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
@@ -11,20 +11,20 @@ import {
 import type { Pool } from '../reverse/pool.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { BackendLostError, describeReply } from './backend-control.js';
+import { BackendDataSetup } from './backend-data.js';
+import {
+  type ClientDataOptions,
+  checkClientDataCommand,
+  isPortRangeExhausted,
+  openClientSide,
+} from './client-data.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
+import type { DataEndpoint } from './data-endpoint.js';
 import { featReply } from './feat.js';
 import { FrontendControl } from './frontend-control.js';
-import {
-  asIPv4,
-  type DataAddress,
-  formatEpsvReply,
-  formatPasvReply,
-  parseEpsvReply,
-  parsePasvReply,
-  sameHost,
-} from './passive-address.js';
-import { PassiveListener } from './passive-listener.js';
+import type { PortRange } from './port-range.js';
 import { type FtpReply, localReply } from './reply.js';
+import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from './session-timeouts.js';
 import { runTransfer, TRANSFER_COMMANDS } from './transfer.js';
 import { utf8AsWire } from './wire.js';
 
@@ -50,13 +50,20 @@ export interface ReverseSessionContext {
   listener: ListenerConfig;
   pool: Pool;
   controlPlane: ControlPlaneClient;
+  /** The client's address: the socket's peer, or what a trusted PROXY header said. */
+  clientAddress: string;
+  /** The listener's PassivePorts range, shared by its sessions. */
+  portRange: PortRange | undefined;
+  /** MasqueradeAddress resolved to IPv4. */
+  masqueradeIPv4: string | undefined;
+  allowsForeignAddress: (host: string) => boolean;
   log: Logger;
 }
 
-/** A backend passive endpoint waiting for its transfer command, plus our listener for the client. */
-interface PreparedPassive {
-  backend: Required<DataAddress>;
-  listener: PassiveListener;
+/** Both ends of the next transfer's data connection, set up by PASV/EPSV/PORT/EPRT. */
+interface PreparedData {
+  client: DataEndpoint;
+  backend: DataEndpoint;
 }
 
 /**
@@ -72,17 +79,31 @@ export class ReverseFtpSession {
   private log: Logger;
   private backend: SelectedBackend | undefined;
   private loggedIn = false;
-  private passive: PreparedPassive | undefined;
+  private failedLogins = 0;
+  private prepared: PreparedData | undefined;
+  private dataSetup: BackendDataSetup | undefined;
   private epsvAll = false;
-  /** Set after the backend refused EPSV once: PASV from then on (mod_proxy downgrades the session too). */
-  private backendPasvOnly = false;
+  private readonly timeouts: SessionTimeouts;
+  private readonly clientData: ClientDataOptions;
+  /** Set when the proxy itself ends the session (a timeout), so the aftermath is not logged as a failure. */
+  private endedByProxy: string | undefined;
 
   constructor(
     private readonly socket: Socket,
     private readonly ctx: ReverseSessionContext,
   ) {
     this.frontend = new FrontendControl(socket, ctx.listener.maxCommandLength);
-    this.log = ctx.log.child({ session: this.id, client: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.log = ctx.log.child({ session: this.id, client: `${ctx.clientAddress}:${socket.remotePort}` });
+    this.timeouts = new SessionTimeouts(ctx.listener.timeouts, (kind) => this.timedOut(kind));
+    this.clientData = {
+      control: socket,
+      clientAddress: ctx.clientAddress,
+      portRange: ctx.portRange,
+      masqueradeIPv4: ctx.masqueradeIPv4,
+      allowsForeignAddress: ctx.allowsForeignAddress,
+      dataConnectTimeoutMs: ctx.listener.dataConnectTimeout,
+      log: this.log,
+    };
   }
 
   async run(): Promise<void> {
@@ -96,8 +117,10 @@ export class ReverseFtpSession {
       }
       endReason = await this.commandLoop();
     } catch (err) {
-      endReason = err instanceof Error ? err.message : String(err);
-      if (err instanceof BackendLostError) {
+      endReason = this.endedByProxy ?? (err instanceof Error ? err.message : String(err));
+      if (this.endedByProxy) {
+        // The proxy closed the session on purpose; what failed afterwards is the consequence.
+      } else if (err instanceof BackendLostError) {
         this.log.warn('backend connection lost', { reason: err.message });
         await this.frontend.sendAndClose(localReply(421, 'Service not available, backend connection lost.'));
       } else {
@@ -115,6 +138,14 @@ export class ReverseFtpSession {
     this.dispose();
   }
 
+  private timedOut(kind: TimeoutKind): void {
+    const text = timeoutReplyText(kind, this.ctx.listener.timeouts);
+    this.endedByProxy = `${kind} timeout`;
+    this.log.info('session timed out', { timeout: kind });
+    void this.frontend.sendAndClose(localReply(421, text));
+    this.dispose();
+  }
+
   private async connect(): Promise<boolean> {
     try {
       this.backend = await selectAndConnect(this.ctx.pool, this.ctx.controlPlane, this.log);
@@ -129,6 +160,14 @@ export class ReverseFtpSession {
       return false;
     }
     this.log = this.log.child({ backend: this.backend.key });
+    const pool = this.ctx.pool.config;
+    this.dataSetup = new BackendDataSetup(this.backend.control, {
+      policy: pool.dataTransferPolicy,
+      foreignDataAddress: pool.foreignDataAddress,
+      sourceAddress: pool.sourceAddress,
+      connectTimeoutMs: this.ctx.listener.dataConnectTimeout,
+      log: this.log,
+    });
     this.backend.control.onUnsolicited = (reply) => {
       this.log.info('unsolicited backend reply relayed', { reply: describeReply(reply) });
       void this.frontend.send(reply);
@@ -145,7 +184,9 @@ export class ReverseFtpSession {
       await this.frontend.commands.ready();
       if (backend.control.isLost) throw await backend.control.lost;
       const event = await this.frontend.commands.next();
-      if (event === undefined) return this.frontend.closeReason ?? 'client closed the connection';
+      if (event === undefined)
+        return this.endedByProxy ?? this.frontend.closeReason ?? 'client closed the connection';
+      this.timeouts.commandReceived();
       if (await this.handle(event)) return 'client quit';
     }
   }
@@ -189,26 +230,25 @@ export class ReverseFtpSession {
         break;
       case 'PASV':
       case 'EPSV':
-        await this.preparePassive(command);
-        break;
       case 'PORT':
       case 'EPRT':
+        await this.prepareData(command);
+        break;
       case 'LPRT':
-        await this.frontend.reply(
-          502,
-          'Active mode is not supported by ftpx yet; use passive mode (PASV or EPSV).',
-        );
+      case 'LPSV':
+        await this.frontend.reply(502, `${command.verb} is not supported; use EPRT or EPSV.`);
         break;
       case 'HOST':
         await this.frontend.reply(502, 'HOST is not supported by ftpx yet.');
         break;
       case 'REIN':
-        this.closePassive();
+        this.closeData();
+        if (this.loggedIn) this.timeouts.loggedOut();
         this.loggedIn = false;
         await this.relay(command);
         break;
       case 'ABOR':
-        this.closePassive();
+        this.closeData();
         await this.relay(command);
         break;
       default:
@@ -229,14 +269,22 @@ export class ReverseFtpSession {
 
   private async user(name: string): Promise<void> {
     const backend = this.requireBackend();
+    if (this.loggedIn) this.timeouts.loggedOut();
     this.loggedIn = false;
-    this.closePassive();
+    this.closeData();
     this.log = this.log.child({ user: name });
     const urlUser = backend.url.user === undefined ? undefined : utf8AsWire(backend.url.user);
     let reply = await backend.control.command(`USER ${urlUser ?? name}`);
     if (urlUser !== undefined && urlUser !== name) reply = rewriteFirstLine(reply, urlUser, name);
-    if (reply.code === 230) this.loggedIn = true;
+    if (reply.code === 230) this.loginSucceeded();
     await this.frontend.send(reply);
+  }
+
+  private loginSucceeded(): void {
+    this.loggedIn = true;
+    this.failedLogins = 0;
+    this.timeouts.loggedIn();
+    this.log.info('login succeeded');
   }
 
   private async pass(password: string): Promise<void> {
@@ -245,10 +293,17 @@ export class ReverseFtpSession {
     const urlPassword = backend.url.password ? utf8AsWire(backend.url.password) : undefined;
     const reply = await backend.control.command(`PASS ${urlPassword ?? password}`);
     if (reply.code === 230 || reply.code === 202) {
-      this.loggedIn = true;
-      this.log.info('login succeeded');
-    } else if (reply.code >= 400) {
-      this.log.warn('login failed', { reply: describeReply(reply) });
+      this.loginSucceeded();
+    } else if (reply.code >= 500) {
+      this.failedLogins += 1;
+      this.log.warn('login failed', { reply: describeReply(reply), attempt: this.failedLogins });
+      if (this.failedLogins >= this.ctx.listener.maxLoginAttempts) {
+        // ProFTPD's MaxLoginAttempts: the last refusal is the last word.
+        this.endedByProxy = 'too many failed logins';
+        this.log.warn('maximum login attempts reached; closing', { max: this.ctx.listener.maxLoginAttempts });
+        await this.frontend.sendAndClose(reply);
+        return;
+      }
     }
     await this.frontend.send(reply);
   }
@@ -263,120 +318,73 @@ export class ReverseFtpSession {
     await this.frontend.sendAndClose(reply);
   }
 
-  private async preparePassive(command: FtpCommand): Promise<void> {
-    this.closePassive();
-    const localAddress = this.socket.localAddress ?? '';
-    const localIPv4 = asIPv4(localAddress);
-    if (command.verb === 'EPSV' && command.arg !== '') {
-      const arg = command.arg.trim().toUpperCase();
-      if (arg === 'ALL') {
-        this.epsvAll = true;
-        await this.frontend.reply(200, 'EPSV ALL command successful.');
-        return;
-      }
-      const family = localIPv4 ? '1' : '2';
-      if (arg !== '1' && arg !== '2') {
-        await this.frontend.reply(501, 'Illegal EPSV command.');
-        return;
-      }
-      if (arg !== family) {
-        await this.frontend.reply(522, `Network protocol not supported, use (${family})`);
-        return;
-      }
-    }
-    if (command.verb === 'PASV') {
-      if (this.epsvAll) {
-        await this.frontend.reply(503, 'PASV not allowed after EPSV ALL.');
-        return;
-      }
-      if (!localIPv4) {
-        await this.frontend.reply(501, 'PASV is not possible on an IPv6 connection; use EPSV.');
-        return;
-      }
-    }
-    const backendAddress = await this.backendPassive(command.verb === 'EPSV');
-    if ('code' in backendAddress) {
-      await this.frontend.send(backendAddress);
+  /**
+   * PASV/EPSV/PORT/EPRT: the client's request is checked first (bounce protection costs the backend
+   * nothing), then the backend side is set up under the data-transfer policy, then the client side.
+   */
+  private async prepareData(command: FtpCommand): Promise<void> {
+    this.closeData();
+    const request = checkClientDataCommand(command, this.epsvAll, this.clientData);
+    if ('code' in request) {
+      await this.frontend.send(request);
       return;
     }
-    const listener = await PassiveListener.open(localAddress, this.socket.remoteAddress ?? '', this.log);
-    this.passive = { backend: backendAddress, listener };
-    if (command.verb === 'PASV' && localIPv4) {
-      await this.frontend.reply(227, formatPasvReply(localIPv4, listener.port));
-    } else {
-      await this.frontend.reply(229, formatEpsvReply(listener.port));
+    if (request.kind === 'epsv-all') {
+      this.epsvAll = true;
+      await this.frontend.reply(200, 'EPSV ALL command successful.');
+      return;
     }
-  }
-
-  /**
-   * Asks the backend for a passive endpoint, mirroring the client (ProxyDataTransferPolicy "client"):
-   * EPSV when the client used EPSV or the backend is IPv6, falling back to PASV when the backend lacks
-   * or refuses EPSV. The address offered must be the backend's own, on an unprivileged port.
-   * Returns the endpoint, or the reply to give the client.
-   */
-  private async backendPassive(clientUsedEpsv: boolean): Promise<Required<DataAddress> | FtpReply> {
-    const control = this.requireBackend().control;
-    const backendHost = control.socket.remoteAddress ?? '';
-    const backendIPv6 = isIPv6(backendHost) && asIPv4(backendHost) === undefined;
-    const advertisesEpsv =
-      control.features.size === 0 || control.features.has('EPSV') || control.features.has('EPRT');
-    let address: DataAddress | undefined;
-    let reply: FtpReply | undefined;
-    if (backendIPv6 || (clientUsedEpsv && advertisesEpsv && !this.backendPasvOnly)) {
-      reply = await control.command('EPSV');
-      address = parseEpsvReply(reply);
-      if (!address && !backendIPv6) {
-        this.log.info('backend refused EPSV; using PASV for the rest of the session', {
-          reply: describeReply(reply),
-        });
-        this.backendPasvOnly = true;
-      }
+    const backend = await this.requireDataSetup().prepare(request.verb);
+    if ('code' in backend) {
+      await this.frontend.send(backend);
+      return;
     }
-    if (!address && !backendIPv6) {
-      reply = await control.command('PASV');
-      address = parsePasvReply(reply);
+    try {
+      const client = await openClientSide(request, this.clientData);
+      this.prepared = { client: client.endpoint, backend };
+      await this.frontend.send(client.reply);
+    } catch (err) {
+      backend.dispose();
+      if (!isPortRangeExhausted(err)) throw err;
+      this.log.warn('no free passive port', { reason: err.message });
+      await this.frontend.reply(425, 'No free passive port; try again later.');
     }
-    if (!address) {
-      if (reply && reply.code >= 400) return reply;
-      return localReply(425, 'Backend did not offer a usable passive data port.');
-    }
-    const host = address.host ?? backendHost;
-    if (!sameHost(host, backendHost)) {
-      this.log.warn('refused backend passive address: not the backend control address', {
-        offered: host,
-        backendHost,
-      });
-      return localReply(425, 'Backend offered a foreign data address; refused.');
-    }
-    if (address.port < 1024) {
-      this.log.warn('refused backend passive address: privileged port', { port: address.port });
-      return localReply(425, 'Backend offered a privileged data port; refused.');
-    }
-    return { host, port: address.port };
   }
 
   private async transfer(command: FtpCommand): Promise<void> {
-    const passive = this.passive;
-    this.passive = undefined;
-    if (!passive) {
-      await this.frontend.reply(425, 'Use PASV or EPSV first.');
+    const prepared = this.prepared;
+    this.prepared = undefined;
+    if (!prepared) {
+      await this.frontend.reply(425, 'Use PORT, EPRT, PASV or EPSV first.');
       return;
     }
-    const outcome = await runTransfer({
-      command,
-      backend: this.requireBackend().control,
-      backendData: passive.backend,
-      clientData: passive.listener,
-      frontend: this.frontend,
-      dataConnectTimeoutMs: this.ctx.listener.dataConnectTimeout,
-      log: this.log,
-    });
-    if (outcome === 'client-gone') this.frontend.destroy();
+    this.timeouts.transferStarted();
+    try {
+      const outcome = await runTransfer({
+        command,
+        backend: this.requireBackend().control,
+        backendData: prepared.backend,
+        clientData: prepared.client,
+        frontend: this.frontend,
+        lingerMs: this.ctx.pool.config.lingerTimeout,
+        onProgress: () => this.timeouts.progress(),
+        log: this.log,
+      });
+      if (outcome === 'client-gone') this.frontend.destroy();
+    } finally {
+      this.timeouts.transferEnded(this.loggedIn);
+    }
   }
 
-  private closePassive(): void {
-    this.passive?.listener.dispose();
-    this.passive = undefined;
+  private closeData(): void {
+    this.prepared?.client.dispose();
+    this.prepared?.backend.dispose();
+    this.prepared = undefined;
+  }
+
+  private requireDataSetup(): BackendDataSetup {
+    if (!this.dataSetup) throw new Error('no backend connected');
+    return this.dataSetup;
   }
 
   private requireBackend(): SelectedBackend {
@@ -385,7 +393,8 @@ export class ReverseFtpSession {
   }
 
   private dispose(): void {
-    this.closePassive();
+    this.timeouts.dispose();
+    this.closeData();
     this.backend?.control.destroy();
     this.frontend.destroy();
   }

@@ -3,11 +3,10 @@ import type { Logger } from '../log/logger.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { type BackendControl, describeReply } from './backend-control.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
+import type { DataEndpoint } from './data-endpoint.js';
 import { DataConnectionError } from './data-errors.js';
-import { connectData, relayData } from './data-relay.js';
+import { relayData } from './data-relay.js';
 import type { FrontendControl } from './frontend-control.js';
-import type { DataAddress } from './passive-address.js';
-import type { PassiveListener } from './passive-listener.js';
 import { type FtpReply, localReply } from './reply.js';
 
 /** Backend to client. */
@@ -16,21 +15,16 @@ const DOWNLOADS = new Set(['RETR', 'LIST', 'NLST', 'MLSD']);
 const UPLOADS = new Set(['STOR', 'APPE', 'STOU']);
 export const TRANSFER_COMMANDS: ReadonlySet<string> = new Set([...DOWNLOADS, ...UPLOADS]);
 
-/**
- * After a failed relay, how long to wait for the backend's own final reply before sending ABOR
- * (mod_proxy's ProxyTimeoutLinger default).
- */
-const LINGER_MS = 3000;
-/** A backend passive port that does not accept within this time has failed the transfer. */
-const BACKEND_DATA_CONNECT_MS = 10_000;
-
 export interface TransferRequest {
   command: FtpCommand;
   backend: BackendControl;
-  backendData: Required<DataAddress>;
-  clientData: PassiveListener;
+  backendData: DataEndpoint;
+  clientData: DataEndpoint;
   frontend: FrontendControl;
-  dataConnectTimeoutMs: number;
+  /** ProxyTimeoutLinger: after a failed relay, how long the backend's final reply is waited for before ABOR. */
+  lingerMs: number;
+  /** Called as bytes move, to keep TimeoutStalled from firing. */
+  onProgress: () => void;
   log: Logger;
 }
 
@@ -48,7 +42,7 @@ const isAbor = (event: CommandEvent) => event.kind === 'command' && event.comman
 
 /**
  * Runs one transfer command: the command goes to the backend, both data connections are opened
- * (backend passive connect right after the command, as some servers accept before replying 1xx),
+ * right after it (a passive backend may accept before it replies 1xx; an active one connects to us),
  * bytes are relayed with backpressure, and the backend's final reply reaches the client only after
  * the last byte did, so a racing 226 can never truncate a download. ABOR from the client during the
  * transfer takes priority over other commands, which wait their turn.
@@ -64,22 +58,16 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
     onPreliminary: (reply) => void frontend.send(reply),
     preliminaryLimit: 1,
   });
-  const backendSocket = connectData(
-    request.backendData.host,
-    request.backendData.port,
-    BACKEND_DATA_CONNECT_MS,
-    undefined,
-    relayAbort.signal,
-  );
-  const clientSocket = request.clientData.accept(request.dataConnectTimeoutMs);
+  const backendSocket = request.backendData.open(relayAbort.signal);
+  const clientSocket = request.clientData.open(relayAbort.signal);
   // Whichever side connected is closed on every path, including when the other side never came.
   const sockets = [backendSocket, clientSocket];
   for (const socket of sockets) socket.catch(() => {});
 
   const relay = Promise.all(sockets).then(([fromBackend, fromClient]: Socket[]) =>
     download
-      ? relayData(fromBackend as Socket, fromClient as Socket, relayAbort.signal)
-      : relayData(fromClient as Socket, fromBackend as Socket, relayAbort.signal),
+      ? relayData(fromBackend as Socket, fromClient as Socket, relayAbort.signal, request.onProgress)
+      : relayData(fromClient as Socket, fromBackend as Socket, relayAbort.signal, request.onProgress),
   );
   const relayEvent: Promise<Event> = relay.then(
     (bytes) => ({ source: 'relay', kind: 'relayed', bytes }),
@@ -99,6 +87,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
     relayAbort.abort();
     waitAbort.abort();
     request.clientData.dispose();
+    request.backendData.dispose();
     for (const socket of sockets)
       socket.then(
         (s) => s.destroy(),
@@ -202,7 +191,7 @@ async function relayFailed(
   if (final !== undefined) return 'failed';
   const arrived = await withTimeout(
     finalReply.then(() => true),
-    LINGER_MS,
+    request.lingerMs,
     () => false,
   );
   if (!arrived) swallow(backend.command('ABOR'));

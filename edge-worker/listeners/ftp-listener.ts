@@ -1,9 +1,12 @@
 import { createServer, type Server } from 'node:net';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
+import { PortRange } from '../ftp/port-range.js';
 import { ReverseFtpSession } from '../ftp/reverse-session.js';
 import type { Logger } from '../log/logger.js';
 import type { Pool } from '../reverse/pool.js';
+import { foreignAddressPolicy } from './foreign-address.js';
+import { resolveMasqueradeAddress } from './masquerade-address.js';
 
 export interface ListeningAddress {
   name: string;
@@ -19,25 +22,38 @@ export interface ListeningAddress {
 export class FtpListener {
   private readonly sessions = new Set<ReverseFtpSession>();
   private server: Server | undefined;
+  private readonly portRange: PortRange | undefined;
+  private readonly allowsForeignAddress: (host: string) => boolean;
+  private masqueradeIPv4: string | undefined;
 
   constructor(
     private readonly config: ListenerConfig,
     private readonly pool: Pool,
     private readonly controlPlane: ControlPlaneClient,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.portRange = config.passivePorts
+      ? new PortRange(config.passivePorts.min, config.passivePorts.max)
+      : undefined;
+    this.allowsForeignAddress = foreignAddressPolicy(config.allowForeignAddress);
+  }
 
   get activeSessions(): number {
     return this.sessions.size;
   }
 
   async start(): Promise<ListeningAddress> {
+    this.masqueradeIPv4 = await resolveMasqueradeAddress(this.config.masqueradeAddress);
     const server = createServer({ noDelay: true, keepAlive: true });
     server.on('connection', (socket) => {
       const session = new ReverseFtpSession(socket, {
         listener: this.config,
         pool: this.pool,
         controlPlane: this.controlPlane,
+        clientAddress: socket.remoteAddress ?? '',
+        portRange: this.portRange,
+        masqueradeIPv4: this.masqueradeIPv4,
+        allowsForeignAddress: this.allowsForeignAddress,
         log: this.log,
       });
       this.sessions.add(session);

@@ -1,0 +1,70 @@
+import { connect, type Socket } from 'node:net';
+import { DataConnectionError } from './data-errors.js';
+import type { DataListener } from './data-listener.js';
+
+/**
+ * One side of a transfer's data connection, set up by PASV/EPSV/PORT/EPRT before the transfer
+ * command and opened during it: by accepting (we listen: client passive, backend active) or by
+ * connecting (the peer listens: client active, backend passive).
+ */
+export interface DataEndpoint {
+  /** For logs: "accept on 127.0.0.1:50000", "connect to 127.0.0.1:2020". */
+  readonly description: string;
+  open(signal: AbortSignal): Promise<Socket>;
+  /** Releases whatever the endpoint holds; idempotent. */
+  dispose(): void;
+}
+
+export function acceptingEndpoint(
+  listener: DataListener,
+  bindAddress: string,
+  timeoutMs: number,
+): DataEndpoint {
+  return {
+    description: `accept on ${bindAddress}:${listener.port}`,
+    open: (signal) => {
+      const onAbort = () => listener.dispose();
+      signal.addEventListener('abort', onAbort, { once: true });
+      return listener.accept(timeoutMs).finally(() => signal.removeEventListener('abort', onAbort));
+    },
+    dispose: () => listener.dispose(),
+  };
+}
+
+export function connectingEndpoint(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  localAddress: string | undefined,
+): DataEndpoint {
+  let socket: Socket | undefined;
+  return {
+    description: `connect to ${host}:${port}`,
+    open: (signal) =>
+      new Promise<Socket>((resolve, reject) => {
+        const attempt = connect({ host, port, noDelay: true, ...(localAddress ? { localAddress } : {}) });
+        socket = attempt;
+        attempt.pause();
+        const fail = (err: Error) => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          attempt.destroy();
+          reject(
+            new DataConnectionError(`data connection to ${host}:${port}: ${err.message}`, { cause: err }),
+          );
+        };
+        const onAbort = () => fail(new Error('aborted'));
+        const timer = setTimeout(() => fail(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+        signal.addEventListener('abort', onAbort, { once: true });
+        attempt.once('error', fail);
+        attempt.once('connect', () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          attempt.off('error', fail);
+          attempt.on('error', () => {});
+          resolve(attempt);
+        });
+      }),
+    dispose: () => socket?.destroy(),
+  };
+}

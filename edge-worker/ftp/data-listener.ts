@@ -1,0 +1,113 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { sameHost } from './data-address.js';
+import { DataConnectionError } from './data-errors.js';
+import { listenOn, type PortRange } from './port-range.js';
+
+export interface DataListenerOptions {
+  bindAddress: string;
+  /** Only this host may connect: the control connection's client, or the backend in active mode. */
+  expectedPeer: string;
+  /** PassivePorts; any free port when absent. */
+  portRange?: PortRange;
+  log: Logger;
+  /** What the listener is for, in log lines: "client passive", "backend active". */
+  purpose: string;
+}
+
+/**
+ * A listening socket for one data connection: the frontend side of a passive transfer, or the
+ * backend side of an active one. Only the expected peer may connect (data-port theft protection):
+ * others are dropped, and the real peer can still connect. The accepted socket stays paused until
+ * the relay reads it, so data the peer sends early is not lost.
+ */
+export class DataListener {
+  private accepted: Socket | undefined;
+  private waiter: { resolve: (socket: Socket) => void; reject: (err: Error) => void } | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+    private readonly options: DataListenerOptions,
+  ) {
+    server.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  static async open(options: DataListenerOptions): Promise<DataListener> {
+    const server = createServer({ pauseOnConnect: true, noDelay: true });
+    // The server's own errors (after listening) have nowhere useful to go; accept() times out instead.
+    server.on('error', () => {});
+    const port = options.portRange
+      ? await options.portRange.listen(server, options.bindAddress)
+      : await listenOn(server, options.bindAddress, 0).then(() => {
+          const address = server.address();
+          if (address === null || typeof address === 'string')
+            throw new DataConnectionError('data listener has no port');
+          return address.port;
+        });
+    return new DataListener(server, port, options);
+  }
+
+  /** Resolves with the peer's data connection, waiting up to timeoutMs for it. */
+  accept(timeoutMs: number): Promise<Socket> {
+    if (this.accepted) return Promise.resolve(this.accepted);
+    if (this.closed) return Promise.reject(new DataConnectionError('data connection listener is closed'));
+    return new Promise<Socket>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        reject(new DataConnectionError(`no ${this.options.purpose} data connection within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiter = {
+        resolve: (socket) => {
+          clearTimeout(timer);
+          resolve(socket);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+    });
+  }
+
+  /** Stops listening and fails a pending accept. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.close();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.reject(new DataConnectionError('data connection listener closed'));
+  }
+
+  /** Closes the listener and destroys the accepted connection too (transfer over or aborted). */
+  dispose(): void {
+    this.close();
+    this.accepted?.destroy();
+  }
+
+  private onConnection(socket: Socket): void {
+    socket.on('error', () => {});
+    const peer = socket.remoteAddress ?? '';
+    if (this.accepted || this.closed) {
+      socket.destroy();
+      return;
+    }
+    if (!sameHost(peer, this.options.expectedPeer)) {
+      this.options.log.warn('refused data connection from a foreign address', {
+        purpose: this.options.purpose,
+        peer,
+        expected: this.options.expectedPeer,
+        port: this.port,
+      });
+      socket.destroy();
+      return;
+    }
+    this.accepted = socket;
+    this.server.close();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.resolve(socket);
+  }
+}

@@ -1,0 +1,13 @@
+import { parseNetworks } from '../net/cidr.js';
+
+/**
+ * AllowForeignAddress as a predicate: may a client's PORT/EPRT name this host, which is not its own?
+ * `false` (the default) never, `true` always, a list of networks only inside them.
+ */
+export function foreignAddressPolicy(setting: boolean | string[]): (host: string) => boolean {
+  if (typeof setting === 'boolean') return () => setting;
+  const parsed = parseNetworks(setting);
+  // The config schema validated the list; this guards against a caller that skipped it.
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  return (host) => parsed.networks.has(host);
+}
