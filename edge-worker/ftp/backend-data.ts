@@ -45,7 +45,12 @@ export class BackendDataSetup {
   /** The endpoint for the next transfer, or the reply to give the client when the backend refused. */
   async prepare(clientCommand: DataCommand): Promise<DataEndpoint | FtpReply> {
     const command = this.firstCommand(clientCommand);
-    return command === 'EPSV' || command === 'PASV' ? this.passive(command) : this.active(command);
+    const prepared =
+      command === 'EPSV' || command === 'PASV' ? await this.passive(command) : await this.active(command);
+    if (!('code' in prepared)) {
+      this.options.log.debug('backend data ready', { client: clientCommand, backend: prepared.description });
+    }
+    return prepared;
   }
 
   private get backendHost(): string {
@@ -80,6 +85,7 @@ export class BackendDataSetup {
     const ipv6 = isIPv6Only(this.backendHost);
     let address: DataAddress | undefined;
     let reply: FtpReply | undefined;
+    let used: DataCommand = first;
     if (first === 'EPSV') {
       reply = await this.control.command('EPSV');
       address = parseEpsvReply(reply);
@@ -91,6 +97,7 @@ export class BackendDataSetup {
       }
     }
     if (!address && !ipv6) {
+      used = 'PASV';
       reply = await this.control.command('PASV');
       address = parsePasvReply(reply);
     }
@@ -113,7 +120,13 @@ export class BackendDataSetup {
       this.options.log.warn('refused backend passive address: privileged port', { port: address.port });
       return localReply(425, 'Backend offered a privileged data port; refused.');
     }
-    return connectingEndpoint(host, address.port, this.options.connectTimeoutMs, this.options.sourceAddress);
+    return connectingEndpoint(
+      host,
+      address.port,
+      this.options.connectTimeoutMs,
+      this.options.sourceAddress,
+      used,
+    );
   }
 
   private async active(first: 'EPRT' | 'PORT'): Promise<DataEndpoint | FtpReply> {
@@ -126,6 +139,7 @@ export class BackendDataSetup {
     });
     const ipv4 = asIPv4(bindAddress);
     let reply: FtpReply | undefined;
+    let used: DataCommand = first === 'EPRT' || !ipv4 ? 'EPRT' : 'PORT';
     if (first === 'EPRT' || !ipv4) {
       reply = await this.control.command(`EPRT ${formatEprtArgument(bindAddress, listener.port)}`);
       if (!isSuccess(reply) && ipv4) {
@@ -137,12 +151,13 @@ export class BackendDataSetup {
       }
     }
     if (reply === undefined && ipv4) {
+      used = 'PORT';
       reply = await this.control.command(`PORT ${formatPortArgument(ipv4, listener.port)}`);
     }
     if (!reply || !isSuccess(reply)) {
       listener.dispose();
       return reply && reply.code >= 400 ? reply : localReply(425, 'Backend refused active mode.');
     }
-    return acceptingEndpoint(listener, bindAddress, this.options.connectTimeoutMs);
+    return acceptingEndpoint(listener, bindAddress, this.options.connectTimeoutMs, used);
   }
 }

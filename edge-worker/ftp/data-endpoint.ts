@@ -8,7 +8,7 @@ import type { DataListener } from './data-listener.js';
  * connecting (the peer listens: client active, backend passive).
  */
 export interface DataEndpoint {
-  /** For logs: "accept on 127.0.0.1:50000", "connect to 127.0.0.1:2020". */
+  /** For logs: "EPRT: accept on 127.0.0.1:50000", "PASV: connect to 127.0.0.1:2020". */
   readonly description: string;
   open(signal: AbortSignal): Promise<Socket>;
   /** Releases whatever the endpoint holds; idempotent. */
@@ -19,9 +19,10 @@ export function acceptingEndpoint(
   listener: DataListener,
   bindAddress: string,
   timeoutMs: number,
+  via?: string,
 ): DataEndpoint {
   return {
-    description: `accept on ${bindAddress}:${listener.port}`,
+    description: `${via ? `${via}: ` : ''}accept on ${bindAddress}:${listener.port}`,
     open: (signal) => {
       const onAbort = () => listener.dispose();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -36,10 +37,11 @@ export function connectingEndpoint(
   port: number,
   timeoutMs: number,
   localAddress: string | undefined,
+  via?: string,
 ): DataEndpoint {
   let socket: Socket | undefined;
   return {
-    description: `connect to ${host}:${port}`,
+    description: `${via ? `${via}: ` : ''}connect to ${host}:${port}`,
     open: (signal) =>
       new Promise<Socket>((resolve, reject) => {
         const attempt = connect({ host, port, noDelay: true, ...(localAddress ? { localAddress } : {}) });

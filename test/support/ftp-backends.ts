@@ -35,6 +35,10 @@ export interface FtpBackend {
 export interface StartFtpBackendOptions {
   /** Defaults to `${kind}-${n}`, unique within this process. */
   name?: string;
+  /** Where to listen; '127.0.0.1' by default, '::1' for an IPv6 backend. */
+  host?: string;
+  /** The address the server names in its 227 replies instead of its own (a misconfigured NAT); ProFTPD only. */
+  passiveAddress?: string;
 }
 
 const launchers: Record<FtpBackendKind, Launcher> = {
@@ -43,7 +47,7 @@ const launchers: Record<FtpBackendKind, Launcher> = {
   'pure-ftpd': launchPureFtpd,
 };
 
-const HOST = '127.0.0.1';
+const DEFAULT_HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 10_000;
 /** Another process may take the free port before the server binds it; a new port is cheap. */
 const ATTEMPTS = 3;
@@ -63,7 +67,7 @@ export async function startFtpBackend(
   let lastError: unknown;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     try {
-      return await startOnce(kind, name);
+      return await startOnce(kind, name, options);
     } catch (error) {
       lastError = error;
       if (!(error instanceof ServerDied)) break;
@@ -72,14 +76,25 @@ export async function startFtpBackend(
   throw lastError;
 }
 
-async function startOnce(kind: FtpBackendKind, name: string): Promise<FtpBackend> {
+async function startOnce(
+  kind: FtpBackendKind,
+  name: string,
+  options: StartFtpBackendOptions,
+): Promise<FtpBackend> {
+  const HOST = options.host ?? DEFAULT_HOST;
   const port = await freePort(HOST);
   const workDir = await mkdtemp(join(tmpdir(), `ftpx-${kind}-`));
   let launch: ServerLaunch;
   try {
     // mkdtemp makes the dir 0700; the servers drop to unprivileged users that must reach their homes.
     await chmod(workDir, 0o755);
-    launch = await launchers[kind]({ name, host: HOST, port, workDir });
+    launch = await launchers[kind]({
+      name,
+      host: HOST,
+      port,
+      workDir,
+      ...(options.passiveAddress ? { passiveAddress: options.passiveAddress } : {}),
+    });
   } catch (error) {
     await rm(workDir, { recursive: true, force: true });
     throw error;
@@ -110,7 +125,7 @@ async function startOnce(kind: FtpBackendKind, name: string): Promise<FtpBackend
     name,
     host: HOST,
     port,
-    url: `ftp://${HOST}:${port}`,
+    url: HOST.includes(':') ? `ftp://[${HOST}]:${port}` : `ftp://${HOST}:${port}`,
     user: launch.user,
     password: launch.password,
     homeDir: launch.homeDir,

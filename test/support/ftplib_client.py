@@ -2,7 +2,7 @@
 """Drives Python's stdlib ftplib through a list of operations, for the integration tests.
 
 Reads one JSON job on stdin:
-    {"host", "port", "user", "password", "epsv": bool, "trustPasvHost": bool, "timeout": seconds,
+    {"host", "port", "user", "password", "epsv": bool, "active": bool, "trustPasvHost": bool, "timeout": seconds,
      "ops": [{"op": "login"}, {"op": "retr", "path": "a.txt", "local": "/tmp/a", "rest": 3}, ...]}
 and prints one JSON object: {"welcome": "220 ...", "results": [{"op": "login", "reply": "230 ..."}, ...]}.
 
@@ -196,6 +196,8 @@ def main():
     ftp = Client(timeout=job.get("timeout", 20))
     ftp.force_epsv = bool(job.get("epsv"))
     ftp.trust_server_pasv_ipv4_address = bool(job.get("trustPasvHost"))
+    # Active mode: ftplib listens and sends PORT (EPRT over IPv6) for every transfer.
+    ftp.set_pasv(not job.get("active"))
     try:
         welcome = ftp.connect(job["host"], job["port"])
     except ftplib.all_errors as error:

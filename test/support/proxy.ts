@@ -24,6 +24,12 @@ export interface TestProxyOptions {
   storeEndpoint?: string;
   pool?: string;
   dataConnectTimeout?: string;
+  /** More listener settings, as in the YAML config. */
+  listener?: Record<string, unknown>;
+  /** More pool settings, as in the YAML config. */
+  poolSettings?: Record<string, unknown>;
+  /** Listen here instead of 127.0.0.1. */
+  address?: string;
 }
 
 /** Starts an edge worker in this process on a free loopback port, with its log captured. */
@@ -35,10 +41,11 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
     store: options.storeEndpoint ? { endpoint: options.storeEndpoint } : { endpoint: 'embedded' },
     listeners: [
       {
-        address: '127.0.0.1',
+        address: options.address ?? '127.0.0.1',
         port: 0,
         pool,
         ...(options.dataConnectTimeout ? { dataConnectTimeout: options.dataConnectTimeout } : {}),
+        ...options.listener,
       },
     ],
     pools: [
@@ -47,6 +54,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
         backends: options.backends,
         ...(options.retryCount ? { retryCount: options.retryCount } : {}),
         ...(options.connectTimeout ? { connectTimeout: options.connectTimeout } : {}),
+        ...options.poolSettings,
       },
     ],
   };
@@ -57,7 +65,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
   const listener = worker.listeners[0];
   if (!listener) throw new Error('proxy has no listener');
   return {
-    host: '127.0.0.1',
+    host: options.address ?? '127.0.0.1',
     port: listener.port,
     worker,
     get logs() {

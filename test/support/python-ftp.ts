@@ -68,6 +68,8 @@ export interface PythonFtpOptions extends Omit<RunOptions, 'input'> {
   password: string;
   /** Use EPSV instead of PASV (ftplib only does so by itself over IPv6). */
   epsv?: boolean;
+  /** Active mode: ftplib listens and sends PORT (EPRT over IPv6). */
+  active?: boolean;
   /** Connect to the address in the 227 reply instead of the control connection's peer (ftplib's default). */
   trustPasvHost?: boolean;
   /** Socket timeout inside Python, seconds. Defaults to 20. */
@@ -89,6 +91,7 @@ export async function pythonFtp(ops: PythonFtpOp[], options: PythonFtpOptions): 
     user: options.user,
     password: options.password,
     epsv: options.epsv ?? false,
+    active: options.active ?? false,
     trustPasvHost: options.trustPasvHost ?? false,
     timeout: options.socketTimeoutSeconds ?? 20,
     ops,

@@ -6,6 +6,8 @@ export interface LaunchContext {
   port: number;
   /** Fresh, empty, traversable by the servers' unprivileged users, removed on stop. */
   workDir: string;
+  /** The address to name in 227 replies instead of the server's own. */
+  passiveAddress?: string;
 }
 
 /** What a server module hands back once its config and user database are written. */

@@ -81,6 +81,7 @@ export function formatFeatMlst(selected: ReadonlySet<MlstFact>): string {
  * - Directories (`dir`, `cdir`, `pdir`): read → `l` (list); write → `c` (create files), `d` (delete),
  *   `f` (rename), `m` (make subdirectories), `p` (purge contents); execute → `e` (enter).
  * - Everything else: read → `r` (retrieve); write → `a` (append), `d` (delete), `f` (rename), `w` (store).
+ *   That includes symlinks, whose own bits (always `rwxrwxrwx` on Linux) are all the listing shows.
  * `d` and `f` really depend on the parent directory, which one line does not show; the entry's own write
  * bit stands in for it, as ProFTPD's own facts do for an entry the user owns. Letters are in alphabetical
  * order. Undefined for DOS entries, which carry no permissions.
