@@ -36,6 +36,17 @@ const HANDLED: DirectiveSpec[] = [
   { name: 'Port', kind: 'handled', scopes: SERVER_AND_VHOST },
   { name: 'DefaultAddress', kind: 'handled', scopes: SERVER_ONLY },
   { name: 'ServerName', kind: 'handled', scopes: SERVER_AND_VHOST },
+  { name: 'ProxyOptions', kind: 'handled' },
+  { name: 'ProxySourceAddress', kind: 'handled' },
+  { name: 'ProxyTimeoutLinger', kind: 'handled' },
+  { name: 'PassivePorts', kind: 'handled' },
+  { name: 'MasqueradeAddress', kind: 'handled' },
+  { name: 'AllowForeignAddress', kind: 'handled' },
+  { name: 'TimeoutLogin', kind: 'handled' },
+  { name: 'TimeoutIdle', kind: 'handled' },
+  { name: 'TimeoutNoTransfer', kind: 'handled' },
+  { name: 'TimeoutStalled', kind: 'handled' },
+  { name: 'MaxLoginAttempts', kind: 'handled' },
 ];
 
 const PLAIN_BACKENDS = 'ftpx uses backends in plain FTP (ProxyTLSEngine off)';
@@ -48,9 +59,6 @@ const NO_CLIENT_TLS = 'FTPS towards clients is not supported by ftpx yet: client
 
 /** mod_proxy directives that ftpx does not implement. */
 const MOD_PROXY_OTHERS: DirectiveSpec[] = [
-  { name: 'ProxyOptions', kind: 'unsupported', reason: 'not supported by ftpx yet' },
-  { name: 'ProxySourceAddress', kind: 'unsupported', reason: 'not supported by ftpx yet' },
-  { name: 'ProxyTimeoutLinger', kind: 'ignored', reason: NOT_YET },
   ...['ProxyForwardEnabled', 'ProxyForwardMethod', 'ProxyForwardTo'].map(
     (name): DirectiveSpec => ({ name, kind: 'ignored', reason: 'applies to ProxyRole forward only' }),
   ),
@@ -126,8 +134,7 @@ const IGNORED: Array<[string[], string]> = [
     NO_AUTH,
   ],
   [['MaxInstances', 'MaxClients', 'MaxClientsPerHost', 'MaxClientsPerUser', 'MaxHostsPerUser'], NOT_YET],
-  [['MaxLoginAttempts', 'DenyFilter', 'PassivePorts', 'MasqueradeAddress', 'AllowForeignAddress'], NOT_YET],
-  [['TimeoutIdle', 'TimeoutNoTransfer', 'TimeoutStalled', 'TimeoutLogin', 'TimeoutSession'], NOT_YET],
+  [['DenyFilter', 'TimeoutSession'], NOT_YET],
   [['ServerIdent', 'DeferWelcome', 'MultilineRFC2228'], NOT_YET],
   [['UseIPv6'], 'ftpx listens on the addresses given, IPv4 or IPv6'],
   [['IdentLookups', 'UseReverseDNS'], 'ftpx does no ident or reverse DNS lookups'],

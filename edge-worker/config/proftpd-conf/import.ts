@@ -1,7 +1,8 @@
+import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { parseBackendUrl, redactUrl } from '../../../functions/shared/backend-url.js';
 import type { ConfigIssue } from '../config-error.js';
-import { CONNECT_POLICIES, type ConfigInput } from '../schema.js';
+import { CONNECT_POLICIES, type ConfigInput, DATA_TRANSFER_POLICIES } from '../schema.js';
 import { closestMatch } from '../suggest.js';
 import type { KeyPath } from '../zod-issues.js';
 import {
@@ -54,7 +55,31 @@ interface Settings {
   Port?: Setting<number>;
   DefaultAddress?: Setting<string[]>;
   ServerName?: Setting<string>;
+  /** ProxyOptions AllowForeignAddress / IgnoreForeignAddress. */
+  ForeignDataAddress?: Setting<'allow' | 'ignore'>;
+  ProxySourceAddress?: Setting<string>;
+  /** Milliseconds. */
+  ProxyTimeoutLinger?: Setting<number>;
+  PassivePorts?: Setting<{ min: number; max: number }>;
+  MasqueradeAddress?: Setting<string>;
+  AllowForeignAddress?: Setting<boolean>;
+  /** Milliseconds; 0 turns the timer off. */
+  TimeoutLogin?: Setting<number>;
+  TimeoutIdle?: Setting<number>;
+  TimeoutNoTransfer?: Setting<number>;
+  TimeoutStalled?: Setting<number>;
+  MaxLoginAttempts?: Setting<number>;
 }
+
+/** ProxyOptions that ftpx maps, and the ones it refuses with a reason. */
+const PROXY_OPTIONS_NOT_YET = new Set([
+  'UseDirectDataTransfers',
+  'UseProxyProtocol',
+  'UseProxyProtocolV1',
+  'UseProxyProtocolV2',
+  'UseProxyProtocolV2TLVs',
+  'UseReverseProxyAuth',
+]);
 
 interface Backend {
   url: string;
@@ -346,13 +371,83 @@ class Importer {
         else fail(`expected SQLite or Redis <prefix>, got "${node.args.join(' ')}"`);
         return;
       }
-      case 'ProxyDataTransferPolicy':
+      case 'ProxyDataTransferPolicy': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        // PASV, EPSV, PORT and EPRT are command names (upper case); the others words, matched case-insensitively.
+        const policy = DATA_TRANSFER_POLICIES.find((known) => known.toLowerCase() === arg.toLowerCase());
+        if (policy === undefined) fail(`expected one of ${DATA_TRANSFER_POLICIES.join(', ')}, got "${arg}"`);
+        else this.set(scope, 'ProxyDataTransferPolicy', node, policy);
+        return;
+      }
       case 'ProxyDirectoryListPolicy': {
-        // Only mod_proxy's default, which relays what the client asked for, is what ftpx does.
         const arg = this.oneArgument(node);
         if (arg === undefined) return;
         if (arg.toLowerCase() === 'client') this.set(scope, spec.name, node, 'client');
         else fail(`${arg} is not supported by ftpx yet (only client)`);
+        return;
+      }
+      case 'ProxyOptions':
+        this.proxyOptions(node, scope);
+        return;
+      case 'ProxySourceAddress': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        if (isIP(arg) === 0)
+          fail(`must be an IP address (interface names are not supported by ftpx), got "${arg}"`);
+        else this.set(scope, 'ProxySourceAddress', node, arg);
+        return;
+      }
+      case 'ProxyTimeoutLinger':
+      case 'TimeoutLogin':
+      case 'TimeoutIdle':
+      case 'TimeoutNoTransfer':
+      case 'TimeoutStalled': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        // ProFTPD's "0" means no timeout, except for the linger time, where it means not to wait.
+        const ms = arg === '0' ? 0 : parseProftpdDuration(arg);
+        if (ms === undefined) fail(`"${arg}" is not a duration (use e.g. 30, 30sec, 5min or hh:mm:ss)`);
+        else this.set(scope, spec.name, node, ms);
+        return;
+      }
+      case 'MaxLoginAttempts': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        const count = parseWholeNumber(arg);
+        if (count === undefined || count < 1) fail(`must be a whole number of at least 1, got "${arg}"`);
+        else this.set(scope, 'MaxLoginAttempts', node, count);
+        return;
+      }
+      case 'PassivePorts': {
+        if (node.args.length !== 2) {
+          fail(`takes a minimum and a maximum port, got ${node.args.length} argument(s)`);
+          return;
+        }
+        const [min, max] = node.args.map(parseWholeNumber);
+        if (min === undefined || max === undefined || min < 1024 || max > 65535 || min > max) {
+          fail(
+            `needs two ports from 1024 to 65535, the first not above the second; got "${node.args.join(' ')}"`,
+          );
+        } else this.set(scope, 'PassivePorts', node, { min, max });
+        return;
+      }
+      case 'MasqueradeAddress': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        if (isIP(arg) === 6) fail('must be an IPv4 address or a host name: PASV replies carry IPv4 only');
+        else this.set(scope, 'MasqueradeAddress', node, arg);
+        return;
+      }
+      case 'AllowForeignAddress': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        const flag = parseBoolean(arg);
+        if (flag === undefined) {
+          fail(
+            `"${arg}": naming a <Class> is not supported by ftpx yet (use on or off, or allowForeignAddress networks in YAML)`,
+          );
+        } else this.set(scope, 'AllowForeignAddress', node, flag);
         return;
       }
       case 'Port': {
@@ -376,6 +471,47 @@ class Importer {
       }
       default:
         fail('not supported by ftpx yet');
+    }
+  }
+
+  private proxyOptions(node: DirectiveNode, scope: Scope): void {
+    if (node.args.length === 0) {
+      this.error(node.loc, node.name, 'needs at least one option');
+      return;
+    }
+    for (const option of node.args) {
+      // mod_proxy compares ProxyOptions case-sensitively.
+      if (option === 'AllowForeignAddress' || option === 'IgnoreForeignAddress') {
+        const wanted = option === 'AllowForeignAddress' ? 'allow' : 'ignore';
+        const current = scope.settings.ForeignDataAddress?.value;
+        // IgnoreForeignAddress takes precedence over AllowForeignAddress (mod_proxy issue #285).
+        if (current !== 'ignore') {
+          scope.settings.ForeignDataAddress = { value: wanted, loc: node.loc, name: node.name };
+        }
+      } else if (option === 'ShowFeatures') {
+        this.warn(
+          node.loc,
+          node.name,
+          "ShowFeatures: ftpx always answers FEAT with the backend's features, filtered to what the proxy supports",
+        );
+      } else if (option === 'IgnoreConfigPerms') {
+        this.warn(node.loc, node.name, 'IgnoreConfigPerms: ignored: ftpx reads no file: backend lists yet');
+      } else if (PROXY_OPTIONS_NOT_YET.has(option)) {
+        this.error(node.loc, node.name, `${option} is not supported by ftpx yet`);
+      } else {
+        const suggestion = closestMatch(option, [
+          'AllowForeignAddress',
+          'IgnoreForeignAddress',
+          'ShowFeatures',
+          'IgnoreConfigPerms',
+          ...PROXY_OPTIONS_NOT_YET,
+        ]);
+        this.error(
+          node.loc,
+          node.name,
+          `unknown option "${option}"${suggestion ? ` (did you mean ${suggestion}? options are case-sensitive)` : ''}`,
+        );
+      }
     }
   }
 
@@ -422,7 +558,7 @@ class Importer {
     const pools: NonNullable<ConfigInput['pools']> = [];
     const listeners: NonNullable<ConfigInput['listeners']> = [];
     const poolOrigins: PoolOrigin[] = [];
-    const listenerOrigins: Array<{ address: Origin; port: Origin }> = [];
+    const listenerOrigins: Array<{ address: Origin; port: Origin; fields: Record<string, Origin> }> = [];
     const poolNames = new Map<string, string>();
     const bound = new Map<string, string>();
     const global = this.global.settings;
@@ -507,10 +643,24 @@ class Importer {
         pool.connectTimeout = `${timeout.value}ms`;
         fields.connectTimeout = originOf(timeout);
       }
+      const inherited = <K extends keyof Settings>(key: K): Settings[K] => own[key] ?? global[key];
+      const poolExtras: Array<[keyof Settings, string, (value: never) => unknown]> = [
+        ['ProxyDataTransferPolicy', 'dataTransferPolicy', (value: string) => value],
+        ['ProxySourceAddress', 'sourceAddress', (value: string) => value],
+        ['ForeignDataAddress', 'foreignDataAddress', (value: string) => value],
+        ['ProxyTimeoutLinger', 'lingerTimeout', (value: number) => `${value}ms`],
+      ];
+      for (const [key, field, convert] of poolExtras) {
+        const setting = inherited(key);
+        if (!setting) continue;
+        (pool as Record<string, unknown>)[field] = convert(setting.value as never);
+        fields[field] = originOf(setting);
+      }
       fields.backends = originOf(backends[0] as Backend);
       pools.push(pool);
       poolOrigins.push({ server: serverOrigin, fields, backends: backends.map(originOf) });
 
+      const listenerExtras = this.listenerSettings(own, global);
       const addressOrigin = scope.section
         ? serverOrigin
         : own.DefaultAddress
@@ -528,8 +678,8 @@ class Importer {
           endpoint,
           `${label} (${addressOrigin.file}${addressOrigin.line ? `:${addressOrigin.line}` : ''})`,
         );
-        listeners.push({ address, port, pool: name });
-        listenerOrigins.push({ address: addressOrigin, port: portOrigin });
+        listeners.push({ address, port, pool: name, ...listenerExtras.values });
+        listenerOrigins.push({ address: addressOrigin, port: portOrigin, fields: listenerExtras.fields });
       }
     }
 
@@ -569,11 +719,49 @@ class Importer {
         if (head === 'listeners' && typeof index === 'number') {
           const origin = listenerOrigins[index];
           if (!origin) return { file: this.file };
-          return field === 'port' ? origin.port : origin.address;
+          if (field === 'port') return origin.port;
+          return (typeof field === 'string' ? origin.fields[field] : undefined) ?? origin.address;
         }
         return { file: this.file };
       },
     };
+  }
+
+  /** The client-facing settings of one server (its own, else <Global>'s), as listener fields. */
+  private listenerSettings(
+    own: Settings,
+    global: Settings,
+  ): { values: Record<string, unknown>; fields: Record<string, Origin> } {
+    const values: Record<string, unknown> = {};
+    const fields: Record<string, Origin> = {};
+    const take = <K extends keyof Settings>(
+      key: K,
+      field: string,
+      convert: (value: NonNullable<Settings[K]>['value']) => unknown,
+    ) => {
+      const setting = own[key] ?? global[key];
+      if (!setting) return;
+      values[field] = convert(setting.value as NonNullable<Settings[K]>['value']);
+      fields[field] = originOf(setting);
+    };
+    take('PassivePorts', 'passivePorts', (range) => range);
+    take('MasqueradeAddress', 'masqueradeAddress', (address) => address);
+    take('AllowForeignAddress', 'allowForeignAddress', (flag) => flag);
+    take('MaxLoginAttempts', 'maxLoginAttempts', (count) => count);
+    const timeouts: Record<string, string> = {};
+    for (const [key, name] of [
+      ['TimeoutLogin', 'login'],
+      ['TimeoutIdle', 'idle'],
+      ['TimeoutNoTransfer', 'noTransfer'],
+      ['TimeoutStalled', 'stalled'],
+    ] as const) {
+      const setting = own[key] ?? global[key];
+      if (!setting) continue;
+      timeouts[name] = `${setting.value}ms`;
+      fields.timeouts = originOf(setting);
+    }
+    if (Object.keys(timeouts).length > 0) values.timeouts = timeouts;
+    return { values, fields };
   }
 
   /**

@@ -39,6 +39,9 @@ describe('parseYamlConfig: valid files', () => {
           pool: 'backends',
           maxCommandLength: 4096,
           dataConnectTimeout: 10_000,
+          allowForeignAddress: false,
+          timeouts: { login: 300_000, idle: 600_000, noTransfer: 300_000, stalled: 3_600_000 },
+          maxLoginAttempts: 3,
         },
       ],
       pools: [
@@ -50,6 +53,9 @@ describe('parseYamlConfig: valid files', () => {
           retryCount: 3,
           connectTimeout: 1500,
           backendTls: 'off',
+          dataTransferPolicy: 'client',
+          foreignDataAddress: 'refuse',
+          lingerTimeout: 3000,
         },
       ],
     });

@@ -12,13 +12,22 @@ const issuesOf = (text: string) => configIssues(() => parse(text));
 const rows = (issues: { line?: number; key?: string; message: string }[]) =>
   issues.map((issue) => [issue.line, issue.key, issue.message]);
 
-const LISTENER_DEFAULTS = { maxCommandLength: 4096, dataConnectTimeout: 30_000 };
+const LISTENER_DEFAULTS = {
+  maxCommandLength: 4096,
+  dataConnectTimeout: 30_000,
+  allowForeignAddress: false,
+  timeouts: { login: 300_000, idle: 600_000, noTransfer: 300_000, stalled: 3_600_000 },
+  maxLoginAttempts: 3,
+};
 const POOL_DEFAULTS = {
   role: 'reverse',
   connectPolicy: 'RoundRobin',
   retryCount: 5,
   connectTimeout: 5000,
   backendTls: 'off',
+  dataTransferPolicy: 'client',
+  foreignDataAddress: 'refuse',
+  lingerTimeout: 3000,
 };
 
 describe('parseProftpdConfig: the mod_proxy documentation example', () => {
@@ -504,7 +513,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'LoadModule mod_proxy.c', // 2
         'User proftpd', // 3
         'Group nogroup', // 4
-        'PassivePorts 49152 65534', // 5
+        'WtmpLog off', // 5
         'ProxyEngine on', // 6
         'ProxyTLSEngine off', // 7
         'ProxyReverseServers ftp://b', // 8
@@ -516,7 +525,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
       `${FILE}:2: LoadModule: ignored: ftpx has no loadable modules`,
       `${FILE}:3: User: ignored: ftpx does not switch user or group; run it under the account you want`,
       `${FILE}:4: Group: ignored: ftpx does not switch user or group; run it under the account you want`,
-      `${FILE}:5: PassivePorts: ignored: not applied by ftpx yet`,
+      `${FILE}:5: WtmpLog: ignored: ftpx logs only to ProxyLog (or standard error)`,
     ]);
   });
 
@@ -548,7 +557,11 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyReverseServers ftps://u:secret@h ftp+srv://_ftp._tcp.example.com', // 8
         'ProxyReverseServers sftp://h file:/etc/backends.json sql:/GetBackends', // 9
         'ProxyReverseServers ftp://u:secret@h:99999', // 10
-        'ProxyOptions UseProxyProtocolV1', // 11
+        'ProxyOptions UseProxyProtocolV1 allowforeignaddress', // 11
+        'ProxyDataTransferPolicy sideways', // 12
+        'AllowForeignAddress trusted-class', // 13
+        'PassivePorts 50000', // 14
+        'ProxySourceAddress eth0', // 15
       ),
     );
     expect(rows(issues)).toEqual([
@@ -596,9 +609,68 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         '"sql:/GetBackends": backend lists from SQL queries (sql:) are not supported by ftpx yet',
       ],
       [10, 'ProxyReverseServers', '"99999" is not a port number in backend URL "ftp://u:***@h:99999"'],
-      [11, 'ProxyOptions', 'not supported by ftpx yet'],
+      [11, 'ProxyOptions', 'UseProxyProtocolV1 is not supported by ftpx yet'],
+      [
+        11,
+        'ProxyOptions',
+        'unknown option "allowforeignaddress" (did you mean AllowForeignAddress? options are case-sensitive)',
+      ],
+      [
+        12,
+        'ProxyDataTransferPolicy',
+        'expected one of client, active, passive, PASV, EPSV, PORT, EPRT, got "sideways"',
+      ],
+      [
+        13,
+        'AllowForeignAddress',
+        '"trusted-class": naming a <Class> is not supported by ftpx yet (use on or off, or allowForeignAddress networks in YAML)',
+      ],
+      [14, 'PassivePorts', 'takes a minimum and a maximum port, got 1 argument(s)'],
+      [
+        15,
+        'ProxySourceAddress',
+        'must be an IP address (interface names are not supported by ftpx), got "eth0"',
+      ],
     ]);
     expect(issues.map(formatIssue).join('\n')).not.toContain('secret');
+  });
+
+  it('maps the data-channel, timeout and login directives onto the listener and the pool', () => {
+    const loaded = parse(
+      lines(
+        '<Global>',
+        '  TimeoutIdle 120',
+        '  ProxyOptions AllowForeignAddress',
+        '</Global>',
+        'ProxyEngine on',
+        'ProxyTLSEngine off',
+        'ProxyTables /var/ftpx',
+        'ProxyReverseServers ftp://b',
+        'ProxyDataTransferPolicy epsv',
+        'ProxySourceAddress 10.0.0.5',
+        'ProxyOptions IgnoreForeignAddress',
+        'ProxyTimeoutLinger 1',
+        'PassivePorts 50000 50100',
+        'MasqueradeAddress ftp.example.com',
+        'AllowForeignAddress on',
+        'TimeoutLogin 00:01:00',
+        'TimeoutStalled 0',
+        'MaxLoginAttempts 5',
+      ),
+    );
+    expect(loaded.config.pools[0]).toMatchObject({
+      dataTransferPolicy: 'EPSV',
+      sourceAddress: '10.0.0.5',
+      foreignDataAddress: 'ignore',
+      lingerTimeout: 1000,
+    });
+    expect(loaded.config.listeners[0]).toMatchObject({
+      passivePorts: { min: 50000, max: 50100 },
+      masqueradeAddress: 'ftp.example.com',
+      allowForeignAddress: true,
+      timeouts: { login: 60_000, idle: 120_000, noTransfer: 300_000, stalled: 0 },
+      maxLoginAttempts: 5,
+    });
   });
 
   it('checks argument counts precisely', () => {
