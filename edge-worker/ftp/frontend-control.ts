@@ -71,6 +71,15 @@ export class FrontendControl {
     this.commands.close();
   }
 
+  /** Closes the connection once everything sent so far is written. */
+  end(): void {
+    if (!this.socket.destroyed && this.socket.writable) {
+      this.closing = true;
+      this.socket.end();
+    }
+    this.commands.close();
+  }
+
   /** Releases the connection; a last reply still being written gets a short grace period to arrive. */
   destroy(): void {
     this.commands.close();

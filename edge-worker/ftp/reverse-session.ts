@@ -87,6 +87,7 @@ export class ReverseFtpSession {
   private readonly clientData: ClientDataOptions;
   /** Set when the proxy itself ends the session (a timeout), so the aftermath is not logged as a failure. */
   private endedByProxy: string | undefined;
+  private backendSaidGoodbye = false;
 
   constructor(
     private readonly socket: Socket,
@@ -120,6 +121,9 @@ export class ReverseFtpSession {
       endReason = this.endedByProxy ?? (err instanceof Error ? err.message : String(err));
       if (this.endedByProxy) {
         // The proxy closed the session on purpose; what failed afterwards is the consequence.
+      } else if (err instanceof BackendLostError && this.backendSaidGoodbye) {
+        this.log.info('backend closed the session', { reason: err.message });
+        this.frontend.end();
       } else if (err instanceof BackendLostError) {
         this.log.warn('backend connection lost', { reason: err.message });
         await this.frontend.sendAndClose(localReply(421, 'Service not available, backend connection lost.'));
@@ -170,6 +174,8 @@ export class ReverseFtpSession {
     });
     this.backend.control.onUnsolicited = (reply) => {
       this.log.info('unsolicited backend reply relayed', { reply: describeReply(reply) });
+      // A backend 421 (its idle timeout, say) already told the client the session is over.
+      if (reply.code === 421) this.backendSaidGoodbye = true;
       void this.frontend.send(reply);
     };
     await this.frontend.send(this.backend.banner);

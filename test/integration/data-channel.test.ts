@@ -6,38 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
 import { curl, pythonFtp } from '../support/ftp-clients.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
+import { RawFtp } from '../support/raw-ftp.js';
 
 const HELLO = 'data channel check\n';
 
-/** A raw control connection, for the exact commands bounce and theft attempts need. */
-async function rawLogin(port: number, backend: FtpBackend, host = '127.0.0.1', localAddress?: string) {
-  const socket = connect({ host, port, ...(localAddress ? { localAddress } : {}) });
-  socket.setEncoding('latin1');
-  let buffer = '';
-  const waiters: (() => void)[] = [];
-  socket.on('data', (text: string) => {
-    buffer += text;
-    for (const wake of waiters.splice(0)) wake();
-  });
-  const reply = async (): Promise<string> => {
-    for (;;) {
-      const match = /^(\d{3})(?: [^\r\n]*|-[\s\S]*?\r\n\1 [^\r\n]*)\r\n/.exec(buffer);
-      if (match) {
-        buffer = buffer.slice(match[0].length);
-        return match[0].trimEnd();
-      }
-      await new Promise<void>((resolve) => waiters.push(resolve));
-    }
-  };
-  const command = async (line: string) => {
-    socket.write(`${line}\r\n`);
-    return reply();
-  };
-  await reply();
-  await command(`USER ${backend.user}`);
-  expect(await command(`PASS ${backend.password}`)).toMatch(/^230/);
-  expect(await command('TYPE I')).toMatch(/^200/);
-  return { socket, command, reply };
+/** A raw control connection, logged in, for the exact commands bounce and theft attempts need. */
+async function rawLogin(port: number, backend: FtpBackend): Promise<RawFtp> {
+  const ftp = await RawFtp.open(port);
+  await ftp.login(backend.user, backend.password);
+  return ftp;
 }
 
 function listenOn(host: string): Promise<{ server: Server; port: number; received: Promise<Socket> }> {
@@ -137,7 +114,7 @@ describe('data channel: policies, active mode, bounce and theft protection', () 
     expect(await attacker.command('EPRT |3|x|1|')).toMatch(/^522/);
     expect(await attacker.command('PORT 1,2,3')).toBe('501 Illegal PORT command.');
     expect(await attacker.command('RETR hello.txt')).toMatch(/^425/);
-    attacker.socket.destroy();
+    attacker.destroy();
     expect(await honest).toBe(HELLO);
     expect(
       proxy.logs.filter((line) => line.msg === 'refused active data address (FTP bounce protection)'),
@@ -150,7 +127,7 @@ describe('data channel: policies, active mode, bounce and theft protection', () 
     try {
       const session = await rawLogin(proxy.port, backend);
       expect(await session.command(`PORT ${portArg('127.0.0.2', target.port)}`)).toMatch(/^200/);
-      session.socket.write('RETR hello.txt\r\n');
+      session.write('RETR hello.txt\r\n');
       expect(await session.reply()).toMatch(/^150/);
       const data = await target.received;
       const chunks: Buffer[] = [];
@@ -161,7 +138,7 @@ describe('data channel: policies, active mode, bounce and theft protection', () 
         '500 Illegal PORT command.',
       );
       expect(await session.command(`PORT ${portArg('127.0.0.2', 1000)}`)).toBe('500 Illegal PORT command.');
-      session.socket.destroy();
+      session.destroy();
     } finally {
       target.server.close();
     }
@@ -171,7 +148,7 @@ describe('data channel: policies, active mode, bounce and theft protection', () 
     const proxy = await proxyWith();
     const session = await rawLogin(proxy.port, backend);
     const pasv = await session.command('PASV');
-    const match = /\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(pasv);
+    const match = /\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(pasv ?? '');
     const port = Number(match?.[5]) * 256 + Number(match?.[6]);
     const thief = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
     await new Promise((resolve) => thief.once('close', resolve).once('error', resolve));
@@ -186,7 +163,7 @@ describe('data channel: policies, active mode, bounce and theft protection', () 
     expect(proxy.logs.some((line) => line.msg === 'refused data connection from a foreign address')).toBe(
       true,
     );
-    session.socket.destroy();
+    session.destroy();
   });
 
   it('refuses a backend 227 naming another host, unless told to allow or ignore it', async () => {
@@ -216,21 +193,21 @@ describe('data channel: policies, active mode, bounce and theft protection', () 
     const sessions = await Promise.all([0, 1, 2].map(() => rawLogin(proxy.port, backend)));
     const replies = [];
     for (const session of sessions) replies.push(await session.command('EPSV'));
-    const ports = replies.slice(0, 2).map((reply) => Number(/\|\|\|(\d+)\|/.exec(reply)?.[1]));
+    const ports = replies.slice(0, 2).map((reply) => Number(/\|\|\|(\d+)\|/.exec(reply ?? '')?.[1]));
     expect(ports.sort()).toEqual([base, base + 1]);
     expect(replies[2]).toMatch(/^425 No free passive port/);
     // A port comes back to the range once its transfer is over.
-    sessions[0]?.socket.destroy();
+    sessions[0]?.destroy();
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await sessions[2]?.command('EPSV')).toMatch(/^229/);
-    for (const session of sessions) session.socket.destroy();
+    for (const session of sessions) session.destroy();
   });
 
   it('MasqueradeAddress is what 227 replies carry', async () => {
     const proxy = await proxyWith({ listener: { masqueradeAddress: '192.0.2.7' } });
     const session = await rawLogin(proxy.port, backend);
     expect(await session.command('PASV')).toMatch(/^227 .*\(192,0,2,7,\d+,\d+\)/);
-    session.socket.destroy();
+    session.destroy();
     // ftplib ignores the 227 address by default and still transfers.
     expect(await download(proxy, 'PASV')).toBe(HELLO);
   });

@@ -1,76 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
 import { curl, pythonFtp } from '../support/ftp-clients.js';
 import { freePort } from '../support/ports.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
-
-/** A minimal line-oriented FTP peer, to send exactly the bytes a test needs. */
-class RawFtp {
-  private buffer = '';
-  private waiting: (() => void) | undefined;
-  private constructor(private readonly socket: Socket) {
-    socket.setEncoding('latin1');
-    socket.on('data', (text: string) => {
-      this.buffer += text;
-      this.waiting?.();
-    });
-    socket.on('close', () => this.waiting?.());
-  }
-
-  static async open(port: number): Promise<RawFtp> {
-    const socket = connect({ host: '127.0.0.1', port });
-    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    return new RawFtp(socket);
-  }
-
-  /** The next complete reply (single- or multi-line), or undefined if the connection closed first. */
-  async reply(timeoutMs = 10_000): Promise<string | undefined> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = /^(\d{3})(?: [^\r\n]*|-[\s\S]*?\r\n\1 [^\r\n]*)\r\n/.exec(this.buffer);
-      if (match) {
-        this.buffer = this.buffer.slice(match[0].length);
-        return match[0].trimEnd();
-      }
-      if (this.socket.destroyed || this.socket.readableEnded) return undefined;
-      if (Date.now() > deadline) throw new Error(`no reply within ${timeoutMs} ms; buffer: ${this.buffer}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 200);
-        this.waiting = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
-
-  async command(line: string): Promise<string | undefined> {
-    this.socket.write(`${line}\r\n`);
-    return this.reply();
-  }
-
-  write(data: string): void {
-    this.socket.write(data);
-  }
-
-  async closed(timeoutMs = 5000): Promise<boolean> {
-    if (this.socket.destroyed) return true;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.socket.once('close', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-}
+import { RawFtp } from '../support/raw-ftp.js';
 
 describe('proxy behaviour (ProFTPD backends)', () => {
   let a: FtpBackend;

@@ -39,6 +39,8 @@ export interface StartFtpBackendOptions {
   host?: string;
   /** The address the server names in its 227 replies instead of its own (a misconfigured NAT); ProFTPD only. */
   passiveAddress?: string;
+  /** The server's own idle timeout in seconds (TimeoutIdle); ProFTPD only. */
+  idleTimeoutSeconds?: number;
 }
 
 const launchers: Record<FtpBackendKind, Launcher> = {
@@ -94,6 +96,7 @@ async function startOnce(
       port,
       workDir,
       ...(options.passiveAddress ? { passiveAddress: options.passiveAddress } : {}),
+      ...(options.idleTimeoutSeconds ? { idleTimeoutSeconds: options.idleTimeoutSeconds } : {}),
     });
   } catch (error) {
     await rm(workDir, { recursive: true, force: true });

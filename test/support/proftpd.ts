@@ -13,7 +13,14 @@ const NOBODY = 65534;
  * /etc/proftpd is read: every path the daemon would otherwise put in /run or /var/log lives in the work dir,
  * so several instances can run side by side.
  */
-export const launchProftpd: Launcher = async ({ name, host, port, workDir, passiveAddress }) => {
+export const launchProftpd: Launcher = async ({
+  name,
+  host,
+  port,
+  workDir,
+  passiveAddress,
+  idleTimeoutSeconds,
+}) => {
   const homeDir = `${workDir}/home`;
   await mkdir(homeDir);
   await chown(homeDir, NOBODY, NOBODY);
@@ -61,7 +68,7 @@ AllowOverwrite on
 # Needed for APPE and REST+STOR, which ProFTPD refuses by default.
 AllowStoreRestart on
 AllowRetrieveRestart on
-${passiveAddress ? `MasqueradeAddress ${passiveAddress}\n` : ''}`,
+${passiveAddress ? `MasqueradeAddress ${passiveAddress}\n` : ''}${idleTimeoutSeconds ? `TimeoutIdle ${idleTimeoutSeconds}\n` : ''}`,
   );
   return {
     command: findBinary('/usr/sbin/proftpd'),

@@ -8,6 +8,8 @@ export interface LaunchContext {
   workDir: string;
   /** The address to name in 227 replies instead of the server's own. */
   passiveAddress?: string;
+  /** TimeoutIdle of the server, in seconds. */
+  idleTimeoutSeconds?: number;
 }
 
 /** What a server module hands back once its config and user database are written. */

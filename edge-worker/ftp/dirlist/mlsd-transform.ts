@@ -19,6 +19,8 @@ export const DEFAULT_MAX_LINE_LENGTH = 64 * 1024;
 /** How much of an overlong line is passed to `onSkippedLine`. */
 const OVERLONG_REPORT_LENGTH = 256;
 
+const LF = 0x0a;
+
 /** Converted lines are pushed in batches of about this many bytes. */
 const PUSH_BATCH = 64 * 1024;
 
@@ -34,11 +36,16 @@ export interface MlsdTransformOptions {
    * 256 characters. `total N` and blank lines are skipped silently. The text is latin1, as on the wire.
    */
   onSkippedLine?: (line: string, reason: SkipReason) => void;
-  /** Defaults to {@link DEFAULT_MAX_LINE_LENGTH} (64 KiB); counted without the line ending. */
+  /** Defaults to {@link DEFAULT_MAX_LINE_LENGTH} (64 KiB): bytes before the LF (a CR before it counts). */
   maxLineLength?: number;
 }
 
-/** The LIST command that feeds the translation: `-al` (names) only when a name fact is selected. */
+/**
+ * The LIST command that feeds the translation: `LIST -al` (user and group names) when a name fact is
+ * selected, else `LIST -aln` (numeric ids), with the MLSD path appended as given. Backends read the
+ * argument differently: pure-ftpd splits it at blanks (a path with a blank lists nothing unless written
+ * `sub\ dir`), ProFTPD and vsftpd take it whole.
+ */
 export function listCommandFor(facts: ReadonlySet<MlstFact>, path?: string): string {
   const wantsNames = facts.has('UNIX.ownername') || facts.has('UNIX.groupname');
   const command = wantsNames ? 'LIST -al' : 'LIST -aln';
@@ -50,8 +57,12 @@ export class MlsdTransform extends Transform {
   readonly #parser: ListLineParser;
   readonly #format: { facts: ReadonlySet<MlstFact>; useSlink: boolean };
   readonly #maxLineLength: number;
-  /** The unfinished last line of the input so far. */
-  #partial = '';
+  /**
+   * The unfinished last line of the input so far, as copies of the chunks' tails (a view into a chunk would
+   * keep the whole chunk alive), joined only once the line is complete.
+   */
+  #held: Buffer[] = [];
+  #heldLength = 0;
   /** Inside a line that outgrew the cap: everything up to its line break is dropped. */
   #discarding = false;
   #out: string[] = [];
@@ -67,38 +78,34 @@ export class MlsdTransform extends Transform {
     this.#maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   }
 
-  /** Characters (= bytes) of the unfinished line held back; never more than `maxLineLength`. */
+  /** Bytes of the unfinished line held back; never more than `maxLineLength`. */
   get pendingLength(): number {
-    return this.#partial.length;
+    return this.#heldLength;
   }
 
   override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
     try {
-      const text =
-        typeof chunk === 'string'
-          ? Buffer.from(chunk, encoding).toString(WIRE_ENCODING)
-          : chunk.toString(WIRE_ENCODING);
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
       let start = 0;
-      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-        const piece = text.slice(start, end);
+      for (let end = bytes.indexOf(LF, start); end >= 0; end = bytes.indexOf(LF, start)) {
+        const piece = bytes.subarray(start, end);
         start = end + 1;
         if (this.#discarding) {
           this.#discarding = false;
-        } else if (this.#partial.length + piece.length > this.#maxLineLength) {
+        } else if (this.#heldLength + piece.length > this.#maxLineLength) {
           this.#dropOverlong(piece);
         } else {
-          const line = this.#partial + piece;
-          this.#partial = '';
-          this.#line(line);
+          this.#line(this.#takeLine(piece));
         }
       }
-      const rest = text.slice(start);
-      if (!this.#discarding) {
-        if (this.#partial.length + rest.length > this.#maxLineLength) {
+      const rest = bytes.subarray(start);
+      if (!this.#discarding && rest.length > 0) {
+        if (this.#heldLength + rest.length > this.#maxLineLength) {
           this.#dropOverlong(rest);
           this.#discarding = true;
         } else {
-          this.#partial += rest;
+          this.#held.push(Buffer.from(rest));
+          this.#heldLength += rest.length;
         }
       }
       this.#pushOut();
@@ -111,8 +118,7 @@ export class MlsdTransform extends Transform {
   override _flush(callback: TransformCallback): void {
     try {
       // A last line without a line break still counts.
-      if (!this.#discarding && this.#partial !== '') this.#line(this.#partial);
-      this.#partial = '';
+      if (!this.#discarding && this.#heldLength > 0) this.#line(this.#takeLine(Buffer.alloc(0)));
       this.#pushOut();
       callback();
     } catch (error) {
@@ -120,10 +126,17 @@ export class MlsdTransform extends Transform {
     }
   }
 
-  /** Reports an overlong line (held part plus `piece`) and forgets what was held of it. */
-  #dropOverlong(piece: string): void {
-    const head = (this.#partial + piece.slice(0, OVERLONG_REPORT_LENGTH)).slice(0, OVERLONG_REPORT_LENGTH);
-    this.#partial = '';
+  /** The held part of the line plus its final `piece`, as latin1 text; the hold is emptied. */
+  #takeLine(piece: Buffer): string {
+    const line = this.#heldLength === 0 ? piece : Buffer.concat([...this.#held, piece]);
+    this.#held = [];
+    this.#heldLength = 0;
+    return line.toString(WIRE_ENCODING);
+  }
+
+  /** Reports an overlong line (held part plus `piece`) by its first bytes and forgets what was held of it. */
+  #dropOverlong(piece: Buffer): void {
+    const head = this.#takeLine(piece.subarray(0, OVERLONG_REPORT_LENGTH)).slice(0, OVERLONG_REPORT_LENGTH);
     this.#parser.skip(head, 'overlong');
   }
 
