@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseBackendUrl } from '../../functions/shared/backend-url.js';
-import { NetworkSet } from '../net/cidr.js';
+import { parseCidr } from '../net/cidr.js';
 import { parseDuration } from './duration.js';
 
 /** A duration written as "5s", "250ms", "2m" or a number of seconds; held as milliseconds. */
@@ -37,8 +37,8 @@ const ipAddress = z.string().refine((value) => isIP(value) !== 0, 'must be an IP
 
 /** An IPv4 or IPv6 network in CIDR notation ("10.0.0.0/8", "::1/128"); a bare address means one host. */
 const cidr = z.string().superRefine((value, ctx) => {
-  const error = new NetworkSet().add(value);
-  if (error) ctx.addIssue({ code: 'custom', message: error });
+  const parsed = parseCidr(value);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
 });
 
 const portRange = z
@@ -67,6 +67,13 @@ export const poolSchema = z
     foreignDataAddress: z.enum(['refuse', 'allow', 'ignore']).default('refuse'),
     /** ProxyTimeoutLinger: after a failed data relay, how long to wait for the backend's final reply. */
     lingerTimeout: duration.default(3000),
+    /**
+     * ProxyDirectoryListPolicy: "client" relays listing commands as sent; "LIST" serves MLSD by asking
+     * the backend for LIST and translating it (for backends without MLSD).
+     */
+    directoryListPolicy: z.enum(['client', 'LIST']).default('client'),
+    /** ProxyDirectoryListPolicy's UseSlink: symlinks as OS.unix=slink:<target> (FileZilla) under LIST. */
+    useSlink: z.boolean().default(false),
   })
   .strict();
 

@@ -12,8 +12,9 @@ const PROXY_FEATURES = ['EPSV'];
  * The client's FEAT reply: the backend's feature list, filtered to what the proxy can honour, plus
  * what the proxy adds. Relaying the backend's list (rather than a fixed local one, as mod_proxy does
  * without ShowFeatures) keeps MLST, SIZE, MDTM, UTF8 and REST STREAM truthful for each backend.
+ * `mlst` replaces the backend's MLST line when the proxy translates listings.
  */
-export function featReply(backendReply: FtpReply): FtpReply {
+export function featReply(backendReply: FtpReply, mlst?: string): FtpReply {
   const lines = backendReply.code === 211 ? backendReply.lines.slice(1, -1) : [];
   const features = new Map<string, string>();
   for (const line of lines) {
@@ -23,6 +24,8 @@ export function featReply(backendReply: FtpReply): FtpReply {
     if (!HIDDEN_FEATURES.has(key)) features.set(key, text);
   }
   for (const feature of PROXY_FEATURES) if (!features.has(feature)) features.set(feature, feature);
+  // Under ProxyDirectoryListPolicy LIST the proxy answers MLSD itself, with its own facts.
+  if (mlst !== undefined) features.set('MLST', mlst);
   const sorted = [...features.values()].sort((a, b) => a.localeCompare(b));
   return {
     code: 211,

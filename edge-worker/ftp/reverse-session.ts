@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import type { Transform } from 'node:stream';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
@@ -20,6 +21,14 @@ import {
 } from './client-data.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
 import type { DataEndpoint } from './data-endpoint.js';
+import {
+  DEFAULT_MLST_FACTS,
+  formatFeatMlst,
+  formatOptsMlstReply,
+  type MlstFact,
+  parseOptsMlst,
+} from './dirlist/facts.js';
+import { createMlsdTransform, listCommandFor } from './dirlist/mlsd-transform.js';
 import { featReply } from './feat.js';
 import { FrontendControl } from './frontend-control.js';
 import type { PortRange } from './port-range.js';
@@ -83,6 +92,7 @@ export class ReverseFtpSession {
   private prepared: PreparedData | undefined;
   private dataSetup: BackendDataSetup | undefined;
   private epsvAll = false;
+  private mlstFacts: ReadonlySet<MlstFact> = DEFAULT_MLST_FACTS;
   private readonly timeouts: SessionTimeouts;
   private readonly clientData: ClientDataOptions;
   /** Set when the proxy itself ends the session (a timeout), so the aftermath is not logged as a failure. */
@@ -232,7 +242,13 @@ export class ReverseFtpSession {
         await this.pass(command.arg);
         break;
       case 'FEAT':
-        await this.frontend.send(featReply(await this.requireBackend().control.command('FEAT')));
+        await this.frontend.send(
+          featReply(await this.requireBackend().control.command('FEAT'), this.listingFeature()),
+        );
+        break;
+      case 'OPTS':
+        if (this.translatesListings && /^MLST(\s|$)/i.test(command.arg)) await this.optsMlst(command.arg);
+        else await this.relay(command);
         break;
       case 'PASV':
       case 'EPSV':
@@ -262,6 +278,26 @@ export class ReverseFtpSession {
         else await this.relay(command);
     }
     return false;
+  }
+
+  private get translatesListings(): boolean {
+    return this.ctx.pool.config.directoryListPolicy === 'LIST';
+  }
+
+  /** Under the LIST policy the proxy owns the MLST facts, so FEAT shows its own. */
+  private listingFeature(): string | undefined {
+    return this.translatesListings ? formatFeatMlst(this.mlstFacts).trim() : undefined;
+  }
+
+  /** OPTS MLST under the LIST policy: the facts the translated MLSD listings carry. */
+  private async optsMlst(arg: string): Promise<void> {
+    const facts = parseOptsMlst(arg.replace(/^MLST\s*/i, ''));
+    if (!facts) {
+      await this.frontend.reply(501, 'Invalid OPTS MLST argument.');
+      return;
+    }
+    this.mlstFacts = facts;
+    await this.frontend.reply(200, formatOptsMlstReply(facts));
   }
 
   private async relay(command: FtpCommand): Promise<FtpReply> {
@@ -365,9 +401,11 @@ export class ReverseFtpSession {
       return;
     }
     this.timeouts.transferStarted();
+    const listing = command.verb === 'MLSD' && this.translatesListings ? this.mlsdFromList(command) : {};
     try {
       const outcome = await runTransfer({
         command,
+        ...listing,
         backend: this.requireBackend().control,
         backendData: prepared.backend,
         clientData: prepared.client,
@@ -380,6 +418,20 @@ export class ReverseFtpSession {
     } finally {
       this.timeouts.transferEnded(this.loggedIn);
     }
+  }
+
+  /** MLSD under the LIST policy: LIST goes to the backend, its listing comes back as MLSD lines. */
+  private mlsdFromList(command: FtpCommand): { backendLine: string; through: Transform } {
+    const pool = this.ctx.pool.config;
+    return {
+      backendLine: listCommandFor(this.mlstFacts, command.arg === '' ? undefined : command.arg),
+      through: createMlsdTransform({
+        facts: this.mlstFacts,
+        useSlink: pool.useSlink,
+        onSkippedLine: (line, reason) =>
+          this.log.warn('listing line not translated to MLSD', { line, reason }),
+      }),
+    };
   }
 
   private closeData(): void {

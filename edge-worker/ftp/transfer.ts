@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Transform } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { type BackendControl, describeReply } from './backend-control.js';
@@ -17,6 +18,10 @@ export const TRANSFER_COMMANDS: ReadonlySet<string> = new Set([...DOWNLOADS, ...
 
 export interface TransferRequest {
   command: FtpCommand;
+  /** What is sent to the backend, when not the client's command (MLSD served from LIST). */
+  backendLine?: string;
+  /** Rewrites the downloaded bytes on their way to the client. */
+  through?: Transform;
   backend: BackendControl;
   backendData: DataEndpoint;
   clientData: DataEndpoint;
@@ -54,7 +59,8 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
   const relayAbort = new AbortController();
   const waitAbort = new AbortController();
 
-  const finalReply = backend.command(command.arg === '' ? command.verb : `${command.verb} ${command.arg}`, {
+  const line = request.backendLine ?? (command.arg === '' ? command.verb : `${command.verb} ${command.arg}`);
+  const finalReply = backend.command(line, {
     onPreliminary: (reply) => void frontend.send(reply),
     preliminaryLimit: 1,
   });
@@ -66,7 +72,13 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
 
   const relay = Promise.all(sockets).then(([fromBackend, fromClient]: Socket[]) =>
     download
-      ? relayData(fromBackend as Socket, fromClient as Socket, relayAbort.signal, request.onProgress)
+      ? relayData(
+          fromBackend as Socket,
+          fromClient as Socket,
+          relayAbort.signal,
+          request.onProgress,
+          request.through,
+        )
       : relayData(fromClient as Socket, fromBackend as Socket, relayAbort.signal, request.onProgress),
   );
   const relayEvent: Promise<Event> = relay.then(

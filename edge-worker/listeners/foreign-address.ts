@@ -1,4 +1,4 @@
-import { parseNetworks } from '../net/cidr.js';
+import { inNetworks, parseCidrList } from '../net/cidr.js';
 
 /**
  * AllowForeignAddress as a predicate: may a client's PORT/EPRT name this host, which is not its own?
@@ -6,8 +6,8 @@ import { parseNetworks } from '../net/cidr.js';
  */
 export function foreignAddressPolicy(setting: boolean | string[]): (host: string) => boolean {
   if (typeof setting === 'boolean') return () => setting;
-  const parsed = parseNetworks(setting);
+  const parsed = parseCidrList(setting);
   // The config schema validated the list; this guards against a caller that skipped it.
-  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  return (host) => parsed.networks.has(host);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return (host) => inNetworks(host, parsed.cidrs);
 }

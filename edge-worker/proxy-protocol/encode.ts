@@ -7,8 +7,8 @@
  * formats cannot carry one. A non-IP address or a port outside 0-65535 throws (TypeError / RangeError).
  */
 
+import { formatIPv4, formatIPv6, mapIPv4, type ParsedAddress, parseAddress } from '../net/ip.js';
 import { crc32c } from './crc32c.js';
-import { formatIPv4, formatIPv6, mapIPv4, type ParsedAddress, parseAddress } from './ip.js';
 import {
   type ProxyAddress,
   type ProxyTlv,
@@ -57,7 +57,9 @@ interface Endpoint {
 
 function endpoint(role: 'source' | 'destination', value: ProxyAddress): Endpoint {
   const address = parseAddress(value.address);
-  if (!address) throw new TypeError(`PROXY ${role} address is not an IP address: ${JSON.stringify(value.address)}`);
+  if (!address) {
+    throw new TypeError(`PROXY ${role} address is not an IP address: ${JSON.stringify(value.address)}`);
+  }
   if (!Number.isInteger(value.port) || value.port < 0 || value.port > MAX_U16) {
     throw new RangeError(`PROXY ${role} port must be an integer 0-65535, got ${value.port}`);
   }
@@ -289,7 +291,9 @@ export interface V2TlvSources {
 export function buildV2Tlvs(sources: V2TlvSources): ProxyTlv[] {
   const tlvs: ProxyTlv[] = [];
   if (sources.alpn !== undefined && sources.alpn.length > 0) tlvs.push(alpnTlv(sources.alpn));
-  if (sources.authority !== undefined && sources.authority.length > 0) tlvs.push(authorityTlv(sources.authority));
+  if (sources.authority !== undefined && sources.authority.length > 0) {
+    tlvs.push(authorityTlv(sources.authority));
+  }
   if (sources.ssl) tlvs.push(sslTlv(sources.ssl));
   if (sources.uniqueId !== undefined && sources.uniqueId.length > 0) tlvs.push(uniqueIdTlv(sources.uniqueId));
   if (sources.upstream) tlvs.push(...passThroughTlvs(sources.upstream));

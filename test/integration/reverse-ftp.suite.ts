@@ -163,6 +163,16 @@ export function defineReverseFtpSuite(kind: FtpBackendKind): void {
       expect(result.results[3]?.bytes).toBe(HELLO.length);
     });
 
+    it('relays the backend’s refusal of a transfer and goes on', async () => {
+      const { result } = await py([
+        { op: 'login' },
+        { op: 'retr', path: 'no-such-file.bin', local: join(scratch, 'missing.bin') },
+        { op: 'retr', path: 'hello.txt', local: join(scratch, 'after-missing.txt') },
+      ]);
+      expect(result.results[1]?.error).toMatch(/^550/);
+      expect(result.results[2]?.bytes).toBe(HELLO.length);
+    });
+
     it('alternates RoundRobin over two backends', async () => {
       const pair = await startTestProxy({ backends: [primary.url, secondary.url] });
       try {

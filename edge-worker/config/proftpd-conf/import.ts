@@ -51,7 +51,7 @@ interface Settings {
   ProxyLog?: Setting<string | null>;
   ProxyDatastore?: Setting<string>;
   ProxyDataTransferPolicy?: Setting<string>;
-  ProxyDirectoryListPolicy?: Setting<string>;
+  ProxyDirectoryListPolicy?: Setting<{ policy: 'client' | 'LIST'; useSlink: boolean }>;
   Port?: Setting<number>;
   DefaultAddress?: Setting<string[]>;
   ServerName?: Setting<string>;
@@ -381,10 +381,20 @@ class Importer {
         return;
       }
       case 'ProxyDirectoryListPolicy': {
-        const arg = this.oneArgument(node);
-        if (arg === undefined) return;
-        if (arg.toLowerCase() === 'client') this.set(scope, spec.name, node, 'client');
-        else fail(`${arg} is not supported by ftpx yet (only client)`);
+        const [policy, ...options] = node.args;
+        const lower = policy?.toLowerCase();
+        if (lower !== 'client' && lower !== 'list') {
+          fail(`expected client or LIST [UseSlink], got "${node.args.join(' ')}"`);
+          return;
+        }
+        const unknown = options.filter((option) => option.toLowerCase() !== 'useslink');
+        if (unknown.length > 0) fail(`unknown option(s) ${unknown.join(', ')} (known: UseSlink)`);
+        else if (lower === 'client' && options.length > 0) fail('UseSlink applies to the LIST policy only');
+        else
+          this.set(scope, 'ProxyDirectoryListPolicy', node, {
+            policy: lower === 'list' ? 'LIST' : 'client',
+            useSlink: options.length > 0,
+          });
         return;
       }
       case 'ProxyOptions':
@@ -650,6 +660,13 @@ class Importer {
         ['ForeignDataAddress', 'foreignDataAddress', (value: string) => value],
         ['ProxyTimeoutLinger', 'lingerTimeout', (value: number) => `${value}ms`],
       ];
+      const listPolicy = inherited('ProxyDirectoryListPolicy');
+      if (listPolicy) {
+        pool.directoryListPolicy = listPolicy.value.policy;
+        pool.useSlink = listPolicy.value.useSlink;
+        fields.directoryListPolicy = originOf(listPolicy);
+        fields.useSlink = originOf(listPolicy);
+      }
       for (const [key, field, convert] of poolExtras) {
         const setting = inherited(key);
         if (!setting) continue;

@@ -56,6 +56,8 @@ describe('parseYamlConfig: valid files', () => {
           dataTransferPolicy: 'client',
           foreignDataAddress: 'refuse',
           lingerTimeout: 3000,
+          directoryListPolicy: 'client',
+          useSlink: false,
         },
       ],
     });

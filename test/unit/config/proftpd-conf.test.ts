@@ -28,6 +28,8 @@ const POOL_DEFAULTS = {
   dataTransferPolicy: 'client',
   foreignDataAddress: 'refuse',
   lingerTimeout: 3000,
+  directoryListPolicy: 'client',
+  useSlink: false,
 };
 
 describe('parseProftpdConfig: the mod_proxy documentation example', () => {
@@ -656,6 +658,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'TimeoutLogin 00:01:00',
         'TimeoutStalled 0',
         'MaxLoginAttempts 5',
+        'ProxyDirectoryListPolicy LIST UseSlink',
       ),
     );
     expect(loaded.config.pools[0]).toMatchObject({
@@ -663,6 +666,8 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
       sourceAddress: '10.0.0.5',
       foreignDataAddress: 'ignore',
       lingerTimeout: 1000,
+      directoryListPolicy: 'LIST',
+      useSlink: true,
     });
     expect(loaded.config.listeners[0]).toMatchObject({
       passivePorts: { min: 50000, max: 50100 },

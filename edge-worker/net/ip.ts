@@ -48,7 +48,7 @@ export function parseIPv6(text: string): Uint8Array | undefined {
   let groups: number[];
   if (gap === -1) {
     const all = parseGroups(text, true);
-    if (!all || all.length !== 8) return undefined;
+    if (all?.length !== 8) return undefined;
     groups = all;
   } else {
     if (text.indexOf('::', gap + 1) !== -1) return undefined;
