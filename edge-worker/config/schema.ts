@@ -72,6 +72,8 @@ export const poolSchema = z
      * the backend for LIST and translating it (for backends without MLSD).
      */
     directoryListPolicy: z.enum(['client', 'LIST']).default('client'),
+    /** ProxyOptions UseProxyProtocolV1/V2/V2TLVs: a PROXY header to each backend, naming the real client. */
+    sendProxyProtocol: z.enum(['off', 'v1', 'v2', 'v2-tlvs']).default('off'),
     /** ProxyDirectoryListPolicy's UseSlink: symlinks as OS.unix=slink:<target> (FileZilla) under LIST. */
     useSlink: z.boolean().default(false),
   })
@@ -118,6 +120,17 @@ export const listenerSchema = z
     }),
     /** MaxLoginAttempts: failed logins before the connection is closed. */
     maxLoginAttempts: z.number().int().min(1).default(3),
+    /**
+     * PROXY protocol in (v1 or v2): connections from these networks (a load balancer) must start with
+     * a header, whose client address then counts as the client's. Others are never parsed.
+     */
+    proxyProtocol: z
+      .object({
+        trustedNetworks: z.array(cidr).min(1, 'name at least one network (the load balancer)'),
+        timeout: duration.default(5000),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -20,6 +20,8 @@ export interface ConnectedBackend {
 export interface ConnectOptions {
   timeoutMs: number;
   sourceAddress?: string;
+  /** Bytes to send first, before the banner is read: a PROXY protocol header for this address. */
+  prelude?: (backendAddress: string) => Buffer | undefined;
 }
 
 const timedOut = (what: string) => (): never => {
@@ -49,7 +51,13 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     try {
-      const { control, banner } = await openControl(address, url.port, remaining, options.sourceAddress);
+      const { control, banner } = await openControl(
+        address,
+        url.port,
+        remaining,
+        options.sourceAddress,
+        options.prelude?.(address),
+      );
       const connectMs = Math.round(performance.now() - started);
       control.command('FEAT').then(
         (reply) => {
@@ -73,13 +81,17 @@ async function openControl(
   port: number,
   timeoutMs: number,
   localAddress: string | undefined,
+  prelude: Buffer | undefined,
 ): Promise<{ control: BackendControl; banner: FtpReply }> {
   const socket: Socket = connect({ host, port, ...(localAddress ? { localAddress } : {}), noDelay: true });
   const control = new BackendControl(socket);
   try {
     await withTimeout(
       new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
+        socket.once('connect', () => {
+          if (prelude) socket.write(prelude);
+          resolve();
+        });
         control.lost.then(reject);
       }),
       timeoutMs,

@@ -4,6 +4,7 @@ import type { Transform } from 'node:stream';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
+import { outboundProxyHeader } from '../proxy-protocol/outbound.js';
 import {
   NoBackendAvailableError,
   type SelectedBackend,
@@ -59,8 +60,9 @@ export interface ReverseSessionContext {
   listener: ListenerConfig;
   pool: Pool;
   controlPlane: ControlPlaneClient;
-  /** The client's address: the socket's peer, or what a trusted PROXY header said. */
+  /** The client's address and port: the socket's peer, or what a trusted PROXY header said. */
   clientAddress: string;
+  clientPort: number;
   /** The listener's PassivePorts range, shared by its sessions. */
   portRange: PortRange | undefined;
   /** MasqueradeAddress resolved to IPv4. */
@@ -104,7 +106,13 @@ export class ReverseFtpSession {
     private readonly ctx: ReverseSessionContext,
   ) {
     this.frontend = new FrontendControl(socket, ctx.listener.maxCommandLength);
-    this.log = ctx.log.child({ session: this.id, client: `${ctx.clientAddress}:${socket.remotePort}` });
+    this.log = ctx.log.child({
+      session: this.id,
+      client: `${ctx.clientAddress}:${ctx.clientPort}`,
+      ...(ctx.clientAddress !== socket.remoteAddress
+        ? { via: `${socket.remoteAddress}:${socket.remotePort}` }
+        : {}),
+    });
     this.timeouts = new SessionTimeouts(ctx.listener.timeouts, (kind) => this.timedOut(kind));
     this.clientData = {
       control: socket,
@@ -162,7 +170,21 @@ export class ReverseFtpSession {
 
   private async connect(): Promise<boolean> {
     try {
-      this.backend = await selectAndConnect(this.ctx.pool, this.ctx.controlPlane, this.log);
+      const version = this.ctx.pool.config.sendProxyProtocol;
+      const source = {
+        client: { address: this.ctx.clientAddress, port: this.ctx.clientPort },
+        frontend: { address: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0 },
+        protocol: 'ftp' as const,
+        sessionId: this.id,
+      };
+      this.backend = await selectAndConnect(
+        this.ctx.pool,
+        this.ctx.controlPlane,
+        this.log,
+        version === 'off'
+          ? undefined
+          : (backendAddress) => outboundProxyHeader(version, source, backendAddress),
+      );
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.log.error('no backend available', { reason });
@@ -218,6 +240,13 @@ export class ReverseFtpSession {
       return false;
     }
     const { command } = event;
+    if (command.verb === 'PROXY') {
+      // A PROXY header from a source not trusted to send one: whoever sent it may be forging its address.
+      this.endedByProxy = 'PROXY header from an untrusted source';
+      this.log.warn('PROXY protocol header from a source not in proxyProtocol.trustedNetworks; closing');
+      this.frontend.destroy();
+      return true;
+    }
     this.log.debug('command', {
       verb: command.verb,
       ...(command.verb === 'PASS' ? {} : { arg: command.arg }),

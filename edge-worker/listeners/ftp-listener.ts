@@ -1,9 +1,12 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import { PortRange } from '../ftp/port-range.js';
 import { ReverseFtpSession } from '../ftp/reverse-session.js';
 import type { Logger } from '../log/logger.js';
+import { type Cidr, inNetworks, parseCidrList } from '../net/cidr.js';
+import { readProxyHeader } from '../proxy-protocol/decode.js';
+import type { ProxyAddress } from '../proxy-protocol/types.js';
 import type { Pool } from '../reverse/pool.js';
 import { foreignAddressPolicy } from './foreign-address.js';
 import { resolveMasqueradeAddress } from './masquerade-address.js';
@@ -25,6 +28,7 @@ export class FtpListener {
   private readonly portRange: PortRange | undefined;
   private readonly allowsForeignAddress: (host: string) => boolean;
   private masqueradeIPv4: string | undefined;
+  private readonly trustedNetworks: Cidr[] | undefined;
 
   constructor(
     private readonly config: ListenerConfig,
@@ -36,6 +40,12 @@ export class FtpListener {
       ? new PortRange(config.passivePorts.min, config.passivePorts.max)
       : undefined;
     this.allowsForeignAddress = foreignAddressPolicy(config.allowForeignAddress);
+    if (config.proxyProtocol) {
+      const parsed = parseCidrList(config.proxyProtocol.trustedNetworks);
+      // The config schema validated the list; this guards against a caller that skipped it.
+      if (!parsed.ok) throw new Error(parsed.error);
+      this.trustedNetworks = parsed.cidrs;
+    }
   }
 
   get activeSessions(): number {
@@ -46,21 +56,16 @@ export class FtpListener {
     this.masqueradeIPv4 = await resolveMasqueradeAddress(this.config.masqueradeAddress);
     const server = createServer({ noDelay: true, keepAlive: true });
     server.on('connection', (socket) => {
-      const session = new ReverseFtpSession(socket, {
-        listener: this.config,
-        pool: this.pool,
-        controlPlane: this.controlPlane,
-        clientAddress: socket.remoteAddress ?? '',
-        portRange: this.portRange,
-        masqueradeIPv4: this.masqueradeIPv4,
-        allowsForeignAddress: this.allowsForeignAddress,
-        log: this.log,
-      });
-      this.sessions.add(session);
-      session
-        .run()
-        .catch((err: unknown) => this.log.error('session crashed', { session: session.id, error: err }))
-        .finally(() => this.sessions.delete(session));
+      socket.on('error', () => {});
+      this.identifyClient(socket).then(
+        (client) => {
+          if (client) this.startSession(socket, client);
+        },
+        (err: unknown) => {
+          this.log.error('could not identify the client', { error: err });
+          socket.destroy();
+        },
+      );
     });
     server.on('error', (err) => this.log.error('listener error', { error: err }));
     await new Promise<void>((resolve, reject) => {
@@ -81,6 +86,47 @@ export class FtpListener {
     };
     this.log.info('listening', listening);
     return listening;
+  }
+
+  /**
+   * The client's address: the socket's peer, or, for connections from a trusted network (a load
+   * balancer), the source named by the PROXY header it must send first. A missing or malformed header
+   * closes that connection only. Undefined when the connection was closed.
+   */
+  private async identifyClient(socket: Socket): Promise<ProxyAddress | undefined> {
+    const peer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    const inbound = this.config.proxyProtocol;
+    if (!inbound || !this.trustedNetworks || !inNetworks(peer.address, this.trustedNetworks)) return peer;
+    const result = await readProxyHeader(socket, { timeoutMs: inbound.timeout, required: true });
+    if (result.kind === 'header') {
+      // LOCAL (a health check of the load balancer itself) names no client: the peer is the client.
+      return result.header.command === 'proxy' && result.header.source ? result.header.source : peer;
+    }
+    this.log.warn('refused connection: no valid PROXY protocol header', {
+      peer: `${peer.address}:${peer.port}`,
+      reason: result.kind === 'error' ? `${result.code}: ${result.reason}` : 'no header',
+    });
+    socket.destroy();
+    return undefined;
+  }
+
+  private startSession(socket: Socket, client: ProxyAddress): void {
+    const session = new ReverseFtpSession(socket, {
+      listener: this.config,
+      pool: this.pool,
+      controlPlane: this.controlPlane,
+      clientAddress: client.address,
+      clientPort: client.port,
+      portRange: this.portRange,
+      masqueradeIPv4: this.masqueradeIPv4,
+      allowsForeignAddress: this.allowsForeignAddress,
+      log: this.log,
+    });
+    this.sessions.add(session);
+    session
+      .run()
+      .catch((err: unknown) => this.log.error('session crashed', { session: session.id, error: err }))
+      .finally(() => this.sessions.delete(session));
   }
 
   /** Stops accepting and ends every session. */

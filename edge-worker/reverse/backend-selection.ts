@@ -1,6 +1,6 @@
 import type { BackendUrl } from '../../functions/shared/backend-url.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
-import { type ConnectedBackend, connectBackend } from '../ftp/backend-connect.js';
+import { type ConnectedBackend, type ConnectOptions, connectBackend } from '../ftp/backend-connect.js';
 import type { Logger } from '../log/logger.js';
 import type { Pool } from './pool.js';
 
@@ -23,7 +23,7 @@ export async function selectAndConnect(
   pool: Pool,
   controlPlane: ControlPlaneClient,
   log: Logger,
-  sourceAddress?: string,
+  prelude?: ConnectOptions['prelude'],
 ): Promise<SelectedBackend> {
   const failed: number[] = [];
   const reasons: string[] = [];
@@ -41,7 +41,8 @@ export async function selectAndConnect(
     try {
       const connected = await connectBackend(url, {
         timeoutMs: pool.config.connectTimeout,
-        ...(sourceAddress ? { sourceAddress } : {}),
+        ...(pool.config.sourceAddress ? { sourceAddress: pool.config.sourceAddress } : {}),
+        ...(prelude ? { prelude } : {}),
       });
       log.info('connected to backend', { backend: key, attempt, connectMs: connected.connectMs });
       return { ...connected, url, key };

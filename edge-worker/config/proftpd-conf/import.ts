@@ -57,6 +57,8 @@ interface Settings {
   ServerName?: Setting<string>;
   /** ProxyOptions AllowForeignAddress / IgnoreForeignAddress. */
   ForeignDataAddress?: Setting<'allow' | 'ignore'>;
+  /** ProxyOptions UseProxyProtocol*. */
+  SendProxyProtocol?: Setting<'v1' | 'v2' | 'v2-tlvs'>;
   ProxySourceAddress?: Setting<string>;
   /** Milliseconds. */
   ProxyTimeoutLinger?: Setting<number>;
@@ -72,14 +74,14 @@ interface Settings {
 }
 
 /** ProxyOptions that ftpx maps, and the ones it refuses with a reason. */
-const PROXY_OPTIONS_NOT_YET = new Set([
-  'UseDirectDataTransfers',
-  'UseProxyProtocol',
-  'UseProxyProtocolV1',
-  'UseProxyProtocolV2',
-  'UseProxyProtocolV2TLVs',
-  'UseReverseProxyAuth',
-]);
+const PROXY_OPTIONS_NOT_YET = new Set(['UseDirectDataTransfers', 'UseReverseProxyAuth']);
+/** The PROXY protocol header sent to backends; UseProxyProtocol is mod_proxy's alias for V1. */
+const PROXY_PROTOCOL_OPTIONS: Record<string, 'v1' | 'v2' | 'v2-tlvs'> = {
+  UseProxyProtocol: 'v1',
+  UseProxyProtocolV1: 'v1',
+  UseProxyProtocolV2: 'v2',
+  UseProxyProtocolV2TLVs: 'v2-tlvs',
+};
 
 interface Backend {
   url: string;
@@ -498,6 +500,14 @@ class Importer {
         if (current !== 'ignore') {
           scope.settings.ForeignDataAddress = { value: wanted, loc: node.loc, name: node.name };
         }
+      } else if (option in PROXY_PROTOCOL_OPTIONS) {
+        const version = PROXY_PROTOCOL_OPTIONS[option] as 'v1' | 'v2' | 'v2-tlvs';
+        const current = scope.settings.SendProxyProtocol?.value;
+        // With several, the richest wins: V2TLVs implies V2.
+        const rank = { v1: 1, v2: 2, 'v2-tlvs': 3 } as const;
+        if (!current || rank[version] > rank[current]) {
+          scope.settings.SendProxyProtocol = { value: version, loc: node.loc, name: node.name };
+        }
       } else if (option === 'ShowFeatures') {
         this.warn(
           node.loc,
@@ -515,6 +525,7 @@ class Importer {
           'ShowFeatures',
           'IgnoreConfigPerms',
           ...PROXY_OPTIONS_NOT_YET,
+          ...Object.keys(PROXY_PROTOCOL_OPTIONS),
         ]);
         this.error(
           node.loc,
@@ -658,6 +669,7 @@ class Importer {
         ['ProxyDataTransferPolicy', 'dataTransferPolicy', (value: string) => value],
         ['ProxySourceAddress', 'sourceAddress', (value: string) => value],
         ['ForeignDataAddress', 'foreignDataAddress', (value: string) => value],
+        ['SendProxyProtocol', 'sendProxyProtocol', (value: string) => value],
         ['ProxyTimeoutLinger', 'lingerTimeout', (value: number) => `${value}ms`],
       ];
       const listPolicy = inherited('ProxyDirectoryListPolicy');

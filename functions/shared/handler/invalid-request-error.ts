@@ -15,9 +15,12 @@ export class InvalidRequestError extends Error {
   }
 
   static fromZod(error: z.ZodError): InvalidRequestError {
-    return new InvalidRequestError(
-      error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-      { cause: error },
+    // An unknown field is reported at its own path, like every other bad field.
+    const issues = error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'unknown field' }))
+        : [{ path: issue.path.join('.'), message: issue.message }],
     );
+    return new InvalidRequestError(issues, { cause: error });
   }
 }

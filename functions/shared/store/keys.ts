@@ -1,8 +1,70 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Key builders for the single table. Every entity's key shape is written here once, so the access
  * patterns in functions/README.md can be checked against one file.
+ *
+ * Free-form parts (pool names, user and group names, client addresses, worker ids) go through
+ * `part()`, which escapes `%` and `#`, so `#` only ever separates parts and no two different
+ * inputs build the same key. Backends appear in sort keys as `backendId()`: a fixed-length digest,
+ * because a backend key may be up to 1024 characters and a sort key may not exceed 1024 bytes; the
+ * items carry the full backend key in their `backend` attribute.
  */
 export const keys = {
   /** The policy cursor of a pool (RoundRobin): one counter item per pool and policy. */
-  policyCursor: (pool: string, policy: string) => ({ pk: `POOL#${pool}`, sk: `CURSOR#${policy}` }),
+  policyCursor: (pool: string, policy: string) => ({ pk: poolPk(pool), sk: `CURSOR#${part(policy)}` }),
+
+  /** The Shuffle round of a pool: the set of backends not yet used in the current round. */
+  shuffleRound: (pool: string) => ({ pk: poolPk(pool), sk: 'SHUFFLE' }),
+
+  /** One edge worker's connection lease on one backend of a pool (LeastConns, LeastResponseTime). */
+  lease: (pool: string, backend: string, workerId: string) => ({
+    pk: poolPk(pool),
+    sk: `${LEASE_PREFIX}${backendId(backend)}#${part(workerId)}`,
+  }),
+
+  /** The smoothed connect time of one backend of a pool (LeastResponseTime). */
+  responseTime: (pool: string, backend: string) => ({
+    pk: poolPk(pool),
+    sk: `${RESPONSE_TIME_PREFIX}${backendId(backend)}`,
+  }),
+
+  /** Failed connect attempts to one backend of a pool (recorded, never counted as connections). */
+  connectFailures: (pool: string, backend: string) => ({
+    pk: poolPk(pool),
+    sk: `FAILURES#${backendId(backend)}`,
+  }),
+
+  /**
+   * A sticky mapping (PerUser, PerGroup, PerHost): its own partition per key, because a pool may have
+   * millions of client addresses and the only access is a point read or a conditional write.
+   */
+  stickyMapping: (pool: string, policy: string, stickyKey: string) => ({
+    pk: `STICKY#${part(policy)}#${part(pool)}#${part(stickyKey)}`,
+    sk: 'MAPPING',
+  }),
 } as const;
+
+/** The prefix every lease of a pool shares in its sort key: one Query reads them all. */
+export const LEASE_PREFIX = 'LEASE#';
+
+/** The prefix every response-time item of a pool shares in its sort key. */
+export const RESPONSE_TIME_PREFIX = 'RTIME#';
+
+/** The partition key of a pool's own items (cursor, shuffle round, leases, response times, failures). */
+export function poolPk(pool: string): string {
+  return `POOL#${part(pool)}`;
+}
+
+/** Escapes a free-form key part: `%` becomes `%25` and `#` becomes `%23`. */
+export function part(text: string): string {
+  return text.replace(/%/g, '%25').replace(/#/g, '%23');
+}
+
+/**
+ * A backend's identity inside keys and sets: the first 16 bytes of SHA-256 over its key, base64url
+ * (22 characters, no `#`). Stable across processes and releases: changing it orphans stored state.
+ */
+export function backendId(backend: string): string {
+  return createHash('sha256').update(backend, 'utf8').digest().subarray(0, 16).toString('base64url');
+}

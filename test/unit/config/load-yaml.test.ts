@@ -56,6 +56,7 @@ describe('parseYamlConfig: valid files', () => {
           dataTransferPolicy: 'client',
           foreignDataAddress: 'refuse',
           lingerTimeout: 3000,
+          sendProxyProtocol: 'off',
           directoryListPolicy: 'client',
           useSlink: false,
         },

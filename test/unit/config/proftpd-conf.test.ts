@@ -28,6 +28,7 @@ const POOL_DEFAULTS = {
   dataTransferPolicy: 'client',
   foreignDataAddress: 'refuse',
   lingerTimeout: 3000,
+  sendProxyProtocol: 'off',
   directoryListPolicy: 'client',
   useSlink: false,
 };
@@ -559,7 +560,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyReverseServers ftps://u:secret@h ftp+srv://_ftp._tcp.example.com', // 8
         'ProxyReverseServers sftp://h file:/etc/backends.json sql:/GetBackends', // 9
         'ProxyReverseServers ftp://u:secret@h:99999', // 10
-        'ProxyOptions UseProxyProtocolV1 allowforeignaddress', // 11
+        'ProxyOptions UseReverseProxyAuth allowforeignaddress', // 11
         'ProxyDataTransferPolicy sideways', // 12
         'AllowForeignAddress trusted-class', // 13
         'PassivePorts 50000', // 14
@@ -611,7 +612,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         '"sql:/GetBackends": backend lists from SQL queries (sql:) are not supported by ftpx yet',
       ],
       [10, 'ProxyReverseServers', '"99999" is not a port number in backend URL "ftp://u:***@h:99999"'],
-      [11, 'ProxyOptions', 'UseProxyProtocolV1 is not supported by ftpx yet'],
+      [11, 'ProxyOptions', 'UseReverseProxyAuth is not supported by ftpx yet'],
       [
         11,
         'ProxyOptions',
@@ -650,7 +651,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyReverseServers ftp://b',
         'ProxyDataTransferPolicy epsv',
         'ProxySourceAddress 10.0.0.5',
-        'ProxyOptions IgnoreForeignAddress',
+        'ProxyOptions IgnoreForeignAddress UseProxyProtocolV2',
         'ProxyTimeoutLinger 1',
         'PassivePorts 50000 50100',
         'MasqueradeAddress ftp.example.com',
@@ -665,6 +666,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
       dataTransferPolicy: 'EPSV',
       sourceAddress: '10.0.0.5',
       foreignDataAddress: 'ignore',
+      sendProxyProtocol: 'v2',
       lingerTimeout: 1000,
       directoryListPolicy: 'LIST',
       useSlink: true,

@@ -1,0 +1,39 @@
+import middy from '@middy/core';
+import type { z } from 'zod';
+import { type SessionEventsResponse, sessionEventsRequestSchema } from '../contract/session-events.js';
+import { tableFromEnv } from '../shared/handler/table-from-env.js';
+import { validateEvent } from '../shared/handler/validate-event.js';
+import type { Random } from '../shared/random.js';
+import { handleSessionEvent } from '../shared/session-events.js';
+import type { Table } from '../shared/store/table.js';
+
+type Event = z.output<typeof sessionEventsRequestSchema>;
+
+export interface SessionEventsDeps {
+  table: Table;
+  /** Epoch milliseconds; defaults to Date.now (tests pass a clock they move). */
+  now?: () => number;
+  /** How long a lease lives without a connect or heartbeat; defaults to DEFAULT_LEASE_TTL_MS (30 s). */
+  leaseTtlMs?: number;
+  /** For retry jitter; defaults to Math.random. */
+  random?: Random;
+}
+
+/** Builds the handler around its dependencies, like createResolveBackendHandler. */
+export function createSessionEventsHandler(deps: SessionEventsDeps) {
+  const { table, ...options } = deps;
+  return middy<Event, SessionEventsResponse>()
+    .use(validateEvent(sessionEventsRequestSchema))
+    .handler(async (event) => handleSessionEvent(table, event, options));
+}
+
+let lambdaHandler: ReturnType<typeof createSessionEventsHandler> | undefined;
+
+/** The Lambda entry point. Built on first use so importing this module has no side effects. */
+export const handler = (
+  event: unknown,
+  context: Parameters<ReturnType<typeof createSessionEventsHandler>>[1],
+) => {
+  lambdaHandler ??= createSessionEventsHandler({ table: tableFromEnv() });
+  return lambdaHandler(event as Event, context);
+};

@@ -1,0 +1,32 @@
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { type Item, n, readNumber, s } from './attributes.js';
+import { EXPIRES_AT, epochSeconds, isLive } from './expiry.js';
+import type { Table } from './table.js';
+
+/**
+ * Every unexpired item of one partition whose sort key starts with `prefix`, all pages, strongly
+ * consistent (a selection must see the connect an edge worker reported just before). Expired items
+ * are filtered in the store and checked again here.
+ */
+export async function queryLive(table: Table, pk: string, prefix: string, nowMs: number): Promise<Item[]> {
+  const items: Item[] = [];
+  let startKey: Item | undefined;
+  do {
+    const page = await table.client.send(
+      new QueryCommand({
+        TableName: table.name,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: 'attribute_not_exists(#exp) OR #exp > :now',
+        ExpressionAttributeNames: { '#exp': EXPIRES_AT },
+        ExpressionAttributeValues: { ':pk': s(pk), ':prefix': s(prefix), ':now': n(epochSeconds(nowMs)) },
+        ConsistentRead: true,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (isLive(readNumber(item, EXPIRES_AT), nowMs)) items.push(item);
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CONNECT_POLICIES,
+  type ResolveBackendRequest,
+  resolveBackendRequestSchema,
+} from '../../../functions/contract/resolve-backend.js';
+import { sessionEventsRequestSchema } from '../../../functions/contract/session-events.js';
+import { InvalidRequestError } from '../../../functions/shared/handler/invalid-request-error.js';
+
+function paths(schema: { safeParse(value: unknown): { success: boolean; error?: unknown } }, value: unknown) {
+  const result = schema.safeParse(value);
+  if (result.success) return [];
+  return InvalidRequestError.fromZod(result.error as never)
+    .issues.map((issue) => issue.path)
+    .sort();
+}
+
+describe('resolve-backend contract', () => {
+  it('still accepts what existing callers send', () => {
+    const request: ResolveBackendRequest = { pool: 'p', policy: 'RoundRobin', backends: ['ftp://a:21'] };
+    expect(resolveBackendRequestSchema.parse(request)).toEqual({ ...request, exclude: [] });
+    expect(resolveBackendRequestSchema.parse({ ...request, exclude: [0], workerId: 'w1' }).workerId).toBe(
+      'w1',
+    );
+  });
+
+  it('knows all eight policies with mod_proxy spelling', () => {
+    expect(CONNECT_POLICIES).toEqual([
+      'Random',
+      'RoundRobin',
+      'Shuffle',
+      'LeastConns',
+      'LeastResponseTime',
+      'PerUser',
+      'PerGroup',
+      'PerHost',
+    ]);
+    expect(paths(resolveBackendRequestSchema, { pool: 'p', policy: 'roundrobin', backends: ['x'] })).toEqual([
+      'policy',
+    ]);
+  });
+
+  it('requires a sticky key for the Per* policies, at the field', () => {
+    for (const policy of ['PerUser', 'PerGroup', 'PerHost']) {
+      const result = resolveBackendRequestSchema.safeParse({ pool: 'p', policy, backends: ['x'] });
+      expect(result.success).toBe(false);
+      const issues = InvalidRequestError.fromZod(result.error!).issues;
+      expect(issues).toEqual([{ path: 'stickyKey', message: expect.stringContaining(policy) }]);
+      expect(
+        resolveBackendRequestSchema.safeParse({ pool: 'p', policy, backends: ['x'], stickyKey: 'k' }).success,
+      ).toBe(true);
+    }
+    expect(paths(resolveBackendRequestSchema, { pool: '', policy: 'PerHost', backends: ['x'] })).toEqual([
+      'pool',
+      'stickyKey',
+    ]);
+  });
+
+  it('reports unknown fields at their own path', () => {
+    expect(
+      paths(resolveBackendRequestSchema, { pool: 'p', policy: 'Random', backends: ['x'], sticky: 1 }),
+    ).toEqual(['sticky']);
+  });
+});
+
+describe('session-events contract', () => {
+  it('accepts each event type', () => {
+    for (const event of [
+      { type: 'connected', pool: 'p', backend: 'b', workerId: 'w', connectMs: 3.5 },
+      { type: 'connect-failed', pool: 'p', backend: 'b', reason: 'ECONNREFUSED' },
+      { type: 'ended', pool: 'p', backend: 'b', workerId: 'w' },
+      { type: 'heartbeat', workerId: 'w', leases: [{ pool: 'p', backend: 'b' }] },
+    ]) {
+      expect(sessionEventsRequestSchema.safeParse(event).success).toBe(true);
+    }
+  });
+
+  it('names every bad field', () => {
+    expect(
+      paths(sessionEventsRequestSchema, { type: 'connected', pool: '', backend: 5, workerId: 'w' }),
+    ).toEqual(['backend', 'connectMs', 'pool']);
+    expect(
+      paths(sessionEventsRequestSchema, {
+        type: 'connected',
+        pool: 'p',
+        backend: 'b',
+        workerId: 'w',
+        connectMs: -1,
+      }),
+    ).toEqual(['connectMs']);
+    expect(
+      paths(sessionEventsRequestSchema, { type: 'heartbeat', workerId: 'w', leases: [{ pool: 'p' }] }),
+    ).toEqual(['leases.0.backend']);
+    expect(paths(sessionEventsRequestSchema, { type: 'closed' })).toEqual(['type']);
+    expect(paths(sessionEventsRequestSchema, { type: 'ended', pool: 'p', backend: 'b' })).toEqual([
+      'workerId',
+    ]);
+  });
+});
