@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { CONNECT_POLICIES } from '../../functions/contract/connect-policies.js';
 import { parseBackendUrl } from '../../functions/shared/backend-url.js';
 import { parseCidr } from '../net/cidr.js';
 import { parseDuration } from './duration.js';
@@ -22,7 +23,6 @@ const backendUrl = z.string().superRefine((value, ctx) => {
   if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
 });
 
-export const CONNECT_POLICIES = ['RoundRobin'] as const;
 export const DATA_TRANSFER_POLICIES = [
   'client',
   'active',
@@ -50,7 +50,13 @@ export const poolSchema = z
   .object({
     name: z.string().min(1),
     role: z.literal('reverse').default('reverse'),
-    connectPolicy: z.enum(CONNECT_POLICIES).default('RoundRobin'),
+    /** ProxyReverseConnectPolicy; PerGroup needs proxy authentication, which ftpx does not have yet. */
+    connectPolicy: z
+      .enum(CONNECT_POLICIES)
+      .refine((policy) => policy !== 'PerGroup', {
+        message: 'PerGroup needs proxy authentication (UseReverseProxyAuth), which ftpx does not have yet',
+      })
+      .default('RoundRobin'),
     backends: z.array(backendUrl).min(1, 'a reverse pool needs at least one backend URL'),
     retryCount: z.number().int().min(1).default(5),
     connectTimeout: duration.default(5000),
@@ -190,4 +196,5 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type FtpxConfig = z.output<typeof configSchema>;
 export type PoolConfig = z.output<typeof poolSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
+export { CONNECT_POLICIES };
 export type DataTransferPolicy = (typeof DATA_TRANSFER_POLICIES)[number];

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
 import { resolveBackendResponseSchema } from '../../functions/contract/resolve-backend.js';
+import { sessionEventsResponseSchema } from '../../functions/contract/session-events.js';
 import { createResolveBackendHandler } from '../../functions/resolve-backend/handler.js';
+import { createSessionEventsHandler } from '../../functions/session-events/handler.js';
 import type { Table } from '../../functions/shared/store/table.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
@@ -14,17 +17,29 @@ const CALL_TIMEOUT_MS = 5000;
  */
 export function createInProcessControlPlane(table: Table): ControlPlaneClient {
   const resolveBackend = createResolveBackendHandler({ table });
+  const sessionEvents = createSessionEventsHandler({ table });
   return {
-    async resolveBackend(request) {
-      const result = await invoke('resolve-backend', () =>
+    resolveBackend: (request) =>
+      call('resolve-backend', resolveBackendResponseSchema, () =>
         resolveBackend(request as never, lambdaContext('resolve-backend')),
-      );
-      const parsed = resolveBackendResponseSchema.safeParse(result);
-      if (!parsed.success)
-        throw new ControlPlaneError('resolve-backend', 'malformed response', { cause: parsed.error });
-      return parsed.data;
-    },
+      ),
+    sessionEvent: (event) =>
+      call('session-events', sessionEventsResponseSchema, () =>
+        sessionEvents(event as never, lambdaContext('session-events')),
+      ),
   };
+}
+
+/** Invokes a handler with a deadline and checks its answer against the contract. */
+async function call<S extends z.ZodType>(
+  operation: string,
+  schema: S,
+  run: () => Promise<unknown>,
+): Promise<z.output<S>> {
+  const result = await invoke(operation, run);
+  const parsed = schema.safeParse(result);
+  if (!parsed.success) throw new ControlPlaneError(operation, 'malformed response', { cause: parsed.error });
+  return parsed.data;
 }
 
 async function invoke<T>(operation: string, call: () => Promise<T>): Promise<T> {

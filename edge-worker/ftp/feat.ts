@@ -1,12 +1,12 @@
 import type { FtpReply } from './reply.js';
 
 /**
- * Features the backend may list that this proxy does not offer to clients: TLS on the frontend,
- * active mode and HOST are not implemented yet, so advertising them would mislead clients.
+ * Features the backend may list that this proxy does not offer to clients: TLS on the frontend and
+ * HOST are not implemented yet, so advertising them would mislead clients.
  */
-const HIDDEN_FEATURES = new Set(['AUTH', 'PBSZ', 'PROT', 'CCC', 'ADAT', 'HOST', 'EPRT']);
-/** Features the proxy provides itself, whatever the backend supports (EPSV is translated). */
-const PROXY_FEATURES = ['EPSV'];
+const HIDDEN_FEATURES = new Set(['AUTH', 'PBSZ', 'PROT', 'CCC', 'ADAT', 'HOST']);
+/** Features the proxy provides itself, whatever the backend supports (both are translated). */
+const PROXY_FEATURES = ['EPRT', 'EPSV'];
 
 /**
  * The client's FEAT reply: the backend's feature list, filtered to what the proxy can honour, plus
@@ -14,8 +14,8 @@ const PROXY_FEATURES = ['EPSV'];
  * without ShowFeatures) keeps MLST, SIZE, MDTM, UTF8 and REST STREAM truthful for each backend.
  * `mlst` replaces the backend's MLST line when the proxy translates listings.
  */
-export function featReply(backendReply: FtpReply, mlst?: string): FtpReply {
-  const lines = backendReply.code === 211 ? backendReply.lines.slice(1, -1) : [];
+export function featReply(backendReply: FtpReply | undefined, mlst?: string): FtpReply {
+  const lines = backendReply?.code === 211 ? backendReply.lines.slice(1, -1) : [];
   const features = new Map<string, string>();
   for (const line of lines) {
     const text = line.trim();

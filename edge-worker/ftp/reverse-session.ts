@@ -10,6 +10,7 @@ import {
   type SelectedBackend,
   selectAndConnect,
 } from '../reverse/backend-selection.js';
+import { type ConnectionReporter, needsReports } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { BackendLostError, describeReply } from './backend-control.js';
@@ -68,6 +69,7 @@ export interface ReverseSessionContext {
   /** MasqueradeAddress resolved to IPv4. */
   masqueradeIPv4: string | undefined;
   allowsForeignAddress: (host: string) => boolean;
+  reporter: ConnectionReporter;
   log: Logger;
 }
 
@@ -100,6 +102,7 @@ export class ReverseFtpSession {
   /** Set when the proxy itself ends the session (a timeout), so the aftermath is not logged as a failure. */
   private endedByProxy: string | undefined;
   private backendSaidGoodbye = false;
+  private reportedEnd = false;
 
   constructor(
     private readonly socket: Socket,
@@ -125,14 +128,33 @@ export class ReverseFtpSession {
     };
   }
 
+  /**
+   * Reference 3.3: balancing policies and PerHost choose the backend when the client connects (and its
+   * banner is relayed); PerUser chooses at USER, so the client first gets the proxy's own greeting.
+   */
+  private get connectsAtStart(): boolean {
+    return this.ctx.pool.config.connectPolicy !== 'PerUser';
+  }
+
   async run(): Promise<void> {
     const started = performance.now();
     let endReason = 'client quit';
     try {
       this.log.info('session started', { pool: this.ctx.pool.config.name });
-      if (!(await this.connect())) {
-        endReason = 'no backend';
-        return;
+      if (this.connectsAtStart) {
+        const stickyKey =
+          this.ctx.pool.config.connectPolicy === 'PerHost' ? this.ctx.clientAddress : undefined;
+        const backend = await this.connect(stickyKey).catch(async (err: unknown) => {
+          await this.frontend.sendAndClose(localReply(421, noBackendText(err)));
+          return undefined;
+        });
+        if (!backend) {
+          endReason = 'no backend';
+          return;
+        }
+        await this.frontend.send(backend.banner);
+      } else {
+        await this.frontend.reply(220, 'FTP proxy ready.');
       }
       endReason = await this.commandLoop();
     } catch (err) {
@@ -168,59 +190,55 @@ export class ReverseFtpSession {
     this.dispose();
   }
 
-  private async connect(): Promise<boolean> {
+  /** Chooses and connects the backend; throws when none can be reached (the caller tells the client). */
+  private async connect(stickyKey: string | undefined): Promise<SelectedBackend> {
+    const version = this.ctx.pool.config.sendProxyProtocol;
+    const source = {
+      client: { address: this.ctx.clientAddress, port: this.ctx.clientPort },
+      frontend: { address: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0 },
+      protocol: 'ftp' as const,
+      sessionId: this.id,
+    };
+    let backend: SelectedBackend;
     try {
-      const version = this.ctx.pool.config.sendProxyProtocol;
-      const source = {
-        client: { address: this.ctx.clientAddress, port: this.ctx.clientPort },
-        frontend: { address: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0 },
-        protocol: 'ftp' as const,
-        sessionId: this.id,
-      };
-      this.backend = await selectAndConnect(
-        this.ctx.pool,
-        this.ctx.controlPlane,
-        this.log,
-        version === 'off'
-          ? undefined
-          : (backendAddress) => outboundProxyHeader(version, source, backendAddress),
-      );
+      backend = await selectAndConnect(this.ctx.pool, {
+        controlPlane: this.ctx.controlPlane,
+        reporter: this.ctx.reporter,
+        log: this.log,
+        ...(stickyKey !== undefined ? { stickyKey } : {}),
+        ...(version === 'off'
+          ? {}
+          : { prelude: (backendAddress: string) => outboundProxyHeader(version, source, backendAddress) }),
+      });
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      this.log.error('no backend available', { reason });
-      const text =
-        err instanceof NoBackendAvailableError
-          ? 'Service not available, no backend server reachable.'
-          : 'Service not available, backend selection failed.';
-      await this.frontend.sendAndClose(localReply(421, text));
-      return false;
+      this.log.error('no backend available', { reason: err instanceof Error ? err.message : String(err) });
+      throw err;
     }
-    this.log = this.log.child({ backend: this.backend.key });
+    this.backend = backend;
+    this.log = this.log.child({ backend: backend.key });
     const pool = this.ctx.pool.config;
-    this.dataSetup = new BackendDataSetup(this.backend.control, {
+    this.dataSetup = new BackendDataSetup(backend.control, {
       policy: pool.dataTransferPolicy,
       foreignDataAddress: pool.foreignDataAddress,
       sourceAddress: pool.sourceAddress,
       connectTimeoutMs: this.ctx.listener.dataConnectTimeout,
       log: this.log,
     });
-    this.backend.control.onUnsolicited = (reply) => {
+    backend.control.onUnsolicited = (reply) => {
       this.log.info('unsolicited backend reply relayed', { reply: describeReply(reply) });
       // A backend 421 (its idle timeout, say) already told the client the session is over.
       if (reply.code === 421) this.backendSaidGoodbye = true;
       void this.frontend.send(reply);
     };
-    await this.frontend.send(this.backend.banner);
-    return true;
+    // Losing the backend while the client is idle must end the session at once, not at the next command.
+    void backend.control.lost.then(() => this.frontend.commands.interrupt());
+    return backend;
   }
 
   private async commandLoop(): Promise<string> {
-    const backend = this.requireBackend();
-    // Losing the backend while the client is idle must end the session at once, not at the next command.
-    void backend.control.lost.then(() => this.frontend.commands.interrupt());
     for (;;) {
       await this.frontend.commands.ready();
-      if (backend.control.isLost) throw await backend.control.lost;
+      if (this.backend?.control.isLost) throw await this.backend.control.lost;
       const event = await this.frontend.commands.next();
       if (event === undefined)
         return this.endedByProxy ?? this.frontend.closeReason ?? 'client closed the connection';
@@ -261,6 +279,10 @@ export class ReverseFtpSession {
     }
     if (!this.loggedIn && !BEFORE_LOGIN.has(command.verb)) {
       await this.frontend.reply(530, 'Please login with USER and PASS.');
+      return false;
+    }
+    if (!this.backend && command.verb !== 'USER') {
+      await this.beforeBackend(command);
       return false;
     }
     switch (command.verb) {
@@ -309,6 +331,28 @@ export class ReverseFtpSession {
     return false;
   }
 
+  /** Commands before USER under PerUser: no backend yet, so the proxy answers them itself. */
+  private async beforeBackend(command: FtpCommand): Promise<void> {
+    switch (command.verb) {
+      case 'FEAT':
+        await this.frontend.send(featReply(undefined, this.listingFeature()));
+        return;
+      case 'SYST':
+        await this.frontend.reply(215, 'UNIX Type: L8');
+        return;
+      case 'NOOP':
+        await this.frontend.reply(200, 'NOOP command successful.');
+        return;
+      case 'OPTS':
+      case 'CLNT':
+      case 'LANG':
+        await this.frontend.reply(200, `${command.verb} noted.`);
+        return;
+      default:
+        await this.frontend.reply(503, 'Login with USER first.');
+    }
+  }
+
   private get translatesListings(): boolean {
     return this.ctx.pool.config.directoryListPolicy === 'LIST';
   }
@@ -339,11 +383,19 @@ export class ReverseFtpSession {
   }
 
   private async user(name: string): Promise<void> {
+    this.log = this.log.child({ user: name });
+    if (!this.backend) {
+      // PerUser: the user name picks the backend. A failure looks like any refused login (mod_proxy).
+      const connected = await this.connect(name).catch(() => undefined);
+      if (!connected) {
+        await this.frontend.reply(530, 'Login incorrect.');
+        return;
+      }
+    }
     const backend = this.requireBackend();
     if (this.loggedIn) this.timeouts.loggedOut();
     this.loggedIn = false;
     this.closeData();
-    this.log = this.log.child({ user: name });
     const urlUser = backend.url.user === undefined ? undefined : utf8AsWire(backend.url.user);
     let reply = await backend.control.command(`USER ${urlUser ?? name}`);
     if (urlUser !== undefined && urlUser !== name) reply = rewriteFirstLine(reply, urlUser, name);
@@ -480,6 +532,12 @@ export class ReverseFtpSession {
   }
 
   private dispose(): void {
+    if (this.backend && !this.reportedEnd) {
+      this.reportedEnd = true;
+      if (needsReports(this.ctx.pool.config.connectPolicy)) {
+        this.ctx.reporter.ended(this.ctx.pool.config.name, this.backend.key);
+      }
+    }
     this.timeouts.dispose();
     this.closeData();
     this.backend?.control.destroy();
@@ -492,4 +550,10 @@ function rewriteFirstLine(reply: FtpReply, from: string, to: string): FtpReply {
   const [first, ...rest] = reply.lines;
   if (first === undefined) return reply;
   return { code: reply.code, lines: [first.split(from).join(to), ...rest] };
+}
+
+function noBackendText(err: unknown): string {
+  return err instanceof NoBackendAvailableError
+    ? 'Service not available, no backend server reachable.'
+    : 'Service not available, backend selection failed.';
 }

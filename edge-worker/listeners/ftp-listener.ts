@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { type Cidr, inNetworks, parseCidrList } from '../net/cidr.js';
 import { readProxyHeader } from '../proxy-protocol/decode.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
+import type { ConnectionReporter } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
 import { foreignAddressPolicy } from './foreign-address.js';
 import { resolveMasqueradeAddress } from './masquerade-address.js';
@@ -34,6 +35,7 @@ export class FtpListener {
     private readonly config: ListenerConfig,
     private readonly pool: Pool,
     private readonly controlPlane: ControlPlaneClient,
+    private readonly reporter: ConnectionReporter,
     private readonly log: Logger,
   ) {
     this.portRange = config.passivePorts
@@ -120,6 +122,7 @@ export class FtpListener {
       portRange: this.portRange,
       masqueradeIPv4: this.masqueradeIPv4,
       allowsForeignAddress: this.allowsForeignAddress,
+      reporter: this.reporter,
       log: this.log,
     });
     this.sessions.add(session);

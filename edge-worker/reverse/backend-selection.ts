@@ -2,6 +2,7 @@ import type { BackendUrl } from '../../functions/shared/backend-url.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import { type ConnectedBackend, type ConnectOptions, connectBackend } from '../ftp/backend-connect.js';
 import type { Logger } from '../log/logger.js';
+import { type ConnectionReporter, needsReports } from './connection-reporter.js';
 import type { Pool } from './pool.js';
 
 /** Every attempt allowed by ProxyRetryCount failed, or no backend was left to try. */
@@ -17,14 +18,21 @@ export interface SelectedBackend extends ConnectedBackend {
 /**
  * Selects a backend through the control plane and connects to it. Each attempt re-runs the connect
  * policy (so RoundRobin's shared cursor moves on, as in mod_proxy) and skips every backend that
- * already failed in this session, up to ProxyRetryCount attempts.
+ * already failed in this session, up to ProxyRetryCount attempts. Connects and failures are reported
+ * for the policies that count them.
  */
-export async function selectAndConnect(
-  pool: Pool,
-  controlPlane: ControlPlaneClient,
-  log: Logger,
-  prelude?: ConnectOptions['prelude'],
-): Promise<SelectedBackend> {
+export interface SelectionContext {
+  controlPlane: ControlPlaneClient;
+  reporter: ConnectionReporter;
+  log: Logger;
+  /** PerUser: the user name; PerHost: the client address. */
+  stickyKey?: string;
+  prelude?: ConnectOptions['prelude'];
+}
+
+export async function selectAndConnect(pool: Pool, context: SelectionContext): Promise<SelectedBackend> {
+  const { controlPlane, reporter, log, stickyKey, prelude } = context;
+  const reports = needsReports(pool.config.connectPolicy);
   const failed: number[] = [];
   const reasons: string[] = [];
   for (let attempt = 1; attempt <= pool.config.retryCount; attempt++) {
@@ -33,6 +41,8 @@ export async function selectAndConnect(
       policy: pool.config.connectPolicy,
       backends: pool.keys,
       exclude: failed,
+      workerId: reporter.workerId,
+      ...(stickyKey !== undefined ? { stickyKey } : {}),
     });
     const candidate = candidates[0];
     const url = candidate ? pool.backends[candidate.index] : undefined;
@@ -45,10 +55,12 @@ export async function selectAndConnect(
         ...(prelude ? { prelude } : {}),
       });
       log.info('connected to backend', { backend: key, attempt, connectMs: connected.connectMs });
+      if (reports) reporter.connected(pool.config.name, key, connected.connectMs);
       return { ...connected, url, key };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       log.warn('backend connect failed', { backend: key, attempt, reason });
+      if (reports) reporter.failed(pool.config.name, key, reason);
       failed.push(candidate.index);
       reasons.push(`${key}: ${reason}`);
     }

@@ -1,12 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
+import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
 import type { FtpxConfig } from '../config/schema.js';
 import { createInProcessControlPlane } from '../control-plane/in-process-transport.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
 import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js';
 import type { Logger } from '../log/logger.js';
+import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { buildPool } from '../reverse/pool.js';
+
+const SWEEP_INTERVAL_MS = 60_000;
 
 export interface RunningEdgeWorker {
   listeners: ListeningAddress[];
@@ -23,7 +27,11 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
   let embedded: EmbeddedStoreServer | undefined;
   const listeners: FtpListener[] = [];
   let table: Table | undefined;
+  let reporter: ConnectionReporter | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
   const close = async () => {
+    clearInterval(sweeper);
+    reporter?.stop();
     await Promise.all(listeners.map((listener) => listener.close()));
     table?.client.destroy();
     await embedded?.close();
@@ -45,12 +53,23 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
     log.info('store ready', { endpoint, table: table.name, table_state: created });
 
     const controlPlane = createInProcessControlPlane(table);
+    reporter = new ConnectionReporter(controlPlane, log);
+    if (embedded) {
+      // Neither dynalite nor DynamoDB deletes expired items on time; in AWS, the table's TTL does it.
+      const store = table;
+      sweeper = setInterval(() => {
+        sweepExpired(store, Date.now()).catch((err: unknown) =>
+          log.warn('sweep of expired items failed', { error: err }),
+        );
+      }, SWEEP_INTERVAL_MS);
+      sweeper.unref();
+    }
     const pools = new Map(config.pools.map((pool) => [pool.name, buildPool(pool)]));
     const addresses: ListeningAddress[] = [];
     for (const listenerConfig of config.listeners) {
       const pool = pools.get(listenerConfig.pool);
       if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
-      const listener = new FtpListener(listenerConfig, pool, controlPlane, log);
+      const listener = new FtpListener(listenerConfig, pool, controlPlane, reporter, log);
       listeners.push(listener);
       addresses.push(await listener.start());
     }

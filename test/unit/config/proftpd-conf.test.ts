@@ -552,7 +552,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
       lines(
         'ProxyEngine on', // 1
         'ProxyRole forward', // 2
-        'ProxyReverseConnectPolicy Shuffle', // 3
+        'ProxyReverseConnectPolicy PerUser PerHost', // 3
         'ProxyReverseConnectPolicy Fastest', // 4
         'ProxyTLSEngine auto', // 5
         'ProxyTLSEngine MatchClient', // 6
@@ -569,7 +569,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
     );
     expect(rows(issues)).toEqual([
       [2, 'ProxyRole', 'forward is not supported by ftpx yet'],
-      [3, 'ProxyReverseConnectPolicy', 'Shuffle is not supported by ftpx yet (supported: RoundRobin)'],
+      [3, 'ProxyReverseConnectPolicy', 'takes exactly one argument, got 2'],
       [
         4,
         'ProxyReverseConnectPolicy',
@@ -636,6 +636,23 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
       ],
     ]);
     expect(issues.map(formatIssue).join('\n')).not.toContain('secret');
+  });
+
+  it('accepts every connect policy but PerGroup, which needs proxy authentication', () => {
+    const conf = (policy: string) =>
+      lines(
+        'ProxyEngine on',
+        'ProxyTLSEngine off',
+        'ProxyTables /var/ftpx',
+        'ProxyReverseServers ftp://b',
+        `ProxyReverseConnectPolicy ${policy}`,
+      );
+    for (const policy of ['Random', 'shuffle', 'LeastConns', 'LeastResponseTime', 'PerUser', 'PerHost']) {
+      expect(parse(conf(policy)).config.pools[0]?.connectPolicy.toLowerCase()).toBe(policy.toLowerCase());
+    }
+    expect(rows(issuesOf(conf('PerGroup')))).toEqual([
+      [5, 'ProxyReverseConnectPolicy', expect.stringMatching(/PerGroup needs proxy authentication/)],
+    ]);
   });
 
   it('maps the data-channel, timeout and login directives onto the listener and the pool', () => {
