@@ -162,6 +162,8 @@ export const configSchema = z
     /** ProxyTables: where the embedded store keeps its data. */
     dataDir: z.string().min(1).default('./data'),
     log: logSchema.default({ level: 'info' }),
+    /** TransferLog: xferlog lines for every RETR, STOR, APPE and STOU; none when absent. */
+    transferLog: z.string().min(1).optional(),
     store: storeSchema.default({ endpoint: 'embedded', region: 'us-east-1', table: 'ftpx' }),
     listeners: z.array(listenerSchema).min(1, 'at least one listener is needed'),
     pools: z.array(poolSchema).min(1, 'at least one pool is needed'),

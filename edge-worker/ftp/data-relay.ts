@@ -14,13 +14,13 @@ export async function relayData(
   source: Socket,
   sink: Socket,
   signal: AbortSignal,
-  onProgress: () => void = () => {},
+  onProgress: (bytes: number) => void = () => {},
   through?: Transform,
 ): Promise<number> {
   try {
     const piping = through ? pipeline(source, through, sink, { signal }) : pipeline(source, sink, { signal });
     // Attached in the same tick as the pipe, so no chunk flows before either listener is there.
-    source.on('data', onProgress);
+    source.on('data', (chunk: Buffer) => onProgress(chunk.length));
     await piping;
     return source.bytesRead;
   } catch (err) {

@@ -4,6 +4,7 @@ import type { Transform } from 'node:stream';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
+import type { TransferLog } from '../log/transfer-log.js';
 import { outboundProxyHeader } from '../proxy-protocol/outbound.js';
 import {
   NoBackendAvailableError,
@@ -36,7 +37,7 @@ import { FrontendControl } from './frontend-control.js';
 import type { PortRange } from './port-range.js';
 import { type FtpReply, localReply } from './reply.js';
 import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from './session-timeouts.js';
-import { runTransfer, TRANSFER_COMMANDS } from './transfer.js';
+import { runTransfer, TRANSFER_COMMANDS, type TransferOutcome } from './transfer.js';
 import { utf8AsWire } from './wire.js';
 
 /** Commands a client may send before it is logged in to the backend (reference 3.1). */
@@ -56,6 +57,8 @@ const BEFORE_LOGIN = new Set([
 /** RFC 2228 security commands: frontend TLS is not offered by this listener. */
 const SECURITY_COMMANDS = new Set(['AUTH', 'ADAT', 'CCC', 'CONF', 'ENC', 'MIC', 'PBSZ', 'PROT']);
 const QUIT_TIMEOUT_MS = 5000;
+/** What the TransferLog records (ProFTPD logs file transfers, not listings). */
+const FILE_TRANSFERS = new Set(['RETR', 'STOR', 'APPE', 'STOU']);
 
 export interface ReverseSessionContext {
   listener: ListenerConfig;
@@ -70,6 +73,7 @@ export interface ReverseSessionContext {
   masqueradeIPv4: string | undefined;
   allowsForeignAddress: (host: string) => boolean;
   reporter: ConnectionReporter;
+  transferLog: TransferLog | undefined;
   log: Logger;
 }
 
@@ -97,6 +101,9 @@ export class ReverseFtpSession {
   private dataSetup: BackendDataSetup | undefined;
   private epsvAll = false;
   private mlstFacts: ReadonlySet<MlstFact> = DEFAULT_MLST_FACTS;
+  /** TYPE as last accepted by the backend; ASCII until a client says otherwise (RFC 959). */
+  private binary = false;
+  private userName = '';
   private readonly timeouts: SessionTimeouts;
   private readonly clientData: ClientDataOptions;
   /** Set when the proxy itself ends the session (a timeout), so the aftermath is not logged as a failure. */
@@ -314,6 +321,11 @@ export class ReverseFtpSession {
       case 'HOST':
         await this.frontend.reply(502, 'HOST is not supported by ftpx yet.');
         break;
+      case 'TYPE': {
+        const reply = await this.relay(command);
+        if (reply.code === 200) this.binary = /^\s*[IL]/i.test(command.arg);
+        break;
+      }
       case 'REIN':
         this.closeData();
         if (this.loggedIn) this.timeouts.loggedOut();
@@ -384,6 +396,7 @@ export class ReverseFtpSession {
 
   private async user(name: string): Promise<void> {
     this.log = this.log.child({ user: name });
+    this.userName = name;
     if (!this.backend) {
       // PerUser: the user name picks the backend. A failure looks like any refused login (mod_proxy).
       const connected = await this.connect(name).catch(() => undefined);
@@ -483,8 +496,11 @@ export class ReverseFtpSession {
     }
     this.timeouts.transferStarted();
     const listing = command.verb === 'MLSD' && this.translatesListings ? this.mlsdFromList(command) : {};
+    const started = performance.now();
+    let bytes = 0;
+    let outcome: TransferOutcome = 'failed';
     try {
-      const outcome = await runTransfer({
+      outcome = await runTransfer({
         command,
         ...listing,
         backend: this.requireBackend().control,
@@ -492,12 +508,28 @@ export class ReverseFtpSession {
         clientData: prepared.client,
         frontend: this.frontend,
         lingerMs: this.ctx.pool.config.lingerTimeout,
-        onProgress: () => this.timeouts.progress(),
+        onProgress: (moved) => {
+          bytes += moved;
+          this.timeouts.progress();
+        },
         log: this.log,
       });
       if (outcome === 'client-gone') this.frontend.destroy();
     } finally {
       this.timeouts.transferEnded(this.loggedIn);
+      if (FILE_TRANSFERS.has(command.verb)) {
+        this.ctx.transferLog?.write({
+          finishedAt: new Date(),
+          durationMs: performance.now() - started,
+          clientAddress: this.ctx.clientAddress,
+          bytes,
+          path: command.arg,
+          binary: this.binary,
+          direction: command.verb === 'RETR' ? 'outgoing' : 'incoming',
+          user: this.userName,
+          completed: outcome === 'completed',
+        });
+      }
     }
   }
 

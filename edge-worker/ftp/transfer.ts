@@ -28,8 +28,8 @@ export interface TransferRequest {
   frontend: FrontendControl;
   /** ProxyTimeoutLinger: after a failed relay, how long the backend's final reply is waited for before ABOR. */
   lingerMs: number;
-  /** Called as bytes move, to keep TimeoutStalled from firing. */
-  onProgress: () => void;
+  /** Called as bytes move (TimeoutStalled, the transfer log, TransferRate). */
+  onProgress: (bytes: number) => void;
   log: Logger;
 }
 

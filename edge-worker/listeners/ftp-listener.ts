@@ -4,6 +4,7 @@ import type { ControlPlaneClient } from '../control-plane/control-plane-client.j
 import { PortRange } from '../ftp/port-range.js';
 import { ReverseFtpSession } from '../ftp/reverse-session.js';
 import type { Logger } from '../log/logger.js';
+import type { TransferLog } from '../log/transfer-log.js';
 import { type Cidr, inNetworks, parseCidrList } from '../net/cidr.js';
 import { readProxyHeader } from '../proxy-protocol/decode.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
@@ -36,6 +37,7 @@ export class FtpListener {
     private readonly pool: Pool,
     private readonly controlPlane: ControlPlaneClient,
     private readonly reporter: ConnectionReporter,
+    private readonly transferLog: TransferLog | undefined,
     private readonly log: Logger,
   ) {
     this.portRange = config.passivePorts
@@ -123,6 +125,7 @@ export class FtpListener {
       masqueradeIPv4: this.masqueradeIPv4,
       allowsForeignAddress: this.allowsForeignAddress,
       reporter: this.reporter,
+      transferLog: this.transferLog,
       log: this.log,
     });
     this.sessions.add(session);

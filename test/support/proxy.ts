@@ -30,6 +30,8 @@ export interface TestProxyOptions {
   poolSettings?: Record<string, unknown>;
   /** Listen here instead of 127.0.0.1. */
   address?: string;
+  /** Write an xferlog here. */
+  transferLog?: string;
 }
 
 /** Starts an edge worker in this process on a free loopback port, with its log captured. */
@@ -38,6 +40,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
   const pool = options.pool ?? 'test';
   const input: ConfigInput = {
     dataDir,
+    ...(options.transferLog ? { transferLog: options.transferLog } : {}),
     store: options.storeEndpoint ? { endpoint: options.storeEndpoint } : { endpoint: 'embedded' },
     listeners: [
       {

@@ -30,6 +30,7 @@ const HANDLED: DirectiveSpec[] = [
   { name: 'ProxyTLSEngine', kind: 'handled' },
   { name: 'ProxyTables', kind: 'handled', scopes: SERVER_ONLY },
   { name: 'ProxyLog', kind: 'handled' },
+  { name: 'TransferLog', kind: 'handled' },
   { name: 'ProxyDatastore', kind: 'handled', scopes: SERVER_ONLY },
   { name: 'ProxyDataTransferPolicy', kind: 'handled' },
   { name: 'ProxyDirectoryListPolicy', kind: 'handled' },
@@ -140,10 +141,7 @@ const IGNORED: Array<[string[], string]> = [
   [['IdentLookups', 'UseReverseDNS'], 'ftpx does no ident or reverse DNS lookups'],
   [['PidFile'], 'ftpx writes no PID file'],
   [['ScoreboardFile'], 'ftpx keeps no scoreboard'],
-  [
-    ['SystemLog', 'TransferLog', 'WtmpLog', 'ExtendedLog', 'LogFormat', 'AllowLogSymlinks', 'ServerLog'],
-    OWN_LOG,
-  ],
+  [['SystemLog', 'WtmpLog', 'ExtendedLog', 'LogFormat', 'AllowLogSymlinks', 'ServerLog'], OWN_LOG],
   [['TraceLog', 'Trace'], 'ftpx has no ProFTPD trace logging (use log.level debug)'],
   [['DelayEngine'], 'ftpx has no login delay (mod_delay)'],
   [

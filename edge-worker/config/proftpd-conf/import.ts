@@ -49,6 +49,8 @@ interface Settings {
   ProxyTables?: Setting<string>;
   /** null for `ProxyLog none`. */
   ProxyLog?: Setting<string | null>;
+  /** null for `TransferLog none`. */
+  TransferLog?: Setting<string | null>;
   ProxyDatastore?: Setting<string>;
   ProxyDataTransferPolicy?: Setting<string>;
   ProxyDirectoryListPolicy?: Setting<{ policy: 'client' | 'LIST'; useSlink: boolean }>;
@@ -356,12 +358,13 @@ class Importer {
         else this.set(scope, 'ProxyTables', node, arg);
         return;
       }
-      case 'ProxyLog': {
+      case 'ProxyLog':
+      case 'TransferLog': {
         const arg = this.oneArgument(node);
         if (arg === undefined) return;
-        if (arg.toLowerCase() === 'none') this.set(scope, 'ProxyLog', node, null);
+        if (arg.toLowerCase() === 'none') this.set(scope, spec.name, node, null);
         else if (!isAbsolute(arg)) fail(`must be an absolute path or none, got "${arg}"`);
-        else this.set(scope, 'ProxyLog', node, arg);
+        else this.set(scope, spec.name, node, arg);
         return;
       }
       case 'ProxyDatastore': {
@@ -730,7 +733,9 @@ class Importer {
         'not set: ftpx keeps its data in "data" next to this file',
       );
     }
-    const log = this.chooseLog();
+    const log = this.processWide('ProxyLog');
+    const transferLog = this.processWide('TransferLog');
+    if (transferLog?.value) input.transferLog = transferLog.value;
     if (log?.value) input.log = { file: log.value };
 
     return {
@@ -739,6 +744,7 @@ class Importer {
         const [head, index, field, item] = path;
         if (head === 'dataDir' && tables) return originOf(tables);
         if (head === 'log' && log) return originOf(log);
+        if (head === 'transferLog' && transferLog) return originOf(transferLog);
         if (head === 'pools' && typeof index === 'number') {
           const origin = poolOrigins[index];
           if (!origin) return { file: this.file };
@@ -794,16 +800,16 @@ class Importer {
   }
 
   /**
-   * ftpx writes one log for the whole process: the main server's ProxyLog, else <Global>'s, else the
-   * first <VirtualHost>'s. A ProxyLog inside a <VirtualHost> gets a warning saying so.
+   * ftpx writes one log (and one transfer log) for the whole process: the main server's, else
+   * <Global>'s, else the first <VirtualHost>'s. One inside a <VirtualHost> gets a warning saying so.
    */
-  private chooseLog(): Setting<string | null> | undefined {
+  private processWide(key: 'ProxyLog' | 'TransferLog'): Setting<string | null> | undefined {
     const chosen =
-      this.main.settings.ProxyLog ??
-      this.global.settings.ProxyLog ??
-      this.vhosts.map((vhost) => vhost.settings.ProxyLog).find((log) => log !== undefined);
+      this.main.settings[key] ??
+      this.global.settings[key] ??
+      this.vhosts.map((vhost) => vhost.settings[key]).find((log) => log !== undefined);
     for (const vhost of this.vhosts) {
-      const log = vhost.settings.ProxyLog;
+      const log = vhost.settings[key];
       if (!log || !chosen) continue;
       if (log === chosen) {
         this.warn(

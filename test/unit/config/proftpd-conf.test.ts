@@ -677,8 +677,10 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'TimeoutStalled 0',
         'MaxLoginAttempts 5',
         'ProxyDirectoryListPolicy LIST UseSlink',
+        'TransferLog /var/log/ftpx/xferlog',
       ),
     );
+    expect(loaded.config.transferLog).toBe('/var/log/ftpx/xferlog');
     expect(loaded.config.pools[0]).toMatchObject({
       dataTransferPolicy: 'EPSV',
       sourceAddress: '10.0.0.5',
