@@ -7,6 +7,7 @@ import { createInProcessControlPlane } from '../control-plane/in-process-transpo
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
 import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js';
 import type { Logger } from '../log/logger.js';
+import { TransferLog } from '../log/transfer-log.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { buildPool } from '../reverse/pool.js';
 
@@ -29,10 +30,14 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
   let table: Table | undefined;
   let reporter: ConnectionReporter | undefined;
   let sweeper: NodeJS.Timeout | undefined;
+  const transferLog = config.transferLog
+    ? new TransferLog(config.transferLog, (err) => log.error('cannot write the transfer log', { error: err }))
+    : undefined;
   const close = async () => {
     clearInterval(sweeper);
     reporter?.stop();
     await Promise.all(listeners.map((listener) => listener.close()));
+    await transferLog?.close();
     table?.client.destroy();
     await embedded?.close();
   };
@@ -69,7 +74,7 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
     for (const listenerConfig of config.listeners) {
       const pool = pools.get(listenerConfig.pool);
       if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
-      const listener = new FtpListener(listenerConfig, pool, controlPlane, reporter, log);
+      const listener = new FtpListener(listenerConfig, pool, controlPlane, reporter, transferLog, log);
       listeners.push(listener);
       addresses.push(await listener.start());
     }
