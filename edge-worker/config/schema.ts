@@ -124,6 +124,21 @@ export const listenerSchema = z
       noTransfer: 300_000,
       stalled: 3_600_000,
     }),
+    /**
+     * TransferRate: per-transfer speed limits by command, in KiB/s, after `freeBytes` at full speed.
+     * The first rule naming the command applies.
+     */
+    transferRate: z
+      .array(
+        z
+          .object({
+            commands: z.array(z.enum(['RETR', 'STOR', 'APPE', 'STOU', 'LIST', 'NLST', 'MLSD'])).min(1),
+            kibPerSecond: z.number().positive(),
+            freeBytes: z.number().int().min(0).default(0),
+          })
+          .strict(),
+      )
+      .default([]),
     /** MaxLoginAttempts: failed logins before the connection is closed. */
     maxLoginAttempts: z.number().int().min(1).default(3),
     /**

@@ -6,19 +6,19 @@ import { DataRelayError } from './data-errors.js';
 /**
  * Copies one data connection into the other until EOF, with backpressure (a slow reader slows the
  * writer's peer, never the worker), then closes both. Bytes are copied verbatim: no ASCII conversion,
- * the backend already did it. `onProgress` hears of every chunk (TimeoutStalled). `through`, when
- * given, rewrites the bytes on the way (a LIST listing translated to MLSD). Resolves with the number
- * of bytes read from the source.
+ * the backend already did it. `onProgress` hears of every chunk (TimeoutStalled). `through`
+ * rewrites or paces the bytes on the way (a LIST listing translated to MLSD, TransferRate). Resolves
+ * with the number of bytes read from the source.
  */
 export async function relayData(
   source: Socket,
   sink: Socket,
   signal: AbortSignal,
   onProgress: (bytes: number) => void = () => {},
-  through?: Transform,
+  through: Transform[] = [],
 ): Promise<number> {
   try {
-    const piping = through ? pipeline(source, through, sink, { signal }) : pipeline(source, sink, { signal });
+    const piping = pipeline([source, ...through, sink], { signal });
     // Attached in the same tick as the pipe, so no chunk flows before either listener is there.
     source.on('data', (chunk: Buffer) => onProgress(chunk.length));
     await piping;

@@ -37,6 +37,7 @@ import { FrontendControl } from './frontend-control.js';
 import type { PortRange } from './port-range.js';
 import { type FtpReply, localReply } from './reply.js';
 import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from './session-timeouts.js';
+import { Throttle } from './throttle.js';
 import { runTransfer, TRANSFER_COMMANDS, type TransferOutcome } from './transfer.js';
 import { utf8AsWire } from './wire.js';
 
@@ -495,14 +496,23 @@ export class ReverseFtpSession {
       return;
     }
     this.timeouts.transferStarted();
-    const listing = command.verb === 'MLSD' && this.translatesListings ? this.mlsdFromList(command) : {};
+    const listing =
+      command.verb === 'MLSD' && this.translatesListings ? this.mlsdFromList(command) : undefined;
+    const rate = this.ctx.listener.transferRate.find((rule) =>
+      (rule.commands as string[]).includes(command.verb),
+    );
+    const through = [
+      ...(listing ? [listing.through] : []),
+      ...(rate ? [new Throttle(rate.kibPerSecond * 1024, rate.freeBytes)] : []),
+    ];
     const started = performance.now();
     let bytes = 0;
     let outcome: TransferOutcome = 'failed';
     try {
       outcome = await runTransfer({
         command,
-        ...listing,
+        ...(listing ? { backendLine: listing.backendLine } : {}),
+        through,
         backend: this.requireBackend().control,
         backendData: prepared.backend,
         clientData: prepared.client,

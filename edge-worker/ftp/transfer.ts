@@ -20,8 +20,8 @@ export interface TransferRequest {
   command: FtpCommand;
   /** What is sent to the backend, when not the client's command (MLSD served from LIST). */
   backendLine?: string;
-  /** Rewrites the downloaded bytes on their way to the client. */
-  through?: Transform;
+  /** Rewrites or paces the bytes on their way, in order (MLSD from LIST, TransferRate). */
+  through?: Transform[];
   backend: BackendControl;
   backendData: DataEndpoint;
   clientData: DataEndpoint;

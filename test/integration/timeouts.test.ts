@@ -1,6 +1,8 @@
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
+import { type FtpBackend, makeRandomFile, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
+import { curl } from '../support/ftp-clients.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { RawFtp } from '../support/raw-ftp.js';
 
@@ -94,6 +96,24 @@ describe('frontend timeouts, login attempts and asynchronous backend replies', (
     expect(await ftp.command('PASS wrong-2')).toMatch(/^530/);
     expect(await ftp.closed()).toBe(true);
     expect(proxy.logs.some((line) => line.msg === 'maximum login attempts reached; closing')).toBe(true);
+  });
+
+  it('TransferRate paces downloads after the free bytes, and leaves other commands alone', async () => {
+    await makeRandomFile(await writeHomeFile(backend, 'paced.bin', ''), 1536 * 1024);
+    const proxy = await startTestProxy({
+      backends: [backend.url],
+      listener: { transferRate: [{ commands: ['RETR'], kibPerSecond: 512, freeBytes: 512 * 1024 }] },
+    });
+    proxies.push(proxy);
+    const base = `ftp://${backend.user}:${backend.password}@127.0.0.1:${proxy.port}`;
+    let started = Date.now();
+    const download = await curl([`${base}/paced.bin`, '-o', '/dev/null']);
+    expect(download.code).toBe(0);
+    // 1 MiB beyond the free 512 KiB at 512 KiB/s: two seconds at least.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    started = Date.now();
+    expect((await curl(['-T', join(backend.homeDir, 'paced.bin'), `${base}/unpaced.bin`])).code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(1900);
   });
 
   it('relays a backend’s own idle-timeout 421 as soon as it arrives', async () => {

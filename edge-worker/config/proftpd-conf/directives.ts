@@ -48,6 +48,7 @@ const HANDLED: DirectiveSpec[] = [
   { name: 'TimeoutNoTransfer', kind: 'handled' },
   { name: 'TimeoutStalled', kind: 'handled' },
   { name: 'MaxLoginAttempts', kind: 'handled' },
+  { name: 'TransferRate', kind: 'handled' },
 ];
 
 const PLAIN_BACKENDS = 'ftpx uses backends in plain FTP (ProxyTLSEngine off)';

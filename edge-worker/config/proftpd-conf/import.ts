@@ -73,6 +73,7 @@ interface Settings {
   TimeoutNoTransfer?: Setting<number>;
   TimeoutStalled?: Setting<number>;
   MaxLoginAttempts?: Setting<number>;
+  TransferRate?: Setting<Array<{ commands: string[]; kibPerSecond: number; freeBytes: number }>>;
 }
 
 /** ProxyOptions that ftpx maps, and the ones it refuses with a reason. */
@@ -424,6 +425,31 @@ class Importer {
         const ms = arg === '0' ? 0 : parseProftpdDuration(arg);
         if (ms === undefined) fail(`"${arg}" is not a duration (use e.g. 30, 30sec, 5min or hh:mm:ss)`);
         else this.set(scope, spec.name, node, ms);
+        return;
+      }
+      case 'TransferRate': {
+        const [list = '', rate = '', ...rest] = node.args;
+        if (node.args.length < 2) {
+          fail('takes a command list and a rate, e.g. "TransferRate RETR,STOR 100:1024"');
+          return;
+        }
+        if (rest.length > 0) {
+          fail('user, group and class conditions are not supported by ftpx yet');
+          return;
+        }
+        const commands = list.split(',').map((command) => command.trim().toUpperCase());
+        const allowed = ['RETR', 'STOR', 'APPE', 'STOU', 'LIST', 'NLST', 'MLSD'];
+        const unknown = commands.filter((command) => !allowed.includes(command));
+        const match = /^(\d+(?:\.\d+)?)(?::(\d+))?$/.exec(rate);
+        if (unknown.length > 0) fail(`cannot limit ${unknown.join(', ')} (only ${allowed.join(', ')})`);
+        else if (!match || Number(match[1]) <= 0)
+          fail(`"${rate}" is not a rate in KB/s (optionally :free-bytes)`);
+        else {
+          // Several TransferRate lines add up; the first naming a command wins, as in the native config.
+          const rules = [...(scope.settings.TransferRate?.value ?? [])];
+          rules.push({ commands, kibPerSecond: Number(match[1]), freeBytes: Number(match[2] ?? 0) });
+          scope.settings.TransferRate = { value: rules, loc: node.loc, name: node.name };
+        }
         return;
       }
       case 'MaxLoginAttempts': {
@@ -783,6 +809,7 @@ class Importer {
     take('MasqueradeAddress', 'masqueradeAddress', (address) => address);
     take('AllowForeignAddress', 'allowForeignAddress', (flag) => flag);
     take('MaxLoginAttempts', 'maxLoginAttempts', (count) => count);
+    take('TransferRate', 'transferRate', (rules) => rules);
     const timeouts: Record<string, string> = {};
     for (const [key, name] of [
       ['TimeoutLogin', 'login'],

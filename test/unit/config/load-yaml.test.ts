@@ -42,6 +42,7 @@ describe('parseYamlConfig: valid files', () => {
           allowForeignAddress: false,
           timeouts: { login: 300_000, idle: 600_000, noTransfer: 300_000, stalled: 3_600_000 },
           maxLoginAttempts: 3,
+          transferRate: [],
         },
       ],
       pools: [

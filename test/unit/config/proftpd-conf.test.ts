@@ -13,6 +13,7 @@ const rows = (issues: { line?: number; key?: string; message: string }[]) =>
   issues.map((issue) => [issue.line, issue.key, issue.message]);
 
 const LISTENER_DEFAULTS = {
+  transferRate: [],
   maxCommandLength: 4096,
   dataConnectTimeout: 30_000,
   allowForeignAddress: false,
@@ -678,8 +679,12 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'MaxLoginAttempts 5',
         'ProxyDirectoryListPolicy LIST UseSlink',
         'TransferLog /var/log/ftpx/xferlog',
+        'TransferRate RETR,stor 100:1024',
       ),
     );
+    expect(loaded.config.listeners[0]?.transferRate).toEqual([
+      { commands: ['RETR', 'STOR'], kibPerSecond: 100, freeBytes: 1024 },
+    ]);
     expect(loaded.config.transferLog).toBe('/var/log/ftpx/xferlog');
     expect(loaded.config.pools[0]).toMatchObject({
       dataTransferPolicy: 'EPSV',
