@@ -78,6 +78,10 @@ export const poolSchema = z
      * the backend for LIST and translating it (for backends without MLSD).
      */
     directoryListPolicy: z.enum(['client', 'LIST']).default('client'),
+    /** Other names this pool answers to in a client's HOST command (ServerAlias). */
+    hostNames: z.array(z.string().min(1)).default([]),
+    /** ProxyOptions ShowFeatures: relay the backend's FEAT reply as it is, instead of the filtered one. */
+    showFeatures: z.boolean().default(false),
     /** ProxyOptions UseProxyProtocolV1/V2/V2TLVs: a PROXY header to each backend, naming the real client. */
     sendProxyProtocol: z.enum(['off', 'v1', 'v2', 'v2-tlvs']).default('off'),
     /** ProxyDirectoryListPolicy's UseSlink: symlinks as OS.unix=slink:<target> (FileZilla) under LIST. */
@@ -105,6 +109,11 @@ export const listenerSchema = z
     address: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65535),
     pool: z.string().min(1),
+    /**
+     * Pools a client may switch to with HOST (RFC 7151) before USER, by their name or hostNames: the
+     * name-based virtual hosts sharing this address and port.
+     */
+    hostPools: z.array(z.string().min(1)).default([]),
     /** Longest command line accepted from a client, in bytes. */
     maxCommandLength: z.number().int().min(512).max(65536).default(4096),
     /** How long to wait for a data connection to open (client passive connect, active connect out). */
@@ -197,6 +206,15 @@ export const configSchema = z
       names.add(pool.name);
     });
     config.listeners.forEach((listener, index) => {
+      listener.hostPools.forEach((pool, position) => {
+        if (!names.has(pool)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'hostPools', position],
+            message: `no pool named "${pool}"`,
+          });
+        }
+      });
       if (!names.has(listener.pool)) {
         ctx.addIssue({
           code: 'custom',

@@ -59,7 +59,7 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
         options.prelude?.(address),
       );
       const connectMs = Math.round(performance.now() - started);
-      control.command('FEAT').then(
+      control.featuresReady = control.command('FEAT').then(
         (reply) => {
           control.features = parseFeatures(reply);
         },

@@ -36,6 +36,8 @@ export interface CommandOptions {
 export class BackendControl {
   /** FEAT of the backend, key (upper-case first word) -> rest of the line. Filled after connecting. */
   features = new Map<string, string>();
+  /** Settles once the FEAT asked after connecting has been answered (or failed). */
+  featuresReady: Promise<void> = Promise.resolve();
   onUnsolicited: (reply: FtpReply) => void = () => {};
   /** Settles when the connection is gone, with the reason. Never rejects. */
   readonly lost: Promise<BackendLostError>;

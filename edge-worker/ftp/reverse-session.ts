@@ -54,6 +54,7 @@ const BEFORE_LOGIN = new Set([
   'OPTS',
   'CLNT',
   'LANG',
+  'HOST',
 ]);
 /** RFC 2228 security commands: frontend TLS is not offered by this listener. */
 const SECURITY_COMMANDS = new Set(['AUTH', 'ADAT', 'CCC', 'CONF', 'ENC', 'MIC', 'PBSZ', 'PROT']);
@@ -64,6 +65,8 @@ const FILE_TRANSFERS = new Set(['RETR', 'STOR', 'APPE', 'STOU']);
 export interface ReverseSessionContext {
   listener: ListenerConfig;
   pool: Pool;
+  /** Pools HOST may select on this listener (the listener's own pool among them). */
+  hostPools: Pool[];
   controlPlane: ControlPlaneClient;
   /** The client's address and port: the socket's peer, or what a trusted PROXY header said. */
   clientAddress: string;
@@ -105,7 +108,11 @@ export class ReverseFtpSession {
   /** TYPE as last accepted by the backend; ASCII until a client says otherwise (RFC 959). */
   private binary = false;
   private userName = '';
+  /** The client's HOST argument, once accepted. */
+  private hostName: string | undefined;
   private readonly timeouts: SessionTimeouts;
+  /** The listener's pool, until HOST names another one. */
+  private pool: Pool;
   private readonly clientData: ClientDataOptions;
   /** Set when the proxy itself ends the session (a timeout), so the aftermath is not logged as a failure. */
   private endedByProxy: string | undefined;
@@ -116,6 +123,7 @@ export class ReverseFtpSession {
     private readonly socket: Socket,
     private readonly ctx: ReverseSessionContext,
   ) {
+    this.pool = ctx.pool;
     this.frontend = new FrontendControl(socket, ctx.listener.maxCommandLength);
     this.log = ctx.log.child({
       session: this.id,
@@ -141,17 +149,16 @@ export class ReverseFtpSession {
    * banner is relayed); PerUser chooses at USER, so the client first gets the proxy's own greeting.
    */
   private get connectsAtStart(): boolean {
-    return this.ctx.pool.config.connectPolicy !== 'PerUser';
+    return this.pool.config.connectPolicy !== 'PerUser';
   }
 
   async run(): Promise<void> {
     const started = performance.now();
     let endReason = 'client quit';
     try {
-      this.log.info('session started', { pool: this.ctx.pool.config.name });
+      this.log.info('session started', { pool: this.pool.config.name });
       if (this.connectsAtStart) {
-        const stickyKey =
-          this.ctx.pool.config.connectPolicy === 'PerHost' ? this.ctx.clientAddress : undefined;
+        const stickyKey = this.pool.config.connectPolicy === 'PerHost' ? this.ctx.clientAddress : undefined;
         const backend = await this.connect(stickyKey).catch(async (err: unknown) => {
           await this.frontend.sendAndClose(localReply(421, noBackendText(err)));
           return undefined;
@@ -200,7 +207,7 @@ export class ReverseFtpSession {
 
   /** Chooses and connects the backend; throws when none can be reached (the caller tells the client). */
   private async connect(stickyKey: string | undefined): Promise<SelectedBackend> {
-    const version = this.ctx.pool.config.sendProxyProtocol;
+    const version = this.pool.config.sendProxyProtocol;
     const source = {
       client: { address: this.ctx.clientAddress, port: this.ctx.clientPort },
       frontend: { address: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0 },
@@ -209,7 +216,7 @@ export class ReverseFtpSession {
     };
     let backend: SelectedBackend;
     try {
-      backend = await selectAndConnect(this.ctx.pool, {
+      backend = await selectAndConnect(this.pool, {
         controlPlane: this.ctx.controlPlane,
         reporter: this.ctx.reporter,
         log: this.log,
@@ -224,7 +231,7 @@ export class ReverseFtpSession {
     }
     this.backend = backend;
     this.log = this.log.child({ backend: backend.key });
-    const pool = this.ctx.pool.config;
+    const pool = this.pool.config;
     this.dataSetup = new BackendDataSetup(backend.control, {
       policy: pool.dataTransferPolicy,
       foreignDataAddress: pool.foreignDataAddress,
@@ -289,7 +296,7 @@ export class ReverseFtpSession {
       await this.frontend.reply(530, 'Please login with USER and PASS.');
       return false;
     }
-    if (!this.backend && command.verb !== 'USER') {
+    if (!this.backend && command.verb !== 'USER' && command.verb !== 'HOST') {
       await this.beforeBackend(command);
       return false;
     }
@@ -301,9 +308,12 @@ export class ReverseFtpSession {
         await this.pass(command.arg);
         break;
       case 'FEAT':
-        await this.frontend.send(
-          featReply(await this.requireBackend().control.command('FEAT'), this.listingFeature()),
-        );
+        if (this.pool.config.showFeatures) await this.relay(command);
+        else {
+          await this.frontend.send(
+            featReply(await this.requireBackend().control.command('FEAT'), this.listingFeature()),
+          );
+        }
         break;
       case 'OPTS':
         if (this.translatesListings && /^MLST(\s|$)/i.test(command.arg)) await this.optsMlst(command.arg);
@@ -320,7 +330,7 @@ export class ReverseFtpSession {
         await this.frontend.reply(502, `${command.verb} is not supported; use EPRT or EPSV.`);
         break;
       case 'HOST':
-        await this.frontend.reply(502, 'HOST is not supported by ftpx yet.');
+        await this.host(command);
         break;
       case 'TYPE': {
         const reply = await this.relay(command);
@@ -342,6 +352,66 @@ export class ReverseFtpSession {
         else await this.relay(command);
     }
     return false;
+  }
+
+  /**
+   * HOST (RFC 7151), before USER: names the virtual host. Another pool of this listener means the
+   * session starts over there (mod_proxy re-initialises the session the same way). A backend whose
+   * FEAT lists HOST then gets `HOST <its own host name from the backend URL>`, as mod_proxy sends:
+   * the name the client used is the proxy's, which the backend need not know.
+   */
+  private async host(command: FtpCommand): Promise<void> {
+    if (this.loggedIn || this.userName !== '') {
+      await this.frontend.reply(503, 'HOST must come before USER.');
+      return;
+    }
+    const name = command.arg
+      .trim()
+      .replace(/^\[(.*)\]$/, '$1')
+      .toLowerCase();
+    const pool = this.ctx.hostPools.find(
+      (candidate) =>
+        candidate.config.name.toLowerCase() === name ||
+        candidate.config.hostNames.some((alias) => alias.toLowerCase() === name),
+    );
+    if (!pool) {
+      this.log.info('HOST names no pool of this listener', { host: command.arg });
+      await this.frontend.reply(504, `Unknown host ${command.arg}.`);
+      return;
+    }
+    if (pool !== this.pool) {
+      this.log.info('HOST switches pool', { from: this.pool.config.name, to: pool.config.name });
+      this.releaseBackend();
+      this.pool = pool;
+      if (this.connectsAtStart) {
+        const stickyKey = pool.config.connectPolicy === 'PerHost' ? this.ctx.clientAddress : undefined;
+        const connected = await this.connect(stickyKey).catch(() => undefined);
+        if (!connected) {
+          await this.frontend.sendAndClose(
+            localReply(421, 'Service not available, no backend server reachable.'),
+          );
+          return;
+        }
+      }
+    }
+    this.hostName = command.arg.trim();
+    await this.forwardHost(localReply(220, 'HOST command successful.'));
+  }
+
+  /** Sends HOST to the backend when it supports it; relays its reply, else `fallback`. */
+  private async forwardHost(fallback: FtpReply): Promise<void> {
+    const reply = this.backend ? await sendBackendHost(this.backend) : undefined;
+    await this.frontend.send(reply ?? fallback);
+  }
+
+  /** Drops the backend (HOST switching pools): its end is reported like a session end. */
+  private releaseBackend(): void {
+    this.closeData();
+    this.reportEnd();
+    this.backend?.control.destroy();
+    this.backend = undefined;
+    this.dataSetup = undefined;
+    this.reportedEnd = false;
   }
 
   /** Commands before USER under PerUser: no backend yet, so the proxy answers them itself. */
@@ -367,7 +437,7 @@ export class ReverseFtpSession {
   }
 
   private get translatesListings(): boolean {
-    return this.ctx.pool.config.directoryListPolicy === 'LIST';
+    return this.pool.config.directoryListPolicy === 'LIST';
   }
 
   /** Under the LIST policy the proxy owns the MLST facts, so FEAT shows its own. */
@@ -405,6 +475,8 @@ export class ReverseFtpSession {
         await this.frontend.reply(530, 'Login incorrect.');
         return;
       }
+      // The client's HOST came before there was a backend to tell.
+      if (this.hostName) await sendBackendHost(connected);
     }
     const backend = this.requireBackend();
     if (this.loggedIn) this.timeouts.loggedOut();
@@ -517,7 +589,7 @@ export class ReverseFtpSession {
         backendData: prepared.backend,
         clientData: prepared.client,
         frontend: this.frontend,
-        lingerMs: this.ctx.pool.config.lingerTimeout,
+        lingerMs: this.pool.config.lingerTimeout,
         onProgress: (moved) => {
           bytes += moved;
           this.timeouts.progress();
@@ -545,7 +617,7 @@ export class ReverseFtpSession {
 
   /** MLSD under the LIST policy: LIST goes to the backend, its listing comes back as MLSD lines. */
   private mlsdFromList(command: FtpCommand): { backendLine: string; through: Transform } {
-    const pool = this.ctx.pool.config;
+    const pool = this.pool.config;
     return {
       backendLine: listCommandFor(this.mlstFacts, command.arg === '' ? undefined : command.arg),
       through: createMlsdTransform({
@@ -573,13 +645,17 @@ export class ReverseFtpSession {
     return this.backend;
   }
 
-  private dispose(): void {
+  private reportEnd(): void {
     if (this.backend && !this.reportedEnd) {
       this.reportedEnd = true;
-      if (needsReports(this.ctx.pool.config.connectPolicy)) {
-        this.ctx.reporter.ended(this.ctx.pool.config.name, this.backend.key);
+      if (needsReports(this.pool.config.connectPolicy)) {
+        this.ctx.reporter.ended(this.pool.config.name, this.backend.key);
       }
     }
+  }
+
+  private dispose(): void {
+    this.reportEnd();
     this.timeouts.dispose();
     this.closeData();
     this.backend?.control.destroy();
@@ -598,4 +674,12 @@ function noBackendText(err: unknown): string {
   return err instanceof NoBackendAvailableError
     ? 'Service not available, no backend server reachable.'
     : 'Service not available, backend selection failed.';
+}
+
+/** `HOST <backend host>` when the backend's FEAT lists HOST; its reply, or undefined when not sent. */
+async function sendBackendHost(backend: SelectedBackend): Promise<FtpReply | undefined> {
+  await backend.control.featuresReady;
+  if (!backend.control.features.has('HOST')) return undefined;
+  const host = backend.url.host.includes(':') ? `[${backend.url.host}]` : backend.url.host;
+  return backend.control.command(`HOST ${host}`);
 }

@@ -13,6 +13,17 @@ import type { Pool } from '../reverse/pool.js';
 import { foreignAddressPolicy } from './foreign-address.js';
 import { resolveMasqueradeAddress } from './masquerade-address.js';
 
+/** What a listener's sessions share with the rest of the worker. */
+export interface ListenerServices {
+  pool: Pool;
+  /** Pools HOST may select, the listener's own first. */
+  hostPools: Pool[];
+  controlPlane: ControlPlaneClient;
+  reporter: ConnectionReporter;
+  transferLog: TransferLog | undefined;
+  log: Logger;
+}
+
 export interface ListeningAddress {
   name: string;
   address: string;
@@ -26,6 +37,7 @@ export interface ListeningAddress {
  */
 export class FtpListener {
   private readonly sessions = new Set<ReverseFtpSession>();
+  private readonly log: Logger;
   private server: Server | undefined;
   private readonly portRange: PortRange | undefined;
   private readonly allowsForeignAddress: (host: string) => boolean;
@@ -34,12 +46,9 @@ export class FtpListener {
 
   constructor(
     private readonly config: ListenerConfig,
-    private readonly pool: Pool,
-    private readonly controlPlane: ControlPlaneClient,
-    private readonly reporter: ConnectionReporter,
-    private readonly transferLog: TransferLog | undefined,
-    private readonly log: Logger,
+    private readonly services: ListenerServices,
   ) {
+    this.log = services.log;
     this.portRange = config.passivePorts
       ? new PortRange(config.passivePorts.min, config.passivePorts.max)
       : undefined;
@@ -86,7 +95,7 @@ export class FtpListener {
       name: this.config.name ?? this.config.pool,
       address: this.config.address,
       port,
-      pool: this.pool.config.name,
+      pool: this.services.pool.config.name,
     };
     this.log.info('listening', listening);
     return listening;
@@ -117,15 +126,16 @@ export class FtpListener {
   private startSession(socket: Socket, client: ProxyAddress): void {
     const session = new ReverseFtpSession(socket, {
       listener: this.config,
-      pool: this.pool,
-      controlPlane: this.controlPlane,
+      pool: this.services.pool,
+      hostPools: this.services.hostPools,
+      controlPlane: this.services.controlPlane,
       clientAddress: client.address,
       clientPort: client.port,
       portRange: this.portRange,
       masqueradeIPv4: this.masqueradeIPv4,
       allowsForeignAddress: this.allowsForeignAddress,
-      reporter: this.reporter,
-      transferLog: this.transferLog,
+      reporter: this.services.reporter,
+      transferLog: this.services.transferLog,
       log: this.log,
     });
     this.sessions.add(session);

@@ -32,6 +32,8 @@ export interface TestProxyOptions {
   address?: string;
   /** Write an xferlog here. */
   transferLog?: string;
+  /** More pools, e.g. for the listener's hostPools. */
+  extraPools?: Record<string, unknown>[];
 }
 
 /** Starts an edge worker in this process on a free loopback port, with its log captured. */
@@ -59,6 +61,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
         ...(options.connectTimeout ? { connectTimeout: options.connectTimeout } : {}),
         ...options.poolSettings,
       },
+      ...((options.extraPools ?? []) as NonNullable<ConfigInput['pools']>),
     ],
   };
   const config = configSchema.parse(input);
