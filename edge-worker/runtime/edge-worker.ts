@@ -74,7 +74,15 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
     for (const listenerConfig of config.listeners) {
       const pool = pools.get(listenerConfig.pool);
       if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
-      const listener = new FtpListener(listenerConfig, pool, controlPlane, reporter, transferLog, log);
+      const hostPools = [pool, ...listenerConfig.hostPools.flatMap((name) => pools.get(name) ?? [])];
+      const listener = new FtpListener(listenerConfig, {
+        pool,
+        hostPools,
+        controlPlane,
+        reporter,
+        transferLog,
+        log,
+      });
       listeners.push(listener);
       addresses.push(await listener.start());
     }
