@@ -1,6 +1,6 @@
 /**
- * The throughput and login-latency benchmark: direct to a real ProFTPD and through ftpx, side by
- * side in one run. Writes bench/results/<timestamp>.json and a Markdown table next to it.
+ * The throughput and login-latency benchmark: direct to a real ProFTPD, through ftpx, and through
+ * ProFTPD's own mod_proxy, side by side in one run. Writes bench/results/<timestamp>.json and a Markdown table next to it.
  *
  *   npm run bench                       # 512 MiB transfers, 30 logins
  *   BENCH_SIZE_MIB=64 npm run bench     # a quicker run
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { makeRandomFile, startFtpBackend } from '../test/support/ftp-backends.js';
 import { curl } from '../test/support/ftp-clients.js';
 import { freePort } from '../test/support/ports.js';
+import { type ModProxy, startModProxy } from '../test/support/proftpd-mod-proxy.js';
 import { type ProxyProcess, startProxyProcess } from '../test/support/proxy-process.js';
 
 const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB ?? 512);
@@ -37,15 +38,18 @@ async function main(): Promise<void> {
   const scratch = join(backend.homeDir, '..', 'bench-client');
   await mkdir(scratch, { recursive: true });
   let proxy: ProxyProcess | undefined;
+  let modProxy: ModProxy | undefined;
   try {
     const source = join(scratch, 'upload.bin');
     await makeRandomFile(source, SIZE_MIB * 1024 * 1024);
     await makeRandomFile(join(backend.homeDir, 'download.bin'), SIZE_MIB * 1024 * 1024);
     proxy = await startProxyProcess({ backends: [backend.url], port: await freePort() });
+    modProxy = await startModProxy(backend.url);
 
     const targets = [
       { target: 'direct (ProFTPD)', host: backend.host, port: backend.port },
       { target: 'through ftpx', host: '127.0.0.1', port: proxy.port },
+      { target: 'through ProFTPD mod_proxy', host: '127.0.0.1', port: modProxy.port },
     ];
     const results: Measurement[] = [];
     for (const { target, host, port } of targets) {
@@ -77,6 +81,7 @@ async function main(): Promise<void> {
     await writeResults(results);
   } finally {
     await proxy?.stop();
+    await modProxy?.stop();
     await backend.stop();
   }
 }

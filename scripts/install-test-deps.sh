@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-APT_PACKAGES=(proftpd-core proftpd-mod-proxy openssh-server lftp curl openssl python3 procps haproxy
+APT_PACKAGES=(proftpd-core proftpd-mod-proxy proftpd-mod-crypto openssh-server lftp curl openssl python3 procps haproxy
   libwrap0 libsodium23 libcap2 libpam-modules)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -80,6 +80,11 @@ export const poolSchema = z
     directoryListPolicy: z.enum(['client', 'LIST']).default('client'),
     /** Other names this pool answers to in a client's HOST command (ServerAlias). */
     hostNames: z.array(z.string().min(1)).default([]),
+    /**
+     * ProxyOptions UseDirectDataTransfers: PASV/EPSV/PORT/EPRT and transfers go to the backend as they
+     * are, so data flows between client and backend directly (no bounce protection, no address hiding).
+     */
+    directDataTransfers: z.boolean().default(false),
     /** ProxyOptions ShowFeatures: relay the backend's FEAT reply as it is, instead of the filtered one. */
     showFeatures: z.boolean().default(false),
     /** ProxyOptions UseProxyProtocolV1/V2/V2TLVs: a PROXY header to each backend, naming the real client. */
@@ -148,6 +153,27 @@ export const listenerSchema = z
           .strict(),
       )
       .default([]),
+    /**
+     * `<Limit>`: which commands which users or networks may send. The first rule naming a command (or
+     * its group: READ, WRITE, DIRS, LOGIN, ALL) decides; see edge-worker/ftp/command-limits.ts.
+     */
+    limits: z
+      .array(
+        z
+          .object({
+            commands: z
+              .array(z.string().regex(/^[A-Za-z]{3,5}$/, 'a command name or READ, WRITE, DIRS, LOGIN, ALL'))
+              .min(1),
+            allowUsers: z.array(z.string().min(1)).default([]),
+            denyUsers: z.array(z.string().min(1)).default([]),
+            allowFrom: z.array(cidr).default([]),
+            denyFrom: z.array(cidr).default([]),
+            otherwise: z.enum(['allow', 'deny']).optional(),
+            order: z.enum(['allow,deny', 'deny,allow']).default('allow,deny'),
+          })
+          .strict(),
+      )
+      .default([]),
     /** MaxLoginAttempts: failed logins before the connection is closed. */
     maxLoginAttempts: z.number().int().min(1).default(3),
     /**
@@ -181,6 +207,42 @@ export const logSchema = z
   })
   .strict();
 
+/** The control plane's base URL: http or https, no credentials (a token is given apart). */
+export const controlPlaneUrlSchema = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .refine((value) => {
+    const url = new URL(value);
+    return url.username === '' && url.password === '';
+  }, 'must not carry credentials (use controlPlane.token)')
+  .refine((value) => {
+    const url = new URL(value);
+    return url.search === '' && url.hash === '';
+  }, 'must not have a query or fragment');
+
+/**
+ * Where the edge worker's control plane is. Without `url` the functions run in this process on the
+ * store configured under `store` (the embedded mode); with it they are called over HTTP (another
+ * machine's `ftpx control-plane serve`, or the HTTP API in AWS) and no store is opened here.
+ */
+export const controlPlaneSchema = z
+  .object({
+    url: controlPlaneUrlSchema.optional(),
+    /** Sent as `Authorization: Bearer <token>` (the control plane's edge token). */
+    token: z.string().min(1).optional(),
+    /** Per attempt of a call. */
+    timeout: duration.default(2000),
+    /** Attempts after the first, with backoff and jitter, for network errors, 5xx and 429. */
+    retries: z.number().int().min(0).max(10).default(2),
+    /** How long after the control plane stopped answering cached backend selections are still used. */
+    staleFor: duration.default(300_000),
+  })
+  .strict()
+  .superRefine((controlPlane, ctx) => {
+    if (controlPlane.token !== undefined && controlPlane.url === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['token'], message: 'a token needs controlPlane.url' });
+    }
+  });
+
 export const configSchema = z
   .object({
     /** ProxyTables: where the embedded store keeps its data. */
@@ -191,6 +253,8 @@ export const configSchema = z
     store: storeSchema.default({ endpoint: 'embedded', region: 'us-east-1', table: 'ftpx' }),
     listeners: z.array(listenerSchema).min(1, 'at least one listener is needed'),
     pools: z.array(poolSchema).min(1, 'at least one pool is needed'),
+    /** Absent: the control plane runs in this process (today's embedded mode). */
+    controlPlane: controlPlaneSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -231,5 +295,6 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type FtpxConfig = z.output<typeof configSchema>;
 export type PoolConfig = z.output<typeof poolSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
+export type ControlPlaneConfig = z.output<typeof controlPlaneSchema>;
 export { CONNECT_POLICIES };
 export type DataTransferPolicy = (typeof DATA_TRANSFER_POLICIES)[number];

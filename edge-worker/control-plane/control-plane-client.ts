@@ -25,3 +25,37 @@ export class ControlPlaneError extends Error {
     super(`control plane ${operation}: ${message}`, options);
   }
 }
+
+/**
+ * The control plane answered and refused the request (HTTP 4xx other than 429, or a handler's
+ * invalid-request error): the request or the credentials are wrong. Retrying or serving a cached
+ * answer would only hide the mistake, so callers fail at once.
+ */
+export class ControlPlaneRejectedError extends ControlPlaneError {
+  constructor(
+    operation: string,
+    /** The HTTP status (400, 401, 403, 404, 405, 413, 415, ...). */
+    readonly status: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(operation, message, options);
+  }
+}
+
+/**
+ * True when `err` means the control plane could not be used (no answer, a timeout, a 5xx or 429, a
+ * malformed answer): the cases where an edge worker may fall back to what it cached. False for a
+ * refusal (ControlPlaneRejectedError, or an in-process handler's 4xx error) and for anything that
+ * is not a ControlPlaneError.
+ */
+export function isControlPlaneUnavailable(err: unknown): boolean {
+  if (!(err instanceof ControlPlaneError) || err instanceof ControlPlaneRejectedError) return false;
+  const status = (err.cause as { statusCode?: unknown } | undefined)?.statusCode;
+  return !(typeof status === 'number' && status >= 400 && status < 500 && status !== 429);
+}
+
+/** A client that holds resources (connections, timers) to release when the worker stops. */
+export interface ClosableControlPlaneClient extends ControlPlaneClient {
+  close(): Promise<void>;
+}

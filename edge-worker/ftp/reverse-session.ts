@@ -22,6 +22,7 @@ import {
   isPortRangeExhausted,
   openClientSide,
 } from './client-data.js';
+import type { CommandLimits } from './command-limits.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
 import type { DataEndpoint } from './data-endpoint.js';
 import {
@@ -67,6 +68,8 @@ export interface ReverseSessionContext {
   pool: Pool;
   /** Pools HOST may select on this listener (the listener's own pool among them). */
   hostPools: Pool[];
+  /** The listener's `<Limit>` rules. */
+  limits: CommandLimits;
   controlPlane: ControlPlaneClient;
   /** The client's address and port: the socket's peer, or what a trusted PROXY header said. */
   clientAddress: string;
@@ -292,6 +295,12 @@ export class ReverseFtpSession {
       await this.frontend.reply(502, `${command.verb} is not supported on this listener.`);
       return false;
     }
+    const limit = this.ctx.limits.check(command.verb, this.userName || undefined, this.ctx.clientAddress);
+    if (!limit.allowed) {
+      this.log.info('command refused by a limit', { verb: command.verb });
+      await this.frontend.reply(limit.code, `${command.verb}: Operation not permitted`);
+      return false;
+    }
     if (!this.loggedIn && !BEFORE_LOGIN.has(command.verb)) {
       await this.frontend.reply(530, 'Please login with USER and PASS.');
       return false;
@@ -323,7 +332,9 @@ export class ReverseFtpSession {
       case 'EPSV':
       case 'PORT':
       case 'EPRT':
-        await this.prepareData(command);
+        // UseDirectDataTransfers: the client and the backend connect to each other, bypassing the proxy.
+        if (this.pool.config.directDataTransfers) await this.relay(command);
+        else await this.prepareData(command);
         break;
       case 'LPRT':
       case 'LPSV':
@@ -348,7 +359,8 @@ export class ReverseFtpSession {
         await this.relay(command);
         break;
       default:
-        if (TRANSFER_COMMANDS.has(command.verb)) await this.transfer(command);
+        if (TRANSFER_COMMANDS.has(command.verb) && !this.pool.config.directDataTransfers)
+          await this.transfer(command);
         else await this.relay(command);
     }
     return false;

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
+import { CommandLimits } from '../ftp/command-limits.js';
 import { PortRange } from '../ftp/port-range.js';
 import { ReverseFtpSession } from '../ftp/reverse-session.js';
 import type { Logger } from '../log/logger.js';
@@ -38,6 +39,7 @@ export interface ListeningAddress {
 export class FtpListener {
   private readonly sessions = new Set<ReverseFtpSession>();
   private readonly log: Logger;
+  private readonly limits: CommandLimits;
   private server: Server | undefined;
   private readonly portRange: PortRange | undefined;
   private readonly allowsForeignAddress: (host: string) => boolean;
@@ -49,6 +51,7 @@ export class FtpListener {
     private readonly services: ListenerServices,
   ) {
     this.log = services.log;
+    this.limits = new CommandLimits(config.limits);
     this.portRange = config.passivePorts
       ? new PortRange(config.passivePorts.min, config.passivePorts.max)
       : undefined;
@@ -128,6 +131,7 @@ export class FtpListener {
       listener: this.config,
       pool: this.services.pool,
       hostPools: this.services.hostPools,
+      limits: this.limits,
       controlPlane: this.services.controlPlane,
       clientAddress: client.address,
       clientPort: client.port,

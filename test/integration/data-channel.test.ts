@@ -203,6 +203,18 @@ describe('data channel: policies, active mode, bounce and theft protection', () 
     for (const session of sessions) session.destroy();
   });
 
+  it('UseDirectDataTransfers lets client and backend connect directly; ShowFeatures relays FEAT as is', async () => {
+    const proxy = await proxyWith({ poolSettings: { directDataTransfers: true, showFeatures: true } });
+    expect(await download(proxy, 'PASV')).toBe(HELLO);
+    expect(await download(proxy, 'PORT')).toBe(HELLO);
+    expect(proxy.logs.some((line) => line.msg === 'transfer completed')).toBe(false);
+    const direct = await rawLogin(backend.port, backend);
+    const through = await rawLogin(proxy.port, backend);
+    expect(await through.command('FEAT')).toBe(await direct.command('FEAT'));
+    direct.destroy();
+    through.destroy();
+  });
+
   it('MasqueradeAddress is what 227 replies carry', async () => {
     const proxy = await proxyWith({ listener: { masqueradeAddress: '192.0.2.7' } });
     const session = await rawLogin(proxy.port, backend);

@@ -205,14 +205,13 @@ export function findDirective(name: string): DirectiveSpec | undefined {
 }
 
 /** Sections ftpx reads. */
-export const SUPPORTED_SECTIONS = ['IfModule', 'Global', 'VirtualHost'] as const;
+export const SUPPORTED_SECTIONS = ['IfModule', 'Global', 'VirtualHost', 'Limit'] as const;
 
 /** ProFTPD sections ftpx does not read; an error, since skipping them could drop access rules. */
 export const UNSUPPORTED_SECTIONS = [
   'Anonymous',
   'Class',
   'Directory',
-  'Limit',
   'IfDefine',
   'IfClass',
   'IfUser',

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { parseBackendUrl, redactUrl } from '../../../functions/shared/backend-url.js';
+import { parseCidr } from '../../net/cidr.js';
 import type { ConfigIssue } from '../config-error.js';
 import { CONNECT_POLICIES, type ConfigInput, DATA_TRANSFER_POLICIES } from '../schema.js';
 import { closestMatch } from '../suggest.js';
@@ -59,6 +60,8 @@ interface Settings {
   ServerName?: Setting<string>;
   /** ProxyOptions AllowForeignAddress / IgnoreForeignAddress. */
   ForeignDataAddress?: Setting<'allow' | 'ignore'>;
+  ShowFeatures?: Setting<boolean>;
+  DirectDataTransfers?: Setting<boolean>;
   /** ProxyOptions UseProxyProtocol*. */
   SendProxyProtocol?: Setting<'v1' | 'v2' | 'v2-tlvs'>;
   ProxySourceAddress?: Setting<string>;
@@ -77,7 +80,12 @@ interface Settings {
 }
 
 /** ProxyOptions that ftpx maps, and the ones it refuses with a reason. */
-const PROXY_OPTIONS_NOT_YET = new Set(['UseDirectDataTransfers', 'UseReverseProxyAuth']);
+const PROXY_OPTIONS_NOT_YET = new Set(['UseReverseProxyAuth']);
+/** ProxyOptions that switch a pool setting on. */
+const PROXY_OPTION_FLAGS: Record<string, 'ShowFeatures' | 'DirectDataTransfers'> = {
+  ShowFeatures: 'ShowFeatures',
+  UseDirectDataTransfers: 'DirectDataTransfers',
+};
 /** The PROXY protocol header sent to backends; UseProxyProtocol is mod_proxy's alias for V1. */
 const PROXY_PROTOCOL_OPTIONS: Record<string, 'v1' | 'v2' | 'v2-tlvs'> = {
   UseProxyProtocol: 'v1',
@@ -85,6 +93,16 @@ const PROXY_PROTOCOL_OPTIONS: Record<string, 'v1' | 'v2' | 'v2-tlvs'> = {
   UseProxyProtocolV2: 'v2',
   UseProxyProtocolV2TLVs: 'v2-tlvs',
 };
+
+interface LimitSetting {
+  commands: string[];
+  allowUsers: string[];
+  denyUsers: string[];
+  allowFrom: string[];
+  denyFrom: string[];
+  otherwise?: 'allow' | 'deny';
+  order: 'allow,deny' | 'deny,allow';
+}
 
 interface Backend {
   url: string;
@@ -102,6 +120,8 @@ interface Scope {
   sawBackends: boolean;
   /** Whether a ProxyEngine line appeared, even one with a bad value (so no follow-on errors). */
   sawEngine: boolean;
+  /** `<Limit>` sections, in order. */
+  limits: Setting<LimitSetting>[];
   /** The first line of each single-valued directive seen in this scope, valid or not. */
   seen: Map<string, Location>;
 }
@@ -135,6 +155,7 @@ const newScope = (kind: ScopeKind, section?: SectionNode): Scope => ({
   backends: [],
   sawBackends: false,
   sawEngine: false,
+  limits: [],
   seen: new Map(),
 });
 
@@ -215,11 +236,13 @@ class Importer {
       this.walk(node.children, vhost);
       return;
     }
+    if (name === 'Limit') {
+      this.limit(node, scope);
+      return;
+    }
     if (name !== undefined) {
       const why =
-        name === 'Directory' || name === 'Limit' || name === 'Anonymous'
-          ? ': ftpx would not enforce the rules inside it'
-          : '';
+        name === 'Directory' || name === 'Anonymous' ? ': ftpx would not enforce the rules inside it' : '';
       this.error(node.loc, tag, `sections are not supported by ftpx yet${why}`);
       return;
     }
@@ -515,6 +538,81 @@ class Importer {
     }
   }
 
+  /**
+   * `<Limit CMD...>` in a server, vhost or <Global>: user and address rules for commands, applied by
+   * the proxy before relaying (see edge-worker/ftp/command-limits.ts). Groups and classes are not
+   * known without proxy authentication, so their rules are refused rather than ignored.
+   */
+  private limit(node: SectionNode, scope: Scope): void {
+    const tag = '<Limit>';
+    if (node.args.length === 0) {
+      this.error(node.loc, tag, 'needs at least one command or command group');
+      return;
+    }
+    const rule: LimitSetting = {
+      commands: node.args.map((command) => command.toUpperCase()),
+      allowUsers: [],
+      denyUsers: [],
+      allowFrom: [],
+      denyFrom: [],
+      order: 'allow,deny',
+    };
+    for (const child of node.children) {
+      if (child.type === 'section') {
+        this.error(child.loc, `<${child.name}>`, 'is not allowed inside <Limit>');
+        continue;
+      }
+      const directive = child.name.toLowerCase();
+      const args = child.args;
+      const fail = (message: string) => this.error(child.loc, child.name, message);
+      const names = () =>
+        args
+          .flatMap((arg) => arg.split(','))
+          .map((name) => name.trim())
+          .filter(Boolean);
+      if (directive === 'allowall' || directive === 'denyall') {
+        if (args.length > 0) fail('takes no arguments');
+        else rule.otherwise = directive === 'allowall' ? 'allow' : 'deny';
+      } else if (directive === 'allowuser' || directive === 'denyuser') {
+        const users = names();
+        if (users.length === 0) fail('needs at least one user name');
+        else if (users.some((user) => user.startsWith('!')))
+          fail('negated user names (!name) are not supported by ftpx yet');
+        else (directive === 'allowuser' ? rule.allowUsers : rule.denyUsers).push(...users);
+      } else if (directive === 'allow' || directive === 'deny') {
+        const [from, ...hosts] = args;
+        if (from?.toLowerCase() !== 'from' || hosts.length === 0) {
+          fail(`expected "${child.name} from <address|network|all|none> ..."`);
+          continue;
+        }
+        const list = directive === 'allow' ? rule.allowFrom : rule.denyFrom;
+        for (const host of hosts
+          .flatMap((text) => text.split(','))
+          .map((text) => text.trim())
+          .filter(Boolean)) {
+          if (host.toLowerCase() === 'all') list.push('0.0.0.0/0', '::/0');
+          else if (host.toLowerCase() === 'none') continue;
+          else {
+            const parsed = parseCidr(host);
+            if (parsed.ok) list.push(host);
+            else fail(`${parsed.error} (host names are not supported by ftpx)`);
+          }
+        }
+      } else if (directive === 'order') {
+        const order = args.join('').toLowerCase();
+        if (order === 'allow,deny' || order === 'deny,allow') rule.order = order;
+        else fail(`expected allow,deny or deny,allow, got "${args.join(' ')}"`);
+      } else if (['allowgroup', 'denygroup', 'allowclass', 'denyclass'].includes(directive)) {
+        fail('group and class rules need proxy authentication, which ftpx does not have yet');
+      } else {
+        fail(
+          'is not supported inside <Limit> by ftpx (AllowAll, DenyAll, AllowUser, DenyUser, Allow from, Deny from, Order)',
+        );
+      }
+    }
+    scope.limits.push({ value: rule, loc: node.loc, name: tag });
+  }
+
   private proxyOptions(node: DirectiveNode, scope: Scope): void {
     if (node.args.length === 0) {
       this.error(node.loc, node.name, 'needs at least one option');
@@ -537,12 +635,9 @@ class Importer {
         if (!current || rank[version] > rank[current]) {
           scope.settings.SendProxyProtocol = { value: version, loc: node.loc, name: node.name };
         }
-      } else if (option === 'ShowFeatures') {
-        this.warn(
-          node.loc,
-          node.name,
-          "ShowFeatures: ftpx always answers FEAT with the backend's features, filtered to what the proxy supports",
-        );
+      } else if (option in PROXY_OPTION_FLAGS) {
+        const key = PROXY_OPTION_FLAGS[option] as 'ShowFeatures' | 'DirectDataTransfers';
+        scope.settings[key] = { value: true, loc: node.loc, name: node.name };
       } else if (option === 'IgnoreConfigPerms') {
         this.warn(node.loc, node.name, 'IgnoreConfigPerms: ignored: ftpx reads no file: backend lists yet');
       } else if (PROXY_OPTIONS_NOT_YET.has(option)) {
@@ -551,8 +646,8 @@ class Importer {
         const suggestion = closestMatch(option, [
           'AllowForeignAddress',
           'IgnoreForeignAddress',
-          'ShowFeatures',
           'IgnoreConfigPerms',
+          ...Object.keys(PROXY_OPTION_FLAGS),
           ...PROXY_OPTIONS_NOT_YET,
           ...Object.keys(PROXY_PROTOCOL_OPTIONS),
         ]);
@@ -699,6 +794,8 @@ class Importer {
         ['ProxySourceAddress', 'sourceAddress', (value: string) => value],
         ['ForeignDataAddress', 'foreignDataAddress', (value: string) => value],
         ['SendProxyProtocol', 'sendProxyProtocol', (value: string) => value],
+        ['ShowFeatures', 'showFeatures', (value: boolean) => value],
+        ['DirectDataTransfers', 'directDataTransfers', (value: boolean) => value],
         ['ProxyTimeoutLinger', 'lingerTimeout', (value: number) => `${value}ms`],
       ];
       const listPolicy = inherited('ProxyDirectoryListPolicy');
@@ -718,7 +815,7 @@ class Importer {
       pools.push(pool);
       poolOrigins.push({ server: serverOrigin, fields, backends: backends.map(originOf) });
 
-      const listenerExtras = this.listenerSettings(own, global);
+      const listenerExtras = this.listenerSettings(own, global, [...scope.limits, ...this.global.limits]);
       const addressOrigin = scope.section
         ? serverOrigin
         : own.DefaultAddress
@@ -792,6 +889,7 @@ class Importer {
   private listenerSettings(
     own: Settings,
     global: Settings,
+    limits: Setting<LimitSetting>[],
   ): { values: Record<string, unknown>; fields: Record<string, Origin> } {
     const values: Record<string, unknown> = {};
     const fields: Record<string, Origin> = {};
@@ -810,6 +908,11 @@ class Importer {
     take('AllowForeignAddress', 'allowForeignAddress', (flag) => flag);
     take('MaxLoginAttempts', 'maxLoginAttempts', (count) => count);
     take('TransferRate', 'transferRate', (rules) => rules);
+    // A server's own <Limit> sections come first, then <Global>'s: the first rule naming a command decides.
+    if (limits.length > 0) {
+      values.limits = limits.map((limit) => limit.value);
+      fields.limits = originOf(limits[0] as Setting<LimitSetting>);
+    }
     const timeouts: Record<string, string> = {};
     for (const [key, name] of [
       ['TimeoutLogin', 'login'],

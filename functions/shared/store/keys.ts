@@ -68,3 +68,46 @@ export function part(text: string): string {
 export function backendId(backend: string): string {
   return createHash('sha256').update(backend, 'utf8').digest().subarray(0, 16).toString('base64url');
 }
+
+/**
+ * The registry (functions/registry, shared/registry): what operators register through the API.
+ * Pools are listed from one partition; a pool's registered contents live in its own partition
+ * under `REG#`, next to its runtime state, so one Query per kind reads them. API tokens are keyed
+ * by an id derived from the token's hash, so a presented token is found with one GetItem.
+ */
+export const REGISTRY_POOLS_PK = 'REGISTRY#POOLS';
+export const REGISTRY_TOKENS_PK = 'REGISTRY#TOKENS';
+/** Every registered item inside a pool's partition starts with this (pool deletion checks it). */
+export const REGISTRY_PREFIX = 'REG#';
+export const REGISTRY_POOL_PREFIX = 'POOL#';
+export const REGISTRY_BACKEND_PREFIX = 'REG#BACKEND#';
+export const USER_MAPPING_PREFIX = 'REG#USER#';
+export const GROUP_MAPPING_PREFIX = 'REG#GROUP#';
+export const PROXY_USER_PREFIX = 'REG#PROXYUSER#';
+export const API_TOKEN_PREFIX = 'TOKEN#';
+
+export const registryKeys = {
+  /** A registered pool: one partition lists them all. */
+  pool: (pool: string) => ({ pk: REGISTRY_POOLS_PK, sk: `${REGISTRY_POOL_PREFIX}${part(pool)}` }),
+
+  /** A backend registered in a pool, by its id. */
+  backend: (pool: string, id: string) => ({ pk: poolPk(pool), sk: `${REGISTRY_BACKEND_PREFIX}${part(id)}` }),
+
+  /** A user's backends in a pool (mod_proxy's per-user `%U` files and `sql:` lookups). */
+  userMapping: (pool: string, user: string) => ({
+    pk: poolPk(pool),
+    sk: `${USER_MAPPING_PREFIX}${part(user)}`,
+  }),
+
+  /** A group's backends in a pool. */
+  groupMapping: (pool: string, group: string) => ({
+    pk: poolPk(pool),
+    sk: `${GROUP_MAPPING_PREFIX}${part(group)}`,
+  }),
+
+  /** A proxy user of a pool (proxy authentication). */
+  proxyUser: (pool: string, name: string) => ({ pk: poolPk(pool), sk: `${PROXY_USER_PREFIX}${part(name)}` }),
+
+  /** An API token, by its id (derived from the token's SHA-256, see shared/registry/token-secret.ts). */
+  apiToken: (id: string) => ({ pk: REGISTRY_TOKENS_PK, sk: `${API_TOKEN_PREFIX}${part(id)}` }),
+} as const;

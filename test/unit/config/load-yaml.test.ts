@@ -43,6 +43,8 @@ describe('parseYamlConfig: valid files', () => {
           timeouts: { login: 300_000, idle: 600_000, noTransfer: 300_000, stalled: 3_600_000 },
           maxLoginAttempts: 3,
           transferRate: [],
+          limits: [],
+          hostPools: [],
         },
       ],
       pools: [
@@ -58,6 +60,9 @@ describe('parseYamlConfig: valid files', () => {
           foreignDataAddress: 'refuse',
           lingerTimeout: 3000,
           sendProxyProtocol: 'off',
+          hostNames: [],
+          directDataTransfers: false,
+          showFeatures: false,
           directoryListPolicy: 'client',
           useSlink: false,
         },

@@ -14,6 +14,8 @@ const rows = (issues: { line?: number; key?: string; message: string }[]) =>
 
 const LISTENER_DEFAULTS = {
   transferRate: [],
+  limits: [],
+  hostPools: [],
   maxCommandLength: 4096,
   dataConnectTimeout: 30_000,
   allowForeignAddress: false,
@@ -30,6 +32,9 @@ const POOL_DEFAULTS = {
   foreignDataAddress: 'refuse',
   lingerTimeout: 3000,
   sendProxyProtocol: 'off',
+  hostNames: [],
+  directDataTransfers: false,
+  showFeatures: false,
   directoryListPolicy: 'client',
   useSlink: false,
 };
@@ -386,13 +391,13 @@ describe('parseProftpdConfig: sections and lexing', () => {
     ]);
   });
 
-  it('refuses sections ftpx does not support, such as <Directory> and <Limit>', () => {
+  it('refuses sections ftpx does not support, such as <Directory> and <Anonymous>', () => {
     const issues = issuesOf(
       lines(
         'ProxyEngine on', // 1
         'ProxyTLSEngine off', // 2
         'ProxyReverseServers ftp://b', // 3
-        '<Limit LOGIN>', // 4
+        '<Limit LOGIN>', // 4 (read: see the <Limit> test)
         '  DenyAll', // 5
         '</Limit>', // 6
         '<Directory /srv>', // 7
@@ -408,7 +413,6 @@ describe('parseProftpdConfig: sections and lexing', () => {
       ),
     );
     expect(rows(issues)).toEqual([
-      [4, '<Limit>', 'sections are not supported by ftpx yet: ftpx would not enforce the rules inside it'],
       [
         7,
         '<Directory>',
@@ -639,6 +643,49 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
     expect(issues.map(formatIssue).join('\n')).not.toContain('secret');
   });
 
+  it('turns <Limit> sections into command limits, and refuses group rules', () => {
+    const loaded = parse(
+      lines(
+        'ProxyEngine on',
+        'ProxyTLSEngine off',
+        'ProxyTables /var/ftpx',
+        'ProxyReverseServers ftp://b',
+        '<Limit WRITE DELE>',
+        '  AllowUser alice,bob',
+        '  Deny from 10.1.0.0/16',
+        '  Allow from all',
+        '  Order deny,allow',
+        '  DenyAll',
+        '</Limit>',
+      ),
+    );
+    expect(loaded.config.listeners[0]?.limits).toEqual([
+      {
+        commands: ['WRITE', 'DELE'],
+        allowUsers: ['alice', 'bob'],
+        denyUsers: [],
+        allowFrom: ['0.0.0.0/0', '::/0'],
+        denyFrom: ['10.1.0.0/16'],
+        order: 'deny,allow',
+        otherwise: 'deny',
+      },
+    ]);
+    const issues = issuesOf(
+      lines(
+        'ProxyEngine on',
+        'ProxyReverseServers ftp://b',
+        '<Limit READ>',
+        '  AllowGroup staff',
+        '  Allow from ftp.example.com',
+        '</Limit>',
+      ),
+    );
+    expect(rows(issues)).toEqual([
+      [4, 'AllowGroup', 'group and class rules need proxy authentication, which ftpx does not have yet'],
+      [5, 'Allow', expect.stringMatching(/host names are not supported by ftpx/)],
+    ]);
+  });
+
   it('accepts every connect policy but PerGroup, which needs proxy authentication', () => {
     const conf = (policy: string) =>
       lines(
@@ -669,7 +716,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyReverseServers ftp://b',
         'ProxyDataTransferPolicy epsv',
         'ProxySourceAddress 10.0.0.5',
-        'ProxyOptions IgnoreForeignAddress UseProxyProtocolV2',
+        'ProxyOptions IgnoreForeignAddress UseProxyProtocolV2 ShowFeatures UseDirectDataTransfers',
         'ProxyTimeoutLinger 1',
         'PassivePorts 50000 50100',
         'MasqueradeAddress ftp.example.com',
@@ -691,6 +738,8 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
       sourceAddress: '10.0.0.5',
       foreignDataAddress: 'ignore',
       sendProxyProtocol: 'v2',
+      showFeatures: true,
+      directDataTransfers: true,
       lingerTimeout: 1000,
       directoryListPolicy: 'LIST',
       useSlink: true,
@@ -816,7 +865,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
       `${FILE}:1: the main server: ProxyReverseServers is required for a reverse proxy`,
       `${FILE}:2: Bogus: unknown directive`,
       `${FILE}:3: ProxyRetryCount: must be a whole number of at least 1, got "x"`,
-      `${FILE}:4: <Limit>: sections are not supported by ftpx yet: ftpx would not enforce the rules inside it`,
+      `${FILE}:4: <Limit>: needs at least one command or command group`,
       `${FILE}:6: ProxyRetryCount: is set twice in the main server (first at ${FILE}:3)`,
     ]);
   });

@@ -1,0 +1,96 @@
+import { mkdir } from 'node:fs/promises';
+import { type ControlPlaneHost, startControlPlaneHost } from '../../functions/http-host/host.js';
+import type { HttpHandler } from '../../functions/shared/handler/http-adapter.js';
+import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
+import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
+import { ensureTable, type Table } from '../../functions/shared/store/table.js';
+import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
+import type { Logger } from '../log/logger.js';
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+export interface ControlPlaneServerOptions {
+  listen: { host: string; port: number };
+  /**
+   * The embedded store (dynalite) keeps its data under `<dataDir>/dynamodb`; without a dataDir it
+   * keeps it in memory. Ignored when storeEndpoint is given.
+   */
+  dataDir?: string;
+  /** A DynamoDB-API endpoint (DynamoDB Local, LocalStack, AWS) to use instead of the embedded store. */
+  storeEndpoint?: string;
+  region?: string;
+  tableName?: string;
+  /** Required as `Authorization: Bearer` on the edge-facing routes when set. */
+  edgeToken?: string;
+  /** Builds the registry API's handler on the table, when the registry is to be served too. */
+  registry?: (table: Table) => HttpHandler;
+  /** How long a worker's connection lease lives without a heartbeat (30 s by default). */
+  leaseTtlMs?: number;
+  log: Logger;
+}
+
+export interface RunningControlPlaneServer {
+  /** The base URL to give edge workers (`--control-plane-url`). */
+  url: string;
+  /** The DynamoDB-API endpoint in use (the embedded store's, or the given one). */
+  storeEndpoint: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `ftpx control-plane serve`: the store (embedded, or a given endpoint), the table, and every
+ * function on one HTTP port. With the embedded store, expired items are swept as the embedded
+ * edge worker does (neither dynalite nor DynamoDB deletes them on time).
+ */
+export async function startControlPlaneServer(
+  options: ControlPlaneServerOptions,
+): Promise<RunningControlPlaneServer> {
+  const { log } = options;
+  let embedded: EmbeddedStoreServer | undefined;
+  let table: Table | undefined;
+  let host: ControlPlaneHost | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+  const close = async () => {
+    clearInterval(sweeper);
+    await host?.close();
+    table?.client.destroy();
+    await embedded?.close();
+  };
+  try {
+    let endpoint: string;
+    if (options.storeEndpoint !== undefined) {
+      endpoint = options.storeEndpoint;
+    } else {
+      if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true, mode: 0o755 });
+      embedded = await startEmbeddedStore(options.dataDir);
+      endpoint = embedded.endpoint;
+    }
+    table = {
+      client: createDynamoDbClient({ endpoint, region: options.region ?? 'us-east-1' }),
+      name: options.tableName ?? 'ftpx',
+    };
+    const created = await ensureTable(table);
+    log.info('store ready', { endpoint, table: table.name, table_state: created });
+    if (embedded) {
+      const store = table;
+      sweeper = setInterval(() => {
+        sweepExpired(store, Date.now()).catch((err: unknown) =>
+          log.warn('sweep of expired items failed', { error: err }),
+        );
+      }, SWEEP_INTERVAL_MS);
+      sweeper.unref();
+    }
+    host = await startControlPlaneHost({
+      listen: options.listen,
+      table,
+      log,
+      ...(options.edgeToken !== undefined ? { edgeToken: options.edgeToken } : {}),
+      ...(options.registry ? { registry: options.registry(table) } : {}),
+      ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
+    });
+    return { url: host.url, storeEndpoint: endpoint, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

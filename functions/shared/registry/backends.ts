@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import {
+  type Backend,
+  type BackendPatch,
+  type BackendReplace,
+  backendKeyOf,
+  type ListQuery,
+  type Page,
+} from '../../contract/registry.js';
+import { redactUrl } from '../backend-url.js';
+import { poolPk, REGISTRY_BACKEND_PREFIX, registryKeys } from '../store/keys.js';
+import type { Table } from '../store/table.js';
+import { RegistryError } from './errors.js';
+import { merge, poolGuard, requirePool } from './pools.js';
+import { versionedView } from './time.js';
+import {
+  createItem,
+  deleteItem,
+  type ItemKind,
+  parseStored,
+  queryAll,
+  queryPage,
+  readItem,
+  type SaveOutcome,
+  saveItem,
+} from './versioned-store.js';
+
+/**
+ * Backends registered in a pool: `POOL#<pool>` / `REG#BACKEND#<id>`. The stored `url` keeps any
+ * credentials (edge workers need them to log in); `backend` is its credential-free key, the name
+ * policies and leases know the backend by. The API only ever shows `redactUrl(url)`.
+ */
+const storedBackend = z.object({
+  pool: z.string(),
+  id: z.string(),
+  url: z.string(),
+  backend: z.string(),
+  weight: z.number().optional(),
+  enabled: z.boolean(),
+  labels: z.record(z.string(), z.string()).optional(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  version: z.number(),
+});
+
+export type BackendRecord = z.output<typeof storedBackend>;
+
+const parseBackend = parseStored(storedBackend, 'backend');
+export const backendKind: ItemKind<BackendRecord> = {
+  entity: 'backend',
+  content: ['pool', 'id', 'url', 'backend', 'weight', 'enabled', 'labels'],
+  parse: (raw) => parseBackend(raw),
+};
+
+const what = (pool: string, id: string) => `backend "${id}" of pool "${pool}"`;
+
+/** The API's view: credentials redacted. */
+export function backendView(record: BackendRecord): Backend {
+  return {
+    pool: record.pool,
+    id: record.id,
+    url: redactUrl(record.url),
+    backend: record.backend,
+    ...(record.weight !== undefined ? { weight: record.weight } : {}),
+    enabled: record.enabled,
+    ...(record.labels !== undefined ? { labels: record.labels } : {}),
+    ...versionedView(record),
+  };
+}
+
+/**
+ * A server-chosen id: the creation time (base 36, 9 digits) then 10 random base-32 digits, so ids
+ * sort by creation time and a pool's backends list in the order they were added.
+ */
+export function generateBackendId(nowMs: number): string {
+  const alphabet = '0123456789abcdefghijklmnopqrstuv';
+  const random = [...randomBytes(10)].map((byte) => alphabet[byte & 31]).join('');
+  return `${Math.max(0, Math.floor(nowMs)).toString(36).padStart(9, '0')}${random}`;
+}
+
+export async function createBackend(
+  table: Table,
+  pool: string,
+  input: BackendReplace,
+  nowMs: number,
+): Promise<BackendRecord> {
+  for (let attempt = 1; ; attempt++) {
+    const id = generateBackendId(nowMs);
+    try {
+      return await createItem(table, backendKind, registryKeys.backend(pool, id), content(pool, id, input), {
+        what: what(pool, id),
+        nowMs,
+        guard: poolGuard(table, pool, nowMs),
+      });
+    } catch (err) {
+      // Two random 50-bit suffixes in the same millisecond: take another id.
+      if (!(err instanceof RegistryError && err.kind === 'already_exists') || attempt >= 3) throw err;
+    }
+  }
+}
+
+export async function getBackend(
+  table: Table,
+  pool: string,
+  id: string,
+  nowMs: number,
+): Promise<BackendRecord | undefined> {
+  return readItem(table, backendKind, registryKeys.backend(pool, id), nowMs);
+}
+
+export async function listBackends(
+  table: Table,
+  pool: string,
+  page: ListQuery & { limit: number },
+  nowMs: number,
+): Promise<Page<BackendRecord>> {
+  await requirePool(table, pool, nowMs);
+  return queryPage(table, backendKind, {
+    pk: poolPk(pool),
+    prefix: REGISTRY_BACKEND_PREFIX,
+    limit: page.limit,
+    cursor: page.cursor,
+    nowMs,
+  });
+}
+
+/** Every enabled backend of a pool, credentials included (edge workers only): one Query, all pages. */
+export async function enabledBackends(table: Table, pool: string, nowMs: number): Promise<BackendRecord[]> {
+  return queryAll(table, backendKind, {
+    pk: poolPk(pool),
+    prefix: REGISTRY_BACKEND_PREFIX,
+    filter: { expression: '#enabled = :true', names: { '#enabled': 'enabled' }, values: { ':true': true } },
+    nowMs,
+  });
+}
+
+export async function putBackend(
+  table: Table,
+  pool: string,
+  id: string,
+  input: BackendReplace,
+  options: { ifMatch?: number; nowMs: number },
+): Promise<{ record: BackendRecord; outcome: SaveOutcome }> {
+  return saveItem(table, backendKind, registryKeys.backend(pool, id), {
+    what: what(pool, id),
+    ...(options.ifMatch !== undefined ? { ifMatch: options.ifMatch } : {}),
+    whenMissing: 'create',
+    guard: poolGuard(table, pool, options.nowMs),
+    build: () => content(pool, id, input),
+    nowMs: options.nowMs,
+  });
+}
+
+export async function patchBackend(
+  table: Table,
+  pool: string,
+  id: string,
+  patch: BackendPatch,
+  options: { ifMatch?: number; nowMs: number },
+): Promise<{ record: BackendRecord; outcome: SaveOutcome }> {
+  return saveItem(table, backendKind, registryKeys.backend(pool, id), {
+    what: what(pool, id),
+    ...(options.ifMatch !== undefined ? { ifMatch: options.ifMatch } : {}),
+    whenMissing: 'not_found',
+    build: (current) => {
+      if (!current) throw new Error('PATCH builds from an existing backend');
+      const weight = merge(current.weight, patch.weight);
+      const labels = merge(current.labels, patch.labels);
+      return content(pool, id, {
+        url: patch.url ?? current.url,
+        enabled: patch.enabled ?? current.enabled,
+        ...(weight !== undefined ? { weight } : {}),
+        ...(labels !== undefined ? { labels } : {}),
+      });
+    },
+    nowMs: options.nowMs,
+  });
+}
+
+export async function deleteBackend(
+  table: Table,
+  pool: string,
+  id: string,
+  options: { ifMatch?: number },
+): Promise<void> {
+  await deleteItem(table, registryKeys.backend(pool, id), { what: what(pool, id), ...options });
+}
+
+function content(pool: string, id: string, input: BackendReplace) {
+  return {
+    pool,
+    id,
+    url: input.url,
+    backend: backendKeyOf(input.url),
+    weight: input.weight,
+    enabled: input.enabled,
+    labels: input.labels,
+  };
+}

@@ -1,0 +1,72 @@
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitForBanner } from './ftp-banner.js';
+import { freePort } from './ports.js';
+import { spawnServer } from './process.js';
+
+export interface ModProxy {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * ProFTPD's own mod_proxy (Debian's proftpd-mod-proxy, with proftpd-mod-crypto for its OpenSSL) as a
+ * reverse proxy in front of `backendUrl`: the reference ftpx is compared with in the benchmark. Debian's 0.9.2 needs ProxySourceAddress on
+ * loopback, or every backend passive data connection fails (fixed upstream in 0.9.5).
+ */
+export async function startModProxy(backendUrl: string, name = 'mod_proxy'): Promise<ModProxy> {
+  const workDir = await mkdtemp(join(tmpdir(), 'ftpx-mod-proxy-'));
+  await chmod(workDir, 0o755);
+  const port = await freePort();
+  const config = join(workDir, 'proftpd.conf');
+  await writeFile(
+    config,
+    `ServerName "${name}"
+ServerType standalone
+ServerIdent on "${name} ready"
+DefaultAddress 127.0.0.1
+Port ${port}
+SocketBindTight on
+User nobody
+Group nogroup
+MaxInstances 500
+PidFile ${workDir}/proftpd.pid
+ScoreboardFile ${workDir}/proftpd.scoreboard
+SystemLog ${workDir}/proftpd.log
+WtmpLog off
+UseReverseDNS off
+<IfModule mod_delay.c>
+  DelayEngine off
+</IfModule>
+<IfModule mod_ctrls.c>
+  ControlsEngine off
+</IfModule>
+ModulePath /usr/lib/proftpd
+# mod_proxy.so uses OpenSSL without linking it; mod_tls.so brings libssl in (and must load after it).
+LoadModule mod_proxy.c
+LoadModule mod_tls.c
+ProxyEngine on
+ProxyLog ${workDir}/proxy.log
+ProxyTables ${workDir}/tables
+ProxyRole reverse
+ProxyReverseConnectPolicy RoundRobin
+ProxyReverseServers ${backendUrl}
+ProxyTLSEngine off
+ProxySourceAddress 127.0.0.1
+`,
+  );
+  const server = spawnServer('/usr/sbin/proftpd', ['-n', '-q', '-c', config], workDir);
+  try {
+    await waitForBanner('127.0.0.1', port, 10_000, () => server.exitStatus());
+  } catch (err) {
+    const logs = await Promise.all(
+      [server.outputFile, join(workDir, 'proftpd.log'), join(workDir, 'proxy.log')].map((file) =>
+        readFile(file, 'utf8').catch(() => ''),
+      ),
+    );
+    await server.stop();
+    throw new Error(`mod_proxy did not start: ${(err as Error).message}\n${logs.join('\n')}`);
+  }
+  return { port, stop: () => server.stop() };
+}
