@@ -1,22 +1,27 @@
 /**
- * The throughput and login-latency benchmark: direct to a real ProFTPD, through ftpx, and through
- * ProFTPD's own mod_proxy, side by side in one run. Writes bench/results/<timestamp>.json and a Markdown table next to it.
+ * The benchmark: direct to real servers, through ftpx, and through ProFTPD's own mod_proxy, side by
+ * side in one run. Writes bench/results/<time>.json and .md (and latest.md).
  *
- *   npm run bench                       # 512 MiB transfers, 30 logins
- *   BENCH_SIZE_MIB=64 npm run bench     # a quicker run
+ *   npm run bench                      # 512 MiB transfers, 30 logins, 32 concurrent clients for 10 s
+ *   BENCH_SIZE_MIB=64 npm run bench    # a quicker run
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeRandomFile, startFtpBackend } from '../test/support/ftp-backends.js';
+import { type FtpBackend, makeRandomFile, startFtpBackend } from '../test/support/ftp-backends.js';
 import { curl } from '../test/support/ftp-clients.js';
 import { freePort } from '../test/support/ports.js';
 import { type ModProxy, startModProxy } from '../test/support/proftpd-mod-proxy.js';
 import { type ProxyProcess, startProxyProcess } from '../test/support/proxy-process.js';
+import { type Endpoint, loginMs, loginsPerSecond } from './ftp-login.js';
+import { measureResolveLatency, type ResolveLatency } from './resolve-latency.js';
+import { median, percentile, ratio, round1 } from './stats.js';
 
 const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB ?? 512);
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 30);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
+const RESOLVE_CALLS = Number(process.env.BENCH_RESOLVE_CALLS ?? 2000);
 /**
  * ProFTPD's standalone master sleeps ~0.4 s after a session ends before it accepts the next one, so
  * back-to-back logins would measure that sleep; a pause between logins measures the login itself.
@@ -24,7 +29,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LOGIN_PAUSE_MS = Number(process.env.BENCH_LOGIN_PAUSE_MS ?? 600);
 const RESULTS_DIR = new URL('../../bench/results/', import.meta.url).pathname;
 
-interface Measurement {
+interface TransferRow {
   target: string;
   downloadMiBps: number;
   uploadMiBps: number;
@@ -33,25 +38,31 @@ interface Measurement {
   proxyPeakRssMiB?: number;
 }
 
-async function main(): Promise<void> {
+interface LoadRow {
+  target: string;
+  loginsPerSecond: number;
+  failures: number;
+}
+
+/** One ProFTPD backend: throughput and single-login latency. */
+async function transfers(): Promise<TransferRow[]> {
   const backend = await startFtpBackend('proftpd', { name: 'bench-proftpd' });
   const scratch = join(backend.homeDir, '..', 'bench-client');
-  await mkdir(scratch, { recursive: true });
   let proxy: ProxyProcess | undefined;
   let modProxy: ModProxy | undefined;
   try {
+    await mkdir(scratch, { recursive: true });
     const source = join(scratch, 'upload.bin');
     await makeRandomFile(source, SIZE_MIB * 1024 * 1024);
     await makeRandomFile(join(backend.homeDir, 'download.bin'), SIZE_MIB * 1024 * 1024);
     proxy = await startProxyProcess({ backends: [backend.url], port: await freePort() });
     modProxy = await startModProxy(backend.url);
-
     const targets = [
       { target: 'direct (ProFTPD)', host: backend.host, port: backend.port },
       { target: 'through ftpx', host: '127.0.0.1', port: proxy.port },
       { target: 'through ProFTPD mod_proxy', host: '127.0.0.1', port: modProxy.port },
     ];
-    const results: Measurement[] = [];
+    const rows: TransferRow[] = [];
     for (const { target, host, port } of targets) {
       const base = `ftp://${backend.user}:${backend.password}@${host}:${port}`;
       const downloads: number[] = [];
@@ -66,24 +77,63 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, LOGIN_PAUSE_MS));
         logins.push(await loginMs(host, port, backend.user, backend.password));
       }
-      logins.sort((a, b) => a - b);
-      const measurement: Measurement = {
+      const row: TransferRow = {
         target,
         downloadMiBps: round1(SIZE_MIB / (median(downloads) / 1000)),
         uploadMiBps: round1(SIZE_MIB / (median(uploads) / 1000)),
         loginMsMedian: round1(median(logins)),
-        loginMsP95: round1(logins[Math.floor(logins.length * 0.95)] ?? Number.NaN),
+        loginMsP95: round1(percentile(logins, 0.95)),
       };
-      if (port === proxy.port) measurement.proxyPeakRssMiB = await peakRssMiB(proxy.pid);
-      results.push(measurement);
-      process.stderr.write(`${JSON.stringify(measurement)}\n`);
+      if (port === proxy.port) row.proxyPeakRssMiB = await peakRssMiB(proxy.pid);
+      rows.push(row);
+      process.stderr.write(`${JSON.stringify(row)}\n`);
     }
-    await writeResults(results);
+    return rows;
   } finally {
     await proxy?.stop();
     await modProxy?.stop();
     await backend.stop();
   }
+}
+
+/** Three pure-ftpd backends (no post-session pause): logins per second under concurrent load. */
+async function load(): Promise<LoadRow[]> {
+  const backends: FtpBackend[] = await Promise.all(
+    [1, 2, 3].map((n) => startFtpBackend('pure-ftpd', { name: `bench-load-${n}` })),
+  );
+  let proxy: ProxyProcess | undefined;
+  let modProxy: ModProxy | undefined;
+  try {
+    const urls = backends.map((backend) => backend.url);
+    proxy = await startProxyProcess({ backends: urls, port: await freePort() });
+    modProxy = await startModProxy(urls);
+    const credentials = { user: backends[0]?.user ?? '', password: backends[0]?.password ?? '' };
+    const targets: [string, Endpoint[]][] = [
+      ['direct (3 pure-ftpd, clients spread)', backends.map((b) => ({ host: b.host, port: b.port }))],
+      ['through ftpx (RoundRobin)', [{ host: '127.0.0.1', port: proxy.port }]],
+      ['through ProFTPD mod_proxy (RoundRobin)', [{ host: '127.0.0.1', port: modProxy.port }]],
+    ];
+    const rows: LoadRow[] = [];
+    for (const [target, endpoints] of targets) {
+      const result = await loginsPerSecond(endpoints, credentials, CLIENTS, LOAD_SECONDS);
+      const row = { target, loginsPerSecond: round1(result.perSecond), failures: result.failures };
+      rows.push(row);
+      process.stderr.write(`${JSON.stringify(row)}\n`);
+    }
+    return rows;
+  } finally {
+    await proxy?.stop();
+    await modProxy?.stop();
+    await Promise.all(backends.map((backend) => backend.stop()));
+  }
+}
+
+async function main(): Promise<void> {
+  const transferRows = await transfers();
+  const loadRows = await load();
+  const resolveRows = await measureResolveLatency(RESOLVE_CALLS);
+  for (const row of resolveRows) process.stderr.write(`${JSON.stringify(row)}\n`);
+  await writeResults(transferRows, loadRows, resolveRows);
 }
 
 async function curlOk(args: string[]): Promise<void> {
@@ -97,71 +147,62 @@ async function timed(run: () => Promise<void>): Promise<number> {
   return performance.now() - started;
 }
 
-/** Time from TCP connect to the 230 reply: what a user waits for before the first command. */
-function loginMs(host: string, port: number, user: string, password: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const socket = connect({ host, port });
-    let buffer = '';
-    let step = 0;
-    socket.setEncoding('latin1');
-    socket.on('data', (text: string) => {
-      buffer += text;
-      const lines = buffer.split('\r\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!/^\d{3} /.test(line)) continue;
-        if (step === 0 && line.startsWith('220')) socket.write(`USER ${user}\r\n`);
-        else if (step === 1 && line.startsWith('331')) socket.write(`PASS ${password}\r\n`);
-        else if (step === 2 && line.startsWith('230')) {
-          const ms = performance.now() - started;
-          socket.end('QUIT\r\n');
-          resolve(ms);
-        } else reject(new Error(`unexpected reply at step ${step}: ${line}`));
-        step += 1;
-      }
-    });
-    socket.on('error', reject);
-  });
-}
-
 async function peakRssMiB(pid: number): Promise<number | undefined> {
+  const { readFile } = await import('node:fs/promises');
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const match = /VmHWM:\s+(\d+) kB/.exec(status);
   return match ? round1(Number(match[1]) / 1024) : undefined;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
-const round1 = (value: number) => Math.round(value * 10) / 10;
-
-async function writeResults(results: Measurement[]): Promise<void> {
+async function writeResults(
+  transfersRows: TransferRow[],
+  loadRows: LoadRow[],
+  resolveRows: ResolveLatency[],
+) {
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const direct = results[0];
+  const direct = transfersRows[0];
+  const directLoad = loadRows[0];
   const table = [
     `# ftpx benchmark ${new Date().toISOString()}`,
     '',
-    `${SIZE_MIB} MiB files, median of ${ROUNDS} transfers with curl; ${LOGINS} logins (connect to 230), ${LOGIN_PAUSE_MS} ms apart. Loopback, one 2-core machine: client, proxy and server share it.`,
+    'Loopback, one 2-core machine: clients, proxies and servers share it. Node ' + process.version + '.',
     '',
-    '| target | download MiB/s | upload MiB/s | login ms (median) | login ms (p95) | proxy peak RSS MiB |',
+    `## Transfers and login latency (one ProFTPD backend; ${SIZE_MIB} MiB files, median of ${ROUNDS} curl transfers; ${LOGINS} logins ${LOGIN_PAUSE_MS} ms apart)`,
+    '',
+    '| target | download MiB/s | upload MiB/s | login ms (median) | login ms (p95) | ftpx peak RSS MiB |',
     '|---|---|---|---|---|---|',
-    ...results.map(
+    ...transfersRows.map(
       (r) =>
         `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.loginMsMedian} | ${r.loginMsP95} | ${r.proxyPeakRssMiB ?? '-'} |`,
     ),
     '',
     ...(direct
-      ? results
+      ? transfersRows
           .slice(1)
           .map(
             (r) =>
-              `Ratio ${r.target} / direct: download ${ratio(r.downloadMiBps, direct.downloadMiBps)}, upload ${ratio(r.uploadMiBps, direct.uploadMiBps)}, login ${ratio(r.loginMsMedian, direct.loginMsMedian)}.`,
+              `- ${r.target} / direct: download ${ratio(r.downloadMiBps, direct.downloadMiBps)}, upload ${ratio(r.uploadMiBps, direct.uploadMiBps)}, login ${ratio(r.loginMsMedian, direct.loginMsMedian)}`,
           )
       : []),
+    '',
+    `## Logins per second (${CLIENTS} concurrent clients for ${LOAD_SECONDS} s, three pure-ftpd backends)`,
+    '',
+    '| target | logins/s | failures |',
+    '|---|---|---|',
+    ...loadRows.map((r) => `| ${r.target} | ${r.loginsPerSecond} | ${r.failures} |`),
+    '',
+    ...(directLoad
+      ? loadRows
+          .slice(1)
+          .map((r) => `- ${r.target} / direct: ${ratio(r.loginsPerSecond, directLoad.loginsPerSecond)}`)
+      : []),
+    '',
+    `## resolve-backend latency (${RESOLVE_CALLS} sequential calls, RoundRobin, embedded dynalite store)`,
+    '',
+    '| transport | median ms | p99 ms |',
+    '|---|---|---|',
+    ...resolveRows.map((r) => `| ${r.transport} | ${r.medianMs} | ${r.p99Ms} |`),
     '',
   ].join('\n');
   const meta = {
@@ -169,15 +210,17 @@ async function writeResults(results: Measurement[]): Promise<void> {
     sizeMiB: SIZE_MIB,
     rounds: ROUNDS,
     logins: LOGINS,
+    clients: CLIENTS,
+    loadSeconds: LOAD_SECONDS,
+    resolveCalls: RESOLVE_CALLS,
     date: new Date().toISOString(),
   };
-  await writeFile(join(RESULTS_DIR, `${stamp}.json`), `${JSON.stringify({ meta, results }, null, 2)}\n`);
+  const json = { meta, transfers: transfersRows, load: loadRows, resolve: resolveRows };
+  await writeFile(join(RESULTS_DIR, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(RESULTS_DIR, `${stamp}.md`), table);
   await writeFile(join(RESULTS_DIR, 'latest.md'), table);
   process.stdout.write(table);
 }
-
-const ratio = (a: number, b: number) => (b === 0 ? 'n/a' : `${(a / b).toFixed(2)}x`);
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);

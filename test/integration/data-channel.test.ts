@@ -103,6 +103,43 @@ describe('data channel: policies, active mode, bounce and theft protection', () 
     });
   }
 
+  it('falls back from EPSV to PASV and from EPRT to PORT when the backend does not offer them', async () => {
+    const old = await startFtpBackend('proftpd', {
+      name: 'no-extended',
+      extraConfig: '<Limit EPSV EPRT>\n  DenyAll\n</Limit>\n',
+    });
+    try {
+      await writeHomeFile(old, 'hello.txt', HELLO);
+      for (const [policy, refused, used] of [
+        ['passive', 'EPSV', 'PASV'],
+        ['active', 'EPRT', 'PORT'],
+      ] as const) {
+        const proxy = await proxyWith({ backends: [old.url], poolSettings: { dataTransferPolicy: policy } });
+        const local = join(tmpdir(), `ftpx-fallback-${policy}-${Date.now()}.txt`);
+        const { result } = await pythonFtp(
+          [
+            { op: 'login' },
+            { op: 'retr', path: 'hello.txt', local },
+            { op: 'retr', path: 'hello.txt', local },
+          ],
+          { host: '127.0.0.1', port: proxy.port, user: old.user, password: old.password },
+        );
+        expect(result.results[2]?.error).toBeUndefined();
+        expect(await readFile(local, 'utf8')).toBe(HELLO);
+        const ready = proxy.logs.filter((line) => line.msg === 'backend data ready');
+        expect(ready.map((line) => String(line.backend).split(':')[0])).toEqual([used, used]);
+        // ProFTPD leaves commands a <Limit> denies out of its FEAT, so the proxy never even asks; a
+        // backend that lists them and refuses is asked once per session.
+        const refusals = proxy.logs.filter((line) =>
+          String(line.msg).startsWith(`backend refused ${refused}`),
+        );
+        expect(refusals.length).toBeLessThanOrEqual(1);
+      }
+    } finally {
+      await old.stop();
+    }
+  });
+
   it('refuses PORT/EPRT to another host or a privileged port, while an honest session goes on', async () => {
     const proxy = await proxyWith();
     const honest = download(proxy, 'PORT');

@@ -41,6 +41,8 @@ export interface StartFtpBackendOptions {
   passiveAddress?: string;
   /** The server's own idle timeout in seconds (TimeoutIdle); ProFTPD only. */
   idleTimeoutSeconds?: number;
+  /** More lines for the server's config, e.g. a `<Limit>`; ProFTPD only. */
+  extraConfig?: string;
 }
 
 const launchers: Record<FtpBackendKind, Launcher> = {
@@ -97,6 +99,7 @@ async function startOnce(
       workDir,
       ...(options.passiveAddress ? { passiveAddress: options.passiveAddress } : {}),
       ...(options.idleTimeoutSeconds ? { idleTimeoutSeconds: options.idleTimeoutSeconds } : {}),
+      ...(options.extraConfig ? { extraConfig: options.extraConfig } : {}),
     });
   } catch (error) {
     await rm(workDir, { recursive: true, force: true });

@@ -12,10 +12,10 @@ export interface ModProxy {
 
 /**
  * ProFTPD's own mod_proxy (Debian's proftpd-mod-proxy, with proftpd-mod-crypto for its OpenSSL) as a
- * reverse proxy in front of `backendUrl`: the reference ftpx is compared with in the benchmark. Debian's 0.9.2 needs ProxySourceAddress on
+ * reverse proxy in front of `backendUrls`: the reference ftpx is compared with in the benchmark. Debian's 0.9.2 needs ProxySourceAddress on
  * loopback, or every backend passive data connection fails (fixed upstream in 0.9.5).
  */
-export async function startModProxy(backendUrl: string, name = 'mod_proxy'): Promise<ModProxy> {
+export async function startModProxy(backendUrls: string | string[], name = 'mod_proxy'): Promise<ModProxy> {
   const workDir = await mkdtemp(join(tmpdir(), 'ftpx-mod-proxy-'));
   await chmod(workDir, 0o755);
   const port = await freePort();
@@ -51,7 +51,7 @@ ProxyLog ${workDir}/proxy.log
 ProxyTables ${workDir}/tables
 ProxyRole reverse
 ProxyReverseConnectPolicy RoundRobin
-ProxyReverseServers ${backendUrl}
+ProxyReverseServers ${[backendUrls].flat().join(' ')}
 ProxyTLSEngine off
 ProxySourceAddress 127.0.0.1
 `,

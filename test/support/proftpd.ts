@@ -20,6 +20,7 @@ export const launchProftpd: Launcher = async ({
   workDir,
   passiveAddress,
   idleTimeoutSeconds,
+  extraConfig,
 }) => {
   const homeDir = `${workDir}/home`;
   await mkdir(homeDir);
@@ -68,7 +69,7 @@ AllowOverwrite on
 # Needed for APPE and REST+STOR, which ProFTPD refuses by default.
 AllowStoreRestart on
 AllowRetrieveRestart on
-${passiveAddress ? `MasqueradeAddress ${passiveAddress}\n` : ''}${idleTimeoutSeconds ? `TimeoutIdle ${idleTimeoutSeconds}\n` : ''}`,
+${passiveAddress ? `MasqueradeAddress ${passiveAddress}\n` : ''}${idleTimeoutSeconds ? `TimeoutIdle ${idleTimeoutSeconds}\n` : ''}${extraConfig ?? ''}`,
   );
   return {
     command: findBinary('/usr/sbin/proftpd'),

@@ -10,6 +10,8 @@ export interface LaunchContext {
   passiveAddress?: string;
   /** TimeoutIdle of the server, in seconds. */
   idleTimeoutSeconds?: number;
+  /** Appended to the server's config file. */
+  extraConfig?: string;
 }
 
 /** What a server module hands back once its config and user database are written. */

@@ -1,0 +1,67 @@
+import { connect } from 'node:net';
+
+/** Time from TCP connect to the 230 reply: what a user waits for before the first command. */
+export function loginMs(host: string, port: number, user: string, password: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = connect({ host, port });
+    let buffer = '';
+    let step = 0;
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => {
+      buffer += text;
+      const lines = buffer.split('\r\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!/^\d{3} /.test(line)) continue;
+        if (step === 0 && line.startsWith('220')) socket.write(`USER ${user}\r\n`);
+        else if (step === 1 && line.startsWith('331')) socket.write(`PASS ${password}\r\n`);
+        else if (step === 2 && line.startsWith('230')) {
+          const ms = performance.now() - started;
+          socket.end('QUIT\r\n');
+          resolve(ms);
+        } else {
+          socket.destroy();
+          reject(new Error(`unexpected reply at step ${step}: ${line}`));
+        }
+        step += 1;
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/**
+ * Logins per second with `clients` concurrent clients for `seconds`, each logging in and out in a
+ * loop; the endpoints are used in turn (several backends direct, or one proxy).
+ */
+export async function loginsPerSecond(
+  endpoints: Endpoint[],
+  credentials: { user: string; password: string },
+  clients: number,
+  seconds: number,
+): Promise<{ perSecond: number; failures: number }> {
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  let failures = 0;
+  let turn = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < deadline) {
+        const endpoint = endpoints[turn++ % endpoints.length] as Endpoint;
+        try {
+          await loginMs(endpoint.host, endpoint.port, credentials.user, credentials.password);
+          done += 1;
+        } catch {
+          failures += 1;
+        }
+      }
+    }),
+  );
+  return { perSecond: done / seconds, failures };
+}
