@@ -1,10 +1,21 @@
 import { connect } from 'node:net';
 
 /** Time from TCP connect to the 230 reply: what a user waits for before the first command. */
-export function loginMs(host: string, port: number, user: string, password: string): Promise<number> {
+export function loginMs(
+  host: string,
+  port: number,
+  user: string,
+  password: string,
+  timeoutMs = 10_000,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const socket = connect({ host, port });
+    // A server that stops answering under load counts as a failed login, not a hung benchmark.
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy();
+      reject(new Error(`no answer within ${timeoutMs} ms`));
+    });
     let buffer = '';
     let step = 0;
     socket.setEncoding('latin1');

@@ -1,6 +1,7 @@
-import { connect, type Socket } from 'node:net';
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import { DataConnectionError } from './data-errors.js';
 import type { DataListener } from './data-listener.js';
+import { DATA_HIGH_WATER_MARK } from './data-relay.js';
 
 /**
  * One side of a transfer's data connection, set up by PASV/EPSV/PORT/EPRT before the transfer
@@ -44,7 +45,9 @@ export function connectingEndpoint(
     description: `${via ? `${via}: ` : ''}connect to ${host}:${port}`,
     open: (signal) =>
       new Promise<Socket>((resolve, reject) => {
-        const attempt = connect({ host, port, noDelay: true, ...(localAddress ? { localAddress } : {}) });
+        // Node's types omit the stream options net.Socket passes on to its Duplex.
+        const options = { host, port, noDelay: true, highWaterMark: DATA_HIGH_WATER_MARK };
+        const attempt = connect({ ...options, ...(localAddress ? { localAddress } : {}) } as NetConnectOpts);
         socket = attempt;
         attempt.pause();
         const fail = (err: Error) => {

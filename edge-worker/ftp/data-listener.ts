@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { sameHost } from './data-address.js';
 import { DataConnectionError } from './data-errors.js';
+import { DATA_HIGH_WATER_MARK } from './data-relay.js';
 import { listenOn, type PortRange } from './port-range.js';
 
 export interface DataListenerOptions {
@@ -35,7 +36,7 @@ export class DataListener {
   }
 
   static async open(options: DataListenerOptions): Promise<DataListener> {
-    const server = createServer({ pauseOnConnect: true, noDelay: true });
+    const server = createServer({ pauseOnConnect: true, noDelay: true, highWaterMark: DATA_HIGH_WATER_MARK });
     // The server's own errors (after listening) have nowhere useful to go; accept() times out instead.
     server.on('error', () => {});
     const port = options.portRange

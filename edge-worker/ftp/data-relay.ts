@@ -4,6 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import { DataRelayError } from './data-errors.js';
 
 /**
+ * Buffer sizes of data sockets. Node's default (16 KiB) is below one 64 KiB read, so nearly every
+ * write would pause the source until the sink drained; 1 MiB keeps both sides streaming while it
+ * still bounds memory per transfer.
+ */
+export const DATA_HIGH_WATER_MARK = 1024 * 1024;
+
+/**
  * Copies one data connection into the other until EOF, with backpressure (a slow reader slows the
  * writer's peer, never the worker), then closes both. Bytes are copied verbatim: no ASCII conversion,
  * the backend already did it. `onProgress` hears of every chunk (TimeoutStalled). `through`

@@ -184,8 +184,10 @@ async function finish(
 
 /**
  * The data connection failed (client never connected, a peer reset, the backend's port refused).
- * The client gets one clear final reply of ours; the backend's own final reply is consumed, and if it
- * does not come within the linger time, ABOR makes the backend give up too.
+ * The backend's own final reply is waited for, up to the linger time: when it is an error, it says
+ * best what went wrong (550 for a missing file, whose data connection the backend just drops) and the
+ * client gets it; otherwise the client gets one clear final reply of ours. A backend that has not
+ * answered by then gets ABOR, so it gives up too; its late replies are consumed in order.
  */
 async function relayFailed(
   request: TransferRequest,
@@ -194,19 +196,28 @@ async function relayFailed(
   finalReply: Promise<FtpReply>,
 ): Promise<TransferOutcome> {
   const { frontend, backend, log } = request;
+  const backendFinal =
+    final ??
+    (await withTimeout(
+      finalReply.then((reply): FtpReply | undefined => reply),
+      request.lingerMs,
+      () => undefined,
+    ));
+  if (backendFinal === undefined) swallow(backend.command('ABOR'));
+  if (backendFinal !== undefined && backendFinal.code >= 400) {
+    await frontend.send(backendFinal);
+    log.info('transfer refused by backend', {
+      verb: request.command.verb,
+      reply: describeReply(backendFinal),
+    });
+    return 'failed';
+  }
   const neverConnected = error instanceof DataConnectionError;
   log.warn('transfer failed', { verb: request.command.verb, reason: error.message });
   await frontend.reply(
     neverConnected ? 425 : 426,
     neverConnected ? `Can't open data connection: ${error.message}.` : 'Connection closed; transfer aborted.',
   );
-  if (final !== undefined) return 'failed';
-  const arrived = await withTimeout(
-    finalReply.then(() => true),
-    request.lingerMs,
-    () => false,
-  );
-  if (!arrived) swallow(backend.command('ABOR'));
   return 'failed';
 }
 
