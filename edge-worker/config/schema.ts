@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CONNECT_POLICIES } from '../../functions/contract/connect-policies.js';
-import { parseBackendUrl } from '../../functions/shared/backend-url.js';
+import { PER_USER_FALLBACKS } from '../../functions/contract/resolve-backend.js';
 import { parseCidr } from '../net/cidr.js';
+import { parseBackendSource } from '../reverse/backend-source.js';
 import { parseDuration } from './duration.js';
 
 /** A duration written as "5s", "250ms", "2m" or a number of seconds; held as milliseconds. */
@@ -18,8 +19,12 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return ms;
 });
 
-const backendUrl = z.string().superRefine((value, ctx) => {
-  const parsed = parseBackendUrl(value);
+/**
+ * One ProxyReverseServers entry: a backend URL (ftp://, with +srv / +txt accepted) or a `file:` list
+ * (absolute path; `%U` for per-user lists). See edge-worker/reverse/backend-source.ts.
+ */
+const backendEntry = z.string().superRefine((value, ctx) => {
+  const parsed = parseBackendSource(value);
   if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
 });
 
@@ -57,7 +62,20 @@ export const poolSchema = z
         message: 'PerGroup needs proxy authentication (UseReverseProxyAuth), which ftpx does not have yet',
       })
       .default('RoundRobin'),
-    backends: z.array(backendUrl).min(1, 'a reverse pool needs at least one backend URL'),
+    /**
+     * ProxyReverseServers: backend URLs and `file:` lists (static ones are read when the worker
+     * starts; `%U` ones per session at USER, PerUser only). Backends registered through the
+     * registry API join these at every selection.
+     */
+    backends: z.array(backendEntry).min(1, 'a reverse pool needs at least one backend URL'),
+    /**
+     * PerUser, when the user has no list of its own (no `%U` file, no registered mapping): "global"
+     * uses the pool's list (mod_proxy's behaviour), "refuse" refuses the login (mod_proxy issue #139;
+     * no proftpd.conf directive).
+     */
+    perUserFallback: z.enum(PER_USER_FALLBACKS).default('global'),
+    /** ProxyOptions IgnoreConfigPerms: `file:` lists in world-writable directories are accepted. */
+    ignoreConfigPerms: z.boolean().default(false),
     retryCount: z.number().int().min(1).default(5),
     connectTimeout: duration.default(5000),
     /** Backend FTPS. Only "off" exists today: backends that offer TLS are used in plain FTP. */
@@ -92,7 +110,31 @@ export const poolSchema = z
     /** ProxyDirectoryListPolicy's UseSlink: symlinks as OS.unix=slink:<target> (FileZilla) under LIST. */
     useSlink: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((pool, ctx) => {
+    pool.backends.forEach((entry, index) => {
+      const parsed = parseBackendSource(entry);
+      if (
+        parsed.ok &&
+        parsed.source.kind === 'file' &&
+        parsed.source.perUser &&
+        pool.connectPolicy !== 'PerUser'
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backends', index],
+          message: `"${entry}": a per-user list (%U) needs connectPolicy PerUser (the backend is then chosen at USER), not ${pool.connectPolicy}`,
+        });
+      }
+    });
+    if (pool.perUserFallback === 'refuse' && pool.connectPolicy !== 'PerUser') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['perUserFallback'],
+        message: `applies to connectPolicy PerUser only, not ${pool.connectPolicy}`,
+      });
+    }
+  });
 
 /** Frontend timeouts, as ProFTPD's core directives; 0 turns one off. */
 const timeoutsSchema = z

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { AuthRequest, AuthResponse } from '../../functions/contract/auth.js';
 import { isStickyPolicy } from '../../functions/contract/connect-policies.js';
-import type {
-  ResolveBackendRequest,
-  ResolveBackendResponse,
+import {
+  isPerNamePolicy,
+  type ResolveBackendCandidate,
+  type ResolveBackendRequest,
+  type ResolveBackendResponse,
 } from '../../functions/contract/resolve-backend.js';
 import type { SessionEventsRequest, SessionEventsResponse } from '../../functions/contract/session-events.js';
 import { type Random, shuffled } from '../../functions/shared/random.js';
@@ -32,10 +35,15 @@ export interface CachedControlPlaneOptions {
   random?: Random;
 }
 
-/** One remembered answer: the order the control plane gave, and where local rotation goes next. */
+/**
+ * One remembered answer: the candidates in the order the control plane gave (listed backends by
+ * position, registered ones with their URL), the list they came from, and where local rotation goes
+ * next.
+ */
 interface Entry {
-  order: number[];
-  /** The next start position of the local rotation (balancing policies while stale). */
+  order: ResolveBackendCandidate[];
+  list: 'pool' | 'user' | undefined;
+  /** The next start position in `rotation(order)` (balancing policies while stale). */
   next: number | undefined;
 }
 
@@ -52,24 +60,32 @@ export interface CachedControlPlaneState {
  *
  * While the control plane answers, every call goes to it and its answer is passed on unchanged
  * (policies stay exact: RoundRobin's shared cursor, LeastConns' counts); the answer is remembered
- * per (pool, policy, backend list, and for sticky policies the sticky key).
+ * per (pool, policy, listed backends and their scope, per-user fallback, and for sticky policies the
+ * sticky key), candidates included: registered backends are remembered with their URLs. The pool's
+ * registered backends seen in its latest answers are also kept per pool, for keys never seen.
  *
  * When a call fails because the control plane is unavailable (see isControlPlaneUnavailable), the
  * outage starts, and for `staleForMs` from its start every resolve-backend is answered locally:
- * - sticky policies: the key's remembered order; a key never seen gets its rendezvous ranking,
- *   which is the first pick the control plane itself makes for a key without a mapping;
- * - RoundRobin, LeastConns, LeastResponseTime: a local rotation over the backend list, starting
+ * - sticky policies: the key's remembered order; a key never seen gets its rendezvous ranking over
+ *   the listed backends and the pool's last known registered ones, which is the first pick the
+ *   control plane itself makes for a key without a mapping (PerUser / PerGroup under
+ *   `perUserFallback: "refuse"` refuse a name never seen: whether it has backends is not known);
+ * - RoundRobin, LeastConns, LeastResponseTime: a local rotation over the remembered list, starting
  *   after the remembered first pick, so sessions keep spreading (no live counts are known);
  * - Random, Shuffle: a local random order.
- * The request's `exclude` is applied in every case. One call per probe interval still goes to the
- * control plane; the first success ends the outage. After `staleForMs`, calls fail with a
- * ControlPlaneError saying since when the control plane has been unreachable. A worker that never
- * reached the control plane since it started has nothing to go on and fails at once.
+ * The request's `exclude` and `excludeBackends` are applied in every case. One call per probe
+ * interval still goes to the control plane; the first success ends the outage. After `staleForMs`,
+ * calls fail with a ControlPlaneError saying since when the control plane has been unreachable. A
+ * worker that never reached the control plane since it started has nothing to go on and fails at
+ * once.
  *
- * Refusals (4xx: a wrong request or token) are never covered up. Session events pass through.
+ * Refusals (4xx: a wrong request or token) are never covered up. Session events and
+ * authentication pass through.
  */
 export class CachedControlPlane implements ClosableControlPlaneClient {
   private readonly entries = new Map<string, Entry>();
+  /** Per pool: its registered backends as its latest answers from the global list showed them. */
+  private readonly registered = new Map<string, ResolveBackendCandidate[]>();
   private readonly now: () => number;
   private readonly random: Random;
   private readonly probeIntervalMs: number;
@@ -127,6 +143,11 @@ export class CachedControlPlane implements ClosableControlPlaneClient {
     return this.inner.sessionEvent(event);
   }
 
+  /** Never answered from the cache: a login the control plane cannot check fails. */
+  authenticate(request: AuthRequest): Promise<AuthResponse> {
+    return this.inner.authenticate(request);
+  }
+
   async close(): Promise<void> {
     await (this.inner as Partial<ClosableControlPlaneClient>).close?.();
   }
@@ -147,17 +168,45 @@ export class CachedControlPlane implements ClosableControlPlaneClient {
       this.announcedExpired = false;
       this.nextProbeAt = 0;
     }
+    if (response.list !== 'user') this.learnRegistered(request, response.candidates);
     const first = response.candidates[0];
-    if (!first) return; // Everything was excluded: nothing learnt.
-    // The full order: the answer's, then what the request excluded (it was not ranked), in list order.
-    const seen = new Set(response.candidates.map((candidate) => candidate.index));
-    const rest = request.backends.map((_, index) => index).filter((index) => !seen.has(index));
-    const order = [...response.candidates.map((candidate) => candidate.index), ...rest];
+    if (!first) return; // Everything was excluded (or refused): nothing learnt.
+    // The full order: the answer's, then the listed backends the request excluded (they were not
+    // ranked), in list order. Registered backends excluded by key are not known again until the
+    // next answer that includes them.
+    const seen = new Set(response.candidates.flatMap((candidate) => candidate.index ?? []));
+    const rest = request.backends
+      .map((backend, index) => ({ backend, index }))
+      .filter((candidate) => !seen.has(candidate.index));
+    const order = [...response.candidates, ...rest];
     this.entries.delete(key);
-    this.entries.set(key, { order, next: undefined });
+    this.entries.set(key, { order, list: response.list, next: undefined });
     if (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
+    }
+  }
+
+  /**
+   * Keeps the pool's registered backends of an answer drawn from the global list: replaced by an
+   * answer to a request that excluded nothing, added to otherwise (an exclusion hides some).
+   */
+  private learnRegistered(
+    request: ResolveBackendRequest,
+    candidates: readonly ResolveBackendCandidate[],
+  ): void {
+    const fresh = candidates.filter(
+      (candidate) => candidate.url !== undefined && candidate.registry === 'pool',
+    );
+    const excludedSome = (request.exclude?.length ?? 0) > 0 || (request.excludeBackends?.length ?? 0) > 0;
+    const known = excludedSome ? (this.registered.get(request.pool) ?? []) : [];
+    const merged = [...known.filter((old) => !fresh.some((c) => c.backend === old.backend)), ...fresh];
+    merged.sort((a, b) => (a.backend < b.backend ? -1 : a.backend > b.backend ? 1 : 0));
+    this.registered.delete(request.pool);
+    if (merged.length > 0) this.registered.set(request.pool, merged);
+    if (this.registered.size > this.maxEntries) {
+      const oldest = this.registered.keys().next();
+      if (!oldest.done) this.registered.delete(oldest.value);
     }
   }
 
@@ -201,35 +250,87 @@ export class CachedControlPlane implements ClosableControlPlaneClient {
       });
     }
     this.servedStale += 1;
-    const order = this.localOrder(request, key);
-    return { candidates: order.map((index) => ({ index, backend: request.backends[index] ?? '' })) };
+    return this.localAnswer(request, key);
   }
 
-  /** The stale answer's order, the request's exclusions applied. */
-  private localOrder(request: ResolveBackendRequest, key: string): number[] {
+  /** The stale answer, the request's exclusions applied. */
+  private localAnswer(request: ResolveBackendRequest, key: string): ResolveBackendResponse {
     const count = request.backends.length;
     const excluded = new Set(request.exclude ?? []);
-    const usable = (index: number) => index >= 0 && index < count && !excluded.has(index);
+    const excludedKeys = new Set(request.excludeBackends ?? []);
+    const usable = (candidate: ResolveBackendCandidate) =>
+      !excludedKeys.has(candidate.backend) &&
+      (candidate.index === undefined ||
+        (candidate.index < count &&
+          !excluded.has(candidate.index) &&
+          request.backends[candidate.index] === candidate.backend));
     const entry = this.entries.get(key);
+    const scope = request.backendsScope ?? 'pool';
+    const answer = (order: ResolveBackendCandidate[], list = entry?.list): ResolveBackendResponse => ({
+      candidates: order.filter(usable),
+      ...(list !== undefined ? { list } : {}),
+    });
+    if (
+      !entry &&
+      isPerNamePolicy(request.policy) &&
+      scope === 'pool' &&
+      request.perUserFallback === 'refuse'
+    ) {
+      return {
+        candidates: [],
+        list: 'user',
+        refused: `the control plane is unreachable and no answer for "${request.stickyKey ?? ''}" is cached, so whether it has backends of its own is not known (perUserFallback is refuse)`,
+      };
+    }
+    // What the control plane would draw from for a key it never answered: the listed backends, and
+    // (for the pool's own list) its registered ones as last seen.
+    const known = (): ResolveBackendCandidate[] => [
+      ...request.backends.map((backend, index) => ({ backend, index })),
+      ...(scope === 'pool' ? (this.registered.get(request.pool) ?? []) : []),
+    ];
     if (isStickyPolicy(request.policy)) {
-      const order = entry?.order ?? rendezvousRank(request.stickyKey ?? '', request.backends);
-      return order.filter(usable);
+      if (entry) return answer(entry.order);
+      const list = known();
+      const ranked = rendezvousRank(
+        request.stickyKey ?? '',
+        list.map((candidate) => candidate.backend),
+      );
+      return answer(
+        ranked.map((position) => list[position] as ResolveBackendCandidate),
+        scope,
+      );
     }
     if (request.policy === 'Random' || request.policy === 'Shuffle') {
-      return shuffled(request.backends.map((_, index) => index).filter(usable), this.random);
+      return answer(shuffled(entry?.order ?? known(), this.random), entry?.list ?? scope);
     }
     // RoundRobin, LeastConns, LeastResponseTime: rotate, starting after the last known first pick.
-    const current = entry ?? { order: [], next: undefined };
-    const start = current.next ?? ((current.order[0] ?? Math.floor(this.random() * count) - 1) + 1) % count;
-    current.next = (start + 1) % count;
+    const current: Entry = entry ?? { order: known(), list: scope, next: undefined };
+    const ring = rotation(current.order);
+    const size = ring.length;
+    if (size === 0) return answer([]);
+    const first = current.order[0];
+    const firstAt = first ? ring.findIndex((candidate) => sameCandidate(candidate, first)) : -1;
+    const start = (current.next ?? (entry ? firstAt + 1 : Math.floor(this.random() * size))) % size;
+    current.next = (start + 1) % size;
     if (!entry) this.entries.set(key, current);
-    const order: number[] = [];
-    for (let step = 0; step < count; step++) {
-      const index = (start + step) % count;
-      if (usable(index)) order.push(index);
-    }
-    return order;
+    const order: ResolveBackendCandidate[] = [];
+    for (let step = 0; step < size; step++)
+      order.push(ring[(start + step) % size] as ResolveBackendCandidate);
+    return answer(order, current.list);
   }
+}
+
+/** A fixed cyclic order for local rotation: listed backends by position, then registered ones by key. */
+function rotation(candidates: readonly ResolveBackendCandidate[]): ResolveBackendCandidate[] {
+  const listed = candidates.filter((candidate) => candidate.index !== undefined);
+  listed.sort((a, b) => (a.index as number) - (b.index as number));
+  const registered = candidates.filter((candidate) => candidate.index === undefined);
+  registered.sort((a, b) => (a.backend < b.backend ? -1 : a.backend > b.backend ? 1 : 0));
+  return [...listed, ...registered];
+}
+
+function sameCandidate(a: ResolveBackendCandidate, b: ResolveBackendCandidate): boolean {
+  return a.index !== undefined ? a.index === b.index : b.index === undefined && a.backend === b.backend;
 }
 
 export function createCachedControlPlane(
@@ -245,8 +346,10 @@ export function createCachedControlPlane(
  */
 export function cacheKey(request: ResolveBackendRequest): string {
   const sticky = isStickyPolicy(request.policy) ? (request.stickyKey ?? '') : '';
+  const scope = request.backendsScope ?? 'pool';
+  const fallback = request.perUserFallback ?? 'global';
   return createHash('sha256')
-    .update(JSON.stringify([request.pool, request.policy, request.backends, sticky]))
+    .update(JSON.stringify([request.pool, request.policy, request.backends, sticky, scope, fallback]))
     .digest('base64');
 }
 

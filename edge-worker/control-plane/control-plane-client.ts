@@ -1,3 +1,4 @@
+import type { AuthRequest, AuthResponse } from '../../functions/contract/auth.js';
 import type {
   ResolveBackendRequest,
   ResolveBackendResponse,
@@ -12,6 +13,11 @@ export interface ControlPlaneClient {
   resolveBackend(request: ResolveBackendRequest): Promise<ResolveBackendResponse>;
   /** Reports a backend session's connect, failure, end, or the worker's heartbeat (LeastConns, LeastResponseTime). */
   sessionEvent(event: SessionEventsRequest): Promise<SessionEventsResponse>;
+  /**
+   * Proxy authentication (UseReverseProxyAuth): checks USER / PASS against the pool's proxy users
+   * or its identity hook. Never cached: when the control plane cannot answer, the login fails.
+   */
+  authenticate(request: AuthRequest): Promise<AuthResponse>;
 }
 
 /** The control plane did not answer, or answered with something the contract does not allow. */

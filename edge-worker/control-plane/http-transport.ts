@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { z } from 'zod';
+import { type AuthRequest, type AuthResponse, authResponseSchema } from '../../functions/contract/auth.js';
 import {
   type ResolveBackendRequest,
   type ResolveBackendResponse,
@@ -250,6 +251,10 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
         sessionEventsResponseSchema,
         event.type === 'heartbeat' ? 'repeatable' : 'once',
       ),
+    // Repeated only when surely not applied: each attempt may count as a failed login at an
+    // identity hook's directory (lockouts), and the user can simply try again.
+    authenticate: (request: AuthRequest): Promise<AuthResponse> =>
+      call('authenticate', request, authResponseSchema, 'once'),
     close: async () => {
       await pool.close();
     },

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { createAuthHandler } from '../../functions/auth/handler.js';
+import { authResponseSchema } from '../../functions/contract/auth.js';
 import { resolveBackendResponseSchema } from '../../functions/contract/resolve-backend.js';
 import { sessionEventsResponseSchema } from '../../functions/contract/session-events.js';
 import { createResolveBackendHandler } from '../../functions/resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../../functions/session-events/handler.js';
+import type { IdentityHookConfig } from '../../functions/shared/auth/identity-hook.js';
 import type { Table } from '../../functions/shared/store/table.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
@@ -15,9 +18,13 @@ const CALL_TIMEOUT_MS = 5000;
  * Runs the very handlers Lambda runs, in this process: the embedded mode is the cloud mode with a
  * shorter wire. Responses are checked against the contract exactly as the HTTP transport will.
  */
-export function createInProcessControlPlane(table: Table): ControlPlaneClient {
+export function createInProcessControlPlane(
+  table: Table,
+  options: { identityHook?: IdentityHookConfig | readonly IdentityHookConfig[] } = {},
+): ControlPlaneClient {
   const resolveBackend = createResolveBackendHandler({ table });
   const sessionEvents = createSessionEventsHandler({ table });
+  const auth = createAuthHandler({ table, ...options });
   return {
     resolveBackend: (request) =>
       call('resolve-backend', resolveBackendResponseSchema, () =>
@@ -27,6 +34,8 @@ export function createInProcessControlPlane(table: Table): ControlPlaneClient {
       call('session-events', sessionEventsResponseSchema, () =>
         sessionEvents(event as never, lambdaContext('session-events')),
       ),
+    authenticate: (request) =>
+      call('authenticate', authResponseSchema, () => auth(request as never, lambdaContext('authenticate'))),
   };
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
 import { outboundProxyHeader } from '../proxy-protocol/outbound.js';
 import {
+  BackendRefusedError,
   NoBackendAvailableError,
   type SelectedBackend,
   selectAndConnect,
@@ -229,7 +230,11 @@ export class ReverseFtpSession {
           : { prelude: (backendAddress: string) => outboundProxyHeader(version, source, backendAddress) }),
       });
     } catch (err) {
-      this.log.error('no backend available', { reason: err instanceof Error ? err.message : String(err) });
+      const reason = err instanceof Error ? err.message : String(err);
+      // A refusal on purpose (perUserFallback refuse, an unusable user name) is not an outage.
+      if (err instanceof BackendRefusedError)
+        this.log.warn('login refused: no backend for this user', { reason });
+      else this.log.error('no backend available', { reason });
       throw err;
     }
     this.backend = backend;

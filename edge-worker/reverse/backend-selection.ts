@@ -1,25 +1,38 @@
-import type { BackendUrl } from '../../functions/shared/backend-url.js';
+import type { ResolveBackendCandidate } from '../../functions/contract/resolve-backend.js';
+import { type BackendUrl, parseBackendUrl } from '../../functions/shared/backend-url.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import { type ConnectedBackend, type ConnectOptions, connectBackend } from '../ftp/backend-connect.js';
 import type { Logger } from '../log/logger.js';
+import { unconnectableBackend } from './backend-source.js';
 import { type ConnectionReporter, needsReports } from './connection-reporter.js';
-import type { Pool } from './pool.js';
+import { type Pool, type PoolBackend, readUserBackends, UserRefusedError } from './pool.js';
 
 /** Every attempt allowed by ProxyRetryCount failed, or no backend was left to try. */
 export class NoBackendAvailableError extends Error {
-  override readonly name = 'NoBackendAvailableError';
+  override readonly name: string = 'NoBackendAvailableError';
+}
+
+/**
+ * No backend on purpose: PerUser found no list for the user and the pool says `perUserFallback:
+ * refuse`, or the user name cannot be used. Sessions answer it like a refused login.
+ */
+export class BackendRefusedError extends NoBackendAvailableError {
+  override readonly name = 'BackendRefusedError';
 }
 
 export interface SelectedBackend extends ConnectedBackend {
+  /** With credentials, if it has them: never log it. */
   url: BackendUrl;
   key: string;
+  /** Where the backend came from, for logs: "config", "file:<path>", "registry:pool" or "registry:user". */
+  source: string;
 }
 
 /**
  * Selects a backend through the control plane and connects to it. Each attempt re-runs the connect
  * policy (so RoundRobin's shared cursor moves on, as in mod_proxy) and skips every backend that
- * already failed in this session, up to ProxyRetryCount attempts. Connects and failures are reported
- * for the policies that count them.
+ * already failed in this session (by key, whatever list it came from), up to ProxyRetryCount
+ * attempts. Connects and failures are reported for the policies that count them.
  */
 export interface SelectionContext {
   controlPlane: ControlPlaneClient;
@@ -30,42 +43,119 @@ export interface SelectionContext {
   prelude?: ConnectOptions['prelude'];
 }
 
+/** What one attempt will connect to, or why it cannot. */
+type Target = { key: string; url: BackendUrl; source: string } | { key: string; error: string };
+
 export async function selectAndConnect(pool: Pool, context: SelectionContext): Promise<SelectedBackend> {
   const { controlPlane, reporter, log, stickyKey, prelude } = context;
-  const reports = needsReports(pool.config.connectPolicy);
-  const failed: number[] = [];
+  const policy = pool.config.connectPolicy;
+  const reports = needsReports(policy);
+  const list = await listFor(pool, context);
+  const keys = list.backends.map((backend) => backend.key);
+  const failed: string[] = [];
   const reasons: string[] = [];
   for (let attempt = 1; attempt <= pool.config.retryCount; attempt++) {
-    const { candidates } = await controlPlane.resolveBackend({
+    const response = await controlPlane.resolveBackend({
       pool: pool.config.name,
-      policy: pool.config.connectPolicy,
-      backends: pool.keys,
-      exclude: failed,
+      policy,
+      backends: keys,
+      ...(list.scope === 'user' ? { backendsScope: 'user' as const } : {}),
+      ...(failed.length > 0 ? { excludeBackends: failed } : {}),
+      ...(policy === 'PerUser' && pool.config.perUserFallback === 'refuse'
+        ? { perUserFallback: 'refuse' as const }
+        : {}),
       workerId: reporter.workerId,
       ...(stickyKey !== undefined ? { stickyKey } : {}),
     });
-    const candidate = candidates[0];
-    const url = candidate ? pool.backends[candidate.index] : undefined;
-    if (!candidate || !url) break;
-    const key = pool.keys[candidate.index] ?? candidate.backend;
+    const candidate = response.candidates[0];
+    if (!candidate) {
+      if (response.refused !== undefined && reasons.length === 0) {
+        throw response.list === 'user'
+          ? new BackendRefusedError(response.refused)
+          : new NoBackendAvailableError(response.refused);
+      }
+      break;
+    }
+    const target = targetOf(list.backends, candidate);
+    if ('error' in target) {
+      log.warn('backend connect failed', { backend: target.key, attempt, reason: target.error });
+      failed.push(target.key);
+      reasons.push(`${target.key}: ${target.error}`);
+      continue;
+    }
+    const { key, url, source } = target;
     try {
       const connected = await connectBackend(url, {
         timeoutMs: pool.config.connectTimeout,
         ...(pool.config.sourceAddress ? { sourceAddress: pool.config.sourceAddress } : {}),
         ...(prelude ? { prelude } : {}),
       });
-      log.info('connected to backend', { backend: key, attempt, connectMs: connected.connectMs });
+      log.info('connected to backend', {
+        backend: key,
+        source,
+        list: response.list ?? 'pool',
+        attempt,
+        connectMs: connected.connectMs,
+      });
       if (reports) reporter.connected(pool.config.name, key, connected.connectMs);
-      return { ...connected, url, key };
+      return { ...connected, url, key, source };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       log.warn('backend connect failed', { backend: key, attempt, reason });
       if (reports) reporter.failed(pool.config.name, key, reason);
-      failed.push(candidate.index);
+      failed.push(key);
       reasons.push(`${key}: ${reason}`);
     }
   }
   throw new NoBackendAvailableError(
     reasons.length > 0 ? `no backend reachable (${reasons.join('; ')})` : 'no backend to try',
   );
+}
+
+/**
+ * The list sent to the control plane: under PerUser with `%U` files, the user's own list when it has
+ * one; otherwise the pool's global list (the control plane adds registered backends, and under
+ * PerUser looks for the user's registered ones first).
+ */
+async function listFor(
+  pool: Pool,
+  context: SelectionContext,
+): Promise<{ scope: 'pool' | 'user'; backends: PoolBackend[] }> {
+  const user = context.stickyKey;
+  if (pool.config.connectPolicy !== 'PerUser' || user === undefined || pool.perUserFiles.length === 0) {
+    return { scope: 'pool', backends: pool.global };
+  }
+  let own: PoolBackend[];
+  try {
+    own = await readUserBackends(pool, user, context.log);
+  } catch (err) {
+    if (err instanceof UserRefusedError) throw new BackendRefusedError(err.message);
+    throw err;
+  }
+  if (own.length > 0) return { scope: 'user', backends: own };
+  return { scope: 'pool', backends: pool.global };
+}
+
+/**
+ * A candidate as something to connect to: a listed backend by position, or a registered one by its
+ * URL. Backends ftpx cannot connect to yet (ftps://, sftp://, DNS discovery) fail the attempt here.
+ */
+function targetOf(listed: readonly PoolBackend[], candidate: ResolveBackendCandidate): Target {
+  let target: Target;
+  if (candidate.index !== undefined) {
+    const backend = listed[candidate.index];
+    if (!backend) {
+      return {
+        key: candidate.backend,
+        error: `the control plane named position ${candidate.index} of ${listed.length} listed backends`,
+      };
+    }
+    target = { key: backend.key, url: backend.url, source: backend.source };
+  } else {
+    const parsed = parseBackendUrl(candidate.url ?? '');
+    if (!parsed.ok) return { key: candidate.backend, error: `registered backend: ${parsed.error}` };
+    target = { key: candidate.backend, url: parsed.url, source: `registry:${candidate.registry ?? 'pool'}` };
+  }
+  const unusable = unconnectableBackend(target.url);
+  return unusable ? { key: target.key, error: unusable } : target;
 }

@@ -1,20 +1,136 @@
-import { type BackendUrl, backendKey, parseBackendUrl } from '../../functions/shared/backend-url.js';
+import { type BackendUrl, backendKey } from '../../functions/shared/backend-url.js';
+import { ConfigError } from '../config/config-error.js';
 import type { PoolConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { BACKEND_FILE_MAX_ITEMS, type BackendFileOptions, readBackendFile } from './backend-file.js';
+import { parseBackendSource, perUserPath } from './backend-source.js';
 
-/** A pool as sessions use it: its configuration plus the parsed backends and their credential-free keys. */
-export interface Pool {
-  config: PoolConfig;
-  backends: BackendUrl[];
-  /** What the control plane sees of each backend: `ftp://host:port`, no credentials. */
-  keys: string[];
+/** One backend of a list the edge worker sends to the control plane. */
+export interface PoolBackend {
+  /** With credentials, if written with them: never log it. */
+  url: BackendUrl;
+  /** What the control plane sees of it: `ftp://host:port`, no credentials. */
+  key: string;
+  /** Where it was listed, for logs: "config" or "file:<path>". */
+  source: string;
 }
 
-export function buildPool(config: PoolConfig): Pool {
-  const backends = config.backends.map((text) => {
-    const parsed = parseBackendUrl(text);
-    // The config schema validated every URL already; this guards against a caller that skipped it.
+/** A pool as sessions use it: its configuration plus its backend lists. */
+export interface Pool {
+  config: PoolConfig;
+  /**
+   * The global list: the configured URLs and the backends of the static `file:` lists, in
+   * configuration order. Static files are read once, when the worker starts (mod_proxy reads them
+   * when the configuration is read, and again only on restart).
+   */
+  global: PoolBackend[];
+  /** The `file:` paths with `%U`, read for each session at USER (PerUser). */
+  perUserFiles: string[];
+  fileOptions: BackendFileOptions;
+}
+
+/** At most this many backends in one list sent to the control plane (the contract's limit). */
+export const MAX_LISTED_BACKENDS = 1000;
+
+/** The login is refused on purpose (an unusable user name), not for want of a reachable backend. */
+export class UserRefusedError extends Error {
+  override readonly name = 'UserRefusedError';
+}
+
+/**
+ * Builds a pool from its validated configuration, reading its static `file:` lists. A static list
+ * that is missing, unreadable or refused by the permission checks stops the worker from starting
+ * with a ConfigError naming the file (as mod_proxy's configuration check does); entries skipped in
+ * it are logged.
+ */
+export async function loadPool(config: PoolConfig, log: Logger): Promise<Pool> {
+  const fileOptions: BackendFileOptions = { ignoreConfigPerms: config.ignoreConfigPerms };
+  const global: PoolBackend[] = [];
+  const perUserFiles: string[] = [];
+  for (const entry of config.backends) {
+    const parsed = parseBackendSource(entry);
+    // The config schema validated every entry already; this guards against a caller that skipped it.
     if (!parsed.ok) throw new Error(parsed.error);
-    return parsed.url;
-  });
-  return { config, backends, keys: backends.map(backendKey) };
+    const { source } = parsed;
+    if (source.kind === 'url') {
+      global.push({ url: source.url, key: backendKey(source.url), source: 'config' });
+      continue;
+    }
+    if (source.perUser) {
+      perUserFiles.push(source.path);
+      continue;
+    }
+    const fileLog = log.child({ pool: config.name, file: source.path });
+    const result = await readBackendFile(source.path, fileOptions);
+    if (!result.ok) {
+      fileLog.error('backend list file refused', { reason: result.reason });
+      throw new ConfigError([
+        { file: source.path, message: `backend list of pool "${config.name}" refused: ${result.reason}` },
+      ]);
+    }
+    logFileNotes(fileLog, result.skipped, result.ignoredItems);
+    fileLog.info('backend list file read', { backends: result.backends.length });
+    for (const backend of result.backends) {
+      global.push({ url: backend.url, key: backend.key, source: `file:${source.path}` });
+    }
+  }
+  if (global.length > MAX_LISTED_BACKENDS) {
+    throw new ConfigError([
+      {
+        file: '',
+        key: `pool ${config.name}`,
+        message: `lists ${global.length} backends (URLs and file: lists together); at most ${MAX_LISTED_BACKENDS} are allowed`,
+      },
+    ]);
+  }
+  return { config, global, perUserFiles, fileOptions };
+}
+
+/**
+ * The user's own backends (PerUser): the pool's `%U` files with the user name in their paths, read
+ * now, concatenated in configuration order (at most 1000 backends). A missing file adds nothing; a
+ * refused one (permissions, size, format) adds nothing and is logged with its reason; entries
+ * skipped inside a file are logged. An empty result means the user has no list of its own here.
+ * Throws UserRefusedError for a user name that could leave the files' directory ("/", leading ".").
+ */
+export async function readUserBackends(pool: Pool, user: string, log: Logger): Promise<PoolBackend[]> {
+  const found: PoolBackend[] = [];
+  for (const template of pool.perUserFiles) {
+    const path = perUserPath(template, user);
+    if (!path.ok) {
+      log.warn('user name refused for per-user backend lists', { file: template, reason: path.reason });
+      throw new UserRefusedError(`user name not usable in ${template}: ${path.reason}`);
+    }
+    const fileLog = log.child({ file: path.path });
+    const result = await readBackendFile(path.path, pool.fileOptions);
+    if (!result.ok) {
+      if (result.missing) fileLog.info('no per-user backend list file', { reason: result.reason });
+      else fileLog.warn('per-user backend list file refused', { reason: result.reason });
+      continue;
+    }
+    logFileNotes(fileLog, result.skipped, result.ignoredItems);
+    for (const backend of result.backends) {
+      found.push({ url: backend.url, key: backend.key, source: `file:${path.path}` });
+    }
+  }
+  if (found.length > MAX_LISTED_BACKENDS) {
+    log.warn('per-user backend lists name more than 1000 backends; the rest are ignored', {
+      backends: found.length,
+    });
+    found.length = MAX_LISTED_BACKENDS;
+  }
+  return found;
+}
+
+function logFileNotes(
+  log: Logger,
+  skipped: readonly { item: number; reason: string }[],
+  ignored: number,
+): void {
+  for (const { item, reason } of skipped) log.warn('backend list entry skipped', { item, reason });
+  if (ignored > 0) {
+    log.warn(`backend list file has more than ${BACKEND_FILE_MAX_ITEMS} items; the rest are ignored`, {
+      ignoredItems: ignored,
+    });
+  }
 }

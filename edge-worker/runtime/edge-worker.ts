@@ -15,7 +15,7 @@ import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js
 import type { Logger } from '../log/logger.js';
 import { TransferLog } from '../log/transfer-log.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
-import { buildPool } from '../reverse/pool.js';
+import { loadPool } from '../reverse/pool.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -91,7 +91,9 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       }
     }
     reporter = new ConnectionReporter(controlPlane, log);
-    const pools = new Map(config.pools.map((pool) => [pool.name, buildPool(pool)]));
+    const pools = new Map(
+      await Promise.all(config.pools.map(async (pool) => [pool.name, await loadPool(pool, log)] as const)),
+    );
     const addresses: ListeningAddress[] = [];
     for (const listenerConfig of config.listeners) {
       const pool = pools.get(listenerConfig.pool);

@@ -2,8 +2,10 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createAuthHandler } from '../auth/handler.js';
 import { createResolveBackendHandler } from '../resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../session-events/handler.js';
+import type { IdentityHookConfig } from '../shared/auth/identity-hook.js';
 import { errorResult, type HttpHandler, httpAdapter } from '../shared/handler/http-adapter.js';
 import type { Random } from '../shared/random.js';
 import type { Table } from '../shared/store/table.js';
@@ -22,7 +24,7 @@ export interface ControlPlaneHostOptions {
   listen: { host: string; port: number };
   table: Table;
   /**
-   * When set, the edge-facing routes (resolve-backend, session-events) require
+   * When set, the edge-facing routes (resolve-backend, session-events, authenticate) require
    * `Authorization: Bearer <edgeToken>`; without it they are open to whoever reaches the port.
    */
   edgeToken?: string;
@@ -42,6 +44,8 @@ export interface ControlPlaneHostOptions {
   closeGraceMs?: number;
   /** Passed to the session-events function: how long a lease lives without a heartbeat (30 s). */
   leaseTtlMs?: number;
+  /** Passed to the auth function: external identity hooks (pools none covers use proxy users). */
+  identityHook?: IdentityHookConfig | readonly IdentityHookConfig[];
   /** Passed to the functions (tests). */
   now?: () => number;
   random?: Random;
@@ -60,6 +64,7 @@ export interface ControlPlaneHost {
 export const EDGE_ROUTES = {
   'POST /v1/resolve-backend': 'resolve-backend',
   'POST /v1/session-events': 'session-events',
+  'POST /v1/authenticate': 'authenticate',
 } as const;
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -78,8 +83,8 @@ interface Route {
  * The control plane on one port, for one machine or a private network: the functions Lambda runs
  * behind API Gateway, run here by node:http with the same events and the same adapter.
  *
- * - `POST /v1/resolve-backend`, `POST /v1/session-events`: the edge-facing functions (bearer edge
- *   token when configured).
+ * - `POST /v1/resolve-backend`, `POST /v1/session-events`, `POST /v1/authenticate`: the
+ *   edge-facing functions (bearer edge token when configured).
  * - everything else under `/v1/`, and `GET /openapi.json`: the registry handler, when given.
  * - `GET /healthz`: 200 while the host runs (no auth, touches no state).
  */
@@ -115,6 +120,22 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
             ...clock,
             ...random,
             ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
+          }),
+          { onError },
+        ),
+        edge: true,
+      },
+    ],
+    [
+      'POST /v1/authenticate',
+      {
+        routeKey: 'POST /v1/authenticate',
+        functionName: EDGE_ROUTES['POST /v1/authenticate'],
+        handler: httpAdapter(
+          createAuthHandler({
+            table,
+            ...clock,
+            ...(options.identityHook !== undefined ? { identityHook: options.identityHook } : {}),
           }),
           { onError },
         ),

@@ -39,7 +39,7 @@ describe('resolve-backend against a DynamoDB-API store (dynalite, real AWS SDK)'
         backends,
       });
       expect(candidates).toHaveLength(3);
-      firsts.push(candidates[0]!.index);
+      firsts.push(candidates[0]!.index!);
     }
     expect(firsts).toEqual([0, 1, 2, 0, 1, 2]);
   });
@@ -52,7 +52,7 @@ describe('resolve-backend against a DynamoDB-API store (dynalite, real AWS SDK)'
       ),
     );
     const counts = [0, 0, 0];
-    for (const { candidates } of results) counts[candidates[0]!.index]! += 1;
+    for (const { candidates } of results) counts[candidates[0]!.index!]! += 1;
     expect(counts).toEqual([10, 10, 10]);
   });
 
@@ -76,11 +76,11 @@ describe('resolve-backend against a DynamoDB-API store (dynalite, real AWS SDK)'
 
   it('rejects an invalid event with every problem named', async () => {
     const handler = createResolveBackendHandler({ table: tables[0] as Table });
-    const error = await handler({ pool: '', policy: 'Sticky', backends: [] } as never, {} as never).catch(
+    const error = await handler({ pool: '', policy: 'Sticky', backends: [''] } as never, {} as never).catch(
       (err) => err,
     );
     expect(error).toBeInstanceOf(InvalidRequestError);
     const paths = (error as InvalidRequestError).issues.map((issue) => issue.path).sort();
-    expect(paths).toEqual(['backends', 'policy', 'pool']);
+    expect(paths).toEqual(['backends.0', 'policy', 'pool']);
   });
 });

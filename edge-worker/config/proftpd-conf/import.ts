@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
-import { parseBackendUrl, redactUrl } from '../../../functions/shared/backend-url.js';
 import { parseCidr } from '../../net/cidr.js';
+import { parseBackendSource } from '../../reverse/backend-source.js';
 import type { ConfigIssue } from '../config-error.js';
 import { CONNECT_POLICIES, type ConfigInput, DATA_TRANSFER_POLICIES } from '../schema.js';
 import { closestMatch } from '../suggest.js';
@@ -62,6 +62,8 @@ interface Settings {
   ForeignDataAddress?: Setting<'allow' | 'ignore'>;
   ShowFeatures?: Setting<boolean>;
   DirectDataTransfers?: Setting<boolean>;
+  /** ProxyOptions IgnoreConfigPerms. */
+  IgnoreConfigPerms?: Setting<boolean>;
   /** ProxyOptions UseProxyProtocol*. */
   SendProxyProtocol?: Setting<'v1' | 'v2' | 'v2-tlvs'>;
   ProxySourceAddress?: Setting<string>;
@@ -82,9 +84,11 @@ interface Settings {
 /** ProxyOptions that ftpx maps, and the ones it refuses with a reason. */
 const PROXY_OPTIONS_NOT_YET = new Set(['UseReverseProxyAuth']);
 /** ProxyOptions that switch a pool setting on. */
-const PROXY_OPTION_FLAGS: Record<string, 'ShowFeatures' | 'DirectDataTransfers'> = {
+const PROXY_OPTION_FLAGS: Record<string, 'ShowFeatures' | 'DirectDataTransfers' | 'IgnoreConfigPerms'> = {
   ShowFeatures: 'ShowFeatures',
   UseDirectDataTransfers: 'DirectDataTransfers',
+  /** `file:` backend lists in world-writable directories are accepted. */
+  IgnoreConfigPerms: 'IgnoreConfigPerms',
 };
 /** The PROXY protocol header sent to backends; UseProxyProtocol is mod_proxy's alias for V1. */
 const PROXY_PROTOCOL_OPTIONS: Record<string, 'v1' | 'v2' | 'v2-tlvs'> = {
@@ -636,17 +640,17 @@ class Importer {
           scope.settings.SendProxyProtocol = { value: version, loc: node.loc, name: node.name };
         }
       } else if (option in PROXY_OPTION_FLAGS) {
-        const key = PROXY_OPTION_FLAGS[option] as 'ShowFeatures' | 'DirectDataTransfers';
+        const key = PROXY_OPTION_FLAGS[option] as
+          | 'ShowFeatures'
+          | 'DirectDataTransfers'
+          | 'IgnoreConfigPerms';
         scope.settings[key] = { value: true, loc: node.loc, name: node.name };
-      } else if (option === 'IgnoreConfigPerms') {
-        this.warn(node.loc, node.name, 'IgnoreConfigPerms: ignored: ftpx reads no file: backend lists yet');
       } else if (PROXY_OPTIONS_NOT_YET.has(option)) {
         this.error(node.loc, node.name, `${option} is not supported by ftpx yet`);
       } else {
         const suggestion = closestMatch(option, [
           'AllowForeignAddress',
           'IgnoreForeignAddress',
-          'IgnoreConfigPerms',
           ...Object.keys(PROXY_OPTION_FLAGS),
           ...PROXY_OPTIONS_NOT_YET,
           ...Object.keys(PROXY_PROTOCOL_OPTIONS),
@@ -667,34 +671,10 @@ class Importer {
       return;
     }
     for (const arg of node.args) {
-      const fail = (message: string) => this.error(node.loc, node.name, message);
-      const lower = arg.toLowerCase();
-      if (lower.startsWith('file:')) {
-        fail(`"${arg}": backend lists in JSON files (file:) are not supported by ftpx yet`);
-        continue;
-      }
-      if (lower.startsWith('sql:')) {
-        fail(`"${arg}": backend lists from SQL queries (sql:) are not supported by ftpx yet`);
-        continue;
-      }
-      const parsed = parseBackendUrl(arg);
-      if (!parsed.ok) {
-        fail(parsed.error);
-        continue;
-      }
-      const { url } = parsed;
-      const shown = redactUrl(arg);
-      if (url.discovery) {
-        fail(
-          `"${shown}": ${url.protocol}+${url.discovery} (DNS ${url.discovery.toUpperCase()} lookup) is not supported by ftpx yet`,
-        );
-      } else if (url.protocol === 'ftps') {
-        fail(`"${shown}": ftps:// backends are not supported by ftpx yet: ftpx uses backends in plain FTP`);
-      } else if (url.protocol === 'sftp') {
-        fail(`"${shown}": sftp:// backends are not supported by ftpx yet`);
-      } else {
-        scope.backends.push({ url: arg, loc: node.loc, name: node.name });
-      }
+      // URLs (ftp://, with +srv / +txt), and file: lists (absolute; %U per user, %g refused).
+      const parsed = parseBackendSource(arg);
+      if (!parsed.ok) this.error(node.loc, node.name, parsed.error);
+      else scope.backends.push({ url: arg, loc: node.loc, name: node.name });
     }
   }
 
@@ -796,6 +776,7 @@ class Importer {
         ['SendProxyProtocol', 'sendProxyProtocol', (value: string) => value],
         ['ShowFeatures', 'showFeatures', (value: boolean) => value],
         ['DirectDataTransfers', 'directDataTransfers', (value: boolean) => value],
+        ['IgnoreConfigPerms', 'ignoreConfigPerms', (value: boolean) => value],
         ['ProxyTimeoutLinger', 'lingerTimeout', (value: number) => `${value}ms`],
       ];
       const listPolicy = inherited('ProxyDirectoryListPolicy');

@@ -14,11 +14,16 @@ import { type Random, seededRandom } from '../../../functions/shared/random.js';
 import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 
+/** An answer whose candidates are all listed backends (these tests register none): `index` is set. */
+export type ListedResponse = Omit<ResolveBackendResponse, 'candidates'> & {
+  candidates: Array<ResolveBackendResponse['candidates'][number] & { index: number }>;
+};
+
 /** One edge worker as the control plane sees it: its own table client and the two handlers. */
 export interface Worker {
   id: string;
   table: Table;
-  resolve(request: ResolveBackendRequest): Promise<ResolveBackendResponse>;
+  resolve(request: ResolveBackendRequest): Promise<ListedResponse>;
   event<T extends SessionEventsRequest>(event: T): Promise<SessionEventsResponseOf<T['type']>>;
   /** The first candidate's position, failing the test when there is none. */
   pick(request: ResolveBackendRequest): Promise<number>;
@@ -52,7 +57,15 @@ export async function startControlPlane(tableName: string, seed = 1): Promise<Co
     const worker: Worker = {
       id: `worker-${index}`,
       table,
-      resolve: (request) => resolve(request as never, {} as never),
+      resolve: async (request) => {
+        const response = await resolve(request as never, {} as never);
+        if (response.candidates.some((candidate) => candidate.index === undefined)) {
+          throw new Error(
+            `a registered candidate where only listed ones were expected: ${JSON.stringify(response)}`,
+          );
+        }
+        return response as ListedResponse;
+      },
       event: async (event) => (await events(event as never, {} as never)) as never,
       pick: async (request) => {
         const { candidates } = await worker.resolve(request);

@@ -139,12 +139,12 @@ describe('control-plane HTTP host', () => {
   it('answers a request the contract refuses with 400 and every issue', async () => {
     const response = await post(
       '/v1/resolve-backend',
-      JSON.stringify({ pool: 'p', policy: 'PerHost', backends: [] }),
+      JSON.stringify({ pool: 'p', policy: 'PerHost', backends: [''] }),
     );
     expect(response.statusCode).toBe(400);
     const body = (await response.body.json()) as { error: { code: string; issues: { path: string }[] } };
     expect(body.error.code).toBe('invalid_request');
-    expect(body.error.issues.map((issue) => issue.path).sort()).toEqual(['backends', 'stickyKey']);
+    expect(body.error.issues.map((issue) => issue.path).sort()).toEqual(['backends.0', 'stickyKey']);
 
     const malformed = await post('/v1/session-events', '{"type":');
     expect(malformed.statusCode).toBe(400);

@@ -65,6 +65,8 @@ describe('parseYamlConfig: valid files', () => {
           showFeatures: false,
           directoryListPolicy: 'client',
           useSlink: false,
+          perUserFallback: 'global',
+          ignoreConfigPerms: false,
         },
       ],
     });

@@ -37,6 +37,8 @@ const POOL_DEFAULTS = {
   showFeatures: false,
   directoryListPolicy: 'client',
   useSlink: false,
+  perUserFallback: 'global',
+  ignoreConfigPerms: false,
 };
 
 describe('parseProftpdConfig: the mod_proxy documentation example', () => {
@@ -600,21 +602,11 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyReverseServers',
         '"ftps://u:***@h": ftps:// backends are not supported by ftpx yet: ftpx uses backends in plain FTP',
       ],
-      [
-        8,
-        'ProxyReverseServers',
-        '"ftp+srv://_ftp._tcp.example.com": ftp+srv (DNS SRV lookup) is not supported by ftpx yet',
-      ],
       [9, 'ProxyReverseServers', '"sftp://h": sftp:// backends are not supported by ftpx yet'],
       [
         9,
         'ProxyReverseServers',
-        '"file:/etc/backends.json": backend lists in JSON files (file:) are not supported by ftpx yet',
-      ],
-      [
-        9,
-        'ProxyReverseServers',
-        '"sql:/GetBackends": backend lists from SQL queries (sql:) are not supported by ftpx yet',
+        '"sql:/GetBackends": backend lists from SQL queries (sql:) are not supported by ftpx yet: register per-user backends through the registry API instead (/v1/pools/{pool}/users/{user}/backends)',
       ],
       [10, 'ProxyReverseServers', '"99999" is not a port number in backend URL "ftp://u:***@h:99999"'],
       [11, 'ProxyOptions', 'UseReverseProxyAuth is not supported by ftpx yet'],

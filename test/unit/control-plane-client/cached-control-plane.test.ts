@@ -49,6 +49,10 @@ class RemoteControlPlane implements ControlPlaneClient {
   async sessionEvent(): Promise<never> {
     throw new ControlPlaneError('session-events', 'unreachable');
   }
+
+  async authenticate(): Promise<never> {
+    throw new ControlPlaneError('authenticate', 'unreachable');
+  }
 }
 
 function setup(options: { staleForMs?: number; probeIntervalMs?: number; maxEntries?: number } = {}) {
@@ -226,6 +230,67 @@ describe('CachedControlPlane', () => {
     // u3 is remembered as the control plane answered; u1 was dropped, so it gets its own ranking.
     expect(await order(user('u3'))).toEqual([2, 0, 1]);
     expect(await order(user('u1'))).toEqual(rendezvousRank('u1', BACKENDS));
+  });
+
+  it('remembers registered candidates with their URLs and serves them while stale, excluded by key', async () => {
+    const registered = { backend: 'ftp://r:21', url: 'ftp://svc:pw@r', registry: 'pool' as const };
+    /** Answers the listed backends and one registered backend, the registered one first. */
+    class RegisteringRemote extends RemoteControlPlane {
+      override async resolveBackend(request: ResolveBackendRequest): Promise<ResolveBackendResponse> {
+        if (!this.up) throw new ControlPlaneError('resolve-backend', 'unreachable');
+        const listed = request.backends.map((backend, index) => ({ backend, index }));
+        const all = request.stickyKey === undefined ? [registered, ...listed] : [...listed, registered];
+        return { candidates: all, list: 'pool' };
+      }
+    }
+    const remote = new RegisteringRemote();
+    const cache = new CachedControlPlane(remote, {
+      staleForMs: 60_000,
+      log: new Logger({ write: () => {} }, 'debug'),
+      now: () => T0,
+      random: seededRandom(3),
+    });
+    const backends = (response: ResolveBackendResponse) => response.candidates.map((c) => c.backend);
+    expect((await cache.resolveBackend(roundRobin)).candidates[0]).toEqual(registered);
+    remote.up = false;
+    // The rotation goes on after the registered backend: listed ones by position, then registered.
+    expect(backends(await cache.resolveBackend(roundRobin))).toEqual([...BACKENDS, 'ftp://r:21']);
+    const stale = await cache.resolveBackend({
+      ...roundRobin,
+      excludeBackends: ['ftp://r:21', 'ftp://b:21'],
+    });
+    expect(backends(stale)).toEqual(['ftp://c:21', 'ftp://a:21']);
+    const random = await cache.resolveBackend({ pool: 'p', policy: 'Random', backends: BACKENDS });
+    expect(random.candidates).toContainEqual(registered);
+    // A sticky key never seen is ranked over the listed and the registered backends last seen.
+    const carol = await cache.resolveBackend({
+      pool: 'p',
+      policy: 'PerHost',
+      backends: BACKENDS,
+      stickyKey: 'c',
+    });
+    const keys = [...BACKENDS, 'ftp://r:21'];
+    expect(backends(carol)).toEqual(rendezvousRank('c', keys).map((index) => keys[index]));
+  });
+
+  it('refuses a PerUser name never seen while stale when the pool refuses users without a list', async () => {
+    const { remote, cache } = setup();
+    const user = (stickyKey: string): ResolveBackendRequest => ({
+      pool: 'p',
+      policy: 'PerUser',
+      backends: BACKENDS,
+      stickyKey,
+      perUserFallback: 'refuse',
+    });
+    await cache.resolveBackend(user('alice'));
+    remote.up = false;
+    expect((await cache.resolveBackend(user('alice'))).candidates.map((c) => c.index)).toEqual([2, 0, 1]);
+    const bob = await cache.resolveBackend(user('bob'));
+    expect(bob.candidates).toEqual([]);
+    expect(bob.refused).toMatch(/no answer for "bob" is cached/);
+    // With the user's own list (%U files) the worker knows the candidates itself.
+    const own = await cache.resolveBackend({ ...user('bob'), backendsScope: 'user' });
+    expect(own.candidates.map((c) => c.backend).sort()).toEqual(BACKENDS);
   });
 
   it('passes session events through, failures included', async () => {

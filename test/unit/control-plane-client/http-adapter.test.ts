@@ -80,6 +80,7 @@ describe('httpAdapter around the resolve-backend function', () => {
         { index: 0, backend: 'ftp://a:21' },
         { index: 1, backend: 'ftp://b:21' },
       ],
+      list: 'pool',
     });
     // A base64 body (API Gateway sends binary media types so) and a charset parameter are fine too.
     const second = await handler(

@@ -3,6 +3,7 @@ import {
   CONNECT_POLICIES,
   type ResolveBackendRequest,
   resolveBackendRequestSchema,
+  resolveBackendResponseSchema,
 } from '../../../functions/contract/resolve-backend.js';
 import { sessionEventsRequestSchema } from '../../../functions/contract/session-events.js';
 import { InvalidRequestError } from '../../../functions/shared/handler/invalid-request-error.js';
@@ -18,10 +19,70 @@ function paths(schema: { safeParse(value: unknown): { success: boolean; error?: 
 describe('resolve-backend contract', () => {
   it('still accepts what existing callers send', () => {
     const request: ResolveBackendRequest = { pool: 'p', policy: 'RoundRobin', backends: ['ftp://a:21'] };
-    expect(resolveBackendRequestSchema.parse(request)).toEqual({ ...request, exclude: [] });
+    expect(resolveBackendRequestSchema.parse(request)).toEqual({
+      ...request,
+      backendsScope: 'pool',
+      exclude: [],
+      excludeBackends: [],
+      perUserFallback: 'global',
+    });
     expect(resolveBackendRequestSchema.parse({ ...request, exclude: [0], workerId: 'w1' }).workerId).toBe(
       'w1',
     );
+  });
+
+  it('takes exclusions by key, an empty list, and a per-user scope for per-name policies only', () => {
+    const base = { pool: 'p', policy: 'PerUser', stickyKey: 'alice' };
+    expect(
+      resolveBackendRequestSchema.parse({
+        ...base,
+        backends: [],
+        excludeBackends: ['ftp://a:21'],
+        perUserFallback: 'refuse',
+      }),
+    ).toMatchObject({ backends: [], excludeBackends: ['ftp://a:21'], perUserFallback: 'refuse' });
+    expect(
+      resolveBackendRequestSchema.safeParse({ ...base, backends: ['ftp://a:21'], backendsScope: 'user' })
+        .success,
+    ).toBe(true);
+    expect(
+      paths(resolveBackendRequestSchema, {
+        pool: 'p',
+        policy: 'PerHost',
+        stickyKey: '192.0.2.1',
+        backends: ['ftp://a:21'],
+        backendsScope: 'user',
+      }),
+    ).toEqual(['backendsScope']);
+    expect(paths(resolveBackendRequestSchema, { ...base, backends: [], perUserFallback: 'never' })).toEqual([
+      'perUserFallback',
+    ]);
+  });
+
+  it('answers listed candidates by index and registered ones by URL, never both', () => {
+    // What older functions answered still parses.
+    expect(resolveBackendResponseSchema.parse({ candidates: [{ index: 0, backend: 'ftp://a:21' }] })).toEqual(
+      {
+        candidates: [{ index: 0, backend: 'ftp://a:21' }],
+      },
+    );
+    const registered = { backend: 'ftp://r:21', url: 'ftp://u:p@r', registry: 'pool' };
+    expect(resolveBackendResponseSchema.safeParse({ candidates: [registered], list: 'pool' }).success).toBe(
+      true,
+    );
+    expect(
+      resolveBackendResponseSchema.safeParse({ candidates: [{ ...registered, index: 1 }] }).success,
+    ).toBe(false);
+    expect(resolveBackendResponseSchema.safeParse({ candidates: [{ backend: 'ftp://r:21' }] }).success).toBe(
+      false,
+    );
+    expect(
+      resolveBackendResponseSchema.safeParse({
+        candidates: [],
+        list: 'user',
+        refused: 'no backends for user',
+      }).success,
+    ).toBe(true);
   });
 
   it('knows all eight policies with mod_proxy spelling', () => {

@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+import { createRegistryHandler } from '../../functions/registry/handler.js';
+import { startControlPlaneServer } from '../control-plane/control-plane-server.js';
+import { Logger, type LogLevel, stderrSink } from '../log/logger.js';
+import { nonEmpty, UsageError, waitForStopSignal } from './usage.js';
+
+/** `ftpx control-plane serve`: every control-plane function and the registry API on one port. */
+export async function controlPlaneCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'serve') {
+    throw new UsageError(
+      sub === undefined
+        ? 'control-plane needs a subcommand: serve'
+        : `unknown control-plane subcommand "${sub}"`,
+    );
+  }
+  const { values } = parseArgs({
+    args: rest,
+    allowPositionals: false,
+    options: {
+      listen: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'store-endpoint': { type: 'string' },
+      table: { type: 'string' },
+      region: { type: 'string' },
+      'edge-token': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  if (values.listen === undefined) throw new UsageError('control-plane serve needs --listen HOST:PORT');
+  const listen = parseListen(values.listen);
+  if (values['data-dir'] !== undefined && values['store-endpoint'] !== undefined) {
+    throw new UsageError('give --data-dir (embedded store) or --store-endpoint, not both');
+  }
+  const storeEndpoint = values['store-endpoint'];
+  if (storeEndpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(storeEndpoint)) {
+    throw new UsageError(`--store-endpoint must be an http:// or https:// URL (got "${storeEndpoint}")`);
+  }
+  const table = values.table ?? 'ftpx';
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) {
+    throw new UsageError(`--table must be 3 to 255 letters, digits, "_", "-" or "." (got "${table}")`);
+  }
+  const logLevel = values['log-level'] ?? 'info';
+  if (!isLogLevel(logLevel)) {
+    throw new UsageError(`--log-level must be one of debug, info, warn, error (got "${logLevel}")`);
+  }
+  const edgeToken = values['edge-token'] ?? nonEmpty(process.env.FTPX_EDGE_TOKEN);
+  const bootstrapToken = nonEmpty(process.env.FTPX_BOOTSTRAP_TOKEN);
+  if (edgeToken === '') throw new UsageError('--edge-token must not be empty');
+  if (edgeToken === undefined && !isLoopback(listen.host)) {
+    process.stderr.write(
+      `ftpx: warning: no edge token: anyone who reaches ${values.listen} can use the control plane (give --edge-token or FTPX_EDGE_TOKEN)\n`,
+    );
+  }
+  const log = new Logger(stderrSink(), logLevel);
+  const server = await startControlPlaneServer({
+    listen,
+    ...(storeEndpoint !== undefined ? { storeEndpoint } : { dataDir: values['data-dir'] ?? './data' }),
+    tableName: table,
+    ...(values.region !== undefined ? { region: values.region } : {}),
+    ...(edgeToken !== undefined ? { edgeToken } : {}),
+    registry: (store) =>
+      createRegistryHandler({
+        table: store,
+        ...(bootstrapToken !== undefined ? { bootstrapToken } : {}),
+        log: ({ level, msg, ...fields }) =>
+          log[isLogLevel(level) ? level : 'info'](typeof msg === 'string' ? msg : 'registry', fields),
+      }),
+    log,
+  });
+  process.stderr.write(`ftpx: control plane listening on ${server.url}\n`);
+  await waitForStopSignal((signal) => log.info('shutting down', { signal }));
+  await server.close();
+  return 0;
+}
+
+/** `HOST:PORT`, `[IPv6]:PORT`; port 0 takes a free one. */
+function parseListen(value: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (!match || host === undefined || !Number.isInteger(port) || port > 65535) {
+    throw new UsageError(`--listen must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080 (got "${value}")`);
+  }
+  return { host, port };
+}
+
+function isLogLevel(value: unknown): value is LogLevel {
+  return value === 'debug' || value === 'info' || value === 'warn' || value === 'error';
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}

@@ -1,0 +1,85 @@
+import { isAbsolute } from 'node:path';
+import { type BackendUrl, parseBackendUrl, redactUrl } from '../../functions/shared/backend-url.js';
+
+/**
+ * One entry of a pool's `backends` (ProxyReverseServers): a backend URL, or a `file:` list of them.
+ * A file whose path has `%U` is per user: read at USER, with the client's user name in its path.
+ */
+export type BackendSource =
+  | { kind: 'url'; text: string; url: BackendUrl }
+  | { kind: 'file'; path: string; perUser: boolean };
+
+export type BackendSourceResult = { ok: true; source: BackendSource } | { ok: false; error: string };
+
+const FILE_PREFIX = /^file:/i;
+const SQL_PREFIX = /^sql:/i;
+
+/**
+ * Reads one configured backend entry. Refused here, so at configuration time with the entry's line:
+ * relative `file:` paths, `%g` (needs proxy authentication), `sql:`, ftps:// and sftp:// backends
+ * (other issues). `+srv` / `+txt` URLs are accepted; they fail at connect until DNS discovery exists.
+ */
+export function parseBackendSource(text: string): BackendSourceResult {
+  const fail = (error: string): BackendSourceResult => ({ ok: false, error });
+  if (FILE_PREFIX.test(text)) {
+    const path = text.slice('file:'.length);
+    if (path === '') return fail(`"${text}": file: needs the path of a JSON file`);
+    if (!isAbsolute(path)) {
+      return fail(`"${text}": the path of a file: backend list must be absolute, got "${path}"`);
+    }
+    if (path.includes('\0')) return fail(`"${text}": the path contains a NUL byte`);
+    if (path.includes('%g')) {
+      return fail(
+        `"${text}": %g (the user's primary group) needs proxy authentication (ProxyOptions UseReverseProxyAuth), which ftpx does not have yet`,
+      );
+    }
+    return { ok: true, source: { kind: 'file', path, perUser: path.includes('%U') } };
+  }
+  if (SQL_PREFIX.test(text)) {
+    return fail(
+      `"${text}": backend lists from SQL queries (sql:) are not supported by ftpx yet: register per-user backends through the registry API instead (/v1/pools/{pool}/users/{user}/backends)`,
+    );
+  }
+  const parsed = parseBackendUrl(text);
+  if (!parsed.ok) return fail(parsed.error);
+  const unsupported = unsupportedBackend(parsed.url);
+  if (unsupported) return fail(`"${redactUrl(text)}": ${unsupported}`);
+  return { ok: true, source: { kind: 'url', text, url: parsed.url } };
+}
+
+/** Why ftpx cannot use a backend of this protocol yet, or undefined when it can. */
+export function unsupportedBackend(url: BackendUrl): string | undefined {
+  if (url.protocol === 'ftps')
+    return 'ftps:// backends are not supported by ftpx yet: ftpx uses backends in plain FTP';
+  if (url.protocol === 'sftp') return 'sftp:// backends are not supported by ftpx yet';
+  return undefined;
+}
+
+/**
+ * Why a backend cannot be connected to at all today, or undefined: unsupported protocols, and
+ * `+srv` / `+txt` URLs, whose DNS discovery is not implemented yet (each fails its connect attempt,
+ * so the retry moves on to another backend).
+ */
+export function unconnectableBackend(url: BackendUrl): string | undefined {
+  const unsupported = unsupportedBackend(url);
+  if (unsupported) return unsupported;
+  if (url.discovery) return `DNS ${url.discovery.toUpperCase()} discovery is not implemented yet`;
+  return undefined;
+}
+
+/**
+ * The path of a per-user file for `user`: every `%U` replaced by the name. A name that could leave
+ * the directory the path names (one containing "/" or a NUL byte, or starting with "."; so also
+ * "." and "..") or is empty is refused, whatever the path looks like: the name comes from the
+ * client, before any login.
+ */
+export function perUserPath(
+  template: string,
+  user: string,
+): { ok: true; path: string } | { ok: false; reason: string } {
+  if (user === '') return { ok: false, reason: 'the user name is empty' };
+  if (user.includes('/')) return { ok: false, reason: 'the user name contains "/"' };
+  if (user.includes('\0')) return { ok: false, reason: 'the user name contains a NUL byte' };
+  if (user.startsWith('.')) return { ok: false, reason: 'the user name starts with "."' };
+  return { ok: true, path: template.split('%U').join(user) };
+}
