@@ -55,13 +55,16 @@ export const poolSchema = z
   .object({
     name: z.string().min(1),
     role: z.literal('reverse').default('reverse'),
-    /** ProxyReverseConnectPolicy; PerGroup needs proxy authentication, which ftpx does not have yet. */
-    connectPolicy: z
-      .enum(CONNECT_POLICIES)
-      .refine((policy) => policy !== 'PerGroup', {
-        message: 'PerGroup needs proxy authentication (UseReverseProxyAuth), which ftpx does not have yet',
-      })
-      .default('RoundRobin'),
+    /** ProxyReverseConnectPolicy; PerGroup needs proxyAuth (the group is known only after it). */
+    connectPolicy: z.enum(CONNECT_POLICIES).default('RoundRobin'),
+    /**
+     * ProxyOptions UseReverseProxyAuth: the proxy checks USER/PASS itself (proxy users in the store, or
+     * the identity hook) before it chooses and logs in to a backend.
+     */
+    proxyAuth: z.boolean().default(false),
+    /** AuthUserFile / AuthGroupFile: ProFTPD passwd and group files imported as this pool's proxy users at start. */
+    authUserFile: z.string().min(1).optional(),
+    authGroupFile: z.string().min(1).optional(),
     /**
      * ProxyReverseServers: backend URLs and `file:` lists (static ones are read when the worker
      * starts; `%U` ones per session at USER, PerUser only). Backends registered through the
@@ -112,6 +115,17 @@ export const poolSchema = z
   })
   .strict()
   .superRefine((pool, ctx) => {
+    if (pool.connectPolicy === 'PerGroup' && !pool.proxyAuth) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connectPolicy'],
+        message:
+          'PerGroup needs proxy authentication (proxyAuth: true, ProxyOptions UseReverseProxyAuth), as in mod_proxy',
+      });
+    }
+    if (pool.authGroupFile !== undefined && pool.authUserFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['authGroupFile'], message: 'needs authUserFile' });
+    }
     pool.backends.forEach((entry, index) => {
       const parsed = parseBackendSource(entry);
       if (

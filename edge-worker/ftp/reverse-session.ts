@@ -153,7 +153,7 @@ export class ReverseFtpSession {
    * banner is relayed); PerUser chooses at USER, so the client first gets the proxy's own greeting.
    */
   private get connectsAtStart(): boolean {
-    return this.pool.config.connectPolicy !== 'PerUser';
+    return this.pool.config.connectPolicy !== 'PerUser' && !this.pool.config.proxyAuth;
   }
 
   async run(): Promise<void> {
@@ -310,7 +310,7 @@ export class ReverseFtpSession {
       await this.frontend.reply(530, 'Please login with USER and PASS.');
       return false;
     }
-    if (!this.backend && command.verb !== 'USER' && command.verb !== 'HOST') {
+    if (!this.backend && !['USER', 'PASS', 'HOST'].includes(command.verb)) {
       await this.beforeBackend(command);
       return false;
     }
@@ -485,6 +485,15 @@ export class ReverseFtpSession {
   private async user(name: string): Promise<void> {
     this.log = this.log.child({ user: name });
     this.userName = name;
+    if (this.pool.config.proxyAuth) {
+      // UseReverseProxyAuth: USER is the proxy's; the backend is chosen and logged in to after PASS.
+      if (this.backend) this.releaseBackend();
+      if (this.loggedIn) this.timeouts.loggedOut();
+      this.loggedIn = false;
+      this.closeData();
+      await this.frontend.reply(331, `Password required for ${name}.`);
+      return;
+    }
     if (!this.backend) {
       // PerUser: the user name picks the backend. A failure looks like any refused login (mod_proxy).
       const connected = await this.connect(name).catch(() => undefined);
@@ -499,11 +508,73 @@ export class ReverseFtpSession {
     if (this.loggedIn) this.timeouts.loggedOut();
     this.loggedIn = false;
     this.closeData();
-    const urlUser = backend.url.user === undefined ? undefined : utf8AsWire(backend.url.user);
-    let reply = await backend.control.command(`USER ${urlUser ?? name}`);
-    if (urlUser !== undefined && urlUser !== name) reply = rewriteFirstLine(reply, urlUser, name);
+    const reply = await this.sendBackendUser(backend, name);
     if (reply.code === 230) this.loginSucceeded();
     await this.frontend.send(reply);
+  }
+
+  /** USER to the backend, with the URL's user name if it has one (rewritten back in the reply). */
+  private async sendBackendUser(backend: SelectedBackend, name: string): Promise<FtpReply> {
+    const urlUser = backend.url.user === undefined ? undefined : utf8AsWire(backend.url.user);
+    const reply = await backend.control.command(`USER ${urlUser ?? name}`);
+    return urlUser !== undefined && urlUser !== name ? rewriteFirstLine(reply, urlUser, name) : reply;
+  }
+
+  /**
+   * PASS under UseReverseProxyAuth (reference 3.3): the proxy checks the password (store or identity
+   * hook); then the policy chooses the backend (PerUser by user, PerGroup by primary group), USER is
+   * replayed to it with its reply hidden, and PASS is relayed. Every refusal looks the same to the
+   * client: 530 Login incorrect.
+   */
+  private async proxyAuthenticate(password: string): Promise<void> {
+    if (this.userName === '') {
+      await this.frontend.reply(503, 'Login with USER first.');
+      return;
+    }
+    const auth = await this.ctx.controlPlane
+      .authenticate({
+        pool: this.pool.config.name,
+        user: this.userName,
+        password,
+        clientAddress: this.ctx.clientAddress,
+        protocol: 'ftp',
+      })
+      .catch(
+        (err: unknown) => ({ allowed: false, reason: `control plane: ${(err as Error).message}` }) as const,
+      );
+    if (!auth.allowed) {
+      await this.loginFailed(localReply(530, 'Login incorrect.'), auth.reason ?? 'refused');
+      return;
+    }
+    const policy = this.pool.config.connectPolicy;
+    const stickyKey =
+      policy === 'PerUser'
+        ? this.userName
+        : policy === 'PerGroup'
+          ? auth.primaryGroup
+          : policy === 'PerHost'
+            ? this.ctx.clientAddress
+            : undefined;
+    if (policy === 'PerGroup' && stickyKey === undefined) {
+      await this.loginFailed(
+        localReply(530, 'Login incorrect.'),
+        'PerGroup, but the user has no primary group',
+      );
+      return;
+    }
+    const backend = await this.connect(stickyKey).catch(() => undefined);
+    if (!backend) {
+      await this.frontend.reply(530, 'Login incorrect.');
+      return;
+    }
+    if (this.hostName) await sendBackendHost(backend);
+    const userReply = await this.sendBackendUser(backend, this.userName);
+    if (userReply.code === 230) {
+      this.loginSucceeded();
+      await this.frontend.send(userReply);
+      return;
+    }
+    await this.backendPass(backend, password);
   }
 
   private loginSucceeded(): void {
@@ -514,22 +585,35 @@ export class ReverseFtpSession {
   }
 
   private async pass(password: string): Promise<void> {
-    const backend = this.requireBackend();
+    if (this.backend) await this.backendPass(this.backend, password);
+    else if (this.pool.config.proxyAuth) await this.proxyAuthenticate(password);
+    else await this.frontend.reply(503, 'Login with USER first.');
+  }
+
+  private async backendPass(backend: SelectedBackend, password: string): Promise<void> {
     // A "user:@host" URL keeps the client's password; "user:secret@host" replaces it.
     const urlPassword = backend.url.password ? utf8AsWire(backend.url.password) : undefined;
     const reply = await backend.control.command(`PASS ${urlPassword ?? password}`);
     if (reply.code === 230 || reply.code === 202) {
       this.loginSucceeded();
+      await this.frontend.send(reply);
     } else if (reply.code >= 500) {
-      this.failedLogins += 1;
-      this.log.warn('login failed', { reply: describeReply(reply), attempt: this.failedLogins });
-      if (this.failedLogins >= this.ctx.listener.maxLoginAttempts) {
-        // ProFTPD's MaxLoginAttempts: the last refusal is the last word.
-        this.endedByProxy = 'too many failed logins';
-        this.log.warn('maximum login attempts reached; closing', { max: this.ctx.listener.maxLoginAttempts });
-        await this.frontend.sendAndClose(reply);
-        return;
-      }
+      await this.loginFailed(reply, describeReply(reply));
+    } else {
+      await this.frontend.send(reply);
+    }
+  }
+
+  /** A refused login: counted for MaxLoginAttempts, whose last refusal closes the connection. */
+  private async loginFailed(reply: FtpReply, reason: string): Promise<void> {
+    this.failedLogins += 1;
+    this.log.warn('login failed', { reason, attempt: this.failedLogins });
+    if (this.failedLogins >= this.ctx.listener.maxLoginAttempts) {
+      // ProFTPD's MaxLoginAttempts: the last refusal is the last word.
+      this.endedByProxy = 'too many failed logins';
+      this.log.warn('maximum login attempts reached; closing', { max: this.ctx.listener.maxLoginAttempts });
+      await this.frontend.sendAndClose(reply);
+      return;
     }
     await this.frontend.send(reply);
   }

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { importAuthUserFile } from '../../functions/shared/auth/auth-user-file.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
@@ -18,6 +19,30 @@ import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool } from '../reverse/pool.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * AuthUserFile / AuthGroupFile of proxy-authenticating pools become their proxy users at start (in the
+ * store the in-process control plane reads; with a remote control plane, import there instead).
+ */
+async function importAuthUserFiles(config: FtpxConfig, table: Table, log: Logger): Promise<void> {
+  for (const pool of config.pools) {
+    if (!pool.authUserFile) continue;
+    const result = await importAuthUserFile(
+      table,
+      pool.name,
+      { userFile: pool.authUserFile, ...(pool.authGroupFile ? { groupFile: pool.authGroupFile } : {}) },
+      { createPool: true },
+    );
+    for (const error of result.errors) log.warn('AuthUserFile line skipped', { ...error });
+    log.info('proxy users imported', {
+      pool: pool.name,
+      file: pool.authUserFile,
+      created: result.created.length,
+      updated: result.updated.length,
+      unchanged: result.unchanged.length,
+    });
+  }
+}
 
 export interface RunningEdgeWorker {
   listeners: ListeningAddress[];
@@ -79,6 +104,7 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       const created = await ensureTable(table);
       log.info('store ready', { endpoint, table: table.name, table_state: created });
       controlPlane = createInProcessControlPlane(table);
+      await importAuthUserFiles(config, table, log);
       if (embedded) {
         // Neither dynalite nor DynamoDB deletes expired items on time; in AWS, the table's TTL does it.
         const store = table;

@@ -49,6 +49,8 @@ const HANDLED: DirectiveSpec[] = [
   { name: 'TimeoutStalled', kind: 'handled' },
   { name: 'MaxLoginAttempts', kind: 'handled' },
   { name: 'TransferRate', kind: 'handled' },
+  { name: 'AuthUserFile', kind: 'handled' },
+  { name: 'AuthGroupFile', kind: 'handled' },
 ];
 
 const PLAIN_BACKENDS = 'ftpx uses backends in plain FTP (ProxyTLSEngine off)';
@@ -128,8 +130,6 @@ const IGNORED: Array<[string[], string]> = [
       'AuthPAMConfig',
       'UseFtpUsers',
       'RootLogin',
-      'AuthUserFile',
-      'AuthGroupFile',
       'PersistentPasswd',
       'UseLastlog',
     ],

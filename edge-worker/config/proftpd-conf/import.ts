@@ -62,6 +62,9 @@ interface Settings {
   ForeignDataAddress?: Setting<'allow' | 'ignore'>;
   ShowFeatures?: Setting<boolean>;
   DirectDataTransfers?: Setting<boolean>;
+  ProxyAuth?: Setting<boolean>;
+  AuthUserFile?: Setting<string>;
+  AuthGroupFile?: Setting<string>;
   /** ProxyOptions IgnoreConfigPerms. */
   IgnoreConfigPerms?: Setting<boolean>;
   /** ProxyOptions UseProxyProtocol*. */
@@ -82,7 +85,7 @@ interface Settings {
 }
 
 /** ProxyOptions that ftpx maps, and the ones it refuses with a reason. */
-const PROXY_OPTIONS_NOT_YET = new Set(['UseReverseProxyAuth']);
+const PROXY_OPTIONS_NOT_YET = new Set<string>();
 /** ProxyOptions that switch a pool setting on. */
 const PROXY_OPTION_FLAGS: Record<string, 'ShowFeatures' | 'DirectDataTransfers' | 'IgnoreConfigPerms'> = {
   ShowFeatures: 'ShowFeatures',
@@ -433,6 +436,14 @@ class Importer {
       case 'ProxyOptions':
         this.proxyOptions(node, scope);
         return;
+      case 'AuthUserFile':
+      case 'AuthGroupFile': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        if (!isAbsolute(arg)) fail(`must be an absolute path, got "${arg}"`);
+        else this.set(scope, spec.name, node, arg);
+        return;
+      }
       case 'ProxySourceAddress': {
         const arg = this.oneArgument(node);
         if (arg === undefined) return;
@@ -776,6 +787,9 @@ class Importer {
         ['SendProxyProtocol', 'sendProxyProtocol', (value: string) => value],
         ['ShowFeatures', 'showFeatures', (value: boolean) => value],
         ['DirectDataTransfers', 'directDataTransfers', (value: boolean) => value],
+        ['ProxyAuth', 'proxyAuth', (value: boolean) => value],
+        ['AuthUserFile', 'authUserFile', (value: string) => value],
+        ['AuthGroupFile', 'authGroupFile', (value: string) => value],
         ['IgnoreConfigPerms', 'ignoreConfigPerms', (value: boolean) => value],
         ['ProxyTimeoutLinger', 'lingerTimeout', (value: number) => `${value}ms`],
       ];

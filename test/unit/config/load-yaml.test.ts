@@ -52,6 +52,7 @@ describe('parseYamlConfig: valid files', () => {
           name: 'backends',
           role: 'reverse',
           connectPolicy: 'RoundRobin',
+          proxyAuth: false,
           backends: ['ftp://127.0.0.1:2121', 'ftp://user:secret@127.0.0.1:2122'],
           retryCount: 3,
           connectTimeout: 1500,
@@ -140,7 +141,7 @@ describe('parseYamlConfig: errors', () => {
         line: 16,
         key: 'pools[0].colour',
         message: expect.stringMatching(
-          /^unknown key "colour" \(known keys: name, role, connectPolicy, backends,/,
+          /^unknown key "colour" \(known keys: name, role, connectPolicy, proxyAuth, authUserFile, authGroupFile, backends,/,
         ),
       },
     ]);

@@ -25,6 +25,7 @@ const LISTENER_DEFAULTS = {
 const POOL_DEFAULTS = {
   role: 'reverse',
   connectPolicy: 'RoundRobin',
+  proxyAuth: false,
   retryCount: 5,
   connectTimeout: 5000,
   backendTls: 'off',
@@ -567,7 +568,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyReverseServers ftps://u:secret@h ftp+srv://_ftp._tcp.example.com', // 8
         'ProxyReverseServers sftp://h file:/etc/backends.json sql:/GetBackends', // 9
         'ProxyReverseServers ftp://u:secret@h:99999', // 10
-        'ProxyOptions UseReverseProxyAuth allowforeignaddress', // 11
+        'ProxyOptions allowforeignaddress', // 11
         'ProxyDataTransferPolicy sideways', // 12
         'AllowForeignAddress trusted-class', // 13
         'PassivePorts 50000', // 14
@@ -609,7 +610,6 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         '"sql:/GetBackends": backend lists from SQL queries (sql:) are not supported by ftpx yet: register per-user backends through the registry API instead (/v1/pools/{pool}/users/{user}/backends)',
       ],
       [10, 'ProxyReverseServers', '"99999" is not a port number in backend URL "ftp://u:***@h:99999"'],
-      [11, 'ProxyOptions', 'UseReverseProxyAuth is not supported by ftpx yet'],
       [
         11,
         'ProxyOptions',
