@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createRegistryHandler } from '../../functions/registry/handler.js';
+import { identityHookFromEnv } from '../../functions/auth/handler.js';
 import { startControlPlaneServer } from '../control-plane/control-plane-server.js';
 import { Logger, type LogLevel, stderrSink } from '../log/logger.js';
 import { nonEmpty, UsageError, waitForStopSignal } from './usage.js';
@@ -53,12 +54,15 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     );
   }
   const log = new Logger(stderrSink(), logLevel);
+  const identityHook = identityHookFromEnv();
   const server = await startControlPlaneServer({
     listen,
     ...(storeEndpoint !== undefined ? { storeEndpoint } : { dataDir: values['data-dir'] ?? './data' }),
     tableName: table,
     ...(values.region !== undefined ? { region: values.region } : {}),
     ...(edgeToken !== undefined ? { edgeToken } : {}),
+    // FTPX_IDENTITY_HOOK_URL (and _TIMEOUT_MS, _TOKEN, _SECRET, _CA): the same variables Lambda reads.
+    ...(identityHook ? { identityHook } : {}),
     registry: (store) =>
       createRegistryHandler({
         table: store,

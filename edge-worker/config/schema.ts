@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CONNECT_POLICIES } from '../../functions/contract/connect-policies.js';
+import { identityHookConfigSchema } from '../../functions/shared/auth/identity-hook.js';
 import { PER_USER_FALLBACKS } from '../../functions/contract/resolve-backend.js';
 import { parseCidr } from '../net/cidr.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
@@ -304,6 +305,11 @@ export const configSchema = z
     /** ProxyTables: where the embedded store keeps its data. */
     dataDir: z.string().min(1).default('./data'),
     log: logSchema.default({ level: 'info' }),
+    /**
+     * The external identity hook for proxy authentication (embedded mode; `ftpx control-plane serve`
+     * reads FTPX_IDENTITY_HOOK_URL and friends instead): users the operator keeps elsewhere.
+     */
+    identityHook: identityHookConfigSchema.optional(),
     /** TransferLog: xferlog lines for every RETR, STOR, APPE and STOU; none when absent. */
     transferLog: z.string().min(1).optional(),
     store: storeSchema.default({ endpoint: 'embedded', region: 'us-east-1', table: 'ftpx' }),

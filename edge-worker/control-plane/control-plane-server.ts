@@ -5,6 +5,7 @@ import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-clie
 import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
+import type { IdentityHookConfig } from '../../functions/shared/auth/identity-hook.js';
 import type { Logger } from '../log/logger.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -26,6 +27,8 @@ export interface ControlPlaneServerOptions {
   registry?: (table: Table) => HttpHandler;
   /** How long a worker's connection lease lives without a heartbeat (30 s by default). */
   leaseTtlMs?: number;
+  /** The external identity hook proxy authentication asks, when users live elsewhere. */
+  identityHook?: IdentityHookConfig;
   log: Logger;
 }
 
@@ -87,6 +90,7 @@ export async function startControlPlaneServer(
       ...(options.edgeToken !== undefined ? { edgeToken: options.edgeToken } : {}),
       ...(options.registry ? { registry: options.registry(table) } : {}),
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
+      ...(options.identityHook ? { identityHook: options.identityHook } : {}),
     });
     return { url: host.url, storeEndpoint: endpoint, close };
   } catch (err) {

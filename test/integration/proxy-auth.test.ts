@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +79,69 @@ describe('proxy authentication (UseReverseProxyAuth)', () => {
     expect(await ftp.command('PASS alice-pw')).toMatch(/^230/);
     ftp.destroy();
     expect(proxy.logText()).not.toContain('alice-pw');
+  });
+
+  it('asks the identity hook (a real HTTPS server) when one is configured', async () => {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'hook-key.pem'),
+        '-out',
+        join(dir, 'hook-cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const cert = await readFile(join(dir, 'hook-cert.pem'), 'utf8');
+    const hook = createHttpsServer(
+      { key: await readFile(join(dir, 'hook-key.pem'), 'utf8'), cert },
+      (req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        req.on('end', () => {
+          const login = JSON.parse(body) as { user: string; password: string; clientAddress: string };
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify(
+              login.user === 'dave' && login.password === 'from-the-directory'
+                ? { allow: true, group: 'staff' }
+                : { allow: false },
+            ),
+          );
+        });
+      },
+    );
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    try {
+      const proxy = await startTestProxy({
+        backends: [backendUrl(a)],
+        poolSettings: { proxyAuth: true },
+        identityHook: {
+          url: `https://127.0.0.1:${(hook.address() as { port: number }).port}/login`,
+          ca: cert,
+        },
+      });
+      proxies.push(proxy);
+      const ok = await curl([`ftp://dave:from-the-directory@127.0.0.1:${proxy.port}/whoami.txt`]);
+      expect(ok.stdout.toString()).toBe(a.name);
+      const denied = await curl([`ftp://dave:guess@127.0.0.1:${proxy.port}/whoami.txt`]);
+      expect(denied.code).toBe(67);
+    } finally {
+      hook.close();
+    }
   });
 
   it('PerGroup keeps each primary group on one backend', async () => {

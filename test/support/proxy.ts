@@ -34,6 +34,8 @@ export interface TestProxyOptions {
   transferLog?: string;
   /** More pools, e.g. for the listener's hostPools. */
   extraPools?: Record<string, unknown>[];
+  /** The identity hook for proxy authentication. */
+  identityHook?: Record<string, unknown>;
 }
 
 /** Starts an edge worker in this process on a free loopback port, with its log captured. */
@@ -43,6 +45,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
   const input: ConfigInput = {
     dataDir,
     ...(options.transferLog ? { transferLog: options.transferLog } : {}),
+    ...(options.identityHook ? { identityHook: options.identityHook as ConfigInput['identityHook'] } : {}),
     store: options.storeEndpoint ? { endpoint: options.storeEndpoint } : { endpoint: 'embedded' },
     listeners: [
       {
