@@ -39,6 +39,8 @@ export function loginMs(
       }
     });
     socket.on('error', reject);
+    // Closed without a 230 (a refused or dropped connection): settle, or the benchmark would hang.
+    socket.on('close', () => reject(new Error(`connection closed at step ${step}`)));
   });
 }
 
