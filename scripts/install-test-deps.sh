@@ -30,3 +30,35 @@ if [ ! -x "$UNPACKED/root/usr/sbin/vsftpd" ] || [ ! -x "$UNPACKED/root/usr/sbin/
     ($SUDO apt-get update -qq && apt-get download -qq vsftpd pure-ftpd pure-ftpd-common))
   for deb in "$UNPACKED"/debs/*.deb; do dpkg-deb -x "$deb" "$UNPACKED/root"; done
 fi
+
+# DynamoDB Local, AWS's own DynamoDB emulator, for test/integration/dynamodb-local (dynalite serves the
+# rest). It runs on Java; its jar ships in the npm package amplify-dynamodb-simulator (the npm registry
+# is the only source these machines reach). Only the package's emulator/ folder is kept: installing
+# the package would pull ~280 dependencies the tests do not need.
+if ! command -v java >/dev/null 2>&1 && ! [ -x "${JAVA_HOME:-/nonexistent}/bin/java" ]; then
+  echo "install-test-deps: apt-get install openjdk-17-jre-headless"
+  # Slim Debian images drop /usr/share/man, and the JRE's postinst fails without man1 there.
+  $SUDO mkdir -p /usr/share/man/man1
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null
+fi
+
+DYNAMODB_LOCAL=.cache/dynamodb-local
+DYNAMODB_LOCAL_PACKAGE=amplify-dynamodb-simulator@2.9.30 # emulator/ holds DynamoDB Local 1.25.1
+DYNAMODB_LOCAL_JAR_SHA256=454305e9bc3e6ebcca5b62569869e31563b8d7e346474e94557b2600702146c7
+if [ "$(cat "$DYNAMODB_LOCAL/.package" 2>/dev/null)" != "$DYNAMODB_LOCAL_PACKAGE" ] ||
+  [ ! -f "$DYNAMODB_LOCAL/DynamoDBLocal.jar" ] || [ ! -d "$DYNAMODB_LOCAL/DynamoDBLocal_lib" ]; then
+  echo "install-test-deps: fetching DynamoDB Local ($DYNAMODB_LOCAL_PACKAGE) into $DYNAMODB_LOCAL"
+  mkdir -p .cache
+  # Unpacked next to its destination, then renamed into place: an interrupted run leaves no half copy.
+  staging=$(mktemp -d .cache/dynamodb-local.XXXXXX)
+  (
+    trap 'rm -rf "$staging"' EXIT
+    npm pack --silent --pack-destination "$staging" "$DYNAMODB_LOCAL_PACKAGE" >/dev/null
+    tar -xzf "$staging"/amplify-dynamodb-simulator-*.tgz -C "$staging" package/emulator
+    echo "$DYNAMODB_LOCAL_JAR_SHA256  $staging/package/emulator/DynamoDBLocal.jar" | sha256sum --check --quiet
+    echo "$DYNAMODB_LOCAL_PACKAGE" >"$staging/package/emulator/.package"
+    rm -rf "$DYNAMODB_LOCAL"
+    mv "$staging/package/emulator" "$DYNAMODB_LOCAL"
+  )
+fi

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createRegistryHandler } from '../../functions/registry/handler.js';
 import { identityHookFromEnv } from '../../functions/auth/handler.js';
+import { createRegistryHandler } from '../../functions/registry/handler.js';
 import { startControlPlaneServer } from '../control-plane/control-plane-server.js';
 import { Logger, type LogLevel, stderrSink } from '../log/logger.js';
 import { nonEmpty, UsageError, waitForStopSignal } from './usage.js';

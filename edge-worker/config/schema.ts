@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CONNECT_POLICIES } from '../../functions/contract/connect-policies.js';
-import { identityHookConfigSchema } from '../../functions/shared/auth/identity-hook.js';
 import { PER_USER_FALLBACKS } from '../../functions/contract/resolve-backend.js';
+import { identityHookConfigSchema } from '../../functions/shared/auth/identity-hook.js';
 import { parseCidr } from '../net/cidr.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
 import { parseDuration } from './duration.js';

@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { type ControlPlaneHost, startControlPlaneHost } from '../../functions/http-host/host.js';
+import type { IdentityHookConfig } from '../../functions/shared/auth/identity-hook.js';
 import type { HttpHandler } from '../../functions/shared/handler/http-adapter.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
-import type { IdentityHookConfig } from '../../functions/shared/auth/identity-hook.js';
 import type { Logger } from '../log/logger.js';
 
 const SWEEP_INTERVAL_MS = 60_000;

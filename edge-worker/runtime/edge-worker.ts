@@ -103,7 +103,10 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       };
       const created = await ensureTable(table);
       log.info('store ready', { endpoint, table: table.name, table_state: created });
-      controlPlane = createInProcessControlPlane(table, config.identityHook ? { identityHook: config.identityHook } : {});
+      controlPlane = createInProcessControlPlane(
+        table,
+        config.identityHook ? { identityHook: config.identityHook } : {},
+      );
       await importAuthUserFiles(config, table, log);
       if (embedded) {
         // Neither dynalite nor DynamoDB deletes expired items on time; in AWS, the table's TTL does it.

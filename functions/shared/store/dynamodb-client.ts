@@ -13,8 +13,9 @@ export function createDynamoDbClient(connection: StoreConnection): DynamoDBClien
     ...(local
       ? {
           endpoint: connection.endpoint,
-          // Emulators accept any credentials; real AWS uses the default provider chain.
-          credentials: { accessKeyId: 'ftpx-local', secretAccessKey: 'ftpx-local' },
+          // Emulators ignore credentials, but DynamoDB Local (since 1.23) rejects an access key id
+          // that is not purely alphanumeric. Real AWS uses the default provider chain.
+          credentials: { accessKeyId: 'ftpxlocal', secretAccessKey: 'ftpxlocal' },
         }
       : {}),
     maxAttempts: 3,

@@ -1,4 +1,3 @@
-import { type EmbeddedStoreServer, startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
 import type {
   ResolveBackendRequest,
   ResolveBackendResponse,
@@ -13,6 +12,7 @@ import { createSessionEventsHandler } from '../../../functions/session-events/ha
 import { type Random, seededRandom } from '../../../functions/shared/random.js';
 import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
+import { dynaliteStore, type StoreServer, type TestStore } from '../../support/test-stores.js';
 
 /** An answer whose candidates are all listed backends (these tests register none): `index` is set. */
 export type ListedResponse = Omit<ResolveBackendResponse, 'candidates'> & {
@@ -30,7 +30,7 @@ export interface Worker {
 }
 
 export interface ControlPlaneHarness {
-  store: EmbeddedStoreServer;
+  store: StoreServer;
   workers: [Worker, Worker];
   clock: { now: number };
   close(): Promise<void>;
@@ -39,11 +39,16 @@ export interface ControlPlaneHarness {
 export const LEASE_TTL_MS = 30_000;
 
 /**
- * dynalite in this process, one table, and two "edge workers" (two SDK clients) calling the real
- * middy handlers. Time is a clock the test moves; randomness is seeded per worker.
+ * A store (dynalite in this process unless told otherwise), one table, and two "edge workers" (two
+ * SDK clients) calling the real middy handlers. Time is a clock the test moves; randomness is seeded
+ * per worker.
  */
-export async function startControlPlane(tableName: string, seed = 1): Promise<ControlPlaneHarness> {
-  const store = await startEmbeddedStore(undefined);
+export async function startControlPlane(
+  tableName: string,
+  seed = 1,
+  testStore: TestStore = dynaliteStore,
+): Promise<ControlPlaneHarness> {
+  const store = await testStore.start();
   const clock = { now: Date.UTC(2030, 0, 1) };
   const now = () => clock.now;
   const make = async (index: number, random: Random): Promise<Worker> => {
@@ -76,10 +81,13 @@ export async function startControlPlane(tableName: string, seed = 1): Promise<Co
     };
     return worker;
   };
-  const workers: [Worker, Worker] = [
-    await make(0, seededRandom(seed)),
-    await make(1, seededRandom(seed + 1000)),
-  ];
+  let workers: [Worker, Worker];
+  try {
+    workers = [await make(0, seededRandom(seed)), await make(1, seededRandom(seed + 1000))];
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return {
     store,
     workers,

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { type EmbeddedStoreServer, startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
 import { createRegistryHandler } from '../../../functions/registry/handler.js';
 import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
+import { dynaliteStore, type StoreServer, type TestStore } from '../../support/test-stores.js';
 
 export interface RequestOptions {
   /** A bearer token; `null` sends no Authorization header. */
@@ -73,7 +73,7 @@ export interface ApiReply {
 }
 
 export interface RegistryHarness {
-  store: EmbeddedStoreServer;
+  store: StoreServer;
   table: Table;
   clock: { now: number };
   logs: Record<string, unknown>[];
@@ -85,9 +85,15 @@ export interface RegistryHarness {
 
 export const BOOTSTRAP = 'bootstrap-secret-for-tests-0123456789';
 
-/** dynalite in this process, one table, the registry handler over it with a bootstrap token. */
-export async function startRegistry(tableName: string): Promise<RegistryHarness> {
-  const store = await startEmbeddedStore(undefined);
+/**
+ * A store (dynalite in this process unless told otherwise), one table, the registry handler over it
+ * with a bootstrap token.
+ */
+export async function startRegistry(
+  tableName: string,
+  testStore: TestStore = dynaliteStore,
+): Promise<RegistryHarness> {
+  const store = await testStore.start();
   const table: Table = {
     client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
     name: tableName,

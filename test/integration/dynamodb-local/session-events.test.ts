@@ -1,0 +1,4 @@
+import { dynamoDbLocalForThisFile } from '../../support/test-stores.js';
+import { defineSessionEventsSuite } from '../control-plane/session-events.suite.js';
+
+defineSessionEventsSuite(dynamoDbLocalForThisFile());

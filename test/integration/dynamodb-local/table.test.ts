@@ -1,0 +1,103 @@
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  GetItemCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
+import { epochSeconds } from '../../../functions/shared/store/expiry.js';
+import { keys } from '../../../functions/shared/store/keys.js';
+import { createStickyMapping, readStickyMapping } from '../../../functions/shared/store/sticky-map.js';
+import { sweepExpired } from '../../../functions/shared/store/sweep-expired.js';
+import { ensureTable, KEY_SCHEMA, type Table } from '../../../functions/shared/store/table.js';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../support/dynamodb-local.js';
+
+describe('the table on DynamoDB Local', () => {
+  let ddb: DynamoDbLocal;
+  const clients: Table['client'][] = [];
+  const tableNamed = (name: string): Table => {
+    const client = createDynamoDbClient({ endpoint: ddb.endpoint, region: 'us-east-1' });
+    clients.push(client);
+    return { client, name };
+  };
+
+  beforeAll(async () => {
+    ddb = await startDynamoDbLocal();
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.destroy();
+    await ddb?.stop();
+  });
+
+  it('is created by ensureTable once, with the pk/sk key schema and on-demand billing', async () => {
+    const table = tableNamed('ftpx-table');
+    expect(await ensureTable(table)).toBe('created');
+    expect(await ensureTable(table)).toBe('existed');
+    const { Table: description } = await table.client.send(
+      new DescribeTableCommand({ TableName: table.name }),
+    );
+    expect(description?.TableStatus).toBe('ACTIVE');
+    expect(description?.KeySchema).toEqual([
+      { AttributeName: KEY_SCHEMA.partitionKey, KeyType: 'HASH' },
+      { AttributeName: KEY_SCHEMA.sortKey, KeyType: 'RANGE' },
+    ]);
+    expect(description?.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: KEY_SCHEMA.partitionKey, AttributeType: 'S' },
+        { AttributeName: KEY_SCHEMA.sortKey, AttributeType: 'S' },
+      ]),
+    );
+    expect(description?.AttributeDefinitions).toHaveLength(2);
+    expect(description?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+  });
+
+  it('is created once when two workers ensure it at the same moment', async () => {
+    const [a, b] = [tableNamed('ftpx-table-race'), tableNamed('ftpx-table-race')];
+    // Both find no table and both create it: the loser's ResourceInUseException counts as created.
+    const outcomes = await Promise.all([ensureTable(a), ensureTable(b)]);
+    for (const outcome of outcomes) expect(['created', 'existed']).toContain(outcome);
+    const { Table: description } = await b.client.send(new DescribeTableCommand({ TableName: b.name }));
+    expect(description?.TableStatus).toBe('ACTIVE');
+  });
+
+  it('takes TTL on expiresAt (the CDK app enables it in AWS); readers still filter, the sweep deletes', async () => {
+    const table = tableNamed('ftpx-table-ttl');
+    await ensureTable(table);
+    const { TimeToLiveSpecification } = await table.client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: table.name,
+        TimeToLiveSpecification: { AttributeName: KEY_SCHEMA.expiry, Enabled: true },
+      }),
+    );
+    expect(TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    const { TimeToLiveDescription } = await table.client.send(
+      new DescribeTimeToLiveCommand({ TableName: table.name }),
+    );
+    expect(TimeToLiveDescription).toEqual({ AttributeName: 'expiresAt', TimeToLiveStatus: 'ENABLED' });
+
+    // An item expired a minute ago (on the real clock, which TTL deletion would go by) is still
+    // stored: TTL deletes late (DynamoDB within days, the emulators never), so readers filter.
+    const now = Date.now();
+    const ref = { pool: 'ttl', policy: 'PerUser', stickyKey: 'alice' };
+    expect(
+      await createStickyMapping(table, ref, 'ftp://127.0.0.1:2121', now - 120_000, epochSeconds(now) - 60),
+    ).toBe(true);
+    const key = keys.stickyMapping(ref.pool, ref.policy, ref.stickyKey);
+    const stored = async () =>
+      (
+        await table.client.send(
+          new GetItemCommand({
+            TableName: table.name,
+            Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+    expect(await stored()).toBeDefined();
+    expect(await readStickyMapping(table, ref, now)).toBeUndefined();
+    expect(await sweepExpired(table, now)).toEqual({ found: 1, deleted: 1 });
+    expect(await stored()).toBeUndefined();
+  });
+});
