@@ -1,7 +1,8 @@
-import { connect, type NetConnectOpts, type Socket } from 'node:net';
+import type { NetConnectOpts, Socket } from 'node:net';
 import { DataConnectionError } from './data-errors.js';
 import type { DataListener } from './data-listener.js';
 import { DATA_HIGH_WATER_MARK } from './data-relay.js';
+import { connectReadBuffered } from './read-buffer.js';
 
 /**
  * One side of a transfer's data connection, set up by PASV/EPSV/PORT/EPRT before the transfer
@@ -47,9 +48,11 @@ export function connectingEndpoint(
       new Promise<Socket>((resolve, reject) => {
         // Node's types omit the stream options net.Socket passes on to its Duplex.
         const options = { host, port, noDelay: true, highWaterMark: DATA_HIGH_WATER_MARK };
-        const attempt = connect({ ...options, ...(localAddress ? { localAddress } : {}) } as NetConnectOpts);
+        const attempt = connectReadBuffered({
+          ...options,
+          ...(localAddress ? { localAddress } : {}),
+        } as NetConnectOpts);
         socket = attempt;
-        attempt.pause();
         const fail = (err: Error) => {
           clearTimeout(timer);
           signal.removeEventListener('abort', onAbort);

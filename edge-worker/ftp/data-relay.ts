@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
-import type { Transform } from 'node:stream';
+import type { Duplex, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataRelayError } from './data-errors.js';
+import { isReadBuffered, pumpInto } from './read-buffer.js';
 
 /**
  * Buffer sizes of data sockets. Node's default (16 KiB) is below one 64 KiB read, so nearly every
@@ -25,6 +26,13 @@ export async function relayData(
   through: Transform[] = [],
 ): Promise<number> {
   try {
+    if (isReadBuffered(source)) {
+      const chain: Duplex[] = [...through, sink];
+      const head = chain[0] as Duplex;
+      const tail = chain.length > 1 ? pipeline(chain, { signal }) : Promise.resolve();
+      await Promise.all([pumpInto(source, head, { copy: through.length > 0, onProgress, signal }), tail]);
+      return source.bytesRead;
+    }
     const piping = pipeline([source, ...through, sink], { signal });
     // Attached in the same tick as the pipe, so no chunk flows before either listener is there.
     source.on('data', (chunk: Buffer) => onProgress(chunk.length));
