@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
 import { curl } from '../support/ftp-clients.js';
 import { freePort } from '../support/ports.js';
-import { cliPath, type ProxyProcess, startProxyProcess } from '../support/proxy-process.js';
+import { cliPath, type ProxyProcess, startProxyProcess, waitForStart } from '../support/proxy-process.js';
 import { runCommand } from '../support/run-command.js';
 
 /**
@@ -82,7 +82,11 @@ async function startControlPlane(dataDir: string): Promise<ControlPlane> {
     stderr += text;
   });
   try {
-    await waitFor(child, () => stderr.includes(`control plane listening on http://127.0.0.1:${port}\n`));
+    await waitForStart(
+      child,
+      () => stderr.includes(`control plane listening on http://127.0.0.1:${port}\n`),
+      'the control plane',
+    );
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n${stderr}`);
@@ -528,23 +532,3 @@ describe('the README example: a backend registered with one curl command', () =>
     expect((await download(workers[1]!)).stdout.toString()).toBe('served by a registered backend\n');
   });
 });
-
-function waitFor(child: ChildProcess, ready: () => boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error('the control plane did not start within 15 s')), 15_000);
-    const check = () => {
-      if (ready()) done();
-    };
-    const onExit = (code: number | null) => done(new Error(`the control plane exited with ${code}`));
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      child.stderr?.off('data', check);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve();
-    };
-    child.stderr?.on('data', check);
-    child.once('exit', onExit);
-    check();
-  });
-}

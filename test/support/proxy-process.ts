@@ -52,9 +52,10 @@ export async function startProxyProcess(
     stderr += text;
   });
   try {
-    await waitForListening(child, () => stderr, options.port);
+    await waitForStart(child, () => stderr.includes(`:${options.port} (pool`), 'ftpx');
   } catch (err) {
     child.kill('SIGKILL');
+    if (err instanceof Error) err.message += `:\n${stderr}`;
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
@@ -75,22 +76,26 @@ export async function startProxyProcess(
   };
 }
 
-function waitForListening(child: ChildProcess, output: () => string, port: number): Promise<void> {
+/**
+ * Resolves once `ready()` holds, checked whenever the child writes to stderr; rejects when the child
+ * exits first or after 15 s. `what` names the process in the error.
+ */
+export function waitForStart(child: ChildProcess, ready: () => boolean, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`ftpx did not start within 15 s:\n${output()}`)), 15_000);
-    const onData = () => {
-      if (output().includes(`:${port} (pool`)) done();
+    const timer = setTimeout(() => done(new Error(`${what} did not start within 15 s`)), 15_000);
+    const check = () => {
+      if (ready()) done();
     };
-    const onExit = (code: number | null) =>
-      done(new Error(`ftpx exited with ${code} while starting:\n${output()}`));
+    const onExit = (code: number | null) => done(new Error(`${what} exited with ${code} while starting`));
     const done = (err?: Error) => {
       clearTimeout(timer);
-      child.stderr?.off('data', onData);
+      child.stderr?.off('data', check);
       child.off('exit', onExit);
       if (err) reject(err);
       else resolve();
     };
-    child.stderr?.on('data', onData);
+    child.stderr?.on('data', check);
     child.once('exit', onExit);
+    check();
   });
 }

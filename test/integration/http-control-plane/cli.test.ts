@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-c
 import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 import { type FtpBackend, startFtpBackend } from '../../support/ftp-backends.js';
 import { freePort } from '../../support/ports.js';
-import { cliPath, type ProxyProcess, startProxyProcess } from '../../support/proxy-process.js';
+import { cliPath, type ProxyProcess, startProxyProcess, waitForStart } from '../../support/proxy-process.js';
 import { RawFtp } from '../../support/raw-ftp.js';
 
 const TOKEN = 'cli-edge-token-do-not-print';
@@ -100,8 +100,10 @@ describe('ftpx control-plane serve', () => {
     });
     const clients: HttpControlPlane[] = [];
     try {
-      await waitFor(child, () =>
-        stderr.includes(`ftpx: control plane listening on http://127.0.0.1:${port}\n`),
+      await waitForStart(
+        child,
+        () => stderr.includes(`ftpx: control plane listening on http://127.0.0.1:${port}\n`),
+        'the control plane',
       );
       const client = (token?: string) => {
         const created = createHttpControlPlane({
@@ -247,24 +249,4 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-function waitFor(child: ChildProcess, ready: () => boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error('the control plane did not start within 15 s')), 15_000);
-    const check = () => {
-      if (ready()) done();
-    };
-    const onExit = (code: number | null) => done(new Error(`the control plane exited with ${code}`));
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      child.stderr?.off('data', check);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve();
-    };
-    child.stderr?.on('data', check);
-    child.once('exit', onExit);
-    check();
-  });
 }
