@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { createAuthHandler } from '../../functions/auth/handler.js';
 import { authResponseSchema } from '../../functions/contract/auth.js';
@@ -8,6 +7,7 @@ import { sessionEventsResponseSchema } from '../../functions/contract/session-ev
 import { createResolveBackendHandler } from '../../functions/resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../../functions/session-events/handler.js';
 import type { IdentityHookConfig } from '../../functions/shared/auth/identity-hook.js';
+import { lambdaContext } from '../../functions/shared/handler/lambda-context.js';
 import type { Table } from '../../functions/shared/store/table.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
@@ -28,14 +28,14 @@ export function createInProcessControlPlane(
   return {
     resolveBackend: (request) =>
       call('resolve-backend', resolveBackendResponseSchema, () =>
-        resolveBackend(request as never, lambdaContext('resolve-backend')),
+        resolveBackend(request as never, context('resolve-backend')),
       ),
     sessionEvent: (event) =>
       call('session-events', sessionEventsResponseSchema, () =>
-        sessionEvents(event as never, lambdaContext('session-events')),
+        sessionEvents(event as never, context('session-events')),
       ),
     authenticate: (request) =>
-      call('authenticate', authResponseSchema, () => auth(request as never, lambdaContext('authenticate'))),
+      call('authenticate', authResponseSchema, () => auth(request as never, context('authenticate'))),
   };
 }
 
@@ -62,21 +62,6 @@ async function invoke<T>(operation: string, call: () => Promise<T>): Promise<T> 
   }
 }
 
-/** The parts of a Lambda context middy and our handlers read, for an in-process call. */
-function lambdaContext(functionName: string): Context {
-  const deadline = Date.now() + CALL_TIMEOUT_MS;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '0',
-    awsRequestId: randomUUID(),
-    logGroupName: 'in-process',
-    logStreamName: 'in-process',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+function context(functionName: string) {
+  return lambdaContext(functionName, randomUUID(), Date.now() + CALL_TIMEOUT_MS);
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 /**
  * The HTTP request as API Gateway's HTTP API (payload format 2.0) hands it to Lambda, so the local
@@ -103,23 +103,5 @@ export function normalizeResult(result: unknown): APIGatewayProxyStructuredResul
     statusCode: 200,
     headers: { 'content-type': 'application/json' },
     body: typeof result === 'string' ? result : JSON.stringify(result ?? null),
-  };
-}
-
-/** The parts of a Lambda context middy and the handlers read, for one request on the local host. */
-export function lambdaContext(functionName: string, requestId: string, deadline: number): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '0',
-    awsRequestId: requestId,
-    logGroupName: 'ftpx-control-plane',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
   };
 }

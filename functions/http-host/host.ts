@@ -7,9 +7,10 @@ import { createResolveBackendHandler } from '../resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../session-events/handler.js';
 import type { IdentityHookConfig } from '../shared/auth/identity-hook.js';
 import { errorResult, type HttpHandler, httpAdapter } from '../shared/handler/http-adapter.js';
+import { lambdaContext } from '../shared/handler/lambda-context.js';
 import type { Random } from '../shared/random.js';
 import type { Table } from '../shared/store/table.js';
-import { lambdaContext, normalizeResult, toApiGatewayEvent } from './api-gateway-event.js';
+import { normalizeResult, toApiGatewayEvent } from './api-gateway-event.js';
 
 /** Structured logging, as the edge worker's Logger does it (which satisfies this). */
 export interface HostLog {
