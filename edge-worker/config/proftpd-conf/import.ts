@@ -618,7 +618,7 @@ class Importer {
         if (order === 'allow,deny' || order === 'deny,allow') rule.order = order;
         else fail(`expected allow,deny or deny,allow, got "${args.join(' ')}"`);
       } else if (['allowgroup', 'denygroup', 'allowclass', 'denyclass'].includes(directive)) {
-        fail('group and class rules need proxy authentication, which ftpx does not have yet');
+        fail('group and class rules are not supported by ftpx yet');
       } else {
         fail(
           'is not supported inside <Limit> by ftpx (AllowAll, DenyAll, AllowUser, DenyUser, Allow from, Deny from, Order)',

@@ -673,7 +673,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
       ),
     );
     expect(rows(issues)).toEqual([
-      [4, 'AllowGroup', 'group and class rules need proxy authentication, which ftpx does not have yet'],
+      [4, 'AllowGroup', 'group and class rules are not supported by ftpx yet'],
       [5, 'Allow', expect.stringMatching(/host names are not supported by ftpx/)],
     ]);
   });
