@@ -58,7 +58,7 @@ export interface LimitDecision {
  * `<Limit>` for commands, checked before anything goes to the backend (reference 3.1). The first rule
  * naming a command (by itself, or through its group) decides: a user rule, else an address rule,
  * else AllowAll/DenyAll, else the command is allowed. A deny beats an allow for the same user.
- * Groups are not known without proxy authentication, so there are no group rules.
+ * There are no group rules yet (groups are known only with proxy authentication).
  */
 export class CommandLimits {
   private readonly rules: CompiledRule[];
