@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { CONNECT_POLICIES } from '../../functions/contract/connect-policies.js';
 import { PER_USER_FALLBACKS } from '../../functions/contract/resolve-backend.js';
 import { identityHookConfigSchema } from '../../functions/shared/auth/identity-hook.js';
+import { DEFAULT_FORWARD_METHOD, FORWARD_METHODS } from '../forward/forward-methods.js';
+import { compileForwardTo } from '../forward/forward-to.js';
 import { parseCidr } from '../net/cidr.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
 import { parseDuration } from './duration.js';
@@ -52,10 +54,36 @@ const portRange = z
   .strict()
   .refine((range) => range.min <= range.max, 'min must not be above max');
 
+/** ProxyForwardTo: a regular expression the destination's `host:port` must match (or, negated, not match). */
+const forwardToSchema = z
+  .object({
+    pattern: z.string().min(1),
+    negate: z.boolean().default(false),
+    ignoreCase: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    const compiled = compileForwardTo(rule);
+    if (!compiled.ok) ctx.addIssue({ code: 'custom', path: ['pattern'], message: compiled.error });
+  });
+
+/** The forward role's settings (reference 1.3); see docs/forward-proxy.md. */
+const forwardSchema = z
+  .object({
+    /** ProxyForwardMethod. */
+    method: z.enum(FORWARD_METHODS).default(DEFAULT_FORWARD_METHOD),
+    /** ProxyForwardTo: no restriction when absent. */
+    to: forwardToSchema.optional(),
+  })
+  .strict();
+
 export const poolSchema = z
   .object({
     name: z.string().min(1),
-    role: z.literal('reverse').default('reverse'),
+    /** ProxyRole: "reverse" relays to the pool's backends; "forward" to the destination the client names. */
+    role: z.enum(['reverse', 'forward']).default('reverse'),
+    /** Forward role only: the login method and the destination filter. */
+    forward: forwardSchema.optional(),
     /** ProxyReverseConnectPolicy; PerGroup needs proxyAuth (the group is known only after it). */
     connectPolicy: z.enum(CONNECT_POLICIES).default('RoundRobin'),
     /**
@@ -71,7 +99,7 @@ export const poolSchema = z
      * starts; `%U` ones per session at USER, PerUser only). Backends registered through the
      * registry API join these at every selection.
      */
-    backends: z.array(backendEntry).min(1, 'a reverse pool needs at least one backend URL'),
+    backends: z.array(backendEntry).default([]),
     /**
      * PerUser, when the user has no list of its own (no `%U` file, no registered mapping): "global"
      * uses the pool's list (mod_proxy's behaviour), "refuse" refuses the login (mod_proxy issue #139;
@@ -116,6 +144,36 @@ export const poolSchema = z
   })
   .strict()
   .superRefine((pool, ctx) => {
+    if (pool.role === 'reverse' && pool.backends.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backends'],
+        message: 'a reverse pool needs at least one backend URL',
+      });
+    }
+    if (pool.role === 'forward') {
+      const notForward: Array<[keyof typeof pool, boolean, string]> = [
+        [
+          'backends',
+          pool.backends.length > 0,
+          'a forward pool has no backends: each client names its destination',
+        ],
+        [
+          'proxyAuth',
+          pool.proxyAuth,
+          'UseReverseProxyAuth is for reverse pools; forward.method chooses proxy authentication',
+        ],
+        [
+          'sendProxyProtocol',
+          pool.sendProxyProtocol !== 'off',
+          'mod_proxy sends no PROXY header in forward mode',
+        ],
+      ];
+      for (const [key, wrong, message] of notForward)
+        if (wrong) ctx.addIssue({ code: 'custom', path: [key], message });
+    } else if (pool.forward !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['forward'], message: 'applies to role forward only' });
+    }
     if (pool.connectPolicy === 'PerGroup' && !pool.proxyAuth) {
       ctx.addIssue({
         code: 'custom',
@@ -247,6 +305,17 @@ export const listenerSchema = z
   })
   .strict();
 
+/** A `<Class>`: client networks, and whether they may use forward proxying (ProxyForwardEnabled). */
+const clientClassSchema = z
+  .object({
+    name: z.string().min(1),
+    /** `From`: networks in CIDR notation, or single addresses. */
+    from: z.array(cidr).min(1, 'name at least one network'),
+    /** ProxyForwardEnabled; absent: only RFC 1918 clients may forward. */
+    forwardEnabled: z.boolean().optional(),
+  })
+  .strict();
+
 export const storeSchema = z
   .object({
     /** "embedded" runs a DynamoDB-API server (dynalite) in-process under dataDir; otherwise a URL. */
@@ -315,11 +384,24 @@ export const configSchema = z
     store: storeSchema.default({ endpoint: 'embedded', region: 'us-east-1', table: 'ftpx' }),
     listeners: z.array(listenerSchema).min(1, 'at least one listener is needed'),
     pools: z.array(poolSchema).min(1, 'at least one pool is needed'),
+    /** `<Class>` sections: a client belongs to the first class naming its address. */
+    classes: z.array(clientClassSchema).default([]),
     /** Absent: the control plane runs in this process (today's embedded mode). */
     controlPlane: controlPlaneSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
+    const classNames = new Set<string>();
+    config.classes.forEach((entry, index) => {
+      if (classNames.has(entry.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['classes', index, 'name'],
+          message: `class "${entry.name}" is defined twice`,
+        });
+      }
+      classNames.add(entry.name);
+    });
     const names = new Set<string>();
     config.pools.forEach((pool, index) => {
       if (names.has(pool.name)) {
@@ -358,5 +440,7 @@ export type FtpxConfig = z.output<typeof configSchema>;
 export type PoolConfig = z.output<typeof poolSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
 export type ControlPlaneConfig = z.output<typeof controlPlaneSchema>;
+export type ForwardConfig = z.output<typeof forwardSchema>;
+export type ClientClassConfig = z.output<typeof clientClassSchema>;
 export { CONNECT_POLICIES };
 export type DataTransferPolicy = (typeof DATA_TRANSFER_POLICIES)[number];

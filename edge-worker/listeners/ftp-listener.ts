@@ -1,6 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
+import type { ClientClasses } from '../forward/client-class.js';
+import { ForwardFtpSession } from '../forward/forward-session.js';
+import type { LoopGuard } from '../forward/loop-guard.js';
 import { CommandLimits } from '../ftp/command-limits.js';
 import { PortRange } from '../ftp/port-range.js';
 import { ReverseFtpSession } from '../ftp/reverse-session.js';
@@ -23,6 +26,10 @@ export interface ListenerServices {
   reporter: ConnectionReporter;
   transferLog: TransferLog | undefined;
   log: Logger;
+  /** `<Class>` sections: who may use a forward pool. */
+  classes: ClientClasses;
+  /** Forward pools: refuses destinations that are this worker's own listeners. */
+  loopGuard: LoopGuard;
 }
 
 export interface ListeningAddress {
@@ -32,12 +39,19 @@ export interface ListeningAddress {
   pool: string;
 }
 
+/** What the listener needs of a session, whichever the role. */
+interface FtpSession {
+  readonly id: string;
+  run(): Promise<void>;
+  close(): void;
+}
+
 /**
- * One FTP listener: accepts clients and runs a reverse session for each. A session's failure ends
- * that session only; the listener and every other session go on.
+ * One FTP listener: accepts clients and runs a session for each, reverse or forward by its pool's
+ * role. A session's failure ends that session only; the listener and every other session go on.
  */
 export class FtpListener {
-  private readonly sessions = new Set<ReverseFtpSession>();
+  private readonly sessions = new Set<FtpSession>();
   private readonly log: Logger;
   private readonly limits: CommandLimits;
   private server: Server | undefined;
@@ -127,10 +141,35 @@ export class FtpListener {
   }
 
   private startSession(socket: Socket, client: ProxyAddress): void {
-    const session = new ReverseFtpSession(socket, {
+    const session =
+      this.services.pool.config.role === 'forward'
+        ? this.forwardSession(socket, client)
+        : new ReverseFtpSession(socket, {
+            listener: this.config,
+            pool: this.services.pool,
+            hostPools: this.services.hostPools,
+            limits: this.limits,
+            controlPlane: this.services.controlPlane,
+            clientAddress: client.address,
+            clientPort: client.port,
+            portRange: this.portRange,
+            masqueradeIPv4: this.masqueradeIPv4,
+            allowsForeignAddress: this.allowsForeignAddress,
+            reporter: this.services.reporter,
+            transferLog: this.services.transferLog,
+            log: this.log,
+          });
+    this.sessions.add(session);
+    session
+      .run()
+      .catch((err: unknown) => this.log.error('session crashed', { session: session.id, error: err }))
+      .finally(() => this.sessions.delete(session));
+  }
+
+  private forwardSession(socket: Socket, client: ProxyAddress): ForwardFtpSession {
+    return new ForwardFtpSession(socket, {
       listener: this.config,
-      pool: this.services.pool,
-      hostPools: this.services.hostPools,
+      pool: this.services.pool.config,
       limits: this.limits,
       controlPlane: this.services.controlPlane,
       clientAddress: client.address,
@@ -138,15 +177,11 @@ export class FtpListener {
       portRange: this.portRange,
       masqueradeIPv4: this.masqueradeIPv4,
       allowsForeignAddress: this.allowsForeignAddress,
-      reporter: this.services.reporter,
+      classes: this.services.classes,
+      loopGuard: this.services.loopGuard,
       transferLog: this.services.transferLog,
       log: this.log,
     });
-    this.sessions.add(session);
-    session
-      .run()
-      .catch((err: unknown) => this.log.error('session crashed', { session: session.id, error: err }))
-      .finally(() => this.sessions.delete(session));
   }
 
   /** Stops accepting and ends every session. */

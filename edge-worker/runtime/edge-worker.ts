@@ -12,6 +12,8 @@ import type {
 import { createHttpControlPlane } from '../control-plane/http-transport.js';
 import { createInProcessControlPlane } from '../control-plane/in-process-transport.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
+import { ClientClasses } from '../forward/client-class.js';
+import { LoopGuard } from '../forward/loop-guard.js';
 import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js';
 import type { Logger } from '../log/logger.js';
 import { TransferLog } from '../log/transfer-log.js';
@@ -124,6 +126,9 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       await Promise.all(config.pools.map(async (pool) => [pool.name, await loadPool(pool, log)] as const)),
     );
     const addresses: ListeningAddress[] = [];
+    const classes = new ClientClasses(config.classes);
+    // Every listener of this worker, as bound: a forward destination among them would be a loop.
+    const loopGuard = new LoopGuard(() => addresses);
     for (const listenerConfig of config.listeners) {
       const pool = pools.get(listenerConfig.pool);
       if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
@@ -135,6 +140,8 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
         reporter,
         transferLog,
         log,
+        classes,
+        loopGuard,
       });
       listeners.push(listener);
       addresses.push(await listener.start());

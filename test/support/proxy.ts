@@ -36,6 +36,8 @@ export interface TestProxyOptions {
   extraPools?: Record<string, unknown>[];
   /** The identity hook for proxy authentication. */
   identityHook?: Record<string, unknown>;
+  /** `<Class>` sections (forward proxying: who may use it). */
+  classes?: Record<string, unknown>[];
 }
 
 /** Starts an edge worker in this process on a free loopback port, with its log captured. */
@@ -66,6 +68,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
       },
       ...((options.extraPools ?? []) as NonNullable<ConfigInput['pools']>),
     ],
+    ...(options.classes ? { classes: options.classes as NonNullable<ConfigInput['classes']> } : {}),
   };
   const config = configSchema.parse(input);
   const lines: string[] = [];

@@ -1,0 +1,88 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { type ConnectedBackend, connectBackend } from '../ftp/backend-connect.js';
+import type { Logger } from '../log/logger.js';
+import type { Destination } from './destination.js';
+import type { LoopGuard } from './loop-guard.js';
+
+/** The destination could not be reached; `message` is the reason the client is told. */
+export class ForwardConnectError extends Error {
+  override readonly name = 'ForwardConnectError';
+}
+
+export interface ForwardConnectOptions {
+  /** ProxyTimeoutConnect: per address (TCP connect and banner). */
+  timeoutMs: number;
+  /** ProxyRetryCount: rounds over all the addresses before giving up. */
+  retryCount: number;
+  sourceAddress: string | undefined;
+  loopGuard: LoopGuard;
+  log: Logger;
+}
+
+export interface ForwardConnected extends ConnectedBackend {
+  destination: Destination;
+}
+
+/**
+ * Connects to a forward destination: its name is resolved (all A and AAAA records), any address that
+ * is this proxy itself refuses the whole destination, then every address is tried in turn, each with
+ * the full connect timeout, for up to `retryCount` rounds. mod_proxy reads ProxyRetryCount in forward
+ * mode but never uses it (one round only); ftpx honours it. A name that does not resolve is not retried.
+ */
+export async function connectDestination(
+  destination: Destination,
+  options: ForwardConnectOptions,
+): Promise<ForwardConnected> {
+  const addresses =
+    isIP(destination.host) !== 0
+      ? [destination.host]
+      : await lookup(destination.host, { all: true, verbatim: true }).then(
+          (results) => results.map((result) => result.address),
+          (err: NodeJS.ErrnoException) => {
+            throw new ForwardConnectError(
+              err.code === 'ENOTFOUND' ? 'Name or service not known' : `cannot resolve: ${err.message}`,
+              { cause: err },
+            );
+          },
+        );
+  for (const address of addresses) {
+    if (await options.loopGuard.isSelf(address, destination.port)) {
+      options.log.warn('forward destination refused: it is this proxy', {
+        destination: destination.hostPort,
+        address,
+      });
+      throw new ForwardConnectError('Operation not permitted (the destination is this proxy)');
+    }
+  }
+  let lastError: Error = new ForwardConnectError('no addresses');
+  for (let round = 1; round <= options.retryCount; round++) {
+    for (const address of addresses) {
+      try {
+        const connected = await connectBackend(
+          { protocol: 'ftp', host: address, port: destination.port, implicitTls: false },
+          {
+            timeoutMs: options.timeoutMs,
+            ...(options.sourceAddress ? { sourceAddress: options.sourceAddress } : {}),
+          },
+        );
+        options.log.info('connected to destination', {
+          destination: destination.hostPort,
+          address,
+          ms: connected.connectMs,
+          ...(round > 1 ? { round } : {}),
+        });
+        return { ...connected, destination };
+      } catch (err) {
+        lastError = err instanceof Error ? err : new Error(String(err));
+        options.log.info('destination address failed', {
+          destination: destination.hostPort,
+          address,
+          round,
+          reason: lastError.message,
+        });
+      }
+    }
+  }
+  throw new ForwardConnectError(lastError.message, { cause: lastError });
+}

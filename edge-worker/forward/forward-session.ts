@@ -1,0 +1,654 @@
+import { randomBytes } from 'node:crypto';
+import { isIP, type Socket } from 'node:net';
+import type { ListenerConfig, PoolConfig } from '../config/schema.js';
+import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
+import { BackendLostError, describeReply } from '../ftp/backend-control.js';
+import { BackendDataSetup } from '../ftp/backend-data.js';
+import type { ClientDataOptions } from '../ftp/client-data.js';
+import type { CommandLimits } from '../ftp/command-limits.js';
+import type { CommandEvent, FtpCommand } from '../ftp/command-parser.js';
+import { DataTransfers } from '../ftp/data-transfers.js';
+import { featReply } from '../ftp/feat.js';
+import { FrontendControl } from '../ftp/frontend-control.js';
+import type { PortRange } from '../ftp/port-range.js';
+import { type FtpReply, localReply } from '../ftp/reply.js';
+import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from '../ftp/session-timeouts.js';
+import { TRANSFER_COMMANDS } from '../ftp/transfer.js';
+import type { Logger } from '../log/logger.js';
+import type { TransferLog } from '../log/transfer-log.js';
+import { withTimeout } from '../runtime/with-timeout.js';
+import type { ClientClasses } from './client-class.js';
+import { type Destination, IMPLICIT_FTPS_PORT, parseDestination, splitUserAtHost } from './destination.js';
+import { connectDestination, type ForwardConnected } from './forward-connect.js';
+import { DEFAULT_FORWARD_METHOD, type ForwardMethod, needsProxyAuth } from './forward-methods.js';
+import { compileForwardTo, describeForwardTo } from './forward-to.js';
+import type { LoopGuard } from './loop-guard.js';
+
+/** Commands a client may send before it is logged in to the destination (reference 3.1). */
+const BEFORE_LOGIN = new Set([
+  'USER',
+  'PASS',
+  'ACCT',
+  'QUIT',
+  'FEAT',
+  'SYST',
+  'HELP',
+  'NOOP',
+  'OPTS',
+  'CLNT',
+  'LANG',
+  'HOST',
+]);
+/** RFC 2228 security commands: this listener has no FTPS frontend (TLS bridging is not there yet). */
+const SECURITY_COMMANDS = new Set(['AUTH', 'ADAT', 'CCC', 'CONF', 'ENC', 'MIC', 'PBSZ', 'PROT']);
+const QUIT_TIMEOUT_MS = 5000;
+
+export interface ForwardSessionContext {
+  listener: ListenerConfig;
+  /** The listener's pool, of role forward: its data-channel, timeout and forward settings apply. */
+  pool: PoolConfig;
+  limits: CommandLimits;
+  controlPlane: ControlPlaneClient;
+  clientAddress: string;
+  clientPort: number;
+  portRange: PortRange | undefined;
+  masqueradeIPv4: string | undefined;
+  allowsForeignAddress: (host: string) => boolean;
+  classes: ClientClasses;
+  loopGuard: LoopGuard;
+  transferLog: TransferLog | undefined;
+  log: Logger;
+}
+
+/** A connected destination with its data-channel setup. */
+interface Connected extends ForwardConnected {
+  dataSetup: BackendDataSetup;
+}
+
+/**
+ * One client's forward-proxy FTP session (ProxyRole forward, reference 1.3 and 3.2): the client names
+ * the destination in its USER command (or in the proxy login, by ProxyForwardMethod), may first have
+ * to log in to the proxy itself, and is then relayed to that destination as in the reverse role: the
+ * proxy owns the data channel (so active-only clients reach passive-only servers, and IPv4 clients
+ * IPv6 servers), FEAT is filtered, transfers flow through the proxy.
+ *
+ * Who may forward where is checked at every step: the client's class at connect (RFC 1918 only by
+ * default), ProxyForwardTo and implicit-FTPS ports when the destination is named, loop protection when
+ * it is resolved.
+ */
+export class ForwardFtpSession {
+  readonly id = randomBytes(6).toString('hex');
+  private readonly frontend: FrontendControl;
+  private readonly method: ForwardMethod;
+  private readonly allowsDestination: (hostPort: string) => boolean;
+  private log: Logger;
+  private readonly timeouts: SessionTimeouts;
+  private readonly data: DataTransfers;
+  private backend: Connected | undefined;
+  /** Logged in to the destination. */
+  private loggedIn = false;
+  private failedLogins = 0;
+  /** The proxy user of a proxy-auth method: given by USER, waiting for PASS. */
+  private proxyUser: string | undefined;
+  private proxyAuthenticated = false;
+  /** proxyuser@host,user: the destination named at the proxy login. */
+  private pendingDestination: Destination | undefined;
+  private fixedDestination: Destination | undefined;
+  /** The user name the destination was last sent. */
+  private userName = '';
+  private binary = false;
+  private endedByProxy: string | undefined;
+  private backendSaidGoodbye = false;
+
+  constructor(
+    socket: Socket,
+    private readonly ctx: ForwardSessionContext,
+  ) {
+    this.method = ctx.pool.forward?.method ?? DEFAULT_FORWARD_METHOD;
+    const rule = ctx.pool.forward?.to;
+    const compiled = rule ? compileForwardTo(rule) : undefined;
+    // The config schema compiled the rule already; this guards against a caller that skipped it.
+    if (compiled && !compiled.ok) throw new Error(compiled.error);
+    this.allowsDestination = compiled?.ok ? compiled.test : () => true;
+    this.frontend = new FrontendControl(socket, ctx.listener.maxCommandLength);
+    this.log = ctx.log.child({
+      session: this.id,
+      client: `${ctx.clientAddress}:${ctx.clientPort}`,
+      role: 'forward',
+      ...(ctx.clientAddress !== socket.remoteAddress
+        ? { via: `${socket.remoteAddress}:${socket.remotePort}` }
+        : {}),
+    });
+    this.timeouts = new SessionTimeouts(ctx.listener.timeouts, (kind) => this.timedOut(kind));
+    const clientData: ClientDataOptions = {
+      control: socket,
+      clientAddress: ctx.clientAddress,
+      portRange: ctx.portRange,
+      masqueradeIPv4: ctx.masqueradeIPv4,
+      allowsForeignAddress: ctx.allowsForeignAddress,
+      dataConnectTimeoutMs: ctx.listener.dataConnectTimeout,
+      log: this.log,
+    };
+    this.data = new DataTransfers({
+      frontend: this.frontend,
+      clientData,
+      timeouts: this.timeouts,
+      transferRate: ctx.listener.transferRate,
+      transferLog: ctx.transferLog,
+      clientAddress: ctx.clientAddress,
+    });
+  }
+
+  async run(): Promise<void> {
+    const started = performance.now();
+    let endReason = 'client quit';
+    try {
+      const access = this.ctx.classes.forwardAccess(this.ctx.clientAddress);
+      if (!access.allowed) {
+        endReason = 'forward proxying not allowed';
+        this.log.warn('forward proxying refused for this client', { reason: access.reason });
+        await this.frontend.sendAndClose(
+          localReply(421, `Forward proxying is not allowed from ${this.ctx.clientAddress}.`),
+        );
+        return;
+      }
+      this.log.info('session started', {
+        pool: this.ctx.pool.name,
+        method: this.method,
+        access: access.reason,
+      });
+      await this.frontend.reply(220, 'FTP forward proxy ready.');
+      endReason = await this.commandLoop();
+    } catch (err) {
+      endReason = this.endedByProxy ?? (err instanceof Error ? err.message : String(err));
+      if (this.endedByProxy) {
+        // The proxy closed the session on purpose; what failed afterwards is the consequence.
+      } else if (err instanceof BackendLostError && this.backendSaidGoodbye) {
+        this.log.info('destination closed the session', { reason: err.message });
+        this.frontend.end();
+      } else if (err instanceof BackendLostError) {
+        this.log.warn('destination connection lost', { reason: err.message });
+        await this.frontend.sendAndClose(
+          localReply(421, 'Service not available, destination connection lost.'),
+        );
+      } else {
+        this.log.error('session failed', { error: err });
+        await this.frontend.sendAndClose(localReply(421, 'Service not available, internal proxy error.'));
+      }
+    } finally {
+      this.dispose();
+      this.log.info('session ended', { reason: endReason, ms: Math.round(performance.now() - started) });
+    }
+  }
+
+  /** Ends the session at once (worker shutdown). */
+  close(): void {
+    this.dispose();
+  }
+
+  private timedOut(kind: TimeoutKind): void {
+    this.endedByProxy = `${kind} timeout`;
+    this.log.info('session timed out', { timeout: kind });
+    void this.frontend.sendAndClose(localReply(421, timeoutReplyText(kind, this.ctx.listener.timeouts)));
+    this.dispose();
+  }
+
+  private async commandLoop(): Promise<string> {
+    for (;;) {
+      await this.frontend.commands.ready();
+      if (this.backend?.control.isLost) throw await this.backend.control.lost;
+      const event = await this.frontend.commands.next();
+      if (event === undefined)
+        return this.endedByProxy ?? this.frontend.closeReason ?? 'client closed the connection';
+      this.timeouts.commandReceived();
+      if (await this.handle(event)) return 'client quit';
+    }
+  }
+
+  /** Handles one command; true when the session is over. */
+  private async handle(event: CommandEvent): Promise<boolean> {
+    if (event.kind === 'too-long') {
+      this.log.warn('command line too long', { limit: this.ctx.listener.maxCommandLength });
+      await this.frontend.reply(
+        500,
+        `Command line too long (limit ${this.ctx.listener.maxCommandLength} bytes).`,
+      );
+      return false;
+    }
+    const { command } = event;
+    if (command.verb === 'PROXY') {
+      this.endedByProxy = 'PROXY header from an untrusted source';
+      this.log.warn('PROXY protocol header from a source not in proxyProtocol.trustedNetworks; closing');
+      this.frontend.destroy();
+      return true;
+    }
+    this.log.debug('command', {
+      verb: command.verb,
+      ...(command.verb === 'PASS' ? {} : { arg: command.arg }),
+    });
+    if (command.verb === 'QUIT') {
+      await this.quit();
+      return true;
+    }
+    if (SECURITY_COMMANDS.has(command.verb)) {
+      await this.frontend.reply(502, `${command.verb} is not supported on this listener.`);
+      return false;
+    }
+    const limit = this.ctx.limits.check(command.verb, this.userName || undefined, this.ctx.clientAddress);
+    if (!limit.allowed) {
+      this.log.info('command refused by a limit', { verb: command.verb });
+      await this.frontend.reply(limit.code, `${command.verb}: Operation not permitted`);
+      return false;
+    }
+    if (!this.loggedIn && !BEFORE_LOGIN.has(command.verb)) {
+      await this.frontend.reply(530, 'Please login with USER and PASS.');
+      return false;
+    }
+    switch (command.verb) {
+      case 'USER':
+        await this.user(command.arg);
+        return false;
+      case 'PASS':
+        await this.pass(command.arg);
+        return false;
+      case 'HOST':
+        await this.host(command.arg);
+        return false;
+    }
+    const backend = this.backend;
+    if (!backend) {
+      await this.beforeBackend(command);
+      return false;
+    }
+    switch (command.verb) {
+      case 'FEAT':
+        if (this.ctx.pool.showFeatures) await this.relay(command);
+        else await this.frontend.send(featReply(await backend.control.command('FEAT')));
+        break;
+      case 'PASV':
+      case 'EPSV':
+      case 'PORT':
+      case 'EPRT':
+        if (this.ctx.pool.directDataTransfers) await this.relay(command);
+        else await this.data.prepare(command, backend.dataSetup, this.log);
+        break;
+      case 'LPRT':
+      case 'LPSV':
+        await this.frontend.reply(502, `${command.verb} is not supported; use EPRT or EPSV.`);
+        break;
+      case 'TYPE': {
+        const reply = await this.relay(command);
+        if (reply.code === 200) this.binary = /^\s*[IL]/i.test(command.arg);
+        break;
+      }
+      case 'REIN':
+        this.data.close();
+        this.loggedOut();
+        await this.relay(command);
+        break;
+      case 'ABOR':
+        this.data.close();
+        await this.relay(command);
+        break;
+      default:
+        if (TRANSFER_COMMANDS.has(command.verb) && !this.ctx.pool.directDataTransfers) {
+          await this.data.transfer(command, {
+            backend: backend.control,
+            lingerMs: this.ctx.pool.lingerTimeout,
+            user: this.userName,
+            binary: this.binary,
+            loggedIn: this.loggedIn,
+            log: this.log,
+          });
+        } else await this.relay(command);
+    }
+    return false;
+  }
+
+  /** Commands answered by the proxy while no destination is connected. */
+  private async beforeBackend(command: FtpCommand): Promise<void> {
+    switch (command.verb) {
+      case 'FEAT':
+        // The destination is not known yet: only what the proxy itself provides.
+        await this.frontend.send(featReply(undefined));
+        return;
+      case 'SYST':
+        await this.frontend.reply(215, 'UNIX Type: L8');
+        return;
+      case 'NOOP':
+        await this.frontend.reply(200, 'NOOP command successful.');
+        return;
+      case 'OPTS':
+      case 'CLNT':
+      case 'LANG':
+        await this.frontend.reply(200, `${command.verb} noted.`);
+        return;
+      default:
+        await this.frontend.reply(503, 'Login with USER first.');
+    }
+  }
+
+  /**
+   * HOST before USER (RFC 7151) names a virtual host of the proxy, as ProFTPD's core answers it in
+   * mod_proxy's forward role; the destination comes from USER. After USER it is out of sequence.
+   */
+  private async host(arg: string): Promise<void> {
+    if (this.userName !== '' || this.proxyUser !== undefined || this.loggedIn) {
+      await this.frontend.reply(503, 'HOST must come before USER.');
+      return;
+    }
+    if (arg.trim() === '') {
+      await this.frontend.reply(501, 'HOST needs a host name.');
+      return;
+    }
+    this.log.info('HOST accepted', { host: arg.trim() });
+    await this.frontend.reply(220, 'HOST command successful.');
+  }
+
+  private async user(arg: string): Promise<void> {
+    this.data.close();
+    switch (this.method) {
+      case 'user@sni':
+        this.log.warn('login refused: ProxyForwardMethod user@sni needs an FTPS frontend');
+        await this.loginFailed(
+          localReply(
+            530,
+            'Login incorrect: ProxyForwardMethod user@sni needs FTPS (AUTH TLS with SNI), which this proxy does not offer yet.',
+          ),
+          'user@sni without FTPS',
+        );
+        return;
+      case 'user@host':
+        await this.userAtHost(arg);
+        return;
+      case 'proxyuser,user@host':
+        if (this.proxyAuthenticated) await this.userAtHost(arg);
+        else await this.proxyLoginUser(arg, arg);
+        return;
+      case 'proxyuser@host,user':
+        if (this.proxyAuthenticated) await this.userAfterProxyDestination(arg);
+        else await this.proxyUserAtHost(arg);
+        return;
+    }
+  }
+
+  /** `USER user@host[:port]`: connect there (dropping any earlier destination), then log in as `user`. */
+  private async userAtHost(arg: string): Promise<void> {
+    const { user, destination } = splitUserAtHost(arg);
+    if (destination === undefined) {
+      if (this.backend) {
+        // Same destination, another user (after a refused PASS, say).
+        await this.sendUser(this.backend, arg);
+        return;
+      }
+      await this.loginFailed(
+        localReply(530, 'Login incorrect: name the destination as USER user@host[:port].'),
+        'USER without a destination',
+      );
+      return;
+    }
+    const parsed = this.checkDestination(destination);
+    if (!parsed.ok) {
+      await this.loginFailed(parsed.reply, parsed.reason);
+      return;
+    }
+    const backend = await this.connectTo(parsed.destination);
+    if (backend) await this.sendUser(backend, user);
+  }
+
+  /** proxyuser@host,user: the first USER names the proxy user and the destination. */
+  private async proxyUserAtHost(arg: string): Promise<void> {
+    const { user, destination } = splitUserAtHost(arg);
+    if (destination === undefined || user === '') {
+      await this.loginFailed(
+        localReply(530, 'Login incorrect: log in to the proxy as USER proxyuser@host[:port].'),
+        'proxy USER without a destination',
+      );
+      return;
+    }
+    const parsed = this.checkDestination(destination);
+    if (!parsed.ok) {
+      await this.loginFailed(parsed.reply, parsed.reason);
+      return;
+    }
+    await this.proxyLoginUser(user, arg, parsed.destination);
+  }
+
+  /** The USER of a proxy login: answered by the proxy, checked at PASS. */
+  private async proxyLoginUser(user: string, asGiven: string, destination?: Destination): Promise<void> {
+    this.proxyUser = user;
+    this.pendingDestination = destination;
+    this.log = this.log.child({ proxyUser: user });
+    await this.frontend.reply(331, `Password required for ${asGiven}.`);
+  }
+
+  /** proxyuser@host,user: after the proxy login, USER is the destination's, relayed unchanged. */
+  private async userAfterProxyDestination(arg: string): Promise<void> {
+    const backend =
+      this.backend ?? (this.fixedDestination ? await this.connectTo(this.fixedDestination) : undefined);
+    if (backend) await this.sendUser(backend, arg);
+  }
+
+  private async sendUser(backend: Connected, user: string): Promise<void> {
+    this.loggedOut();
+    this.userName = user;
+    const reply = await backend.control.command(`USER ${user}`);
+    if (reply.code === 230 || reply.code === 232) {
+      this.loginSucceeded();
+      await this.frontend.send(reply);
+    } else if (reply.code >= 400) {
+      await this.loginFailed(reply, describeReply(reply));
+    } else {
+      await this.frontend.send(reply);
+    }
+  }
+
+  private async pass(password: string): Promise<void> {
+    if (this.backend && this.userName !== '') {
+      const reply = await this.backend.control.command(`PASS ${password}`);
+      if (reply.code === 230 || reply.code === 202) {
+        this.loginSucceeded();
+        await this.frontend.send(reply);
+      } else if (reply.code >= 400) {
+        await this.loginFailed(reply, describeReply(reply));
+      } else {
+        await this.frontend.send(reply);
+      }
+      return;
+    }
+    if (needsProxyAuth(this.method) && !this.proxyAuthenticated && this.proxyUser !== undefined) {
+      await this.proxyAuthenticate(this.proxyUser, password);
+      return;
+    }
+    await this.frontend.reply(503, 'Login with USER first.');
+  }
+
+  /** PASS of a proxy login: the proxy users of this pool (store, AuthUserFile, identity hook) decide. */
+  private async proxyAuthenticate(user: string, password: string): Promise<void> {
+    const auth = await this.ctx.controlPlane
+      .authenticate({
+        pool: this.ctx.pool.name,
+        user,
+        password,
+        clientAddress: this.ctx.clientAddress,
+        protocol: 'ftp',
+      })
+      .catch(
+        (err: unknown) => ({ allowed: false, reason: `control plane: ${(err as Error).message}` }) as const,
+      );
+    if (!auth.allowed) {
+      this.proxyUser = undefined;
+      this.pendingDestination = undefined;
+      await this.loginFailed(localReply(530, 'Login incorrect.'), `proxy login: ${auth.reason ?? 'refused'}`);
+      return;
+    }
+    this.proxyAuthenticated = true;
+    this.fixedDestination = this.pendingDestination;
+    this.log.info('proxy login succeeded', {
+      ...(this.fixedDestination ? { destination: this.fixedDestination.hostPort } : {}),
+    });
+    await this.frontend.reply(230, `User ${user} logged in.`);
+  }
+
+  /**
+   * The destination text after `@`: parsed (reference 3.2), then refused when it is implicit FTPS
+   * (port 990: TLS bridging is not there yet) or does not pass ProxyForwardTo.
+   */
+  private checkDestination(
+    text: string,
+  ): { ok: true; destination: Destination } | { ok: false; reply: FtpReply; reason: string } {
+    const parsed = parseDestination(text);
+    if (!parsed.ok) {
+      return {
+        ok: false,
+        reply: localReply(530, `Login incorrect: bad destination: ${parsed.error}.`),
+        reason: `bad destination: ${parsed.error}`,
+      };
+    }
+    const { destination } = parsed;
+    const rule = this.ctx.pool.forward?.to;
+    if (rule && !this.allowsDestination(destination.hostPort)) {
+      const reason = `host/port ${destination.hostPort} did not match ProxyForwardTo ${describeForwardTo(rule)}`;
+      this.log.warn('forward destination refused', { reason });
+      return {
+        ok: false,
+        reply: localReply(530, `Unable to connect to ${destination.hostPort}: Operation not permitted`),
+        reason,
+      };
+    }
+    if (destination.port === IMPLICIT_FTPS_PORT) {
+      return {
+        ok: false,
+        reply: localReply(
+          530,
+          `Unable to connect to ${destination.hostPort}: port ${IMPLICIT_FTPS_PORT} is implicit FTPS, which needs TLS bridging (not in this proxy yet)`,
+        ),
+        reason: 'implicit FTPS destination (port 990) without TLS bridging',
+      };
+    }
+    return { ok: true, destination };
+  }
+
+  /**
+   * Connects to the destination, replacing any earlier one. A failure is answered
+   * `530 Unable to connect to host:port: reason` and the session stays open for another try.
+   */
+  private async connectTo(destination: Destination): Promise<Connected | undefined> {
+    this.releaseBackend();
+    const pool = this.ctx.pool;
+    let connected: ForwardConnected;
+    try {
+      connected = await connectDestination(destination, {
+        timeoutMs: pool.connectTimeout,
+        retryCount: pool.retryCount,
+        sourceAddress: pool.sourceAddress,
+        loopGuard: this.ctx.loopGuard,
+        log: this.log,
+      });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      await this.loginFailed(
+        localReply(530, `Unable to connect to ${destination.hostPort}: ${reason}`),
+        `cannot connect to ${destination.hostPort}: ${reason}`,
+      );
+      return undefined;
+    }
+    // TLS bridging plugs in here: with ProxyTLSEngine on (or MatchClient and an FTPS frontend), the
+    // destination's control connection would be upgraded with AUTH TLS (or be TLS from the start on
+    // port 990) before USER, and the data setup below would be given the TLS settings.
+    const backend: Connected = {
+      ...connected,
+      dataSetup: new BackendDataSetup(connected.control, {
+        policy: pool.dataTransferPolicy,
+        foreignDataAddress: pool.foreignDataAddress,
+        sourceAddress: pool.sourceAddress,
+        connectTimeoutMs: this.ctx.listener.dataConnectTimeout,
+        log: this.log,
+      }),
+    };
+    this.backend = backend;
+    this.log = this.log.child({ destination: destination.hostPort });
+    backend.control.onUnsolicited = (reply) => {
+      this.log.info('unsolicited destination reply relayed', { reply: describeReply(reply) });
+      if (reply.code === 421) this.backendSaidGoodbye = true;
+      void this.frontend.send(reply);
+    };
+    void backend.control.lost.then(() => this.frontend.commands.interrupt());
+    await this.sendDestinationHost(backend);
+    return backend;
+  }
+
+  /**
+   * Reference 3.2: after connecting, `HOST <destination>` when the destination lists HOST, so a
+   * server with name-based virtual hosts serves the one the client named. Not for IP addresses.
+   */
+  private async sendDestinationHost(backend: Connected): Promise<void> {
+    if (isIP(backend.destination.host) !== 0) return;
+    await backend.control.featuresReady;
+    if (!backend.control.features.has('HOST')) return;
+    const reply = await backend.control.command(`HOST ${backend.destination.host}`);
+    this.log.info('HOST sent to the destination', { reply: describeReply(reply) });
+  }
+
+  private async relay(command: FtpCommand): Promise<FtpReply> {
+    const backend = this.backend;
+    if (!backend) throw new Error('no destination connected');
+    const line = command.arg === '' ? command.verb : `${command.verb} ${command.arg}`;
+    const reply = await backend.control.command(line, {
+      onPreliminary: (preliminary) => void this.frontend.send(preliminary),
+    });
+    await this.frontend.send(reply);
+    return reply;
+  }
+
+  private loginSucceeded(): void {
+    this.loggedIn = true;
+    this.failedLogins = 0;
+    this.timeouts.loggedIn();
+    this.log.info('login succeeded', { user: this.userName });
+  }
+
+  private loggedOut(): void {
+    if (this.loggedIn) this.timeouts.loggedOut();
+    this.loggedIn = false;
+  }
+
+  /** A refused login (or destination): counted for MaxLoginAttempts, whose last refusal closes the connection. */
+  private async loginFailed(reply: FtpReply, reason: string): Promise<void> {
+    this.failedLogins += 1;
+    this.log.warn('login failed', { reason, attempt: this.failedLogins });
+    if (this.failedLogins >= this.ctx.listener.maxLoginAttempts) {
+      this.endedByProxy = 'too many failed logins';
+      this.log.warn('maximum login attempts reached; closing', { max: this.ctx.listener.maxLoginAttempts });
+      await this.frontend.sendAndClose(reply);
+      return;
+    }
+    await this.frontend.send(reply);
+  }
+
+  private async quit(): Promise<void> {
+    const backend = this.backend;
+    let reply = localReply(221, 'Goodbye.');
+    if (backend && !backend.control.isLost) {
+      const goodbye = () => localReply(221, 'Goodbye.');
+      reply = await withTimeout(backend.control.command('QUIT'), QUIT_TIMEOUT_MS, goodbye).catch(goodbye);
+    }
+    await this.frontend.sendAndClose(reply);
+  }
+
+  /** Drops the destination (a USER naming a new one). */
+  private releaseBackend(): void {
+    this.data.close();
+    this.loggedOut();
+    this.userName = '';
+    this.backend?.control.destroy();
+    this.backend = undefined;
+  }
+
+  private dispose(): void {
+    this.timeouts.dispose();
+    this.data.close();
+    this.backend?.control.destroy();
+    this.frontend.destroy();
+  }
+}
