@@ -18,7 +18,12 @@ export interface ForwardConnectOptions {
   sourceAddress: string | undefined;
   loopGuard: LoopGuard;
   log: Logger;
+  /** Name resolution: all A and AAAA records, in the resolver's order (the system's by default). */
+  resolve?: (host: string) => Promise<string[]>;
 }
+
+const systemResolve = (host: string): Promise<string[]> =>
+  lookup(host, { all: true, verbatim: true }).then((results) => results.map((result) => result.address));
 
 export interface ForwardConnected extends ConnectedBackend {
   destination: Destination;
@@ -37,8 +42,8 @@ export async function connectDestination(
   const addresses =
     isIP(destination.host) !== 0
       ? [destination.host]
-      : await lookup(destination.host, { all: true, verbatim: true }).then(
-          (results) => results.map((result) => result.address),
+      : await (options.resolve ?? systemResolve)(destination.host).then(
+          (found) => found,
           (err: NodeJS.ErrnoException) => {
             throw new ForwardConnectError(
               err.code === 'ENOTFOUND' ? 'Name or service not known' : `cannot resolve: ${err.message}`,
