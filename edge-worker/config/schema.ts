@@ -82,8 +82,6 @@ export const poolSchema = z
     name: z.string().min(1),
     /** ProxyRole: "reverse" relays to the pool's backends; "forward" to the destination the client names. */
     role: z.enum(['reverse', 'forward']).default('reverse'),
-    /** Forward role only: the login method and the destination filter. */
-    forward: forwardSchema.optional(),
     /** ProxyReverseConnectPolicy; PerGroup needs proxyAuth (the group is known only after it). */
     connectPolicy: z.enum(CONNECT_POLICIES).default('RoundRobin'),
     /**
@@ -141,16 +139,24 @@ export const poolSchema = z
     sendProxyProtocol: z.enum(['off', 'v1', 'v2', 'v2-tlvs']).default('off'),
     /** ProxyDirectoryListPolicy's UseSlink: symlinks as OS.unix=slink:<target> (FileZilla) under LIST. */
     useSlink: z.boolean().default(false),
+    /** Forward role only: the login method and the destination filter. */
+    forward: forwardSchema.optional(),
   })
   .strict()
+  .superRefine(
+    (pool, ctx) => {
+      // Reported even when other keys of the pool are wrong, as a plain field check would be.
+      if (pool.role !== 'forward' && Array.isArray(pool.backends) && pool.backends.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backends'],
+          message: 'a reverse pool needs at least one backend URL',
+        });
+      }
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  )
   .superRefine((pool, ctx) => {
-    if (pool.role === 'reverse' && pool.backends.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['backends'],
-        message: 'a reverse pool needs at least one backend URL',
-      });
-    }
     if (pool.role === 'forward') {
       const notForward: Array<[keyof typeof pool, boolean, string]> = [
         [
@@ -384,15 +390,15 @@ export const configSchema = z
     store: storeSchema.default({ endpoint: 'embedded', region: 'us-east-1', table: 'ftpx' }),
     listeners: z.array(listenerSchema).min(1, 'at least one listener is needed'),
     pools: z.array(poolSchema).min(1, 'at least one pool is needed'),
-    /** `<Class>` sections: a client belongs to the first class naming its address. */
-    classes: z.array(clientClassSchema).default([]),
     /** Absent: the control plane runs in this process (today's embedded mode). */
     controlPlane: controlPlaneSchema.optional(),
+    /** `<Class>` sections: a client belongs to the first class naming its address. */
+    classes: z.array(clientClassSchema).optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
     const classNames = new Set<string>();
-    config.classes.forEach((entry, index) => {
+    (config.classes ?? []).forEach((entry, index) => {
       if (classNames.has(entry.name)) {
         ctx.addIssue({
           code: 'custom',

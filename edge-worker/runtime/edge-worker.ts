@@ -126,7 +126,7 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       await Promise.all(config.pools.map(async (pool) => [pool.name, await loadPool(pool, log)] as const)),
     );
     const addresses: ListeningAddress[] = [];
-    const classes = new ClientClasses(config.classes);
+    const classes = new ClientClasses(config.classes ?? []);
     // Every listener of this worker, as bound: a forward destination among them would be a loop.
     const loopGuard = new LoopGuard(() => addresses);
     for (const listenerConfig of config.listeners) {
