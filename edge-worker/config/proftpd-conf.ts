@@ -13,7 +13,9 @@ import { describeSchemaIssue, formatKeyPath, hasValueAt, unknownKeyMessage } fro
 function skipSection(name: string, args: readonly string[]): boolean {
   const canonical = canonicalSectionName(name);
   if (canonical === 'IfModule') return (args[0] ?? '').startsWith('!');
-  return canonical !== 'Global' && canonical !== 'VirtualHost' && canonical !== 'Limit';
+  return (
+    canonical !== 'Global' && canonical !== 'VirtualHost' && canonical !== 'Limit' && canonical !== 'Class'
+  );
 }
 
 /** Issues in reading order: by file (in the order files were read), then by line; line-less ones last. */

@@ -51,6 +51,11 @@ const HANDLED: DirectiveSpec[] = [
   { name: 'TransferRate', kind: 'handled' },
   { name: 'AuthUserFile', kind: 'handled' },
   { name: 'AuthGroupFile', kind: 'handled' },
+  { name: 'ProxyForwardMethod', kind: 'handled' },
+  { name: 'ProxyForwardTo', kind: 'handled' },
+  // These two belong inside <Class>, which import.ts reads itself; anywhere else they are an error.
+  { name: 'ProxyForwardEnabled', kind: 'handled' },
+  { name: 'From', kind: 'handled' },
 ];
 
 const PLAIN_BACKENDS = 'ftpx uses backends in plain FTP (ProxyTLSEngine off)';
@@ -63,9 +68,6 @@ const NO_CLIENT_TLS = 'FTPS towards clients is not supported by ftpx yet: client
 
 /** mod_proxy directives that ftpx does not implement. */
 const MOD_PROXY_OTHERS: DirectiveSpec[] = [
-  ...['ProxyForwardEnabled', 'ProxyForwardMethod', 'ProxyForwardTo'].map(
-    (name): DirectiveSpec => ({ name, kind: 'ignored', reason: 'applies to ProxyRole forward only' }),
-  ),
   ...[
     'ProxyTLSCACertificateFile',
     'ProxyTLSCACertificatePath',
@@ -205,12 +207,11 @@ export function findDirective(name: string): DirectiveSpec | undefined {
 }
 
 /** Sections ftpx reads. */
-export const SUPPORTED_SECTIONS = ['IfModule', 'Global', 'VirtualHost', 'Limit'] as const;
+export const SUPPORTED_SECTIONS = ['IfModule', 'Global', 'VirtualHost', 'Limit', 'Class'] as const;
 
 /** ProFTPD sections ftpx does not read; an error, since skipping them could drop access rules. */
 export const UNSUPPORTED_SECTIONS = [
   'Anonymous',
-  'Class',
   'Directory',
   'IfDefine',
   'IfClass',

@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
+import { FORWARD_METHODS, type ForwardMethod, findForwardMethod } from '../../forward/forward-methods.js';
+import { type ForwardToRule, parseForwardToDirective } from '../../forward/forward-to.js';
 import { parseCidr } from '../../net/cidr.js';
 import { parseBackendSource } from '../../reverse/backend-source.js';
 import type { ConfigIssue } from '../config-error.js';
@@ -41,7 +43,9 @@ interface Setting<T> {
 
 interface Settings {
   ProxyEngine?: Setting<boolean>;
-  ProxyRole?: Setting<'reverse'>;
+  ProxyRole?: Setting<'reverse' | 'forward'>;
+  ProxyForwardMethod?: Setting<ForwardMethod>;
+  ProxyForwardTo?: Setting<ForwardToRule>;
   ProxyReverseConnectPolicy?: Setting<ConnectPolicy>;
   ProxyRetryCount?: Setting<number>;
   /** Milliseconds. */
@@ -109,6 +113,14 @@ interface LimitSetting {
   denyFrom: string[];
   otherwise?: 'allow' | 'deny';
   order: 'allow,deny' | 'deny,allow';
+}
+
+/** A `<Class>` section: its name, `From` networks and ProxyForwardEnabled. */
+interface ClassSetting {
+  name: string;
+  from: string[];
+  forwardEnabled?: boolean;
+  loc: Location;
 }
 
 interface Backend {
@@ -192,6 +204,7 @@ class Importer {
   private readonly main = newScope('server');
   private readonly global = newScope('global');
   private readonly vhosts: Scope[] = [];
+  private readonly classes: ClassSetting[] = [];
 
   constructor(private readonly file: string) {}
 
@@ -245,6 +258,10 @@ class Importer {
     }
     if (name === 'Limit') {
       this.limit(node, scope);
+      return;
+    }
+    if (name === 'Class') {
+      this.classSection(node, scope);
       return;
     }
     if (name !== undefined) {
@@ -330,11 +347,28 @@ class Importer {
         const arg = this.oneArgument(node);
         if (arg === undefined) return;
         const lower = arg.toLowerCase();
-        if (lower === 'reverse') this.set(scope, 'ProxyRole', node, 'reverse');
-        else if (lower === 'forward') fail('forward is not supported by ftpx yet');
+        if (lower === 'reverse' || lower === 'forward') this.set(scope, 'ProxyRole', node, lower);
         else fail(`expected reverse or forward, got "${arg}"`);
         return;
       }
+      case 'ProxyForwardMethod': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        const method = findForwardMethod(arg);
+        if (method === undefined) fail(`expected one of ${FORWARD_METHODS.join(', ')}, got "${arg}"`);
+        else this.set(scope, 'ProxyForwardMethod', node, method);
+        return;
+      }
+      case 'ProxyForwardTo': {
+        const parsed = parseForwardToDirective(node.args);
+        if (!parsed.ok) fail(parsed.error);
+        else this.set(scope, 'ProxyForwardTo', node, parsed.rule);
+        return;
+      }
+      case 'ProxyForwardEnabled':
+      case 'From':
+        fail('is allowed only inside <Class>');
+        return;
       case 'ProxyReverseServers':
         this.reverseServers(node, scope);
         return;
@@ -628,6 +662,68 @@ class Importer {
     scope.limits.push({ value: rule, loc: node.loc, name: tag });
   }
 
+  /**
+   * `<Class name>`: `From` lines (addresses and CIDR networks, several per line separated by spaces or
+   * commas) and `ProxyForwardEnabled on|off`. A client belongs to the first class one of whose
+   * networks holds its address.
+   */
+  private classSection(node: SectionNode, scope: Scope): void {
+    const tag = '<Class>';
+    if (scope.kind !== 'server') {
+      this.error(node.loc, tag, `is allowed only at the top level, not inside ${describeScope(scope)}`);
+      return;
+    }
+    const [name] = node.args;
+    if (node.args.length !== 1 || name === undefined) {
+      this.error(node.loc, tag, `takes exactly one class name, got ${node.args.length}`);
+      return;
+    }
+    const previous = this.classes.find((known) => known.name === name);
+    if (previous) {
+      this.error(node.loc, tag, `class "${name}" is defined twice (first at ${at(previous.loc)})`);
+      return;
+    }
+    const entry: ClassSetting = { name, from: [], loc: node.loc };
+    for (const child of node.children) {
+      if (child.type === 'section') {
+        this.error(child.loc, `<${child.name}>`, 'is not allowed inside <Class>');
+        continue;
+      }
+      const fail = (message: string) => this.error(child.loc, child.name, message);
+      const directive = child.name.toLowerCase();
+      if (directive === 'from') {
+        const items = child.args
+          .flatMap((arg) => arg.split(','))
+          .map((item) => item.trim())
+          .filter(Boolean);
+        if (items.length === 0) fail('needs at least one address or network');
+        for (const item of items) {
+          const parsed = parseCidr(item);
+          if (parsed.ok) entry.from.push(item);
+          else if (item.startsWith('!')) fail(`"${item}": negated entries are not supported by ftpx`);
+          else if (/[A-Za-z*?]/.test(item) && !item.includes(':')) {
+            fail(
+              `"${item}": host names and patterns are not supported by ftpx (use addresses or CIDR networks)`,
+            );
+          } else fail(parsed.error);
+        }
+      } else if (directive === 'proxyforwardenabled') {
+        const value = child.args.length === 1 ? parseBoolean(child.args[0] as string) : undefined;
+        if (value === undefined) fail(`expected on or off, got "${child.args.join(' ')}"`);
+        else if (entry.forwardEnabled !== undefined) fail(`is set twice in <Class ${name}>`);
+        else entry.forwardEnabled = value;
+      } else if (directive === 'satisfy') {
+        fail('is not supported by ftpx: a client belongs to the first class with a matching From');
+      } else {
+        fail('is not supported inside <Class> by ftpx (From, ProxyForwardEnabled)');
+      }
+    }
+    if (entry.from.length === 0 && !node.children.some((child) => child.name.toLowerCase() === 'from')) {
+      this.error(node.loc, tag, `class "${name}" has no From line: it would match no client`);
+    }
+    this.classes.push(entry);
+  }
+
   private proxyOptions(node: DirectiveNode, scope: Scope): void {
     if (node.args.length === 0) {
       this.error(node.loc, node.name, 'needs at least one option');
@@ -722,8 +818,34 @@ class Importer {
       proxies++;
       const serverOrigin: Origin = scope.section ? serverLoc : { ...originOf(engine), key: label };
 
-      const backends = scope.backends.length > 0 || scope.sawBackends ? scope.backends : this.global.backends;
-      if (backends.length === 0) {
+      const role = own.ProxyRole ?? global.ProxyRole;
+      const forward = role?.value === 'forward';
+      const forwardMethod = own.ProxyForwardMethod ?? global.ProxyForwardMethod;
+      const forwardTo = own.ProxyForwardTo ?? global.ProxyForwardTo;
+      const backends = forward
+        ? []
+        : scope.backends.length > 0 || scope.sawBackends
+          ? scope.backends
+          : this.global.backends;
+      if (forward && (scope.sawBackends || this.global.sawBackends)) {
+        const first = scope.backends[0] ?? this.global.backends[0];
+        this.warn(
+          first ? originOf(first) : serverOrigin,
+          'ProxyReverseServers',
+          `ignored for ${label}: it applies to ProxyRole reverse only`,
+        );
+      }
+      if (!forward) {
+        for (const setting of [forwardMethod, forwardTo]) {
+          if (setting)
+            this.warn(
+              originOf(setting),
+              setting.name,
+              `ignored for ${label}: applies to ProxyRole forward only`,
+            );
+        }
+      }
+      if (!forward && backends.length === 0) {
         if (!scope.sawBackends && !this.global.sawBackends) {
           this.error(serverOrigin, label, 'ProxyReverseServers is required for a reverse proxy');
         }
@@ -750,7 +872,6 @@ class Importer {
       const retry = own.ProxyRetryCount ?? global.ProxyRetryCount;
       const timeout = own.ProxyTimeoutConnect ?? global.ProxyTimeoutConnect;
       const policy = own.ProxyReverseConnectPolicy ?? global.ProxyReverseConnectPolicy;
-      const role = own.ProxyRole ?? global.ProxyRole;
       const tls = own.ProxyTLSEngine ?? global.ProxyTLSEngine;
       if (!tls) {
         this.warn(
@@ -762,11 +883,19 @@ class Importer {
       const fields: Record<string, Origin> = {};
       const pool: NonNullable<ConfigInput['pools']>[number] = {
         name,
-        role: 'reverse',
+        role: forward ? 'forward' : 'reverse',
         connectPolicy: policy?.value ?? 'RoundRobin',
         backends: backends.map((backend) => backend.url),
         backendTls: 'off',
       };
+      if (forward) {
+        pool.forward = {
+          ...(forwardMethod ? { method: forwardMethod.value } : {}),
+          ...(forwardTo ? { to: forwardTo.value } : {}),
+        };
+        const origin = forwardTo ?? forwardMethod;
+        if (origin) fields.forward = originOf(origin);
+      }
       if (own.ServerName) fields.name = originOf(own.ServerName);
       if (role) fields.role = originOf(role);
       if (policy) fields.connectPolicy = originOf(policy);
@@ -806,7 +935,7 @@ class Importer {
         (pool as Record<string, unknown>)[field] = convert(setting.value as never);
         fields[field] = originOf(setting);
       }
-      fields.backends = originOf(backends[0] as Backend);
+      if (backends[0]) fields.backends = originOf(backends[0]);
       pools.push(pool);
       poolOrigins.push({ server: serverOrigin, fields, backends: backends.map(originOf) });
 
@@ -842,6 +971,13 @@ class Importer {
     }
 
     const input: ConfigInput = { listeners, pools };
+    if (this.classes.length > 0) {
+      input.classes = this.classes.map(({ name, from, forwardEnabled }) => ({
+        name,
+        from,
+        ...(forwardEnabled === undefined ? {} : { forwardEnabled }),
+      }));
+    }
     const tables = this.main.settings.ProxyTables;
     if (tables) input.dataDir = tables.value;
     else if (pools.length > 0) {
@@ -863,6 +999,10 @@ class Importer {
         if (head === 'dataDir' && tables) return originOf(tables);
         if (head === 'log' && log) return originOf(log);
         if (head === 'transferLog' && transferLog) return originOf(transferLog);
+        if (head === 'classes' && typeof index === 'number') {
+          const found = this.classes[index];
+          return found ? { ...found.loc, key: `<Class ${found.name}>` } : { file: this.file };
+        }
         if (head === 'pools' && typeof index === 'number') {
           const origin = poolOrigins[index];
           if (!origin) return { file: this.file };

@@ -559,7 +559,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
     const issues = issuesOf(
       lines(
         'ProxyEngine on', // 1
-        'ProxyRole forward', // 2
+        'ProxyForwardMethod user@nowhere', // 2
         'ProxyReverseConnectPolicy PerUser PerHost', // 3
         'ProxyReverseConnectPolicy Fastest', // 4
         'ProxyTLSEngine auto', // 5
@@ -576,7 +576,11 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
       ),
     );
     expect(rows(issues)).toEqual([
-      [2, 'ProxyRole', 'forward is not supported by ftpx yet'],
+      [
+        2,
+        'ProxyForwardMethod',
+        'expected one of user@host, proxyuser,user@host, proxyuser@host,user, user@sni, got "user@nowhere"',
+      ],
       [3, 'ProxyReverseConnectPolicy', 'takes exactly one argument, got 2'],
       [
         4,
