@@ -81,6 +81,8 @@ export class ForwardFtpSession {
   private readonly frontend: FrontendControl;
   private readonly method: ForwardMethod;
   private readonly allowsDestination: (hostPort: string) => boolean;
+  /** The session's log, with the client; `log` adds the proxy user and destination once known. */
+  private readonly sessionLog: Logger;
   private log: Logger;
   private readonly timeouts: SessionTimeouts;
   private readonly data: DataTransfers;
@@ -111,7 +113,7 @@ export class ForwardFtpSession {
     if (compiled && !compiled.ok) throw new Error(compiled.error);
     this.allowsDestination = compiled?.ok ? compiled.test : () => true;
     this.frontend = new FrontendControl(socket, ctx.listener.maxCommandLength);
-    this.log = ctx.log.child({
+    this.sessionLog = ctx.log.child({
       session: this.id,
       client: `${ctx.clientAddress}:${ctx.clientPort}`,
       role: 'forward',
@@ -119,6 +121,7 @@ export class ForwardFtpSession {
         ? { via: `${socket.remoteAddress}:${socket.remotePort}` }
         : {}),
     });
+    this.log = this.sessionLog;
     this.timeouts = new SessionTimeouts(ctx.listener.timeouts, (kind) => this.timedOut(kind));
     const clientData: ClientDataOptions = {
       control: socket,
@@ -418,7 +421,7 @@ export class ForwardFtpSession {
   private async proxyLoginUser(user: string, asGiven: string, destination?: Destination): Promise<void> {
     this.proxyUser = user;
     this.pendingDestination = destination;
-    this.log = this.log.child({ proxyUser: user });
+    this.log = this.sessionLog.child({ proxyUser: user });
     await this.frontend.reply(331, `Password required for ${asGiven}.`);
   }
 
@@ -567,7 +570,10 @@ export class ForwardFtpSession {
       }),
     };
     this.backend = backend;
-    this.log = this.log.child({ destination: destination.hostPort });
+    this.log = this.sessionLog.child({
+      ...(this.proxyUser !== undefined ? { proxyUser: this.proxyUser } : {}),
+      destination: destination.hostPort,
+    });
     backend.control.onUnsolicited = (reply) => {
       this.log.info('unsolicited destination reply relayed', { reply: describeReply(reply) });
       if (reply.code === 421) this.backendSaidGoodbye = true;

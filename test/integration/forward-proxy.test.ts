@@ -4,6 +4,9 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDestination } from '../../edge-worker/forward/forward-connect.js';
+import { LoopGuard } from '../../edge-worker/forward/loop-guard.js';
+import { silentLogger } from '../../edge-worker/log/logger.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
 import { curl, lftp, pythonFtp } from '../support/ftp-clients.js';
 import { freePort } from '../support/ports.js';
@@ -407,6 +410,49 @@ describe('forward proxy', () => {
         /^530 Unable to connect to localhost:\d+: Operation not permitted/,
       );
       ftp.destroy();
+    });
+  });
+
+  describe('connecting', () => {
+    it('tries every address the name resolves to, in order, until one greets', async () => {
+      // The name resolves to 127.0.0.1 (nothing listens on that port there) and ::1 (the server).
+      const resolved: string[] = [];
+      const connected = await connectDestination(
+        { host: 'dual.example', port: ipv6.port, hostPort: `dual.example:${ipv6.port}` },
+        {
+          timeoutMs: 2000,
+          retryCount: 1,
+          sourceAddress: undefined,
+          loopGuard: new LoopGuard(() => []),
+          log: silentLogger,
+          resolve: async (host) => {
+            resolved.push(host);
+            return ['127.0.0.1', '::1'];
+          },
+        },
+      );
+      try {
+        expect(resolved).toEqual(['dual.example']);
+        expect(connected.address).toBe('::1');
+        expect(connected.banner.lines[0]).toContain(ipv6.name);
+      } finally {
+        connected.control.destroy();
+      }
+    });
+
+    it('refuses the whole destination when any of its addresses is this proxy', async () => {
+      const attempt = connectDestination(
+        { host: 'mixed.example', port: proftpd.port, hostPort: `mixed.example:${proftpd.port}` },
+        {
+          timeoutMs: 2000,
+          retryCount: 1,
+          sourceAddress: undefined,
+          loopGuard: new LoopGuard(() => [{ address: '0.0.0.0', port: proftpd.port }]),
+          log: silentLogger,
+          resolve: async () => ['::1', '127.0.0.1'],
+        },
+      );
+      await expect(attempt).rejects.toThrow('Operation not permitted (the destination is this proxy)');
     });
   });
 
