@@ -17,15 +17,10 @@ import type { Pool } from '../reverse/pool.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { BackendLostError, describeReply } from './backend-control.js';
 import { BackendDataSetup } from './backend-data.js';
-import {
-  type ClientDataOptions,
-  checkClientDataCommand,
-  isPortRangeExhausted,
-  openClientSide,
-} from './client-data.js';
+import type { ClientDataOptions } from './client-data.js';
 import type { CommandLimits } from './command-limits.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
-import type { DataEndpoint } from './data-endpoint.js';
+import { DataTransfers } from './data-transfers.js';
 import {
   DEFAULT_MLST_FACTS,
   formatFeatMlst,
@@ -39,8 +34,7 @@ import { FrontendControl } from './frontend-control.js';
 import type { PortRange } from './port-range.js';
 import { type FtpReply, localReply } from './reply.js';
 import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from './session-timeouts.js';
-import { Throttle } from './throttle.js';
-import { runTransfer, TRANSFER_COMMANDS, type TransferOutcome } from './transfer.js';
+import { TRANSFER_COMMANDS } from './transfer.js';
 import { utf8AsWire } from './wire.js';
 
 /** Commands a client may send before it is logged in to the backend (reference 3.1). */
@@ -61,8 +55,6 @@ const BEFORE_LOGIN = new Set([
 /** RFC 2228 security commands: frontend TLS is not offered by this listener. */
 const SECURITY_COMMANDS = new Set(['AUTH', 'ADAT', 'CCC', 'CONF', 'ENC', 'MIC', 'PBSZ', 'PROT']);
 const QUIT_TIMEOUT_MS = 5000;
-/** What the TransferLog records (ProFTPD logs file transfers, not listings). */
-const FILE_TRANSFERS = new Set(['RETR', 'STOR', 'APPE', 'STOU']);
 
 export interface ReverseSessionContext {
   listener: ListenerConfig;
@@ -85,12 +77,6 @@ export interface ReverseSessionContext {
   log: Logger;
 }
 
-/** Both ends of the next transfer's data connection, set up by PASV/EPSV/PORT/EPRT. */
-interface PreparedData {
-  client: DataEndpoint;
-  backend: DataEndpoint;
-}
-
 /**
  * One client's reverse-proxy FTP session. The backend is chosen when the client connects (balancing
  * policies, reference 3.3), its banner is relayed, and from then on commands are relayed in order,
@@ -105,9 +91,9 @@ export class ReverseFtpSession {
   private backend: SelectedBackend | undefined;
   private loggedIn = false;
   private failedLogins = 0;
-  private prepared: PreparedData | undefined;
   private dataSetup: BackendDataSetup | undefined;
-  private epsvAll = false;
+  /** The data channel (PASV/EPSV/PORT/EPRT and transfers), shared with the forward session. */
+  private readonly data: DataTransfers;
   private mlstFacts: ReadonlySet<MlstFact> = DEFAULT_MLST_FACTS;
   /** TYPE as last accepted by the backend; ASCII until a client says otherwise (RFC 959). */
   private binary = false;
@@ -146,6 +132,14 @@ export class ReverseFtpSession {
       dataConnectTimeoutMs: ctx.listener.dataConnectTimeout,
       log: this.log,
     };
+    this.data = new DataTransfers({
+      frontend: this.frontend,
+      clientData: this.clientData,
+      timeouts: this.timeouts,
+      transferRate: ctx.listener.transferRate,
+      transferLog: ctx.transferLog,
+      clientAddress: ctx.clientAddress,
+    });
   }
 
   /**
@@ -628,92 +622,21 @@ export class ReverseFtpSession {
     await this.frontend.sendAndClose(reply);
   }
 
-  /**
-   * PASV/EPSV/PORT/EPRT: the client's request is checked first (bounce protection costs the backend
-   * nothing), then the backend side is set up under the data-transfer policy, then the client side.
-   */
+  /** PASV/EPSV/PORT/EPRT: both ends of the next transfer's data connection (data-transfers.ts). */
   private async prepareData(command: FtpCommand): Promise<void> {
-    this.closeData();
-    const request = checkClientDataCommand(command, this.epsvAll, this.clientData);
-    if ('code' in request) {
-      await this.frontend.send(request);
-      return;
-    }
-    if (request.kind === 'epsv-all') {
-      this.epsvAll = true;
-      await this.frontend.reply(200, 'EPSV ALL command successful.');
-      return;
-    }
-    const backend = await this.requireDataSetup().prepare(request.verb);
-    if ('code' in backend) {
-      await this.frontend.send(backend);
-      return;
-    }
-    try {
-      const client = await openClientSide(request, this.clientData);
-      this.prepared = { client: client.endpoint, backend };
-      await this.frontend.send(client.reply);
-    } catch (err) {
-      backend.dispose();
-      if (!isPortRangeExhausted(err)) throw err;
-      this.log.warn('no free passive port', { reason: err.message });
-      await this.frontend.reply(425, 'No free passive port; try again later.');
-    }
+    await this.data.prepare(command, this.requireDataSetup(), this.log);
   }
 
   private async transfer(command: FtpCommand): Promise<void> {
-    const prepared = this.prepared;
-    this.prepared = undefined;
-    if (!prepared) {
-      await this.frontend.reply(425, 'Use PORT, EPRT, PASV or EPSV first.');
-      return;
-    }
-    this.timeouts.transferStarted();
-    const listing =
-      command.verb === 'MLSD' && this.translatesListings ? this.mlsdFromList(command) : undefined;
-    const rate = this.ctx.listener.transferRate.find((rule) =>
-      (rule.commands as string[]).includes(command.verb),
-    );
-    const through = [
-      ...(listing ? [listing.through] : []),
-      ...(rate ? [new Throttle(rate.kibPerSecond * 1024, rate.freeBytes)] : []),
-    ];
-    const started = performance.now();
-    let bytes = 0;
-    let outcome: TransferOutcome = 'failed';
-    try {
-      outcome = await runTransfer({
-        command,
-        ...(listing ? { backendLine: listing.backendLine } : {}),
-        through,
-        backend: this.requireBackend().control,
-        backendData: prepared.backend,
-        clientData: prepared.client,
-        frontend: this.frontend,
-        lingerMs: this.pool.config.lingerTimeout,
-        onProgress: (moved) => {
-          bytes += moved;
-          this.timeouts.progress();
-        },
-        log: this.log,
-      });
-      if (outcome === 'client-gone') this.frontend.destroy();
-    } finally {
-      this.timeouts.transferEnded(this.loggedIn);
-      if (FILE_TRANSFERS.has(command.verb)) {
-        this.ctx.transferLog?.write({
-          finishedAt: new Date(),
-          durationMs: performance.now() - started,
-          clientAddress: this.ctx.clientAddress,
-          bytes,
-          path: command.arg,
-          binary: this.binary,
-          direction: command.verb === 'RETR' ? 'outgoing' : 'incoming',
-          user: this.userName,
-          completed: outcome === 'completed',
-        });
-      }
-    }
+    await this.data.transfer(command, {
+      backend: this.requireBackend().control,
+      lingerMs: this.pool.config.lingerTimeout,
+      listing: command.verb === 'MLSD' && this.translatesListings ? this.mlsdFromList(command) : undefined,
+      user: this.userName,
+      binary: this.binary,
+      loggedIn: this.loggedIn,
+      log: this.log,
+    });
   }
 
   /** MLSD under the LIST policy: LIST goes to the backend, its listing comes back as MLSD lines. */
@@ -731,9 +654,7 @@ export class ReverseFtpSession {
   }
 
   private closeData(): void {
-    this.prepared?.client.dispose();
-    this.prepared?.backend.dispose();
-    this.prepared = undefined;
+    this.data.close();
   }
 
   private requireDataSetup(): BackendDataSetup {
