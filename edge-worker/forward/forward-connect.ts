@@ -22,6 +22,31 @@ export interface ForwardConnectOptions {
   resolve?: (host: string) => Promise<string[]>;
 }
 
+/** The system's words for the errors a connect can end with, as mod_proxy's replies carry them. */
+const STRERROR: Record<string, string> = {
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  ETIMEDOUT: 'Connection timed out',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+};
+
+/** Why one address failed, in words for the client: `530 Unable to connect to host:port: <this>`. */
+export function connectFailureReason(err: Error): string {
+  for (let cause: unknown = err; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const text = code === undefined ? undefined : STRERROR[code];
+    if (text) return text;
+  }
+  // backend-connect.ts's own failures: its timeouts and a greeting that is not 2xx.
+  if (/^connect to .* timed out$/.test(err.message)) return 'Connection timed out';
+  if (/^banner from .* timed out$/.test(err.message)) return 'No greeting within ProxyTimeoutConnect';
+  const greeted = / greeted with (.*)$/.exec(err.message);
+  if (greeted) return `Server greeted with ${greeted[1]}`;
+  return err.message;
+}
+
 const systemResolve = (host: string): Promise<string[]> =>
   lookup(host, { all: true, verbatim: true }).then((results) => results.map((result) => result.address));
 
@@ -89,5 +114,5 @@ export async function connectDestination(
       }
     }
   }
-  throw new ForwardConnectError(lastError.message, { cause: lastError });
+  throw new ForwardConnectError(connectFailureReason(lastError), { cause: lastError });
 }

@@ -332,16 +332,29 @@ export class ForwardFtpSession {
   }
 
   /**
-   * HOST before USER (RFC 7151) names a virtual host of the proxy, as ProFTPD's core answers it in
-   * mod_proxy's forward role; the destination comes from USER. After USER it is out of sequence.
+   * HOST before USER (RFC 7151) names a virtual host of the proxy itself, as ProFTPD's core answers
+   * it in mod_proxy's forward role: the pool's name, one of its hostNames, or the address the client
+   * connected to; anything else is `504` (ProFTPD: "Unknown hostname provided"). The destination
+   * comes from USER. After USER, HOST is out of sequence.
    */
   private async host(arg: string): Promise<void> {
     if (this.userName !== '' || this.proxyUser !== undefined || this.loggedIn) {
       await this.frontend.reply(503, 'HOST must come before USER.');
       return;
     }
-    if (arg.trim() === '') {
+    const name = arg
+      .trim()
+      .replace(/^\[(.*)\]$/, '$1')
+      .toLowerCase();
+    if (name === '') {
       await this.frontend.reply(501, 'HOST needs a host name.');
+      return;
+    }
+    const local = (this.frontend.socket.localAddress ?? '').replace(/^::ffff:/, '');
+    const known = [this.ctx.pool.name, ...this.ctx.pool.hostNames, local].map((known) => known.toLowerCase());
+    if (!known.includes(name)) {
+      this.log.info('HOST names no virtual host of this proxy', { host: arg.trim() });
+      await this.frontend.reply(504, `Unknown host ${arg.trim()}.`);
       return;
     }
     this.log.info('HOST accepted', { host: arg.trim() });
@@ -350,6 +363,14 @@ export class ForwardFtpSession {
 
   private async user(arg: string): Promise<void> {
     this.data.close();
+    if (this.loggedIn && this.backend) {
+      // Logged in already: the destination answers (ProFTPD: 501 Reauthentication not supported),
+      // as through mod_proxy; a new destination needs a new session.
+      const { user, destination } = splitUserAtHost(arg);
+      const asGiven = this.method === 'proxyuser@host,user' || destination === undefined;
+      await this.relay({ verb: 'USER', arg: asGiven ? arg : user });
+      return;
+    }
     switch (this.method) {
       case 'user@sni':
         this.log.warn('login refused: ProxyForwardMethod user@sni needs an FTPS frontend');

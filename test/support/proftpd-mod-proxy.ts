@@ -16,6 +16,33 @@ export interface ModProxy {
  * loopback, or every backend passive data connection fails (fixed upstream in 0.9.5).
  */
 export async function startModProxy(backendUrls: string | string[], name = 'mod_proxy'): Promise<ModProxy> {
+  return launchModProxy(
+    name,
+    `ProxyRole reverse
+ProxyReverseConnectPolicy RoundRobin
+ProxyReverseServers ${[backendUrls].flat().join(' ')}
+`,
+  );
+}
+
+/**
+ * mod_proxy as a forward proxy (ProxyRole forward) with `method`, for comparing replies scenario by
+ * scenario. Loopback clients get a class with ProxyForwardEnabled on (127.0.0.0/8 is not RFC 1918).
+ */
+export async function startModProxyForward(method: string, name = 'mod_proxy-forward'): Promise<ModProxy> {
+  return launchModProxy(
+    name,
+    `<Class loopback>
+  From 127.0.0.0/8
+  ProxyForwardEnabled on
+</Class>
+ProxyRole forward
+ProxyForwardMethod ${method}
+`,
+  );
+}
+
+async function launchModProxy(name: string, roleConfig: string): Promise<ModProxy> {
   const workDir = await mkdtemp(join(tmpdir(), 'ftpx-mod-proxy-'));
   await chmod(workDir, 0o755);
   const port = await freePort();
@@ -49,10 +76,7 @@ LoadModule mod_tls.c
 ProxyEngine on
 ProxyLog ${workDir}/proxy.log
 ProxyTables ${workDir}/tables
-ProxyRole reverse
-ProxyReverseConnectPolicy RoundRobin
-ProxyReverseServers ${[backendUrls].flat().join(' ')}
-ProxyTLSEngine off
+${roleConfig}ProxyTLSEngine off
 ProxySourceAddress 127.0.0.1
 `,
   );
