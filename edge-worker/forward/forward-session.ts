@@ -363,12 +363,9 @@ export class ForwardFtpSession {
 
   private async user(arg: string): Promise<void> {
     this.data.close();
-    if (this.loggedIn && this.backend) {
-      // Logged in already: the destination answers (ProFTPD: 501 Reauthentication not supported),
-      // as through mod_proxy; a new destination needs a new session.
-      const { user, destination } = splitUserAtHost(arg);
-      const asGiven = this.method === 'proxyuser@host,user' || destination === undefined;
-      await this.relay({ verb: 'USER', arg: asGiven ? arg : user });
+    if (this.loggedIn) {
+      // mod_proxy answers this itself (ProFTPD's mod_auth), whatever the destination would say.
+      await this.frontend.reply(501, 'Reauthentication not supported');
       return;
     }
     switch (this.method) {
@@ -468,6 +465,10 @@ export class ForwardFtpSession {
   }
 
   private async pass(password: string): Promise<void> {
+    if (this.loggedIn) {
+      await this.frontend.reply(503, 'You are already logged in');
+      return;
+    }
     if (this.backend && this.userName !== '') {
       const reply = await this.backend.control.command(`PASS ${password}`);
       if (reply.code === 230 || reply.code === 202) {

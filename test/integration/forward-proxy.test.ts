@@ -213,12 +213,11 @@ describe('forward proxy', () => {
       ftp.destroy();
     });
 
-    it('relays an extra USER and an extra PASS after login to the destination, as mod_proxy does', async () => {
+    it('answers an extra USER and an extra PASS after login itself, as mod_proxy does', async () => {
       const ftp = await RawFtp.open(proxy.port);
       await ftp.reply();
       await ftp.command(`USER ${at(proftpd)}`);
       expect(await ftp.command(`PASS ${proftpd.password}`)).toMatch(/^230/);
-      // Both answered by the logged-in ProFTPD, which mod_proxy's scenarios see too.
       expect(await ftp.command(`USER ${at(vsftpd)}`)).toBe('501 Reauthentication not supported');
       expect(await ftp.command(`PASS ${proftpd.password}`)).toBe('503 You are already logged in');
       expect(await ftp.command('PWD')).toMatch(/^257 "\/"/);

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
+import { curl } from '../support/ftp-clients.js';
+import { freePort } from '../support/ports.js';
+import { type ModProxy, startModProxyForward } from '../support/proftpd-mod-proxy.js';
+import { startTestProxy, type TestProxy } from '../support/proxy.js';
+import { RawFtp } from '../support/raw-ftp.js';
+
+/**
+ * The user@host scenarios of mod_proxy's forward tests (proxy_forward_noproxyauth_*), run through
+ * Debian's mod_proxy and through ftpx side by side: the reply codes must be the same, step by step.
+ */
+describe('forward proxy against mod_proxy (user@host)', () => {
+  let backend: FtpBackend;
+  let modProxy: ModProxy;
+  let ftpx: TestProxy;
+  let closedPort: number;
+
+  beforeAll(async () => {
+    backend = await startFtpBackend('proftpd', { name: 'fwd-reference' });
+    await writeHomeFile(backend, 'hello.txt', 'same bytes either way\n');
+    [modProxy, ftpx] = await Promise.all([
+      startModProxyForward('user@host'),
+      startTestProxy({
+        backends: [],
+        classes: [{ name: 'loopback', from: ['127.0.0.0/8'], forwardEnabled: true }],
+        poolSettings: { role: 'forward', forward: { method: 'user@host' }, retryCount: 1 },
+      }),
+    ]);
+    closedPort = await freePort();
+  });
+
+  afterAll(async () => {
+    await ftpx?.close();
+    await modProxy?.stop();
+    await backend?.stop();
+  });
+
+  const destination = () => `${backend.user}@127.0.0.1:${backend.port}`;
+
+  /** Sends each line (`{port}` is the proxy's own port) and returns every reply, `closed` once the proxy hung up. */
+  async function converse(port: number, script: string[]): Promise<string[]> {
+    const ftp = await RawFtp.open(port);
+    const replies = [(await ftp.reply()) ?? 'closed'];
+    for (const line of script) {
+      const reply = await ftp.command(line.replace('{port}', String(port)));
+      replies.push(reply ?? 'closed');
+      if (reply === undefined) break;
+    }
+    ftp.destroy();
+    return replies;
+  }
+
+  const codes = (replies: string[]) => replies.map((reply) => reply.slice(0, 3));
+
+  async function both(script: string[]): Promise<{ modProxy: string[]; ftpx: string[] }> {
+    return {
+      modProxy: await converse(modProxy.port, script),
+      ftpx: await converse(ftpx.port, script),
+    };
+  }
+
+  it.each([
+    ['login', () => [`USER ${destination()}`, `PASS ${backend.password}`, 'PWD', 'QUIT']],
+    ['login_failed_bad_sequence', () => [`USER ${destination()}`, 'PWD', `PASS ${backend.password}`]],
+    [
+      'login_extra_user / login_extra_pass',
+      () => [`USER ${destination()}`, `PASS ${backend.password}`, `USER ${destination()}`, `PASS x`],
+    ],
+    ['login_failed_bad_dst_passwd', () => [`USER ${destination()}`, 'PASS wrong']],
+    [
+      'connect_failed, then another try in the same session',
+      () => [`USER a@127.0.0.1:${closedPort}`, `USER ${destination()}`, `PASS ${backend.password}`],
+    ],
+    ['login_failed_proxy_dst_addr (loop)', () => ['USER a@127.0.0.1:{port}']],
+    ['login_feat_first', () => ['FEAT', `USER ${destination()}`, `PASS ${backend.password}`]],
+    [
+      'HOST unknown before USER, HOST after login',
+      () => ['HOST nowhere.example', `USER ${destination()}`, `PASS ${backend.password}`, 'HOST x'],
+    ],
+    ['USER without a destination', () => ['USER someone']],
+  ])('%s: same reply codes', async (_name, script) => {
+    const replies = await both(script());
+    expect(codes(replies.ftpx)).toEqual(codes(replies.modProxy));
+  });
+
+  it('login_failed_login_limit: the same refusals, then ftpx closes (mod_proxy 0.9.2 does not count destination refusals)', async () => {
+    const script = [
+      `USER ${destination()}`,
+      'PASS wrong1',
+      `USER ${destination()}`,
+      'PASS wrong2',
+      `USER ${destination()}`,
+      'PASS wrong3',
+      'NOOP',
+    ];
+    const replies = await both(script);
+    expect(codes(replies.ftpx).slice(0, 7)).toEqual(codes(replies.modProxy).slice(0, 7));
+    // MaxLoginAttempts 3: ftpx's third refusal is the last word; Debian's mod_proxy goes on.
+    expect(replies.ftpx[7]).toBe('closed');
+    expect(replies.modProxy[7]).toBe('530 Please login with USER and PASS');
+  });
+
+  it('connect failures and the loop refusal read the same up to the reason', async () => {
+    for (const line of [`USER a@127.0.0.1:${closedPort}`, 'USER a@127.0.0.1:{port}']) {
+      const replies = await both([line]);
+      const prefix = (reply: string | undefined, port: number) =>
+        reply?.replace(`:${port}:`, ':{port}:').replace(/: [^:]*$/, '');
+      expect(prefix(replies.ftpx[1], ftpx.port)).toBe(prefix(replies.modProxy[1], modProxy.port));
+      expect(replies.ftpx[1]).toMatch(/^530 Unable to connect to 127\.0\.0\.1:\d+: /);
+    }
+    const loop = await both(['USER a@127.0.0.1:{port}']);
+    expect(loop.modProxy[1]).toMatch(/Operation not permitted$/);
+    expect(loop.ftpx[1]).toMatch(/Operation not permitted \(the destination is this proxy\)$/);
+  });
+
+  it('serves the same download and listing (PASV and PORT) as mod_proxy', async () => {
+    const url = (port: number, path: string) =>
+      `ftp://${encodeURIComponent(destination())}:${backend.password}@127.0.0.1:${port}/${path}`;
+    for (const active of [[], ['--ftp-port', '127.0.0.1']]) {
+      const [viaModProxy, viaFtpx] = await Promise.all(
+        [modProxy.port, ftpx.port].map((port) => curl([...active, url(port, 'hello.txt')])),
+      );
+      expect(viaModProxy?.stdout.toString()).toBe('same bytes either way\n');
+      expect(viaFtpx?.stdout.toString()).toBe('same bytes either way\n');
+      const listings = await Promise.all(
+        [modProxy.port, ftpx.port].map(async (port) =>
+          (await curl([...active, '--list-only', url(port, '')])).stdout.toString(),
+        ),
+      );
+      expect(listings[1]).toBe(listings[0]);
+    }
+  });
+});
