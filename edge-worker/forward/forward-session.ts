@@ -481,8 +481,10 @@ export class ForwardFtpSession {
       }
       return;
     }
-    if (needsProxyAuth(this.method) && !this.proxyAuthenticated && this.proxyUser !== undefined) {
-      await this.proxyAuthenticate(this.proxyUser, password);
+    if (needsProxyAuth(this.method) && !this.proxyAuthenticated) {
+      // Without a proxy user (its USER was refused), mod_proxy's local authentication says 530 too.
+      if (this.proxyUser === undefined) await this.frontend.reply(530, 'Login incorrect.');
+      else await this.proxyAuthenticate(this.proxyUser, password);
       return;
     }
     await this.frontend.reply(503, 'Login with USER first.');

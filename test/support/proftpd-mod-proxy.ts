@@ -29,10 +29,14 @@ ProxyReverseServers ${[backendUrls].flat().join(' ')}
  * mod_proxy as a forward proxy (ProxyRole forward) with `method`, for comparing replies scenario by
  * scenario. Loopback clients get a class with ProxyForwardEnabled on (127.0.0.0/8 is not RFC 1918).
  */
-export async function startModProxyForward(method: string, name = 'mod_proxy-forward'): Promise<ModProxy> {
+export async function startModProxyForward(
+  method: string,
+  name = 'mod_proxy-forward',
+  extraConfig = '',
+): Promise<ModProxy> {
   return launchModProxy(
     name,
-    `<Class loopback>
+    `${extraConfig}<Class loopback>
   From 127.0.0.0/8
   ProxyForwardEnabled on
 </Class>
