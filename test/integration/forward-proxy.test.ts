@@ -4,9 +4,11 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseProftpdConfig } from '../../edge-worker/config/proftpd-conf.js';
 import { connectDestination } from '../../edge-worker/forward/forward-connect.js';
 import { LoopGuard } from '../../edge-worker/forward/loop-guard.js';
-import { silentLogger } from '../../edge-worker/log/logger.js';
+import { Logger, silentLogger } from '../../edge-worker/log/logger.js';
+import { startEdgeWorker } from '../../edge-worker/runtime/edge-worker.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
 import { curl, lftp, pythonFtp } from '../support/ftp-clients.js';
 import { freePort } from '../support/ports.js';
@@ -422,6 +424,51 @@ describe('forward proxy', () => {
       );
       ftp.destroy();
     });
+  });
+
+  it('runs from a proftpd.conf: <Class>, ProxyForwardMethod, ProxyForwardTo, AuthUserFile', async () => {
+    const port = await freePort();
+    const loaded = parseProftpdConfig(
+      join(dir, 'proftpd.conf'),
+      [
+        '<Class loopback>',
+        '  From 127.0.0.0/8, ::1',
+        '  ProxyForwardEnabled on',
+        '</Class>',
+        'DefaultAddress 127.0.0.1',
+        `Port ${port}`,
+        'ProxyEngine on',
+        `ProxyTables ${join(dir, 'tables')}`,
+        'ProxyTLSEngine off',
+        'ProxyRole forward',
+        'ProxyForwardMethod proxyuser,user@host',
+        `ProxyForwardTo ^127\\.0\\.0\\.1:${vsftpd.port}$`,
+        `AuthUserFile ${join(dir, 'proxy.passwd')}`,
+        '',
+      ].join('\n'),
+    );
+    const lines: string[] = [];
+    const worker = await startEdgeWorker(
+      loaded.config,
+      new Logger({ write: (line) => lines.push(line) }, 'info'),
+    );
+    try {
+      const ok = await lftp(
+        `set ftp:proxy ftp://alice:alice-pw@127.0.0.1:${port}; open -u ${vsftpd.user},${vsftpd.password} ftp://127.0.0.1:${vsftpd.port}; cat whoami.txt`,
+      );
+      expect(ok.stdout).toBe(vsftpd.name);
+      const refused = await RawFtp.open(port);
+      await refused.reply();
+      await refused.command('USER alice');
+      expect(await refused.command('PASS alice-pw')).toBe('230 User alice logged in.');
+      expect(await refused.command(`USER ${at(proftpd)}`)).toMatch(/^530 .*Operation not permitted$/);
+      refused.destroy();
+      expect(lines.join('')).toContain(
+        `host/port 127.0.0.1:${proftpd.port} did not match ProxyForwardTo ^127\\\\.0\\\\.0\\\\.1:${vsftpd.port}$`,
+      );
+    } finally {
+      await worker.close();
+    }
   });
 
   describe('connecting', () => {
