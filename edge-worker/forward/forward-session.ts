@@ -237,7 +237,10 @@ export class ForwardFtpSession {
       await this.frontend.reply(502, `${command.verb} is not supported on this listener.`);
       return false;
     }
-    const limit = this.ctx.limits.check(command.verb, this.userName || undefined, this.ctx.clientAddress);
+    // After a proxy login, <Limit> user rules see the proxy user (mod_proxy: limits by user and group
+    // only work with proxy authentication); otherwise the destination's user name.
+    const limitUser = (this.proxyAuthenticated ? this.proxyUser : this.userName) || undefined;
+    const limit = this.ctx.limits.check(command.verb, limitUser, this.ctx.clientAddress);
     if (!limit.allowed) {
       this.log.info('command refused by a limit', { verb: command.verb });
       await this.frontend.reply(limit.code, `${command.verb}: Operation not permitted`);

@@ -115,6 +115,14 @@ export class FtpListener {
       pool: this.services.pool.config.name,
     };
     this.log.info('listening', listening);
+    if (this.services.pool.config.forward?.method === 'user@sni') {
+      this.log.warn(
+        'ProxyForwardMethod user@sni needs FTPS, which ftpx does not have yet: every login is refused',
+        {
+          pool: listening.pool,
+        },
+      );
+    }
     return listening;
   }
 

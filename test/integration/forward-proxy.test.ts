@@ -366,6 +366,26 @@ describe('forward proxy', () => {
       expect(proxy.logText()).not.toContain('alice-pw');
     });
 
+    it('applies <Limit> user rules to the proxy user', async () => {
+      const limited = await forwardProxy(
+        { method: 'proxyuser,user@host' },
+        { listener: { limits: [{ commands: ['READ'], denyUsers: ['alice'] }] } },
+      );
+      const retr = async (proxyUser: string, password: string) =>
+        pythonFtp(
+          [
+            { op: 'login', user: proxyUser, password },
+            { op: 'login', user: at(proftpd), password: proftpd.password },
+            { op: 'retr', path: 'whoami.txt', local: join(dir, 'limited.txt') },
+          ],
+          { host: '127.0.0.1', port: limited.port, user: '', password: '' },
+        );
+      expect((await retr('alice', 'alice-pw')).result.results[2]?.error).toBe(
+        '550 RETR: Operation not permitted',
+      );
+      expect((await retr('bob@corp', 'bob-pw')).result.results[2]?.bytes).toBe(proftpd.name.length);
+    });
+
     it('refuses the loop for this method too', async () => {
       const ftp = await RawFtp.open(proxy.port);
       await ftp.reply();
