@@ -33,6 +33,8 @@ describe('forward proxy', () => {
   let dir: string;
   let silent: Server;
   let silentPort: number;
+  let busy: Server;
+  let busyPort: number;
   let closedPort: number;
   const proxies: TestProxy[] = [];
 
@@ -63,6 +65,10 @@ describe('forward proxy', () => {
     silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     silentPort = (silent.address() as { port: number }).port;
+    // Greets with 421, as a server at its connection limit does.
+    busy = createServer((socket) => socket.end('421 Too many connections, try later\r\n'));
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    busyPort = (busy.address() as { port: number }).port;
     closedPort = await freePort();
   });
 
@@ -70,6 +76,7 @@ describe('forward proxy', () => {
     await Promise.all(proxies.map((proxy) => proxy.close()));
     await Promise.all([proftpd?.stop(), vsftpd?.stop(), passiveOnly?.stop(), ipv6?.stop()]);
     await new Promise((resolve) => silent?.close(resolve));
+    await new Promise((resolve) => busy?.close(resolve));
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -276,6 +283,17 @@ describe('forward proxy', () => {
       ftp.destroy();
     });
 
+    it('counts a destination whose greeting is not 2xx as a failed connect (login_failed_non2xx)', async () => {
+      const ftp = await RawFtp.open(proxy.port);
+      await ftp.reply();
+      expect(await ftp.command(`USER someone@127.0.0.1:${busyPort}`)).toBe(
+        `530 Unable to connect to 127.0.0.1:${busyPort}: Server greeted with 421 Too many connections, try later`,
+      );
+      await ftp.command(`USER ${at(vsftpd)}`);
+      expect(await ftp.command(`PASS ${vsftpd.password}`)).toMatch(/^230/);
+      ftp.destroy();
+    });
+
     it('refuses bad destinations: unresolvable, bad port, implicit FTPS', async () => {
       const ftp = await RawFtp.open(proxy.port);
       await ftp.reply();
@@ -306,6 +324,43 @@ describe('forward proxy', () => {
         true,
       );
     });
+  });
+
+  it('serves an IPv6 client with EPSV and EPRT (to an IPv4 server)', async () => {
+    const v6 = await startTestProxy({
+      backends: [],
+      address: '::1',
+      classes: [LOOPBACK_CLASS],
+      poolSettings: { role: 'forward', forward: { method: 'user@host' } },
+    });
+    proxies.push(v6);
+    for (const active of [false, true]) {
+      // Over IPv6, ftplib uses EPSV, and EPRT in active mode.
+      const run = await pythonFtp([{ op: 'login' }, { op: 'nlst' }], {
+        host: '::1',
+        port: v6.port,
+        user: at(proftpd),
+        password: proftpd.password,
+        active,
+      });
+      expect(run.result.results[1]?.lines).toEqual(['whoami.txt']);
+    }
+    const commands = v6.logs.filter((line) => line.msg === 'command').map((line) => line.verb);
+    expect(commands).toContain('EPSV');
+    expect(commands).toContain('EPRT');
+  });
+
+  it('UseDirectDataTransfers: PASV and PORT go to the destination as they are', async () => {
+    const direct = await forwardProxy({ method: 'user@host' }, { pool: { directDataTransfers: true } });
+    for (const active of [false, true]) {
+      const run = await pythonFtp(
+        [{ op: 'login' }, { op: 'retr', path: 'whoami.txt', local: join(dir, 'direct.txt') }],
+        { host: '127.0.0.1', port: direct.port, user: at(proftpd), password: proftpd.password, active },
+      );
+      expect(run.result.results[1]?.bytes).toBe(proftpd.name.length);
+    }
+    // The destination's own 227 reached the client: its port, not one of the proxy's.
+    expect(direct.logs.some((line) => line.msg === 'backend data ready')).toBe(false);
   });
 
   describe('proxyuser,user@host', () => {
