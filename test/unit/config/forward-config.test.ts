@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatIssue } from '../../../edge-worker/config/config-error.js';
+import { loadConfig } from '../../../edge-worker/config/load.js';
 import { parseYamlConfig } from '../../../edge-worker/config/load-yaml.js';
 import { parseProftpdConfig } from '../../../edge-worker/config/proftpd-conf.js';
 import { configIssues, lines } from './helpers.js';
@@ -213,5 +214,26 @@ describe('forward proxy configuration in YAML', () => {
       [6, 'pools[0].backends', 'a reverse pool needs at least one backend URL'],
       [7, 'pools[0].forward', 'applies to role forward only'],
     ]);
+  });
+});
+
+describe('forward proxy examples', () => {
+  it('examples/forward.yaml and examples/proftpd-forward.conf describe the same forward pool', () => {
+    const root = new URL('../../../examples/', import.meta.url).pathname;
+    const yaml = loadConfig({ kind: 'yaml', file: `${root}forward.yaml` });
+    const conf = loadConfig({ kind: 'proftpd', file: `${root}proftpd-forward.conf` });
+    for (const loaded of [yaml, conf]) {
+      expect(loaded.warnings).toEqual([]);
+      expect(loaded.config.classes).toEqual([
+        { name: 'local', from: ['127.0.0.0/8', '::1'], forwardEnabled: true },
+      ]);
+      expect(loaded.config.pools[0]).toMatchObject({
+        role: 'forward',
+        forward: { method: 'user@host', to: { pattern: '^(127\\.0\\.0\\.1|localhost):[0-9]+$' } },
+        dataTransferPolicy: 'passive',
+        retryCount: 2,
+      });
+      expect(loaded.config.listeners[0]).toMatchObject({ address: '127.0.0.1', port: 2121 });
+    }
   });
 });
