@@ -10,13 +10,13 @@ import type { CommandEvent, FtpCommand } from '../ftp/command-parser.js';
 import { DataTransfers } from '../ftp/data-transfers.js';
 import { featReply } from '../ftp/feat.js';
 import { FrontendControl } from '../ftp/frontend-control.js';
+import { answerWithoutBackend, quitSession } from '../ftp/local-answers.js';
 import type { PortRange } from '../ftp/port-range.js';
 import { type FtpReply, localReply } from '../ftp/reply.js';
 import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from '../ftp/session-timeouts.js';
 import { TRANSFER_COMMANDS } from '../ftp/transfer.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
-import { withTimeout } from '../runtime/with-timeout.js';
 import type { ClientClasses } from './client-class.js';
 import { type Destination, IMPLICIT_FTPS_PORT, parseDestination, splitUserAtHost } from './destination.js';
 import { connectDestination, type ForwardConnected } from './forward-connect.js';
@@ -41,7 +41,6 @@ const BEFORE_LOGIN = new Set([
 ]);
 /** RFC 2228 security commands: this listener has no FTPS frontend (TLS bridging is not there yet). */
 const SECURITY_COMMANDS = new Set(['AUTH', 'ADAT', 'CCC', 'CONF', 'ENC', 'MIC', 'PBSZ', 'PROT']);
-const QUIT_TIMEOUT_MS = 5000;
 
 export interface ForwardSessionContext {
   listener: ListenerConfig;
@@ -313,25 +312,7 @@ export class ForwardFtpSession {
 
   /** Commands answered by the proxy while no destination is connected. */
   private async beforeBackend(command: FtpCommand): Promise<void> {
-    switch (command.verb) {
-      case 'FEAT':
-        // The destination is not known yet: only what the proxy itself provides.
-        await this.frontend.send(featReply(undefined));
-        return;
-      case 'SYST':
-        await this.frontend.reply(215, 'UNIX Type: L8');
-        return;
-      case 'NOOP':
-        await this.frontend.reply(200, 'NOOP command successful.');
-        return;
-      case 'OPTS':
-      case 'CLNT':
-      case 'LANG':
-        await this.frontend.reply(200, `${command.verb} noted.`);
-        return;
-      default:
-        await this.frontend.reply(503, 'Login with USER first.');
-    }
+    await answerWithoutBackend(this.frontend, command);
   }
 
   /**
@@ -411,12 +392,8 @@ export class ForwardFtpSession {
       );
       return;
     }
-    const parsed = this.checkDestination(destination);
-    if (!parsed.ok) {
-      await this.loginFailed(parsed.reply, parsed.reason);
-      return;
-    }
-    const backend = await this.connectTo(parsed.destination);
+    const checked = await this.namedDestination(destination);
+    const backend = checked ? await this.connectTo(checked) : undefined;
     if (backend) await this.sendUser(backend, user);
   }
 
@@ -430,12 +407,16 @@ export class ForwardFtpSession {
       );
       return;
     }
-    const parsed = this.checkDestination(destination);
-    if (!parsed.ok) {
-      await this.loginFailed(parsed.reply, parsed.reason);
-      return;
-    }
-    await this.proxyLoginUser(user, arg, parsed.destination);
+    const checked = await this.namedDestination(destination);
+    if (checked) await this.proxyLoginUser(user, arg, checked);
+  }
+
+  /** The destination text of a USER, checked; undefined (and the client told why) when refused. */
+  private async namedDestination(text: string): Promise<Destination | undefined> {
+    const checked = this.checkDestination(text);
+    if (checked.ok) return checked.destination;
+    await this.loginFailed(checked.reply, checked.reason);
+    return undefined;
   }
 
   /** The USER of a proxy login: answered by the proxy, checked at PASS. */
@@ -456,8 +437,15 @@ export class ForwardFtpSession {
   private async sendUser(backend: Connected, user: string): Promise<void> {
     this.loggedOut();
     this.userName = user;
-    const reply = await backend.control.command(`USER ${user}`);
-    if (reply.code === 230 || reply.code === 232) {
+    await this.destinationLoginStep(await backend.control.command(`USER ${user}`));
+  }
+
+  /**
+   * The destination's reply to USER or PASS, relayed: 230 (232 to USER, 202 to PASS) completes the
+   * login, an error counts as a refused login, anything else (331, 332) waits for the next step.
+   */
+  private async destinationLoginStep(reply: FtpReply): Promise<void> {
+    if (reply.code === 230 || reply.code === 232 || reply.code === 202) {
       this.loginSucceeded();
       await this.frontend.send(reply);
     } else if (reply.code >= 400) {
@@ -473,15 +461,7 @@ export class ForwardFtpSession {
       return;
     }
     if (this.backend && this.userName !== '') {
-      const reply = await this.backend.control.command(`PASS ${password}`);
-      if (reply.code === 230 || reply.code === 202) {
-        this.loginSucceeded();
-        await this.frontend.send(reply);
-      } else if (reply.code >= 400) {
-        await this.loginFailed(reply, describeReply(reply));
-      } else {
-        await this.frontend.send(reply);
-      }
+      await this.destinationLoginStep(await this.backend.control.command(`PASS ${password}`));
       return;
     }
     if (needsProxyAuth(this.method) && !this.proxyAuthenticated) {
@@ -660,13 +640,7 @@ export class ForwardFtpSession {
   }
 
   private async quit(): Promise<void> {
-    const backend = this.backend;
-    let reply = localReply(221, 'Goodbye.');
-    if (backend && !backend.control.isLost) {
-      const goodbye = () => localReply(221, 'Goodbye.');
-      reply = await withTimeout(backend.control.command('QUIT'), QUIT_TIMEOUT_MS, goodbye).catch(goodbye);
-    }
-    await this.frontend.sendAndClose(reply);
+    await quitSession(this.frontend, this.backend?.control);
   }
 
   /** Drops the destination (a USER naming a new one). */

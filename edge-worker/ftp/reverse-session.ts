@@ -14,7 +14,6 @@ import {
 } from '../reverse/backend-selection.js';
 import { type ConnectionReporter, needsReports } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
-import { withTimeout } from '../runtime/with-timeout.js';
 import { BackendLostError, describeReply } from './backend-control.js';
 import { BackendDataSetup } from './backend-data.js';
 import type { ClientDataOptions } from './client-data.js';
@@ -31,6 +30,7 @@ import {
 import { createMlsdTransform, listCommandFor } from './dirlist/mlsd-transform.js';
 import { featReply } from './feat.js';
 import { FrontendControl } from './frontend-control.js';
+import { answerWithoutBackend, quitSession } from './local-answers.js';
 import type { PortRange } from './port-range.js';
 import { type FtpReply, localReply } from './reply.js';
 import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from './session-timeouts.js';
@@ -54,7 +54,6 @@ const BEFORE_LOGIN = new Set([
 ]);
 /** RFC 2228 security commands: frontend TLS is not offered by this listener. */
 const SECURITY_COMMANDS = new Set(['AUTH', 'ADAT', 'CCC', 'CONF', 'ENC', 'MIC', 'PBSZ', 'PROT']);
-const QUIT_TIMEOUT_MS = 5000;
 
 export interface ReverseSessionContext {
   listener: ListenerConfig;
@@ -427,24 +426,7 @@ export class ReverseFtpSession {
 
   /** Commands before USER under PerUser: no backend yet, so the proxy answers them itself. */
   private async beforeBackend(command: FtpCommand): Promise<void> {
-    switch (command.verb) {
-      case 'FEAT':
-        await this.frontend.send(featReply(undefined, this.listingFeature()));
-        return;
-      case 'SYST':
-        await this.frontend.reply(215, 'UNIX Type: L8');
-        return;
-      case 'NOOP':
-        await this.frontend.reply(200, 'NOOP command successful.');
-        return;
-      case 'OPTS':
-      case 'CLNT':
-      case 'LANG':
-        await this.frontend.reply(200, `${command.verb} noted.`);
-        return;
-      default:
-        await this.frontend.reply(503, 'Login with USER first.');
-    }
+    await answerWithoutBackend(this.frontend, command, this.listingFeature());
   }
 
   private get translatesListings(): boolean {
@@ -613,13 +595,7 @@ export class ReverseFtpSession {
   }
 
   private async quit(): Promise<void> {
-    const backend = this.backend;
-    let reply = localReply(221, 'Goodbye.');
-    if (backend && !backend.control.isLost) {
-      const goodbye = () => localReply(221, 'Goodbye.');
-      reply = await withTimeout(backend.control.command('QUIT'), QUIT_TIMEOUT_MS, goodbye).catch(goodbye);
-    }
-    await this.frontend.sendAndClose(reply);
+    await quitSession(this.frontend, this.backend?.control);
   }
 
   /** PASV/EPSV/PORT/EPRT: both ends of the next transfer's data connection (data-transfers.ts). */

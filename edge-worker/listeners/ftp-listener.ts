@@ -149,35 +149,9 @@ export class FtpListener {
   }
 
   private startSession(socket: Socket, client: ProxyAddress): void {
-    const session =
-      this.services.pool.config.role === 'forward'
-        ? this.forwardSession(socket, client)
-        : new ReverseFtpSession(socket, {
-            listener: this.config,
-            pool: this.services.pool,
-            hostPools: this.services.hostPools,
-            limits: this.limits,
-            controlPlane: this.services.controlPlane,
-            clientAddress: client.address,
-            clientPort: client.port,
-            portRange: this.portRange,
-            masqueradeIPv4: this.masqueradeIPv4,
-            allowsForeignAddress: this.allowsForeignAddress,
-            reporter: this.services.reporter,
-            transferLog: this.services.transferLog,
-            log: this.log,
-          });
-    this.sessions.add(session);
-    session
-      .run()
-      .catch((err: unknown) => this.log.error('session crashed', { session: session.id, error: err }))
-      .finally(() => this.sessions.delete(session));
-  }
-
-  private forwardSession(socket: Socket, client: ProxyAddress): ForwardFtpSession {
-    return new ForwardFtpSession(socket, {
+    // What sessions of either role get from their listener.
+    const common = {
       listener: this.config,
-      pool: this.services.pool.config,
       limits: this.limits,
       controlPlane: this.services.controlPlane,
       clientAddress: client.address,
@@ -185,11 +159,29 @@ export class FtpListener {
       portRange: this.portRange,
       masqueradeIPv4: this.masqueradeIPv4,
       allowsForeignAddress: this.allowsForeignAddress,
-      classes: this.services.classes,
-      loopGuard: this.services.loopGuard,
       transferLog: this.services.transferLog,
       log: this.log,
-    });
+    };
+    const { pool } = this.services;
+    const session: FtpSession =
+      pool.config.role === 'forward'
+        ? new ForwardFtpSession(socket, {
+            ...common,
+            pool: pool.config,
+            classes: this.services.classes,
+            loopGuard: this.services.loopGuard,
+          })
+        : new ReverseFtpSession(socket, {
+            ...common,
+            pool,
+            hostPools: this.services.hostPools,
+            reporter: this.services.reporter,
+          });
+    this.sessions.add(session);
+    session
+      .run()
+      .catch((err: unknown) => this.log.error('session crashed', { session: session.id, error: err }))
+      .finally(() => this.sessions.delete(session));
   }
 
   /** Stops accepting and ends every session. */

@@ -1,0 +1,53 @@
+import { withTimeout } from '../runtime/with-timeout.js';
+import type { BackendControl } from './backend-control.js';
+import type { FtpCommand } from './command-parser.js';
+import { featReply } from './feat.js';
+import type { FrontendControl } from './frontend-control.js';
+import { localReply } from './reply.js';
+
+/** How long QUIT waits for the backend's goodbye before answering the client itself. */
+const QUIT_TIMEOUT_MS = 5000;
+
+/**
+ * Commands a session answers itself while no backend is connected (a reverse session choosing at
+ * USER, a forward session before its destination is named): FEAT lists only what the proxy provides
+ * (`mlst`: its own MLST line, when it translates listings), the harmless ones are acknowledged, the
+ * rest must wait for USER.
+ */
+export async function answerWithoutBackend(
+  frontend: FrontendControl,
+  command: FtpCommand,
+  mlst?: string,
+): Promise<void> {
+  switch (command.verb) {
+    case 'FEAT':
+      await frontend.send(featReply(undefined, mlst));
+      return;
+    case 'SYST':
+      await frontend.reply(215, 'UNIX Type: L8');
+      return;
+    case 'NOOP':
+      await frontend.reply(200, 'NOOP command successful.');
+      return;
+    case 'OPTS':
+    case 'CLNT':
+    case 'LANG':
+      await frontend.reply(200, `${command.verb} noted.`);
+      return;
+    default:
+      await frontend.reply(503, 'Login with USER first.');
+  }
+}
+
+/** QUIT: the backend's goodbye when it gives one in time, else the proxy's own; then the client is closed. */
+export async function quitSession(
+  frontend: FrontendControl,
+  backend: BackendControl | undefined,
+): Promise<void> {
+  const goodbye = () => localReply(221, 'Goodbye.');
+  const reply =
+    backend && !backend.isLost
+      ? await withTimeout(backend.command('QUIT'), QUIT_TIMEOUT_MS, goodbye).catch(goodbye)
+      : goodbye();
+  await frontend.sendAndClose(reply);
+}
