@@ -451,7 +451,5 @@ export type FtpxConfig = z.output<typeof configSchema>;
 export type PoolConfig = z.output<typeof poolSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
 export type ControlPlaneConfig = z.output<typeof controlPlaneSchema>;
-export type ForwardConfig = z.output<typeof forwardSchema>;
-export type ClientClassConfig = z.output<typeof clientClassSchema>;
 export { CONNECT_POLICIES };
 export type DataTransferPolicy = (typeof DATA_TRANSFER_POLICIES)[number];
