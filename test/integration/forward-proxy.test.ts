@@ -131,6 +131,9 @@ describe('forward proxy', () => {
           expect(await readFile(join(dir, 'got.txt'), 'utf8')).toBe(backend.name);
         }
       }
+      // Destination passwords never reach the log.
+      expect(proxy.logText()).not.toContain(proftpd.password);
+      expect(proxy.logText()).not.toContain(vsftpd.password);
     });
 
     it('serves lftp with ftp:proxy (USER user@host:port) for downloads and uploads', async () => {
