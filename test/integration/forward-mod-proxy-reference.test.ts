@@ -83,6 +83,22 @@ describe('forward proxy against mod_proxy (user@host)', () => {
       () => ['HOST nowhere.example', `USER ${destination()}`, `PASS ${backend.password}`, 'HOST x'],
     ],
     ['USER without a destination', () => ['USER someone']],
+    [
+      'login_after_host',
+      () => ['HOST 127.0.0.1', `USER ${destination()}`, `PASS ${backend.password}`, 'PWD'],
+    ],
+    [
+      'list_pasv and retr with commands between (EPSV, TYPE, SIZE)',
+      () => [
+        `USER ${destination()}`,
+        `PASS ${backend.password}`,
+        'TYPE I',
+        'SIZE hello.txt',
+        'EPSV',
+        'ABOR',
+        'NOOP',
+      ],
+    ],
   ])('%s: same reply codes', async (_name, script) => {
     const replies = await both(script());
     expect(codes(replies.ftpx)).toEqual(codes(replies.modProxy));
