@@ -401,6 +401,10 @@ describe('forward proxy', () => {
       expect(await ftp.command(`PASS ${proftpd.password}`)).toMatch(/^530/);
       expect(await ftp.command(`USER ${at(proftpd)}`)).toMatch(/^331/);
       expect(await ftp.command(`PASS ${proftpd.password}`)).toMatch(/^230/);
+      // login_extra_user / login_extra_pass
+      expect(await ftp.command('USER alice')).toBe('501 Reauthentication not supported');
+      expect(await ftp.command('PASS alice-pw')).toBe('503 You are already logged in');
+      expect(await ftp.command('PWD')).toMatch(/^257/);
       ftp.destroy();
     });
 
