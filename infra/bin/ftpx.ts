@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { FtpxStack } from '../lib/ftpx-stack.js';
@@ -16,7 +16,14 @@ function findRepoRoot(start: string): string {
 }
 
 const app = new App();
-const parameters = parseParameters(app.node.tryGetContext('ftpx'));
+// `-c config=context/small.json` reads the "ftpx" key of that file; otherwise the "ftpx" context
+// key (cdk.json or cdk.context.json).
+const configFile: string | undefined = app.node.tryGetContext('config');
+const parameters = parseParameters(
+  configFile
+    ? (JSON.parse(readFileSync(resolve(configFile), 'utf8')) as { ftpx?: unknown }).ftpx
+    : app.node.tryGetContext('ftpx'),
+);
 // Environment-agnostic unless an account and region are given (context or the CLI's profile), so
 // `cdk synth` needs no AWS account.
 const account = app.node.tryGetContext('account') ?? process.env.CDK_DEFAULT_ACCOUNT;
