@@ -8,7 +8,14 @@ import type { AwsCredentials } from '../../../edge-worker/aws/sigv4.js';
  */
 class NodeSha256 {
   private hash: Hash | Hmac;
-  constructor(private readonly secret?: string | Uint8Array) {
+  private readonly secret: string | Uint8Array | undefined;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.secret =
+      secret === undefined || typeof secret === 'string'
+        ? secret
+        : ArrayBuffer.isView(secret)
+          ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
+          : new Uint8Array(secret);
     this.hash = this.fresh();
   }
   private fresh(): Hash | Hmac {

@@ -73,7 +73,11 @@ describe('SigV4 against the AWS SDK signer', () => {
     secretAccessKey: 'c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0',
     sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLE//token+with/slashes==',
   };
-  const cases = [
+  const cases: {
+    name: string;
+    scope: { service: string; region: string };
+    request: { method: string; url: string; headers: Record<string, string>; body: string };
+  }[] = [
     {
       name: 'an edge call to API Gateway (execute-api, JSON body, session token)',
       scope: { service: 'execute-api', region: 'eu-west-1' },
