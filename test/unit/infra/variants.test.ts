@@ -154,7 +154,7 @@ describe('context variants', () => {
     });
   });
 
-  it.each(['small', 'large'])('synthesises the %s example context', (name) => {
+  it.each(['small', 'large', 'localstack'])('synthesises the %s example context', (name) => {
     const file = join(REPO_ROOT, 'infra', 'context', `${name}.json`);
     const context = JSON.parse(readFileSync(file, 'utf8')) as { ftpx: StackParametersInput };
     const template = synthVariant(context.ftpx);
