@@ -185,6 +185,13 @@ export const listenerSchema = z
     /** MasqueradeAddress: the IPv4 address (or a host name resolving to one) given in 227 replies. */
     masqueradeAddress: z.string().min(1).optional(),
     /**
+     * `false` refuses EPSV (502), so clients fall back to PASV, whose 227 reply carries an address.
+     * Needed where data must reach another address than the control connection did (behind a load
+     * balancer, each task advertising its own address): a 229 reply names only a port, and the
+     * client would connect to the load balancer. Absent: EPSV is served.
+     */
+    epsv: z.boolean().optional(),
+    /**
      * AllowForeignAddress: PORT/EPRT may name another host than the client (true, or only hosts in
      * these networks). Ports below 1024 are refused regardless.
      */

@@ -34,6 +34,8 @@ export function edgeWorkerConfig(input: WorkerConfigInput): Record<string, unkno
       pool: firstPool.name,
       hostPools: edge.pools.slice(1).map((pool) => pool.name),
       passivePorts: { min: edge.passivePorts.min, max: edge.passivePorts.max },
+      // Data goes to the task's own address (227), never to the NLB a 229 reply would send it to.
+      epsv: false,
       proxyProtocol: { trustedNetworks: [input.loadBalancerNetwork] },
     }));
   return {

@@ -274,6 +274,7 @@ describe('the edge service', () => {
     expect(config.listeners[0]?.proxyProtocol?.trustedNetworks).toEqual([vpcCidr]);
     expect(config.listeners[0]?.port).toBe(21);
     expect(config.listeners[0]?.passivePorts).toEqual({ min: 30000, max: 30099 });
+    expect(config.listeners[0]?.epsv).toBe(false);
     expect(config.controlPlane?.signing).toEqual({ service: 'execute-api' });
   });
 
