@@ -33,8 +33,9 @@ if [ "$version" != "v${NODE22_VERSION}" ]; then
 fi
 echo "test-functions-node22: running the function suites on node ${version}" >&2
 
-# The suites that exercise functions/: handlers, domain code, stores (dynalite and DynamoDB Local),
-# the registry API and the HTTP host that serves the functions as API Gateway would.
+# The suites that exercise functions/ (handlers, domain code, store access through the real AWS SDK,
+# the registry API) on dynalite. The DynamoDB Local variants test the same code against another
+# emulator, which Node's version does not change; they run once, in the main suite.
 SUITES=(
   test/unit/functions
   test/unit/registry
@@ -43,8 +44,6 @@ SUITES=(
   test/integration/control-plane
   test/integration/registry
   test/integration/auth
-  test/integration/dynamodb-local
-  test/integration/http-control-plane/host.test.ts
 )
 if [ "$#" -gt 0 ]; then SUITES=("$@"); fi
 
