@@ -4,7 +4,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FtpxStack } from '../../../infra/lib/ftpx-stack.js';
-import { FUNCTIONS, type FunctionSpec } from '../../../infra/lib/functions.js';
+import { deployedFunctions, FUNCTIONS, type FunctionSpec } from '../../../infra/lib/functions.js';
 import {
   parseParameters,
   StackParametersError,
@@ -163,6 +163,24 @@ describe('context variants', () => {
       MinCapacity: edge.minTasks,
       MaxCapacity: edge.maxTasks,
     });
+  });
+});
+
+describe('the manifest', () => {
+  it('deploys optional functions only once their entry exists', () => {
+    const names = (exists: (entry: string) => boolean) => deployedFunctions(exists).map((spec) => spec.name);
+    const required = FUNCTIONS.filter((spec) => !spec.optional).map((spec) => spec.name);
+    expect(names(() => false)).toEqual(required);
+    expect(names(() => true)).toEqual(FUNCTIONS.map((spec) => spec.name));
+    expect(names((entry) => entry === 'functions/tls-cache/handler.ts')).toEqual([...required, 'tls-cache']);
+  });
+
+  it('names every function once, with a unique description; every required entry exists', () => {
+    expect(new Set(FUNCTIONS.map((spec) => spec.name)).size).toBe(FUNCTIONS.length);
+    expect(new Set(FUNCTIONS.map((spec) => spec.description)).size).toBe(FUNCTIONS.length);
+    for (const spec of FUNCTIONS) {
+      if (!spec.optional) expect(existsSync(join(REPO_ROOT, spec.entry)), spec.entry).toBe(true);
+    }
   });
 });
 
