@@ -12,4 +12,4 @@ npm run lint
 npx vitest run
 # The function suites once more on Node 22 (Lambda's runtime), and the CDK app synthesised offline.
 bash scripts/test-functions-node22.sh
-(cd infra && npx cdk synth --quiet >/dev/null)
+(cd infra && CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth --quiet --no-notices >/dev/null)
