@@ -5,7 +5,7 @@ import { discoverTaskAddress, TaskAddressError } from '../../../edge-worker/aws/
 import { withMasqueradeAddress } from '../../../edge-worker/cli/masquerade-address.js';
 import { UsageError } from '../../../edge-worker/cli/usage.js';
 import { configSchema } from '../../../edge-worker/config/schema.js';
-import { referenceSign } from './reference-signer.js';
+import { referenceSign } from '../../support/aws-reference-signer.js';
 
 /**
  * Finding the address an ECS task advertises in 227/229. Two test-only servers stand in for what

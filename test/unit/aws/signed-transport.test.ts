@@ -6,7 +6,7 @@ import { createSigV4Signer, SigningConfigError } from '../../../edge-worker/aws/
 import { configSchema } from '../../../edge-worker/config/schema.js';
 import { createHttpControlPlane } from '../../../edge-worker/control-plane/http-transport.js';
 import { silentLogger } from '../../../edge-worker/log/logger.js';
-import { referenceSign } from './reference-signer.js';
+import { referenceSign } from '../../support/aws-reference-signer.js';
 
 /**
  * The edge worker's HTTP transport signing its calls, checked where API Gateway would check them:

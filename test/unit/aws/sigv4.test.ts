@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { signRequest, toAmzDate } from '../../../edge-worker/aws/sigv4.js';
-import { referenceSign } from './reference-signer.js';
+import { referenceSign } from '../../support/aws-reference-signer.js';
 
 // AWS's Signature V4 test suite (docs.aws.amazon.com/general/latest/gr/signature-v4-test-suite.html):
 // these credentials, this date, region us-east-1, service "service".

@@ -1,6 +1,6 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentials } from '../../../edge-worker/aws/sigv4.js';
+import type { AwsCredentials } from '../../edge-worker/aws/sigv4.js';
 
 /**
  * The AWS SDK's own SigV4 signer (@smithy/signature-v4, installed with the SDK clients), as an
