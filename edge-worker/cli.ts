@@ -21,6 +21,9 @@ Options for serve:
                                      no store is opened by the edge worker then
   --control-plane-token TOKEN        its edge token (overrides controlPlane.token; the environment
                                      variable FTPX_CONTROL_PLANE_TOKEN keeps it out of ps)
+  --masquerade-address ADDRESS       the address in 227/229 replies on every listener (overrides
+                                     masqueradeAddress); ecs-task:public or ecs-task:private finds
+                                     the ECS task's own address at start
 
 Options for control-plane serve:
   --listen HOST:PORT                 where to listen (e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:8080)

@@ -10,3 +10,6 @@ npm install --no-audit --no-fund
 npm run build
 npm run lint
 npx vitest run
+# The function suites once more on Node 22 (Lambda's runtime), and the CDK app synthesised offline.
+bash scripts/test-functions-node22.sh
+(cd infra && CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth --quiet --no-notices >/dev/null)

@@ -5,6 +5,7 @@ import type { LoadedConfig } from '../config/loaded-config.js';
 import { controlPlaneSchema, controlPlaneUrlSchema, type FtpxConfig } from '../config/schema.js';
 import { fileSink, Logger, type LogLevel, stderrSink } from '../log/logger.js';
 import { startEdgeWorker } from '../runtime/edge-worker.js';
+import { withMasqueradeAddress } from './masquerade-address.js';
 import { nonEmpty, UsageError, waitForStopSignal } from './usage.js';
 
 /** `ftpx serve` and `ftpx check-config`. */
@@ -13,6 +14,7 @@ import { nonEmpty, UsageError, waitForStopSignal } from './usage.js';
 const SERVE_OPTIONS = {
   'control-plane-url': { type: 'string' },
   'control-plane-token': { type: 'string' },
+  'masquerade-address': { type: 'string' },
 } as const;
 
 function parseConfigArgs(
@@ -48,13 +50,18 @@ function parseConfigArgs(
   if (logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new UsageError(`--log-level must be one of debug, info, warn, error (got "${logLevel}")`);
   }
-  const extraValues = values as { 'control-plane-url'?: string; 'control-plane-token'?: string };
+  const extraValues = values as {
+    'control-plane-url'?: string;
+    'control-plane-token'?: string;
+    'masquerade-address'?: string;
+  };
   return {
     file,
     kind,
     logLevel: logLevel as LogLevel | undefined,
     controlPlaneUrl: extraValues['control-plane-url'],
     controlPlaneToken: extraValues['control-plane-token'],
+    masqueradeAddress: extraValues['masquerade-address'],
   };
 }
 
@@ -78,11 +85,14 @@ export async function serve(args: string[]): Promise<number> {
   const { file, kind, logLevel } = options;
   const loaded: LoadedConfig = loadConfig({ kind, file });
   printWarnings(loaded.warnings);
-  const config = withControlPlaneOverrides(loaded.config, {
-    url: options.controlPlaneUrl,
-    token: options.controlPlaneToken,
-    envToken: nonEmpty(process.env.FTPX_CONTROL_PLANE_TOKEN),
-  });
+  const config = await withMasqueradeAddress(
+    withControlPlaneOverrides(loaded.config, {
+      url: options.controlPlaneUrl,
+      token: options.controlPlaneToken,
+      envToken: nonEmpty(process.env.FTPX_CONTROL_PLANE_TOKEN),
+    }),
+    options.masqueradeAddress,
+  );
   const sink = config.log.file ? fileSink(config.log.file) : stderrSink();
   const log = new Logger(sink, logLevel ?? config.log.level);
   const worker = await startEdgeWorker(config, log);
@@ -121,6 +131,9 @@ function withControlPlaneOverrides(
   }
   const token = overrides.token ?? overrides.envToken ?? config.controlPlane?.token;
   if (token === '') throw new UsageError('--control-plane-token must not be empty');
+  if (token !== undefined && config.controlPlane?.signing) {
+    throw new UsageError('controlPlane.signing and a control plane token exclude each other');
+  }
   const base = config.controlPlane ?? controlPlaneSchema.parse({});
   return { ...config, controlPlane: { ...base, url, ...(token !== undefined ? { token } : {}) } };
 }

@@ -254,6 +254,13 @@ export const listenerSchema = z
     /** MasqueradeAddress: the IPv4 address (or a host name resolving to one) given in 227 replies. */
     masqueradeAddress: z.string().min(1).optional(),
     /**
+     * `false` refuses EPSV (502), so clients fall back to PASV, whose 227 reply carries an address.
+     * Needed where data must reach another address than the control connection did (behind a load
+     * balancer, each task advertising its own address): a 229 reply names only a port, and the
+     * client would connect to the load balancer. Absent: EPSV is served.
+     */
+    epsv: z.boolean().optional(),
+    /**
      * AllowForeignAddress: PORT/EPRT may name another host than the client (true, or only hosts in
      * these networks). Ports below 1024 are refused regardless.
      */
@@ -372,11 +379,30 @@ export const controlPlaneSchema = z
     retries: z.number().int().min(0).max(10).default(2),
     /** How long after the control plane stopped answering cached backend selections are still used. */
     staleFor: duration.default(300_000),
+    /**
+     * Sign every call with AWS Signature V4 (an HTTP API with IAM authorisation), with the worker's
+     * AWS credentials from the default chain (in ECS: the task role).
+     */
+    signing: z
+      .object({
+        service: z.string().min(1).default('execute-api'),
+        /** Defaults to AWS_REGION. */
+        region: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((controlPlane, ctx) => {
     if (controlPlane.token !== undefined && controlPlane.url === undefined) {
       ctx.addIssue({ code: 'custom', path: ['token'], message: 'a token needs controlPlane.url' });
+    }
+    if (controlPlane.token !== undefined && controlPlane.signing !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['signing'],
+        message: 'give a token or signing, not both (both use the Authorization header)',
+      });
     }
   });
 

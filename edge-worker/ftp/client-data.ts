@@ -27,6 +27,8 @@ export interface ClientDataOptions {
   masqueradeIPv4: string | undefined;
   /** AllowForeignAddress: may PORT/EPRT name this host, which is not the client? */
   allowsForeignAddress: (host: string) => boolean;
+  /** The listener's `epsv`: false refuses EPSV so clients use PASV (a load balancer in front). */
+  epsv?: boolean | undefined;
   dataConnectTimeoutMs: number;
   log: Logger;
 }
@@ -57,6 +59,8 @@ export function checkClientDataCommand(
       if (ipv6Connection) return localReply(501, 'PASV is not possible on an IPv6 connection; use EPSV.');
       return { kind: 'passive', verb };
     case 'EPSV': {
+      // 502 (not implemented): RFC 2428 clients then use PASV, whose reply carries an address.
+      if (options.epsv === false) return localReply(502, 'EPSV not available here; use PASV.');
       const arg = command.arg.trim().toUpperCase();
       if (arg === '') return { kind: 'passive', verb };
       if (arg === 'ALL') return { kind: 'epsv-all' };

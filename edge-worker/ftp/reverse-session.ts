@@ -128,6 +128,7 @@ export class ReverseFtpSession {
       portRange: ctx.portRange,
       masqueradeIPv4: ctx.masqueradeIPv4,
       allowsForeignAddress: ctx.allowsForeignAddress,
+      epsv: ctx.listener.epsv,
       dataConnectTimeoutMs: ctx.listener.dataConnectTimeout,
       log: this.log,
     };

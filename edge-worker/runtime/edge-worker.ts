@@ -3,6 +3,7 @@ import { importAuthUserFile } from '../../functions/shared/auth/auth-user-file.j
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
+import { createSigV4Signer } from '../aws/request-signer.js';
 import type { ControlPlaneConfig, FtpxConfig } from '../config/schema.js';
 import { createCachedControlPlane } from '../control-plane/cached-control-plane.js';
 import type {
@@ -170,6 +171,14 @@ function createRemoteControlPlane(
   const http = createHttpControlPlane({
     url: settings.url,
     ...(settings.token !== undefined ? { token: settings.token } : {}),
+    ...(settings.signing
+      ? {
+          sign: createSigV4Signer({
+            service: settings.signing.service,
+            ...(settings.signing.region !== undefined ? { region: settings.signing.region } : {}),
+          }),
+        }
+      : {}),
     timeoutMs: settings.timeout,
     retries: settings.retries,
     log: controlPlaneLog,

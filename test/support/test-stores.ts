@@ -40,3 +40,16 @@ export function dynamoDbLocalForThisFile(): TestStore {
     },
   };
 }
+
+/**
+ * A DynamoDB-API endpoint that is already running, such as LocalStack's (`AWS_ENDPOINT_URL`): the
+ * same suites, the same SDK client, another server. Like DynamoDB Local it is shared, so each harness
+ * uses its own table; tables are left in place, so start from a fresh LocalStack (it keeps nothing
+ * across restarts unless PERSISTENCE is on).
+ */
+export function endpointStore(endpoint: string): TestStore {
+  return {
+    name: `endpoint ${endpoint}`,
+    start: async () => ({ endpoint, close: async () => {} }),
+  };
+}

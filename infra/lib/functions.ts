@@ -1,0 +1,168 @@
+/**
+ * The control-plane functions the stack deploys: one entry per function. Adding a function is adding
+ * an entry here; the stack, the API routes, the schedules, the alarms and the template tests all read
+ * this list.
+ */
+
+/** Who may call a route: edge workers (IAM, SigV4), registry clients (IAM or JWT), or anyone. */
+export type RouteAuth = 'edge' | 'registry' | 'public';
+
+export interface FunctionRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
+  path: string;
+  auth: RouteAuth;
+}
+
+/** Named so that parameters.ts sets the rate (`schedules.<key>`). */
+export type ScheduleKey = 'healthCheck' | 'discoveryRefresh' | 'ticketKeyRotation' | 'ocspRefresh';
+
+export interface FunctionSchedule {
+  key: ScheduleKey;
+  /** The event the schedule sends (the function's contract). */
+  input: Record<string, unknown>;
+}
+
+export type TableAccess = 'none' | 'read' | 'read-write';
+
+export interface FunctionSpec {
+  /** Function name suffix, construct id and log group name. */
+  name: string;
+  /** Source file, relative to the repository root. */
+  entry: string;
+  /** Exported name in `entry`. */
+  handler: string;
+  description: string;
+  table: TableAccess;
+  routes: FunctionRoute[];
+  schedules: FunctionSchedule[];
+  /** Route 53 access to the published-backends zone. */
+  route53?: 'read' | 'read-write';
+  /** Takes part in the edge reserved concurrency (writes on every session). */
+  edgeHotPath?: boolean;
+  timeoutSeconds: number;
+  environment?: Record<string, string>;
+  /**
+   * Merged from another branch: deployed only when `entry` exists, so the stack synthesises before
+   * and after the merge (the tests read the same rule).
+   */
+  optional?: boolean;
+}
+
+/**
+ * DynamoDB actions per access level, never `dynamodb:*`. Scan is left out on purpose: no function
+ * scans the table (expiry is DynamoDB's TTL in AWS); a function that needs it must say so here.
+ */
+export const TABLE_ACTIONS: Record<Exclude<TableAccess, 'none'>, readonly string[]> = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'],
+  'read-write': [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+  ],
+};
+
+export const FUNCTIONS: readonly FunctionSpec[] = [
+  {
+    name: 'resolve-backend',
+    entry: 'functions/resolve-backend/http-handler.ts',
+    handler: 'handler',
+    description: 'Orders a pool’s backends under its connect policy (edge workers, every session)',
+    table: 'read-write',
+    routes: [{ method: 'POST', path: '/v1/resolve-backend', auth: 'edge' }],
+    schedules: [],
+    edgeHotPath: true,
+    timeoutSeconds: 10,
+  },
+  {
+    name: 'session-events',
+    entry: 'functions/session-events/http-handler.ts',
+    handler: 'handler',
+    description: 'Connection leases and connect times reported by edge workers',
+    table: 'read-write',
+    routes: [{ method: 'POST', path: '/v1/session-events', auth: 'edge' }],
+    schedules: [],
+    edgeHotPath: true,
+    timeoutSeconds: 10,
+  },
+  {
+    name: 'auth',
+    entry: 'functions/auth/http-handler.ts',
+    handler: 'handler',
+    description: 'Proxy authentication (USER/PASS checked before a backend is chosen)',
+    table: 'read',
+    routes: [{ method: 'POST', path: '/v1/authenticate', auth: 'edge' }],
+    schedules: [],
+    timeoutSeconds: 10,
+  },
+  {
+    name: 'registry',
+    entry: 'functions/registry/handler.ts',
+    handler: 'handler',
+    description: 'Registration API: pools, backends, user and group mappings, proxy users, tokens',
+    // Tokens record their last use (R10), so even reads write.
+    table: 'read-write',
+    routes: [
+      { method: 'ANY', path: '/v1/pools', auth: 'registry' },
+      { method: 'ANY', path: '/v1/pools/{proxy+}', auth: 'registry' },
+      { method: 'ANY', path: '/v1/tokens', auth: 'registry' },
+      { method: 'ANY', path: '/v1/tokens/{proxy+}', auth: 'registry' },
+      { method: 'GET', path: '/openapi.json', auth: 'public' },
+    ],
+    schedules: [],
+    timeoutSeconds: 15,
+    environment: { FTPX_TRUST_GATEWAY_AUTHORIZER: 'true' },
+  },
+  // Merged from other branches. The coordinator completes routes, schedule inputs and
+  // environment from those branches' READMEs when merging (see infra/README.md).
+  {
+    name: 'health-check',
+    entry: 'functions/health-check/handler.ts',
+    handler: 'handler',
+    description: 'Probes registered and discovered backends and records their health',
+    table: 'read-write',
+    routes: [],
+    schedules: [{ key: 'healthCheck', input: { type: 'scheduled' } }],
+    route53: 'read-write',
+    timeoutSeconds: 60,
+    optional: true,
+  },
+  {
+    name: 'discovery',
+    entry: 'functions/discovery/handler.ts',
+    handler: 'handler',
+    description: 'Refreshes DNS-discovered backends (SRV/TXT) and publishes healthy ones in Route 53',
+    table: 'read-write',
+    routes: [],
+    schedules: [{ key: 'discoveryRefresh', input: { type: 'scheduled' } }],
+    route53: 'read-write',
+    timeoutSeconds: 60,
+    optional: true,
+  },
+  {
+    name: 'tls-cache',
+    entry: 'functions/tls-cache/handler.ts',
+    handler: 'handler',
+    description: 'TLS session and ticket-key cache, OCSP responses',
+    table: 'read-write',
+    routes: [],
+    schedules: [
+      { key: 'ticketKeyRotation', input: { type: 'rotate-ticket-keys' } },
+      { key: 'ocspRefresh', input: { type: 'refresh-ocsp' } },
+    ],
+    timeoutSeconds: 30,
+    optional: true,
+  },
+];
+
+/** The functions this checkout deploys: every required one, and the optional ones whose entry exists. */
+export function deployedFunctions(
+  exists: (entry: string) => boolean,
+  functions: readonly FunctionSpec[] = FUNCTIONS,
+): FunctionSpec[] {
+  return functions.filter((spec) => !spec.optional || exists(spec.entry));
+}

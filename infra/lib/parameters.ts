@@ -1,0 +1,179 @@
+import { z } from 'zod';
+
+/**
+ * Every knob of the stack, read from CDK context (`cdk.json`, `-c key=value`, or a context file such
+ * as `infra/context/small.json`). One zod schema, so a typo or a wrong type fails `cdk synth` with
+ * the key's name instead of deploying something else.
+ */
+const cidr = z
+  .string()
+  .regex(/^\d{1,3}(?:\.\d{1,3}){3}\/\d{1,2}$/, 'an IPv4 network such as 10.0.0.0/16 or 0.0.0.0/0');
+
+/** The values CloudWatch Logs accepts (aws-logs RetentionDays). */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+const poolSchema = z
+  .object({
+    name: z.string().min(1),
+    /** Listed backends (the worker's YAML `backends`); registered backends are added at every selection. */
+    backends: z.array(z.string().min(1)).min(1),
+    connectPolicy: z
+      .enum([
+        'Random',
+        'RoundRobin',
+        'Shuffle',
+        'LeastConns',
+        'LeastResponseTime',
+        'PerUser',
+        'PerGroup',
+        'PerHost',
+      ])
+      .default('RoundRobin'),
+  })
+  .strict();
+
+export const parametersSchema = z
+  .object({
+    /** Prefix of every physical name (table, log groups, cluster). */
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,30}$/, 'lower-case letters, digits and "-"')
+      .default('ftpx'),
+    table: z
+      .object({
+        deletionProtection: z.boolean().default(true),
+        pointInTimeRecovery: z.boolean().default(true),
+        /** `retain` keeps the table (and its data) when the stack is deleted. */
+        removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+      })
+      .strict()
+      .prefault({}),
+    functions: z
+      .object({
+        memoryMb: z.number().int().min(128).max(10240).default(256),
+        /** One of CloudWatch Logs' retention periods. */
+        logRetentionDays: z
+          .number()
+          .refine((days) => LOG_RETENTION_DAYS.includes(days), {
+            message: `one of ${LOG_RETENTION_DAYS.join(', ')}`,
+          })
+          .default(30),
+        /**
+         * Reserved concurrency of the functions that write on every session (resolve-backend,
+         * session-events): it caps the write rate an edge storm can put on the table. 0: no reservation.
+         */
+        edgeReservedConcurrency: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .prefault({}),
+    api: z
+      .object({
+        /** How the registration API authorises: `iam` (SigV4) or `jwt` (an OpenID Connect issuer). */
+        registryAuth: z.enum(['iam', 'jwt']).default('iam'),
+        jwt: z
+          .object({ issuer: z.url(), audience: z.array(z.string().min(1)).min(1) })
+          .strict()
+          .optional(),
+        /** Stage-wide throttling (requests per second and burst). */
+        throttle: z
+          .object({ rateLimit: z.number().positive(), burstLimit: z.number().int().positive() })
+          .strict()
+          .default({ rateLimit: 500, burstLimit: 1000 }),
+      })
+      .strict()
+      .prefault({}),
+    schedules: z
+      .object({
+        healthCheck: z.string().default('rate(1 minute)'),
+        discoveryRefresh: z.string().default('rate(5 minutes)'),
+        ticketKeyRotation: z.string().default('rate(12 hours)'),
+        ocspRefresh: z.string().default('rate(1 hour)'),
+      })
+      .strict()
+      .prefault({}),
+    dns: z
+      .object({
+        /** The zone published backends go in; none when absent. */
+        zoneName: z.string().min(1).optional(),
+        private: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    vpc: z
+      .object({ maxAzs: z.number().int().min(2).max(6).default(2), cidr: cidr.default('10.40.0.0/16') })
+      .strict()
+      .prefault({}),
+    edge: z
+      .object({
+        /** An image URI instead of building `Dockerfile` from this repository. */
+        image: z.string().min(1).optional(),
+        cpu: z.number().int().default(512),
+        memoryMb: z.number().int().default(1024),
+        minTasks: z.number().int().min(1).default(2),
+        maxTasks: z.number().int().min(1).default(10),
+        /** Target CPU utilisation of the autoscaling policy. */
+        cpuTarget: z.number().int().min(10).max(90).default(60),
+        /** Scale out when the NLB carries more flows than this per task (step scaling). */
+        flowsPerTask: z.number().int().min(1).default(500),
+        /** How long a stopping task keeps its sessions (NLB deregistration delay and ECS stop timeout). */
+        drainSeconds: z.number().int().min(0).max(3600).default(300),
+        internetFacing: z.boolean().default(true),
+        /** Which address a task writes in 227/229 replies: its public IP, or its private one (VPN, peering). */
+        passiveAddress: z.enum(['public', 'private']).default('public'),
+        passivePorts: z
+          .object({ min: z.number().int().min(1024), max: z.number().int().max(65535) })
+          .strict()
+          .default({ min: 30000, max: 30099 }),
+        /** Who may open control and data connections. */
+        clientNetworks: z.array(cidr).min(1).default(['0.0.0.0/0']),
+        /** The admin endpoint (`--admin-listen`) the NLB health checks use (`/readyz`). */
+        adminPort: z.number().int().min(1024).max(65535).default(9000),
+        /** Which NLB listeners exist: FTP (21), implicit FTPS (990), SFTP (22). */
+        protocols: z
+          .array(z.enum(['ftp', 'ftps', 'sftp']))
+          .min(1)
+          .default(['ftp', 'ftps', 'sftp']),
+        pools: z
+          .array(poolSchema)
+          .min(1)
+          .prefault([{ name: 'main', backends: ['ftp://backend.internal:21'] }]),
+      })
+      .strict()
+      .refine((edge) => edge.passivePorts.min <= edge.passivePorts.max, {
+        path: ['passivePorts'],
+        message: 'min must not exceed max',
+      })
+      .refine((edge) => edge.minTasks <= edge.maxTasks, {
+        path: ['maxTasks'],
+        message: 'must be at least minTasks',
+      })
+      .prefault({}),
+    alarms: z.object({ email: z.email().optional() }).strict().prefault({}),
+  })
+  .strict()
+  .superRefine((parameters, ctx) => {
+    if (parameters.api.registryAuth === 'jwt' && !parameters.api.jwt) {
+      ctx.addIssue({ code: 'custom', path: ['api', 'jwt'], message: 'registryAuth jwt needs api.jwt' });
+    }
+  });
+
+export type StackParameters = z.output<typeof parametersSchema>;
+export type StackParametersInput = z.input<typeof parametersSchema>;
+
+export class StackParametersError extends Error {
+  override name = 'StackParametersError';
+}
+
+/** The `ftpx` context key (an object) validated, with every default filled in. */
+export function parseParameters(value: unknown): StackParameters {
+  const parsed = parametersSchema.safeParse(value ?? {});
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ftpx.${issue.path.join('.')}: ${issue.message}`);
+    throw new StackParametersError(`invalid CDK context "ftpx":\n${lines.join('\n')}`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}

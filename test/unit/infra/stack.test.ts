@@ -1,0 +1,321 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { configSchema } from '../../../edge-worker/config/schema.js';
+import { type FunctionSpec, TABLE_ACTIONS } from '../../../infra/lib/functions.js';
+import { TTL_ATTRIBUTE } from '../../../infra/lib/table.js';
+import { type Cfn, expectedFunctions, synth } from './template.js';
+
+type Resource = { Type: string; Properties: Cfn; [key: string]: unknown };
+
+// One synthesis for the whole file, with every function bundled by esbuild as `cdk synth` does it.
+let template: Template;
+let outdir: string;
+const functions = expectedFunctions();
+
+beforeAll(() => {
+  const synthesized = synth();
+  template = synthesized.template;
+  outdir = (synthesized.stack.node.root as unknown as { outdir: string }).outdir;
+}, 180_000);
+
+const resources = (type: string) => Object.entries(template.findResources(type)) as [string, Resource][];
+const tableId = () => {
+  const [[id]] = resources('AWS::DynamoDB::Table') as [[string, Resource]];
+  return id;
+};
+
+/** The Lambda function resource of a manifest entry (descriptions are unique). */
+function lambdaOf(spec: FunctionSpec): [string, Resource] {
+  const found = resources('AWS::Lambda::Function').filter(
+    ([, r]) => r.Properties.Description === spec.description,
+  );
+  expect(found, spec.name).toHaveLength(1);
+  return found[0] as [string, Resource];
+}
+
+/** Every statement of every policy attached to a role. */
+function statementsOfRole(roleRef: unknown): Cfn[] {
+  const roleId = (roleRef as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return resources('AWS::IAM::Policy')
+    .filter(([, policy]) =>
+      (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
+    )
+    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Cfn[]);
+}
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+describe('the control-plane table', () => {
+  it('has string keys pk/sk, on-demand billing, TTL on expiresAt, PITR and deletion protection', () => {
+    expect(TTL_ATTRIBUTE).toBe('expiresAt');
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+  });
+});
+
+describe('functions', () => {
+  it('deploys exactly the manifest entries this checkout has', () => {
+    expect(functions.map((spec) => spec.name)).toEqual(
+      expect.arrayContaining(['resolve-backend', 'session-events', 'auth', 'registry']),
+    );
+    template.resourceCountIs('AWS::Lambda::Function', functions.length);
+  });
+
+  it('runs every function on nodejs22.x, arm64, with log retention and the table name', () => {
+    for (const spec of functions) {
+      const [, fn] = lambdaOf(spec);
+      expect(fn.Properties.Runtime, spec.name).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures, spec.name).toEqual(['arm64']);
+      expect(fn.Properties.Handler, spec.name).toBe(`index.${spec.handler}`);
+      if (spec.table !== 'none') {
+        expect(fn.Properties.Environment.Variables.FTPX_TABLE_NAME, spec.name).toEqual({ Ref: tableId() });
+      }
+      const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+      expect(template.toJSON().Resources[logGroupId].Properties.RetentionInDays, spec.name).toBe(30);
+    }
+  });
+
+  it('gives each function its own role with only its table actions, on the table alone', () => {
+    const roles = new Set<string>();
+    for (const spec of functions) {
+      const [, fn] = lambdaOf(spec);
+      roles.add(JSON.stringify(fn.Properties.Role));
+      const statements = statementsOfRole(fn.Properties.Role);
+      const actions = statements.flatMap((statement) => asArray(statement.Action as string | string[]));
+      for (const action of actions) {
+        expect(action, spec.name).not.toBe('*');
+        expect(action, spec.name).not.toMatch(/^dynamodb:\*|\*$/);
+      }
+      const dynamo = statements.filter((statement) =>
+        asArray(statement.Action as string | string[]).some((action) => action.startsWith('dynamodb:')),
+      );
+      if (spec.table === 'none') {
+        expect(dynamo, spec.name).toEqual([]);
+        continue;
+      }
+      expect(dynamo.flatMap((statement) => asArray(statement.Action)).sort(), spec.name).toEqual(
+        [...TABLE_ACTIONS[spec.table]].sort(),
+      );
+      for (const statement of dynamo) {
+        // The table's ARN itself: no '*', no other table, no index wildcard.
+        expect(asArray(statement.Resource), spec.name).toEqual([{ 'Fn::GetAtt': [tableId(), 'Arn'] }]);
+      }
+    }
+    expect(roles.size).toBe(functions.length);
+  });
+
+  it('keeps read-only functions read-only', () => {
+    const auth = functions.find((spec) => spec.name === 'auth');
+    expect(auth?.table).toBe('read');
+    const [, fn] = lambdaOf(auth as FunctionSpec);
+    const actions = statementsOfRole(fn.Properties.Role).flatMap((statement) => asArray(statement.Action));
+    for (const write of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan']) {
+      expect(actions).not.toContain(write);
+    }
+  });
+
+  /** Loads bundles in a plain `node` (what Lambda does), outside vitest's module transform. */
+  function runInNode(script: string, env: Record<string, string> = {}): string {
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+      timeout: 60_000,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    return result.stdout;
+  }
+  const bundleOf = (spec: FunctionSpec) => {
+    const [, fn] = lambdaOf(spec);
+    const key = fn.Properties.Code.S3Key as string;
+    return join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
+  };
+
+  it('bundles each function as an ES module that loads and exports its handler', () => {
+    const files = functions.map((spec) => ({ name: spec.name, file: bundleOf(spec), handler: spec.handler }));
+    for (const { file } of files) expect(existsSync(file), file).toBe(true);
+    const out = runInNode(
+      `const files = ${JSON.stringify(files)};
+       for (const f of files) {
+         const m = await import(${JSON.stringify('file://')} + f.file);
+         console.log(f.name + ' ' + typeof m[f.handler]);
+       }`,
+    );
+    expect(out.trim().split('\n').sort()).toEqual(functions.map((spec) => `${spec.name} function`).sort());
+  }, 90_000);
+
+  it('answers an API Gateway event from the bundled registry function (GET /openapi.json)', () => {
+    const registry = functions.find((spec) => spec.name === 'registry') as FunctionSpec;
+    const event = {
+      version: '2.0',
+      routeKey: 'GET /openapi.json',
+      rawPath: '/openapi.json',
+      rawQueryString: '',
+      headers: {},
+      isBase64Encoded: false,
+      requestContext: { http: { method: 'GET', path: '/openapi.json' }, requestId: 'r1' },
+    };
+    const out = runInNode(
+      `const { handler } = await import(${JSON.stringify(`file://${bundleOf(registry)}`)});
+       const reply = await handler(${JSON.stringify(event)}, { awsRequestId: 'r1' });
+       console.log(JSON.stringify({ status: reply.statusCode, openapi: JSON.parse(reply.body).openapi }));`,
+      { FTPX_TABLE_NAME: 'ftpx-unused', AWS_REGION: 'eu-west-1' },
+    );
+    const last = out.trim().split('\n').at(-1) as string;
+    expect(JSON.parse(last)).toEqual({ status: 200, openapi: expect.stringMatching(/^3\.1/) });
+  }, 60_000);
+});
+
+describe('the HTTP API', () => {
+  it('has exactly the manifest routes, each with its authoriser', () => {
+    const routes = resources('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
+    const expected = functions.flatMap((spec) => spec.routes);
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual(
+      expected.map((route) => `${route.method} ${route.path}`).sort(),
+    );
+    for (const route of expected) {
+      const found = routes.find((r) => r.RouteKey === `${route.method} ${route.path}`);
+      expect(found?.AuthorizationType, found?.RouteKey).toBe(route.auth === 'public' ? 'NONE' : 'AWS_IAM');
+    }
+    // The only unauthenticated route is the API's own description.
+    expect(
+      routes.filter((route) => route.AuthorizationType === 'NONE').map((route) => route.RouteKey),
+    ).toEqual(['GET /openapi.json']);
+  });
+
+  it('throttles the stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+    });
+  });
+
+  it('lets edge tasks invoke the edge routes and nothing else', () => {
+    const [[, taskDefinition]] = resources('AWS::ECS::TaskDefinition') as [[string, Resource]];
+    const statements = statementsOfRole(taskDefinition.Properties.TaskRoleArn);
+    const invoke = statements.filter((statement) => statement.Action === 'execute-api:Invoke');
+    expect(invoke).toHaveLength(1);
+    const arns = asArray(invoke[0]?.Resource).map((arn) => JSON.stringify(arn));
+    const edgeRoutes = functions.flatMap((spec) => spec.routes).filter((route) => route.auth === 'edge');
+    expect(arns).toHaveLength(edgeRoutes.length);
+    for (const route of edgeRoutes) {
+      expect(arns.some((arn) => arn.includes(`/$default/${route.method}${route.path}"`))).toBe(true);
+    }
+    expect(arns.join()).not.toContain('/v1/pools');
+  });
+});
+
+describe('the edge service', () => {
+  it('listens on 21, 990 and 22 (TCP) with PROXY protocol v2 target groups that drain', () => {
+    const listeners = resources('AWS::ElasticLoadBalancingV2::Listener').map(([, l]) => l.Properties);
+    expect(listeners.map((l) => l.Port).sort((a, b) => a - b)).toEqual([21, 22, 990]);
+    for (const listener of listeners) expect(listener.Protocol).toBe('TCP');
+    const groups = resources('AWS::ElasticLoadBalancingV2::TargetGroup').map(([, g]) => g.Properties);
+    expect(groups.map((g) => g.Port).sort((a, b) => a - b)).toEqual([21, 22, 990]);
+    for (const group of groups) {
+      const attributes = Object.fromEntries(
+        (group.TargetGroupAttributes as { Key: string; Value: string }[]).map((a) => [a.Key, a.Value]),
+      );
+      expect(attributes['proxy_protocol_v2.enabled']).toBe('true');
+      expect(attributes['preserve_client_ip.enabled']).toBe('false');
+      expect(attributes['deregistration_delay.timeout_seconds']).toBe('300');
+      expect(attributes['deregistration_delay.connection_termination.enabled']).toBe('false');
+      expect(group).toMatchObject({
+        TargetType: 'ip',
+        HealthCheckProtocol: 'HTTP',
+        HealthCheckPort: '9000',
+        HealthCheckPath: '/readyz',
+      });
+    }
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Type: 'network',
+      Scheme: 'internet-facing',
+    });
+  });
+
+  it('runs arm64 Fargate tasks whose worker config trusts exactly the NLB network for PROXY headers', () => {
+    const [[, taskDefinition]] = resources('AWS::ECS::TaskDefinition') as [[string, Resource]];
+    expect(taskDefinition.Properties.RuntimePlatform).toEqual({
+      CpuArchitecture: 'ARM64',
+      OperatingSystemFamily: 'LINUX',
+    });
+    const [container] = taskDefinition.Properties.ContainerDefinitions as Cfn[];
+    expect(container?.StopTimeout).toBe(120);
+    const command = container?.Command as unknown[];
+    expect(command.slice(0, 3)).toEqual(['serve', '--config', '/tmp/ftpx.yaml']);
+    expect(command).toEqual(expect.arrayContaining(['--admin-listen', '0.0.0.0:9000']));
+    expect(command).toEqual(expect.arrayContaining(['--masquerade-address', 'ecs-task:public']));
+    const env = Object.fromEntries(
+      ((container as Cfn).Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
+    );
+    // The YAML the worker will load, validated by the worker's own schema.
+    const config = configSchema.parse(parse(env.FTPX_CONFIG_YAML as string));
+    const vpcCidr = template.toJSON().Resources.Vpc8378EB38.Properties.CidrBlock;
+    expect(config.listeners[0]?.proxyProtocol?.trustedNetworks).toEqual([vpcCidr]);
+    expect(config.listeners[0]?.port).toBe(21);
+    expect(config.listeners[0]?.passivePorts).toEqual({ min: 30000, max: 30099 });
+    expect(config.listeners[0]?.epsv).toBe(false);
+    expect(config.controlPlane?.signing).toEqual({ service: 'execute-api' });
+  });
+
+  it('opens the passive range on the tasks, which get public IPs', () => {
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: Match.arrayWith([
+        Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 30000, ToPort: 30099, IpProtocol: 'tcp' }),
+      ]),
+    });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      DesiredCount: 2,
+      NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'ENABLED' } },
+    });
+  });
+
+  it('scales between min and max tasks on CPU and on NLB flows per task', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 2,
+      MaxCapacity: 10,
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 60 }),
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'StepScaling',
+    });
+  });
+});
+
+describe('monitoring', () => {
+  it('alarms on every function’s errors and throttles, API 5xx, unhealthy tasks and backends', () => {
+    const [[topicId]] = resources('AWS::SNS::Topic') as [[string, Resource]];
+    // The step-scaling policy's own alarm acts on autoscaling, not on the topic.
+    const notifying = resources('AWS::CloudWatch::Alarm').filter(([, alarm]) =>
+      JSON.stringify(alarm.Properties.AlarmActions ?? []).includes(topicId),
+    );
+    // 2 per function, API 5xx, one per target group, unhealthy backends
+    expect(notifying).toHaveLength(functions.length * 2 + 1 + 3 + 1);
+    for (const [, alarm] of notifying) expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});

@@ -1,0 +1,199 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { FtpxStack } from '../../../infra/lib/ftpx-stack.js';
+import { deployedFunctions, FUNCTIONS, type FunctionSpec } from '../../../infra/lib/functions.js';
+import {
+  parseParameters,
+  StackParametersError,
+  type StackParametersInput,
+} from '../../../infra/lib/parameters.js';
+import { type Cfn, REPO_ROOT } from './template.js';
+
+/**
+ * Stack variants from context, synthesised without bundling (esbuild runs in stack.test.ts) and
+ * with an image URI (no Docker build context to stage): only resources are looked at here.
+ */
+const IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/ftpx:test';
+
+/**
+ * The whole manifest, the optional functions included: an optional entry not merged yet is built
+ * from an existing file, so its schedules, routes and permissions are checked before the merge.
+ */
+const ALL_FUNCTIONS: FunctionSpec[] = FUNCTIONS.map((spec) =>
+  existsSync(join(REPO_ROOT, spec.entry))
+    ? spec
+    : { ...spec, entry: 'functions/auth/handler.ts', optional: false },
+);
+
+function synthVariant(parameters: StackParametersInput, functions?: FunctionSpec[]): Template {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const input = { ...parameters, edge: { image: IMAGE, ...(parameters.edge ?? {}) } };
+  const stack = new FtpxStack(app, 'Ftpx', {
+    parameters: parseParameters(input),
+    repoRoot: REPO_ROOT,
+    ...(functions ? { functions } : {}),
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
+  return Template.fromStack(stack);
+}
+
+const lambdaIdOf = (template: Template, spec: FunctionSpec) => {
+  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
+    ([, r]) => r.Properties.Description === spec.description,
+  );
+  expect(found, spec.name).toHaveLength(1);
+  return (found[0] as [string, unknown])[0];
+};
+
+describe('schedules and Route 53, with every manifest function', () => {
+  const template = synthVariant(
+    { dns: { zoneName: 'backends.ftpx.internal', private: true } },
+    ALL_FUNCTIONS,
+  );
+
+  it('creates one EventBridge rule per schedule, at the configured rate, aimed at its function', () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    const expected = ALL_FUNCTIONS.flatMap((spec) => spec.schedules.map((schedule) => ({ spec, schedule })));
+    expect(expected.map(({ schedule }) => schedule.key).sort()).toEqual([
+      'discoveryRefresh',
+      'healthCheck',
+      'ocspRefresh',
+      'ticketKeyRotation',
+    ]);
+    expect(rules).toHaveLength(expected.length);
+    const rates = parseParameters({}).schedules;
+    for (const { spec, schedule } of expected) {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: rates[schedule.key],
+        State: 'ENABLED',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [lambdaIdOf(template, spec), 'Arn'] },
+            Input: JSON.stringify(schedule.input),
+          }),
+        ],
+      });
+    }
+  });
+
+  it('creates a private hosted zone in the VPC and lets only the DNS functions change it', () => {
+    template.hasResourceProperties('AWS::Route53::HostedZone', {
+      Name: 'backends.ftpx.internal.',
+      VPCs: [Match.objectLike({ VPCId: { Ref: Match.anyValue() } })],
+    });
+    const zoneId = Object.keys(template.findResources('AWS::Route53::HostedZone'))[0] as string;
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const changers = policies.filter((policy) =>
+      JSON.stringify(policy.Properties.PolicyDocument).includes('route53:ChangeResourceRecordSets'),
+    );
+    expect(changers).toHaveLength(ALL_FUNCTIONS.filter((spec) => spec.route53 === 'read-write').length);
+    for (const policy of changers) {
+      const statement = (policy.Properties.PolicyDocument.Statement as Cfn[]).find((s) =>
+        (s.Action as string[]).includes('route53:ChangeResourceRecordSets'),
+      );
+      expect(JSON.stringify(statement?.Resource)).toContain(zoneId);
+      expect(statement?.Resource).not.toBe('*');
+    }
+  });
+});
+
+describe('context variants', () => {
+  it('puts the registration API behind a JWT authoriser when asked, edge routes staying IAM', () => {
+    const template = synthVariant({
+      api: { registryAuth: 'jwt', jwt: { issuer: 'https://issuer.example.com/', audience: ['ftpx'] } },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: 'https://issuer.example.com/', Audience: ['ftpx'] },
+    });
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
+    for (const route of routes) {
+      const key = route.RouteKey as string;
+      const expected = key.startsWith('POST /v1/') && !key.includes('pools') ? 'AWS_IAM' : undefined;
+      if (key === 'GET /openapi.json') expect(route.AuthorizationType).toBe('NONE');
+      else if (expected) expect(route.AuthorizationType, key).toBe('AWS_IAM');
+      else expect(route.AuthorizationType, key).toBe('JWT');
+    }
+  });
+
+  it('reserves concurrency for the per-session functions only', () => {
+    const template = synthVariant({ functions: { edgeReservedConcurrency: 40 } });
+    for (const spec of FUNCTIONS.filter((s) => !s.optional)) {
+      const fn = template.findResources('AWS::Lambda::Function')[lambdaIdOf(template, spec)];
+      expect(fn?.Properties.ReservedConcurrentExecutions, spec.name).toBe(spec.edgeHotPath ? 40 : undefined);
+    }
+  });
+
+  it('runs private tasks behind an internal NLB, advertising their VPC address, with a NAT gateway', () => {
+    const template = synthVariant({ edge: { passiveAddress: 'private', internetFacing: false } });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal' });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } },
+    });
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    const [taskDefinition] = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    const command = taskDefinition?.Properties.ContainerDefinitions[0].Command as string[];
+    expect(command).toEqual(expect.arrayContaining(['--masquerade-address', 'ecs-task:private']));
+    // No EC2 describe permission when no public address has to be found.
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ec2:Describe');
+  });
+
+  it('keeps deletion protection and PITR switchable', () => {
+    const template = synthVariant({
+      table: { deletionProtection: false, pointInTimeRecovery: false, removalPolicy: 'destroy' },
+    });
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({
+        DeletionProtectionEnabled: false,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+      }),
+    });
+  });
+
+  it.each(['small', 'large', 'localstack'])('synthesises the %s example context', (name) => {
+    const file = join(REPO_ROOT, 'infra', 'context', `${name}.json`);
+    const context = JSON.parse(readFileSync(file, 'utf8')) as { ftpx: StackParametersInput };
+    const template = synthVariant(context.ftpx);
+    const edge = parseParameters(context.ftpx).edge;
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: edge.minTasks,
+      MaxCapacity: edge.maxTasks,
+    });
+  });
+});
+
+describe('the manifest', () => {
+  it('deploys optional functions only once their entry exists', () => {
+    const names = (exists: (entry: string) => boolean) => deployedFunctions(exists).map((spec) => spec.name);
+    const required = FUNCTIONS.filter((spec) => !spec.optional).map((spec) => spec.name);
+    expect(names(() => false)).toEqual(required);
+    expect(names(() => true)).toEqual(FUNCTIONS.map((spec) => spec.name));
+    expect(names((entry) => entry === 'functions/tls-cache/handler.ts')).toEqual([...required, 'tls-cache']);
+  });
+
+  it('names every function once, with a unique description; every required entry exists', () => {
+    expect(new Set(FUNCTIONS.map((spec) => spec.name)).size).toBe(FUNCTIONS.length);
+    expect(new Set(FUNCTIONS.map((spec) => spec.description)).size).toBe(FUNCTIONS.length);
+    for (const spec of FUNCTIONS) {
+      if (!spec.optional) expect(existsSync(join(REPO_ROOT, spec.entry)), spec.entry).toBe(true);
+    }
+  });
+});
+
+describe('parameters', () => {
+  it('names the bad key of a wrong context', () => {
+    expect(() => parseParameters({ edge: { passivePorts: { min: 40000, max: 30000 } } })).toThrow(
+      /ftpx\.edge\.passivePorts: min must not exceed max/,
+    );
+    expect(() => parseParameters({ edge: { minTasks: 'two' } })).toThrow(StackParametersError);
+    expect(() => parseParameters({ functions: { logRetentionDays: 10 } })).toThrow(
+      /ftpx\.functions\.logRetentionDays/,
+    );
+    expect(() => parseParameters({ api: { registryAuth: 'jwt' } })).toThrow(/ftpx\.api\.jwt/);
+    expect(() => parseParameters({ tabel: {} })).toThrow(/tabel/);
+  });
+});
