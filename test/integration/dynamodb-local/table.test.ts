@@ -77,12 +77,14 @@ describe('the table on DynamoDB Local', () => {
     );
     expect(TimeToLiveDescription).toEqual({ AttributeName: 'expiresAt', TimeToLiveStatus: 'ENABLED' });
 
-    // An item expired a minute ago (on the real clock, which TTL deletion would go by) is still
-    // stored: TTL deletes late (DynamoDB within days, the emulators never), so readers filter.
-    const now = Date.now();
+    // DynamoDB Local may delete items whose TTL passed on the real clock at any moment, so the item
+    // lives an hour on the real clock and the readers and the sweep look two hours ahead: past its
+    // expiry for them, still present for the emulator's own TTL.
+    const realNow = Date.now();
+    const now = realNow + 7_200_000;
     const ref = { pool: 'ttl', policy: 'PerUser', stickyKey: 'alice' };
     expect(
-      await createStickyMapping(table, ref, 'ftp://127.0.0.1:2121', now - 120_000, epochSeconds(now) - 60),
+      await createStickyMapping(table, ref, 'ftp://127.0.0.1:2121', realNow, epochSeconds(realNow) + 3600),
     ).toBe(true);
     const key = keys.stickyMapping(ref.pool, ref.policy, ref.stickyKey);
     const stored = async () =>
