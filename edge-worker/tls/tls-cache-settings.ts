@@ -1,0 +1,82 @@
+import { slotsFor, TLS_CACHE_LIMITS } from '../../functions/contract/tls-cache.js';
+
+/**
+ * How the shared frontend TLS caches behave on one edge worker: the `tlsCache` block of the YAML
+ * (edge-worker/config/schema.ts), which `TLSSessionCache`, `TLSStaplingCache` and `TLSStapling*`
+ * in a proftpd.conf map onto. Durations are held in the unit the code uses (noted per field).
+ */
+export interface FrontendTlsCacheSettings {
+  sessions: {
+    /** `TLSSessionCache off` turns the shared cache off (OpenSSL's per-process cache remains). */
+    enabled: boolean;
+    /** Session lifetime, seconds (TLSSessionCache's timeout; default 1800). */
+    timeoutS: number;
+    /** Live sessions at most: `&size=` divided by mod_tls_shmcache's 10,288-byte slot (153 by default). */
+    maxEntries: number;
+    /** Largest session stored, bytes (mod_tls_shmcache: 10 KiB). */
+    maxEntryBytes: number;
+    /** The edge-local LRU in front of the store: entries, and how long one is trusted (ms). */
+    localEntries: number;
+    localTtlMs: number;
+  };
+  tickets: {
+    /** Shared, rotated session ticket keys; off leaves Node's per-process random key. */
+    enabled: boolean;
+    /** How long one ticket key is the current one, seconds (default 12 h). */
+    rotateEveryS: number;
+  };
+  stapling: {
+    enabled: boolean;
+    /** TLSStaplingResponder: overrides the certificate's AIA OCSP URL. */
+    responder?: string | undefined;
+    /** TLSStaplingTimeout, ms (default 10 s). */
+    timeoutMs: number;
+    /** Staple a fake tryLater when no response is available (TLSStaplingOptions NoFakeTryLater turns it off). */
+    fakeTryLater: boolean;
+    /** Send a nonce (TLSStaplingOptions NoNonce turns it off). */
+    nonce: boolean;
+    maxEntries: number;
+    maxEntryBytes: number;
+  };
+  /** How often local hits and errors are added to the shared statistics, ms. */
+  statsFlushMs: number;
+}
+
+export const DEFAULT_TLS_CACHE_SETTINGS: FrontendTlsCacheSettings = {
+  sessions: {
+    enabled: true,
+    timeoutS: TLS_CACHE_LIMITS.defaultSessionTimeoutS,
+    maxEntries: slotsFor(undefined, TLS_CACHE_LIMITS.sessionSlotBytes),
+    maxEntryBytes: TLS_CACHE_LIMITS.maxSessionBytes,
+    localEntries: 1000,
+    localTtlMs: 60_000,
+  },
+  tickets: { enabled: true, rotateEveryS: 12 * 3600 },
+  stapling: {
+    enabled: false,
+    timeoutMs: 10_000,
+    fakeTryLater: true,
+    nonce: true,
+    maxEntries: slotsFor(undefined, TLS_CACHE_LIMITS.ocspSlotBytes),
+    maxEntryBytes: TLS_CACHE_LIMITS.maxOcspBytes,
+  },
+  statsFlushMs: 10_000,
+};
+
+/** The settings with some fields replaced (tests, and the config loader). */
+export function tlsCacheSettings(
+  overrides: {
+    sessions?: Partial<FrontendTlsCacheSettings['sessions']>;
+    tickets?: Partial<FrontendTlsCacheSettings['tickets']>;
+    stapling?: Partial<FrontendTlsCacheSettings['stapling']>;
+    statsFlushMs?: number;
+  } = {},
+): FrontendTlsCacheSettings {
+  const d = DEFAULT_TLS_CACHE_SETTINGS;
+  return {
+    sessions: { ...d.sessions, ...overrides.sessions },
+    tickets: { ...d.tickets, ...overrides.tickets },
+    stapling: { ...d.stapling, ...overrides.stapling },
+    statsFlushMs: overrides.statsFlushMs ?? d.statsFlushMs,
+  };
+}
