@@ -127,6 +127,8 @@ export class OcspStapler {
         staleAt: answer.staleAt ?? 0,
         expiresAt: answer.expiresAt ?? 0,
       };
+      // The store judged expiry by its own clock; this worker's decides what it staples.
+      if (entry.expiresAt <= this.deps.now()) return undefined;
       this.local.set(fingerprint, entry);
       return entry;
     } catch (err) {

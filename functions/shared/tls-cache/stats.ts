@@ -107,7 +107,6 @@ export async function recordExceeded(
   bytes: number,
   nowMs: number,
 ): Promise<void> {
-  await bumpStats(table, kind, { exceeded: 1 }, nowMs);
   try {
     await table.client.send(
       new UpdateItemCommand({
@@ -122,6 +121,8 @@ export async function recordExceeded(
     if (!isConditionFailure(err))
       throw new StoreError(`cannot update the ${kind} cache statistics`, { cause: err });
   }
+  // Counted after the size is recorded, so a reader that sees the count sees the size too.
+  await bumpStats(table, kind, { exceeded: 1 }, nowMs);
 }
 
 /** Sets the entry count and bytes to what a full scan found (after a flush or a clear). */

@@ -1,0 +1,347 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createServer, type Server } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInProcessControlPlane } from '../../edge-worker/control-plane/in-process-transport.js';
+import { silentLogger } from '../../edge-worker/log/logger.js';
+import {
+  attachFrontendTlsCaches,
+  type FrontendTlsCaches,
+  frontendTlsServerOptions,
+} from '../../edge-worker/tls/frontend-caches.js';
+import { type FrontendTlsCacheSettings, tlsCacheSettings } from '../../edge-worker/tls/tls-cache-settings.js';
+import type { TlsCacheInfo } from '../../functions/contract/tls-cache.js';
+import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../functions/shared/store/table.js';
+import { cacheInfo, clearCache } from '../../functions/shared/tls-cache/admin.js';
+import { runCommand } from '../support/run-command.js';
+import { createTestCaOcsp, type IssuedCertificate, type TestCaOcsp } from '../support/test-ca-ocsp.js';
+import { dynaliteStore, type StoreServer } from '../support/test-stores.js';
+
+/**
+ * mod_tls_shmcache's job across processes: edge workers (here: tls.Servers, each with its own
+ * control-plane client and store connection, sharing one dynalite store) resume each other's TLS
+ * sessions and tickets, and staple OCSP responses from the shared cache. Real clients: openssl
+ * s_client; real responder: openssl ocsp.
+ */
+
+const TABLE = 'tls-caches';
+
+interface Worker {
+  name: string;
+  server: Server;
+  port: number;
+  caches: FrontendTlsCaches;
+  clock: { offsetMs: number };
+}
+
+let store: StoreServer;
+let ca: TestCaOcsp;
+let cert: IssuedCertificate;
+let work: string;
+const workers: Worker[] = [];
+let adminTable: Table;
+
+async function startWorker(
+  name: string,
+  certificate: IssuedCertificate,
+  settings: FrontendTlsCacheSettings,
+  options: { caches?: boolean } = {},
+): Promise<Worker> {
+  const table: Table = {
+    client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
+    name: TABLE,
+  };
+  const controlPlane = createInProcessControlPlane(table);
+  const identity = { certPem: certificate.certPem, issuerPem: ca.caPem };
+  const server = createServer({
+    cert: certificate.certPem,
+    key: certificate.keyPem,
+    ...frontendTlsServerOptions(settings, identity),
+  });
+  // An implicit-FTPS-style greeting, then close: s_client has read the session (and any ticket) by then.
+  server.on('secureConnection', (socket) => {
+    socket.on('error', () => undefined);
+    socket.end('220 ftpx test\r\n');
+  });
+  server.on('tlsClientError', () => undefined);
+  const clock = { offsetMs: 0 };
+  const caches =
+    options.caches === false
+      ? { ticketKeyEpoch: undefined, ready: Promise.resolve(), flushStats: async () => {}, close: () => {} }
+      : attachFrontendTlsCaches(server, identity, {
+          controlPlane,
+          settings,
+          log: silentLogger,
+          now: () => Date.now() + clock.offsetMs,
+        });
+  await caches.ready;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const worker = { name, server, port: (server.address() as AddressInfo).port, caches, clock };
+  workers.push(worker);
+  return worker;
+}
+
+async function sClient(worker: Worker, args: string[]): Promise<string> {
+  const result = await runCommand(
+    'openssl',
+    [
+      's_client',
+      '-connect',
+      `127.0.0.1:${worker.port}`,
+      '-servername',
+      'localhost',
+      '-CAfile',
+      join(ca.dir, 'ca.crt'),
+      '-verify_return_error',
+      '-ign_eof',
+      ...args,
+    ],
+    { timeoutMs: 20_000 },
+  );
+  const text = `${result.stdout.toString('utf8')}\n${result.stderr}`;
+  // The greeting server closes after its line; over TLS 1.3 s_client may report that as an
+  // unexpected EOF (exit 1) after a complete handshake, which the summary line proves.
+  if (result.code !== 0 && !/^(New|Reused), TLSv/m.test(text)) {
+    throw new Error(`s_client failed (${result.code}): ${text}`);
+  }
+  return text;
+}
+
+/** "New" or "Reused", and the protocol, from s_client's summary line. */
+function handshake(output: string): { reused: boolean; protocol: string } {
+  const match = /^(New|Reused), (TLSv1\.[23])/m.exec(output);
+  if (!match) throw new Error(`no session line in s_client output: ${output}`);
+  return { reused: match[1] === 'Reused', protocol: match[2] as string };
+}
+
+async function sessions(): Promise<TlsCacheInfo> {
+  return cacheInfo(adminTable, 'sessions', { verbose: true, nowMs: Date.now() });
+}
+
+/** Waits for a background write (newSession puts are not awaited by the handshake). */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await delay(50);
+  }
+}
+
+const sessionSettings = tlsCacheSettings({ stapling: { enabled: false } });
+
+beforeAll(async () => {
+  [store, ca] = await Promise.all([dynaliteStore.start(), createTestCaOcsp()]);
+  adminTable = {
+    client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
+    name: TABLE,
+  };
+  await ensureTable(adminTable);
+  cert = await ca.issue('localhost');
+  work = await mkdtemp(join(tmpdir(), 'ftpx-tls-caches-'));
+}, 60_000);
+
+afterAll(async () => {
+  for (const worker of workers) {
+    // Flushed first, so close() has nothing left to send to a store that is about to stop.
+    await worker.caches.flushStats();
+    worker.caches.close();
+    await new Promise<void>((resolve) => worker.server.close(() => resolve()));
+  }
+  await Promise.all([
+    store?.close(),
+    ca?.close(),
+    work ? rm(work, { recursive: true, force: true }) : undefined,
+  ]);
+});
+
+describe('shared TLS session cache', () => {
+  let a: Worker;
+  let b: Worker;
+  beforeAll(async () => {
+    a = await startWorker('a', cert, sessionSettings);
+    b = await startWorker('b', cert, sessionSettings);
+  });
+
+  it('resumes a TLS 1.2 session ID created on one worker on another, and counts it', async () => {
+    const file = join(work, 'tls12.sess');
+    const before = (await sessions()).stats;
+    const first = handshake(await sClient(a, ['-tls1_2', '-no_ticket', '-sess_out', file]));
+    expect(first).toEqual({ reused: false, protocol: 'TLSv1.2' });
+    const stored = await until(sessions, (info) => info.stats.stored > before.stored);
+    expect(stored.stats.stored).toBe(before.stored + 1);
+    expect(stored.items?.some((item) => item.protocol === 'TLSv1.2')).toBe(true);
+
+    const second = handshake(await sClient(b, ['-tls1_2', '-no_ticket', '-sess_in', file]));
+    expect(second).toEqual({ reused: true, protocol: 'TLSv1.2' });
+    const afterB = await sessions();
+    expect(afterB.stats.hits).toBe(before.hits + 1);
+
+    // Again on b: its local LRU answers; the hit reaches the shared statistics with the next flush.
+    expect(handshake(await sClient(b, ['-tls1_2', '-no_ticket', '-sess_in', file])).reused).toBe(true);
+    await b.caches.flushStats();
+    expect((await sessions()).stats.hits).toBe(before.hits + 2);
+  });
+
+  it('counts a session the store never saw as a miss (full handshake)', async () => {
+    const lone = await startWorker('lone', cert, sessionSettings, { caches: false });
+    const file = join(work, 'lone.sess');
+    handshake(await sClient(lone, ['-tls1_2', '-no_ticket', '-sess_out', file]));
+    const before = (await sessions()).stats;
+    expect(handshake(await sClient(a, ['-tls1_2', '-no_ticket', '-sess_in', file])).reused).toBe(false);
+    expect((await sessions()).stats.misses).toBe(before.misses + 1);
+  });
+
+  it('resumes a TLS 1.3 ticket issued on one worker on another (shared ticket keys)', async () => {
+    expect(a.caches.ticketKeyEpoch).toBeDefined();
+    expect(a.caches.ticketKeyEpoch).toBe(b.caches.ticketKeyEpoch);
+    expect(a.server.getTicketKeys().equals(b.server.getTicketKeys())).toBe(true);
+    const file = join(work, 'tls13.sess');
+    expect(handshake(await sClient(a, ['-tls1_3', '-sess_out', file]))).toEqual({
+      reused: false,
+      protocol: 'TLSv1.3',
+    });
+    expect(handshake(await sClient(b, ['-tls1_3', '-sess_in', file]))).toEqual({
+      reused: true,
+      protocol: 'TLSv1.3',
+    });
+  });
+
+  it('does not resume a TLS 1.3 ticket on a worker with its own ticket key', async () => {
+    const lone = workers.find((worker) => worker.name === 'lone') as Worker;
+    const file = join(work, 'tls13-lone.sess');
+    handshake(await sClient(a, ['-tls1_3', '-sess_out', file]));
+    expect(handshake(await sClient(lone, ['-tls1_3', '-sess_in', file])).reused).toBe(false);
+  });
+
+  it('expires sessions after the timeout', async () => {
+    const short = tlsCacheSettings({
+      sessions: { timeoutS: 2, localTtlMs: 500 },
+      stapling: { enabled: false },
+    });
+    const c = await startWorker('c', cert, short);
+    const d = await startWorker('d', cert, short);
+    const file = join(work, 'short.sess');
+    const before = (await sessions()).stats;
+    handshake(await sClient(c, ['-tls1_2', '-no_ticket', '-sess_out', file]));
+    await until(sessions, (info) => info.stats.stored > before.stored);
+    await delay(2600);
+    expect(handshake(await sClient(d, ['-tls1_2', '-no_ticket', '-sess_in', file])).reused).toBe(false);
+    const after = (await sessions()).stats;
+    expect(after.expired).toBe(before.expired + 1);
+  });
+
+  it('counts a session larger than the entry limit as exceeded, keeps it on its worker only', async () => {
+    const tiny = tlsCacheSettings({ sessions: { maxEntryBytes: 64 }, stapling: { enabled: false } });
+    const e = await startWorker('e', cert, tiny);
+    const file = join(work, 'big.sess');
+    const before = (await sessions()).stats;
+    handshake(await sClient(e, ['-tls1_2', '-no_ticket', '-sess_out', file]));
+    const after = await until(sessions, (info) => info.stats.exceeded > before.exceeded);
+    expect(after.stats.exceeded).toBe(before.exceeded + 1);
+    expect(after.stats.exceededMaxBytes).toBeGreaterThan(64);
+    expect(after.stats.stored).toBe(before.stored);
+    expect(handshake(await sClient(e, ['-tls1_2', '-no_ticket', '-sess_in', file])).reused).toBe(true);
+    expect(handshake(await sClient(b, ['-tls1_2', '-no_ticket', '-sess_in', file])).reused).toBe(false);
+  });
+
+  it('clear empties the shared cache: a cleared session no longer resumes on a worker that never held it', async () => {
+    const file = join(work, 'clear.sess');
+    handshake(await sClient(a, ['-tls1_2', '-no_ticket', '-sess_out', file]));
+    await until(sessions, (info) => info.entries > 0);
+    const cleared = await clearCache(adminTable, 'sessions', Date.now());
+    expect(cleared.cleared).toBeGreaterThan(0);
+    expect((await sessions()).entries).toBe(0);
+    const f = await startWorker('f', cert, sessionSettings);
+    expect(handshake(await sClient(f, ['-tls1_2', '-no_ticket', '-sess_in', file])).reused).toBe(false);
+  });
+});
+
+describe('OCSP stapling cache', () => {
+  const stapling = tlsCacheSettings({ stapling: { enabled: true, timeoutMs: 3000 } });
+
+  function ocspStatus(output: string): { response: string; certStatus?: string } {
+    if (/OCSP response: no response sent/.test(output)) return { response: 'none' };
+    const status = /OCSP Response Status: (\w+)/.exec(output)?.[1] ?? 'unparsed';
+    const certStatus = /Cert Status: (\w+)/.exec(output)?.[1];
+    return { response: status, ...(certStatus ? { certStatus } : {}) };
+  }
+
+  it('staples the responder answer, keeps stapling it from the shared cache when the responder stops, fakes tryLater once expired', async () => {
+    const staple = await ca.issue('staple.test');
+    const responder = await ca.startResponder({ nextUpdateMinutes: 10 });
+    const g = await startWorker('g', staple, stapling);
+    expect(ocspStatus(await sClient(g, ['-status']))).toEqual({ response: 'successful', certStatus: 'good' });
+    const info = await cacheInfo(adminTable, 'ocsp', { verbose: true, nowMs: Date.now() });
+    const entry = info.items?.find((item) => item.certStatus === 'good');
+    expect(entry?.responseStatus).toBe('successful');
+    await responder.stop();
+
+    // Another worker, started while the responder is down: it staples from the shared cache.
+    const h = await startWorker('h', staple, stapling);
+    expect(ocspStatus(await sClient(h, ['-status']))).toEqual({ response: 'successful', certStatus: 'good' });
+    // Stale (past half of the 10-minute window): still stapled while a refresh is attempted.
+    h.clock.offsetMs = 6 * 60_000;
+    expect(ocspStatus(await sClient(h, ['-status']))).toEqual({ response: 'successful', certStatus: 'good' });
+    // Past nextUpdate: never stapled again; with no responder, mod_tls's fake tryLater.
+    h.clock.offsetMs = 11 * 60_000;
+    expect(ocspStatus(await sClient(h, ['-status'])).response).toBe('trylater');
+  });
+
+  it('staples a revoked status as revoked', async () => {
+    const revoked = await ca.issue('revoked.test');
+    await ca.revoke(revoked);
+    const responder = await ca.startResponder();
+    try {
+      const w = await startWorker('revoked', revoked, stapling);
+      const output = await runCommand(
+        'openssl',
+        [
+          's_client',
+          '-connect',
+          `127.0.0.1:${w.port}`,
+          '-servername',
+          'revoked.test',
+          '-CAfile',
+          join(ca.dir, 'ca.crt'),
+          '-status',
+          '-ign_eof',
+        ],
+        { timeoutMs: 20_000 },
+      );
+      expect(ocspStatus(output.stdout.toString('utf8'))).toEqual({
+        response: 'successful',
+        certStatus: 'revoked',
+      });
+    } finally {
+      await responder.stop();
+    }
+  });
+
+  it('with NoFakeTryLater staples nothing when no response is available, except for a must-staple certificate', async () => {
+    const noFake = tlsCacheSettings({ stapling: { enabled: true, timeoutMs: 2000, fakeTryLater: false } });
+    const plain = await ca.issue('nofake.test', { ocspUrl: 'http://127.0.0.1:9' });
+    const mustStaple = await ca.issue('muststaple.test', { ocspUrl: 'http://127.0.0.1:9', mustStaple: true });
+    const p = await startWorker('plain', plain, noFake);
+    const m = await startWorker('must', mustStaple, noFake);
+    expect(ocspStatus(await sClient(p, ['-status'])).response).toBe('none');
+    const output = await runCommand(
+      'openssl',
+      [
+        's_client',
+        '-connect',
+        `127.0.0.1:${m.port}`,
+        '-servername',
+        'muststaple.test',
+        '-status',
+        '-ign_eof',
+      ],
+      { timeoutMs: 20_000 },
+    );
+    expect(ocspStatus(output.stdout.toString('utf8')).response).toBe('trylater');
+  });
+});
