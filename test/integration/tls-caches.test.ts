@@ -5,6 +5,11 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createServer, type Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  ClosableControlPlaneClient,
+  ControlPlaneClient,
+} from '../../edge-worker/control-plane/control-plane-client.js';
+import { createHttpControlPlane } from '../../edge-worker/control-plane/http-transport.js';
 import { createInProcessControlPlane } from '../../edge-worker/control-plane/in-process-transport.js';
 import { silentLogger } from '../../edge-worker/log/logger.js';
 import {
@@ -14,6 +19,7 @@ import {
 } from '../../edge-worker/tls/frontend-caches.js';
 import { type FrontendTlsCacheSettings, tlsCacheSettings } from '../../edge-worker/tls/tls-cache-settings.js';
 import type { TlsCacheInfo } from '../../functions/contract/tls-cache.js';
+import { type ControlPlaneHost, startControlPlaneHost } from '../../functions/http-host/host.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
 import { cacheInfo, clearCache } from '../../functions/shared/tls-cache/admin.js';
@@ -44,6 +50,10 @@ let cert: IssuedCertificate;
 let work: string;
 const workers: Worker[] = [];
 let adminTable: Table;
+/** The control plane over HTTP (`ftpx control-plane serve`), for workers that use the HTTP transport. */
+let host: ControlPlaneHost;
+const EDGE_TOKEN = 'tls-cache-edge-token';
+const httpClients: ClosableControlPlaneClient[] = [];
 
 async function startWorker(
   name: string,
@@ -141,6 +151,12 @@ beforeAll(async () => {
     name: TABLE,
   };
   await ensureTable(adminTable);
+  host = await startControlPlaneHost({
+    listen: { host: '127.0.0.1', port: 0 },
+    table: adminTable,
+    edgeToken: EDGE_TOKEN,
+    log: silentLogger,
+  });
   cert = await ca.issue('localhost');
   work = await mkdtemp(join(tmpdir(), 'ftpx-tls-caches-'));
 }, 60_000);
@@ -164,7 +180,8 @@ describe('shared TLS session cache', () => {
   let b: Worker;
   beforeAll(async () => {
     a = await startWorker('a', cert, sessionSettings);
-    b = await startWorker('b', cert, sessionSettings);
+    // b reaches the store through the control plane's HTTP route, as a worker on another machine does.
+    b = await startWorker('b', cert, sessionSettings, { transport: 'http' });
   });
 
   it('resumes a TLS 1.2 session ID created on one worker on another, and counts it', async () => {
