@@ -59,13 +59,24 @@ async function startWorker(
   name: string,
   certificate: IssuedCertificate,
   settings: FrontendTlsCacheSettings,
-  options: { caches?: boolean } = {},
+  options: { caches?: boolean; transport?: 'in-process' | 'http' } = {},
 ): Promise<Worker> {
   const table: Table = {
     client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
     name: TABLE,
   };
-  const controlPlane = createInProcessControlPlane(table);
+  let controlPlane: ControlPlaneClient = createInProcessControlPlane(table);
+  if (options.transport === 'http') {
+    const http = createHttpControlPlane({
+      url: host.url,
+      token: EDGE_TOKEN,
+      timeoutMs: 5000,
+      retries: 1,
+      log: silentLogger,
+    });
+    httpClients.push(http);
+    controlPlane = http;
+  }
   const identity = { certPem: certificate.certPem, issuerPem: ca.caPem };
   const server = createServer({
     cert: certificate.certPem,
