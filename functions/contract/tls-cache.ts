@@ -239,3 +239,17 @@ export const tlsCacheClearedSchema = z.object({
   removed: z.boolean(),
 });
 export type TlsCacheCleared = z.output<typeof tlsCacheClearedSchema>;
+
+/** `/v1/tls-cache/{kind}`: sessions (TLSSessionCache) or ocsp (TLSStaplingCache). */
+export const tlsCacheParamsSchema = z
+  .object({ kind: z.enum(TLS_CACHE_KINDS).meta({ description: 'sessions or ocsp' }) })
+  .strict();
+export const tlsCacheInfoQuerySchema = z
+  .object({
+    verbose: z
+      .enum(['true', 'false'])
+      .transform((value) => value === 'true')
+      .optional()
+      .meta({ description: 'List every live entry too (never its data): `info -v`.' }),
+  })
+  .strict();

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createServer, type Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommandGroup } from '../../edge-worker/cli/admin/command.js';
+import { tlsCacheCommands } from '../../edge-worker/cli/admin/tls-cache.js';
 import type {
   ClosableControlPlaneClient,
   ControlPlaneClient,
@@ -20,12 +22,16 @@ import {
 import { type FrontendTlsCacheSettings, tlsCacheSettings } from '../../edge-worker/tls/tls-cache-settings.js';
 import type { TlsCacheInfo } from '../../functions/contract/tls-cache.js';
 import { type ControlPlaneHost, startControlPlaneHost } from '../../functions/http-host/host.js';
+import { createRegistryHandler } from '../../functions/registry/handler.js';
+import { createToken } from '../../functions/shared/registry/api-tokens.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
 import { cacheInfo, clearCache } from '../../functions/shared/tls-cache/admin.js';
+import { cliPath } from '../support/proxy-process.js';
 import { runCommand } from '../support/run-command.js';
 import { createTestCaOcsp, type IssuedCertificate, type TestCaOcsp } from '../support/test-ca-ocsp.js';
 import { dynaliteStore, type StoreServer } from '../support/test-stores.js';
+import { bufferIo } from '../unit/cli/fake-api.js';
 
 /**
  * mod_tls_shmcache's job across processes: edge workers (here: tls.Servers, each with its own
@@ -53,6 +59,7 @@ let adminTable: Table;
 /** The control plane over HTTP (`ftpx control-plane serve`), for workers that use the HTTP transport. */
 let host: ControlPlaneHost;
 const EDGE_TOKEN = 'tls-cache-edge-token';
+const BOOTSTRAP = 'tls-cache-bootstrap-token';
 const httpClients: ClosableControlPlaneClient[] = [];
 
 async function startWorker(
@@ -166,6 +173,7 @@ beforeAll(async () => {
     listen: { host: '127.0.0.1', port: 0 },
     table: adminTable,
     edgeToken: EDGE_TOKEN,
+    registry: createRegistryHandler({ table: adminTable, bootstrapToken: BOOTSTRAP, log: () => {} }),
     log: silentLogger,
   });
   cert = await ca.issue('localhost');
@@ -371,5 +379,101 @@ describe('OCSP stapling cache', () => {
       { timeoutMs: 20_000 },
     );
     expect(ocspStatus(output.stdout.toString('utf8')).response).toBe('trylater');
+  });
+});
+
+describe('ftpx cache info|clear|remove (registry API)', () => {
+  let worker: Worker;
+  const tokens: Record<string, string> = {};
+
+  async function cache(
+    args: string[],
+    token: string,
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    const { io, stdout, stderr } = bufferIo({ FTPX_API_URL: host.url, FTPX_API_TOKEN: token });
+    const code = await runCommandGroup(tlsCacheCommands, args, io);
+    return { code, stdout: stdout(), stderr: stderr() };
+  }
+
+  beforeAll(async () => {
+    worker = await startWorker('cli', cert, sessionSettings, { transport: 'http' });
+    for (const [name, scope, pools] of [
+      ['reader', 'read', '*'],
+      ['writer', 'write', '*'],
+      ['tenant', 'admin', ['main']],
+    ] as const) {
+      const { secret } = await createToken(
+        adminTable,
+        { name, scope: scope as 'read' | 'write', pools: pools as '*' | string[] },
+        Date.now(),
+      );
+      tokens[name] = secret;
+    }
+  });
+
+  it('info prints mod_tls_shmcache-style statistics, -v the sessions; clear and remove are authorised by scope', async () => {
+    await cache(['remove'], BOOTSTRAP);
+    const file = join(work, 'cli.sess');
+    handshake(await sClient(worker, ['-tls1_2', '-no_ticket', '-sess_out', file]));
+    await until(sessions, (info) => info.entries === 1);
+
+    const info = await cache(['info'], tokens.reader as string);
+    expect(info.code).toBe(0);
+    expect(info.stdout).toContain('TLS session cache provided by ftpx');
+    expect(info.stdout).toContain('Max session cache size: 153\n');
+    expect(info.stdout).toMatch(/Current session cache size: 1 \(\d+ bytes\)/);
+    expect(info.stdout).toContain('Cache lifetime sessions stored: 1\n');
+    expect(info.stdout).not.toContain('BEGIN SSL SESSION PARAMETERS');
+    const verbose = await cache(['info', '-v'], tokens.reader as string);
+    expect(verbose.stdout).toContain('-----BEGIN SSL SESSION PARAMETERS-----');
+    expect(verbose.stdout).toContain('  Protocol: TLSv1.2\n');
+
+    // A token limited to some pools may not see state every pool shares, even an admin one.
+    const tenant = await cache(['info'], tokens.tenant as string);
+    expect(tenant.code).toBe(1);
+    expect(tenant.stderr).toContain('HTTP 403');
+
+    const readerClear = await cache(['clear'], tokens.reader as string);
+    expect(readerClear.code).toBe(1);
+    expect(readerClear.stderr).toContain('write scope');
+    const cleared = await cache(['clear'], tokens.writer as string);
+    expect(cleared).toMatchObject({
+      code: 0,
+      stdout: 'cache: cleared 1 session(s) from the session cache\n',
+    });
+    expect((await cache(['info'], tokens.reader as string)).stdout).toContain(
+      'Current session cache size: 0 (0 bytes)',
+    );
+
+    // mod_tls refuses every `remove` (its ACL table lacks the action); here it needs an admin.
+    const writerRemove = await cache(['remove'], tokens.writer as string);
+    expect(writerRemove.code).toBe(1);
+    expect(writerRemove.stderr).toContain('admin');
+    const removed = await cache(['remove', '--json'], BOOTSTRAP);
+    expect(removed.code).toBe(0);
+    expect(JSON.parse(removed.stdout)).toEqual({ kind: 'sessions', cleared: 0, removed: true });
+    expect((await cache(['info'], BOOTSTRAP)).stdout).toContain('Cache lifetime sessions stored: 0\n');
+  });
+
+  it('--ocsp works on the OCSP response cache, through the built CLI too', async () => {
+    const info = await cache(['info', '--ocsp', '-v'], BOOTSTRAP);
+    expect(info.code).toBe(0);
+    expect(info.stdout).toContain('OCSP response cache provided by ftpx');
+    expect(info.stdout).toContain('-----BEGIN OCSP RESPONSE PARAMETERS-----');
+    expect(info.stdout).toMatch(/Certificate status: revoked/);
+    const cli = await runCommand('env', [
+      `FTPX_API_URL=${host.url}`,
+      `FTPX_API_TOKEN=${tokens.writer}`,
+      process.execPath,
+      cliPath(),
+      'cache',
+      'clear',
+      '--ocsp',
+    ]);
+    expect(cli.stderr).toBe('');
+    expect(cli.stdout.toString('utf8')).toMatch(
+      /^cache: cleared [1-9]\d* response\(s\) from the OCSP response cache\n$/,
+    );
+    expect(cli.code).toBe(0);
   });
 });
