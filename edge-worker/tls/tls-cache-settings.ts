@@ -1,4 +1,5 @@
 import { slotsFor, TLS_CACHE_LIMITS } from '../../functions/contract/tls-cache.js';
+import { type TlsCacheConfig, tlsCacheSchema } from '../config/schema.js';
 
 /**
  * How the shared frontend TLS caches behave on one edge worker: the `tlsCache` block of the YAML
@@ -79,4 +80,33 @@ export function tlsCacheSettings(
     stapling: { ...d.stapling, ...overrides.stapling },
     statsFlushMs: overrides.statsFlushMs ?? d.statsFlushMs,
   };
+}
+
+/** Bytes a slot needs besides the entry (mod_tls_shmcache: expiry, ID length, ID, data length). */
+const SESSION_SLOT_OVERHEAD = TLS_CACHE_LIMITS.sessionSlotBytes - TLS_CACHE_LIMITS.maxSessionBytes;
+const OCSP_SLOT_OVERHEAD = TLS_CACHE_LIMITS.ocspSlotBytes - TLS_CACHE_LIMITS.maxOcspBytes;
+
+/** The settings a validated `tlsCache` block (edge-worker/config/schema.ts) describes. */
+export function tlsCacheSettingsFromConfig(config: TlsCacheConfig | undefined): FrontendTlsCacheSettings {
+  const { sessions, tickets, stapling } = config ?? tlsCacheSchema.parse({});
+  return tlsCacheSettings({
+    sessions: {
+      enabled: sessions.enabled,
+      timeoutS: sessions.timeout / 1000,
+      maxEntries: slotsFor(sessions.size, sessions.maxEntrySize + SESSION_SLOT_OVERHEAD),
+      maxEntryBytes: sessions.maxEntrySize,
+      localEntries: sessions.local.entries,
+      localTtlMs: sessions.local.ttl,
+    },
+    tickets: { enabled: tickets.enabled, rotateEveryS: tickets.rotateEvery / 1000 },
+    stapling: {
+      enabled: stapling.enabled,
+      ...(stapling.responder !== undefined ? { responder: stapling.responder } : {}),
+      timeoutMs: stapling.timeout,
+      fakeTryLater: stapling.fakeTryLater,
+      nonce: stapling.nonce,
+      maxEntries: slotsFor(stapling.size, stapling.maxEntrySize + OCSP_SLOT_OVERHEAD),
+      maxEntryBytes: stapling.maxEntrySize,
+    },
+  });
 }
