@@ -17,7 +17,6 @@ const SHARED_TYPES = ['shm', 'memcache', 'redis'];
 
 interface CacheInfo {
   size?: number;
-  warnings: string[];
 }
 
 /** `type:/info`: `shm:/file=PATH[&size=N]` (mod_tls_shmcache), or another provider's type. */
@@ -26,14 +25,14 @@ function parseProvider(text: string, what: string): Parsed<{ type: string } & Ca
   if (colon <= 0) return fail(`expected off or type:/info (e.g. shm:/file=/var/ftpd/${what}), got "${text}"`);
   const type = text.slice(0, colon).toLowerCase();
   const info = text.slice(colon + 1);
-  if (type === 'internal') return ok({ type, warnings: [] });
+  if (type === 'internal') return ok({ type });
   if (!SHARED_TYPES.includes(type)) {
     return fail(`unknown cache type "${type}" (known: shm, memcache, redis, internal)`);
   }
   const warnings: string[] = [];
   if (type !== 'shm') {
     warnings.push(`${type}: settings are not used: ftpx shares the cache through its own store`);
-    return ok({ type, warnings });
+    return ok({ type }, warnings);
   }
   const match = /^\/file=([^&]*)(?:&(.*))?$/.exec(info);
   if (!match)
@@ -50,7 +49,7 @@ function parseProvider(text: string, what: string): Parsed<{ type: string } & Ca
       warnings.push(`size "${value}" is not a number of bytes: using the default`);
     else size = bytes;
   }
-  return ok({ type, ...(size !== undefined ? { size } : {}), warnings });
+  return ok({ type, ...(size !== undefined ? { size } : {}) }, warnings);
 }
 
 export interface SessionCacheDirective {
