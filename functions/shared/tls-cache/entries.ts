@@ -53,15 +53,18 @@ export async function putEntry(
     await recordExceeded(table, kind, entry.bytes, nowMs);
     return 'exceeded';
   }
+  const key = LAYOUTS[kind].key(id);
   let reserved = await reserveSlot(table, kind, entry.bytes, limits, nowMs);
-  if (!reserved && (await flushExpired(table, kind, nowMs)) > 0) {
+  // A full cache may still replace an entry it holds (a refreshed OCSP response): no new slot.
+  let replacing = false;
+  if (!reserved) replacing = await exists(table, key);
+  if (!reserved && !replacing && (await flushExpired(table, kind, nowMs)) > 0) {
     reserved = await reserveSlot(table, kind, entry.bytes, limits, nowMs);
   }
-  if (!reserved) {
+  if (!reserved && !replacing) {
     await bumpStats(table, kind, { full: 1 }, nowMs);
     return 'full';
   }
-  const key = LAYOUTS[kind].key(id);
   let old: Item | undefined;
   try {
     const result = await table.client.send(
@@ -80,13 +83,37 @@ export async function putEntry(
     );
     old = result.Attributes;
   } catch (err) {
-    await bumpStats(table, kind, { entries: -1, bytes: -entry.bytes }, nowMs).catch(() => undefined);
+    if (reserved) {
+      await bumpStats(table, kind, { entries: -1, bytes: -entry.bytes }, nowMs).catch(() => undefined);
+    }
     throw new StoreError(`cannot store a ${kind} cache entry`, { cause: err });
   }
-  // A replaced entry gives its slot back.
   const oldBytes = old ? (readNumber(old, BYTES) ?? 0) : 0;
-  await bumpStats(table, kind, { stored: 1, ...(old ? { entries: -1, bytes: -oldBytes } : {}) }, nowMs);
+  // With a slot taken, a replaced entry gives its own slot back. Without one (replacing in a full
+  // cache), only the size changes; if the old entry vanished meanwhile, this one takes its place.
+  const counts = reserved
+    ? old
+      ? { entries: -1, bytes: -oldBytes }
+      : {}
+    : { bytes: entry.bytes - oldBytes, ...(old ? {} : { entries: 1 }) };
+  await bumpStats(table, kind, { stored: 1, ...counts }, nowMs);
   return 'stored';
+}
+
+async function exists(table: Table, key: { pk: string; sk: string }): Promise<boolean> {
+  try {
+    const result = await table.client.send(
+      new GetItemCommand({
+        TableName: table.name,
+        Key: keyOf(key),
+        ProjectionExpression: 'pk',
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item !== undefined;
+  } catch (err) {
+    throw new StoreError('cannot read a cache entry', { cause: err });
+  }
 }
 
 export type GetResult = { result: 'hit'; item: Item; expiresMs: number } | { result: 'miss' | 'expired' };
