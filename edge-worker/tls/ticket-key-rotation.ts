@@ -54,10 +54,16 @@ export class TicketKeyRotation {
       });
       if (answer.op !== 'ticket-keys') throw new Error(`unexpected answer ${answer.op}`);
       if (this.closed) return;
-      this.apply(answer.current);
-      this.next = answer.next;
+      // By this worker's clock (which may run a little ahead of the control plane's), the next
+      // period may already have begun; a key older than the one in use is never taken back.
+      const now = this.deps.now();
+      const due = answer.next.activeFrom <= now ? answer.next : answer.current;
+      this.apply(due);
+      this.next = due === answer.next ? undefined : answer.next;
       this.retryMs = RETRY_MIN_MS;
-      this.schedule(answer.current.activeUntil - this.deps.now(), () => this.switchToNext());
+      // A clock more than a period away from the control plane's would otherwise spin here.
+      const wait = due.activeUntil - now;
+      this.schedule(wait > 0 ? wait : RETRY_MAX_MS, () => this.switchToNext());
     } catch (err) {
       this.deps.log.warn(
         'cannot fetch the shared TLS ticket key; tickets stay local to this worker until it can',
@@ -79,7 +85,7 @@ export class TicketKeyRotation {
   }
 
   private apply(key: TicketKey): void {
-    if (this.activeEpoch === key.epoch) return;
+    if (this.activeEpoch !== undefined && key.epoch <= this.activeEpoch) return;
     this.server.setTicketKeys(Buffer.from(key.key, 'base64'));
     this.activeEpoch = key.epoch;
     this.deps.log.debug('TLS ticket key applied', {

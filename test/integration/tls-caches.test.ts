@@ -66,7 +66,7 @@ async function startWorker(
   name: string,
   certificate: IssuedCertificate,
   settings: FrontendTlsCacheSettings,
-  options: { caches?: boolean; transport?: 'in-process' | 'http' } = {},
+  options: { caches?: boolean; transport?: 'in-process' | 'http'; offsetMs?: number } = {},
 ): Promise<Worker> {
   const table: Table = {
     client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
@@ -96,7 +96,7 @@ async function startWorker(
     socket.end('220 ftpx test\r\n');
   });
   server.on('tlsClientError', () => undefined);
-  const clock = { offsetMs: 0 };
+  const clock = { offsetMs: options.offsetMs ?? 0 };
   const caches =
     options.caches === false
       ? { ticketKeyEpoch: undefined, ready: Promise.resolve(), flushStats: async () => {}, close: () => {} }
@@ -245,6 +245,42 @@ describe('shared TLS session cache', () => {
       reused: true,
       protocol: 'TLSv1.3',
     });
+  });
+
+  it('rotates the ticket key on every worker at the same boundary; tickets of the previous key get a full handshake', async () => {
+    // Worker clocks 3 s before a one-minute boundary (the control plane's clock is real time).
+    const periodMs = 60_000;
+    const realNow = Date.now();
+    const boundary = (Math.floor(realNow / periodMs) + 1) * periodMs;
+    const rotating = tlsCacheSettings({ tickets: { rotateEveryS: 60 }, stapling: { enabled: false } });
+    const offsetMs = boundary - 3000 - realNow;
+    const [r1, r2] = await Promise.all([
+      startWorker('r1', cert, rotating, { offsetMs }),
+      startWorker('r2', cert, rotating, { offsetMs }),
+    ]);
+    const epoch = r1.caches.ticketKeyEpoch as number;
+    expect(epoch).toBe(Math.floor(realNow / periodMs));
+    const before = r1.server.getTicketKeys();
+    expect(r2.server.getTicketKeys().equals(before)).toBe(true);
+    const old = join(work, 'before-rotation.sess');
+    handshake(await sClient(r1, ['-tls1_3', '-sess_out', old]));
+
+    // The old ticket was issued before the switch (the workers started well within the 3 s).
+    expect(Date.now() - realNow).toBeLessThan(3000);
+    await until(
+      async () => [r1.caches.ticketKeyEpoch, r2.caches.ticketKeyEpoch],
+      (epochs) => epochs.every((value) => value === epoch + 1),
+    );
+    expect([r1.caches.ticketKeyEpoch, r2.caches.ticketKeyEpoch]).toEqual([epoch + 1, epoch + 1]);
+    const after = r1.server.getTicketKeys();
+    expect(after.equals(before)).toBe(false);
+    expect(r2.server.getTicketKeys().equals(after)).toBe(true);
+
+    const fresh = join(work, 'after-rotation.sess');
+    handshake(await sClient(r1, ['-tls1_3', '-sess_out', fresh]));
+    expect(handshake(await sClient(r2, ['-tls1_3', '-sess_in', fresh])).reused).toBe(true);
+    // Node holds one ticket key: a ticket of the previous period no longer decrypts (docs/tls-caches.md).
+    expect(handshake(await sClient(r2, ['-tls1_3', '-sess_in', old])).reused).toBe(false);
   });
 
   it('does not resume a TLS 1.3 ticket on a worker with its own ticket key', async () => {
