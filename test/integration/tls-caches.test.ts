@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ import { createToken } from '../../functions/shared/registry/api-tokens.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
 import { cacheInfo, clearCache } from '../../functions/shared/tls-cache/admin.js';
+import { repoRoot } from '../support/binaries.js';
 import { cliPath } from '../support/proxy-process.js';
 import { runCommand } from '../support/run-command.js';
 import { createTestCaOcsp, type IssuedCertificate, type TestCaOcsp } from '../support/test-ca-ocsp.js';
@@ -330,6 +332,80 @@ describe('shared TLS session cache', () => {
     expect((await sessions()).entries).toBe(0);
     const f = await startWorker('f', cert, sessionSettings);
     expect(handshake(await sClient(f, ['-tls1_2', '-no_ticket', '-sess_in', file])).reused).toBe(false);
+  });
+});
+
+describe('two edge worker processes', () => {
+  const children: ChildProcess[] = [];
+
+  /** test/support/tls-cache-worker.ts, built (npm run build), as its own process with its own argv. */
+  async function spawnWorker(name: string): Promise<Worker> {
+    const child = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'dist', 'test', 'support', 'tls-cache-worker.js'),
+        '--name',
+        name,
+        '--control-plane',
+        host.url,
+        '--cert',
+        cert.certFile,
+        '--key',
+        cert.keyFile,
+        '--issuer',
+        join(ca.dir, 'ca.crt'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FTPX_CONTROL_PLANE_TOKEN: EDGE_TOKEN } },
+    );
+    children.push(child);
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      let stdout = '';
+      const timer = setTimeout(() => reject(new Error(`worker ${name} did not start: ${stderr}`)), 15_000);
+      child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+        stdout += text;
+        const match = /listening (\d+)/.exec(stdout);
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`worker ${name} exited (${code}): ${stderr}`)));
+    });
+    return { name, port } as Worker;
+  }
+
+  afterAll(async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  });
+
+  it("resume each other's TLS 1.2 sessions and TLS 1.3 tickets through the control plane over HTTP", async () => {
+    const [p1, p2] = await Promise.all([spawnWorker('p1'), spawnWorker('p2')]);
+    const tls12 = join(work, 'process.sess');
+    expect(handshake(await sClient(p1, ['-tls1_2', '-no_ticket', '-sess_out', tls12])).reused).toBe(false);
+    await until(sessions, (info) => info.items?.some((item) => item.protocol === 'TLSv1.2') ?? false);
+    expect(handshake(await sClient(p2, ['-tls1_2', '-no_ticket', '-sess_in', tls12]))).toEqual({
+      reused: true,
+      protocol: 'TLSv1.2',
+    });
+    const tls13 = join(work, 'process13.sess');
+    handshake(await sClient(p2, ['-tls1_3', '-sess_out', tls13]));
+    expect(handshake(await sClient(p1, ['-tls1_3', '-sess_in', tls13]))).toEqual({
+      reused: true,
+      protocol: 'TLSv1.3',
+    });
   });
 });
 
