@@ -363,6 +363,8 @@ export const tlsCacheSchema = z
       })
       .strict()
       .prefault({}),
+    /** How long a handshake waits for the store (session lookup, cached OCSP response) before going on without it. */
+    lookupTimeout: duration.default(1000),
   })
   .strict();
 

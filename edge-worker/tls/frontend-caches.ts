@@ -91,7 +91,14 @@ export function attachFrontendTlsCaches(
 
   let sessions: SharedSessionCache | undefined;
   if (settings.sessions.enabled) {
-    sessions = new SharedSessionCache({ controlPlane, settings: settings.sessions, log, counters, now });
+    sessions = new SharedSessionCache({
+      controlPlane,
+      settings: settings.sessions,
+      lookupTimeoutMs: settings.lookupTimeoutMs,
+      log,
+      counters,
+      now,
+    });
     server.on('newSession', sessions.onNewSession);
     server.on('resumeSession', sessions.onResumeSession);
     const attached = sessions;
@@ -121,6 +128,7 @@ export function attachFrontendTlsCaches(
     const stapler = new OcspStapler({
       controlPlane,
       settings: settings.stapling,
+      lookupTimeoutMs: settings.lookupTimeoutMs,
       log,
       counters,
       now,

@@ -1,5 +1,6 @@
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
+import { withTimeout } from '../runtime/with-timeout.js';
 import type { LocalCacheCounters } from './local-counters.js';
 import { LruCache } from './lru-cache.js';
 import { sessionSummary } from './session-summary.js';
@@ -19,6 +20,8 @@ export class SharedSessionCache {
     private readonly deps: {
       controlPlane: ControlPlaneClient;
       settings: FrontendTlsCacheSettings['sessions'];
+      /** How long a handshake waits for a lookup before going on with a full handshake. */
+      lookupTimeoutMs: number;
       log: Logger;
       counters: LocalCacheCounters;
       now: () => number;
@@ -73,7 +76,10 @@ export class SharedSessionCache {
       callback(null, local);
       return;
     }
-    this.deps.controlPlane.tlsCache({ op: 'session-get', id }).then(
+    const lookup = this.deps.controlPlane.tlsCache({ op: 'session-get', id });
+    withTimeout(lookup, this.deps.lookupTimeoutMs, () => {
+      throw new Error(`no answer within ${this.deps.lookupTimeoutMs} ms`);
+    }).then(
       (answer) => {
         if (answer.op !== 'session-get' || answer.result !== 'hit' || answer.data === undefined) {
           callback(null, null);

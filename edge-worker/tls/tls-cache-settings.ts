@@ -41,6 +41,11 @@ export interface FrontendTlsCacheSettings {
   };
   /** How often local hits and errors are added to the shared statistics, ms. */
   statsFlushMs: number;
+  /**
+   * How long a handshake waits for the store (a session lookup, a cached OCSP response) before it
+   * goes on without it (a full handshake; no staple from the store), ms.
+   */
+  lookupTimeoutMs: number;
 }
 
 export const DEFAULT_TLS_CACHE_SETTINGS: FrontendTlsCacheSettings = {
@@ -62,6 +67,7 @@ export const DEFAULT_TLS_CACHE_SETTINGS: FrontendTlsCacheSettings = {
     maxEntryBytes: TLS_CACHE_LIMITS.maxOcspBytes,
   },
   statsFlushMs: 10_000,
+  lookupTimeoutMs: 1000,
 };
 
 /** The settings with some fields replaced (tests, and the config loader). */
@@ -71,6 +77,7 @@ export function tlsCacheSettings(
     tickets?: Partial<FrontendTlsCacheSettings['tickets']>;
     stapling?: Partial<FrontendTlsCacheSettings['stapling']>;
     statsFlushMs?: number;
+    lookupTimeoutMs?: number;
   } = {},
 ): FrontendTlsCacheSettings {
   const d = DEFAULT_TLS_CACHE_SETTINGS;
@@ -79,6 +86,7 @@ export function tlsCacheSettings(
     tickets: { ...d.tickets, ...overrides.tickets },
     stapling: { ...d.stapling, ...overrides.stapling },
     statsFlushMs: overrides.statsFlushMs ?? d.statsFlushMs,
+    lookupTimeoutMs: overrides.lookupTimeoutMs ?? d.lookupTimeoutMs,
   };
 }
 
@@ -88,7 +96,7 @@ const OCSP_SLOT_OVERHEAD = TLS_CACHE_LIMITS.ocspSlotBytes - TLS_CACHE_LIMITS.max
 
 /** The settings a validated `tlsCache` block (edge-worker/config/schema.ts) describes. */
 export function tlsCacheSettingsFromConfig(config: TlsCacheConfig | undefined): FrontendTlsCacheSettings {
-  const { sessions, tickets, stapling } = config ?? tlsCacheSchema.parse({});
+  const { sessions, tickets, stapling, lookupTimeout } = config ?? tlsCacheSchema.parse({});
   return tlsCacheSettings({
     sessions: {
       enabled: sessions.enabled,
@@ -108,5 +116,6 @@ export function tlsCacheSettingsFromConfig(config: TlsCacheConfig | undefined): 
       maxEntries: slotsFor(stapling.size, stapling.maxEntrySize + OCSP_SLOT_OVERHEAD),
       maxEntryBytes: stapling.maxEntrySize,
     },
+    lookupTimeoutMs: lookupTimeout,
   });
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -68,7 +68,14 @@ async function startWorker(
   name: string,
   certificate: IssuedCertificate,
   settings: FrontendTlsCacheSettings,
-  options: { caches?: boolean; transport?: 'in-process' | 'http'; offsetMs?: number } = {},
+  options: {
+    caches?: boolean;
+    transport?: 'in-process' | 'http';
+    /** Another control plane URL for the HTTP transport (default: the test's host). */
+    controlPlaneUrl?: string;
+    offsetMs?: number;
+    awaitReady?: boolean;
+  } = {},
 ): Promise<Worker> {
   const table: Table = {
     client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
@@ -77,10 +84,10 @@ async function startWorker(
   let controlPlane: ControlPlaneClient = createInProcessControlPlane(table);
   if (options.transport === 'http') {
     const http = createHttpControlPlane({
-      url: host.url,
+      url: options.controlPlaneUrl ?? host.url,
       token: EDGE_TOKEN,
       timeoutMs: 5000,
-      retries: 1,
+      retries: options.controlPlaneUrl ? 0 : 1,
       log: silentLogger,
     });
     httpClients.push(http);
@@ -108,7 +115,7 @@ async function startWorker(
           log: silentLogger,
           now: () => Date.now() + clock.offsetMs,
         });
-  await caches.ready;
+  if (options.awaitReady !== false) await caches.ready;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const worker = { name, server, port: (server.address() as AddressInfo).port, caches, clock };
   workers.push(worker);
@@ -321,6 +328,29 @@ describe('shared TLS session cache', () => {
     expect(after.stats.stored).toBe(before.stored);
     expect(handshake(await sClient(e, ['-tls1_2', '-no_ticket', '-sess_in', file])).reused).toBe(true);
     expect(handshake(await sClient(b, ['-tls1_2', '-no_ticket', '-sess_in', file])).reused).toBe(false);
+  });
+
+  it('never holds a handshake longer than the lookup deadline when the control plane hangs', async () => {
+    // A control plane that accepts connections and never answers.
+    const held: Socket[] = [];
+    const silent = createNetServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const hung = await startWorker('hung', cert, sessionSettings, {
+        transport: 'http',
+        controlPlaneUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        awaitReady: false,
+      });
+      const file = join(work, 'hung.sess');
+      handshake(await sClient(a, ['-tls1_2', '-no_ticket', '-sess_out', file]));
+      const started = Date.now();
+      expect(handshake(await sClient(hung, ['-tls1_2', '-no_ticket', '-sess_in', file])).reused).toBe(false);
+      // The lookup deadline is 1 s; the transport would wait 5 s.
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it('clear empties the shared cache: a cleared session no longer resumes on a worker that never held it', async () => {

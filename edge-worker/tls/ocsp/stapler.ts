@@ -1,6 +1,7 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import type { ControlPlaneClient } from '../../control-plane/control-plane-client.js';
 import type { Logger } from '../../log/logger.js';
+import { withTimeout } from '../../runtime/with-timeout.js';
 import type { LocalCacheCounters } from '../local-counters.js';
 import type { FrontendTlsCacheSettings } from '../tls-cache-settings.js';
 import { type CertificateFields, certificateFields } from './certificate-fields.js';
@@ -54,6 +55,8 @@ export class OcspStapler {
     private readonly deps: {
       controlPlane: ControlPlaneClient;
       settings: FrontendTlsCacheSettings['stapling'];
+      /** How long a handshake waits for the store before stapling without it. */
+      lookupTimeoutMs: number;
       log: Logger;
       counters: LocalCacheCounters;
       now: () => number;
@@ -115,7 +118,13 @@ export class OcspStapler {
 
   private async fromStore(fingerprint: string): Promise<StapleEntry | undefined> {
     try {
-      const answer = await this.deps.controlPlane.tlsCache({ op: 'ocsp-get', fingerprint });
+      const answer = await withTimeout(
+        this.deps.controlPlane.tlsCache({ op: 'ocsp-get', fingerprint }),
+        this.deps.lookupTimeoutMs,
+        () => {
+          throw new Error(`no answer within ${this.deps.lookupTimeoutMs} ms`);
+        },
+      );
       if (answer.op !== 'ocsp-get' || answer.result !== 'hit' || answer.response === undefined)
         return undefined;
       const entry: StapleEntry = {
