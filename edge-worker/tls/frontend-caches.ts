@@ -32,7 +32,10 @@ export interface FrontendTlsCaches {
   readonly ready: Promise<void>;
   /** Adds local hits and errors to the shared statistics now. */
   flushStats(): Promise<void>;
-  /** Removes the listeners, stops the timers, flushes the statistics in the background. */
+  /**
+   * Removes the listeners and stops the timers; sends nothing more (await flushStats() first to
+   * deliver the last local counts: a call in flight while the store shuts down would be lost).
+   */
   close(): void;
 }
 
@@ -167,7 +170,6 @@ export function attachFrontendTlsCaches(
     close: () => {
       clearInterval(statsTimer);
       for (const undo of detach.splice(0)) undo();
-      void flush();
     },
   };
 }

@@ -58,7 +58,12 @@ export async function putEntry(
   // A full cache may still replace an entry it holds (a refreshed OCSP response): no new slot.
   let replacing = false;
   if (!reserved) replacing = await exists(table, key);
-  if (!reserved && !replacing && (await flushExpired(table, kind, nowMs)) > 0) {
+  if (
+    !reserved &&
+    !replacing &&
+    mayFlush(table, kind, nowMs) &&
+    (await flushExpired(table, kind, nowMs)) > 0
+  ) {
     reserved = await reserveSlot(table, kind, entry.bytes, limits, nowMs);
   }
   if (!reserved && !replacing) {
@@ -114,6 +119,22 @@ async function exists(table: Table, key: { pk: string; sk: string }): Promise<bo
   } catch (err) {
     throw new StoreError('cannot read a cache entry', { cause: err });
   }
+}
+
+/**
+ * A full cache is flushed (every partition scanned) at most once per FLUSH_INTERVAL_MS per
+ * function instance: while it stays full of live entries, every new entry would otherwise cost a
+ * scan. In between, new entries are refused as `full` at the price of one conditional write.
+ */
+export const FLUSH_INTERVAL_MS = 5000;
+const lastFlush = new Map<string, number>();
+
+function mayFlush(table: Table, kind: TlsCacheKind, nowMs: number): boolean {
+  const key = `${table.name}\u0000${kind}`;
+  const last = lastFlush.get(key);
+  if (last !== undefined && nowMs - last < FLUSH_INTERVAL_MS && nowMs >= last) return false;
+  lastFlush.set(key, nowMs);
+  return true;
 }
 
 export type GetResult = { result: 'hit'; item: Item; expiresMs: number } | { result: 'miss' | 'expired' };
