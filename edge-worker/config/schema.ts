@@ -406,6 +406,74 @@ export const controlPlaneSchema = z
     }
   });
 
+// ---------------------------------------------------------------------------------------------
+// Shared frontend TLS caches (mod_tls_shmcache's job across workers; docs/tls-caches.md).
+// TLSSessionCache, TLSStaplingCache and TLSStapling* in a proftpd.conf map onto this block.
+// ---------------------------------------------------------------------------------------------
+
+/** A whole number of seconds, at least one, written as a duration ("30m", 1800). */
+const wholeSeconds = duration.refine(
+  (ms) => ms >= 1000 && ms % 1000 === 0,
+  'must be a whole number of seconds, at least 1s',
+);
+
+export const tlsCacheSchema = z
+  .object({
+    /** TLSSessionCache: TLS sessions shared by every edge worker through the store. */
+    sessions: z
+      .object({
+        /** `TLSSessionCache off` (or `internal:`): each worker keeps its own sessions only. */
+        enabled: z.boolean().default(true),
+        /** How long a session may be resumed (TLSSessionCache's timeout). */
+        timeout: wholeSeconds.default(1_800_000),
+        /** Total budget in bytes (`&size=`): divided into slots of maxEntrySize + 48 bytes; default 1538 KiB (153 sessions). */
+        size: z.number().int().min(1).optional(),
+        /** Largest session shared, bytes (mod_tls_shmcache's 10 KiB); larger ones stay on their worker. */
+        maxEntrySize: z.number().int().min(64).max(65_536).default(10_240),
+        /** The edge-local LRU in front of the store. */
+        local: z
+          .object({
+            entries: z.number().int().min(0).max(1_000_000).default(1000),
+            /** How long a worker trusts its local copy (a `cache clear` reaches workers within this). */
+            ttl: duration.default(60_000),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    /** Session tickets (TLS 1.3, and TLS 1.2 clients that use them): one shared key per period. */
+    tickets: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** How long one ticket key is current; all workers switch together at each period's end. */
+        rotateEvery: wholeSeconds.refine((ms) => ms >= 60_000, 'must be at least 1m').default(43_200_000),
+      })
+      .strict()
+      .prefault({}),
+    /** TLSStaplingCache / TLSStapling: OCSP stapling from a shared cache. */
+    stapling: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** TLSStaplingResponder: used instead of the certificate's AIA OCSP URL. */
+        responder: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+        /** TLSStaplingTimeout. */
+        timeout: duration.default(10_000),
+        /** `TLSStaplingOptions NoFakeTryLater` sets this false. */
+        fakeTryLater: z.boolean().default(true),
+        /** `TLSStaplingOptions NoNonce` sets this false. */
+        nonce: z.boolean().default(true),
+        /** Total budget in bytes (`&size=`); slots of maxEntrySize + 80 bytes; default 1538 KiB (377 responses). */
+        size: z.number().int().min(1).optional(),
+        maxEntrySize: z.number().int().min(64).max(65_536).default(4096),
+      })
+      .strict()
+      .prefault({}),
+    /** How long a handshake waits for the store (session lookup, cached OCSP response) before going on without it. */
+    lookupTimeout: duration.default(1000),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     /** ProxyTables: where the embedded store keeps its data. */
@@ -425,6 +493,8 @@ export const configSchema = z
     controlPlane: controlPlaneSchema.optional(),
     /** `<Class>` sections: a client belongs to the first class naming its address. */
     classes: z.array(clientClassSchema).optional(),
+    /** The shared frontend TLS caches (sessions, ticket keys, OCSP stapling); absent: all defaults. */
+    tlsCache: tlsCacheSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -477,5 +547,6 @@ export type FtpxConfig = z.output<typeof configSchema>;
 export type PoolConfig = z.output<typeof poolSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
 export type ControlPlaneConfig = z.output<typeof controlPlaneSchema>;
+export type TlsCacheConfig = z.output<typeof tlsCacheSchema>;
 export { CONNECT_POLICIES };
 export type DataTransferPolicy = (typeof DATA_TRANSFER_POLICIES)[number];

@@ -8,6 +8,7 @@ import {
   type ResolveBackendResponse,
 } from '../../functions/contract/resolve-backend.js';
 import type { SessionEventsRequest, SessionEventsResponse } from '../../functions/contract/session-events.js';
+import type { TlsCacheRequest, TlsCacheResponse } from '../../functions/contract/tls-cache.js';
 import { type Random, shuffled } from '../../functions/shared/random.js';
 import { rendezvousRank } from '../../functions/shared/rendezvous-hash.js';
 import type { Logger } from '../log/logger.js';
@@ -146,6 +147,11 @@ export class CachedControlPlane implements ClosableControlPlaneClient {
   /** Never answered from the cache: a login the control plane cannot check fails. */
   authenticate(request: AuthRequest): Promise<AuthResponse> {
     return this.inner.authenticate(request);
+  }
+
+  /** Passed through: the TLS caches keep their own edge-local LRU (edge-worker/tls/frontend-caches.ts). */
+  tlsCache(request: TlsCacheRequest): Promise<TlsCacheResponse> {
+    return this.inner.tlsCache(request);
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import type {
   ResolveBackendResponse,
 } from '../../functions/contract/resolve-backend.js';
 import type { SessionEventsRequest, SessionEventsResponse } from '../../functions/contract/session-events.js';
+import type { TlsCacheRequest, TlsCacheResponse } from '../../functions/contract/tls-cache.js';
 
 /**
  * What the edge worker asks of the control plane. One interface, several transports: in-process
@@ -18,6 +19,11 @@ export interface ControlPlaneClient {
    * or its identity hook. Never cached: when the control plane cannot answer, the login fails.
    */
   authenticate(request: AuthRequest): Promise<AuthResponse>;
+  /**
+   * The shared frontend TLS caches (sessions, ticket keys, OCSP responses; contract/tls-cache.ts).
+   * Never served from a cache here: edge-worker/tls/frontend-caches.ts keeps its own local LRU.
+   */
+  tlsCache(request: TlsCacheRequest): Promise<TlsCacheResponse>;
 }
 
 /** The control plane did not answer, or answered with something the contract does not allow. */

@@ -13,6 +13,11 @@ import {
   type SessionEventsResponse,
   sessionEventsResponseSchema,
 } from '../../functions/contract/session-events.js';
+import {
+  type TlsCacheRequest,
+  type TlsCacheResponse,
+  tlsCacheResponseSchema,
+} from '../../functions/contract/tls-cache.js';
 import type { Random } from '../../functions/shared/random.js';
 import type { Logger } from '../log/logger.js';
 import {
@@ -255,6 +260,15 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
     // identity hook's directory (lockouts), and the user can simply try again.
     authenticate: (request: AuthRequest): Promise<AuthResponse> =>
       call('authenticate', request, authResponseSchema, 'once'),
+    // Every tls-cache operation may be repeated: puts replace the same entry, reads read, key
+    // creation is first-writer-wins. Only the hit report would count twice, so it is sent once.
+    tlsCache: (request: TlsCacheRequest): Promise<TlsCacheResponse> =>
+      call(
+        'tls-cache',
+        request,
+        tlsCacheResponseSchema,
+        request.op === 'report-hits' ? 'once' : 'repeatable',
+      ),
     close: async () => {
       await pool.close();
     },

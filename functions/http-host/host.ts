@@ -10,6 +10,7 @@ import { errorResult, type HttpHandler, httpAdapter } from '../shared/handler/ht
 import { lambdaContext } from '../shared/handler/lambda-context.js';
 import type { Random } from '../shared/random.js';
 import type { Table } from '../shared/store/table.js';
+import { createTlsCacheHandler } from '../tls-cache/handler.js';
 import { normalizeResult, toApiGatewayEvent } from './api-gateway-event.js';
 
 /** Structured logging, as the edge worker's Logger does it (which satisfies this). */
@@ -25,7 +26,7 @@ export interface ControlPlaneHostOptions {
   listen: { host: string; port: number };
   table: Table;
   /**
-   * When set, the edge-facing routes (resolve-backend, session-events, authenticate) require
+   * When set, the edge-facing routes (resolve-backend, session-events, authenticate, tls-cache) require
    * `Authorization: Bearer <edgeToken>`; without it they are open to whoever reaches the port.
    */
   edgeToken?: string;
@@ -66,6 +67,7 @@ export const EDGE_ROUTES = {
   'POST /v1/resolve-backend': 'resolve-backend',
   'POST /v1/session-events': 'session-events',
   'POST /v1/authenticate': 'authenticate',
+  'POST /v1/tls-cache': 'tls-cache',
 } as const;
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -84,7 +86,8 @@ interface Route {
  * The control plane on one port, for one machine or a private network: the functions Lambda runs
  * behind API Gateway, run here by node:http with the same events and the same adapter.
  *
- * - `POST /v1/resolve-backend`, `POST /v1/session-events`, `POST /v1/authenticate`: the
+ * - `POST /v1/resolve-backend`, `POST /v1/session-events`, `POST /v1/authenticate`,
+ *   `POST /v1/tls-cache`: the
  *   edge-facing functions (bearer edge token when configured).
  * - everything else under `/v1/`, and `GET /openapi.json`: the registry handler, when given.
  * - `GET /healthz`: 200 while the host runs (no auth, touches no state).
@@ -140,6 +143,15 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
           }),
           { onError },
         ),
+        edge: true,
+      },
+    ],
+    [
+      'POST /v1/tls-cache',
+      {
+        routeKey: 'POST /v1/tls-cache',
+        functionName: EDGE_ROUTES['POST /v1/tls-cache'],
+        handler: httpAdapter(createTlsCacheHandler({ table, ...clock }), { onError }),
         edge: true,
       },
     ],

@@ -166,6 +166,14 @@ function authorize(
   if (access.kind === 'admin' && !hasScope(principal, 'admin')) {
     throw new HttpError(403, 'forbidden', 'this needs an admin token');
   }
+  if (access.kind === 'all-pools') {
+    if (principal.pools !== '*')
+      throw new HttpError(403, 'forbidden', 'this needs a token for all pools (*)');
+    if (!hasScope(principal, access.scope)) {
+      throw new HttpError(403, 'forbidden', `this needs a token with ${access.scope} scope`);
+    }
+    return;
+  }
   if (access.kind !== 'pool') return;
   const pool = String(params.pool);
   if (!allowsPool(principal, pool)) {

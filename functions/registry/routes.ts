@@ -38,6 +38,12 @@ import {
   userMappingParamsSchema,
   userMappingSchema,
 } from '../contract/registry.js';
+import {
+  tlsCacheClearedSchema,
+  tlsCacheInfoQuerySchema,
+  tlsCacheInfoSchema,
+  tlsCacheParamsSchema,
+} from '../contract/tls-cache.js';
 import * as tokens from '../shared/registry/api-tokens.js';
 import type { Principal } from '../shared/registry/auth.js';
 import * as mappings from '../shared/registry/backend-mappings.js';
@@ -47,6 +53,7 @@ import * as pools from '../shared/registry/pools.js';
 import * as proxyUsers from '../shared/registry/proxy-users.js';
 import type { SaveOutcome } from '../shared/registry/versioned-store.js';
 import type { Table } from '../shared/store/table.js';
+import { cacheInfo, clearCache, removeCache } from '../shared/tls-cache/admin.js';
 import { etag, pathOf, type Reply } from './http.js';
 import type { HttpMethod } from './router.js';
 
@@ -67,6 +74,8 @@ export type Access =
   | { kind: 'public' }
   | { kind: 'authenticated' }
   | { kind: 'pool'; scope: Exclude<TokenScope, 'admin'> }
+  /** State shared by every pool (the TLS caches): a token for all pools (`*`) with at least `scope`. */
+  | { kind: 'all-pools'; scope: TokenScope }
   | { kind: 'admin' };
 
 export interface RouteContext {
@@ -743,6 +752,59 @@ const tokenRoutes: Route[] = [
   }),
 ];
 
+/**
+ * The shared frontend TLS caches, as mod_tls's `ftpdctl tls sesscache|ocspcache info|clear|remove`.
+ * They serve every pool, so a token restricted to some pools may not see or change them; `remove`
+ * (which mod_tls always refuses, its action missing from its ACL table) needs an admin.
+ */
+const tlsCacheRoutes: Route[] = [
+  route({
+    method: 'GET',
+    path: '/v1/tls-cache/{kind}',
+    operationId: 'getTlsCacheInfo',
+    summary: 'TLS session or OCSP cache statistics (`cache info`; verbose=true lists the entries)',
+    tag: 'tls-cache',
+    access: { kind: 'all-pools', scope: 'read' },
+    params: tlsCacheParamsSchema,
+    query: tlsCacheInfoQuerySchema,
+    responses: [ok(tlsCacheInfoSchema, 'The statistics.')],
+    handle: async ({ params, query }, { table, nowMs }) => ({
+      status: 200,
+      body: await cacheInfo(table, params.kind, { verbose: query.verbose ?? false, nowMs }),
+    }),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/tls-cache/{kind}/clear',
+    operationId: 'clearTlsCache',
+    summary: 'Remove every entry of the TLS session or OCSP cache, expired or not (`cache clear`)',
+    tag: 'tls-cache',
+    access: { kind: 'all-pools', scope: 'write' },
+    params: tlsCacheParamsSchema,
+    query: noQuerySchema,
+    responses: [ok(tlsCacheClearedSchema, 'Cleared.')],
+    handle: async ({ params }, { table, nowMs }) => ({
+      status: 200,
+      body: await clearCache(table, params.kind, nowMs),
+    }),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/tls-cache/{kind}',
+    operationId: 'removeTlsCache',
+    summary: 'Remove the TLS session or OCSP cache: every entry and its statistics (`cache remove`; admin)',
+    tag: 'tls-cache',
+    access: { kind: 'admin' },
+    params: tlsCacheParamsSchema,
+    query: noQuerySchema,
+    responses: [ok(tlsCacheClearedSchema, 'Removed.')],
+    handle: async ({ params }, { table, nowMs }) => ({
+      status: 200,
+      body: await removeCache(table, params.kind, nowMs),
+    }),
+  }),
+];
+
 /** Every route of the API but `GET /openapi.json` (handler.ts adds that one). */
 export const registryRoutes: readonly Route[] = [
   ...poolRoutes,
@@ -751,4 +813,5 @@ export const registryRoutes: readonly Route[] = [
   ...mappingRoutes('group'),
   ...proxyUserRoutes,
   ...tokenRoutes,
+  ...tlsCacheRoutes,
 ];

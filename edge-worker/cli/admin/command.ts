@@ -25,6 +25,8 @@ export interface OptionSpec {
   multiple?: boolean;
   /** Shown in the usage: `--id ID`. */
   value?: string;
+  /** A one-letter alias (`-v`). */
+  short?: string;
   description: string;
 }
 
@@ -161,7 +163,7 @@ function parseArgsOptions(specs: Record<string, OptionSpec>) {
       {
         type: spec.type,
         ...(spec.multiple ? { multiple: true } : {}),
-        ...(name === 'help' ? { short: 'h' } : {}),
+        ...(name === 'help' ? { short: 'h' } : spec.short ? { short: spec.short } : {}),
       },
     ]),
   ) as Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
@@ -276,7 +278,7 @@ export function commandUsage(group: CommandGroup, spec: CommandSpec): string {
 
 function optionLines(options: Record<string, OptionSpec>): string[] {
   const entries = Object.entries(options).map(([name, option]) => [
-    `--${name}${option.type === 'string' ? ` ${option.value ?? 'VALUE'}` : ''}`,
+    `${option.short ? `-${option.short}, ` : ''}--${name}${option.type === 'string' ? ` ${option.value ?? 'VALUE'}` : ''}`,
     option.description,
   ]);
   const width = Math.max(...entries.map(([left]) => (left ?? '').length));

@@ -3,6 +3,7 @@ import { type CommandGroup, DEFAULT_API_URL, type Io, runCommandGroup } from './
 import { mappingCommands } from './mappings.js';
 import { poolCommands } from './pools.js';
 import { proxyUserCommands } from './proxy-users.js';
+import { tlsCacheCommands } from './tls-cache.js';
 import { tokenCommands } from './tokens.js';
 
 /** The operator commands over the registry API, by their first word. */
@@ -13,6 +14,7 @@ export const OPERATOR_GROUPS: readonly CommandGroup[] = [
   mappingCommands('group'),
   proxyUserCommands,
   tokenCommands,
+  tlsCacheCommands,
 ];
 
 export function operatorGroup(name: string): CommandGroup | undefined {

@@ -56,6 +56,13 @@ const HANDLED: DirectiveSpec[] = [
   // These two belong inside <Class>, which import.ts reads itself; anywhere else they are an error.
   { name: 'ProxyForwardEnabled', kind: 'handled' },
   { name: 'From', kind: 'handled' },
+  // mod_tls's cache directives: the shared TLS caches (tls-cache-directives.ts).
+  { name: 'TLSSessionCache', kind: 'handled', scopes: SERVER_ONLY },
+  { name: 'TLSStaplingCache', kind: 'handled', scopes: SERVER_ONLY },
+  { name: 'TLSStapling', kind: 'handled' },
+  { name: 'TLSStaplingOptions', kind: 'handled' },
+  { name: 'TLSStaplingResponder', kind: 'handled' },
+  { name: 'TLSStaplingTimeout', kind: 'handled' },
 ];
 
 const PLAIN_BACKENDS = 'ftpx uses backends in plain FTP (ProxyTLSEngine off)';
@@ -176,8 +183,6 @@ const IGNORED: Array<[string[], string]> = [
       'TLSCertificateChainFile',
       'TLSCACertificateFile',
       'TLSCACertificatePath',
-      'TLSSessionCache',
-      'TLSStaplingCache',
     ],
     NO_CLIENT_TLS,
   ],

@@ -18,6 +18,16 @@ import {
   UNSUPPORTED_SECTIONS,
 } from './directives.js';
 import type { ConfigNode, DirectiveNode, Location, SectionNode } from './lexer.js';
+import {
+  type Parsed,
+  parseTlsSessionCache,
+  parseTlsStapling,
+  parseTlsStaplingCache,
+  parseTlsStaplingOptions,
+  parseTlsStaplingResponder,
+  parseTlsStaplingTimeout,
+  type SessionCacheDirective,
+} from './tls-cache-directives.js';
 import { parseBoolean, parseProftpdDuration, parseWholeNumber } from './values.js';
 
 type ConnectPolicy = (typeof CONNECT_POLICIES)[number];
@@ -86,7 +96,25 @@ interface Settings {
   TimeoutStalled?: Setting<number>;
   MaxLoginAttempts?: Setting<number>;
   TransferRate?: Setting<Array<{ commands: string[]; kibPerSecond: number; freeBytes: number }>>;
+  // The shared TLS caches (one configuration for the whole process).
+  TLSSessionCache?: Setting<SessionCacheDirective>;
+  TLSStaplingCache?: Setting<{ enabled: boolean; size?: number }>;
+  TLSStapling?: Setting<boolean>;
+  TLSStaplingOptions?: Setting<{ nonce?: false; fakeTryLater?: false }>;
+  TLSStaplingResponder?: Setting<string>;
+  /** Milliseconds. */
+  TLSStaplingTimeout?: Setting<number>;
 }
+
+const TLS_CACHE_PARSERS = {
+  TLSSessionCache: parseTlsSessionCache,
+  TLSStaplingCache: parseTlsStaplingCache,
+  TLSStapling: parseTlsStapling,
+  TLSStaplingOptions: parseTlsStaplingOptions,
+  TLSStaplingResponder: parseTlsStaplingResponder,
+  TLSStaplingTimeout: parseTlsStaplingTimeout,
+} as const;
+type TlsCacheDirective = keyof typeof TLS_CACHE_PARSERS;
 
 /** ProxyOptions that ftpx maps, and the ones it refuses with a reason. */
 const PROXY_OPTIONS_NOT_YET = new Set<string>();
@@ -470,6 +498,23 @@ class Importer {
       case 'ProxyOptions':
         this.proxyOptions(node, scope);
         return;
+      case 'TLSSessionCache':
+      case 'TLSStaplingCache':
+      case 'TLSStapling':
+      case 'TLSStaplingOptions':
+      case 'TLSStaplingResponder':
+      case 'TLSStaplingTimeout': {
+        const parsed = (TLS_CACHE_PARSERS[spec.name] as (args: readonly string[]) => Parsed<unknown>)(
+          node.args,
+        );
+        if (!parsed.ok) {
+          fail(parsed.error);
+          return;
+        }
+        for (const warning of parsed.warnings) this.warn(node.loc, node.name, warning);
+        this.set(scope, spec.name, node, parsed.value as never);
+        return;
+      }
       case 'AuthUserFile':
       case 'AuthGroupFile': {
         const arg = this.oneArgument(node);
@@ -991,6 +1036,8 @@ class Importer {
     const transferLog = this.processWide('TransferLog');
     if (transferLog?.value) input.transferLog = transferLog.value;
     if (log?.value) input.log = { file: log.value };
+    const tlsCache = this.tlsCache();
+    if (tlsCache.input) input.tlsCache = tlsCache.input;
 
     return {
       input,
@@ -1003,6 +1050,7 @@ class Importer {
           const found = this.classes[index];
           return found ? { ...found.loc, key: `<Class ${found.name}>` } : { file: this.file };
         }
+        if (head === 'tlsCache') return tlsCache.origin ?? { file: this.file };
         if (head === 'pools' && typeof index === 'number') {
           const origin = poolOrigins[index];
           if (!origin) return { file: this.file };
@@ -1064,11 +1112,50 @@ class Importer {
     return { values, fields };
   }
 
+  /** The `tlsCache` block from mod_tls's cache directives (process-wide, like the logs). */
+  private tlsCache(): { input?: NonNullable<ConfigInput['tlsCache']>; origin?: Origin } {
+    const what = 'has one TLS cache configuration';
+    const sessionCache = this.processWide('TLSSessionCache', what);
+    const staplingCache = this.processWide('TLSStaplingCache', what);
+    const stapling = this.processWide('TLSStapling', what);
+    const options = this.processWide('TLSStaplingOptions', what);
+    const responder = this.processWide('TLSStaplingResponder', what);
+    const timeout = this.processWide('TLSStaplingTimeout', what);
+    const first = [sessionCache, staplingCache, stapling, options, responder, timeout].find(
+      (setting) => setting,
+    );
+    if (!first) return {};
+    const input: NonNullable<ConfigInput['tlsCache']> = {};
+    if (sessionCache) {
+      const value = sessionCache.value;
+      input.sessions = {
+        enabled: value.enabled,
+        ...(value.size !== undefined ? { size: value.size } : {}),
+        ...(value.timeoutS !== undefined ? { timeout: value.timeoutS } : {}),
+      };
+    }
+    if (staplingCache || stapling || options || responder || timeout) {
+      // Configuring a TLSStaplingCache turns stapling on (mod_tls); TLSStapling says so explicitly.
+      const enabled = stapling?.value ?? staplingCache?.value.enabled ?? false;
+      input.stapling = {
+        enabled,
+        ...(staplingCache?.value.size !== undefined ? { size: staplingCache.value.size } : {}),
+        ...(responder ? { responder: responder.value } : {}),
+        ...(timeout ? { timeout: `${timeout.value}ms` } : {}),
+        ...(options?.value ?? {}),
+      };
+    }
+    return { input, origin: originOf(first) };
+  }
+
   /**
    * ftpx writes one log (and one transfer log) for the whole process: the main server's, else
    * <Global>'s, else the first <VirtualHost>'s. One inside a <VirtualHost> gets a warning saying so.
    */
-  private processWide(key: 'ProxyLog' | 'TransferLog'): Setting<string | null> | undefined {
+  private processWide<K extends 'ProxyLog' | 'TransferLog' | TlsCacheDirective>(
+    key: K,
+    what = 'writes one log',
+  ): Settings[K] {
     const chosen =
       this.main.settings[key] ??
       this.global.settings[key] ??
@@ -1083,11 +1170,7 @@ class Importer {
           `applies to the whole ftpx process, not only to ${describeScope(vhost)}`,
         );
       } else {
-        this.warn(
-          log.loc,
-          log.name,
-          `ignored: ftpx writes one log for the whole process, set at ${at(chosen.loc)}`,
-        );
+        this.warn(log.loc, log.name, `ignored: ftpx ${what} for the whole process, set at ${at(chosen.loc)}`);
       }
     }
     return chosen;

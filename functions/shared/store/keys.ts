@@ -111,3 +111,35 @@ export const registryKeys = {
   /** An API token, by its id (derived from the token's SHA-256, see shared/registry/token-secret.ts). */
   apiToken: (id: string) => ({ pk: REGISTRY_TOKENS_PK, sk: `${API_TOKEN_PREFIX}${part(id)}` }),
 } as const;
+
+/**
+ * The shared frontend TLS caches (functions/tls-cache, shared/tls-cache). Sessions are spread over
+ * 16 partitions by the first hex digit of their ID (IDs are random), so one busy cache is not one
+ * hot partition; OCSP responses (a few per certificate) share one partition; statistics are one
+ * item per cache; ticket keys one item per rotation period.
+ */
+export const TLS_SESSION_SHARDS = 16;
+export const TLS_SESSION_PREFIX = 'ID#';
+export const OCSP_RESPONSE_PREFIX = 'FP#';
+export const TICKET_KEY_PREFIX = 'EPOCH#';
+
+export const tlsCacheKeys = {
+  /** The partition of one session shard (0-15). */
+  sessionShardPk: (shard: number) => `TLSCACHE#SESSION#${shard.toString(16)}`,
+  /** One cached TLS session, by its ID in lower-case hex. */
+  session: (idHex: string) => ({
+    pk: `TLSCACHE#SESSION#${idHex.charAt(1)}`,
+    sk: `${TLS_SESSION_PREFIX}${idHex}`,
+  }),
+  ocspPk: 'TLSCACHE#OCSP',
+  /** One cached OCSP response, by the server certificate's SHA-1 fingerprint (hex). */
+  ocsp: (fingerprintHex: string) => ({ pk: 'TLSCACHE#OCSP', sk: `${OCSP_RESPONSE_PREFIX}${fingerprintHex}` }),
+  /** A cache's statistics and its live entry count. */
+  stats: (kind: 'sessions' | 'ocsp') => ({ pk: 'TLSCACHE#STATS', sk: kind.toUpperCase() }),
+  ticketKeysPk: 'TLSCACHE#TICKETKEYS',
+  /** The session ticket key of one rotation period (zero-padded so keys sort by period). */
+  ticketKey: (epoch: number) => ({
+    pk: 'TLSCACHE#TICKETKEYS',
+    sk: `${TICKET_KEY_PREFIX}${String(epoch).padStart(12, '0')}`,
+  }),
+} as const;

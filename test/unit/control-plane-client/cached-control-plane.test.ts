@@ -53,6 +53,10 @@ class RemoteControlPlane implements ControlPlaneClient {
   async authenticate(): Promise<never> {
     throw new ControlPlaneError('authenticate', 'unreachable');
   }
+
+  async tlsCache(): Promise<never> {
+    throw new ControlPlaneError('tls-cache', 'unreachable');
+  }
 }
 
 function setup(options: { staleForMs?: number; probeIntervalMs?: number; maxEntries?: number } = {}) {

@@ -1,0 +1,255 @@
+import { z } from 'zod';
+
+/**
+ * The tls-cache contract: what edge workers share about frontend TLS (mod_tls_shmcache's job,
+ * across machines). One function, one operation per request (`op`):
+ *
+ * - `session-put` / `session-get` / `session-delete`: the TLS session cache (TLSSessionCache):
+ *   DER-serialised sessions by session ID, with an expiry, a total budget (`maxEntries`, derived
+ *   from mod_tls_shmcache's `&size=` and its 10 KiB slot) and a largest entry (`maxEntryBytes`).
+ * - `ticket-keys`: the session ticket keys every worker uses, one per rotation period, created by
+ *   whichever worker asks first (TLS 1.3 and TLS 1.2 tickets resume on any worker).
+ * - `ocsp-get` / `ocsp-put`: OCSP responses (TLSStaplingCache) by the server certificate's SHA-1
+ *   fingerprint, with their freshness computed by the edge worker that fetched them.
+ * - `report-hits`: resumptions and staples an edge worker served from its local LRU, and cache
+ *   calls that failed there, so the shared statistics count every hit and error.
+ *
+ * Binary values (session data, keys, OCSP responses) travel as base64. Session data and ticket
+ * keys are secrets: never logged by either side.
+ */
+
+/** mod_tls_shmcache's limits, which `&size=` is measured against. */
+export const TLS_CACHE_LIMITS = {
+  /** Default shared segment: 1538 KiB. */
+  defaultSizeBytes: 1538 * 1024,
+  /** TLS_MAX_SSL_SESSION_SIZE. */
+  maxSessionBytes: 10 * 1024,
+  /** One session slot: expiry (8), ID length (4), 32-byte ID, data length (4), data (10 KiB). */
+  sessionSlotBytes: 8 + 4 + 32 + 4 + 10 * 1024,
+  /** TLS_MAX_OCSP_RESPONSE_SIZE. */
+  maxOcspBytes: 4 * 1024,
+  /** One OCSP slot: fingerprint length (4), 64-byte fingerprint, age (8), response length (4), response (4 KiB). */
+  ocspSlotBytes: 4 + 64 + 8 + 4 + 4 * 1024,
+  /** mod_tls's TLSSessionCache timeout default. */
+  defaultSessionTimeoutS: 1800,
+} as const;
+
+/** Slots a budget of `sizeBytes` holds; a budget too small for one entry falls back to the default (as mod_tls_shmcache does). */
+export function slotsFor(sizeBytes: number | undefined, slotBytes: number): number {
+  const size =
+    sizeBytes === undefined || sizeBytes < slotBytes ? TLS_CACHE_LIMITS.defaultSizeBytes : sizeBytes;
+  return Math.floor(size / slotBytes);
+}
+
+const base64 = (max: number) =>
+  z
+    .string()
+    .max(Math.ceil((max * 4) / 3) + 4)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+/** A TLS session ID (up to 32 bytes), hex. */
+const sessionId = z
+  .string()
+  .min(2)
+  .max(64)
+  .regex(/^(?:[0-9a-f]{2})+$/, 'must be lower-case hex');
+/** SHA-1 fingerprint of a server certificate, lower-case hex. */
+const fingerprint = z.string().regex(/^[0-9a-f]{40}$/, 'must be a SHA-1 fingerprint in lower-case hex');
+const count = z.number().int().min(0).max(1_000_000_000);
+const epochMs = z.number().int().min(0);
+/** Largest binary value a request may carry (anything larger is refused before it is stored). */
+const MAX_VALUE_BYTES = 64 * 1024;
+
+export const OCSP_CERT_STATUSES = ['good', 'revoked', 'unknown'] as const;
+
+export const tlsCacheRequestSchema = z.discriminatedUnion('op', [
+  z
+    .object({
+      op: z.literal('session-put'),
+      id: sessionId,
+      data: base64(MAX_VALUE_BYTES),
+      /** TLSv1.2, TLSv1.3 ... as read from the session (for `info -v`). */
+      protocol: z.string().max(16).optional(),
+      /** When the session started (epoch ms). */
+      startedAt: epochMs.optional(),
+      /** Lifetime from now, seconds (TLSSessionCache timeout). */
+      timeoutS: z
+        .number()
+        .int()
+        .min(1)
+        .max(30 * 86_400),
+      maxEntries: z.number().int().min(1).max(10_000_000),
+      maxEntryBytes: z.number().int().min(1).max(MAX_VALUE_BYTES),
+    })
+    .strict(),
+  z.object({ op: z.literal('session-get'), id: sessionId }).strict(),
+  z.object({ op: z.literal('session-delete'), id: sessionId }).strict(),
+  z
+    .object({
+      op: z.literal('ticket-keys'),
+      /** How long one key is the current one. */
+      rotateEveryS: z
+        .number()
+        .int()
+        .min(60)
+        .max(30 * 86_400),
+      /** How long a ticket lives (the session timeout): keys are kept at least this long after use. */
+      lifetimeS: z
+        .number()
+        .int()
+        .min(1)
+        .max(30 * 86_400),
+    })
+    .strict(),
+  z.object({ op: z.literal('ocsp-get'), fingerprint }).strict(),
+  z
+    .object({
+      op: z.literal('ocsp-put'),
+      fingerprint,
+      response: base64(MAX_VALUE_BYTES),
+      responseStatus: z.string().min(1).max(32),
+      certStatus: z.enum(OCSP_CERT_STATUSES).optional(),
+      /** The response came from no responder: mod_tls's fake tryLater. */
+      fake: z.boolean().optional(),
+      fetchedAt: epochMs,
+      staleAt: epochMs,
+      expiresAt: epochMs,
+      maxEntries: z.number().int().min(1).max(10_000_000),
+      maxEntryBytes: z.number().int().min(1).max(MAX_VALUE_BYTES),
+    })
+    .strict(),
+  z
+    .object({
+      op: z.literal('report-hits'),
+      sessionHits: count.optional(),
+      ocspHits: count.optional(),
+      /** Cache calls that failed on the worker (the control plane or store was unavailable). */
+      sessionErrors: count.optional(),
+      ocspErrors: count.optional(),
+    })
+    .strict(),
+]);
+
+const ticketKey = z.object({
+  /** The rotation period's number (floor(activeFrom / rotateEvery)). */
+  epoch: z.number().int().min(0),
+  /** 48 bytes, base64: what tls.Server.setTicketKeys takes. */
+  key: base64(48),
+  activeFrom: epochMs,
+  activeUntil: epochMs,
+});
+
+export const tlsCacheResponseSchema = z.discriminatedUnion('op', [
+  z.object({
+    op: z.literal('session-put'),
+    /** stored; exceeded: larger than maxEntryBytes; full: no room even after removing expired sessions. */
+    result: z.enum(['stored', 'exceeded', 'full']),
+  }),
+  z.object({
+    op: z.literal('session-get'),
+    result: z.enum(['hit', 'miss', 'expired']),
+    data: base64(MAX_VALUE_BYTES).optional(),
+    /** Epoch ms. */
+    expiresAt: epochMs.optional(),
+  }),
+  z.object({ op: z.literal('session-delete'), deleted: z.boolean() }),
+  z.object({
+    op: z.literal('ticket-keys'),
+    /** The current period's key and the next one's, in that order. */
+    current: ticketKey,
+    next: ticketKey,
+  }),
+  z.object({
+    op: z.literal('ocsp-get'),
+    result: z.enum(['hit', 'miss', 'expired']),
+    response: base64(MAX_VALUE_BYTES).optional(),
+    responseStatus: z.string().optional(),
+    certStatus: z.enum(OCSP_CERT_STATUSES).optional(),
+    fake: z.boolean().optional(),
+    fetchedAt: epochMs.optional(),
+    staleAt: epochMs.optional(),
+    expiresAt: epochMs.optional(),
+  }),
+  z.object({ op: z.literal('ocsp-put'), result: z.enum(['stored', 'exceeded', 'full']) }),
+  z.object({ op: z.literal('report-hits'), recorded: z.boolean() }),
+]);
+
+export type TlsCacheRequest = z.input<typeof tlsCacheRequestSchema>;
+export type TlsCacheResponse = z.output<typeof tlsCacheResponseSchema>;
+export type TlsCacheResponseOf<T extends TlsCacheRequest['op']> = Extract<TlsCacheResponse, { op: T }>;
+export type TicketKey = z.output<typeof ticketKey>;
+
+/** The operator's view (registry API `GET /v1/tls-cache/{kind}`), mod_tls_shmcache's `info`. */
+export const TLS_CACHE_KINDS = ['sessions', 'ocsp'] as const;
+export type TlsCacheKind = (typeof TLS_CACHE_KINDS)[number];
+
+export const tlsCacheStatsSchema = z.object({
+  hits: count,
+  misses: count,
+  stored: count,
+  deleted: count,
+  expired: count,
+  errors: count,
+  exceeded: count,
+  /** The largest entry refused for its size (0: none). */
+  exceededMaxBytes: count,
+  /** Entries not stored because the cache was full of live entries (mod_tls_shmcache keeps those per process). */
+  full: count,
+});
+export type TlsCacheStats = z.output<typeof tlsCacheStatsSchema>;
+
+export const tlsCacheEntrySchema = z.object({
+  /** Session ID (hex) or certificate fingerprint (hex). */
+  key: z.string(),
+  bytes: count,
+  protocol: z.string().optional(),
+  startedAt: z.string().optional(),
+  expiresAt: z.string(),
+  /** OCSP only. */
+  responseStatus: z.string().optional(),
+  certStatus: z.string().optional(),
+  fake: z.boolean().optional(),
+  fetchedAt: z.string().optional(),
+  staleAt: z.string().optional(),
+});
+export type TlsCacheEntry = z.output<typeof tlsCacheEntrySchema>;
+
+export const tlsCacheInfoSchema = z.object({
+  kind: z.enum(TLS_CACHE_KINDS),
+  /** The store's table (mod_tls_shmcache prints its segment). */
+  table: z.string(),
+  /** When the statistics were first written (ISO 8601). */
+  createdAt: z.string().optional(),
+  /** Budget the last writer used, in entries, and the budget in bytes it came from. */
+  maxEntries: count.optional(),
+  maxEntryBytes: count.optional(),
+  /** Live entries now. */
+  entries: count,
+  bytes: count,
+  stats: tlsCacheStatsSchema,
+  /** With `?verbose=true` (`info -v`): each live entry, never its data. */
+  items: z.array(tlsCacheEntrySchema).optional(),
+});
+export type TlsCacheInfo = z.output<typeof tlsCacheInfoSchema>;
+
+export const tlsCacheClearedSchema = z.object({
+  kind: z.enum(TLS_CACHE_KINDS),
+  /** Entries removed (expired or not). */
+  cleared: count,
+  /** `remove`: the statistics were reset too. */
+  removed: z.boolean(),
+});
+export type TlsCacheCleared = z.output<typeof tlsCacheClearedSchema>;
+
+/** `/v1/tls-cache/{kind}`: sessions (TLSSessionCache) or ocsp (TLSStaplingCache). */
+export const tlsCacheParamsSchema = z
+  .object({ kind: z.enum(TLS_CACHE_KINDS).meta({ description: 'sessions or ocsp' }) })
+  .strict();
+export const tlsCacheInfoQuerySchema = z
+  .object({
+    verbose: z
+      .enum(['true', 'false'])
+      .transform((value) => value === 'true')
+      .optional()
+      .meta({ description: 'List every live entry too (never its data): `info -v`.' }),
+  })
+  .strict();

@@ -1,0 +1,4 @@
+import { dynamoDbLocalForThisFile } from '../../support/test-stores.js';
+import { defineTlsCacheStoreSuite } from './tls-cache-store.suite.js';
+
+defineTlsCacheStoreSuite(dynamoDbLocalForThisFile());
