@@ -300,6 +300,43 @@ export const controlPlaneSchema = z
     }
   });
 
+/** `HOST:PORT` or `[IPv6]:PORT` (port 0: any free port). */
+export const listenAddressSchema = z.string().transform((value, ctx) => {
+  const match = /^(?:\[([^\]]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(value);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (!match || host === undefined || port > 65535) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not HOST:PORT (e.g. 127.0.0.1:9090 or [::1]:9090)`,
+    });
+    return z.NEVER;
+  }
+  return { host, port };
+});
+
+/**
+ * The admin HTTP endpoint (/healthz, /readyz, /metrics, /sessions, the status page). Off unless
+ * `listen` is given here or with `--admin-listen`. A token is required when it is not on loopback.
+ */
+export const adminSchema = z
+  .object({
+    listen: listenAddressSchema.optional(),
+    /** Required as `Authorization: Bearer <token>`; FTPX_ADMIN_TOKEN overrides it. */
+    token: z.string().min(16, 'must be at least 16 characters').optional(),
+  })
+  .strict();
+
+/** How the serving processes run and stop. */
+export const lifecycleSchema = z
+  .object({
+    /** Worker processes; "auto" is one per core. `--workers` overrides it. */
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
+    /** SIGTERM: how long running sessions may go on before they are closed with 421. */
+    drainTimeout: duration.default(30_000),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     /** ProxyTables: where the embedded store keeps its data. */
@@ -317,6 +354,8 @@ export const configSchema = z
     pools: z.array(poolSchema).min(1, 'at least one pool is needed'),
     /** Absent: the control plane runs in this process (today's embedded mode). */
     controlPlane: controlPlaneSchema.optional(),
+    admin: adminSchema.default({}),
+    lifecycle: lifecycleSchema.default({ workers: 'auto', drainTimeout: 30_000 }),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Transform } from 'node:stream';
+import { type SessionHandle, untrackedSession } from '../admin/session-registry.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
@@ -63,6 +64,7 @@ const SECURITY_COMMANDS = new Set(['AUTH', 'ADAT', 'CCC', 'CONF', 'ENC', 'MIC', 
 const QUIT_TIMEOUT_MS = 5000;
 /** What the TransferLog records (ProFTPD logs file transfers, not listings). */
 const FILE_TRANSFERS = new Set(['RETR', 'STOR', 'APPE', 'STOU']);
+const UPLOADS = new Set(['STOR', 'APPE', 'STOU']);
 
 export interface ReverseSessionContext {
   listener: ListenerConfig;
@@ -83,6 +85,8 @@ export interface ReverseSessionContext {
   reporter: ConnectionReporter;
   transferLog: TransferLog | undefined;
   log: Logger;
+  /** The session's entry in the worker's SessionRegistry (admin endpoint, metrics); its id is the session's. */
+  tracked?: SessionHandle;
 }
 
 /** Both ends of the next transfer's data connection, set up by PASV/EPSV/PORT/EPRT. */
@@ -99,7 +103,8 @@ interface PreparedData {
  * and login credentials from the backend URL.
  */
 export class ReverseFtpSession {
-  readonly id = randomBytes(6).toString('hex');
+  readonly id: string;
+  private readonly tracked: SessionHandle;
   private readonly frontend: FrontendControl;
   private log: Logger;
   private backend: SelectedBackend | undefined;
@@ -127,6 +132,8 @@ export class ReverseFtpSession {
     private readonly socket: Socket,
     private readonly ctx: ReverseSessionContext,
   ) {
+    this.tracked = ctx.tracked ?? untrackedSession;
+    this.id = ctx.tracked?.id || randomBytes(6).toString('hex');
     this.pool = ctx.pool;
     this.frontend = new FrontendControl(socket, ctx.listener.maxCommandLength);
     this.log = ctx.log.child({
@@ -196,8 +203,12 @@ export class ReverseFtpSession {
     }
   }
 
-  /** Ends the session at once (worker shutdown). */
-  close(): void {
+  /** Ends the session at once (worker shutdown, an operator's kick), with `421 reason` when given. */
+  close(reason?: string): void {
+    if (reason !== undefined) {
+      this.endedByProxy = reason;
+      void this.frontend.sendAndClose(localReply(421, reason));
+    }
     this.dispose();
   }
 
@@ -238,6 +249,7 @@ export class ReverseFtpSession {
       throw err;
     }
     this.backend = backend;
+    this.tracked.setBackend(backend.key, backend.connectMs);
     this.log = this.log.child({ backend: backend.key });
     const pool = this.pool.config;
     this.dataSetup = new BackendDataSetup(backend.control, {
@@ -266,6 +278,7 @@ export class ReverseFtpSession {
       if (event === undefined)
         return this.endedByProxy ?? this.frontend.closeReason ?? 'client closed the connection';
       this.timeouts.commandReceived();
+      this.tracked.touch();
       if (await this.handle(event)) return 'client quit';
     }
   }
@@ -427,6 +440,7 @@ export class ReverseFtpSession {
     this.reportEnd();
     this.backend?.control.destroy();
     this.backend = undefined;
+    this.tracked.clearBackend();
     this.dataSetup = undefined;
     this.reportedEnd = false;
   }
@@ -485,6 +499,7 @@ export class ReverseFtpSession {
   private async user(name: string): Promise<void> {
     this.log = this.log.child({ user: name });
     this.userName = name;
+    this.tracked.setUser(name);
     if (this.pool.config.proxyAuth) {
       // UseReverseProxyAuth: USER is the proxy's; the backend is chosen and logged in to after PASS.
       if (this.backend) this.releaseBackend();
@@ -581,6 +596,7 @@ export class ReverseFtpSession {
     this.loggedIn = true;
     this.failedLogins = 0;
     this.timeouts.loggedIn();
+    this.tracked.login(true);
     this.log.info('login succeeded');
   }
 
@@ -607,6 +623,7 @@ export class ReverseFtpSession {
   /** A refused login: counted for MaxLoginAttempts, whose last refusal closes the connection. */
   private async loginFailed(reply: FtpReply, reason: string): Promise<void> {
     this.failedLogins += 1;
+    this.tracked.login(false);
     this.log.warn('login failed', { reason, attempt: this.failedLogins });
     if (this.failedLogins >= this.ctx.listener.maxLoginAttempts) {
       // ProFTPD's MaxLoginAttempts: the last refusal is the last word.
@@ -693,6 +710,7 @@ export class ReverseFtpSession {
         lingerMs: this.pool.config.lingerTimeout,
         onProgress: (moved) => {
           bytes += moved;
+          this.tracked.addBytes(UPLOADS.has(command.verb) ? 'in' : 'out', moved);
           this.timeouts.progress();
         },
         log: this.log,
@@ -700,6 +718,7 @@ export class ReverseFtpSession {
       if (outcome === 'client-gone') this.frontend.destroy();
     } finally {
       this.timeouts.transferEnded(this.loggedIn);
+      this.tracked.transferEnded({ ms: performance.now() - started, ok: outcome === 'completed' });
       if (FILE_TRANSFERS.has(command.verb)) {
         this.ctx.transferLog?.write({
           finishedAt: new Date(),
