@@ -21,6 +21,8 @@ export interface WorkerStatus {
 }
 
 export type FromWorker =
+  /** The worker listens for messages now (messages sent before would be lost). */
+  | { type: 'hello' }
   | { type: 'listening'; listeners: ListeningAddress[] }
   | { type: 'start-failed'; error: string }
   | { type: 'reloaded'; id: number; ok: boolean; errors: string[]; notApplied: string[] }

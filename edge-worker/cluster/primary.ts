@@ -119,15 +119,6 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       if (!isFromWorker(message)) return;
       onWorkerMessage(slot, worker, message);
     });
-    worker.once('online', () => {
-      const start: ToWorker = {
-        type: 'start',
-        config: withPortSlice(workerConfig(config), slot.index, slots.length),
-        logLevel: options.logLevel,
-        slot: slot.index,
-      };
-      worker.send(start);
-    });
     worker.once('exit', (code, signal) => {
       exited.add(worker);
       if (slot.worker !== worker) return;
@@ -156,11 +147,21 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
     });
   };
 
-  const onWorkerMessage = (slot: Slot, _worker: Worker, message: FromWorker) => {
+  const onWorkerMessage = (slot: Slot, worker: Worker, message: FromWorker) => {
     switch (message.type) {
+      case 'hello': {
+        const start: ToWorker = {
+          type: 'start',
+          config: withPortSlice(workerConfig(config), slot.index, slots.length),
+          logLevel: options.logLevel,
+          slot: slot.index,
+        };
+        worker.send(start);
+        return;
+      }
       case 'listening':
         slot.listening = true;
-        log.info('worker process listening', { slot: slot.index, pid: _worker.process.pid });
+        log.info('worker process listening', { slot: slot.index, pid: worker.process.pid });
         if (slots.every((s) => s.listening)) announce?.(message.listeners);
         return;
       case 'start-failed':

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { KICK_REPLY } from '../admin/admin-server.js';
+import type { SessionSummary } from '../admin/session-registry.js';
 import { backendStatuses } from '../admin/status-snapshot.js';
 import { describeConfigFailure } from '../cli/serve.js';
 import { fileSink, Logger, stderrSink } from '../log/logger.js';
@@ -97,11 +98,11 @@ export async function runClusterWorker(): Promise<number> {
           message.op === 'metrics'
             ? worker.metrics.registry.render()
             : message.op === 'sessions'
-              ? worker.sessions.list()
+              ? sessionsOf(worker)
               : ({
                   ready: worker.ready,
                   backends: backendStatuses(worker.pools(), worker.metrics),
-                  sessions: worker.sessions.list(),
+                  sessions: sessionsOf(worker),
                   throughput: worker.sessions.throughput.series(),
                 } satisfies WorkerStatus);
         send({ type: 'admin-reply', id: message.id, result });
@@ -114,6 +115,7 @@ export async function runClusterWorker(): Promise<number> {
       onMessage(message).catch((err: unknown) => log?.error('worker message failed', { error: err }));
     }
   });
+  send({ type: 'hello' });
   // SIGHUP belongs to the primary; its default action would end this process.
   process.on('SIGHUP', () => {});
   process.on('SIGTERM', () => drain(drainTimeoutMs));
@@ -122,4 +124,9 @@ export async function runClusterWorker(): Promise<number> {
   process.on('disconnect', () => drain(drainTimeoutMs));
   const code = await done;
   process.exit(code);
+}
+
+/** This process's sessions, each marked with the process that owns it. */
+function sessionsOf(worker: RunningEdgeWorker): SessionSummary[] {
+  return worker.sessions.list().map((session) => ({ ...session, worker: process.pid }));
 }
