@@ -11,6 +11,7 @@ import {
   controlPlaneSchema,
   controlPlaneUrlSchema,
   type FtpxConfig,
+  lifecycleOf,
   listenAddressSchema,
 } from '../config/schema.js';
 import { fileSink, Logger, type LogLevel, silentLogger, stderrSink } from '../log/logger.js';
@@ -132,7 +133,8 @@ export async function serve(args: string[]): Promise<number> {
   const { config, warnings } = loadServeConfig(source, options);
   if (options.check) return checkLoadedConfig(options.file, config, warnings);
   printWarnings(warnings);
-  const workers = config.lifecycle.workers === 'auto' ? availableParallelism() : config.lifecycle.workers;
+  const wanted = lifecycleOf(config).workers;
+  const workers = wanted === 'auto' ? availableParallelism() : wanted;
   if (workers > 1) {
     return (await import('../cluster/primary.js')).runClusterPrimary({
       config,
@@ -161,11 +163,11 @@ async function serveSingleProcess(
   const sink = config.log.file ? fileSink(config.log.file) : stderrSink();
   const log = new Logger(sink, logLevel ?? config.log.level);
   const worker = await startEdgeWorker(config, log);
-  const adminListen = config.admin.listen;
+  const adminListen = config.admin?.listen;
   const admin = adminListen
     ? await startAdminServer({
         ...adminListen,
-        ...(config.admin.token !== undefined ? { token: config.admin.token } : {}),
+        ...(config.admin?.token !== undefined ? { token: config.admin?.token } : {}),
         source: localAdminSource(worker),
         log: log.child({ component: 'admin' }),
       }).catch(async (err: unknown) => {
@@ -195,10 +197,10 @@ async function serveSingleProcess(
     stop: async (signal) => {
       log.info('draining', {
         signal,
-        deadlineMs: config.lifecycle.drainTimeout,
+        deadlineMs: lifecycleOf(config).drainTimeout,
         sessions: worker.sessions.size,
       });
-      const { closedAtDeadline } = await worker.drain(config.lifecycle.drainTimeout);
+      const { closedAtDeadline } = await worker.drain(lifecycleOf(config).drainTimeout);
       log.info('stopped', { closedAtDeadline });
       await admin?.close();
     },
@@ -222,7 +224,8 @@ export function describeConfigFailure(err: unknown): string[] {
 
 /** `--admin-listen`, FTPX_ADMIN_TOKEN, `--workers` and `--drain-timeout` over the config's keys. */
 function withOperationOverrides(config: FtpxConfig, options: ServeOptions): FtpxConfig {
-  let { admin, lifecycle } = config;
+  let admin = config.admin ?? {};
+  let lifecycle = lifecycleOf(config);
   if (options.adminListen !== undefined) {
     const parsed = listenAddressSchema.safeParse(options.adminListen);
     if (!parsed.success) throw new UsageError(`--admin-listen: ${parsed.error.issues[0]?.message}`);

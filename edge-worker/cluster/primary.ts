@@ -6,8 +6,7 @@ import { MetricsRegistry } from '../admin/metrics-registry.js';
 import type { SessionSummary } from '../admin/session-registry.js';
 import { mergeBackendStatuses, mergeThroughput } from '../admin/status-snapshot.js';
 import { describeConfigFailure } from '../cli/serve.js';
-import type { FtpxConfig } from '../config/schema.js';
-import { controlPlaneSchema } from '../config/schema.js';
+import { controlPlaneSchema, type FtpxConfig, lifecycleOf } from '../config/schema.js';
 import {
   type RunningControlPlaneServer,
   startControlPlaneServer,
@@ -239,11 +238,11 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       };
     },
   };
-  const adminListen = config.admin.listen;
+  const adminListen = config.admin?.listen;
   const admin = adminListen
     ? await startAdminServer({
         ...adminListen,
-        ...(config.admin.token !== undefined ? { token: config.admin.token } : {}),
+        ...(config.admin?.token !== undefined ? { token: config.admin?.token } : {}),
         source,
         log: log.child({ component: 'admin' }),
       })
@@ -287,13 +286,13 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
     },
     stop: async (signal) => {
       stopping = true;
-      log.info('draining', { signal, deadlineMs: config.lifecycle.drainTimeout });
+      log.info('draining', { signal, deadlineMs: lifecycleOf(config).drainTimeout });
       const allExited = new Promise<void>((resolve) => {
         onAllExited = resolve;
         if (slots.every((slot) => !slot.worker)) resolve();
       });
       for (const slot of slots)
-        slot.worker?.send({ type: 'drain', timeoutMs: config.lifecycle.drainTimeout });
+        slot.worker?.send({ type: 'drain', timeoutMs: lifecycleOf(config).drainTimeout });
       await allExited;
       await admin?.close();
       await controlPlane?.close();

@@ -3,6 +3,7 @@ import { KICK_REPLY } from '../admin/admin-server.js';
 import type { SessionSummary } from '../admin/session-registry.js';
 import { backendStatuses } from '../admin/status-snapshot.js';
 import { describeConfigFailure } from '../cli/serve.js';
+import { lifecycleOf } from '../config/schema.js';
 import { fileSink, Logger, stderrSink } from '../log/logger.js';
 import { DRAIN_DEADLINE_REPLY, type RunningEdgeWorker, startEdgeWorker } from '../runtime/edge-worker.js';
 import { type FromWorker, isToWorker, type ToWorker, type WorkerStatus } from './messages.js';
@@ -49,7 +50,7 @@ export async function runClusterWorker(): Promise<number> {
     switch (message.type) {
       case 'start': {
         const { config } = message;
-        drainTimeoutMs = config.lifecycle.drainTimeout;
+        drainTimeoutMs = lifecycleOf(config).drainTimeout;
         const sink = config.log.file ? fileSink(config.log.file) : stderrSink();
         sinkClose = async () => sink.close?.();
         log = new Logger(sink, message.logLevel ?? config.log.level).child({

@@ -354,8 +354,10 @@ export const configSchema = z
     pools: z.array(poolSchema).min(1, 'at least one pool is needed'),
     /** Absent: the control plane runs in this process (today's embedded mode). */
     controlPlane: controlPlaneSchema.optional(),
-    admin: adminSchema.default({}),
-    lifecycle: lifecycleSchema.default({ workers: 'auto', drainTimeout: 30_000 }),
+    /** Absent: no admin endpoint (unless --admin-listen). */
+    admin: adminSchema.optional(),
+    /** Absent: the defaults of lifecycleSchema. */
+    lifecycle: lifecycleSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -397,5 +399,11 @@ export type FtpxConfig = z.output<typeof configSchema>;
 export type PoolConfig = z.output<typeof poolSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
 export type ControlPlaneConfig = z.output<typeof controlPlaneSchema>;
+export type LifecycleConfig = z.output<typeof lifecycleSchema>;
+
+/** The lifecycle settings with their defaults. */
+export function lifecycleOf(config: { lifecycle?: LifecycleConfig | undefined }): LifecycleConfig {
+  return config.lifecycle ?? lifecycleSchema.parse({});
+}
 export { CONNECT_POLICIES };
 export type DataTransferPolicy = (typeof DATA_TRANSFER_POLICIES)[number];

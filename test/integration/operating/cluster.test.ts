@@ -123,7 +123,7 @@ describe('ftpx serve --workers 2', () => {
     const metrics = await admin.metrics();
     expect(metrics.get('ftpx_worker_restarts_total')).toBe(1);
     expect(metrics.get('ftpx_worker_processes')).toBe(2);
-    expect(proxy.stderr()).toMatch(/"msg":"worker process exited; restarting it".*"signal":"SIGKILL"/);
+    expect(proxy.stderr()).toMatch(/"signal":"SIGKILL".*"msg":"worker process exited; restarting it"/);
     for (let i = 0; i < 4; i++) {
       const got = await curl([`${url}/small.txt`]);
       expect(got.stdout.toString()).toBe('small\n');

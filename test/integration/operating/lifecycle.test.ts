@@ -86,7 +86,7 @@ describe('ftpx serve lifecycle', () => {
       expect(await idle.closed()).toBe(true);
       expect(await proxy.exited()).toBe(0);
       expect(proxy.stderr()).toMatch(
-        /"msg":"drain deadline reached: closing the remaining sessions","sessions":1/,
+        /"sessions":1,"msg":"drain deadline reached: closing the remaining sessions"/,
       );
     } finally {
       idle?.destroy();
