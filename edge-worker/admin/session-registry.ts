@@ -23,8 +23,11 @@ export interface SessionStart {
 export interface SessionHandle {
   readonly id: string;
   setUser(user: string): void;
-  /** The backend the session is connected to now (its key, no credentials), and what connecting took. */
-  setBackend(backend: string, connectMs?: number): void;
+  /**
+   * The backend the session is connected to now (its key, no credentials), what connecting took, and
+   * the address actually connected (mod_proxy's backend-ip / backend-port notes).
+   */
+  setBackend(backend: string, details?: { connectMs?: number; address?: string; port?: number }): void;
   /** The session let its backend go (e.g. HOST switched pools). */
   clearBackend(): void;
   login(ok: boolean): void;
@@ -48,8 +51,18 @@ export interface SessionSummary {
   bytesOut: number;
   startedAt: string;
   idleSeconds: number;
+  /** The address and port actually connected (mod_proxy.backend-ip / backend-port). */
+  backendAddress?: string;
+  backendPort?: number;
   /** Set in a cluster: the worker process that owns the session. */
   worker?: number;
+}
+
+/** A session that ended, for access logs. */
+export interface EndedSession {
+  session: SessionSummary;
+  endedAt: Date;
+  durationMs: number;
 }
 
 /** A handle that records nothing: for sessions started without a registry (unit tests). */
@@ -69,11 +82,15 @@ class TrackedSession implements SessionHandle {
   readonly id = randomBytes(6).toString('hex');
   user: string | undefined;
   backend: string | undefined;
+  backendAddress: string | undefined;
+  backendPort: number | undefined;
   bytesIn = 0;
   bytesOut = 0;
   readonly startedAt = Date.now();
   lastActivity = Date.now();
   private ended = false;
+  /** The backend as it was before the session let it go: access logs name it at the end. */
+  lastBackend: { backend: string; address: string | undefined; port: number | undefined } | undefined;
 
   constructor(
     readonly start: SessionStart,
@@ -89,10 +106,13 @@ class TrackedSession implements SessionHandle {
     this.user = user;
   }
 
-  setBackend(backend: string, connectMs?: number): void {
+  setBackend(backend: string, details: { connectMs?: number; address?: string; port?: number } = {}): void {
     if (this.ended) return;
     if (this.backend !== undefined) this.clearBackend();
+    const { connectMs } = details;
     this.backend = backend;
+    this.backendAddress = details.address;
+    this.backendPort = details.port;
     this.metrics.backendSessionsActive.inc({ pool: this.start.pool, backend });
     if (connectMs !== undefined) {
       this.metrics.backendConnectSeconds.observe({ pool: this.start.pool, backend }, connectMs / 1000);
@@ -102,7 +122,10 @@ class TrackedSession implements SessionHandle {
   clearBackend(): void {
     if (this.backend === undefined) return;
     this.metrics.backendSessionsActive.dec({ pool: this.start.pool, backend: this.backend });
+    this.lastBackend = { backend: this.backend, address: this.backendAddress, port: this.backendPort };
     this.backend = undefined;
+    this.backendAddress = undefined;
+    this.backendPort = undefined;
   }
 
   login(ok: boolean): void {
@@ -132,9 +155,15 @@ class TrackedSession implements SessionHandle {
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    const now = Date.now();
+    const summary = this.summary(now);
     this.clearBackend();
     this.metrics.sessionsActive.dec(this.labels);
-    this.registry.forget(this);
+    this.registry.forget(this, {
+      session: summary,
+      endedAt: new Date(now),
+      durationMs: now - this.startedAt,
+    });
   }
 
   summary(now: number): SessionSummary {
@@ -146,7 +175,12 @@ class TrackedSession implements SessionHandle {
       listener: this.start.listener,
       client: this.start.client,
       user: this.user ?? null,
-      backend: this.backend ?? null,
+      backend: this.backend ?? this.lastBackend?.backend ?? null,
+      ...(this.backend !== undefined
+        ? { backendAddress: this.backendAddress, backendPort: this.backendPort }
+        : this.lastBackend
+          ? { backendAddress: this.lastBackend.address, backendPort: this.lastBackend.port }
+          : {}),
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       startedAt: new Date(this.startedAt).toISOString(),
@@ -195,6 +229,7 @@ export class Throughput {
 export class SessionRegistry {
   private readonly sessions = new Map<string, TrackedSession>();
   private readonly emptyWaiters = new Set<() => void>();
+  private readonly endListeners: ((ended: EndedSession) => void)[] = [];
   readonly throughput = new Throughput();
 
   constructor(readonly metrics: EdgeMetrics) {}
@@ -244,9 +279,15 @@ export class SessionRegistry {
     });
   }
 
+  /** Called with every session that ends (access logs). */
+  onEnd(listener: (ended: EndedSession) => void): void {
+    this.endListeners.push(listener);
+  }
+
   /** @internal: called by a session's end(). */
-  forget(session: TrackedSession): void {
+  forget(session: TrackedSession, ended: EndedSession): void {
     this.sessions.delete(session.id);
+    for (const listener of this.endListeners) listener(ended);
     if (this.sessions.size === 0) for (const waiter of [...this.emptyWaiters]) waiter();
   }
 }

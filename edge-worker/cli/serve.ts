@@ -14,7 +14,8 @@ import {
   lifecycleOf,
   listenAddressSchema,
 } from '../config/schema.js';
-import { fileSink, Logger, type LogLevel, silentLogger, stderrSink } from '../log/logger.js';
+import { type LogLevel, silentLogger } from '../log/logger.js';
+import { createServiceLogger } from '../log/service-logger.js';
 import { loadPool } from '../reverse/pool.js';
 import { DRAIN_DEADLINE_REPLY, startEdgeWorker } from '../runtime/edge-worker.js';
 import { handleLifecycleSignals } from '../runtime/signals.js';
@@ -160,8 +161,7 @@ async function serveSingleProcess(
   logLevel: LogLevel | undefined,
   reloadConfig: () => FtpxConfig,
 ): Promise<number> {
-  const sink = config.log.file ? fileSink(config.log.file) : stderrSink();
-  const log = new Logger(sink, logLevel ?? config.log.level);
+  const { log, close: closeLog } = createServiceLogger(config.log, logLevel);
   const worker = await startEdgeWorker(config, log);
   const adminListen = config.admin?.listen;
   const admin = adminListen
@@ -211,7 +211,7 @@ async function serveSingleProcess(
   });
   await signals.stopped;
   signals.dispose();
-  await sink.close?.();
+  await closeLog();
   return 0;
 }
 

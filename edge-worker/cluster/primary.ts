@@ -12,7 +12,8 @@ import {
   startControlPlaneServer,
 } from '../control-plane/control-plane-server.js';
 import type { ListeningAddress } from '../listeners/ftp-listener.js';
-import { fileSink, Logger, type LogLevel, stderrSink } from '../log/logger.js';
+import type { LogLevel } from '../log/logger.js';
+import { createServiceLogger } from '../log/service-logger.js';
 import { importAuthUserFiles } from '../runtime/edge-worker.js';
 import { handleLifecycleSignals } from '../runtime/signals.js';
 import { aggregatePrometheusText } from './aggregate-metrics.js';
@@ -52,8 +53,8 @@ export interface ClusterOptions {
  */
 export async function runClusterPrimary(options: ClusterOptions): Promise<number> {
   let config = options.config;
-  const sink = config.log.file ? fileSink(config.log.file) : stderrSink();
-  const log = new Logger(sink, options.logLevel ?? config.log.level).child({ process: 'primary' });
+  const service = createServiceLogger(config.log, options.logLevel);
+  const log = service.log.child({ process: 'primary' });
   const own = new MetricsRegistry();
   const workersGauge = own.gauge('ftpx_worker_processes', 'Worker processes running now.');
   const restarts = own.counter(
@@ -304,7 +305,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   });
   await signals.stopped;
   signals.dispose();
-  await sink.close?.();
+  await service.close();
   void exited;
   return 0;
 }

@@ -4,7 +4,8 @@ import type { SessionSummary } from '../admin/session-registry.js';
 import { backendStatuses } from '../admin/status-snapshot.js';
 import { describeConfigFailure } from '../cli/serve.js';
 import { lifecycleOf } from '../config/schema.js';
-import { fileSink, Logger, stderrSink } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
+import { createServiceLogger } from '../log/service-logger.js';
 import { DRAIN_DEADLINE_REPLY, type RunningEdgeWorker, startEdgeWorker } from '../runtime/edge-worker.js';
 import { type FromWorker, isToWorker, type ToWorker, type WorkerStatus } from './messages.js';
 
@@ -51,9 +52,9 @@ export async function runClusterWorker(): Promise<number> {
       case 'start': {
         const { config } = message;
         drainTimeoutMs = lifecycleOf(config).drainTimeout;
-        const sink = config.log.file ? fileSink(config.log.file) : stderrSink();
-        sinkClose = async () => sink.close?.();
-        log = new Logger(sink, message.logLevel ?? config.log.level).child({
+        const service = createServiceLogger(config.log, message.logLevel);
+        sinkClose = service.close;
+        log = service.log.child({
           worker: cluster.worker?.id,
           slot: message.slot,
         });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CONNECT_POLICIES } from '../../functions/contract/connect-policies.js';
 import { PER_USER_FALLBACKS } from '../../functions/contract/resolve-backend.js';
 import { identityHookConfigSchema } from '../../functions/shared/auth/identity-hook.js';
+import { ACCESS_LOG_VARIABLES, parseLogFormat } from '../log/access-log.js';
 import { parseCidr } from '../net/cidr.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
 import { parseDuration } from './duration.js';
@@ -171,6 +172,8 @@ export const listenerSchema = z
     address: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65535),
     pool: z.string().min(1),
+    /** A ProxyLog of this listener's own: its sessions log here instead of log.file. */
+    logFile: z.string().min(1).optional(),
     /**
      * Pools a client may switch to with HOST (RFC 7151) before USER, by their name or hostNames: the
      * name-based virtual hosts sharing this address and port.
@@ -261,6 +264,40 @@ export const logSchema = z
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     /** ProxyLog: a file to append JSON lines to; omitted means standard error. */
     file: z.string().min(1).optional(),
+    /**
+     * Trace channels (`Trace proxy.ftp.ctrl:20`): channel → highest trace level written. A channel
+     * traced at 1-4 logs its info lines, at 5 and up its debug lines, whatever `level` says.
+     */
+    traces: z
+      .record(
+        z.string().regex(/^(\*|[a-z][a-z0-9]*(\.[a-z0-9]+)*)$/, 'is not a trace channel'),
+        z.number().int().min(0).max(20),
+      )
+      .optional(),
+    /** TraceLog: where trace lines go; omitted means the log itself. */
+    traceFile: z.string().min(1).optional(),
+    /** ExtendedLog + LogFormat: one line per ended session, in the given format, to each file. */
+    access: z
+      .array(
+        z
+          .object({
+            file: z.string().min(1),
+            format: z
+              .string()
+              .min(1)
+              .superRefine((format, ctx) => {
+                const { unknown } = parseLogFormat(format);
+                if (unknown.length > 0) {
+                  ctx.addIssue({
+                    code: 'custom',
+                    message: `unknown LogFormat variable(s) ${unknown.join(', ')} (known: ${ACCESS_LOG_VARIABLES.join(' ')})`,
+                  });
+                }
+              }),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 

@@ -249,7 +249,11 @@ export class ReverseFtpSession {
       throw err;
     }
     this.backend = backend;
-    this.tracked.setBackend(backend.key, backend.connectMs);
+    this.tracked.setBackend(backend.key, {
+      connectMs: backend.connectMs,
+      address: backend.address,
+      port: backend.url.port,
+    });
     this.log = this.log.child({ backend: backend.key });
     const pool = this.pool.config;
     this.dataSetup = new BackendDataSetup(backend.control, {
@@ -301,6 +305,8 @@ export class ReverseFtpSession {
       this.frontend.destroy();
       return true;
     }
+    // The logger scrubs PASS arguments from trace lines too (log/logger.ts).
+    this.log.trace('proxy.ftp.ctrl', 9, 'client command', { line: `${command.verb} ${command.arg}`.trim() });
     this.log.debug('command', {
       verb: command.verb,
       ...(command.verb === 'PASS' ? {} : { arg: command.arg }),

@@ -116,6 +116,9 @@ export class FtpListener {
 
   private accept(socket: Socket): void {
     socket.on('error', () => {});
+    this.log.trace('proxy.conn', 5, 'connection accepted', {
+      peer: `${socket.remoteAddress}:${socket.remotePort}`,
+    });
     if (this.draining) {
       socket.end(encodeReply(localReply(421, DRAINING_REPLY)));
       return;
@@ -192,7 +195,7 @@ export class FtpListener {
       allowsForeignAddress: this.allowsForeignAddress,
       reporter: this.services.reporter,
       transferLog: this.services.transferLog,
-      log: this.log,
+      log: this.log.channel('proxy.ftp.sess'),
       ...(tracked ? { tracked } : {}),
     });
     const running = session;

@@ -85,6 +85,22 @@ export class Logger {
     return Logger.derive(this, { ...this.context, channel: name }, name);
   }
 
+  /**
+   * The same logger (level, traces, context) writing to another destination: a listener's own
+   * ProxyLog. Trace lines still go to the TraceLog when there is one.
+   */
+  withSink(sink: LogSink): Logger {
+    const logger = Object.create(Logger.prototype) as Logger;
+    Object.assign(logger, {
+      root: createPino(sink),
+      shared: { ...this.shared, sink },
+      context: this.context,
+      channelName: this.channelName,
+      minLevel: this.minLevel,
+    });
+    return logger;
+  }
+
   isEnabled(level: LogLevel): boolean {
     return PINO_LEVELS[level] >= PINO_LEVELS[this.minLevel];
   }

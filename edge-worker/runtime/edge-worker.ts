@@ -16,7 +16,8 @@ import { createHttpControlPlane } from '../control-plane/http-transport.js';
 import { createInProcessControlPlane } from '../control-plane/in-process-transport.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
 import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js';
-import type { Logger } from '../log/logger.js';
+import { AccessLog } from '../log/access-log.js';
+import { fileSink, type Logger, type LogSink } from '../log/logger.js';
 import { TransferLog } from '../log/transfer-log.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool, type Pool } from '../reverse/pool.js';
@@ -117,6 +118,12 @@ export async function startEdgeWorker(
   let reporter: ConnectionReporter | undefined;
   let sweeper: NodeJS.Timeout | undefined;
   let controlPlane: ControlPlaneClient | undefined;
+  /** Per-listener ProxyLog files, kept across reloads (a file is opened once). */
+  const listenerSinks = new Map<string, LogSink>();
+  const accessLogs = (config.log.access ?? []).map((access) => new AccessLog(access.file, access.format));
+  sessions.onEnd((ended) => {
+    for (const accessLog of accessLogs) accessLog.write(ended);
+  });
   const transferLog = config.transferLog
     ? new TransferLog(config.transferLog, (err) => log.error('cannot write the transfer log', { error: err }))
     : undefined;
@@ -127,6 +134,8 @@ export async function startEdgeWorker(
     await Promise.all([...listeners, ...retired].map((listener) => listener.close()));
     await (controlPlane as Partial<ClosableControlPlaneClient> | undefined)?.close?.();
     await transferLog?.close();
+    await Promise.all(accessLogs.map((accessLog) => accessLog.close()));
+    await Promise.all([...listenerSinks.values()].map((sink) => sink.close?.()));
     table?.client.destroy();
     await embedded?.close();
   };
@@ -171,6 +180,15 @@ export async function startEdgeWorker(
     }
     reporter = new ConnectionReporter(controlPlane, log);
     const shared = { controlPlane, reporter, transferLog, log, sessions };
+    const listenerLog = (file: string | undefined): Logger => {
+      if (file === undefined) return log;
+      let sink = listenerSinks.get(file);
+      if (!sink) {
+        sink = fileSink(file);
+        listenerSinks.set(file, sink);
+      }
+      return log.withSink(sink);
+    };
     /** Builds the listeners of `next`, taking over the sockets of current ones on the same address. */
     const setUp = async (next: FtpxConfig, current: FtpListener[]) => {
       const pools = new Map(
@@ -185,7 +203,12 @@ export async function startEdgeWorker(
           const pool = pools.get(listenerConfig.pool);
           if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
           const hostPools = [pool, ...listenerConfig.hostPools.flatMap((name) => pools.get(name) ?? [])];
-          const listener = new FtpListener(listenerConfig, { pool, hostPools, ...shared });
+          const listener = new FtpListener(listenerConfig, {
+            pool,
+            hostPools,
+            ...shared,
+            log: listenerLog(listenerConfig.logFile),
+          });
           const heirsOf = new Set(heirs.values());
           const previous = current.find((old) => old.bindKey === listener.bindKey && !heirsOf.has(old));
           if (previous) heirs.set(listener, previous);
