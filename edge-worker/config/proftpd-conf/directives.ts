@@ -51,6 +51,9 @@ const HANDLED: DirectiveSpec[] = [
   { name: 'TransferRate', kind: 'handled' },
   { name: 'AuthUserFile', kind: 'handled' },
   { name: 'AuthGroupFile', kind: 'handled' },
+  // Process-wide in ftpx (log.traceFile, log.traces), wherever they are written.
+  { name: 'TraceLog', kind: 'handled' },
+  { name: 'Trace', kind: 'handled' },
 ];
 
 const PLAIN_BACKENDS = 'ftpx uses backends in plain FTP (ProxyTLSEngine off)';
@@ -143,7 +146,6 @@ const IGNORED: Array<[string[], string]> = [
   [['PidFile'], 'ftpx writes no PID file'],
   [['ScoreboardFile'], 'ftpx keeps no scoreboard'],
   [['SystemLog', 'WtmpLog', 'ExtendedLog', 'LogFormat', 'AllowLogSymlinks', 'ServerLog'], OWN_LOG],
-  [['TraceLog', 'Trace'], 'ftpx has no ProFTPD trace logging (use log.level debug)'],
   [['DelayEngine'], 'ftpx has no login delay (mod_delay)'],
   [
     [

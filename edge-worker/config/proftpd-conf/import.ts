@@ -52,6 +52,9 @@ interface Settings {
   ProxyLog?: Setting<string | null>;
   /** null for `TransferLog none`. */
   TransferLog?: Setting<string | null>;
+  TraceLog?: Setting<string>;
+  /** `Trace channel:level ...`, every Trace directive of the scope merged. */
+  Trace?: Setting<Record<string, number>>;
   ProxyDatastore?: Setting<string>;
   ProxyDataTransferPolicy?: Setting<string>;
   ProxyDirectoryListPolicy?: Setting<{ policy: 'client' | 'LIST'; useSlink: boolean }>;
@@ -396,6 +399,32 @@ class Importer {
         if (arg.toLowerCase() === 'none') this.set(scope, spec.name, node, null);
         else if (!isAbsolute(arg)) fail(`must be an absolute path or none, got "${arg}"`);
         else this.set(scope, spec.name, node, arg);
+        return;
+      }
+      case 'TraceLog': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        if (!isAbsolute(arg)) fail(`must be an absolute path, got "${arg}"`);
+        else this.set(scope, 'TraceLog', node, arg);
+        return;
+      }
+      case 'Trace': {
+        // `Trace proxy:20 proxy.ftp.ctrl:1-20`: a range keeps its upper end (what gets written).
+        const channels: Record<string, number> = { ...scope.settings.Trace?.value };
+        for (const arg of node.args) {
+          const match = /^([A-Za-z0-9_.*-]+):(?:\d+-)?(\d+)$/.exec(arg);
+          const level = Number(match?.[2]);
+          if (!match?.[1] || level > 20) {
+            fail(`expects CHANNEL:LEVEL pairs (level 0 to 20), got "${arg}"`);
+            return;
+          }
+          channels[match[1].toLowerCase() === 'default' ? '*' : match[1].toLowerCase()] = level;
+        }
+        scope.settings.Trace = {
+          value: channels,
+          loc: scope.settings.Trace?.loc ?? node.loc,
+          name: node.name,
+        };
         return;
       }
       case 'ProxyDatastore': {
@@ -855,6 +884,14 @@ class Importer {
     const transferLog = this.processWide('TransferLog');
     if (transferLog?.value) input.transferLog = transferLog.value;
     if (log?.value) input.log = { file: log.value };
+    const traceLog = this.main.settings.TraceLog ?? this.global.settings.TraceLog;
+    const traces = [this.main, this.global, ...this.vhosts]
+      .map((scope) => scope.settings.Trace)
+      .filter((setting) => setting !== undefined);
+    if (traceLog) input.log = { ...input.log, traceFile: traceLog.value };
+    if (traces.length > 0) {
+      input.log = { ...input.log, traces: Object.assign({}, ...traces.map((setting) => setting.value)) };
+    }
 
     return {
       input,
