@@ -12,8 +12,9 @@ import {
   startControlPlaneServer,
 } from '../control-plane/control-plane-server.js';
 import type { ListeningAddress } from '../listeners/ftp-listener.js';
-import type { LogLevel } from '../log/logger.js';
+import { type LogLevel, silentLogger } from '../log/logger.js';
 import { createServiceLogger } from '../log/service-logger.js';
+import { loadPool } from '../reverse/pool.js';
 import { importAuthUserFiles } from '../runtime/edge-worker.js';
 import { handleLifecycleSignals } from '../runtime/signals.js';
 import { aggregatePrometheusText } from './aggregate-metrics.js';
@@ -260,6 +261,8 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       let next: FtpxConfig;
       try {
         next = options.reloadConfig();
+        // The static backend lists too, here once, so that the workers do not part ways over them.
+        for (const pool of next.pools) await loadPool(pool, silentLogger);
       } catch (err) {
         log.error('configuration reload rejected; the running configuration stays', {
           errors: describeConfigFailure(err),

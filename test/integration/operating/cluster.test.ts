@@ -18,6 +18,9 @@ import { RawFtp } from '../../support/raw-ftp.js';
 /** `ftpx serve --workers 2`: node:cluster, a worker killed under load, restarts, port slices. */
 describe('ftpx serve --workers 2', () => {
   let backend: FtpBackend;
+  let other: FtpBackend;
+  let file: string;
+  let configFor: (backendUrl: string) => string;
   let dir: string;
   let proxy: ProxyProcess;
   let admin: ReturnType<typeof adminClient>;
@@ -25,15 +28,18 @@ describe('ftpx serve --workers 2', () => {
   const base = 43000 + Math.floor(Math.random() * 2000);
 
   beforeAll(async () => {
-    backend = await startFtpBackend('proftpd', { name: 'cluster-backend' });
+    [backend, other] = await Promise.all([
+      startFtpBackend('proftpd', { name: 'cluster-backend' }),
+      startFtpBackend('proftpd', { name: 'cluster-other' }),
+    ]);
+    await writeHomeFile(other, 'other.txt', 'from the other backend\n');
     dir = await mkdtemp(join(tmpdir(), 'ftpx-cluster-'));
     bigHash = await makeRandomFile(join(dir, 'big.bin'), 1024 * 1024);
     await writeHomeFile(backend, 'big.bin', await readFile(join(dir, 'big.bin')));
     await writeHomeFile(backend, 'small.txt', 'small\n');
     const port = await freePort();
-    const file = join(dir, 'ftpx.yaml');
-    await writeFile(
-      file,
+    file = join(dir, 'ftpx.yaml');
+    configFor = (backendUrl) =>
       [
         `dataDir: ${join(dir, 'data')}`,
         'log: { level: info }',
@@ -44,10 +50,10 @@ describe('ftpx serve --workers 2', () => {
         `    passivePorts: { min: ${base}, max: ${base + 9} }`,
         '    transferRate: [{ commands: [RETR], kibPerSecond: 256 }]',
         'pools:',
-        `  - { name: main, backends: [${backend.url}] }`,
+        `  - { name: main, backends: [${backendUrl}] }`,
         '',
-      ].join('\n'),
-    );
+      ].join('\n');
+    await writeFile(file, configFor(backend.url));
     proxy = await startProxyProcess({
       args: ['serve', '--config', file, '--workers', '2', '--admin-listen', '127.0.0.1:0'],
       port,
@@ -57,11 +63,11 @@ describe('ftpx serve --workers 2', () => {
 
   afterAll(async () => {
     await proxy?.stop();
-    await backend?.stop();
+    await Promise.all([backend?.stop(), other?.stop()]);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('keeps the other process’s sessions when one worker process is killed, and restarts it', async () => {
+  it('keeps the other process’s sessions when one worker process is killed, restarts it, reloads on SIGHUP', async () => {
     expect(proxy.stderr()).toMatch(/\(pool main, 2 worker processes\)/);
     const url = `ftp://${backend.user}:${backend.password}@127.0.0.1:${proxy.port}`;
     // Logged-in sessions until both worker processes own some (connections are dealt round robin).
@@ -129,6 +135,26 @@ describe('ftpx serve --workers 2', () => {
       expect(got.stdout.toString()).toBe('small\n');
     }
     for (const survivor of survivors) expect(await survivor.command('NOOP')).toMatch(/^200/);
+
+    // SIGHUP to the primary: every worker (the restarted one too) takes the new backend list for new
+    // sessions; the sessions already running stay on the old backend.
+    await writeFile(file, configFor(other.url));
+    proxy.signal('SIGHUP');
+    await expect.poll(() => proxy.stderr().includes('"workers":2,')).toBe(true);
+    for (let i = 0; i < 4; i++) {
+      const got = await curl([`ftp://${other.user}:${other.password}@127.0.0.1:${proxy.port}/other.txt`]);
+      expect(got.stdout.toString()).toBe('from the other backend\n');
+    }
+    for (const survivor of survivors) expect(await survivor.command('SIZE big.bin')).toBe('213 1048576');
+    // A broken file is rejected by the primary; nothing changes.
+    await writeFile(file, configFor(other.url).replace('pools:', 'poolz:'));
+    proxy.signal('SIGHUP');
+    await expect.poll(() => proxy.stderr().includes('configuration reload rejected')).toBe(true);
+    expect(proxy.stderr()).toMatch(
+      /ftpx\.yaml:\d+: poolz: unknown key.*"msg":"configuration reload rejected/,
+    );
+    const still = await curl([`ftp://${other.user}:${other.password}@127.0.0.1:${proxy.port}/other.txt`]);
+    expect(still.stdout.toString()).toBe('from the other backend\n');
     for (const session of raw) session.destroy();
 
     // SIGTERM in the primary drains every worker; the whole cluster exits 0.
