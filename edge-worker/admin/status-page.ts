@@ -20,6 +20,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   #state { color: #6b7280; } #error { color: #c0262d; }
   svg { background: #fff; border: 1px solid #e3e6eb; }
   .empty { color: #6b7280; font-style: italic; }
+  .legend { color: #6b7280; font-size: 12px; margin-top: .3rem; }
 </style>
 </head>
 <body>
@@ -32,6 +33,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <table id="sessions"><thead><tr><th>Id</th><th>Protocol</th><th>Pool</th><th>Client</th><th>User</th><th>Backend</th><th>Bytes in</th><th>Bytes out</th><th>Idle (s)</th></tr></thead><tbody></tbody></table>
 <h2>Throughput, last 10 minutes (<span id="rate">0 B/s</span> over the last minute)</h2>
 <svg id="throughput" width="600" height="120" viewBox="0 0 600 120" role="img" aria-label="bytes per 10 seconds"></svg>
+<div class="legend"><span style="color:#2563eb">&#9632;</span> in (uploads) &nbsp; <span style="color:#16a34a">&#9632;</span> out (downloads), per 10 seconds</div>
 <script>
 "use strict";
 const token = new URLSearchParams(location.hash.slice(1)).get("token");
