@@ -840,6 +840,12 @@ class Importer {
       poolOrigins.push({ server: serverOrigin, fields, backends: backends.map(originOf) });
 
       const listenerExtras = this.listenerSettings(own, global, [...scope.limits, ...this.global.limits]);
+      // A <VirtualHost>'s own ProxyLog becomes its listeners' own log (listeners[].logFile).
+      const vhostLog = scope.section ? own.ProxyLog : undefined;
+      if (vhostLog && vhostLog.value !== null) {
+        listenerExtras.values.logFile = vhostLog.value;
+        listenerExtras.fields.logFile = originOf(vhostLog);
+      }
       const addressOrigin = scope.section
         ? serverOrigin
         : own.DefaultAddress
@@ -880,7 +886,8 @@ class Importer {
         'not set: ftpx keeps its data in "data" next to this file',
       );
     }
-    const log = this.processWide('ProxyLog');
+    // The process log is the main server's or <Global>'s; <VirtualHost>s' ProxyLogs went to their listeners.
+    const log = this.main.settings.ProxyLog ?? this.global.settings.ProxyLog;
     const transferLog = this.processWide('TransferLog');
     if (transferLog?.value) input.transferLog = transferLog.value;
     if (log?.value) input.log = { file: log.value };
@@ -965,7 +972,7 @@ class Importer {
    * ftpx writes one log (and one transfer log) for the whole process: the main server's, else
    * <Global>'s, else the first <VirtualHost>'s. One inside a <VirtualHost> gets a warning saying so.
    */
-  private processWide(key: 'ProxyLog' | 'TransferLog'): Setting<string | null> | undefined {
+  private processWide(key: 'TransferLog'): Setting<string | null> | undefined {
     const chosen =
       this.main.settings[key] ??
       this.global.settings[key] ??
