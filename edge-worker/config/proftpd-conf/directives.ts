@@ -54,6 +54,9 @@ const HANDLED: DirectiveSpec[] = [
   // Process-wide in ftpx (log.traceFile, log.traces), wherever they are written.
   { name: 'TraceLog', kind: 'handled' },
   { name: 'Trace', kind: 'handled' },
+  // log.access: one line per session in the LogFormat (see import.ts).
+  { name: 'LogFormat', kind: 'handled' },
+  { name: 'ExtendedLog', kind: 'handled' },
 ];
 
 const PLAIN_BACKENDS = 'ftpx uses backends in plain FTP (ProxyTLSEngine off)';
@@ -145,7 +148,7 @@ const IGNORED: Array<[string[], string]> = [
   [['IdentLookups', 'UseReverseDNS'], 'ftpx does no ident or reverse DNS lookups'],
   [['PidFile'], 'ftpx writes no PID file'],
   [['ScoreboardFile'], 'ftpx keeps no scoreboard'],
-  [['SystemLog', 'WtmpLog', 'ExtendedLog', 'LogFormat', 'AllowLogSymlinks', 'ServerLog'], OWN_LOG],
+  [['SystemLog', 'WtmpLog', 'AllowLogSymlinks', 'ServerLog'], OWN_LOG],
   [['DelayEngine'], 'ftpx has no login delay (mod_delay)'],
   [
     [

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
+import { parseLogFormat } from '../../log/access-log.js';
 import { parseCidr } from '../../net/cidr.js';
 import { parseBackendSource } from '../../reverse/backend-source.js';
 import type { ConfigIssue } from '../config-error.js';
@@ -55,6 +56,10 @@ interface Settings {
   TraceLog?: Setting<string>;
   /** `Trace channel:level ...`, every Trace directive of the scope merged. */
   Trace?: Setting<Record<string, number>>;
+  /** `LogFormat name "format"`, every one of the scope. */
+  LogFormat?: Setting<Record<string, string>>;
+  /** `ExtendedLog path [classes [format]]`, every one of the scope, in order. */
+  ExtendedLog?: Setting<{ file: string; format: string; classes: string; loc: Location }[]>;
   ProxyDatastore?: Setting<string>;
   ProxyDataTransferPolicy?: Setting<string>;
   ProxyDirectoryListPolicy?: Setting<{ policy: 'client' | 'LIST'; useSlink: boolean }>;
@@ -423,6 +428,38 @@ class Importer {
         scope.settings.Trace = {
           value: channels,
           loc: scope.settings.Trace?.loc ?? node.loc,
+          name: node.name,
+        };
+        return;
+      }
+      case 'LogFormat': {
+        const [name, format, ...rest] = node.args;
+        if (name === undefined || format === undefined || rest.length > 0) {
+          fail('expects a name and a format string');
+          return;
+        }
+        const formats = { ...scope.settings.LogFormat?.value, [name]: format };
+        scope.settings.LogFormat = {
+          value: formats,
+          loc: scope.settings.LogFormat?.loc ?? node.loc,
+          name: node.name,
+        };
+        return;
+      }
+      case 'ExtendedLog': {
+        const [file, classes = 'ALL', format = 'default', ...rest] = node.args;
+        if (file === undefined || rest.length > 0) {
+          fail('expects a path, then optionally command classes and a LogFormat name');
+          return;
+        }
+        if (!isAbsolute(file)) {
+          fail(`must be an absolute path, got "${file}"`);
+          return;
+        }
+        const logs = [...(scope.settings.ExtendedLog?.value ?? []), { file, format, classes, loc: node.loc }];
+        scope.settings.ExtendedLog = {
+          value: logs,
+          loc: scope.settings.ExtendedLog?.loc ?? node.loc,
           name: node.name,
         };
         return;
@@ -899,6 +936,8 @@ class Importer {
     if (traces.length > 0) {
       input.log = { ...input.log, traces: Object.assign({}, ...traces.map((setting) => setting.value)) };
     }
+    const access = this.accessLogs();
+    if (access.length > 0) input.log = { ...input.log, access };
 
     return {
       input,
@@ -922,6 +961,43 @@ class Importer {
         return { file: this.file };
       },
     };
+  }
+
+  /**
+   * ExtendedLog + LogFormat → log.access (process-wide, wherever written): one line per session in
+   * the named format. Variables ftpx does not have become "-", with a warning naming them.
+   */
+  private accessLogs(): { file: string; format: string }[] {
+    const formats: Record<string, string> = {
+      default: '%h %l %u %t "%r" %s %b',
+      ...Object.assign(
+        {},
+        ...[this.main, this.global, ...this.vhosts].map((s) => s.settings.LogFormat?.value ?? {}),
+      ),
+    };
+    const logs: { file: string; format: string }[] = [];
+    for (const scope of [this.main, this.global, ...this.vhosts]) {
+      for (const log of scope.settings.ExtendedLog?.value ?? []) {
+        const format = formats[log.format];
+        if (format === undefined) {
+          this.error(log.loc, 'ExtendedLog', `no LogFormat named "${log.format}"`);
+          continue;
+        }
+        const { unknown } = parseLogFormat(format);
+        let native = format;
+        for (const variable of new Set(unknown)) native = native.split(variable).join('-');
+        const notes = [
+          'one line per session when it ends (ProFTPD writes one per command)',
+          ...(log.classes.toUpperCase() !== 'ALL' ? [`command classes "${log.classes}" do not apply`] : []),
+          ...(unknown.length > 0
+            ? [`${[...new Set(unknown)].join(' ')} written as "-" (not known to ftpx)`]
+            : []),
+        ];
+        this.warn(log.loc, 'ExtendedLog', `carried over as log.access: ${notes.join('; ')}`);
+        logs.push({ file: log.file, format: native });
+      }
+    }
+    return logs;
   }
 
   /** The client-facing settings of one server (its own, else <Global>'s), as listener fields. */

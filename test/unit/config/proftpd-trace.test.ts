@@ -35,3 +35,33 @@ describe('proftpd.conf TraceLog and Trace', () => {
     );
   });
 });
+
+describe('proftpd.conf ExtendedLog and LogFormat', () => {
+  it('become log.access, with the variables ftpx lacks written as "-" and a warning saying so', () => {
+    const loaded = parseProftpdConfig(
+      '/etc/proftpd/proftpd.conf',
+      [
+        'LogFormat backends "%h %u %{note:mod_proxy.backend-ip}:%{note:mod_proxy.backend-port} %r"',
+        'ExtendedLog /var/log/proftpd/backends.log ALL backends',
+        'ExtendedLog /var/log/proftpd/access.log READ',
+        ...base,
+      ].join('\n'),
+    );
+    expect(loaded.config.log.access).toEqual([
+      {
+        file: '/var/log/proftpd/backends.log',
+        format: '%h %u %{note:mod_proxy.backend-ip}:%{note:mod_proxy.backend-port} -',
+      },
+      { file: '/var/log/proftpd/access.log', format: '%h - %u %t "-" - -' },
+    ]);
+    const notes = loaded.warnings.filter((warning) => warning.key === 'ExtendedLog').map((w) => w.message);
+    expect(notes[0]).toMatch(/one line per session.*%r written as "-"/);
+    expect(notes[1]).toMatch(/command classes "READ" do not apply.*%l %r %s %b written as "-"/);
+  });
+
+  it('refuses an ExtendedLog naming a LogFormat that does not exist', () => {
+    expect(() =>
+      parseProftpdConfig('/etc/proftpd.conf', ['ExtendedLog /var/log/x.log ALL nosuch', ...base].join('\n')),
+    ).toThrow(/proftpd\.conf:1: ExtendedLog: no LogFormat named "nosuch"/);
+  });
+});
