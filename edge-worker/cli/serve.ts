@@ -17,7 +17,7 @@ import {
 import { type LogLevel, silentLogger } from '../log/logger.js';
 import { createServiceLogger } from '../log/service-logger.js';
 import { loadPool } from '../reverse/pool.js';
-import { DRAIN_DEADLINE_REPLY, startEdgeWorker } from '../runtime/edge-worker.js';
+import { DRAIN_DEADLINE_REPLY, type RunningEdgeWorker, startEdgeWorker } from '../runtime/edge-worker.js';
 import { handleLifecycleSignals } from '../runtime/signals.js';
 import { isUsageError, nonEmpty, UsageError } from './usage.js';
 
@@ -162,20 +162,23 @@ async function serveSingleProcess(
   reloadConfig: () => FtpxConfig,
 ): Promise<number> {
   const { log, close: closeLog } = createServiceLogger(config.log, logLevel);
-  const worker = await startEdgeWorker(config, log);
+  // The admin endpoint first: load balancers see /readyz answer 503 until the listeners are up.
+  let running: RunningEdgeWorker | undefined;
   const adminListen = config.admin?.listen;
   const admin = adminListen
     ? await startAdminServer({
         ...adminListen,
-        ...(config.admin?.token !== undefined ? { token: config.admin?.token } : {}),
-        source: localAdminSource(worker),
+        ...(config.admin?.token !== undefined ? { token: config.admin.token } : {}),
+        source: localAdminSource(() => running),
         log: log.child({ component: 'admin' }),
-      }).catch(async (err: unknown) => {
-        await worker.close();
-        throw err;
       })
     : undefined;
   if (admin) process.stderr.write(`ftpx: admin endpoint on ${admin.url}\n`);
+  const worker = await startEdgeWorker(config, log).catch(async (err: unknown) => {
+    await admin?.close();
+    throw err;
+  });
+  running = worker;
   for (const listener of worker.listeners) {
     process.stderr.write(`ftpx: listening on ${listener.address}:${listener.port} (pool ${listener.pool})\n`);
   }

@@ -203,18 +203,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       }),
     );
 
-  cluster.setupPrimary({ silent: false });
-  for (const slot of slots) fork(slot);
-  let listeners: ListeningAddress[];
-  try {
-    listeners = await allListening;
-  } catch (err) {
-    stopping = true;
-    for (const slot of slots) slot.worker?.kill();
-    await controlPlane?.close();
-    throw err;
-  }
-
+  // The admin endpoint first: /readyz answers 503 until every worker listens.
   const source: AdminSource = {
     ready: () => !stopping && slots.every((slot) => slot.listening && !slot.draining),
     metrics: async () => {
@@ -247,9 +236,25 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
         ...(config.admin?.token !== undefined ? { token: config.admin?.token } : {}),
         source,
         log: log.child({ component: 'admin' }),
+      }).catch(async (err: unknown) => {
+        await controlPlane?.close();
+        throw err;
       })
     : undefined;
   if (admin) process.stderr.write(`ftpx: admin endpoint on ${admin.url}\n`);
+  cluster.setupPrimary({ silent: false });
+  for (const slot of slots) fork(slot);
+  let listeners: ListeningAddress[];
+  try {
+    listeners = await allListening;
+  } catch (err) {
+    stopping = true;
+    for (const slot of slots) slot.worker?.kill();
+    await admin?.close();
+    await controlPlane?.close();
+    throw err;
+  }
+
   for (const listener of listeners) {
     process.stderr.write(
       `ftpx: listening on ${listener.address}:${listener.port} (pool ${listener.pool}, ${slots.length} worker processes)\n`,
