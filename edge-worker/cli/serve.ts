@@ -235,7 +235,10 @@ function withOperationOverrides(config: FtpxConfig, options: ServeOptions): Ftpx
     admin = { ...admin, listen: parsed.data };
   }
   const envToken = nonEmpty(process.env.FTPX_ADMIN_TOKEN);
-  if (envToken !== undefined) admin = { ...admin, token: envToken };
+  if (envToken !== undefined) {
+    if (envToken.length < 16) throw new UsageError('FTPX_ADMIN_TOKEN must be at least 16 characters');
+    admin = { ...admin, token: envToken };
+  }
   if (admin.listen && admin.token === undefined && !isLoopbackHost(admin.listen.host)) {
     throw new UsageError(
       `the admin endpoint on ${admin.listen.host} needs a token (admin.token or FTPX_ADMIN_TOKEN); without one it may only listen on loopback`,
