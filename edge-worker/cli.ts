@@ -11,6 +11,10 @@ const USAGE = `Usage:
   ftpx serve --proftpd-conf FILE    run the proxy from a proftpd.conf with mod_proxy directives
   ftpx check-config FILE            validate a config without starting (YAML by extension
                                     .yaml/.yml, else proftpd.conf; force with --config/--proftpd-conf)
+  ftpx import-proftpd-conf FILE     print a proftpd.conf as native YAML (what is not carried over
+                                    becomes a comment): ftpx import-proftpd-conf proftpd.conf > ftpx.yaml
+  ftpx config-reference [--format markdown|text]
+                                    every native key with type, default and the directive it replaces
   ftpx control-plane serve --listen HOST:PORT
                                     host every control-plane function over HTTP on one port
   ftpx --version
@@ -24,6 +28,11 @@ Options for serve:
   --masquerade-address ADDRESS       the address in 227/229 replies on every listener (overrides
                                      masqueradeAddress); ecs-task:public or ecs-task:private finds
                                      the ECS task's own address at start
+  --check                            validate as check-config does and exit (0 fine, 2 not)
+  --workers N|auto                   worker processes (lifecycle.workers; default auto: one per core)
+  --admin-listen HOST:PORT           the admin endpoint (admin.listen); its token: FTPX_ADMIN_TOKEN
+  --drain-timeout DURATION           on SIGTERM, how long sessions may finish (lifecycle.drainTimeout)
+  Signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads the config for new sessions.
 
 Options for control-plane serve:
   --listen HOST:PORT                 where to listen (e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:8080)
@@ -53,6 +62,10 @@ async function main(argv: string[]): Promise<number> {
   // Loaded on demand: the operator commands need none of the proxy, the store or the AWS SDK.
   if (command === 'serve') return (await import('./cli/serve.js')).serve(rest);
   if (command === 'check-config') return (await import('./cli/serve.js')).checkConfig(rest);
+  if (command === 'import-proftpd-conf')
+    return (await import('./cli/config-tools.js')).importProftpdConfCommand(rest);
+  if (command === 'config-reference')
+    return (await import('./cli/config-tools.js')).configReferenceCommand(rest);
   if (command === 'control-plane') return (await import('./cli/control-plane.js')).controlPlaneCommand(rest);
   const group = operatorGroup(command);
   if (group) return runCommandGroup(group, rest, processIo());

@@ -10,7 +10,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(proftpd-core proftpd-mod-proxy proftpd-mod-crypto openssh-server lftp curl openssl python3 procps haproxy
-  libwrap0 libsodium23 libcap2 libpam-modules)
+  libwrap0 libsodium23 libcap2 libpam-modules
+  chromium) # chromium: the admin status page test (playwright-core drives /usr/bin/chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

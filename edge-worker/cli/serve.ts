@@ -1,12 +1,26 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { type ConfigIssue, formatIssue } from '../config/config-error.js';
+import { isLoopbackHost, startAdminServer } from '../admin/admin-server.js';
+import { localAdminSource } from '../admin/local-admin-source.js';
+import { ConfigError, type ConfigIssue, formatIssue } from '../config/config-error.js';
+import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
-import type { LoadedConfig } from '../config/loaded-config.js';
-import { controlPlaneSchema, controlPlaneUrlSchema, type FtpxConfig } from '../config/schema.js';
-import { fileSink, Logger, type LogLevel, stderrSink } from '../log/logger.js';
-import { startEdgeWorker } from '../runtime/edge-worker.js';
-import { withMasqueradeAddress } from './masquerade-address.js';
-import { nonEmpty, UsageError, waitForStopSignal } from './usage.js';
+import type { ConfigSource } from '../config/loaded-config.js';
+import {
+  controlPlaneSchema,
+  controlPlaneUrlSchema,
+  type FtpxConfig,
+  lifecycleOf,
+  listenAddressSchema,
+} from '../config/schema.js';
+import { type LogLevel, silentLogger } from '../log/logger.js';
+import { createServiceLogger } from '../log/service-logger.js';
+import { loadPool } from '../reverse/pool.js';
+import { DRAIN_DEADLINE_REPLY, type RunningEdgeWorker, startEdgeWorker } from '../runtime/edge-worker.js';
+import { handleLifecycleSignals } from '../runtime/signals.js';
+import { resolveMasqueradeAddress, withMasqueradeAddress } from './masquerade-address.js';
+import { isUsageError, nonEmpty, UsageError } from './usage.js';
 
 /** `ftpx serve` and `ftpx check-config`. */
 
@@ -15,6 +29,10 @@ const SERVE_OPTIONS = {
   'control-plane-url': { type: 'string' },
   'control-plane-token': { type: 'string' },
   'masquerade-address': { type: 'string' },
+  check: { type: 'boolean' },
+  'admin-listen': { type: 'string' },
+  workers: { type: 'string' },
+  'drain-timeout': { type: 'string' },
 } as const;
 
 function parseConfigArgs(
@@ -54,6 +72,10 @@ function parseConfigArgs(
     'control-plane-url'?: string;
     'control-plane-token'?: string;
     'masquerade-address'?: string;
+    check?: boolean;
+    'admin-listen'?: string;
+    workers?: string;
+    'drain-timeout'?: string;
   };
   return {
     file,
@@ -62,6 +84,10 @@ function parseConfigArgs(
     controlPlaneUrl: extraValues['control-plane-url'],
     controlPlaneToken: extraValues['control-plane-token'],
     masqueradeAddress: extraValues['masquerade-address'],
+    check: extraValues.check === true,
+    adminListen: extraValues['admin-listen'],
+    workers: extraValues.workers,
+    drainTimeout: extraValues['drain-timeout'],
   };
 }
 
@@ -69,40 +95,181 @@ function printWarnings(warnings: ConfigIssue[]): void {
   for (const warning of warnings) process.stderr.write(`ftpx: warning: ${formatIssue(warning)}\n`);
 }
 
-export function checkConfig(args: string[]): number {
-  const { file, kind } = parseConfigArgs(args, true);
-  const loaded = loadConfig({ kind, file });
-  printWarnings(loaded.warnings);
-  const { config } = loaded;
+/**
+ * What `check-config` and `serve --check` both do: read and validate the config, and read the static
+ * backend lists (`file:`) the pools name, as starting would. Throws ConfigError; prints warnings.
+ */
+async function checkLoadedConfig(file: string, config: FtpxConfig, warnings: ConfigIssue[]): Promise<number> {
+  printWarnings(warnings);
+  for (const pool of config.pools) await loadPool(pool, silentLogger);
   process.stdout.write(
-    `${file}: OK (${config.listeners.length} listener(s), ${config.pools.length} pool(s), ${loaded.warnings.length} warning(s))\n`,
+    `${file}: OK (${config.listeners.length} listener(s), ${config.pools.length} pool(s), ${warnings.length} warning(s))\n`,
   );
   return 0;
 }
 
+export function checkConfig(args: string[]): Promise<number> {
+  const { file, kind } = parseConfigArgs(args, true);
+  const loaded = loadConfig({ kind, file });
+  return checkLoadedConfig(file, loaded.config, loaded.warnings);
+}
+
+type ServeOptions = ReturnType<typeof parseConfigArgs>;
+
+/**
+ * The config file plus the command line and environment overrides, validated. `masquerade` is
+ * `--masquerade-address` as resolved once at start (resolveMasqueradeAddress).
+ */
+export function loadServeConfig(
+  source: ConfigSource,
+  options: ServeOptions,
+  masquerade?: string,
+): { config: FtpxConfig; warnings: ConfigIssue[] } {
+  const loaded = loadConfig(source);
+  let config = withControlPlaneOverrides(loaded.config, {
+    url: options.controlPlaneUrl,
+    token: options.controlPlaneToken,
+    envToken: nonEmpty(process.env.FTPX_CONTROL_PLANE_TOKEN),
+  });
+  config = withMasqueradeAddress(withOperationOverrides(config, options), masquerade);
+  return { config, warnings: loaded.warnings };
+}
+
 export async function serve(args: string[]): Promise<number> {
   const options = parseConfigArgs(args, false, SERVE_OPTIONS);
-  const { file, kind, logLevel } = options;
-  const loaded: LoadedConfig = loadConfig({ kind, file });
-  printWarnings(loaded.warnings);
-  const config = await withMasqueradeAddress(
-    withControlPlaneOverrides(loaded.config, {
-      url: options.controlPlaneUrl,
-      token: options.controlPlaneToken,
-      envToken: nonEmpty(process.env.FTPX_CONTROL_PLANE_TOKEN),
-    }),
-    options.masqueradeAddress,
-  );
-  const sink = config.log.file ? fileSink(config.log.file) : stderrSink();
-  const log = new Logger(sink, logLevel ?? config.log.level);
-  const worker = await startEdgeWorker(config, log);
+  if (cluster.isWorker) return (await import('../cluster/worker.js')).runClusterWorker();
+  const source: ConfigSource = { kind: options.kind, file: options.file };
+  if (options.check) {
+    const { config, warnings } = loadServeConfig(source, options);
+    return checkLoadedConfig(options.file, config, warnings);
+  }
+  const masquerade = await resolveMasqueradeAddress(options.masqueradeAddress);
+  const { config, warnings } = loadServeConfig(source, options, masquerade);
+  printWarnings(warnings);
+  const wanted = lifecycleOf(config).workers;
+  const workers = wanted === 'auto' ? availableParallelism() : wanted;
+  if (workers > 1) {
+    return (await import('../cluster/primary.js')).runClusterPrimary({
+      config,
+      workers,
+      logLevel: options.logLevel,
+      reloadConfig: () => {
+        const next = loadServeConfig(source, options, masquerade);
+        printWarnings(next.warnings);
+        return next.config;
+      },
+    });
+  }
+  return serveSingleProcess(config, options.logLevel, () => {
+    const next = loadServeConfig(source, options, masquerade);
+    printWarnings(next.warnings);
+    return next.config;
+  });
+}
+
+/** `--workers 1`: the edge worker, its admin endpoint and the signals, all in this process. */
+async function serveSingleProcess(
+  config: FtpxConfig,
+  logLevel: LogLevel | undefined,
+  reloadConfig: () => FtpxConfig,
+): Promise<number> {
+  const { log, close: closeLog } = createServiceLogger(config.log, logLevel);
+  // The admin endpoint first: load balancers see /readyz answer 503 until the listeners are up.
+  let running: RunningEdgeWorker | undefined;
+  const adminListen = config.admin?.listen;
+  const admin = adminListen
+    ? await startAdminServer({
+        ...adminListen,
+        ...(config.admin?.token !== undefined ? { token: config.admin.token } : {}),
+        source: localAdminSource(() => running),
+        log: log.child({ component: 'admin' }),
+      })
+    : undefined;
+  if (admin) process.stderr.write(`ftpx: admin endpoint on ${admin.url}\n`);
+  const worker = await startEdgeWorker(config, log).catch(async (err: unknown) => {
+    await admin?.close();
+    throw err;
+  });
+  running = worker;
   for (const listener of worker.listeners) {
     process.stderr.write(`ftpx: listening on ${listener.address}:${listener.port} (pool ${listener.pool})\n`);
   }
-  await waitForStopSignal((signal) => log.info('shutting down', { signal }));
-  await worker.close();
-  await sink.close?.();
+  const signals = handleLifecycleSignals({
+    reload: async () => {
+      try {
+        const { notApplied } = await worker.reload(reloadConfig());
+        log.info('configuration reloaded', {
+          listeners: worker.listeners.map((l) => `${l.address}:${l.port}`),
+          ...(notApplied.length > 0 ? { notApplied, note: 'these settings need a restart' } : {}),
+        });
+      } catch (err) {
+        worker.metrics.reloads.inc({ result: 'rejected' });
+        log.error('configuration reload rejected; the running configuration stays', {
+          errors: describeConfigFailure(err),
+        });
+      }
+    },
+    stop: async (signal) => {
+      log.info('draining', {
+        signal,
+        deadlineMs: lifecycleOf(config).drainTimeout,
+        sessions: worker.sessions.size,
+      });
+      const { closedAtDeadline } = await worker.drain(lifecycleOf(config).drainTimeout);
+      log.info('stopped', { closedAtDeadline });
+      await admin?.close();
+    },
+    hurry: (signal) => {
+      log.info('second stop signal: closing every session now', { signal });
+      worker.sessions.closeAll(DRAIN_DEADLINE_REPLY);
+    },
+  });
+  await signals.stopped;
+  signals.dispose();
+  await closeLog();
   return 0;
+}
+
+/** A rejected reload's errors, one line each (file:line: key: message for config errors). */
+export function describeConfigFailure(err: unknown): string[] {
+  if (err instanceof ConfigError) return err.issues.map(formatIssue);
+  if (isUsageError(err)) return [err.message];
+  return [err instanceof Error ? err.message : String(err)];
+}
+
+/** `--admin-listen`, FTPX_ADMIN_TOKEN, `--workers` and `--drain-timeout` over the config's keys. */
+function withOperationOverrides(config: FtpxConfig, options: ServeOptions): FtpxConfig {
+  let admin = config.admin ?? {};
+  let lifecycle = lifecycleOf(config);
+  if (options.adminListen !== undefined) {
+    const parsed = listenAddressSchema.safeParse(options.adminListen);
+    if (!parsed.success) throw new UsageError(`--admin-listen: ${parsed.error.issues[0]?.message}`);
+    admin = { ...admin, listen: parsed.data };
+  }
+  const envToken = nonEmpty(process.env.FTPX_ADMIN_TOKEN);
+  if (envToken !== undefined) {
+    if (envToken.length < 16) throw new UsageError('FTPX_ADMIN_TOKEN must be at least 16 characters');
+    admin = { ...admin, token: envToken };
+  }
+  if (admin.listen && admin.token === undefined && !isLoopbackHost(admin.listen.host)) {
+    throw new UsageError(
+      `the admin endpoint on ${admin.listen.host} needs a token (admin.token or FTPX_ADMIN_TOKEN); without one it may only listen on loopback`,
+    );
+  }
+  if (options.workers !== undefined) {
+    const workers = options.workers === 'auto' ? 'auto' : Number(options.workers);
+    if (workers !== 'auto' && !(Number.isInteger(workers) && workers >= 1 && workers <= 256)) {
+      throw new UsageError(`--workers must be a number from 1 to 256 or "auto" (got "${options.workers}")`);
+    }
+    lifecycle = { ...lifecycle, workers };
+  }
+  if (options.drainTimeout !== undefined) {
+    const ms = parseDuration(options.drainTimeout);
+    if (ms === undefined)
+      throw new UsageError(`--drain-timeout is not a duration (got "${options.drainTimeout}")`);
+    lifecycle = { ...lifecycle, drainTimeout: ms };
+  }
+  return { ...config, admin, lifecycle };
 }
 
 /**

@@ -6,7 +6,7 @@ import { canonicalSectionName } from './proftpd-conf/directives.js';
 import { importProftpdTree } from './proftpd-conf/import.js';
 import { lexConfig } from './proftpd-conf/lexer.js';
 import { readConfigText } from './read-file.js';
-import { configSchema } from './schema.js';
+import { type ConfigInput, configSchema } from './schema.js';
 import { describeSchemaIssue, formatKeyPath, hasValueAt, unknownKeyMessage } from './zod-issues.js';
 
 /** Sections whose content is not read: `<IfModule !...>`, and every section ftpx does not support. */
@@ -42,6 +42,17 @@ function sortIssues(issues: ConfigIssue[], files: readonly string[]): ConfigIssu
  * Throws ConfigError listing every problem with its file and line; returns warnings for what is ignored.
  */
 export function parseProftpdConfig(file: string, text?: string): LoadedConfig {
+  return importProftpdConfig(file, text).loaded;
+}
+
+/**
+ * parseProftpdConfig, plus the native configuration as the importer wrote it (before defaults): what
+ * `ftpx import-proftpd-conf` serialises.
+ */
+export function importProftpdConfig(
+  file: string,
+  text?: string,
+): { loaded: LoadedConfig; input: ConfigInput } {
   const content = text ?? readConfigText(file);
   const lexed = lexConfig(file, content, { skipSection });
   const imported = importProftpdTree(file, lexed.nodes);
@@ -73,8 +84,11 @@ export function parseProftpdConfig(file: string, text?: string): LoadedConfig {
     throw new ConfigError(sortIssues(issues, lexed.files), { cause: result.error });
   }
   return {
-    config: resolvePaths(result.data, dirname(file)),
-    warnings,
-    source: { kind: 'proftpd', file },
+    loaded: {
+      config: resolvePaths(result.data, dirname(file)),
+      warnings,
+      source: { kind: 'proftpd', file },
+    },
+    input: imported.input,
   };
 }

@@ -5,6 +5,7 @@ import { PER_USER_FALLBACKS } from '../../functions/contract/resolve-backend.js'
 import { identityHookConfigSchema } from '../../functions/shared/auth/identity-hook.js';
 import { DEFAULT_FORWARD_METHOD, FORWARD_METHODS } from '../forward/forward-methods.js';
 import { compileForwardTo } from '../forward/forward-to.js';
+import { ACCESS_LOG_VARIABLES, parseLogFormat } from '../log/access-log.js';
 import { parseCidr } from '../net/cidr.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
 import { parseDuration } from './duration.js';
@@ -240,6 +241,8 @@ export const listenerSchema = z
     address: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65535),
     pool: z.string().min(1),
+    /** A ProxyLog of this listener's own: its sessions log here instead of log.file. */
+    logFile: z.string().min(1).optional(),
     /**
      * Pools a client may switch to with HOST (RFC 7151) before USER, by their name or hostNames: the
      * name-based virtual hosts sharing this address and port.
@@ -348,6 +351,40 @@ export const logSchema = z
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     /** ProxyLog: a file to append JSON lines to; omitted means standard error. */
     file: z.string().min(1).optional(),
+    /**
+     * Trace channels (`Trace proxy.ftp.ctrl:20`): channel → highest trace level written. A channel
+     * traced at 1-4 logs its info lines, at 5 and up its debug lines, whatever `level` says.
+     */
+    traces: z
+      .record(
+        z.string().regex(/^(\*|[a-z][a-z0-9]*(\.[a-z0-9]+)*)$/, 'is not a trace channel'),
+        z.number().int().min(0).max(20),
+      )
+      .optional(),
+    /** TraceLog: where trace lines go; omitted means the log itself. */
+    traceFile: z.string().min(1).optional(),
+    /** ExtendedLog + LogFormat: one line per ended session, in the given format, to each file. */
+    access: z
+      .array(
+        z
+          .object({
+            file: z.string().min(1),
+            format: z
+              .string()
+              .min(1)
+              .superRefine((format, ctx) => {
+                const { unknown } = parseLogFormat(format);
+                if (unknown.length > 0) {
+                  ctx.addIssue({
+                    code: 'custom',
+                    message: `unknown LogFormat variable(s) ${unknown.join(', ')} (known: ${ACCESS_LOG_VARIABLES.join(' ')})`,
+                  });
+                }
+              }),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 
@@ -474,6 +511,43 @@ export const tlsCacheSchema = z
   })
   .strict();
 
+/** `HOST:PORT` or `[IPv6]:PORT` (port 0: any free port). */
+export const listenAddressSchema = z.string().transform((value, ctx) => {
+  const match = /^(?:\[([^\]]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(value);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (!match || host === undefined || port > 65535) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not HOST:PORT (e.g. 127.0.0.1:9090 or [::1]:9090)`,
+    });
+    return z.NEVER;
+  }
+  return { host, port };
+});
+
+/**
+ * The admin HTTP endpoint (/healthz, /readyz, /metrics, /sessions, the status page). Off unless
+ * `listen` is given here or with `--admin-listen`. A token is required when it is not on loopback.
+ */
+export const adminSchema = z
+  .object({
+    listen: listenAddressSchema.optional(),
+    /** Required as `Authorization: Bearer <token>`; FTPX_ADMIN_TOKEN overrides it. */
+    token: z.string().min(16, 'must be at least 16 characters').optional(),
+  })
+  .strict();
+
+/** How the serving processes run and stop. */
+export const lifecycleSchema = z
+  .object({
+    /** Worker processes; "auto" is one per core. `--workers` overrides it. */
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
+    /** SIGTERM: how long running sessions may go on before they are closed with 421. */
+    drainTimeout: duration.default(30_000),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     /** ProxyTables: where the embedded store keeps its data. */
@@ -495,6 +569,10 @@ export const configSchema = z
     classes: z.array(clientClassSchema).optional(),
     /** The shared frontend TLS caches (sessions, ticket keys, OCSP stapling); absent: all defaults. */
     tlsCache: tlsCacheSchema.optional(),
+    /** Absent: no admin endpoint (unless --admin-listen). */
+    admin: adminSchema.optional(),
+    /** Absent: the defaults of lifecycleSchema. */
+    lifecycle: lifecycleSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -548,5 +626,11 @@ export type PoolConfig = z.output<typeof poolSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
 export type ControlPlaneConfig = z.output<typeof controlPlaneSchema>;
 export type TlsCacheConfig = z.output<typeof tlsCacheSchema>;
+export type LifecycleConfig = z.output<typeof lifecycleSchema>;
+
+/** The lifecycle settings with their defaults. */
+export function lifecycleOf(config: { lifecycle?: LifecycleConfig | undefined }): LifecycleConfig {
+  return config.lifecycle ?? lifecycleSchema.parse({});
+}
 export { CONNECT_POLICIES };
 export type DataTransferPolicy = (typeof DATA_TRANSFER_POLICIES)[number];

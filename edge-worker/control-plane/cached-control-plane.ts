@@ -34,6 +34,8 @@ export interface CachedControlPlaneOptions {
   now?: () => number;
   /** Uniform in [0, 1), for Random and Shuffle while stale; defaults to Math.random. */
   random?: Random;
+  /** Told how each resolution was answered (the admin endpoint's cache hit / miss metric). */
+  onResolution?: (result: 'live' | 'cached' | 'failed') => void;
 }
 
 /**
@@ -118,10 +120,28 @@ export class CachedControlPlane implements ClosableControlPlaneClient {
   }
 
   async resolveBackend(request: ResolveBackendRequest): Promise<ResolveBackendResponse> {
+    const stale = { served: false };
+    try {
+      const response = await this.resolveLiveOrStale(request, stale);
+      this.options.onResolution?.(stale.served ? 'cached' : 'live');
+      return response;
+    } catch (err) {
+      this.options.onResolution?.('failed');
+      throw err;
+    }
+  }
+
+  private async resolveLiveOrStale(
+    request: ResolveBackendRequest,
+    stale: { served: boolean },
+  ): Promise<ResolveBackendResponse> {
     const key = cacheKey(request);
     if (this.unreachableSince !== undefined) {
       const now = this.now();
-      if (now < this.nextProbeAt) return this.serveStale(request, key);
+      if (now < this.nextProbeAt) {
+        stale.served = true;
+        return this.serveStale(request, key);
+      }
       // This call probes; the ones arriving while it runs are served from the cache.
       this.nextProbeAt = now + this.probeIntervalMs;
     }
@@ -134,6 +154,7 @@ export class CachedControlPlane implements ClosableControlPlaneClient {
       this.unreachableSince ??= now;
       this.lastError = err;
       this.nextProbeAt = now + this.probeIntervalMs;
+      stale.served = true;
       return this.serveStale(request, key);
     }
     this.remember(key, request, response);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
+import { type SessionHandle, untrackedSession } from '../admin/session-registry.js';
 import type { ListenerConfig, PoolConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import { BackendLostError, describeReply } from '../ftp/backend-control.js';
@@ -57,6 +58,8 @@ export interface ForwardSessionContext {
   loopGuard: LoopGuard;
   transferLog: TransferLog | undefined;
   log: Logger;
+  /** The session's entry in the worker's SessionRegistry (admin endpoint, metrics); its id is the session's. */
+  tracked?: SessionHandle;
 }
 
 /** A connected destination with its data-channel setup. */
@@ -76,7 +79,8 @@ interface Connected extends ForwardConnected {
  * it is resolved.
  */
 export class ForwardFtpSession {
-  readonly id = randomBytes(6).toString('hex');
+  readonly id: string;
+  private readonly tracked: SessionHandle;
   private readonly frontend: FrontendControl;
   private readonly method: ForwardMethod;
   private readonly allowsDestination: (hostPort: string) => boolean;
@@ -105,6 +109,8 @@ export class ForwardFtpSession {
     socket: Socket,
     private readonly ctx: ForwardSessionContext,
   ) {
+    this.tracked = ctx.tracked ?? untrackedSession;
+    this.id = ctx.tracked?.id || randomBytes(6).toString('hex');
     this.method = ctx.pool.forward?.method ?? DEFAULT_FORWARD_METHOD;
     const rule = ctx.pool.forward?.to;
     const compiled = rule ? compileForwardTo(rule) : undefined;
@@ -138,6 +144,7 @@ export class ForwardFtpSession {
       transferRate: ctx.listener.transferRate,
       transferLog: ctx.transferLog,
       clientAddress: ctx.clientAddress,
+      tracked: this.tracked,
     });
   }
 
@@ -183,8 +190,12 @@ export class ForwardFtpSession {
     }
   }
 
-  /** Ends the session at once (worker shutdown). */
-  close(): void {
+  /** Ends the session at once (worker shutdown, an operator's kick), with `421 reason` when given. */
+  close(reason?: string): void {
+    if (reason !== undefined) {
+      this.endedByProxy = reason;
+      void this.frontend.sendAndClose(localReply(421, reason));
+    }
     this.dispose();
   }
 
@@ -577,6 +588,11 @@ export class ForwardFtpSession {
       }),
     };
     this.backend = backend;
+    this.tracked.setBackend(destination.hostPort, {
+      connectMs: connected.connectMs,
+      address: connected.address,
+      port: destination.port,
+    });
     this.log = this.sessionLog.child({
       ...(this.proxyUser !== undefined ? { proxyUser: this.proxyUser } : {}),
       destination: destination.hostPort,
@@ -618,6 +634,8 @@ export class ForwardFtpSession {
     this.loggedIn = true;
     this.failedLogins = 0;
     this.timeouts.loggedIn();
+    this.tracked.setUser(this.userName);
+    this.tracked.login(true);
     this.log.info('login succeeded', { user: this.userName });
   }
 
@@ -629,6 +647,7 @@ export class ForwardFtpSession {
   /** A refused login (or destination): counted for MaxLoginAttempts, whose last refusal closes the connection. */
   private async loginFailed(reply: FtpReply, reason: string): Promise<void> {
     this.failedLogins += 1;
+    this.tracked.login(false);
     this.log.warn('login failed', { reason, attempt: this.failedLogins });
     if (this.failedLogins >= this.ctx.listener.maxLoginAttempts) {
       this.endedByProxy = 'too many failed logins';
@@ -650,6 +669,7 @@ export class ForwardFtpSession {
     this.userName = '';
     this.backend?.control.destroy();
     this.backend = undefined;
+    this.tracked.clearBackend();
   }
 
   private dispose(): void {

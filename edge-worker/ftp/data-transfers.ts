@@ -1,4 +1,5 @@
 import type { Transform } from 'node:stream';
+import { type SessionHandle, untrackedSession } from '../admin/session-registry.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
@@ -19,6 +20,7 @@ import { runTransfer, type TransferOutcome } from './transfer.js';
 
 /** What the TransferLog records (ProFTPD logs file transfers, not listings). */
 const FILE_TRANSFERS = new Set(['RETR', 'STOR', 'APPE', 'STOU']);
+const UPLOADS = new Set(['STOR', 'APPE', 'STOU']);
 
 export interface DataTransfersOptions {
   frontend: FrontendControl;
@@ -27,6 +29,8 @@ export interface DataTransfersOptions {
   transferRate: ListenerConfig['transferRate'];
   transferLog: TransferLog | undefined;
   clientAddress: string;
+  /** The session's entry in the worker's SessionRegistry: bytes and transfer times for the metrics. */
+  tracked?: SessionHandle | undefined;
 }
 
 /** The session's state a transfer depends on, read when it runs. */
@@ -110,6 +114,8 @@ export class DataTransfers {
       ...(listing ? [listing.through] : []),
       ...(rate ? [new Throttle(rate.kibPerSecond * 1024, rate.freeBytes)] : []),
     ];
+    const tracked = this.options.tracked ?? untrackedSession;
+    const direction = UPLOADS.has(command.verb) ? 'in' : 'out';
     const started = performance.now();
     let bytes = 0;
     let outcome: TransferOutcome = 'failed';
@@ -125,6 +131,7 @@ export class DataTransfers {
         lingerMs: context.lingerMs,
         onProgress: (moved) => {
           bytes += moved;
+          tracked.addBytes(direction, moved);
           timeouts.progress();
         },
         log: context.log,
@@ -132,6 +139,7 @@ export class DataTransfers {
       if (outcome === 'client-gone') frontend.destroy();
     } finally {
       timeouts.transferEnded(context.loggedIn);
+      tracked.transferEnded({ ms: performance.now() - started, ok: outcome === 'completed' });
       if (FILE_TRANSFERS.has(command.verb)) {
         this.options.transferLog?.write({
           finishedAt: new Date(),

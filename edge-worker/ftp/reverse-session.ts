@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Transform } from 'node:stream';
+import { type SessionHandle, untrackedSession } from '../admin/session-registry.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
@@ -74,6 +75,8 @@ export interface ReverseSessionContext {
   reporter: ConnectionReporter;
   transferLog: TransferLog | undefined;
   log: Logger;
+  /** The session's entry in the worker's SessionRegistry (admin endpoint, metrics); its id is the session's. */
+  tracked?: SessionHandle;
 }
 
 /**
@@ -84,7 +87,8 @@ export interface ReverseSessionContext {
  * and login credentials from the backend URL.
  */
 export class ReverseFtpSession {
-  readonly id = randomBytes(6).toString('hex');
+  readonly id: string;
+  private readonly tracked: SessionHandle;
   private readonly frontend: FrontendControl;
   private log: Logger;
   private backend: SelectedBackend | undefined;
@@ -112,6 +116,8 @@ export class ReverseFtpSession {
     private readonly socket: Socket,
     private readonly ctx: ReverseSessionContext,
   ) {
+    this.tracked = ctx.tracked ?? untrackedSession;
+    this.id = ctx.tracked?.id || randomBytes(6).toString('hex');
     this.pool = ctx.pool;
     this.frontend = new FrontendControl(socket, ctx.listener.maxCommandLength);
     this.log = ctx.log.child({
@@ -139,6 +145,7 @@ export class ReverseFtpSession {
       transferRate: ctx.listener.transferRate,
       transferLog: ctx.transferLog,
       clientAddress: ctx.clientAddress,
+      tracked: this.tracked,
     });
   }
 
@@ -190,8 +197,12 @@ export class ReverseFtpSession {
     }
   }
 
-  /** Ends the session at once (worker shutdown). */
-  close(): void {
+  /** Ends the session at once (worker shutdown, an operator's kick), with `421 reason` when given. */
+  close(reason?: string): void {
+    if (reason !== undefined) {
+      this.endedByProxy = reason;
+      void this.frontend.sendAndClose(localReply(421, reason));
+    }
     this.dispose();
   }
 
@@ -232,6 +243,11 @@ export class ReverseFtpSession {
       throw err;
     }
     this.backend = backend;
+    this.tracked.setBackend(backend.key, {
+      connectMs: backend.connectMs,
+      address: backend.address,
+      port: backend.url.port,
+    });
     this.log = this.log.child({ backend: backend.key });
     const pool = this.pool.config;
     this.dataSetup = new BackendDataSetup(backend.control, {
@@ -260,6 +276,7 @@ export class ReverseFtpSession {
       if (event === undefined)
         return this.endedByProxy ?? this.frontend.closeReason ?? 'client closed the connection';
       this.timeouts.commandReceived();
+      this.tracked.touch();
       if (await this.handle(event)) return 'client quit';
     }
   }
@@ -282,6 +299,8 @@ export class ReverseFtpSession {
       this.frontend.destroy();
       return true;
     }
+    // The logger scrubs PASS arguments from trace lines too (log/logger.ts).
+    this.log.trace('proxy.ftp.ctrl', 9, 'client command', { line: `${command.verb} ${command.arg}`.trim() });
     this.log.debug('command', {
       verb: command.verb,
       ...(command.verb === 'PASS' ? {} : { arg: command.arg }),
@@ -421,6 +440,7 @@ export class ReverseFtpSession {
     this.reportEnd();
     this.backend?.control.destroy();
     this.backend = undefined;
+    this.tracked.clearBackend();
     this.dataSetup = undefined;
     this.reportedEnd = false;
   }
@@ -462,6 +482,7 @@ export class ReverseFtpSession {
   private async user(name: string): Promise<void> {
     this.log = this.log.child({ user: name });
     this.userName = name;
+    this.tracked.setUser(name);
     if (this.pool.config.proxyAuth) {
       // UseReverseProxyAuth: USER is the proxy's; the backend is chosen and logged in to after PASS.
       if (this.backend) this.releaseBackend();
@@ -558,6 +579,7 @@ export class ReverseFtpSession {
     this.loggedIn = true;
     this.failedLogins = 0;
     this.timeouts.loggedIn();
+    this.tracked.login(true);
     this.log.info('login succeeded');
   }
 
@@ -584,6 +606,7 @@ export class ReverseFtpSession {
   /** A refused login: counted for MaxLoginAttempts, whose last refusal closes the connection. */
   private async loginFailed(reply: FtpReply, reason: string): Promise<void> {
     this.failedLogins += 1;
+    this.tracked.login(false);
     this.log.warn('login failed', { reason, attempt: this.failedLogins });
     if (this.failedLogins >= this.ctx.listener.maxLoginAttempts) {
       // ProFTPD's MaxLoginAttempts: the last refusal is the last word.

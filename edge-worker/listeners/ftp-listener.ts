@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import type { SessionRegistry } from '../admin/session-registry.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { ClientClasses } from '../forward/client-class.js';
@@ -6,6 +7,7 @@ import { ForwardFtpSession } from '../forward/forward-session.js';
 import type { LoopGuard } from '../forward/loop-guard.js';
 import { CommandLimits } from '../ftp/command-limits.js';
 import { PortRange } from '../ftp/port-range.js';
+import { encodeReply, localReply } from '../ftp/reply.js';
 import { ReverseFtpSession } from '../ftp/reverse-session.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
@@ -30,7 +32,12 @@ export interface ListenerServices {
   classes: ClientClasses;
   /** Forward pools: refuses destinations that are this worker's own listeners. */
   loopGuard: LoopGuard;
+  /** Every session of the worker, for the admin endpoint, the metrics and the drain. */
+  sessions?: SessionRegistry;
 }
+
+/** What a draining listener tells clients that connect (RFC 959: 421 service not available). */
+export const DRAINING_REPLY = 'Service not available, ftpx is shutting down; try again later.';
 
 export interface ListeningAddress {
   name: string;
@@ -43,7 +50,7 @@ export interface ListeningAddress {
 interface FtpSession {
   readonly id: string;
   run(): Promise<void>;
-  close(): void;
+  close(reason?: string): void;
 }
 
 /**
@@ -59,6 +66,7 @@ export class FtpListener {
   private readonly allowsForeignAddress: (host: string) => boolean;
   private masqueradeIPv4: string | undefined;
   private readonly trustedNetworks: Cidr[] | undefined;
+  private draining = false;
 
   constructor(
     private readonly config: ListenerConfig,
@@ -82,29 +90,31 @@ export class FtpListener {
     return this.sessions.size;
   }
 
-  async start(): Promise<ListeningAddress> {
+  /** The address the listener is for, as a reload compares them. */
+  get bindKey(): string {
+    return `${this.config.address}:${this.config.port}`;
+  }
+
+  /**
+   * Starts listening, or, on a reload, takes over the listening socket of the listener this one
+   * replaces (see takeServer): clients keep connecting to the same socket without a gap.
+   */
+  async start(inherited?: Server): Promise<ListeningAddress> {
+    // Held at once, so that a failure below can still hand it back (takeServer).
+    if (inherited) this.server = inherited;
     this.masqueradeIPv4 = await resolveMasqueradeAddress(this.config.masqueradeAddress);
-    const server = createServer({ noDelay: true, keepAlive: true });
-    server.on('connection', (socket) => {
-      socket.on('error', () => {});
-      this.identifyClient(socket).then(
-        (client) => {
-          if (client) this.startSession(socket, client);
-        },
-        (err: unknown) => {
-          this.log.error('could not identify the client', { error: err });
-          socket.destroy();
-        },
-      );
-    });
-    server.on('error', (err) => this.log.error('listener error', { error: err }));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: this.config.address, port: this.config.port }, () => {
-        server.off('error', reject);
-        resolve();
+    const server = inherited ?? createServer({ noDelay: true, keepAlive: true });
+    server.on('connection', (socket) => this.accept(socket));
+    if (!inherited) {
+      server.on('error', (err) => this.log.error('listener error', { error: err }));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: this.config.address, port: this.config.port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    }
     this.server = server;
     const address = server.address();
     const port = address !== null && typeof address === 'object' ? address.port : this.config.port;
@@ -124,6 +134,42 @@ export class FtpListener {
       );
     }
     return listening;
+  }
+
+  private accept(socket: Socket): void {
+    socket.on('error', () => {});
+    this.log.trace('proxy.conn', 5, 'connection accepted', {
+      peer: `${socket.remoteAddress}:${socket.remotePort}`,
+    });
+    if (this.draining) {
+      socket.end(encodeReply(localReply(421, DRAINING_REPLY)));
+      return;
+    }
+    this.identifyClient(socket).then(
+      (client) => {
+        if (client) this.startSession(socket, client);
+      },
+      (err: unknown) => {
+        this.log.error('could not identify the client', { error: err });
+        socket.destroy();
+      },
+    );
+  }
+
+  /**
+   * Hands the listening socket to the listener that replaces this one (a reload): this one stops
+   * accepting, its sessions go on until they end.
+   */
+  takeServer(): Server | undefined {
+    const server = this.server;
+    this.server = undefined;
+    server?.removeAllListeners('connection');
+    return server;
+  }
+
+  /** From now on, clients that connect are told 421 and disconnected; sessions go on. */
+  drain(): void {
+    this.draining = true;
   }
 
   /**
@@ -149,6 +195,16 @@ export class FtpListener {
   }
 
   private startSession(socket: Socket, client: ProxyAddress): void {
+    const { pool } = this.services;
+    let session: FtpSession | undefined;
+    const tracked = this.services.sessions?.register({
+      protocol: 'ftp',
+      role: pool.config.role,
+      pool: pool.config.name,
+      listener: this.config.name ?? this.config.pool,
+      client: `${client.address}:${client.port}`,
+      close: (reason) => session?.close(reason),
+    });
     // What sessions of either role get from their listener.
     const common = {
       listener: this.config,
@@ -160,10 +216,10 @@ export class FtpListener {
       masqueradeIPv4: this.masqueradeIPv4,
       allowsForeignAddress: this.allowsForeignAddress,
       transferLog: this.services.transferLog,
-      log: this.log,
+      log: this.log.channel('proxy.ftp.sess'),
+      ...(tracked ? { tracked } : {}),
     };
-    const { pool } = this.services;
-    const session: FtpSession =
+    session =
       pool.config.role === 'forward'
         ? new ForwardFtpSession(socket, {
             ...common,
@@ -177,18 +233,22 @@ export class FtpListener {
             hostPools: this.services.hostPools,
             reporter: this.services.reporter,
           });
-    this.sessions.add(session);
-    session
+    const running = session;
+    this.sessions.add(running);
+    running
       .run()
-      .catch((err: unknown) => this.log.error('session crashed', { session: session.id, error: err }))
-      .finally(() => this.sessions.delete(session));
+      .catch((err: unknown) => this.log.error('session crashed', { session: running.id, error: err }))
+      .finally(() => {
+        this.sessions.delete(running);
+        tracked?.end();
+      });
   }
 
-  /** Stops accepting and ends every session. */
-  async close(): Promise<void> {
+  /** Stops accepting and ends every session (with `421 reason` when one is given). */
+  async close(reason?: string): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const session of this.sessions) session.close();
+    for (const session of this.sessions) session.close(reason);
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

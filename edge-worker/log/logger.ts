@@ -1,12 +1,19 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { type Logger as PinoLogger, pino } from 'pino';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export type LogFields = Record<string, unknown>;
 
 /** Keys whose values never reach a log line, whatever a caller passes in. */
-const SECRET_KEYS = /pass(word)?|secret|token|credential|authorization|privatekey/i;
+const SECRET_KEYS = /pass(word)?|secret|token|credential|authorization|privatekey|passphrase/i;
+/** `scheme://user:password@` in any string: the password goes. */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi;
+/** An FTP PASS command line (a trace of the control connection, an error quoting it). */
+const PASS_COMMAND = /\b(PASS|ACCT|ADAT)\s+[^\r\n"]+/gi;
+/** An Authorization header's value. */
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
+export const REDACTED = '[redacted]';
 
 export interface LogSink {
   write(line: string): void;
@@ -15,22 +22,87 @@ export interface LogSink {
 }
 
 /**
- * Structured JSON-lines logger. Child loggers carry context (session id, client, backend, user) so
- * every line of a session can be found by one field.
+ * Trace channels (ProFTPD's `Trace proxy.ftp.ctrl:20`): per channel, the highest trace level to
+ * write. A channel inherits from its parents (`proxy.ftp.ctrl` from `proxy.ftp`, then `proxy`).
+ */
+export type TraceChannels = Record<string, number>;
+
+/**
+ * What a trace level means as a log level: 1-4 info, 5 and up debug. A channel traced at level N
+ * lets through its lines of that log level even when log.level is higher (warn and error always pass).
+ */
+export function traceLevelAsLogLevel(level: number): LogLevel {
+  return level >= 5 ? 'debug' : 'info';
+}
+
+const PINO_LEVELS: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, error: 50 };
+
+interface Shared {
+  sink: LogSink;
+  level: LogLevel;
+  traces: TraceChannels;
+  /** Where trace() lines go (TraceLog); the main sink when absent. */
+  traceRoot: PinoLogger | undefined;
+}
+
+/**
+ * Structured JSON-lines logger on pino: `{"level":"info","time":"<ISO>",...context,...fields,"msg":...}`.
+ * Child loggers carry context (session id, client, backend, user) so every line of a session can be
+ * found by one field. Secrets are removed from every line: values under secret-looking keys, URL
+ * passwords, PASS command arguments and bearer tokens inside any string, Error messages included.
  */
 export class Logger {
-  constructor(
-    private readonly sink: LogSink,
-    private readonly level: LogLevel = 'info',
-    private readonly context: LogFields = {},
-  ) {}
+  private readonly root: PinoLogger;
+  private readonly shared: Shared;
+  private readonly context: LogFields;
+  private readonly channelName: string | undefined;
+  private readonly minLevel: LogLevel;
 
+  constructor(sink: LogSink, level: LogLevel = 'info', context: LogFields = {}, options: LoggerOptions = {}) {
+    const shared: Shared = {
+      sink,
+      level,
+      traces: options.traces ?? {},
+      traceRoot: options.traceSink ? createPino(options.traceSink) : undefined,
+    };
+    this.shared = shared;
+    this.root = createPino(sink);
+    this.context = scrub(context) as LogFields;
+    this.channelName = undefined;
+    this.minLevel = level;
+  }
+
+  /** A child logger with more context, sharing this logger's destination, level and traces. */
   child(fields: LogFields): Logger {
-    return new Logger(this.sink, this.level, { ...this.context, ...fields });
+    return Logger.derive(this, { ...this.context, ...(scrub(fields) as LogFields) }, this.channelName);
+  }
+
+  /**
+   * A child logger for a trace channel (`proxy.ftp.sess`): its lines carry `channel`, and its level
+   * is the lower of log.level and what the channel's trace level allows.
+   */
+  channel(name: string): Logger {
+    return Logger.derive(this, { ...this.context, channel: name }, name);
+  }
+
+  /**
+   * The same logger (level, traces, context) writing to another destination: a listener's own
+   * ProxyLog. Trace lines still go to the TraceLog when there is one.
+   */
+  withSink(sink: LogSink): Logger {
+    const logger = Object.create(Logger.prototype) as Logger;
+    Object.assign(logger, {
+      root: createPino(sink),
+      shared: { ...this.shared, sink },
+      context: this.context,
+      channelName: this.channelName,
+      minLevel: this.minLevel,
+    });
+    return logger;
   }
 
   isEnabled(level: LogLevel): boolean {
-    return LEVELS[level] >= LEVELS[this.level];
+    return PINO_LEVELS[level] >= PINO_LEVELS[this.minLevel];
   }
 
   debug(msg: string, fields?: LogFields): void {
@@ -46,20 +118,103 @@ export class Logger {
     this.log('error', msg, fields);
   }
 
+  /**
+   * A trace line (`Trace channel:level`): written, to the TraceLog when there is one, when the channel's
+   * configured level is at least `level`, whatever log.level says.
+   */
+  trace(channel: string, level: number, msg: string, fields?: LogFields): void {
+    if (traceLevelOf(this.shared.traces, channel) < level) return;
+    const target = this.shared.traceRoot ?? this.root;
+    target.debug(
+      { ...this.context, channel, trace: level, ...(fields ? (scrub(fields) as LogFields) : {}) },
+      scrubText(msg),
+    );
+  }
+
   private log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (!this.isEnabled(level)) return;
-    const entry = { time: new Date().toISOString(), level, msg, ...this.context, ...fields };
-    this.sink.write(`${JSON.stringify(entry, redact)}\n`);
+    this.root[level]({ ...this.context, ...(fields ? (scrub(fields) as LogFields) : {}) }, scrubText(msg));
+  }
+
+  private static derive(parent: Logger, context: LogFields, channel: string | undefined): Logger {
+    const logger = Object.create(Logger.prototype) as Logger;
+    const traced = channel === undefined ? undefined : traceLevelOf(parent.shared.traces, channel);
+    const channelLevel = traced === undefined || traced === 0 ? undefined : traceLevelAsLogLevel(traced);
+    const minLevel =
+      channelLevel !== undefined && PINO_LEVELS[channelLevel] < PINO_LEVELS[parent.shared.level]
+        ? channelLevel
+        : parent.shared.level;
+    Object.assign(logger, {
+      root: parent.root,
+      shared: parent.shared,
+      context,
+      channelName: channel,
+      minLevel,
+    });
+    return logger;
   }
 }
 
-function redact(key: string, value: unknown): unknown {
-  if (key !== '' && SECRET_KEYS.test(key)) return '[redacted]';
+export interface LoggerOptions {
+  traces?: TraceChannels;
+  /** TraceLog: where trace() lines go instead of the main sink. */
+  traceSink?: LogSink;
+}
+
+function traceLevelOf(traces: TraceChannels, channel: string): number {
+  let name = channel;
+  for (;;) {
+    const level = traces[name];
+    if (level !== undefined) return level;
+    const dot = name.lastIndexOf('.');
+    if (dot < 0) return traces['*'] ?? 0;
+    name = name.slice(0, dot);
+  }
+}
+
+function createPino(sink: LogSink): PinoLogger {
+  return pino(
+    {
+      level: 'debug',
+      base: null,
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    { write: (line: string) => sink.write(line) },
+  );
+}
+
+/** Removes secrets from a string (see Logger). */
+export function scrubText(text: string): string {
+  return text
+    .replace(URL_CREDENTIALS, `$1:${REDACTED}@`)
+    .replace(PASS_COMMAND, `$1 ${REDACTED}`)
+    .replace(BEARER, `$1 ${REDACTED}`);
+}
+
+/** Deep copy of `value` with secrets removed and Errors as plain objects. */
+function scrub(value: unknown, key = '', depth = 0): unknown {
+  if (key !== '' && SECRET_KEYS.test(key)) return REDACTED;
+  if (typeof value === 'string') return scrubText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 8) return '[too deep]';
   if (value instanceof Error) {
     const cause = (value as { cause?: unknown }).cause;
-    return { name: value.name, message: value.message, ...(cause !== undefined ? { cause } : {}) };
+    const code = (value as { code?: unknown }).code;
+    return {
+      name: value.name,
+      message: scrubText(value.message),
+      ...(code !== undefined ? { code } : {}),
+      ...(cause !== undefined ? { cause: scrub(cause, 'cause', depth + 1) } : {}),
+    };
   }
-  return value;
+  if (value instanceof URL) return scrubText(value.href);
+  if (Array.isArray(value)) return value.map((item) => scrub(item, '', depth + 1));
+  if (value instanceof Date) return value.toISOString();
+  const out: Record<string, unknown> = {};
+  for (const [name, item] of Object.entries(value)) out[name] = scrub(item, name, depth + 1);
+  return out;
 }
 
 export function stderrSink(): LogSink {

@@ -3,6 +3,9 @@ import { importAuthUserFile } from '../../functions/shared/auth/auth-user-file.j
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
+import { EdgeMetrics } from '../admin/edge-metrics.js';
+import { instrumentControlPlane } from '../admin/instrumented-control-plane.js';
+import { SessionRegistry } from '../admin/session-registry.js';
 import { createSigV4Signer } from '../aws/request-signer.js';
 import type { ControlPlaneConfig, FtpxConfig } from '../config/schema.js';
 import { createCachedControlPlane } from '../control-plane/cached-control-plane.js';
@@ -16,10 +19,11 @@ import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-
 import { ClientClasses } from '../forward/client-class.js';
 import { LoopGuard } from '../forward/loop-guard.js';
 import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js';
-import type { Logger } from '../log/logger.js';
+import { AccessLog } from '../log/access-log.js';
+import { fileSink, type Logger, type LogSink } from '../log/logger.js';
 import { TransferLog } from '../log/transfer-log.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
-import { loadPool } from '../reverse/pool.js';
+import { loadPool, type Pool } from '../reverse/pool.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -27,7 +31,7 @@ const SWEEP_INTERVAL_MS = 60_000;
  * AuthUserFile / AuthGroupFile of proxy-authenticating pools become their proxy users at start (in the
  * store the in-process control plane reads; with a remote control plane, import there instead).
  */
-async function importAuthUserFiles(config: FtpxConfig, table: Table, log: Logger): Promise<void> {
+export async function importAuthUserFiles(config: FtpxConfig, table: Table, log: Logger): Promise<void> {
   for (const pool of config.pools) {
     if (!pool.authUserFile) continue;
     const result = await importAuthUserFile(
@@ -56,30 +60,85 @@ export interface RunningEdgeWorker {
   storeEndpoint?: string;
   /** The remote control plane's URL, when there is one. */
   controlPlaneUrl?: string;
+  /** Every open session (any listener, any protocol) and the worker's metrics. */
+  sessions: SessionRegistry;
+  metrics: EdgeMetrics;
+  /** The pools new sessions use now (they change on reload). */
+  pools(): Pool[];
+  /** False while starting and once draining: what /readyz says. */
+  readonly ready: boolean;
+  /**
+   * Applies a new configuration to new sessions: listeners on the same address keep their socket,
+   * new ones start, removed ones stop accepting; running sessions keep the settings they started
+   * with. The store, control plane, log and admin settings are not changed by a reload (they are
+   * reported in the result). Throws when the new listeners or pools cannot be set up; the old
+   * configuration then stays.
+   */
+  reload(config: FtpxConfig): Promise<{ notApplied: string[] }>;
+  /**
+   * SIGTERM: stops taking sessions (new clients get 421), lets running ones go on for timeoutMs,
+   * closes the rest with 421, then closes everything.
+   */
+  drain(timeoutMs: number): Promise<{ closedAtDeadline: number }>;
   close(): Promise<void>;
 }
+
+/** What sessions still open at the end of a drain are told. */
+export const DRAIN_DEADLINE_REPLY = 'Service not available, ftpx is shutting down.';
+
+/** The settings a reload cannot change in a running worker (they need a restart). */
+const RESTART_ONLY = [
+  'dataDir',
+  'store',
+  'controlPlane',
+  'log',
+  'identityHook',
+  'transferLog',
+  'admin',
+  'lifecycle',
+] as const;
 
 /**
  * Starts an edge worker with an in-process control plane: the store (embedded dynalite, or the
  * configured DynamoDB-API endpoint), the table, then one listener per configured listener. With
  * controlPlane.url, the control plane is called over HTTP instead and no store is opened here.
  */
-export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<RunningEdgeWorker> {
+export async function startEdgeWorker(
+  config: FtpxConfig,
+  log: Logger,
+  options: { metrics?: EdgeMetrics } = {},
+): Promise<RunningEdgeWorker> {
   let embedded: EmbeddedStoreServer | undefined;
-  const listeners: FtpListener[] = [];
+  let listeners: FtpListener[] = [];
+  /** Listeners a reload replaced or removed: no longer accepting, their sessions still running. */
+  const retired = new Set<FtpListener>();
+  const metrics = options.metrics ?? new EdgeMetrics();
+  const sessions = new SessionRegistry(metrics);
+  let ready = false;
+  let currentConfig = config;
+  let currentPools = new Map<string, Pool>();
   let table: Table | undefined;
   let reporter: ConnectionReporter | undefined;
   let sweeper: NodeJS.Timeout | undefined;
   let controlPlane: ControlPlaneClient | undefined;
+  /** Per-listener ProxyLog files, kept across reloads (a file is opened once). */
+  const listenerSinks = new Map<string, LogSink>();
+  const accessLogs = (config.log.access ?? []).map((access) => new AccessLog(access.file, access.format));
+  sessions.onEnd((ended) => {
+    for (const accessLog of accessLogs) accessLog.write(ended);
+  });
   const transferLog = config.transferLog
     ? new TransferLog(config.transferLog, (err) => log.error('cannot write the transfer log', { error: err }))
     : undefined;
   const close = async () => {
     clearInterval(sweeper);
     reporter?.stop();
-    await Promise.all(listeners.map((listener) => listener.close()));
+    ready = false;
+    await Promise.all([...listeners, ...retired].map((listener) => listener.close()));
     await (controlPlane as Partial<ClosableControlPlaneClient> | undefined)?.close?.();
     await transferLog?.close();
+    await Promise.all(accessLogs.map((accessLog) => accessLog.close()));
+    await Promise.all([...listenerSinks.values()].map((sink) => sink.close?.()));
     table?.client.destroy();
     await embedded?.close();
   };
@@ -88,7 +147,7 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
     const remoteUrl = config.controlPlane?.url;
     if (config.controlPlane && remoteUrl !== undefined) {
       // The control plane is remote: it owns the store, so none is opened here.
-      controlPlane = createRemoteControlPlane({ ...config.controlPlane, url: remoteUrl }, log);
+      controlPlane = createRemoteControlPlane({ ...config.controlPlane, url: remoteUrl }, log, metrics);
       log.info('control plane is remote', { url: remoteUrl });
     } else {
       let endpoint: string;
@@ -106,9 +165,9 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       };
       const created = await ensureTable(table);
       log.info('store ready', { endpoint, table: table.name, table_state: created });
-      controlPlane = createInProcessControlPlane(
-        table,
-        config.identityHook ? { identityHook: config.identityHook } : {},
+      controlPlane = instrumentControlPlane(
+        createInProcessControlPlane(table, config.identityHook ? { identityHook: config.identityHook } : {}),
+        metrics,
       );
       await importAuthUserFiles(config, table, log);
       if (embedded) {
@@ -123,36 +182,113 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       }
     }
     reporter = new ConnectionReporter(controlPlane, log);
-    const pools = new Map(
-      await Promise.all(config.pools.map(async (pool) => [pool.name, await loadPool(pool, log)] as const)),
-    );
-    const addresses: ListeningAddress[] = [];
-    const classes = new ClientClasses(config.classes ?? []);
+    const shared = { controlPlane, reporter, transferLog, log, sessions };
+    const listenerLog = (file: string | undefined): Logger => {
+      if (file === undefined) return log;
+      let sink = listenerSinks.get(file);
+      if (!sink) {
+        sink = fileSink(file);
+        listenerSinks.set(file, sink);
+      }
+      return log.withSink(sink);
+    };
     // Every listener of this worker, as bound: a forward destination among them would be a loop.
-    const loopGuard = new LoopGuard(() => addresses);
-    for (const listenerConfig of config.listeners) {
-      const pool = pools.get(listenerConfig.pool);
-      if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
-      const hostPools = [pool, ...listenerConfig.hostPools.flatMap((name) => pools.get(name) ?? [])];
-      const listener = new FtpListener(listenerConfig, {
-        pool,
-        hostPools,
-        controlPlane,
-        reporter,
-        transferLog,
-        log,
-        classes,
-        loopGuard,
-      });
-      listeners.push(listener);
-      addresses.push(await listener.start());
-    }
-    return {
-      listeners: addresses,
+    let boundAddresses: ListeningAddress[] = [];
+    const loopGuard = new LoopGuard(() => boundAddresses);
+    /** Builds the listeners of `next`, taking over the sockets of current ones on the same address. */
+    const setUp = async (next: FtpxConfig, current: FtpListener[]) => {
+      const pools = new Map(
+        await Promise.all(next.pools.map(async (pool) => [pool.name, await loadPool(pool, log)] as const)),
+      );
+      const classes = new ClientClasses(next.classes ?? []);
+      const started: FtpListener[] = [];
+      const addresses: ListeningAddress[] = [];
+      /** New listener → the current one whose socket it took over. */
+      const heirs = new Map<FtpListener, FtpListener>();
+      try {
+        for (const listenerConfig of next.listeners) {
+          const pool = pools.get(listenerConfig.pool);
+          if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
+          const hostPools = [pool, ...listenerConfig.hostPools.flatMap((name) => pools.get(name) ?? [])];
+          const listener = new FtpListener(listenerConfig, {
+            pool,
+            hostPools,
+            ...shared,
+            log: listenerLog(listenerConfig.logFile),
+            classes,
+            loopGuard,
+          });
+          const heirsOf = new Set(heirs.values());
+          const previous = current.find((old) => old.bindKey === listener.bindKey && !heirsOf.has(old));
+          if (previous) heirs.set(listener, previous);
+          started.push(listener);
+          addresses.push(await listener.start(previous?.takeServer()));
+        }
+      } catch (err) {
+        // Sockets go back to the listeners they came from: the old configuration stays in force.
+        for (const listener of started) {
+          const previous = heirs.get(listener);
+          const server = listener.takeServer();
+          if (previous && server) await previous.start(server);
+          else server?.close();
+        }
+        throw err;
+      }
+      return { pools, started, addresses };
+    };
+    const first = await setUp(config, []);
+    listeners = first.started;
+    currentPools = first.pools;
+    boundAddresses = first.addresses;
+    ready = true;
+    const worker: RunningEdgeWorker = {
+      listeners: first.addresses,
       storeEndpoint,
       ...(config.controlPlane?.url !== undefined ? { controlPlaneUrl: config.controlPlane.url } : {}),
+      sessions,
+      metrics,
+      pools: () => [...currentPools.values()],
+      get ready() {
+        return ready;
+      },
+      reload: async (next) => {
+        const next_ = await setUp(next, listeners);
+        for (const old of retired) if (old.activeSessions === 0) retired.delete(old);
+        for (const old of listeners) {
+          // Replaced listeners gave their socket away; removed ones stop listening. Sessions go on.
+          old.takeServer()?.close();
+          retired.add(old);
+        }
+        listeners = next_.started;
+        currentPools = next_.pools;
+        worker.listeners = next_.addresses;
+        boundAddresses = next_.addresses;
+        const notApplied = RESTART_ONLY.filter(
+          (key) => JSON.stringify(currentConfig[key]) !== JSON.stringify(next[key]),
+        );
+        currentConfig = {
+          ...next,
+          ...Object.fromEntries(RESTART_ONLY.map((key) => [key, currentConfig[key]])),
+        };
+        metrics.reloads.inc({ result: 'ok' });
+        return { notApplied: [...notApplied] };
+      },
+      drain: async (timeoutMs) => {
+        ready = false;
+        for (const listener of listeners) listener.drain();
+        const empty = await sessions.whenEmpty(timeoutMs);
+        const closedAtDeadline = empty ? 0 : sessions.size;
+        if (!empty) {
+          log.info('drain deadline reached: closing the remaining sessions', { sessions: closedAtDeadline });
+          sessions.closeAll(DRAIN_DEADLINE_REPLY);
+          await sessions.whenEmpty(2000);
+        }
+        await close();
+        return { closedAtDeadline };
+      },
       close,
     };
+    return worker;
   } catch (err) {
     await close();
     throw err;
@@ -166,6 +302,7 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
 function createRemoteControlPlane(
   settings: ControlPlaneConfig & { url: string },
   log: Logger,
+  metrics: EdgeMetrics,
 ): ClosableControlPlaneClient {
   const controlPlaneLog = log.child({ component: 'control-plane' });
   const http = createHttpControlPlane({
@@ -183,5 +320,9 @@ function createRemoteControlPlane(
     retries: settings.retries,
     log: controlPlaneLog,
   });
-  return createCachedControlPlane(http, { staleForMs: settings.staleFor, log: controlPlaneLog });
+  return createCachedControlPlane(instrumentControlPlane(http, metrics), {
+    staleForMs: settings.staleFor,
+    log: controlPlaneLog,
+    onResolution: (result) => metrics.resolution(result),
+  });
 }

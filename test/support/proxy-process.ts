@@ -9,6 +9,10 @@ export interface ProxyProcess {
   port: number;
   /** Everything the process wrote to standard error so far (its JSON log lines included). */
   stderr(): string;
+  /** Sends a signal (SIGHUP reloads, SIGTERM drains). */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code (null when a signal ended it) once the process exited. */
+  exited(): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -45,7 +49,10 @@ export async function startProxyProcess(
   } else {
     args = options.args;
   }
+  // Today's single-process behaviour unless a test asks for worker processes.
+  if (args[0] === 'serve' && !args.includes('--workers')) args = [...args, '--workers', '1'];
   const child = spawn(process.execPath, [cliPath(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (text: string) => {
@@ -63,6 +70,10 @@ export async function startProxyProcess(
     pid: child.pid ?? -1,
     port: options.port,
     stderr: () => stderr,
+    signal: (signal) => {
+      child.kill(signal);
+    },
+    exited: () => exit,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));

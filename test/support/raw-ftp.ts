@@ -71,6 +71,11 @@ export class RawFtp {
     if (!binary?.startsWith('200')) throw new Error(`TYPE I refused: ${binary}`);
   }
 
+  /** The client side's port: how the proxy's admin endpoint names this connection's client. */
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
+  }
+
   destroy(): void {
     this.socket.destroy();
   }

@@ -63,6 +63,12 @@ const HANDLED: DirectiveSpec[] = [
   { name: 'TLSStaplingOptions', kind: 'handled' },
   { name: 'TLSStaplingResponder', kind: 'handled' },
   { name: 'TLSStaplingTimeout', kind: 'handled' },
+  // Process-wide in ftpx (log.traceFile, log.traces), wherever they are written.
+  { name: 'TraceLog', kind: 'handled' },
+  { name: 'Trace', kind: 'handled' },
+  // log.access: one line per session in the LogFormat (see import.ts).
+  { name: 'LogFormat', kind: 'handled' },
+  { name: 'ExtendedLog', kind: 'handled' },
 ];
 
 const PLAIN_BACKENDS = 'ftpx uses backends in plain FTP (ProxyTLSEngine off)';
@@ -151,8 +157,7 @@ const IGNORED: Array<[string[], string]> = [
   [['IdentLookups', 'UseReverseDNS'], 'ftpx does no ident or reverse DNS lookups'],
   [['PidFile'], 'ftpx writes no PID file'],
   [['ScoreboardFile'], 'ftpx keeps no scoreboard'],
-  [['SystemLog', 'WtmpLog', 'ExtendedLog', 'LogFormat', 'AllowLogSymlinks', 'ServerLog'], OWN_LOG],
-  [['TraceLog', 'Trace'], 'ftpx has no ProFTPD trace logging (use log.level debug)'],
+  [['SystemLog', 'WtmpLog', 'AllowLogSymlinks', 'ServerLog'], OWN_LOG],
   [['DelayEngine'], 'ftpx has no login delay (mod_delay)'],
   [
     [

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { FORWARD_METHODS, type ForwardMethod, findForwardMethod } from '../../forward/forward-methods.js';
 import { type ForwardToRule, parseForwardToDirective } from '../../forward/forward-to.js';
+import { parseLogFormat } from '../../log/access-log.js';
 import { parseCidr } from '../../net/cidr.js';
 import { parseBackendSource } from '../../reverse/backend-source.js';
 import type { ConfigIssue } from '../config-error.js';
@@ -66,6 +67,13 @@ interface Settings {
   ProxyLog?: Setting<string | null>;
   /** null for `TransferLog none`. */
   TransferLog?: Setting<string | null>;
+  TraceLog?: Setting<string>;
+  /** `Trace channel:level ...`, every Trace directive of the scope merged. */
+  Trace?: Setting<Record<string, number>>;
+  /** `LogFormat name "format"`, every one of the scope. */
+  LogFormat?: Setting<Record<string, string>>;
+  /** `ExtendedLog path [classes [format]]`, every one of the scope, in order. */
+  ExtendedLog?: Setting<{ file: string; format: string; classes: string; loc: Location }[]>;
   ProxyDatastore?: Setting<string>;
   ProxyDataTransferPolicy?: Setting<string>;
   ProxyDirectoryListPolicy?: Setting<{ policy: 'client' | 'LIST'; useSlink: boolean }>;
@@ -458,6 +466,64 @@ class Importer {
         if (arg.toLowerCase() === 'none') this.set(scope, spec.name, node, null);
         else if (!isAbsolute(arg)) fail(`must be an absolute path or none, got "${arg}"`);
         else this.set(scope, spec.name, node, arg);
+        return;
+      }
+      case 'TraceLog': {
+        const arg = this.oneArgument(node);
+        if (arg === undefined) return;
+        if (!isAbsolute(arg)) fail(`must be an absolute path, got "${arg}"`);
+        else this.set(scope, 'TraceLog', node, arg);
+        return;
+      }
+      case 'Trace': {
+        // `Trace proxy:20 proxy.ftp.ctrl:1-20`: a range keeps its upper end (what gets written).
+        const channels: Record<string, number> = { ...scope.settings.Trace?.value };
+        for (const arg of node.args) {
+          const match = /^([A-Za-z0-9_.*-]+):(?:\d+-)?(\d+)$/.exec(arg);
+          const level = Number(match?.[2]);
+          if (!match?.[1] || level > 20) {
+            fail(`expects CHANNEL:LEVEL pairs (level 0 to 20), got "${arg}"`);
+            return;
+          }
+          channels[match[1].toLowerCase() === 'default' ? '*' : match[1].toLowerCase()] = level;
+        }
+        scope.settings.Trace = {
+          value: channels,
+          loc: scope.settings.Trace?.loc ?? node.loc,
+          name: node.name,
+        };
+        return;
+      }
+      case 'LogFormat': {
+        const [name, format, ...rest] = node.args;
+        if (name === undefined || format === undefined || rest.length > 0) {
+          fail('expects a name and a format string');
+          return;
+        }
+        const formats = { ...scope.settings.LogFormat?.value, [name]: format };
+        scope.settings.LogFormat = {
+          value: formats,
+          loc: scope.settings.LogFormat?.loc ?? node.loc,
+          name: node.name,
+        };
+        return;
+      }
+      case 'ExtendedLog': {
+        const [file, classes = 'ALL', format = 'default', ...rest] = node.args;
+        if (file === undefined || rest.length > 0) {
+          fail('expects a path, then optionally command classes and a LogFormat name');
+          return;
+        }
+        if (!isAbsolute(file)) {
+          fail(`must be an absolute path, got "${file}"`);
+          return;
+        }
+        const logs = [...(scope.settings.ExtendedLog?.value ?? []), { file, format, classes, loc: node.loc }];
+        scope.settings.ExtendedLog = {
+          value: logs,
+          loc: scope.settings.ExtendedLog?.loc ?? node.loc,
+          name: node.name,
+        };
         return;
       }
       case 'ProxyDatastore': {
@@ -985,6 +1051,12 @@ class Importer {
       poolOrigins.push({ server: serverOrigin, fields, backends: backends.map(originOf) });
 
       const listenerExtras = this.listenerSettings(own, global, [...scope.limits, ...this.global.limits]);
+      // A <VirtualHost>'s own ProxyLog becomes its listeners' own log (listeners[].logFile).
+      const vhostLog = scope.section ? own.ProxyLog : undefined;
+      if (vhostLog && vhostLog.value !== null) {
+        listenerExtras.values.logFile = vhostLog.value;
+        listenerExtras.fields.logFile = originOf(vhostLog);
+      }
       const addressOrigin = scope.section
         ? serverOrigin
         : own.DefaultAddress
@@ -1032,12 +1104,23 @@ class Importer {
         'not set: ftpx keeps its data in "data" next to this file',
       );
     }
-    const log = this.processWide('ProxyLog');
+    // The process log is the main server's or <Global>'s; <VirtualHost>s' ProxyLogs went to their listeners.
+    const log = this.main.settings.ProxyLog ?? this.global.settings.ProxyLog;
     const transferLog = this.processWide('TransferLog');
     if (transferLog?.value) input.transferLog = transferLog.value;
     if (log?.value) input.log = { file: log.value };
     const tlsCache = this.tlsCache();
     if (tlsCache.input) input.tlsCache = tlsCache.input;
+    const traceLog = this.main.settings.TraceLog ?? this.global.settings.TraceLog;
+    const traces = [this.main, this.global, ...this.vhosts]
+      .map((scope) => scope.settings.Trace)
+      .filter((setting) => setting !== undefined);
+    if (traceLog) input.log = { ...input.log, traceFile: traceLog.value };
+    if (traces.length > 0) {
+      input.log = { ...input.log, traces: Object.assign({}, ...traces.map((setting) => setting.value)) };
+    }
+    const access = this.accessLogs();
+    if (access.length > 0) input.log = { ...input.log, access };
 
     return {
       input,
@@ -1066,6 +1149,43 @@ class Importer {
         return { file: this.file };
       },
     };
+  }
+
+  /**
+   * ExtendedLog + LogFormat → log.access (process-wide, wherever written): one line per session in
+   * the named format. Variables ftpx does not have become "-", with a warning naming them.
+   */
+  private accessLogs(): { file: string; format: string }[] {
+    const formats: Record<string, string> = {
+      default: '%h %l %u %t "%r" %s %b',
+      ...Object.assign(
+        {},
+        ...[this.main, this.global, ...this.vhosts].map((s) => s.settings.LogFormat?.value ?? {}),
+      ),
+    };
+    const logs: { file: string; format: string }[] = [];
+    for (const scope of [this.main, this.global, ...this.vhosts]) {
+      for (const log of scope.settings.ExtendedLog?.value ?? []) {
+        const format = formats[log.format];
+        if (format === undefined) {
+          this.error(log.loc, 'ExtendedLog', `no LogFormat named "${log.format}"`);
+          continue;
+        }
+        const { unknown } = parseLogFormat(format);
+        let native = format;
+        for (const variable of new Set(unknown)) native = native.split(variable).join('-');
+        const notes = [
+          'one line per session when it ends (ProFTPD writes one per command)',
+          ...(log.classes.toUpperCase() !== 'ALL' ? [`command classes "${log.classes}" do not apply`] : []),
+          ...(unknown.length > 0
+            ? [`${[...new Set(unknown)].join(' ')} written as "-" (not known to ftpx)`]
+            : []),
+        ];
+        this.warn(log.loc, 'ExtendedLog', `carried over as log.access: ${notes.join('; ')}`);
+        logs.push({ file: log.file, format: native });
+      }
+    }
+    return logs;
   }
 
   /** The client-facing settings of one server (its own, else <Global>'s), as listener fields. */

@@ -2,7 +2,10 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { discoverTaskAddress, TaskAddressError } from '../../../edge-worker/aws/ecs-task-address.js';
-import { withMasqueradeAddress } from '../../../edge-worker/cli/masquerade-address.js';
+import {
+  resolveMasqueradeAddress,
+  withMasqueradeAddress,
+} from '../../../edge-worker/cli/masquerade-address.js';
 import { UsageError } from '../../../edge-worker/cli/usage.js';
 import { configSchema } from '../../../edge-worker/config/schema.js';
 import { referenceSign } from '../../support/aws-reference-signer.js';
@@ -155,17 +158,20 @@ describe('ftpx serve --masquerade-address', () => {
   });
 
   it('sets every listener’s address, literally or from the ECS task', async () => {
-    const literal = await withMasqueradeAddress(config, 'ftp.example.com', {});
+    const literal = withMasqueradeAddress(config, await resolveMasqueradeAddress('ftp.example.com', {}));
     expect(literal.listeners.map((l) => l.masqueradeAddress)).toEqual(['ftp.example.com', 'ftp.example.com']);
-    const fromTask = await withMasqueradeAddress(config, 'ecs-task:private', {
-      ECS_CONTAINER_METADATA_URI_V4: metadataUri,
-      AWS_REGION: 'eu-west-1',
-    });
+    const fromTask = withMasqueradeAddress(
+      config,
+      await resolveMasqueradeAddress('ecs-task:private', {
+        ECS_CONTAINER_METADATA_URI_V4: metadataUri,
+        AWS_REGION: 'eu-west-1',
+      }),
+    );
     expect(fromTask.listeners.map((l) => l.masqueradeAddress)).toEqual(['10.40.3.17', '10.40.3.17']);
-    expect(await withMasqueradeAddress(config, undefined, {})).toBe(config);
+    expect(withMasqueradeAddress(config, await resolveMasqueradeAddress(undefined, {}))).toBe(config);
   });
 
   it('refuses an unknown ecs-task kind', async () => {
-    await expect(withMasqueradeAddress(config, 'ecs-task:elastic', {})).rejects.toThrow(UsageError);
+    await expect(resolveMasqueradeAddress('ecs-task:elastic', {})).rejects.toThrow(UsageError);
   });
 });

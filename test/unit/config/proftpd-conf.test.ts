@@ -824,7 +824,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
     ]);
   });
 
-  it('uses one ProxyLog for the whole process and warns about ProxyLog in a vhost', () => {
+  it('gives a vhost with its own ProxyLog a log of its own (listeners[].logFile)', () => {
     const base = [
       'Port 0',
       '<VirtualHost 127.0.0.1>', // 2
@@ -836,15 +836,13 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
       'ProxyTables /var/ftpx', // 8
     ];
     const loaded = parse(lines(...base));
-    expect(loaded.config.log.file).toBe('/var/log/ftpx-a.log');
-    expect(rows(loaded.warnings)).toEqual([
-      [6, 'ProxyLog', 'applies to the whole ftpx process, not only to <VirtualHost 127.0.0.1>'],
-    ]);
+    expect(loaded.config.log.file).toBeUndefined();
+    expect(loaded.config.listeners[0]?.logFile).toBe('/var/log/ftpx-a.log');
+    expect(rows(loaded.warnings)).toEqual([]);
     const withMain = parse(lines(...base, 'ProxyLog /var/log/ftpx.log'));
     expect(withMain.config.log.file).toBe('/var/log/ftpx.log');
-    expect(rows(withMain.warnings)).toEqual([
-      [6, 'ProxyLog', `ignored: ftpx writes one log for the whole process, set at ${FILE}:9`],
-    ]);
+    expect(withMain.config.listeners[0]?.logFile).toBe('/var/log/ftpx-a.log');
+    expect(rows(withMain.warnings)).toEqual([]);
   });
 
   it('collects every error before throwing', () => {

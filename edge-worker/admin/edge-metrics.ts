@@ -1,0 +1,100 @@
+import { type Counter, type Gauge, type Histogram, MetricsRegistry } from './metrics-registry.js';
+
+const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/**
+ * Every metric the edge worker exports, in one place (docs/operating.md lists them). Sessions feed
+ * them through the SessionRegistry; the control plane, the resolution cache, TLS and backend health
+ * through the hooks below.
+ */
+export class EdgeMetrics {
+  readonly registry = new MetricsRegistry();
+  readonly sessionsActive: Gauge;
+  readonly sessionsTotal: Counter;
+  readonly logins: Counter;
+  readonly bytes: Counter;
+  readonly transferSeconds: Histogram;
+  readonly backendConnectSeconds: Histogram;
+  readonly backendSessionsActive: Gauge;
+  /** 1 healthy, 0 not: fed by the backend health checks once they exist (setBackendHealth). */
+  readonly backendUp: Gauge;
+  readonly resolutionCache: Counter;
+  readonly tlsSessions: Counter;
+  readonly ocspResponses: Counter;
+  readonly controlPlaneSeconds: Histogram;
+  readonly controlPlaneErrors: Counter;
+  readonly sessionsKicked: Counter;
+  readonly reloads: Counter;
+
+  constructor() {
+    const r = this.registry;
+    this.sessionsActive = r.gauge('ftpx_sessions_active', 'Sessions open now, by protocol, pool and role.');
+    this.sessionsTotal = r.counter('ftpx_sessions_total', 'Sessions started, by protocol, pool and role.');
+    this.logins = r.counter('ftpx_logins_total', 'Login attempts by result (ok, failed), protocol and pool.');
+    this.bytes = r.counter(
+      'ftpx_transfer_bytes_total',
+      'Data bytes relayed, by direction (in: from clients, out: to clients), protocol and pool.',
+    );
+    this.transferSeconds = r.histogram(
+      'ftpx_transfer_duration_seconds',
+      'Data transfers (uploads, downloads, listings) by protocol, pool and result.',
+      SECONDS_BUCKETS,
+    );
+    this.backendConnectSeconds = r.histogram(
+      'ftpx_backend_connect_seconds',
+      'Time to connect to a backend (TCP, and its greeting), by pool and backend.',
+      SECONDS_BUCKETS,
+    );
+    this.backendSessionsActive = r.gauge(
+      'ftpx_backend_sessions_active',
+      'Sessions connected to each backend now.',
+    );
+    this.backendUp = r.gauge(
+      'ftpx_backend_up',
+      'Backend health (1 healthy, 0 failing) from the health checks.',
+    );
+    this.resolutionCache = r.counter(
+      'ftpx_resolution_cache_total',
+      'Backend resolutions by result: live (answered by the control plane), cached (served stale), failed.',
+    );
+    this.tlsSessions = r.counter(
+      'ftpx_tls_sessions_total',
+      'TLS handshakes by side (frontend, backend) and session reuse (new, resumed).',
+    );
+    this.ocspResponses = r.counter('ftpx_ocsp_responses_total', 'OCSP lookups by result.');
+    this.controlPlaneSeconds = r.histogram(
+      'ftpx_control_plane_call_seconds',
+      'Control-plane calls by operation and result.',
+      SECONDS_BUCKETS,
+    );
+    this.controlPlaneErrors = r.counter(
+      'ftpx_control_plane_errors_total',
+      'Failed control-plane calls by operation.',
+    );
+    this.sessionsKicked = r.counter(
+      'ftpx_sessions_kicked_total',
+      'Sessions closed by an operator (DELETE /sessions/:id).',
+    );
+    this.reloads = r.counter('ftpx_config_reloads_total', 'Configuration reloads (SIGHUP) by result.');
+  }
+
+  /** The hook for backend health checks: call on every state change. */
+  setBackendHealth(pool: string, backend: string, healthy: boolean): void {
+    this.backendUp.set({ pool, backend }, healthy ? 1 : 0);
+  }
+
+  /** The hook for TLS: one call per completed handshake. */
+  tlsHandshake(side: 'frontend' | 'backend', resumed: boolean): void {
+    this.tlsSessions.inc({ side, reuse: resumed ? 'resumed' : 'new' });
+  }
+
+  /** The hook for OCSP stapling / checks. */
+  ocsp(result: 'good' | 'revoked' | 'unknown' | 'error' | 'cached'): void {
+    this.ocspResponses.inc({ result });
+  }
+
+  /** The hook for the resolution cache (control-plane/cached-control-plane.ts). */
+  resolution(result: 'live' | 'cached' | 'failed'): void {
+    this.resolutionCache.inc({ result });
+  }
+}

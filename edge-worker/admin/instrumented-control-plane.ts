@@ -1,0 +1,36 @@
+import type {
+  ClosableControlPlaneClient,
+  ControlPlaneClient,
+} from '../control-plane/control-plane-client.js';
+import type { EdgeMetrics } from './edge-metrics.js';
+
+/** Times every control-plane call (any transport) into the control-plane latency and error metrics. */
+export function instrumentControlPlane(
+  inner: ControlPlaneClient,
+  metrics: EdgeMetrics,
+): ClosableControlPlaneClient {
+  const timed = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      const result = await call();
+      metrics.controlPlaneSeconds.observe({ operation, result: 'ok' }, (performance.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      metrics.controlPlaneSeconds.observe(
+        { operation, result: 'error' },
+        (performance.now() - started) / 1000,
+      );
+      metrics.controlPlaneErrors.inc({ operation });
+      throw err;
+    }
+  };
+  return {
+    resolveBackend: (request) => timed('resolve-backend', () => inner.resolveBackend(request)),
+    sessionEvent: (event) => timed('session-events', () => inner.sessionEvent(event)),
+    authenticate: (request) => timed('auth', () => inner.authenticate(request)),
+    tlsCache: (request) => timed('tls-cache', () => inner.tlsCache(request)),
+    close: async () => {
+      await (inner as Partial<ClosableControlPlaneClient>).close?.();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import cluster from 'node:cluster';
+import { KICK_REPLY } from '../admin/admin-server.js';
+import type { SessionSummary } from '../admin/session-registry.js';
+import { backendStatuses } from '../admin/status-snapshot.js';
+import { describeConfigFailure } from '../cli/serve.js';
+import { lifecycleOf } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { createServiceLogger } from '../log/service-logger.js';
+import { DRAIN_DEADLINE_REPLY, type RunningEdgeWorker, startEdgeWorker } from '../runtime/edge-worker.js';
+import { type FromWorker, isToWorker, type ToWorker, type WorkerStatus } from './messages.js';
+
+/**
+ * A worker process of `ftpx serve --workers N`: waits for its configuration from the primary (with
+ * the primary's control plane as `controlPlane.url` and its slice of every passive port range), runs
+ * an edge worker, and answers the primary's reload, drain and admin requests. Signals sent to the
+ * whole process group are handled as the primary handles them: SIGTERM / SIGINT drain, SIGHUP is left
+ * to the primary (which re-reads the config once and hands it to every worker).
+ */
+export async function runClusterWorker(): Promise<number> {
+  const send = (message: FromWorker) => {
+    if (process.connected) process.send?.(message);
+  };
+  let worker: RunningEdgeWorker | undefined;
+  let log: Logger | undefined;
+  let sinkClose: (() => Promise<void>) | undefined;
+  let draining: Promise<void> | undefined;
+  let resolveDone: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => {
+    resolveDone = resolve;
+  });
+  const drain = (timeoutMs: number) => {
+    if (!worker) {
+      resolveDone(0);
+      return;
+    }
+    if (draining) {
+      // A second request: cut the drain short.
+      worker.sessions.closeAll(DRAIN_DEADLINE_REPLY);
+      return;
+    }
+    send({ type: 'draining' });
+    const running = worker;
+    draining = running.drain(timeoutMs).then(async ({ closedAtDeadline }) => {
+      log?.info('worker stopped', { closedAtDeadline });
+      await sinkClose?.();
+      resolveDone(0);
+    });
+  };
+  let drainTimeoutMs = 30_000;
+  const onMessage = async (message: ToWorker) => {
+    switch (message.type) {
+      case 'start': {
+        const { config } = message;
+        drainTimeoutMs = lifecycleOf(config).drainTimeout;
+        const service = createServiceLogger(config.log, message.logLevel);
+        sinkClose = service.close;
+        log = service.log.child({
+          worker: cluster.worker?.id,
+          slot: message.slot,
+        });
+        try {
+          worker = await startEdgeWorker(config, log);
+          send({ type: 'listening', listeners: worker.listeners });
+        } catch (err) {
+          send({ type: 'start-failed', error: describeConfigFailure(err).join('; ') });
+          resolveDone(1);
+        }
+        return;
+      }
+      case 'reload': {
+        if (!worker) return;
+        try {
+          const { notApplied } = await worker.reload(message.config);
+          send({ type: 'reloaded', id: message.id, ok: true, errors: [], notApplied });
+        } catch (err) {
+          worker.metrics.reloads.inc({ result: 'rejected' });
+          send({
+            type: 'reloaded',
+            id: message.id,
+            ok: false,
+            errors: describeConfigFailure(err),
+            notApplied: [],
+          });
+        }
+        return;
+      }
+      case 'drain':
+        drain(message.timeoutMs);
+        return;
+      case 'kick':
+        send({
+          type: 'admin-reply',
+          id: message.id,
+          result: worker?.sessions.kick(message.session, KICK_REPLY) ?? false,
+        });
+        return;
+      case 'admin': {
+        if (!worker) return;
+        const result =
+          message.op === 'metrics'
+            ? worker.metrics.registry.render()
+            : message.op === 'sessions'
+              ? sessionsOf(worker)
+              : ({
+                  ready: worker.ready,
+                  backends: backendStatuses(worker.pools(), worker.metrics),
+                  sessions: sessionsOf(worker),
+                  throughput: worker.sessions.throughput.series(),
+                } satisfies WorkerStatus);
+        send({ type: 'admin-reply', id: message.id, result });
+        return;
+      }
+    }
+  };
+  process.on('message', (message: unknown) => {
+    if (isToWorker(message)) {
+      onMessage(message).catch((err: unknown) => log?.error('worker message failed', { error: err }));
+    }
+  });
+  send({ type: 'hello' });
+  // SIGHUP belongs to the primary; its default action would end this process.
+  process.on('SIGHUP', () => {});
+  process.on('SIGTERM', () => drain(drainTimeoutMs));
+  process.on('SIGINT', () => drain(drainTimeoutMs));
+  // The primary went away (killed): nothing would ever tell this worker to stop.
+  process.on('disconnect', () => drain(drainTimeoutMs));
+  const code = await done;
+  process.exit(code);
+}
+
+/** This process's sessions, each marked with the process that owns it. */
+function sessionsOf(worker: RunningEdgeWorker): SessionSummary[] {
+  return worker.sessions.list().map((session) => ({ ...session, worker: process.pid }));
+}
