@@ -21,6 +21,8 @@ Options for serve:
                                      no store is opened by the edge worker then
   --control-plane-token TOKEN        its edge token (overrides controlPlane.token; the environment
                                      variable FTPX_CONTROL_PLANE_TOKEN keeps it out of ps)
+  --dns-server HOST:PORT             a DNS server for +srv / +txt discovery (repeatable; replaces
+                                     dns.servers; default: the system's resolvers)
 
 Options for control-plane serve:
   --listen HOST:PORT                 where to listen (e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:8080)

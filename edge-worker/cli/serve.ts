@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
+import { parseDnsServer } from '../../functions/shared/discovery/dns-client.js';
 import { type ConfigIssue, formatIssue } from '../config/config-error.js';
+import { dnsConfigOf } from '../config/discovery-health.js';
 import { loadConfig } from '../config/load.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
 import { controlPlaneSchema, controlPlaneUrlSchema, type FtpxConfig } from '../config/schema.js';
@@ -13,6 +15,8 @@ import { nonEmpty, UsageError, waitForStopSignal } from './usage.js';
 const SERVE_OPTIONS = {
   'control-plane-url': { type: 'string' },
   'control-plane-token': { type: 'string' },
+  /** DNS servers for +srv / +txt discovery (repeatable); replace the config's dns.servers. */
+  'dns-server': { type: 'string', multiple: true },
 } as const;
 
 function parseConfigArgs(
@@ -48,13 +52,18 @@ function parseConfigArgs(
   if (logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new UsageError(`--log-level must be one of debug, info, warn, error (got "${logLevel}")`);
   }
-  const extraValues = values as { 'control-plane-url'?: string; 'control-plane-token'?: string };
+  const extraValues = values as {
+    'control-plane-url'?: string;
+    'control-plane-token'?: string;
+    'dns-server'?: string[];
+  };
   return {
     file,
     kind,
     logLevel: logLevel as LogLevel | undefined,
     controlPlaneUrl: extraValues['control-plane-url'],
     controlPlaneToken: extraValues['control-plane-token'],
+    dnsServers: extraValues['dns-server'],
   };
 }
 
@@ -78,11 +87,14 @@ export async function serve(args: string[]): Promise<number> {
   const { file, kind, logLevel } = options;
   const loaded: LoadedConfig = loadConfig({ kind, file });
   printWarnings(loaded.warnings);
-  const config = withControlPlaneOverrides(loaded.config, {
-    url: options.controlPlaneUrl,
-    token: options.controlPlaneToken,
-    envToken: nonEmpty(process.env.FTPX_CONTROL_PLANE_TOKEN),
-  });
+  const config = withDnsServers(
+    withControlPlaneOverrides(loaded.config, {
+      url: options.controlPlaneUrl,
+      token: options.controlPlaneToken,
+      envToken: nonEmpty(process.env.FTPX_CONTROL_PLANE_TOKEN),
+    }),
+    options.dnsServers,
+  );
   const sink = config.log.file ? fileSink(config.log.file) : stderrSink();
   const log = new Logger(sink, logLevel ?? config.log.level);
   const worker = await startEdgeWorker(config, log);
@@ -93,6 +105,16 @@ export async function serve(args: string[]): Promise<number> {
   await worker.close();
   await sink.close?.();
   return 0;
+}
+
+/** `--dns-server HOST:PORT` (repeatable) replaces the config's dns.servers. */
+function withDnsServers(config: FtpxConfig, servers: string[] | undefined): FtpxConfig {
+  if (!servers || servers.length === 0) return config;
+  for (const server of servers) {
+    const parsed = parseDnsServer(server);
+    if (!parsed.ok) throw new UsageError(`--dns-server ${parsed.error}`);
+  }
+  return { ...config, dns: { ...dnsConfigOf(config), servers } };
 }
 
 /**

@@ -5,20 +5,8 @@ import { PER_USER_FALLBACKS } from '../../functions/contract/resolve-backend.js'
 import { identityHookConfigSchema } from '../../functions/shared/auth/identity-hook.js';
 import { parseCidr } from '../net/cidr.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
-import { parseDuration } from './duration.js';
-
-/** A duration written as "5s", "250ms", "2m" or a number of seconds; held as milliseconds. */
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${value}" is not a duration (use e.g. 5s, 250ms, 2m or a number of seconds)`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+import { dnsSchema, healthSchema } from './discovery-health.js';
+import { duration } from './duration-schema.js';
 
 /**
  * One ProxyReverseServers entry: a backend URL (ftp://, with +srv / +txt accepted) or a `file:` list
@@ -317,6 +305,10 @@ export const configSchema = z
     pools: z.array(poolSchema).min(1, 'at least one pool is needed'),
     /** Absent: the control plane runs in this process (today's embedded mode). */
     controlPlane: controlPlaneSchema.optional(),
+    /** DNS discovery of `+srv` / `+txt` backends (embedded control plane); absent: the defaults. */
+    dns: dnsSchema.optional(),
+    /** Passive and active health of backends (embedded control plane); absent: the defaults. */
+    health: healthSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -1,8 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { importAuthUserFile } from '../../functions/shared/auth/auth-user-file.js';
+import { createDiscoveryContext } from '../../functions/shared/discovery/discovery-service.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
+import { dnsConfigOf } from '../config/discovery-health.js';
 import type { ControlPlaneConfig, FtpxConfig } from '../config/schema.js';
 import { createCachedControlPlane } from '../control-plane/cached-control-plane.js';
 import type {
@@ -11,6 +13,8 @@ import type {
 } from '../control-plane/control-plane-client.js';
 import { createHttpControlPlane } from '../control-plane/http-transport.js';
 import { createInProcessControlPlane } from '../control-plane/in-process-transport.js';
+import { discoverySettingsOf, healthSettingsOf } from '../embedded/control-plane-settings.js';
+import { discoveryRefreshJob, Scheduler } from '../embedded/scheduled-functions.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
 import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js';
 import type { Logger } from '../log/logger.js';
@@ -67,12 +71,14 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
   let table: Table | undefined;
   let reporter: ConnectionReporter | undefined;
   let sweeper: NodeJS.Timeout | undefined;
+  let scheduler: Scheduler | undefined;
   let controlPlane: ControlPlaneClient | undefined;
   const transferLog = config.transferLog
     ? new TransferLog(config.transferLog, (err) => log.error('cannot write the transfer log', { error: err }))
     : undefined;
   const close = async () => {
     clearInterval(sweeper);
+    await scheduler?.stop();
     reporter?.stop();
     await Promise.all(listeners.map((listener) => listener.close()));
     await (controlPlane as Partial<ClosableControlPlaneClient> | undefined)?.close?.();
@@ -103,10 +109,17 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       };
       const created = await ensureTable(table);
       log.info('store ready', { endpoint, table: table.name, table_state: created });
-      controlPlane = createInProcessControlPlane(
-        table,
-        config.identityHook ? { identityHook: config.identityHook } : {},
-      );
+      const discovery = createDiscoveryContext(table, discoverySettingsOf(config));
+      discovery.onBackgroundError = (source, err) =>
+        log.warn('discovery refresh failed', { source, error: err });
+      controlPlane = createInProcessControlPlane(table, {
+        ...(config.identityHook ? { identityHook: config.identityHook } : {}),
+        discovery,
+        health: healthSettingsOf(config),
+      });
+      // The embedded control plane has no EventBridge: its scheduled functions run on timers here.
+      scheduler = new Scheduler(log);
+      scheduler.add(discoveryRefreshJob(discovery, dnsConfigOf(config).refreshInterval, log));
       await importAuthUserFiles(config, table, log);
       if (embedded) {
         // Neither dynalite nor DynamoDB deletes expired items on time; in AWS, the table's TTL does it.

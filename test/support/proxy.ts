@@ -36,6 +36,8 @@ export interface TestProxyOptions {
   extraPools?: Record<string, unknown>[];
   /** The identity hook for proxy authentication. */
   identityHook?: Record<string, unknown>;
+  /** More top-level settings, as in the YAML config (e.g. `dns`, `health`). */
+  settings?: Record<string, unknown>;
 }
 
 /** Starts an edge worker in this process on a free loopback port, with its log captured. */
@@ -43,6 +45,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
   const dataDir = await mkdtemp(join(tmpdir(), 'ftpx-proxy-'));
   const pool = options.pool ?? 'test';
   const input: ConfigInput = {
+    ...(options.settings as Partial<ConfigInput>),
     dataDir,
     ...(options.transferLog ? { transferLog: options.transferLog } : {}),
     ...(options.identityHook ? { identityHook: options.identityHook as ConfigInput['identityHook'] } : {}),
