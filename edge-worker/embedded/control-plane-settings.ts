@@ -1,5 +1,6 @@
 import type { DiscoverySettings } from '../../functions/shared/discovery/discovery-settings.js';
 import { parseDnsServer } from '../../functions/shared/discovery/dns-client.js';
+import type { ActiveCheckOptions } from '../../functions/shared/health/check-backend.js';
 import { type HealthSettings, healthSettings } from '../../functions/shared/health/health-settings.js';
 import { dnsConfigOf, healthConfigOf } from '../config/discovery-health.js';
 import type { FtpxConfig } from '../config/schema.js';
@@ -32,4 +33,17 @@ export function healthSettingsOf(config: FtpxConfig): HealthSettings {
     whenAllUnhealthy,
     activeFailureHoldMs: active.hold,
   });
+}
+
+/** The config's `health.active` block as the health-check function takes it. */
+export function activeCheckOptionsOf(config: FtpxConfig): ActiveCheckOptions {
+  const { active } = healthConfigOf(config);
+  return {
+    timeoutMs: active.timeout,
+    check: active.ftp.check,
+    ...(active.ftp.user !== undefined ? { user: active.ftp.user } : {}),
+    ...(active.ftp.password !== undefined ? { password: active.ftp.password } : {}),
+    allowUntrustedCertificates: active.allowUntrustedCertificates,
+    certificateExpiryWarningDays: active.certificateExpiryWarningDays,
+  };
 }

@@ -2,6 +2,10 @@ import {
   type DiscoveryContext,
   refreshDiscoveries,
 } from '../../functions/shared/discovery/discovery-service.js';
+import type { ActiveCheckOptions } from '../../functions/shared/health/check-backend.js';
+import { checkPools } from '../../functions/shared/health/check-pools.js';
+import type { ListedBackends } from '../../functions/shared/health/check-targets.js';
+import type { HealthSettings } from '../../functions/shared/health/health-settings.js';
 import type { Logger } from '../log/logger.js';
 
 /** A periodic job of the embedded control plane. */
@@ -63,6 +67,45 @@ export function discoveryRefreshJob(
       const report = await refreshDiscoveries(context, { withinMs: intervalMs });
       for (const failure of report.failed) log.warn('discovery refresh failed', failure);
       if (report.refreshed.length > 0) log.debug('discovery refreshed', { names: report.refreshed });
+    },
+  };
+}
+
+/**
+ * The health-check function's scheduled run: this worker's listed backends (which only it knows),
+ * the registered ones and every backend with a health record. Changes of a backend's verdict are
+ * logged.
+ */
+export function healthCheckJob(
+  context: DiscoveryContext,
+  listed: ListedBackends[],
+  options: ActiveCheckOptions,
+  settings: HealthSettings,
+  intervalMs: number,
+  log: Logger,
+): ScheduledJob {
+  const last = new Map<string, boolean>();
+  return {
+    name: 'health-check',
+    intervalMs,
+    run: async () => {
+      const outcomes = await checkPools(context, { listed }, options, settings);
+      for (const outcome of outcomes) {
+        const key = `${outcome.pool}\n${outcome.backend}`;
+        if (last.get(key) !== outcome.ok) {
+          const fields = {
+            pool: outcome.pool,
+            backend: outcome.backend,
+            latencyMs: outcome.latencyMs,
+            reason: outcome.reason,
+          };
+          if (outcome.ok) log.info('health check passed', fields);
+          else log.warn('health check failed', fields);
+        }
+        if (outcome.warning)
+          log.warn('health check warning', { backend: outcome.backend, warning: outcome.warning });
+        last.set(key, outcome.ok);
+      }
     },
   };
 }

@@ -1,10 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { importAuthUserFile } from '../../functions/shared/auth/auth-user-file.js';
-import { createDiscoveryContext } from '../../functions/shared/discovery/discovery-service.js';
+import {
+  createDiscoveryContext,
+  type DiscoveryContext,
+} from '../../functions/shared/discovery/discovery-service.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
-import { dnsConfigOf } from '../config/discovery-health.js';
+import { dnsConfigOf, healthConfigOf } from '../config/discovery-health.js';
 import type { ControlPlaneConfig, FtpxConfig } from '../config/schema.js';
 import { createCachedControlPlane } from '../control-plane/cached-control-plane.js';
 import type {
@@ -13,8 +16,12 @@ import type {
 } from '../control-plane/control-plane-client.js';
 import { createHttpControlPlane } from '../control-plane/http-transport.js';
 import { createInProcessControlPlane } from '../control-plane/in-process-transport.js';
-import { discoverySettingsOf, healthSettingsOf } from '../embedded/control-plane-settings.js';
-import { discoveryRefreshJob, Scheduler } from '../embedded/scheduled-functions.js';
+import {
+  activeCheckOptionsOf,
+  discoverySettingsOf,
+  healthSettingsOf,
+} from '../embedded/control-plane-settings.js';
+import { discoveryRefreshJob, healthCheckJob, Scheduler } from '../embedded/scheduled-functions.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
 import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js';
 import type { Logger } from '../log/logger.js';
@@ -72,6 +79,7 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
   let reporter: ConnectionReporter | undefined;
   let sweeper: NodeJS.Timeout | undefined;
   let scheduler: Scheduler | undefined;
+  let discovery: DiscoveryContext | undefined;
   let controlPlane: ControlPlaneClient | undefined;
   const transferLog = config.transferLog
     ? new TransferLog(config.transferLog, (err) => log.error('cannot write the transfer log', { error: err }))
@@ -109,7 +117,7 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       };
       const created = await ensureTable(table);
       log.info('store ready', { endpoint, table: table.name, table_state: created });
-      const discovery = createDiscoveryContext(table, discoverySettingsOf(config));
+      discovery = createDiscoveryContext(table, discoverySettingsOf(config));
       discovery.onBackgroundError = (source, err) =>
         log.warn('discovery refresh failed', { source, error: err });
       controlPlane = createInProcessControlPlane(table, {
@@ -136,6 +144,23 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
     const pools = new Map(
       await Promise.all(config.pools.map(async (pool) => [pool.name, await loadPool(pool, log)] as const)),
     );
+    const active = healthConfigOf(config).active;
+    if (scheduler && discovery && active.enabled) {
+      const listed = [...pools.values()].map((pool) => ({
+        pool: pool.config.name,
+        backends: pool.global.map((backend) => backend.key),
+      }));
+      scheduler.add(
+        healthCheckJob(
+          discovery,
+          listed,
+          activeCheckOptionsOf(config),
+          healthSettingsOf(config),
+          active.interval,
+          log,
+        ),
+      );
+    }
     const addresses: ListeningAddress[] = [];
     for (const listenerConfig of config.listeners) {
       const pool = pools.get(listenerConfig.pool);

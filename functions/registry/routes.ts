@@ -47,6 +47,7 @@ import * as pools from '../shared/registry/pools.js';
 import * as proxyUsers from '../shared/registry/proxy-users.js';
 import type { SaveOutcome } from '../shared/registry/versioned-store.js';
 import type { Table } from '../shared/store/table.js';
+import { healthRoutes } from './health-routes.js';
 import { etag, pathOf, type Reply } from './http.js';
 import type { HttpMethod } from './router.js';
 
@@ -124,7 +125,7 @@ interface RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B extends z.
   ): Promise<Reply>;
 }
 
-function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType | undefined = undefined>(
+export function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType | undefined = undefined>(
   definition: RouteDefinition<P, Q, B>,
 ): Route {
   return {
@@ -751,4 +752,5 @@ export const registryRoutes: readonly Route[] = [
   ...mappingRoutes('group'),
   ...proxyUserRoutes,
   ...tokenRoutes,
+  ...healthRoutes,
 ];
