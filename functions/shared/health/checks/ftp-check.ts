@@ -42,10 +42,10 @@ export async function checkFtp(url: BackendUrl, options: FtpCheckOptions): Promi
       socket = tls.socket;
       certificate = tls.certificate;
     }
-    const banner = await readReply(socket, left(), '220 banner');
+    const banner = await readReply(socket, left(), '220 banner', options.timeoutMs);
     if (banner.code !== 220) throw new CheckFailed(`banner ${describe(banner)}`);
     if (protocol === 'ftps' && !url.implicitTls) {
-      const auth = await command(socket, 'AUTH TLS', left());
+      const auth = await command(socket, 'AUTH TLS', left(), options.timeoutMs);
       if (auth.code !== 234) throw new CheckFailed(`AUTH TLS answered ${describe(auth)}`);
       const tls = await startTls(socket, url, options, left());
       socket = tls.socket;
@@ -53,7 +53,7 @@ export async function checkFtp(url: BackendUrl, options: FtpCheckOptions): Promi
     }
     const latencyMs = now() - started;
     if (options.check === 'noop') {
-      const noop = await command(socket, 'NOOP', left());
+      const noop = await command(socket, 'NOOP', left(), options.timeoutMs);
       if (noop.code !== 200) throw new CheckFailed(`NOOP answered ${describe(noop)}`);
     } else if (options.check === 'login') {
       await login(socket, options, left);
@@ -88,12 +88,12 @@ function describe(reply: FtpReply): string {
 
 async function login(socket: Socket, options: FtpCheckOptions, left: () => number): Promise<void> {
   if (options.user === undefined) throw new CheckFailed('login check without a health-check user');
-  const user = await command(socket, `USER ${options.user}`, left());
+  const user = await command(socket, `USER ${options.user}`, left(), options.timeoutMs);
   if (user.code === 230) return;
   if (user.code !== 331) throw new CheckFailed(`USER answered ${describe(user)}`);
   socket.write(`PASS ${options.password ?? ''}\r\n`);
   // The reply to PASS is read without echoing the command anywhere.
-  const pass = await readReply(socket, left(), 'reply to PASS');
+  const pass = await readReply(socket, left(), 'reply to PASS', options.timeoutMs);
   if (pass.code !== 230) throw new CheckFailed(`login answered ${describe(pass)}`);
 }
 

@@ -18,7 +18,13 @@ const MAX_REPLY_BYTES = 16 * 1024;
  * TLS socket. Only a checker uses this: it sends one command and waits for its one reply, so bytes
  * after the reply are not kept. The socket is paused again afterwards.
  */
-export function readReply(socket: Socket, timeoutMs: number, what: string): Promise<FtpReply> {
+export function readReply(
+  socket: Socket,
+  timeoutMs: number,
+  what: string,
+  /** The whole check's time limit, named in the timeout message (the reply got what was left of it). */
+  budgetMs = timeoutMs,
+): Promise<FtpReply> {
   return new Promise((resolve, reject) => {
     let text = '';
     const finish = (error: Error | undefined, reply?: FtpReply) => {
@@ -30,7 +36,7 @@ export function readReply(socket: Socket, timeoutMs: number, what: string): Prom
       if (error) reject(error);
       else resolve(reply as FtpReply);
     };
-    const timer = setTimeout(() => finish(new FtpReplyError(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => finish(new FtpReplyError(`no ${what} within ${budgetMs} ms`)), timeoutMs);
     const onError = (err: Error) => finish(new FtpReplyError(`${what}: ${err.message}`, { cause: err }));
     const onClose = () => finish(new FtpReplyError(`the connection closed before the ${what}`));
     const onData = (chunk: Buffer) => {
@@ -69,7 +75,12 @@ function firstLine(text: string): string {
 }
 
 /** Sends one command line and reads its reply. */
-export async function command(socket: Socket, line: string, timeoutMs: number): Promise<FtpReply> {
+export async function command(
+  socket: Socket,
+  line: string,
+  timeoutMs: number,
+  budgetMs = timeoutMs,
+): Promise<FtpReply> {
   socket.write(`${line}\r\n`);
-  return readReply(socket, timeoutMs, `reply to ${line.split(' ', 1)[0]}`);
+  return readReply(socket, timeoutMs, `reply to ${line.split(' ', 1)[0]}`, budgetMs);
 }
