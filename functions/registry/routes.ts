@@ -45,10 +45,13 @@ import * as backends from '../shared/registry/backends.js';
 import { notFound } from '../shared/registry/errors.js';
 import * as pools from '../shared/registry/pools.js';
 import * as proxyUsers from '../shared/registry/proxy-users.js';
+import { publishPool } from '../shared/registry/publication.js';
+import type { Route53Publisher } from '../shared/registry/publication-route53.js';
 import type { SaveOutcome } from '../shared/registry/versioned-store.js';
 import type { Table } from '../shared/store/table.js';
 import { healthRoutes } from './health-routes.js';
 import { etag, pathOf, type Reply } from './http.js';
+import { publicationRoutes } from './publication-routes.js';
 import type { HttpMethod } from './router.js';
 
 /**
@@ -74,6 +77,8 @@ export interface RouteContext {
   table: Table;
   nowMs: number;
   principal: Principal;
+  /** Route 53 publication (pools with a publication); absent: not configured. */
+  publisher?: Route53Publisher;
 }
 
 export interface RouteResponse {
@@ -170,6 +175,16 @@ function found<R>(record: R | undefined, what: string): R {
 }
 
 const deleted: Reply = { status: 204 };
+
+/** A backend view with the outcome of re-publishing its pool, when the pool has a publication. */
+async function published<V extends { version: number }>(
+  context: RouteContext,
+  pool: string,
+  view: V,
+): Promise<V & { publication?: unknown }> {
+  const outcome = await publishPool(context.table, context.publisher, pool, context.nowMs);
+  return outcome ? { ...view, publication: outcome } : view;
+}
 
 const poolRoutes: Route[] = [
   route({
@@ -308,9 +323,9 @@ const backendRoutes: Route[] = [
     query: noQuerySchema,
     body: backendCreateSchema,
     responses: [created(backendSchema, 'Created.')],
-    handle: async ({ params, body }, { table, nowMs }) => {
-      const record = await backends.createBackend(table, params.pool, body, nowMs);
-      return item(201, backends.backendView(record), {
+    handle: async ({ params, body }, context) => {
+      const record = await backends.createBackend(context.table, params.pool, body, context.nowMs);
+      return item(201, await published(context, params.pool, backends.backendView(record)), {
         location: pathOf('v1', 'pools', params.pool, 'backends', record.id),
       });
     },
@@ -345,14 +360,15 @@ const backendRoutes: Route[] = [
     body: backendCreateSchema,
     ifMatch: true,
     responses: [ok(backendSchema, 'Replaced, or already so.'), created(backendSchema, 'Created.')],
-    handle: async ({ params, body, ifMatch }, { table, nowMs }) => {
+    handle: async ({ params, body, ifMatch }, context) => {
+      const { table, nowMs } = context;
       const { record, outcome } = await backends.putBackend(table, params.pool, params.id, body, {
         ...(ifMatch !== undefined ? { ifMatch } : {}),
         nowMs,
       });
       return saved(
         outcome,
-        backends.backendView(record),
+        await published(context, params.pool, backends.backendView(record)),
         pathOf('v1', 'pools', params.pool, 'backends', params.id),
       );
     },
@@ -369,12 +385,13 @@ const backendRoutes: Route[] = [
     body: backendPatchSchema,
     ifMatch: true,
     responses: [ok(backendSchema, 'Updated.')],
-    handle: async ({ params, body, ifMatch }, { table, nowMs }) => {
+    handle: async ({ params, body, ifMatch }, context) => {
+      const { table, nowMs } = context;
       const { record } = await backends.patchBackend(table, params.pool, params.id, body, {
         ...(ifMatch !== undefined ? { ifMatch } : {}),
         nowMs,
       });
-      return item(200, backends.backendView(record));
+      return item(200, await published(context, params.pool, backends.backendView(record)));
     },
   }),
   route({
@@ -388,8 +405,15 @@ const backendRoutes: Route[] = [
     query: noQuerySchema,
     ifMatch: true,
     responses: [noContent],
-    handle: async ({ params, ifMatch }, { table }) => {
-      await backends.deleteBackend(table, params.pool, params.id, ifMatch !== undefined ? { ifMatch } : {});
+    handle: async ({ params, ifMatch }, context) => {
+      await backends.deleteBackend(
+        context.table,
+        params.pool,
+        params.id,
+        ifMatch !== undefined ? { ifMatch } : {},
+      );
+      // A deregistered backend's records are withdrawn before the answer (its status is not returned).
+      await publishPool(context.table, context.publisher, params.pool, context.nowMs);
       return deleted;
     },
   }),
@@ -753,4 +777,5 @@ export const registryRoutes: readonly Route[] = [
   ...proxyUserRoutes,
   ...tokenRoutes,
   ...healthRoutes,
+  ...publicationRoutes,
 ];
