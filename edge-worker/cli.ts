@@ -32,6 +32,11 @@ Options for control-plane serve:
   --edge-token TOKEN                 require "Authorization: Bearer TOKEN" from edge workers
                                      (or the environment variable FTPX_EDGE_TOKEN)
   --log-level debug|info|warn|error  default info
+  --dns-server HOST:PORT             a DNS server for +srv / +txt discovery (repeatable; replaces
+                                     FTPX_DNS_SERVERS; default: the system's resolvers)
+  Discovery, health and Route 53 publication read the variables the Lambda functions read
+  (FTPX_DNS_*, FTPX_HEALTH_*, FTPX_HEALTH_CHECK_INTERVAL_MS turns active checks on,
+  FTPX_ROUTE53_ENDPOINT; see docs/discovery-and-health.md).
   The registry API (/v1/..., GET /openapi.json) is served too; FTPX_BOOTSTRAP_TOKEN sets its
   bootstrap admin token.
 
