@@ -1,9 +1,13 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer, type TestDnsServer } from '../../support/dns-server.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../../support/ftp-backends.js';
 import { curl } from '../../support/ftp-clients.js';
 import { freePort } from '../../support/ports.js';
 import { startTestProxy, type TestProxy } from '../../support/proxy.js';
+import { startProxyProcess } from '../../support/proxy-process.js';
 
 /**
  * `+srv` / `+txt` backends through real sessions: a DNS server in this process (records changed while
@@ -146,6 +150,48 @@ describe('DNS discovery', () => {
       expect(await whoServes(overTcp)).toBe(a.name);
     } finally {
       dns.truncateUdp = false;
+    }
+  });
+
+  it('the CLI: `ftpx serve --dns-server` resolves through the given server and sees a change within the TTL', async () => {
+    const name = '_ftp._tcp.cli.test';
+    dns.set(name, 'SRV', [srv('a.hosts.test', a.port)]);
+    const dir = await mkdtemp(join(tmpdir(), 'ftpx-dns-cli-'));
+    const port = await freePort('127.0.0.1');
+    const config = join(dir, 'ftpx.yaml');
+    await writeFile(
+      config,
+      [
+        `dataDir: ${join(dir, 'data')}`,
+        'log: { level: info }',
+        'listeners:',
+        `  - { address: 127.0.0.1, port: ${port}, pool: main }`,
+        'pools:',
+        '  - name: main',
+        `    backends: ['ftp+srv://${login()}@${name}']`,
+        '',
+      ].join('\n'),
+    );
+    const cli = await startProxyProcess({
+      args: ['serve', '--config', config, '--dns-server', dns.address],
+      port,
+    });
+    try {
+      const fetch = async () => {
+        const result = await curl([`ftp://anyone:x@127.0.0.1:${port}/whoami.txt`]);
+        return result.code === 0 ? result.stdout.toString('utf8') : `curl exit ${result.code}`;
+      };
+      expect(await fetch()).toBe(a.name);
+      dns.set(name, 'SRV', [srv('c.hosts.test', c.port)]);
+      const changed = Date.now();
+      let served = '';
+      while (served !== c.name && Date.now() - changed < 6000) served = await fetch();
+      expect(served).toBe(c.name);
+      expect(Date.now() - changed).toBeLessThan(2000 + 1500);
+      expect(cli.stderr()).not.toContain(a.password);
+    } finally {
+      await cli.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -28,7 +28,11 @@ describe('Route 53 publication', () => {
   let proxy: TestProxy;
   let table: Table;
   let zoneId: string;
-  let api: (method: string, path: string, json?: unknown) => Promise<{ status: number; body: Record<string, unknown> }>;
+  let api: (
+    method: string,
+    path: string,
+    json?: unknown,
+  ) => Promise<{ status: number; body: Record<string, unknown> }>;
 
   beforeAll(async () => {
     dns = await startDnsServer();
