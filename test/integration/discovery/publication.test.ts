@@ -1,4 +1,8 @@
-import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  CreateHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistryHandler } from '../../../functions/registry/handler.js';
@@ -15,6 +19,15 @@ import { apiEvent } from '../registry/api-client.js';
 const ADMIN = 'publication-admin-token-0123456789';
 
 /**
+ * Against LocalStack instead of the test-only server: AWS_ENDPOINT_URL (its edge URL) and
+ * FTPX_TEST_LOCALSTACK_DNS (its DNS server, HOST:PORT, which serves its Route 53 zones) both set.
+ */
+const LOCALSTACK =
+  process.env.AWS_ENDPOINT_URL && process.env.FTPX_TEST_LOCALSTACK_DNS
+    ? { endpoint: process.env.AWS_ENDPOINT_URL, dns: process.env.FTPX_TEST_LOCALSTACK_DNS }
+    : undefined;
+
+/**
  * Route 53 publication end to end: the registry API (with the real @aws-sdk/client-route-53 client)
  * writes a registered backend's SRV and A records into a hosted zone of the test-only Route 53
  * server, which serves them over DNS; an edge worker whose pool lists only the SRV name then sends
@@ -22,8 +35,9 @@ const ADMIN = 'publication-admin-token-0123456789';
  * LocalStack, the publisher's SDK client talks to it instead (see docs/discovery-and-health.md).
  */
 describe('Route 53 publication', () => {
-  let dns: TestDnsServer;
-  let route53: TestRoute53;
+  let dns: TestDnsServer | undefined;
+  let route53: TestRoute53 | undefined;
+  let client: Route53Client;
   let backend: FtpBackend;
   let proxy: TestProxy;
   let table: Table;
@@ -35,20 +49,23 @@ describe('Route 53 publication', () => {
   ) => Promise<{ status: number; body: Record<string, unknown> }>;
 
   beforeAll(async () => {
-    dns = await startDnsServer();
-    route53 = await startRoute53Server(dns);
+    if (!LOCALSTACK) {
+      dns = await startDnsServer();
+      route53 = await startRoute53Server(dns);
+    }
+    const endpoint = LOCALSTACK?.endpoint ?? (route53 as TestRoute53).endpoint;
+    const dnsServer = LOCALSTACK?.dns ?? (dns as TestDnsServer).address;
     backend = await startFtpBackend('pure-ftpd', { name: 'published' });
     await writeHomeFile(backend, 'whoami.txt', backend.name);
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-    const client = new Route53Client({ region: 'us-east-1', endpoint: route53.endpoint, credentials });
+    client = new Route53Client({ region: 'us-east-1', endpoint, credentials });
     const zone = await client.send(
       new CreateHostedZoneCommand({ Name: 'edge.test', CallerReference: `ftpx-${Date.now()}` }),
     );
-    client.destroy();
     zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
     proxy = await startTestProxy({
       backends: [`ftp+srv://${backend.user}:${backend.password}@_ftp._tcp.pool.edge.test`],
-      settings: { dns: { servers: [dns.address], negativeTtl: '1s' } },
+      settings: { dns: { servers: [dnsServer], negativeTtl: '1s' } },
     });
     table = {
       client: createDynamoDbClient({ endpoint: proxy.worker.storeEndpoint as string, region: 'us-east-1' }),
@@ -59,7 +76,7 @@ describe('Route 53 publication', () => {
       bootstrapToken: ADMIN,
       log: () => {},
       publisher: createRoute53Publisher({
-        endpoint: route53.endpoint,
+        endpoint,
         pollMs: 50,
         waitMs: 5000,
         client: { credentials },
@@ -77,10 +94,24 @@ describe('Route 53 publication', () => {
   afterAll(async () => {
     await proxy?.close();
     table?.client.destroy();
+    client?.destroy();
     await backend?.stop();
     await route53?.close();
     await dns?.close();
   });
+
+  /** The zone's record sets under the pool's domain, through the real ListResourceRecordSets. */
+  const zoneRecords = async () => {
+    const page = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+    return (page.ResourceRecordSets ?? [])
+      .filter((set) => set.Name?.endsWith('pool.edge.test.'))
+      .map((set) => ({
+        name: set.Name,
+        type: set.Type,
+        ttl: set.TTL,
+        values: (set.ResourceRecords ?? []).map((record) => record.Value),
+      }));
+  };
 
   const whoServes = async () => {
     const result = await curl([`ftp://anyone:x@127.0.0.1:${proxy.port}/whoami.txt`]);
@@ -104,7 +135,7 @@ describe('Route 53 publication', () => {
     });
     expect(registered.status).toBe(201);
     expect(registered.body.publication).toMatchObject({ status: 'INSYNC', deleted: [] });
-    const records = route53.records(zoneId);
+    const records = await zoneRecords();
     const srv = records.find((set) => set.type === 'SRV');
     expect(srv).toMatchObject({ name: '_ftp._tcp.pool.edge.test.', ttl: 1 });
     expect(srv?.values).toHaveLength(1);
@@ -133,16 +164,17 @@ describe('Route 53 publication', () => {
     });
 
     // An unchanged re-publication writes nothing.
-    const batches = route53.changes.length;
+    const batches = route53?.changes.length;
     expect((await api('POST', '/v1/pools/origin/publication/sync')).body).toMatchObject({
       status: 'unchanged',
     });
-    expect(route53.changes).toHaveLength(batches);
+    if (route53) expect(route53.changes).toHaveLength(batches as number);
 
     expect((await api('DELETE', '/v1/pools/origin/backends/one')).status).toBe(204);
-    expect(route53.records(zoneId)).toEqual([]);
-    expect(route53.changes.at(-1)?.actions.every((action) => action.startsWith('DELETE '))).toBe(true);
-    expect(dns.queries.length).toBeGreaterThan(0);
+    expect(await zoneRecords()).toEqual([]);
+    if (route53) {
+      expect(route53.changes.at(-1)?.actions.every((action) => action.startsWith('DELETE '))).toBe(true);
+    }
   });
 
   it('a pool with a publication cannot be deleted before the publication; DELETE withdraws it', async () => {
