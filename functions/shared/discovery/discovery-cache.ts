@@ -1,8 +1,9 @@
-import { GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type Item, keyOf, n, readNumber, readString, s } from '../store/attributes.js';
 import { isConditionFailure } from '../store/conditional.js';
 import { EXPIRES_AT, expiresAtFor, isLive } from '../store/expiry.js';
 import { DISCOVERY_PK, DISCOVERY_PREFIX, keys } from '../store/keys.js';
+import { queryLive } from '../store/query-live.js';
 import { StoreError } from '../store/store-error.js';
 import type { Table } from '../store/table.js';
 import type { Discovery } from './discover.js';
@@ -38,33 +39,13 @@ export async function readCachedDiscovery(
 
 /** Every cached answer the scheduled run should still refresh (`usedUntil` in the future). */
 export async function listCachedDiscoveries(table: Table, nowMs: number): Promise<CachedDiscovery[]> {
-  const found: CachedDiscovery[] = [];
-  let startKey: Item | undefined;
-  try {
-    do {
-      const page = await table.client.send(
-        new QueryCommand({
-          TableName: table.name,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: 'usedUntil > :nowMs',
-          ExpressionAttributeValues: {
-            ':pk': s(DISCOVERY_PK),
-            ':prefix': s(DISCOVERY_PREFIX),
-            ':nowMs': n(nowMs),
-          },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const cached = fromItem(item);
-        if (cached && isLive(readNumber(item, EXPIRES_AT), nowMs)) found.push(cached);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-  } catch (err) {
+  const items = await queryLive(table, DISCOVERY_PK, DISCOVERY_PREFIX, nowMs).catch((err: unknown) => {
     throw new StoreError('cannot list the cached discovery answers', { cause: err });
-  }
-  return found;
+  });
+  return items.flatMap((item) => {
+    const cached = fromItem(item);
+    return cached && cached.usedUntil > nowMs ? [cached] : [];
+  });
 }
 
 /**

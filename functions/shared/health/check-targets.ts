@@ -1,11 +1,11 @@
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type BackendUrl, parseBackendUrl } from '../backend-url.js';
 import type { DiscoveryContext } from '../discovery/discovery-service.js';
 import { expandDiscovered } from '../discovery/expand.js';
 import type { ListEntry } from '../policies/candidates.js';
 import { listPoolBackends } from '../registry/read-side.js';
-import { type Item, readString, s } from '../store/attributes.js';
+import { readString } from '../store/attributes.js';
 import { REGISTRY_POOL_PREFIX, REGISTRY_POOLS_PK } from '../store/keys.js';
+import { queryLive } from '../store/query-live.js';
 import { StoreError } from '../store/store-error.js';
 import type { Table } from '../store/table.js';
 import { readPoolHealth } from './health-store.js';
@@ -37,7 +37,7 @@ export async function gatherCheckTargets(
 ): Promise<CheckTarget[]> {
   const listed = request.listed ?? [];
   const pools = request.pools ?? [
-    ...new Set([...listed.map((entry) => entry.pool), ...(await registeredPools(table))]),
+    ...new Set([...listed.map((entry) => entry.pool), ...(await registeredPools(table, request.nowMs))]),
   ];
   const targets: CheckTarget[] = [];
   for (const pool of pools) {
@@ -65,27 +65,14 @@ export async function gatherCheckTargets(
   return targets;
 }
 
-async function registeredPools(table: Table): Promise<string[]> {
-  const names: string[] = [];
-  let startKey: Item | undefined;
+async function registeredPools(table: Table, nowMs: number): Promise<string[]> {
   try {
-    do {
-      const page = await table.client.send(
-        new QueryCommand({
-          TableName: table.name,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': s(REGISTRY_POOLS_PK), ':prefix': s(REGISTRY_POOL_PREFIX) },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const name = readString(item, 'name');
-        if (name !== undefined) names.push(name);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryLive(table, REGISTRY_POOLS_PK, REGISTRY_POOL_PREFIX, nowMs);
+    return items.flatMap((item) => {
+      const name = readString(item, 'name');
+      return name === undefined ? [] : [name];
+    });
   } catch (err) {
     throw new StoreError('cannot list the registered pools', { cause: err });
   }
-  return names;
 }
