@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBackendUrl } from '../../../functions/shared/backend-url.js';
 import { type ActiveCheckOptions, checkBackend } from '../../../functions/shared/health/check-backend.js';
@@ -12,6 +17,8 @@ import { startSshdForHealth, type TestSshd } from '../../support/sshd-health.js'
  */
 describe('active health checks', () => {
   let proftpd: FtpBackend;
+  let ftps: FtpBackend;
+  let certDir: string;
   let sshd: TestSshd;
   let silent: Server;
   let busy: Server;
@@ -40,8 +47,39 @@ describe('active health checks', () => {
   const portOf = (server: Server) => (server.address() as { port: number }).port;
 
   beforeAll(async () => {
-    [proftpd, sshd] = await Promise.all([
+    // A self-signed certificate that expires in 5 days: FTPS checks warn within 14.
+    certDir = await mkdtemp(join(tmpdir(), 'ftpx-health-cert-'));
+    const [cert, key] = [join(certDir, 'cert.pem'), join(certDir, 'key.pem')];
+    await promisify(execFile)('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '5',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    [proftpd, ftps, sshd] = await Promise.all([
       startFtpBackend('proftpd', { name: 'health-proftpd' }),
+      startFtpBackend('proftpd', {
+        name: 'health-ftps',
+        extraConfig: [
+          'LoadModule mod_tls.c',
+          '<IfModule mod_tls.c>',
+          '  TLSEngine on',
+          `  TLSRSACertificateFile ${cert}`,
+          `  TLSRSACertificateKeyFile ${key}`,
+          '  TLSProtocol TLSv1.2 TLSv1.3',
+          '</IfModule>',
+          '',
+        ].join('\n'),
+      }),
       startSshdForHealth(),
     ]);
     silent = await listen(() => {});
@@ -52,10 +90,12 @@ describe('active health checks', () => {
     for (const socket of sockets) socket.destroy();
     await Promise.all([
       proftpd?.stop(),
+      ftps?.stop(),
       sshd?.stop(),
       new Promise((resolve) => silent?.close(resolve)),
       new Promise((resolve) => busy?.close(resolve)),
     ]);
+    await rm(certDir, { recursive: true, force: true });
   });
 
   it('FTP: a real ProFTPD passes with its 220 banner, also with NOOP and a login', async () => {
@@ -93,6 +133,29 @@ describe('active health checks', () => {
       ok: false,
       reason: expect.stringContaining('ECONNREFUSED'),
     });
+  });
+
+  it('FTPS: AUTH TLS and the handshake; a self-signed certificate only when allowed, with an expiry warning', async () => {
+    const target = url(`ftps://127.0.0.1:${ftps.port}`);
+    const refused = await checkBackend(target, options);
+    expect(refused).toMatchObject({ ok: false, protocol: 'ftps' });
+    expect(refused.reason).toMatch(/^TLS: self[- ]signed certificate/);
+    const allowed = await checkBackend(target, {
+      ...options,
+      allowUntrustedCertificates: true,
+      check: 'login',
+      user: ftps.user,
+      password: ftps.password,
+    });
+    expect(allowed).toMatchObject({
+      ok: true,
+      protocol: 'ftps',
+      reason: '220 banner, TLS handshake, login',
+      warning: 'the certificate expires in 4 day(s)',
+    });
+    const days = ((allowed.certNotAfter as number) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(4);
+    expect(days).toBeLessThan(5.01);
   });
 
   it('FTPS: a backend without TLS fails the AUTH TLS step', async () => {
