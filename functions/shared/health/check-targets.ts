@@ -8,7 +8,7 @@ import { REGISTRY_POOL_PREFIX, REGISTRY_POOLS_PK } from '../store/keys.js';
 import { queryLive } from '../store/query-live.js';
 import { StoreError } from '../store/store-error.js';
 import type { Table } from '../store/table.js';
-import { readPoolHealth } from './health-store.js';
+import { poolsWithHealth, readPoolHealth } from './health-store.js';
 
 /** One backend of one pool to check (health is kept per pool). */
 export interface CheckTarget {
@@ -27,8 +27,8 @@ export interface ListedBackends {
  * What a check run covers: for each pool, the backends listed by the caller (an embedded control
  * plane passes its configuration's), the pool's registered backends, and every backend that has a
  * health record (so a backend marked unhealthy by failed connects is checked and can come back);
- * `+srv` / `+txt` entries are expanded through discovery. Without `pools`, every registered pool
- * and every pool listed.
+ * `+srv` / `+txt` entries are expanded through discovery. Without `pools`, every pool listed,
+ * registered, or with health records.
  */
 export async function gatherCheckTargets(
   table: Table,
@@ -37,7 +37,11 @@ export async function gatherCheckTargets(
 ): Promise<CheckTarget[]> {
   const listed = request.listed ?? [];
   const pools = request.pools ?? [
-    ...new Set([...listed.map((entry) => entry.pool), ...(await registeredPools(table, request.nowMs))]),
+    ...new Set([
+      ...listed.map((entry) => entry.pool),
+      ...(await registeredPools(table, request.nowMs)),
+      ...(await poolsWithHealth(table, request.nowMs)),
+    ]),
   ];
   const targets: CheckTarget[] = [];
   for (const pool of pools) {

@@ -2,7 +2,7 @@ import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb
 import { type Item, keyOf, n, readNumber, readString, s } from '../store/attributes.js';
 import { isConditionFailure } from '../store/conditional.js';
 import { EXPIRES_AT, expiresAtFor } from '../store/expiry.js';
-import { HEALTH_PREFIX, keys, poolPk } from '../store/keys.js';
+import { HEALTH_POOLS_PK, HEALTH_PREFIX, keys, poolPk, REGISTRY_POOL_PREFIX } from '../store/keys.js';
 import { queryLive } from '../store/query-live.js';
 import { StoreError } from '../store/store-error.js';
 import type { Table } from '../store/table.js';
@@ -70,6 +70,8 @@ export async function recordPassiveFailure(
     }
   }
   if (!after) throw new StoreError(`the health of ${failure.backend} kept changing under concurrent writers`);
+  // The first failure of a window notes the pool (later ones need not).
+  if (readNumber(after, 'windowStart') === nowMs) await notePool(table, failure.pool, nowMs);
   const failures = readNumber(after, 'failures') ?? 1;
   const until = readNumber(after, 'unhealthyUntil');
   if (until !== undefined && until > nowMs) return { failures, unhealthyUntil: until, marked: false };
@@ -101,6 +103,35 @@ export async function recordPassiveFailure(
     if (isConditionFailure(err)) return { failures, marked: false };
     throw new StoreError(`cannot mark ${failure.backend} unhealthy in pool ${failure.pool}`, { cause: err });
   }
+}
+
+/**
+ * Notes that the pool has health records (item `HEALTH#POOLS` / `POOL#<pool>` with the pool's name,
+ * expiring with them), so that scheduled checks find pools no registry lists.
+ */
+async function notePool(table: Table, pool: string, nowMs: number): Promise<void> {
+  try {
+    await table.client.send(
+      new UpdateItemCommand({
+        TableName: table.name,
+        Key: keyOf(keys.healthPool(pool)),
+        UpdateExpression: 'SET #name = :name, #exp = :exp',
+        ExpressionAttributeNames: { '#name': 'name', '#exp': EXPIRES_AT },
+        ExpressionAttributeValues: { ':name': s(pool), ':exp': n(expiresAtFor(nowMs, HEALTH_TTL_MS)) },
+      }),
+    );
+  } catch (err) {
+    throw new StoreError(`cannot note pool ${pool} as having health records`, { cause: err });
+  }
+}
+
+/** The pools with live health records (see notePool). */
+export async function poolsWithHealth(table: Table, nowMs: number): Promise<string[]> {
+  const items = await queryLive(table, HEALTH_POOLS_PK, REGISTRY_POOL_PREFIX, nowMs);
+  return items.flatMap((item) => {
+    const name = readString(item, 'name');
+    return name === undefined ? [] : [name];
+  });
 }
 
 /**
@@ -180,6 +211,7 @@ export async function recordCheckResult(
       `active ${result.protocol} check failed: ${result.reason}`.slice(0, MAX_REASON_LENGTH),
     );
   }
+  await notePool(table, target.pool, result.at);
   try {
     await table.client.send(
       new UpdateItemCommand({

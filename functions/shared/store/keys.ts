@@ -41,6 +41,9 @@ export const keys = {
     sk: `${HEALTH_PREFIX}${backendId(backend)}`,
   }),
 
+  /** A pool that has health records (so scheduled checks find pools no registry lists). */
+  healthPool: (pool: string) => ({ pk: HEALTH_POOLS_PK, sk: `${REGISTRY_POOL_PREFIX}${part(pool)}` }),
+
   /** The cached DNS answer for one `+srv` / `+txt` backend URL (all in one small partition). */
   discovery: (source: string) => ({ pk: DISCOVERY_PK, sk: `${DISCOVERY_PREFIX}${backendId(source)}` }),
 
@@ -59,6 +62,9 @@ export const LEASE_PREFIX = 'LEASE#';
 
 /** The prefix every health item of a pool shares in its sort key. */
 export const HEALTH_PREFIX = 'HEALTH#';
+
+/** The partition listing the pools that have health records. */
+export const HEALTH_POOLS_PK = 'HEALTH#POOLS';
 
 /** The partition of cached discovery answers, and their sort-key prefix. */
 export const DISCOVERY_PK = 'DISCOVERY';
