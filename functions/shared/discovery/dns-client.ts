@@ -54,8 +54,8 @@ export function parseDnsServer(text: string): { ok: true; server: DnsServer } | 
     if (bracketed[2] !== undefined) port = Number(bracketed[2]);
   } else if (isIP(text) === 0) {
     const colon = text.lastIndexOf(':');
-    if (colon < 0 || text.indexOf(':') !== colon)
-      return fail('expected an IP address, optionally with :PORT');
+    if (colon < 0) return fail(`"${text}" is not an IP address (a DNS server is given by address)`);
+    if (text.indexOf(':') !== colon) return fail('expected an IP address, optionally with :PORT');
     host = text.slice(0, colon);
     const portText = text.slice(colon + 1);
     if (!/^\d{1,5}$/.test(portText)) return fail(`"${portText}" is not a port number`);
