@@ -23,6 +23,8 @@ export interface DiscoveryContext {
   now: () => number;
   /** Called with refresh-ahead failures, which nobody awaits. */
   onBackgroundError?: (source: string, err: unknown) => void;
+  /** Resolutions under way in this process, by source: concurrent callers share one. */
+  inflight?: Map<string, Promise<CachedDiscovery>>;
 }
 
 export function createDiscoveryContext(
@@ -82,12 +84,31 @@ export async function discoverUrl(
   }
 }
 
-async function resolveAndStore(
+/** One resolution per source at a time in this process: many sessions at once ask DNS once. */
+function resolveAndStore(
   context: DiscoveryContext,
   source: string,
   url: BackendUrl,
   previous: CachedDiscovery | undefined,
   keepUsedUntil = false,
+): Promise<CachedDiscovery> {
+  context.inflight ??= new Map();
+  const inflight = context.inflight;
+  const running = inflight.get(source);
+  if (running) return running;
+  const started = resolveAndStoreOnce(context, source, url, previous, keepUsedUntil).finally(() =>
+    inflight.delete(source),
+  );
+  inflight.set(source, started);
+  return started;
+}
+
+async function resolveAndStoreOnce(
+  context: DiscoveryContext,
+  source: string,
+  url: BackendUrl,
+  previous: CachedDiscovery | undefined,
+  keepUsedUntil: boolean,
 ): Promise<CachedDiscovery> {
   const resolvedAt = context.now();
   const discovery = await discover(source, url, context.dns, context.settings);
