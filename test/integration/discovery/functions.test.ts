@@ -143,6 +143,33 @@ describe('discovery and health-check functions', () => {
     const scheduled = await handler({} as never, context('health-check'));
     expect(scheduled.checked.map((check) => check.backend)).toContain(`ftp://127.0.0.1:${closed}`);
   });
+
+  it('AAAA-only targets become bracketed IPv6 keys; listed +srv entries are expanded for checks', async () => {
+    dns.set('_ftp._tcp.six.test', 'SRV', [
+      { ttl: 30, data: { priority: 1, weight: 1, port: proftpd.port, target: 'six.fn.test' } },
+    ]);
+    dns.set('six.fn.test', 'AAAA', [{ ttl: 30, data: '::1' }]);
+    const six = 'ftp+srv://_ftp._tcp.six.test:21';
+    const answer = await discoverUrl(discovery, six, urlOf(six), { force: true });
+    expect(answer.discovery.targets).toEqual([
+      { protocol: 'ftp', host: 'six.fn.test', address: '::1', port: proftpd.port, priority: 1, weight: 1 },
+    ]);
+    dns.set('_ftp._tcp.four.test', 'SRV', [
+      { ttl: 30, data: { priority: 1, weight: 1, port: proftpd.port, target: 'a.fn.test' } },
+    ]);
+    const handler = createHealthCheckHandler({
+      discovery: createDiscoveryContext(table, { servers: [{ host: dns.host, port: dns.port }] }),
+      options: { ...DEFAULT_ACTIVE_CHECK_OPTIONS, timeoutMs: 1000 },
+      health: DEFAULT_HEALTH_SETTINGS,
+    });
+    const result = await handler(
+      { pools: ['q'], listed: [{ pool: 'q', backends: ['ftp+srv://_ftp._tcp.four.test:21'] }] } as never,
+      context('health-check'),
+    );
+    expect(result.checked).toEqual([
+      expect.objectContaining({ pool: 'q', backend: `ftp://127.0.0.1:${proftpd.port}`, ok: true }),
+    ]);
+  });
 });
 
 function urlOf(text: string) {
