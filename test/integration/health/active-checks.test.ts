@@ -176,4 +176,14 @@ describe('active health checks', () => {
       ok: false,
     });
   });
+
+  it('SFTP: a stopped sshd fails, and passes again once restarted on its port', async () => {
+    const target = url(`sftp://127.0.0.1:${sshd.port}`);
+    await sshd.stop();
+    const down = await checkBackend(target, options);
+    expect(down).toMatchObject({ ok: false, protocol: 'sftp' });
+    expect(down.reason).toContain('ECONNREFUSED');
+    sshd = await startSshdForHealth({ port: sshd.port });
+    expect(await checkBackend(target, options)).toMatchObject({ ok: true, protocol: 'sftp' });
+  });
 });
