@@ -33,6 +33,8 @@ Options for serve:
   --admin-listen HOST:PORT           the admin endpoint (admin.listen); its token: FTPX_ADMIN_TOKEN
   --drain-timeout DURATION           on SIGTERM, how long sessions may finish (lifecycle.drainTimeout)
   Signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads the config for new sessions.
+  --dns-server HOST:PORT             a DNS server for +srv / +txt discovery (repeatable; replaces
+                                     dns.servers; default: the system's resolvers)
 
 Options for control-plane serve:
   --listen HOST:PORT                 where to listen (e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:8080)
@@ -42,6 +44,11 @@ Options for control-plane serve:
   --edge-token TOKEN                 require "Authorization: Bearer TOKEN" from edge workers
                                      (or the environment variable FTPX_EDGE_TOKEN)
   --log-level debug|info|warn|error  default info
+  --dns-server HOST:PORT             a DNS server for +srv / +txt discovery (repeatable; replaces
+                                     FTPX_DNS_SERVERS; default: the system's resolvers)
+  Discovery, health and Route 53 publication read the variables the Lambda functions read
+  (FTPX_DNS_*, FTPX_HEALTH_*, FTPX_HEALTH_CHECK_INTERVAL_MS turns active checks on,
+  FTPX_ROUTE53_ENDPOINT; see docs/discovery-and-health.md).
   The registry API (/v1/..., GET /openapi.json) is served too; FTPX_BOOTSTRAP_TOKEN sets its
   bootstrap admin token.
 

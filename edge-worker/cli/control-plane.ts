@@ -1,6 +1,11 @@
 import { parseArgs } from 'node:util';
 import { identityHookFromEnv } from '../../functions/auth/handler.js';
 import { createRegistryHandler } from '../../functions/registry/handler.js';
+import { parseDnsServer } from '../../functions/shared/discovery/dns-client.js';
+import { discoverySettingsFromEnv } from '../../functions/shared/discovery/settings-from-env.js';
+import { activeCheckOptionsFromEnv } from '../../functions/shared/health/check-options-from-env.js';
+import { healthSettingsFromEnv } from '../../functions/shared/health/settings-from-env.js';
+import { route53PublisherFromEnv } from '../../functions/shared/registry/publication-route53.js';
 import { startControlPlaneServer } from '../control-plane/control-plane-server.js';
 import { Logger, type LogLevel, stderrSink } from '../log/logger.js';
 import { nonEmpty, UsageError, waitForStopSignal } from './usage.js';
@@ -26,6 +31,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       region: { type: 'string' },
       'edge-token': { type: 'string' },
       'log-level': { type: 'string' },
+      'dns-server': { type: 'string', multiple: true },
     },
   });
   if (values.listen === undefined) throw new UsageError('control-plane serve needs --listen HOST:PORT');
@@ -55,6 +61,23 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   }
   const log = new Logger(stderrSink(), logLevel);
   const identityHook = identityHookFromEnv();
+  // The same variables the Lambda functions read (FTPX_DNS_*, FTPX_HEALTH_*, FTPX_ROUTE53_*).
+  const discovery = discoverySettingsFromEnv();
+  const dnsServers = values['dns-server'];
+  if (dnsServers && dnsServers.length > 0) {
+    // --dns-server replaces FTPX_DNS_SERVERS, as it replaces dns.servers for `serve`.
+    discovery.servers = dnsServers.map((text) => {
+      const parsed = parseDnsServer(text);
+      if (!parsed.ok) throw new UsageError(`--dns-server ${parsed.error}`);
+      return parsed.server;
+    });
+  }
+  const checkInterval = nonEmpty(process.env.FTPX_HEALTH_CHECK_INTERVAL_MS);
+  if (checkInterval !== undefined && !/^[1-9]\d*$/.test(checkInterval)) {
+    throw new UsageError(
+      `FTPX_HEALTH_CHECK_INTERVAL_MS must be a whole number of ms (got "${checkInterval}")`,
+    );
+  }
   const server = await startControlPlaneServer({
     listen,
     ...(storeEndpoint !== undefined ? { storeEndpoint } : { dataDir: values['data-dir'] ?? './data' }),
@@ -63,9 +86,15 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     ...(edgeToken !== undefined ? { edgeToken } : {}),
     // FTPX_IDENTITY_HOOK_URL (and _TIMEOUT_MS, _TOKEN, _SECRET, _CA): the same variables Lambda reads.
     ...(identityHook ? { identityHook } : {}),
+    discovery,
+    health: healthSettingsFromEnv(),
+    ...(checkInterval !== undefined
+      ? { activeChecks: { options: activeCheckOptionsFromEnv(), intervalMs: Number(checkInterval) } }
+      : {}),
     registry: (store) =>
       createRegistryHandler({
         table: store,
+        publisher: route53PublisherFromEnv(),
         ...(bootstrapToken !== undefined ? { bootstrapToken } : {}),
         log: ({ level, msg, ...fields }) =>
           log[isLogLevel(level) ? level : 'info'](typeof msg === 'string' ? msg : 'registry', fields),

@@ -1,9 +1,11 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { parseDnsServer } from '../../functions/shared/discovery/dns-client.js';
 import { isLoopbackHost, startAdminServer } from '../admin/admin-server.js';
 import { localAdminSource } from '../admin/local-admin-source.js';
 import { ConfigError, type ConfigIssue, formatIssue } from '../config/config-error.js';
+import { dnsConfigOf } from '../config/discovery-health.js';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
 import type { ConfigSource } from '../config/loaded-config.js';
@@ -33,6 +35,8 @@ const SERVE_OPTIONS = {
   'admin-listen': { type: 'string' },
   workers: { type: 'string' },
   'drain-timeout': { type: 'string' },
+  /** DNS servers for +srv / +txt discovery (repeatable); replace the config's dns.servers. */
+  'dns-server': { type: 'string', multiple: true },
 } as const;
 
 function parseConfigArgs(
@@ -76,6 +80,7 @@ function parseConfigArgs(
     'admin-listen'?: string;
     workers?: string;
     'drain-timeout'?: string;
+    'dns-server'?: string[];
   };
   return {
     file,
@@ -88,6 +93,7 @@ function parseConfigArgs(
     adminListen: extraValues['admin-listen'],
     workers: extraValues.workers,
     drainTimeout: extraValues['drain-timeout'],
+    dnsServers: extraValues['dns-server'],
   };
 }
 
@@ -132,6 +138,7 @@ export function loadServeConfig(
     envToken: nonEmpty(process.env.FTPX_CONTROL_PLANE_TOKEN),
   });
   config = withMasqueradeAddress(withOperationOverrides(config, options), masquerade);
+  config = withDnsServers(config, options.dnsServers);
   return { config, warnings: loaded.warnings };
 }
 
@@ -270,6 +277,16 @@ function withOperationOverrides(config: FtpxConfig, options: ServeOptions): Ftpx
     lifecycle = { ...lifecycle, drainTimeout: ms };
   }
   return { ...config, admin, lifecycle };
+}
+
+/** `--dns-server HOST:PORT` (repeatable) replaces the config's dns.servers. */
+function withDnsServers(config: FtpxConfig, servers: string[] | undefined): FtpxConfig {
+  if (!servers || servers.length === 0) return config;
+  for (const server of servers) {
+    const parsed = parseDnsServer(server);
+    if (!parsed.ok) throw new UsageError(`--dns-server ${parsed.error}`);
+  }
+  return { ...config, dns: { ...dnsConfigOf(config), servers } };
 }
 
 /**

@@ -1,16 +1,23 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
+import type { ListedBackends } from '../../functions/shared/health/check-targets.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { type AdminSource, KICK_REPLY, startAdminServer } from '../admin/admin-server.js';
 import { MetricsRegistry } from '../admin/metrics-registry.js';
 import type { SessionSummary } from '../admin/session-registry.js';
 import { mergeBackendStatuses, mergeThroughput } from '../admin/status-snapshot.js';
 import { describeConfigFailure } from '../cli/serve.js';
+import { healthConfigOf } from '../config/discovery-health.js';
 import { controlPlaneSchema, type FtpxConfig, lifecycleOf } from '../config/schema.js';
 import {
   type RunningControlPlaneServer,
   startControlPlaneServer,
 } from '../control-plane/control-plane-server.js';
+import {
+  activeCheckOptionsOf,
+  discoverySettingsOf,
+  healthSettingsOf,
+} from '../embedded/control-plane-settings.js';
 import type { ListeningAddress } from '../listeners/ftp-listener.js';
 import { type LogLevel, silentLogger } from '../log/logger.js';
 import { createServiceLogger } from '../log/service-logger.js';
@@ -64,8 +71,19 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   );
   let controlPlane: RunningControlPlaneServer | undefined;
   let workerConfig = (base: FtpxConfig) => base;
+  /** The config's listed backends, for the active health checks (updated on reload). */
+  let listed: ListedBackends[] = [];
+  const listBackends = async (from: FtpxConfig) => {
+    const pools = await Promise.all(from.pools.map((pool) => loadPool(pool, silentLogger)));
+    listed = pools.map((pool) => ({
+      pool: pool.config.name,
+      backends: pool.global.map((backend) => backend.key),
+    }));
+  };
   if (config.controlPlane?.url === undefined) {
     const edgeToken = randomBytes(24).toString('base64url');
+    const active = healthConfigOf(config).active;
+    await listBackends(config);
     controlPlane = await startControlPlaneServer({
       listen: { host: '127.0.0.1', port: 0 },
       ...(config.store.endpoint === 'embedded'
@@ -75,6 +93,17 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       tableName: config.store.table,
       edgeToken,
       ...(config.identityHook ? { identityHook: config.identityHook } : {}),
+      discovery: discoverySettingsOf(config),
+      health: healthSettingsOf(config),
+      ...(active.enabled
+        ? {
+            activeChecks: {
+              options: activeCheckOptionsOf(config),
+              intervalMs: active.interval,
+              listed: () => listed,
+            },
+          }
+        : {}),
       log: log.child({ component: 'control-plane' }),
     });
     const table = {
@@ -288,6 +317,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       }
       // Workers started from now on (restarts) get the new configuration too.
       config = { ...next, admin: config.admin, lifecycle: config.lifecycle, log: config.log };
+      await listBackends(next);
       log.info('configuration reloaded', {
         workers: answers.length,
         notApplied: answers[0]?.notApplied ?? [],

@@ -8,20 +8,8 @@ import { compileForwardTo } from '../forward/forward-to.js';
 import { ACCESS_LOG_VARIABLES, parseLogFormat } from '../log/access-log.js';
 import { parseCidr } from '../net/cidr.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
-import { parseDuration } from './duration.js';
-
-/** A duration written as "5s", "250ms", "2m" or a number of seconds; held as milliseconds. */
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${value}" is not a duration (use e.g. 5s, 250ms, 2m or a number of seconds)`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+import { dnsSchema, healthSchema } from './discovery-health.js';
+import { duration } from './duration-schema.js';
 
 /**
  * One ProxyReverseServers entry: a backend URL (ftp://, with +srv / +txt accepted) or a `file:` list
@@ -573,6 +561,10 @@ export const configSchema = z
     admin: adminSchema.optional(),
     /** Absent: the defaults of lifecycleSchema. */
     lifecycle: lifecycleSchema.optional(),
+    /** DNS discovery of `+srv` / `+txt` backends (embedded control plane); absent: the defaults. */
+    dns: dnsSchema.optional(),
+    /** Passive and active health of backends (embedded control plane); absent: the defaults. */
+    health: healthSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

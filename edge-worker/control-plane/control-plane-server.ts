@@ -1,10 +1,19 @@
 import { mkdir } from 'node:fs/promises';
 import { type ControlPlaneHost, startControlPlaneHost } from '../../functions/http-host/host.js';
 import type { IdentityHookConfig } from '../../functions/shared/auth/identity-hook.js';
+import { createDiscoveryContext } from '../../functions/shared/discovery/discovery-service.js';
+import type { DiscoverySettings } from '../../functions/shared/discovery/discovery-settings.js';
 import type { HttpHandler } from '../../functions/shared/handler/http-adapter.js';
+import type { ActiveCheckOptions } from '../../functions/shared/health/check-backend.js';
+import type { ListedBackends } from '../../functions/shared/health/check-targets.js';
+import {
+  DEFAULT_HEALTH_SETTINGS,
+  type HealthSettings,
+} from '../../functions/shared/health/health-settings.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
+import { discoveryRefreshJob, healthCheckJob, Scheduler } from '../embedded/scheduled-functions.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
 import type { Logger } from '../log/logger.js';
 
@@ -29,6 +38,17 @@ export interface ControlPlaneServerOptions {
   leaseTtlMs?: number;
   /** The external identity hook proxy authentication asks, when users live elsewhere. */
   identityHook?: IdentityHookConfig;
+  /** DNS discovery settings (resolvers, TTL bounds) and how often its scheduled refresh runs here. */
+  discovery?: Partial<DiscoverySettings>;
+  discoveryRefreshMs?: number;
+  health?: HealthSettings;
+  /** Active health checks on a timer here (the embedded control plane has no EventBridge). */
+  activeChecks?: {
+    options: ActiveCheckOptions;
+    intervalMs: number;
+    /** Backends the edge workers' config lists (cluster primary), checked besides the registered ones. */
+    listed?: () => ListedBackends[];
+  };
   log: Logger;
 }
 
@@ -53,8 +73,10 @@ export async function startControlPlaneServer(
   let table: Table | undefined;
   let host: ControlPlaneHost | undefined;
   let sweeper: NodeJS.Timeout | undefined;
+  let scheduler: Scheduler | undefined;
   const close = async () => {
     clearInterval(sweeper);
+    await scheduler?.stop();
     await host?.close();
     table?.client.destroy();
     await embedded?.close();
@@ -83,10 +105,22 @@ export async function startControlPlaneServer(
       }, SWEEP_INTERVAL_MS);
       sweeper.unref();
     }
+    const discovery = createDiscoveryContext(table, options.discovery ?? {});
+    discovery.onBackgroundError = (source, err) =>
+      log.warn('discovery refresh failed', { source, error: err });
+    const health = options.health ?? DEFAULT_HEALTH_SETTINGS;
+    scheduler = new Scheduler(log);
+    scheduler.add(discoveryRefreshJob(discovery, options.discoveryRefreshMs ?? 5000, log));
+    if (options.activeChecks) {
+      const { options: checks, intervalMs, listed = () => [] } = options.activeChecks;
+      scheduler.add(healthCheckJob(discovery, listed, checks, health, intervalMs, log));
+    }
     host = await startControlPlaneHost({
       listen: options.listen,
       table,
       log,
+      discovery,
+      health,
       ...(options.edgeToken !== undefined ? { edgeToken: options.edgeToken } : {}),
       ...(options.registry ? { registry: options.registry(table) } : {}),
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),

@@ -8,7 +8,9 @@ import { tlsCacheResponseSchema } from '../../functions/contract/tls-cache.js';
 import { createResolveBackendHandler } from '../../functions/resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../../functions/session-events/handler.js';
 import type { IdentityHookConfig } from '../../functions/shared/auth/identity-hook.js';
+import type { DiscoveryContext } from '../../functions/shared/discovery/discovery-service.js';
 import { lambdaContext } from '../../functions/shared/handler/lambda-context.js';
+import type { HealthSettings } from '../../functions/shared/health/health-settings.js';
 import type { Table } from '../../functions/shared/store/table.js';
 import { createTlsCacheHandler } from '../../functions/tls-cache/handler.js';
 import { withTimeout } from '../runtime/with-timeout.js';
@@ -22,11 +24,21 @@ const CALL_TIMEOUT_MS = 5000;
  */
 export function createInProcessControlPlane(
   table: Table,
-  options: { identityHook?: IdentityHookConfig | readonly IdentityHookConfig[] } = {},
+  options: {
+    identityHook?: IdentityHookConfig | readonly IdentityHookConfig[];
+    /** DNS discovery (resolvers, settings) for `+srv` / `+txt` backends. */
+    discovery?: DiscoveryContext;
+    health?: HealthSettings;
+  } = {},
 ): ControlPlaneClient {
-  const resolveBackend = createResolveBackendHandler({ table });
-  const sessionEvents = createSessionEventsHandler({ table });
-  const auth = createAuthHandler({ table, ...options });
+  const { identityHook, discovery, health } = options;
+  const resolveBackend = createResolveBackendHandler({
+    table,
+    ...(discovery ? { discovery } : {}),
+    ...(health ? { health } : {}),
+  });
+  const sessionEvents = createSessionEventsHandler({ table, ...(health ? { health } : {}) });
+  const auth = createAuthHandler({ table, ...(identityHook ? { identityHook } : {}) });
   const tlsCache = createTlsCacheHandler({ table });
   return {
     resolveBackend: (request) =>

@@ -67,6 +67,8 @@ export async function selectAndConnect(pool: Pool, context: SelectionContext): P
       workerId: reporter.workerId,
       ...(stickyKey !== undefined ? { stickyKey } : {}),
     });
+    if (response.notes)
+      log.debug('backend discovery notes', { pool: pool.config.name, notes: response.notes });
     const candidate = response.candidates[0];
     if (!candidate) {
       if (response.refused !== undefined && reasons.length === 0) {
@@ -98,11 +100,14 @@ export async function selectAndConnect(pool: Pool, context: SelectionContext): P
         connectMs: connected.connectMs,
       });
       if (reports) reporter.connected(pool.config.name, key, connected.connectMs);
+      // Passive health: a backend with recent failures is cleared by its first success.
+      if (candidate.health !== undefined) reporter.succeeded(pool.config.name, key);
       return { ...connected, url, key, source };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       log.warn('backend connect failed', { backend: key, attempt, reason });
-      if (reports) reporter.failed(pool.config.name, key, reason);
+      // Every policy reports failures: passive health counts them.
+      reporter.failed(pool.config.name, key, reason);
       failed.push(key);
       reasons.push(`${key}: ${reason}`);
     }
@@ -153,8 +158,23 @@ function targetOf(listed: readonly PoolBackend[], candidate: ResolveBackendCandi
     target = { key: backend.key, url: backend.url, source: backend.source };
   } else {
     const parsed = parseBackendUrl(candidate.url ?? '');
-    if (!parsed.ok) return { key: candidate.backend, error: `registered backend: ${parsed.error}` };
+    const kind = candidate.via ? 'discovered' : 'registered';
+    if (!parsed.ok) return { key: candidate.backend, error: `${kind} backend: ${parsed.error}` };
     target = { key: candidate.backend, url: parsed.url, source: `registry:${candidate.registry ?? 'pool'}` };
+    if (candidate.via) {
+      // Discovered through a listed +srv / +txt entry: that entry's credentials (kept on this worker) apply.
+      const entry = candidate.via.index !== undefined ? listed[candidate.via.index] : undefined;
+      const url = { ...parsed.url };
+      if (entry?.url.user !== undefined) {
+        url.user = entry.url.user;
+        if (entry.url.password !== undefined) url.password = entry.url.password;
+      }
+      target = {
+        key: candidate.backend,
+        url,
+        source: `dns:${candidate.via.backend}${entry ? ` (${entry.source})` : ''}`,
+      };
+    }
   }
   const unusable = unconnectableBackend(target.url);
   return unusable ? { key: target.key, error: unusable } : target;

@@ -17,7 +17,7 @@ const SQL_PREFIX = /^sql:/i;
 /**
  * Reads one configured backend entry. Refused here, so at configuration time with the entry's line:
  * relative `file:` paths, `%g` (needs proxy authentication), `sql:`, ftps:// and sftp:// backends
- * (other issues). `+srv` / `+txt` URLs are accepted; they fail at connect until DNS discovery exists.
+ * (other issues). `+srv` / `+txt` URLs are resolved by the control plane (functions/shared/discovery).
  */
 export function parseBackendSource(text: string): BackendSourceResult {
   const fail = (error: string): BackendSourceResult => ({ ok: false, error });
@@ -56,14 +56,16 @@ export function unsupportedBackend(url: BackendUrl): string | undefined {
 }
 
 /**
- * Why a backend cannot be connected to at all today, or undefined: unsupported protocols, and
- * `+srv` / `+txt` URLs, whose DNS discovery is not implemented yet (each fails its connect attempt,
- * so the retry moves on to another backend).
+ * Why a backend cannot be connected to at all, or undefined: unsupported protocols, and `+srv` /
+ * `+txt` URLs the control plane handed back unresolved (it expands them through DNS discovery; an
+ * older control plane does not), each failing its connect attempt so the retry moves on.
  */
 export function unconnectableBackend(url: BackendUrl): string | undefined {
   const unsupported = unsupportedBackend(url);
   if (unsupported) return unsupported;
-  if (url.discovery) return `DNS ${url.discovery.toUpperCase()} discovery is not implemented yet`;
+  if (url.discovery) {
+    return `the control plane returned the ${url.discovery.toUpperCase()} name unresolved (it does not support DNS discovery)`;
+  }
   return undefined;
 }
 

@@ -51,6 +51,11 @@ export class ConnectionReporter {
     });
   }
 
+  /** A connect succeeded to a backend the control plane flagged as failing (passive health). */
+  succeeded(pool: string, backend: string): void {
+    this.send({ type: 'connect-succeeded', pool, backend, workerId: this.workerId });
+  }
+
   ended(pool: string, backend: string): void {
     const key = `${pool}\n${backend}`;
     const entry = this.live.get(key);

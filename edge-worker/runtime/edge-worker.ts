@@ -1,5 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { importAuthUserFile } from '../../functions/shared/auth/auth-user-file.js';
+import {
+  createDiscoveryContext,
+  type DiscoveryContext,
+} from '../../functions/shared/discovery/discovery-service.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
@@ -7,6 +11,7 @@ import { EdgeMetrics } from '../admin/edge-metrics.js';
 import { instrumentControlPlane } from '../admin/instrumented-control-plane.js';
 import { SessionRegistry } from '../admin/session-registry.js';
 import { createSigV4Signer } from '../aws/request-signer.js';
+import { dnsConfigOf, healthConfigOf } from '../config/discovery-health.js';
 import type { ControlPlaneConfig, FtpxConfig } from '../config/schema.js';
 import { createCachedControlPlane } from '../control-plane/cached-control-plane.js';
 import type {
@@ -15,6 +20,12 @@ import type {
 } from '../control-plane/control-plane-client.js';
 import { createHttpControlPlane } from '../control-plane/http-transport.js';
 import { createInProcessControlPlane } from '../control-plane/in-process-transport.js';
+import {
+  activeCheckOptionsOf,
+  discoverySettingsOf,
+  healthSettingsOf,
+} from '../embedded/control-plane-settings.js';
+import { discoveryRefreshJob, healthCheckJob, Scheduler } from '../embedded/scheduled-functions.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
 import { ClientClasses } from '../forward/client-class.js';
 import { LoopGuard } from '../forward/loop-guard.js';
@@ -120,6 +131,8 @@ export async function startEdgeWorker(
   let table: Table | undefined;
   let reporter: ConnectionReporter | undefined;
   let sweeper: NodeJS.Timeout | undefined;
+  let scheduler: Scheduler | undefined;
+  let discovery: DiscoveryContext | undefined;
   let controlPlane: ControlPlaneClient | undefined;
   /** Per-listener ProxyLog files, kept across reloads (a file is opened once). */
   const listenerSinks = new Map<string, LogSink>();
@@ -132,6 +145,7 @@ export async function startEdgeWorker(
     : undefined;
   const close = async () => {
     clearInterval(sweeper);
+    await scheduler?.stop();
     reporter?.stop();
     ready = false;
     await Promise.all([...listeners, ...retired].map((listener) => listener.close()));
@@ -165,10 +179,20 @@ export async function startEdgeWorker(
       };
       const created = await ensureTable(table);
       log.info('store ready', { endpoint, table: table.name, table_state: created });
+      discovery = createDiscoveryContext(table, discoverySettingsOf(config));
+      discovery.onBackgroundError = (source, err) =>
+        log.warn('discovery refresh failed', { source, error: err });
       controlPlane = instrumentControlPlane(
-        createInProcessControlPlane(table, config.identityHook ? { identityHook: config.identityHook } : {}),
+        createInProcessControlPlane(table, {
+          ...(config.identityHook ? { identityHook: config.identityHook } : {}),
+          discovery,
+          health: healthSettingsOf(config),
+        }),
         metrics,
       );
+      // The embedded control plane has no EventBridge: its scheduled functions run on timers here.
+      scheduler = new Scheduler(log);
+      scheduler.add(discoveryRefreshJob(discovery, dnsConfigOf(config).refreshInterval, log));
       await importAuthUserFiles(config, table, log);
       if (embedded) {
         // Neither dynalite nor DynamoDB deletes expired items on time; in AWS, the table's TTL does it.
@@ -240,6 +264,25 @@ export async function startEdgeWorker(
     listeners = first.started;
     currentPools = first.pools;
     boundAddresses = first.addresses;
+    const active = healthConfigOf(config).active;
+    if (scheduler && discovery && active.enabled) {
+      // Backends listed in the config (the current one: a reload changes them) get active checks too.
+      const listed = () =>
+        [...currentPools.values()].map((pool) => ({
+          pool: pool.config.name,
+          backends: pool.global.map((backend) => backend.key),
+        }));
+      scheduler.add(
+        healthCheckJob(
+          discovery,
+          listed,
+          activeCheckOptionsOf(config),
+          healthSettingsOf(config),
+          active.interval,
+          log,
+        ),
+      );
+    }
     ready = true;
     const worker: RunningEdgeWorker = {
       listeners: first.addresses,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { backendKey, parseBackendUrl, redactUrl } from '../shared/backend-url.js';
 import { part } from '../shared/store/keys.js';
 import { CONNECT_POLICIES } from './connect-policies.js';
+import { publicationOutcomeSchema } from './publication.js';
 
 /**
  * The registration API's contract (functions/registry): request bodies, path and query parameters
@@ -325,6 +326,8 @@ export const backendSchema = z.object({
   enabled: z.boolean(),
   labels: z.record(z.string(), z.string()).optional(),
   ...versioned,
+  /** In replies to changes, when the pool has a Route 53 publication: what re-publishing it did. */
+  publication: publicationOutcomeSchema.optional(),
 });
 
 export const userMappingSchema = z.object({

@@ -101,6 +101,18 @@ export const resolveBackendCandidateSchema = z
     index: z.number().int().min(0).optional(),
     url: z.string().min(1).max(2048).optional(),
     registry: z.enum(['pool', 'user', 'group']).optional(),
+    /**
+     * Found through DNS discovery from this `+srv` / `+txt` entry (`index`: its position in the
+     * request's `backends`). `url` then carries no credentials for a listed entry: the edge worker
+     * adds those it holds for that entry.
+     */
+    via: z.object({ backend: z.string(), index: z.number().int().min(0).optional() }).optional(),
+    /**
+     * Absent: healthy. "suspect": recent failed connects (or on probation after a cool-down): report
+     * a successful connect (`connect-succeeded`) so that it is cleared. "unhealthy": every backend
+     * left is unhealthy and the pool tries them anyway (whenAllUnhealthy: try).
+     */
+    health: z.enum(['suspect', 'unhealthy']).optional(),
   })
   .refine((candidate) => (candidate.index === undefined) !== (candidate.url === undefined), {
     message: 'a candidate has either an index or a url',
@@ -113,6 +125,8 @@ export const resolveBackendResponseSchema = z.object({
   list: z.enum(CANDIDATE_LISTS).optional(),
   /** Why there is no candidate on purpose (perUserFallback "refuse", or nothing listed at all). */
   refused: z.string().optional(),
+  /** Discovery problems met on the way (a `+srv` name without records, a DNS failure): for logs. */
+  notes: z.array(z.string()).optional(),
 });
 
 export type ResolveBackendRequest = z.input<typeof resolveBackendRequestSchema>;

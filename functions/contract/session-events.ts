@@ -46,6 +46,11 @@ export const sessionEventsRequestSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('ended'), pool, backend, workerId }).strict(),
+  /**
+   * A connect succeeded to a backend resolve-backend flagged `health: suspect` or `unhealthy`:
+   * clears its failure window and cool-down (passive health). Sent whatever the connect policy.
+   */
+  z.object({ type: z.literal('connect-succeeded'), pool, backend, workerId: workerId.optional() }).strict(),
   z
     .object({
       type: z.literal('heartbeat'),
@@ -72,6 +77,13 @@ export const sessionEventsResponseSchema = z.discriminatedUnion('type', [
     type: z.literal('connect-failed'),
     /** Failures recorded for this backend (in the failure record's lifetime). */
     failures: z.number().int().min(1),
+    /** Passive health: the backend is now unhealthy (marked by this failure or before it). */
+    unhealthy: z.boolean().optional(),
+  }),
+  z.object({
+    type: z.literal('connect-succeeded'),
+    /** False when there was nothing to clear. */
+    cleared: z.boolean(),
   }),
   z.object({
     type: z.literal('ended'),

@@ -6,8 +6,10 @@ import { createAuthHandler } from '../auth/handler.js';
 import { createResolveBackendHandler } from '../resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../session-events/handler.js';
 import type { IdentityHookConfig } from '../shared/auth/identity-hook.js';
+import type { DiscoveryContext } from '../shared/discovery/discovery-service.js';
 import { errorResult, type HttpHandler, httpAdapter } from '../shared/handler/http-adapter.js';
 import { lambdaContext } from '../shared/handler/lambda-context.js';
+import type { HealthSettings } from '../shared/health/health-settings.js';
 import type { Random } from '../shared/random.js';
 import type { Table } from '../shared/store/table.js';
 import { createTlsCacheHandler } from '../tls-cache/handler.js';
@@ -48,6 +50,10 @@ export interface ControlPlaneHostOptions {
   leaseTtlMs?: number;
   /** Passed to the auth function: external identity hooks (pools none covers use proxy users). */
   identityHook?: IdentityHookConfig | readonly IdentityHookConfig[];
+  /** Passed to resolve-backend: the resolver and shared cache for `+srv` / `+txt` backends. */
+  discovery?: DiscoveryContext;
+  /** Passed to resolve-backend and session-events: passive health and whenAllUnhealthy. */
+  health?: HealthSettings;
   /** Passed to the functions (tests). */
   now?: () => number;
   random?: Random;
@@ -103,13 +109,20 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
 
   const clock = options.now ? { now: options.now } : {};
   const random = options.random ? { random: options.random } : {};
+  const discoveryAndHealth = {
+    ...(options.discovery ? { discovery: options.discovery } : {}),
+    ...(options.health ? { health: options.health } : {}),
+  };
   const routes = new Map<string, Route>([
     [
       'POST /v1/resolve-backend',
       {
         routeKey: 'POST /v1/resolve-backend',
         functionName: EDGE_ROUTES['POST /v1/resolve-backend'],
-        handler: httpAdapter(createResolveBackendHandler({ table, ...clock, ...random }), { onError }),
+        handler: httpAdapter(
+          createResolveBackendHandler({ table, ...clock, ...random, ...discoveryAndHealth }),
+          { onError },
+        ),
         edge: true,
       },
     ],
@@ -124,6 +137,7 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
             ...clock,
             ...random,
             ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
+            ...(options.health ? { health: options.health } : {}),
           }),
           { onError },
         ),

@@ -11,6 +11,7 @@ import {
   principalFromGateway,
 } from '../shared/registry/auth.js';
 import { RegistryError } from '../shared/registry/errors.js';
+import { type Route53Publisher, route53PublisherFromEnv } from '../shared/registry/publication-route53.js';
 import type { Table } from '../shared/store/table.js';
 import {
   errorReply,
@@ -41,6 +42,8 @@ export interface RegistryDeps {
   trustGatewayAuthorizer?: boolean;
   /** Structured log lines (one per request; errors with their name). Defaults to JSON on stdout. */
   log?: (entry: Record<string, unknown>) => void;
+  /** Route 53 publication of pools that have one (shared/registry/publication.ts); unset: none. */
+  publisher?: Route53Publisher;
 }
 
 type Event = APIGatewayProxyEventV2;
@@ -136,7 +139,7 @@ export function createRegistryHandler(deps: RegistryDeps) {
       }
       const reply = await route.handle(
         { params: params.data, query: query.data, body, ifMatch },
-        { table: deps.table, nowMs, principal },
+        { table: deps.table, nowMs, principal, ...(deps.publisher ? { publisher: deps.publisher } : {}) },
       );
       return checked(route, reply);
     }
@@ -236,6 +239,7 @@ export const handler = (event: Event, context: Context): Promise<Result> => {
     table: tableFromEnv(),
     ...(process.env.FTPX_BOOTSTRAP_TOKEN ? { bootstrapToken: process.env.FTPX_BOOTSTRAP_TOKEN } : {}),
     trustGatewayAuthorizer: process.env.FTPX_TRUST_GATEWAY_AUTHORIZER === 'true',
+    publisher: route53PublisherFromEnv(),
   });
   return lambdaHandler(event, context);
 };

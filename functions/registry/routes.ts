@@ -51,10 +51,14 @@ import * as backends from '../shared/registry/backends.js';
 import { notFound } from '../shared/registry/errors.js';
 import * as pools from '../shared/registry/pools.js';
 import * as proxyUsers from '../shared/registry/proxy-users.js';
+import { publishPool } from '../shared/registry/publication.js';
+import type { Route53Publisher } from '../shared/registry/publication-route53.js';
 import type { SaveOutcome } from '../shared/registry/versioned-store.js';
 import type { Table } from '../shared/store/table.js';
 import { cacheInfo, clearCache, removeCache } from '../shared/tls-cache/admin.js';
+import { healthRoutes } from './health-routes.js';
 import { etag, pathOf, type Reply } from './http.js';
+import { publicationRoutes } from './publication-routes.js';
 import type { HttpMethod } from './router.js';
 
 /**
@@ -82,6 +86,8 @@ export interface RouteContext {
   table: Table;
   nowMs: number;
   principal: Principal;
+  /** Route 53 publication (pools with a publication); absent: not configured. */
+  publisher?: Route53Publisher;
 }
 
 export interface RouteResponse {
@@ -133,7 +139,7 @@ interface RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B extends z.
   ): Promise<Reply>;
 }
 
-function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType | undefined = undefined>(
+export function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType | undefined = undefined>(
   definition: RouteDefinition<P, Q, B>,
 ): Route {
   return {
@@ -178,6 +184,16 @@ function found<R>(record: R | undefined, what: string): R {
 }
 
 const deleted: Reply = { status: 204 };
+
+/** A backend view with the outcome of re-publishing its pool, when the pool has a publication. */
+async function published<V extends { version: number }>(
+  context: RouteContext,
+  pool: string,
+  view: V,
+): Promise<V & { publication?: unknown }> {
+  const outcome = await publishPool(context.table, context.publisher, pool, context.nowMs);
+  return outcome ? { ...view, publication: outcome } : view;
+}
 
 const poolRoutes: Route[] = [
   route({
@@ -316,9 +332,9 @@ const backendRoutes: Route[] = [
     query: noQuerySchema,
     body: backendCreateSchema,
     responses: [created(backendSchema, 'Created.')],
-    handle: async ({ params, body }, { table, nowMs }) => {
-      const record = await backends.createBackend(table, params.pool, body, nowMs);
-      return item(201, backends.backendView(record), {
+    handle: async ({ params, body }, context) => {
+      const record = await backends.createBackend(context.table, params.pool, body, context.nowMs);
+      return item(201, await published(context, params.pool, backends.backendView(record)), {
         location: pathOf('v1', 'pools', params.pool, 'backends', record.id),
       });
     },
@@ -353,14 +369,15 @@ const backendRoutes: Route[] = [
     body: backendCreateSchema,
     ifMatch: true,
     responses: [ok(backendSchema, 'Replaced, or already so.'), created(backendSchema, 'Created.')],
-    handle: async ({ params, body, ifMatch }, { table, nowMs }) => {
+    handle: async ({ params, body, ifMatch }, context) => {
+      const { table, nowMs } = context;
       const { record, outcome } = await backends.putBackend(table, params.pool, params.id, body, {
         ...(ifMatch !== undefined ? { ifMatch } : {}),
         nowMs,
       });
       return saved(
         outcome,
-        backends.backendView(record),
+        await published(context, params.pool, backends.backendView(record)),
         pathOf('v1', 'pools', params.pool, 'backends', params.id),
       );
     },
@@ -377,12 +394,13 @@ const backendRoutes: Route[] = [
     body: backendPatchSchema,
     ifMatch: true,
     responses: [ok(backendSchema, 'Updated.')],
-    handle: async ({ params, body, ifMatch }, { table, nowMs }) => {
+    handle: async ({ params, body, ifMatch }, context) => {
+      const { table, nowMs } = context;
       const { record } = await backends.patchBackend(table, params.pool, params.id, body, {
         ...(ifMatch !== undefined ? { ifMatch } : {}),
         nowMs,
       });
-      return item(200, backends.backendView(record));
+      return item(200, await published(context, params.pool, backends.backendView(record)));
     },
   }),
   route({
@@ -396,8 +414,15 @@ const backendRoutes: Route[] = [
     query: noQuerySchema,
     ifMatch: true,
     responses: [noContent],
-    handle: async ({ params, ifMatch }, { table }) => {
-      await backends.deleteBackend(table, params.pool, params.id, ifMatch !== undefined ? { ifMatch } : {});
+    handle: async ({ params, ifMatch }, context) => {
+      await backends.deleteBackend(
+        context.table,
+        params.pool,
+        params.id,
+        ifMatch !== undefined ? { ifMatch } : {},
+      );
+      // A deregistered backend's records are withdrawn before the answer (its status is not returned).
+      await publishPool(context.table, context.publisher, params.pool, context.nowMs);
       return deleted;
     },
   }),
@@ -814,4 +839,6 @@ export const registryRoutes: readonly Route[] = [
   ...proxyUserRoutes,
   ...tokenRoutes,
   ...tlsCacheRoutes,
+  ...healthRoutes,
+  ...publicationRoutes,
 ];

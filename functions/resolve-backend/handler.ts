@@ -1,8 +1,12 @@
 import middy from '@middy/core';
 import type { z } from 'zod';
 import { type ResolveBackendResponse, resolveBackendRequestSchema } from '../contract/resolve-backend.js';
+import { createDiscoveryContext, type DiscoveryContext } from '../shared/discovery/discovery-service.js';
+import { discoverySettingsFromEnv } from '../shared/discovery/settings-from-env.js';
 import { tableFromEnv } from '../shared/handler/table-from-env.js';
 import { validateEvent } from '../shared/handler/validate-event.js';
+import type { HealthSettings } from '../shared/health/health-settings.js';
+import { healthSettingsFromEnv } from '../shared/health/settings-from-env.js';
 import type { Random } from '../shared/random.js';
 import { resolveBackend } from '../shared/resolve-backend.js';
 import type { Table } from '../shared/store/table.js';
@@ -17,6 +21,10 @@ export interface ResolveBackendDeps {
   random?: Random;
   /** How long an unused sticky mapping lives; defaults to 30 days. */
   stickyTtlMs?: number;
+  /** Resolver, settings and shared cache for `+srv` / `+txt` backends; default: the system's resolvers. */
+  discovery?: DiscoveryContext;
+  /** How health is used (skip unhealthy backends, whenAllUnhealthy); default DEFAULT_HEALTH_SETTINGS. */
+  health?: HealthSettings;
 }
 
 /** Builds the handler around its dependencies: Lambda takes them from the environment, embedded mode passes its own. */
@@ -34,6 +42,13 @@ export const handler = (
   event: unknown,
   context: Parameters<ReturnType<typeof createResolveBackendHandler>>[1],
 ) => {
-  lambdaHandler ??= createResolveBackendHandler({ table: tableFromEnv() });
+  if (!lambdaHandler) {
+    const table = tableFromEnv();
+    lambdaHandler = createResolveBackendHandler({
+      table,
+      discovery: createDiscoveryContext(table, discoverySettingsFromEnv()),
+      health: healthSettingsFromEnv(),
+    });
+  }
   return lambdaHandler(event as Event, context);
 };

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { type SessionEventsResponse, sessionEventsRequestSchema } from '../contract/session-events.js';
 import { tableFromEnv } from '../shared/handler/table-from-env.js';
 import { validateEvent } from '../shared/handler/validate-event.js';
+import type { HealthSettings } from '../shared/health/health-settings.js';
+import { healthSettingsFromEnv } from '../shared/health/settings-from-env.js';
 import type { Random } from '../shared/random.js';
 import { handleSessionEvent } from '../shared/session-events.js';
 import type { Table } from '../shared/store/table.js';
@@ -17,6 +19,8 @@ export interface SessionEventsDeps {
   leaseTtlMs?: number;
   /** For retry jitter; defaults to Math.random. */
   random?: Random;
+  /** Passive health thresholds; default DEFAULT_HEALTH_SETTINGS. */
+  health?: HealthSettings;
 }
 
 /** Builds the handler around its dependencies, like createResolveBackendHandler. */
@@ -34,6 +38,6 @@ export const handler = (
   event: unknown,
   context: Parameters<ReturnType<typeof createSessionEventsHandler>>[1],
 ) => {
-  lambdaHandler ??= createSessionEventsHandler({ table: tableFromEnv() });
+  lambdaHandler ??= createSessionEventsHandler({ table: tableFromEnv(), health: healthSettingsFromEnv() });
   return lambdaHandler(event as Event, context);
 };

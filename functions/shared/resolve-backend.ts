@@ -4,7 +4,13 @@ import type {
   ResolveBackendCandidate,
   ResolveBackendResponse,
 } from '../contract/resolve-backend.js';
+import { createDiscoveryContext, type DiscoveryContext } from './discovery/discovery-service.js';
+import { expandDiscovered } from './discovery/expand.js';
+import { restrictToActivePriority, weightedOrder } from './discovery/srv-order.js';
 import { InvalidRequestError } from './handler/invalid-request-error.js';
+import { DEFAULT_HEALTH_SETTINGS, type HealthSettings } from './health/health-settings.js';
+import { type HealthState, healthState } from './health/health-state.js';
+import { readPoolHealth } from './health/health-store.js';
 import { excludedPositions, type ListEntry } from './policies/candidates.js';
 import { randomOrder } from './policies/random.js';
 import { roundRobinOrder } from './policies/round-robin.js';
@@ -40,6 +46,10 @@ export interface ResolveBackendOptions {
   /** Uniform in [0, 1); defaults to Math.random. */
   random?: Random;
   stickyTtlMs?: number;
+  /** Where `+srv` / `+txt` entries are resolved; default: the system's resolvers, default settings. */
+  discovery?: DiscoveryContext;
+  /** Passive / active health use; default DEFAULT_HEALTH_SETTINGS. */
+  health?: HealthSettings;
 }
 
 /**
@@ -64,39 +74,85 @@ export async function resolveBackend(
     perUserFallback: request.perUserFallback ?? 'global',
   });
   if (found.kind === 'refused') return { candidates: [], list: found.list, refused: found.reason };
-  const { entries, list } = found;
+  const { list } = found;
+  const now = options.now ?? Date.now;
+  const discovery = options.discovery ?? createDiscoveryContext(table, {}, now);
+  const { entries, problems } = await expandDiscovered(discovery, found.entries);
+  const notes = problems.length > 0 ? { notes: problems } : {};
   if (entries.length === 0) {
-    return { candidates: [], list, refused: 'no backends: none listed and none registered in the pool' };
+    return {
+      candidates: [],
+      list,
+      refused:
+        found.entries.length === 0
+          ? 'no backends: none listed and none registered in the pool'
+          : `no backends: ${problems.join('; ') || 'discovery found none'}`,
+      ...notes,
+    };
   }
   const excluded = excludedPositions(entries, request.exclude ?? [], request.excludeBackends ?? []);
-  const usable = usablePositions(entries.length, excluded);
-  if (usable.length === 0) return { candidates: [], list };
+  let usable = usablePositions(entries.length, excluded);
+  if (usable.length === 0) return { candidates: [], list, ...notes };
+  const settings = options.health ?? DEFAULT_HEALTH_SETTINGS;
+  const states = await healthStates(table, request.pool, now(), settings);
+  const stateOf = (position: number) => states.get((entries[position] as ListEntry).backend) ?? 'healthy';
+  const healthy = usable.filter((position) => stateOf(position) !== 'unhealthy');
+  if (healthy.length > 0) usable = healthy;
+  else if (settings.whenAllUnhealthy === 'fail') {
+    return {
+      candidates: [],
+      list,
+      refused: `every backend that may be tried is unhealthy (${usable.map((p) => (entries[p] as ListEntry).backend).join(', ')}) and whenAllUnhealthy is fail`,
+      ...notes,
+    };
+  }
+  // RFC 2782: the lowest priority of each SRV name that still has a usable target, only.
+  usable = restrictToActivePriority(usable, (position) => (entries[position] as ListEntry).srv);
+  const usableSet = new Set(usable);
+  const skipped = new Set(entries.flatMap((_, position) => (usableSet.has(position) ? [] : [position])));
   const context: SelectionContext = {
     table,
-    now: options.now ?? Date.now,
+    now,
     random: options.random ?? Math.random,
     stickyTtlMs: options.stickyTtlMs ?? DEFAULT_STICKY_TTL_MS,
   };
   const backends = entries.map((entry) => entry.backend);
-  const order = await select(context, request, { pool: request.pool, backends, usable }, excluded);
-  return { candidates: order.map((position) => toCandidate(entries[position] as ListEntry)), list };
+  const order = await select(context, request, { pool: request.pool, backends, usable, entries }, skipped);
+  return {
+    candidates: order.map((position) => toCandidate(entries[position] as ListEntry, stateOf(position))),
+    list,
+    ...notes,
+  };
 }
 
-function toCandidate(entry: ListEntry): ResolveBackendCandidate {
+async function healthStates(
+  table: Table,
+  pool: string,
+  nowMs: number,
+  settings: HealthSettings,
+): Promise<Map<string, HealthState>> {
+  const records = await readPoolHealth(table, pool, nowMs);
+  return new Map(records.map((record) => [record.backend, healthState(record, nowMs, settings)]));
+}
+
+function toCandidate(entry: ListEntry, state: HealthState): ResolveBackendCandidate {
+  const health = state === 'healthy' ? {} : { health: state };
   if (entry.url !== undefined) {
     return {
       backend: entry.backend,
       url: entry.url,
       ...(entry.registry ? { registry: entry.registry } : {}),
+      ...(entry.via ? { via: entry.via } : {}),
+      ...health,
     };
   }
-  return { backend: entry.backend, index: entry.index ?? 0 };
+  return { backend: entry.backend, index: entry.index ?? 0, ...health };
 }
 
 async function select(
   context: SelectionContext,
   request: ResolveBackendRequestData,
-  selection: { pool: string; backends: string[]; usable: number[] },
+  selection: { pool: string; backends: string[]; usable: number[]; entries: readonly ListEntry[] },
   excluded: ReadonlySet<number>,
 ): Promise<number[]> {
   const policy = request.policy;
@@ -107,8 +163,13 @@ async function select(
     return selectSticky(context, { ...selection, policy, stickyKey: request.stickyKey });
   }
   switch (policy) {
-    case 'Random':
-      return randomOrder(selection.usable, context.random);
+    case 'Random': {
+      // SRV weights count (RFC 2782's weighted pick); a backend not from SRV weighs 1.
+      const { entries, usable } = selection;
+      if (!usable.some((position) => entries[position]?.srv)) return randomOrder(usable, context.random);
+      const weights = usable.map((position) => entries[position]?.srv?.weight ?? 1);
+      return weightedOrder(weights, context.random).map((index) => usable[index] as number);
+    }
     case 'RoundRobin': {
       const cursor = await advanceCursor(context.table, request.pool, policy);
       return roundRobinOrder(selection.backends.length, cursor, excluded);

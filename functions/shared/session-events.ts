@@ -1,4 +1,6 @@
 import { DEFAULT_LEASE_TTL_MS, type SessionEventsResponse } from '../contract/session-events.js';
+import { DEFAULT_HEALTH_SETTINGS, type HealthSettings } from './health/health-settings.js';
+import { recordConnectSuccess, recordPassiveFailure } from './health/health-store.js';
 import type { Random } from './random.js';
 import { recordConnectFailure } from './store/connect-failures.js';
 import { acquireLease, extendLease, releaseLease } from './store/leases.js';
@@ -12,6 +14,7 @@ export type SessionEvent =
   | { type: 'connected'; pool: string; backend: string; workerId: string; connectMs: number }
   | { type: 'connect-failed'; pool: string; backend: string; reason: string; workerId?: string }
   | { type: 'ended'; pool: string; backend: string; workerId: string }
+  | { type: 'connect-succeeded'; pool: string; backend: string; workerId?: string }
   | { type: 'heartbeat'; workerId: string; leases: { pool: string; backend: string }[] };
 
 export interface SessionEventsOptions {
@@ -21,6 +24,8 @@ export interface SessionEventsOptions {
   leaseTtlMs?: number;
   /** For the jitter between optimistic retries; defaults to Math.random. */
   random?: Random;
+  /** Passive health thresholds; default DEFAULT_HEALTH_SETTINGS. */
+  health?: HealthSettings;
 }
 
 /** Applies one session event to the store. Every write is atomic or conditional. */
@@ -50,8 +55,20 @@ export async function handleSessionEvent(
         ...(time ? { connectMsEwma: time.ewmaMs } : {}),
       };
     }
-    case 'connect-failed':
-      return { type: 'connect-failed', failures: await recordConnectFailure(table, event, nowMs) };
+    case 'connect-failed': {
+      const settings = options.health ?? DEFAULT_HEALTH_SETTINGS;
+      const [failures, health] = await Promise.all([
+        recordConnectFailure(table, event, nowMs),
+        settings.passive.enabled ? recordPassiveFailure(table, event, nowMs, settings) : undefined,
+      ]);
+      return {
+        type: 'connect-failed',
+        failures,
+        ...(health ? { unhealthy: health.unhealthyUntil !== undefined } : {}),
+      };
+    }
+    case 'connect-succeeded':
+      return { type: 'connect-succeeded', cleared: await recordConnectSuccess(table, event, nowMs) };
     case 'ended': {
       const { released, count } = await releaseLease(table, event, nowMs);
       return { type: 'ended', released, leaseCount: count };

@@ -228,18 +228,6 @@ describe('backend sources', () => {
     );
   });
 
-  it('+srv URLs are accepted; until discovery exists their attempt fails and the retry moves on', async () => {
-    const proxy = await proxyWith(['ftp+srv://_ftp._tcp.example.invalid', withLogin(a)], { retryCount: 2 });
-    expect(await whoServes(proxy, 'alice')).toBe(a.name);
-    expect(proxy.logs).toContainEqual(
-      expect.objectContaining({
-        msg: 'backend connect failed',
-        backend: 'ftp+srv://_ftp._tcp.example.invalid:21',
-        reason: 'DNS SRV discovery is not implemented yet',
-      }),
-    );
-  });
-
   it('config errors name file and line: relative file: paths and %g', async () => {
     const yaml = join(dir, 'ftpx.yaml');
     await writeFile(

@@ -43,6 +43,8 @@ export interface StartFtpBackendOptions {
   idleTimeoutSeconds?: number;
   /** More lines for the server's config, e.g. a `<Limit>`; ProFTPD only. */
   extraConfig?: string;
+  /** Listen on this port (e.g. to restart a stopped backend where it was) instead of a free one. */
+  port?: number;
 }
 
 const launchers: Record<FtpBackendKind, Launcher> = {
@@ -86,7 +88,7 @@ async function startOnce(
   options: StartFtpBackendOptions,
 ): Promise<FtpBackend> {
   const HOST = options.host ?? DEFAULT_HOST;
-  const port = await freePort(HOST);
+  const port = options.port ?? (await freePort(HOST));
   const workDir = await mkdtemp(join(tmpdir(), `ftpx-${kind}-`));
   let launch: ServerLaunch;
   try {

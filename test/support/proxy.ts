@@ -38,6 +38,8 @@ export interface TestProxyOptions {
   identityHook?: Record<string, unknown>;
   /** `<Class>` sections (forward proxying: who may use it). */
   classes?: Record<string, unknown>[];
+  /** More top-level settings, as in the YAML config (e.g. `dns`, `health`). */
+  settings?: Record<string, unknown>;
 }
 
 /** Starts an edge worker in this process on a free loopback port, with its log captured. */
@@ -45,6 +47,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
   const dataDir = await mkdtemp(join(tmpdir(), 'ftpx-proxy-'));
   const pool = options.pool ?? 'test';
   const input: ConfigInput = {
+    ...(options.settings as Partial<ConfigInput>),
     dataDir,
     ...(options.transferLog ? { transferLog: options.transferLog } : {}),
     ...(options.identityHook ? { identityHook: options.identityHook as ConfigInput['identityHook'] } : {}),

@@ -1,5 +1,6 @@
 import type { Backend } from '../../../functions/contract/registry.js';
 import { UsageError } from '../usage.js';
+import { printPoolHealth } from './backend-health.js';
 import {
   type CommandContext,
   type CommandGroup,
@@ -63,6 +64,16 @@ function setEnabled(enabled: boolean): CommandSpec {
   };
 }
 
+const healthCommand: CommandSpec = {
+  name: 'health',
+  args: ['POOL'],
+  summary: "show the pool's backend health (every backend that failed or was checked)",
+  run: async (context) => {
+    const [pool = ''] = context.args;
+    await printPoolHealth(context, pool);
+  },
+};
+
 export const backendCommands: CommandGroup = {
   name: 'backends',
   summary: "the backends registered in a pool, besides the edge workers' configured ones",
@@ -70,10 +81,17 @@ export const backendCommands: CommandGroup = {
     {
       name: 'list',
       args: ['POOL'],
-      options: LIMIT_OPTION,
+      options: {
+        ...LIMIT_OPTION,
+        health: {
+          type: 'boolean',
+          description: "show the pool's backend health instead (failures, cool-downs, active checks)",
+        },
+      },
       summary: "list a pool's registered backends",
       run: async (context) => {
         const [pool = ''] = context.args;
+        if (context.options.flag('health')) return printPoolHealth(context, pool);
         const page = await context.api.list<Backend>(
           ['v1', 'pools', pool, 'backends'],
           limitOf(context.options),
@@ -154,5 +172,6 @@ export const backendCommands: CommandGroup = {
     },
     setEnabled(true),
     setEnabled(false),
+    healthCommand,
   ],
 };

@@ -8,6 +8,10 @@ export interface ListEntry {
   index?: number;
   url?: string;
   registry?: 'pool' | 'user' | 'group';
+  /** Found through a `+srv` / `+txt` entry (discovery): that entry's key and listed position. */
+  via?: { backend: string; index?: number };
+  /** An SRV target: its SRV name (the `+srv` key), priority and weight (RFC 2782). */
+  srv?: { group: string; priority: number; weight: number };
 }
 
 /** The request's backends as listed entries, in order (duplicates kept, as configured). */

@@ -35,6 +35,18 @@ export const keys = {
     sk: `FAILURES#${backendId(backend)}`,
   }),
 
+  /** A backend's health in a pool: passive failure window, cool-down, last active check. */
+  health: (pool: string, backend: string) => ({
+    pk: poolPk(pool),
+    sk: `${HEALTH_PREFIX}${backendId(backend)}`,
+  }),
+
+  /** A pool that has health records (so scheduled checks find pools no registry lists). */
+  healthPool: (pool: string) => ({ pk: HEALTH_POOLS_PK, sk: `${REGISTRY_POOL_PREFIX}${part(pool)}` }),
+
+  /** The cached DNS answer for one `+srv` / `+txt` backend URL (all in one small partition). */
+  discovery: (source: string) => ({ pk: DISCOVERY_PK, sk: `${DISCOVERY_PREFIX}${backendId(source)}` }),
+
   /**
    * A sticky mapping (PerUser, PerGroup, PerHost): its own partition per key, because a pool may have
    * millions of client addresses and the only access is a point read or a conditional write.
@@ -47,6 +59,16 @@ export const keys = {
 
 /** The prefix every lease of a pool shares in its sort key: one Query reads them all. */
 export const LEASE_PREFIX = 'LEASE#';
+
+/** The prefix every health item of a pool shares in its sort key. */
+export const HEALTH_PREFIX = 'HEALTH#';
+
+/** The partition listing the pools that have health records. */
+export const HEALTH_POOLS_PK = 'HEALTH#POOLS';
+
+/** The partition of cached discovery answers, and their sort-key prefix. */
+export const DISCOVERY_PK = 'DISCOVERY';
+export const DISCOVERY_PREFIX = 'NAME#';
 
 /** The prefix every response-time item of a pool shares in its sort key. */
 export const RESPONSE_TIME_PREFIX = 'RTIME#';

@@ -208,8 +208,13 @@ export function definePoliciesSuite(store: TestStore): void {
             reason: 'ECONNREFUSED',
             workerId: a.id,
           });
-          expect(failed).toEqual({ type: 'connect-failed', failures: i + 1 });
+          // From the third failure on, passive health also marks it unhealthy (3 within 60 s by default).
+          expect(failed).toEqual({ type: 'connect-failed', failures: i + 1, unhealthy: i + 1 >= 3 });
         }
+        // A later success clears the health mark; the failures still never counted as connections.
+        expect(
+          await a.event({ type: 'connect-succeeded', pool, backend: backends[0]!, workerId: a.id }),
+        ).toEqual({ type: 'connect-succeeded', cleared: true });
         await a.event({ type: 'connected', pool, backend: backends[1]!, workerId: a.id, connectMs: 5 });
         await a.event({ type: 'connected', pool, backend: backends[2]!, workerId: a.id, connectMs: 5 });
         await a.event({ type: 'connected', pool, backend: backends[3]!, workerId: a.id, connectMs: 5 });

@@ -56,17 +56,17 @@ describe('parseBackendSource', () => {
     expect(error('ftp://h:0')).toBe('"0" is not a port number in backend URL "ftp://h:0"');
   });
 
-  it('says why +srv / +txt URLs cannot be connected to yet', () => {
+  it('says why a +srv / +txt URL the control plane left unresolved cannot be connected to', () => {
     const url = (text: string) => {
       const parsed = parseBackendUrl(text);
       if (!parsed.ok) throw new Error(parsed.error);
       return parsed.url;
     };
     expect(unconnectableBackend(url('ftp+srv://_ftp._tcp.example.com'))).toBe(
-      'DNS SRV discovery is not implemented yet',
+      'the control plane returned the SRV name unresolved (it does not support DNS discovery)',
     );
     expect(unconnectableBackend(url('ftp+txt://example.com'))).toBe(
-      'DNS TXT discovery is not implemented yet',
+      'the control plane returned the TXT name unresolved (it does not support DNS discovery)',
     );
     expect(unconnectableBackend(url('ftp://example.com'))).toBeUndefined();
   });

@@ -1,0 +1,48 @@
+import middy from '@middy/core';
+import type { z } from 'zod';
+import { type DiscoveryResponse, discoveryRequestSchema } from '../contract/discovery.js';
+import {
+  createDiscoveryContext,
+  type DiscoveryContext,
+  refreshDiscoveries,
+} from '../shared/discovery/discovery-service.js';
+import { discoverySettingsFromEnv } from '../shared/discovery/settings-from-env.js';
+import { tableFromEnv } from '../shared/handler/table-from-env.js';
+import { validateEvent } from '../shared/handler/validate-event.js';
+
+type Event = z.output<typeof discoveryRequestSchema>;
+
+export interface DiscoveryDeps {
+  /** The store (the shared answer cache), resolver, settings and clock. */
+  discovery: DiscoveryContext;
+}
+
+/**
+ * The discovery function: refreshes the DNS answers for `+srv` / `+txt` backends that
+ * resolve-backend cached (scheduled), or resolves named ones now (on demand). resolve-backend also
+ * resolves on demand when it finds no valid answer, so this function keeps logins from waiting.
+ */
+export function createDiscoveryHandler(deps: DiscoveryDeps) {
+  return middy<Event, DiscoveryResponse>()
+    .use(validateEvent(discoveryRequestSchema))
+    .handler(async (event) =>
+      refreshDiscoveries(deps.discovery, {
+        withinMs: event.withinMs,
+        force: event.force,
+        ...(event.sources ? { sources: event.sources } : {}),
+      }),
+    );
+}
+
+let lambdaHandler: ReturnType<typeof createDiscoveryHandler> | undefined;
+
+/** The Lambda entry point (FTPX_TABLE_NAME, FTPX_DNS_SERVERS and friends). */
+export const handler = (
+  event: unknown,
+  context: Parameters<ReturnType<typeof createDiscoveryHandler>>[1],
+) => {
+  lambdaHandler ??= createDiscoveryHandler({
+    discovery: createDiscoveryContext(tableFromEnv(), discoverySettingsFromEnv()),
+  });
+  return lambdaHandler(event as Event, context);
+};

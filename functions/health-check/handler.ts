@@ -1,0 +1,68 @@
+import middy from '@middy/core';
+import type { z } from 'zod';
+import { type HealthCheckResponse, healthCheckRequestSchema } from '../contract/health-check.js';
+import { createDiscoveryContext, type DiscoveryContext } from '../shared/discovery/discovery-service.js';
+import { discoverySettingsFromEnv } from '../shared/discovery/settings-from-env.js';
+import { tableFromEnv } from '../shared/handler/table-from-env.js';
+import { validateEvent } from '../shared/handler/validate-event.js';
+import type { ActiveCheckOptions } from '../shared/health/check-backend.js';
+import { activeCheckOptionsFromEnv } from '../shared/health/check-options-from-env.js';
+import { checkPools } from '../shared/health/check-pools.js';
+import type { HealthSettings } from '../shared/health/health-settings.js';
+import { healthSettingsFromEnv } from '../shared/health/settings-from-env.js';
+
+type Event = z.output<typeof healthCheckRequestSchema>;
+
+export interface HealthCheckDeps {
+  /** The store, and the resolver for `+srv` / `+txt` backends. */
+  discovery: DiscoveryContext;
+  options: ActiveCheckOptions;
+  health: HealthSettings;
+}
+
+/**
+ * The health-check function: checks backends per protocol (FTP banner, FTPS AUTH TLS and
+ * certificate, SFTP key exchange) and stores result, latency and reason per pool and backend. A
+ * pass makes a backend healthy again; a failure marks it unhealthy (resolve-backend skips it).
+ */
+export function createHealthCheckHandler(deps: HealthCheckDeps) {
+  return middy<Event, HealthCheckResponse>()
+    .use(validateEvent(healthCheckRequestSchema))
+    .handler(async (event) => {
+      const outcomes = await checkPools(
+        deps.discovery,
+        { ...(event.pools ? { pools: event.pools } : {}), ...(event.listed ? { listed: event.listed } : {}) },
+        deps.options,
+        deps.health,
+      );
+      return {
+        checked: outcomes.map(
+          ({ pool, backend, ok, protocol, latencyMs, reason, warning, certNotAfter }) => ({
+            pool,
+            backend,
+            ok,
+            protocol,
+            latencyMs,
+            reason,
+            ...(warning !== undefined ? { warning } : {}),
+            ...(certNotAfter !== undefined ? { certNotAfter } : {}),
+          }),
+        ),
+      };
+    });
+}
+
+let lambdaHandler: ReturnType<typeof createHealthCheckHandler> | undefined;
+
+/** The Lambda entry point (FTPX_TABLE_NAME, FTPX_DNS_*, FTPX_HEALTH_*, FTPX_HEALTH_CHECK_*). */
+export const handler = (
+  event: unknown,
+  context: Parameters<ReturnType<typeof createHealthCheckHandler>>[1],
+) => {
+  lambdaHandler ??= createHealthCheckHandler({
+    discovery: createDiscoveryContext(tableFromEnv(), discoverySettingsFromEnv()),
+    options: activeCheckOptionsFromEnv(),
+    health: healthSettingsFromEnv(),
+  });
+  return lambdaHandler(event as Event, context);
+};

@@ -1,0 +1,35 @@
+import type { Table } from '../store/table.js';
+import { type ActiveCheckOptions, checkBackend } from './check-backend.js';
+import type { CheckTarget } from './check-targets.js';
+import type { HealthSettings } from './health-settings.js';
+import type { CheckResult } from './health-state.js';
+import { recordCheckResult } from './health-store.js';
+
+/** Checks in flight at once: each holds one connection to a backend for at most the timeout. */
+const CONCURRENCY = 16;
+
+export interface CheckOutcome extends CheckResult {
+  pool: string;
+  backend: string;
+}
+
+/** Checks every target (a few at a time) and stores each result as the backend's health in its pool. */
+export async function runHealthChecks(
+  table: Table,
+  targets: readonly CheckTarget[],
+  options: ActiveCheckOptions,
+  settings: HealthSettings,
+): Promise<CheckOutcome[]> {
+  const outcomes: CheckOutcome[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const target = targets[next++] as CheckTarget;
+      const result = await checkBackend(target.url, options);
+      await recordCheckResult(table, target, result, settings);
+      outcomes.push({ pool: target.pool, backend: target.backend, ...result });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
+  return outcomes.sort((a, b) => a.pool.localeCompare(b.pool) || a.backend.localeCompare(b.backend));
+}

@@ -1,0 +1,90 @@
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { keyOf, n, readString, s } from '../store/attributes.js';
+import { isConditionFailure } from '../store/conditional.js';
+import { poolPk, REGISTRY_PREFIX } from '../store/keys.js';
+import { StoreError } from '../store/store-error.js';
+import type { Table } from '../store/table.js';
+import { notFound } from './errors.js';
+import { requirePool } from './pools.js';
+
+/**
+ * A pool's Route 53 publication: its registered backends are written as DNS records into the hosted
+ * zone `hostedZoneId`, under `domain` (see publication-records.ts for the names). Stored in the
+ * pool's partition under `REG#` (so a pool with a publication cannot be deleted before it).
+ */
+export const publicationConfigSchema = z
+  .object({
+    hostedZoneId: z
+      .string()
+      .regex(/^(\/hostedzone\/)?[A-Z0-9]{1,32}$/, 'a Route 53 hosted zone id, e.g. Z0123456789ABC'),
+    domain: z
+      .string()
+      .max(200)
+      .regex(
+        /^(?!-)[A-Za-z0-9-]{1,63}(\.(?!-)[A-Za-z0-9-]{1,63})+\.?$/,
+        'a DNS name inside the hosted zone, e.g. ftp.example.com',
+      )
+      .meta({ description: 'Records are written under this name (inside the hosted zone).' }),
+    ttl: z.number().int().min(1).max(86_400).default(60),
+    /** SRV priority of every published backend (weight: the backend's weight, default 1). */
+    priority: z.number().int().min(0).max(65_535).default(10),
+    /** Also write a TXT record holding one backend URL per protocol (for `+txt` discovery). */
+    txt: z.boolean().default(false),
+  })
+  .strict();
+
+export type PublicationConfig = z.output<typeof publicationConfigSchema>;
+
+const PUBLICATION_SK = `${REGISTRY_PREFIX}PUBLICATION`;
+const key = (pool: string) => ({ pk: poolPk(pool), sk: PUBLICATION_SK });
+
+export async function getPublication(table: Table, pool: string): Promise<PublicationConfig | undefined> {
+  try {
+    const { Item: item } = await table.client.send(
+      new GetItemCommand({ TableName: table.name, Key: keyOf(key(pool)), ConsistentRead: true }),
+    );
+    const text = readString(item, 'config');
+    if (text === undefined) return undefined;
+    const parsed = publicationConfigSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch (err) {
+    throw new StoreError(`cannot read the publication of pool ${pool}`, { cause: err });
+  }
+}
+
+/** Sets (replaces) the pool's publication; the pool must exist. */
+export async function putPublication(
+  table: Table,
+  pool: string,
+  config: PublicationConfig,
+  nowMs: number,
+): Promise<void> {
+  await requirePool(table, pool, nowMs);
+  try {
+    await table.client.send(
+      new PutItemCommand({
+        TableName: table.name,
+        Item: { ...keyOf(key(pool)), config: s(JSON.stringify(config)), updatedAt: n(nowMs) },
+      }),
+    );
+  } catch (err) {
+    throw new StoreError(`cannot store the publication of pool ${pool}`, { cause: err });
+  }
+}
+
+/** Removes the pool's publication (its records must be withdrawn first, see publishPool). */
+export async function deletePublication(table: Table, pool: string): Promise<void> {
+  try {
+    await table.client.send(
+      new DeleteItemCommand({
+        TableName: table.name,
+        Key: keyOf(key(pool)),
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
+  } catch (err) {
+    if (isConditionFailure(err)) throw notFound(`the publication of pool "${pool}"`);
+    throw new StoreError(`cannot delete the publication of pool ${pool}`, { cause: err });
+  }
+}
