@@ -25,8 +25,15 @@ export interface ControlPlaneFunctionsProps {
  * CommonJS packages bundled into an ESM file still call `require` for Node's built-ins; this gives
  * them one (esbuild leaves `require` of externals as is).
  */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as ftpxCreateRequire } from 'node:module'; const require = ftpxCreateRequire(import.meta.url);";
+const ESM_REQUIRE_BANNER = [
+  "import { createRequire as ftpxCreateRequire } from 'node:module';",
+  "import { fileURLToPath as ftpxFileURLToPath } from 'node:url';",
+  "import { dirname as ftpxDirname } from 'node:path';",
+  'const require = ftpxCreateRequire(import.meta.url);',
+  // CommonJS dependencies bundled into ESM may read these (ssh2 does, for its wasm poly1305).
+  'const __filename = ftpxFileURLToPath(import.meta.url);',
+  'const __dirname = ftpxDirname(__filename);',
+].join(' ');
 
 /** One NodejsFunction per manifest entry, each with only the permissions its entry asks for. */
 export class ControlPlaneFunctions extends Construct {
@@ -69,7 +76,9 @@ export class ControlPlaneFunctions extends Construct {
           platform: 'node',
           mainFields: ['module', 'main'],
           // The AWS SDK is bundled too: the function runs the SDK version the tests ran, not Lambda's.
-          externalModules: [],
+          // ssh2's native add-ons (the health check's SSH probe) stay out: ssh2 requires them inside
+          // try/catch and uses its JavaScript crypto without them, which a key exchange probe can afford.
+          externalModules: ['*.node', 'cpu-features'],
           minify: true,
           sourceMap: true,
           banner: ESM_REQUIRE_BANNER,
