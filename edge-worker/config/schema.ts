@@ -6,6 +6,7 @@ import { identityHookConfigSchema } from '../../functions/shared/auth/identity-h
 import { parseCidr } from '../net/cidr.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
 import { parseDuration } from './duration.js';
+import { sftpListenerSchema, sftpPoolSchema } from './sftp-schema.js';
 
 /** A duration written as "5s", "250ms", "2m" or a number of seconds; held as milliseconds. */
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -113,6 +114,8 @@ export const poolSchema = z
     sendProxyProtocol: z.enum(['off', 'v1', 'v2', 'v2-tlvs']).default('off'),
     /** ProxyDirectoryListPolicy's UseSlink: symlinks as OS.unix=slink:<target> (FileZilla) under LIST. */
     useSlink: z.boolean().default(false),
+    /** ProxySFTP*: the backend SSH client, for sftp:// backends (docs/sftp.md). */
+    sftp: sftpPoolSchema.optional(),
   })
   .strict()
   .superRefine((pool, ctx) => {
@@ -168,6 +171,10 @@ const timeoutsSchema = z
 export const listenerSchema = z
   .object({
     name: z.string().min(1).optional(),
+    /** ftp (FTP and FTPS) or sftp (an SSH server relaying SFTP and SCP to sftp:// backends; docs/sftp.md). */
+    protocol: z.enum(['ftp', 'sftp']).default('ftp'),
+    /** SFTPEngine and the SFTP* directives: the frontend SSH server of a `protocol: sftp` listener. */
+    sftp: sftpListenerSchema.optional(),
     address: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65535),
     pool: z.string().min(1),
@@ -341,6 +348,7 @@ export const configSchema = z
           });
         }
       });
+      checkListenerProtocol(config, listener, index, ctx);
       if (!names.has(listener.pool)) {
         ctx.addIssue({
           code: 'custom',
@@ -350,6 +358,49 @@ export const configSchema = z
       }
     });
   });
+
+/**
+ * An sftp listener needs its SSH settings and a pool of sftp:// backends; an FTP listener's pool has no
+ * sftp:// backends (a session cannot change protocol on the way).
+ */
+function checkListenerProtocol(
+  config: { pools: z.output<typeof poolSchema>[] },
+  listener: z.output<typeof listenerSchema>,
+  index: number,
+  ctx: z.RefinementCtx,
+): void {
+  if (listener.protocol === 'sftp' && listener.sftp === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['listeners', index, 'sftp'],
+      message: 'a protocol: sftp listener needs an sftp block with at least hostKeys (SFTPHostKey)',
+    });
+  }
+  if (listener.protocol === 'ftp' && listener.sftp !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['listeners', index, 'sftp'],
+      message: 'sftp settings need protocol: sftp (SFTPEngine on)',
+    });
+  }
+  const pool = config.pools.find((candidate) => candidate.name === listener.pool);
+  if (!pool) return;
+  for (const entry of pool.backends) {
+    const parsed = parseBackendSource(entry);
+    if (!parsed.ok || parsed.source.kind !== 'url') continue;
+    const isSftp = parsed.source.url.protocol === 'sftp';
+    if (isSftp !== (listener.protocol === 'sftp')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['listeners', index, 'pool'],
+        message: isSftp
+          ? `pool "${pool.name}" has sftp:// backends, which need a protocol: sftp listener (SFTPEngine on)`
+          : `a protocol: sftp listener needs sftp:// backends; pool "${pool.name}" has ${parsed.source.url.protocol}://`,
+      });
+      return;
+    }
+  }
+}
 
 /** What a config file says, before defaults are applied. */
 export type ConfigInput = z.input<typeof configSchema>;

@@ -13,10 +13,12 @@ import { createHttpControlPlane } from '../control-plane/http-transport.js';
 import { createInProcessControlPlane } from '../control-plane/in-process-transport.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
 import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js';
+import { SftpListener } from '../listeners/sftp-listener.js';
 import type { Logger } from '../log/logger.js';
 import { TransferLog } from '../log/transfer-log.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool } from '../reverse/pool.js';
+import { MemoryServerHostKeys } from '../sftp/server-host-keys.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -63,7 +65,7 @@ export interface RunningEdgeWorker {
  */
 export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<RunningEdgeWorker> {
   let embedded: EmbeddedStoreServer | undefined;
-  const listeners: FtpListener[] = [];
+  const listeners: (FtpListener | SftpListener)[] = [];
   let table: Table | undefined;
   let reporter: ConnectionReporter | undefined;
   let sweeper: NodeJS.Timeout | undefined;
@@ -120,6 +122,7 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       }
     }
     reporter = new ConnectionReporter(controlPlane, log);
+    const serverHostKeys = new MemoryServerHostKeys();
     const pools = new Map(
       await Promise.all(config.pools.map(async (pool) => [pool.name, await loadPool(pool, log)] as const)),
     );
@@ -128,14 +131,11 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       const pool = pools.get(listenerConfig.pool);
       if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
       const hostPools = [pool, ...listenerConfig.hostPools.flatMap((name) => pools.get(name) ?? [])];
-      const listener = new FtpListener(listenerConfig, {
-        pool,
-        hostPools,
-        controlPlane,
-        reporter,
-        transferLog,
-        log,
-      });
+      const services = { pool, hostPools, controlPlane, reporter, transferLog, log };
+      const listener =
+        listenerConfig.protocol === 'sftp'
+          ? new SftpListener(listenerConfig, { ...services, serverHostKeys })
+          : new FtpListener(listenerConfig, services);
       listeners.push(listener);
       addresses.push(await listener.start());
     }
