@@ -62,6 +62,7 @@ export class BackendConnector {
         ? { keepaliveInterval: alive.interval * 1000, keepaliveCountMax: alive.count }
         : {}),
       ident: CLIENT_IDENT,
+      onRekey: () => log.debug('backend rekeyed', { backend: key }),
       ...(verify ? { verifyHostKey: verify } : {}),
     }).connect();
   }

@@ -27,6 +27,8 @@ export interface BackendSshOptions {
   verifyHostKey?: ((key: Buffer) => Promise<boolean>) | undefined;
   /** USERAUTH_BANNER messages from the backend. */
   onBanner?: ((message: string) => void) | undefined;
+  /** Each key re-exchange after the first (either side may start one). */
+  onRekey?: (() => void) | undefined;
 }
 
 type AuthNext = (method: AnyAuthMethod | false) => void;
@@ -79,6 +81,11 @@ export class BackendSsh {
         this.finishAttempt({ ok: false, closed: true, reason: this.closedReason });
       });
       client.on('banner', (message) => options.onBanner?.(message));
+      let handshakes = 0;
+      client.on('handshake', () => {
+        handshakes += 1;
+        if (handshakes > 1) options.onRekey?.();
+      });
       client.on('ready', () => {
         this.authenticated = true;
         this.finishAttempt({ ok: true });
@@ -114,8 +121,19 @@ export class BackendSsh {
       };
       const verify = options.verifyHostKey;
       if (verify) {
+        let verified: Buffer | undefined;
         config.hostVerifier = (key: Buffer, callback: (valid: boolean) => void) => {
-          verify(key).then(callback, () => callback(false));
+          // A rekey presents the same key again: answered at once, so that no gap opens in the
+          // middle of the key exchange (ssh2 lets channel data out during an asynchronous check).
+          if (verified?.equals(key)) return true;
+          verify(key).then(
+            (valid) => {
+              if (valid) verified = key;
+              callback(valid);
+            },
+            () => callback(false),
+          );
+          return undefined;
         };
       }
       client.connect(config);

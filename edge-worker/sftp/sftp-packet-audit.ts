@@ -20,6 +20,7 @@ const FXP = {
   STAT: 17,
   RENAME: 18,
   SYMLINK: 20,
+  EXTENDED: 200,
   STATUS: 101,
   HANDLE: 102,
   DATA: 103,
@@ -224,6 +225,14 @@ export class SftpPacketAudit {
         const path = fields.string();
         const target = fields.string();
         if (path !== undefined && target !== undefined) this.remember(id, { type, path, target });
+        return;
+      }
+      case FXP.EXTENDED: {
+        // OpenSSH's sftp renames with posix-rename@openssh.com (same fields as RENAME).
+        if (fields.string() !== 'posix-rename@openssh.com') return;
+        const path = fields.string();
+        const target = fields.string();
+        if (path !== undefined && target !== undefined) this.remember(id, { type: FXP.RENAME, path, target });
         return;
       }
       case FXP.CLOSE:
