@@ -63,7 +63,12 @@ export const sftpListenerSchema = z
     /** SFTPCiphers, SFTPDigests, SFTPKeyExchanges, SFTPHostKeyAlgorithms; ssh2's defaults when absent. */
     ciphers: algorithmList('cipher').optional(),
     digests: algorithmList('hmac').optional(),
-    keyExchanges: algorithmList('kex').optional(),
+    keyExchanges: algorithmList('kex')
+      .refine(
+        (names) => !names.some((name) => name.includes('group-exchange')),
+        'diffie-hellman-group-exchange-* cannot be offered to clients: ssh2 implements group exchange as a client only',
+      )
+      .optional(),
     hostKeyAlgorithms: algorithmList('serverHostKey').optional(),
     /** SFTPCompression. */
     compression: z.enum(COMPRESSION_MODES).default('off'),

@@ -38,6 +38,8 @@ export interface Sshd {
 export interface SshdOptions {
   /** Appended to sshd_config. */
   extraConfig?: string;
+  /** sshd's LogLevel (DEBUG1 logs the negotiated algorithms). */
+  logLevel?: 'VERBOSE' | 'DEBUG1';
 }
 
 /** Makes an unencrypted key pair of `type` at `path` (and `path`.pub); returns the public key line. */
@@ -102,7 +104,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       'MaxStartups 100',
       'PrintMotd no',
       'UseDNS no',
-      'LogLevel VERBOSE',
+      `LogLevel ${options.logLevel ?? 'VERBOSE'}`,
       'AllowTcpForwarding yes',
       'Subsystem sftp internal-sftp',
       options.extraConfig ?? '',
