@@ -1,5 +1,5 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { type Connection, Server as SshServer } from 'ssh2';
+import ssh2, { type Connection, type Server as SshServer } from 'ssh2';
 import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
 import { type Cidr, parseCidrList } from '../net/cidr.js';
@@ -55,7 +55,7 @@ export class SftpListener {
       server: `${this.config.address}:${this.config.port}`,
     });
     this.connector = await BackendConnector.create(services.pool.config, services.serverHostKeys);
-    this.ssh = new SshServer(
+    this.ssh = new ssh2.Server(
       {
         hostKeys: hostKeys.map(({ key, passphrase }) =>
           passphrase !== undefined ? { key, passphrase } : key,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { perUserPath } from '../reverse/backend-source.js';
 
 /** The most bytes read from one authorized_keys file. */
@@ -36,7 +36,7 @@ export function keyOfLine(line: string): Buffer | undefined {
   if (trimmed === '' || trimmed.startsWith('#')) return undefined;
   const match = KEY_TYPE.exec(trimmed);
   if (!match?.[1]) return undefined;
-  const parsed = utils.parseKey(match[1]);
+  const parsed = ssh2.utils.parseKey(match[1]);
   if (parsed instanceof Error) return undefined;
   return parsed.getPublicSSH();
 }

@@ -1,4 +1,4 @@
-import { type AnyAuthMethod, type AuthenticationType, Client, type ConnectConfig } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type AuthenticationType, type ConnectConfig } from 'ssh2';
 import type { BackendUrl } from '../../functions/shared/backend-url.js';
 
 /** One connect attempt to an SSH backend failed: refused, timed out, key exchange or host key refused. */
@@ -40,7 +40,7 @@ type AuthNext = (method: AnyAuthMethod | false) => void;
  * and a failure there lets the connect policy try another backend).
  */
 export class BackendSsh {
-  readonly client = new Client();
+  readonly client = new ssh2.Client();
   connectMs = 0;
   /** The backend's software version ("OpenSSH_9.2p1 ..."), once known. */
   serverVersion = '';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { type ParsedKey, utils } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 
 const run = promisify(execFile);
 
@@ -70,10 +70,10 @@ export async function loadPrivateKey(path: string, context: PassPhraseContext): 
   }
   const data = await readFile(path);
   let passphrase: string | undefined;
-  let parsed = utils.parseKey(data);
+  let parsed = ssh2.utils.parseKey(data);
   if (parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message)) {
     passphrase = await passPhraseFor(path, context);
-    parsed = utils.parseKey(data, passphrase);
+    parsed = ssh2.utils.parseKey(data, passphrase);
     if (parsed instanceof Error) throw new HostKeyError(`key ${path}: ${parsed.message} (wrong passphrase?)`);
   }
   if (parsed instanceof Error) throw new HostKeyError(`key ${path}: ${parsed.message}`);

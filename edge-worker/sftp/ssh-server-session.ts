@@ -12,7 +12,7 @@ import type {
   ServerChannel,
   Session,
 } from 'ssh2';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
@@ -361,7 +361,7 @@ export class SshServerSession {
       auth.accept();
       return;
     }
-    const parsed = utils.parseKey(auth.key.data);
+    const parsed = ssh2.utils.parseKey(auth.key.data);
     if (parsed instanceof Error || !parsed.verify(auth.blob, auth.signature, auth.hashAlgo)) {
       this.loginFailed(auth, methods, 'bad public key signature');
       return;
