@@ -171,8 +171,11 @@ const timeoutsSchema = z
 export const listenerSchema = z
   .object({
     name: z.string().min(1).optional(),
-    /** ftp (FTP and FTPS) or sftp (an SSH server relaying SFTP and SCP to sftp:// backends; docs/sftp.md). */
-    protocol: z.enum(['ftp', 'sftp']).default('ftp'),
+    /**
+     * ftp (FTP and FTPS; the default when absent) or sftp (an SSH server relaying SFTP and SCP to
+     * sftp:// backends; docs/sftp.md).
+     */
+    protocol: z.enum(['ftp', 'sftp']).optional(),
     /** SFTPEngine and the SFTP* directives: the frontend SSH server of a `protocol: sftp` listener. */
     sftp: sftpListenerSchema.optional(),
     address: z.string().min(1).default('0.0.0.0'),
@@ -376,7 +379,7 @@ function checkListenerProtocol(
       message: 'a protocol: sftp listener needs an sftp block with at least hostKeys (SFTPHostKey)',
     });
   }
-  if (listener.protocol === 'ftp' && listener.sftp !== undefined) {
+  if (listener.protocol !== 'sftp' && listener.sftp !== undefined) {
     ctx.addIssue({
       code: 'custom',
       path: ['listeners', index, 'sftp'],

@@ -1,3 +1,5 @@
+import { SFTP_IGNORED, SFTP_LISTENER_DIRECTIVES, SFTP_POOL_DIRECTIVES } from './sftp-directives.js';
+
 /** Where a directive sits: the main server ("server config"), a `<Global>` section or a `<VirtualHost>`. */
 export type ScopeKind = 'server' | 'global' | 'vhost';
 
@@ -51,6 +53,9 @@ const HANDLED: DirectiveSpec[] = [
   { name: 'TransferRate', kind: 'handled' },
   { name: 'AuthUserFile', kind: 'handled' },
   { name: 'AuthGroupFile', kind: 'handled' },
+  ...[...SFTP_LISTENER_DIRECTIVES, ...SFTP_POOL_DIRECTIVES].map(
+    (name): DirectiveSpec => ({ name, kind: 'handled' }),
+  ),
 ];
 
 const PLAIN_BACKENDS = 'ftpx uses backends in plain FTP (ProxyTLSEngine off)';
@@ -81,24 +86,7 @@ const MOD_PROXY_OTHERS: DirectiveSpec[] = [
     'ProxyTLSTransferProtectionPolicy',
     'ProxyTLSVerifyServer',
   ].map((name): DirectiveSpec => ({ name, kind: 'ignored', reason: PLAIN_BACKENDS })),
-  ...[
-    'ProxySFTPCiphers',
-    'ProxySFTPCompression',
-    'ProxySFTPDigests',
-    'ProxySFTPHostKey',
-    'ProxySFTPKeyExchanges',
-    'ProxySFTPOptions',
-    'ProxySFTPPassPhraseProvider',
-    'ProxySFTPServerAlive',
-    'ProxySFTPServerMatch',
-    'ProxySFTPVerifyServer',
-  ].map(
-    (name): DirectiveSpec => ({
-      name,
-      kind: 'ignored',
-      reason: 'SFTP backends are not supported by ftpx yet',
-    }),
-  ),
+  // ProxySFTP* and mod_sftp's SFTP* directives are handled: see sftp-directives.ts.
 ];
 
 /** ProFTPD core and common module directives that mean nothing (or nothing yet) for ftpx. */
@@ -180,6 +168,7 @@ const IGNORED: Array<[string[], string]> = [
     NO_CLIENT_TLS,
   ],
   [['ServerAdmin', 'SocketBindTight'], NOT_YET],
+  ...SFTP_IGNORED,
 ];
 
 function buildTable(): Map<string, DirectiveSpec> {
