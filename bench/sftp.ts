@@ -57,29 +57,35 @@ export async function sftpBench(sizeMiB: number, rounds: number): Promise<SftpBe
     await makeRandomFile(remote, bytes);
     await makeRandomFile(local, bytes);
     const port = await freePort();
+    const unauditedPort = await freePort();
     const config = join(scratch, 'ftpx.yaml');
+    const listener = (listenPort: number, audit: boolean) =>
+      `  - { address: 127.0.0.1, port: ${listenPort}, pool: main, protocol: sftp, sftp: { audit: ${audit}, hostKeys: [${hostKey}] } }`;
     await writeFile(
       config,
       [
         `dataDir: ${join(scratch, 'ftpx-data')}`,
         'log: { level: warn }',
         'listeners:',
-        `  - { address: 127.0.0.1, port: ${port}, pool: main, protocol: sftp, sftp: { hostKeys: [${hostKey}] } }`,
+        listener(port, true),
+        listener(unauditedPort, false),
         'pools:',
         '  - name: main',
         `    backends: [${sshd.url}]`,
         '',
       ].join('\n'),
     );
-    proxy = await startProxyProcess({ args: ['serve', '--config', config], port });
+    proxy = await startProxyProcess({ args: ['serve', '--config', config], port: unauditedPort });
     const auth = { password: sshd.user.password };
     const rows: SftpRow[] = [];
     for (const [target, targetPort] of [
       ['direct (OpenSSH sshd)', sshd.port],
       ['through ftpx', port],
+      ['through ftpx (sftp.audit off)', unauditedPort],
     ] as const) {
       const endpoint = { host: '127.0.0.1', port: targetPort, user: sshd.user.name };
-      const cpuBefore = targetPort === port ? await cpuSeconds(proxy.pid) : 0;
+      const proxied = targetPort !== sshd.port;
+      const cpuBefore = proxied ? await cpuSeconds(proxy.pid) : 0;
       const downloads: number[] = [];
       const uploads: number[] = [];
       for (let round = 0; round < rounds; round++) {
@@ -93,7 +99,7 @@ export async function sftpBench(sizeMiB: number, rounds: number): Promise<SftpBe
         downloadMiBps: round1(sizeMiB / (median(downloads) / 1000)),
         uploadMiBps: round1(sizeMiB / (median(uploads) / 1000)),
       };
-      if (targetPort === port) {
+      if (proxied) {
         const relayedGiB = (2 * rounds * sizeMiB) / 1024;
         row.cpuSecondsPerGiB = round1(((await cpuSeconds(proxy.pid)) - cpuBefore) / relayedGiB);
       }
@@ -124,8 +130,7 @@ async function timed(run: () => Promise<void>): Promise<number> {
 
 /** The markdown section of the results. */
 export function sftpSection(result: SftpBenchResult, rounds: number): string[] {
-  const direct = result.rows[0];
-  const proxied = result.rows[1];
+  const [direct, ...proxied] = result.rows;
   return [
     `## SFTP (OpenSSH sftp client, ${result.sizeMiB} MiB, median of ${rounds}; ssh2 channel window ${result.ssh2WindowMiB} MiB)`,
     '',
@@ -135,10 +140,11 @@ export function sftpSection(result: SftpBenchResult, rounds: number): string[] {
       (r) => `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.cpuSecondsPerGiB ?? '-'} |`,
     ),
     '',
-    ...(direct && proxied
-      ? [
-          `- through ftpx / direct: download ${ratio(proxied.downloadMiBps, direct.downloadMiBps)}, upload ${ratio(proxied.uploadMiBps, direct.uploadMiBps)}`,
-        ]
+    ...(direct
+      ? proxied.map(
+          (row) =>
+            `- ${row.target} / direct: download ${ratio(row.downloadMiBps, direct.downloadMiBps)}, upload ${ratio(row.uploadMiBps, direct.uploadMiBps)}`,
+        )
       : []),
     '',
   ];

@@ -74,6 +74,11 @@ export const sftpListenerSchema = z
     compression: z.enum(COMPRESSION_MODES).default('off'),
     /** SFTPDisplayBanner: text sent before authentication. */
     banner: z.string().min(1).optional(),
+    /**
+     * Follow relayed SFTP packets for the log and the transfer log (each operation, bytes per file).
+     * Off relays bytes only (SCP transfers are still logged).
+     */
+    audit: z.boolean().default(true),
     /** The identification after "SSH-2.0-" (ServerIdent). */
     ident: z.string().min(1).default('ftpx'),
     /** Which channel requests are relayed; sftp and scp on, everything else off. */

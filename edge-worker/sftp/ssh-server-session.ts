@@ -438,6 +438,10 @@ export class SshServerSession {
       backend.client.subsys('sftp', (err, channel) => {
         if (err) return this.backendChannelFailed(front, 'sftp subsystem', err);
         backendChannel = channel;
+        if (!this.ctx.sftp.audit) {
+          relayChannel(front, channel);
+          return;
+        }
         const audit = new SftpPacketAudit((event) => this.audited(event));
         relayChannel(front, channel, {
           fromClient: (chunk) => audit.fromClient(chunk),
