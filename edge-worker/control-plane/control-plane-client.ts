@@ -4,6 +4,7 @@ import type {
   ResolveBackendResponse,
 } from '../../functions/contract/resolve-backend.js';
 import type { SessionEventsRequest, SessionEventsResponse } from '../../functions/contract/session-events.js';
+import type { SshHostKeyRequest, SshHostKeyResponse } from '../../functions/contract/ssh-host-keys.js';
 
 /**
  * What the edge worker asks of the control plane. One interface, several transports: in-process
@@ -18,6 +19,11 @@ export interface ControlPlaneClient {
    * or its identity hook. Never cached: when the control plane cannot answer, the login fails.
    */
   authenticate(request: AuthRequest): Promise<AuthResponse>;
+  /**
+   * ProxySFTPVerifyServer: reads or stores an SFTP backend's host key. Optional: a client without it
+   * (test doubles) leaves the edge worker to keep host keys in memory.
+   */
+  sshHostKey?(request: SshHostKeyRequest): Promise<SshHostKeyResponse>;
 }
 
 /** The control plane did not answer, or answered with something the contract does not allow. */

@@ -13,6 +13,11 @@ import {
   type SessionEventsResponse,
   sessionEventsResponseSchema,
 } from '../../functions/contract/session-events.js';
+import {
+  type SshHostKeyRequest,
+  type SshHostKeyResponse,
+  sshHostKeyResponseSchema,
+} from '../../functions/contract/ssh-host-keys.js';
 import type { Random } from '../../functions/shared/random.js';
 import type { Logger } from '../log/logger.js';
 import {
@@ -255,6 +260,9 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
     // identity hook's directory (lockouts), and the user can simply try again.
     authenticate: (request: AuthRequest): Promise<AuthResponse> =>
       call('authenticate', request, authResponseSchema, 'once'),
+    // A get, or a put of the same key again: repeating either changes nothing.
+    sshHostKey: (request: SshHostKeyRequest): Promise<SshHostKeyResponse> =>
+      call('ssh-host-keys', request, sshHostKeyResponseSchema, 'repeatable'),
     close: async () => {
       await pool.close();
     },

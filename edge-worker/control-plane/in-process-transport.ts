@@ -4,11 +4,13 @@ import { createAuthHandler } from '../../functions/auth/handler.js';
 import { authResponseSchema } from '../../functions/contract/auth.js';
 import { resolveBackendResponseSchema } from '../../functions/contract/resolve-backend.js';
 import { sessionEventsResponseSchema } from '../../functions/contract/session-events.js';
+import { sshHostKeyResponseSchema } from '../../functions/contract/ssh-host-keys.js';
 import { createResolveBackendHandler } from '../../functions/resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../../functions/session-events/handler.js';
 import type { IdentityHookConfig } from '../../functions/shared/auth/identity-hook.js';
 import { lambdaContext } from '../../functions/shared/handler/lambda-context.js';
 import type { Table } from '../../functions/shared/store/table.js';
+import { createSshHostKeysHandler } from '../../functions/ssh-host-keys/handler.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
 
@@ -25,6 +27,7 @@ export function createInProcessControlPlane(
   const resolveBackend = createResolveBackendHandler({ table });
   const sessionEvents = createSessionEventsHandler({ table });
   const auth = createAuthHandler({ table, ...options });
+  const sshHostKeys = createSshHostKeysHandler({ table });
   return {
     resolveBackend: (request) =>
       call('resolve-backend', resolveBackendResponseSchema, () =>
@@ -36,6 +39,10 @@ export function createInProcessControlPlane(
       ),
     authenticate: (request) =>
       call('authenticate', authResponseSchema, () => auth(request as never, context('authenticate'))),
+    sshHostKey: (request) =>
+      call('ssh-host-keys', sshHostKeyResponseSchema, () =>
+        sshHostKeys(request as never, context('ssh-host-keys')),
+      ),
   };
 }
 

@@ -18,7 +18,7 @@ import type { Logger } from '../log/logger.js';
 import { TransferLog } from '../log/transfer-log.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool } from '../reverse/pool.js';
-import { MemoryServerHostKeys } from '../sftp/server-host-keys.js';
+import { serverHostKeysFor } from '../sftp/server-host-keys.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -122,7 +122,7 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       }
     }
     reporter = new ConnectionReporter(controlPlane, log);
-    const serverHostKeys = new MemoryServerHostKeys();
+    const serverHostKeys = serverHostKeysFor(controlPlane);
     const pools = new Map(
       await Promise.all(config.pools.map(async (pool) => [pool.name, await loadPool(pool, log)] as const)),
     );

@@ -1,3 +1,5 @@
+import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
+
 /** A backend host key as kept for ProxySFTPVerifyServer. */
 export interface StoredHostKey {
   /** The key in SSH wire form. */
@@ -23,4 +25,26 @@ export class MemoryServerHostKeys implements ServerHostKeys {
   async put(pool: string, backend: string, key: Buffer): Promise<void> {
     this.keys.set(`${pool}\n${backend}`, { key, pinned: false });
   }
+}
+
+/** Host keys kept in the store, through the control plane (shared by every edge worker). */
+export class ControlPlaneServerHostKeys implements ServerHostKeys {
+  constructor(private readonly controlPlane: Required<Pick<ControlPlaneClient, 'sshHostKey'>>) {}
+
+  async get(pool: string, backend: string): Promise<StoredHostKey | undefined> {
+    const answer = await this.controlPlane.sshHostKey({ op: 'get', pool, backend });
+    return answer.key === undefined
+      ? undefined
+      : { key: Buffer.from(answer.key, 'base64'), pinned: answer.pinned };
+  }
+
+  async put(pool: string, backend: string, key: Buffer): Promise<void> {
+    await this.controlPlane.sshHostKey({ op: 'put', pool, backend, key: key.toString('base64') });
+  }
+}
+
+/** The store's host keys when the control plane has the operation, else this process's memory. */
+export function serverHostKeysFor(controlPlane: ControlPlaneClient): ServerHostKeys {
+  const sshHostKey = controlPlane.sshHostKey?.bind(controlPlane);
+  return sshHostKey ? new ControlPlaneServerHostKeys({ sshHostKey }) : new MemoryServerHostKeys();
 }

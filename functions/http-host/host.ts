@@ -10,6 +10,7 @@ import { errorResult, type HttpHandler, httpAdapter } from '../shared/handler/ht
 import { lambdaContext } from '../shared/handler/lambda-context.js';
 import type { Random } from '../shared/random.js';
 import type { Table } from '../shared/store/table.js';
+import { createSshHostKeysHandler } from '../ssh-host-keys/handler.js';
 import { normalizeResult, toApiGatewayEvent } from './api-gateway-event.js';
 
 /** Structured logging, as the edge worker's Logger does it (which satisfies this). */
@@ -66,6 +67,7 @@ export const EDGE_ROUTES = {
   'POST /v1/resolve-backend': 'resolve-backend',
   'POST /v1/session-events': 'session-events',
   'POST /v1/authenticate': 'authenticate',
+  'POST /v1/ssh-host-keys': 'ssh-host-keys',
 } as const;
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -84,7 +86,8 @@ interface Route {
  * The control plane on one port, for one machine or a private network: the functions Lambda runs
  * behind API Gateway, run here by node:http with the same events and the same adapter.
  *
- * - `POST /v1/resolve-backend`, `POST /v1/session-events`, `POST /v1/authenticate`: the
+ * - `POST /v1/resolve-backend`, `POST /v1/session-events`, `POST /v1/authenticate`,
+ *   `POST /v1/ssh-host-keys`: the
  *   edge-facing functions (bearer edge token when configured).
  * - everything else under `/v1/`, and `GET /openapi.json`: the registry handler, when given.
  * - `GET /healthz`: 200 while the host runs (no auth, touches no state).
@@ -124,6 +127,15 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
           }),
           { onError },
         ),
+        edge: true,
+      },
+    ],
+    [
+      'POST /v1/ssh-host-keys',
+      {
+        routeKey: 'POST /v1/ssh-host-keys',
+        functionName: EDGE_ROUTES['POST /v1/ssh-host-keys'],
+        handler: httpAdapter(createSshHostKeysHandler({ table }), { onError }),
         edge: true,
       },
     ],

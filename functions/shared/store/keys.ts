@@ -35,6 +35,12 @@ export const keys = {
     sk: `FAILURES#${backendId(backend)}`,
   }),
 
+  /** The SSH host key an SFTP backend of a pool showed (ProxySFTPVerifyServer, trust on first use). */
+  sshHostKey: (pool: string, backend: string) => ({
+    pk: poolPk(pool),
+    sk: `SSHHOSTKEY#${backendId(backend)}`,
+  }),
+
   /**
    * A sticky mapping (PerUser, PerGroup, PerHost): its own partition per key, because a pool may have
    * millions of client addresses and the only access is a point read or a conditional write.

@@ -85,6 +85,26 @@ describe('ProxySFTPVerifyServer', () => {
     expect(succeeded()).toBe(before);
   });
 
+  it('keeps the keys in the store: another worker on the same store refuses the changed key too', async () => {
+    const enforcing = proxyFor('enforce');
+    const other = await startTestProxy({
+      backends: [sshd.url],
+      storeEndpoint: enforcing.worker.storeEndpoint,
+      listener: { protocol: 'sftp', sftp: { hostKeys: [join(keys, 'host')] } },
+      poolSettings: { sftp: { verifyServer: 'enforce' } },
+    });
+    try {
+      const result = await login(other);
+      expect(result.code).not.toBe(0);
+      expect(other.logs.some((line) => line.msg === 'backend host key stored (first use)')).toBe(false);
+      expect(other.logs.some((line) => line.msg === 'backend host key mismatch: connection refused')).toBe(
+        true,
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
   it('off: the replaced key is the one checked next time', async () => {
     const again = await login(proxyFor('off'));
     expect(again.code).toBe(0);
