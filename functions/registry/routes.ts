@@ -28,6 +28,8 @@ import {
   proxyUserPatchSchema,
   proxyUserReplaceSchema,
   proxyUserSchema,
+  sshHostKeyPinnedSchema,
+  sshHostKeyPinSchema,
   type TokenScope,
   tokenCreateSchema,
   tokenListSchema,
@@ -38,6 +40,7 @@ import {
   userMappingParamsSchema,
   userMappingSchema,
 } from '../contract/registry.js';
+import { backendKey, parseBackendUrl } from '../shared/backend-url.js';
 import * as tokens from '../shared/registry/api-tokens.js';
 import type { Principal } from '../shared/registry/auth.js';
 import * as mappings from '../shared/registry/backend-mappings.js';
@@ -46,6 +49,7 @@ import { notFound } from '../shared/registry/errors.js';
 import * as pools from '../shared/registry/pools.js';
 import * as proxyUsers from '../shared/registry/proxy-users.js';
 import type { SaveOutcome } from '../shared/registry/versioned-store.js';
+import { writeSshHostKey } from '../shared/store/ssh-host-keys.js';
 import type { Table } from '../shared/store/table.js';
 import { etag, pathOf, type Reply } from './http.js';
 import type { HttpMethod } from './router.js';
@@ -743,6 +747,29 @@ const tokenRoutes: Route[] = [
   }),
 ];
 
+const sshHostKeyRoutes: Route[] = [
+  route({
+    method: 'PUT',
+    path: '/v1/pools/{pool}/ssh-host-keys',
+    operationId: 'pinSshHostKey',
+    summary: 'Pin the SSH host key of an sftp:// backend (ProxySFTPVerifyServer)',
+    tag: 'backends',
+    access: { kind: 'pool', scope: 'write' },
+    params: poolParamsSchema,
+    query: noQuerySchema,
+    body: sshHostKeyPinSchema,
+    responses: [ok(sshHostKeyPinnedSchema, 'Pinned.')],
+    handle: async ({ params, body }, { table, nowMs }) => {
+      const parsed = parseBackendUrl(body.backend);
+      if (!parsed.ok) throw new Error(parsed.error); // the body schema checked it already
+      const backend = backendKey(parsed.url);
+      const blob = body.key.split(' ')[1] as string;
+      await writeSshHostKey(table, params.pool, backend, blob, { pinned: true, nowMs });
+      return { status: 200, body: { backend, key: body.key.split(' ').slice(0, 2).join(' '), pinned: true } };
+    },
+  }),
+];
+
 /** Every route of the API but `GET /openapi.json` (handler.ts adds that one). */
 export const registryRoutes: readonly Route[] = [
   ...poolRoutes,
@@ -751,4 +778,5 @@ export const registryRoutes: readonly Route[] = [
   ...mappingRoutes('group'),
   ...proxyUserRoutes,
   ...tokenRoutes,
+  ...sshHostKeyRoutes,
 ];

@@ -114,3 +114,48 @@ describe('ProxySFTPVerifyServer', () => {
     expect(replaced).toHaveLength(1);
   });
 });
+
+describe('pinned backend host keys (registration API)', () => {
+  it('refuses a backend whose key differs from the pinned one, even with verifyServer off', async () => {
+    const { startRegistry } = await import('../registry/api-client.js');
+    const { readFile } = await import('node:fs/promises');
+    const registry = await startRegistry('ftpx');
+    const proxy = await startTestProxy({
+      backends: [sshd.url],
+      storeEndpoint: registry.store.endpoint,
+      listener: { protocol: 'sftp', sftp: { hostKeys: [join(keys, 'host')] } },
+      poolSettings: { sftp: { verifyServer: 'off' } },
+    });
+    try {
+      const stranger = (await readFile(`${join(keys, 'host')}.pub`, 'utf8')).trim();
+      const pin = (key: string) =>
+        registry.call('PUT', '/v1/pools/test/ssh-host-keys', { json: { backend: sshd.url, key } });
+      const wrongPin = await pin(stranger);
+      expect(wrongPin.status).toBe(200);
+      expect(wrongPin.body).toEqual({
+        backend: sshd.url,
+        key: stranger.split(' ').slice(0, 2).join(' '),
+        pinned: true,
+      });
+      expect((await login(proxy)).code).not.toBe(0);
+      expect(
+        proxy.logs.some(
+          (line) => line.msg === 'backend host key mismatch: connection refused' && line.pinned === true,
+        ),
+      ).toBe(true);
+
+      expect((await pin(await sshd.hostKey())).status).toBe(200);
+      expect((await login(proxy)).code).toBe(0);
+      // verifyServer off never replaces a pinned key.
+      expect(proxy.logs.some((line) => String(line.msg).startsWith('backend host key changed'))).toBe(false);
+
+      const bad = await registry.call('PUT', '/v1/pools/test/ssh-host-keys', {
+        json: { backend: 'ftp://h', key: 'x' },
+      });
+      expect(bad.status).toBe(400);
+    } finally {
+      await proxy.close();
+      await registry.close();
+    }
+  });
+});
