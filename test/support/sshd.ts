@@ -163,10 +163,11 @@ async function makeHostKeys(workDir: string): Promise<void> {
   }
 }
 
-async function waitForPort(port: number, exited: () => string | undefined): Promise<void> {
+/** Resolves once something accepts connections on the loopback port; rejects when `exited` says the server died. */
+export async function waitForPort(port: number, exited: () => string | undefined): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const status = exited();
-    if (status !== undefined) throw new Error(`sshd exited: ${status}`);
+    if (status !== undefined) throw new Error(`server exited: ${status}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => {
@@ -178,5 +179,5 @@ async function waitForPort(port: number, exited: () => string | undefined): Prom
     if (open) return;
     await delay(50);
   }
-  throw new Error(`sshd did not listen on ${port}`);
+  throw new Error(`nothing listens on ${port}`);
 }

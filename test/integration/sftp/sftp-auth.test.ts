@@ -138,7 +138,6 @@ describe('SSH authentication through ftpx to OpenSSH sshd', () => {
 
   it('logs in to the backend with hostbased authentication (ProxySFTPHostKey) for a verified client key', async () => {
     const result = await sftpBatch({ ...target, port: hostbasedProxy.port }, { identity: userKey }, ['pwd']);
-    if (result.code !== 0) console.log(hostbasedProxy.logText(), await sshd.log());
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(await sshd.log()).toMatch(/Accepted hostbased for ftpxssh/);
