@@ -43,7 +43,12 @@ export class BackendConnector {
     return new BackendConnector(pool, settings, keys, hostKeys);
   }
 
-  connect(url: BackendUrl, key: string, log: Logger): Promise<BackendSsh> {
+  connect(
+    url: BackendUrl,
+    key: string,
+    log: Logger,
+    onBanner?: (message: string) => void,
+  ): Promise<BackendSsh> {
     const { settings } = this;
     const alive = settings.serverAlive;
     const verify = this.hostKeys && this.hostKeyCheck(key, log);
@@ -63,6 +68,7 @@ export class BackendConnector {
         : {}),
       ident: CLIENT_IDENT,
       onRekey: () => log.debug('backend rekeyed', { backend: key }),
+      ...(onBanner ? { onBanner } : {}),
       ...(verify ? { verifyHostKey: verify } : {}),
     }).connect();
   }

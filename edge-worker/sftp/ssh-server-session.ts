@@ -28,6 +28,7 @@ import { relayChannel } from './channel-relay.js';
 import type { LoadedKey } from './host-keys.js';
 import { parseScpCommand, type ScpCommand } from './scp-command.js';
 import { type SftpAuditEvent, SftpPacketAudit } from './sftp-packet-audit.js';
+import { sendUserauthBanner } from './userauth-banner.js';
 
 export interface SshSessionContext {
   listener: ListenerConfig;
@@ -167,7 +168,7 @@ export class SshServerSession {
         ...(stickyKey !== undefined ? { stickyKey } : {}),
       },
       'sftp',
-      (url, key) => this.ctx.connector.connect(url, key, this.log),
+      (url, key) => this.ctx.connector.connect(url, key, this.log, (message) => this.relayBanner(message)),
     ).then((backend) => {
       this.backend = backend;
       backend.client.on('close', () => this.end('backend closed the connection'));
@@ -176,6 +177,13 @@ export class SshServerSession {
     });
     this.backendPromise.catch((err: unknown) => this.log.warn('no backend', { error: err }));
     return this.backendPromise;
+  }
+
+  /** The backend's USERAUTH_BANNER, passed on while the client is still authenticating. */
+  private relayBanner(message: string): void {
+    if (this.authenticated || this.ended) return;
+    if (!sendUserauthBanner(this.conn, message))
+      this.log.warn('backend banner not relayed (ssh2 internals changed)');
   }
 
   private async authenticate(auth: AuthContext): Promise<void> {

@@ -44,9 +44,12 @@ function keyboardInteractive(
   });
 }
 
+const BANNER = 'Authorized use only: the backend speaks.';
+
 beforeAll(async () => {
-  sshd = await startSshd();
   keys = await mkdtemp(join(tmpdir(), 'ftpx-sftp-keys-'));
+  await writeFile(join(keys, 'banner.txt'), `${BANNER}\n`);
+  sshd = await startSshd({ extraConfig: `Banner ${join(keys, 'banner.txt')}` });
   await makeKeyPair(join(keys, 'host_ed25519'), 'ed25519');
   // The client's own key, authorized at the proxy only; and one nobody authorized.
   await mkdir(join(keys, 'authorized'));
@@ -96,6 +99,26 @@ describe('SSH authentication through ftpx to OpenSSH sshd', () => {
     );
   });
 
+  it("passes the backend's banner (sshd Banner) to the client before authentication", async () => {
+    const banners = await new Promise<string[]>((resolve, reject) => {
+      const client = new Client();
+      const seen: string[] = [];
+      client.on('banner', (message) => seen.push(message));
+      client.on('ready', () => {
+        client.end();
+        resolve(seen);
+      });
+      client.on('error', reject);
+      client.connect({
+        host: '127.0.0.1',
+        port: proxy.port,
+        username: sshd.user.name,
+        password: sshd.user.password,
+      });
+    });
+    expect(banners.join('')).toContain(BANNER);
+  });
+
   it('refuses a wrong password, as the backend does', async () => {
     const result = await sftpBatch(target, { password: 'not-the-password' }, ['pwd']);
     expect(result.code).not.toBe(0);
@@ -103,6 +126,30 @@ describe('SSH authentication through ftpx to OpenSSH sshd', () => {
     expect(
       proxy.logs.some((line) => line.msg === 'login failed' && line.reason === 'backend refused password'),
     ).toBe(true);
+  });
+
+  it('relays a second password attempt on the same backend connection after a wrong one', async () => {
+    const outcome = await new Promise<string>((resolve) => {
+      const client = new Client();
+      client.on('ready', () => {
+        client.end();
+        resolve('ready');
+      });
+      client.on('error', (err) => resolve(err.message));
+      client.connect({
+        host: '127.0.0.1',
+        port: proxy.port,
+        username: sshd.user.name,
+        authHandler: [
+          { type: 'password', username: sshd.user.name, password: 'first-guess' },
+          { type: 'password', username: sshd.user.name, password: sshd.user.password },
+        ],
+        readyTimeout: 20_000,
+      });
+    });
+    expect(outcome).toBe('ready');
+    const log = await sshd.log();
+    expect(log).toMatch(/Failed password for ftpxssh/);
   });
 
   it('relays keyboard-interactive prompts (PAM) and answers', async () => {
