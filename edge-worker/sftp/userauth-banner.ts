@@ -31,13 +31,13 @@ export function sendUserauthBanner(conn: Connection, message: string): boolean {
   if (!protocol || !writer || typeof sendPacket !== 'function') return false;
   const text = message.endsWith('\r\n') ? message : `${message.replace(/\n$/, '')}\r\n`;
   const length = Buffer.byteLength(text);
-  let offset = writer.allocStart;
+  const start = writer.allocStart;
   const packet = writer.alloc(1 + 4 + length + 4);
-  packet[offset] = USERAUTH_BANNER;
-  packet.writeUInt32BE(length, ++offset);
-  packet.write(text, (offset += 4), length, 'utf8');
+  packet[start] = USERAUTH_BANNER;
+  packet.writeUInt32BE(length, start + 1);
+  packet.write(text, start + 5, length, 'utf8');
   // An empty language tag.
-  packet.writeUInt32BE(0, offset + length);
+  packet.writeUInt32BE(0, start + 5 + length);
   sendPacket(protocol, writer.finalize(packet));
   return true;
 }

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'ssh2';
+import { Client, type PasswordAuthMethod } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProxy, type TestProxy } from '../../support/proxy.js';
 import { type SshTarget, sftpBatch } from '../../support/ssh-clients.js';
@@ -143,7 +143,7 @@ describe('SSH authentication through ftpx to OpenSSH sshd', () => {
         authHandler: [
           { type: 'password', username: sshd.user.name, password: 'first-guess' },
           { type: 'password', username: sshd.user.name, password: sshd.user.password },
-        ],
+        ] as PasswordAuthMethod[],
         readyTimeout: 20_000,
       });
     });
