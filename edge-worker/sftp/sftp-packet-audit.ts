@@ -44,6 +44,11 @@ const FXF_WRITE = 0x02;
 
 /** Bytes of a packet kept for parsing: type, id, and one or two paths. */
 const HEADER_CAP = 8 * 1024;
+/**
+ * WRITE and DATA packets carry file data: only type, id, handle (at most 256 bytes), offset and
+ * length are kept, so a header split across chunks costs a copy of a few hundred bytes, not 8 KiB.
+ */
+const DATA_HEADER_CAP = 1 + 4 + 4 + 256 + 8 + 4;
 /** Outstanding requests remembered; a client keeping more open loses audit detail, not data. */
 const MAX_PENDING = 4096;
 
@@ -99,6 +104,7 @@ class PacketReader {
   private length = 0;
   private captured: Buffer[] = [];
   private capturedBytes = 0;
+  private cap = HEADER_CAP;
   private lengthBytes: number[] = [];
 
   constructor(private readonly onPacket: (header: Buffer, length: number) => void) {}
@@ -120,7 +126,11 @@ class PacketReader {
         continue;
       }
       const take = Math.min(this.remaining, chunk.length - offset);
-      const keep = Math.min(take, HEADER_CAP - this.capturedBytes);
+      if (this.capturedBytes === 0) {
+        const type = chunk[offset];
+        this.cap = type === 6 || type === 103 ? DATA_HEADER_CAP : HEADER_CAP;
+      }
+      const keep = Math.min(take, this.cap - this.capturedBytes);
       if (keep > 0) {
         this.captured.push(chunk.subarray(offset, offset + keep));
         this.capturedBytes += keep;

@@ -110,8 +110,11 @@ export class SshServerSession {
       clearTimeout(this.loginTimer);
       this.log.info('login succeeded', { user: this.userName, backend: this.backend?.key });
     });
-    conn.on('session', (accept) => {
-      if (!this.authenticated || !this.backend) return;
+    conn.on('session', (accept, reject) => {
+      if (!this.authenticated || !this.backend) {
+        reject();
+        return;
+      }
       this.handleSession(accept(), this.backend);
     });
     conn.on('tcpip', (accept, reject, info) => {
