@@ -59,6 +59,7 @@ export class SshServerSession {
   private failedLogins = 0;
   private authenticated = false;
   private loginTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private ended = false;
   private resolveDone: () => void = () => {};
   private readonly done = new Promise<void>((resolve) => {
@@ -108,6 +109,7 @@ export class SshServerSession {
     conn.on('ready', () => {
       this.authenticated = true;
       clearTimeout(this.loginTimer);
+      this.watchIdle();
       this.log.info('login succeeded', { user: this.userName, backend: this.backend?.key });
     });
     conn.on('session', (accept, reject) => {
@@ -144,6 +146,26 @@ export class SshServerSession {
     conn.on('error', (err) => this.log.debug('client connection error', { error: err }));
     conn.on('close', () => this.closed());
     return this.done;
+  }
+
+  /**
+   * TimeoutIdle: the session ends when the client sends nothing (no request, no data, no window
+   * adjustment, no keepalive) for that long. Counted on the client's socket, beside ssh2's reader.
+   */
+  private watchIdle(): void {
+    const idle = this.ctx.listener.timeouts.idle;
+    const socket = (this.conn as unknown as { _sock?: NodeJS.EventEmitter })._sock;
+    if (idle <= 0 || !socket) return;
+    let last = Date.now();
+    socket.on('data', () => {
+      last = Date.now();
+    });
+    const check = () => {
+      const quiet = Date.now() - last;
+      if (quiet >= idle) this.end('idle timeout (TimeoutIdle)');
+      else this.idleTimer = setTimeout(check, idle - quiet);
+    };
+    this.idleTimer = setTimeout(check, idle);
   }
 
   private selectsAtAuthentication(): boolean {
@@ -565,6 +587,7 @@ export class SshServerSession {
 
   private closed(): void {
     clearTimeout(this.loginTimer);
+    clearTimeout(this.idleTimer);
     this.ended = true;
     const backend = this.backend;
     if (backend) {

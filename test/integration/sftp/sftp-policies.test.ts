@@ -1,6 +1,7 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha512Crypt } from '../../support/password-hash.js';
 import { freePort } from '../../support/ports.js';
@@ -99,6 +100,39 @@ describe('connect policies and retries for SFTP', () => {
     expect(connectedBackends(proxy)).toHaveLength(1);
     expect(proxy.logText()).not.toContain('alice-pw');
     expect(proxy.logText()).not.toContain(a.user.password);
+  });
+});
+
+describe('timeouts', () => {
+  it('ends a session whose client stays silent for timeouts.idle (TimeoutIdle)', async () => {
+    const proxy = await startTestProxy({
+      backends: [a.url],
+      listener: { protocol: 'sftp', sftp: { hostKeys: [hostKey] }, timeouts: { idle: '1s' } },
+    });
+    proxies.push(proxy);
+    const ended = await new Promise<number>((resolve, reject) => {
+      const { Client } = ssh2;
+      const client = new Client();
+      let readyAt = 0;
+      client.on('ready', () => {
+        readyAt = Date.now();
+      });
+      client.on('close', () => resolve(Date.now() - readyAt));
+      client.on('error', (err) => (readyAt ? undefined : reject(err)));
+      client.connect({
+        host: '127.0.0.1',
+        port: proxy.port,
+        username: a.user.name,
+        password: a.user.password,
+      });
+    });
+    expect(ended).toBeGreaterThanOrEqual(900);
+    expect(ended).toBeLessThan(5000);
+    expect(
+      proxy.logs.some(
+        (line) => line.msg === 'session ending' && line.reason === 'idle timeout (TimeoutIdle)',
+      ),
+    ).toBe(true);
   });
 });
 
