@@ -1,7 +1,7 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, type PasswordAuthMethod } from 'ssh2';
+import { type AnyAuthMethod, Client, type PasswordAuthMethod } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProxy, type TestProxy } from '../../support/proxy.js';
 import { type SshTarget, sftpBatch } from '../../support/ssh-clients.js';
@@ -204,5 +204,57 @@ describe('SSH authentication through ftpx to OpenSSH sshd', () => {
         (line) => line.msg === 'backend refused the proxy login for a verified public key',
       ),
     ).toBe(true);
+  });
+});
+
+describe('partial success (backend AuthenticationMethods chains)', () => {
+  it('passes partial success on, so the client continues with the next method', async () => {
+    const chained = await startSshd({ extraConfig: 'AuthenticationMethods password,keyboard-interactive' });
+    const chainProxy = await startTestProxy({
+      backends: [chained.url],
+      listener: { protocol: 'sftp', sftp: { hostKeys: [join(keys, 'host_ed25519')] } },
+    });
+    try {
+      const steps: string[] = [];
+      const outcome = await new Promise<string>((resolve) => {
+        const client = new Client();
+        client.on('ready', () => {
+          client.end();
+          resolve('ready');
+        });
+        client.on('error', (err) => resolve(err.message));
+        client.connect({
+          host: '127.0.0.1',
+          port: chainProxy.port,
+          username: chained.user.name,
+          authHandler: (methodsLeft, partialSuccess, next) => {
+            if (methodsLeft === null) {
+              steps.push('password');
+              next({ type: 'password', username: chained.user.name, password: chained.user.password });
+            } else if (partialSuccess && methodsLeft.includes('keyboard-interactive')) {
+              next({
+                type: 'keyboard-interactive',
+                username: chained.user.name,
+                prompt: (_name, _instructions, _lang, prompts, finish) => {
+                  steps.push('keyboard-interactive');
+                  finish(prompts.map(() => chained.user.password));
+                },
+              });
+            } else {
+              next(false as unknown as AnyAuthMethod);
+            }
+          },
+          readyTimeout: 20_000,
+        });
+      });
+      expect(outcome).toBe('ready');
+      expect(steps).toEqual(['password', 'keyboard-interactive']);
+      const log = await chained.log();
+      expect(log).toMatch(/Partial password for ftpxssh/);
+      expect(log).toMatch(/Accepted keyboard-interactive\/pam for ftpxssh/);
+    } finally {
+      await chainProxy.close();
+      await chained.stop();
+    }
   });
 });
