@@ -32,6 +32,8 @@ export interface Sshd {
   /** Restarts on the same port, with new host keys when `newHostKeys`. */
   restart(options?: { newHostKeys?: boolean }): Promise<void>;
   log(): Promise<string>;
+  /** The log once it matches `pattern` (sshd may write a line just after the client saw the result), or as it is after 2 s. */
+  logMatching(pattern: RegExp): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -147,6 +149,14 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       await launch();
     },
     log: async () => (server ? readFile(server.outputFile, 'utf8').catch(() => '') : ''),
+    logMatching: async (pattern) => {
+      let text = await sshd.log();
+      for (let i = 0; i < 40 && !pattern.test(text); i++) {
+        await delay(50);
+        text = await sshd.log();
+      }
+      return text;
+    },
     stop: async () => {
       await server?.stop();
       await run('rm', ['-rf', workDir]);

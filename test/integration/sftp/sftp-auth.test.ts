@@ -148,8 +148,7 @@ describe('SSH authentication through ftpx to OpenSSH sshd', () => {
       });
     });
     expect(outcome).toBe('ready');
-    const log = await sshd.log();
-    expect(log).toMatch(/Failed password for ftpxssh/);
+    expect(await sshd.logMatching(/Failed password for ftpxssh/)).toMatch(/Failed password for ftpxssh/);
   });
 
   it('relays keyboard-interactive prompts (PAM) and answers', async () => {
@@ -249,7 +248,7 @@ describe('partial success (backend AuthenticationMethods chains)', () => {
       });
       expect(outcome).toBe('ready');
       expect(steps).toEqual(['password', 'keyboard-interactive']);
-      const log = await chained.log();
+      const log = await chained.logMatching(/Accepted keyboard-interactive/);
       expect(log).toMatch(/Partial password for ftpxssh/);
       expect(log).toMatch(/Accepted keyboard-interactive\/pam for ftpxssh/);
     } finally {
