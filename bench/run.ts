@@ -14,6 +14,7 @@ import { type ModProxy, startModProxy } from '../test/support/proftpd-mod-proxy.
 import { type ProxyProcess, startProxyProcess } from '../test/support/proxy-process.js';
 import { type Endpoint, loginMs, loginsPerSecond } from './ftp-login.js';
 import { measureResolveLatency, type ResolveLatency } from './resolve-latency.js';
+import { type SftpBenchResult, sftpBench, sftpSection } from './sftp.js';
 import { median, percentile, ratio, round1 } from './stats.js';
 
 const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB ?? 512);
@@ -22,6 +23,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const RESOLVE_CALLS = Number(process.env.BENCH_RESOLVE_CALLS ?? 2000);
+const SFTP_MIB = Number(process.env.BENCH_SFTP_MIB ?? 256);
 /**
  * ProFTPD's standalone master sleeps ~0.4 s after a session ends before it accepts the next one, so
  * back-to-back logins would measure that sleep; a pause between logins measures the login itself.
@@ -133,7 +135,8 @@ async function main(): Promise<void> {
   const loadRows = await load();
   const resolveRows = await measureResolveLatency(RESOLVE_CALLS);
   for (const row of resolveRows) process.stderr.write(`${JSON.stringify(row)}\n`);
-  await writeResults(transferRows, loadRows, resolveRows);
+  const sftp = await sftpBench(SFTP_MIB, ROUNDS);
+  await writeResults(transferRows, loadRows, resolveRows, sftp);
 }
 
 async function curlOk(args: string[]): Promise<void> {
@@ -158,6 +161,7 @@ async function writeResults(
   transfersRows: TransferRow[],
   loadRows: LoadRow[],
   resolveRows: ResolveLatency[],
+  sftp: SftpBenchResult,
 ) {
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -204,6 +208,7 @@ async function writeResults(
     '|---|---|---|',
     ...resolveRows.map((r) => `| ${r.transport} | ${r.medianMs} | ${r.p99Ms} |`),
     '',
+    ...sftpSection(sftp, ROUNDS),
   ].join('\n');
   const meta = {
     node: process.version,
@@ -215,7 +220,7 @@ async function writeResults(
     resolveCalls: RESOLVE_CALLS,
     date: new Date().toISOString(),
   };
-  const json = { meta, transfers: transfersRows, load: loadRows, resolve: resolveRows };
+  const json = { meta, transfers: transfersRows, load: loadRows, resolve: resolveRows, sftp };
   await writeFile(join(RESULTS_DIR, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(RESULTS_DIR, `${stamp}.md`), table);
   await writeFile(join(RESULTS_DIR, 'latest.md'), table);

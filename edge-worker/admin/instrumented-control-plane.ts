@@ -29,6 +29,9 @@ export function instrumentControlPlane(
     sessionEvent: (event) => timed('session-events', () => inner.sessionEvent(event)),
     authenticate: (request) => timed('auth', () => inner.authenticate(request)),
     tlsCache: (request) => timed('tls-cache', () => inner.tlsCache(request)),
+    ...(inner.sshHostKey
+      ? { sshHostKey: (request) => timed('ssh-host-keys', () => inner.sshHostKey?.(request) as never) }
+      : {}),
     close: async () => {
       await (inner as Partial<ClosableControlPlaneClient>).close?.();
     },

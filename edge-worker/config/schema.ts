@@ -10,6 +10,7 @@ import { parseCidr } from '../net/cidr.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
 import { dnsSchema, healthSchema } from './discovery-health.js';
 import { duration } from './duration-schema.js';
+import { sftpListenerSchema, sftpPoolSchema } from './sftp-schema.js';
 
 /**
  * One ProxyReverseServers entry: a backend URL (ftp://, with +srv / +txt accepted) or a `file:` list
@@ -130,6 +131,8 @@ export const poolSchema = z
     useSlink: z.boolean().default(false),
     /** Forward role only: the login method and the destination filter. */
     forward: forwardSchema.optional(),
+    /** ProxySFTP*: the backend SSH client, for sftp:// backends (docs/sftp.md). */
+    sftp: sftpPoolSchema.optional(),
   })
   .strict()
   .superRefine(
@@ -226,6 +229,13 @@ const timeoutsSchema = z
 export const listenerSchema = z
   .object({
     name: z.string().min(1).optional(),
+    /**
+     * ftp (FTP and FTPS; the default when absent) or sftp (an SSH server relaying SFTP and SCP to
+     * sftp:// backends; docs/sftp.md).
+     */
+    protocol: z.enum(['ftp', 'sftp']).optional(),
+    /** SFTPEngine and the SFTP* directives: the frontend SSH server of a `protocol: sftp` listener. */
+    sftp: sftpListenerSchema.optional(),
     address: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65535),
     pool: z.string().min(1),
@@ -600,6 +610,7 @@ export const configSchema = z
           });
         }
       });
+      checkListenerProtocol(config, listener, index, ctx);
       if (!names.has(listener.pool)) {
         ctx.addIssue({
           code: 'custom',
@@ -609,6 +620,49 @@ export const configSchema = z
       }
     });
   });
+
+/**
+ * An sftp listener needs its SSH settings and a pool of sftp:// backends; an FTP listener's pool has no
+ * sftp:// backends (a session cannot change protocol on the way).
+ */
+function checkListenerProtocol(
+  config: { pools: z.output<typeof poolSchema>[] },
+  listener: z.output<typeof listenerSchema>,
+  index: number,
+  ctx: z.RefinementCtx,
+): void {
+  if (listener.protocol === 'sftp' && listener.sftp === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['listeners', index, 'sftp'],
+      message: 'a protocol: sftp listener needs an sftp block with at least hostKeys (SFTPHostKey)',
+    });
+  }
+  if (listener.protocol !== 'sftp' && listener.sftp !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['listeners', index, 'sftp'],
+      message: 'sftp settings need protocol: sftp (SFTPEngine on)',
+    });
+  }
+  const pool = config.pools.find((candidate) => candidate.name === listener.pool);
+  if (!pool) return;
+  for (const entry of pool.backends) {
+    const parsed = parseBackendSource(entry);
+    if (!parsed.ok || parsed.source.kind !== 'url') continue;
+    const isSftp = parsed.source.url.protocol === 'sftp';
+    if (isSftp !== (listener.protocol === 'sftp')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['listeners', index, 'pool'],
+        message: isSftp
+          ? `pool "${pool.name}" has sftp:// backends, which need a protocol: sftp listener (SFTPEngine on)`
+          : `a protocol: sftp listener needs sftp:// backends; pool "${pool.name}" has ${parsed.source.url.protocol}://`,
+      });
+      return;
+    }
+  }
+}
 
 /** What a config file says, before defaults are applied. */
 export type ConfigInput = z.input<typeof configSchema>;

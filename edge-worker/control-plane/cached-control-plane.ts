@@ -8,6 +8,7 @@ import {
   type ResolveBackendResponse,
 } from '../../functions/contract/resolve-backend.js';
 import type { SessionEventsRequest, SessionEventsResponse } from '../../functions/contract/session-events.js';
+import type { SshHostKeyRequest, SshHostKeyResponse } from '../../functions/contract/ssh-host-keys.js';
 import type { TlsCacheRequest, TlsCacheResponse } from '../../functions/contract/tls-cache.js';
 import { type Random, shuffled } from '../../functions/shared/random.js';
 import { rendezvousRank } from '../../functions/shared/rendezvous-hash.js';
@@ -163,6 +164,13 @@ export class CachedControlPlane implements ClosableControlPlaneClient {
 
   sessionEvent(event: SessionEventsRequest): Promise<SessionEventsResponse> {
     return this.inner.sessionEvent(event);
+  }
+
+  /** Never cached: a host key the control plane cannot confirm is not trusted from memory. */
+  sshHostKey(request: SshHostKeyRequest): Promise<SshHostKeyResponse> {
+    if (!this.inner.sshHostKey)
+      return Promise.reject(new Error('the control plane has no ssh-host-keys operation'));
+    return this.inner.sshHostKey(request);
   }
 
   /** Never answered from the cache: a login the control plane cannot check fails. */

@@ -4,6 +4,7 @@ import type {
   ResolveBackendResponse,
 } from '../../functions/contract/resolve-backend.js';
 import type { SessionEventsRequest, SessionEventsResponse } from '../../functions/contract/session-events.js';
+import type { SshHostKeyRequest, SshHostKeyResponse } from '../../functions/contract/ssh-host-keys.js';
 import type { TlsCacheRequest, TlsCacheResponse } from '../../functions/contract/tls-cache.js';
 
 /**
@@ -24,6 +25,11 @@ export interface ControlPlaneClient {
    * Never served from a cache here: edge-worker/tls/frontend-caches.ts keeps its own local LRU.
    */
   tlsCache(request: TlsCacheRequest): Promise<TlsCacheResponse>;
+  /**
+   * ProxySFTPVerifyServer: reads or stores an SFTP backend's host key. Optional: a client without it
+   * (test doubles) leaves the edge worker to keep host keys in memory.
+   */
+  sshHostKey?(request: SshHostKeyRequest): Promise<SshHostKeyResponse>;
 }
 
 /** The control plane did not answer, or answered with something the contract does not allow. */

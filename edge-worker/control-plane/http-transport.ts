@@ -14,6 +14,11 @@ import {
   sessionEventsResponseSchema,
 } from '../../functions/contract/session-events.js';
 import {
+  type SshHostKeyRequest,
+  type SshHostKeyResponse,
+  sshHostKeyResponseSchema,
+} from '../../functions/contract/ssh-host-keys.js';
+import {
   type TlsCacheRequest,
   type TlsCacheResponse,
   tlsCacheResponseSchema,
@@ -269,6 +274,9 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
         tlsCacheResponseSchema,
         request.op === 'report-hits' ? 'once' : 'repeatable',
       ),
+    // A get, or a put of the same key again: repeating either changes nothing.
+    sshHostKey: (request: SshHostKeyRequest): Promise<SshHostKeyResponse> =>
+      call('ssh-host-keys', request, sshHostKeyResponseSchema, 'repeatable'),
     close: async () => {
       await pool.close();
     },

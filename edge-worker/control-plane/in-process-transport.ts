@@ -4,6 +4,7 @@ import { createAuthHandler } from '../../functions/auth/handler.js';
 import { authResponseSchema } from '../../functions/contract/auth.js';
 import { resolveBackendResponseSchema } from '../../functions/contract/resolve-backend.js';
 import { sessionEventsResponseSchema } from '../../functions/contract/session-events.js';
+import { sshHostKeyResponseSchema } from '../../functions/contract/ssh-host-keys.js';
 import { tlsCacheResponseSchema } from '../../functions/contract/tls-cache.js';
 import { createResolveBackendHandler } from '../../functions/resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../../functions/session-events/handler.js';
@@ -12,6 +13,7 @@ import type { DiscoveryContext } from '../../functions/shared/discovery/discover
 import { lambdaContext } from '../../functions/shared/handler/lambda-context.js';
 import type { HealthSettings } from '../../functions/shared/health/health-settings.js';
 import type { Table } from '../../functions/shared/store/table.js';
+import { createSshHostKeysHandler } from '../../functions/ssh-host-keys/handler.js';
 import { createTlsCacheHandler } from '../../functions/tls-cache/handler.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
@@ -40,6 +42,7 @@ export function createInProcessControlPlane(
   const sessionEvents = createSessionEventsHandler({ table, ...(health ? { health } : {}) });
   const auth = createAuthHandler({ table, ...(identityHook ? { identityHook } : {}) });
   const tlsCache = createTlsCacheHandler({ table });
+  const sshHostKeys = createSshHostKeysHandler({ table });
   return {
     resolveBackend: (request) =>
       call('resolve-backend', resolveBackendResponseSchema, () =>
@@ -53,6 +56,10 @@ export function createInProcessControlPlane(
       call('authenticate', authResponseSchema, () => auth(request as never, context('authenticate'))),
     tlsCache: (request) =>
       call('tls-cache', tlsCacheResponseSchema, () => tlsCache(request as never, context('tls-cache'))),
+    sshHostKey: (request) =>
+      call('ssh-host-keys', sshHostKeyResponseSchema, () =>
+        sshHostKeys(request as never, context('ssh-host-keys')),
+      ),
   };
 }
 

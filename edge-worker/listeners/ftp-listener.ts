@@ -11,11 +11,11 @@ import { encodeReply, localReply } from '../ftp/reply.js';
 import { ReverseFtpSession } from '../ftp/reverse-session.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
-import { type Cidr, inNetworks, parseCidrList } from '../net/cidr.js';
-import { readProxyHeader } from '../proxy-protocol/decode.js';
+import { type Cidr, parseCidrList } from '../net/cidr.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import type { ConnectionReporter } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
+import { identifyClient } from './client-identity.js';
 import { foreignAddressPolicy } from './foreign-address.js';
 import { resolveMasqueradeAddress } from './masquerade-address.js';
 
@@ -172,26 +172,8 @@ export class FtpListener {
     this.draining = true;
   }
 
-  /**
-   * The client's address: the socket's peer, or, for connections from a trusted network (a load
-   * balancer), the source named by the PROXY header it must send first. A missing or malformed header
-   * closes that connection only. Undefined when the connection was closed.
-   */
-  private async identifyClient(socket: Socket): Promise<ProxyAddress | undefined> {
-    const peer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    const inbound = this.config.proxyProtocol;
-    if (!inbound || !this.trustedNetworks || !inNetworks(peer.address, this.trustedNetworks)) return peer;
-    const result = await readProxyHeader(socket, { timeoutMs: inbound.timeout, required: true });
-    if (result.kind === 'header') {
-      // LOCAL (a health check of the load balancer itself) names no client: the peer is the client.
-      return result.header.command === 'proxy' && result.header.source ? result.header.source : peer;
-    }
-    this.log.warn('refused connection: no valid PROXY protocol header', {
-      peer: `${peer.address}:${peer.port}`,
-      reason: result.kind === 'error' ? `${result.code}: ${result.reason}` : 'no header',
-    });
-    socket.destroy();
-    return undefined;
+  private identifyClient(socket: Socket): Promise<ProxyAddress | undefined> {
+    return identifyClient(socket, this.config.proxyProtocol, this.trustedNetworks, this.log);
   }
 
   private startSession(socket: Socket, client: ProxyAddress): void {

@@ -11,6 +11,8 @@ export interface TransferRecord {
   direction: 'incoming' | 'outgoing';
   user: string;
   completed: boolean;
+  /** xferlog's service name: ftp (the default), sftp or scp. */
+  service?: 'ftp' | 'sftp' | 'scp';
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -42,7 +44,7 @@ export function formatXferlogLine(record: TransferRecord): string {
     record.direction === 'incoming' ? 'i' : 'o',
     'r',
     field(record.user),
-    'ftp',
+    record.service ?? 'ftp',
     '0',
     '*',
     record.completed ? 'c' : 'i',

@@ -54,7 +54,7 @@ const refuse = (reason: string, missing = false): BackendFileResult => ({ ok: fa
  *   directory and the target's directory are checked;
  * - it is larger than 5 MiB, is not JSON, or is not an array.
  * Of the array, the first 1000 items are read; an item that is not a string, not a backend URL, or
- * a backend ftpx cannot use (ftps://, sftp://) is skipped and reported in `skipped`.
+ * a backend ftpx cannot use (ftps://) is skipped and reported in `skipped`.
  *
  * The file is opened without following a swap to a FIFO (O_NONBLOCK) and checked again through its
  * descriptor, so what is read is what was checked.

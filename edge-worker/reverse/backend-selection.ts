@@ -47,7 +47,31 @@ export interface SelectionContext {
 type Target = { key: string; url: BackendUrl; source: string } | { key: string; error: string };
 
 export async function selectAndConnect(pool: Pool, context: SelectionContext): Promise<SelectedBackend> {
-  const { controlPlane, reporter, log, stickyKey, prelude } = context;
+  const { prelude } = context;
+  return selectBackendWith(pool, context, 'ftp', (url) =>
+    connectBackend(url, {
+      timeoutMs: pool.config.connectTimeout,
+      ...(pool.config.sourceAddress ? { sourceAddress: pool.config.sourceAddress } : {}),
+      ...(prelude ? { prelude } : {}),
+    }),
+  );
+}
+
+/** A backend chosen and connected by `selectBackendWith`, with where it came from. */
+export type Selected<T> = T & { url: BackendUrl; key: string; source: string };
+
+/**
+ * The connect policy and ProxyRetryCount loop of `selectAndConnect`, for any protocol: `connect`
+ * opens one backend (FTP control connection, SSH transport) or throws to move on to the next one.
+ * Backends of another protocol than `protocol` fail their attempt.
+ */
+export async function selectBackendWith<T extends { connectMs: number }>(
+  pool: Pool,
+  context: SelectionContext,
+  protocol: BackendUrl['protocol'],
+  connect: (url: BackendUrl, key: string) => Promise<T>,
+): Promise<Selected<T>> {
+  const { controlPlane, reporter, log, stickyKey } = context;
   const policy = pool.config.connectPolicy;
   const reports = needsReports(policy);
   const list = await listFor(pool, context);
@@ -78,7 +102,7 @@ export async function selectAndConnect(pool: Pool, context: SelectionContext): P
       }
       break;
     }
-    const target = targetOf(list.backends, candidate);
+    const target = targetOf(list.backends, candidate, protocol);
     if ('error' in target) {
       log.warn('backend connect failed', { backend: target.key, attempt, reason: target.error });
       failed.push(target.key);
@@ -87,11 +111,7 @@ export async function selectAndConnect(pool: Pool, context: SelectionContext): P
     }
     const { key, url, source } = target;
     try {
-      const connected = await connectBackend(url, {
-        timeoutMs: pool.config.connectTimeout,
-        ...(pool.config.sourceAddress ? { sourceAddress: pool.config.sourceAddress } : {}),
-        ...(prelude ? { prelude } : {}),
-      });
+      const connected = await connect(url, key);
       log.info('connected to backend', {
         backend: key,
         source,
@@ -102,7 +122,8 @@ export async function selectAndConnect(pool: Pool, context: SelectionContext): P
       if (reports) reporter.connected(pool.config.name, key, connected.connectMs);
       // Passive health: a backend with recent failures is cleared by its first success.
       if (candidate.health !== undefined) reporter.succeeded(pool.config.name, key);
-      return { ...connected, url, key, source };
+      // Assigned, not spread: a connected backend may be a class instance with methods.
+      return Object.assign(connected, { url, key, source });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       log.warn('backend connect failed', { backend: key, attempt, reason });
@@ -145,7 +166,11 @@ async function listFor(
  * A candidate as something to connect to: a listed backend by position, or a registered one by its
  * URL. Backends ftpx cannot connect to yet (ftps://, sftp://, DNS discovery) fail the attempt here.
  */
-function targetOf(listed: readonly PoolBackend[], candidate: ResolveBackendCandidate): Target {
+function targetOf(
+  listed: readonly PoolBackend[],
+  candidate: ResolveBackendCandidate,
+  protocol: BackendUrl['protocol'],
+): Target {
   let target: Target;
   if (candidate.index !== undefined) {
     const backend = listed[candidate.index];
@@ -175,6 +200,12 @@ function targetOf(listed: readonly PoolBackend[], candidate: ResolveBackendCandi
         source: `dns:${candidate.via.backend}${entry ? ` (${entry.source})` : ''}`,
       };
     }
+  }
+  if (target.url.protocol !== protocol && !(protocol === 'ftp' && target.url.protocol === 'ftps')) {
+    return {
+      key: target.key,
+      error: `a ${target.url.protocol}:// backend cannot serve a ${protocol === 'sftp' ? 'SFTP' : 'FTP'} session`,
+    };
   }
   const unusable = unconnectableBackend(target.url);
   return unusable ? { key: target.key, error: unusable } : target;

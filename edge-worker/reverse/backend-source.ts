@@ -16,8 +16,9 @@ const SQL_PREFIX = /^sql:/i;
 
 /**
  * Reads one configured backend entry. Refused here, so at configuration time with the entry's line:
- * relative `file:` paths, `%g` (needs proxy authentication), `sql:`, ftps:// and sftp:// backends
- * (other issues). `+srv` / `+txt` URLs are resolved by the control plane (functions/shared/discovery).
+ * relative `file:` paths, `%g` (needs proxy authentication) and `sql:`. sftp:// backends need an sftp
+ * listener (checked with the listeners, config/schema.ts). `+srv` / `+txt` URLs are resolved by the
+ * control plane (functions/shared/discovery).
  */
 export function parseBackendSource(text: string): BackendSourceResult {
   const fail = (error: string): BackendSourceResult => ({ ok: false, error });
@@ -51,7 +52,6 @@ export function parseBackendSource(text: string): BackendSourceResult {
 export function unsupportedBackend(url: BackendUrl): string | undefined {
   if (url.protocol === 'ftps')
     return 'ftps:// backends are not supported by ftpx yet: ftpx uses backends in plain FTP';
-  if (url.protocol === 'sftp') return 'sftp:// backends are not supported by ftpx yet';
   return undefined;
 }
 

@@ -30,13 +30,18 @@ import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-
 import { ClientClasses } from '../forward/client-class.js';
 import { LoopGuard } from '../forward/loop-guard.js';
 import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js';
+import { SftpListener } from '../listeners/sftp-listener.js';
 import { AccessLog } from '../log/access-log.js';
 import { fileSink, type Logger, type LogSink } from '../log/logger.js';
 import { TransferLog } from '../log/transfer-log.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool, type Pool } from '../reverse/pool.js';
+import { serverHostKeysFor } from '../sftp/server-host-keys.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
+
+/** A listener of either protocol: both hand their socket over on reload and drain alike. */
+type Listener = FtpListener | SftpListener;
 
 /**
  * AuthUserFile / AuthGroupFile of proxy-authenticating pools become their proxy users at start (in the
@@ -120,9 +125,9 @@ export async function startEdgeWorker(
   options: { metrics?: EdgeMetrics } = {},
 ): Promise<RunningEdgeWorker> {
   let embedded: EmbeddedStoreServer | undefined;
-  let listeners: FtpListener[] = [];
+  let listeners: Listener[] = [];
   /** Listeners a reload replaced or removed: no longer accepting, their sessions still running. */
-  const retired = new Set<FtpListener>();
+  const retired = new Set<Listener>();
   const metrics = options.metrics ?? new EdgeMetrics();
   const sessions = new SessionRegistry(metrics);
   let ready = false;
@@ -207,6 +212,7 @@ export async function startEdgeWorker(
     }
     reporter = new ConnectionReporter(controlPlane, log);
     const shared = { controlPlane, reporter, transferLog, log, sessions };
+    const serverHostKeys = serverHostKeysFor(controlPlane);
     const listenerLog = (file: string | undefined): Logger => {
       if (file === undefined) return log;
       let sink = listenerSinks.get(file);
@@ -220,28 +226,32 @@ export async function startEdgeWorker(
     let boundAddresses: ListeningAddress[] = [];
     const loopGuard = new LoopGuard(() => boundAddresses);
     /** Builds the listeners of `next`, taking over the sockets of current ones on the same address. */
-    const setUp = async (next: FtpxConfig, current: FtpListener[]) => {
+    const setUp = async (next: FtpxConfig, current: Listener[]) => {
       const pools = new Map(
         await Promise.all(next.pools.map(async (pool) => [pool.name, await loadPool(pool, log)] as const)),
       );
       const classes = new ClientClasses(next.classes ?? []);
-      const started: FtpListener[] = [];
+      const started: Listener[] = [];
       const addresses: ListeningAddress[] = [];
       /** New listener → the current one whose socket it took over. */
-      const heirs = new Map<FtpListener, FtpListener>();
+      const heirs = new Map<Listener, Listener>();
       try {
         for (const listenerConfig of next.listeners) {
           const pool = pools.get(listenerConfig.pool);
           if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
           const hostPools = [pool, ...listenerConfig.hostPools.flatMap((name) => pools.get(name) ?? [])];
-          const listener = new FtpListener(listenerConfig, {
+          const services = {
             pool,
             hostPools,
             ...shared,
             log: listenerLog(listenerConfig.logFile),
             classes,
             loopGuard,
-          });
+          };
+          const listener: Listener =
+            listenerConfig.protocol === 'sftp'
+              ? new SftpListener(listenerConfig, { ...services, serverHostKeys })
+              : new FtpListener(listenerConfig, services);
           const heirsOf = new Set(heirs.values());
           const previous = current.find((old) => old.bindKey === listener.bindKey && !heirsOf.has(old));
           if (previous) heirs.set(listener, previous);

@@ -459,3 +459,36 @@ export const RESPONSE_SCHEMAS = {
   TokenList: tokenListSchema,
   Error: errorSchema,
 } as const satisfies Record<string, z.ZodType>;
+
+/**
+ * PUT /v1/pools/{pool}/ssh-host-keys: pins the host key of an sftp:// backend (ProxySFTPVerifyServer).
+ * A pinned key is never replaced by trust on first use, and a backend showing another key is refused
+ * whatever the pool's verifyServer mode.
+ */
+export const sshHostKeyPinSchema = z
+  .object({
+    /** The backend URL (credentials are ignored): sftp://host[:port]. */
+    backend: z
+      .string()
+      .min(1)
+      .max(1024)
+      .refine((value) => {
+        const parsed = parseBackendUrl(value);
+        return parsed.ok && parsed.url.protocol === 'sftp';
+      }, 'must be an sftp:// backend URL'),
+    /** The public key as in known_hosts or a .pub file: "ssh-ed25519 AAAA..." (a comment may follow). */
+    key: z
+      .string()
+      .min(1)
+      .max(16 * 1024)
+      .regex(
+        /^(ssh-|ecdsa-sha2-|rsa-sha2-)[\w@.-]+ [A-Za-z0-9+/]+={0,2}( .*)?$/,
+        'must be an OpenSSH public key line',
+      ),
+  })
+  .strict()
+  .meta({ description: 'A pinned SSH host key of an sftp:// backend.' });
+
+export const sshHostKeyPinnedSchema = z
+  .object({ backend: z.string(), key: z.string(), pinned: z.boolean() })
+  .meta({ description: 'The pinned key, as ftpx names the backend.' });

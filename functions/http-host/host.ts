@@ -12,6 +12,7 @@ import { lambdaContext } from '../shared/handler/lambda-context.js';
 import type { HealthSettings } from '../shared/health/health-settings.js';
 import type { Random } from '../shared/random.js';
 import type { Table } from '../shared/store/table.js';
+import { createSshHostKeysHandler } from '../ssh-host-keys/handler.js';
 import { createTlsCacheHandler } from '../tls-cache/handler.js';
 import { normalizeResult, toApiGatewayEvent } from './api-gateway-event.js';
 
@@ -28,7 +29,7 @@ export interface ControlPlaneHostOptions {
   listen: { host: string; port: number };
   table: Table;
   /**
-   * When set, the edge-facing routes (resolve-backend, session-events, authenticate, tls-cache) require
+   * When set, the edge-facing routes (resolve-backend, session-events, authenticate, tls-cache, ssh-host-keys) require
    * `Authorization: Bearer <edgeToken>`; without it they are open to whoever reaches the port.
    */
   edgeToken?: string;
@@ -74,6 +75,7 @@ export const EDGE_ROUTES = {
   'POST /v1/session-events': 'session-events',
   'POST /v1/authenticate': 'authenticate',
   'POST /v1/tls-cache': 'tls-cache',
+  'POST /v1/ssh-host-keys': 'ssh-host-keys',
 } as const;
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -93,8 +95,7 @@ interface Route {
  * behind API Gateway, run here by node:http with the same events and the same adapter.
  *
  * - `POST /v1/resolve-backend`, `POST /v1/session-events`, `POST /v1/authenticate`,
- *   `POST /v1/tls-cache`: the
- *   edge-facing functions (bearer edge token when configured).
+ *   `POST /v1/tls-cache`, `POST /v1/ssh-host-keys`: the edge-facing functions (bearer edge token when configured).
  * - everything else under `/v1/`, and `GET /openapi.json`: the registry handler, when given.
  * - `GET /healthz`: 200 while the host runs (no auth, touches no state).
  */
@@ -141,6 +142,15 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
           }),
           { onError },
         ),
+        edge: true,
+      },
+    ],
+    [
+      'POST /v1/ssh-host-keys',
+      {
+        routeKey: 'POST /v1/ssh-host-keys',
+        functionName: EDGE_ROUTES['POST /v1/ssh-host-keys'],
+        handler: httpAdapter(createSshHostKeysHandler({ table }), { onError }),
         edge: true,
       },
     ],

@@ -28,6 +28,8 @@ import {
   proxyUserPatchSchema,
   proxyUserReplaceSchema,
   proxyUserSchema,
+  sshHostKeyPinnedSchema,
+  sshHostKeyPinSchema,
   type TokenScope,
   tokenCreateSchema,
   tokenListSchema,
@@ -44,6 +46,7 @@ import {
   tlsCacheInfoSchema,
   tlsCacheParamsSchema,
 } from '../contract/tls-cache.js';
+import { backendKey, parseBackendUrl } from '../shared/backend-url.js';
 import * as tokens from '../shared/registry/api-tokens.js';
 import type { Principal } from '../shared/registry/auth.js';
 import * as mappings from '../shared/registry/backend-mappings.js';
@@ -54,6 +57,7 @@ import * as proxyUsers from '../shared/registry/proxy-users.js';
 import { publishPool } from '../shared/registry/publication.js';
 import type { Route53Publisher } from '../shared/registry/publication-route53.js';
 import type { SaveOutcome } from '../shared/registry/versioned-store.js';
+import { writeSshHostKey } from '../shared/store/ssh-host-keys.js';
 import type { Table } from '../shared/store/table.js';
 import { cacheInfo, clearCache, removeCache } from '../shared/tls-cache/admin.js';
 import { healthRoutes } from './health-routes.js';
@@ -830,6 +834,29 @@ const tlsCacheRoutes: Route[] = [
   }),
 ];
 
+const sshHostKeyRoutes: Route[] = [
+  route({
+    method: 'PUT',
+    path: '/v1/pools/{pool}/ssh-host-keys',
+    operationId: 'pinSshHostKey',
+    summary: 'Pin the SSH host key of an sftp:// backend (ProxySFTPVerifyServer)',
+    tag: 'backends',
+    access: { kind: 'pool', scope: 'write' },
+    params: poolParamsSchema,
+    query: noQuerySchema,
+    body: sshHostKeyPinSchema,
+    responses: [ok(sshHostKeyPinnedSchema, 'Pinned.')],
+    handle: async ({ params, body }, { table, nowMs }) => {
+      const parsed = parseBackendUrl(body.backend);
+      if (!parsed.ok) throw new Error(parsed.error); // the body schema checked it already
+      const backend = backendKey(parsed.url);
+      const blob = body.key.split(' ')[1] as string;
+      await writeSshHostKey(table, params.pool, backend, blob, { pinned: true, nowMs });
+      return { status: 200, body: { backend, key: body.key.split(' ').slice(0, 2).join(' '), pinned: true } };
+    },
+  }),
+];
+
 /** Every route of the API but `GET /openapi.json` (handler.ts adds that one). */
 export const registryRoutes: readonly Route[] = [
   ...poolRoutes,
@@ -841,4 +868,5 @@ export const registryRoutes: readonly Route[] = [
   ...tlsCacheRoutes,
   ...healthRoutes,
   ...publicationRoutes,
+  ...sshHostKeyRoutes,
 ];

@@ -6,6 +6,8 @@ export interface RunOptions {
   cwd?: string;
   /** Written to the command's stdin, which is then closed. */
   input?: string;
+  /** The command's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunResult<Stdout = Buffer> {
@@ -21,7 +23,11 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 /** Runs a command to completion, capturing its output; it never rejects because of how the command ended. */
 export function runCommand(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.env ? { env: options.env } : {}),
+    });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

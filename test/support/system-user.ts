@@ -9,6 +9,14 @@ export interface SystemUser {
   password: string;
   uid: number;
   gid: number;
+  home: string;
+}
+
+/** An account with a password and a home directory of its own, which `setUp` creates. */
+interface Account {
+  name: string;
+  password: string;
+  home: string;
 }
 
 const NAME = 'ftpxtest';
@@ -18,6 +26,21 @@ const PASSWORD = 'ftpxtest-pass';
 const USERADD_NAME_IN_USE = 9;
 
 let ready: Promise<SystemUser> | undefined;
+let sshReady: Promise<SystemUser> | undefined;
+
+/**
+ * The SSH test account (OpenSSH sshd backends): unlike vsftpd's, it has a home of its own, because
+ * sshd reads ~/.shosts and ~/.ssh/known_hosts there for hostbased logins.
+ */
+export function ensureSshUser(): Promise<SystemUser> {
+  sshReady ??= setUp({ name: 'ftpxssh', password: 'ftpxssh-pass', home: '/var/lib/ftpxssh' }).catch(
+    (error: unknown) => {
+      sshReady = undefined;
+      throw error;
+    },
+  );
+  return sshReady;
+}
 
 /**
  * vsftpd only logs in real accounts through PAM, so the tests need one system user. It is created once per
@@ -25,39 +48,40 @@ let ready: Promise<SystemUser> | undefined;
  * reset once per process, in case an earlier run left another one.
  */
 export function ensureSystemUser(): Promise<SystemUser> {
-  ready ??= setUp().catch((error: unknown) => {
+  ready ??= setUp({ name: NAME, password: PASSWORD, home: '/' }).catch((error: unknown) => {
     ready = undefined;
     throw error;
   });
   return ready;
 }
 
-async function setUp(): Promise<SystemUser> {
-  if ((await lookUp()) === undefined) {
+async function setUp(account: Account): Promise<SystemUser> {
+  const { name, password, home } = account;
+  if ((await lookUp(name)) === undefined) {
     await retrying(() =>
       run('useradd', [
         '--system',
         '--user-group',
-        '--no-create-home',
+        ...(home === '/' ? ['--no-create-home'] : ['--create-home']),
         '--home-dir',
-        '/',
+        home,
         '--shell',
         '/bin/sh',
-        NAME,
+        name,
       ]),
     ).catch((error: { code?: unknown }) => {
       if (error.code !== USERADD_NAME_IN_USE) throw error;
     });
   }
-  await retrying(() => setPassword());
-  const ids = await lookUp();
-  if (ids === undefined) throw new Error(`system user ${NAME} is still missing after useradd`);
-  return { name: NAME, password: PASSWORD, ...ids };
+  await retrying(() => setPassword(name, password));
+  const ids = await lookUp(name);
+  if (ids === undefined) throw new Error(`system user ${name} is still missing after useradd`);
+  return { name, password, home, ...ids };
 }
 
-async function lookUp(): Promise<{ uid: number; gid: number } | undefined> {
+async function lookUp(name: string): Promise<{ uid: number; gid: number } | undefined> {
   try {
-    const { stdout } = await run('getent', ['passwd', NAME]);
+    const { stdout } = await run('getent', ['passwd', name]);
     const [, , uid, gid] = stdout.trim().split(':');
     return { uid: Number(uid), gid: Number(gid) };
   } catch {
@@ -65,10 +89,10 @@ async function lookUp(): Promise<{ uid: number; gid: number } | undefined> {
   }
 }
 
-function setPassword(): Promise<void> {
+function setPassword(name: string, password: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = execFile('chpasswd', (error) => (error ? reject(error) : resolve()));
-    child.stdin?.end(`${NAME}:${PASSWORD}\n`);
+    child.stdin?.end(`${name}:${password}\n`);
   });
 }
 

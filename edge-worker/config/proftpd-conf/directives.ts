@@ -1,3 +1,5 @@
+import { SFTP_IGNORED, SFTP_LISTENER_DIRECTIVES, SFTP_POOL_DIRECTIVES } from './sftp-directives.js';
+
 /** Where a directive sits: the main server ("server config"), a `<Global>` section or a `<VirtualHost>`. */
 export type ScopeKind = 'server' | 'global' | 'vhost';
 
@@ -69,6 +71,9 @@ const HANDLED: DirectiveSpec[] = [
   // log.access: one line per session in the LogFormat (see import.ts).
   { name: 'LogFormat', kind: 'handled' },
   { name: 'ExtendedLog', kind: 'handled' },
+  ...[...SFTP_LISTENER_DIRECTIVES, ...SFTP_POOL_DIRECTIVES].map(
+    (name): DirectiveSpec => ({ name, kind: 'handled' }),
+  ),
 ];
 
 const PLAIN_BACKENDS = 'ftpx uses backends in plain FTP (ProxyTLSEngine off)';
@@ -96,24 +101,7 @@ const MOD_PROXY_OTHERS: DirectiveSpec[] = [
     'ProxyTLSTransferProtectionPolicy',
     'ProxyTLSVerifyServer',
   ].map((name): DirectiveSpec => ({ name, kind: 'ignored', reason: PLAIN_BACKENDS })),
-  ...[
-    'ProxySFTPCiphers',
-    'ProxySFTPCompression',
-    'ProxySFTPDigests',
-    'ProxySFTPHostKey',
-    'ProxySFTPKeyExchanges',
-    'ProxySFTPOptions',
-    'ProxySFTPPassPhraseProvider',
-    'ProxySFTPServerAlive',
-    'ProxySFTPServerMatch',
-    'ProxySFTPVerifyServer',
-  ].map(
-    (name): DirectiveSpec => ({
-      name,
-      kind: 'ignored',
-      reason: 'SFTP backends are not supported by ftpx yet',
-    }),
-  ),
+  // ProxySFTP* and mod_sftp's SFTP* directives are handled: see sftp-directives.ts.
 ];
 
 /** ProFTPD core and common module directives that mean nothing (or nothing yet) for ftpx. */
@@ -192,6 +180,7 @@ const IGNORED: Array<[string[], string]> = [
     NO_CLIENT_TLS,
   ],
   [['ServerAdmin', 'SocketBindTight'], NOT_YET],
+  ...SFTP_IGNORED,
 ];
 
 function buildTable(): Map<string, DirectiveSpec> {

@@ -19,6 +19,7 @@ import {
   UNSUPPORTED_SECTIONS,
 } from './directives.js';
 import type { ConfigNode, DirectiveNode, Location, SectionNode } from './lexer.js';
+import { newSftpScope, readSftpDirective, type SftpScope, sftpBlock } from './sftp-directives.js';
 import {
   type Parsed,
   parseTlsSessionCache,
@@ -179,6 +180,8 @@ interface Scope {
   limits: Setting<LimitSetting>[];
   /** The first line of each single-valued directive seen in this scope, valid or not. */
   seen: Map<string, Location>;
+  /** SFTPEngine, SFTP* and ProxySFTP* settings. */
+  sftp: SftpScope;
 }
 
 /** Where a value of the built native configuration came from, for messages. */
@@ -192,6 +195,8 @@ interface PoolOrigin {
   server: Origin;
   fields: Record<string, Origin>;
   backends: Origin[];
+  /** The directive behind each field of the pool's `sftp` block. */
+  sftp?: Record<string, Origin>;
 }
 
 export interface ImportResult {
@@ -212,6 +217,7 @@ const newScope = (kind: ScopeKind, section?: SectionNode): Scope => ({
   sawEngine: false,
   limits: [],
   seen: new Map(),
+  sftp: newSftpScope(),
 });
 
 function describeScope(scope: Scope): string {
@@ -694,7 +700,7 @@ class Importer {
         return;
       }
       default:
-        fail('not supported by ftpx yet');
+        if (!readSftpDirective(node, scope.sftp, fail)) fail('not supported by ftpx yet');
     }
   }
 
@@ -901,7 +907,12 @@ class Importer {
     const pools: NonNullable<ConfigInput['pools']> = [];
     const listeners: NonNullable<ConfigInput['listeners']> = [];
     const poolOrigins: PoolOrigin[] = [];
-    const listenerOrigins: Array<{ address: Origin; port: Origin; fields: Record<string, Origin> }> = [];
+    const listenerOrigins: Array<{
+      address: Origin;
+      port: Origin;
+      fields: Record<string, Origin>;
+      sftp?: Record<string, Origin>;
+    }> = [];
     const poolNames = new Map<string, string>();
     const bound = new Map<string, string>();
     const global = this.global.settings;
@@ -984,7 +995,9 @@ class Importer {
       const timeout = own.ProxyTimeoutConnect ?? global.ProxyTimeoutConnect;
       const policy = own.ProxyReverseConnectPolicy ?? global.ProxyReverseConnectPolicy;
       const tls = own.ProxyTLSEngine ?? global.ProxyTLSEngine;
-      if (!tls) {
+      const sftpEngine = scope.sftp.listener.get('engine') ?? this.global.sftp.listener.get('engine');
+      const isSftp = sftpEngine?.value === true;
+      if (!tls && !isSftp) {
         this.warn(
           originOf(engine),
           'ProxyTLSEngine',
@@ -1047,8 +1060,18 @@ class Importer {
         fields[field] = originOf(setting);
       }
       if (backends[0]) fields.backends = originOf(backends[0]);
+      const poolSftp = sftpBlock(scope.sftp.pool, this.global.sftp.pool);
+      if (Object.keys(poolSftp.values).length > 0) {
+        pool.sftp = poolSftp.values as never;
+        fields.sftp = Object.values(poolSftp.origins)[0] as Origin;
+      }
       pools.push(pool);
-      poolOrigins.push({ server: serverOrigin, fields, backends: backends.map(originOf) });
+      poolOrigins.push({
+        server: serverOrigin,
+        fields,
+        backends: backends.map(originOf),
+        sftp: poolSftp.origins,
+      });
 
       const listenerExtras = this.listenerSettings(own, global, [...scope.limits, ...this.global.limits]);
       // A <VirtualHost>'s own ProxyLog becomes its listeners' own log (listeners[].logFile).
@@ -1056,6 +1079,16 @@ class Importer {
       if (vhostLog && vhostLog.value !== null) {
         listenerExtras.values.logFile = vhostLog.value;
         listenerExtras.fields.logFile = originOf(vhostLog);
+      }
+      let listenerSftp: Record<string, Origin> | undefined;
+      if (isSftp && sftpEngine) {
+        // SFTPEngine on: an SSH listener with mod_sftp's settings (docs/sftp.md).
+        const block = sftpBlock(scope.sftp.listener, this.global.sftp.listener);
+        listenerExtras.values.protocol = 'sftp';
+        listenerExtras.values.sftp = block.values;
+        listenerExtras.fields.protocol = originOf(sftpEngine);
+        listenerExtras.fields.sftp = originOf(sftpEngine);
+        listenerSftp = block.origins;
       }
       const addressOrigin = scope.section
         ? serverOrigin
@@ -1075,7 +1108,12 @@ class Importer {
           `${label} (${addressOrigin.file}${addressOrigin.line ? `:${addressOrigin.line}` : ''})`,
         );
         listeners.push({ address, port, pool: name, ...listenerExtras.values });
-        listenerOrigins.push({ address: addressOrigin, port: portOrigin, fields: listenerExtras.fields });
+        listenerOrigins.push({
+          address: addressOrigin,
+          port: portOrigin,
+          fields: listenerExtras.fields,
+          ...(listenerSftp ? { sftp: listenerSftp } : {}),
+        });
       }
     }
 
@@ -1138,12 +1176,14 @@ class Importer {
           const origin = poolOrigins[index];
           if (!origin) return { file: this.file };
           if (field === 'backends' && typeof item === 'number') return origin.backends[item] ?? origin.server;
+          if (field === 'sftp' && typeof item === 'string' && origin.sftp?.[item]) return origin.sftp[item];
           return (typeof field === 'string' ? origin.fields[field] : undefined) ?? origin.server;
         }
         if (head === 'listeners' && typeof index === 'number') {
           const origin = listenerOrigins[index];
           if (!origin) return { file: this.file };
           if (field === 'port') return origin.port;
+          if (field === 'sftp' && typeof item === 'string' && origin.sftp?.[item]) return origin.sftp[item];
           return (typeof field === 'string' ? origin.fields[field] : undefined) ?? origin.address;
         }
         return { file: this.file };

@@ -47,6 +47,12 @@ export const keys = {
   /** The cached DNS answer for one `+srv` / `+txt` backend URL (all in one small partition). */
   discovery: (source: string) => ({ pk: DISCOVERY_PK, sk: `${DISCOVERY_PREFIX}${backendId(source)}` }),
 
+  /** The SSH host key an SFTP backend of a pool showed (ProxySFTPVerifyServer, trust on first use). */
+  sshHostKey: (pool: string, backend: string) => ({
+    pk: poolPk(pool),
+    sk: `SSHHOSTKEY#${backendId(backend)}`,
+  }),
+
   /**
    * A sticky mapping (PerUser, PerGroup, PerHost): its own partition per key, because a pool may have
    * millions of client addresses and the only access is a point read or a conditional write.

@@ -607,7 +607,6 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyReverseServers',
         '"ftps://u:***@h": ftps:// backends are not supported by ftpx yet: ftpx uses backends in plain FTP',
       ],
-      [9, 'ProxyReverseServers', '"sftp://h": sftp:// backends are not supported by ftpx yet'],
       [
         9,
         'ProxyReverseServers',

@@ -50,9 +50,8 @@ describe('parseBackendSource', () => {
     expect(error('ftps://u:secret@h')).toBe(
       '"ftps://u:***@h": ftps:// backends are not supported by ftpx yet: ftpx uses backends in plain FTP',
     );
-    expect(error('sftp+srv://_sftp._tcp.example.com')).toBe(
-      '"sftp+srv://_sftp._tcp.example.com": sftp:// backends are not supported by ftpx yet',
-    );
+    // sftp:// backends are accepted (an sftp listener needs them); +srv fails at connect time.
+    expect(error('sftp+srv://_sftp._tcp.example.com')).toBeUndefined();
     expect(error('ftp://h:0')).toBe('"0" is not a port number in backend URL "ftp://h:0"');
   });
 

@@ -1,0 +1,200 @@
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import ssh2, { type Connection, type Server as SshServer } from 'ssh2';
+import type { ListenerConfig } from '../config/schema.js';
+import type { SftpListenerConfig } from '../config/sftp-schema.js';
+import { type Cidr, parseCidrList } from '../net/cidr.js';
+import type { ProxyAddress } from '../proxy-protocol/types.js';
+import { ssh2Algorithms } from '../sftp/algorithms.js';
+import { BackendConnector } from '../sftp/backend-connector.js';
+import { loadPrivateKeys } from '../sftp/host-keys.js';
+import type { ServerHostKeys } from '../sftp/server-host-keys.js';
+import { SshServerSession } from '../sftp/ssh-server-session.js';
+import { identifyClient } from './client-identity.js';
+import type { ListenerServices, ListeningAddress } from './ftp-listener.js';
+
+export interface SftpListenerServices extends ListenerServices {
+  /** Backend host keys for ProxySFTPVerifyServer. */
+  serverHostKeys?: ServerHostKeys;
+}
+
+/**
+ * An SSH listener (`protocol: sftp`): an ssh2 server with the configured host keys and algorithms,
+ * relaying each client's SFTP and SCP to an sftp:// backend of its pool (docs/sftp.md).
+ */
+export class SftpListener {
+  private readonly sessions = new Set<SshServerSession>();
+  private server: NetServer | undefined;
+  private ssh: SshServer | undefined;
+  private readonly trustedNetworks: Cidr[] | undefined;
+  private readonly sftp: SftpListenerConfig;
+  /** Real client addresses of sockets handed to ssh2, for connections that came through PROXY protocol. */
+  private readonly clients = new WeakMap<Socket, ProxyAddress>();
+  private connector: BackendConnector | undefined;
+  private draining = false;
+
+  constructor(
+    private readonly config: ListenerConfig,
+    private readonly services: SftpListenerServices,
+  ) {
+    if (!config.sftp) throw new Error('an sftp listener needs its sftp settings');
+    this.sftp = config.sftp;
+    if (config.proxyProtocol) {
+      const parsed = parseCidrList(config.proxyProtocol.trustedNetworks);
+      if (!parsed.ok) throw new Error(parsed.error);
+      this.trustedNetworks = parsed.cidrs;
+    }
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** The address the listener is for, as a reload compares them. */
+  get bindKey(): string {
+    return `${this.config.address}:${this.config.port}`;
+  }
+
+  /**
+   * Starts listening, or, on a reload, takes over the listening socket of the listener this one
+   * replaces (see takeServer), with this config's host keys, algorithms and pool.
+   */
+  async start(inherited?: NetServer): Promise<ListeningAddress> {
+    // Held at once, so that a failure below can still hand it back (takeServer).
+    if (inherited) this.server = inherited;
+    const { sftp, services } = this;
+    const hostKeys = await loadPrivateKeys(sftp.hostKeys, {
+      provider: sftp.passPhraseProvider,
+      server: `${this.config.address}:${this.config.port}`,
+    });
+    this.connector = await BackendConnector.create(services.pool.config, services.serverHostKeys);
+    this.ssh = new ssh2.Server(
+      {
+        hostKeys: hostKeys.map(({ key, passphrase }) =>
+          passphrase !== undefined ? { key, passphrase } : key,
+        ),
+        algorithms: ssh2Algorithms({
+          ciphers: sftp.ciphers,
+          digests: sftp.digests,
+          keyExchanges: sftp.keyExchanges,
+          hostKeyAlgorithms: sftp.hostKeyAlgorithms,
+          compression: sftp.compression,
+        }),
+        ident: sftp.ident,
+        ...(sftp.banner ? { banner: sftp.banner } : {}),
+      },
+      (conn) => this.startSession(conn),
+    );
+    const server = inherited ?? createServer({ noDelay: true, keepAlive: true });
+    server.on('connection', (socket) => {
+      socket.on('error', () => {});
+      if (this.draining) {
+        // SSH has no way to refuse before its key exchange: the client sees the connection closed.
+        socket.destroy();
+        return;
+      }
+      identifyClient(socket, this.config.proxyProtocol, this.trustedNetworks, services.log).then(
+        (client) => {
+          if (!client || !this.ssh) return;
+          this.clients.set(socket, client);
+          this.ssh.injectSocket(socket);
+        },
+        (err: unknown) => {
+          services.log.error('could not identify the client', { error: err });
+          socket.destroy();
+        },
+      );
+    });
+    if (!inherited) {
+      server.on('error', (err) => services.log.error('listener error', { error: err }));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: this.config.address, port: this.config.port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    }
+    this.server = server;
+    const address = server.address();
+    const port = address !== null && typeof address === 'object' ? address.port : this.config.port;
+    const listening = {
+      name: this.config.name ?? this.services.pool.config.name,
+      address: this.config.address,
+      port,
+      pool: this.services.pool.config.name,
+    };
+    services.log.info('listening', { ...listening, protocol: 'sftp' });
+    return listening;
+  }
+
+  private startSession(conn: Connection): void {
+    const connector = this.connector;
+    if (!connector) {
+      conn.end();
+      return;
+    }
+    const socket = (conn as unknown as { _sock?: Socket })._sock;
+    const client = (socket && this.clients.get(socket)) ?? {
+      address: socket?.remoteAddress ?? '',
+      port: socket?.remotePort ?? 0,
+    };
+    let session: SshServerSession | undefined;
+    const tracked = this.services.sessions?.register({
+      protocol: 'sftp',
+      role: 'reverse',
+      pool: this.services.pool.config.name,
+      listener: this.config.name ?? this.config.pool,
+      client: `${client.address}:${client.port}`,
+      close: (reason) => session?.close(reason),
+    });
+    session = new SshServerSession(conn, {
+      listener: this.config,
+      sftp: this.sftp,
+      pool: this.services.pool,
+      connector,
+      controlPlane: this.services.controlPlane,
+      reporter: this.services.reporter,
+      transferLog: this.services.transferLog,
+      log: this.services.log,
+      clientAddress: client.address,
+      clientPort: client.port,
+      ...(tracked ? { tracked } : {}),
+    });
+    const running = session;
+    this.sessions.add(running);
+    running
+      .run()
+      .catch((err: unknown) =>
+        this.services.log.error('session crashed', { session: running.id, error: err }),
+      )
+      .finally(() => {
+        this.sessions.delete(running);
+        tracked?.end();
+      });
+  }
+
+  /**
+   * Hands the listening socket to the listener that replaces this one (a reload): this one stops
+   * accepting, its sessions go on until they end.
+   */
+  takeServer(): NetServer | undefined {
+    const server = this.server;
+    this.server = undefined;
+    server?.removeAllListeners('connection');
+    return server;
+  }
+
+  /** From now on, clients that connect are disconnected at once; sessions go on. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /** Stops accepting and ends every session (`reason` is logged: SSH has no reply code for it). */
+  async close(reason?: string): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    this.ssh = undefined;
+    for (const session of this.sessions) session.close(reason);
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

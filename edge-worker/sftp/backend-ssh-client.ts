@@ -1,0 +1,172 @@
+import ssh2, { type AnyAuthMethod, type AuthenticationType, type ConnectConfig } from 'ssh2';
+import type { BackendUrl } from '../../functions/shared/backend-url.js';
+
+/** One connect attempt to an SSH backend failed: refused, timed out, key exchange or host key refused. */
+export class BackendSshConnectError extends Error {
+  override readonly name = 'BackendSshConnectError';
+}
+
+/** The answer to one authentication attempt relayed to the backend. */
+export type BackendAuthResult =
+  | { ok: true }
+  | { ok: false; methodsLeft: AuthenticationType[]; partialSuccess: boolean }
+  /** The backend closed or failed: no more attempts are possible on this connection. */
+  | { ok: false; closed: true; reason: string };
+
+export interface BackendSshOptions {
+  timeoutMs: number;
+  sourceAddress?: string | undefined;
+  algorithms: ConnectConfig['algorithms'];
+  keepaliveInterval?: number | undefined;
+  keepaliveCountMax?: number | undefined;
+  ident: string;
+  /**
+   * Judges the backend's host key (ProxySFTPVerifyServer); resolving false refuses the connection.
+   * Called during key exchange, before any credentials are sent.
+   */
+  verifyHostKey?: ((key: Buffer) => Promise<boolean>) | undefined;
+  /** USERAUTH_BANNER messages from the backend. */
+  onBanner?: ((message: string) => void) | undefined;
+  /** Each key re-exchange after the first (either side may start one). */
+  onRekey?: (() => void) | undefined;
+}
+
+type AuthNext = (method: AnyAuthMethod | false) => void;
+
+/**
+ * The backend leg of an SSH session: an ssh2 Client whose authentication is driven from outside,
+ * one relayed attempt at a time. `connect` resolves when the backend's transport is up and it waits
+ * for the first authentication request (so key exchange and host key checks count as connecting,
+ * and a failure there lets the connect policy try another backend).
+ */
+export class BackendSsh {
+  readonly client = new ssh2.Client();
+  connectMs = 0;
+  /** The backend's software version ("OpenSSH_9.2p1 ..."), once known. */
+  serverVersion = '';
+  private next: AuthNext | undefined;
+  private pending: ((result: BackendAuthResult) => void) | undefined;
+  private closedReason: string | undefined;
+  private authenticated = false;
+
+  constructor(
+    readonly url: BackendUrl,
+    private readonly options: BackendSshOptions,
+  ) {}
+
+  connect(): Promise<this> {
+    const started = performance.now();
+    const { client, options } = this;
+    return new Promise<this>((resolve, reject) => {
+      let settled = false;
+      const fail = (reason: string, cause?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.end();
+        reject(new BackendSshConnectError(reason, { cause }));
+      };
+      const timer = setTimeout(
+        () => fail(`SSH connect timed out after ${options.timeoutMs} ms`),
+        options.timeoutMs,
+      );
+      client.on('error', (err) => {
+        this.closedReason ??= err.message;
+        fail(err.message, err);
+        this.finishAttempt({ ok: false, closed: true, reason: err.message });
+      });
+      client.on('close', () => {
+        this.closedReason ??= 'the backend closed the connection';
+        fail(this.closedReason);
+        this.finishAttempt({ ok: false, closed: true, reason: this.closedReason });
+      });
+      client.on('banner', (message) => options.onBanner?.(message));
+      let handshakes = 0;
+      client.on('handshake', () => {
+        handshakes += 1;
+        if (handshakes > 1) options.onRekey?.();
+      });
+      client.on('ready', () => {
+        this.authenticated = true;
+        this.finishAttempt({ ok: true });
+      });
+      const config: ConnectConfig = {
+        host: this.url.host,
+        port: this.url.port,
+        // Each attempt names its own user; this one is never sent.
+        username: '',
+        // The handshake is bounded by the timer above; authentication by the frontend's login timeout.
+        readyTimeout: 0,
+        algorithms: options.algorithms,
+        ident: options.ident,
+        ...(options.sourceAddress ? { localAddress: options.sourceAddress } : {}),
+        ...(options.keepaliveInterval ? { keepaliveInterval: options.keepaliveInterval } : {}),
+        ...(options.keepaliveCountMax !== undefined ? { keepaliveCountMax: options.keepaliveCountMax } : {}),
+        authHandler: (methodsLeft, partialSuccess, next) => {
+          this.next = next as AuthNext;
+          this.serverVersion = (client as unknown as { _remoteVer?: string })._remoteVer ?? '';
+          if (!settled) {
+            settled = true;
+            clearTimeout(timer);
+            this.connectMs = Math.round(performance.now() - started);
+            resolve(this);
+            return;
+          }
+          this.finishAttempt({
+            ok: false,
+            methodsLeft: (methodsLeft ?? []) as AuthenticationType[],
+            partialSuccess: partialSuccess ?? false,
+          });
+        },
+      };
+      const verify = options.verifyHostKey;
+      if (verify) {
+        let verified: Buffer | undefined;
+        config.hostVerifier = (key: Buffer, callback: (valid: boolean) => void) => {
+          // A rekey presents the same key again: answered at once, so that no gap opens in the
+          // middle of the key exchange (ssh2 lets channel data out during an asynchronous check).
+          if (verified?.equals(key)) return true;
+          verify(key).then(
+            (valid) => {
+              if (valid) verified = key;
+              callback(valid);
+            },
+            () => callback(false),
+          );
+          return undefined;
+        };
+      }
+      client.connect(config);
+    });
+  }
+
+  /** Sends one authentication request and waits for the backend's answer. */
+  attempt(method: AnyAuthMethod): Promise<BackendAuthResult> {
+    if (this.closedReason !== undefined) {
+      return Promise.resolve({ ok: false, closed: true, reason: this.closedReason });
+    }
+    const next = this.next;
+    if (!next || this.pending || this.authenticated) {
+      return Promise.reject(new Error('backend authentication is not waiting for an attempt'));
+    }
+    this.next = undefined;
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      next(method);
+    });
+  }
+
+  private finishAttempt(result: BackendAuthResult): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.(result);
+  }
+
+  get isClosed(): boolean {
+    return this.closedReason !== undefined;
+  }
+
+  end(): void {
+    this.client.end();
+  }
+}

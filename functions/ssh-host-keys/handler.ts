@@ -1,0 +1,39 @@
+import middy from '@middy/core';
+import {
+  type SshHostKeyRequestParsed,
+  type SshHostKeyResponse,
+  sshHostKeyRequestSchema,
+} from '../contract/ssh-host-keys.js';
+import { tableFromEnv } from '../shared/handler/table-from-env.js';
+import { validateEvent } from '../shared/handler/validate-event.js';
+import { readSshHostKey, writeSshHostKey } from '../shared/store/ssh-host-keys.js';
+import type { Table } from '../shared/store/table.js';
+
+export interface SshHostKeysDeps {
+  table: Table;
+}
+
+/** Reads or stores a backend's SSH host key (ProxySFTPVerifyServer); see contract/ssh-host-keys.ts. */
+export function createSshHostKeysHandler(deps: SshHostKeysDeps) {
+  return middy<SshHostKeyRequestParsed, SshHostKeyResponse>()
+    .use(validateEvent(sshHostKeyRequestSchema))
+    .handler(async (event) => {
+      if (event.op === 'get') {
+        const stored = await readSshHostKey(deps.table, event.pool, event.backend);
+        return stored ? { key: stored.key, pinned: stored.pinned } : { pinned: false };
+      }
+      const stored = await writeSshHostKey(deps.table, event.pool, event.backend, event.key as string);
+      return { key: stored.key, pinned: stored.pinned };
+    });
+}
+
+let lambdaHandler: ReturnType<typeof createSshHostKeysHandler> | undefined;
+
+/** The Lambda entry point. Built on first use so importing this module has no side effects. */
+export const handler = (
+  event: unknown,
+  context: Parameters<ReturnType<typeof createSshHostKeysHandler>>[1],
+) => {
+  lambdaHandler ??= createSshHostKeysHandler({ table: tableFromEnv() });
+  return lambdaHandler(event as SshHostKeyRequestParsed, context);
+};

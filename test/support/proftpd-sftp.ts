@@ -1,0 +1,122 @@
+import { execFile } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { findBinary } from './binaries.js';
+import { sha512Crypt } from './password-hash.js';
+import { freePort } from './ports.js';
+import { spawnServer } from './process.js';
+import { waitForPort } from './sshd.js';
+
+const run = promisify(execFile);
+const USER = 'ftpx';
+const PASSWORD = 'ftpx-pass';
+const NOBODY = 65534;
+
+export interface ProftpdSftp {
+  port: number;
+  url: string;
+  user: string;
+  password: string;
+  /** The user's home (chroot), owned by nobody. */
+  homeDir: string;
+  log(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * ProFTPD with mod_sftp (Debian's DSO, `LoadModule mod_sftp.c`) as an SSH backend: one virtual user
+ * chrooted to its home, password logins, and hostbased logins from the host keys whose public halves
+ * are given (SFTPAuthorizedHostKeys wants them in RFC 4716 form, converted here with ssh-keygen -e).
+ */
+export async function startProftpdSftp(options: { trustedHostKeys?: string[] } = {}): Promise<ProftpdSftp> {
+  const workDir = await mkdtemp(join(tmpdir(), 'ftpx-proftpd-sftp-'));
+  await chmod(workDir, 0o755);
+  const homeDir = join(workDir, 'home');
+  await mkdir(homeDir);
+  await chown(homeDir, NOBODY, NOBODY);
+  await run('ssh-keygen', [
+    '-q',
+    '-m',
+    'PEM',
+    '-t',
+    'rsa',
+    '-b',
+    '2048',
+    '-N',
+    '',
+    '-f',
+    join(workDir, 'hostkey'),
+  ]);
+  const authorized: string[] = [];
+  for (const pub of options.trustedHostKeys ?? []) {
+    authorized.push((await run('ssh-keygen', ['-e', '-f', pub])).stdout);
+  }
+  await writeFile(join(workDir, 'authorized_host_keys'), authorized.join(''));
+  await writeFile(
+    join(workDir, 'passwd'),
+    `${USER}:${await sha512Crypt(PASSWORD)}:${NOBODY}:${NOBODY}::${homeDir}:/bin/sh\n`,
+    {
+      mode: 0o600,
+    },
+  );
+  const port = await freePort();
+  await writeFile(
+    join(workDir, 'proftpd.conf'),
+    `ServerName "proftpd-sftp"
+ServerType standalone
+DefaultAddress 127.0.0.1
+Port ${port}
+SocketBindTight on
+User nobody
+Group nogroup
+PidFile ${workDir}/proftpd.pid
+ScoreboardFile ${workDir}/proftpd.scoreboard
+SystemLog ${workDir}/proftpd.log
+WtmpLog off
+UseReverseDNS off
+<IfModule mod_delay.c>
+  DelayEngine off
+</IfModule>
+<IfModule mod_ctrls.c>
+  ControlsEngine off
+</IfModule>
+LoadModule mod_sftp.c
+SFTPEngine on
+SFTPLog ${workDir}/sftp.log
+SFTPHostKey ${workDir}/hostkey
+SFTPAuthMethods password hostbased
+SFTPAuthorizedHostKeys file:${workDir}/authorized_host_keys
+AuthOrder mod_auth_file.c
+AuthUserFile ${workDir}/passwd
+RequireValidShell off
+DefaultRoot ~
+AllowOverwrite on
+`,
+  );
+  const runDir = await mkdtemp(join(workDir, 'run-'));
+  const server = spawnServer(
+    findBinary('/usr/sbin/proftpd'),
+    ['-n', '-q', '-c', join(workDir, 'proftpd.conf')],
+    runDir,
+  );
+  await waitForPort(port, () => server.exitStatus());
+  const { readFile } = await import('node:fs/promises');
+  return {
+    port,
+    url: `sftp://127.0.0.1:${port}`,
+    user: USER,
+    password: PASSWORD,
+    homeDir,
+    log: async () =>
+      [
+        await readFile(join(workDir, 'sftp.log'), 'utf8').catch(() => ''),
+        await readFile(server.outputFile, 'utf8').catch(() => ''),
+      ].join('\n'),
+    stop: async () => {
+      await server.stop();
+      await run('rm', ['-rf', workDir]);
+    },
+  };
+}
