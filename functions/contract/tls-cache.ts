@@ -239,7 +239,7 @@ export const tlsCacheResponseSchema = z.discriminatedUnion('op', [
 export type TlsCacheRequest = z.input<typeof tlsCacheRequestSchema>;
 export type TlsCacheScheduledRequest = z.input<typeof tlsCacheScheduledRequestSchema>;
 export type TlsCacheResponse = z.output<typeof tlsCacheResponseSchema>;
-export type TlsCacheResponseOf<T extends TlsCacheRequest['op']> = Extract<TlsCacheResponse, { op: T }>;
+export type TlsCacheResponseOf<T extends TlsCacheResponse['op']> = Extract<TlsCacheResponse, { op: T }>;
 export type TicketKey = z.output<typeof ticketKey>;
 
 /** The operator's view (registry API `GET /v1/tls-cache/{kind}`), mod_tls_shmcache's `info`. */
