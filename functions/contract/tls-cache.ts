@@ -65,6 +65,8 @@ const MAX_VALUE_BYTES = 64 * 1024;
 export const OCSP_CERT_STATUSES = ['good', 'revoked', 'unknown'] as const;
 /** Largest certificate (server or issuer) an `ocsp-put` may carry for the scheduled refresh. */
 export const MAX_OCSP_SOURCE_CERT_BYTES = 16 * 1024;
+/** Largest stapling timeout an `ocsp-put` source may carry (the refresh caps it lower anyway). */
+export const MAX_OCSP_SOURCE_TIMEOUT_MS = 600_000;
 
 /** How a cached OCSP response was obtained, so the scheduled refresh can ask again the same way. */
 const ocspSourceSchema = z
@@ -78,7 +80,7 @@ const ocspSourceSchema = z
     /** TLSStaplingOptions NoNonce sets this false. */
     nonce: z.boolean(),
     /** TLSStaplingTimeout, milliseconds. */
-    timeoutMs: z.number().int().min(1).max(600_000),
+    timeoutMs: z.number().int().min(1).max(MAX_OCSP_SOURCE_TIMEOUT_MS),
   })
   .strict();
 export type OcspSource = z.output<typeof ocspSourceSchema>;

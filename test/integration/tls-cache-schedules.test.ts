@@ -189,14 +189,17 @@ describe('ocsp-refresh against openssl ocsp', () => {
     // Fresh: nothing to do (unless it goes stale within aheadS).
     expect(await refresh()).toMatchObject({ checked: 1, refreshed: 0, failed: 0, unrefreshable: 0 });
 
-    // The certificate is revoked meanwhile; the responder reads its index at start.
+    // The certificate is revoked meanwhile; the responder reads its index at start. Its new answers
+    // are valid for an hour.
     await ca.revoke(cert);
     await responder.stop();
-    responder = await ca.startResponder({ nextUpdateMinutes: NEXT_UPDATE_MINUTES });
-    // Goes stale within the hour: the schedule's aheadS takes it now.
+    responder = await ca.startResponder({ nextUpdateMinutes: 60 });
+    // Six minutes later the cached response (10-minute window) is stale.
+    clock.offsetMs = 6 * 60_000;
     const before = await cached();
+    expect(before.answer.staleAt).toBeLessThan(now());
     expect(before.parsed.basic?.responses[0]?.certStatus).toBe('good');
-    expect(await refresh(3600)).toEqual({
+    expect(await refresh()).toEqual({
       op: 'ocsp-refresh',
       checked: 1,
       refreshed: 1,
@@ -215,6 +218,9 @@ describe('ocsp-refresh against openssl ocsp', () => {
       new GetItemCommand({ TableName: TABLE, Key: keyOf(tlsCacheKeys.ocsp(fingerprint())) }),
     );
     expect(readOcspSource(item.Item ?? {})?.source.responder).toBe(ca.ocspUrl);
+    // Fresh again (stale 30 minutes after thisUpdate): only a longer look ahead takes it.
+    expect(await refresh(0)).toMatchObject({ checked: 1, refreshed: 0 });
+    expect(await refresh(3600)).toMatchObject({ checked: 1, refreshed: 1, failed: 0 });
   });
 
   it('counts an absent responder as an error and keeps the cached response', async () => {
@@ -222,8 +228,9 @@ describe('ocsp-refresh against openssl ocsp', () => {
     const errorsBefore = await errors();
     await responder?.stop();
     responder = undefined;
-    // Past staleAt (half of the 10-minute window), before nextUpdate.
-    clock.offsetMs = 6 * 60_000;
+    // Past staleAt (half of the hour window), before nextUpdate.
+    clock.offsetMs = 31 * 60_000;
+    expect(before.answer.staleAt).toBeLessThan(now());
     const result = await refresh();
     expect(result).toMatchObject({ checked: 1, refreshed: 0, failed: 1, unrefreshable: 0 });
     expect(result.failures).toEqual([

@@ -1,5 +1,9 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import {
+  MAX_OCSP_SOURCE_CERT_BYTES,
+  MAX_OCSP_SOURCE_TIMEOUT_MS,
+} from '../../../functions/contract/tls-cache.js';
+import {
   type CertificateFields,
   certificateFields,
 } from '../../../functions/shared/ocsp/certificate-fields.js';
@@ -211,15 +215,20 @@ export class OcspStapler {
     const { settings } = this.deps;
     // What the scheduled refresh needs to ask the responder again (functions/shared/tls-cache/ocsp-refresh.ts).
     const resolved = this.resolved.get(fingerprint);
-    const source = resolved?.url
-      ? {
-          certificate: resolved.certificate.toString('base64'),
-          issuer: resolved.issuer.raw.toString('base64'),
-          responder: resolved.url,
-          nonce: settings.nonce,
-          timeoutMs: settings.timeoutMs,
-        }
-      : undefined;
+    // Within the contract's bounds, or not at all: an oversized source must not cost the response.
+    const source =
+      resolved?.url &&
+      resolved.url.length <= 2048 &&
+      resolved.certificate.length <= MAX_OCSP_SOURCE_CERT_BYTES &&
+      resolved.issuer.raw.length <= MAX_OCSP_SOURCE_CERT_BYTES
+        ? {
+            certificate: resolved.certificate.toString('base64'),
+            issuer: resolved.issuer.raw.toString('base64'),
+            responder: resolved.url,
+            nonce: settings.nonce,
+            timeoutMs: Math.min(settings.timeoutMs, MAX_OCSP_SOURCE_TIMEOUT_MS),
+          }
+        : undefined;
     this.deps.controlPlane
       .tlsCache({
         op: 'ocsp-put',
