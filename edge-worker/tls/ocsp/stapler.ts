@@ -8,7 +8,10 @@ import {
   certificateFields,
 } from '../../../functions/shared/ocsp/certificate-fields.js';
 import { freshnessOf } from '../../../functions/shared/ocsp/freshness.js';
-import { obtainOcspResponse } from '../../../functions/shared/ocsp/obtain-response.js';
+import {
+  type CachedOcspResponse,
+  obtainOcspResponse,
+} from '../../../functions/shared/ocsp/obtain-response.js';
 import { fakeTryLaterResponse } from '../../../functions/shared/ocsp/ocsp-message.js';
 import type { ControlPlaneClient } from '../../control-plane/control-plane-client.js';
 import type { Logger } from '../../log/logger.js';
@@ -17,16 +20,7 @@ import type { LocalCacheCounters } from '../local-counters.js';
 import type { FrontendTlsCacheSettings } from '../tls-cache-settings.js';
 
 /** One OCSP response as cached (locally, and in the store through the tls-cache function). */
-export interface StapleEntry {
-  response: Buffer;
-  responseStatus: string;
-  certStatus?: 'good' | 'revoked' | 'unknown' | undefined;
-  /** mod_tls's fake tryLater: no responder answered. */
-  fake: boolean;
-  fetchedAt: number;
-  staleAt: number;
-  expiresAt: number;
-}
+export type StapleEntry = CachedOcspResponse;
 
 /** After a failed fetch, the responder is not asked again for this long (per certificate). */
 export const FETCH_BACKOFF_MS = 30_000;

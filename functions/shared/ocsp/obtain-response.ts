@@ -29,6 +29,11 @@ export interface ObtainedOcspResponse {
   expiresAt: number;
 }
 
+/** A response as cached: obtained from a responder, or mod_tls's fake tryLater (`fake`) when none answered. */
+export interface CachedOcspResponse extends ObtainedOcspResponse {
+  fake: boolean;
+}
+
 /**
  * Asks the responder about one certificate (RFC 6960 over HTTP POST, within `timeoutMs`, with a
  * fresh nonce when `nonce` is set) and returns its answer. A successful answer is verified before

@@ -1,16 +1,10 @@
 import type { OcspSource } from '../../contract/tls-cache.js';
+import type { CachedOcspResponse } from '../ocsp/obtain-response.js';
 import { type Item, n, readNumber, readString, s } from '../store/attributes.js';
 import type { EntryLimits } from './entries.js';
 
-/** One cached OCSP response as the store keeps it (the payload `bytes` is the response's size). */
-export interface OcspEntryValue {
-  response: Buffer;
-  responseStatus: string;
-  certStatus?: 'good' | 'revoked' | 'unknown' | undefined;
-  fake: boolean;
-  fetchedAt: number;
-  staleAt: number;
-}
+/** One cached OCSP response's attributes (its expiry is the entry's own, see entries.ts). */
+export type OcspEntryValue = Omit<CachedOcspResponse, 'expiresAt'>;
 
 /**
  * The source (how to ask the responder again) and the budget the worker used, kept beside the

@@ -164,17 +164,21 @@ describe('functions', () => {
     expect(out.trim().split('\n').sort()).toEqual(functions.map((spec) => `${spec.name} function`).sort());
   }, 90_000);
 
+  /** An API Gateway payload 2.0 event, as the HTTP API sends it. */
+  const apiEvent = (method: string, path: string, body?: unknown) => ({
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    isBase64Encoded: false,
+    requestContext: { http: { method, path }, requestId: 'r1' },
+  });
+
   it('answers an API Gateway event from the bundled registry function (GET /openapi.json)', () => {
     const registry = functions.find((spec) => spec.name === 'registry') as FunctionSpec;
-    const event = {
-      version: '2.0',
-      routeKey: 'GET /openapi.json',
-      rawPath: '/openapi.json',
-      rawQueryString: '',
-      headers: {},
-      isBase64Encoded: false,
-      requestContext: { http: { method: 'GET', path: '/openapi.json' }, requestId: 'r1' },
-    };
+    const event = apiEvent('GET', '/openapi.json');
     const out = runInNode(
       `const { handler } = await import(${JSON.stringify(`file://${bundleOf(registry)}`)});
        const reply = await handler(${JSON.stringify(event)}, { awsRequestId: 'r1' });
@@ -184,18 +188,10 @@ describe('functions', () => {
     const last = out.trim().split('\n').at(-1) as string;
     expect(JSON.parse(last)).toEqual({ status: 200, openapi: expect.stringMatching(/^3\.1/) });
   }, 60_000);
+
   it('answers API Gateway events and refuses the scheduled-only op from the bundled tls-cache function', () => {
     const tlsCache = functions.find((spec) => spec.name === 'tls-cache') as FunctionSpec;
-    const event = {
-      version: '2.0',
-      routeKey: 'POST /v1/tls-cache',
-      rawPath: '/v1/tls-cache',
-      rawQueryString: '',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ op: 'ocsp-refresh', aheadS: 0 }),
-      isBase64Encoded: false,
-      requestContext: { http: { method: 'POST', path: '/v1/tls-cache' }, requestId: 'r1' },
-    };
+    const event = apiEvent('POST', '/v1/tls-cache', { op: 'ocsp-refresh', aheadS: 0 });
     const out = runInNode(
       `const { handler } = await import(${JSON.stringify(`file://${bundleOf(tlsCache)}`)});
        const reply = await handler(${JSON.stringify(event)}, { awsRequestId: 'r1' });
