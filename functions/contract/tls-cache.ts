@@ -11,6 +11,9 @@ import { z } from 'zod';
  *   whichever worker asks first (TLS 1.3 and TLS 1.2 tickets resume on any worker).
  * - `ocsp-get` / `ocsp-put`: OCSP responses (TLSStaplingCache) by the server certificate's SHA-1
  *   fingerprint, with their freshness computed by the edge worker that fetched them.
+ * - `ocsp-refresh` (the schedule's, never an edge worker's): asks the responder again for every
+ *   cached OCSP response that is stale or goes stale before `aheadS`, from the `source` its
+ *   `ocsp-put` stored, and replaces it with the fresh answer; a failed fetch keeps the old one.
  * - `report-hits`: resumptions and staples an edge worker served from its local LRU, and cache
  *   calls that failed there, so the shared statistics count every hit and error.
  *
@@ -60,6 +63,59 @@ const epochMs = z.number().int().min(0);
 const MAX_VALUE_BYTES = 64 * 1024;
 
 export const OCSP_CERT_STATUSES = ['good', 'revoked', 'unknown'] as const;
+/** Largest certificate (server or issuer) an `ocsp-put` may carry for the scheduled refresh. */
+export const MAX_OCSP_SOURCE_CERT_BYTES = 16 * 1024;
+/** Largest stapling timeout an `ocsp-put` source may carry (the refresh caps it lower anyway). */
+export const MAX_OCSP_SOURCE_TIMEOUT_MS = 600_000;
+
+/** How a cached OCSP response was obtained, so the scheduled refresh can ask again the same way. */
+const ocspSourceSchema = z
+  .object({
+    /** The server certificate, DER, base64. */
+    certificate: base64(MAX_OCSP_SOURCE_CERT_BYTES),
+    /** Its issuer's certificate, DER, base64 (builds the CertID and verifies the answer). */
+    issuer: base64(MAX_OCSP_SOURCE_CERT_BYTES),
+    /** TLSStaplingResponder, or the certificate's AIA OCSP URL. */
+    responder: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2048),
+    /** TLSStaplingOptions NoNonce sets this false. */
+    nonce: z.boolean(),
+    /** TLSStaplingTimeout, milliseconds. */
+    timeoutMs: z.number().int().min(1).max(MAX_OCSP_SOURCE_TIMEOUT_MS),
+  })
+  .strict();
+export type OcspSource = z.output<typeof ocspSourceSchema>;
+
+/** `ticket-keys`: sent by edge workers, and by the rotation schedule so the next key exists in time. */
+const ticketKeysRequestSchema = z
+  .object({
+    op: z.literal('ticket-keys'),
+    /** How long one key is the current one. */
+    rotateEveryS: z
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 86_400),
+    /** How long a ticket lives (the session timeout): keys are kept at least this long after use. */
+    lifetimeS: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86_400),
+  })
+  .strict();
+
+/** `ocsp-refresh`: the OCSP refresh schedule's only request. */
+const ocspRefreshRequestSchema = z
+  .object({
+    op: z.literal('ocsp-refresh'),
+    /** Responses that go stale within this many seconds are refreshed too (the schedule's interval). */
+    aheadS: z.number().int().min(0).max(86_400),
+    /** Upper bound on one responder's time, whatever the worker's TLSStaplingTimeout said. */
+    maxTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+    /** Responders asked at the same time. */
+    concurrency: z.number().int().min(1).max(64).default(8),
+  })
+  .strict();
 
 export const tlsCacheRequestSchema = z.discriminatedUnion('op', [
   z
@@ -83,23 +139,7 @@ export const tlsCacheRequestSchema = z.discriminatedUnion('op', [
     .strict(),
   z.object({ op: z.literal('session-get'), id: sessionId }).strict(),
   z.object({ op: z.literal('session-delete'), id: sessionId }).strict(),
-  z
-    .object({
-      op: z.literal('ticket-keys'),
-      /** How long one key is the current one. */
-      rotateEveryS: z
-        .number()
-        .int()
-        .min(60)
-        .max(30 * 86_400),
-      /** How long a ticket lives (the session timeout): keys are kept at least this long after use. */
-      lifetimeS: z
-        .number()
-        .int()
-        .min(1)
-        .max(30 * 86_400),
-    })
-    .strict(),
+  ticketKeysRequestSchema,
   z.object({ op: z.literal('ocsp-get'), fingerprint }).strict(),
   z
     .object({
@@ -115,6 +155,8 @@ export const tlsCacheRequestSchema = z.discriminatedUnion('op', [
       expiresAt: epochMs,
       maxEntries: z.number().int().min(1).max(10_000_000),
       maxEntryBytes: z.number().int().min(1).max(MAX_VALUE_BYTES),
+      /** Absent: the response is served until it expires but never refreshed by the schedule. */
+      source: ocspSourceSchema.optional(),
     })
     .strict(),
   z
@@ -127,6 +169,16 @@ export const tlsCacheRequestSchema = z.discriminatedUnion('op', [
       ocspErrors: count.optional(),
     })
     .strict(),
+]);
+
+/**
+ * What EventBridge schedules send the function (infra/lib/functions.ts): validated with this schema
+ * by the function, and by the infra tests against the manifest, so the two cannot drift apart.
+ * Edge workers' HTTP requests never reach `ocsp-refresh`.
+ */
+export const tlsCacheScheduledRequestSchema = z.discriminatedUnion('op', [
+  ticketKeysRequestSchema,
+  ocspRefreshRequestSchema,
 ]);
 
 const ticketKey = z.object({
@@ -171,11 +223,25 @@ export const tlsCacheResponseSchema = z.discriminatedUnion('op', [
   }),
   z.object({ op: z.literal('ocsp-put'), result: z.enum(['stored', 'exceeded', 'full']) }),
   z.object({ op: z.literal('report-hits'), recorded: z.boolean() }),
+  z.object({
+    op: z.literal('ocsp-refresh'),
+    /** Cached responses looked at (live ones). */
+    checked: count,
+    /** Replaced by a fresh answer. */
+    refreshed: count,
+    /** The responder failed or answered something unusable: the cached response was kept. */
+    failed: count,
+    /** Stale or about to be, but stored without a source (or with one that no longer parses). */
+    unrefreshable: count,
+    /** Why refreshes failed (the first 50): for the function's log and an operator's manual run. */
+    failures: z.array(z.object({ fingerprint: z.string(), reason: z.string() })),
+  }),
 ]);
 
 export type TlsCacheRequest = z.input<typeof tlsCacheRequestSchema>;
+export type TlsCacheScheduledRequest = z.input<typeof tlsCacheScheduledRequestSchema>;
 export type TlsCacheResponse = z.output<typeof tlsCacheResponseSchema>;
-export type TlsCacheResponseOf<T extends TlsCacheRequest['op']> = Extract<TlsCacheResponse, { op: T }>;
+export type TlsCacheResponseOf<T extends TlsCacheResponse['op']> = Extract<TlsCacheResponse, { op: T }>;
 export type TicketKey = z.output<typeof ticketKey>;
 
 /** The operator's view (registry API `GET /v1/tls-cache/{kind}`), mod_tls_shmcache's `info`. */

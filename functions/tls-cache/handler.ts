@@ -1,12 +1,17 @@
 import middy from '@middy/core';
 import type { z } from 'zod';
-import { type TlsCacheResponse, tlsCacheRequestSchema } from '../contract/tls-cache.js';
+import {
+  type TlsCacheResponse,
+  tlsCacheRequestSchema,
+  tlsCacheScheduledRequestSchema,
+} from '../contract/tls-cache.js';
 import { tableFromEnv } from '../shared/handler/table-from-env.js';
 import { validateEvent } from '../shared/handler/validate-event.js';
 import type { Table } from '../shared/store/table.js';
 import { handleTlsCache } from '../shared/tls-cache/handle.js';
 
 type Event = z.output<typeof tlsCacheRequestSchema>;
+type ScheduledEvent = z.output<typeof tlsCacheScheduledRequestSchema>;
 
 export interface TlsCacheDeps {
   table: Table;
@@ -22,10 +27,45 @@ export function createTlsCacheHandler(deps: TlsCacheDeps) {
     .handler(async (event) => handleTlsCache(table, event, options));
 }
 
+/**
+ * What the EventBridge schedules invoke (infra/lib/functions.ts): `ticket-keys`, so the next
+ * period's key exists before any worker needs it, and `ocsp-refresh`. Failed refreshes are logged
+ * (one JSON line, no certificate or response data), the answer is the contract's.
+ */
+export function createTlsCacheScheduledHandler(
+  deps: TlsCacheDeps & { log?: (line: Record<string, unknown>) => void },
+) {
+  const { table, log = logToStderr, ...options } = deps;
+  return middy<ScheduledEvent, TlsCacheResponse>()
+    .use(validateEvent(tlsCacheScheduledRequestSchema))
+    .handler(async (event) => {
+      const result = await handleTlsCache(table, event, options);
+      if (result.op === 'ocsp-refresh' && result.failed > 0) {
+        log({ level: 'warn', msg: 'OCSP responses not refreshed', ...result });
+      }
+      return result;
+    });
+}
+
+function logToStderr(line: Record<string, unknown>): void {
+  process.stderr.write(`${JSON.stringify(line)}\n`);
+}
+
 let lambdaHandler: ReturnType<typeof createTlsCacheHandler> | undefined;
 
-/** The Lambda entry point (FTPX_TABLE_NAME, optional FTPX_STORE_ENDPOINT). Built on first use. */
+/** The Lambda entry point for edge requests (FTPX_TABLE_NAME, optional FTPX_STORE_ENDPOINT). Built on first use. */
 export const handler = (event: unknown, context: Parameters<ReturnType<typeof createTlsCacheHandler>>[1]) => {
   lambdaHandler ??= createTlsCacheHandler({ table: tableFromEnv() });
   return lambdaHandler(event as Event, context);
+};
+
+let scheduledHandler: ReturnType<typeof createTlsCacheScheduledHandler> | undefined;
+
+/** The Lambda entry point for the schedules' events. Built on first use. */
+export const scheduled = (
+  event: unknown,
+  context: Parameters<ReturnType<typeof createTlsCacheScheduledHandler>>[1],
+) => {
+  scheduledHandler ??= createTlsCacheScheduledHandler({ table: tableFromEnv() });
+  return scheduledHandler(event as ScheduledEvent, context);
 };

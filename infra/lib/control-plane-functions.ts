@@ -129,7 +129,10 @@ export class ControlPlaneFunctions extends Construct {
           description: `${spec.name}: ${schedule.key}`,
           schedule: Schedule.expression(parameters.schedules[schedule.key]),
           targets: [
-            new LambdaFunction(fn, { event: RuleTargetInput.fromObject(schedule.input), retryAttempts: 2 }),
+            new LambdaFunction(fn, {
+              event: RuleTargetInput.fromObject(schedule.input(parameters)),
+              retryAttempts: 2,
+            }),
           ],
         });
       }

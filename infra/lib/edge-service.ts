@@ -99,7 +99,11 @@ export class EdgeService extends Construct {
         publicTasks ? 'ecs-task:public' : 'ecs-task:private',
       ],
       environment: {
-        FTPX_CONFIG_YAML: edgeWorkerConfigYaml({ edge, loadBalancerNetwork: parameters.vpc.cidr }),
+        FTPX_CONFIG_YAML: edgeWorkerConfigYaml({
+          edge,
+          tlsCache: parameters.tlsCache,
+          loadBalancerNetwork: parameters.vpc.cidr,
+        }),
         AWS_REGION: Stack.of(this).region,
       },
       // Fargate's maximum: after the NLB has drained the task (deregistration delay), SIGTERM makes

@@ -1,3 +1,5 @@
+import { rateSeconds, type StackParameters } from './parameters.js';
+
 /**
  * The control-plane functions the stack deploys: one entry per function. Adding a function is adding
  * an entry here; the stack, the API routes, the schedules, the alarms and the template tests all read
@@ -18,8 +20,8 @@ export type ScheduleKey = 'healthCheck' | 'discoveryRefresh' | 'ticketKeyRotatio
 
 export interface FunctionSchedule {
   key: ScheduleKey;
-  /** The event the schedule sends (the function's contract). */
-  input: Record<string, unknown>;
+  /** The event the schedule sends (the function's contract), from the stack's parameters. */
+  input: (parameters: StackParameters) => Record<string, unknown>;
 }
 
 export type TableAccess = 'none' | 'read' | 'read-write';
@@ -111,11 +113,43 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
       { method: 'ANY', path: '/v1/pools/{proxy+}', auth: 'registry' },
       { method: 'ANY', path: '/v1/tokens', auth: 'registry' },
       { method: 'ANY', path: '/v1/tokens/{proxy+}', auth: 'registry' },
+      // The shared TLS caches' info / clear / remove (the tls-cache function serves only edge workers).
+      { method: 'ANY', path: '/v1/tls-cache/{proxy+}', auth: 'registry' },
       { method: 'GET', path: '/openapi.json', auth: 'public' },
     ],
     schedules: [],
     timeoutSeconds: 15,
     environment: { FTPX_TRUST_GATEWAY_AUTHORIZER: 'true' },
+  },
+  {
+    name: 'tls-cache',
+    entry: 'functions/tls-cache/http-handler.ts',
+    handler: 'handler',
+    description: 'TLS session and ticket-key cache, OCSP responses',
+    table: 'read-write',
+    routes: [{ method: 'POST', path: '/v1/tls-cache', auth: 'edge' }],
+    // Scheduled requests of the function's contract (tlsCacheScheduledRequestSchema).
+    schedules: [
+      {
+        // The same rotation period and lifetime as the workers' YAML (worker-config.ts).
+        key: 'ticketKeyRotation',
+        input: (parameters) => ({
+          op: 'ticket-keys',
+          rotateEveryS: parameters.tlsCache.ticketRotateEverySeconds,
+          lifetimeS: parameters.tlsCache.sessionTimeoutSeconds,
+        }),
+      },
+      {
+        // Everything that goes stale before the next run is refreshed now.
+        key: 'ocspRefresh',
+        input: (parameters) => ({
+          op: 'ocsp-refresh',
+          aheadS: Math.min(rateSeconds(parameters.schedules.ocspRefresh) ?? 3600, 86_400),
+        }),
+      },
+    ],
+    // Up to `concurrency` responders at once, each within its (capped) stapling timeout.
+    timeoutSeconds: 60,
   },
   // Merged from other branches. The coordinator completes routes, schedule inputs and
   // environment from those branches' READMEs when merging (see infra/README.md).
@@ -126,7 +160,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Probes registered and discovered backends and records their health',
     table: 'read-write',
     routes: [],
-    schedules: [{ key: 'healthCheck', input: { type: 'scheduled' } }],
+    schedules: [{ key: 'healthCheck', input: () => ({ type: 'scheduled' }) }],
     route53: 'read-write',
     timeoutSeconds: 60,
     optional: true,
@@ -138,23 +172,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Refreshes DNS-discovered backends (SRV/TXT) and publishes healthy ones in Route 53',
     table: 'read-write',
     routes: [],
-    schedules: [{ key: 'discoveryRefresh', input: { type: 'scheduled' } }],
+    schedules: [{ key: 'discoveryRefresh', input: () => ({ type: 'scheduled' }) }],
     route53: 'read-write',
     timeoutSeconds: 60,
-    optional: true,
-  },
-  {
-    name: 'tls-cache',
-    entry: 'functions/tls-cache/handler.ts',
-    handler: 'handler',
-    description: 'TLS session and ticket-key cache, OCSP responses',
-    table: 'read-write',
-    routes: [],
-    schedules: [
-      { key: 'ticketKeyRotation', input: { type: 'rotate-ticket-keys' } },
-      { key: 'ocspRefresh', input: { type: 'refresh-ocsp' } },
-    ],
-    timeoutSeconds: 30,
     optional: true,
   },
 ];

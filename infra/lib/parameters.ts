@@ -88,8 +88,33 @@ export const parametersSchema = z
       .object({
         healthCheck: z.string().default('rate(1 minute)'),
         discoveryRefresh: z.string().default('rate(5 minutes)'),
-        ticketKeyRotation: z.string().default('rate(12 hours)'),
+        /** Must run at least once per tlsCache.ticketRotateEverySeconds (checked below). */
+        ticketKeyRotation: z.string().default('rate(6 hours)'),
+        /** Refreshes OCSP responses that go stale before the next run. */
         ocspRefresh: z.string().default('rate(1 hour)'),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * The shared TLS caches: one source for the edge workers' YAML (`tlsCache.sessions.timeout`,
+     * `tlsCache.tickets.rotateEvery`) and the ticket-key rotation schedule's request.
+     */
+    tlsCache: z
+      .object({
+        /** TLSSessionCache's timeout: how long a session or ticket may be resumed. */
+        sessionTimeoutSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(30 * 86_400)
+          .default(1800),
+        /** How long one session ticket key is current. */
+        ticketRotateEverySeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(30 * 86_400)
+          .default(43_200),
       })
       .strict()
       .prefault({}),
@@ -157,7 +182,44 @@ export const parametersSchema = z
     if (parameters.api.registryAuth === 'jwt' && !parameters.api.jwt) {
       ctx.addIssue({ code: 'custom', path: ['api', 'jwt'], message: 'registryAuth jwt needs api.jwt' });
     }
+    for (const key of ['ticketKeyRotation', 'ocspRefresh'] as const) {
+      if (rateSeconds(parameters.schedules[key]) === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['schedules', key],
+          message: 'must be a rate expression such as rate(6 hours)',
+        });
+      }
+    }
+    // Each run creates the current and the next period's key: one run per period at least means
+    // the next key always exists before its period starts.
+    const rotation = rateSeconds(parameters.schedules.ticketKeyRotation);
+    if (rotation !== undefined && rotation > parameters.tlsCache.ticketRotateEverySeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedules', 'ticketKeyRotation'],
+        message: `must run at least every tlsCache.ticketRotateEverySeconds (${parameters.tlsCache.ticketRotateEverySeconds} s)`,
+      });
+    }
   });
+
+const RATE_UNITS: Record<string, number> = {
+  minute: 60,
+  minutes: 60,
+  hour: 3600,
+  hours: 3600,
+  day: 86_400,
+  days: 86_400,
+};
+
+/** The interval of an EventBridge `rate(N unit)` expression in seconds; undefined for anything else. */
+export function rateSeconds(expression: string): number | undefined {
+  const match = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression.trim());
+  if (!match) return undefined;
+  const unit = RATE_UNITS[match[2] as string];
+  const count = Number(match[1]);
+  return unit === undefined || count < 1 ? undefined : count * unit;
+}
 
 export type StackParameters = z.output<typeof parametersSchema>;
 export type StackParametersInput = z.input<typeof parametersSchema>;

@@ -8,6 +8,8 @@ export const PROTOCOL_PORTS: Record<EdgeProtocol, number> = { ftp: 21, ftps: 990
 
 export interface WorkerConfigInput {
   edge: StackParameters['edge'];
+  /** The same values the ticket-key rotation schedule sends (functions.ts). */
+  tlsCache: StackParameters['tlsCache'];
   /** The VPC's network: the NLB's addresses, the only peers allowed to send a PROXY header. */
   loadBalancerNetwork: string;
 }
@@ -50,6 +52,12 @@ export function edgeWorkerConfig(input: WorkerConfigInput): Record<string, unkno
     controlPlane: {
       // The URL comes from --control-plane-url; the edge routes are IAM-authorised.
       signing: { service: 'execute-api' },
+    },
+    // Seconds. The ticket-key schedule creates keys for this period and lifetime, so a worker
+    // finds the next key already there.
+    tlsCache: {
+      sessions: { timeout: input.tlsCache.sessionTimeoutSeconds },
+      tickets: { rotateEvery: input.tlsCache.ticketRotateEverySeconds },
     },
   };
 }

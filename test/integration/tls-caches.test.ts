@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createServer, type Server } from 'node:tls';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommandGroup } from '../../edge-worker/cli/admin/command.js';
 import { tlsCacheCommands } from '../../edge-worker/cli/admin/tls-cache.js';
@@ -25,9 +27,12 @@ import type { TlsCacheInfo } from '../../functions/contract/tls-cache.js';
 import { type ControlPlaneHost, startControlPlaneHost } from '../../functions/http-host/host.js';
 import { createRegistryHandler } from '../../functions/registry/handler.js';
 import { createToken } from '../../functions/shared/registry/api-tokens.js';
+import { keyOf } from '../../functions/shared/store/attributes.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
+import { tlsCacheKeys } from '../../functions/shared/store/keys.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
 import { cacheInfo, clearCache } from '../../functions/shared/tls-cache/admin.js';
+import { readOcspSource } from '../../functions/shared/tls-cache/ocsp-entry.js';
 import { repoRoot } from '../support/binaries.js';
 import { cliPath } from '../support/proxy-process.js';
 import { runCommand } from '../support/run-command.js';
@@ -457,6 +462,20 @@ describe('OCSP stapling cache', () => {
     const info = await cacheInfo(adminTable, 'ocsp', { verbose: true, nowMs: Date.now() });
     const entry = info.items?.find((item) => item.certStatus === 'good');
     expect(entry?.responseStatus).toBe('successful');
+    // Stored with what the scheduled refresh needs to ask the responder again (ocsp-refresh).
+    const stored = await adminTable.client.send(
+      new GetItemCommand({ TableName: TABLE, Key: keyOf(tlsCacheKeys.ocsp(entry?.key ?? '')) }),
+    );
+    expect(readOcspSource(stored.Item ?? {})).toEqual({
+      source: {
+        certificate: new X509Certificate(staple.certPem).raw.toString('base64'),
+        issuer: new X509Certificate(ca.caPem).raw.toString('base64'),
+        responder: ca.ocspUrl,
+        nonce: true,
+        timeoutMs: 3000,
+      },
+      limits: { maxEntries: stapling.stapling.maxEntries, maxEntryBytes: stapling.stapling.maxEntryBytes },
+    });
     await responder.stop();
 
     // Another worker, started while the responder is down: it staples from the shared cache.

@@ -1,36 +1,33 @@
-import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import {
+  MAX_OCSP_SOURCE_CERT_BYTES,
+  MAX_OCSP_SOURCE_TIMEOUT_MS,
+} from '../../../functions/contract/tls-cache.js';
+import {
+  type CertificateFields,
+  certificateFields,
+} from '../../../functions/shared/ocsp/certificate-fields.js';
+import { freshnessOf } from '../../../functions/shared/ocsp/freshness.js';
+import {
+  type CachedOcspResponse,
+  obtainOcspResponse,
+} from '../../../functions/shared/ocsp/obtain-response.js';
+import { fakeTryLaterResponse } from '../../../functions/shared/ocsp/ocsp-message.js';
 import type { ControlPlaneClient } from '../../control-plane/control-plane-client.js';
 import type { Logger } from '../../log/logger.js';
 import { withTimeout } from '../../runtime/with-timeout.js';
 import type { LocalCacheCounters } from '../local-counters.js';
 import type { FrontendTlsCacheSettings } from '../tls-cache-settings.js';
-import { type CertificateFields, certificateFields } from './certificate-fields.js';
-import { fetchOcspResponse } from './fetch-ocsp.js';
-import { freshnessOf } from './freshness.js';
-import {
-  buildOcspRequest,
-  certIdOf,
-  fakeTryLaterResponse,
-  parseOcspResponse,
-  verifyOcspResponse,
-} from './ocsp-message.js';
 
 /** One OCSP response as cached (locally, and in the store through the tls-cache function). */
-export interface StapleEntry {
-  response: Buffer;
-  responseStatus: string;
-  certStatus?: 'good' | 'revoked' | 'unknown' | undefined;
-  /** mod_tls's fake tryLater: no responder answered. */
-  fake: boolean;
-  fetchedAt: number;
-  staleAt: number;
-  expiresAt: number;
-}
+export type StapleEntry = CachedOcspResponse;
 
 /** After a failed fetch, the responder is not asked again for this long (per certificate). */
 export const FETCH_BACKOFF_MS = 30_000;
 
 interface Resolved {
+  /** The server certificate's DER. */
+  certificate: Buffer;
   fields: CertificateFields;
   issuer: X509Certificate;
   issuerFields: CertificateFields;
@@ -180,44 +177,16 @@ export class OcspStapler {
       return undefined;
     }
     try {
-      const nonce = settings.nonce ? randomBytes(16) : undefined;
-      const request = buildOcspRequest(certIdOf(resolved.fields, resolved.issuerFields), nonce);
-      const body = await fetchOcspResponse(resolved.url, request, settings.timeoutMs);
-      const fetchedAt = this.deps.now();
-      const parsed = parseOcspResponse(body);
-      let entry: StapleEntry;
-      if (parsed.responseStatus === 'successful') {
-        const status = verifyOcspResponse(parsed, {
-          certificate: resolved.fields,
+      const obtained = await obtainOcspResponse(
+        {
+          fields: resolved.fields,
           issuer: resolved.issuer,
           issuerFields: resolved.issuerFields,
-          ...(nonce ? { nonce } : {}),
-          nowMs: fetchedAt,
-        });
-        entry = {
-          response: body,
-          responseStatus: 'successful',
-          certStatus: status.certStatus,
-          fake: false,
-          fetchedAt,
-          ...freshnessOf(
-            {
-              successful: true,
-              thisUpdate: status.thisUpdate,
-              ...(status.nextUpdate !== undefined ? { nextUpdate: status.nextUpdate } : {}),
-            },
-            fetchedAt,
-          ),
-        };
-      } else {
-        entry = {
-          response: body,
-          responseStatus: parsed.responseStatus,
-          fake: false,
-          fetchedAt,
-          ...freshnessOf({ successful: false }, fetchedAt),
-        };
-      }
+          url: resolved.url,
+        },
+        { nonce: settings.nonce, timeoutMs: settings.timeoutMs, now: this.deps.now },
+      );
+      const entry: StapleEntry = { ...obtained, fake: false };
       this.retryAfter.delete(fingerprint);
       log.info('OCSP response fetched', {
         responder: new URL(resolved.url).origin,
@@ -238,6 +207,22 @@ export class OcspStapler {
   private keep(fingerprint: string, entry: StapleEntry): void {
     this.local.set(fingerprint, entry);
     const { settings } = this.deps;
+    // What the scheduled refresh needs to ask the responder again (functions/shared/tls-cache/ocsp-refresh.ts).
+    const resolved = this.resolved.get(fingerprint);
+    // Within the contract's bounds, or not at all: an oversized source must not cost the response.
+    const source =
+      resolved?.url &&
+      resolved.url.length <= 2048 &&
+      resolved.certificate.length <= MAX_OCSP_SOURCE_CERT_BYTES &&
+      resolved.issuer.raw.length <= MAX_OCSP_SOURCE_CERT_BYTES
+        ? {
+            certificate: resolved.certificate.toString('base64'),
+            issuer: resolved.issuer.raw.toString('base64'),
+            responder: resolved.url,
+            nonce: settings.nonce,
+            timeoutMs: Math.min(settings.timeoutMs, MAX_OCSP_SOURCE_TIMEOUT_MS),
+          }
+        : undefined;
     this.deps.controlPlane
       .tlsCache({
         op: 'ocsp-put',
@@ -251,6 +236,7 @@ export class OcspStapler {
         expiresAt: entry.expiresAt,
         maxEntries: settings.maxEntries,
         maxEntryBytes: settings.maxEntryBytes,
+        ...(source ? { source } : {}),
       })
       .catch((err: unknown) => {
         this.deps.counters.ocspErrors += 1;
@@ -273,6 +259,7 @@ export class OcspStapler {
     }
     const fields = certificateFields(cert);
     const result: Resolved = {
+      certificate: cert.raw,
       fields,
       issuer: issuerCert,
       issuerFields: certificateFields(issuerCert),

@@ -1,7 +1,9 @@
-import type { TlsCacheResponse } from '../../contract/tls-cache.js';
+import type { OcspSource, TlsCacheResponse } from '../../contract/tls-cache.js';
 import { type Item, n, readNumber, readString, s } from '../store/attributes.js';
 import type { Table } from '../store/table.js';
 import { deleteEntry, getEntry, putEntry } from './entries.js';
+import { ocspEntryAttributes } from './ocsp-entry.js';
+import { refreshOcspResponses } from './ocsp-refresh.js';
 import { bumpStats } from './stats.js';
 import { ticketKeys } from './ticket-keys.js';
 
@@ -33,7 +35,9 @@ export type TlsCacheOperation =
       expiresAt: number;
       maxEntries: number;
       maxEntryBytes: number;
+      source?: OcspSource | undefined;
     }
+  | { op: 'ocsp-refresh'; aheadS: number; maxTimeoutMs: number; concurrency: number }
   | {
       op: 'report-hits';
       sessionHits?: number | undefined;
@@ -100,14 +104,18 @@ export async function handleTlsCache(
     }
     case 'ocsp-put': {
       const response = Buffer.from(request.response, 'base64');
-      const attributes: Item = {
-        response: { B: response },
-        responseStatus: s(request.responseStatus),
-        fake: { BOOL: request.fake === true },
-        fetchedAt: n(request.fetchedAt),
-        staleAt: n(request.staleAt),
-      };
-      if (request.certStatus) attributes.certStatus = s(request.certStatus);
+      const attributes = ocspEntryAttributes(
+        {
+          response,
+          responseStatus: request.responseStatus,
+          certStatus: request.certStatus,
+          fake: request.fake === true,
+          fetchedAt: request.fetchedAt,
+          staleAt: request.staleAt,
+        },
+        request.source,
+        request,
+      );
       const result = await putEntry(
         table,
         'ocsp',
@@ -117,6 +125,9 @@ export async function handleTlsCache(
         nowMs,
       );
       return { op: 'ocsp-put', result };
+    }
+    case 'ocsp-refresh': {
+      return { op: 'ocsp-refresh', ...(await refreshOcspResponses(table, request, options.now ?? Date.now)) };
     }
     case 'report-hits': {
       await Promise.all([

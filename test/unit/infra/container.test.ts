@@ -54,8 +54,10 @@ describe('container entrypoint', () => {
     expect(existsSync(cli), 'run `npm run build` first (dist/ is what the image runs)').toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'ftpx-entrypoint-'));
     const configPath = join(dir, 'ftpx.yaml');
+    const parameters = parseParameters({});
     const yaml = edgeWorkerConfigYaml({
-      edge: parseParameters({}).edge,
+      edge: parameters.edge,
+      tlsCache: parameters.tlsCache,
       loadBalancerNetwork: '10.40.0.0/16',
     });
     const run = spawnSync('sh', [ENTRYPOINT, 'check-config', '--config', configPath], {

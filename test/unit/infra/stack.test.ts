@@ -5,6 +5,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema } from '../../../edge-worker/config/schema.js';
+import { tlsCacheScheduledRequestSchema } from '../../../functions/contract/tls-cache.js';
 import { type FunctionSpec, TABLE_ACTIONS } from '../../../infra/lib/functions.js';
 import { TTL_ATTRIBUTE } from '../../../infra/lib/table.js';
 import { type Cfn, expectedFunctions, synth } from './template.js';
@@ -163,17 +164,21 @@ describe('functions', () => {
     expect(out.trim().split('\n').sort()).toEqual(functions.map((spec) => `${spec.name} function`).sort());
   }, 90_000);
 
+  /** An API Gateway payload 2.0 event, as the HTTP API sends it. */
+  const apiEvent = (method: string, path: string, body?: unknown) => ({
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    isBase64Encoded: false,
+    requestContext: { http: { method, path }, requestId: 'r1' },
+  });
+
   it('answers an API Gateway event from the bundled registry function (GET /openapi.json)', () => {
     const registry = functions.find((spec) => spec.name === 'registry') as FunctionSpec;
-    const event = {
-      version: '2.0',
-      routeKey: 'GET /openapi.json',
-      rawPath: '/openapi.json',
-      rawQueryString: '',
-      headers: {},
-      isBase64Encoded: false,
-      requestContext: { http: { method: 'GET', path: '/openapi.json' }, requestId: 'r1' },
-    };
+    const event = apiEvent('GET', '/openapi.json');
     const out = runInNode(
       `const { handler } = await import(${JSON.stringify(`file://${bundleOf(registry)}`)});
        const reply = await handler(${JSON.stringify(event)}, { awsRequestId: 'r1' });
@@ -182,6 +187,27 @@ describe('functions', () => {
     );
     const last = out.trim().split('\n').at(-1) as string;
     expect(JSON.parse(last)).toEqual({ status: 200, openapi: expect.stringMatching(/^3\.1/) });
+  }, 60_000);
+
+  it('answers API Gateway events and refuses the scheduled-only op from the bundled tls-cache function', () => {
+    const tlsCache = functions.find((spec) => spec.name === 'tls-cache') as FunctionSpec;
+    const event = apiEvent('POST', '/v1/tls-cache', { op: 'ocsp-refresh', aheadS: 0 });
+    const out = runInNode(
+      `const { handler } = await import(${JSON.stringify(`file://${bundleOf(tlsCache)}`)});
+       const reply = await handler(${JSON.stringify(event)}, { awsRequestId: 'r1' });
+       const scheduled = await handler({ type: 'refresh-ocsp' }, { awsRequestId: 'r2' }).then(
+         () => 'accepted',
+         (err) => err.name,
+       );
+       console.log(JSON.stringify({ status: reply.statusCode, code: JSON.parse(reply.body).error.code, scheduled }));`,
+      { FTPX_TABLE_NAME: 'ftpx-unused', AWS_REGION: 'eu-west-1' },
+    );
+    const last = out.trim().split('\n').at(-1) as string;
+    expect(JSON.parse(last)).toEqual({
+      status: 400,
+      code: 'invalid_request',
+      scheduled: 'InvalidRequestError',
+    });
   }, 60_000);
 });
 
@@ -222,6 +248,73 @@ describe('the HTTP API', () => {
       expect(arns.some((arn) => arn.includes(`/$default/${route.method}${route.path}"`))).toBe(true);
     }
     expect(arns.join()).not.toContain('/v1/pools');
+    expect(arns.join()).toContain('/POST/v1/tls-cache"');
+    expect(arns.join()).not.toContain('/v1/tls-cache/');
+  });
+});
+
+describe('the shared TLS caches', () => {
+  const tlsCache = () => functions.find((spec) => spec.name === 'tls-cache') as FunctionSpec;
+  const workerConfig = () => {
+    const [[, taskDefinition]] = resources('AWS::ECS::TaskDefinition') as [[string, Resource]];
+    const [container] = taskDefinition.Properties.ContainerDefinitions as Cfn[];
+    const env = Object.fromEntries(
+      ((container as Cfn).Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
+    );
+    return configSchema.parse(parse(env.FTPX_CONFIG_YAML as string));
+  };
+  /** The Lambda function a route's integration invokes. */
+  const routeTarget = (routeKey: string) => {
+    const [, route] = resources('AWS::ApiGatewayV2::Route').find(
+      ([, r]) => r.Properties.RouteKey === routeKey,
+    ) as [string, Resource];
+    const integrationId = (route.Properties.Target['Fn::Join'][1] as unknown[])[1] as { Ref: string };
+    const integration = template.toJSON().Resources[integrationId.Ref] as Resource;
+    return { route, functionId: integration.Properties.IntegrationUri['Fn::GetAtt'][0] as string };
+  };
+
+  it('deploys the tls-cache function (required) behind POST /v1/tls-cache with IAM auth', () => {
+    expect(tlsCache()).toMatchObject({ entry: 'functions/tls-cache/http-handler.ts', table: 'read-write' });
+    expect(tlsCache().optional).toBeUndefined();
+    const { route, functionId } = routeTarget('POST /v1/tls-cache');
+    expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+    expect(functionId).toBe(lambdaOf(tlsCache())[0]);
+  });
+
+  it('routes the registry’s /v1/tls-cache/{kind} admin routes to the registry function, with registry auth', () => {
+    const registry = functions.find((spec) => spec.name === 'registry') as FunctionSpec;
+    const { route, functionId } = routeTarget('ANY /v1/tls-cache/{proxy+}');
+    expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+    expect(functionId).toBe(lambdaOf(registry)[0]);
+  });
+
+  it('sends schedule inputs the function’s own contract accepts, with the worker config’s period and lifetime', () => {
+    const [fnId] = lambdaOf(tlsCache());
+    const rules = resources('AWS::Events::Rule')
+      .map(([, rule]) => (rule.Properties.Targets as Cfn[])[0] as Cfn)
+      .filter((target) => target.Arn['Fn::GetAtt'][0] === fnId);
+    const inputs = rules.map((target) => tlsCacheScheduledRequestSchema.parse(JSON.parse(target.Input)));
+    expect(inputs.map((input) => input.op).sort()).toEqual(['ocsp-refresh', 'ticket-keys']);
+    const config = workerConfig();
+    expect(inputs.find((input) => input.op === 'ticket-keys')).toEqual({
+      op: 'ticket-keys',
+      rotateEveryS: (config.tlsCache?.tickets.rotateEvery ?? 0) / 1000,
+      lifetimeS: (config.tlsCache?.sessions.timeout ?? 0) / 1000,
+    });
+    // Each run creates the next period's key: at least one run per period.
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(6 hours)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })],
+    });
+    expect(config.tlsCache?.tickets.rotateEvery).toBe(12 * 3600 * 1000);
+  });
+
+  it('gives the tls-cache function its table actions only: Query, never Scan or a wildcard', () => {
+    const [, fn] = lambdaOf(tlsCache());
+    const actions = statementsOfRole(fn.Properties.Role).flatMap((statement) => asArray(statement.Action));
+    expect(actions).toContain('dynamodb:Query');
+    expect(actions).not.toContain('dynamodb:Scan');
+    for (const action of actions) expect(action).not.toContain('*');
   });
 });
 

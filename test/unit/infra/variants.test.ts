@@ -7,6 +7,7 @@ import { FtpxStack } from '../../../infra/lib/ftpx-stack.js';
 import { deployedFunctions, FUNCTIONS, type FunctionSpec } from '../../../infra/lib/functions.js';
 import {
   parseParameters,
+  rateSeconds,
   StackParametersError,
   type StackParametersInput,
 } from '../../../infra/lib/parameters.js';
@@ -64,7 +65,8 @@ describe('schedules and Route 53, with every manifest function', () => {
       'ticketKeyRotation',
     ]);
     expect(rules).toHaveLength(expected.length);
-    const rates = parseParameters({}).schedules;
+    const parameters = parseParameters({ dns: { zoneName: 'backends.ftpx.internal', private: true } });
+    const rates = parameters.schedules;
     for (const { spec, schedule } of expected) {
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: rates[schedule.key],
@@ -72,7 +74,7 @@ describe('schedules and Route 53, with every manifest function', () => {
         Targets: [
           Match.objectLike({
             Arn: { 'Fn::GetAtt': [lambdaIdOf(template, spec), 'Arn'] },
-            Input: JSON.stringify(schedule.input),
+            Input: JSON.stringify(schedule.input(parameters)),
           }),
         ],
       });
@@ -172,7 +174,8 @@ describe('the manifest', () => {
     const required = FUNCTIONS.filter((spec) => !spec.optional).map((spec) => spec.name);
     expect(names(() => false)).toEqual(required);
     expect(names(() => true)).toEqual(FUNCTIONS.map((spec) => spec.name));
-    expect(names((entry) => entry === 'functions/tls-cache/handler.ts')).toEqual([...required, 'tls-cache']);
+    expect(required).toContain('tls-cache');
+    expect(names((entry) => entry === 'functions/discovery/handler.ts')).toEqual([...required, 'discovery']);
   });
 
   it('names every function once, with a unique description; every required entry exists', () => {
@@ -195,5 +198,28 @@ describe('parameters', () => {
     );
     expect(() => parseParameters({ api: { registryAuth: 'jwt' } })).toThrow(/ftpx\.api\.jwt/);
     expect(() => parseParameters({ tabel: {} })).toThrow(/tabel/);
+  });
+
+  it('keeps the ticket-key schedule at least as frequent as the rotation, and schedules as rates', () => {
+    expect(() =>
+      parseParameters({
+        tlsCache: { ticketRotateEverySeconds: 3600 },
+        schedules: { ticketKeyRotation: 'rate(2 hours)' },
+      }),
+    ).toThrow(
+      /ftpx\.schedules\.ticketKeyRotation: must run at least every tlsCache\.ticketRotateEverySeconds \(3600 s\)/,
+    );
+    expect(
+      parseParameters({
+        tlsCache: { ticketRotateEverySeconds: 3600 },
+        schedules: { ticketKeyRotation: 'rate(30 minutes)' },
+      }).schedules.ticketKeyRotation,
+    ).toBe('rate(30 minutes)');
+    expect(() => parseParameters({ schedules: { ocspRefresh: 'cron(0 * * * ? *)' } })).toThrow(
+      /ftpx\.schedules\.ocspRefresh: must be a rate expression/,
+    );
+    expect(rateSeconds('rate(1 day)')).toBe(86_400);
+    expect(rateSeconds('rate(5 minutes)')).toBe(300);
+    expect(rateSeconds('rate(0 hours)')).toBeUndefined();
   });
 });

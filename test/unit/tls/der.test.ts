@@ -15,7 +15,7 @@ import {
   sequence,
   TAG,
   unsignedInteger,
-} from '../../../edge-worker/tls/ocsp/der.js';
+} from '../../../functions/shared/ocsp/der.js';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 

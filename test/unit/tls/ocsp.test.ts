@@ -1,6 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LruCache } from '../../../edge-worker/tls/lru-cache.js';
+import { sessionSummary } from '../../../edge-worker/tls/session-summary.js';
 import {
   children,
   decode,
@@ -14,15 +15,14 @@ import {
   sequence,
   TAG,
   unsignedInteger,
-} from '../../../edge-worker/tls/ocsp/der.js';
-import { EXPIRE_AFTER_STALE_MS, freshnessOf } from '../../../edge-worker/tls/ocsp/freshness.js';
+} from '../../../functions/shared/ocsp/der.js';
+import { EXPIRE_AFTER_STALE_MS, freshnessOf } from '../../../functions/shared/ocsp/freshness.js';
 import {
   buildOcspRequest,
   fakeTryLaterResponse,
   OcspError,
   parseOcspResponse,
-} from '../../../edge-worker/tls/ocsp/ocsp-message.js';
-import { sessionSummary } from '../../../edge-worker/tls/session-summary.js';
+} from '../../../functions/shared/ocsp/ocsp-message.js';
 
 const id = {
   issuerNameHash: Buffer.alloc(20, 1),
