@@ -6,6 +6,7 @@ import { identityHookConfigSchema } from '../../functions/shared/auth/identity-h
 import { parseCidr } from '../net/cidr.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
 import { parseDuration } from './duration.js';
+import { backendTlsSchema, listenerTlsSchema } from './tls-schema.js';
 
 /** A duration written as "5s", "250ms", "2m" or a number of seconds; held as milliseconds. */
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -82,8 +83,8 @@ export const poolSchema = z
     ignoreConfigPerms: z.boolean().default(false),
     retryCount: z.number().int().min(1).default(5),
     connectTimeout: duration.default(5000),
-    /** Backend FTPS. Only "off" exists today: backends that offer TLS are used in plain FTP. */
-    backendTls: z.literal('off').default('off'),
+    /** Backend FTPS (ProxyTLS*): see edge-worker/config/tls-schema.ts. */
+    tls: backendTlsSchema.default(backendTlsSchema.parse({})),
     /** ProxyDataTransferPolicy: which data command the proxy sends to the backend. */
     dataTransferPolicy: z.enum(DATA_TRANSFER_POLICIES).default('client'),
     /** ProxySourceAddress: local address for backend control and data connections. */
@@ -244,6 +245,8 @@ export const listenerSchema = z
       })
       .strict()
       .optional(),
+    /** FTPS towards clients (mod_tls): see edge-worker/config/tls-schema.ts. Plain FTP only when absent. */
+    tls: listenerTlsSchema.optional(),
   })
   .strict();
 
@@ -338,6 +341,15 @@ export const configSchema = z
             code: 'custom',
             path: ['listeners', index, 'hostPools', position],
             message: `no pool named "${pool}"`,
+          });
+        }
+      });
+      listener.tls?.sniPools.forEach((entry, position) => {
+        if (!names.has(entry.pool)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'tls', 'sniPools', position, 'pool'],
+            message: `no pool named "${entry.pool}"`,
           });
         }
       });

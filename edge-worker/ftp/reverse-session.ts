@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Transform } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import type { BackendUrl } from '../../functions/shared/backend-url.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
@@ -15,8 +17,11 @@ import {
 import { type ConnectionReporter, needsReports } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
 import { withTimeout } from '../runtime/with-timeout.js';
+import type { FrontendTls } from '../tls/frontend-tls-context.js';
+import type { ConnectOptions } from './backend-connect.js';
 import { BackendLostError, describeReply } from './backend-control.js';
 import { BackendDataSetup } from './backend-data.js';
+import { backendTlsMode, negotiateBackendTls, setBackendProtection } from './backend-tls.js';
 import {
   type ClientDataOptions,
   checkClientDataCommand,
@@ -36,6 +41,7 @@ import {
 import { createMlsdTransform, listCommandFor } from './dirlist/mlsd-transform.js';
 import { featReply } from './feat.js';
 import { FrontendControl } from './frontend-control.js';
+import { FrontendSecurity, SECURITY_COMMANDS } from './frontend-security.js';
 import type { PortRange } from './port-range.js';
 import { type FtpReply, localReply } from './reply.js';
 import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from './session-timeouts.js';
@@ -58,8 +64,6 @@ const BEFORE_LOGIN = new Set([
   'LANG',
   'HOST',
 ]);
-/** RFC 2228 security commands: frontend TLS is not offered by this listener. */
-const SECURITY_COMMANDS = new Set(['AUTH', 'ADAT', 'CCC', 'CONF', 'ENC', 'MIC', 'PBSZ', 'PROT']);
 const QUIT_TIMEOUT_MS = 5000;
 /** What the TransferLog records (ProFTPD logs file transfers, not listings). */
 const FILE_TRANSFERS = new Set(['RETR', 'STOR', 'APPE', 'STOU']);
@@ -83,6 +87,13 @@ export interface ReverseSessionContext {
   reporter: ConnectionReporter;
   transferLog: TransferLog | undefined;
   log: Logger;
+  /**
+   * The listener's FTPS (absent: plain FTP only, security commands answered 502). With implicit
+   * FTPS the session's socket is already the TLS socket.
+   */
+  frontendTls?: FrontendTls;
+  /** Pools the client's TLS SNI name may select (the listener's tls.sniPools). */
+  sniPools?: Pool[];
 }
 
 /** Both ends of the next transfer's data connection, set up by PASV/EPSV/PORT/EPRT. */
@@ -122,6 +133,7 @@ export class ReverseFtpSession {
   private endedByProxy: string | undefined;
   private backendSaidGoodbye = false;
   private reportedEnd = false;
+  private readonly security: FrontendSecurity;
 
   constructor(
     private readonly socket: Socket,
@@ -136,6 +148,13 @@ export class ReverseFtpSession {
         ? { via: `${socket.remoteAddress}:${socket.remotePort}` }
         : {}),
     });
+    this.security = new FrontendSecurity(
+      ctx.frontendTls,
+      socket instanceof TLSSocket ? socket : undefined,
+      this.log,
+    );
+    // Implicit FTPS: the SNI name is known before anything else, so it may choose the pool at once.
+    this.pool = this.sniPool() ?? this.pool;
     this.timeouts = new SessionTimeouts(ctx.listener.timeouts, (kind) => this.timedOut(kind));
     this.clientData = {
       control: socket,
@@ -225,6 +244,7 @@ export class ReverseFtpSession {
         reporter: this.ctx.reporter,
         log: this.log,
         ...(stickyKey !== undefined ? { stickyKey } : {}),
+        ...(this.pool.tls ? { tls: (url: BackendUrl, key: string) => this.backendTlsOptions(url, key) } : {}),
         ...(version === 'off'
           ? {}
           : { prelude: (backendAddress: string) => outboundProxyHeader(version, source, backendAddress) }),
@@ -297,7 +317,12 @@ export class ReverseFtpSession {
       return true;
     }
     if (SECURITY_COMMANDS.has(command.verb)) {
-      await this.frontend.reply(502, `${command.verb} is not supported on this listener.`);
+      await this.securityCommand(command);
+      return false;
+    }
+    const tlsRefusal = this.security.controlRefusal(command.verb);
+    if (tlsRefusal) {
+      await this.frontend.send(tlsRefusal);
       return false;
     }
     const limit = this.ctx.limits.check(command.verb, this.userName || undefined, this.ctx.clientAddress);
@@ -325,7 +350,11 @@ export class ReverseFtpSession {
         if (this.pool.config.showFeatures) await this.relay(command);
         else {
           await this.frontend.send(
-            featReply(await this.requireBackend().control.command('FEAT'), this.listingFeature()),
+            featReply(
+              await this.requireBackend().control.command('FEAT'),
+              this.listingFeature(),
+              this.security.features(),
+            ),
           );
         }
         break;
@@ -398,21 +427,90 @@ export class ReverseFtpSession {
     }
     if (pool !== this.pool) {
       this.log.info('HOST switches pool', { from: this.pool.config.name, to: pool.config.name });
-      this.releaseBackend();
-      this.pool = pool;
-      if (this.connectsAtStart) {
-        const stickyKey = pool.config.connectPolicy === 'PerHost' ? this.ctx.clientAddress : undefined;
-        const connected = await this.connect(stickyKey).catch(() => undefined);
-        if (!connected) {
-          await this.frontend.sendAndClose(
-            localReply(421, 'Service not available, no backend server reachable.'),
-          );
-          return;
-        }
-      }
+      if (!(await this.switchPool(pool))) return;
     }
     this.hostName = command.arg.trim();
     await this.forwardHost(localReply(220, 'HOST command successful.'));
+  }
+
+  /**
+   * Moves the session to another pool before login (HOST, or the TLS SNI name): the backend of the
+   * old pool is let go and, under a policy that connects at once, one of the new pool's is connected.
+   * False when none could be reached: the client was told and the session is over.
+   */
+  private async switchPool(pool: Pool): Promise<boolean> {
+    this.releaseBackend();
+    this.pool = pool;
+    if (!this.connectsAtStart) return true;
+    const stickyKey = pool.config.connectPolicy === 'PerHost' ? this.ctx.clientAddress : undefined;
+    const connected = await this.connect(stickyKey).catch(() => undefined);
+    if (connected) return true;
+    await this.frontend.sendAndClose(localReply(421, 'Service not available, no backend server reachable.'));
+    return false;
+  }
+
+  /** The pool the client's SNI name selects (listener tls.sniPools), if another one. */
+  private sniPool(): Pool | undefined {
+    const name = this.ctx.frontendTls?.poolFor(this.security.serverName);
+    return name === undefined ? undefined : this.ctx.sniPools?.find((pool) => pool.config.name === name);
+  }
+
+  /** What the backend connection does about TLS (ProxyTLSEngine, ProxyTLSTransferProtectionPolicy). */
+  private backendTlsOptions(url: BackendUrl, key: string): ConnectOptions['tls'] {
+    const client = this.pool.tls;
+    if (!client) return undefined;
+    const mode = backendTlsMode(url, client.config.engine, this.security.clientState);
+    if (mode === 'off') return undefined;
+    return { client, mode, key, prot: this.backendProt(), log: this.log };
+  }
+
+  /** PROT for the backend: the policy's, or under `client` the client's (P while the client has no TLS). */
+  private backendProt(): 'P' | 'C' {
+    const policy = this.pool.tls?.config.transferProtection ?? 'required';
+    if (policy === 'required') return 'P';
+    if (policy === 'clear') return 'C';
+    return this.security.isProtected ? this.security.prot : 'P';
+  }
+
+  /** AUTH, PBSZ, PROT, CCC and the other RFC 2228 commands: the proxy's, never the backend's. */
+  private async securityCommand(command: FtpCommand): Promise<void> {
+    const outcome = await this.security.handle(command, this.frontend);
+    if (outcome === 'tls-failed') {
+      this.endedByProxy = 'client TLS handshake failed';
+      return;
+    }
+    const backend = this.backend;
+    if (outcome === 'tls-started') {
+      const pool = this.loggedIn ? undefined : this.sniPool();
+      if (pool && pool !== this.pool) {
+        this.log.info('TLS SNI switches pool', { sni: this.security.serverName, to: pool.config.name });
+        await this.switchPool(pool);
+        return;
+      }
+      // MatchClient: the client chose TLS after the backend was connected; the backend follows now.
+      if (backend && !backend.control.tls && this.pool.tls?.config.engine === 'MatchClient') {
+        await negotiateBackendTls(
+          backend.control,
+          this.pool.tls,
+          backend.url,
+          backend.key,
+          'required',
+          this.backendProt(),
+          this.log,
+        );
+      }
+      return;
+    }
+    if (
+      outcome === 'prot-changed' &&
+      backend?.control.tls &&
+      this.pool.tls?.config.transferProtection === 'client'
+    ) {
+      const prot = this.security.prot;
+      if (!(await setBackendProtection(backend.control, prot))) {
+        this.log.warn('backend refused the PROT the client chose', { prot });
+      }
+    }
   }
 
   /** Sends HOST to the backend when it supports it; relays its reply, else `fallback`. */
@@ -435,7 +533,7 @@ export class ReverseFtpSession {
   private async beforeBackend(command: FtpCommand): Promise<void> {
     switch (command.verb) {
       case 'FEAT':
-        await this.frontend.send(featReply(undefined, this.listingFeature()));
+        await this.frontend.send(featReply(undefined, this.listingFeature(), this.security.features()));
         return;
       case 'SYST':
         await this.frontend.reply(215, 'UNIX Type: L8');
@@ -651,7 +749,7 @@ export class ReverseFtpSession {
     }
     try {
       const client = await openClientSide(request, this.clientData);
-      this.prepared = { client: client.endpoint, backend };
+      this.prepared = { client: this.security.protectClientData(client.endpoint), backend };
       await this.frontend.send(client.reply);
     } catch (err) {
       backend.dispose();
@@ -666,6 +764,13 @@ export class ReverseFtpSession {
     this.prepared = undefined;
     if (!prepared) {
       await this.frontend.reply(425, 'Use PORT, EPRT, PASV or EPSV first.');
+      return;
+    }
+    const tlsRefusal = this.security.transferRefusal();
+    if (tlsRefusal) {
+      prepared.client.dispose();
+      prepared.backend.dispose();
+      await this.frontend.send(tlsRefusal);
       return;
     }
     this.timeouts.transferStarted();

@@ -11,6 +11,7 @@ import { readProxyHeader } from '../proxy-protocol/decode.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import type { ConnectionReporter } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
+import type { FrontendTls } from '../tls/frontend-tls-context.js';
 import { foreignAddressPolicy } from './foreign-address.js';
 import { resolveMasqueradeAddress } from './masquerade-address.js';
 
@@ -23,6 +24,10 @@ export interface ListenerServices {
   reporter: ConnectionReporter;
   transferLog: TransferLog | undefined;
   log: Logger;
+  /** The listener's FTPS (its `tls` block, loaded); plain FTP when absent. */
+  frontendTls?: FrontendTls;
+  /** Pools the TLS SNI name may choose (tls.sniPools). */
+  sniPools?: Pool[];
 }
 
 export interface ListeningAddress {
@@ -74,8 +79,24 @@ export class FtpListener {
     server.on('connection', (socket) => {
       socket.on('error', () => {});
       this.identifyClient(socket).then(
-        (client) => {
-          if (client) this.startSession(socket, client);
+        async (client) => {
+          if (!client) return;
+          const implicit = this.services.frontendTls;
+          if (implicit?.config.mode !== 'implicit') {
+            this.startSession(socket, client);
+            return;
+          }
+          // Implicit FTPS: TLS from the first byte. Anything else (plain FTP, a scanner's garbage)
+          // fails the handshake and closes this connection only.
+          const secured = await implicit.accept(socket).catch((err: unknown) => {
+            this.log.info('implicit TLS handshake failed', {
+              client: `${client.address}:${client.port}`,
+              reason: err instanceof Error ? err.message : String(err),
+            });
+            socket.destroy();
+            return undefined;
+          });
+          if (secured) this.startSession(secured, client);
         },
         (err: unknown) => {
           this.log.error('could not identify the client', { error: err });
@@ -141,6 +162,8 @@ export class FtpListener {
       reporter: this.services.reporter,
       transferLog: this.services.transferLog,
       log: this.log,
+      ...(this.services.frontendTls ? { frontendTls: this.services.frontendTls } : {}),
+      ...(this.services.sniPools ? { sniPools: this.services.sniPools } : {}),
     });
     this.sessions.add(session);
     session
@@ -154,6 +177,7 @@ export class FtpListener {
     const server = this.server;
     this.server = undefined;
     for (const session of this.sessions) session.close();
+    this.services.frontendTls?.close();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -41,6 +41,8 @@ export interface SelectionContext {
   /** PerUser: the user name; PerHost: the client address. */
   stickyKey?: string;
   prelude?: ConnectOptions['prelude'];
+  /** Backend FTPS for one backend (by URL and key); plain FTP when absent or undefined. */
+  tls?: (url: BackendUrl, key: string) => ConnectOptions['tls'];
 }
 
 /** What one attempt will connect to, or why it cannot. */
@@ -84,11 +86,13 @@ export async function selectAndConnect(pool: Pool, context: SelectionContext): P
       continue;
     }
     const { key, url, source } = target;
+    const tlsOptions = context.tls?.(url, key);
     try {
       const connected = await connectBackend(url, {
         timeoutMs: pool.config.connectTimeout,
         ...(pool.config.sourceAddress ? { sourceAddress: pool.config.sourceAddress } : {}),
         ...(prelude ? { prelude } : {}),
+        ...(tlsOptions ? { tls: tlsOptions } : {}),
       });
       log.info('connected to backend', {
         backend: key,

@@ -16,7 +16,7 @@ const SQL_PREFIX = /^sql:/i;
 
 /**
  * Reads one configured backend entry. Refused here, so at configuration time with the entry's line:
- * relative `file:` paths, `%g` (needs proxy authentication), `sql:`, ftps:// and sftp:// backends
+ * relative `file:` paths, `%g` (needs proxy authentication), `sql:` and sftp:// backends
  * (other issues). `+srv` / `+txt` URLs are accepted; they fail at connect until DNS discovery exists.
  */
 export function parseBackendSource(text: string): BackendSourceResult {
@@ -49,8 +49,6 @@ export function parseBackendSource(text: string): BackendSourceResult {
 
 /** Why ftpx cannot use a backend of this protocol yet, or undefined when it can. */
 export function unsupportedBackend(url: BackendUrl): string | undefined {
-  if (url.protocol === 'ftps')
-    return 'ftps:// backends are not supported by ftpx yet: ftpx uses backends in plain FTP';
   if (url.protocol === 'sftp') return 'sftp:// backends are not supported by ftpx yet';
   return undefined;
 }

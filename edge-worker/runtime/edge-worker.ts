@@ -17,6 +17,8 @@ import type { Logger } from '../log/logger.js';
 import { TransferLog } from '../log/transfer-log.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool } from '../reverse/pool.js';
+import { FrontendTls } from '../tls/frontend-tls-context.js';
+import { attachLocalSessionCache } from '../tls/local-session-cache.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -128,7 +130,19 @@ export async function startEdgeWorker(config: FtpxConfig, log: Logger): Promise<
       const pool = pools.get(listenerConfig.pool);
       if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
       const hostPools = [pool, ...listenerConfig.hostPools.flatMap((name) => pools.get(name) ?? [])];
+      const frontendTls = listenerConfig.tls
+        ? await FrontendTls.load(
+            listenerConfig.tls,
+            `listeners[${listenerConfig.name ?? listeners.length}].tls`,
+            // MERGE (issue 6 parts 3-4): the shared TLS caches attach here, replacing the local cache:
+            // (server, certificate) => attachFrontendTlsCaches(server, certificate)
+            attachLocalSessionCache,
+          )
+        : undefined;
+      const sniPools = (listenerConfig.tls?.sniPools ?? []).flatMap((entry) => pools.get(entry.pool) ?? []);
       const listener = new FtpListener(listenerConfig, {
+        ...(frontendTls ? { frontendTls } : {}),
+        ...(sniPools.length > 0 ? { sniPools } : {}),
         pool,
         hostPools,
         controlPlane,

@@ -765,12 +765,12 @@ class Importer {
         role: 'reverse',
         connectPolicy: policy?.value ?? 'RoundRobin',
         backends: backends.map((backend) => backend.url),
-        backendTls: 'off',
+        tls: { engine: 'off' },
       };
       if (own.ServerName) fields.name = originOf(own.ServerName);
       if (role) fields.role = originOf(role);
       if (policy) fields.connectPolicy = originOf(policy);
-      if (tls) fields.backendTls = originOf(tls);
+      if (tls) fields.tls = originOf(tls);
       if (retry) {
         pool.retryCount = retry.value;
         fields.retryCount = originOf(retry);
