@@ -6,7 +6,7 @@ import { freePort } from './ports.js';
 import { spawnServer } from './process.js';
 import { launchProftpd } from './proftpd.js';
 import { launchPureFtpd } from './pure-ftpd.js';
-import type { Launcher, ServerLaunch } from './server-launch.js';
+import type { BackendTlsOptions, Launcher, ServerLaunch } from './server-launch.js';
 import { launchVsftpd } from './vsftpd.js';
 
 export { makeRandomFile, sha256File } from './files.js';
@@ -43,6 +43,8 @@ export interface StartFtpBackendOptions {
   idleTimeoutSeconds?: number;
   /** More lines for the server's config, e.g. a `<Limit>`; ProFTPD only. */
   extraConfig?: string;
+  /** FTPS (ProFTPD and vsftpd): explicit unless `implicit`; `url` is then ftps://. */
+  tls?: BackendTlsOptions;
 }
 
 const launchers: Record<FtpBackendKind, Launcher> = {
@@ -100,6 +102,7 @@ async function startOnce(
       ...(options.passiveAddress ? { passiveAddress: options.passiveAddress } : {}),
       ...(options.idleTimeoutSeconds ? { idleTimeoutSeconds: options.idleTimeoutSeconds } : {}),
       ...(options.extraConfig ? { extraConfig: options.extraConfig } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
     });
   } catch (error) {
     await rm(workDir, { recursive: true, force: true });
@@ -112,7 +115,7 @@ async function startOnce(
     return status === undefined ? undefined : `${kind} ${name} exited (${status})`;
   };
   try {
-    const greeting = await waitForBanner(HOST, port, READY_TIMEOUT_MS, died);
+    const greeting = await waitForBanner(HOST, port, READY_TIMEOUT_MS, died, options.tls?.implicit ?? false);
     // A dying server's port may be answered by another test's server; only our own greeting counts.
     if (!greeting.includes(name) || died() !== undefined) {
       throw new ServerDied(`port ${port} answered with someone else's greeting: ${greeting.trim()}`);
@@ -131,7 +134,7 @@ async function startOnce(
     name,
     host: HOST,
     port,
-    url: HOST.includes(':') ? `ftp://[${HOST}]:${port}` : `ftp://${HOST}:${port}`,
+    url: `${options.tls ? 'ftps' : 'ftp'}://${HOST.includes(':') ? `[${HOST}]` : HOST}:${port}`,
     user: launch.user,
     password: launch.password,
     homeDir: launch.homeDir,
