@@ -98,8 +98,9 @@ export class BackendTls {
       ...(isIP(host) === 0 ? { servername: host } : {}),
       ALPNProtocols: ['ftp'],
       rejectUnauthorized: verify,
+      // A PSK handshake has no certificate to check (mod_proxy lets such sessions pass too).
       checkServerIdentity: (_name: string, cert: PeerCertificate) =>
-        verify ? checkServerIdentity(host, cert) : undefined,
+        verify && !(this.psk && !cert.raw) ? checkServerIdentity(host, cert) : undefined,
       ...(options.session ? { session: options.session } : {}),
       ...(this.psk
         ? { pskCallback: () => (this.psk ? { identity: this.psk.identity, psk: this.psk.key } : null) }
