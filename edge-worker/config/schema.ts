@@ -132,6 +132,18 @@ export const poolSchema = z
       const parsed = parseBackendSource(entry);
       if (
         parsed.ok &&
+        parsed.source.kind === 'url' &&
+        parsed.source.url.protocol === 'ftps' &&
+        pool.tls.engine === 'off'
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backends', index],
+          message: 'an ftps:// backend needs TLS: tls.engine (ProxyTLSEngine) must not be off',
+        });
+      }
+      if (
+        parsed.ok &&
         parsed.source.kind === 'file' &&
         parsed.source.perUser &&
         pool.connectPolicy !== 'PerUser'

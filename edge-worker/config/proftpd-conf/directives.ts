@@ -1,3 +1,5 @@
+import { TLS_DIRECTIVE_SPECS } from './tls-directives.js';
+
 /** Where a directive sits: the main server ("server config"), a `<Global>` section or a `<VirtualHost>`. */
 export type ScopeKind = 'server' | 'global' | 'vhost';
 
@@ -27,7 +29,6 @@ const HANDLED: DirectiveSpec[] = [
   { name: 'ProxyReverseConnectPolicy', kind: 'handled' },
   { name: 'ProxyRetryCount', kind: 'handled' },
   { name: 'ProxyTimeoutConnect', kind: 'handled' },
-  { name: 'ProxyTLSEngine', kind: 'handled' },
   { name: 'ProxyTables', kind: 'handled', scopes: SERVER_ONLY },
   { name: 'ProxyLog', kind: 'handled' },
   { name: 'TransferLog', kind: 'handled' },
@@ -53,34 +54,18 @@ const HANDLED: DirectiveSpec[] = [
   { name: 'AuthGroupFile', kind: 'handled' },
 ];
 
-const PLAIN_BACKENDS = 'ftpx uses backends in plain FTP (ProxyTLSEngine off)';
 const NOT_YET = 'not applied by ftpx yet';
 const NO_FILES = 'ftpx serves no files itself; the backends do';
 const NO_AUTH = 'ftpx does not authenticate users itself; the backends do';
 const NO_CONTROLS = 'ftpx has no ftpdctl controls';
 const OWN_LOG = 'ftpx logs only to ProxyLog (or standard error)';
-const NO_CLIENT_TLS = 'FTPS towards clients is not supported by ftpx yet: clients are served plain FTP';
+const TLS_NOT_YET = 'not applied by ftpx yet';
 
 /** mod_proxy directives that ftpx does not implement. */
 const MOD_PROXY_OTHERS: DirectiveSpec[] = [
   ...['ProxyForwardEnabled', 'ProxyForwardMethod', 'ProxyForwardTo'].map(
     (name): DirectiveSpec => ({ name, kind: 'ignored', reason: 'applies to ProxyRole forward only' }),
   ),
-  ...[
-    'ProxyTLSCACertificateFile',
-    'ProxyTLSCACertificatePath',
-    'ProxyTLSCARevocationFile',
-    'ProxyTLSCARevocationPath',
-    'ProxyTLSCertificateFile',
-    'ProxyTLSCertificateKeyFile',
-    'ProxyTLSCipherSuite',
-    'ProxyTLSOptions',
-    'ProxyTLSPreSharedKey',
-    'ProxyTLSProtocol',
-    'ProxyTLSTimeoutHandshake',
-    'ProxyTLSTransferProtectionPolicy',
-    'ProxyTLSVerifyServer',
-  ].map((name): DirectiveSpec => ({ name, kind: 'ignored', reason: PLAIN_BACKENDS })),
   ...[
     'ProxySFTPCiphers',
     'ProxySFTPCompression',
@@ -157,28 +142,7 @@ const IGNORED: Array<[string[], string]> = [
     ],
     NO_CONTROLS,
   ],
-  [
-    [
-      'TLSEngine',
-      'TLSLog',
-      'TLSProtocol',
-      'TLSRequired',
-      'TLSOptions',
-      'TLSVerifyClient',
-      'TLSRenegotiate',
-      'TLSCipherSuite',
-      'TLSRSACertificateFile',
-      'TLSRSACertificateKeyFile',
-      'TLSECCertificateFile',
-      'TLSECCertificateKeyFile',
-      'TLSCertificateChainFile',
-      'TLSCACertificateFile',
-      'TLSCACertificatePath',
-      'TLSSessionCache',
-      'TLSStaplingCache',
-    ],
-    NO_CLIENT_TLS,
-  ],
+  [['TLSLog', 'TLSRenegotiate', 'TLSCACertificatePath', 'TLSSessionCache', 'TLSStaplingCache'], TLS_NOT_YET],
   [['ServerAdmin', 'SocketBindTight'], NOT_YET],
 ];
 
@@ -190,6 +154,7 @@ function buildTable(): Map<string, DirectiveSpec> {
     table.set(key, spec);
   };
   HANDLED.forEach(add);
+  TLS_DIRECTIVE_SPECS.forEach(add);
   MOD_PROXY_OTHERS.forEach(add);
   for (const [names, reason] of IGNORED) {
     for (const name of names) add({ name, kind: 'ignored', reason });

@@ -66,13 +66,16 @@ describe('readBackendFile', () => {
     ]);
     const result = await readBackendFile(path, STRICT);
     if (!result.ok) throw new Error(result.reason);
-    expect(result.backends.map((backend) => backend.key)).toEqual(['ftp://good:21', 'ftp://also-good:21']);
+    expect(result.backends.map((backend) => backend.key)).toEqual([
+      'ftp://good:21',
+      'ftps://tls.example:21',
+      'ftp://also-good:21',
+    ]);
     expect(result.skipped).toEqual([
       { item: 1, reason: 'not a string (number)' },
       { item: 2, reason: 'not a string (null)' },
       { item: 3, reason: expect.stringContaining('expected ftp://, ftps:// or sftp://') },
       { item: 4, reason: '"99999" is not a port number in backend URL "ftp://bob:***@host:99999"' },
-      { item: 5, reason: expect.stringContaining('ftps:// backends are not supported by ftpx yet') },
       { item: 6, reason: 'sftp:// backends are not supported by ftpx yet' },
     ]);
     expect(JSON.stringify(result.skipped)).not.toContain('hunter2');
