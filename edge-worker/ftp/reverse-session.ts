@@ -489,7 +489,7 @@ export class ReverseFtpSession {
       }
       // MatchClient: the client chose TLS after the backend was connected; the backend follows now.
       if (backend && !backend.control.tls && this.pool.tls?.config.engine === 'MatchClient') {
-        await negotiateBackendTls(
+        const matched = await negotiateBackendTls(
           backend.control,
           this.pool.tls,
           backend.url,
@@ -497,7 +497,17 @@ export class ReverseFtpSession {
           'required',
           this.backendProt(),
           this.log,
-        );
+        ).catch((err: unknown) => {
+          this.log.warn('backend TLS for MatchClient failed', { reason: (err as Error).message });
+          return false;
+        });
+        if (!matched) {
+          // The client asked for a protected session; going on in plain text to the backend would betray that.
+          this.endedByProxy = 'backend TLS (MatchClient) failed';
+          await this.frontend.sendAndClose(
+            localReply(421, 'Service not available, backend TLS negotiation failed.'),
+          );
+        }
       }
       return;
     }

@@ -7,7 +7,7 @@ import { ConfigError } from '../../../edge-worker/config/config-error.js';
 import { backendTlsSchema } from '../../../edge-worker/config/tls-schema.js';
 import { BackendTls } from '../../../edge-worker/tls/backend-tls-context.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../../support/ftp-backends.js';
-import { curl } from '../../support/ftp-clients.js';
+import { curl, pythonFtp } from '../../support/ftp-clients.js';
 import { freePort } from '../../support/ports.js';
 import { spawnServer } from '../../support/process.js';
 import { startTestProxy, type TestProxy } from '../../support/proxy.js';
@@ -141,6 +141,105 @@ describe('backend FTPS verification and sessions (ProFTPD)', () => {
     } finally {
       await plain.stop();
     }
+  });
+
+  describe('with a backend that requires TLS (TLSRequired on)', () => {
+    let strict: FtpBackend;
+    beforeAll(async () => {
+      strict = await startFtpBackend('proftpd', {
+        name: 'tls-required',
+        tls: { cert: ca.server.cert, key: ca.server.key, required: true },
+      });
+      await writeHomeFile(strict, 'whoami.txt', strict.name);
+    });
+    afterAll(() => strict?.stop());
+
+    const tlsProxy = async (tls: Record<string, unknown>) => {
+      const proxy = await startTestProxy({
+        backends: [strict.url.replace('ftps://', 'ftp://')],
+        listener: { tls: { certificates: [{ cert: ca.server.cert, key: ca.server.key }] } },
+        poolSettings: { tls: { caFile: ca.caCert, ...tls } },
+      });
+      proxies.push(proxy);
+      return proxy;
+    };
+    const py = (proxy: TestProxy, ops: Parameters<typeof pythonFtp>[0], options: Record<string, unknown>) =>
+      pythonFtp(ops, {
+        host: 'localhost',
+        port: proxy.port,
+        user: strict.user,
+        password: strict.password,
+        caFile: ca.caCert,
+        ...options,
+      });
+    const codes = (results: { reply?: string; error?: string }[]) =>
+      results.map((step) => (step.error ?? step.reply ?? '').slice(0, 3));
+
+    it('MatchClient: the backend gets AUTH TLS when the client sends it, after the banner was relayed', async () => {
+      const proxy = await tlsProxy({ engine: 'MatchClient', enableDiags: true });
+      const secured = await py(
+        proxy,
+        [{ op: 'login' }, { op: 'retr', path: 'whoami.txt', local: '/dev/null' }],
+        {
+          tls: 'explicit',
+        },
+      );
+      expect(codes(secured.result.results)).toEqual(['234', '200', '230', '226']);
+      expect(proxy.logs.some((line) => line.msg === 'backend TLS handshake')).toBe(true);
+      // A plain client gets a plain backend, which refuses it (ProFTPD's TLSRequired on).
+      const plain = await py(proxy, [{ op: 'login' }], {});
+      expect(plain.result.results[0]?.error).toMatch(/^550 SSL\/TLS required on the control channel/);
+    });
+
+    it("transferProtection client passes the client's PROT on; required keeps PROT P towards the backend", async () => {
+      const viaGood = async (tls: Record<string, unknown>) => {
+        const proxy = await startTestProxy({
+          backends: [good.url],
+          listener: { tls: { certificates: [{ cert: ca.server.cert, key: ca.server.key }] } },
+          poolSettings: { tls: { caFile: ca.caCert, enableDiags: true, ...tls } },
+        });
+        proxies.push(proxy);
+        return proxy;
+      };
+      const handshakes = (proxy: TestProxy) =>
+        proxy.logs.filter((line) => line.msg === 'backend TLS handshake').length;
+      const clearOps: Parameters<typeof pythonFtp>[0] = [
+        { op: 'login' },
+        { op: 'raw', command: 'PBSZ 0' },
+        { op: 'raw', command: 'PROT C' },
+        { op: 'nlst' },
+      ];
+      const options = { user: good.user, password: good.password, tls: 'explicit', protP: false };
+      // client: the client's PROT C goes on to the backend, whose data connection is then clear.
+      const passOn = await viaGood({ transferProtection: 'client' });
+      const clear = await py(passOn, clearOps, options);
+      expect(codes(clear.result.results)).toEqual(['234', '230', '200', '200', '226']);
+      expect(handshakes(passOn)).toBe(1);
+      // required: the backend keeps PROT P whatever the client says: one more handshake for the data.
+      const required = await viaGood({ transferProtection: 'required' });
+      const stillProtected = await py(required, clearOps, options);
+      expect(codes(stillProtected.result.results)).toEqual(['234', '230', '200', '200', '226']);
+      expect(handshakes(required)).toBe(2);
+      // clear: PROT C towards the backend even under a client's PROT P.
+      const clearPolicy = await viaGood({ transferProtection: 'clear' });
+      const protP = await py(clearPolicy, [{ op: 'login' }, { op: 'nlst' }], { ...options, protP: true });
+      expect(codes(protP.result.results)).toEqual(['234', '200', '230', '226']);
+      expect(handshakes(clearPolicy)).toBe(1);
+    });
+
+    it('a backend error on a TLS data transfer reaches the client at once (mod_proxy issue 244)', async () => {
+      const proxy = await tlsProxy({ engine: 'on' });
+      const started = Date.now();
+      const { result } = await py(
+        proxy,
+        [{ op: 'login' }, { op: 'nlst', path: 'no-such-dir' }, { op: 'raw', command: 'NOOP' }],
+        {
+          tls: 'explicit',
+        },
+      );
+      expect(codes(result.results)).toEqual(['234', '200', '230', '450', '200']);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    });
   });
 
   it('negotiates TLS-PSK with a backend that only knows the key (openssl s_server -nocert)', async () => {
