@@ -38,6 +38,33 @@ export function backendTlsMode(
   return 'try';
 }
 
+/** What the client side says about TLS, for MatchClient and the `client` transfer-protection policy. */
+export interface ClientTlsView {
+  clientState: ClientTlsState;
+  /** The client's PROT (C until it sends one). */
+  prot: 'C' | 'P';
+}
+
+/** PROT for the backend: the policy's, or under `client` the client's (P while the client has no TLS, as in mod_proxy). */
+export function backendProt(config: BackendTlsConfig, client: ClientTlsView): 'P' | 'C' {
+  if (config.transferProtection === 'required') return 'P';
+  if (config.transferProtection === 'clear') return 'C';
+  return client.clientState === 'none' ? 'P' : client.prot;
+}
+
+/** The `tls` connect option for one backend (ProxyTLSEngine, ProxyTLSTransferProtectionPolicy); undefined for plain FTP. */
+export function backendConnectTls(
+  client: BackendTls,
+  url: BackendUrl,
+  key: string,
+  view: ClientTlsView,
+  log: Logger,
+): { client: BackendTls; mode: BackendTlsMode; key: string; prot: 'P' | 'C'; log: Logger } | undefined {
+  const mode = backendTlsMode(url, client.config.engine, view.clientState);
+  if (mode === 'off') return undefined;
+  return { client, mode, key, prot: backendProt(client.config, view), log };
+}
+
 /** How long a TLS 1.3 backend's session ticket is waited for before the first data connection. */
 const TICKET_WAIT_MS = 2000;
 

@@ -21,7 +21,7 @@ import type { FrontendTls } from '../tls/frontend-tls-context.js';
 import type { ConnectOptions } from './backend-connect.js';
 import { BackendLostError, describeReply } from './backend-control.js';
 import { BackendDataSetup } from './backend-data.js';
-import { backendTlsMode, negotiateBackendTls, setBackendProtection } from './backend-tls.js';
+import { backendConnectTls, backendProt, negotiateBackendTls, setBackendProtection } from './backend-tls.js';
 import {
   type ClientDataOptions,
   checkClientDataCommand,
@@ -244,7 +244,7 @@ export class ReverseFtpSession {
         reporter: this.ctx.reporter,
         log: this.log,
         ...(stickyKey !== undefined ? { stickyKey } : {}),
-        ...(this.pool.tls ? { tls: (url: BackendUrl, key: string) => this.backendTlsOptions(url, key) } : {}),
+        ...(this.pool.tls ? { tls: (url: BackendUrl, key: string) => this.backendTlsFor(url, key) } : {}),
         ...(version === 'off'
           ? {}
           : { prelude: (backendAddress: string) => outboundProxyHeader(version, source, backendAddress) }),
@@ -455,21 +455,9 @@ export class ReverseFtpSession {
     return name === undefined ? undefined : this.ctx.sniPools?.find((pool) => pool.config.name === name);
   }
 
-  /** What the backend connection does about TLS (ProxyTLSEngine, ProxyTLSTransferProtectionPolicy). */
-  private backendTlsOptions(url: BackendUrl, key: string): ConnectOptions['tls'] {
+  private backendTlsFor(url: BackendUrl, key: string): ConnectOptions['tls'] {
     const client = this.pool.tls;
-    if (!client) return undefined;
-    const mode = backendTlsMode(url, client.config.engine, this.security.clientState);
-    if (mode === 'off') return undefined;
-    return { client, mode, key, prot: this.backendProt(), log: this.log };
-  }
-
-  /** PROT for the backend: the policy's, or under `client` the client's (P while the client has no TLS). */
-  private backendProt(): 'P' | 'C' {
-    const policy = this.pool.tls?.config.transferProtection ?? 'required';
-    if (policy === 'required') return 'P';
-    if (policy === 'clear') return 'C';
-    return this.security.isProtected ? this.security.prot : 'P';
+    return client ? backendConnectTls(client, url, key, this.security, this.log) : undefined;
   }
 
   /** AUTH, PBSZ, PROT, CCC and the other RFC 2228 commands: the proxy's, never the backend's. */
@@ -495,7 +483,7 @@ export class ReverseFtpSession {
           backend.url,
           backend.key,
           'required',
-          this.backendProt(),
+          backendProt(this.pool.tls.config, this.security),
           this.log,
         ).catch((err: unknown) => {
           this.log.warn('backend TLS for MatchClient failed', { reason: (err as Error).message });
