@@ -4,6 +4,7 @@
  *
  *   npm run bench                      # 512 MiB transfers, 30 logins, 32 concurrent clients for 10 s
  *   BENCH_SIZE_MIB=64 npm run bench    # a quicker run
+ *   BENCH_PARTS=ftps npm run bench     # only the FTPS part (plain, load, ftps, resolve)
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { freePort } from '../test/support/ports.js';
 import { type ModProxy, startModProxy } from '../test/support/proftpd-mod-proxy.js';
 import { type ProxyProcess, startProxyProcess } from '../test/support/proxy-process.js';
 import { type Endpoint, loginMs, loginsPerSecond } from './ftp-login.js';
+import { type FtpsRow, ftpsTransfers } from './ftps.js';
 import { measureResolveLatency, type ResolveLatency } from './resolve-latency.js';
 import { median, percentile, ratio, round1 } from './stats.js';
 
@@ -128,12 +130,18 @@ async function load(): Promise<LoadRow[]> {
   }
 }
 
+/** BENCH_PARTS=ftps (comma-separated: plain, load, ftps, resolve) runs only those parts. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'plain,load,ftps,resolve').split(','));
+
 async function main(): Promise<void> {
-  const transferRows = await transfers();
-  const loadRows = await load();
-  const resolveRows = await measureResolveLatency(RESOLVE_CALLS);
+  const transferRows = PARTS.has('plain') ? await transfers() : [];
+  const loadRows = PARTS.has('load') ? await load() : [];
+  const ftpsRows = PARTS.has('ftps')
+    ? await ftpsTransfers({ sizeMiB: SIZE_MIB, rounds: ROUNDS, logins: LOGINS, loginPauseMs: LOGIN_PAUSE_MS })
+    : [];
+  const resolveRows = PARTS.has('resolve') ? await measureResolveLatency(RESOLVE_CALLS) : [];
   for (const row of resolveRows) process.stderr.write(`${JSON.stringify(row)}\n`);
-  await writeResults(transferRows, loadRows, resolveRows);
+  await writeResults(transferRows, loadRows, resolveRows, ftpsRows);
 }
 
 async function curlOk(args: string[]): Promise<void> {
@@ -158,11 +166,13 @@ async function writeResults(
   transfersRows: TransferRow[],
   loadRows: LoadRow[],
   resolveRows: ResolveLatency[],
+  ftpsRows: FtpsRow[],
 ) {
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const direct = transfersRows[0];
   const directLoad = loadRows[0];
+  const directFtps = ftpsRows[0];
   const table = [
     `# ftpx benchmark ${new Date().toISOString()}`,
     '',
@@ -198,6 +208,24 @@ async function writeResults(
           .map((r) => `- ${r.target} / direct: ${ratio(r.loginsPerSecond, directLoad.loginsPerSecond)}`)
       : []),
     '',
+    `## FTPS, PROT P (one ProFTPD mod_tls backend requiring session reuse; ${SIZE_MIB} MiB files, median of ${ROUNDS} curl --ssl-reqd transfers; ${LOGINS} AUTH TLS logins, full handshakes)`,
+    '',
+    '| target | download MiB/s | upload MiB/s | TLS login ms (median) | TLS login ms (p95) |',
+    '|---|---|---|---|---|',
+    ...ftpsRows.map(
+      (r) =>
+        `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.tlsLoginMsMedian} | ${r.tlsLoginMsP95} |`,
+    ),
+    '',
+    ...(directFtps
+      ? ftpsRows
+          .slice(1)
+          .map(
+            (r) =>
+              `- ${r.target} / direct: download ${ratio(r.downloadMiBps, directFtps.downloadMiBps)}, upload ${ratio(r.uploadMiBps, directFtps.uploadMiBps)}, TLS login ${ratio(r.tlsLoginMsMedian, directFtps.tlsLoginMsMedian)}`,
+          )
+      : []),
+    '',
     `## resolve-backend latency (${RESOLVE_CALLS} sequential calls, RoundRobin, embedded dynalite store)`,
     '',
     '| transport | median ms | p99 ms |',
@@ -215,10 +243,11 @@ async function writeResults(
     resolveCalls: RESOLVE_CALLS,
     date: new Date().toISOString(),
   };
-  const json = { meta, transfers: transfersRows, load: loadRows, resolve: resolveRows };
+  const json = { meta, transfers: transfersRows, load: loadRows, ftps: ftpsRows, resolve: resolveRows };
   await writeFile(join(RESULTS_DIR, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(RESULTS_DIR, `${stamp}.md`), table);
-  await writeFile(join(RESULTS_DIR, 'latest.md'), table);
+  // A partial run (BENCH_PARTS) must not replace the full picture in latest.md.
+  if (PARTS.size === 4) await writeFile(join(RESULTS_DIR, 'latest.md'), table);
   process.stdout.write(table);
 }
 
