@@ -47,9 +47,9 @@ export class FrontendControl {
    * AUTH TLS: `reply` (234) goes out in plain text, then `secure` runs the handshake on the TCP
    * socket and commands are read from the TLS socket. Whatever the client sent after AUTH TLS in
    * plain text is dropped, so nobody can inject commands into the protected session (CVE-2011-0411).
-   * Resolves false when the handshake failed; the connection is then closed.
+   * Resolves with the reason when the handshake failed; the connection is then closed.
    */
-  async startTls(reply: FtpReply, secure: (socket: Socket) => Promise<Socket>): Promise<boolean> {
+  async startTls(reply: FtpReply, secure: (socket: Socket) => Promise<Socket>): Promise<string | undefined> {
     const raw = this.socket;
     this.detach(raw);
     // Held in the socket's buffer from now on: the TLS socket takes over what arrived (the ClientHello).
@@ -60,11 +60,12 @@ export class FrontendControl {
     try {
       const secured = await secure(raw);
       this.attach(secured);
-      return true;
-    } catch {
+      return undefined;
+    } catch (err) {
       raw.destroy();
-      this.markClosed('TLS handshake failed');
-      return false;
+      const reason = err instanceof Error ? err.message : String(err);
+      this.markClosed(reason);
+      return reason;
     }
   }
 

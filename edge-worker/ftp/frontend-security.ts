@@ -48,6 +48,8 @@ export class FrontendSecurity {
     private readonly tls: FrontendTls | undefined,
     implicitSocket: TLSSocket | undefined,
     private readonly log: Logger,
+    /** A data connection's handshake is bounded like its TCP connect (dataConnectTimeout). */
+    private readonly dataTimeoutMs?: number,
   ) {
     this.controlTls = implicitSocket;
   }
@@ -114,13 +116,13 @@ export class FrontendSecurity {
           await frontend.reply(503, 'TLS is already in use on the control connection');
           return 'done';
         }
-        const started = await frontend.startTls(localReply(234, `AUTH ${arg} successful`), async (socket) => {
+        const failure = await frontend.startTls(localReply(234, `AUTH ${arg} successful`), async (socket) => {
           const secured = await tls.accept(socket);
           this.controlTls = secured;
           return secured;
         });
-        if (!started) {
-          this.log.warn('client TLS handshake failed after AUTH');
+        if (failure !== undefined) {
+          this.log.warn('client TLS handshake failed after AUTH', { reason: failure });
           return 'tls-failed';
         }
         // AUTH SSL and TLS-P predate PBSZ/PROT and mean protected data (mod_tls does the same).
@@ -199,7 +201,10 @@ export class FrontendSecurity {
       open: async (signal) => {
         const raw = await endpoint.open(signal);
         try {
-          return await tls.accept(raw, { resumes: control });
+          return await tls.accept(raw, {
+            resumes: control,
+            ...(this.dataTimeoutMs !== undefined ? { timeoutMs: this.dataTimeoutMs } : {}),
+          });
         } catch (err) {
           raw.destroy();
           this.log.warn('client data connection refused', { reason: (err as Error).message });

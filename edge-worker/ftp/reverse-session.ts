@@ -152,6 +152,7 @@ export class ReverseFtpSession {
       ctx.frontendTls,
       socket instanceof TLSSocket ? socket : undefined,
       this.log,
+      ctx.listener.dataConnectTimeout,
     );
     // Implicit FTPS: the SNI name is known before anything else, so it may choose the pool at once.
     this.pool = this.sniPool() ?? this.pool;

@@ -8,6 +8,7 @@ import {
   type Server,
   TLSSocket,
 } from 'node:tls';
+import { ConfigError } from '../config/config-error.js';
 import { versionRange } from '../config/tls-protocols.js';
 import type { ListenerTlsConfig } from '../config/tls-schema.js';
 import { readConfigFile } from './read-pem.js';
@@ -71,7 +72,10 @@ export class FrontendTls {
         try {
           names = dnsNames(new X509Certificate(cert));
         } catch (err) {
-          throw new FrontendTlsError(`${where}.cert: ${entry.cert} is not a PEM certificate`, { cause: err });
+          throw new ConfigError(
+            [{ file: '', key: `${where}.cert`, message: `${entry.cert} is not a PEM certificate` }],
+            { cause: err },
+          );
         }
       }
       if (index === 0) {
@@ -95,8 +99,9 @@ export class FrontendTls {
           context: createSecureContext({ ...common, cert: group.certs, key: group.keys }),
         });
       } catch (err) {
-        throw new FrontendTlsError(
-          `${key}: certificates for ${group.names.join(', ') || '(no names)'}: ${(err as Error).message}`,
+        const names = group.names.join(', ') || '(no names)';
+        throw new ConfigError(
+          [{ file: '', key: `${key}.certificates`, message: `for ${names}: ${(err as Error).message}` }],
           { cause: err },
         );
       }
@@ -131,7 +136,10 @@ export class FrontendTls {
    * A data connection (`resumes` given) must resume that control connection's session unless
    * sessionReuseRequired is off.
    */
-  async accept(socket: Socket, options: { resumes?: TLSSocket } = {}): Promise<TLSSocket> {
+  async accept(
+    socket: Socket,
+    options: { resumes?: TLSSocket; timeoutMs?: number } = {},
+  ): Promise<TLSSocket> {
     const tlsSocket = new TLSSocket(socket, {
       isServer: true,
       server: this.server,
@@ -141,7 +149,7 @@ export class FrontendTls {
       SNICallback: (servername, callback) => callback(null, this.contextFor(servername)),
     });
     await new Promise<void>((resolve, reject) => {
-      const timeoutMs = this.config.handshakeTimeout;
+      const timeoutMs = options.timeoutMs ?? this.config.handshakeTimeout;
       const timer =
         timeoutMs > 0
           ? setTimeout(

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseTlsProtocols } from '../../../edge-worker/config/tls-protocols.js';
+import { listenerTlsSchema } from '../../../edge-worker/config/tls-schema.js';
 import { backendTlsMode } from '../../../edge-worker/ftp/backend-tls.js';
 import {
   BACKEND_SESSION_MAX_AGE_MS,
   BackendTlsSessions,
   MAX_BACKEND_SESSIONS,
 } from '../../../edge-worker/tls/backend-tls-sessions.js';
+import { FrontendTls } from '../../../edge-worker/tls/frontend-tls-context.js';
 import { refusedWithoutTls, tlsPolicy } from '../../../edge-worker/tls/tls-policy.js';
 import { parseBackendUrl } from '../../../functions/shared/backend-url.js';
 
@@ -65,5 +67,25 @@ describe('TLS settings', () => {
     now += BACKEND_SESSION_MAX_AGE_MS + 1;
     expect(sessions.get('ftp://h1:21')).toBeUndefined();
     expect(sessions.size).toBe(MAX_BACKEND_SESSIONS - 1);
+  });
+
+  it('names the key and the file of a certificate that cannot be read', async () => {
+    const config = listenerTlsSchema.parse({ certificates: [{ cert: '/nonexistent/server.pem' }] });
+    await expect(FrontendTls.load(config, 'listeners[0].tls')).rejects.toThrow(
+      'listeners[0].tls.certificates[0].cert: cannot read /nonexistent/server.pem: ENOENT',
+    );
+  });
+
+  it('refuses a client-certificate check without a CA, and a relative certificate path', () => {
+    expect(
+      listenerTlsSchema.safeParse({ certificates: [{ cert: '/c.pem' }], verifyClient: 'on' }).error
+        ?.issues[0],
+    ).toMatchObject({
+      path: ['clientCA'],
+      message: 'verifyClient on needs clientCA (TLSCACertificateFile)',
+    });
+    expect(listenerTlsSchema.safeParse({ certificates: [{ cert: 'c.pem' }] }).error?.issues[0]?.message).toBe(
+      'must be an absolute path',
+    );
   });
 });
