@@ -87,6 +87,14 @@ export async function selectAndConnect(pool: Pool, context: SelectionContext): P
     }
     const { key, url, source } = target;
     const tlsOptions = context.tls?.(url, key);
+    if (url.protocol === 'ftps' && !tlsOptions) {
+      // A registered or file-listed ftps:// backend in a pool whose TLS engine is off: never in plain text.
+      const reason = 'ftps:// backend, but the pool has TLS off (tls.engine / ProxyTLSEngine)';
+      log.warn('backend connect failed', { backend: key, attempt, reason });
+      failed.push(key);
+      reasons.push(`${key}: ${reason}`);
+      continue;
+    }
     try {
       const connected = await connectBackend(url, {
         timeoutMs: pool.config.connectTimeout,
