@@ -173,6 +173,28 @@ describe('frontend FTPS', () => {
     secured.destroy();
   });
 
+  it('a client that sends garbage instead of a ClientHello after AUTH TLS is closed; others are served', async () => {
+    const proxy = await proxyWith({});
+    const raw = netConnect({ host: '127.0.0.1', port: proxy.port });
+    raw.on('error', () => {});
+    await readUntil(raw, /^220 .*\r\n/m);
+    raw.write('AUTH TLS\r\n');
+    expect(await readUntil(raw, /^234 .*\r\n/m)).toMatch(/^234 /m);
+    raw.write('USER anonymous\r\nPASS x\r\n');
+    await readUntil(raw, /never/, 5000);
+    expect(raw.destroyed || raw.readableEnded).toBe(true);
+    const run = await curl([
+      '--ssl-reqd',
+      '--cacert',
+      ca.caCert,
+      `ftp://${backend.user}:${backend.password}@localhost:${proxy.port}/hello.txt`,
+    ]);
+    expect(run.stdout.toString()).toBe(HELLO);
+    expect(proxy.logs.find((line) => line.msg === 'client TLS handshake failed after AUTH')?.reason).toMatch(
+      /TLS handshake failed/,
+    );
+  });
+
   it('implicit FTPS: TLS from the first byte; garbage and plain FTP are closed, the worker keeps serving', async () => {
     const proxy = await proxyWith({ mode: 'implicit' });
     const garbage = netConnect({ host: '127.0.0.1', port: proxy.port });

@@ -202,7 +202,7 @@ describe.each<FtpBackendKind>(['proftpd', 'vsftpd'])('FTPS through ftpx with %s'
     expect(await sha256File(join(plainBackend.homeDir, 'up-curl.bin'))).toBe(fileSha);
   });
 
-  it('implicit FTPS client -> implicit FTPS backend (MatchClient): curl ftps:// and Python', async () => {
+  it('implicit FTPS client -> implicit FTPS backend (MatchClient): curl, lftp and Python', async () => {
     const down = join(scratch, `implicit-${kind}.bin`);
     const got = await curlTls(implicit, implicitBackend, 'data.bin', 'ftps', ['-o', down]);
     expect(got.stderr).toBe('');
@@ -226,5 +226,11 @@ describe.each<FtpBackendKind>(['proftpd', 'vsftpd'])('FTPS through ftpx with %s'
       '221',
     ]);
     expect(await sha256File(join(implicitBackend.homeDir, 'up-implicit.bin'))).toBe(fileSha);
+    const lftpDown = join(scratch, `implicit-lftp-${kind}.bin`);
+    const run = await lftp(
+      `${lftpTls(ca.caCert)}; open -u ${implicitBackend.user},${implicitBackend.password} ftps://localhost:${implicit.port}; get data.bin -o ${lftpDown}`,
+    );
+    expect(run.stderr).toBe('');
+    expect(await sha256File(lftpDown)).toBe(fileSha);
   });
 });
