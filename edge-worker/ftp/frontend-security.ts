@@ -1,6 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log/logger.js';
-import type { FrontendTls } from '../tls/frontend-tls-context.js';
+import type { SslTlvInfo } from '../proxy-protocol/encode.js';
+import { clientCertificateRefusal, type FrontendTls } from '../tls/frontend-tls-context.js';
 import { refusedWithoutTls } from '../tls/tls-policy.js';
 import type { ClientTlsState } from './backend-tls.js';
 import type { FtpCommand } from './command-parser.js';
@@ -76,6 +77,24 @@ export class FrontendSecurity {
   get serverName(): string | undefined {
     const name = this.controlTls?.servername;
     return typeof name === 'string' ? name : undefined;
+  }
+
+  /** What a PROXY v2 SSL TLV says about the client's TLS, or undefined without TLS. */
+  proxyProtocolSsl(): SslTlvInfo | undefined {
+    const control = this.controlTls;
+    if (!control) return undefined;
+    const peer = control.getPeerCertificate();
+    const hasCertificate = peer?.raw !== undefined;
+    const commonName = hasCertificate ? peer.subject?.CN : undefined;
+    return {
+      tls: true,
+      clientCertificate: hasCertificate,
+      certificateInSession: hasCertificate,
+      verify: hasCertificate && clientCertificateRefusal(control, true) === undefined ? 0 : 1,
+      ...(control.getProtocol() ? { version: control.getProtocol() as string } : {}),
+      ...(typeof commonName === 'string' ? { commonName } : {}),
+      cipher: control.getCipher().name,
+    };
   }
 
   /** FEAT lines the proxy adds when it offers TLS. */

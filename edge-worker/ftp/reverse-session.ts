@@ -232,11 +232,13 @@ export class ReverseFtpSession {
   /** Chooses and connects the backend; throws when none can be reached (the caller tells the client). */
   private async connect(stickyKey: string | undefined): Promise<SelectedBackend> {
     const version = this.pool.config.sendProxyProtocol;
+    const ssl = this.security.proxyProtocolSsl();
     const source = {
       client: { address: this.ctx.clientAddress, port: this.ctx.clientPort },
       frontend: { address: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0 },
-      protocol: 'ftp' as const,
+      protocol: this.security.isProtected ? ('ftps' as const) : ('ftp' as const),
       sessionId: this.id,
+      ...(ssl ? { ssl } : {}),
     };
     let backend: SelectedBackend;
     try {

@@ -179,13 +179,12 @@ export class FrontendTls {
       tlsSocket.once('close', closed);
     });
     tlsSocket.on('error', () => {});
-    if (
-      this.config.verifyClient === 'optional' &&
-      tlsSocket.getPeerCertificate()?.raw &&
-      !tlsSocket.authorized
-    ) {
-      tlsSocket.destroy();
-      throw new FrontendTlsError(`client certificate refused: ${String(tlsSocket.authorizationError)}`);
+    if (this.config.verifyClient !== 'off') {
+      const refusal = clientCertificateRefusal(tlsSocket, this.config.verifyClient === 'on');
+      if (refusal) {
+        tlsSocket.destroy();
+        throw new FrontendTlsError(`client certificate refused: ${refusal}`);
+      }
     }
     if (options.resumes && this.config.sessionReuseRequired && !tlsSocket.isSessionReused()) {
       tlsSocket.destroy();
@@ -219,6 +218,23 @@ export class FrontendTls {
  */
 function sharedContextOf(server: Server): SecureContext | undefined {
   return (server as unknown as { _sharedCreds?: SecureContext })._sharedCreds;
+}
+
+/**
+ * Why the client's certificate is not acceptable, or undefined. Node's verify callback accepts every
+ * chain during the handshake and leaves the verdict to JavaScript, which tls.Server does only for
+ * the sockets it creates itself (setting `authorized`); for ours the verdict is read here from the
+ * handle (`verifyError`, internal but stable for years). Without it, a certificate counts as
+ * unverified: fail closed.
+ */
+export function clientCertificateRefusal(socket: TLSSocket, required: boolean): string | undefined {
+  const certificate = socket.getPeerX509Certificate();
+  if (!certificate) return required ? 'none was presented' : undefined;
+  const handle = (socket as unknown as { _handle?: { verifyError?: () => Error | null } })._handle;
+  if (typeof handle?.verifyError !== 'function') return 'cannot be verified on this Node version';
+  const error = handle.verifyError();
+  if (!error) return undefined;
+  return (error as Error & { code?: string }).code ?? error.message;
 }
 
 /** `*.example.com` matches one label (`ftp.example.com`, not `a.b.example.com`); otherwise exact. */

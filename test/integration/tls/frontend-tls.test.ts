@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { connect as netConnect, type Socket } from 'node:net';
+import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeSslTlv, readProxyHeader } from '../../../edge-worker/proxy-protocol/decode.js';
+import { type ProxyHeader, TLV } from '../../../edge-worker/proxy-protocol/types.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../../support/ftp-backends.js';
 import { curl, pythonFtp } from '../../support/ftp-clients.js';
 import { startTestProxy, type TestProxy } from '../../support/proxy.js';
@@ -233,6 +235,20 @@ describe('frontend FTPS', () => {
       url,
     ]);
     expect(withCert.stdout.toString()).toBe(HELLO);
+    const untrusted = await curl([
+      '--ssl-reqd',
+      '--cacert',
+      ca.caCert,
+      '--cert',
+      ca.unknownCa.cert,
+      '--key',
+      ca.unknownCa.key,
+      url,
+    ]);
+    expect(untrusted.stdout.toString()).toBe('');
+    expect(required.logs.some((line) => String(line.reason).includes('client certificate refused'))).toBe(
+      true,
+    );
     const optional = await proxyWith({ verifyClient: 'optional', clientCA: ca.caCert });
     const anonymous = await curl([
       '--ssl-reqd',
@@ -253,6 +269,61 @@ describe('frontend FTPS', () => {
       `ftp://${backend.user}:${backend.password}@localhost:${optional.port}/hello.txt`,
     ]);
     expect(foreign.stdout.toString()).toBe('');
+  });
+
+  it('PROXY v2 TLVs tell the backend about the client TLS session (ftps ALPN, SSL TLV with CN)', async () => {
+    const headers: ProxyHeader[] = [];
+    const fake = createServer((socket) => {
+      socket.on('error', () => {});
+      void readProxyHeader(socket, { timeoutMs: 5000, required: true }).then((result) => {
+        if (result.kind === 'header') headers.push(result.header);
+        socket.write('220 fake backend\r\n');
+        socket.on('data', (chunk: Buffer) => {
+          for (const line of chunk.toString('latin1').split('\r\n').filter(Boolean)) {
+            socket.write(/^QUIT/i.test(line) ? '221 bye\r\n' : '500 not here\r\n');
+          }
+        });
+      });
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (fake.address() as { port: number }).port;
+      const proxy = await startTestProxy({
+        backends: [`ftp://127.0.0.1:${port}`],
+        listener: {
+          tls: {
+            mode: 'implicit',
+            certificates: [{ cert: ca.server.cert, key: ca.server.key }],
+            verifyClient: 'optional',
+            clientCA: ca.caCert,
+          },
+        },
+        poolSettings: { sendProxyProtocol: 'v2-tlvs' },
+      });
+      proxies.push(proxy);
+      const { result } = await py(proxy, [{ op: 'quit' }], {
+        tls: 'implicit',
+        protP: false,
+        clientCert: ca.client.cert,
+        clientKey: ca.client.key,
+      });
+      expect(result.connectError).toBeUndefined();
+      expect(result.welcome).toMatch(/^220 fake backend/);
+      const tlvs = headers[0]?.tlvs ?? [];
+      expect(tlvs.find((t) => t.type === TLV.ALPN)?.value.toString()).toBe('ftps');
+      const ssl = tlvs.find((t) => t.type === TLV.SSL);
+      expect(ssl).toBeDefined();
+      expect(decodeSslTlv(ssl?.value ?? Buffer.alloc(0))).toMatchObject({
+        tls: true,
+        clientCertificate: true,
+        verify: 0,
+        version: 'TLSv1.3',
+        commonName: 'client',
+        cipher: expect.stringMatching(/^TLS_/),
+      });
+    } finally {
+      fake.close();
+    }
   });
 
   it('SNI chooses the certificate and, through sniPools, the pool', async () => {
