@@ -4,6 +4,7 @@
  *
  *   npm run bench                      # 512 MiB transfers, 30 logins, 32 concurrent clients for 10 s
  *   BENCH_SIZE_MIB=64 npm run bench    # a quicker run
+ *   BENCH_PARTS=ftps npm run bench     # only the FTPS part (plain, load, ftps, resolve)
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { freePort } from '../test/support/ports.js';
 import { type ModProxy, startModProxy } from '../test/support/proftpd-mod-proxy.js';
 import { type ProxyProcess, startProxyProcess } from '../test/support/proxy-process.js';
 import { type Endpoint, loginMs, loginsPerSecond } from './ftp-login.js';
+import { type FtpsRow, ftpsTransfers } from './ftps.js';
 import { measureResolveLatency, type ResolveLatency } from './resolve-latency.js';
 import { type SftpBenchResult, sftpBench, sftpSection } from './sftp.js';
 import { median, percentile, ratio, round1 } from './stats.js';
@@ -130,13 +132,20 @@ async function load(): Promise<LoadRow[]> {
   }
 }
 
+/** BENCH_PARTS=ftps (comma-separated: plain, load, ftps, resolve, sftp) runs only those parts. */
+const ALL_PARTS = ['plain', 'load', 'ftps', 'resolve', 'sftp'];
+const PARTS = new Set((process.env.BENCH_PARTS ?? ALL_PARTS.join(',')).split(','));
+
 async function main(): Promise<void> {
-  const transferRows = await transfers();
-  const loadRows = await load();
-  const resolveRows = await measureResolveLatency(RESOLVE_CALLS);
+  const transferRows = PARTS.has('plain') ? await transfers() : [];
+  const loadRows = PARTS.has('load') ? await load() : [];
+  const ftpsRows = PARTS.has('ftps')
+    ? await ftpsTransfers({ sizeMiB: SIZE_MIB, rounds: ROUNDS, logins: LOGINS, loginPauseMs: LOGIN_PAUSE_MS })
+    : [];
+  const resolveRows = PARTS.has('resolve') ? await measureResolveLatency(RESOLVE_CALLS) : [];
   for (const row of resolveRows) process.stderr.write(`${JSON.stringify(row)}\n`);
-  const sftp = await sftpBench(SFTP_MIB, ROUNDS);
-  await writeResults(transferRows, loadRows, resolveRows, sftp);
+  const sftp = PARTS.has('sftp') ? await sftpBench(SFTP_MIB, ROUNDS) : undefined;
+  await writeResults(transferRows, loadRows, resolveRows, ftpsRows, sftp);
 }
 
 async function curlOk(args: string[]): Promise<void> {
@@ -161,16 +170,18 @@ async function writeResults(
   transfersRows: TransferRow[],
   loadRows: LoadRow[],
   resolveRows: ResolveLatency[],
-  sftp: SftpBenchResult,
+  ftpsRows: FtpsRow[],
+  sftp: SftpBenchResult | undefined,
 ) {
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const direct = transfersRows[0];
   const directLoad = loadRows[0];
+  const directFtps = ftpsRows[0];
   const table = [
     `# ftpx benchmark ${new Date().toISOString()}`,
     '',
-    'Loopback, one 2-core machine: clients, proxies and servers share it. Node ' + process.version + '.',
+    `Loopback, one 2-core machine: clients, proxies and servers share it. Node ${process.version}.`,
     '',
     `## Transfers and login latency (one ProFTPD backend; ${SIZE_MIB} MiB files, median of ${ROUNDS} curl transfers; ${LOGINS} logins ${LOGIN_PAUSE_MS} ms apart)`,
     '',
@@ -202,13 +213,31 @@ async function writeResults(
           .map((r) => `- ${r.target} / direct: ${ratio(r.loginsPerSecond, directLoad.loginsPerSecond)}`)
       : []),
     '',
+    `## FTPS, PROT P (one ProFTPD mod_tls backend requiring session reuse; ${SIZE_MIB} MiB files, median of ${ROUNDS} curl --ssl-reqd transfers; ${LOGINS} AUTH TLS logins, full handshakes)`,
+    '',
+    '| target | download MiB/s | upload MiB/s | TLS login ms (median) | TLS login ms (p95) |',
+    '|---|---|---|---|---|',
+    ...ftpsRows.map(
+      (r) =>
+        `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.tlsLoginMsMedian} | ${r.tlsLoginMsP95} |`,
+    ),
+    '',
+    ...(directFtps
+      ? ftpsRows
+          .slice(1)
+          .map(
+            (r) =>
+              `- ${r.target} / direct: download ${ratio(r.downloadMiBps, directFtps.downloadMiBps)}, upload ${ratio(r.uploadMiBps, directFtps.uploadMiBps)}, TLS login ${ratio(r.tlsLoginMsMedian, directFtps.tlsLoginMsMedian)}`,
+          )
+      : []),
+    '',
     `## resolve-backend latency (${RESOLVE_CALLS} sequential calls, RoundRobin, embedded dynalite store)`,
     '',
     '| transport | median ms | p99 ms |',
     '|---|---|---|',
     ...resolveRows.map((r) => `| ${r.transport} | ${r.medianMs} | ${r.p99Ms} |`),
     '',
-    ...sftpSection(sftp, ROUNDS),
+    ...(sftp ? sftpSection(sftp, ROUNDS) : []),
   ].join('\n');
   const meta = {
     node: process.version,
@@ -220,10 +249,11 @@ async function writeResults(
     resolveCalls: RESOLVE_CALLS,
     date: new Date().toISOString(),
   };
-  const json = { meta, transfers: transfersRows, load: loadRows, resolve: resolveRows, sftp };
+  const json = { meta, transfers: transfersRows, load: loadRows, ftps: ftpsRows, resolve: resolveRows, sftp };
   await writeFile(join(RESULTS_DIR, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(RESULTS_DIR, `${stamp}.md`), table);
-  await writeFile(join(RESULTS_DIR, 'latest.md'), table);
+  // A partial run (BENCH_PARTS) must not replace the full picture in latest.md.
+  if (ALL_PARTS.every((part) => PARTS.has(part))) await writeFile(join(RESULTS_DIR, 'latest.md'), table);
   process.stdout.write(table);
 }
 

@@ -11,6 +11,7 @@ import { parseBackendSource } from '../reverse/backend-source.js';
 import { dnsSchema, healthSchema } from './discovery-health.js';
 import { duration } from './duration-schema.js';
 import { sftpListenerSchema, sftpPoolSchema } from './sftp-schema.js';
+import { backendTlsSchema, listenerTlsSchema } from './tls-schema.js';
 
 /**
  * One ProxyReverseServers entry: a backend URL (ftp://, with +srv / +txt accepted) or a `file:` list
@@ -98,8 +99,8 @@ export const poolSchema = z
     ignoreConfigPerms: z.boolean().default(false),
     retryCount: z.number().int().min(1).default(5),
     connectTimeout: duration.default(5000),
-    /** Backend FTPS. Only "off" exists today: backends that offer TLS are used in plain FTP. */
-    backendTls: z.literal('off').default('off'),
+    /** Backend FTPS (ProxyTLS*): see edge-worker/config/tls-schema.ts. */
+    tls: backendTlsSchema.default(backendTlsSchema.parse({})),
     /** ProxyDataTransferPolicy: which data command the proxy sends to the backend. */
     dataTransferPolicy: z.enum(DATA_TRANSFER_POLICIES).default('client'),
     /** ProxySourceAddress: local address for backend control and data connections. */
@@ -190,6 +191,18 @@ export const poolSchema = z
     }
     pool.backends.forEach((entry, index) => {
       const parsed = parseBackendSource(entry);
+      if (
+        parsed.ok &&
+        parsed.source.kind === 'url' &&
+        parsed.source.url.protocol === 'ftps' &&
+        pool.tls.engine === 'off'
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backends', index],
+          message: 'an ftps:// backend needs TLS: tls.engine (ProxyTLSEngine) must not be off',
+        });
+      }
       if (
         parsed.ok &&
         parsed.source.kind === 'file' &&
@@ -321,6 +334,8 @@ export const listenerSchema = z
       })
       .strict()
       .optional(),
+    /** FTPS towards clients (mod_tls): see edge-worker/config/tls-schema.ts. Plain FTP only when absent. */
+    tls: listenerTlsSchema.optional(),
   })
   .strict();
 
@@ -611,6 +626,15 @@ export const configSchema = z
         }
       });
       checkListenerProtocol(config, listener, index, ctx);
+      listener.tls?.sniPools.forEach((entry, position) => {
+        if (!names.has(entry.pool)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'tls', 'sniPools', position, 'pool'],
+            message: `no pool named "${entry.pool}"`,
+          });
+        }
+      });
       if (!names.has(listener.pool)) {
         ctx.addIssue({
           code: 'custom',
@@ -647,6 +671,13 @@ function checkListenerProtocol(
   }
   const pool = config.pools.find((candidate) => candidate.name === listener.pool);
   if (!pool) return;
+  if (pool.role === 'forward' && listener.tls !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['listeners', index, 'tls'],
+      message: 'FTPS on a forward-proxy listener (TLS bridging) is not supported by ftpx yet',
+    });
+  }
   for (const entry of pool.backends) {
     const parsed = parseBackendSource(entry);
     if (!parsed.ok || parsed.source.kind !== 'url') continue;

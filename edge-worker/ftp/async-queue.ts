@@ -35,6 +35,11 @@ export class AsyncQueue<T> {
     this.wake();
   }
 
+  /** Drops every queued item (commands pipelined in plain text after AUTH TLS). */
+  clear(): void {
+    this.items.length = 0;
+  }
+
   /** Wakes whoever waits in `ready()` without adding an item: something else needs their attention. */
   interrupt(): void {
     this.wake();

@@ -1,8 +1,17 @@
 import { lookup } from 'node:dns/promises';
 import { connect, isIP, type Socket } from 'node:net';
 import type { BackendUrl } from '../../functions/shared/backend-url.js';
+import type { Logger } from '../log/logger.js';
 import { withTimeout } from '../runtime/with-timeout.js';
+import type { BackendTls } from '../tls/backend-tls-context.js';
 import { BackendControl, describeReply, parseFeatures } from './backend-control.js';
+import {
+  type BackendControlTls,
+  type BackendTlsMode,
+  negotiateBackendTls,
+  setBackendProtection,
+  startBackendControlTls,
+} from './backend-tls.js';
 import { type FtpReply, isSuccess } from './reply.js';
 
 /** One connect attempt to one backend failed: refused, timed out, or greeted with a non-2xx banner. */
@@ -22,6 +31,16 @@ export interface ConnectOptions {
   sourceAddress?: string;
   /** Bytes to send first, before the banner is read: a PROXY protocol header for this address. */
   prelude?: (backendAddress: string) => Buffer | undefined;
+  /** Backend FTPS: the pool's TLS client and what to do with it for this backend (off when absent). */
+  tls?: {
+    client: BackendTls;
+    mode: BackendTlsMode;
+    /** The backend's key, under which its TLS sessions are cached. */
+    key: string;
+    /** PROT to send after AUTH TLS or the implicit handshake. */
+    prot: 'P' | 'C';
+    log: Logger;
+  };
 }
 
 const timedOut = (what: string) => (): never => {
@@ -57,7 +76,37 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
         remaining,
         options.sourceAddress,
         options.prelude?.(address),
+        options.tls?.mode === 'implicit'
+          ? (socket) => {
+              const tls = options.tls as NonNullable<ConnectOptions['tls']>;
+              return startBackendControlTls(socket, tls.client, url, tls.key, tls.log);
+            }
+          : undefined,
       );
+      const tls = options.tls;
+      if (tls && tls.mode === 'implicit') {
+        await withTimeout(
+          (async () => {
+            await setBackendProtection(control, tls.prot);
+          })(),
+          Math.max(deadline - Date.now(), 1),
+          timedOut(`PBSZ/PROT with ${address}:${url.port}`),
+        ).catch((err: unknown) => {
+          control.destroy();
+          throw err;
+        });
+      } else if (tls && (tls.mode === 'required' || tls.mode === 'try')) {
+        const mode = tls.mode;
+        await negotiateBackendTls(control, tls.client, url, tls.key, mode, tls.prot, tls.log).catch(
+          (err: unknown) => {
+            control.destroy();
+            throw new BackendConnectError(
+              `${address}:${url.port}: ${err instanceof Error ? err.message : String(err)}`,
+              { cause: err },
+            );
+          },
+        );
+      }
       const connectMs = Math.round(performance.now() - started);
       control.featuresReady = control.command('FEAT').then(
         (reply) => {
@@ -82,6 +131,8 @@ async function openControl(
   timeoutMs: number,
   localAddress: string | undefined,
   prelude: Buffer | undefined,
+  /** Implicit FTPS: TLS on the TCP connection, before the banner. */
+  secure?: (socket: Socket) => Promise<BackendControlTls>,
 ): Promise<{ control: BackendControl; banner: FtpReply }> {
   const socket: Socket = connect({ host, port, ...(localAddress ? { localAddress } : {}), noDelay: true });
   const control = new BackendControl(socket);
@@ -97,6 +148,12 @@ async function openControl(
       timeoutMs,
       timedOut(`connect to ${host}:${port}`),
     );
+    if (secure) {
+      const raw = control.detachSocket();
+      const tls = await withTimeout(secure(raw), timeoutMs, timedOut(`TLS handshake with ${host}:${port}`));
+      control.attachSocket(tls.socket);
+      control.tls = tls;
+    }
     const banner = await withTimeout(
       control.expectReply(),
       timeoutMs,

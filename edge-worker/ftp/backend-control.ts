@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { BackendControlTls } from './backend-tls.js';
 import { type FtpReply, isPreliminary, replyText } from './reply.js';
 import { ReplyParseError, ReplyParser } from './reply-parser.js';
 import { toWire } from './wire.js';
@@ -41,22 +42,55 @@ export class BackendControl {
   onUnsolicited: (reply: FtpReply) => void = () => {};
   /** Settles when the connection is gone, with the reason. Never rejects. */
   readonly lost: Promise<BackendLostError>;
+  /** Set once the control connection runs TLS (implicit FTPS or after AUTH TLS). */
+  tls: BackendControlTls | undefined;
+  /** The connection commands go over: the TCP socket, then the TLS socket on top of it. */
+  socket: Socket;
 
   private readonly parser = new ReplyParser();
   private readonly pending: Pending[] = [];
   private lostError: BackendLostError | undefined;
   private markLost!: (err: BackendLostError) => void;
 
-  constructor(readonly socket: Socket) {
+  private readonly listeners = {
+    data: (chunk: Buffer) => this.onData(chunk),
+    end: () => this.fail(new BackendLostError('backend closed the control connection')),
+    close: () => this.fail(new BackendLostError('backend control connection closed')),
+    error: (err: Error) =>
+      this.fail(new BackendLostError(`backend control connection: ${err.message}`, { cause: err })),
+  };
+
+  constructor(socket: Socket) {
     this.lost = new Promise((resolve) => {
       this.markLost = resolve;
     });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.fail(new BackendLostError('backend closed the control connection')));
-    socket.on('close', () => this.fail(new BackendLostError('backend control connection closed')));
-    socket.on('error', (err) =>
-      this.fail(new BackendLostError(`backend control connection: ${err.message}`, { cause: err })),
-    );
+    this.socket = socket;
+    this.attachSocket(socket);
+  }
+
+  /**
+   * Stops reading the connection so TLS can take it over (after the backend's 234 to AUTH TLS);
+   * anything the backend sent after its reply would be a protocol error, and is dropped with the parser.
+   */
+  detachSocket(): Socket {
+    const socket = this.socket;
+    socket.off('data', this.listeners.data);
+    socket.off('end', this.listeners.end);
+    socket.off('close', this.listeners.close);
+    socket.off('error', this.listeners.error);
+    // Errors of the TCP socket now surface on the TLS socket; this keeps one from being unhandled meanwhile.
+    socket.on('error', () => {});
+    socket.pause();
+    return socket;
+  }
+
+  /** Reads replies from `socket` from now on (the TLS socket after AUTH TLS). */
+  attachSocket(socket: Socket): void {
+    this.socket = socket;
+    socket.on('data', this.listeners.data);
+    socket.on('end', this.listeners.end);
+    socket.on('close', this.listeners.close);
+    socket.on('error', this.listeners.error);
   }
 
   get isLost(): boolean {

@@ -47,10 +47,12 @@ export class BackendDataSetup {
     const command = this.firstCommand(clientCommand);
     const prepared =
       command === 'EPSV' || command === 'PASV' ? await this.passive(command) : await this.active(command);
-    if (!('code' in prepared)) {
-      this.options.log.debug('backend data ready', { client: clientCommand, backend: prepared.description });
-    }
-    return prepared;
+    if ('code' in prepared) return prepared;
+    // PROT P with the backend: the data connection runs TLS, resuming the control connection's session.
+    const tls = this.control.tls;
+    const endpoint = tls?.dataProtected ? tls.protect(prepared) : prepared;
+    this.options.log.debug('backend data ready', { client: clientCommand, backend: endpoint.description });
+    return endpoint;
   }
 
   private get backendHost(): string {
@@ -126,6 +128,7 @@ export class BackendDataSetup {
       this.options.connectTimeoutMs,
       this.options.sourceAddress,
       used,
+      !this.control.tls?.dataProtected,
     );
   }
 

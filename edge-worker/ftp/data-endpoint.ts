@@ -1,4 +1,4 @@
-import type { NetConnectOpts, Socket } from 'node:net';
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import { DataConnectionError } from './data-errors.js';
 import type { DataListener } from './data-listener.js';
 import { DATA_HIGH_WATER_MARK } from './data-relay.js';
@@ -40,6 +40,8 @@ export function connectingEndpoint(
   timeoutMs: number,
   localAddress: string | undefined,
   via?: string,
+  /** Read into the shared buffer (read-buffer.ts); off for sockets TLS will take over. */
+  readBuffered = true,
 ): DataEndpoint {
   let socket: Socket | undefined;
   return {
@@ -48,10 +50,8 @@ export function connectingEndpoint(
       new Promise<Socket>((resolve, reject) => {
         // Node's types omit the stream options net.Socket passes on to its Duplex.
         const options = { host, port, noDelay: true, highWaterMark: DATA_HIGH_WATER_MARK };
-        const attempt = connectReadBuffered({
-          ...options,
-          ...(localAddress ? { localAddress } : {}),
-        } as NetConnectOpts);
+        const connectOptions = { ...options, ...(localAddress ? { localAddress } : {}) } as NetConnectOpts;
+        const attempt = readBuffered ? connectReadBuffered(connectOptions) : connect(connectOptions);
         socket = attempt;
         const fail = (err: Error) => {
           clearTimeout(timer);

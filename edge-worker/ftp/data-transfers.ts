@@ -14,6 +14,7 @@ import {
 import type { FtpCommand } from './command-parser.js';
 import type { DataEndpoint } from './data-endpoint.js';
 import type { FrontendControl } from './frontend-control.js';
+import type { FtpReply } from './reply.js';
 import type { SessionTimeouts } from './session-timeouts.js';
 import { Throttle } from './throttle.js';
 import { runTransfer, type TransferOutcome } from './transfer.js';
@@ -31,6 +32,10 @@ export interface DataTransfersOptions {
   clientAddress: string;
   /** The session's entry in the worker's SessionRegistry: bytes and transfer times for the metrics. */
   tracked?: SessionHandle | undefined;
+  /** Frontend FTPS: wraps the client side in TLS when the client chose PROT P. */
+  protectClientData?: (endpoint: DataEndpoint) => DataEndpoint;
+  /** Frontend FTPS: a TLSRequired policy may refuse a transfer on a clear data channel. */
+  transferRefusal?: () => FtpReply | undefined;
 }
 
 /** The session's state a transfer depends on, read when it runs. */
@@ -88,7 +93,8 @@ export class DataTransfers {
     }
     try {
       const client = await openClientSide(request, clientData);
-      this.prepared = { client: client.endpoint, backend };
+      const protect = this.options.protectClientData;
+      this.prepared = { client: protect ? protect(client.endpoint) : client.endpoint, backend };
       await frontend.send(client.reply);
     } catch (err) {
       backend.dispose();
@@ -105,6 +111,13 @@ export class DataTransfers {
     this.prepared = undefined;
     if (!prepared) {
       await frontend.reply(425, 'Use PORT, EPRT, PASV or EPSV first.');
+      return;
+    }
+    const refusal = this.options.transferRefusal?.();
+    if (refusal) {
+      prepared.client.dispose();
+      prepared.backend.dispose();
+      await frontend.send(refusal);
       return;
     }
     timeouts.transferStarted();

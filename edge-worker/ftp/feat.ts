@@ -1,8 +1,8 @@
 import type { FtpReply } from './reply.js';
 
 /**
- * Features the backend may list that this proxy does not offer to clients: TLS on the frontend and
- * HOST are not implemented yet, so advertising them would mislead clients.
+ * Features the backend may list that are not the backend's to offer: TLS towards the client is the
+ * proxy's (it adds its own lines when the listener has TLS), and HOST is answered by the proxy.
  */
 const HIDDEN_FEATURES = new Set(['AUTH', 'PBSZ', 'PROT', 'CCC', 'ADAT', 'HOST']);
 /** Features the proxy provides itself, whatever the backend supports (both are translated). */
@@ -14,7 +14,12 @@ const PROXY_FEATURES = ['EPRT', 'EPSV'];
  * without ShowFeatures) keeps MLST, SIZE, MDTM, UTF8 and REST STREAM truthful for each backend.
  * `mlst` replaces the backend's MLST line when the proxy translates listings.
  */
-export function featReply(backendReply: FtpReply | undefined, mlst?: string): FtpReply {
+export function featReply(
+  backendReply: FtpReply | undefined,
+  mlst?: string,
+  /** The proxy's own security features (AUTH TLS, PBSZ, PROT) when the listener offers TLS. */
+  security: readonly string[] = [],
+): FtpReply {
   const lines = backendReply?.code === 211 ? backendReply.lines.slice(1, -1) : [];
   const features = new Map<string, string>();
   for (const line of lines) {
@@ -26,6 +31,7 @@ export function featReply(backendReply: FtpReply | undefined, mlst?: string): Ft
   for (const feature of PROXY_FEATURES) if (!features.has(feature)) features.set(feature, feature);
   // Under ProxyDirectoryListPolicy LIST the proxy answers MLSD itself, with its own facts.
   if (mlst !== undefined) features.set('MLST', mlst);
+  for (const feature of security) features.set(feature.split(' ', 1)[0]?.toUpperCase() ?? feature, feature);
   const sorted = [...features.values()].sort((a, b) => a.localeCompare(b));
   return {
     code: 211,

@@ -15,25 +15,58 @@ const LAST_REPLY_GRACE_MS = 2000;
  */
 export class FrontendControl {
   readonly commands: AsyncQueue<CommandEvent>;
-  private readonly parser: CommandParser;
   private closedReason: string | undefined;
   private closing = false;
 
+  /** The connection replies go to: the TCP socket, or the TLS socket once the client negotiated TLS. */
+  socket: Socket;
+  private parser: CommandParser;
+  private readonly listeners = {
+    data: (chunk: Buffer) => {
+      for (const event of this.parser.push(chunk)) this.commands.push(event);
+    },
+    end: () => this.markClosed('client closed the connection'),
+    close: () => this.markClosed('client connection closed'),
+    error: (err: Error) => this.markClosed(`client connection error: ${err.message}`),
+  };
+
   constructor(
-    readonly socket: Socket,
-    maxLineBytes: number,
+    socket: Socket,
+    private readonly maxLineBytes: number,
   ) {
+    this.socket = socket;
     this.parser = new CommandParser(maxLineBytes);
     this.commands = new AsyncQueue((size) => {
-      if (size >= MAX_QUEUED_COMMANDS) socket.pause();
-      else if (socket.isPaused() && !socket.destroyed) socket.resume();
+      if (size >= MAX_QUEUED_COMMANDS) this.socket.pause();
+      else if (this.socket.isPaused() && !this.socket.destroyed) this.socket.resume();
     });
-    socket.on('data', (chunk: Buffer) => {
-      for (const event of this.parser.push(chunk)) this.commands.push(event);
-    });
-    socket.on('end', () => this.markClosed('client closed the connection'));
-    socket.on('close', () => this.markClosed('client connection closed'));
-    socket.on('error', (err) => this.markClosed(`client connection error: ${err.message}`));
+    this.attach(socket);
+  }
+
+  /**
+   * AUTH TLS: `reply` (234) goes out in plain text, then `secure` runs the handshake on the TCP
+   * socket and commands are read from the TLS socket. Whatever the client sent after AUTH TLS in
+   * plain text is dropped, so nobody can inject commands into the protected session (CVE-2011-0411).
+   * Resolves with the reason when the handshake failed; the connection is then closed.
+   */
+  async startTls(reply: FtpReply, secure: (socket: Socket) => Promise<Socket>): Promise<string | undefined> {
+    const raw = this.socket;
+    this.detach(raw);
+    // Held in the socket's buffer from now on: the TLS socket takes over what arrived (the ClientHello).
+    raw.pause();
+    this.parser = new CommandParser(this.maxLineBytes);
+    this.commands.clear();
+    await new Promise<void>((resolve) => raw.write(encodeReply(reply), () => resolve()));
+    try {
+      const secured = await secure(raw);
+      this.attach(secured);
+      return undefined;
+    } catch (err) {
+      raw.destroy();
+      const reason = err instanceof Error ? err.message : String(err);
+      this.markClosed(reason);
+      return reason;
+    }
   }
 
   get isClosed(): boolean {
@@ -90,6 +123,22 @@ export class FrontendControl {
     const timer = setTimeout(() => this.socket.destroy(), LAST_REPLY_GRACE_MS);
     this.socket.once('finish', () => this.socket.destroy());
     this.socket.once('close', () => clearTimeout(timer));
+  }
+
+  private attach(socket: Socket): void {
+    this.socket = socket;
+    socket.on('data', this.listeners.data);
+    socket.on('end', this.listeners.end);
+    socket.on('close', this.listeners.close);
+    socket.on('error', this.listeners.error);
+  }
+
+  private detach(socket: Socket): void {
+    socket.off('data', this.listeners.data);
+    socket.off('end', this.listeners.end);
+    socket.off('close', this.listeners.close);
+    socket.off('error', this.listeners.error);
+    socket.on('error', () => {});
   }
 
   private markClosed(reason: string): void {

@@ -18,10 +18,12 @@ export async function answerWithoutBackend(
   frontend: FrontendControl,
   command: FtpCommand,
   mlst?: string,
+  /** The proxy's own security features (AUTH TLS, PBSZ, PROT) when the listener offers TLS. */
+  security: readonly string[] = [],
 ): Promise<void> {
   switch (command.verb) {
     case 'FEAT':
-      await frontend.send(featReply(undefined, mlst));
+      await frontend.send(featReply(undefined, mlst, security));
       return;
     case 'SYST':
       await frontend.reply(215, 'UNIX Type: L8');

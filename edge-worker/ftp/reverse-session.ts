@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Transform } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import type { BackendUrl } from '../../functions/shared/backend-url.js';
 import { type SessionHandle, untrackedSession } from '../admin/session-registry.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
@@ -15,8 +17,11 @@ import {
 } from '../reverse/backend-selection.js';
 import { type ConnectionReporter, needsReports } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
+import type { FrontendTls } from '../tls/frontend-tls-context.js';
+import type { ConnectOptions } from './backend-connect.js';
 import { BackendLostError, describeReply } from './backend-control.js';
 import { BackendDataSetup } from './backend-data.js';
+import { backendConnectTls, backendProt, negotiateBackendTls, setBackendProtection } from './backend-tls.js';
 import type { ClientDataOptions } from './client-data.js';
 import type { CommandLimits } from './command-limits.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
@@ -31,6 +36,7 @@ import {
 import { createMlsdTransform, listCommandFor } from './dirlist/mlsd-transform.js';
 import { featReply } from './feat.js';
 import { FrontendControl } from './frontend-control.js';
+import { FrontendSecurity, SECURITY_COMMANDS } from './frontend-security.js';
 import { answerWithoutBackend, quitSession } from './local-answers.js';
 import type { PortRange } from './port-range.js';
 import { type FtpReply, localReply } from './reply.js';
@@ -53,8 +59,6 @@ const BEFORE_LOGIN = new Set([
   'LANG',
   'HOST',
 ]);
-/** RFC 2228 security commands: frontend TLS is not offered by this listener. */
-const SECURITY_COMMANDS = new Set(['AUTH', 'ADAT', 'CCC', 'CONF', 'ENC', 'MIC', 'PBSZ', 'PROT']);
 
 export interface ReverseSessionContext {
   listener: ListenerConfig;
@@ -75,6 +79,13 @@ export interface ReverseSessionContext {
   reporter: ConnectionReporter;
   transferLog: TransferLog | undefined;
   log: Logger;
+  /**
+   * The listener's FTPS (absent: plain FTP only, security commands answered 502). With implicit
+   * FTPS the session's socket is already the TLS socket.
+   */
+  frontendTls?: FrontendTls;
+  /** Pools the client's TLS SNI name may select (the listener's tls.sniPools). */
+  sniPools?: Pool[];
   /** The session's entry in the worker's SessionRegistry (admin endpoint, metrics); its id is the session's. */
   tracked?: SessionHandle;
 }
@@ -111,6 +122,7 @@ export class ReverseFtpSession {
   private endedByProxy: string | undefined;
   private backendSaidGoodbye = false;
   private reportedEnd = false;
+  private readonly security: FrontendSecurity;
 
   constructor(
     private readonly socket: Socket,
@@ -127,6 +139,14 @@ export class ReverseFtpSession {
         ? { via: `${socket.remoteAddress}:${socket.remotePort}` }
         : {}),
     });
+    this.security = new FrontendSecurity(
+      ctx.frontendTls,
+      socket instanceof TLSSocket ? socket : undefined,
+      this.log,
+      ctx.listener.dataConnectTimeout,
+    );
+    // Implicit FTPS: the SNI name is known before anything else, so it may choose the pool at once.
+    this.pool = this.sniPool() ?? this.pool;
     this.timeouts = new SessionTimeouts(ctx.listener.timeouts, (kind) => this.timedOut(kind));
     this.clientData = {
       control: socket,
@@ -146,6 +166,8 @@ export class ReverseFtpSession {
       transferLog: ctx.transferLog,
       clientAddress: ctx.clientAddress,
       tracked: this.tracked,
+      protectClientData: (endpoint) => this.security.protectClientData(endpoint),
+      transferRefusal: () => this.security.transferRefusal(),
     });
   }
 
@@ -217,11 +239,13 @@ export class ReverseFtpSession {
   /** Chooses and connects the backend; throws when none can be reached (the caller tells the client). */
   private async connect(stickyKey: string | undefined): Promise<SelectedBackend> {
     const version = this.pool.config.sendProxyProtocol;
+    const ssl = this.security.proxyProtocolSsl();
     const source = {
       client: { address: this.ctx.clientAddress, port: this.ctx.clientPort },
       frontend: { address: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0 },
-      protocol: 'ftp' as const,
+      protocol: this.security.isProtected ? ('ftps' as const) : ('ftp' as const),
       sessionId: this.id,
+      ...(ssl ? { ssl } : {}),
     };
     let backend: SelectedBackend;
     try {
@@ -230,6 +254,7 @@ export class ReverseFtpSession {
         reporter: this.ctx.reporter,
         log: this.log,
         ...(stickyKey !== undefined ? { stickyKey } : {}),
+        ...(this.pool.tls ? { tls: (url: BackendUrl, key: string) => this.backendTlsFor(url, key) } : {}),
         ...(version === 'off'
           ? {}
           : { prelude: (backendAddress: string) => outboundProxyHeader(version, source, backendAddress) }),
@@ -310,7 +335,12 @@ export class ReverseFtpSession {
       return true;
     }
     if (SECURITY_COMMANDS.has(command.verb)) {
-      await this.frontend.reply(502, `${command.verb} is not supported on this listener.`);
+      await this.securityCommand(command);
+      return false;
+    }
+    const tlsRefusal = this.security.controlRefusal(command.verb);
+    if (tlsRefusal) {
+      await this.frontend.send(tlsRefusal);
       return false;
     }
     const limit = this.ctx.limits.check(command.verb, this.userName || undefined, this.ctx.clientAddress);
@@ -338,7 +368,11 @@ export class ReverseFtpSession {
         if (this.pool.config.showFeatures) await this.relay(command);
         else {
           await this.frontend.send(
-            featReply(await this.requireBackend().control.command('FEAT'), this.listingFeature()),
+            featReply(
+              await this.requireBackend().control.command('FEAT'),
+              this.listingFeature(),
+              this.security.features(),
+            ),
           );
         }
         break;
@@ -411,21 +445,88 @@ export class ReverseFtpSession {
     }
     if (pool !== this.pool) {
       this.log.info('HOST switches pool', { from: this.pool.config.name, to: pool.config.name });
-      this.releaseBackend();
-      this.pool = pool;
-      if (this.connectsAtStart) {
-        const stickyKey = pool.config.connectPolicy === 'PerHost' ? this.ctx.clientAddress : undefined;
-        const connected = await this.connect(stickyKey).catch(() => undefined);
-        if (!connected) {
-          await this.frontend.sendAndClose(
-            localReply(421, 'Service not available, no backend server reachable.'),
-          );
-          return;
-        }
-      }
+      if (!(await this.switchPool(pool))) return;
     }
     this.hostName = command.arg.trim();
     await this.forwardHost(localReply(220, 'HOST command successful.'));
+  }
+
+  /**
+   * Moves the session to another pool before login (HOST, or the TLS SNI name): the backend of the
+   * old pool is let go and, under a policy that connects at once, one of the new pool's is connected.
+   * False when none could be reached: the client was told and the session is over.
+   */
+  private async switchPool(pool: Pool): Promise<boolean> {
+    this.releaseBackend();
+    this.pool = pool;
+    if (!this.connectsAtStart) return true;
+    const stickyKey = pool.config.connectPolicy === 'PerHost' ? this.ctx.clientAddress : undefined;
+    const connected = await this.connect(stickyKey).catch(() => undefined);
+    if (connected) return true;
+    await this.frontend.sendAndClose(localReply(421, 'Service not available, no backend server reachable.'));
+    return false;
+  }
+
+  /** The pool the client's SNI name selects (listener tls.sniPools), if another one. */
+  private sniPool(): Pool | undefined {
+    const name = this.ctx.frontendTls?.poolFor(this.security.serverName);
+    return name === undefined ? undefined : this.ctx.sniPools?.find((pool) => pool.config.name === name);
+  }
+
+  private backendTlsFor(url: BackendUrl, key: string): ConnectOptions['tls'] {
+    const client = this.pool.tls;
+    return client ? backendConnectTls(client, url, key, this.security, this.log) : undefined;
+  }
+
+  /** AUTH, PBSZ, PROT, CCC and the other RFC 2228 commands: the proxy's, never the backend's. */
+  private async securityCommand(command: FtpCommand): Promise<void> {
+    const outcome = await this.security.handle(command, this.frontend);
+    if (outcome === 'tls-failed') {
+      this.endedByProxy = 'client TLS handshake failed';
+      return;
+    }
+    const backend = this.backend;
+    if (outcome === 'tls-started') {
+      const pool = this.loggedIn ? undefined : this.sniPool();
+      if (pool && pool !== this.pool) {
+        this.log.info('TLS SNI switches pool', { sni: this.security.serverName, to: pool.config.name });
+        await this.switchPool(pool);
+        return;
+      }
+      // MatchClient: the client chose TLS after the backend was connected; the backend follows now.
+      if (backend && !backend.control.tls && this.pool.tls?.config.engine === 'MatchClient') {
+        const matched = await negotiateBackendTls(
+          backend.control,
+          this.pool.tls,
+          backend.url,
+          backend.key,
+          'required',
+          backendProt(this.pool.tls.config, this.security),
+          this.log,
+        ).catch((err: unknown) => {
+          this.log.warn('backend TLS for MatchClient failed', { reason: (err as Error).message });
+          return false;
+        });
+        if (!matched) {
+          // The client asked for a protected session; going on in plain text to the backend would betray that.
+          this.endedByProxy = 'backend TLS (MatchClient) failed';
+          await this.frontend.sendAndClose(
+            localReply(421, 'Service not available, backend TLS negotiation failed.'),
+          );
+        }
+      }
+      return;
+    }
+    if (
+      outcome === 'prot-changed' &&
+      backend?.control.tls &&
+      this.pool.tls?.config.transferProtection === 'client'
+    ) {
+      const prot = this.security.prot;
+      if (!(await setBackendProtection(backend.control, prot))) {
+        this.log.warn('backend refused the PROT the client chose', { prot });
+      }
+    }
   }
 
   /** Sends HOST to the backend when it supports it; relays its reply, else `fallback`. */
@@ -447,7 +548,7 @@ export class ReverseFtpSession {
 
   /** Commands before USER under PerUser: no backend yet, so the proxy answers them itself. */
   private async beforeBackend(command: FtpCommand): Promise<void> {
-    await answerWithoutBackend(this.frontend, command, this.listingFeature());
+    await answerWithoutBackend(this.frontend, command, this.listingFeature(), this.security.features());
   }
 
   private get translatesListings(): boolean {

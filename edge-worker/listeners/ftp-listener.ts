@@ -15,6 +15,7 @@ import { type Cidr, parseCidrList } from '../net/cidr.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import type { ConnectionReporter } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
+import type { FrontendTls } from '../tls/frontend-tls-context.js';
 import { identifyClient } from './client-identity.js';
 import { foreignAddressPolicy } from './foreign-address.js';
 import { resolveMasqueradeAddress } from './masquerade-address.js';
@@ -34,6 +35,10 @@ export interface ListenerServices {
   loopGuard: LoopGuard;
   /** Every session of the worker, for the admin endpoint, the metrics and the drain. */
   sessions?: SessionRegistry;
+  /** The listener's FTPS (its `tls` block, loaded); plain FTP when absent. */
+  frontendTls?: FrontendTls;
+  /** Pools the TLS SNI name may choose (tls.sniPools). */
+  sniPools?: Pool[];
 }
 
 /** What a draining listener tells clients that connect (RFC 959: 421 service not available). */
@@ -142,12 +147,30 @@ export class FtpListener {
       peer: `${socket.remoteAddress}:${socket.remotePort}`,
     });
     if (this.draining) {
-      socket.end(encodeReply(localReply(421, DRAINING_REPLY)));
+      // An implicit-FTPS client expects a TLS handshake, not a plain reply: it just sees the close.
+      if (this.services.frontendTls?.config.mode === 'implicit') socket.destroy();
+      else socket.end(encodeReply(localReply(421, DRAINING_REPLY)));
       return;
     }
     this.identifyClient(socket).then(
-      (client) => {
-        if (client) this.startSession(socket, client);
+      async (client) => {
+        if (!client) return;
+        const implicit = this.services.frontendTls;
+        if (implicit?.config.mode !== 'implicit') {
+          this.startSession(socket, client);
+          return;
+        }
+        // Implicit FTPS: TLS from the first byte. Anything else (plain FTP, a scanner's garbage)
+        // fails the handshake and closes this connection only.
+        const secured = await implicit.accept(socket).catch((err: unknown) => {
+          this.log.info('implicit TLS handshake failed', {
+            client: `${client.address}:${client.port}`,
+            reason: err instanceof Error ? err.message : String(err),
+          });
+          socket.destroy();
+          return undefined;
+        });
+        if (secured) this.startSession(secured, client);
       },
       (err: unknown) => {
         this.log.error('could not identify the client', { error: err });
@@ -214,6 +237,8 @@ export class FtpListener {
             pool,
             hostPools: this.services.hostPools,
             reporter: this.services.reporter,
+            ...(this.services.frontendTls ? { frontendTls: this.services.frontendTls } : {}),
+            ...(this.services.sniPools ? { sniPools: this.services.sniPools } : {}),
           });
     const running = session;
     this.sessions.add(running);
@@ -231,6 +256,7 @@ export class FtpListener {
     const server = this.server;
     this.server = undefined;
     for (const session of this.sessions) session.close(reason);
+    await this.services.frontendTls?.close();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

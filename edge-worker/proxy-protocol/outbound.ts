@@ -1,4 +1,4 @@
-import { alpnTlv, encodeV1, encodeV2, uniqueIdTlv } from './encode.js';
+import { alpnTlv, encodeV1, encodeV2, type SslTlvInfo, sslTlv, uniqueIdTlv } from './encode.js';
 import type { ProxyAddress } from './types.js';
 
 /** ProxyOptions UseProxyProtocolV1 / UseProxyProtocolV2 / UseProxyProtocolV2TLVs. */
@@ -11,6 +11,8 @@ export interface OutboundHeaderSource {
   frontend: ProxyAddress;
   protocol: 'ftp' | 'ftps' | 'sftp';
   sessionId: string;
+  /** The client's TLS session, when it has one: sent as the SSL TLV with V2TLVs (mod_proxy's TLS_* notes). */
+  ssl?: SslTlvInfo;
 }
 
 /**
@@ -35,6 +37,13 @@ export function outboundProxyHeader(
     case 'v2':
       return encodeV2(endpoints);
     case 'v2-tlvs':
-      return encodeV2({ ...endpoints, tlvs: [alpnTlv(source.protocol), uniqueIdTlv(source.sessionId)] });
+      return encodeV2({
+        ...endpoints,
+        tlvs: [
+          alpnTlv(source.protocol),
+          uniqueIdTlv(source.sessionId),
+          ...(source.ssl ? [sslTlv(source.ssl)] : []),
+        ],
+      });
   }
 }

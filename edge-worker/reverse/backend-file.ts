@@ -3,7 +3,6 @@ import { type FileHandle, lstat, open, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { type BackendUrl, backendKey, parseBackendUrl } from '../../functions/shared/backend-url.js';
 import { describeFsError } from '../config/read-file.js';
-import { unsupportedBackend } from './backend-source.js';
 
 /** mod_proxy's limits for `file:` backend lists (reference 3.13). */
 export const BACKEND_FILE_MAX_BYTES = 5 * 1024 * 1024;
@@ -167,11 +166,6 @@ export function parseBackendFile(text: string): BackendFileResult {
     const parsed = parseBackendUrl(item);
     if (!parsed.ok) {
       skipped.push({ item: index, reason: parsed.error });
-      return;
-    }
-    const unsupported = unsupportedBackend(parsed.url);
-    if (unsupported) {
-      skipped.push({ item: index, reason: unsupported });
       return;
     }
     backends.push({ text: item, url: parsed.url, key: backendKey(parsed.url) });

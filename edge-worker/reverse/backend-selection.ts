@@ -41,6 +41,8 @@ export interface SelectionContext {
   /** PerUser: the user name; PerHost: the client address. */
   stickyKey?: string;
   prelude?: ConnectOptions['prelude'];
+  /** Backend FTPS for one backend (by URL and key); plain FTP when absent or undefined. */
+  tls?: (url: BackendUrl, key: string) => ConnectOptions['tls'];
 }
 
 /** What one attempt will connect to, or why it cannot. */
@@ -48,13 +50,21 @@ type Target = { key: string; url: BackendUrl; source: string } | { key: string; 
 
 export async function selectAndConnect(pool: Pool, context: SelectionContext): Promise<SelectedBackend> {
   const { prelude } = context;
-  return selectBackendWith(pool, context, 'ftp', (url) =>
-    connectBackend(url, {
+  return selectBackendWith(pool, context, 'ftp', (url, key) => {
+    const tls = context.tls?.(url, key);
+    if (url.protocol === 'ftps' && !tls) {
+      // A registered or file-listed ftps:// backend in a pool whose TLS engine is off: never in plain text.
+      return Promise.reject(
+        new Error('ftps:// backend, but the pool has TLS off (tls.engine / ProxyTLSEngine)'),
+      );
+    }
+    return connectBackend(url, {
       timeoutMs: pool.config.connectTimeout,
       ...(pool.config.sourceAddress ? { sourceAddress: pool.config.sourceAddress } : {}),
       ...(prelude ? { prelude } : {}),
-    }),
-  );
+      ...(tls ? { tls } : {}),
+    });
+  });
 }
 
 /** A backend chosen and connected by `selectBackendWith`, with where it came from. */

@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path';
-import { type BackendUrl, parseBackendUrl, redactUrl } from '../../functions/shared/backend-url.js';
+import { type BackendUrl, parseBackendUrl } from '../../functions/shared/backend-url.js';
 
 /**
  * One entry of a pool's `backends` (ProxyReverseServers): a backend URL, or a `file:` list of them.
@@ -43,26 +43,15 @@ export function parseBackendSource(text: string): BackendSourceResult {
   }
   const parsed = parseBackendUrl(text);
   if (!parsed.ok) return fail(parsed.error);
-  const unsupported = unsupportedBackend(parsed.url);
-  if (unsupported) return fail(`"${redactUrl(text)}": ${unsupported}`);
   return { ok: true, source: { kind: 'url', text, url: parsed.url } };
 }
 
-/** Why ftpx cannot use a backend of this protocol yet, or undefined when it can. */
-export function unsupportedBackend(url: BackendUrl): string | undefined {
-  if (url.protocol === 'ftps')
-    return 'ftps:// backends are not supported by ftpx yet: ftpx uses backends in plain FTP';
-  return undefined;
-}
-
 /**
- * Why a backend cannot be connected to at all, or undefined: unsupported protocols, and `+srv` /
- * `+txt` URLs the control plane handed back unresolved (it expands them through DNS discovery; an
- * older control plane does not), each failing its connect attempt so the retry moves on.
+ * Why a backend cannot be connected to at all, or undefined: `+srv` / `+txt` URLs the control plane
+ * handed back unresolved (it expands them through DNS discovery; an older control plane does not),
+ * each failing its connect attempt so the retry moves on.
  */
 export function unconnectableBackend(url: BackendUrl): string | undefined {
-  const unsupported = unsupportedBackend(url);
-  if (unsupported) return unsupported;
   if (url.discovery) {
     return `the control plane returned the ${url.discovery.toUpperCase()} name unresolved (it does not support DNS discovery)`;
   }

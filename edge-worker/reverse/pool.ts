@@ -2,6 +2,7 @@ import { type BackendUrl, backendKey } from '../../functions/shared/backend-url.
 import { ConfigError } from '../config/config-error.js';
 import type { PoolConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
+import { BackendTls } from '../tls/backend-tls-context.js';
 import { BACKEND_FILE_MAX_ITEMS, type BackendFileOptions, readBackendFile } from './backend-file.js';
 import { parseBackendSource, perUserPath } from './backend-source.js';
 
@@ -27,6 +28,8 @@ export interface Pool {
   /** The `file:` paths with `%U`, read for each session at USER (PerUser). */
   perUserFiles: string[];
   fileOptions: BackendFileOptions;
+  /** Backend FTPS (ProxyTLS*): absent when the pool's TLS engine is off. */
+  tls?: BackendTls;
 }
 
 /** At most this many backends in one list sent to the control plane (the contract's limit). */
@@ -83,7 +86,9 @@ export async function loadPool(config: PoolConfig, log: Logger): Promise<Pool> {
       },
     ]);
   }
-  return { config, global, perUserFiles, fileOptions };
+  const tls =
+    config.tls.engine === 'off' ? undefined : await BackendTls.load(config.tls, `pools[${config.name}].tls`);
+  return { config, global, perUserFiles, fileOptions, ...(tls ? { tls } : {}) };
 }
 
 /**

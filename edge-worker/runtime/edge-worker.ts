@@ -37,6 +37,9 @@ import { TransferLog } from '../log/transfer-log.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool, type Pool } from '../reverse/pool.js';
 import { serverHostKeysFor } from '../sftp/server-host-keys.js';
+import { FrontendTls } from '../tls/frontend-tls-context.js';
+import { listenerTlsHook } from '../tls/listener-tls-hook.js';
+import { tlsCacheSettingsFromConfig } from '../tls/tls-cache-settings.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -213,6 +216,12 @@ export async function startEdgeWorker(
     reporter = new ConnectionReporter(controlPlane, log);
     const shared = { controlPlane, reporter, transferLog, log, sessions };
     const serverHostKeys = serverHostKeysFor(controlPlane);
+    // The TLS cache settings are process-wide (mod_tls_shmcache's); a reload keeps them.
+    const tlsHook = listenerTlsHook({
+      controlPlane,
+      settings: tlsCacheSettingsFromConfig(config.tlsCache),
+      log: log.child({ component: 'tls-cache' }),
+    });
     const listenerLog = (file: string | undefined): Logger => {
       if (file === undefined) return log;
       let sink = listenerSinks.get(file);
@@ -240,6 +249,16 @@ export async function startEdgeWorker(
           const pool = pools.get(listenerConfig.pool);
           if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
           const hostPools = [pool, ...listenerConfig.hostPools.flatMap((name) => pools.get(name) ?? [])];
+          const frontendTls = listenerConfig.tls
+            ? await FrontendTls.load(
+                listenerConfig.tls,
+                `listeners[${listenerConfig.name ?? next.listeners.indexOf(listenerConfig)}].tls`,
+                tlsHook,
+              )
+            : undefined;
+          const sniPools = (listenerConfig.tls?.sniPools ?? []).flatMap(
+            (entry) => pools.get(entry.pool) ?? [],
+          );
           const services = {
             pool,
             hostPools,
@@ -247,6 +266,8 @@ export async function startEdgeWorker(
             log: listenerLog(listenerConfig.logFile),
             classes,
             loopGuard,
+            ...(frontendTls ? { frontendTls } : {}),
+            ...(sniPools.length > 0 ? { sniPools } : {}),
           };
           const listener: Listener =
             listenerConfig.protocol === 'sftp'
@@ -265,6 +286,7 @@ export async function startEdgeWorker(
           const server = listener.takeServer();
           if (previous && server) await previous.start(server);
           else server?.close();
+          await listener.close();
         }
         throw err;
       }
@@ -306,7 +328,11 @@ export async function startEdgeWorker(
       },
       reload: async (next) => {
         const next_ = await setUp(next, listeners);
-        for (const old of retired) if (old.activeSessions === 0) retired.delete(old);
+        for (const old of retired) {
+          if (old.activeSessions > 0) continue;
+          retired.delete(old);
+          await old.close(); // its socket went to its heir: this releases what is left (TLS caches)
+        }
         for (const old of listeners) {
           // Replaced listeners gave their socket away; removed ones stop listening. Sessions go on.
           old.takeServer()?.close();

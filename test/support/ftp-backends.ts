@@ -6,7 +6,7 @@ import { freePort } from './ports.js';
 import { spawnServer } from './process.js';
 import { launchProftpd } from './proftpd.js';
 import { launchPureFtpd } from './pure-ftpd.js';
-import type { Launcher, ServerLaunch } from './server-launch.js';
+import type { BackendTlsOptions, Launcher, ServerLaunch } from './server-launch.js';
 import { launchVsftpd } from './vsftpd.js';
 
 export { makeRandomFile, sha256File } from './files.js';
@@ -45,6 +45,8 @@ export interface StartFtpBackendOptions {
   extraConfig?: string;
   /** Listen on this port (e.g. to restart a stopped backend where it was) instead of a free one. */
   port?: number;
+  /** FTPS (ProFTPD and vsftpd): explicit unless `implicit`; `url` is then ftps://. */
+  tls?: BackendTlsOptions;
 }
 
 const launchers: Record<FtpBackendKind, Launcher> = {
@@ -102,6 +104,7 @@ async function startOnce(
       ...(options.passiveAddress ? { passiveAddress: options.passiveAddress } : {}),
       ...(options.idleTimeoutSeconds ? { idleTimeoutSeconds: options.idleTimeoutSeconds } : {}),
       ...(options.extraConfig ? { extraConfig: options.extraConfig } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
     });
   } catch (error) {
     await rm(workDir, { recursive: true, force: true });
@@ -114,7 +117,7 @@ async function startOnce(
     return status === undefined ? undefined : `${kind} ${name} exited (${status})`;
   };
   try {
-    const greeting = await waitForBanner(HOST, port, READY_TIMEOUT_MS, died);
+    const greeting = await waitForBanner(HOST, port, READY_TIMEOUT_MS, died, options.tls?.implicit ?? false);
     // A dying server's port may be answered by another test's server; only our own greeting counts.
     if (!greeting.includes(name) || died() !== undefined) {
       throw new ServerDied(`port ${port} answered with someone else's greeting: ${greeting.trim()}`);
@@ -133,7 +136,7 @@ async function startOnce(
     name,
     host: HOST,
     port,
-    url: HOST.includes(':') ? `ftp://[${HOST}]:${port}` : `ftp://${HOST}:${port}`,
+    url: `${options.tls ? 'ftps' : 'ftp'}://${HOST.includes(':') ? `[${HOST}]` : HOST}:${port}`,
     user: launch.user,
     password: launch.password,
     homeDir: launch.homeDir,

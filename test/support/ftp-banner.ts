@@ -1,13 +1,22 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { connect as tlsConnect } from 'node:tls';
 
 /**
  * Connects, reads the server's greeting up to its final `220 ` line (Pure-FTPd sends a multi-line
  * `220-` greeting) and hangs up. Resolves with the whole greeting, CRLFs included.
  */
-export function readBanner(host: string, port: number, timeoutMs = 5_000): Promise<string> {
+export function readBanner(
+  host: string,
+  port: number,
+  timeoutMs = 5_000,
+  implicitTls = false,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    // Implicit FTPS greets inside TLS; the certificate does not matter for a readiness probe.
+    const socket: Socket = implicitTls
+      ? tlsConnect({ host, port, rejectUnauthorized: false })
+      : connect({ host, port });
     let text = '';
     const fail = (error: Error) => {
       socket.destroy();
@@ -39,6 +48,7 @@ export async function waitForBanner(
   port: number,
   timeoutMs: number,
   problem: () => string | undefined,
+  implicitTls = false,
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'never tried';
@@ -46,7 +56,12 @@ export async function waitForBanner(
     const dead = problem();
     if (dead !== undefined) throw new Error(dead);
     try {
-      return await readBanner(host, port, Math.min(Math.max(deadline - Date.now(), 100), ATTEMPT_TIMEOUT_MS));
+      return await readBanner(
+        host,
+        port,
+        Math.min(Math.max(deadline - Date.now(), 100), ATTEMPT_TIMEOUT_MS),
+        implicitTls,
+      );
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);
     }

@@ -44,3 +44,18 @@ export async function lftp(script: string, options: ClientOptions = {}): Promise
   const run = await runCommand('lftp', ['--norc', '-c', `${LFTP_SETTINGS}; ${script}`], options);
   return { ...run, stdout: run.stdout.toString('utf8') };
 }
+
+/**
+ * lftp settings for FTPS towards a server whose certificate `caFile` verifies: AUTH TLS forced (or
+ * implicit with an ftps:// URL) and PROT P unless `protectData` is false.
+ */
+export function lftpTls(caFile: string, protectData = true): string {
+  return [
+    'set ftp:ssl-allow yes',
+    'set ftp:ssl-force yes',
+    `set ftp:ssl-protect-data ${protectData ? 'yes' : 'no'}`,
+    `set ftp:ssl-protect-list ${protectData ? 'yes' : 'no'}`,
+    'set ssl:verify-certificate yes',
+    `set ssl:ca-file ${caFile}`,
+  ].join('; ');
+}

@@ -3,6 +3,8 @@
 
 Reads one JSON job on stdin:
     {"host", "port", "user", "password", "epsv": bool, "active": bool, "trustPasvHost": bool, "timeout": seconds,
+     "tls": "explicit" | "implicit" (FTPS; AUTH TLS then PROT P first, reported as ops "auth" and "prot"),
+     "protP": bool (default true), "caFile", "clientCert", "clientKey", "reuseSession": bool (default true),
      "ops": [{"op": "login"}, {"op": "retr", "path": "a.txt", "local": "/tmp/a", "rest": 3}, ...]}
 and prints one JSON object: {"welcome": "220 ...", "results": [{"op": "login", "reply": "230 ..."}, ...]}.
 
@@ -14,6 +16,7 @@ script has a bug.
 import ftplib
 import json
 import socket
+import ssl
 import sys
 
 
@@ -26,6 +29,42 @@ class Client(ftplib.FTP):
         if not self.force_epsv:
             return super().makepasv()
         return ftplib.parse229(self.sendcmd("EPSV"), self.sock.getpeername())
+
+
+class TlsClient(ftplib.FTP_TLS):
+    """FTP_TLS that resumes the control connection's TLS session on every data connection, as curl and
+    lftp do (stock FTP_TLS does not, and servers that require reuse refuse its data connections);
+    `reuse_session = False` gives the stock behaviour. `implicit` speaks TLS from the first byte."""
+
+    force_epsv = False
+    reuse_session = True
+    implicit = False
+
+    def makepasv(self):
+        if not self.force_epsv:
+            return super().makepasv()
+        return ftplib.parse229(self.sendcmd("EPSV"), self.sock.getpeername())
+
+    def connect(self, host="", port=0, timeout=-999, source_address=None):
+        if not self.implicit:
+            return super().connect(host, port, timeout, source_address)
+        # ftplib.FTP.connect reads the greeting at once; implicit FTPS needs TLS before it.
+        self.host, self.port = host, port
+        if timeout != -999:
+            self.timeout = timeout
+        raw = socket.create_connection((host, port), self.timeout)
+        self.sock = self.context.wrap_socket(raw, server_hostname=host)
+        self.af = self.sock.family
+        self.file = self.sock.makefile("r", encoding=self.encoding)
+        self.welcome = self.getresp()
+        return self.welcome
+
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            session = self.sock.session if self.reuse_session else None
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=session)
+        return conn, size
 
 
 def with_path(command, step):
@@ -193,7 +232,16 @@ def main():
     if unknown:
         sys.exit(f"ftplib_client: unknown ops {unknown}")
 
-    ftp = Client(timeout=job.get("timeout", 20))
+    tls = job.get("tls")
+    if tls:
+        context = ssl.create_default_context(cafile=job.get("caFile"))
+        if job.get("clientCert"):
+            context.load_cert_chain(job["clientCert"], job.get("clientKey"))
+        ftp = TlsClient(timeout=job.get("timeout", 20), context=context)
+        ftp.implicit = tls == "implicit"
+        ftp.reuse_session = job.get("reuseSession", True)
+    else:
+        ftp = Client(timeout=job.get("timeout", 20))
     ftp.force_epsv = bool(job.get("epsv"))
     ftp.trust_server_pasv_ipv4_address = bool(job.get("trustPasvHost"))
     # Active mode: ftplib listens and sends PORT (EPRT over IPv6) for every transfer.
@@ -205,10 +253,18 @@ def main():
         return
 
     results = []
+    if tls:
+        try:
+            if tls == "explicit":
+                results.append({"op": "auth", "reply": ftp.auth()})
+            if job.get("protP", True):
+                results.append({"op": "prot", "reply": ftp.prot_p()})
+        except ftplib.all_errors + (ssl.SSLError,) as error:
+            results.append({"op": "auth", "error": describe(error)})
     for step in job["ops"]:
         try:
             results.append({"op": step["op"], **OPS[step["op"]](ftp, job, step)})
-        except ftplib.all_errors as error:
+        except ftplib.all_errors + (ssl.SSLError,) as error:
             results.append({"op": step["op"], "error": describe(error)})
     ftp.close()
     print(json.dumps({"welcome": welcome, "results": results}))

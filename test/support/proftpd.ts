@@ -1,7 +1,7 @@
 import { chown, mkdir, writeFile } from 'node:fs/promises';
 import { findBinary } from './binaries.js';
 import { sha512Crypt } from './password-hash.js';
-import type { Launcher } from './server-launch.js';
+import type { BackendTlsOptions, Launcher } from './server-launch.js';
 
 const USER = 'ftpx';
 const PASSWORD = 'ftpx-pass';
@@ -21,6 +21,7 @@ export const launchProftpd: Launcher = async ({
   passiveAddress,
   idleTimeoutSeconds,
   extraConfig,
+  tls,
 }) => {
   const homeDir = `${workDir}/home`;
   await mkdir(homeDir);
@@ -69,7 +70,7 @@ AllowOverwrite on
 # Needed for APPE and REST+STOR, which ProFTPD refuses by default.
 AllowStoreRestart on
 AllowRetrieveRestart on
-${passiveAddress ? `MasqueradeAddress ${passiveAddress}\n` : ''}${idleTimeoutSeconds ? `TimeoutIdle ${idleTimeoutSeconds}\n` : ''}${extraConfig ?? ''}`,
+${tls ? proftpdTls(tls, workDir) : ''}${passiveAddress ? `MasqueradeAddress ${passiveAddress}\n` : ''}${idleTimeoutSeconds ? `TimeoutIdle ${idleTimeoutSeconds}\n` : ''}${extraConfig ?? ''}`,
   );
   return {
     command: findBinary('/usr/sbin/proftpd'),
@@ -79,6 +80,22 @@ ${passiveAddress ? `MasqueradeAddress ${passiveAddress}\n` : ''}${idleTimeoutSec
     password: PASSWORD,
     homeDir,
     transferLog,
-    logFiles: [systemLog],
+    logFiles: tls ? [systemLog, `${workDir}/tls.log`] : [systemLog],
   };
 };
+
+/** mod_tls as a ProFTPD admin writes it; session reuse on data connections is required (the default). */
+function proftpdTls(tls: BackendTlsOptions, workDir: string): string {
+  const options = [tls.implicit ? 'UseImplicitSSL' : '', 'EnableDiags'].filter(Boolean).join(' ');
+  return `<IfModule !mod_tls.c>
+  LoadModule mod_tls.c
+</IfModule>
+TLSEngine on
+TLSLog ${workDir}/tls.log
+TLSProtocol TLSv1.2${tls.maxProtocol === 'TLSv1.2' ? '' : ' TLSv1.3'}
+TLSECCertificateFile ${tls.cert}
+TLSECCertificateKeyFile ${tls.key}
+TLSRequired ${tls.required ? 'on' : 'off'}
+TLSOptions ${options}
+${tls.clientCa ? `TLSCACertificateFile ${tls.clientCa}\nTLSVerifyClient on\n` : 'TLSVerifyClient off\n'}`;
+}

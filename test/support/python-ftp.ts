@@ -35,7 +35,8 @@ export type PythonFtpOp =
   | { op: 'raw'; command: string };
 
 export interface PythonFtpOpResult {
-  op: PythonFtpOp['op'];
+  /** `auth` and `prot`: the FTPS steps run before the ops when `tls` is set. */
+  op: PythonFtpOp['op'] | 'auth' | 'prot';
   /** The command's final reply (for abort-during-retr: the first reply after ABOR, usually 426). */
   reply?: string;
   /** Set instead of `reply` when the op failed, e.g. '530 Login incorrect.' or 'TimeoutError: timed out'. */
@@ -74,6 +75,18 @@ export interface PythonFtpOptions extends Omit<RunOptions, 'input'> {
   trustPasvHost?: boolean;
   /** Socket timeout inside Python, seconds. Defaults to 20. */
   socketTimeoutSeconds?: number;
+  /**
+   * FTPS with ftplib.FTP_TLS: AUTH TLS (explicit) or TLS from the first byte (implicit), then PBSZ and
+   * PROT P unless `protP` is false; these show up as results `auth` and `prot` before the ops.
+   */
+  tls?: 'explicit' | 'implicit';
+  protP?: boolean;
+  /** The CA to verify the server with (the proxy's or backend's test CA). */
+  caFile?: string;
+  clientCert?: string;
+  clientKey?: string;
+  /** Data connections resume the control session (default); false is stock FTP_TLS, which does not. */
+  reuseSession?: boolean;
 }
 
 export interface PythonFtpRun extends RunResult<string> {
@@ -94,6 +107,16 @@ export async function pythonFtp(ops: PythonFtpOp[], options: PythonFtpOptions): 
     active: options.active ?? false,
     trustPasvHost: options.trustPasvHost ?? false,
     timeout: options.socketTimeoutSeconds ?? 20,
+    ...(options.tls
+      ? {
+          tls: options.tls,
+          protP: options.protP ?? true,
+          caFile: options.caFile,
+          clientCert: options.clientCert,
+          clientKey: options.clientKey,
+          reuseSession: options.reuseSession ?? true,
+        }
+      : {}),
     ops,
   };
   const run = await runCommand('python3', [SCRIPT], {

@@ -12,6 +12,22 @@ export interface LaunchContext {
   idleTimeoutSeconds?: number;
   /** Appended to the server's config file. */
   extraConfig?: string;
+  /** FTPS (ProFTPD mod_tls, vsftpd ssl_enable): explicit AUTH TLS, or implicit. */
+  tls?: BackendTlsOptions;
+}
+
+/** FTPS for a test backend. Data connections must resume the control session (both servers' defaults here). */
+export interface BackendTlsOptions {
+  cert: string;
+  key: string;
+  /** TLS from the first byte (ProFTPD TLSOptions UseImplicitSSL, vsftpd implicit_ssl). */
+  implicit?: boolean;
+  /** Ask for a client certificate and require it to chain to this CA. */
+  clientCa?: string;
+  /** Refuse logins and transfers without TLS. */
+  required?: boolean;
+  /** Highest protocol (default TLSv1.3). */
+  maxProtocol?: 'TLSv1.2' | 'TLSv1.3';
 }
 
 /** What a server module hands back once its config and user database are written. */

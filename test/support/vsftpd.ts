@@ -1,12 +1,12 @@
 import { chown, mkdir, writeFile } from 'node:fs/promises';
 import { findBinary } from './binaries.js';
-import type { Launcher } from './server-launch.js';
+import type { BackendTlsOptions, Launcher } from './server-launch.js';
 import { ensureSystemUser } from './system-user.js';
 
 /**
  * vsftpd serving the shared system user, chrooted to a home in the work dir. vsftpd has no MLSD/MLST.
  */
-export const launchVsftpd: Launcher = async ({ name, host, port, workDir }) => {
+export const launchVsftpd: Launcher = async ({ name, host, port, workDir, tls }) => {
   const user = await ensureSystemUser();
   const homeDir = `${workDir}/home`;
   await mkdir(homeDir);
@@ -49,7 +49,7 @@ dual_log_enable=YES
 xferlog_std_format=NO
 vsftpd_log_file=${sessionLog}
 xferlog_file=${transferLog}
-`,
+${tls ? vsftpdTls(tls) : ''}`,
   );
   return {
     command: findBinary('/usr/sbin/vsftpd'),
@@ -61,3 +61,17 @@ xferlog_file=${transferLog}
     logFiles: [sessionLog],
   };
 };
+
+/** ssl_enable with require_ssl_reuse=YES: data connections must resume the control session. */
+function vsftpdTls(tls: BackendTlsOptions): string {
+  return `ssl_enable=YES
+rsa_cert_file=${tls.cert}
+rsa_private_key_file=${tls.key}
+require_ssl_reuse=YES
+ssl_ciphers=HIGH
+allow_anon_ssl=NO
+force_local_logins_ssl=${tls.required ? 'YES' : 'NO'}
+force_local_data_ssl=${tls.required ? 'YES' : 'NO'}
+implicit_ssl=${tls.implicit ? 'YES' : 'NO'}
+${tls.clientCa ? `require_cert=YES\nvalidate_cert=YES\nca_certs_file=${tls.clientCa}\n` : ''}`;
+}

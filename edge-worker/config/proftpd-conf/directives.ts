@@ -1,4 +1,5 @@
 import { SFTP_IGNORED, SFTP_LISTENER_DIRECTIVES, SFTP_POOL_DIRECTIVES } from './sftp-directives.js';
+import { TLS_DIRECTIVE_SPECS } from './tls-directives.js';
 
 /** Where a directive sits: the main server ("server config"), a `<Global>` section or a `<VirtualHost>`. */
 export type ScopeKind = 'server' | 'global' | 'vhost';
@@ -29,7 +30,6 @@ const HANDLED: DirectiveSpec[] = [
   { name: 'ProxyReverseConnectPolicy', kind: 'handled' },
   { name: 'ProxyRetryCount', kind: 'handled' },
   { name: 'ProxyTimeoutConnect', kind: 'handled' },
-  { name: 'ProxyTLSEngine', kind: 'handled' },
   { name: 'ProxyTables', kind: 'handled', scopes: SERVER_ONLY },
   { name: 'ProxyLog', kind: 'handled' },
   { name: 'TransferLog', kind: 'handled' },
@@ -76,33 +76,12 @@ const HANDLED: DirectiveSpec[] = [
   ),
 ];
 
-const PLAIN_BACKENDS = 'ftpx uses backends in plain FTP (ProxyTLSEngine off)';
 const NOT_YET = 'not applied by ftpx yet';
 const NO_FILES = 'ftpx serves no files itself; the backends do';
 const NO_AUTH = 'ftpx does not authenticate users itself; the backends do';
 const NO_CONTROLS = 'ftpx has no ftpdctl controls';
 const OWN_LOG = 'ftpx logs only to ProxyLog (or standard error)';
-const NO_CLIENT_TLS = 'FTPS towards clients is not supported by ftpx yet: clients are served plain FTP';
-
-/** mod_proxy directives that ftpx does not implement. */
-const MOD_PROXY_OTHERS: DirectiveSpec[] = [
-  ...[
-    'ProxyTLSCACertificateFile',
-    'ProxyTLSCACertificatePath',
-    'ProxyTLSCARevocationFile',
-    'ProxyTLSCARevocationPath',
-    'ProxyTLSCertificateFile',
-    'ProxyTLSCertificateKeyFile',
-    'ProxyTLSCipherSuite',
-    'ProxyTLSOptions',
-    'ProxyTLSPreSharedKey',
-    'ProxyTLSProtocol',
-    'ProxyTLSTimeoutHandshake',
-    'ProxyTLSTransferProtectionPolicy',
-    'ProxyTLSVerifyServer',
-  ].map((name): DirectiveSpec => ({ name, kind: 'ignored', reason: PLAIN_BACKENDS })),
-  // ProxySFTP* and mod_sftp's SFTP* directives are handled: see sftp-directives.ts.
-];
+const TLS_NOT_YET = 'not applied by ftpx yet';
 
 /** ProFTPD core and common module directives that mean nothing (or nothing yet) for ftpx. */
 const IGNORED: Array<[string[], string]> = [
@@ -159,26 +138,7 @@ const IGNORED: Array<[string[], string]> = [
     ],
     NO_CONTROLS,
   ],
-  [
-    [
-      'TLSEngine',
-      'TLSLog',
-      'TLSProtocol',
-      'TLSRequired',
-      'TLSOptions',
-      'TLSVerifyClient',
-      'TLSRenegotiate',
-      'TLSCipherSuite',
-      'TLSRSACertificateFile',
-      'TLSRSACertificateKeyFile',
-      'TLSECCertificateFile',
-      'TLSECCertificateKeyFile',
-      'TLSCertificateChainFile',
-      'TLSCACertificateFile',
-      'TLSCACertificatePath',
-    ],
-    NO_CLIENT_TLS,
-  ],
+  [['TLSLog', 'TLSRenegotiate', 'TLSCACertificatePath'], TLS_NOT_YET],
   [['ServerAdmin', 'SocketBindTight'], NOT_YET],
   ...SFTP_IGNORED,
 ];
@@ -190,8 +150,9 @@ function buildTable(): Map<string, DirectiveSpec> {
     if (table.has(key)) throw new Error(`directive ${spec.name} is listed twice`);
     table.set(key, spec);
   };
+  // ProxyTLS* and mod_tls's own (tls-directives.ts); ProxySFTP* and mod_sftp's are in HANDLED.
   HANDLED.forEach(add);
-  MOD_PROXY_OTHERS.forEach(add);
+  TLS_DIRECTIVE_SPECS.forEach(add);
   for (const [names, reason] of IGNORED) {
     for (const name of names) add({ name, kind: 'ignored', reason });
   }

@@ -30,6 +30,13 @@ import {
   parseTlsStaplingTimeout,
   type SessionCacheDirective,
 } from './tls-cache-directives.js';
+import {
+  importBackendTls,
+  importFrontendTls,
+  isTlsDirective,
+  type RawDirective,
+  type TlsImport,
+} from './tls-directives.js';
 import { parseBoolean, parseProftpdDuration, parseWholeNumber } from './values.js';
 
 type ConnectPolicy = (typeof CONNECT_POLICIES)[number];
@@ -62,7 +69,6 @@ interface Settings {
   ProxyRetryCount?: Setting<number>;
   /** Milliseconds. */
   ProxyTimeoutConnect?: Setting<number>;
-  ProxyTLSEngine?: Setting<'off'>;
   ProxyTables?: Setting<string>;
   /** null for `ProxyLog none`. */
   ProxyLog?: Setting<string | null>;
@@ -182,6 +188,8 @@ interface Scope {
   seen: Map<string, Location>;
   /** SFTPEngine, SFTP* and ProxySFTP* settings. */
   sftp: SftpScope;
+  /** mod_tls and ProxyTLS* lines, by canonical name (see tls-directives.ts). */
+  tls: Map<string, RawDirective>;
 }
 
 /** Where a value of the built native configuration came from, for messages. */
@@ -218,6 +226,7 @@ const newScope = (kind: ScopeKind, section?: SectionNode): Scope => ({
   limits: [],
   seen: new Map(),
   sftp: newSftpScope(),
+  tls: new Map(),
 });
 
 function describeScope(scope: Scope): string {
@@ -374,6 +383,12 @@ class Importer {
 
   private handle(spec: DirectiveSpec, node: DirectiveNode, scope: Scope): void {
     const fail = (message: string) => this.error(node.loc, node.name, message);
+    if (isTlsDirective(spec.name)) {
+      const first = scope.tls.get(spec.name);
+      if (first) fail(`is set twice in ${describeScope(scope)} (first at ${at(first.loc)})`);
+      else scope.tls.set(spec.name, { args: [...node.args], loc: node.loc, name: node.name });
+      return;
+    }
     if (!scope.seen.has(spec.name)) scope.seen.set(spec.name, node.loc);
     switch (spec.name) {
       case 'ProxyEngine': {
@@ -443,19 +458,6 @@ class Importer {
           fail(`"${arg}" is not a duration (use e.g. 5, 5sec, 500ms, 2min, 1hr or hh:mm:ss)`);
         else if (ms === 0) fail('must be longer than zero');
         else this.set(scope, 'ProxyTimeoutConnect', node, ms);
-        return;
-      }
-      case 'ProxyTLSEngine': {
-        const arg = this.oneArgument(node);
-        if (arg === undefined) return;
-        const lower = arg.toLowerCase();
-        const flag = parseBoolean(arg);
-        if (flag === false) this.set(scope, 'ProxyTLSEngine', node, 'off');
-        else if (flag === true || lower === 'auto' || lower === 'matchclient') {
-          fail(
-            `${arg} is not supported by ftpx yet: ftpx uses backends in plain FTP (use ProxyTLSEngine off)`,
-          );
-        } else fail(`expected on, off, auto or MatchClient, got "${arg}"`);
         return;
       }
       case 'ProxyTables': {
@@ -994,24 +996,19 @@ class Importer {
       const retry = own.ProxyRetryCount ?? global.ProxyRetryCount;
       const timeout = own.ProxyTimeoutConnect ?? global.ProxyTimeoutConnect;
       const policy = own.ProxyReverseConnectPolicy ?? global.ProxyReverseConnectPolicy;
-      const tls = own.ProxyTLSEngine ?? global.ProxyTLSEngine;
       const sftpEngine = scope.sftp.listener.get('engine') ?? this.global.sftp.listener.get('engine');
       const isSftp = sftpEngine?.value === true;
-      if (!tls && !isSftp) {
-        this.warn(
-          originOf(engine),
-          'ProxyTLSEngine',
-          `not set for ${label}: mod_proxy would default to auto (FTPS with backends that offer it); ftpx uses backends in plain FTP`,
-        );
-      }
+      const lookup = (name: string) => scope.tls.get(name) ?? this.global.tls.get(name);
+      const backendTls = this.takeTls(importBackendTls(lookup));
       const fields: Record<string, Origin> = {};
       const pool: NonNullable<ConfigInput['pools']>[number] = {
         name,
         role: forward ? 'forward' : 'reverse',
         connectPolicy: policy?.value ?? 'RoundRobin',
         backends: backends.map((backend) => backend.url),
-        backendTls: 'off',
+        ...(backendTls.value ? { tls: backendTls.value } : {}),
       };
+      if (backendTls.origin) fields.tls = backendTls.origin;
       if (forward) {
         pool.forward = {
           ...(forwardMethod ? { method: forwardMethod.value } : {}),
@@ -1023,7 +1020,6 @@ class Importer {
       if (own.ServerName) fields.name = originOf(own.ServerName);
       if (role) fields.role = originOf(role);
       if (policy) fields.connectPolicy = originOf(policy);
-      if (tls) fields.backendTls = originOf(tls);
       if (retry) {
         pool.retryCount = retry.value;
         fields.retryCount = originOf(retry);
@@ -1074,6 +1070,11 @@ class Importer {
       });
 
       const listenerExtras = this.listenerSettings(own, global, [...scope.limits, ...this.global.limits]);
+      const frontendTls = this.takeTls(importFrontendTls(lookup));
+      if (frontendTls.value) {
+        listenerExtras.values.tls = frontendTls.value;
+        if (frontendTls.origin) listenerExtras.fields.tls = frontendTls.origin;
+      }
       // A <VirtualHost>'s own ProxyLog becomes its listeners' own log (listeners[].logFile).
       const vhostLog = scope.section ? own.ProxyLog : undefined;
       if (vhostLog && vhostLog.value !== null) {
@@ -1226,6 +1227,14 @@ class Importer {
       }
     }
     return logs;
+  }
+
+  /** Reports a TLS import's problems; its block and the directive to name when the block is invalid. */
+  private takeTls(imported: TlsImport): { value: Record<string, unknown> | undefined; origin?: Origin } {
+    for (const problem of imported.errors) this.error(problem.where, problem.key, problem.message);
+    for (const problem of imported.warnings) this.warn(problem.where, problem.key, problem.message);
+    const first = Object.values(imported.origins)[0];
+    return { value: imported.value, ...(first ? { origin: originOf(first) } : {}) };
   }
 
   /** The client-facing settings of one server (its own, else <Global>'s), as listener fields. */

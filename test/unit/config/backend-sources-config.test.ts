@@ -40,7 +40,7 @@ describe('backend sources in YAML', () => {
     });
   });
 
-  it('names file and line of a relative path, %g, sql:, ftps:// and sftp://', () => {
+  it('names file and line of a relative path, %g, sql: and sftp://', () => {
     const issues = configIssues(() =>
       parseYamlConfig(
         'ftpx.yaml',
@@ -49,7 +49,7 @@ describe('backend sources in YAML', () => {
           '      - file:backends.json', // 7
           '      - file:/etc/ftpx/groups/%g.json', // 8
           '      - sql:/GetBackends', // 9
-          '      - ftps://u:secret@h', // 10
+          '      - ftp://u:secret@h', // 10
           '      - sftp://h', // 11
         ),
       ),
@@ -59,7 +59,6 @@ describe('backend sources in YAML', () => {
       'ftpx.yaml:7: pools[0].backends[0]: "file:backends.json": the path of a file: backend list must be absolute, got "backends.json"',
       `ftpx.yaml:8: pools[0].backends[1]: "file:/etc/ftpx/groups/%g.json": %g (the user's primary group) needs proxy authentication (ProxyOptions UseReverseProxyAuth), which ftpx does not have yet`,
       'ftpx.yaml:9: pools[0].backends[2]: "sql:/GetBackends": backend lists from SQL queries (sql:) are not supported by ftpx yet: register per-user backends through the registry API instead (/v1/pools/{pool}/users/{user}/backends)',
-      'ftpx.yaml:10: pools[0].backends[3]: "ftps://u:***@h": ftps:// backends are not supported by ftpx yet: ftpx uses backends in plain FTP',
     ]);
   });
 

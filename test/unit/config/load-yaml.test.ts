@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ConfigError, formatIssue } from '../../../edge-worker/config/config-error.js';
 import { parseYamlConfig } from '../../../edge-worker/config/load-yaml.js';
+import { backendTlsSchema } from '../../../edge-worker/config/tls-schema.js';
 import { configIssues, lines } from './helpers.js';
 
 const VALID = lines(
@@ -56,7 +57,7 @@ describe('parseYamlConfig: valid files', () => {
           backends: ['ftp://127.0.0.1:2121', 'ftp://user:secret@127.0.0.1:2122'],
           retryCount: 3,
           connectTimeout: 1500,
-          backendTls: 'off',
+          tls: backendTlsSchema.parse({}),
           dataTransferPolicy: 'client',
           foreignDataAddress: 'refuse',
           lingerTimeout: 3000,

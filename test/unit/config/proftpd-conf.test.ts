@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue } from '../../../edge-worker/config/config-error.js';
 import { parseProftpdConfig } from '../../../edge-worker/config/proftpd-conf.js';
+import { backendTlsSchema } from '../../../edge-worker/config/tls-schema.js';
 import { configIssues, lines, tempDir } from './helpers.js';
 
 const FILE = '/etc/proftpd/proftpd.conf';
@@ -28,7 +29,7 @@ const POOL_DEFAULTS = {
   proxyAuth: false,
   retryCount: 5,
   connectTimeout: 5000,
-  backendTls: 'off',
+  tls: { ...backendTlsSchema.parse({}), engine: 'off' },
   dataTransferPolicy: 'client',
   foreignDataAddress: 'refuse',
   lingerTimeout: 3000,
@@ -64,16 +65,20 @@ describe('parseProftpdConfig: the mod_proxy documentation example', () => {
       log: { level: 'info', file: '/path/to/proxy.log' },
       store: { endpoint: 'embedded', region: 'us-east-1', table: 'ftpx' },
       listeners: [{ address: '0.0.0.0', port: 21, pool: 'main', ...LISTENER_DEFAULTS }],
-      pools: [{ ...POOL_DEFAULTS, name: 'main', backends: ['ftp://127.0.0.1:2121', 'ftp://127.0.0.1:2122'] }],
+      pools: [
+        {
+          ...POOL_DEFAULTS,
+          // No ProxyTLSEngine: mod_proxy's default, auto.
+          tls: backendTlsSchema.parse({}),
+          name: 'main',
+          backends: ['ftp://127.0.0.1:2121', 'ftp://127.0.0.1:2122'],
+        },
+      ],
     });
   });
 
-  it('warns that mod_proxy would default to backend FTPS', () => {
-    const { warnings } = parse(DOC_EXAMPLE);
-    expect(rows(warnings)).toEqual([
-      [2, 'ProxyTLSEngine', expect.stringMatching(/mod_proxy would default to auto/)],
-    ]);
-    expect(parse(DOC_EXAMPLE.replace('ProxyRole reverse', 'ProxyTLSEngine off')).warnings).toEqual([]);
+  it('has no warnings: without ProxyTLSEngine, backends get FTPS when they offer it (auto), as in mod_proxy', () => {
+    expect(parse(DOC_EXAMPLE).warnings).toEqual([]);
   });
 
   it('maps the other handled directives', () => {
@@ -562,10 +567,10 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyForwardMethod user@nowhere', // 2
         'ProxyReverseConnectPolicy PerUser PerHost', // 3
         'ProxyReverseConnectPolicy Fastest', // 4
-        'ProxyTLSEngine auto', // 5
-        'ProxyTLSEngine MatchClient', // 6
-        'ProxyTLSEngine on', // 7
-        'ProxyReverseServers ftps://u:secret@h ftp+srv://_ftp._tcp.example.com', // 8
+        'ProxyTLSEngine sometimes', // 5
+        'ProxyTLSProtocol TLSv1 TLSv1.2', // 6
+        'ProxyTLSOptions NoSessionCaching', // 7
+        'ProxyTLSCertificateKeyFile pkcs11:token=x', // 8
         'ProxyReverseServers sftp://h file:/etc/backends.json sql:/GetBackends', // 9
         'ProxyReverseServers ftp://u:secret@h:99999', // 10
         'ProxyOptions allowforeignaddress', // 11
@@ -587,26 +592,14 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyReverseConnectPolicy',
         '"Fastest" is not a connect policy (valid: Random, RoundRobin, Shuffle, LeastConns, LeastResponseTime, PerUser, PerGroup, PerHost)',
       ],
-      [
-        5,
-        'ProxyTLSEngine',
-        'auto is not supported by ftpx yet: ftpx uses backends in plain FTP (use ProxyTLSEngine off)',
-      ],
-      [
-        6,
-        'ProxyTLSEngine',
-        'MatchClient is not supported by ftpx yet: ftpx uses backends in plain FTP (use ProxyTLSEngine off)',
-      ],
+      [5, 'ProxyTLSEngine', 'expected on, off, auto or MatchClient, got "sometimes"'],
+      [6, 'ProxyTLSProtocol', 'TLSv1 TLSv1.2 has a gap: OpenSSL negotiates a contiguous range of versions'],
       [
         7,
-        'ProxyTLSEngine',
-        'on is not supported by ftpx yet: ftpx uses backends in plain FTP (use ProxyTLSEngine off)',
+        'ProxyTLSOptions',
+        'unknown option "NoSessionCaching" (known: NoSessionCache, NoSessionTickets, AllowWeakSecurity, EnableDiags)',
       ],
-      [
-        8,
-        'ProxyReverseServers',
-        '"ftps://u:***@h": ftps:// backends are not supported by ftpx yet: ftpx uses backends in plain FTP',
-      ],
+      [8, 'ProxyTLSCertificateKeyFile', 'PKCS#11 keys are not supported by ftpx: give a PEM key file'],
       [
         9,
         'ProxyReverseServers',
@@ -637,7 +630,6 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
     ]);
     expect(issues.map(formatIssue).join('\n')).not.toContain('secret');
   });
-
   it('turns <Limit> sections into command limits, and refuses group rules', () => {
     const loaded = parse(
       lines(
@@ -775,7 +767,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyTimeoutConnect soon', // 3
         'ProxyTimeoutConnect 0', // 4
         'ProxyRole sideways', // 5
-        'ProxyTLSEngine sometimes', // 6
+        'ProxyRetryCount 0', // 6
         'ProxyLog relative.log', // 7
       ),
     );
@@ -785,7 +777,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
       [3, 'ProxyTimeoutConnect', '"soon" is not a duration (use e.g. 5, 5sec, 500ms, 2min, 1hr or hh:mm:ss)'],
       [4, 'ProxyTimeoutConnect', 'must be longer than zero'],
       [5, 'ProxyRole', 'expected reverse or forward, got "sideways"'],
-      [6, 'ProxyTLSEngine', 'expected on, off, auto or MatchClient, got "sometimes"'],
+      [6, 'ProxyRetryCount', 'must be a whole number of at least 1, got "0"'],
       [7, 'ProxyLog', 'must be an absolute path or none, got "relative.log"'],
     ]);
   });

@@ -69,6 +69,7 @@ describe('readBackendFile', () => {
     // sftp:// entries are kept: a session of the other protocol refuses them at connect time.
     expect(result.backends.map((backend) => backend.key)).toEqual([
       'ftp://good:21',
+      'ftps://tls.example:21',
       'sftp://ssh.example:22',
       'ftp://also-good:21',
     ]);
@@ -77,7 +78,6 @@ describe('readBackendFile', () => {
       { item: 2, reason: 'not a string (null)' },
       { item: 3, reason: expect.stringContaining('expected ftp://, ftps:// or sftp://') },
       { item: 4, reason: '"99999" is not a port number in backend URL "ftp://bob:***@host:99999"' },
-      { item: 5, reason: expect.stringContaining('ftps:// backends are not supported by ftpx yet') },
     ]);
     expect(JSON.stringify(result.skipped)).not.toContain('hunter2');
   });

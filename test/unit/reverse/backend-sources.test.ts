@@ -34,7 +34,7 @@ describe('parseBackendSource', () => {
     });
   });
 
-  it('refuses relative paths, %g, sql:, ftps:// and sftp:// (also behind +srv) with the entry in the message', () => {
+  it('refuses relative paths, %g, sql: and sftp:// (also behind +srv) with the entry in the message', () => {
     const error = (text: string) => {
       const parsed = parseBackendSource(text);
       return parsed.ok ? undefined : parsed.error;
@@ -47,10 +47,8 @@ describe('parseBackendSource', () => {
       `"file:/etc/ftpx/groups/%g.json": %g (the user's primary group) needs proxy authentication (ProxyOptions UseReverseProxyAuth), which ftpx does not have yet`,
     );
     expect(error('sql:/GetBackends')).toMatch(/^"sql:\/GetBackends": backend lists from SQL queries/);
-    expect(error('ftps://u:secret@h')).toBe(
-      '"ftps://u:***@h": ftps:// backends are not supported by ftpx yet: ftpx uses backends in plain FTP',
-    );
-    // sftp:// backends are accepted (an sftp listener needs them); +srv fails at connect time.
+    // FTPS backends are supported (explicit, or implicit at port 990), SFTP ones with an sftp listener.
+    expect(error('ftps://u:secret@h')).toBeUndefined();
     expect(error('sftp+srv://_sftp._tcp.example.com')).toBeUndefined();
     expect(error('ftp://h:0')).toBe('"0" is not a port number in backend URL "ftp://h:0"');
   });

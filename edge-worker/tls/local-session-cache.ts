@@ -1,0 +1,38 @@
+import type { Server } from 'node:tls';
+
+const MAX_SESSIONS = 10_000;
+/** mod_tls's lifetime of sessions in its internal cache when no TLSSessionCache is configured (300 s per its doc). */
+const LIFETIME_MS = 300_000;
+
+/**
+ * A per-process TLS session-ID cache for one listener, so that TLS 1.2 clients that resume by
+ * session ID (rather than by ticket) can resume their control session on data connections. It is the
+ * stand-in for the shared cache (issue 6 part 3, edge-worker/tls/frontend-caches.ts), which replaces
+ * it where the worker attaches TLS caches: only one of the two may listen on a server.
+ */
+export function attachLocalSessionCache(server: Server): { close(): void } {
+  const sessions = new Map<string, { data: Buffer; expires: number }>();
+  const onNew = (id: Buffer, data: Buffer, done: () => void) => {
+    if (sessions.size >= MAX_SESSIONS) {
+      const oldest = sessions.keys().next().value;
+      if (oldest !== undefined) sessions.delete(oldest);
+    }
+    sessions.set(id.toString('hex'), { data, expires: Date.now() + LIFETIME_MS });
+    done();
+  };
+  const onResume = (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
+    const key = id.toString('hex');
+    const entry = sessions.get(key);
+    if (entry && entry.expires < Date.now()) sessions.delete(key);
+    done(null, entry && entry.expires >= Date.now() ? entry.data : null);
+  };
+  server.on('newSession', onNew);
+  server.on('resumeSession', onResume);
+  return {
+    close: () => {
+      server.off('newSession', onNew);
+      server.off('resumeSession', onResume);
+      sessions.clear();
+    },
+  };
+}
