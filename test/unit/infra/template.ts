@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FtpxStack } from '../../../infra/lib/ftpx-stack.js';
-import { deployedFunctions, FUNCTIONS, type FunctionSpec } from '../../../infra/lib/functions.js';
+import { FUNCTIONS, type FunctionSpec } from '../../../infra/lib/functions.js';
 import { parseParameters, type StackParametersInput } from '../../../infra/lib/parameters.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesised CloudFormation is untyped JSON
@@ -11,9 +10,9 @@ export type Cfn = Record<string, any>;
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
 
-/** What this checkout deploys: the manifest, filtered by which optional entries exist. */
-export function expectedFunctions(): FunctionSpec[] {
-  return deployedFunctions((entry) => existsSync(join(REPO_ROOT, entry)), FUNCTIONS);
+/** What the stack deploys: the whole manifest. */
+export function expectedFunctions(): readonly FunctionSpec[] {
+  return FUNCTIONS;
 }
 
 /**

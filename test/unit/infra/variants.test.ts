@@ -4,7 +4,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FtpxStack } from '../../../infra/lib/ftpx-stack.js';
-import { deployedFunctions, FUNCTIONS, type FunctionSpec } from '../../../infra/lib/functions.js';
+import { FUNCTIONS, type FunctionSpec } from '../../../infra/lib/functions.js';
 import {
   parseParameters,
   rateSeconds,
@@ -19,17 +19,9 @@ import { type Cfn, REPO_ROOT } from './template.js';
  */
 const IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/ftpx:test';
 
-/**
- * The whole manifest, the optional functions included: an optional entry not merged yet is built
- * from an existing file, so its schedules, routes and permissions are checked before the merge.
- */
-const ALL_FUNCTIONS: FunctionSpec[] = FUNCTIONS.map((spec) =>
-  existsSync(join(REPO_ROOT, spec.entry))
-    ? spec
-    : { ...spec, entry: 'functions/auth/handler.ts', optional: false },
-);
+const ALL_FUNCTIONS: readonly FunctionSpec[] = FUNCTIONS;
 
-function synthVariant(parameters: StackParametersInput, functions?: FunctionSpec[]): Template {
+function synthVariant(parameters: StackParametersInput, functions?: readonly FunctionSpec[]): Template {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const input = { ...parameters, edge: { image: IMAGE, ...(parameters.edge ?? {}) } };
   const stack = new FtpxStack(app, 'Ftpx', {
@@ -123,7 +115,7 @@ describe('context variants', () => {
 
   it('reserves concurrency for the per-session functions only', () => {
     const template = synthVariant({ functions: { edgeReservedConcurrency: 40 } });
-    for (const spec of FUNCTIONS.filter((s) => !s.optional)) {
+    for (const spec of FUNCTIONS) {
       const fn = template.findResources('AWS::Lambda::Function')[lambdaIdOf(template, spec)];
       expect(fn?.Properties.ReservedConcurrentExecutions, spec.name).toBe(spec.edgeHotPath ? 40 : undefined);
     }
@@ -169,21 +161,10 @@ describe('context variants', () => {
 });
 
 describe('the manifest', () => {
-  it('deploys optional functions only once their entry exists', () => {
-    const names = (exists: (entry: string) => boolean) => deployedFunctions(exists).map((spec) => spec.name);
-    const required = FUNCTIONS.filter((spec) => !spec.optional).map((spec) => spec.name);
-    expect(names(() => false)).toEqual(required);
-    expect(names(() => true)).toEqual(FUNCTIONS.map((spec) => spec.name));
-    expect(required).toContain('tls-cache');
-    expect(names((entry) => entry === 'functions/discovery/handler.ts')).toEqual([...required, 'discovery']);
-  });
-
-  it('names every function once, with a unique description; every required entry exists', () => {
+  it('names every function once, with a unique description; every entry exists', () => {
     expect(new Set(FUNCTIONS.map((spec) => spec.name)).size).toBe(FUNCTIONS.length);
     expect(new Set(FUNCTIONS.map((spec) => spec.description)).size).toBe(FUNCTIONS.length);
-    for (const spec of FUNCTIONS) {
-      if (!spec.optional) expect(existsSync(join(REPO_ROOT, spec.entry)), spec.entry).toBe(true);
-    }
+    for (const spec of FUNCTIONS) expect(existsSync(join(REPO_ROOT, spec.entry)), spec.entry).toBe(true);
   });
 });
 
