@@ -1,4 +1,5 @@
-import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
+import type { TlsCacheRequest, TlsCacheResponse } from '../../functions/contract/tls-cache.js';
+import { type ControlPlaneClient, ControlPlaneError } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
 import { attachFrontendTlsCaches, frontendTlsServerOptions } from './frontend-caches.js';
 import type { TlsServerHook } from './frontend-tls-context.js';
@@ -19,7 +20,8 @@ export function listenerTlsHook(deps: {
   return {
     serverOptions: (certificate) => frontendTlsServerOptions(settings, certificate),
     attach: (server, certificate) => {
-      const caches = attachFrontendTlsCaches(server, certificate, deps);
+      const tracked = trackCacheCalls(deps.controlPlane);
+      const caches = attachFrontendTlsCaches(server, certificate, { ...deps, controlPlane: tracked.client });
       const local = settings.sessions.enabled ? undefined : attachLocalSessionCache(server);
       return {
         close: async () => {
@@ -27,8 +29,41 @@ export function listenerTlsHook(deps: {
           await caches.flushStats().catch(() => undefined);
           caches.close();
           local?.close();
+          // Session puts and OCSP stores run in the background: the store must outlive them (an
+          // in-process store closed under a call fails outside any promise).
+          await tracked.settled();
         },
       };
+    },
+  };
+}
+
+/**
+ * The control plane as the caches of one listener see it: every tls-cache call is remembered until it
+ * settles, and after `settled()` was asked for, new calls fail at once instead of reaching the store.
+ */
+function trackCacheCalls(controlPlane: ControlPlaneClient): {
+  client: ControlPlaneClient;
+  settled(): Promise<void>;
+} {
+  const inFlight = new Set<Promise<unknown>>();
+  let closing = false;
+  const tlsCache = (request: TlsCacheRequest): Promise<TlsCacheResponse> => {
+    if (closing) return Promise.reject(new ControlPlaneError('tls-cache', 'the listener is closing'));
+    const call = controlPlane.tlsCache(request);
+    const settledCall = call.then(
+      () => undefined,
+      () => undefined,
+    );
+    inFlight.add(settledCall);
+    void settledCall.then(() => inFlight.delete(settledCall));
+    return call;
+  };
+  return {
+    client: { ...controlPlane, tlsCache },
+    settled: async () => {
+      closing = true;
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
     },
   };
 }

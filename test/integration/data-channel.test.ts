@@ -225,7 +225,8 @@ describe('data channel: policies, active mode, bounce and theft protection', () 
   });
 
   it('hands out PassivePorts only, one per session, and says so when the range is used up', async () => {
-    const base = 41000 + Math.floor(Math.random() * 2000);
+    // Below the kernel's ephemeral range (32768+), where client sockets of other suites could hold them.
+    const base = 26000 + Math.floor(Math.random() * 4000);
     const proxy = await proxyWith({ listener: { passivePorts: { min: base, max: base + 1 } } });
     const sessions = await Promise.all([0, 1, 2].map(() => rawLogin(proxy.port, backend)));
     const replies = [];
