@@ -16,11 +16,11 @@ export class EdgeMetrics {
   readonly transferSeconds: Histogram;
   readonly backendConnectSeconds: Histogram;
   readonly backendSessionsActive: Gauge;
-  /** 1 healthy, 0 not: fed by the backend health checks once they exist (setBackendHealth). */
+  /** 1: this worker's last connect to the backend worked, 0: it failed (passive health as this worker sees it). */
   readonly backendUp: Gauge;
   readonly resolutionCache: Counter;
   readonly tlsSessions: Counter;
-  readonly ocspResponses: Counter;
+  readonly tlsCacheLookups: Counter;
   readonly controlPlaneSeconds: Histogram;
   readonly controlPlaneErrors: Counter;
   readonly sessionsKicked: Counter;
@@ -51,7 +51,7 @@ export class EdgeMetrics {
     );
     this.backendUp = r.gauge(
       'ftpx_backend_up',
-      'Backend health (1 healthy, 0 failing) from the health checks.',
+      'Backend reachability as this worker saw it at its last connect attempt (1 connected, 0 failed).',
     );
     this.resolutionCache = r.counter(
       'ftpx_resolution_cache_total',
@@ -61,7 +61,10 @@ export class EdgeMetrics {
       'ftpx_tls_sessions_total',
       'TLS handshakes by side (frontend, backend) and session reuse (new, resumed).',
     );
-    this.ocspResponses = r.counter('ftpx_ocsp_responses_total', 'OCSP lookups by result.');
+    this.tlsCacheLookups = r.counter(
+      'ftpx_tls_cache_lookups_total',
+      'Shared TLS cache lookups in the store by cache (sessions, ocsp) and result (hit, miss, expired, error).',
+    );
     this.controlPlaneSeconds = r.histogram(
       'ftpx_control_plane_call_seconds',
       'Control-plane calls by operation and result.',
@@ -78,7 +81,7 @@ export class EdgeMetrics {
     this.reloads = r.counter('ftpx_config_reloads_total', 'Configuration reloads (SIGHUP) by result.');
   }
 
-  /** The hook for backend health checks: call on every state change. */
+  /** After every backend connect attempt (ConnectionReporter). */
   setBackendHealth(pool: string, backend: string, healthy: boolean): void {
     this.backendUp.set({ pool, backend }, healthy ? 1 : 0);
   }
@@ -88,9 +91,9 @@ export class EdgeMetrics {
     this.tlsSessions.inc({ side, reuse: resumed ? 'resumed' : 'new' });
   }
 
-  /** The hook for OCSP stapling / checks. */
-  ocsp(result: 'good' | 'revoked' | 'unknown' | 'error' | 'cached'): void {
-    this.ocspResponses.inc({ result });
+  /** Shared TLS cache lookups in the store (local LRU hits never get this far): hit, miss or error. */
+  tlsCacheLookup(cache: 'sessions' | 'ocsp', result: string): void {
+    this.tlsCacheLookups.inc({ cache, result });
   }
 
   /** The hook for the resolution cache (control-plane/cached-control-plane.ts). */

@@ -130,6 +130,7 @@ export async function selectBackendWith<T extends { connectMs: number }>(
         connectMs: connected.connectMs,
       });
       if (reports) reporter.connected(pool.config.name, key, connected.connectMs);
+      reporter.reached(pool.config.name, key);
       // Passive health: a backend with recent failures is cleared by its first success.
       if (candidate.health !== undefined) reporter.succeeded(pool.config.name, key);
       // Assigned, not spread: a connected backend may be a class instance with methods.

@@ -28,6 +28,8 @@ export class ConnectionReporter {
   constructor(
     private readonly controlPlane: ControlPlaneClient,
     private readonly log: Logger,
+    /** This worker's own view of each backend after every connect attempt (the metrics, the status page). */
+    private readonly onReachability?: (pool: string, backend: string, reachable: boolean) => void,
   ) {
     this.timer = setInterval(() => this.heartbeat(), HEARTBEAT_INTERVAL_MS);
     this.timer.unref();
@@ -42,6 +44,7 @@ export class ConnectionReporter {
   }
 
   failed(pool: string, backend: string, reason: string): void {
+    this.onReachability?.(pool, backend, false);
     this.send({
       type: 'connect-failed',
       pool,
@@ -54,6 +57,11 @@ export class ConnectionReporter {
   /** A connect succeeded to a backend the control plane flagged as failing (passive health). */
   succeeded(pool: string, backend: string): void {
     this.send({ type: 'connect-succeeded', pool, backend, workerId: this.workerId });
+  }
+
+  /** Every connect that worked, whatever the policy: only this worker's own view is updated. */
+  reached(pool: string, backend: string): void {
+    this.onReachability?.(pool, backend, true);
   }
 
   ended(pool: string, backend: string): void {

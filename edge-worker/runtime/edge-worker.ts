@@ -213,7 +213,9 @@ export async function startEdgeWorker(
         sweeper.unref();
       }
     }
-    reporter = new ConnectionReporter(controlPlane, log);
+    reporter = new ConnectionReporter(controlPlane, log, (pool, backend, reachable) =>
+      metrics.setBackendHealth(pool, backend, reachable),
+    );
     const shared = { controlPlane, reporter, transferLog, log, sessions };
     const serverHostKeys = serverHostKeysFor(controlPlane);
     // The TLS cache settings are process-wide (mod_tls_shmcache's); a reload keeps them.
@@ -221,6 +223,7 @@ export async function startEdgeWorker(
       controlPlane,
       settings: tlsCacheSettingsFromConfig(config.tlsCache),
       log: log.child({ component: 'tls-cache' }),
+      metrics,
     });
     const listenerLog = (file: string | undefined): Logger => {
       if (file === undefined) return log;

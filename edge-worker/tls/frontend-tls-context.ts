@@ -36,6 +36,8 @@ export interface TlsServerHook {
   /** Options the caches need on the server itself (a session ID context every worker shares). */
   serverOptions?(certificate: ListenerCertificate): { sessionIdContext?: string; sessionTimeout?: number };
   attach(server: Server, certificate: ListenerCertificate): { close(): void | Promise<void> };
+  /** Every completed frontend handshake (control and data connections), for the metrics. */
+  handshake?(resumed: boolean): void;
 }
 
 interface CertificateGroup {
@@ -47,6 +49,7 @@ interface CertificateGroup {
 export class FrontendTls {
   readonly policy: TlsPolicy;
   private closeHook: (() => void | Promise<void>) | undefined;
+  private onHandshake: ((resumed: boolean) => void) | undefined;
 
   private constructor(
     readonly config: ListenerTlsConfig,
@@ -130,6 +133,7 @@ export class FrontendTls {
     if (hook) {
       const attached = hook.attach(server, certificate);
       frontend.closeHook = () => attached.close();
+      frontend.onHandshake = hook.handshake?.bind(hook);
     }
     return frontend;
   }
@@ -204,6 +208,7 @@ export class FrontendTls {
         'the data connection did not reuse the TLS session of the control connection',
       );
     }
+    this.onHandshake?.(tlsSocket.isSessionReused());
     return tlsSocket;
   }
 

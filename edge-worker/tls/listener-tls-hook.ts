@@ -1,4 +1,5 @@
 import type { TlsCacheRequest, TlsCacheResponse } from '../../functions/contract/tls-cache.js';
+import type { EdgeMetrics } from '../admin/edge-metrics.js';
 import { type ControlPlaneClient, ControlPlaneError } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
 import { attachFrontendTlsCaches, frontendTlsServerOptions } from './frontend-caches.js';
@@ -15,12 +16,14 @@ export function listenerTlsHook(deps: {
   controlPlane: ControlPlaneClient;
   settings: FrontendTlsCacheSettings;
   log: Logger;
+  metrics?: EdgeMetrics;
 }): TlsServerHook {
-  const { settings } = deps;
+  const { settings, metrics } = deps;
   return {
+    handshake: (resumed) => metrics?.tlsHandshake('frontend', resumed),
     serverOptions: (certificate) => frontendTlsServerOptions(settings, certificate),
     attach: (server, certificate) => {
-      const tracked = trackCacheCalls(deps.controlPlane);
+      const tracked = trackCacheCalls(deps.controlPlane, metrics);
       const caches = attachFrontendTlsCaches(server, certificate, { ...deps, controlPlane: tracked.client });
       const local = settings.sessions.enabled ? undefined : attachLocalSessionCache(server);
       return {
@@ -42,7 +45,10 @@ export function listenerTlsHook(deps: {
  * The control plane as the caches of one listener see it: every tls-cache call is remembered until it
  * settles, and after `settled()` was asked for, new calls fail at once instead of reaching the store.
  */
-function trackCacheCalls(controlPlane: ControlPlaneClient): {
+function trackCacheCalls(
+  controlPlane: ControlPlaneClient,
+  metrics: EdgeMetrics | undefined,
+): {
   client: ControlPlaneClient;
   settled(): Promise<void>;
 } {
@@ -52,8 +58,16 @@ function trackCacheCalls(controlPlane: ControlPlaneClient): {
     if (closing) return Promise.reject(new ControlPlaneError('tls-cache', 'the listener is closing'));
     const call = controlPlane.tlsCache(request);
     const settledCall = call.then(
-      () => undefined,
-      () => undefined,
+      (answer) => {
+        if (answer.op === 'session-get' || answer.op === 'ocsp-get') {
+          metrics?.tlsCacheLookup(answer.op === 'session-get' ? 'sessions' : 'ocsp', answer.result);
+        }
+      },
+      () => {
+        if (request.op === 'session-get' || request.op === 'ocsp-get') {
+          metrics?.tlsCacheLookup(request.op === 'session-get' ? 'sessions' : 'ocsp', 'error');
+        }
+      },
     );
     inFlight.add(settledCall);
     void settledCall.then(() => inFlight.delete(settledCall));

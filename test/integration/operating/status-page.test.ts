@@ -65,7 +65,8 @@ describe('status page', () => {
       const backends = await page.locator('#backends tbody').innerText();
       expect(backends).toContain('web');
       expect(backends).toContain(backend.url);
-      expect(backends).toMatch(/unknown\s+1/);
+      // The worker connected to it: up, with the one session on it.
+      expect(backends).toMatch(/\bup\s+1/);
       expect(await page.locator('#session-count').innerText()).toBe('1');
       // 200 KiB went out within the last minute: the rate and the bars show it.
       expect(await page.locator('#rate').innerText()).toMatch(/^[1-9][\d.]* (B|KiB)\/s$/);
