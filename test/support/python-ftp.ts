@@ -87,6 +87,8 @@ export interface PythonFtpOptions extends Omit<RunOptions, 'input'> {
   clientKey?: string;
   /** Data connections resume the control session (default); false is stock FTP_TLS, which does not. */
   reuseSession?: boolean;
+  /** The TLS SNI name to send instead of `host` (the chain is still verified, the name is not). */
+  serverName?: string;
 }
 
 export interface PythonFtpRun extends RunResult<string> {
@@ -115,6 +117,7 @@ export async function pythonFtp(ops: PythonFtpOp[], options: PythonFtpOptions): 
           clientCert: options.clientCert,
           clientKey: options.clientKey,
           reuseSession: options.reuseSession ?? true,
+          ...(options.serverName ? { serverName: options.serverName } : {}),
         }
       : {}),
     ops,
