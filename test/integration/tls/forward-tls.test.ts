@@ -343,6 +343,72 @@ describe('forward proxy TLS bridging', () => {
         serverName: 'localhost:1',
       });
       expect(result.results[1]?.error).toMatch(/^530 Unable to connect to localhost:1: Connection refused/);
+      // Python sends no SNI when it connects to an address: no name, no destination.
+      const nameless = await pythonFtp([{ op: 'login' }], {
+        host: '127.0.0.1',
+        port: proxy.port,
+        user: proftpdTls.user,
+        password: proftpdTls.password,
+        tls: 'explicit',
+        protP: false,
+        caFile: ca.caCert,
+      });
+      expect(nameless.result.results[1]?.error).toMatch(
+        /^530 Login incorrect: .*user@sni needs FTPS with an SNI name: the TLS handshake carried no SNI name/,
+      );
+    });
+
+    it('checks the SNI destination against ProxyForwardTo', async () => {
+      const limited = await startTestProxy({
+        backends: [],
+        classes: [LOOPBACK_CLASS],
+        poolSettings: {
+          role: 'forward',
+          forward: { method: 'user@sni', to: { pattern: '^localhost:1$' } },
+          tls: { caFile: ca.caCert, engine: 'on' },
+        },
+        listener: { tls: { certificates: [{ cert: ca.server.cert, key: ca.server.key }] } },
+      });
+      proxies.push(limited);
+      const { result } = await pythonFtp([{ op: 'login' }], {
+        host: '127.0.0.1',
+        port: limited.port,
+        user: proftpdTls.user,
+        password: proftpdTls.password,
+        tls: 'explicit',
+        protP: false,
+        caFile: ca.caCert,
+        serverName: `localhost:${proftpdTls.port}`,
+      });
+      expect(result.results[1]?.error).toMatch(
+        new RegExp(`^530 Unable to connect to localhost:${proftpdTls.port}: Operation not permitted`),
+      );
+      expect(limited.logs.some((line) => String(line.reason).includes('did not match ProxyForwardTo'))).toBe(
+        true,
+      );
+    });
+  });
+
+  describe('TLSRequired on a forward listener', () => {
+    it('refuses USER before AUTH TLS and transfers without PROT P', async () => {
+      const proxy = await forwardProxy({
+        frontend: 'explicit',
+        listener: { tls: { required: 'on' } },
+        tls: { engine: 'on' },
+      });
+      const ftp = await RawFtp.open(proxy.port);
+      await ftp.reply();
+      expect(await ftp.command(`USER ${at(proftpdTls)}`)).toMatch(
+        /^550 SSL\/TLS required on the control channel/,
+      );
+      ftp.destroy();
+      const { result } = await py(proxy, proftpdTls, [{ op: 'login' }, { op: 'nlst' }], {
+        tls: 'explicit',
+        protP: false,
+      });
+      expect(codes(result.results)).toEqual(['234', '230', '522']);
+      const ok = await py(proxy, proftpdTls, [{ op: 'login' }, { op: 'nlst' }], { tls: 'explicit' });
+      expect(codes(ok.result.results)).toEqual(['234', '200', '230', '226']);
     });
   });
 
