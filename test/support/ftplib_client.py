@@ -6,6 +6,7 @@ Reads one JSON job on stdin:
      "tls": "explicit" | "implicit" (FTPS; AUTH TLS then PROT P first, reported as ops "auth" and "prot"),
      "protP": bool (default true), "caFile", "clientCert", "clientKey", "reuseSession": bool (default true),
      "serverName": the TLS SNI name to send instead of the host (the chain is still verified, the name not),
+     "tlsLater": bool (FTPS, but no AUTH TLS before the ops: an "auth" op sends it where the test wants),
      "ops": [{"op": "login"}, {"op": "retr", "path": "a.txt", "local": "/tmp/a", "rest": 3}, ...]}
 and prints one JSON object: {"welcome": "220 ...", "results": [{"op": "login", "reply": "230 ..."}, ...]}.
 
@@ -200,6 +201,14 @@ def op_quit(ftp, job, step):
     return {"reply": ftp.quit()}
 
 
+def op_auth(ftp, job, step):
+    """AUTH TLS now (with "tlsLater"), then PBSZ/PROT P unless protP is false."""
+    reply = ftp.auth()
+    if step.get("protP", True):
+        ftp.prot_p()
+    return {"reply": reply}
+
+
 def op_raw(ftp, job, step):
     return {"reply": ftp.sendcmd(step["command"])}
 
@@ -218,6 +227,7 @@ OPS = {
     "abort-during-retr": op_abort_during_retr,
     "quit": op_quit,
     "raw": op_raw,
+    "auth": op_auth,
 }
 
 
@@ -263,7 +273,7 @@ def main():
         # FTP_TLS sends self.host as SNI on the control (AUTH) and data connections; ftplib connects by
         # the address it was given, so this changes only the name in the handshakes.
         ftp.host = ftp.server_name
-    if tls:
+    if tls and not job.get("tlsLater"):
         try:
             if tls == "explicit":
                 results.append({"op": "auth", "reply": ftp.auth()})

@@ -251,6 +251,25 @@ describe('forward proxy TLS bridging', () => {
       expect(secured(proxy).map((line) => line.mode)).toEqual(['required']);
     });
 
+    it('AUTH TLS after USER: the destination connection follows the client', async () => {
+      const proxy = await forwardProxy({ frontend: 'explicit', tls: { engine: 'MatchClient' } });
+      const { result } = await py(
+        proxy,
+        proftpdTls,
+        [
+          { op: 'raw', command: `USER ${at(proftpdTls)}` },
+          { op: 'auth' },
+          { op: 'raw', command: `PASS ${proftpdTls.password}` },
+          { op: 'nlst' },
+        ],
+        { tls: 'explicit', tlsLater: true },
+      );
+      expect(codes(result.results)).toEqual(['331', '234', '230', '226']);
+      // The destination was connected in plain text at USER, then upgraded with AUTH TLS (PROT P).
+      expect(secured(proxy)).toEqual([]);
+      expect(backendHandshakes(proxy)).toBe(2);
+    });
+
     it('implicit FTPS client -> implicit FTPS destination', async () => {
       const proxy = await forwardProxy({ frontend: 'implicit', tls: { engine: 'MatchClient' } });
       const down = join(scratch, 'implicit.bin');
