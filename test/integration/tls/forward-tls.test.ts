@@ -124,6 +124,17 @@ describe('forward proxy TLS bridging', () => {
       ...options,
     });
   const curlUser = (backend: FtpBackend) => `${encodeURIComponent(at(backend))}:${backend.password}`;
+  /** curl --ssl-reqd through `proxy` to `backend`: downloads data.bin and uploads it as `upload`, checksums compared. */
+  const curlTlsRoundTrip = async (proxy: TestProxy, backend: FtpBackend, upload: string) => {
+    const down = join(scratch, `${upload}.down`);
+    const base = `ftp://${curlUser(backend)}@localhost:${proxy.port}`;
+    const got = await curl(['--ssl-reqd', '--cacert', ca.caCert, '-o', down, `${base}/data.bin`]);
+    expect(got.stderr).toBe('');
+    expect(await sha256File(down)).toBe(fileSha);
+    const up = await curl(['--ssl-reqd', '--cacert', ca.caCert, '-T', localFile, `${base}/${upload}`]);
+    expect(up.stderr).toBe('');
+    expect(await sha256File(join(backend.homeDir, upload))).toBe(fileSha);
+  };
 
   describe('ProxyTLSEngine on', () => {
     let proxy: TestProxy;
@@ -132,16 +143,7 @@ describe('forward proxy TLS bridging', () => {
     });
 
     it('FTPS client -> FTPS destination: curl --ssl-reqd downloads and uploads (ProFTPD and vsftpd)', async () => {
-      for (const backend of [proftpdTls, vsftpdTls]) {
-        const down = join(scratch, `curl-${backend.name}.bin`);
-        const base = `ftp://${curlUser(backend)}@localhost:${proxy.port}`;
-        const got = await curl(['--ssl-reqd', '--cacert', ca.caCert, '-o', down, `${base}/data.bin`]);
-        expect(got.stderr).toBe('');
-        expect(await sha256File(down)).toBe(fileSha);
-        const up = await curl(['--ssl-reqd', '--cacert', ca.caCert, '-T', localFile, `${base}/up-curl.bin`]);
-        expect(up.stderr).toBe('');
-        expect(await sha256File(join(backend.homeDir, 'up-curl.bin'))).toBe(fileSha);
-      }
+      for (const backend of [proftpdTls, vsftpdTls]) await curlTlsRoundTrip(proxy, backend, 'up-curl.bin');
       expect(proxy.logs.some((line) => line.msg === 'client control connection secured')).toBe(true);
       expect(secured(proxy).every((line) => line.mode === 'required' && line.prot === 'P')).toBe(true);
       // Destination data connections resume the control connection's TLS session (vsftpd requires it).
@@ -205,14 +207,7 @@ describe('forward proxy TLS bridging', () => {
     });
 
     it('FTPS client -> plain FTP destination: TLS ends at the proxy', async () => {
-      const down = join(scratch, 'tls-to-plain.bin');
-      const base = `ftp://${curlUser(plain)}@localhost:${proxy.port}`;
-      const got = await curl(['--ssl-reqd', '--cacert', ca.caCert, '-o', down, `${base}/data.bin`]);
-      expect(got.stderr).toBe('');
-      expect(await sha256File(down)).toBe(fileSha);
-      const up = await curl(['--ssl-reqd', '--cacert', ca.caCert, '-T', localFile, `${base}/up-tls.bin`]);
-      expect(up.stderr).toBe('');
-      expect(await sha256File(join(plain.homeDir, 'up-tls.bin'))).toBe(fileSha);
+      await curlTlsRoundTrip(proxy, plain, 'up-tls.bin');
       expect(secured(proxy)).toEqual([]);
     });
 
