@@ -89,8 +89,11 @@ interface Connected extends ForwardConnected {
  * IPv6 servers), FEAT is filtered, transfers flow through the proxy.
  *
  * Who may forward where is checked at every step: the client's class at connect (RFC 1918 only by
- * default), ProxyForwardTo and implicit-FTPS ports when the destination is named, loop protection when
- * it is resolved.
+ * default), ProxyForwardTo when the destination is named, loop protection when it is resolved.
+ *
+ * FTPS bridges as in the reverse role (ftp/tls-bridge.ts): the listener's TLS towards the client
+ * (AUTH TLS, PROT, implicit FTPS, TLSRequired; the SNI name is the destination under user@sni), the
+ * pool's ProxyTLS* towards the destination (port 990 implicit, MatchClient following the client).
  */
 export class ForwardFtpSession {
   readonly id: string;
