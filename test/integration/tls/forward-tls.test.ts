@@ -190,6 +190,16 @@ describe('forward proxy TLS bridging', () => {
       ftp.destroy();
     });
 
+    it('HOST before AUTH TLS and the login (frontend_backend_tls_login_after_host)', async () => {
+      const { result } = await py(
+        proxy,
+        proftpdTls,
+        [{ op: 'raw', command: 'HOST 127.0.0.1' }, { op: 'auth' }, { op: 'login' }, { op: 'nlst' }],
+        { host: '127.0.0.1', tls: 'explicit', tlsLater: true },
+      );
+      expect(codes(result.results)).toEqual(['220', '234', '230', '226']);
+    });
+
     it('FEAT before login lists the FTPS frontend (AUTH TLS, PBSZ, PROT)', async () => {
       const ftp = await RawFtp.open(proxy.port);
       await ftp.reply();
@@ -263,6 +273,14 @@ describe('forward proxy TLS bridging', () => {
       // The destination was connected in plain text at USER, then upgraded with AUTH TLS (PROT P).
       expect(secured(proxy)).toEqual([]);
       expect(backendHandshakes(proxy)).toBe(2);
+      // A destination without TLS cannot follow: the session ends rather than go on in plain text.
+      const refused = await py(proxy, plain, [{ op: 'raw', command: `USER ${at(plain)}` }, { op: 'auth' }], {
+        tls: 'explicit',
+        tlsLater: true,
+      });
+      expect(refused.result.results[1]?.error).toMatch(
+        /^421 Service not available, backend TLS negotiation failed/,
+      );
     });
 
     it('implicit FTPS client -> implicit FTPS destination', async () => {
