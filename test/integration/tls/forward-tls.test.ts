@@ -308,6 +308,25 @@ describe('forward proxy TLS bridging', () => {
     });
   });
 
+  it('directDataTransfers with a TLS destination control connection and clear data (config_backend_tls_ctrl_use_direct_data_transfers_pasv)', async () => {
+    const proxy = await startTestProxy({
+      backends: [],
+      classes: [LOOPBACK_CLASS],
+      poolSettings: {
+        role: 'forward',
+        forward: { method: 'user@host' },
+        directDataTransfers: true,
+        tls: { caFile: ca.caCert, enableDiags: true, engine: 'on', transferProtection: 'clear' },
+      },
+    });
+    proxies.push(proxy);
+    const { result } = await py(proxy, proftpdTls, [{ op: 'login' }, { op: 'list' }], { host: '127.0.0.1' });
+    expect(codes(result.results)).toEqual(['230', '226']);
+    expect(result.results[1]?.lines?.some((line) => line.endsWith('whoami.txt'))).toBe(true);
+    // Only the control connection is TLS; the data connection went from the client to the destination.
+    expect(backendHandshakes(proxy)).toBe(1);
+  });
+
   describe('port 990 destinations are implicit FTPS', () => {
     it('connects with TLS from the first byte unless tls.engine is off', async () => {
       // The server's certificate names 127.0.0.1, not this loopback address.
