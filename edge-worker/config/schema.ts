@@ -671,13 +671,6 @@ function checkListenerProtocol(
   }
   const pool = config.pools.find((candidate) => candidate.name === listener.pool);
   if (!pool) return;
-  if (pool.role === 'forward' && listener.tls !== undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['listeners', index, 'tls'],
-      message: 'FTPS on a forward-proxy listener (TLS bridging) is not supported by ftpx yet',
-    });
-  }
   for (const entry of pool.backends) {
     const parsed = parseBackendSource(entry);
     if (!parsed.ok || parsed.source.kind !== 'url') continue;

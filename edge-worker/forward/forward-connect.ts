@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { type ConnectedBackend, connectBackend } from '../ftp/backend-connect.js';
+import { type ConnectedBackend, type ConnectOptions, connectBackend } from '../ftp/backend-connect.js';
 import type { Logger } from '../log/logger.js';
 import type { Destination } from './destination.js';
 import type { LoopGuard } from './loop-guard.js';
@@ -18,6 +18,8 @@ export interface ForwardConnectOptions {
   sourceAddress: string | undefined;
   loopGuard: LoopGuard;
   log: Logger;
+  /** Destination FTPS (ProxyTLSEngine for this destination); plain FTP when absent. */
+  tls?: ConnectOptions['tls'];
   /** Name resolution: all A and AAAA records, in the resolver's order (the system's by default). */
   resolve?: (host: string) => Promise<string[]>;
 }
@@ -94,6 +96,8 @@ export async function connectDestination(
           {
             timeoutMs: options.timeoutMs,
             ...(options.sourceAddress ? { sourceAddress: options.sourceAddress } : {}),
+            // TLS names the destination as the client did, not the address it resolved to.
+            ...(options.tls ? { tls: { ...options.tls, serverName: destination.host } } : {}),
           },
         );
         options.log.info('connected to destination', {

@@ -6,7 +6,7 @@
  *   connects as above.
  * - `proxyuser@host,user`: `USER proxyuser@host[:port]` / `PASS` log in to the proxy and fix the
  *   destination; the next `USER user` connects and is relayed unchanged.
- * - `user@sni`: the destination is the TLS SNI of an FTPS frontend (not available until ftpx has FTPS).
+ * - `user@sni`: the destination is the TLS SNI name of the client's FTPS control connection.
  */
 export const FORWARD_METHODS = [
   'user@host',

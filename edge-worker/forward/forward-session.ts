@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import type { BackendUrl } from '../../functions/shared/backend-url.js';
 import { type SessionHandle, untrackedSession } from '../admin/session-registry.js';
 import type { ListenerConfig, PoolConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
@@ -11,13 +13,17 @@ import type { CommandEvent, FtpCommand } from '../ftp/command-parser.js';
 import { DataTransfers } from '../ftp/data-transfers.js';
 import { featReply } from '../ftp/feat.js';
 import { FrontendControl } from '../ftp/frontend-control.js';
+import { FrontendSecurity, SECURITY_COMMANDS } from '../ftp/frontend-security.js';
 import { answerWithoutBackend, quitSession } from '../ftp/local-answers.js';
 import type { PortRange } from '../ftp/port-range.js';
 import { type FtpReply, localReply } from '../ftp/reply.js';
 import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from '../ftp/session-timeouts.js';
+import { bridgedConnectTls, bridgeSecurityCommand } from '../ftp/tls-bridge.js';
 import { TRANSFER_COMMANDS } from '../ftp/transfer.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
+import type { BackendTls } from '../tls/backend-tls-context.js';
+import type { FrontendTls } from '../tls/frontend-tls-context.js';
 import type { ClientClasses } from './client-class.js';
 import { type Destination, IMPLICIT_FTPS_PORT, parseDestination, splitUserAtHost } from './destination.js';
 import { connectDestination, type ForwardConnected } from './forward-connect.js';
@@ -40,8 +46,6 @@ const BEFORE_LOGIN = new Set([
   'LANG',
   'HOST',
 ]);
-/** RFC 2228 security commands: this listener has no FTPS frontend (TLS bridging is not there yet). */
-const SECURITY_COMMANDS = new Set(['AUTH', 'ADAT', 'CCC', 'CONF', 'ENC', 'MIC', 'PBSZ', 'PROT']);
 
 export interface ForwardSessionContext {
   listener: ListenerConfig;
@@ -58,6 +62,13 @@ export interface ForwardSessionContext {
   loopGuard: LoopGuard;
   transferLog: TransferLog | undefined;
   log: Logger;
+  /**
+   * The listener's FTPS (absent: plain FTP only, security commands answered 502). With implicit
+   * FTPS the session's socket is already the TLS socket.
+   */
+  frontendTls?: FrontendTls;
+  /** The pool's destination FTPS client (its `tls` block, ProxyTLS*); undefined when its engine is off. */
+  backendTls?: BackendTls;
   /** The session's entry in the worker's SessionRegistry (admin endpoint, metrics); its id is the session's. */
   tracked?: SessionHandle;
 }
@@ -65,6 +76,9 @@ export interface ForwardSessionContext {
 /** A connected destination with its data-channel setup. */
 interface Connected extends ForwardConnected {
   dataSetup: BackendDataSetup;
+  /** The destination as TLS bridging sees it (tls-bridge.ts). */
+  url: BackendUrl;
+  key: string;
 }
 
 /**
@@ -75,8 +89,11 @@ interface Connected extends ForwardConnected {
  * IPv6 servers), FEAT is filtered, transfers flow through the proxy.
  *
  * Who may forward where is checked at every step: the client's class at connect (RFC 1918 only by
- * default), ProxyForwardTo and implicit-FTPS ports when the destination is named, loop protection when
- * it is resolved.
+ * default), ProxyForwardTo when the destination is named, loop protection when it is resolved.
+ *
+ * FTPS bridges as in the reverse role (ftp/tls-bridge.ts): the listener's TLS towards the client
+ * (AUTH TLS, PROT, implicit FTPS, TLSRequired; the SNI name is the destination under user@sni), the
+ * pool's ProxyTLS* towards the destination (port 990 implicit, MatchClient following the client).
  */
 export class ForwardFtpSession {
   readonly id: string;
@@ -89,6 +106,7 @@ export class ForwardFtpSession {
   private log: Logger;
   private readonly timeouts: SessionTimeouts;
   private readonly data: DataTransfers;
+  private readonly security: FrontendSecurity;
   private backend: Connected | undefined;
   /** Logged in to the destination. */
   private loggedIn = false;
@@ -127,6 +145,12 @@ export class ForwardFtpSession {
         : {}),
     });
     this.log = this.sessionLog;
+    this.security = new FrontendSecurity(
+      ctx.frontendTls,
+      socket instanceof TLSSocket ? socket : undefined,
+      this.sessionLog,
+      ctx.listener.dataConnectTimeout,
+    );
     this.timeouts = new SessionTimeouts(ctx.listener.timeouts, (kind) => this.timedOut(kind));
     const clientData: ClientDataOptions = {
       control: socket,
@@ -145,6 +169,8 @@ export class ForwardFtpSession {
       transferLog: ctx.transferLog,
       clientAddress: ctx.clientAddress,
       tracked: this.tracked,
+      protectClientData: (endpoint) => this.security.protectClientData(endpoint),
+      transferRefusal: () => this.security.transferRefusal(),
     });
   }
 
@@ -244,7 +270,19 @@ export class ForwardFtpSession {
       return true;
     }
     if (SECURITY_COMMANDS.has(command.verb)) {
-      await this.frontend.reply(502, `${command.verb} is not supported on this listener.`);
+      const ended = await bridgeSecurityCommand(command, {
+        security: this.security,
+        frontend: this.frontend,
+        backend: this.backend,
+        backendTls: this.ctx.backendTls,
+        log: this.log,
+      });
+      if (ended !== undefined) this.endedByProxy = ended;
+      return false;
+    }
+    const tlsRefusal = this.security.controlRefusal(command.verb);
+    if (tlsRefusal) {
+      await this.frontend.send(tlsRefusal);
       return false;
     }
     // After a proxy login, <Limit> user rules see the proxy user (mod_proxy: limits by user and group
@@ -279,7 +317,10 @@ export class ForwardFtpSession {
     switch (command.verb) {
       case 'FEAT':
         if (this.ctx.pool.showFeatures) await this.relay(command);
-        else await this.frontend.send(featReply(await backend.control.command('FEAT')));
+        else
+          await this.frontend.send(
+            featReply(await backend.control.command('FEAT'), undefined, this.security.features()),
+          );
         break;
       case 'PASV':
       case 'EPSV':
@@ -323,7 +364,7 @@ export class ForwardFtpSession {
 
   /** Commands answered by the proxy while no destination is connected. */
   private async beforeBackend(command: FtpCommand): Promise<void> {
-    await answerWithoutBackend(this.frontend, command);
+    await answerWithoutBackend(this.frontend, command, undefined, this.security.features());
   }
 
   /**
@@ -365,14 +406,7 @@ export class ForwardFtpSession {
     }
     switch (this.method) {
       case 'user@sni':
-        this.log.warn('login refused: ProxyForwardMethod user@sni needs an FTPS frontend');
-        await this.loginFailed(
-          localReply(
-            530,
-            'Login incorrect: ProxyForwardMethod user@sni needs FTPS (AUTH TLS with SNI), which this proxy does not offer yet.',
-          ),
-          'user@sni without FTPS',
-        );
+        await this.userAtSni(arg);
         return;
       case 'user@host':
         await this.userAtHost(arg);
@@ -404,6 +438,34 @@ export class ForwardFtpSession {
       return;
     }
     const checked = await this.namedDestination(destination);
+    const backend = checked ? await this.connectTo(checked) : undefined;
+    if (backend) await this.sendUser(backend, user);
+  }
+
+  /**
+   * user@sni (reference 3.2): the destination is the SNI name the client's TLS handshake carried
+   * (`host` or `host:port`), USER is relayed unchanged. Without TLS on the control connection, or
+   * without an SNI name, there is no destination and the login is refused.
+   */
+  private async userAtSni(user: string): Promise<void> {
+    const sni = this.security.serverName;
+    if (!this.security.isProtected || sni === undefined || sni === '') {
+      const why = !this.security.offered
+        ? 'this listener has no FTPS (tls block)'
+        : !this.security.isProtected
+          ? 'send AUTH TLS first'
+          : 'the TLS handshake carried no SNI name';
+      await this.loginFailed(
+        localReply(530, `Login incorrect: ProxyForwardMethod user@sni needs FTPS with an SNI name: ${why}.`),
+        `user@sni: ${why}`,
+      );
+      return;
+    }
+    if (this.backend) {
+      await this.sendUser(this.backend, user);
+      return;
+    }
+    const checked = await this.namedDestination(sni);
     const backend = checked ? await this.connectTo(checked) : undefined;
     if (backend) await this.sendUser(backend, user);
   }
@@ -512,8 +574,8 @@ export class ForwardFtpSession {
   }
 
   /**
-   * The destination text after `@`: parsed (reference 3.2), then refused when it is implicit FTPS
-   * (port 990: TLS bridging is not there yet) or does not pass ProxyForwardTo.
+   * The destination text after `@` (or the SNI name): parsed (reference 3.2), then refused when it
+   * does not pass ProxyForwardTo, or is implicit FTPS (port 990) while the pool's tls.engine is off.
    */
   private checkDestination(
     text: string,
@@ -537,14 +599,14 @@ export class ForwardFtpSession {
         reason,
       };
     }
-    if (destination.port === IMPLICIT_FTPS_PORT) {
+    if (destination.port === IMPLICIT_FTPS_PORT && !this.ctx.backendTls) {
       return {
         ok: false,
         reply: localReply(
           530,
-          `Unable to connect to ${destination.hostPort}: port ${IMPLICIT_FTPS_PORT} is implicit FTPS, which needs TLS bridging (not in this proxy yet)`,
+          `Unable to connect to ${destination.hostPort}: port ${IMPLICIT_FTPS_PORT} is implicit FTPS, and this proxy's tls.engine (ProxyTLSEngine) is off`,
         ),
-        reason: 'implicit FTPS destination (port 990) without TLS bridging',
+        reason: 'implicit FTPS destination (port 990) with tls.engine off',
       };
     }
     return { ok: true, destination };
@@ -557,6 +619,16 @@ export class ForwardFtpSession {
   private async connectTo(destination: Destination): Promise<Connected | undefined> {
     this.releaseBackend();
     const pool = this.ctx.pool;
+    // Reference 3.2 and 1.6: port 990 is implicit FTPS; ProxyTLSEngine (MatchClient: as the client
+    // came in) decides the rest; the TLS session cache key is mod_proxy's "ftp://host:port".
+    const url: BackendUrl = {
+      protocol: 'ftp',
+      host: destination.host,
+      port: destination.port,
+      implicitTls: destination.port === IMPLICIT_FTPS_PORT,
+    };
+    const key = `ftp://${destination.hostPort}`;
+    const tls = bridgedConnectTls(this.ctx.backendTls, url, key, this.security, this.log);
     let connected: ForwardConnected;
     try {
       connected = await connectDestination(destination, {
@@ -565,6 +637,7 @@ export class ForwardFtpSession {
         sourceAddress: pool.sourceAddress,
         loopGuard: this.ctx.loopGuard,
         log: this.log,
+        ...(tls ? { tls } : {}),
       });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
@@ -574,11 +647,17 @@ export class ForwardFtpSession {
       );
       return undefined;
     }
-    // TLS bridging plugs in here: with ProxyTLSEngine on (or MatchClient and an FTPS frontend), the
-    // destination's control connection would be upgraded with AUTH TLS (or be TLS from the start on
-    // port 990) before USER, and the data setup below would be given the TLS settings.
+    if (connected.control.tls) {
+      this.log.info('destination control connection secured', {
+        mode: tls?.mode,
+        protocol: connected.control.tls.protocol,
+        prot: connected.control.tls.dataProtected ? 'P' : 'C',
+      });
+    }
     const backend: Connected = {
       ...connected,
+      url,
+      key,
       dataSetup: new BackendDataSetup(connected.control, {
         policy: pool.dataTransferPolicy,
         foreignDataAddress: pool.foreignDataAddress,

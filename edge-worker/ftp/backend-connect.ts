@@ -40,6 +40,11 @@ export interface ConnectOptions {
     /** PROT to send after AUTH TLS or the implicit handshake. */
     prot: 'P' | 'C';
     log: Logger;
+    /**
+     * The name the handshake sends as SNI and verifies, when the URL's host is an address of it
+     * (forward mode resolves the destination itself and connects by address); url.host when absent.
+     */
+    serverName?: string;
   };
 }
 
@@ -66,6 +71,7 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
         },
       );
   let lastError: Error = new BackendConnectError(`${url.host} has no addresses`);
+  const tlsUrl = options.tls?.serverName ? { ...url, host: options.tls.serverName } : url;
   for (const address of addresses) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
@@ -79,7 +85,7 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
         options.tls?.mode === 'implicit'
           ? (socket) => {
               const tls = options.tls as NonNullable<ConnectOptions['tls']>;
-              return startBackendControlTls(socket, tls.client, url, tls.key, tls.log);
+              return startBackendControlTls(socket, tls.client, tlsUrl, tls.key, tls.log);
             }
           : undefined,
       );
@@ -97,7 +103,7 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
         });
       } else if (tls && (tls.mode === 'required' || tls.mode === 'try')) {
         const mode = tls.mode;
-        await negotiateBackendTls(control, tls.client, url, tls.key, mode, tls.prot, tls.log).catch(
+        await negotiateBackendTls(control, tls.client, tlsUrl, tls.key, mode, tls.prot, tls.log).catch(
           (err: unknown) => {
             control.destroy();
             throw new BackendConnectError(

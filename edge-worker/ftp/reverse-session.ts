@@ -21,7 +21,6 @@ import type { FrontendTls } from '../tls/frontend-tls-context.js';
 import type { ConnectOptions } from './backend-connect.js';
 import { BackendLostError, describeReply } from './backend-control.js';
 import { BackendDataSetup } from './backend-data.js';
-import { backendConnectTls, backendProt, negotiateBackendTls, setBackendProtection } from './backend-tls.js';
 import type { ClientDataOptions } from './client-data.js';
 import type { CommandLimits } from './command-limits.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
@@ -41,6 +40,7 @@ import { answerWithoutBackend, quitSession } from './local-answers.js';
 import type { PortRange } from './port-range.js';
 import { type FtpReply, localReply } from './reply.js';
 import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from './session-timeouts.js';
+import { bridgedConnectTls, bridgeSecurityCommand } from './tls-bridge.js';
 import { TRANSFER_COMMANDS } from './transfer.js';
 import { utf8AsWire } from './wire.js';
 
@@ -474,59 +474,26 @@ export class ReverseFtpSession {
   }
 
   private backendTlsFor(url: BackendUrl, key: string): ConnectOptions['tls'] {
-    const client = this.pool.tls;
-    return client ? backendConnectTls(client, url, key, this.security, this.log) : undefined;
+    return bridgedConnectTls(this.pool.tls, url, key, this.security, this.log);
   }
 
-  /** AUTH, PBSZ, PROT, CCC and the other RFC 2228 commands: the proxy's, never the backend's. */
+  /** AUTH, PBSZ, PROT, CCC and the other RFC 2228 commands: the proxy's, never the backend's (tls-bridge.ts). */
   private async securityCommand(command: FtpCommand): Promise<void> {
-    const outcome = await this.security.handle(command, this.frontend);
-    if (outcome === 'tls-failed') {
-      this.endedByProxy = 'client TLS handshake failed';
-      return;
-    }
-    const backend = this.backend;
-    if (outcome === 'tls-started') {
-      const pool = this.loggedIn ? undefined : this.sniPool();
-      if (pool && pool !== this.pool) {
+    const ended = await bridgeSecurityCommand(command, {
+      security: this.security,
+      frontend: this.frontend,
+      backend: this.backend,
+      backendTls: this.pool.tls,
+      log: this.log,
+      onTlsStarted: async () => {
+        const pool = this.loggedIn ? undefined : this.sniPool();
+        if (!pool || pool === this.pool) return false;
         this.log.info('TLS SNI switches pool', { sni: this.security.serverName, to: pool.config.name });
         await this.switchPool(pool);
-        return;
-      }
-      // MatchClient: the client chose TLS after the backend was connected; the backend follows now.
-      if (backend && !backend.control.tls && this.pool.tls?.config.engine === 'MatchClient') {
-        const matched = await negotiateBackendTls(
-          backend.control,
-          this.pool.tls,
-          backend.url,
-          backend.key,
-          'required',
-          backendProt(this.pool.tls.config, this.security),
-          this.log,
-        ).catch((err: unknown) => {
-          this.log.warn('backend TLS for MatchClient failed', { reason: (err as Error).message });
-          return false;
-        });
-        if (!matched) {
-          // The client asked for a protected session; going on in plain text to the backend would betray that.
-          this.endedByProxy = 'backend TLS (MatchClient) failed';
-          await this.frontend.sendAndClose(
-            localReply(421, 'Service not available, backend TLS negotiation failed.'),
-          );
-        }
-      }
-      return;
-    }
-    if (
-      outcome === 'prot-changed' &&
-      backend?.control.tls &&
-      this.pool.tls?.config.transferProtection === 'client'
-    ) {
-      const prot = this.security.prot;
-      if (!(await setBackendProtection(backend.control, prot))) {
-        this.log.warn('backend refused the PROT the client chose', { prot });
-      }
-    }
+        return true;
+      },
+    });
+    if (ended !== undefined) this.endedByProxy = ended;
   }
 
   /** Sends HOST to the backend when it supports it; relays its reply, else `fallback`. */

@@ -130,12 +130,10 @@ export class FtpListener {
       pool: this.services.pool.config.name,
     };
     this.log.info('listening', listening);
-    if (this.services.pool.config.forward?.method === 'user@sni') {
+    if (this.services.pool.config.forward?.method === 'user@sni' && !this.services.frontendTls) {
       this.log.warn(
-        'ProxyForwardMethod user@sni needs FTPS, which ftpx does not have yet: every login is refused',
-        {
-          pool: listening.pool,
-        },
+        'ProxyForwardMethod user@sni needs FTPS (the SNI name is the destination), and this listener has no tls block: every login is refused',
+        { pool: listening.pool },
       );
     }
     return listening;
@@ -231,6 +229,8 @@ export class FtpListener {
             pool: pool.config,
             classes: this.services.classes,
             loopGuard: this.services.loopGuard,
+            ...(this.services.frontendTls ? { frontendTls: this.services.frontendTls } : {}),
+            ...(pool.tls ? { backendTls: pool.tls } : {}),
           })
         : new ReverseFtpSession(socket, {
             ...common,

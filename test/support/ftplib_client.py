@@ -5,6 +5,8 @@ Reads one JSON job on stdin:
     {"host", "port", "user", "password", "epsv": bool, "active": bool, "trustPasvHost": bool, "timeout": seconds,
      "tls": "explicit" | "implicit" (FTPS; AUTH TLS then PROT P first, reported as ops "auth" and "prot"),
      "protP": bool (default true), "caFile", "clientCert", "clientKey", "reuseSession": bool (default true),
+     "serverName": the TLS SNI name to send instead of the host (the chain is still verified, the name not),
+     "tlsLater": bool (FTPS, but no AUTH TLS before the ops: an "auth" op sends it where the test wants),
      "ops": [{"op": "login"}, {"op": "retr", "path": "a.txt", "local": "/tmp/a", "rest": 3}, ...]}
 and prints one JSON object: {"welcome": "220 ...", "results": [{"op": "login", "reply": "230 ..."}, ...]}.
 
@@ -39,6 +41,7 @@ class TlsClient(ftplib.FTP_TLS):
     force_epsv = False
     reuse_session = True
     implicit = False
+    server_name = None
 
     def makepasv(self):
         if not self.force_epsv:
@@ -53,7 +56,7 @@ class TlsClient(ftplib.FTP_TLS):
         if timeout != -999:
             self.timeout = timeout
         raw = socket.create_connection((host, port), self.timeout)
-        self.sock = self.context.wrap_socket(raw, server_hostname=host)
+        self.sock = self.context.wrap_socket(raw, server_hostname=self.server_name or host)
         self.af = self.sock.family
         self.file = self.sock.makefile("r", encoding=self.encoding)
         self.welcome = self.getresp()
@@ -198,6 +201,14 @@ def op_quit(ftp, job, step):
     return {"reply": ftp.quit()}
 
 
+def op_auth(ftp, job, step):
+    """AUTH TLS now (with "tlsLater"), then PBSZ/PROT P unless protP is false."""
+    reply = ftp.auth()
+    if step.get("protP", True):
+        ftp.prot_p()
+    return {"reply": reply}
+
+
 def op_raw(ftp, job, step):
     return {"reply": ftp.sendcmd(step["command"])}
 
@@ -216,6 +227,7 @@ OPS = {
     "abort-during-retr": op_abort_during_retr,
     "quit": op_quit,
     "raw": op_raw,
+    "auth": op_auth,
 }
 
 
@@ -240,6 +252,10 @@ def main():
         ftp = TlsClient(timeout=job.get("timeout", 20), context=context)
         ftp.implicit = tls == "implicit"
         ftp.reuse_session = job.get("reuseSession", True)
+        if job.get("serverName"):
+            # The SNI name is not the host connected to: the certificate cannot name it.
+            context.check_hostname = False
+            ftp.server_name = job["serverName"]
     else:
         ftp = Client(timeout=job.get("timeout", 20))
     ftp.force_epsv = bool(job.get("epsv"))
@@ -253,7 +269,11 @@ def main():
         return
 
     results = []
-    if tls:
+    if tls and ftp.server_name:
+        # FTP_TLS sends self.host as SNI on the control (AUTH) and data connections; ftplib connects by
+        # the address it was given, so this changes only the name in the handshakes.
+        ftp.host = ftp.server_name
+    if tls and not job.get("tlsLater"):
         try:
             if tls == "explicit":
                 results.append({"op": "auth", "reply": ftp.auth()})

@@ -31,6 +31,8 @@ export type PythonFtpOp =
    */
   | { op: 'abort-during-retr'; path: string; bytes: number; style?: 'telnet' | 'ftplib' | 'inband' }
   | { op: 'quit' }
+  /** AUTH TLS now, then PBSZ/PROT P unless `protP` is false; with `tlsLater` (TLS client, no AUTH first). */
+  | { op: 'auth'; protP?: boolean }
   /** Any command on the control connection; a 4xx/5xx answer lands in `error`. */
   | { op: 'raw'; command: string };
 
@@ -87,6 +89,10 @@ export interface PythonFtpOptions extends Omit<RunOptions, 'input'> {
   clientKey?: string;
   /** Data connections resume the control session (default); false is stock FTP_TLS, which does not. */
   reuseSession?: boolean;
+  /** The TLS SNI name to send instead of `host` (the chain is still verified, the name is not). */
+  serverName?: string;
+  /** With `tls: 'explicit'`: no AUTH TLS before the ops; an `auth` op sends it (e.g. after USER). */
+  tlsLater?: boolean;
 }
 
 export interface PythonFtpRun extends RunResult<string> {
@@ -115,6 +121,8 @@ export async function pythonFtp(ops: PythonFtpOp[], options: PythonFtpOptions): 
           clientCert: options.clientCert,
           clientKey: options.clientKey,
           reuseSession: options.reuseSession ?? true,
+          ...(options.serverName ? { serverName: options.serverName } : {}),
+          ...(options.tlsLater ? { tlsLater: true } : {}),
         }
       : {}),
     ops,

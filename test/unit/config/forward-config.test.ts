@@ -232,6 +232,7 @@ describe('forward proxy examples', () => {
         forward: { method: 'user@host', to: { pattern: '^(127\\.0\\.0\\.1|localhost):[0-9]+$' } },
         dataTransferPolicy: 'passive',
         retryCount: 2,
+        tls: expect.objectContaining({ engine: 'off' }),
       });
       expect(loaded.config.listeners[0]).toMatchObject({ address: '127.0.0.1', port: 2121 });
     }
