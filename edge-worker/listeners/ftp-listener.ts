@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { SessionRegistry } from '../admin/session-registry.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
@@ -11,13 +11,14 @@ import { encodeReply, localReply } from '../ftp/reply.js';
 import { ReverseFtpSession } from '../ftp/reverse-session.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
-import { type Cidr, parseCidrList } from '../net/cidr.js';
+import type { Cidr } from '../net/cidr.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import type { ConnectionReporter } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
 import type { FrontendTls } from '../tls/frontend-tls-context.js';
 import { identifyClient } from './client-identity.js';
 import { foreignAddressPolicy } from './foreign-address.js';
+import { handOver, listenOn, trustedNetworksOf } from './listening-socket.js';
 import { resolveMasqueradeAddress } from './masquerade-address.js';
 
 /** What a listener's sessions share with the rest of the worker. */
@@ -83,12 +84,7 @@ export class FtpListener {
       ? new PortRange(config.passivePorts.min, config.passivePorts.max)
       : undefined;
     this.allowsForeignAddress = foreignAddressPolicy(config.allowForeignAddress);
-    if (config.proxyProtocol) {
-      const parsed = parseCidrList(config.proxyProtocol.trustedNetworks);
-      // The config schema validated the list; this guards against a caller that skipped it.
-      if (!parsed.ok) throw new Error(parsed.error);
-      this.trustedNetworks = parsed.cidrs;
-    }
+    this.trustedNetworks = trustedNetworksOf(config);
   }
 
   get activeSessions(): number {
@@ -108,21 +104,13 @@ export class FtpListener {
     // Held at once, so that a failure below can still hand it back (takeServer).
     if (inherited) this.server = inherited;
     this.masqueradeIPv4 = await resolveMasqueradeAddress(this.config.masqueradeAddress);
-    const server = inherited ?? createServer({ noDelay: true, keepAlive: true });
-    server.on('connection', (socket) => this.accept(socket));
-    if (!inherited) {
-      server.on('error', (err) => this.log.error('listener error', { error: err }));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: this.config.address, port: this.config.port }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    }
+    const { server, port } = await listenOn(
+      this.config,
+      inherited,
+      (socket) => this.accept(socket),
+      this.log,
+    );
     this.server = server;
-    const address = server.address();
-    const port = address !== null && typeof address === 'object' ? address.port : this.config.port;
     const listening = {
       name: this.config.name ?? this.config.pool,
       address: this.config.address,
@@ -184,8 +172,7 @@ export class FtpListener {
   takeServer(): Server | undefined {
     const server = this.server;
     this.server = undefined;
-    server?.removeAllListeners('connection');
-    return server;
+    return handOver(server);
   }
 
   /** From now on, clients that connect are told 421 and disconnected; sessions go on. */

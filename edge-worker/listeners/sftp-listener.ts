@@ -1,8 +1,8 @@
-import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import ssh2, { type Connection, type Server as SshServer } from 'ssh2';
 import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
-import { type Cidr, parseCidrList } from '../net/cidr.js';
+import type { Cidr } from '../net/cidr.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import { ssh2Algorithms } from '../sftp/algorithms.js';
 import { BackendConnector } from '../sftp/backend-connector.js';
@@ -11,6 +11,7 @@ import type { ServerHostKeys } from '../sftp/server-host-keys.js';
 import { SshServerSession } from '../sftp/ssh-server-session.js';
 import { identifyClient } from './client-identity.js';
 import type { ListenerServices, ListeningAddress } from './ftp-listener.js';
+import { handOver, listenOn, trustedNetworksOf } from './listening-socket.js';
 
 export interface SftpListenerServices extends ListenerServices {
   /** Backend host keys for ProxySFTPVerifyServer. */
@@ -38,11 +39,7 @@ export class SftpListener {
   ) {
     if (!config.sftp) throw new Error('an sftp listener needs its sftp settings');
     this.sftp = config.sftp;
-    if (config.proxyProtocol) {
-      const parsed = parseCidrList(config.proxyProtocol.trustedNetworks);
-      if (!parsed.ok) throw new Error(parsed.error);
-      this.trustedNetworks = parsed.cidrs;
-    }
+    this.trustedNetworks = trustedNetworksOf(config);
   }
 
   get activeSessions(): number {
@@ -84,39 +81,31 @@ export class SftpListener {
       },
       (conn) => this.startSession(conn),
     );
-    const server = inherited ?? createServer({ noDelay: true, keepAlive: true });
-    server.on('connection', (socket) => {
-      socket.on('error', () => {});
-      if (this.draining) {
-        // SSH has no way to refuse before its key exchange: the client sees the connection closed.
-        socket.destroy();
-        return;
-      }
-      identifyClient(socket, this.config.proxyProtocol, this.trustedNetworks, services.log).then(
-        (client) => {
-          if (!client || !this.ssh) return;
-          this.clients.set(socket, client);
-          this.ssh.injectSocket(socket);
-        },
-        (err: unknown) => {
-          services.log.error('could not identify the client', { error: err });
+    const { server, port } = await listenOn(
+      this.config,
+      inherited,
+      (socket) => {
+        socket.on('error', () => {});
+        if (this.draining) {
+          // SSH has no way to refuse before its key exchange: the client sees the connection closed.
           socket.destroy();
-        },
-      );
-    });
-    if (!inherited) {
-      server.on('error', (err) => services.log.error('listener error', { error: err }));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: this.config.address, port: this.config.port }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    }
+          return;
+        }
+        identifyClient(socket, this.config.proxyProtocol, this.trustedNetworks, services.log).then(
+          (client) => {
+            if (!client || !this.ssh) return;
+            this.clients.set(socket, client);
+            this.ssh.injectSocket(socket);
+          },
+          (err: unknown) => {
+            services.log.error('could not identify the client', { error: err });
+            socket.destroy();
+          },
+        );
+      },
+      services.log,
+    );
     this.server = server;
-    const address = server.address();
-    const port = address !== null && typeof address === 'object' ? address.port : this.config.port;
     const listening = {
       name: this.config.name ?? this.services.pool.config.name,
       address: this.config.address,
@@ -180,8 +169,7 @@ export class SftpListener {
   takeServer(): NetServer | undefined {
     const server = this.server;
     this.server = undefined;
-    server?.removeAllListeners('connection');
-    return server;
+    return handOver(server);
   }
 
   /** From now on, clients that connect are disconnected at once; sessions go on. */

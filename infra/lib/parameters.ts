@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONNECT_POLICIES } from '../../functions/contract/connect-policies.js';
 
 /**
  * Every knob of the stack, read from CDK context (`cdk.json`, `-c key=value`, or a context file such
@@ -19,18 +20,7 @@ const poolSchema = z
     name: z.string().min(1),
     /** Listed backends (the worker's YAML `backends`); registered backends are added at every selection. */
     backends: z.array(z.string().min(1)).min(1),
-    connectPolicy: z
-      .enum([
-        'Random',
-        'RoundRobin',
-        'Shuffle',
-        'LeastConns',
-        'LeastResponseTime',
-        'PerUser',
-        'PerGroup',
-        'PerHost',
-      ])
-      .default('RoundRobin'),
+    connectPolicy: z.enum(CONNECT_POLICIES).default('RoundRobin'),
   })
   .strict();
 
