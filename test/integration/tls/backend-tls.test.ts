@@ -6,7 +6,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../edge-worker/config/config-error.js';
 import { backendTlsSchema } from '../../../edge-worker/config/tls-schema.js';
+import { silentLogger } from '../../../edge-worker/log/logger.js';
 import { BackendTls } from '../../../edge-worker/tls/backend-tls-context.js';
+import { startControlPlaneHost } from '../../../functions/http-host/host.js';
 import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 import { readStats } from '../../../functions/shared/tls-cache/stats.js';
@@ -141,23 +143,38 @@ describe('backend FTPS verification and sessions (ProFTPD)', () => {
       name: 'ftpx',
     };
     await ensureTable(table);
+    // `ftpx control-plane serve` on the same store, for workers with a remote control plane.
+    const host = await startControlPlaneHost({
+      listen: { host: '127.0.0.1', port: 0 },
+      table,
+      edgeToken: 'backend-sessions-edge-token',
+      log: silentLogger,
+    });
     const started: TestProxy[] = [];
-    const worker = async (tls: Record<string, unknown>) => {
+    const worker = async (tls: Record<string, unknown>, transport: 'in-process' | 'http' = 'in-process') => {
       const proxy = await startTestProxy({
         backends: [good.url],
         retryCount: 1,
         storeEndpoint: store.endpoint,
         poolSettings: { tls: { caFile: ca.caCert, enableDiags: true, ...tls } },
+        ...(transport === 'http'
+          ? { settings: { controlPlane: { url: host.url, token: 'backend-sessions-edge-token' } } }
+          : {}),
       });
       started.push(proxy);
+      expect(proxy.logs.some((line) => line.msg === 'control plane is remote')).toBe(transport === 'http');
       return proxy;
     };
     const firstHandshake = (proxy: TestProxy) =>
       proxy.logs.find((line) => line.msg === 'backend TLS handshake');
     try {
-      for (const protocols of ['TLSv1.2', 'TLSv1.3']) {
+      // Each session is put through one transport and found through the other.
+      for (const [protocols, put, get] of [
+        ['TLSv1.2', 'in-process', 'http'],
+        ['TLSv1.3', 'http', 'in-process'],
+      ] as const) {
         const stored = (await readStats(table, 'backend-sessions')).stats.stored;
-        const first = await worker({ protocols });
+        const first = await worker({ protocols }, put);
         expect((await whoami(first, good)).stdout.toString()).toBe(good.name);
         expect(firstHandshake(first)).toMatchObject({ protocol: protocols, reused: false });
         // The put runs in the background, after the handshake (TLS 1.3: after the ticket came).
@@ -166,7 +183,7 @@ describe('backend FTPS verification and sessions (ProFTPD)', () => {
           if (Date.now() > deadline) throw new Error(`no ${protocols} backend session reached the store`);
           await delay(50);
         }
-        const second = await worker({ protocols });
+        const second = await worker({ protocols }, get);
         expect((await whoami(second, good)).stdout.toString()).toBe(good.name);
         expect(firstHandshake(second)).toMatchObject({ protocol: protocols, reused: true });
       }
@@ -181,6 +198,7 @@ describe('backend FTPS verification and sessions (ProFTPD)', () => {
       expect(after.stats.stored).toBe(before.stats.stored);
     } finally {
       for (const proxy of started.reverse()) await proxy.close();
+      await host.close();
       table.client.destroy();
       await store.close();
     }
