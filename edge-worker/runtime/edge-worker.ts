@@ -41,7 +41,7 @@ import type { SharedBackendSessions } from '../tls/backend-tls-sessions.js';
 import { FrontendTls } from '../tls/frontend-tls-context.js';
 import { listenerTlsHook } from '../tls/listener-tls-hook.js';
 import { tlsCacheSettingsFromConfig } from '../tls/tls-cache-settings.js';
-import { type TrackedTlsCache, trackTlsCacheCalls } from '../tls/tracked-tls-cache.js';
+import { lookupResult, type TrackedTlsCache, trackTlsCacheCalls } from '../tls/tracked-tls-cache.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -225,7 +225,10 @@ export async function startEdgeWorker(
     const shared = { controlPlane, reporter, transferLog, log, sessions };
     const serverHostKeys = serverHostKeysFor(controlPlane);
     // The TLS cache settings are process-wide (mod_tls_shmcache's); a reload keeps them.
-    backendTlsCache = trackTlsCacheCalls(controlPlane, 'the edge worker is closing');
+    backendTlsCache = trackTlsCacheCalls(controlPlane, 'the edge worker is closing', (request, outcome) => {
+      if (request.op === 'backend-session-get')
+        metrics.tlsCacheLookup('backend-sessions', lookupResult(outcome));
+    });
     const backendSessions: SharedBackendSessions = {
       controlPlane: backendTlsCache.client,
       lookupTimeoutMs: tlsCacheSettingsFromConfig(config.tlsCache).lookupTimeoutMs,

@@ -5,7 +5,7 @@ import { attachFrontendTlsCaches, frontendTlsServerOptions } from './frontend-ca
 import type { TlsServerHook } from './frontend-tls-context.js';
 import { attachLocalSessionCache } from './local-session-cache.js';
 import type { FrontendTlsCacheSettings } from './tls-cache-settings.js';
-import { type TrackedTlsCache, trackTlsCacheCalls } from './tracked-tls-cache.js';
+import { lookupResult, type TrackedTlsCache, trackTlsCacheCalls } from './tracked-tls-cache.js';
 
 /**
  * What every TLS listener of an edge worker gets on its tls.Server: the shared caches (sessions,
@@ -48,7 +48,6 @@ function trackCacheCalls(
 ): TrackedTlsCache {
   return trackTlsCacheCalls(controlPlane, 'the listener is closing', (request, outcome) => {
     if (request.op !== 'session-get' && request.op !== 'ocsp-get') return;
-    const result = outcome instanceof Error ? 'error' : 'result' in outcome ? outcome.result : 'error';
-    metrics?.tlsCacheLookup(request.op === 'session-get' ? 'sessions' : 'ocsp', result);
+    metrics?.tlsCacheLookup(request.op === 'session-get' ? 'sessions' : 'ocsp', lookupResult(outcome));
   });
 }

@@ -42,3 +42,8 @@ export function trackTlsCacheCalls(
     },
   };
 }
+
+/** The result a lookup's outcome counts as in the metrics: hit, miss, expired, or error. */
+export function lookupResult(outcome: TlsCacheResponse | Error): string {
+  return outcome instanceof Error || !('result' in outcome) ? 'error' : outcome.result;
+}

@@ -177,6 +177,10 @@ describe('backend FTPS verification and sessions (ProFTPD)', () => {
         const first = await worker({ protocols }, put);
         expect((await whoami(first, good)).stdout.toString()).toBe(good.name);
         expect(firstHandshake(first)).toMatchObject({ protocol: protocols, reused: false });
+        const lookups = (proxy: TestProxy, result: string) =>
+          proxy.worker.metrics.tlsCacheLookups.get({ cache: 'backend-sessions', result });
+        // TLS 1.3: the store still holds the TLS 1.2 session, found but not resumable under TLS 1.3.
+        expect(lookups(first, protocols === 'TLSv1.2' ? 'miss' : 'hit')).toBe(1);
         // The put runs in the background, after the handshake (TLS 1.3: after the ticket came).
         const deadline = Date.now() + 10_000;
         while ((await readStats(table, 'backend-sessions')).stats.stored === stored) {
@@ -186,6 +190,9 @@ describe('backend FTPS verification and sessions (ProFTPD)', () => {
         const second = await worker({ protocols }, get);
         expect((await whoami(second, good)).stdout.toString()).toBe(good.name);
         expect(firstHandshake(second)).toMatchObject({ protocol: protocols, reused: true });
+        // One store lookup; the data connection resumed the control session, not a cached one.
+        expect(lookups(second, 'hit')).toBe(1);
+        expect(lookups(second, 'miss')).toBe(0);
       }
       expect(await readStats(table, 'backend-sessions')).toMatchObject({ entries: 1 });
       // ProxyTLSOptions NoSessionCache: the store is neither read nor written.
