@@ -63,7 +63,7 @@ export class EdgeMetrics {
     );
     this.tlsCacheLookups = r.counter(
       'ftpx_tls_cache_lookups_total',
-      'Shared TLS cache lookups in the store by cache (sessions, ocsp) and result (hit, miss, expired, error).',
+      'Shared TLS cache lookups in the store by cache (sessions, ocsp, backend-sessions) and result (hit, miss, expired, error).',
     );
     this.controlPlaneSeconds = r.histogram(
       'ftpx_control_plane_call_seconds',
@@ -92,7 +92,7 @@ export class EdgeMetrics {
   }
 
   /** Shared TLS cache lookups in the store (local LRU hits never get this far): hit, miss or error. */
-  tlsCacheLookup(cache: 'sessions' | 'ocsp', result: string): void {
+  tlsCacheLookup(cache: 'sessions' | 'ocsp' | 'backend-sessions', result: string): void {
     this.tlsCacheLookups.inc({ cache, result });
   }
 

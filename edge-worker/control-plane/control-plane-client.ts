@@ -21,8 +21,9 @@ export interface ControlPlaneClient {
    */
   authenticate(request: AuthRequest): Promise<AuthResponse>;
   /**
-   * The shared frontend TLS caches (sessions, ticket keys, OCSP responses; contract/tls-cache.ts).
-   * Never served from a cache here: edge-worker/tls/frontend-caches.ts keeps its own local LRU.
+   * The shared TLS caches (frontend sessions, ticket keys, OCSP responses, backend sessions;
+   * contract/tls-cache.ts). Never served from a cache here: edge-worker/tls/frontend-caches.ts and
+   * backend-tls-sessions.ts keep their own local copies.
    */
   tlsCache(request: TlsCacheRequest): Promise<TlsCacheResponse>;
   /**

@@ -158,7 +158,7 @@ export async function startBackendControlTls(
   key: string,
   log: Logger,
 ): Promise<BackendControlTls> {
-  const session = client.config.noSessionCache ? undefined : client.sessions.get(key);
+  const session = client.config.noSessionCache ? undefined : await client.sessions.lookup(key);
   const tlsSocket = await client.connect(socket, url.host, { session, log }).catch((err: unknown) => {
     // A cached session the backend no longer accepts is not the reason; dropping it costs nothing.
     client.sessions.delete(key);

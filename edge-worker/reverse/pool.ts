@@ -3,6 +3,7 @@ import { ConfigError } from '../config/config-error.js';
 import type { PoolConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { BackendTls } from '../tls/backend-tls-context.js';
+import type { SharedBackendSessions } from '../tls/backend-tls-sessions.js';
 import { BACKEND_FILE_MAX_ITEMS, type BackendFileOptions, readBackendFile } from './backend-file.js';
 import { parseBackendSource, perUserPath } from './backend-source.js';
 
@@ -44,9 +45,13 @@ export class UserRefusedError extends Error {
  * Builds a pool from its validated configuration, reading its static `file:` lists. A static list
  * that is missing, unreadable or refused by the permission checks stops the worker from starting
  * with a ConfigError naming the file (as mod_proxy's configuration check does); entries skipped in
- * it are logged.
+ * it are logged. `backendSessions`: where backend FTPS sessions are shared (the control plane).
  */
-export async function loadPool(config: PoolConfig, log: Logger): Promise<Pool> {
+export async function loadPool(
+  config: PoolConfig,
+  log: Logger,
+  backendSessions?: SharedBackendSessions,
+): Promise<Pool> {
   const fileOptions: BackendFileOptions = { ignoreConfigPerms: config.ignoreConfigPerms };
   const global: PoolBackend[] = [];
   const perUserFiles: string[] = [];
@@ -87,7 +92,9 @@ export async function loadPool(config: PoolConfig, log: Logger): Promise<Pool> {
     ]);
   }
   const tls =
-    config.tls.engine === 'off' ? undefined : await BackendTls.load(config.tls, `pools[${config.name}].tls`);
+    config.tls.engine === 'off'
+      ? undefined
+      : await BackendTls.load(config.tls, `pools[${config.name}].tls`, backendSessions);
   return { config, global, perUserFiles, fileOptions, ...(tls ? { tls } : {}) };
 }
 

@@ -37,9 +37,11 @@ import { TransferLog } from '../log/transfer-log.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool, type Pool } from '../reverse/pool.js';
 import { serverHostKeysFor } from '../sftp/server-host-keys.js';
+import type { SharedBackendSessions } from '../tls/backend-tls-sessions.js';
 import { FrontendTls } from '../tls/frontend-tls-context.js';
 import { listenerTlsHook } from '../tls/listener-tls-hook.js';
 import { tlsCacheSettingsFromConfig } from '../tls/tls-cache-settings.js';
+import { lookupResult, type TrackedTlsCache, trackTlsCacheCalls } from '../tls/tracked-tls-cache.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -142,6 +144,8 @@ export async function startEdgeWorker(
   let scheduler: Scheduler | undefined;
   let discovery: DiscoveryContext | undefined;
   let controlPlane: ControlPlaneClient | undefined;
+  /** The control plane as backend FTPS session sharing uses it (closing waits for its calls). */
+  let backendTlsCache: TrackedTlsCache | undefined;
   /** Per-listener ProxyLog files, kept across reloads (a file is opened once). */
   const listenerSinks = new Map<string, LogSink>();
   const accessLogs = (config.log.access ?? []).map((access) => new AccessLog(access.file, access.format));
@@ -157,6 +161,8 @@ export async function startEdgeWorker(
     reporter?.stop();
     ready = false;
     await Promise.all([...listeners, ...retired].map((listener) => listener.close()));
+    // Backend TLS session puts run in the background: the store must outlive them.
+    await backendTlsCache?.settled();
     await (controlPlane as Partial<ClosableControlPlaneClient> | undefined)?.close?.();
     await transferLog?.close();
     await Promise.all(accessLogs.map((accessLog) => accessLog.close()));
@@ -219,6 +225,15 @@ export async function startEdgeWorker(
     const shared = { controlPlane, reporter, transferLog, log, sessions };
     const serverHostKeys = serverHostKeysFor(controlPlane);
     // The TLS cache settings are process-wide (mod_tls_shmcache's); a reload keeps them.
+    backendTlsCache = trackTlsCacheCalls(controlPlane, 'the edge worker is closing', (request, outcome) => {
+      if (request.op === 'backend-session-get')
+        metrics.tlsCacheLookup('backend-sessions', lookupResult(outcome));
+    });
+    const backendSessions: SharedBackendSessions = {
+      controlPlane: backendTlsCache.client,
+      lookupTimeoutMs: tlsCacheSettingsFromConfig(config.tlsCache).lookupTimeoutMs,
+      log: log.child({ component: 'backend-tls-sessions' }),
+    };
     const tlsHook = listenerTlsHook({
       controlPlane,
       settings: tlsCacheSettingsFromConfig(config.tlsCache),
@@ -240,7 +255,9 @@ export async function startEdgeWorker(
     /** Builds the listeners of `next`, taking over the sockets of current ones on the same address. */
     const setUp = async (next: FtpxConfig, current: Listener[]) => {
       const pools = new Map(
-        await Promise.all(next.pools.map(async (pool) => [pool.name, await loadPool(pool, log)] as const)),
+        await Promise.all(
+          next.pools.map(async (pool) => [pool.name, await loadPool(pool, log, backendSessions)] as const),
+        ),
       );
       const classes = new ClientClasses(next.classes ?? []);
       const started: Listener[] = [];

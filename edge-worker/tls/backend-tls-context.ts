@@ -14,7 +14,7 @@ import { ConfigError } from '../config/config-error.js';
 import { versionRange } from '../config/tls-protocols.js';
 import type { BackendTlsConfig } from '../config/tls-schema.js';
 import type { Logger } from '../log/logger.js';
-import { BackendTlsSessions } from './backend-tls-sessions.js';
+import { BackendTlsSessions, type SharedBackendSessions } from './backend-tls-sessions.js';
 import { readConfigFile, readPemDirectory } from './read-pem.js';
 
 /** A backend TLS handshake failed (verification, protocol, timeout) or could not start. */
@@ -36,11 +36,17 @@ export class BackendTls {
     readonly config: BackendTlsConfig,
     private readonly context: SecureContext,
     private readonly psk: { identity: string; key: Buffer } | undefined,
+    shared: SharedBackendSessions | undefined,
   ) {
-    this.sessions = new BackendTlsSessions();
+    this.sessions = new BackendTlsSessions(Date.now, shared);
   }
 
-  static async load(config: BackendTlsConfig, key: string): Promise<BackendTls> {
+  /** `shared`: the store the backend sessions are shared through (none: this process only). */
+  static async load(
+    config: BackendTlsConfig,
+    key: string,
+    shared?: SharedBackendSessions,
+  ): Promise<BackendTls> {
     const ca: string[] = [];
     if (config.caFile) ca.push(await readConfigFile(config.caFile, `${key}.caFile`, ''));
     if (config.caPath)
@@ -77,7 +83,7 @@ export class BackendTls {
         cause: err,
       });
     }
-    return new BackendTls(config, context, psk);
+    return new BackendTls(config, context, psk, shared);
   }
 
   /**

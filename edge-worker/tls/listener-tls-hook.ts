@@ -1,11 +1,11 @@
-import type { TlsCacheRequest, TlsCacheResponse } from '../../functions/contract/tls-cache.js';
 import type { EdgeMetrics } from '../admin/edge-metrics.js';
-import { type ControlPlaneClient, ControlPlaneError } from '../control-plane/control-plane-client.js';
+import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
 import { attachFrontendTlsCaches, frontendTlsServerOptions } from './frontend-caches.js';
 import type { TlsServerHook } from './frontend-tls-context.js';
 import { attachLocalSessionCache } from './local-session-cache.js';
 import type { FrontendTlsCacheSettings } from './tls-cache-settings.js';
+import { lookupResult, type TrackedTlsCache, trackTlsCacheCalls } from './tracked-tls-cache.js';
 
 /**
  * What every TLS listener of an edge worker gets on its tls.Server: the shared caches (sessions,
@@ -41,43 +41,13 @@ export function listenerTlsHook(deps: {
   };
 }
 
-/**
- * The control plane as the caches of one listener see it: every tls-cache call is remembered until it
- * settles, and after `settled()` was asked for, new calls fail at once instead of reaching the store.
- */
+/** The listener's tls-cache calls, tracked so that closing waits for them, with lookups counted. */
 function trackCacheCalls(
   controlPlane: ControlPlaneClient,
   metrics: EdgeMetrics | undefined,
-): {
-  client: ControlPlaneClient;
-  settled(): Promise<void>;
-} {
-  const inFlight = new Set<Promise<unknown>>();
-  let closing = false;
-  const tlsCache = (request: TlsCacheRequest): Promise<TlsCacheResponse> => {
-    if (closing) return Promise.reject(new ControlPlaneError('tls-cache', 'the listener is closing'));
-    const call = controlPlane.tlsCache(request);
-    const settledCall = call.then(
-      (answer) => {
-        if (answer.op === 'session-get' || answer.op === 'ocsp-get') {
-          metrics?.tlsCacheLookup(answer.op === 'session-get' ? 'sessions' : 'ocsp', answer.result);
-        }
-      },
-      () => {
-        if (request.op === 'session-get' || request.op === 'ocsp-get') {
-          metrics?.tlsCacheLookup(request.op === 'session-get' ? 'sessions' : 'ocsp', 'error');
-        }
-      },
-    );
-    inFlight.add(settledCall);
-    void settledCall.then(() => inFlight.delete(settledCall));
-    return call;
-  };
-  return {
-    client: { ...controlPlane, tlsCache },
-    settled: async () => {
-      closing = true;
-      while (inFlight.size > 0) await Promise.all([...inFlight]);
-    },
-  };
+): TrackedTlsCache {
+  return trackTlsCacheCalls(controlPlane, 'the listener is closing', (request, outcome) => {
+    if (request.op !== 'session-get' && request.op !== 'ocsp-get') return;
+    metrics?.tlsCacheLookup(request.op === 'session-get' ? 'sessions' : 'ocsp', lookupResult(outcome));
+  });
 }

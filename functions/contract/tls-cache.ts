@@ -14,6 +14,9 @@ import { z } from 'zod';
  * - `ocsp-refresh` (the schedule's, never an edge worker's): asks the responder again for every
  *   cached OCSP response that is stale or goes stale before `aheadS`, from the `source` its
  *   `ocsp-put` stored, and replaces it with the fresh answer; a failed fetch keeps the old one.
+ * - `backend-session-put` / `backend-session-get`: the TLS sessions the proxy holds as a client of
+ *   each backend (mod_proxy's backend session cache: at most 1000 backends, 24 hours), by backend
+ *   key, so a worker's first connection to a backend resumes a session another worker made.
  * - `report-hits`: resumptions and staples an edge worker served from its local LRU, and cache
  *   calls that failed there, so the shared statistics count every hit and error.
  *
@@ -37,6 +40,14 @@ export const TLS_CACHE_LIMITS = {
   defaultSessionTimeoutS: 1800,
 } as const;
 
+/** mod_proxy's limits for cached backend sessions (`lib/proxy/tls.c`): 1000 backends, 24 hours. */
+export const BACKEND_TLS_SESSION_LIMITS = {
+  maxEntries: 1000,
+  timeoutS: 86_400,
+  /** As for frontend sessions: TLS_MAX_SSL_SESSION_SIZE. */
+  maxEntryBytes: 10 * 1024,
+} as const;
+
 /** Slots a budget of `sizeBytes` holds; a budget too small for one entry falls back to the default (as mod_tls_shmcache does). */
 export function slotsFor(sizeBytes: number | undefined, slotBytes: number): number {
   const size =
@@ -55,6 +66,12 @@ const sessionId = z
   .min(2)
   .max(64)
   .regex(/^(?:[0-9a-f]{2})+$/, 'must be lower-case hex');
+/** A backend as the edge worker keys it (`ftp://host:port`, no credentials). */
+const backendKey = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(/^[a-z][a-z0-9+]*:\/\/[^\s/@]+$/, 'must be a backend key (scheme://host:port, no credentials)');
 /** SHA-1 fingerprint of a server certificate, lower-case hex. */
 const fingerprint = z.string().regex(/^[0-9a-f]{40}$/, 'must be a SHA-1 fingerprint in lower-case hex');
 const count = z.number().int().min(0).max(1_000_000_000);
@@ -139,6 +156,17 @@ export const tlsCacheRequestSchema = z.discriminatedUnion('op', [
     .strict(),
   z.object({ op: z.literal('session-get'), id: sessionId }).strict(),
   z.object({ op: z.literal('session-delete'), id: sessionId }).strict(),
+  z
+    .object({
+      op: z.literal('backend-session-put'),
+      backend: backendKey,
+      /** Larger than a session may be (10 KiB): refused as `exceeded`, as frontend sessions are. */
+      data: base64(MAX_VALUE_BYTES),
+      /** Backends with a cached session at most (mod_proxy: 1000); a put beyond is refused as `full`. */
+      maxEntries: z.number().int().min(1).max(100_000).default(BACKEND_TLS_SESSION_LIMITS.maxEntries),
+    })
+    .strict(),
+  z.object({ op: z.literal('backend-session-get'), backend: backendKey }).strict(),
   ticketKeysRequestSchema,
   z.object({ op: z.literal('ocsp-get'), fingerprint }).strict(),
   z
@@ -204,6 +232,18 @@ export const tlsCacheResponseSchema = z.discriminatedUnion('op', [
     expiresAt: epochMs.optional(),
   }),
   z.object({ op: z.literal('session-delete'), deleted: z.boolean() }),
+  z.object({
+    op: z.literal('backend-session-put'),
+    /** exceeded: larger than a session may be; full: 1000 backends hold live sessions already. */
+    result: z.enum(['stored', 'exceeded', 'full']),
+  }),
+  z.object({
+    op: z.literal('backend-session-get'),
+    result: z.enum(['hit', 'miss', 'expired']),
+    data: base64(BACKEND_TLS_SESSION_LIMITS.maxEntryBytes).optional(),
+    /** Epoch ms. */
+    expiresAt: epochMs.optional(),
+  }),
   z.object({
     op: z.literal('ticket-keys'),
     /** The current period's key and the next one's, in that order. */

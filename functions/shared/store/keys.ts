@@ -144,12 +144,14 @@ export const registryKeys = {
  * The shared frontend TLS caches (functions/tls-cache, shared/tls-cache). Sessions are spread over
  * 16 partitions by the first hex digit of their ID (IDs are random), so one busy cache is not one
  * hot partition; OCSP responses (a few per certificate) share one partition; statistics are one
- * item per cache; ticket keys one item per rotation period.
+ * item per cache; ticket keys one item per rotation period. Backend sessions (at most 1000, one per
+ * backend the proxy connects to) share one partition, read by key and listed by Query.
  */
 export const TLS_SESSION_SHARDS = 16;
 export const TLS_SESSION_PREFIX = 'ID#';
 export const OCSP_RESPONSE_PREFIX = 'FP#';
 export const TICKET_KEY_PREFIX = 'EPOCH#';
+export const BACKEND_SESSION_PREFIX = 'BACKEND#';
 
 export const tlsCacheKeys = {
   /** The partition of one session shard (0-15). */
@@ -162,8 +164,17 @@ export const tlsCacheKeys = {
   ocspPk: 'TLSCACHE#OCSP',
   /** One cached OCSP response, by the server certificate's SHA-1 fingerprint (hex). */
   ocsp: (fingerprintHex: string) => ({ pk: 'TLSCACHE#OCSP', sk: `${OCSP_RESPONSE_PREFIX}${fingerprintHex}` }),
+  backendSessionPk: 'TLSCACHE#BACKENDSESSION',
+  /** The cached TLS session of one backend, by its key (`ftp://host:port`). */
+  backendSession: (backend: string) => ({
+    pk: 'TLSCACHE#BACKENDSESSION',
+    sk: `${BACKEND_SESSION_PREFIX}${backend}`,
+  }),
   /** A cache's statistics and its live entry count. */
-  stats: (kind: 'sessions' | 'ocsp') => ({ pk: 'TLSCACHE#STATS', sk: kind.toUpperCase() }),
+  stats: (kind: 'sessions' | 'ocsp' | 'backend-sessions') => ({
+    pk: 'TLSCACHE#STATS',
+    sk: kind.toUpperCase(),
+  }),
   ticketKeysPk: 'TLSCACHE#TICKETKEYS',
   /** The session ticket key of one rotation period (zero-padded so keys sort by period). */
   ticketKey: (epoch: number) => ({

@@ -1,12 +1,17 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import type { TlsCacheKind } from '../../contract/tls-cache.js';
 import { type Item, keyOf, n, readNumber, readString } from '../store/attributes.js';
 import { isConditionFailure } from '../store/conditional.js';
 import { EXPIRES_AT } from '../store/expiry.js';
-import { OCSP_RESPONSE_PREFIX, TLS_SESSION_PREFIX, TLS_SESSION_SHARDS, tlsCacheKeys } from '../store/keys.js';
+import {
+  BACKEND_SESSION_PREFIX,
+  OCSP_RESPONSE_PREFIX,
+  TLS_SESSION_PREFIX,
+  TLS_SESSION_SHARDS,
+  tlsCacheKeys,
+} from '../store/keys.js';
 import { StoreError } from '../store/store-error.js';
 import type { Table } from '../store/table.js';
-import { bumpStats, recordExceeded, reserveSlot, setCounts } from './stats.js';
+import { bumpStats, type CacheKind, recordExceeded, reserveSlot, setCounts } from './stats.js';
 
 /**
  * The entries of one shared cache (TLS sessions or OCSP responses), with mod_tls_shmcache's
@@ -21,13 +26,18 @@ interface Layout {
   key(id: string): { pk: string; sk: string };
 }
 
-const LAYOUTS: Record<TlsCacheKind, Layout> = {
+const LAYOUTS: Record<CacheKind, Layout> = {
   sessions: {
     partitions: Array.from({ length: TLS_SESSION_SHARDS }, (_, shard) => tlsCacheKeys.sessionShardPk(shard)),
     prefix: TLS_SESSION_PREFIX,
     key: tlsCacheKeys.session,
   },
   ocsp: { partitions: [tlsCacheKeys.ocspPk], prefix: OCSP_RESPONSE_PREFIX, key: tlsCacheKeys.ocsp },
+  'backend-sessions': {
+    partitions: [tlsCacheKeys.backendSessionPk],
+    prefix: BACKEND_SESSION_PREFIX,
+    key: tlsCacheKeys.backendSession,
+  },
 };
 
 export interface EntryLimits {
@@ -43,7 +53,7 @@ const BYTES = 'bytes';
 /** Stores (or replaces) one entry. `attributes` holds the payload; `bytes` is its size for the budget. */
 export async function putEntry(
   table: Table,
-  kind: TlsCacheKind,
+  kind: CacheKind,
   id: string,
   entry: { attributes: Item; bytes: number; expiresMs: number },
   limits: EntryLimits,
@@ -129,7 +139,7 @@ async function exists(table: Table, key: { pk: string; sk: string }): Promise<bo
 export const FLUSH_INTERVAL_MS = 5000;
 const lastFlush = new Map<string, number>();
 
-function mayFlush(table: Table, kind: TlsCacheKind, nowMs: number): boolean {
+function mayFlush(table: Table, kind: CacheKind, nowMs: number): boolean {
   const key = `${table.name}\u0000${kind}`;
   const last = lastFlush.get(key);
   if (last !== undefined && nowMs - last < FLUSH_INTERVAL_MS && nowMs >= last) return false;
@@ -140,12 +150,7 @@ function mayFlush(table: Table, kind: TlsCacheKind, nowMs: number): boolean {
 export type GetResult = { result: 'hit'; item: Item; expiresMs: number } | { result: 'miss' | 'expired' };
 
 /** Looks one entry up; an expired one is removed and reported as such. Counts hits, misses and expiries. */
-export async function getEntry(
-  table: Table,
-  kind: TlsCacheKind,
-  id: string,
-  nowMs: number,
-): Promise<GetResult> {
+export async function getEntry(table: Table, kind: CacheKind, id: string, nowMs: number): Promise<GetResult> {
   let item: Item | undefined;
   try {
     const result = await table.client.send(
@@ -177,7 +182,7 @@ export async function getEntry(
 /** Removes one entry; true when there was one. */
 export async function deleteEntry(
   table: Table,
-  kind: TlsCacheKind,
+  kind: CacheKind,
   id: string,
   nowMs: number,
 ): Promise<boolean> {
@@ -188,7 +193,7 @@ export async function deleteEntry(
 
 async function deleteIf(
   table: Table,
-  kind: TlsCacheKind,
+  kind: CacheKind,
   id: string,
   condition: { expiredAt?: number },
 ): Promise<{ bytes: number } | undefined> {
@@ -225,7 +230,7 @@ export interface ListedEntry {
 /** Every entry of a cache, expired ones included, without their payload. */
 export async function listEntries(
   table: Table,
-  kind: TlsCacheKind,
+  kind: CacheKind,
   attributes: string[] = [],
 ): Promise<ListedEntry[]> {
   const layout = LAYOUTS[kind];
@@ -269,7 +274,7 @@ export async function listEntries(
  * Removes every expired entry, then sets the entry count and bytes to what is left (which also
  * repairs the count after DynamoDB's TTL deleted items behind its back). Returns how many went.
  */
-export async function flushExpired(table: Table, kind: TlsCacheKind, nowMs: number): Promise<number> {
+export async function flushExpired(table: Table, kind: CacheKind, nowMs: number): Promise<number> {
   const entries = await listEntries(table, kind);
   let removed = 0;
   let live = 0;
@@ -288,7 +293,7 @@ export async function flushExpired(table: Table, kind: TlsCacheKind, nowMs: numb
 }
 
 /** Removes every entry, expired or not (`cache clear`); returns how many. */
-export async function clearEntries(table: Table, kind: TlsCacheKind, nowMs: number): Promise<number> {
+export async function clearEntries(table: Table, kind: CacheKind, nowMs: number): Promise<number> {
   const entries = await listEntries(table, kind);
   let cleared = 0;
   for (const entry of entries) {

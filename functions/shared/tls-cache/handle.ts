@@ -1,4 +1,8 @@
-import type { OcspSource, TlsCacheResponse } from '../../contract/tls-cache.js';
+import {
+  BACKEND_TLS_SESSION_LIMITS,
+  type OcspSource,
+  type TlsCacheResponse,
+} from '../../contract/tls-cache.js';
 import { type Item, n, readNumber, readString, s } from '../store/attributes.js';
 import type { Table } from '../store/table.js';
 import { deleteEntry, getEntry, putEntry } from './entries.js';
@@ -21,6 +25,8 @@ export type TlsCacheOperation =
     }
   | { op: 'session-get'; id: string }
   | { op: 'session-delete'; id: string }
+  | { op: 'backend-session-put'; backend: string; data: string; maxEntries: number }
+  | { op: 'backend-session-get'; backend: string }
   | { op: 'ticket-keys'; rotateEveryS: number; lifetimeS: number }
   | { op: 'ocsp-get'; fingerprint: string }
   | {
@@ -81,6 +87,32 @@ export async function handleTlsCache(
     }
     case 'session-delete':
       return { op: 'session-delete', deleted: await deleteEntry(table, 'sessions', request.id, nowMs) };
+    case 'backend-session-put': {
+      const data = Buffer.from(request.data, 'base64');
+      const result = await putEntry(
+        table,
+        'backend-sessions',
+        request.backend,
+        {
+          attributes: { data: { B: data } },
+          bytes: data.length,
+          expiresMs: nowMs + BACKEND_TLS_SESSION_LIMITS.timeoutS * 1000,
+        },
+        { maxEntries: request.maxEntries, maxEntryBytes: BACKEND_TLS_SESSION_LIMITS.maxEntryBytes },
+        nowMs,
+      );
+      return { op: 'backend-session-put', result };
+    }
+    case 'backend-session-get': {
+      const found = await getEntry(table, 'backend-sessions', request.backend, nowMs);
+      if (found.result !== 'hit') return { op: 'backend-session-get', result: found.result };
+      return {
+        op: 'backend-session-get',
+        result: 'hit',
+        data: binary(found.item, 'data').toString('base64'),
+        expiresAt: found.expiresMs,
+      };
+    }
     case 'ticket-keys':
       return { op: 'ticket-keys', ...(await ticketKeys(table, request, nowMs)) };
     case 'ocsp-get': {

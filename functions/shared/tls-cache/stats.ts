@@ -23,6 +23,9 @@ export const STAT_NAMES = [
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 
+/** The caches with entries and statistics in the store: the operator's kinds and the backend sessions. */
+export type CacheKind = TlsCacheKind | 'backend-sessions';
+
 export interface StatsRecord {
   stats: TlsCacheStats;
   entries: number;
@@ -35,7 +38,7 @@ export interface StatsRecord {
 /** Adds to counters (and to the entry count and bytes when given). */
 export async function bumpStats(
   table: Table,
-  kind: TlsCacheKind,
+  kind: CacheKind,
   deltas: Partial<Record<StatName | 'entries' | 'bytes', number>>,
   nowMs: number,
 ): Promise<void> {
@@ -70,7 +73,7 @@ export async function bumpStats(
  */
 export async function reserveSlot(
   table: Table,
-  kind: TlsCacheKind,
+  kind: CacheKind,
   bytes: number,
   limits: { maxEntries: number; maxEntryBytes: number },
   nowMs: number,
@@ -103,7 +106,7 @@ export async function reserveSlot(
 /** Remembers the largest entry refused for its size (mod_tls_shmcache's exceeded_maxsz). */
 export async function recordExceeded(
   table: Table,
-  kind: TlsCacheKind,
+  kind: CacheKind,
   bytes: number,
   nowMs: number,
 ): Promise<void> {
@@ -128,7 +131,7 @@ export async function recordExceeded(
 /** Sets the entry count and bytes to what a full scan found (after a flush or a clear). */
 export async function setCounts(
   table: Table,
-  kind: TlsCacheKind,
+  kind: CacheKind,
   counts: { entries: number; bytes: number },
 ): Promise<void> {
   try {
@@ -146,7 +149,7 @@ export async function setCounts(
   }
 }
 
-export async function readStats(table: Table, kind: TlsCacheKind): Promise<StatsRecord> {
+export async function readStats(table: Table, kind: CacheKind): Promise<StatsRecord> {
   let item: Item | undefined;
   try {
     const result = await table.client.send(

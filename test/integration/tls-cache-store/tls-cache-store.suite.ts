@@ -4,6 +4,7 @@ import { lambdaContext } from '../../../functions/shared/handler/lambda-context.
 import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 import { cacheInfo, removeCache } from '../../../functions/shared/tls-cache/admin.js';
+import { readStats } from '../../../functions/shared/tls-cache/stats.js';
 import { createTlsCacheHandler } from '../../../functions/tls-cache/handler.js';
 import type { StoreServer, TestStore } from '../../support/test-stores.js';
 
@@ -112,6 +113,78 @@ export function defineTlsCacheStoreSuite(testStore: TestStore): void {
       expect(
         (await cacheInfo(table, 'ocsp', { verbose: false, nowMs: clock.now })).stats.hits,
       ).toBeGreaterThanOrEqual(3);
+    });
+
+    const backendPut = (backend: string, bytes = 200, worker = 0) =>
+      call[worker as 0 | 1]({
+        op: 'backend-session-put',
+        backend,
+        data: Buffer.alloc(bytes, 2).toString('base64'),
+      });
+
+    it('shares backend sessions between workers for 24 hours (mod_proxy)', async () => {
+      expect(await backendPut('ftp://127.0.0.1:2121')).toEqual({
+        op: 'backend-session-put',
+        result: 'stored',
+      });
+      const hit = await call[1]({ op: 'backend-session-get', backend: 'ftp://127.0.0.1:2121' });
+      expect(hit).toMatchObject({ result: 'hit', expiresAt: clock.now + 86_400_000 });
+      expect(Buffer.from((hit as { data: string }).data, 'base64')).toEqual(Buffer.alloc(200, 2));
+      expect(await call[1]({ op: 'backend-session-get', backend: 'ftp://127.0.0.1:2122' })).toEqual({
+        op: 'backend-session-get',
+        result: 'miss',
+      });
+      // A newer session for the same backend replaces the old one and keeps one slot.
+      expect(await backendPut('ftp://127.0.0.1:2121', 300, 1)).toMatchObject({ result: 'stored' });
+      expect(await readStats(table, 'backend-sessions')).toMatchObject({ entries: 1, bytes: 300 });
+      clock.now += 86_400_000;
+      expect(await call[0]({ op: 'backend-session-get', backend: 'ftp://127.0.0.1:2121' })).toEqual({
+        op: 'backend-session-get',
+        result: 'expired',
+      });
+      expect(await readStats(table, 'backend-sessions')).toMatchObject({
+        entries: 0,
+        stats: { hits: 1, misses: 2, expired: 1, stored: 2 },
+      });
+      // The frontend session cache is a different cache: its counters did not move.
+      expect(await call[0]({ op: 'session-get', id: 'aa' })).toMatchObject({ op: 'session-get' });
+      expect(await backendPut('ftp://big:21', 10 * 1024 + 1)).toEqual({
+        op: 'backend-session-put',
+        result: 'exceeded',
+      });
+    });
+
+    it('caches sessions of 1000 backends at most, and takes a new one once old ones expired', async () => {
+      const backends = Array.from({ length: 1000 }, (_, i) => `ftps://10.0.${i >> 8}.${i & 255}:990`);
+      for (let i = 0; i < backends.length; i += 50) {
+        const results = await Promise.all(
+          backends.slice(i, i + 50).map((backend, j) => backendPut(backend, 64, j % 2)),
+        );
+        expect(results.every((answer) => 'result' in answer && answer.result === 'stored')).toBe(true);
+      }
+      expect(await backendPut('ftp://one-more:21')).toEqual({ op: 'backend-session-put', result: 'full' });
+      // A backend that has a session may still replace it in a full cache.
+      expect(await backendPut(backends[7] as string, 80)).toEqual({
+        op: 'backend-session-put',
+        result: 'stored',
+      });
+      expect(await readStats(table, 'backend-sessions')).toMatchObject({
+        entries: 1000,
+        maxEntries: 1000,
+        stats: { full: 1 },
+      });
+      clock.now += 86_400_000 + 1000;
+      expect(await backendPut('ftp://one-more:21')).toEqual({ op: 'backend-session-put', result: 'stored' });
+      expect(await readStats(table, 'backend-sessions')).toMatchObject({ entries: 1 });
+    }, 60_000);
+
+    it('refuses backend keys with credentials or a path', async () => {
+      await expect(
+        call[0]({ op: 'backend-session-get', backend: 'ftp://user:secret@host:21' }),
+      ).rejects.toThrow(/backend key/);
+      await expect(call[0]({ op: 'backend-session-get', backend: 'ftp://host:21/dir' })).rejects.toThrow(
+        /backend key/,
+      );
     });
 
     it('gives every worker the same ticket key for a period, and the next one ahead', async () => {

@@ -2,10 +2,16 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../edge-worker/config/config-error.js';
 import { backendTlsSchema } from '../../../edge-worker/config/tls-schema.js';
+import { silentLogger } from '../../../edge-worker/log/logger.js';
 import { BackendTls } from '../../../edge-worker/tls/backend-tls-context.js';
+import { startControlPlaneHost } from '../../../functions/http-host/host.js';
+import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
+import { readStats } from '../../../functions/shared/tls-cache/stats.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../../support/ftp-backends.js';
 import { curl, pythonFtp } from '../../support/ftp-clients.js';
 import { freePort } from '../../support/ports.js';
@@ -13,6 +19,7 @@ import { spawnServer } from '../../support/process.js';
 import { startTestProxy, type TestProxy } from '../../support/proxy.js';
 import { RawFtp } from '../../support/raw-ftp.js';
 import { createTestCa, type TestCa } from '../../support/test-ca.js';
+import { dynaliteStore } from '../../support/test-stores.js';
 
 /**
  * Backend FTPS verification (ProxyTLSVerifyServer, CA, CRL, client certificates), the backend
@@ -127,6 +134,81 @@ describe('backend FTPS verification and sessions (ProFTPD)', () => {
     });
     for (let i = 0; i < 2; i++) expect((await whoami(uncached, good)).stdout.toString()).toBe(good.name);
     expect(controlHandshakes(uncached).map((line) => line.reused)).toEqual([false, true, false, true]);
+  });
+
+  it("shares backend sessions through the store: a second worker resumes the first one's", async () => {
+    const store = await dynaliteStore.start();
+    const table: Table = {
+      client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
+      name: 'ftpx',
+    };
+    await ensureTable(table);
+    // `ftpx control-plane serve` on the same store, for workers with a remote control plane.
+    const host = await startControlPlaneHost({
+      listen: { host: '127.0.0.1', port: 0 },
+      table,
+      edgeToken: 'backend-sessions-edge-token',
+      log: silentLogger,
+    });
+    const started: TestProxy[] = [];
+    const worker = async (tls: Record<string, unknown>, transport: 'in-process' | 'http' = 'in-process') => {
+      const proxy = await startTestProxy({
+        backends: [good.url],
+        retryCount: 1,
+        storeEndpoint: store.endpoint,
+        poolSettings: { tls: { caFile: ca.caCert, enableDiags: true, ...tls } },
+        ...(transport === 'http'
+          ? { settings: { controlPlane: { url: host.url, token: 'backend-sessions-edge-token' } } }
+          : {}),
+      });
+      started.push(proxy);
+      expect(proxy.logs.some((line) => line.msg === 'control plane is remote')).toBe(transport === 'http');
+      return proxy;
+    };
+    const firstHandshake = (proxy: TestProxy) =>
+      proxy.logs.find((line) => line.msg === 'backend TLS handshake');
+    try {
+      // Each session is put through one transport and found through the other.
+      for (const [protocols, put, get] of [
+        ['TLSv1.2', 'in-process', 'http'],
+        ['TLSv1.3', 'http', 'in-process'],
+      ] as const) {
+        const stored = (await readStats(table, 'backend-sessions')).stats.stored;
+        const first = await worker({ protocols }, put);
+        expect((await whoami(first, good)).stdout.toString()).toBe(good.name);
+        expect(firstHandshake(first)).toMatchObject({ protocol: protocols, reused: false });
+        const lookups = (proxy: TestProxy, result: string) =>
+          proxy.worker.metrics.tlsCacheLookups.get({ cache: 'backend-sessions', result });
+        // TLS 1.3: the store still holds the TLS 1.2 session, found but not resumable under TLS 1.3.
+        expect(lookups(first, protocols === 'TLSv1.2' ? 'miss' : 'hit')).toBe(1);
+        // The put runs in the background, after the handshake (TLS 1.3: after the ticket came).
+        const deadline = Date.now() + 10_000;
+        while ((await readStats(table, 'backend-sessions')).stats.stored === stored) {
+          if (Date.now() > deadline) throw new Error(`no ${protocols} backend session reached the store`);
+          await delay(50);
+        }
+        const second = await worker({ protocols }, get);
+        expect((await whoami(second, good)).stdout.toString()).toBe(good.name);
+        expect(firstHandshake(second)).toMatchObject({ protocol: protocols, reused: true });
+        // One store lookup; the data connection resumed the control session, not a cached one.
+        expect(lookups(second, 'hit')).toBe(1);
+        expect(lookups(second, 'miss')).toBe(0);
+      }
+      expect(await readStats(table, 'backend-sessions')).toMatchObject({ entries: 1 });
+      // ProxyTLSOptions NoSessionCache: the store is neither read nor written.
+      const before = await readStats(table, 'backend-sessions');
+      const uncached = await worker({ protocols: 'TLSv1.2', noSessionCache: true });
+      expect((await whoami(uncached, good)).stdout.toString()).toBe(good.name);
+      expect(firstHandshake(uncached)).toMatchObject({ reused: false });
+      const after = await readStats(table, 'backend-sessions');
+      expect(after.stats.hits + after.stats.misses).toBe(before.stats.hits + before.stats.misses);
+      expect(after.stats.stored).toBe(before.stats.stored);
+    } finally {
+      for (const proxy of started.reverse()) await proxy.close();
+      await host.close();
+      table.client.destroy();
+      await store.close();
+    }
   });
 
   it('refuses the login when TLS is required (engine on) but the backend has none; auto falls back', async () => {
