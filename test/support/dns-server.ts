@@ -35,12 +35,6 @@ export async function startDnsServer(): Promise<TestDnsServer> {
   const records = new Map<string, Map<string, TestRecord[]>>();
   const queries: string[] = [];
   const state = { truncateUdp: false };
-  const udp = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.bind(0, '127.0.0.1', () => resolve());
-  });
-  const port = udp.address().port;
   const answer = (query: Buffer, viaUdp: boolean): Buffer | undefined => {
     let packet: dnsPacket.DecodedPacket;
     try {
@@ -70,10 +64,6 @@ export async function startDnsServer(): Promise<TestDnsServer> {
         : (found.map((record) => ({ ...record, name: question.name, class: 'IN' })) as dnsPacket.Answer[]),
     });
   };
-  udp.on('message', (message: Buffer, from: RemoteInfo) => {
-    const reply = answer(message, true);
-    if (reply) udp.send(reply, from.port, from.address);
-  });
   const tcp: Server = createServer((socket: Socket) => {
     let buffered = Buffer.alloc(0);
     socket.on('error', () => socket.destroy());
@@ -91,9 +81,10 @@ export async function startDnsServer(): Promise<TestDnsServer> {
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(port, '127.0.0.1', () => resolve());
+  const { udp, port } = await bindUdpAndTcp(tcp);
+  udp.on('message', (message: Buffer, from: RemoteInfo) => {
+    const reply = answer(message, true);
+    if (reply) udp.send(reply, from.port, from.address);
   });
   const sockets = new Set<Socket>();
   tcp.on('connection', (socket) => {
@@ -138,4 +129,32 @@ export async function startDnsServer(): Promise<TestDnsServer> {
 
 function normalize(name: string): string {
   return name.replace(/\.$/, '').toLowerCase();
+}
+
+/**
+ * A free UDP port whose TCP twin is free too: the kernel picks the UDP port, and the TCP one may
+ * already be some other test's outgoing connection, so a few are tried.
+ */
+async function bindUdpAndTcp(tcp: Server): Promise<{ udp: UdpSocket; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const udp = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(0, '127.0.0.1', () => resolve());
+    });
+    const port = udp.address().port;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(port, '127.0.0.1', () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+      return { udp, port };
+    } catch (err) {
+      udp.close();
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+    }
+  }
 }
