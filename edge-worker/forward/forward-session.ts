@@ -10,6 +10,7 @@ import { BackendDataSetup } from '../ftp/backend-data.js';
 import type { ClientDataOptions } from '../ftp/client-data.js';
 import type { CommandLimits } from '../ftp/command-limits.js';
 import type { CommandEvent, FtpCommand } from '../ftp/command-parser.js';
+import { screenCommand } from '../ftp/command-screen.js';
 import { DataTransfers } from '../ftp/data-transfers.js';
 import { featReply } from '../ftp/feat.js';
 import { FrontendControl } from '../ftp/frontend-control.js';
@@ -240,31 +241,20 @@ export class ForwardFtpSession {
       if (event === undefined)
         return this.endedByProxy ?? this.frontend.closeReason ?? 'client closed the connection';
       this.timeouts.commandReceived();
+      this.tracked.touch();
       if (await this.handle(event)) return 'client quit';
     }
   }
 
   /** Handles one command; true when the session is over. */
   private async handle(event: CommandEvent): Promise<boolean> {
-    if (event.kind === 'too-long') {
-      this.log.warn('command line too long', { limit: this.ctx.listener.maxCommandLength });
-      await this.frontend.reply(
-        500,
-        `Command line too long (limit ${this.ctx.listener.maxCommandLength} bytes).`,
-      );
-      return false;
-    }
-    const { command } = event;
-    if (command.verb === 'PROXY') {
+    const screened = await screenCommand(event, this.frontend, this.ctx.listener.maxCommandLength, this.log);
+    if (screened.kind === 'answered') return false;
+    if (screened.kind === 'untrusted-proxy-header') {
       this.endedByProxy = 'PROXY header from an untrusted source';
-      this.log.warn('PROXY protocol header from a source not in proxyProtocol.trustedNetworks; closing');
-      this.frontend.destroy();
       return true;
     }
-    this.log.debug('command', {
-      verb: command.verb,
-      ...(command.verb === 'PASS' ? {} : { arg: command.arg }),
-    });
+    const { command } = screened;
     if (command.verb === 'QUIT') {
       await this.quit();
       return true;

@@ -24,6 +24,7 @@ import { BackendDataSetup } from './backend-data.js';
 import type { ClientDataOptions } from './client-data.js';
 import type { CommandLimits } from './command-limits.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
+import { screenCommand } from './command-screen.js';
 import { DataTransfers } from './data-transfers.js';
 import {
   DEFAULT_MLST_FACTS,
@@ -308,28 +309,13 @@ export class ReverseFtpSession {
 
   /** Handles one command; true when the session is over. */
   private async handle(event: CommandEvent): Promise<boolean> {
-    if (event.kind === 'too-long') {
-      this.log.warn('command line too long', { limit: this.ctx.listener.maxCommandLength });
-      await this.frontend.reply(
-        500,
-        `Command line too long (limit ${this.ctx.listener.maxCommandLength} bytes).`,
-      );
-      return false;
-    }
-    const { command } = event;
-    if (command.verb === 'PROXY') {
-      // A PROXY header from a source not trusted to send one: whoever sent it may be forging its address.
+    const screened = await screenCommand(event, this.frontend, this.ctx.listener.maxCommandLength, this.log);
+    if (screened.kind === 'answered') return false;
+    if (screened.kind === 'untrusted-proxy-header') {
       this.endedByProxy = 'PROXY header from an untrusted source';
-      this.log.warn('PROXY protocol header from a source not in proxyProtocol.trustedNetworks; closing');
-      this.frontend.destroy();
       return true;
     }
-    // The logger scrubs PASS arguments from trace lines too (log/logger.ts).
-    this.log.trace('proxy.ftp.ctrl', 9, 'client command', { line: `${command.verb} ${command.arg}`.trim() });
-    this.log.debug('command', {
-      verb: command.verb,
-      ...(command.verb === 'PASS' ? {} : { arg: command.arg }),
-    });
+    const { command } = screened;
     if (command.verb === 'QUIT') {
       await this.quit();
       return true;

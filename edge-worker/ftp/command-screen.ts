@@ -1,0 +1,42 @@
+import type { Logger } from '../log/logger.js';
+import type { CommandEvent, FtpCommand } from './command-parser.js';
+import type { FrontendControl } from './frontend-control.js';
+
+/** What a session does with a client's line, after the checks every FTP session makes first. */
+export type ScreenedCommand =
+  | { kind: 'command'; command: FtpCommand }
+  /** Answered here (a line over the limit): go on with the next one. */
+  | { kind: 'answered' }
+  /** A PROXY header from a source not trusted to send one: the connection is destroyed. */
+  | { kind: 'untrusted-proxy-header' };
+
+/**
+ * The checks both session roles make on every client line before their own handling: an overlong
+ * line gets `500`, a PROXY protocol header (whoever sent it may be forging its address) closes the
+ * connection, and the command is traced and logged, never with a PASS argument.
+ */
+export async function screenCommand(
+  event: CommandEvent,
+  frontend: FrontendControl,
+  maxCommandLength: number,
+  log: Logger,
+): Promise<ScreenedCommand> {
+  if (event.kind === 'too-long') {
+    log.warn('command line too long', { limit: maxCommandLength });
+    await frontend.reply(500, `Command line too long (limit ${maxCommandLength} bytes).`);
+    return { kind: 'answered' };
+  }
+  const { command } = event;
+  if (command.verb === 'PROXY') {
+    log.warn('PROXY protocol header from a source not in proxyProtocol.trustedNetworks; closing');
+    frontend.destroy();
+    return { kind: 'untrusted-proxy-header' };
+  }
+  // The logger scrubs PASS arguments from trace lines too (log/logger.ts).
+  log.trace('proxy.ftp.ctrl', 9, 'client command', { line: `${command.verb} ${command.arg}`.trim() });
+  log.debug('command', {
+    verb: command.verb,
+    ...(command.verb === 'PASS' ? {} : { arg: command.arg }),
+  });
+  return { kind: 'command', command };
+}
