@@ -10,7 +10,7 @@ import { BackendDataSetup } from '../ftp/backend-data.js';
 import type { ClientDataOptions } from '../ftp/client-data.js';
 import type { CommandLimits } from '../ftp/command-limits.js';
 import type { CommandEvent, FtpCommand } from '../ftp/command-parser.js';
-import { screenCommand } from '../ftp/command-screen.js';
+import { runCommandLoop, screenCommand } from '../ftp/command-loop.js';
 import { DataTransfers } from '../ftp/data-transfers.js';
 import { featReply } from '../ftp/feat.js';
 import { FrontendControl } from '../ftp/frontend-control.js';
@@ -233,17 +233,15 @@ export class ForwardFtpSession {
     this.dispose();
   }
 
-  private async commandLoop(): Promise<string> {
-    for (;;) {
-      await this.frontend.commands.ready();
-      if (this.backend?.control.isLost) throw await this.backend.control.lost;
-      const event = await this.frontend.commands.next();
-      if (event === undefined)
-        return this.endedByProxy ?? this.frontend.closeReason ?? 'client closed the connection';
-      this.timeouts.commandReceived();
-      this.tracked.touch();
-      if (await this.handle(event)) return 'client quit';
-    }
+  private commandLoop(): Promise<string> {
+    return runCommandLoop({
+      frontend: this.frontend,
+      backend: () => this.backend?.control,
+      endedByProxy: () => this.endedByProxy,
+      timeouts: this.timeouts,
+      tracked: this.tracked,
+      handle: (event) => this.handle(event),
+    });
   }
 
   /** Handles one command; true when the session is over. */

@@ -24,7 +24,7 @@ import { BackendDataSetup } from './backend-data.js';
 import type { ClientDataOptions } from './client-data.js';
 import type { CommandLimits } from './command-limits.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
-import { screenCommand } from './command-screen.js';
+import { runCommandLoop, screenCommand } from './command-loop.js';
 import { DataTransfers } from './data-transfers.js';
 import {
   DEFAULT_MLST_FACTS,
@@ -294,17 +294,15 @@ export class ReverseFtpSession {
     return backend;
   }
 
-  private async commandLoop(): Promise<string> {
-    for (;;) {
-      await this.frontend.commands.ready();
-      if (this.backend?.control.isLost) throw await this.backend.control.lost;
-      const event = await this.frontend.commands.next();
-      if (event === undefined)
-        return this.endedByProxy ?? this.frontend.closeReason ?? 'client closed the connection';
-      this.timeouts.commandReceived();
-      this.tracked.touch();
-      if (await this.handle(event)) return 'client quit';
-    }
+  private commandLoop(): Promise<string> {
+    return runCommandLoop({
+      frontend: this.frontend,
+      backend: () => this.backend?.control,
+      endedByProxy: () => this.endedByProxy,
+      timeouts: this.timeouts,
+      tracked: this.tracked,
+      handle: (event) => this.handle(event),
+    });
   }
 
   /** Handles one command; true when the session is over. */

@@ -1,6 +1,9 @@
+import type { SessionHandle } from '../admin/session-registry.js';
 import type { Logger } from '../log/logger.js';
+import type { BackendControl } from './backend-control.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
 import type { FrontendControl } from './frontend-control.js';
+import type { SessionTimeouts } from './session-timeouts.js';
 
 /** What a session does with a client's line, after the checks every FTP session makes first. */
 export type ScreenedCommand =
@@ -39,4 +42,32 @@ export async function screenCommand(
     ...(command.verb === 'PASS' ? {} : { arg: command.arg }),
   });
   return { kind: 'command', command };
+}
+
+/**
+ * The command loop of both session roles: one client line at a time, in order, until the client
+ * goes, `handle` says the session is over, or the backend connection is lost (thrown, so the
+ * session answers 421). Resolves with the reason the session ended.
+ */
+export async function runCommandLoop(session: {
+  frontend: FrontendControl;
+  backend(): BackendControl | undefined;
+  /** Set when the proxy itself ended the session (a timeout, a kick). */
+  endedByProxy(): string | undefined;
+  timeouts: SessionTimeouts;
+  tracked: SessionHandle;
+  handle(event: CommandEvent): Promise<boolean>;
+}): Promise<string> {
+  const { frontend } = session;
+  for (;;) {
+    await frontend.commands.ready();
+    const backend = session.backend();
+    if (backend?.isLost) throw await backend.lost;
+    const event = await frontend.commands.next();
+    if (event === undefined)
+      return session.endedByProxy() ?? frontend.closeReason ?? 'client closed the connection';
+    session.timeouts.commandReceived();
+    session.tracked.touch();
+    if (await session.handle(event)) return 'client quit';
+  }
 }
