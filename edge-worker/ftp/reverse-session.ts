@@ -23,8 +23,8 @@ import { BackendLostError, describeReply } from './backend-control.js';
 import { BackendDataSetup } from './backend-data.js';
 import type { ClientDataOptions } from './client-data.js';
 import type { CommandLimits } from './command-limits.js';
-import type { CommandEvent, FtpCommand } from './command-parser.js';
 import { runCommandLoop, screenCommand } from './command-loop.js';
+import type { CommandEvent, FtpCommand } from './command-parser.js';
 import { DataTransfers } from './data-transfers.js';
 import {
   DEFAULT_MLST_FACTS,
