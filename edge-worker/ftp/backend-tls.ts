@@ -85,10 +85,13 @@ export class BackendControlTls {
     private readonly key: string,
     private readonly log: Logger,
   ) {
+    // Filed under the trust context that verified it: another pool's settings never resume it.
+    const context = client.sessionContext(host);
+    const cache = !client.config.noSessionCache && client.mayCacheSessionOf(socket);
     // TLS 1.3 sends tickets after the handshake; TLS 1.2 gives its session at once.
     socket.on('session', (session: Buffer) => {
       this.latest = session;
-      if (!client.config.noSessionCache) client.sessions.set(key, session);
+      if (cache) client.sessions.set(key, context, session);
       for (const waiter of this.waiters.splice(0)) waiter(session);
     });
     if (socket.isSessionReused()) log.debug('backend TLS session resumed', { backend: key });
@@ -97,7 +100,7 @@ export class BackendControlTls {
       const session = socket.getSession();
       if (session) {
         this.latest = session;
-        if (!client.config.noSessionCache) client.sessions.set(key, session);
+        if (cache) client.sessions.set(key, context, session);
       }
     }
   }
@@ -158,10 +161,11 @@ export async function startBackendControlTls(
   key: string,
   log: Logger,
 ): Promise<BackendControlTls> {
-  const session = client.config.noSessionCache ? undefined : await client.sessions.lookup(key);
+  const context = client.sessionContext(url.host);
+  const session = client.config.noSessionCache ? undefined : await client.sessions.lookup(key, context);
   const tlsSocket = await client.connect(socket, url.host, { session, log }).catch((err: unknown) => {
     // A cached session the backend no longer accepts is not the reason; dropping it costs nothing.
-    client.sessions.delete(key);
+    client.sessions.delete(key, context);
     throw err;
   });
   return new BackendControlTls(tlsSocket, client, url.host, key, log);

@@ -15,6 +15,7 @@ import { versionRange } from '../config/tls-protocols.js';
 import type { BackendTlsConfig } from '../config/tls-schema.js';
 import type { Logger } from '../log/logger.js';
 import { BackendTlsSessions, type SharedBackendSessions } from './backend-tls-sessions.js';
+import { backendSessionContext, backendTrustDigest } from './backend-trust-context.js';
 import { readConfigFile, readPemDirectory } from './read-pem.js';
 
 /** A backend TLS handshake failed (verification, protocol, timeout) or could not start. */
@@ -27,7 +28,7 @@ const MIN_PSK_BYTES = 20;
 
 /**
  * A pool's backend TLS client: one secure context built from its ProxyTLS* settings at start, and
- * the cache of TLS sessions per backend so new proxy sessions resume.
+ * the cache of TLS sessions per backend and trust context so new proxy sessions resume.
  */
 export class BackendTls {
   readonly sessions: BackendTlsSessions;
@@ -36,9 +37,27 @@ export class BackendTls {
     readonly config: BackendTlsConfig,
     private readonly context: SecureContext,
     private readonly psk: { identity: string; key: Buffer } | undefined,
+    /** The digest of the settings that verify a backend (backend-trust-context.ts). */
+    readonly trustDigest: string,
     shared: SharedBackendSessions | undefined,
   ) {
     this.sessions = new BackendTlsSessions(Date.now, shared);
+  }
+
+  /**
+   * Under which context a control connection to `host` (the name or address its certificate must
+   * match) may resume a cached session: only one made with these same trust settings, for that host.
+   */
+  sessionContext(host: string): string {
+    return backendSessionContext(this.trustDigest, host);
+  }
+
+  /**
+   * Whether a connected socket's sessions may be cached: with verifyServer, only those of a
+   * handshake that verified (rejectUnauthorized already ends the others; this makes it explicit).
+   */
+  mayCacheSessionOf(socket: TLSSocket): boolean {
+    return !this.config.verifyServer || socket.authorized;
   }
 
   /** `shared`: the store the backend sessions are shared through (none: this process only). */
@@ -65,12 +84,13 @@ export class BackendTls {
     if (psk && !/PSK/i.test(ciphers)) ciphers = `PSK:${ciphers}`;
     if (config.allowWeakSecurity) ciphers = `${ciphers}:@SECLEVEL=0`;
     const range = versionRange(config.protocols);
+    // Node's TLS-PSK works up to TLS 1.2 only.
+    const maxVersion = psk && range.maxVersion === 'TLSv1.3' ? ('TLSv1.2' as const) : range.maxVersion;
     let context: SecureContext;
     try {
       context = createSecureContext({
-        ...range,
-        // Node's TLS-PSK works up to TLS 1.2 only.
-        ...(psk && range.maxVersion === 'TLSv1.3' ? { maxVersion: 'TLSv1.2' as const } : {}),
+        minVersion: range.minVersion,
+        maxVersion,
         ciphers,
         ...(config.cipherSuites ? { ciphersuites: config.cipherSuites } : {}),
         ...(ca.length > 0 ? { ca } : {}),
@@ -83,7 +103,19 @@ export class BackendTls {
         cause: err,
       });
     }
-    return new BackendTls(config, context, psk, shared);
+    const trustDigest = await backendTrustDigest({
+      ca,
+      crl,
+      verifyServer: config.verifyServer,
+      clientCert: cert,
+      clientKey: privateKey,
+      psk,
+      minVersion: range.minVersion,
+      maxVersion,
+      ciphers,
+      cipherSuites: config.cipherSuites,
+    });
+    return new BackendTls(config, context, psk, trustDigest, shared);
   }
 
   /**

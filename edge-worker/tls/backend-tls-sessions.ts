@@ -17,13 +17,15 @@ export interface SharedBackendSessions {
 }
 
 /**
- * TLS sessions of backends, by backend key (`ftp://host:port`), so the next proxy session's control
- * connection resumes instead of a full handshake. A per-process map in front of the store's
- * `backend-session` entries (when `shared` is given): `lookup` asks the store when the map has
- * nothing, `set` keeps the session here at once and writes it to the store in the background. Older
- * entries are dropped on lookup, and beyond 1000 backends new sessions are not cached (mod_proxy's
- * limits, here and in the store). The store never fails a session: an error or a slow answer is a
- * miss.
+ * TLS sessions of backends, by backend key (`ftp://host:port`) and session context (the digest of
+ * the trust settings and the expected host name it was verified under, backend-trust-context.ts),
+ * so the next proxy session's control connection resumes instead of a full handshake, but only
+ * under the settings that verified the backend: a resumed session is not verified again. A
+ * per-process map in front of the store's `backend-session` entries (when `shared` is given):
+ * `lookup` asks the store when the map has nothing, `set` keeps the session here at once and writes
+ * it to the store in the background. Older entries are dropped on lookup, and beyond 1000 entries
+ * (backend and context pairs) new sessions are not cached (mod_proxy's limits, here and in the
+ * store). The store never fails a session: an error or a slow answer is a miss.
  */
 export class BackendTlsSessions {
   private readonly sessions = new Map<string, { session: Buffer; storedAt: number }>();
@@ -38,7 +40,8 @@ export class BackendTlsSessions {
   }
 
   /** The session in this process's map. */
-  get(key: string): Buffer | undefined {
+  get(backend: string, context: string): Buffer | undefined {
+    const key = mapKey(backend, context);
     const entry = this.sessions.get(key);
     if (!entry) return undefined;
     if (this.now() - entry.storedAt > BACKEND_SESSION_MAX_AGE_MS) {
@@ -49,13 +52,13 @@ export class BackendTlsSessions {
   }
 
   /** The session in this process's map, else the store's (kept here for the next connect). */
-  async lookup(key: string): Promise<Buffer | undefined> {
-    const local = this.get(key);
+  async lookup(backend: string, context: string): Promise<Buffer | undefined> {
+    const local = this.get(backend, context);
     if (local || !this.shared) return local;
     const { controlPlane, lookupTimeoutMs, log } = this.shared;
     try {
       const answer = await withTimeout(
-        controlPlane.tlsCache({ op: 'backend-session-get', backend: key }),
+        controlPlane.tlsCache({ op: 'backend-session-get', backend, context }),
         lookupTimeoutMs,
         () => {
           throw new Error(`no answer within ${lookupTimeoutMs} ms`);
@@ -68,46 +71,47 @@ export class BackendTlsSessions {
       // Its age is the store's: it expires here when it does there.
       const storedAt =
         (answer.expiresAt ?? this.now() + BACKEND_SESSION_MAX_AGE_MS) - BACKEND_SESSION_MAX_AGE_MS;
-      this.keep(key, session, storedAt);
+      this.keep(mapKey(backend, context), session, storedAt);
       return session;
     } catch (err) {
       log.warn('cannot look up a backend TLS session in the store', {
-        backend: key,
+        backend,
         error: err instanceof Error ? err.message : String(err),
       });
       return undefined;
     }
   }
 
-  /** Keeps a backend's newest session here and, in the background, in the store. */
-  set(key: string, session: Buffer): void {
-    this.keep(key, session, this.now());
+  /** Keeps a backend's newest session under its context here and, in the background, in the store. */
+  set(backend: string, context: string, session: Buffer): void {
+    this.keep(mapKey(backend, context), session, this.now());
     if (!this.shared) return;
     const { controlPlane, log } = this.shared;
     controlPlane
       .tlsCache({
         op: 'backend-session-put',
-        backend: key,
+        backend,
+        context,
         data: session.toString('base64'),
         maxEntries: MAX_BACKEND_SESSIONS,
       })
       .then(
         (answer) => {
           if (answer.op === 'backend-session-put' && answer.result !== 'stored') {
-            log.debug('backend TLS session not shared', { backend: key, result: answer.result });
+            log.debug('backend TLS session not shared', { backend, result: answer.result });
           }
         },
         (err: unknown) =>
           log.warn('cannot store a backend TLS session in the store', {
-            backend: key,
+            backend,
             error: err instanceof Error ? err.message : String(err),
           }),
       );
   }
 
   /** Forgets this process's session (one that failed a handshake); the store's is replaced by the next. */
-  delete(key: string): void {
-    this.sessions.delete(key);
+  delete(backend: string, context: string): void {
+    this.sessions.delete(mapKey(backend, context));
   }
 
   private keep(key: string, session: Buffer, storedAt: number): void {
@@ -115,3 +119,6 @@ export class BackendTlsSessions {
     this.sessions.set(key, { session, storedAt });
   }
 }
+
+/** The context digest is fixed-length hex: no backend key can make two pairs collide. */
+const mapKey = (backend: string, context: string) => `${context} ${backend}`;

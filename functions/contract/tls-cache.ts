@@ -15,8 +15,11 @@ import { z } from 'zod';
  *   cached OCSP response that is stale or goes stale before `aheadS`, from the `source` its
  *   `ocsp-put` stored, and replaces it with the fresh answer; a failed fetch keeps the old one.
  * - `backend-session-put` / `backend-session-get`: the TLS sessions the proxy holds as a client of
- *   each backend (mod_proxy's backend session cache: at most 1000 backends, 24 hours), by backend
- *   key, so a worker's first connection to a backend resumes a session another worker made.
+ *   each backend (mod_proxy's backend session cache: at most 1000 entries, 24 hours), by backend
+ *   key and trust context, so a worker's first connection to a backend resumes a session another
+ *   worker made under the same verification settings (a resumed session is not verified again,
+ *   edge-worker/tls/backend-trust-context.ts). An entry is one backend under one context: the
+ *   1000 count pairs, so a backend reached by three differently configured pools takes three.
  * - `report-hits`: resumptions and staples an edge worker served from its local LRU, and cache
  *   calls that failed there, so the shared statistics count every hit and error.
  *
@@ -72,6 +75,8 @@ const backendKey = z
   .min(1)
   .max(300)
   .regex(/^[a-z][a-z0-9+]*:\/\/[^\s/@]+$/, 'must be a backend key (scheme://host:port, no credentials)');
+/** The digest of a backend session's trust context (SHA-256, lower-case hex): secrets never travel in clear. */
+const trustContext = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 digest in lower-case hex');
 /** SHA-1 fingerprint of a server certificate, lower-case hex. */
 const fingerprint = z.string().regex(/^[0-9a-f]{40}$/, 'must be a SHA-1 fingerprint in lower-case hex');
 const count = z.number().int().min(0).max(1_000_000_000);
@@ -160,13 +165,15 @@ export const tlsCacheRequestSchema = z.discriminatedUnion('op', [
     .object({
       op: z.literal('backend-session-put'),
       backend: backendKey,
+      /** The trust context it was verified under: only a get with the same context finds it. */
+      context: trustContext,
       /** Larger than a session may be (10 KiB): refused as `exceeded`, as frontend sessions are. */
       data: base64(MAX_VALUE_BYTES),
-      /** Backends with a cached session at most (mod_proxy: 1000); a put beyond is refused as `full`. */
+      /** Entries (backend and context pairs) at most (mod_proxy: 1000); a put beyond is refused as `full`. */
       maxEntries: z.number().int().min(1).max(100_000).default(BACKEND_TLS_SESSION_LIMITS.maxEntries),
     })
     .strict(),
-  z.object({ op: z.literal('backend-session-get'), backend: backendKey }).strict(),
+  z.object({ op: z.literal('backend-session-get'), backend: backendKey, context: trustContext }).strict(),
   ticketKeysRequestSchema,
   z.object({ op: z.literal('ocsp-get'), fingerprint }).strict(),
   z
@@ -234,7 +241,7 @@ export const tlsCacheResponseSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('session-delete'), deleted: z.boolean() }),
   z.object({
     op: z.literal('backend-session-put'),
-    /** exceeded: larger than a session may be; full: 1000 backends hold live sessions already. */
+    /** exceeded: larger than a session may be; full: 1000 entries (backend and context) are live already. */
     result: z.enum(['stored', 'exceeded', 'full']),
   }),
   z.object({

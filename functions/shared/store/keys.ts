@@ -165,7 +165,7 @@ export const tlsCacheKeys = {
   /** One cached OCSP response, by the server certificate's SHA-1 fingerprint (hex). */
   ocsp: (fingerprintHex: string) => ({ pk: 'TLSCACHE#OCSP', sk: `${OCSP_RESPONSE_PREFIX}${fingerprintHex}` }),
   backendSessionPk: 'TLSCACHE#BACKENDSESSION',
-  /** The cached TLS session of one backend, by its key (`ftp://host:port`). */
+  /** The cached TLS session of one backend under one trust context: `<context digest>#ftp://host:port`. */
   backendSession: (backend: string) => ({
     pk: 'TLSCACHE#BACKENDSESSION',
     sk: `${BACKEND_SESSION_PREFIX}${backend}`,

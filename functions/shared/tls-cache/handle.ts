@@ -25,8 +25,8 @@ export type TlsCacheOperation =
     }
   | { op: 'session-get'; id: string }
   | { op: 'session-delete'; id: string }
-  | { op: 'backend-session-put'; backend: string; data: string; maxEntries: number }
-  | { op: 'backend-session-get'; backend: string }
+  | { op: 'backend-session-put'; backend: string; context: string; data: string; maxEntries: number }
+  | { op: 'backend-session-get'; backend: string; context: string }
   | { op: 'ticket-keys'; rotateEveryS: number; lifetimeS: number }
   | { op: 'ocsp-get'; fingerprint: string }
   | {
@@ -92,7 +92,7 @@ export async function handleTlsCache(
       const result = await putEntry(
         table,
         'backend-sessions',
-        request.backend,
+        backendSessionId(request.backend, request.context),
         {
           attributes: { data: { B: data } },
           bytes: data.length,
@@ -104,7 +104,12 @@ export async function handleTlsCache(
       return { op: 'backend-session-put', result };
     }
     case 'backend-session-get': {
-      const found = await getEntry(table, 'backend-sessions', request.backend, nowMs);
+      const found = await getEntry(
+        table,
+        'backend-sessions',
+        backendSessionId(request.backend, request.context),
+        nowMs,
+      );
       if (found.result !== 'hit') return { op: 'backend-session-get', result: found.result };
       return {
         op: 'backend-session-get',
@@ -174,6 +179,14 @@ export async function handleTlsCache(
       return { op: 'report-hits', recorded: true };
     }
   }
+}
+
+/**
+ * A backend session's entry: its trust context first (fixed-length hex, so no backend key can forge
+ * another pair), then the backend key. Entries of one backend under other contexts stay apart.
+ */
+function backendSessionId(backend: string, context: string): string {
+  return `${context}#${backend}`;
 }
 
 function binary(item: Item, name: string): Buffer {

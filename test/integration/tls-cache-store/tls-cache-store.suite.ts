@@ -115,10 +115,12 @@ export function defineTlsCacheStoreSuite(testStore: TestStore): void {
       ).toBeGreaterThanOrEqual(3);
     });
 
-    const backendPut = (backend: string, bytes = 200, worker = 0) =>
+    const CTX = 'c'.repeat(64);
+    const backendPut = (backend: string, bytes = 200, worker = 0, context = CTX) =>
       call[worker as 0 | 1]({
         op: 'backend-session-put',
         backend,
+        context,
         data: Buffer.alloc(bytes, 2).toString('base64'),
       });
 
@@ -127,10 +129,12 @@ export function defineTlsCacheStoreSuite(testStore: TestStore): void {
         op: 'backend-session-put',
         result: 'stored',
       });
-      const hit = await call[1]({ op: 'backend-session-get', backend: 'ftp://127.0.0.1:2121' });
+      const hit = await call[1]({ op: 'backend-session-get', backend: 'ftp://127.0.0.1:2121', context: CTX });
       expect(hit).toMatchObject({ result: 'hit', expiresAt: clock.now + 86_400_000 });
       expect(Buffer.from((hit as { data: string }).data, 'base64')).toEqual(Buffer.alloc(200, 2));
-      expect(await call[1]({ op: 'backend-session-get', backend: 'ftp://127.0.0.1:2122' })).toEqual({
+      expect(
+        await call[1]({ op: 'backend-session-get', backend: 'ftp://127.0.0.1:2122', context: CTX }),
+      ).toEqual({
         op: 'backend-session-get',
         result: 'miss',
       });
@@ -138,7 +142,9 @@ export function defineTlsCacheStoreSuite(testStore: TestStore): void {
       expect(await backendPut('ftp://127.0.0.1:2121', 300, 1)).toMatchObject({ result: 'stored' });
       expect(await readStats(table, 'backend-sessions')).toMatchObject({ entries: 1, bytes: 300 });
       clock.now += 86_400_000;
-      expect(await call[0]({ op: 'backend-session-get', backend: 'ftp://127.0.0.1:2121' })).toEqual({
+      expect(
+        await call[0]({ op: 'backend-session-get', backend: 'ftp://127.0.0.1:2121', context: CTX }),
+      ).toEqual({
         op: 'backend-session-get',
         result: 'expired',
       });
@@ -178,13 +184,36 @@ export function defineTlsCacheStoreSuite(testStore: TestStore): void {
       expect(await readStats(table, 'backend-sessions')).toMatchObject({ entries: 1 });
     }, 60_000);
 
-    it('refuses backend keys with credentials or a path', async () => {
+    it('keeps one entry per backend and trust context: a get finds only its own context', async () => {
+      const backend = 'ftp://127.0.0.1:2123';
+      const other = 'd'.repeat(64);
+      const before = (await readStats(table, 'backend-sessions')).entries;
+      expect(await backendPut(backend, 100, 0, CTX)).toMatchObject({ result: 'stored' });
+      expect(await backendPut(backend, 150, 1, other)).toMatchObject({ result: 'stored' });
+      expect((await readStats(table, 'backend-sessions')).entries).toBe(before + 2);
+      const get = async (context: string) => {
+        const answer = await call[1]({ op: 'backend-session-get', backend, context });
+        return 'data' in answer && answer.data ? Buffer.from(answer.data, 'base64').length : answer;
+      };
+      expect(await get(CTX)).toBe(100);
+      expect(await get(other)).toBe(150);
+      expect(await get('e'.repeat(64))).toEqual({ op: 'backend-session-get', result: 'miss' });
+    });
+
+    it('refuses backend keys with credentials or a path, and contexts that are not a digest', async () => {
       await expect(
-        call[0]({ op: 'backend-session-get', backend: 'ftp://user:secret@host:21' }),
+        call[0]({ op: 'backend-session-get', backend: 'ftp://user:secret@host:21', context: CTX }),
       ).rejects.toThrow(/backend key/);
-      await expect(call[0]({ op: 'backend-session-get', backend: 'ftp://host:21/dir' })).rejects.toThrow(
-        /backend key/,
-      );
+      await expect(
+        call[0]({ op: 'backend-session-get', backend: 'ftp://host:21/dir', context: CTX }),
+      ).rejects.toThrow(/backend key/);
+      // A context is a SHA-256 digest: settings (let alone a key) never travel in clear.
+      await expect(
+        call[0]({ op: 'backend-session-get', backend: 'ftp://host:21', context: 'caFile=/etc/ca.pem' }),
+      ).rejects.toThrow(/SHA-256 digest/);
+      await expect(
+        call[0]({ op: 'backend-session-get', backend: 'ftp://host:21' } as never),
+      ).rejects.toThrow();
     });
 
     it('gives every worker the same ticket key for a period, and the next one ahead', async () => {

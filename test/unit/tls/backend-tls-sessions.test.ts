@@ -9,6 +9,10 @@ import { ensureTable, type Table } from '../../../functions/shared/store/table.j
 import { readStats } from '../../../functions/shared/tls-cache/stats.js';
 import { dynaliteStore, type StoreServer } from '../../support/test-stores.js';
 
+/** Two trust contexts (backend-trust-context.ts digests). */
+const CTX = 'a'.repeat(64);
+const OTHER_CTX = 'b'.repeat(64);
+
 /** The backend session map in front of the store: two workers' maps share one dynalite store. */
 describe('BackendTlsSessions with the store behind it', () => {
   let store: StoreServer;
@@ -34,21 +38,46 @@ describe('BackendTlsSessions with the store behind it', () => {
     let now = Date.now();
     const first = new BackendTlsSessions(() => now, shared);
     const second = new BackendTlsSessions(() => now, shared);
-    first.set('ftp://10.1.1.1:21', Buffer.from('session-1'));
-    expect(first.get('ftp://10.1.1.1:21')?.toString()).toBe('session-1');
+    first.set('ftp://10.1.1.1:21', CTX, Buffer.from('session-1'));
+    expect(first.get('ftp://10.1.1.1:21', CTX)?.toString()).toBe('session-1');
     await tracked.settled();
-    expect(second.get('ftp://10.1.1.1:21')).toBeUndefined();
+    expect(second.get('ftp://10.1.1.1:21', CTX)).toBeUndefined();
     const other = trackTlsCacheCalls(controlPlane, 'closing');
     const third = new BackendTlsSessions(() => now, { ...shared, controlPlane: other.client });
-    expect((await third.lookup('ftp://10.1.1.1:21'))?.toString()).toBe('session-1');
+    expect((await third.lookup('ftp://10.1.1.1:21', CTX))?.toString()).toBe('session-1');
     // Now in the local map: no further store call.
     const hits = (await readStats(table, 'backend-sessions')).stats.hits;
-    expect((await third.lookup('ftp://10.1.1.1:21'))?.toString()).toBe('session-1');
+    expect((await third.lookup('ftp://10.1.1.1:21', CTX))?.toString()).toBe('session-1');
     expect((await readStats(table, 'backend-sessions')).stats.hits).toBe(hits);
     // The store's entry is almost 24 h old here too: it expires locally when it does in the store.
     now += 86_400_000 + 60_000;
-    expect(third.get('ftp://10.1.1.1:21')).toBeUndefined();
+    expect(third.get('ftp://10.1.1.1:21', CTX)).toBeUndefined();
     await other.settled();
+  });
+
+  it('finds a session only under the trust context it was stored with, locally and in the store', async () => {
+    const tracked = trackTlsCacheCalls(controlPlane, 'closing');
+    const shared = { controlPlane: tracked.client, lookupTimeoutMs: 2000, log };
+    const first = new BackendTlsSessions(Date.now, shared);
+    first.set('ftp://10.1.1.4:21', CTX, Buffer.from('verified under CTX'));
+    await tracked.settled();
+    expect(first.get('ftp://10.1.1.4:21', OTHER_CTX)).toBeUndefined();
+    const misses = (await readStats(table, 'backend-sessions')).stats.misses;
+    const other = trackTlsCacheCalls(controlPlane, 'closing');
+    const second = new BackendTlsSessions(Date.now, { ...shared, controlPlane: other.client });
+    expect(await second.lookup('ftp://10.1.1.4:21', OTHER_CTX)).toBeUndefined();
+    expect((await readStats(table, 'backend-sessions')).stats.misses).toBe(misses + 1);
+    expect((await second.lookup('ftp://10.1.1.4:21', CTX))?.toString()).toBe('verified under CTX');
+    // Another context's session for the same backend is a second entry beside it, not a replacement.
+    const entries = (await readStats(table, 'backend-sessions')).entries;
+    second.set('ftp://10.1.1.4:21', OTHER_CTX, Buffer.from('verified under OTHER_CTX'));
+    await other.settled();
+    expect((await readStats(table, 'backend-sessions')).entries).toBe(entries + 1);
+    const last = trackTlsCacheCalls(controlPlane, 'closing');
+    const third = new BackendTlsSessions(Date.now, { ...shared, controlPlane: last.client });
+    expect((await third.lookup('ftp://10.1.1.4:21', CTX))?.toString()).toBe('verified under CTX');
+    expect((await third.lookup('ftp://10.1.1.4:21', OTHER_CTX))?.toString()).toBe('verified under OTHER_CTX');
+    await last.settled();
   });
 
   it('treats a store that fails or does not answer in time as a miss, never an error', async () => {
@@ -59,14 +88,14 @@ describe('BackendTlsSessions with the store behind it', () => {
       lookupTimeoutMs: 2000,
       log,
     });
-    expect(await failing.lookup('ftp://10.1.1.2:21')).toBeUndefined();
-    failing.set('ftp://10.1.1.2:21', Buffer.from('kept locally'));
-    expect(failing.get('ftp://10.1.1.2:21')?.toString()).toBe('kept locally');
+    expect(await failing.lookup('ftp://10.1.1.2:21', CTX)).toBeUndefined();
+    failing.set('ftp://10.1.1.2:21', CTX, Buffer.from('kept locally'));
+    expect(failing.get('ftp://10.1.1.2:21', CTX)?.toString()).toBe('kept locally');
     // A control plane that never answers (a network partition): the connect waits lookupTimeoutMs.
     const silent: ControlPlaneClient = { ...controlPlane, tlsCache: () => new Promise(() => undefined) };
     const slow = new BackendTlsSessions(Date.now, { controlPlane: silent, lookupTimeoutMs: 100, log });
     const started = Date.now();
-    expect(await slow.lookup('ftp://10.1.1.3:21')).toBeUndefined();
+    expect(await slow.lookup('ftp://10.1.1.3:21', CTX)).toBeUndefined();
     expect(Date.now() - started).toBeLessThan(1500);
     await new Promise((resolve) => setImmediate(resolve));
     const warnings = lines

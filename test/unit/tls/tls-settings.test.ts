@@ -55,17 +55,21 @@ describe('TLS settings', () => {
     expect(backendTlsMode(url('ftp://h'), 'MatchClient', 'implicit')).toBe('implicit');
   });
 
-  it('caches backend sessions like mod_proxy: 1000 backends, 24 hours', () => {
+  it('caches backend sessions like mod_proxy: 1000 entries, 24 hours, one per backend and trust context', () => {
+    const CTX = 'a'.repeat(64);
     let now = 0;
     const sessions = new BackendTlsSessions(() => now);
-    for (let i = 0; i < MAX_BACKEND_SESSIONS + 5; i++) sessions.set(`ftp://h${i}:21`, Buffer.from([i % 256]));
+    for (let i = 0; i < MAX_BACKEND_SESSIONS + 5; i++)
+      sessions.set(`ftp://h${i}:21`, CTX, Buffer.from([i % 256]));
     expect(sessions.size).toBe(MAX_BACKEND_SESSIONS);
-    expect(sessions.get(`ftp://h${MAX_BACKEND_SESSIONS}:21`)).toBeUndefined();
+    expect(sessions.get(`ftp://h${MAX_BACKEND_SESSIONS}:21`, CTX)).toBeUndefined();
     // A backend already cached gets its newer session.
-    sessions.set('ftp://h1:21', Buffer.from('new'));
-    expect(sessions.get('ftp://h1:21')?.toString()).toBe('new');
+    sessions.set('ftp://h1:21', CTX, Buffer.from('new'));
+    expect(sessions.get('ftp://h1:21', CTX)?.toString()).toBe('new');
+    // Another trust context never sees it.
+    expect(sessions.get('ftp://h1:21', 'b'.repeat(64))).toBeUndefined();
     now += BACKEND_SESSION_MAX_AGE_MS + 1;
-    expect(sessions.get('ftp://h1:21')).toBeUndefined();
+    expect(sessions.get('ftp://h1:21', CTX)).toBeUndefined();
     expect(sessions.size).toBe(MAX_BACKEND_SESSIONS - 1);
   });
 
