@@ -65,6 +65,8 @@ export class SshServerSession {
   private loginTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private ended = false;
+  /** A backend was refused for a changed host key (ProxySFTPVerifyServer): the client is told why. */
+  private hostKeyRefused = false;
   private resolveDone: () => void = () => {};
   private readonly done = new Promise<void>((resolve) => {
     this.resolveDone = resolve;
@@ -201,7 +203,16 @@ export class SshServerSession {
         ...(stickyKey !== undefined ? { stickyKey } : {}),
       },
       'sftp',
-      (url, key) => this.ctx.connector.connect(url, key, this.log, (message) => this.relayBanner(message)),
+      (url, key) =>
+        this.ctx.connector.connect(
+          url,
+          key,
+          this.log,
+          (message) => this.relayBanner(message),
+          () => {
+            this.hostKeyRefused = true;
+          },
+        ),
     ).then((backend) => {
       this.backend = backend;
       this.tracked.setBackend(backend.key, { connectMs: backend.connectMs, port: backend.url.port });
@@ -315,6 +326,13 @@ export class SshServerSession {
       return backend;
     } catch (err) {
       this.log.warn('login failed: no backend', { error: err });
+      if (this.hostKeyRefused) {
+        // Said to the client, which otherwise sees only "Permission denied": the fix is the
+        // operator's (confirm the backend's new key), not a retyped password.
+        this.relayBanner(
+          "ftpx: login refused: the server's SSH host key is not the one recorded for it (it changed, or someone is impersonating it); ask the operator\n",
+        );
+      }
       this.safeReject(auth);
       this.end('no backend available');
       return undefined;
