@@ -115,7 +115,11 @@ export class BackendConnector {
       }
       const replaced = await store.put(pool, backendKey, key, { replace: true });
       if (!replaced.key.equals(key)) {
-        return refuse('backend host key mismatch: connection refused', { fingerprint, expected, pinned: true });
+        return refuse('backend host key mismatch: connection refused', {
+          fingerprint,
+          expected,
+          pinned: true,
+        });
       }
       log.warn('backend host key changed and replaced (ProxySFTPVerifyServer off)', {
         backend: backendKey,

@@ -80,7 +80,8 @@ export function parseScpCommand(command: string): ScpParse {
   if (paths.length !== 1) {
     return {
       kind: 'refused',
-      reason: paths.length === 0 ? 'no path given' : `${paths.length} paths given, scp sends one (quote spaces)`,
+      reason:
+        paths.length === 0 ? 'no path given' : `${paths.length} paths given, scp sends one (quote spaces)`,
     };
   }
   const path = paths[0] as ShellWord;

@@ -27,7 +27,12 @@ export class MemoryServerHostKeys implements ServerHostKeys {
     return this.keys.get(`${pool}\n${backend}`);
   }
 
-  async put(pool: string, backend: string, key: Buffer, options: { replace?: boolean } = {}): Promise<StoredHostKey> {
+  async put(
+    pool: string,
+    backend: string,
+    key: Buffer,
+    options: { replace?: boolean } = {},
+  ): Promise<StoredHostKey> {
     const name = `${pool}\n${backend}`;
     const stored = this.keys.get(name);
     if (stored && (stored.pinned || !options.replace)) return stored;
@@ -48,7 +53,12 @@ export class ControlPlaneServerHostKeys implements ServerHostKeys {
       : { key: Buffer.from(answer.key, 'base64'), pinned: answer.pinned };
   }
 
-  async put(pool: string, backend: string, key: Buffer, options: { replace?: boolean } = {}): Promise<StoredHostKey> {
+  async put(
+    pool: string,
+    backend: string,
+    key: Buffer,
+    options: { replace?: boolean } = {},
+  ): Promise<StoredHostKey> {
     const answer = await this.controlPlane.sshHostKey({
       op: 'put',
       pool,

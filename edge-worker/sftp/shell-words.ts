@@ -171,9 +171,7 @@ export function singleQuote(text: string): string {
 /** The word as a POSIX shell must read it back: text single-quoted, wildcards and `~` bare. */
 export function quoteWord(word: ShellWord): string {
   if (word.parts.length === 0) return "''";
-  return word.parts
-    .map((part) => (part.kind === 'text' ? singleQuote(part.text) : part.text))
-    .join('');
+  return word.parts.map((part) => (part.kind === 'text' ? singleQuote(part.text) : part.text)).join('');
 }
 
 /** The word's value with wildcards and `~` shown as typed (for logs and option matching). */

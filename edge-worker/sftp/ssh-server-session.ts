@@ -524,7 +524,11 @@ export class SshServerSession {
           : allow.exec
             ? undefined
             : parsed.kind === 'refused'
-              ? { request: 'exec scp', message: `not an scp command ftpx relays: ${parsed.reason}`, reason: parsed.reason }
+              ? {
+                  request: 'exec scp',
+                  message: `not an scp command ftpx relays: ${parsed.reason}`,
+                  reason: parsed.reason,
+                }
               : { request: 'exec', message: 'commands other than scp are not allowed here' };
       const front = accept();
       if (refusal) {

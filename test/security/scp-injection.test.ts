@@ -150,7 +150,9 @@ describe('honest scp beside the attacks', () => {
     // Single and double quotes: the client's name check (CVE-2019-6111) does not unquote, so the
     // user turns it off with -T, as scp(1) says; ftpx and the backend's shell read the path right.
     const back2 = join(scratch, 'back-single.txt');
-    const down2 = await scp(target, password, `remote:${q(join(dir, awkward))}`, back2, { extraOptions: ['-T'] });
+    const down2 = await scp(target, password, `remote:${q(join(dir, awkward))}`, back2, {
+      extraOptions: ['-T'],
+    });
     expect(down2.stderr).toBe('');
     expect(down2.code).toBe(0);
     expect(await readFile(back2, 'utf8')).toBe(content);

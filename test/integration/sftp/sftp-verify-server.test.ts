@@ -74,7 +74,8 @@ describe('ProxySFTPVerifyServer', () => {
       expect(refused.code, mode).not.toBe(0);
       expect(
         proxyFor(mode).logs.some(
-          (line) => line.msg === 'backend host key mismatch: connection refused' && line.verifyServer === mode,
+          (line) =>
+            line.msg === 'backend host key mismatch: connection refused' && line.verifyServer === mode,
         ),
         mode,
       ).toBe(true);

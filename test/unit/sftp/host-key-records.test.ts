@@ -20,7 +20,10 @@ describe('ssh-host-keys put (the store, through the control-plane handler)', () 
 
   beforeAll(async () => {
     store = await startEmbeddedStore(undefined);
-    table = { client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }), name: 'hostkeys' };
+    table = {
+      client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
+      name: 'hostkeys',
+    };
     await ensureTable(table);
     handler = createSshHostKeysHandler({ table });
   });
@@ -38,7 +41,9 @@ describe('ssh-host-keys put (the store, through the control-plane handler)', () 
 
   it('racing first uses agree on one key', async () => {
     const backend = 'sftp://127.0.0.1:2202';
-    const answers = await Promise.all([A, B, A, B].map((key) => call({ op: 'put', pool: 'p', backend, key })));
+    const answers = await Promise.all(
+      [A, B, A, B].map((key) => call({ op: 'put', pool: 'p', backend, key })),
+    );
     const stored = (await call({ op: 'get', pool: 'p', backend })) as { key: string };
     expect(answers.every((answer) => answer.key === stored.key)).toBe(true);
   });
@@ -46,7 +51,10 @@ describe('ssh-host-keys put (the store, through the control-plane handler)', () 
   it('replace (verifyServer off) replaces an unpinned key, never a pinned one', async () => {
     const backend = 'sftp://127.0.0.1:2203';
     await call({ op: 'put', pool: 'p', backend, key: A });
-    expect(await call({ op: 'put', pool: 'p', backend, key: B, replace: true })).toEqual({ key: B, pinned: false });
+    expect(await call({ op: 'put', pool: 'p', backend, key: B, replace: true })).toEqual({
+      key: B,
+      pinned: false,
+    });
     await writeSshHostKey(table, 'p', backend, PINNED, { pinned: true });
     expect(await call({ op: 'put', pool: 'p', backend, key: A, replace: true })).toEqual({
       key: PINNED,
@@ -55,9 +63,9 @@ describe('ssh-host-keys put (the store, through the control-plane handler)', () 
   });
 
   it('the contract takes replace with put only', () => {
-    expect(sshHostKeyRequestSchema.safeParse({ op: 'get', pool: 'p', backend: 'b', replace: true }).success).toBe(
-      false,
-    );
+    expect(
+      sshHostKeyRequestSchema.safeParse({ op: 'get', pool: 'p', backend: 'b', replace: true }).success,
+    ).toBe(false);
   });
 });
 
