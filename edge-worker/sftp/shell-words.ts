@@ -163,15 +163,32 @@ export function parseShellWords(line: string): ShellWordsResult {
   return { ok: true, words };
 }
 
-/** `text` as one single-quoted POSIX shell word (`'` itself as `'\''`). */
-export function singleQuote(text: string): string {
-  return `'${text.split("'").join("'\\''")}'`;
+/**
+ * `text` as one double-quoted POSIX shell word: inside double quotes only `$`, the backquote, `"`
+ * and `\\` are special (XCU 2.2.3), each escaped here with a backslash. Double rather than single
+ * quotes because servers that split an scp command themselves read the same value from them:
+ * ProFTPD's mod_sftp (`pr_str_get_word`) knows double quotes with backslash escapes, not single
+ * quotes.
+ */
+export function doubleQuote(text: string): string {
+  return `"${text.replace(/[$`"\\]/g, (char) => `\\${char}`)}"`;
 }
 
-/** The word as a POSIX shell must read it back: text single-quoted, wildcards and `~` bare. */
+/** Text that reads the same to every POSIX shell without quotes (ASCII only, no `^`: a pipe to the Bourne shell). */
+const NEEDS_NO_QUOTES = /^[A-Za-z0-9_./,+:@%=-]+$/;
+
+/**
+ * The word as a POSIX shell must read it back: wildcards and `~` bare, text quoted unless it is
+ * made of characters no shell treats specially (so `scp -t /up/x.bin` stays as it was). A word of
+ * text only is quoted as a whole, the form mod_sftp understands.
+ */
 export function quoteWord(word: ShellWord): string {
-  if (word.parts.length === 0) return "''";
-  return word.parts.map((part) => (part.kind === 'text' ? singleQuote(part.text) : part.text)).join('');
+  if (word.parts.length === 0) return '""';
+  return word.parts
+    .map((part) =>
+      part.kind !== 'text' ? part.text : NEEDS_NO_QUOTES.test(part.text) ? part.text : doubleQuote(part.text),
+    )
+    .join('');
 }
 
 /** The word's value with wildcards and `~` shown as typed (for logs and option matching). */

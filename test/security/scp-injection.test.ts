@@ -3,6 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ProftpdSftp, startProftpdSftp } from '../support/proftpd-sftp.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { type SshTarget, scp, ssh } from '../support/ssh-clients.js';
 import { makeKeyPair, type Sshd, startSshd } from '../support/sshd.js';
@@ -201,5 +202,43 @@ describe('honest scp beside the attacks', () => {
     expect(up.code).toBe(0);
     expect(await readFile(join(uploads, `sftp ${awkward}`), 'utf8')).toBe('over sftp');
     expect(await leftOnBackend()).toEqual([]);
+  });
+});
+
+describe('honest scp -O to a ProFTPD mod_sftp backend (it splits the command itself, no shell)', () => {
+  let backend: ProftpdSftp;
+  let viaProxy: TestProxy;
+
+  beforeAll(async () => {
+    backend = await startProftpdSftp();
+    viaProxy = await startTestProxy({
+      backends: [backend.url],
+      listener: { protocol: 'sftp', sftp: { hostKeys: [join(scratch, 'host_ed25519')] } },
+    });
+  });
+  afterAll(async () => {
+    await viaProxy?.close();
+    await backend?.stop();
+  });
+
+  it('stores names typed with single quotes, backslashes or double quotes under their real names', async () => {
+    const to = { host: viaProxy.host, port: viaProxy.port, user: backend.user };
+    const auth = { password: backend.password };
+    const local = join(scratch, 'for-mod-sftp.txt');
+    await writeFile(local, 'to mod_sftp');
+    // mod_sftp reads double quotes with backslash escapes and nothing else; ftpx's rebuilt command
+    // uses that form, so all three spellings arrive as the name the user meant.
+    const typed: [string, string][] = [
+      [`remote:${q('/single $x "q" \\b.txt')}`, 'single $x "q" \\b.txt'],
+      ['remote:/esc\\ space\\$.txt', 'esc space$.txt'],
+      ['remote:"/dq it\'s.txt"', "dq it's.txt"],
+      ['remote:/plain.txt', 'plain.txt'],
+    ];
+    for (const [remote] of typed) {
+      const up = await scp(to, auth, local, remote);
+      expect(up.stderr, remote).toBe('');
+      expect(up.code, remote).toBe(0);
+    }
+    expect((await readdir(backend.homeDir)).sort()).toEqual(typed.map(([, name]) => name).sort());
   });
 });

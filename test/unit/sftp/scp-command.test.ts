@@ -25,22 +25,25 @@ function shellWords(command: string): string[] {
 
 describe('parseScpCommand: what OpenSSH scp -O sends', () => {
   it.each([
-    ['scp -t .', 'incoming', '.', "scp -t '.'"],
-    ['scp -f uploads/a.bin', 'outgoing', 'uploads/a.bin', "scp -f 'uploads/a.bin'"],
-    ['scp -v -r -p -d -t dir', 'incoming', 'dir', "scp -v -r -p -d -t 'dir'"],
-    ['scp -r -p -f -- -x', 'outgoing', '-x', "scp -r -p -f -- '-x'"],
-    ['scp -pt dir', 'incoming', 'dir', "scp -p -t 'dir'"],
-    ['/usr/bin/scp -f a', 'outgoing', 'a', "/usr/bin/scp -f 'a'"],
-    ["scp -f 'a b'", 'outgoing', 'a b', "scp -f 'a b'"],
-    ['scp -f "a b\\$c"', 'outgoing', 'a b$c', "scp -f 'a b$c'"],
-    ["scp -f 'it'\\''s'", 'outgoing', "it's", "scp -f 'it'\\''s'"],
-    ['scp -f a\\ b\\;c', 'outgoing', 'a b;c', "scp -f 'a b;c'"],
-    ['scp -f "x\\\\y\\"z"', 'outgoing', 'x\\y"z', "scp -f 'x\\y\"z'"],
-    ['scp -f "a\\nb"', 'outgoing', 'a\\nb', "scp -f 'a\\nb'"],
-    ['scp -f ~/in/x', 'outgoing', '~/in/x', "scp -f ~/'in/x'"],
+    ['scp -t .', 'incoming', '.', 'scp -t .'],
+    ['scp -f uploads/a.bin', 'outgoing', 'uploads/a.bin', 'scp -f uploads/a.bin'],
+    ['scp -v -r -p -d -t dir', 'incoming', 'dir', 'scp -v -r -p -d -t dir'],
+    ['scp -r -p -f -- -x', 'outgoing', '-x', 'scp -r -p -f -- -x'],
+    ['scp -pt dir', 'incoming', 'dir', 'scp -p -t dir'],
+    ['/usr/bin/scp -f a', 'outgoing', 'a', '/usr/bin/scp -f a'],
+    ["scp -f 'a b'", 'outgoing', 'a b', 'scp -f "a b"'],
+    ['scp -f "a b\\$c"', 'outgoing', 'a b$c', 'scp -f "a b\\$c"'],
+    ["scp -f 'it'\\''s'", 'outgoing', "it's", `scp -f "it's"`],
+    ['scp -f a\\ b\\;c', 'outgoing', 'a b;c', 'scp -f "a b;c"'],
+    ['scp -f "x\\\\y\\"z"', 'outgoing', 'x\\y"z', 'scp -f "x\\\\y\\"z"'],
+    ['scp -f "a\\nb"', 'outgoing', 'a\\nb', 'scp -f "a\\\\nb"'],
+    ['scp -f ~/in/x', 'outgoing', '~/in/x', 'scp -f ~/in/x'],
     ['scp -f ~', 'outgoing', '~', 'scp -f ~'],
-    ["scp -f 'dir/'*.txt", 'outgoing', 'dir/*.txt', "scp -f 'dir/'*'.txt'"],
-    ['scp -f dé/ü', 'outgoing', 'dé/ü', "scp -f 'dé/ü'"],
+    ["scp -f 'dir/'*.txt", 'outgoing', 'dir/*.txt', 'scp -f dir/*.txt'],
+    ['scp -f dé/ü', 'outgoing', 'dé/ü', 'scp -f "dé/ü"'],
+    ["scp -f 'a'b'^c'", 'outgoing', 'ab^c', 'scp -f "ab^c"'],
+    ['scp -t \'a `b` $c "d"\'', 'incoming', 'a `b` $c "d"', 'scp -t "a \\`b\\` \\$c \\"d\\""'],
+    ["scp -f 'dir x/'*.txt", 'outgoing', 'dir x/*.txt', 'scp -f "dir x/"*.txt'],
   ])('%s', (command, direction, path, rebuilt) => {
     const scp = accepted(command);
     expect(scp.direction).toBe(direction);
@@ -53,6 +56,8 @@ describe('parseScpCommand: what OpenSSH scp -O sends', () => {
       "scp -f 'a b'\\''$(id)`id`;|&<>'",
       'scp -t "quote\\"d \\$HOME"',
       'scp -f -- -rf',
+      "scp -t 'back\\slash \\$ \\` \\\" ^ ! # ~ * ? [x] {a,b}'",
+      'scp -f a\\\\b\\ c',
     ]) {
       const scp = accepted(command);
       const words = shellWords(scp.command);
