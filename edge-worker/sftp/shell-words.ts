@@ -165,7 +165,7 @@ export function parseShellWords(line: string): ShellWordsResult {
 
 /**
  * `text` as one double-quoted POSIX shell word: inside double quotes only `$`, the backquote, `"`
- * and `\\` are special (XCU 2.2.3), each escaped here with a backslash. Double rather than single
+ * and `\` are special (XCU 2.2.3), each escaped here with a backslash. Double rather than single
  * quotes because servers that split an scp command themselves read the same value from them:
  * ProFTPD's mod_sftp (`pr_str_get_word`) knows double quotes with backslash escapes, not single
  * quotes.
