@@ -90,7 +90,8 @@ export class BackendConnector {
     const mode = this.settings.verifyServer;
     const refuse = (event: string, fields: Record<string, unknown>) => {
       log.error(event, { backend: backendKey, verifyServer: mode, ...fields });
-      onRefused?.();
+      // Only a key that differs from the recorded one is the client's business (a store failure is not).
+      if (fields.fingerprint !== undefined) onRefused?.();
       return false;
     };
     const check = async (key: Buffer): Promise<boolean> => {
