@@ -165,8 +165,11 @@ export const sftpPoolSchema = z
      * hostbased; a user without a file falls back to hostbased (when hostKeys are set).
      */
     mappingKeys: absolutePath.optional(),
-    /** ProxySFTPVerifyServer: off (store, replace silently), on (log mismatches), enforce (refuse). */
-    verifyServer: z.enum(['off', 'on', 'enforce']).default('off'),
+    /**
+     * ProxySFTPVerifyServer: the first host key a backend shows is recorded; `on` (the default) and
+     * `enforce` refuse a backend whose key changed, `off` accepts and records the new key (logged).
+     */
+    verifyServer: z.enum(['off', 'on', 'enforce']).default('on'),
   })
   .strict();
 

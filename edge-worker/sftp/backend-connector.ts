@@ -9,7 +9,7 @@ import { perUserPath } from '../reverse/backend-source.js';
 import { ssh2Algorithms } from './algorithms.js';
 import { BackendSsh } from './backend-ssh-client.js';
 import { type LoadedKey, loadPrivateKey, loadPrivateKeys } from './host-keys.js';
-import type { ServerHostKeys } from './server-host-keys.js';
+import { MemoryServerHostKeys, type ServerHostKeys } from './server-host-keys.js';
 
 /** How a verified frontend public key logs in to the backend. */
 export type KeyLogin = { kind: 'mapping' | 'hostbased'; key: LoadedKey };
@@ -29,7 +29,7 @@ export class BackendConnector {
     private readonly pool: PoolConfig,
     private readonly settings: SftpPoolConfig,
     private readonly hostbasedKeys: LoadedKey[],
-    private readonly hostKeys: ServerHostKeys | undefined,
+    private readonly hostKeys: ServerHostKeys,
   ) {
     this.hostbasedHostname = settings.hostbasedHostname ?? hostname();
   }
@@ -40,7 +40,8 @@ export class BackendConnector {
       provider: settings.passPhraseProvider,
       server: `pool:${pool.name}`,
     });
-    return new BackendConnector(pool, settings, keys, hostKeys);
+    // Without a store (a worker built without one), this process remembers: never no check at all.
+    return new BackendConnector(pool, settings, keys, hostKeys ?? new MemoryServerHostKeys());
   }
 
   connect(
@@ -48,10 +49,11 @@ export class BackendConnector {
     key: string,
     log: Logger,
     onBanner?: (message: string) => void,
+    onHostKeyRefused?: () => void,
   ): Promise<BackendSsh> {
     const { settings } = this;
     const alive = settings.serverAlive;
-    const verify = this.hostKeys && this.hostKeyCheck(key, log);
+    const verify = this.hostKeyCheck(key, log, onHostKeyRefused);
     return new BackendSsh(url, {
       timeoutMs: this.pool.connectTimeout,
       sourceAddress: this.pool.sourceAddress,
@@ -69,45 +71,68 @@ export class BackendConnector {
       ident: CLIENT_IDENT,
       onRekey: () => log.debug('backend rekeyed', { backend: key }),
       ...(onBanner ? { onBanner } : {}),
-      ...(verify ? { verifyHostKey: verify } : {}),
+      verifyHostKey: verify,
     }).connect();
   }
 
-  /** ProxySFTPVerifyServer: trust on first use, then compare with the stored key. */
-  private hostKeyCheck(backendKey: string, log: Logger): (key: Buffer) => Promise<boolean> {
-    const store = this.hostKeys as ServerHostKeys;
+  /**
+   * ProxySFTPVerifyServer: trust on first use, then compare with the stored key. A changed key is
+   * refused (before any credentials go out) unless the pool says `verifyServer: off`; a pinned key
+   * is never replaced. Any failure to read or record the key refuses too.
+   */
+  private hostKeyCheck(
+    backendKey: string,
+    log: Logger,
+    onRefused: (() => void) | undefined,
+  ): (key: Buffer) => Promise<boolean> {
+    const store = this.hostKeys;
+    const pool = this.pool.name;
     const mode = this.settings.verifyServer;
-    return async (key) => {
-      const fingerprint = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
-      const stored = await store.get(this.pool.name, backendKey);
+    const refuse = (event: string, fields: Record<string, unknown>) => {
+      log.error(event, { backend: backendKey, verifyServer: mode, ...fields });
+      // Only a key that differs from the recorded one is the client's business (a store failure is not).
+      if (fields.fingerprint !== undefined) onRefused?.();
+      return false;
+    };
+    const check = async (key: Buffer): Promise<boolean> => {
+      const fingerprint = fingerprintOf(key);
+      let stored = await store.get(pool, backendKey);
       if (!stored) {
-        await store.put(this.pool.name, backendKey, key);
-        log.info('backend host key stored (first use)', { backend: backendKey, fingerprint });
-        return true;
+        stored = await store.put(pool, backendKey, key);
+        if (stored.key.equals(key)) {
+          log.info('backend host key stored (first use)', { backend: backendKey, fingerprint });
+          return true;
+        }
+        // Another worker recorded a different first key meanwhile: judged like a change.
       }
       if (stored.key.equals(key)) return true;
-      if (stored.pinned || mode === 'enforce') {
-        log.error('backend host key mismatch: connection refused', {
-          backend: backendKey,
+      const expected = fingerprintOf(stored.key);
+      if (stored.pinned || mode !== 'off') {
+        return refuse('backend host key mismatch: connection refused', {
           fingerprint,
+          expected,
           ...(stored.pinned ? { pinned: true } : {}),
         });
-        return false;
       }
-      if (mode === 'on') {
-        log.warn('backend host key mismatch (ProxySFTPVerifyServer on: logged only)', {
-          backend: backendKey,
+      const replaced = await store.put(pool, backendKey, key, { replace: true });
+      if (!replaced.key.equals(key)) {
+        return refuse('backend host key mismatch: connection refused', {
           fingerprint,
+          expected,
+          pinned: true,
         });
-        return true;
       }
-      await store.put(this.pool.name, backendKey, key);
-      log.info('backend host key changed and replaced (ProxySFTPVerifyServer off)', {
+      log.warn('backend host key changed and replaced (ProxySFTPVerifyServer off)', {
         backend: backendKey,
         fingerprint,
+        previous: expected,
       });
       return true;
     };
+    return (key) =>
+      check(key).catch((err: unknown) =>
+        refuse('backend host key check failed: connection refused', { error: err }),
+      );
   }
 
   /** The mapping key of `user` when there is one, else the first hostbased key, else undefined. */
@@ -126,6 +151,11 @@ export class BackendConnector {
     const hostKey = this.hostbasedKeys[0];
     return hostKey ? { kind: 'hostbased', key: hostKey } : undefined;
   }
+}
+
+/** OpenSSH's SHA256 fingerprint of a key in wire form, as `ssh-keygen -lf` prints it. */
+export function fingerprintOf(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
 function exists(path: string): Promise<boolean> {

@@ -11,7 +11,12 @@ export interface StoredHostKey {
 /** Where backend host keys are kept, per pool and backend (the store, through the control plane). */
 export interface ServerHostKeys {
   get(pool: string, backend: string): Promise<StoredHostKey | undefined>;
-  put(pool: string, backend: string, key: Buffer): Promise<void>;
+  /**
+   * Records `key` where none is stored (trust on first use), or replaces an unpinned one with
+   * `replace`; answers with the key stored afterwards, which differs from `key` when another
+   * worker recorded a different key first or an operator pinned one.
+   */
+  put(pool: string, backend: string, key: Buffer, options?: { replace?: boolean }): Promise<StoredHostKey>;
 }
 
 /** Host keys kept in this process only (tests, and a worker without a store). */
@@ -22,8 +27,18 @@ export class MemoryServerHostKeys implements ServerHostKeys {
     return this.keys.get(`${pool}\n${backend}`);
   }
 
-  async put(pool: string, backend: string, key: Buffer): Promise<void> {
-    this.keys.set(`${pool}\n${backend}`, { key, pinned: false });
+  async put(
+    pool: string,
+    backend: string,
+    key: Buffer,
+    options: { replace?: boolean } = {},
+  ): Promise<StoredHostKey> {
+    const name = `${pool}\n${backend}`;
+    const stored = this.keys.get(name);
+    if (stored && (stored.pinned || !options.replace)) return stored;
+    const recorded = { key, pinned: false };
+    this.keys.set(name, recorded);
+    return recorded;
   }
 }
 
@@ -38,8 +53,23 @@ export class ControlPlaneServerHostKeys implements ServerHostKeys {
       : { key: Buffer.from(answer.key, 'base64'), pinned: answer.pinned };
   }
 
-  async put(pool: string, backend: string, key: Buffer): Promise<void> {
-    await this.controlPlane.sshHostKey({ op: 'put', pool, backend, key: key.toString('base64') });
+  async put(
+    pool: string,
+    backend: string,
+    key: Buffer,
+    options: { replace?: boolean } = {},
+  ): Promise<StoredHostKey> {
+    const answer = await this.controlPlane.sshHostKey({
+      op: 'put',
+      pool,
+      backend,
+      key: key.toString('base64'),
+      ...(options.replace ? { replace: true } : {}),
+    });
+    // An answer without a key comes from a control plane older than the answer's contract: what
+    // it stored is not known, so the key is not trusted.
+    if (answer.key === undefined) throw new Error('the control plane did not say which host key it stored');
+    return { key: Buffer.from(answer.key, 'base64'), pinned: answer.pinned };
   }
 }
 

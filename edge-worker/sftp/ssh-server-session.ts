@@ -65,6 +65,8 @@ export class SshServerSession {
   private loginTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private ended = false;
+  /** A backend was refused for a changed host key (ProxySFTPVerifyServer): the client is told why. */
+  private hostKeyRefused = false;
   private resolveDone: () => void = () => {};
   private readonly done = new Promise<void>((resolve) => {
     this.resolveDone = resolve;
@@ -201,7 +203,16 @@ export class SshServerSession {
         ...(stickyKey !== undefined ? { stickyKey } : {}),
       },
       'sftp',
-      (url, key) => this.ctx.connector.connect(url, key, this.log, (message) => this.relayBanner(message)),
+      (url, key) =>
+        this.ctx.connector.connect(
+          url,
+          key,
+          this.log,
+          (message) => this.relayBanner(message),
+          () => {
+            this.hostKeyRefused = true;
+          },
+        ),
     ).then((backend) => {
       this.backend = backend;
       this.tracked.setBackend(backend.key, { connectMs: backend.connectMs, port: backend.url.port });
@@ -315,6 +326,13 @@ export class SshServerSession {
       return backend;
     } catch (err) {
       this.log.warn('login failed: no backend', { error: err });
+      if (this.hostKeyRefused) {
+        // Said to the client, which otherwise sees only "Permission denied": the fix is the
+        // operator's (confirm the backend's new key), not a retyped password.
+        this.relayBanner(
+          "ftpx: login refused: the server's SSH host key is not the one recorded for it (it changed, or someone is impersonating it); ask the operator\n",
+        );
+      }
       this.safeReject(auth);
       this.end('no backend available');
       return undefined;
@@ -493,12 +511,40 @@ export class SshServerSession {
         });
       });
     });
-    session.on('exec', (accept, reject, info) => {
-      const scp = parseScpCommand(info.command);
-      if (scp ? !allow.scp : !allow.exec) return refuse(scp ? 'exec scp' : 'exec', reject);
+    session.on('exec', (accept, _reject, info) => {
+      const parsed = parseScpCommand(info.command);
+      const scp = parsed.kind === 'scp' ? parsed.scp : undefined;
+      // A malformed scp command runs only where any command may run; otherwise the client's
+      // string never reaches the backend: scp gets the command rebuilt from its parsed parts.
+      const refusal =
+        parsed.kind === 'scp'
+          ? allow.scp
+            ? undefined
+            : { request: 'exec scp', message: 'scp is not allowed here' }
+          : allow.exec
+            ? undefined
+            : parsed.kind === 'refused'
+              ? {
+                  request: 'exec scp',
+                  message: `not an scp command ftpx relays: ${parsed.reason}`,
+                  reason: parsed.reason,
+                }
+              : { request: 'exec', message: 'commands other than scp are not allowed here' };
       const front = accept();
+      if (refusal) {
+        // Accepted, then answered on the channel: the client's scp or ssh prints why and exits
+        // non-zero, where a failed request only says "exec request failed".
+        this.log.warn('refused channel request', {
+          request: refusal.request,
+          ...(refusal.reason ? { reason: refusal.reason } : {}),
+        });
+        front.stderr.write(`ftpx: refused: ${refusal.message}\n`);
+        front.exit(EXEC_REFUSED_STATUS);
+        front.end();
+        return;
+      }
       const options = { ...(Object.keys(env).length > 0 ? { env } : {}), ...(pty ? { pty } : {}) };
-      backend.client.exec(info.command, options, (err, channel) => {
+      backend.client.exec(scp ? scp.command : info.command, options, (err, channel) => {
         if (err) return this.backendChannelFailed(front, 'exec', err);
         backendChannel = channel;
         this.relayExec(front, channel, scp);
@@ -619,6 +665,9 @@ export class SshServerSession {
     this.resolveDone();
   }
 }
+
+/** The exit status of a refused exec request (the shell's "found but cannot execute"). */
+const EXEC_REFUSED_STATUS = 126;
 
 function passphraseOf(key: LoadedKey): { passphrase?: string } {
   return key.passphrase !== undefined ? { passphrase: key.passphrase } : {};

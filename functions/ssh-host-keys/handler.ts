@@ -22,7 +22,9 @@ export function createSshHostKeysHandler(deps: SshHostKeysDeps) {
         const stored = await readSshHostKey(deps.table, event.pool, event.backend);
         return stored ? { key: stored.key, pinned: stored.pinned } : { pinned: false };
       }
-      const stored = await writeSshHostKey(deps.table, event.pool, event.backend, event.key as string);
+      const stored = await writeSshHostKey(deps.table, event.pool, event.backend, event.key as string, {
+        ifAbsent: event.replace !== true,
+      });
       return { key: stored.key, pinned: stored.pinned };
     });
 }

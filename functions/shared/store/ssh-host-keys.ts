@@ -34,17 +34,26 @@ export async function readSshHostKey(
 }
 
 /**
- * Stores `key` for the backend unless an operator pinned one; returns what is stored afterwards
- * (the pinned key when there is one).
+ * Stores `key` for the backend; returns what is stored afterwards. Only an operator (`pinned`)
+ * replaces a pinned key. With `ifAbsent` (trust on first use) nothing is replaced at all: when two
+ * workers record a first key at once, the first write wins and the other gets it back to compare.
  */
 export async function writeSshHostKey(
   table: Table,
   pool: string,
   backend: string,
   key: string,
-  options: { pinned?: boolean; nowMs?: number } = {},
+  options: { pinned?: boolean; ifAbsent?: boolean; nowMs?: number } = {},
 ): Promise<StoredSshHostKey> {
   const pinned = options.pinned ?? false;
+  const condition = pinned
+    ? {}
+    : options.ifAbsent
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : {
+          ConditionExpression: 'attribute_not_exists(pinned) OR pinned = :false',
+          ExpressionAttributeValues: { ':false': { BOOL: false } },
+        };
   try {
     await table.client.send(
       new PutItemCommand({
@@ -56,13 +65,7 @@ export async function writeSshHostKey(
           pinned: { BOOL: pinned },
           updatedAt: s(new Date(options.nowMs ?? Date.now()).toISOString()),
         },
-        // Only an operator (pinned: true) replaces a pinned key.
-        ...(pinned
-          ? {}
-          : {
-              ConditionExpression: 'attribute_not_exists(pinned) OR pinned = :false',
-              ExpressionAttributeValues: { ':false': { BOOL: false } },
-            }),
+        ...condition,
       }),
     );
     return { key, pinned };
