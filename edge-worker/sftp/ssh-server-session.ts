@@ -201,7 +201,14 @@ export class SshServerSession {
         ...(stickyKey !== undefined ? { stickyKey } : {}),
       },
       'sftp',
-      (url, key) => this.ctx.connector.connect(url, key, this.log, (message) => this.relayBanner(message)),
+      // A registered or discovered backend: connect to its checked address, not its name again.
+      (url, key, addresses) =>
+        this.ctx.connector.connect(
+          addresses?.[0] !== undefined ? { ...url, host: addresses[0] } : url,
+          key,
+          this.log,
+          (message) => this.relayBanner(message),
+        ),
     ).then((backend) => {
       this.backend = backend;
       this.tracked.setBackend(backend.key, { connectMs: backend.connectMs, port: backend.url.port });
