@@ -159,16 +159,20 @@ export class DestinationPolicy {
         allowed: false,
         address,
         kind,
-        reason: `${address} is a ${kind} address (${classified.network}); allowed only when ProxyForwardTo (forward.to) explicitly matches ${address}:${port} or allowDestinationNetworks lists it`,
+        reason: `${address} is ${article(kind)} ${kind} address (${classified.network}); allowed only when ProxyForwardTo (forward.to) explicitly matches ${address}:${port} or allowDestinationNetworks lists it`,
       };
     }
     return {
       allowed: false,
       address,
       kind,
-      reason: `${address} is ${kind === 'self' ? "one of this proxy's own listening addresses" : `a ${kind} address (${classified.network})`}; refused unless allowDestinationNetworks lists it`,
+      reason: `${address} is ${kind === 'self' ? "one of this proxy's own listening addresses" : `${article(kind)} ${kind} address (${classified.network})`}; refused unless allowDestinationNetworks lists it`,
     };
   }
+}
+
+function article(kind: AddressClass): string {
+  return /^[aeiou]/.test(kind) ? 'an' : 'a';
 }
 
 /** Parses the pool's `allowDestinationNetworks` (validated by the config schema already). */
