@@ -108,7 +108,7 @@ export function classifyAddress(text: string): ClassifiedAddress | undefined {
 /** The IPv4 address inside a NAT64 or 6to4 address. */
 function embeddedIPv4(address: string): string | undefined {
   const parsed = parseAddress(address);
-  if (!parsed || parsed.family !== 6) return undefined;
+  if (parsed?.family !== 6) return undefined;
   if (NAT64.ok && cidrContains(NAT64.cidr, address)) return formatIPv4(parsed.bytes.subarray(12));
   if (SIX_TO_FOUR.ok && cidrContains(SIX_TO_FOUR.cidr, address))
     return formatIPv4(parsed.bytes.subarray(2, 6));
