@@ -364,7 +364,11 @@ describe('forward proxy', () => {
       backends: [],
       address: '::1',
       classes: [LOOPBACK_CLASS],
-      poolSettings: { role: 'forward', forward: { method: 'user@host' } },
+      poolSettings: {
+        role: 'forward',
+        forward: { method: 'user@host' },
+        allowDestinationNetworks: LOOPBACK_NETWORKS,
+      },
     });
     proxies.push(v6);
     for (const active of [false, true]) {
