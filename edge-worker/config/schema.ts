@@ -137,7 +137,7 @@ export const poolSchema = z
      * own addresses are refused, and loopback and private ones too unless a forward pool's
      * ProxyForwardTo pattern explicitly matches the address. No proftpd.conf directive.
      */
-    allowDestinationNetworks: z.array(cidr).default([]),
+    allowDestinationNetworks: z.array(cidr).optional(),
     /** Forward role only: the login method and the destination filter. */
     forward: forwardSchema.optional(),
     /** ProxySFTP*: the backend SSH client, for sftp:// backends (docs/sftp.md). */

@@ -150,7 +150,7 @@ export class ForwardFtpSession {
     if (compiled && !compiled.ok) throw new Error(compiled.error);
     this.allowsDestination = compiled?.ok ? compiled.test : () => true;
     this.destinationPolicy = new DestinationPolicy({
-      allowNetworks: parseAllowNetworks(ctx.pool.allowDestinationNetworks),
+      allowNetworks: parseAllowNetworks(ctx.pool.allowDestinationNetworks ?? []),
       ownAddresses: () => ctx.loopGuard.ownAddresses(),
     });
     this.frontend = new FrontendControl(socket, ctx.listener.maxCommandLength);

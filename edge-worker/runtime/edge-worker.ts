@@ -265,7 +265,7 @@ export async function startEdgeWorker(
             // Registered and discovered backends pass the same address policy as forward destinations.
             loaded.destinations = {
               policy: new DestinationPolicy({
-                allowNetworks: parseAllowNetworks(pool.allowDestinationNetworks),
+                allowNetworks: parseAllowNetworks(pool.allowDestinationNetworks ?? []),
                 ownAddresses: () => loopGuard.ownAddresses(),
               }),
               resolve: resolveDestination,

@@ -170,6 +170,8 @@ describe('DNS discovery', () => {
         'pools:',
         '  - name: main',
         `    backends: ['ftp+srv://${login()}@${name}']`,
+        // The discovered targets are on loopback, which the destination policy refuses unless told.
+        "    allowDestinationNetworks: ['127.0.0.0/8']",
         '',
       ].join('\n'),
     );
