@@ -130,6 +130,14 @@ export const poolSchema = z
     sendProxyProtocol: z.enum(['off', 'v1', 'v2', 'v2-tlvs']).default('off'),
     /** ProxyDirectoryListPolicy's UseSlink: symlinks as OS.unix=slink:<target> (FileZilla) under LIST. */
     useSlink: z.boolean().default(false),
+    /**
+     * Networks (CIDR) this pool may connect to whatever their class, for destinations ftpx did not
+     * get from the operator: forward destinations, registered and discovered backends. Without it,
+     * link-local (incl. cloud metadata), unspecified, multicast, broadcast, reserved and the proxy's
+     * own addresses are refused, and loopback and private ones too unless a forward pool's
+     * ProxyForwardTo pattern explicitly matches the address. No proftpd.conf directive.
+     */
+    allowDestinationNetworks: z.array(cidr).optional(),
     /** Forward role only: the login method and the destination filter. */
     forward: forwardSchema.optional(),
     /** ProxySFTP*: the backend SSH client, for sftp:// backends (docs/sftp.md). */

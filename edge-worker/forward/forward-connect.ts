@@ -1,11 +1,15 @@
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { type ConnectedBackend, type ConnectOptions, connectBackend } from '../ftp/backend-connect.js';
 import type { Logger } from '../log/logger.js';
+import type { DestinationPolicy } from '../net/destination-policy.js';
+import { numericHost } from '../net/destination-resolver.js';
 import type { Destination } from './destination.js';
 import type { LoopGuard } from './loop-guard.js';
 
-/** The destination could not be reached; `message` is the reason the client is told. */
+/**
+ * The destination could not be reached or was refused; `message` is the precise reason, for the log
+ * only (the client gets one generic reply for every refusal and failure: FORWARD_REFUSED_REPLY).
+ */
 export class ForwardConnectError extends Error {
   override readonly name = 'ForwardConnectError';
 }
@@ -22,7 +26,22 @@ export interface ForwardConnectOptions {
   tls?: ConnectOptions['tls'];
   /** Name resolution: all A and AAAA records, in the resolver's order (the system's by default). */
   resolve?: (host: string) => Promise<string[]>;
+  /** The pool's destination address policy, applied to every resolved address before any connect. */
+  policy: DestinationPolicy;
+  /**
+   * ProxyForwardTo against the canonical resolved `address:port`: `allowed` for a negated rule is
+   * whether the address passes it too; `explicit` whether a (non-negated) pattern names the address,
+   * which is what opens loopback and private destinations.
+   */
+  addressRule?: (address: string, port: number) => { allowed: boolean; explicit: boolean; reason?: string };
 }
+
+/**
+ * The one reply text for every destination that is refused or cannot be reached: refused by policy,
+ * not resolvable, connection refused, silent, greeted with an error. Telling these apart would let a
+ * client map the networks behind the proxy (which ports are closed, filtered or open).
+ */
+export const FORWARD_REFUSED_TEXT = 'Unable to connect to the destination.';
 
 /** The system's words for the errors a connect can end with, as mod_proxy's replies carry them. */
 const STRERROR: Record<string, string> = {
@@ -57,18 +76,22 @@ export interface ForwardConnected extends ConnectedBackend {
 }
 
 /**
- * Connects to a forward destination: its name is resolved (all A and AAAA records), any address that
- * is this proxy itself refuses the whole destination, then every address is tried in turn, each with
- * the full connect timeout, for up to `retryCount` rounds. mod_proxy reads ProxyRetryCount in forward
- * mode but never uses it (one round only); ftpx honours it. A name that does not resolve is not retried.
+ * Connects to a forward destination: its name is resolved (all A and AAAA records; numeric forms such
+ * as `2130706433` without a resolver), every address is canonicalised and judged by the destination
+ * policy and ProxyForwardTo, and any address that is refused, or is this proxy's own listener,
+ * refuses the whole destination. Then the checked addresses (never the name again, so a second
+ * resolution cannot answer differently) are tried in turn, each with the full connect timeout, for
+ * up to `retryCount` rounds. mod_proxy reads ProxyRetryCount in forward mode but never uses it (one
+ * round only); ftpx honours it. A name that does not resolve is not retried.
  */
 export async function connectDestination(
   destination: Destination,
   options: ForwardConnectOptions,
 ): Promise<ForwardConnected> {
-  const addresses =
-    isIP(destination.host) !== 0
-      ? [destination.host]
+  const numeric = numericHost(destination.host);
+  const resolved =
+    numeric !== undefined
+      ? [numeric]
       : await (options.resolve ?? systemResolve)(destination.host).then(
           (found) => found,
           (err: NodeJS.ErrnoException) => {
@@ -78,14 +101,35 @@ export async function connectDestination(
             );
           },
         );
-  for (const address of addresses) {
-    if (await options.loopGuard.isSelf(address, destination.port)) {
-      options.log.warn('forward destination refused: it is this proxy', {
+  if (resolved.length === 0) throw new ForwardConnectError('the name has no addresses');
+  const addresses: string[] = [];
+  for (const found of resolved) {
+    const refuse = (reason: string): never => {
+      options.log.warn('forward destination refused', {
         destination: destination.hostPort,
-        address,
+        address: found,
+        reason,
       });
-      throw new ForwardConnectError('Operation not permitted (the destination is this proxy)');
+      throw new ForwardConnectError(reason);
+    };
+    const verdict = await options.policy.check(found, destination.port, (address, port) =>
+      Boolean(options.addressRule?.(address, port).explicit),
+    );
+    if (!verdict.allowed) return refuse(verdict.reason);
+    const rule = options.addressRule?.(verdict.address, destination.port);
+    if (rule && !rule.allowed) refuse(rule.reason ?? 'ProxyForwardTo refuses the resolved address');
+    if (await options.loopGuard.isSelf(verdict.address, destination.port)) {
+      refuse('Operation not permitted (the destination is this proxy)');
     }
+    if (verdict.kind !== 'public') {
+      options.log.info('forward destination allowed by policy', {
+        destination: destination.hostPort,
+        address: verdict.address,
+        kind: verdict.kind,
+        by: verdict.by,
+      });
+    }
+    if (!addresses.includes(verdict.address)) addresses.push(verdict.address);
   }
   let lastError: Error = new ForwardConnectError('no addresses');
   for (let round = 1; round <= options.retryCount; round++) {

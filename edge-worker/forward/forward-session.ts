@@ -23,11 +23,19 @@ import { bridgedConnectTls, bridgeSecurityCommand } from '../ftp/tls-bridge.js';
 import { TRANSFER_COMMANDS } from '../ftp/transfer.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
+import { DestinationPolicy, parseAllowNetworks } from '../net/destination-policy.js';
+import type { ResolveAddresses } from '../net/destination-resolver.js';
 import type { BackendTls } from '../tls/backend-tls-context.js';
 import type { FrontendTls } from '../tls/frontend-tls-context.js';
 import type { ClientClasses } from './client-class.js';
-import { type Destination, IMPLICIT_FTPS_PORT, parseDestination, splitUserAtHost } from './destination.js';
-import { connectDestination, type ForwardConnected } from './forward-connect.js';
+import {
+  type Destination,
+  formatHostPort,
+  IMPLICIT_FTPS_PORT,
+  parseDestination,
+  splitUserAtHost,
+} from './destination.js';
+import { connectDestination, FORWARD_REFUSED_TEXT, type ForwardConnected } from './forward-connect.js';
 import { DEFAULT_FORWARD_METHOD, type ForwardMethod, needsProxyAuth } from './forward-methods.js';
 import { compileForwardTo, describeForwardTo } from './forward-to.js';
 import type { LoopGuard } from './loop-guard.js';
@@ -61,6 +69,8 @@ export interface ForwardSessionContext {
   allowsForeignAddress: (host: string) => boolean;
   classes: ClientClasses;
   loopGuard: LoopGuard;
+  /** How destination names are resolved (the YAML's dns.servers, else the system); the system's when absent. */
+  resolveDestination?: ResolveAddresses;
   transferLog: TransferLog | undefined;
   log: Logger;
   /**
@@ -90,7 +100,9 @@ interface Connected extends ForwardConnected {
  * IPv6 servers), FEAT is filtered, transfers flow through the proxy.
  *
  * Who may forward where is checked at every step: the client's class at connect (RFC 1918 only by
- * default), ProxyForwardTo when the destination is named, loop protection when it is resolved.
+ * default), ProxyForwardTo when the destination is named, and when it is resolved the destination
+ * address policy (net/destination-policy.ts), ProxyForwardTo again on each canonical address, and
+ * loop protection. Every refusal and connect failure gets the same 530 text; the reason is logged.
  *
  * FTPS bridges as in the reverse role (ftp/tls-bridge.ts): the listener's TLS towards the client
  * (AUTH TLS, PROT, implicit FTPS, TLSRequired; the SNI name is the destination under user@sni), the
@@ -102,6 +114,7 @@ export class ForwardFtpSession {
   private readonly frontend: FrontendControl;
   private readonly method: ForwardMethod;
   private readonly allowsDestination: (hostPort: string) => boolean;
+  private readonly destinationPolicy: DestinationPolicy;
   /** The session's log, with the client; `log` adds the proxy user and destination once known. */
   private readonly sessionLog: Logger;
   private log: Logger;
@@ -136,6 +149,10 @@ export class ForwardFtpSession {
     // The config schema compiled the rule already; this guards against a caller that skipped it.
     if (compiled && !compiled.ok) throw new Error(compiled.error);
     this.allowsDestination = compiled?.ok ? compiled.test : () => true;
+    this.destinationPolicy = new DestinationPolicy({
+      allowNetworks: parseAllowNetworks(ctx.pool.allowDestinationNetworks ?? []),
+      ownAddresses: () => ctx.loopGuard.ownAddresses(),
+    });
     this.frontend = new FrontendControl(socket, ctx.listener.maxCommandLength);
     this.sessionLog = ctx.log.child({
       session: this.id,
@@ -581,11 +598,7 @@ export class ForwardFtpSession {
     if (rule && !this.allowsDestination(destination.hostPort)) {
       const reason = `host/port ${destination.hostPort} did not match ProxyForwardTo ${describeForwardTo(rule)}`;
       this.log.warn('forward destination refused', { reason });
-      return {
-        ok: false,
-        reply: localReply(530, `Unable to connect to ${destination.hostPort}: Operation not permitted`),
-        reason,
-      };
+      return { ok: false, reply: localReply(530, FORWARD_REFUSED_TEXT), reason };
     }
     if (destination.port === IMPLICIT_FTPS_PORT && !this.ctx.backendTls) {
       return {
@@ -601,8 +614,32 @@ export class ForwardFtpSession {
   }
 
   /**
-   * Connects to the destination, replacing any earlier one. A failure is answered
-   * `530 Unable to connect to host:port: reason` and the session stays open for another try.
+   * ProxyForwardTo on a resolved address, written `address:port` (`[v6]:port`): a negated rule must
+   * pass for it as it did for the name typed (so `!^127\.` also refuses `2130706433`); a positive
+   * rule that matches it is the explicit permission loopback and private addresses need.
+   */
+  private addressRule(
+    address: string,
+    port: number,
+  ): { allowed: boolean; explicit: boolean; reason?: string } {
+    const rule = this.ctx.pool.forward?.to;
+    if (!rule) return { allowed: true, explicit: false };
+    const hostPort = formatHostPort(address, port);
+    const passes = this.allowsDestination(hostPort);
+    if (rule.negate && !passes) {
+      return {
+        allowed: false,
+        explicit: false,
+        reason: `resolved address ${hostPort} did not match ProxyForwardTo ${describeForwardTo(rule)}`,
+      };
+    }
+    return { allowed: true, explicit: !rule.negate && passes };
+  }
+
+  /**
+   * Connects to the destination, replacing any earlier one. A failure or refusal is answered with
+   * the one generic `530` (FORWARD_REFUSED_TEXT), the reason logged, and the session stays open for
+   * another try.
    */
   private async connectTo(destination: Destination): Promise<Connected | undefined> {
     this.releaseBackend();
@@ -625,12 +662,15 @@ export class ForwardFtpSession {
         sourceAddress: pool.sourceAddress,
         loopGuard: this.ctx.loopGuard,
         log: this.log,
+        policy: this.destinationPolicy,
+        addressRule: (address, port) => this.addressRule(address, port),
+        ...(this.ctx.resolveDestination ? { resolve: this.ctx.resolveDestination } : {}),
         ...(tls ? { tls } : {}),
       });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       await this.loginFailed(
-        localReply(530, `Unable to connect to ${destination.hostPort}: ${reason}`),
+        localReply(530, FORWARD_REFUSED_TEXT),
         `cannot connect to ${destination.hostPort}: ${reason}`,
       );
       return undefined;

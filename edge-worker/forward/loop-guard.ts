@@ -41,6 +41,33 @@ function interfaceAddresses(): Set<string> {
 export class LoopGuard {
   constructor(private readonly endpoints: () => readonly SelfEndpoint[]) {}
 
+  /**
+   * Every address this worker listens on, canonical: the listeners' own addresses, and for a
+   * wildcard listener every interface address. The destination policy refuses them on any port
+   * (the proxy host's other services are not for clients to reach).
+   */
+  async ownAddresses(): Promise<Set<string>> {
+    const own = new Set<string>();
+    for (const endpoint of this.endpoints()) {
+      if (WILDCARDS.has(endpoint.address)) {
+        for (const address of interfaceAddresses()) own.add(address);
+        continue;
+      }
+      const found =
+        isIP(endpoint.address) !== 0
+          ? [endpoint.address]
+          : await lookup(endpoint.address, { all: true }).then(
+              (results) => results.map((result) => result.address),
+              () => [],
+            );
+      for (const address of found) {
+        const normalized = normalize(address);
+        if (normalized) own.add(normalized);
+      }
+    }
+    return own;
+  }
+
   /** Whether connecting to `address` (an IP) on `port` would reach one of this worker's listeners. */
   async isSelf(address: string, port: number): Promise<boolean> {
     const target = normalize(address);

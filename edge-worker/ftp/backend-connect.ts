@@ -28,6 +28,11 @@ export interface ConnectedBackend {
 
 export interface ConnectOptions {
   timeoutMs: number;
+  /**
+   * The addresses to connect to, already resolved and checked (a registered backend's, by the
+   * destination policy): url.host is then only the TLS name, never resolved again.
+   */
+  addresses?: readonly string[];
   sourceAddress?: string;
   /** Bytes to send first, before the banner is read: a PROXY protocol header for this address. */
   prelude?: (backendAddress: string) => Buffer | undefined;
@@ -62,14 +67,16 @@ const timedOut = (what: string) => (): never => {
 export async function connectBackend(url: BackendUrl, options: ConnectOptions): Promise<ConnectedBackend> {
   const started = performance.now();
   const deadline = Date.now() + options.timeoutMs;
-  const addresses = isIP(url.host)
-    ? [url.host]
-    : await lookup(url.host, { all: true }).then(
-        (results) => results.map((result) => result.address),
-        (err: Error) => {
-          throw new BackendConnectError(`cannot resolve ${url.host}: ${err.message}`, { cause: err });
-        },
-      );
+  const addresses = options.addresses
+    ? options.addresses
+    : isIP(url.host)
+      ? [url.host]
+      : await lookup(url.host, { all: true }).then(
+          (results) => results.map((result) => result.address),
+          (err: Error) => {
+            throw new BackendConnectError(`cannot resolve ${url.host}: ${err.message}`, { cause: err });
+          },
+        );
   let lastError: Error = new BackendConnectError(`${url.host} has no addresses`);
   const tlsUrl = options.tls?.serverName ? { ...url, host: options.tls.serverName } : url;
   for (const address of addresses) {

@@ -12,6 +12,7 @@ import { ReverseFtpSession } from '../ftp/reverse-session.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
 import type { Cidr } from '../net/cidr.js';
+import type { ResolveAddresses } from '../net/destination-resolver.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import type { ConnectionReporter } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
@@ -34,6 +35,11 @@ export interface ListenerServices {
   classes: ClientClasses;
   /** Forward pools: refuses destinations that are this worker's own listeners. */
   loopGuard: LoopGuard;
+  /**
+   * Resolves names the operator did not write (forward destinations): the YAML's dns.servers, else
+   * the system's resolver.
+   */
+  resolveDestination?: ResolveAddresses;
   /** Every session of the worker, for the admin endpoint, the metrics and the drain. */
   sessions?: SessionRegistry;
   /** The listener's FTPS (its `tls` block, loaded); plain FTP when absent. */
@@ -216,6 +222,9 @@ export class FtpListener {
             pool: pool.config,
             classes: this.services.classes,
             loopGuard: this.services.loopGuard,
+            ...(this.services.resolveDestination
+              ? { resolveDestination: this.services.resolveDestination }
+              : {}),
             ...(this.services.frontendTls ? { frontendTls: this.services.frontendTls } : {}),
             ...(pool.tls ? { backendTls: pool.tls } : {}),
           })

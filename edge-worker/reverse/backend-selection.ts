@@ -3,6 +3,8 @@ import { type BackendUrl, parseBackendUrl } from '../../functions/shared/backend
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import { type ConnectedBackend, type ConnectOptions, connectBackend } from '../ftp/backend-connect.js';
 import type { Logger } from '../log/logger.js';
+import { DestinationPolicy, parseAllowNetworks } from '../net/destination-policy.js';
+import { destinationResolver } from '../net/destination-resolver.js';
 import { unconnectableBackend } from './backend-source.js';
 import { type ConnectionReporter, needsReports } from './connection-reporter.js';
 import { type Pool, type PoolBackend, readUserBackends, UserRefusedError } from './pool.js';
@@ -50,7 +52,7 @@ type Target = { key: string; url: BackendUrl; source: string } | { key: string; 
 
 export async function selectAndConnect(pool: Pool, context: SelectionContext): Promise<SelectedBackend> {
   const { prelude } = context;
-  return selectBackendWith(pool, context, 'ftp', (url, key) => {
+  return selectBackendWith(pool, context, 'ftp', (url, key, addresses) => {
     const tls = context.tls?.(url, key);
     if (url.protocol === 'ftps' && !tls) {
       // A registered or file-listed ftps:// backend in a pool whose TLS engine is off: never in plain text.
@@ -59,6 +61,7 @@ export async function selectAndConnect(pool: Pool, context: SelectionContext): P
       );
     }
     return connectBackend(url, {
+      ...(addresses ? { addresses } : {}),
       timeoutMs: pool.config.connectTimeout,
       ...(pool.config.sourceAddress ? { sourceAddress: pool.config.sourceAddress } : {}),
       ...(prelude ? { prelude } : {}),
@@ -73,13 +76,15 @@ export type Selected<T> = T & { url: BackendUrl; key: string; source: string };
 /**
  * The connect policy and ProxyRetryCount loop of `selectAndConnect`, for any protocol: `connect`
  * opens one backend (FTP control connection, SSH transport) or throws to move on to the next one.
- * Backends of another protocol than `protocol` fail their attempt.
+ * Backends of another protocol than `protocol` fail their attempt. A backend the operator did not
+ * configure (registered, discovered) is resolved and judged by the destination policy first; then
+ * `connect` gets the checked `addresses` and must connect to those, not to url.host.
  */
 export async function selectBackendWith<T extends { connectMs: number }>(
   pool: Pool,
   context: SelectionContext,
   protocol: BackendUrl['protocol'],
-  connect: (url: BackendUrl, key: string) => Promise<T>,
+  connect: (url: BackendUrl, key: string, addresses?: readonly string[]) => Promise<T>,
 ): Promise<Selected<T>> {
   const { controlPlane, reporter, log, stickyKey } = context;
   const policy = pool.config.connectPolicy;
@@ -120,8 +125,25 @@ export async function selectBackendWith<T extends { connectMs: number }>(
       continue;
     }
     const { key, url, source } = target;
+    let addresses: readonly string[] | undefined;
+    if (!isOperatorBackend(source)) {
+      const checked = await checkBackendAddresses(pool, url);
+      if (!checked.ok) {
+        // A refusal, not an outage: passive health is not told, the attempt moves on.
+        log.warn('backend refused by the destination policy', {
+          backend: key,
+          source,
+          attempt,
+          reason: checked.reason,
+        });
+        failed.push(key);
+        reasons.push(`${key}: refused by the destination policy`);
+        continue;
+      }
+      addresses = checked.addresses;
+    }
     try {
-      const connected = await connect(url, key);
+      const connected = await connect(url, key, addresses);
       log.info('connected to backend', {
         backend: key,
         source,
@@ -147,6 +169,46 @@ export async function selectBackendWith<T extends { connectMs: number }>(
   throw new NoBackendAvailableError(
     reasons.length > 0 ? `no backend reachable (${reasons.join('; ')})` : 'no backend to try',
   );
+}
+
+/** Backends written by the operator (YAML, `file:` lists) are trusted; the rest come from tenants or DNS. */
+function isOperatorBackend(source: string): boolean {
+  return source === 'config' || source.startsWith('file:');
+}
+
+/**
+ * A registered or discovered backend's addresses, resolved once and each judged by the pool's
+ * destination policy (no ProxyForwardTo here: only allowDestinationNetworks opens loopback, private,
+ * link-local and the other refused classes). Any refused address refuses the backend.
+ */
+async function checkBackendAddresses(
+  pool: Pool,
+  url: BackendUrl,
+): Promise<{ ok: true; addresses: string[] } | { ok: false; reason: string }> {
+  const guard = pool.destinations ?? {
+    policy: new DestinationPolicy({
+      allowNetworks: parseAllowNetworks(pool.config.allowDestinationNetworks ?? []),
+      ownAddresses: () => new Set<string>(),
+    }),
+    resolve: destinationResolver({ servers: [], timeout: pool.config.connectTimeout }),
+  };
+  let resolved: string[];
+  try {
+    resolved = await guard.resolve(url.host);
+  } catch (err) {
+    return {
+      ok: false,
+      reason: `cannot resolve ${url.host}: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+  if (resolved.length === 0) return { ok: false, reason: `${url.host} has no addresses` };
+  const addresses: string[] = [];
+  for (const found of resolved) {
+    const verdict = await guard.policy.check(found, url.port);
+    if (!verdict.allowed) return { ok: false, reason: verdict.reason };
+    if (!addresses.includes(verdict.address)) addresses.push(verdict.address);
+  }
+  return { ok: true, addresses };
 }
 
 /**

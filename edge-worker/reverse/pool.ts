@@ -2,6 +2,8 @@ import { type BackendUrl, backendKey } from '../../functions/shared/backend-url.
 import { ConfigError } from '../config/config-error.js';
 import type { PoolConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
+import type { DestinationPolicy } from '../net/destination-policy.js';
+import type { ResolveAddresses } from '../net/destination-resolver.js';
 import { BackendTls } from '../tls/backend-tls-context.js';
 import type { SharedBackendSessions } from '../tls/backend-tls-sessions.js';
 import { BACKEND_FILE_MAX_ITEMS, type BackendFileOptions, readBackendFile } from './backend-file.js';
@@ -31,6 +33,12 @@ export interface Pool {
   fileOptions: BackendFileOptions;
   /** Backend FTPS (ProxyTLS*): absent when the pool's TLS engine is off. */
   tls?: BackendTls;
+  /**
+   * The address policy for backends the operator did not configure (registered through the API,
+   * found by DNS discovery), and the resolver for their names. Absent: the policy with the pool's
+   * allowDestinationNetworks and the system's resolver.
+   */
+  destinations?: { policy: DestinationPolicy; resolve: ResolveAddresses };
 }
 
 /** At most this many backends in one list sent to the control plane (the contract's limit). */

@@ -34,6 +34,8 @@ import { SftpListener } from '../listeners/sftp-listener.js';
 import { AccessLog } from '../log/access-log.js';
 import { fileSink, type Logger, type LogSink } from '../log/logger.js';
 import { TransferLog } from '../log/transfer-log.js';
+import { DestinationPolicy, parseAllowNetworks } from '../net/destination-policy.js';
+import { destinationResolver } from '../net/destination-resolver.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool, type Pool } from '../reverse/pool.js';
 import { serverHostKeysFor } from '../sftp/server-host-keys.js';
@@ -222,7 +224,9 @@ export async function startEdgeWorker(
     reporter = new ConnectionReporter(controlPlane, log, (pool, backend, reachable) =>
       metrics.setBackendHealth(pool, backend, reachable),
     );
-    const shared = { controlPlane, reporter, transferLog, log, sessions };
+    // Names the operator did not write (forward destinations, registered backends) resolve here.
+    const resolveDestination = destinationResolver(dnsConfigOf(config));
+    const shared = { controlPlane, reporter, transferLog, log, sessions, resolveDestination };
     const serverHostKeys = serverHostKeysFor(controlPlane);
     // The TLS cache settings are process-wide (mod_tls_shmcache's); a reload keeps them.
     backendTlsCache = trackTlsCacheCalls(controlPlane, 'the edge worker is closing', (request, outcome) => {
@@ -256,7 +260,18 @@ export async function startEdgeWorker(
     const setUp = async (next: FtpxConfig, current: Listener[]) => {
       const pools = new Map(
         await Promise.all(
-          next.pools.map(async (pool) => [pool.name, await loadPool(pool, log, backendSessions)] as const),
+          next.pools.map(async (pool) => {
+            const loaded = await loadPool(pool, log, backendSessions);
+            // Registered and discovered backends pass the same address policy as forward destinations.
+            loaded.destinations = {
+              policy: new DestinationPolicy({
+                allowNetworks: parseAllowNetworks(pool.allowDestinationNetworks ?? []),
+                ownAddresses: () => loopGuard.ownAddresses(),
+              }),
+              resolve: resolveDestination,
+            };
+            return [pool.name, loaded] as const;
+          }),
         ),
       );
       const classes = new ClientClasses(next.classes ?? []);

@@ -203,9 +203,10 @@ export class SshServerSession {
         ...(stickyKey !== undefined ? { stickyKey } : {}),
       },
       'sftp',
-      (url, key) =>
+      // A registered or discovered backend: connect to its checked address, not its name again.
+      (url, key, addresses) =>
         this.ctx.connector.connect(
-          url,
+          addresses?.[0] !== undefined ? { ...url, host: addresses[0] } : url,
           key,
           this.log,
           (message) => this.relayBanner(message),

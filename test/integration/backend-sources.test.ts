@@ -59,7 +59,11 @@ describe('backend sources', () => {
   });
 
   const proxyWith = async (list: string[], poolSettings: Record<string, unknown> = {}) => {
-    const proxy = await startTestProxy({ backends: list, poolSettings });
+    // Registered backends are on loopback, which the destination policy refuses unless told.
+    const proxy = await startTestProxy({
+      backends: list,
+      poolSettings: { allowDestinationNetworks: ['127.0.0.0/8'], ...poolSettings },
+    });
     proxies.push(proxy);
     return proxy;
   };

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { getServers } from 'node:dns';
-import { isIP, Socket } from 'node:net';
+import { BlockList, isIP, Socket } from 'node:net';
 import {
   type Answer,
   DnsMessageError,
@@ -112,10 +112,43 @@ export class DnsClient {
   }
 }
 
+/**
+ * Whether a reply's question section is the one asked (RFC 5452, section 4.2: a resolver accepts an
+ * answer only when the source, destination port, ID and question all match). Names compare
+ * case-insensitively, as DNS names do.
+ */
+export function sameQuestion(query: Buffer, reply: Buffer): boolean {
+  if (reply.length < query.length || reply.readUInt16BE(4) !== 1) return false;
+  for (let i = 12; i < query.length; i++) {
+    const a = query[i] as number;
+    const b = reply[i] as number;
+    const lower = (byte: number) => (byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte);
+    if (lower(a) !== lower(b)) return false;
+  }
+  return true;
+}
+
+/** Whether a datagram came from `server` (its address in any spelling, and its port). */
+function fromServer(server: DnsServer, from: { address: string; port: number }): boolean {
+  if (from.port !== server.port) return false;
+  const family = isIP(server.host) === 6 ? 'ipv6' : 'ipv4';
+  const list = new BlockList();
+  list.addAddress(server.host, family);
+  const fromFamily = isIP(from.address) === 6 ? 'ipv6' : 'ipv4';
+  return list.check(from.address.replace(/%.*$/, ''), fromFamily);
+}
+
+/**
+ * One UDP question. Anything that is not the answer (another source address or port, another ID,
+ * another question, bytes that do not parse) is ignored and the wait goes on: a stray or forged
+ * packet must neither be believed nor be able to make the lookup fail. Only the timeout ends it.
+ */
 function queryUdp(server: DnsServer, name: string, type: RecordTypeName, timeoutMs: number) {
   const id = randomInt(0x10000);
   const query = encodeQuery(id, name, type);
   const socket = createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
+  let ignored = 0;
+  let lastProblem = '';
   return new Promise<DnsResponse>((resolve, reject) => {
     let done = false;
     const finish = (error: Error | undefined, response?: DnsResponse) => {
@@ -126,17 +159,28 @@ function queryUdp(server: DnsServer, name: string, type: RecordTypeName, timeout
       if (error) reject(error);
       else resolve(response as DnsResponse);
     };
-    const timer = setTimeout(() => finish(new DnsLookupError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish(
+          new DnsLookupError(
+            `no answer within ${timeoutMs} ms${ignored > 0 ? ` (${ignored} stray packets ignored, last: ${lastProblem})` : ''}`,
+          ),
+        ),
+      timeoutMs,
+    );
     socket.on('error', (err) => finish(err));
     socket.on('message', (message, from) => {
-      // Only the server asked, with our id, may answer (a cheap guard against spoofed replies).
-      if (from.port !== server.port) return;
+      const ignore = (problem: string) => {
+        ignored += 1;
+        lastProblem = problem;
+      };
+      if (!fromServer(server, from)) return ignore(`from ${from.address}:${from.port}`);
+      if (message.length < 12 || message.readUInt16BE(0) !== id) return ignore('another ID');
+      if (!sameQuestion(query, message)) return ignore('another question');
       try {
-        const response = decodeResponse(message);
-        if (response.id !== id) return;
-        finish(undefined, response);
+        finish(undefined, decodeResponse(message));
       } catch (err) {
-        if (err instanceof DnsMessageError) finish(err);
+        if (err instanceof DnsMessageError) ignore(err.message);
         else throw err;
       }
     });

@@ -53,7 +53,8 @@ describe('DNS discovery', () => {
   const proxyWith = async (list: string[], poolSettings: Record<string, unknown> = {}, dnsSettings = {}) => {
     const proxy = await startTestProxy({
       backends: list,
-      poolSettings,
+      // Discovered targets are on loopback, which the destination policy refuses unless told.
+      poolSettings: { allowDestinationNetworks: ['127.0.0.0/8'], ...poolSettings },
       settings: { dns: { servers: [dns.address], refreshInterval: '500ms', ...dnsSettings } },
     });
     proxies.push(proxy);
@@ -169,6 +170,8 @@ describe('DNS discovery', () => {
         'pools:',
         '  - name: main',
         `    backends: ['ftp+srv://${login()}@${name}']`,
+        // The discovered targets are on loopback, which the destination policy refuses unless told.
+        "    allowDestinationNetworks: ['127.0.0.0/8']",
         '',
       ].join('\n'),
     );

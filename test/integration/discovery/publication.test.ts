@@ -65,6 +65,8 @@ describe('Route 53 publication', () => {
     zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
     proxy = await startTestProxy({
       backends: [`ftp+srv://${backend.user}:${backend.password}@_ftp._tcp.pool.edge.test`],
+      // Discovered targets are on loopback, which the destination policy refuses unless told.
+      poolSettings: { allowDestinationNetworks: ['127.0.0.0/8'] },
       settings: { dns: { servers: [dnsServer], negativeTtl: '1s' } },
     });
     table = {

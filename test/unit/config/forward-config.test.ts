@@ -229,7 +229,7 @@ describe('forward proxy examples', () => {
       ]);
       expect(loaded.config.pools[0]).toMatchObject({
         role: 'forward',
-        forward: { method: 'user@host', to: { pattern: '^(127\\.0\\.0\\.1|localhost):[0-9]+$' } },
+        forward: { method: 'user@host', to: { pattern: '^(127\\.0\\.0\\.1|\\[::1\\]|localhost):[0-9]+$' } },
         dataTransferPolicy: 'passive',
         retryCount: 2,
         tls: expect.objectContaining({ engine: 'off' }),
