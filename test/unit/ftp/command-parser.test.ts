@@ -72,8 +72,18 @@ describe('CommandParser', () => {
 
   it('refuses a verb that is not letters only: RFC 959 separates it by one SP', () => {
     const parser = new CommandParser(4096);
-    const lines = ['\tSTOR x', ' STOR x', 'ST\tOR x', 'STOR\tx', 'STOR1 x', 'ST-OR x', '\xdfTOR x', 'S\0TOR x'];
-    for (const line of lines) expect(feed(parser, `${line}\r\n`), JSON.stringify(line)).toEqual([{ kind: 'bad-verb' }]);
+    const lines = [
+      '\tSTOR x',
+      ' STOR x',
+      'ST\tOR x',
+      'STOR\tx',
+      'STOR1 x',
+      'ST-OR x',
+      '\xdfTOR x',
+      'S\0TOR x',
+    ];
+    for (const line of lines)
+      expect(feed(parser, `${line}\r\n`), JSON.stringify(line)).toEqual([{ kind: 'bad-verb' }]);
     // The argument may hold anything, and the parser goes on with the next line.
     expect(feed(parser, 'STOR \ta b\r\nnoop\r\n')).toEqual([
       { kind: 'command', command: { verb: 'STOR', arg: '\ta b' } },
