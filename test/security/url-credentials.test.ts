@@ -255,6 +255,26 @@ describe('URL credentials need proxy authentication', () => {
     }
   });
 
+  it('a session whose only pick is a refused URL password gets 421, without the secret', async () => {
+    const worker = await startTestProxy({ backends: [proftpd.url], retryCount: 1 });
+    proxies.push(worker);
+    const registry = registryOf(worker);
+    expect((await registry('POST', '/v1/pools', { name: 'test', proxyAuth: true })).status).toBe(201);
+    expect((await registry('PUT', '/v1/pools/test/backends/shared', { url: withLogin(vsftpd) })).status).toBe(
+      201,
+    );
+    // RoundRobin alternates between the two: of two sessions, one picks the registered backend.
+    const greetings: (string | undefined)[] = [];
+    for (let i = 0; i < 2; i++) {
+      const ftp = await RawFtp.open(worker.port);
+      greetings.push(await ftp.reply());
+      ftp.destroy();
+    }
+    expect(greetings).toContain('421 Service not available, no backend server reachable.');
+    expect(greetings.filter((greeting) => greeting?.startsWith('220'))).toHaveLength(1);
+    expect(worker.logText()).not.toContain(vsftpd.password);
+  });
+
   for (const kind of ['proftpd', 'vsftpd'] as const) {
     it(`with proxyAuth, only a proxy user who passes is logged in with the URL's credentials (${kind})`, async () => {
       const backend = kind === 'proftpd' ? proftpd : vsftpd;
