@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CONNECT_POLICIES } from '../../functions/contract/connect-policies.js';
 import { PER_USER_FALLBACKS } from '../../functions/contract/resolve-backend.js';
 import { identityHookConfigSchema } from '../../functions/shared/auth/identity-hook.js';
+import { urlPasswordRefusal } from '../../functions/shared/backend-url.js';
 import { DEFAULT_FORWARD_METHOD, FORWARD_METHODS } from '../forward/forward-methods.js';
 import { compileForwardTo } from '../forward/forward-to.js';
 import { ACCESS_LOG_VARIABLES, parseLogFormat } from '../log/access-log.js';
@@ -210,6 +211,13 @@ export const poolSchema = z
           path: ['backends', index],
           message: 'an ftps:// backend needs TLS: tls.engine (ProxyTLSEngine) must not be off',
         });
+      }
+      const passwordRefusal =
+        parsed.ok && parsed.source.kind === 'url'
+          ? urlPasswordRefusal(parsed.source.url, pool.proxyAuth)
+          : undefined;
+      if (passwordRefusal !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['backends', index], message: passwordRefusal });
       }
       if (
         parsed.ok &&

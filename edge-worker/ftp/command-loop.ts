@@ -15,7 +15,7 @@ export type ScreenedCommand =
 
 /**
  * The checks both session roles make on every client line before their own handling: an overlong
- * line gets `500`, a PROXY protocol header (whoever sent it may be forging its address) closes the
+ * line or a verb that is not letters only gets `500`, a PROXY protocol header (whoever sent it may be forging its address) closes the
  * connection, and the command is traced and logged, never with a PASS argument.
  */
 export async function screenCommand(
@@ -27,6 +27,12 @@ export async function screenCommand(
   if (event.kind === 'too-long') {
     log.warn('command line too long', { limit: maxCommandLength });
     await frontend.reply(500, `Command line too long (limit ${maxCommandLength} bytes).`);
+    return { kind: 'answered' };
+  }
+  if (event.kind === 'bad-verb') {
+    // The line is not logged: "PASS\tsecret" is one such line.
+    log.warn('command verb is not letters only (RFC 959 section 5.3); refused');
+    await frontend.reply(500, 'Syntax error, command unrecognized.');
     return { kind: 'answered' };
   }
   const { command } = event;

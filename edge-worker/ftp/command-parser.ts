@@ -6,7 +6,19 @@ export interface FtpCommand {
   arg: string;
 }
 
-export type CommandEvent = { kind: 'command'; command: FtpCommand } | { kind: 'too-long' };
+export type CommandEvent =
+  | { kind: 'command'; command: FtpCommand }
+  | { kind: 'too-long' }
+  /** A line whose verb is not letters only (a leading space or tab, a tab after the verb, a digit...). */
+  | { kind: 'bad-verb' };
+
+/**
+ * RFC 959 section 5.3: "The command codes themselves are alphabetic characters terminated by the
+ * character <SP> (Space) if parameters follow and Telnet-EOL otherwise." Anything else is refused
+ * here, before `<Limit>` and the session look at the verb: a backend that splits commands on tabs or
+ * skips leading blanks would otherwise run `\tSTOR x` or `STOR\tx` as the STOR a `<Limit>` denies.
+ */
+const VERB = /^[A-Za-z]+$/;
 
 const IAC = 0xff;
 const CR = 0x0d;
@@ -94,7 +106,10 @@ export class CommandParser {
     this.line = [];
     if (text.trim() === '') return undefined;
     const space = text.indexOf(' ');
-    const verb = (space < 0 ? text : text.slice(0, space)).toUpperCase();
+    const word = space < 0 ? text : text.slice(0, space);
+    // Tested before upper-casing, which turns latin1 "ß" into "SS".
+    if (!VERB.test(word)) return { kind: 'bad-verb' };
+    const verb = word.toUpperCase();
     const arg = space < 0 ? '' : text.slice(space + 1);
     return { kind: 'command', command: { verb, arg } };
   }

@@ -15,6 +15,9 @@ export interface BackendFileOptions {
 
 /** One usable backend read from a file: its text (with credentials: never log it), URL and key. */
 export interface FileBackend {
+  /** Its position in the file's array (0-based) and the line it starts on (1-based), for messages. */
+  item: number;
+  line: number;
   text: string;
   url: BackendUrl;
   key: string;
@@ -156,6 +159,7 @@ export function parseBackendFile(text: string): BackendFileResult {
   if (!Array.isArray(value))
     return refuse('it is not a JSON array (expected an array of backend URL strings)');
   const items = value.slice(0, BACKEND_FILE_MAX_ITEMS);
+  const lines = itemLines(text, items.length);
   const backends: FileBackend[] = [];
   const skipped: SkippedItem[] = [];
   items.forEach((item: unknown, index) => {
@@ -168,9 +172,48 @@ export function parseBackendFile(text: string): BackendFileResult {
       skipped.push({ item: index, reason: parsed.error });
       return;
     }
-    backends.push({ text: item, url: parsed.url, key: backendKey(parsed.url) });
+    backends.push({
+      item: index,
+      line: lines[index] ?? 1,
+      text: item,
+      url: parsed.url,
+      key: backendKey(parsed.url),
+    });
   });
   return { ok: true, backends, skipped, ignoredItems: value.length - items.length };
+}
+
+/**
+ * The line each of the first `count` items of a top-level JSON array starts on. The text parsed
+ * already, so only strings (with their escapes), nesting and commas need following.
+ */
+function itemLines(text: string, count: number): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let expectItem = false;
+  for (let i = 0; i < text.length && lines.length < count; i++) {
+    const char = text[i];
+    if (char === '\n') line += 1;
+    if (inString) {
+      if (char === '\\') i += 1;
+      else if (char === '"') inString = false;
+      continue;
+    }
+    if (char === ' ' || char === '\t' || char === '\r' || char === '\n') continue;
+    if (depth === 1 && expectItem && char !== ']') {
+      lines.push(line);
+      expectItem = false;
+    }
+    if (char === '"') inString = true;
+    else if (char === '[' || char === '{') {
+      depth += 1;
+      if (depth === 1) expectItem = true;
+    } else if (char === ']' || char === '}') depth -= 1;
+    else if (char === ',' && depth === 1) expectItem = true;
+  }
+  return lines;
 }
 
 function isMissing(err: unknown): boolean {

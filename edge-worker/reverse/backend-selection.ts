@@ -1,5 +1,5 @@
 import type { ResolveBackendCandidate } from '../../functions/contract/resolve-backend.js';
-import { type BackendUrl, parseBackendUrl } from '../../functions/shared/backend-url.js';
+import { type BackendUrl, parseBackendUrl, urlPasswordRefusal } from '../../functions/shared/backend-url.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import { type ConnectedBackend, type ConnectOptions, connectBackend } from '../ftp/backend-connect.js';
 import type { Logger } from '../log/logger.js';
@@ -117,7 +117,7 @@ export async function selectBackendWith<T extends { connectMs: number }>(
       }
       break;
     }
-    const target = targetOf(list.backends, candidate, protocol);
+    const target = targetOf(list.backends, candidate, protocol, pool.config.proxyAuth);
     if ('error' in target) {
       log.warn('backend connect failed', { backend: target.key, attempt, reason: target.error });
       failed.push(target.key);
@@ -237,12 +237,14 @@ async function listFor(
 
 /**
  * A candidate as something to connect to: a listed backend by position, or a registered one by its
- * URL. Backends ftpx cannot connect to yet (ftps://, sftp://, DNS discovery) fail the attempt here.
+ * URL. Backends ftpx cannot connect to yet (ftps://, sftp://, DNS discovery), and URL passwords in a
+ * pool without proxy authentication, fail the attempt here.
  */
 function targetOf(
   listed: readonly PoolBackend[],
   candidate: ResolveBackendCandidate,
   protocol: BackendUrl['protocol'],
+  proxyAuth: boolean,
 ): Target {
   let target: Target;
   if (candidate.index !== undefined) {
@@ -280,6 +282,10 @@ function targetOf(
       error: `a ${target.url.protocol}:// backend cannot serve a ${protocol === 'sftp' ? 'SFTP' : 'FTP'} session`,
     };
   }
+  // The config and the registry refuse URL passwords without proxy authentication already; this
+  // catches what reaches a worker any other way (a registry written before, a DNS TXT record).
+  const passwordRefusal = urlPasswordRefusal(target.url, proxyAuth);
+  if (passwordRefusal !== undefined) return { key: target.key, error: passwordRefusal };
   const unusable = unconnectableBackend(target.url);
   return unusable ? { key: target.key, error: unusable } : target;
 }

@@ -1,4 +1,4 @@
-import { type BackendUrl, backendKey } from '../../functions/shared/backend-url.js';
+import { type BackendUrl, backendKey, urlPasswordRefusal } from '../../functions/shared/backend-url.js';
 import { ConfigError } from '../config/config-error.js';
 import type { PoolConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -84,6 +84,19 @@ export async function loadPool(
         { file: source.path, message: `backend list of pool "${config.name}" refused: ${result.reason}` },
       ]);
     }
+    // A static list is part of the configuration: a URL password there stops the start, as in YAML.
+    for (const backend of result.backends) {
+      const refusal = urlPasswordRefusal(backend.url, config.proxyAuth);
+      if (refusal === undefined) continue;
+      throw new ConfigError([
+        {
+          file: source.path,
+          line: backend.line,
+          key: `item ${backend.item} (counting from 0)`,
+          message: `backend list of pool "${config.name}" refused: ${refusal}`,
+        },
+      ]);
+    }
     logFileNotes(fileLog, result.skipped, result.ignoredItems);
     fileLog.info('backend list file read', { backends: result.backends.length });
     for (const backend of result.backends) {
@@ -130,6 +143,12 @@ export async function readUserBackends(pool: Pool, user: string, log: Logger): P
     }
     logFileNotes(fileLog, result.skipped, result.ignoredItems);
     for (const backend of result.backends) {
+      const refusal = urlPasswordRefusal(backend.url, pool.config.proxyAuth);
+      if (refusal !== undefined) {
+        // A per-user file is read at USER, before any password is checked: its entry is left out.
+        fileLog.warn('backend list entry skipped', { item: backend.item, reason: refusal });
+        continue;
+      }
       found.push({ url: backend.url, key: backend.key, source: `file:${path.path}` });
     }
   }

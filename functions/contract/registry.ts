@@ -167,14 +167,24 @@ function adminNeedsAllPools(token: { scope?: TokenScope; pools?: unknown }, ctx:
 // the server's fields; PATCH bodies name only what changes, null removing an optional field.
 // ---------------------------------------------------------------------------------------------
 
+const proxyAuthSchema = z.boolean().meta({
+  description:
+    "The edge workers serving this pool check clients' passwords themselves (proxyAuth, ProxyOptions UseReverseProxyAuth). Backend URLs with a password are accepted only then; a worker whose own config lacks proxyAuth still refuses them.",
+});
+
 export const poolReplaceSchema = z
-  .object({ connectPolicy: connectPolicySchema.optional(), description: descriptionSchema.optional() })
+  .object({
+    connectPolicy: connectPolicySchema.optional(),
+    description: descriptionSchema.optional(),
+    proxyAuth: proxyAuthSchema.optional(),
+  })
   .strict();
 export const poolCreateSchema = poolReplaceSchema.extend({ name: poolNameSchema }).strict();
 export const poolPatchSchema = z
   .object({
     connectPolicy: connectPolicySchema.nullable().optional(),
     description: descriptionSchema.nullable().optional(),
+    proxyAuth: proxyAuthSchema.nullable().optional(),
   })
   .strict();
 
@@ -314,6 +324,7 @@ export const poolSchema = z.object({
   name: z.string(),
   connectPolicy: connectPolicySchema.optional(),
   description: z.string().optional(),
+  proxyAuth: z.boolean().optional(),
   ...versioned,
 });
 
@@ -392,6 +403,7 @@ export const ERROR_CODES = [
   'conflict',
   'pool_not_empty',
   'pool_being_deleted',
+  'url_credentials_need_proxy_auth',
   'unsupported_media_type',
   'internal',
 ] as const;

@@ -42,6 +42,7 @@ const REGISTRY_STATUS: Record<RegistryErrorKind, [number, ErrorCode]> = {
   conflict: [409, 'conflict'],
   pool_not_empty: [409, 'pool_not_empty'],
   pool_being_deleted: [409, 'pool_being_deleted'],
+  url_credentials_need_proxy_auth: [400, 'url_credentials_need_proxy_auth'],
 };
 
 export function fromRegistryError(err: RegistryError): HttpError {

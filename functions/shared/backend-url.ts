@@ -92,3 +92,17 @@ export function backendKey(url: BackendUrl): string {
   const scheme = url.discovery ? `${url.protocol}+${url.discovery}` : url.protocol;
   return `${scheme}://${host}:${url.port}`;
 }
+
+/**
+ * Why a pool may not use this URL, or undefined. A password in a backend URL replaces whatever the
+ * client sent (`USER svc` / `PASS secret`), so in a pool that does not check clients itself every
+ * client, with any password, would be logged in as that user. mod_proxy pairs URL credentials with
+ * `ProxyOptions UseReverseProxyAuth` (ProxyReverseServers:
+ * http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyReverseServers); ftpx requires it. A user
+ * without a password (`ftp://svc@host`, `ftp://svc:@host`) keeps the client's password and is allowed.
+ * The text names no part of the URL.
+ */
+export function urlPasswordRefusal(url: BackendUrl, proxyAuth: boolean): string | undefined {
+  if (proxyAuth || url.password === undefined || url.password === '') return undefined;
+  return 'a password in a backend URL needs proxy authentication (proxyAuth: true, ProxyOptions UseReverseProxyAuth): without it every client would be logged in with that password, whatever it typed';
+}

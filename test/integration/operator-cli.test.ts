@@ -126,7 +126,11 @@ describe('ftpx operator commands against a control plane', () => {
   });
 
   it('creates a pool, adds backends and lists them as a table and as JSON', async () => {
-    const created = await ftpx(['pools', 'create', 'main', '--policy', 'RoundRobin'], admin);
+    // proxy-auth on: the backends below carry URL passwords, which the registry takes only then.
+    const created = await ftpx(
+      ['pools', 'create', 'main', '--policy', 'RoundRobin', '--proxy-auth', 'on'],
+      admin,
+    );
     expect(created).toMatchObject({ code: 0, stdout: 'created pool "main" (connect policy RoundRobin)\n' });
     expect((await ftpx(['pools', 'create', 'other'], admin)).code).toBe(0);
 
@@ -188,7 +192,7 @@ describe('ftpx operator commands against a control plane', () => {
     );
     const other = await ftpx(['pools', 'get', 'other'], admin);
     expect(other.stdout).toMatch(
-      /^name: +other\nconnect policy: +-\ndescription: +spare servers\nversion: +2\n/,
+      /^name: +other\nconnect policy: +-\ndescription: +spare servers\nproxy auth: +off\nversion: +2\n/,
     );
   });
 

@@ -11,14 +11,25 @@ const SETTINGS: Record<string, OptionSpec> = {
       'connect policy: RoundRobin, Random, Shuffle, LeastConns, LeastResponseTime, PerUser, PerGroup, PerHost',
   },
   description: { type: 'string', value: 'TEXT', description: 'free text for operators' },
+  'proxy-auth': {
+    type: 'string',
+    value: 'on|off',
+    description:
+      "on: the pool's edge workers check clients themselves (proxyAuth); needed for backend URLs with a password",
+  },
 };
 
 function settingsOf(options: { string(name: string): string | undefined }) {
   const policy = options.string('policy');
   const description = options.string('description');
+  const proxyAuth = options.string('proxy-auth');
+  if (proxyAuth !== undefined && proxyAuth !== 'on' && proxyAuth !== 'off') {
+    throw new UsageError(`--proxy-auth takes on or off, not "${proxyAuth}"`);
+  }
   return {
     ...(policy !== undefined ? { connectPolicy: policy } : {}),
     ...(description !== undefined ? { description } : {}),
+    ...(proxyAuth !== undefined ? { proxyAuth: proxyAuth === 'on' } : {}),
   };
 }
 
@@ -27,6 +38,7 @@ export function poolFields(pool: Pool): string {
     ['name', pool.name],
     ['connect policy', orDash(pool.connectPolicy)],
     ['description', pool.description],
+    ['proxy auth', pool.proxyAuth ? 'on' : 'off'],
     ['version', String(pool.version)],
     ['created', pool.createdAt],
     ['updated', pool.updatedAt],
@@ -83,11 +95,12 @@ export const poolCommands: CommandGroup = {
       name: 'update',
       args: ['NAME'],
       options: SETTINGS,
-      summary: "change a pool's connect policy or description",
+      summary: "change a pool's connect policy, description or proxy authentication",
       run: async (context) => {
         const [name = ''] = context.args;
         const settings = settingsOf(context.options);
-        if (Object.keys(settings).length === 0) throw new UsageError('give --policy or --description');
+        if (Object.keys(settings).length === 0)
+          throw new UsageError('give --policy, --description or --proxy-auth');
         const pool = await context.api.call<Pool>('PATCH', ['v1', 'pools', name], { body: settings });
         context.print(pool, `updated pool ${quoted(pool.name)}${policyNote(pool)}\n`);
       },

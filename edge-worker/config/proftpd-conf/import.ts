@@ -134,8 +134,13 @@ type TlsCacheDirective = keyof typeof TLS_CACHE_PARSERS;
 /** ProxyOptions that ftpx maps, and the ones it refuses with a reason. */
 const PROXY_OPTIONS_NOT_YET = new Set<string>();
 /** ProxyOptions that switch a pool setting on. */
-const PROXY_OPTION_FLAGS: Record<string, 'ShowFeatures' | 'DirectDataTransfers' | 'IgnoreConfigPerms'> = {
+const PROXY_OPTION_FLAGS: Record<
+  string,
+  'ShowFeatures' | 'DirectDataTransfers' | 'IgnoreConfigPerms' | 'ProxyAuth'
+> = {
   ShowFeatures: 'ShowFeatures',
+  /** The proxy checks USER/PASS itself (proxyAuth); needed for backend URLs with a password. */
+  UseReverseProxyAuth: 'ProxyAuth',
   UseDirectDataTransfers: 'DirectDataTransfers',
   /** `file:` backend lists in world-writable directories are accepted. */
   IgnoreConfigPerms: 'IgnoreConfigPerms',
@@ -869,7 +874,8 @@ class Importer {
         const key = PROXY_OPTION_FLAGS[option] as
           | 'ShowFeatures'
           | 'DirectDataTransfers'
-          | 'IgnoreConfigPerms';
+          | 'IgnoreConfigPerms'
+          | 'ProxyAuth';
         scope.settings[key] = { value: true, loc: node.loc, name: node.name };
       } else if (PROXY_OPTIONS_NOT_YET.has(option)) {
         this.error(node.loc, node.name, `${option} is not supported by ftpx yet`);

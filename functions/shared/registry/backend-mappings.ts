@@ -11,6 +11,7 @@ import {
 import { redactUrl } from '../backend-url.js';
 import { GROUP_MAPPING_PREFIX, poolPk, registryKeys, USER_MAPPING_PREFIX } from '../store/keys.js';
 import type { Table } from '../store/table.js';
+import { requireProxyAuthForPasswords } from './backends.js';
 import { RegistryError } from './errors.js';
 import { poolGuard, requirePool } from './pools.js';
 import { versionedView } from './time.js';
@@ -114,6 +115,7 @@ export async function createMapping(
   input: MappingReplace,
   nowMs: number,
 ): Promise<MappingRecord> {
+  await requireProxyAuthForPasswords(table, pool, listed('backends', input.backends), nowMs);
   return createItem(table, mappingKind, keyOf(kind, pool, name), content(kind, pool, name, input.backends), {
     what: what(kind, pool, name),
     nowMs,
@@ -129,6 +131,7 @@ export async function putMapping(
   input: MappingReplace,
   options: { ifMatch?: number; nowMs: number },
 ): Promise<{ record: MappingRecord; outcome: SaveOutcome }> {
+  await requireProxyAuthForPasswords(table, pool, listed('backends', input.backends), options.nowMs);
   return saveItem(table, mappingKind, keyOf(kind, pool, name), {
     what: what(kind, pool, name),
     ...(options.ifMatch !== undefined ? { ifMatch: options.ifMatch } : {}),
@@ -152,6 +155,7 @@ export async function patchMapping(
   patch: MappingPatch,
   options: { ifMatch?: number; nowMs: number },
 ): Promise<{ record: MappingRecord; outcome: SaveOutcome }> {
+  await requireProxyAuthForPasswords(table, pool, listed('add', patch.add ?? []), options.nowMs);
   return saveItem(table, mappingKind, keyOf(kind, pool, name), {
     what: what(kind, pool, name),
     ...(options.ifMatch !== undefined ? { ifMatch: options.ifMatch } : {}),
@@ -192,6 +196,11 @@ export function applyPatch(backends: readonly string[], patch: MappingPatch): st
     ]);
   }
   return result;
+}
+
+/** A request's URLs by their path in the body, as requireProxyAuthForPasswords names them. */
+function listed(field: string, urls: readonly string[]): { path: string; url: string }[] {
+  return urls.map((url, index) => ({ path: `${field}.${index}`, url }));
 }
 
 function content(kind: MappingKind, pool: string, name: string, backends: readonly string[]) {

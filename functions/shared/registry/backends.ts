@@ -8,11 +8,11 @@ import {
   type ListQuery,
   type Page,
 } from '../../contract/registry.js';
-import { redactUrl } from '../backend-url.js';
+import { parseBackendUrl, redactUrl, urlPasswordRefusal } from '../backend-url.js';
 import { poolPk, REGISTRY_BACKEND_PREFIX, registryKeys } from '../store/keys.js';
 import type { Table } from '../store/table.js';
 import { RegistryError } from './errors.js';
-import { merge, poolGuard, requirePool } from './pools.js';
+import { getPool, merge, poolGuard, requirePool } from './pools.js';
 import { versionedView } from './time.js';
 import {
   createItem,
@@ -79,12 +79,43 @@ export function generateBackendId(nowMs: number): string {
   return `${Math.max(0, Math.floor(nowMs)).toString(36).padStart(9, '0')}${random}`;
 }
 
+/**
+ * Backend URLs with a password are registered only in a pool marked `proxyAuth` (its edge workers
+ * check clients' passwords themselves): elsewhere every client would log in with the URL's password
+ * (see urlPasswordRefusal). `urls` are the request's URLs by their path in the body (`url`,
+ * `backends.0`, `add.1`); the error names those paths, never a URL. A missing pool is left to the
+ * write's own pool guard (404).
+ */
+export async function requireProxyAuthForPasswords(
+  table: Table,
+  pool: string,
+  urls: readonly { path: string; url: string }[],
+  nowMs: number,
+): Promise<void> {
+  const withPassword = urls.filter(({ url }) => {
+    const parsed = parseBackendUrl(url);
+    return parsed.ok && urlPasswordRefusal(parsed.url, false) !== undefined;
+  });
+  if (withPassword.length === 0) return;
+  const record = await getPool(table, pool, nowMs);
+  if (!record || record.proxyAuth === true) return;
+  throw new RegistryError(
+    'url_credentials_need_proxy_auth',
+    `pool "${pool}" does not authenticate clients (proxyAuth): a backend URL may not carry a password, or every client would be logged in with it. Leave the password out (the client's own is then sent), or set proxyAuth on the pool once its edge workers have proxyAuth: true (ProxyOptions UseReverseProxyAuth).`,
+    withPassword.map(({ path }) => ({
+      path,
+      message: 'a password in a backend URL needs a pool with proxyAuth',
+    })),
+  );
+}
+
 export async function createBackend(
   table: Table,
   pool: string,
   input: BackendReplace,
   nowMs: number,
 ): Promise<BackendRecord> {
+  await requireProxyAuthForPasswords(table, pool, [{ path: 'url', url: input.url }], nowMs);
   for (let attempt = 1; ; attempt++) {
     const id = generateBackendId(nowMs);
     try {
@@ -142,6 +173,7 @@ export async function putBackend(
   input: BackendReplace,
   options: { ifMatch?: number; nowMs: number },
 ): Promise<{ record: BackendRecord; outcome: SaveOutcome }> {
+  await requireProxyAuthForPasswords(table, pool, [{ path: 'url', url: input.url }], options.nowMs);
   return saveItem(table, backendKind, registryKeys.backend(pool, id), {
     what: what(pool, id),
     ...(options.ifMatch !== undefined ? { ifMatch: options.ifMatch } : {}),
@@ -159,6 +191,9 @@ export async function patchBackend(
   patch: BackendPatch,
   options: { ifMatch?: number; nowMs: number },
 ): Promise<{ record: BackendRecord; outcome: SaveOutcome }> {
+  if (patch.url !== undefined) {
+    await requireProxyAuthForPasswords(table, pool, [{ path: 'url', url: patch.url }], options.nowMs);
+  }
   return saveItem(table, backendKind, registryKeys.backend(pool, id), {
     what: what(pool, id),
     ...(options.ifMatch !== undefined ? { ifMatch: options.ifMatch } : {}),

@@ -18,7 +18,9 @@ export type RegistryErrorKind =
   /** Concurrent writers kept winning; the caller may retry (409). */
   | 'conflict'
   | 'pool_not_empty'
-  | 'pool_being_deleted';
+  | 'pool_being_deleted'
+  /** A backend URL with a password in a pool not marked proxyAuth (400). */
+  | 'url_credentials_need_proxy_auth';
 
 export class RegistryError extends Error {
   override readonly name = 'RegistryError';

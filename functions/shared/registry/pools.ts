@@ -41,6 +41,8 @@ const storedPool = z.object({
   name: z.string(),
   connectPolicy: z.enum(CONNECT_POLICIES).optional(),
   description: z.string().optional(),
+  /** The pool's edge workers authenticate clients themselves: backend URLs may carry passwords. */
+  proxyAuth: z.boolean().optional(),
   /** Set while a deletion is under way: the deleter's id (see deletePool). */
   deleting: z.string().optional(),
   createdAt: z.number(),
@@ -53,7 +55,7 @@ export type PoolRecord = z.output<typeof storedPool>;
 const parsePool = parseStored(storedPool, 'pool');
 export const poolKind: ItemKind<PoolRecord> = {
   entity: 'pool',
-  content: ['name', 'connectPolicy', 'description'],
+  content: ['name', 'connectPolicy', 'description', 'proxyAuth'],
   parse: (raw) => parsePool(raw),
 };
 
@@ -64,6 +66,7 @@ export function poolView(record: PoolRecord): Pool {
     name: record.name,
     ...(record.connectPolicy ? { connectPolicy: record.connectPolicy } : {}),
     ...(record.description !== undefined ? { description: record.description } : {}),
+    ...(record.proxyAuth !== undefined ? { proxyAuth: record.proxyAuth } : {}),
     ...versionedView(record),
   };
 }
@@ -109,6 +112,7 @@ export async function patchPool(
       name,
       connectPolicy: merge(current?.connectPolicy, patch.connectPolicy),
       description: merge(current?.description, patch.description),
+      proxyAuth: merge(current?.proxyAuth, patch.proxyAuth),
     }),
     nowMs: options.nowMs,
   });
@@ -259,7 +263,12 @@ async function ifMarked(
 }
 
 function content(name: string, input: PoolReplace) {
-  return { name, connectPolicy: input.connectPolicy, description: input.description };
+  return {
+    name,
+    connectPolicy: input.connectPolicy,
+    description: input.description,
+    proxyAuth: input.proxyAuth,
+  };
 }
 
 /** PATCH semantics for one optional field: absent keeps, null removes, a value replaces. */

@@ -64,7 +64,8 @@ describe('Route 53 publication', () => {
     );
     zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
     proxy = await startTestProxy({
-      backends: [`ftp+srv://${backend.user}:${backend.password}@_ftp._tcp.pool.edge.test`],
+      // The user name only: a URL password needs proxy authentication; clients send the password.
+      backends: [`ftp+srv://${backend.user}@_ftp._tcp.pool.edge.test`],
       // Discovered targets are on loopback, which the destination policy refuses unless told.
       poolSettings: { allowDestinationNetworks: ['127.0.0.0/8'] },
       settings: { dns: { servers: [dnsServer], negativeTtl: '1s' } },
@@ -116,14 +117,15 @@ describe('Route 53 publication', () => {
   };
 
   const whoServes = async () => {
-    const result = await curl([`ftp://anyone:x@127.0.0.1:${proxy.port}/whoami.txt`]);
+    const result = await curl([`ftp://anyone:${backend.password}@127.0.0.1:${proxy.port}/whoami.txt`]);
     return result.code === 0 ? result.stdout.toString('utf8') : `curl exit ${result.code}`;
   };
 
   // The registering pool ("origin") is not the proxy's ("test"): the proxy knows the backend only from DNS.
   it('registering a backend publishes its SRV record, which discovery then uses; deregistering withdraws it', async () => {
     expect(await whoServes()).toMatch(/^curl exit/);
-    expect((await api('POST', '/v1/pools', { name: 'origin' })).status).toBe(201);
+    // Marked proxyAuth, so the registry takes a URL password (which must still never reach DNS).
+    expect((await api('POST', '/v1/pools', { name: 'origin', proxyAuth: true })).status).toBe(201);
     const publication = await api('PUT', '/v1/pools/origin/publication', {
       hostedZoneId: zoneId,
       domain: 'pool.edge.test',

@@ -28,8 +28,8 @@ describe('backend health', () => {
     return backend;
   };
   const restart = async (backend: FtpBackend) => start(backend.name, backend.port);
-  const login = (backend: FtpBackend) =>
-    `ftp://${backend.user}:${backend.password}@127.0.0.1:${backend.port}`;
+  // The user name only (a URL password needs proxy authentication): clients send the shared password.
+  const login = (backend: FtpBackend) => `ftp://${backend.user}@127.0.0.1:${backend.port}`;
   const keyOf = (backend: FtpBackend) => `ftp://127.0.0.1:${backend.port}`;
 
   const proxyWith = async (
@@ -41,8 +41,10 @@ describe('backend health', () => {
     proxies.push(proxy);
     return proxy;
   };
+  /** Every ProFTPD test backend has the same login. */
+  const sharedPassword = () => [...backends.values()][0]?.password ?? '';
   const whoServes = async (proxy: TestProxy, user = 'anyone') => {
-    const result = await curl([`ftp://${user}:client-password@127.0.0.1:${proxy.port}/whoami.txt`]);
+    const result = await curl([`ftp://${user}:${sharedPassword()}@127.0.0.1:${proxy.port}/whoami.txt`]);
     return result.code === 0 ? result.stdout.toString('utf8') : `curl exit ${result.code}`;
   };
   const failuresOf = (proxy: TestProxy, backend: FtpBackend) =>
@@ -189,7 +191,7 @@ describe('backend health', () => {
 
   it('whenAllUnhealthy: "fail" refuses at once; "try" (the default) still tries', async () => {
     const closed = await freePort('127.0.0.1');
-    const dead = `ftp://u:p@127.0.0.1:${closed}`;
+    const dead = `ftp://u@127.0.0.1:${closed}`;
     const failFast = await proxyWith([dead], {}, { passive: { failures: 1 }, whenAllUnhealthy: 'fail' });
     expect(await whoServes(failFast)).toMatch(/^curl exit/);
     await new Promise((resolve) => setTimeout(resolve, 200));

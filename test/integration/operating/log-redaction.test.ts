@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,9 @@ describe('logs and traces', () => {
     const [portA, portB] = [await freePort(), await freePort()];
     const withCredentials = backend.url.replace('ftp://', `ftp://${backend.user}:${backend.password}@`);
     const file = join(dir, 'ftpx.yaml');
+    const passwd = join(dir, 'ftpd.passwd');
+    const hash = execFileSync('openssl', ['passwd', '-6', CLIENT_SECRET], { encoding: 'utf8' }).trim();
+    await writeFile(passwd, `anyone:${hash}:1001:100::/home/anyone:/bin/sh\n`);
     const format =
       '%h %u %{note:mod_proxy.backend-ip} %{note:mod_proxy.backend-port} %{note:mod_proxy.backend-url} %I %O';
     await writeFile(
@@ -58,7 +62,8 @@ describe('logs and traces', () => {
         `  - { name: with-url-credentials, address: 127.0.0.1, port: ${portA}, pool: secret, logFile: ${join(logs, 'listener-a.log')} }`,
         `  - { name: plain, address: 127.0.0.1, port: ${portB}, pool: plain, logFile: ${join(logs, 'listener-b.log')} }`,
         'pools:',
-        `  - { name: secret, backends: ["${withCredentials}"] }`,
+        // URL credentials need proxy authentication: the proxy user "anyone" gets the backend's login.
+        `  - { name: secret, backends: ["${withCredentials}"], proxyAuth: true, authUserFile: ${passwd} }`,
         `  - { name: plain, backends: [${backend.url}] }`,
         '',
       ].join('\n'),
@@ -71,7 +76,7 @@ describe('logs and traces', () => {
       delete process.env.FTPX_ADMIN_TOKEN;
     }
     try {
-      // The URL's credentials replace whatever the client sends.
+      // The proxy user passes, and the URL's credentials log in to the backend.
       const viaUrl = await curl([`ftp://anyone:${CLIENT_SECRET}@127.0.0.1:${portA}/file.txt`]);
       expect(viaUrl.stdout.toString()).toBe('logged\n');
       const plain = await curl([`ftp://${backend.user}:${backend.password}@127.0.0.1:${portB}/file.txt`]);

@@ -448,7 +448,8 @@ export function defineRegistryApiSuite(store: TestStore): void {
 
     describe('backends', () => {
       beforeAll(async () => {
-        await createPool('web');
+        // proxyAuth: the registry takes backend URLs with a password only in such pools.
+        await createPool('web', { proxyAuth: true });
       });
 
       it('stores credentials but never returns them', async () => {
@@ -594,7 +595,7 @@ export function defineRegistryApiSuite(store: TestStore): void {
 
     describe('user and group mappings', () => {
       beforeAll(async () => {
-        await createPool('mapped');
+        await createPool('mapped', { proxyAuth: true });
       });
 
       it('maps a user to backends; the read side sees them with credentials', async () => {

@@ -43,7 +43,7 @@ describe('operator commands', () => {
       [['pools', 'drop', 'x'], /unknown pools subcommand "drop"/],
       [['pools', 'get'], /pools get needs NAME/],
       [['pools', 'get', 'a', 'b'], /pools get takes NAME; got "b" too/],
-      [['pools', 'update', 'a'], /give --policy or --description/],
+      [['pools', 'update', 'a'], /give --policy, --description or --proxy-auth/],
       [['backends', 'add', 'main'], /backends add needs URL/],
       [['backends', 'add', 'main', 'ftp://h', '--label', 'novalue'], /--label takes NAME=VALUE/],
       [['backends', 'add', 'main', 'ftp://h', '--weight', 'x'], /--weight must be a whole number/],

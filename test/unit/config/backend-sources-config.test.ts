@@ -59,6 +59,7 @@ describe('backend sources in YAML', () => {
       'ftpx.yaml:7: pools[0].backends[0]: "file:backends.json": the path of a file: backend list must be absolute, got "backends.json"',
       `ftpx.yaml:8: pools[0].backends[1]: "file:/etc/ftpx/groups/%g.json": %g (the user's primary group) needs proxy authentication (ProxyOptions UseReverseProxyAuth), which ftpx does not have yet`,
       'ftpx.yaml:9: pools[0].backends[2]: "sql:/GetBackends": backend lists from SQL queries (sql:) are not supported by ftpx yet: register per-user backends through the registry API instead (/v1/pools/{pool}/users/{user}/backends)',
+      'ftpx.yaml:10: pools[0].backends[3]: a password in a backend URL needs proxy authentication (proxyAuth: true, ProxyOptions UseReverseProxyAuth): without it every client would be logged in with that password, whatever it typed',
     ]);
   });
 

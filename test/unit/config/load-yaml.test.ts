@@ -18,7 +18,7 @@ const VALID = lines(
   '  - name: backends', // 11
   '    backends:', // 12
   '      - ftp://127.0.0.1:2121', // 13
-  '      - ftp://user:secret@127.0.0.1:2122', // 14
+  '      - ftp://user@127.0.0.1:2122', // 14
   '    retryCount: 3', // 15
   '    connectTimeout: 1500ms', // 16
 );
@@ -54,7 +54,7 @@ describe('parseYamlConfig: valid files', () => {
           role: 'reverse',
           connectPolicy: 'RoundRobin',
           proxyAuth: false,
-          backends: ['ftp://127.0.0.1:2121', 'ftp://user:secret@127.0.0.1:2122'],
+          backends: ['ftp://127.0.0.1:2121', 'ftp://user@127.0.0.1:2122'],
           retryCount: 3,
           connectTimeout: 1500,
           tls: backendTlsSchema.parse({}),
@@ -149,7 +149,7 @@ describe('parseYamlConfig: errors', () => {
   });
 
   it('reports a bad backend URL at its own line, with the password redacted', () => {
-    const text = VALID.replace('ftp://user:secret@127.0.0.1:2122', 'http://user:secret@127.0.0.1:2122');
+    const text = VALID.replace('ftp://user@127.0.0.1:2122', 'http://user:secret@127.0.0.1:2122');
     const issues = configIssues(() => parseYamlConfig('ftpx.yaml', text));
     expect(issues).toHaveLength(1);
     expect(issues[0]).toMatchObject({ file: 'ftpx.yaml', line: 14, key: 'pools[0].backends[1]' });

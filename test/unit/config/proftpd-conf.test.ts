@@ -92,7 +92,7 @@ describe('parseProftpdConfig: the mod_proxy documentation example', () => {
         'ProxyRetryCount 2',
         'ProxyTimeoutConnect 1500ms',
         'ProxyReverseServers ftp://a:2121',
-        'ProxyReverseServers ftp://u:p@b:2121',
+        'ProxyReverseServers ftp://u@b:2121',
         'ProxyLog none',
         'ProxyDataTransferPolicy client',
       ),
@@ -105,7 +105,7 @@ describe('parseProftpdConfig: the mod_proxy documentation example', () => {
       {
         ...POOL_DEFAULTS,
         name: 'Gateway',
-        backends: ['ftp://a:2121', 'ftp://u:p@b:2121'],
+        backends: ['ftp://a:2121', 'ftp://u@b:2121'],
         retryCount: 2,
         connectTimeout: 1500,
       },

@@ -69,4 +69,25 @@ describe('CommandParser', () => {
     expect(events).toEqual([{ kind: 'too-long' }, { kind: 'command', command: { verb: 'NOOP', arg: '' } }]);
     expect((parser as unknown as { line: number[] }).line.length).toBe(0);
   });
+
+  it('refuses a verb that is not letters only: RFC 959 separates it by one SP', () => {
+    const parser = new CommandParser(4096);
+    const lines = [
+      '\tSTOR x',
+      ' STOR x',
+      'ST\tOR x',
+      'STOR\tx',
+      'STOR1 x',
+      'ST-OR x',
+      '\xdfTOR x',
+      'S\0TOR x',
+    ];
+    for (const line of lines)
+      expect(feed(parser, `${line}\r\n`), JSON.stringify(line)).toEqual([{ kind: 'bad-verb' }]);
+    // The argument may hold anything, and the parser goes on with the next line.
+    expect(feed(parser, 'STOR \ta b\r\nnoop\r\n')).toEqual([
+      { kind: 'command', command: { verb: 'STOR', arg: '\ta b' } },
+      { kind: 'command', command: { verb: 'NOOP', arg: '' } },
+    ]);
+  });
 });

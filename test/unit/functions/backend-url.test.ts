@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { backendKey, parseBackendUrl, redactUrl } from '../../../functions/shared/backend-url.js';
+import {
+  backendKey,
+  parseBackendUrl,
+  redactUrl,
+  urlPasswordRefusal,
+} from '../../../functions/shared/backend-url.js';
 
 const ok = (text: string) => {
   const result = parseBackendUrl(text);
@@ -50,5 +55,15 @@ describe('parseBackendUrl', () => {
     expect(redactUrl('ftp://bob:s3cret@h:21')).toBe('ftp://bob:***@h:21');
     expect(redactUrl('ftp://bob@h')).toBe('ftp://bob@h');
     expect(backendKey(ok('ftp://bob:s3cret@[::1]:21'))).toBe('ftp://[::1]:21');
+  });
+
+  it('refuses a URL password without proxy authentication, and nothing else', () => {
+    expect(urlPasswordRefusal(ok('ftp://svc:s3cret@h'), false)).toMatch(/needs proxy authentication/);
+    expect(urlPasswordRefusal(ok('sftp://svc:s3cret@h'), false)).not.toContain('s3cret');
+    expect(urlPasswordRefusal(ok('ftp://svc:s3cret@h'), true)).toBeUndefined();
+    // A user alone (or with an empty password) keeps the client's password.
+    expect(urlPasswordRefusal(ok('ftp://svc@h'), false)).toBeUndefined();
+    expect(urlPasswordRefusal(ok('ftp://svc:@h'), false)).toBeUndefined();
+    expect(urlPasswordRefusal(ok('ftp://h'), false)).toBeUndefined();
   });
 });

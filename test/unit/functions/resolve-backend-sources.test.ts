@@ -42,7 +42,9 @@ describe('resolve-backend with registered backends and per-user mappings', () =>
     const handler = createResolveBackendHandler({ table: registry.table, random: seededRandom(5) });
     resolve = (request) => handler(request as never, {} as never);
     for (const name of ['merge', 'users', 'groups', 'empty']) {
-      expect((await registry.call('POST', '/v1/pools', { json: { name } })).status).toBe(201);
+      expect((await registry.call('POST', '/v1/pools', { json: { name, proxyAuth: true } })).status).toBe(
+        201,
+      );
     }
     const add = async (pool: string, id: string, url: string, enabled = true) =>
       expect(

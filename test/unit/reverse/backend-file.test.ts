@@ -53,6 +53,17 @@ describe('readBackendFile', () => {
     expect(result.backends[2]?.url.discovery).toBe('srv');
   });
 
+  it('knows the line each item starts on, past escapes, brackets and commas inside strings', () => {
+    const result = parseBackendFile(
+      '[ "ftp://a:21",\n  "ftp://b\\"x:21", 7, ["ftp://c:21",\n "nested"],\n\n  "ftp://u:p,]@d:21"\n]',
+    );
+    if (!result.ok) throw new Error('refused');
+    expect(result.backends.map((backend) => [backend.item, backend.line])).toEqual([
+      [0, 1],
+      [4, 5],
+    ]);
+  });
+
   it('skips malformed items with a reason each, never quoting a password', async () => {
     const path = await file(join(await dir('mixed'), 'backends.json'), [
       'ftp://good:21',

@@ -127,7 +127,10 @@ describe('loadPool and readUserBackends', () => {
   it('reads static files once into the global list, in configuration order, logging skipped items', async () => {
     lines.length = 0;
     const loaded = await loadPool(
-      pool({ backends: ['ftp://first:21', `file:${join(root, 'static.json')}`, 'ftp://last:21'] }),
+      pool({
+        proxyAuth: true,
+        backends: ['ftp://first:21', `file:${join(root, 'static.json')}`, 'ftp://last:21'],
+      }),
       log,
     );
     expect(loaded.global.map((backend) => [backend.key, backend.source])).toEqual([
@@ -173,6 +176,53 @@ describe('loadPool and readUserBackends', () => {
       (err: unknown) => err,
     );
     expect((missing as ConfigError).issues[0]?.message).toContain('no such file or directory');
+  });
+
+  it('refuses a static file with a URL password in a pool without proxyAuth, at its line', async () => {
+    lines.length = 0;
+    await writeFile(join(root, 'shared.json'), '[\n  "ftp://s1:2121",\n  "ftp://svc:pw@s2:2121"\n]\n');
+    const error = await loadPool(pool({ backends: [`file:${join(root, 'shared.json')}`] }), log).catch(
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual([
+      {
+        file: join(root, 'shared.json'),
+        line: 3,
+        key: 'item 1 (counting from 0)',
+        message: expect.stringMatching(
+          /^backend list of pool "files" refused: a password in a backend URL needs proxy authentication/,
+        ),
+      },
+    ]);
+    expect(String((error as Error).message)).not.toContain('pw');
+  });
+
+  it('leaves out URL passwords of per-user files in a pool without proxyAuth', async () => {
+    await json(join(root, 'users', 'carol.json'), ['ftp://svc:pw@shared:21', 'ftp://carol-home:21']);
+    const loaded = await loadPool(
+      pool({ connectPolicy: 'PerUser', backends: [`file:${join(root, 'users', '%U.json')}`] }),
+      log,
+    );
+    lines.length = 0;
+    const carol = await readUserBackends(loaded, 'carol', log);
+    expect(carol.map((backend) => backend.key)).toEqual(['ftp://carol-home:21']);
+    expect(logged()).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: 'backend list entry skipped', item: 0 }),
+    );
+    expect(lines.join('')).not.toContain('pw@');
+    const trusted = await loadPool(
+      pool({
+        connectPolicy: 'PerUser',
+        proxyAuth: true,
+        backends: [`file:${join(root, 'users', '%U.json')}`],
+      }),
+      log,
+    );
+    expect((await readUserBackends(trusted, 'carol', log)).map((backend) => backend.key)).toEqual([
+      'ftp://shared:21',
+      'ftp://carol-home:21',
+    ]);
   });
 
   it("reads a user's %U files at each call, with a log line for each refusal", async () => {
