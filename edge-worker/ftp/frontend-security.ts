@@ -250,6 +250,7 @@ export class FrontendSecurity {
     return {
       description: `${endpoint.description} (TLS)`,
       open: async (signal) => {
+        let foreign = 0;
         try {
           if (!endpoint.openVetted) return await secure(await endpoint.open(signal));
           return await endpoint.openVetted(
@@ -257,6 +258,7 @@ export class FrontendSecurity {
             (raw) =>
               secure(raw).catch((err: unknown) => {
                 if (!(err instanceof ForeignSessionError)) throw err;
+                foreign += 1;
                 this.log.warn(
                   'client data connection with a foreign TLS session closed; waiting for the client',
                   {
@@ -269,7 +271,14 @@ export class FrontendSecurity {
             MAX_FOREIGN_DATA_CONNECTIONS,
           );
         } catch (err) {
-          throw refused(err);
+          if (foreign === 0) throw refused(err);
+          // The client gets told what happened, not only that its data connection never came.
+          throw refused(
+            new DataConnectionError(
+              `refused ${foreign} data connection(s) that resumed a TLS session other than the control connection's (${(err as Error).message})`,
+              { cause: err },
+            ),
+          );
         }
       },
       dispose: () => endpoint.dispose(),

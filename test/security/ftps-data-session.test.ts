@@ -210,54 +210,90 @@ describe("FTPS data connections must resume their own control connection's TLS s
   }, 60_000);
 
   afterAll(async () => {
+    await second?.close();
     await proxy?.close();
     await backend?.stop();
     await ca?.remove();
   });
 
+  let second: TestProxy | undefined;
+  /** Another edge worker on the same store: it shares the ticket key and the session cache. */
+  const secondWorker = async () => {
+    second ??= await startTestProxy({
+      backends: [backend.url],
+      storeEndpoint: proxy.worker.storeEndpoint as string,
+      listener: { tls: { certificates: [{ cert: ca.server.cert, key: ca.server.key }] } },
+    });
+    return second;
+  };
+
+  /**
+   * The victim logs in on `victimProxy`, the attacker on `attackerProxy`; the attacker connects
+   * to the victim's passive port first, resuming its own session, then the victim connects and
+   * downloads. The attacker's connection must resume at the TLS level (the attack is real) and get
+   * nothing; the victim gets the whole file.
+   */
+  const raceForPassivePort = async (
+    victimProxy: TestProxy,
+    attackerProxy: TestProxy,
+    version: SecureVersion,
+  ) => {
+    const caPem = await readFile(ca.caCert, 'utf8');
+    const victim = await FtpsClient.login(victimProxy.port, version, caPem, backend.user, backend.password);
+    const attacker = await FtpsClient.login(
+      attackerProxy.port,
+      version,
+      caPem,
+      backend.user,
+      backend.password,
+    );
+    try {
+      const port = await victim.passivePort();
+      // The attacker gets there first, with a session a worker really issued (to the attacker).
+      const stolen = dataConnection(port, attacker.session, version, caPem);
+      await stolen.connected;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const honest = dataConnection(port, victim.session, version, caPem);
+      await honest.connected;
+      expect(await victim.command('RETR secret.bin')).toMatch(/^150/);
+      const [theirs, ours] = await Promise.all([stolen.done, honest.done]);
+      expect(await victim.reply()).toMatch(/^226/);
+
+      // The attack was real: the TLS layer resumed the attacker's session on the victim's port...
+      expect(theirs.resumed).toBe(true);
+      // ...and it got nothing.
+      expect(theirs.bytes.length).toBe(0);
+      expect(ours.resumed).toBe(true);
+      expect(ours.bytes.length).toBe(SECRET_BYTES);
+      expect(sha256(ours.bytes)).toBe(secretSum);
+      expect(
+        victimProxy.logs.some(
+          (line) =>
+            line.msg === 'client data connection with a foreign TLS session closed; waiting for the client',
+        ),
+      ).toBe(true);
+
+      // The attacker's own session still works on its own passive port.
+      const ownPort = await attacker.passivePort();
+      const own = dataConnection(ownPort, attacker.session, version, caPem);
+      await own.connected;
+      expect(await attacker.command('RETR secret.bin')).toMatch(/^150/);
+      const ownResult = await own.done;
+      expect(await attacker.reply()).toMatch(/^226/);
+      expect(sha256(ownResult.bytes)).toBe(secretSum);
+    } finally {
+      victim.close();
+      attacker.close();
+    }
+  };
+
   for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     it(`${version}: a client resuming its own session on another client's passive port is refused; the other's download is intact`, async () => {
-      const caPem = await readFile(ca.caCert, 'utf8');
-      const victim = await FtpsClient.login(proxy.port, version, caPem, backend.user, backend.password);
-      const attacker = await FtpsClient.login(proxy.port, version, caPem, backend.user, backend.password);
-      try {
-        const port = await victim.passivePort();
-        // The attacker gets there first, with a session the proxy really issued (to the attacker).
-        const stolen = dataConnection(port, attacker.session, version, caPem);
-        await stolen.connected;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        const honest = dataConnection(port, victim.session, version, caPem);
-        await honest.connected;
-        expect(await victim.command('RETR secret.bin')).toMatch(/^150/);
-        const [theirs, ours] = await Promise.all([stolen.done, honest.done]);
-        expect(await victim.reply()).toMatch(/^226/);
+      await raceForPassivePort(proxy, proxy, version);
+    });
 
-        // The attack was real: its TLS session resumed (a full handshake would be refused anyway)...
-        if (theirs.resumed !== undefined) expect(theirs.resumed).toBe(true);
-        // ...and it got nothing.
-        expect(theirs.bytes.length).toBe(0);
-        expect(ours.resumed).toBe(true);
-        expect(ours.bytes.length).toBe(SECRET_BYTES);
-        expect(sha256(ours.bytes)).toBe(secretSum);
-        expect(
-          proxy.logs.some(
-            (line) =>
-              line.msg === 'client data connection with a foreign TLS session closed; waiting for the client',
-          ),
-        ).toBe(true);
-
-        // The attacker's own session still works on its own passive port.
-        const ownPort = await attacker.passivePort();
-        const own = dataConnection(ownPort, attacker.session, version, caPem);
-        await own.connected;
-        expect(await attacker.command('RETR secret.bin')).toMatch(/^150/);
-        const ownResult = await own.done;
-        expect(await attacker.reply()).toMatch(/^226/);
-        expect(sha256(ownResult.bytes)).toBe(secretSum);
-      } finally {
-        victim.close();
-        attacker.close();
-      }
+    it(`${version}: the same with the attacker's session from another worker (shared ticket keys and session cache)`, async () => {
+      await raceForPassivePort(proxy, await secondWorker(), version);
     });
 
     it(`${version}: a foreign session alone on the passive port fails the transfer with a clear 425; nothing reaches the backend`, async () => {
@@ -274,7 +310,7 @@ describe("FTPS data connections must resume their own control connection's TLS s
         const result = await injected.done;
         expect(result.bytes.length).toBe(0);
         expect(final).toMatch(/^425 /);
-        expect(final).toMatch(/no client passive data connection|refused/);
+        expect(final).toMatch(/TLS session other than the control connection's/);
         const stored = await stat(join(backend.homeDir, 'injected.bin')).catch(() => undefined);
         expect(stored?.size ?? 0).toBe(0);
         // The victim's session goes on.
@@ -285,6 +321,56 @@ describe("FTPS data connections must resume their own control connection's TLS s
       }
     }, 40_000);
   }
+
+  it("TLS 1.2 by session ID (no tickets, the shared session cache): openssl s_client -sess_in on another client's passive port is refused", async () => {
+    const caPem = await readFile(ca.caCert, 'utf8');
+    const dir = await mkdtemp(join(tmpdir(), 'ftpx-sess-'));
+    const victim = await FtpsClient.login(proxy.port, 'TLSv1.2', caPem, backend.user, backend.password);
+    try {
+      const sessionFile = join(dir, 'attacker.pem');
+      const sClient = (args: string[], input = '') =>
+        runCommand(
+          'openssl',
+          [
+            's_client',
+            '-servername',
+            'localhost',
+            '-CAfile',
+            ca.caCert,
+            '-tls1_2',
+            '-no_ticket',
+            '-ign_eof',
+            ...args,
+          ],
+          { timeoutMs: 20_000, input },
+        );
+      // A session of the listener, by session ID: all the attacker needs (no login).
+      const own = await sClient(
+        ['-connect', `127.0.0.1:${proxy.port}`, '-starttls', 'ftp', '-sess_out', sessionFile],
+        'QUIT\r\n',
+      );
+      expect(own.timedOut).toBe(false);
+      expect(own.stdout.toString()).toMatch(/^New, TLSv1\.2/m);
+      const port = await victim.passivePort();
+      const stolen = sClient(['-connect', `127.0.0.1:${port}`, '-sess_in', sessionFile]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const honest = dataConnection(port, victim.session, 'TLSv1.2', caPem);
+      await honest.connected;
+      expect(await victim.command('RETR secret.bin')).toMatch(/^150/);
+      const [theirs, ours] = await Promise.all([stolen, honest.done]);
+      expect(await victim.reply()).toMatch(/^226/);
+      const theirText = theirs.stdout.toString('latin1');
+      // Resumed at the TLS level through the session cache, then closed with nothing sent.
+      expect(theirText).toMatch(/^Reused, TLSv1\.2/m);
+      // s_client prints what it receives: its certificate and session summary, none of the 512 KiB.
+      expect(theirs.stdout.length).toBeLessThan(64 * 1024);
+      expect(theirs.timedOut).toBe(false);
+      expect(sha256(ours.bytes)).toBe(secretSum);
+    } finally {
+      victim.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it('PROT P data from a client that does not resume its session (stock ftplib) gets a clear 425', async () => {
     const stock = await pythonFtp([{ op: 'login' }, { op: 'nlst' }, { op: 'raw', command: 'NOOP' }], {
