@@ -241,11 +241,11 @@ export class FrontendSecurity {
         throw err;
       }
     };
+    /** The handshake's or the binding's refusal, logged; the endpoint's own errors (timeouts) pass as they are. */
     const refused = (err: unknown): DataConnectionError => {
+      if (err instanceof DataConnectionError) return err;
       this.log.warn('client data connection refused', { reason: (err as Error).message });
-      return err instanceof DataConnectionError
-        ? err
-        : new DataConnectionError((err as Error).message, { cause: err });
+      return new DataConnectionError((err as Error).message, { cause: err });
     };
     return {
       description: `${endpoint.description} (TLS)`,
@@ -273,12 +273,9 @@ export class FrontendSecurity {
         } catch (err) {
           if (foreign === 0) throw refused(err);
           // The client gets told what happened, not only that its data connection never came.
-          throw refused(
-            new DataConnectionError(
-              `refused ${foreign} data connection(s) that resumed a TLS session other than the control connection's (${(err as Error).message})`,
-              { cause: err },
-            ),
-          );
+          const reason = `refused ${foreign} data connection(s) that resumed a TLS session other than the control connection's (${(err as Error).message})`;
+          this.log.warn('client data connection refused', { reason });
+          throw new DataConnectionError(reason, { cause: err });
         }
       },
       dispose: () => endpoint.dispose(),
