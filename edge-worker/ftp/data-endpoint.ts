@@ -13,6 +13,16 @@ export interface DataEndpoint {
   /** For logs: "EPRT: accept on 127.0.0.1:50000", "PASV: connect to 127.0.0.1:2020". */
   readonly description: string;
   open(signal: AbortSignal): Promise<Socket>;
+  /**
+   * Accepting endpoints only: like open(), but each connection goes through `vet` first; one it
+   * refuses (undefined) is closed and the next connection from the peer is tried, within the same
+   * time limit and at most `maxRefused` times. Errors from `vet` fail the open.
+   */
+  openVetted?<T extends Socket>(
+    signal: AbortSignal,
+    vet: (socket: Socket) => Promise<T | undefined>,
+    maxRefused: number,
+  ): Promise<T>;
   /** Releases whatever the endpoint holds; idempotent. */
   dispose(): void;
 }
@@ -29,6 +39,26 @@ export function acceptingEndpoint(
       const onAbort = () => listener.dispose();
       signal.addEventListener('abort', onAbort, { once: true });
       return listener.accept(timeoutMs).finally(() => signal.removeEventListener('abort', onAbort));
+    },
+    openVetted: async (signal, vet, maxRefused) => {
+      const onAbort = () => listener.dispose();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const deadline = performance.now() + timeoutMs;
+      try {
+        for (let refused = 0; ; refused++) {
+          const last = refused >= maxRefused;
+          const socket = await listener.accept(Math.max(0, deadline - performance.now()), !last);
+          const vetted = await vet(socket);
+          if (vetted) {
+            listener.close();
+            return vetted;
+          }
+          socket.destroy();
+          if (last) throw new DataConnectionError(`${refused + 1} data connections refused`);
+        }
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
     },
     dispose: () => listener.dispose(),
   };

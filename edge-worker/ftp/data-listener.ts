@@ -16,14 +16,23 @@ export interface DataListenerOptions {
   purpose: string;
 }
 
+/** Connections from the expected peer held while an earlier one is vetted (TLS session binding). */
+const MAX_WAITING = 4;
+
 /**
  * A listening socket for one data connection: the frontend side of a passive transfer, or the
  * backend side of an active one. Only the expected peer may connect (data-port theft protection):
- * others are dropped, and the real peer can still connect. The accepted socket stays paused until
- * the relay reads it, so data the peer sends early is not lost.
+ * others are dropped, and the real peer can still connect. Accepted sockets stay paused until the
+ * relay reads them, so data the peer sends early is not lost.
+ *
+ * Normally the first connection from the expected peer is the data connection. A caller that vets
+ * each connection (a TLS data connection must resume its own control connection's session, and a
+ * client behind the same address can race another client's passive port) accepts with
+ * `keepListening` and asks again after refusing one; a few connections that came meanwhile wait.
  */
 export class DataListener {
-  private accepted: Socket | undefined;
+  private readonly waiting: Socket[] = [];
+  private readonly taken: Socket[] = [];
   private waiter: { resolve: (socket: Socket) => void; reject: (err: Error) => void } | undefined;
   private closed = false;
 
@@ -50,9 +59,18 @@ export class DataListener {
     return new DataListener(server, port, options);
   }
 
-  /** Resolves with the peer's data connection, waiting up to timeoutMs for it. */
-  accept(timeoutMs: number): Promise<Socket> {
-    if (this.accepted) return Promise.resolve(this.accepted);
+  /**
+   * Resolves with the peer's next data connection, waiting up to timeoutMs for it. Unless
+   * `keepListening`, the listener then stops listening: that connection is the data connection.
+   */
+  accept(timeoutMs: number, keepListening = false): Promise<Socket> {
+    const take = (socket: Socket) => {
+      this.taken.push(socket);
+      if (!keepListening) this.close();
+      return socket;
+    };
+    const next = this.waiting.shift();
+    if (next) return Promise.resolve(take(next));
     if (this.closed) return Promise.reject(new DataConnectionError('data connection listener is closed'));
     return new Promise<Socket>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -62,7 +80,7 @@ export class DataListener {
       this.waiter = {
         resolve: (socket) => {
           clearTimeout(timer);
-          resolve(socket);
+          resolve(take(socket));
         },
         reject: (err) => {
           clearTimeout(timer);
@@ -72,26 +90,27 @@ export class DataListener {
     });
   }
 
-  /** Stops listening and fails a pending accept. Idempotent. */
+  /** Stops listening, drops connections not yet taken and fails a pending accept. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.server.close();
+    for (const socket of this.waiting.splice(0)) socket.destroy();
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.reject(new DataConnectionError('data connection listener closed'));
   }
 
-  /** Closes the listener and destroys the accepted connection too (transfer over or aborted). */
+  /** Closes the listener and destroys the accepted connections too (transfer over or aborted). */
   dispose(): void {
     this.close();
-    this.accepted?.destroy();
+    for (const socket of this.taken.splice(0)) socket.destroy();
   }
 
   private onConnection(socket: Socket): void {
     socket.on('error', () => {});
     const peer = socket.remoteAddress ?? '';
-    if (this.accepted || this.closed) {
+    if (this.closed || this.waiting.length >= MAX_WAITING) {
       socket.destroy();
       return;
     }
@@ -105,10 +124,9 @@ export class DataListener {
       socket.destroy();
       return;
     }
-    this.accepted = socket;
-    this.server.close();
     const waiter = this.waiter;
     this.waiter = undefined;
-    waiter?.resolve(socket);
+    if (waiter) waiter.resolve(socket);
+    else this.waiting.push(socket);
   }
 }

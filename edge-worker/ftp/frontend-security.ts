@@ -1,7 +1,12 @@
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log/logger.js';
 import type { SslTlvInfo } from '../proxy-protocol/encode.js';
-import { clientCertificateRefusal, type FrontendTls } from '../tls/frontend-tls-context.js';
+import {
+  clientCertificateRefusal,
+  ForeignSessionError,
+  type FrontendTls,
+} from '../tls/frontend-tls-context.js';
 import { refusedWithoutTls } from '../tls/tls-policy.js';
 import type { ClientTlsState } from './backend-tls.js';
 import type { FtpCommand } from './command-parser.js';
@@ -30,6 +35,9 @@ const MECHANISMS = new Map<string, 'C' | 'P'>([
   ['TLS-P', 'P'],
 ]);
 
+/** Data connections with someone else's TLS session a passive port closes before it gives up. */
+const MAX_FOREIGN_DATA_CONNECTIONS = 3;
+
 /** What a security command did: the session acts on a new TLS control connection or a PROT change. */
 export type SecurityOutcome = 'tls-started' | 'tls-failed' | 'prot-changed' | 'done';
 
@@ -37,7 +45,8 @@ export type SecurityOutcome = 'tls-started' | 'tls-failed' | 'prot-changed' | 'd
  * One session's FTPS towards the client (mod_tls's part): AUTH TLS upgrades the control connection,
  * PBSZ and PROT set data protection, CCC is refused (the control connection stays protected, as
  * after `TLSRequired on`), and TLSRequired decides what an unprotected session may do. Data
- * connections under PROT P run TLS and must resume the control connection's session.
+ * connections under PROT P run TLS and must resume the control connection's own session
+ * (edge-worker/tls/session-binding.ts).
  */
 export class FrontendSecurity {
   /** The control connection's TLS socket, once TLS is on. */
@@ -210,24 +219,63 @@ export class FrontendSecurity {
     return 'done';
   }
 
-  /** The client side of a data connection, with TLS on top under PROT P. */
+  /**
+   * The client side of a data connection, with TLS on top under PROT P. A connection that resumed
+   * another connection's session (a client behind the same address racing for this passive port)
+   * is closed and the port keeps waiting for its own client, so that client's transfer goes on; one
+   * that resumed no session at all fails the transfer with a 425 that says why (mod_tls refuses it
+   * the same way), as does every other handshake failure.
+   */
   protectClientData(endpoint: DataEndpoint): DataEndpoint {
     const tls = this.tls;
     const control = this.controlTls;
     if (!tls || !control || this.protection !== 'P') return endpoint;
+    const secure = async (raw: Socket): Promise<TLSSocket> => {
+      try {
+        return await tls.accept(raw, {
+          resumes: control,
+          ...(this.dataTimeoutMs !== undefined ? { timeoutMs: this.dataTimeoutMs } : {}),
+        });
+      } catch (err) {
+        raw.destroy();
+        throw err;
+      }
+    };
+    /** The handshake's or the binding's refusal, logged; the endpoint's own errors (timeouts) pass as they are. */
+    const refused = (err: unknown): DataConnectionError => {
+      if (err instanceof DataConnectionError) return err;
+      this.log.warn('client data connection refused', { reason: (err as Error).message });
+      return new DataConnectionError((err as Error).message, { cause: err });
+    };
     return {
       description: `${endpoint.description} (TLS)`,
       open: async (signal) => {
-        const raw = await endpoint.open(signal);
+        let foreign = 0;
         try {
-          return await tls.accept(raw, {
-            resumes: control,
-            ...(this.dataTimeoutMs !== undefined ? { timeoutMs: this.dataTimeoutMs } : {}),
-          });
+          if (!endpoint.openVetted) return await secure(await endpoint.open(signal));
+          return await endpoint.openVetted(
+            signal,
+            (raw) =>
+              secure(raw).catch((err: unknown) => {
+                if (!(err instanceof ForeignSessionError)) throw err;
+                foreign += 1;
+                this.log.warn(
+                  'client data connection with a foreign TLS session closed; waiting for the client',
+                  {
+                    peer: raw.remoteAddress,
+                    reason: err.message,
+                  },
+                );
+                return undefined;
+              }),
+            MAX_FOREIGN_DATA_CONNECTIONS,
+          );
         } catch (err) {
-          raw.destroy();
-          this.log.warn('client data connection refused', { reason: (err as Error).message });
-          throw new DataConnectionError((err as Error).message, { cause: err });
+          if (foreign === 0) throw refused(err);
+          // The client gets told what happened, not only that its data connection never came.
+          const reason = `refused ${foreign} data connection(s) that resumed a TLS session other than the control connection's (${(err as Error).message})`;
+          this.log.warn('client data connection refused', { reason });
+          throw new DataConnectionError(reason, { cause: err });
         }
       },
       dispose: () => endpoint.dispose(),

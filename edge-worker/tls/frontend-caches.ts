@@ -15,6 +15,8 @@ export interface FrontendCertificate {
   chainPem?: string;
   /** The issuer's certificate, when it is not in the chain (needed for OCSP requests). */
   issuerPem?: string;
+  /** The listener and its client verification settings (frontend-tls-context.ts), part of the session ID context. */
+  sessionScope?: string;
 }
 
 export interface FrontendTlsCacheDeps {
@@ -52,13 +54,17 @@ export function frontendTlsServerOptions(
   return { sessionIdContext: sessionIdContextFor(certificate), sessionTimeout: settings.sessions.timeoutS };
 }
 
-/** 32 hex characters (OpenSSL allows 32 bytes) derived from the certificate: same on every worker serving it. */
+/**
+ * 32 hex characters (OpenSSL allows 32 bytes) derived from the certificate and the listener's
+ * session scope (its client verification): same on every worker serving that listener, different
+ * between listeners that verify clients differently.
+ */
 export function sessionIdContextFor(certificate: FrontendCertificate): string {
-  return createHash('sha256')
+  const hash = createHash('sha256')
     .update('ftpx-frontend:')
-    .update(new X509Certificate(certificate.certPem).raw)
-    .digest('hex')
-    .slice(0, 32);
+    .update(new X509Certificate(certificate.certPem).raw);
+  if (certificate.sessionScope !== undefined) hash.update('\0').update(certificate.sessionScope);
+  return hash.digest('hex').slice(0, 32);
 }
 
 /**

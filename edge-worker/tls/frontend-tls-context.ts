@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import {
   createSecureContext,
@@ -11,18 +11,34 @@ import {
 import { ConfigError } from '../config/config-error.js';
 import { versionRange } from '../config/tls-protocols.js';
 import type { ListenerTlsConfig } from '../config/tls-schema.js';
+import { sessionIdContextFor } from './frontend-caches.js';
 import { readConfigFile } from './read-pem.js';
+import { SessionBinding } from './session-binding.js';
 import { type TlsPolicy, tlsPolicy } from './tls-policy.js';
 
 /** A frontend TLS handshake failed, timed out, or was refused after it (client certificate, reuse). */
 export class FrontendTlsError extends Error {
-  override readonly name = 'FrontendTlsError';
+  override readonly name: string = 'FrontendTlsError';
+}
+
+/**
+ * A data connection resumed a TLS session, but not one of its control connection: another client's
+ * connection (or a client that mixes up its own sessions). The passive port may still get its own
+ * client's connection.
+ */
+export class ForeignSessionError extends FrontendTlsError {
+  override readonly name = 'ForeignSessionError';
 }
 
 /** The listener's default certificate, as the TLS caches see it (OCSP stapling, session ID context). */
 export interface ListenerCertificate {
   certPem: string;
   chainPem?: string;
+  /**
+   * The listener and its client verification (TLSVerifyClient, TLSCACertificateFile), as part of
+   * the session ID context: a session resumes only where it was verified the same way.
+   */
+  sessionScope?: string;
 }
 
 /**
@@ -50,6 +66,7 @@ export class FrontendTls {
   readonly policy: TlsPolicy;
   private closeHook: (() => void | Promise<void>) | undefined;
   private onHandshake: ((resumed: boolean) => void) | undefined;
+  private readonly sessions = new SessionBinding();
 
   private constructor(
     readonly config: ListenerTlsConfig,
@@ -57,14 +74,19 @@ export class FrontendTls {
     private readonly groups: CertificateGroup[],
   ) {
     this.policy = tlsPolicy(config.required);
+    // Before any socket exists: Node enables session events per socket, from the listeners present then.
+    server.on('newSession', this.sessions.onNewSession);
   }
 
   static async load(config: ListenerTlsConfig, key: string, hook?: TlsServerHook): Promise<FrontendTls> {
+    const clientCA = config.clientCA
+      ? await readConfigFile(config.clientCA, `${key}.clientCA`, '')
+      : undefined;
     const common: SecureContextOptions = {
       ...versionRange(config.protocols),
       ...(config.ciphers ? { ciphers: config.ciphers } : {}),
       ...(config.cipherSuites ? { ciphersuites: config.cipherSuites } : {}),
-      ...(config.clientCA ? { ca: await readConfigFile(config.clientCA, `${key}.clientCA`, '') } : {}),
+      ...(clientCA ? { ca: clientCA } : {}),
       honorCipherOrder: true,
     };
     // Certificates answering the same names share one context, so one name can have an RSA and an
@@ -120,9 +142,13 @@ export class FrontendTls {
     const certificate: ListenerCertificate = {
       certPem: firstCert,
       ...(firstChain ? { chainPem: firstChain } : {}),
+      sessionScope: sessionScopeOf(key, config, clientCA),
     };
     const server = createServer({
       ...common,
+      // Node's default context is a hash of the process's argv: every listener of a worker would
+      // accept every other's sessions, whatever its client verification.
+      sessionIdContext: sessionIdContextFor(certificate),
       ...hook?.serverOptions?.(certificate),
       cert: defaultGroup?.certs,
       key: defaultGroup?.keys,
@@ -149,21 +175,24 @@ export class FrontendTls {
    * Runs the server side of a handshake on `socket` (an implicit control connection, one upgraded
    * by AUTH TLS, or a data connection) and resolves once it is secure. A client certificate that was
    * sent but does not verify is refused even when it is optional (mod_tls `TLSVerifyClient optional`).
-   * A data connection (`resumes` given) must resume that control connection's session unless
-   * sessionReuseRequired is off.
+   * A data connection (`resumes` given) must resume that control connection's session (one it
+   * established or was issued, session-binding.ts) unless sessionReuseRequired is off.
    */
   async accept(
     socket: Socket,
     options: { resumes?: TLSSocket; timeoutMs?: number } = {},
   ): Promise<TLSSocket> {
-    const tlsSocket = new TLSSocket(socket, {
-      isServer: true,
-      server: this.server,
-      secureContext: sharedContextOf(this.server),
-      requestCert: this.config.verifyClient !== 'off',
-      rejectUnauthorized: this.config.verifyClient === 'on',
-      SNICallback: (servername, callback) => callback(null, this.contextFor(servername)),
-    });
+    const tlsSocket = this.sessions.track(
+      () =>
+        new TLSSocket(socket, {
+          isServer: true,
+          server: this.server,
+          secureContext: sharedContextOf(this.server),
+          requestCert: this.config.verifyClient !== 'off',
+          rejectUnauthorized: this.config.verifyClient === 'on',
+          SNICallback: (servername, callback) => callback(null, this.contextFor(servername)),
+        }),
+    );
     await new Promise<void>((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.config.handshakeTimeout;
       const timer =
@@ -195,6 +224,7 @@ export class FrontendTls {
       tlsSocket.once('close', closed);
     });
     tlsSocket.on('error', () => {});
+    this.sessions.established(tlsSocket);
     if (this.config.verifyClient !== 'off') {
       const refusal = clientCertificateRefusal(tlsSocket, this.config.verifyClient === 'on');
       if (refusal) {
@@ -202,11 +232,19 @@ export class FrontendTls {
         throw new FrontendTlsError(`client certificate refused: ${refusal}`);
       }
     }
-    if (options.resumes && this.config.sessionReuseRequired && !tlsSocket.isSessionReused()) {
-      tlsSocket.destroy();
-      throw new FrontendTlsError(
-        'the data connection did not reuse the TLS session of the control connection',
-      );
+    if (options.resumes && this.config.sessionReuseRequired) {
+      if (!tlsSocket.isSessionReused()) {
+        tlsSocket.destroy();
+        throw new FrontendTlsError(
+          'the data connection did not reuse the TLS session of the control connection',
+        );
+      }
+      if (!this.sessions.belongsTo(tlsSocket, options.resumes)) {
+        tlsSocket.destroy();
+        throw new ForeignSessionError(
+          "the data connection resumed a TLS session that is not the control connection's",
+        );
+      }
     }
     this.onHandshake?.(tlsSocket.isSessionReused());
     return tlsSocket;
@@ -225,6 +263,18 @@ export class FrontendTls {
     }
     return undefined;
   }
+}
+
+/**
+ * What besides the certificate must match for a session to resume (session ID context): the
+ * listener, and how it verifies client certificates. OpenSSL refuses to resume a session (by ID or
+ * ticket) whose context differs, so a session made where no certificate was asked for, or another
+ * CA was trusted, never skips this listener's client verification. The same on every worker with
+ * the same configuration.
+ */
+function sessionScopeOf(key: string, config: ListenerTlsConfig, clientCA: string | undefined): string {
+  const ca = clientCA ? createHash('sha256').update(clientCA).digest('hex') : 'none';
+  return `${key} verify=${config.verifyClient} ca=${ca}`;
 }
 
 /**
