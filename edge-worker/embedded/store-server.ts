@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import dynalite from 'dynalite';
 import { unixSocketEndpoint } from '../../functions/shared/store/unix-socket-endpoint.js';
 import { ensurePrivateDir } from './private-dir.js';
@@ -24,7 +24,9 @@ const MAX_SOCKET_PATH = 107;
  * directory when there is no dataDir, or when the path would be too long for a socket), which only
  * this user can enter.
  */
-export async function startEmbeddedStore(dataDir: string | undefined): Promise<EmbeddedStoreServer> {
+export async function startEmbeddedStore(given: string | undefined): Promise<EmbeddedStoreServer> {
+  // The socket's endpoint must name an absolute path whatever the working directory of its users.
+  const dataDir = given !== undefined ? resolve(given) : undefined;
   let path: string | undefined;
   if (dataDir !== undefined) {
     await ensurePrivateDir(dataDir);
@@ -49,11 +51,11 @@ export async function startEmbeddedStore(dataDir: string | undefined): Promise<E
     updateTableMs: 0,
   });
   try {
-    await new Promise<void>((resolve, reject) => {
+    await new Promise<void>((listening, reject) => {
       server.once('error', reject);
       server.listen(socketPath, () => {
         server.off('error', reject);
-        resolve();
+        listening();
       });
     });
   } catch (err) {
@@ -63,9 +65,9 @@ export async function startEmbeddedStore(dataDir: string | undefined): Promise<E
   return {
     endpoint: unixSocketEndpoint(socketPath),
     close: async () => {
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((closed) => {
         server.closeAllConnections?.();
-        server.close(() => resolve());
+        server.close(() => closed());
       });
       await rm(socketDir, { recursive: true, force: true });
     },
