@@ -30,6 +30,9 @@ const EDGE_TOKEN = 'exposure-edge-token-0123456789abcdef';
 const BOOTSTRAP = 'exposure-bootstrap-token-0123456789abcdef';
 /** TEST-NET-1 (RFC 5737): never routed; named only to be refused before any connect. */
 const REMOTE_URL = 'http://192.0.2.10:8080';
+/** What OpenSSL says of a chain it cannot take to the given CA (not a host name mismatch). */
+const UNTRUSTED_ISSUER =
+  /unable to get local issuer certificate|unable to verify the first certificate|self-signed certificate in certificate chain/;
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, [cliPath(), ...args], {
@@ -392,7 +395,7 @@ describe('an edge worker and an HTTPS control plane', () => {
       try {
         await expect(
           client.resolveBackend({ pool: 'main', policy: 'RoundRobin', backends: [backend.url] }),
-        ).rejects.toThrow(/certificate|self.signed|issuer/i);
+        ).rejects.toThrow(UNTRUSTED_ISSUER);
       } finally {
         await client.close();
       }
@@ -406,7 +409,7 @@ describe('an edge worker and an HTTPS control plane', () => {
       ]);
       expect(listing.code).not.toBe(0);
       expect(listing.stdout.toString()).not.toContain('honest.txt');
-      expect(edge.stderr()).toMatch(/certificate|issuer/i);
+      expect(edge.stderr()).toMatch(UNTRUSTED_ISSUER);
     } finally {
       await edge?.stop();
       await cp.stop();
