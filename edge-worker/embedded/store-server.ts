@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import dynalite from 'dynalite';
@@ -33,6 +34,7 @@ export async function startEmbeddedStore(given: string | undefined): Promise<Emb
     path = join(dataDir, 'dynamodb');
     await ensurePrivateDir(path);
   }
+  if (dataDir !== undefined) await removeStaleSocketDirs(dataDir);
   // mkdtemp creates the directory 0700.
   let socketDir =
     dataDir !== undefined
@@ -72,4 +74,37 @@ export async function startEmbeddedStore(given: string | undefined): Promise<Emb
       await rm(socketDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `store-*` directories a process that died without closing left behind: their socket no longer
+ * answers (ECONNREFUSED, or gone). A live one, another process's, is left alone.
+ */
+async function removeStaleSocketDirs(dataDir: string): Promise<void> {
+  const names = (await readdir(dataDir)).filter((name) => /^store-[A-Za-z0-9]{6}$/.test(name));
+  for (const name of names) {
+    const socketDir = join(dataDir, name);
+    if (!(await answers(join(socketDir, 'dynamodb.sock')))) {
+      await rm(socketDir, { recursive: true, force: true });
+    }
+  }
+}
+
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath);
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    // Only a refused or missing socket is stale; a timeout may be a busy live process.
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      resolve(!(err.code === 'ECONNREFUSED' || err.code === 'ENOENT')),
+    );
+  });
 }
