@@ -11,6 +11,7 @@ import { createHttpControlPlane } from '../../edge-worker/control-plane/http-tra
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../../edge-worker/embedded/store-server.js';
 import { silentLogger } from '../../edge-worker/log/logger.js';
 import { type ControlPlaneHost, startControlPlaneHost } from '../../functions/http-host/host.js';
+import { createRegistryHandler } from '../../functions/registry/handler.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
@@ -219,6 +220,7 @@ describe('failed bearer attempts are rate-limited per source address', () => {
       edgeToken: EDGE_TOKEN,
       // 5 failures in a burst, then one more every 2 s.
       failedAuth: { burst: 5, perMinute: 30 },
+      registry: createRegistryHandler({ table, bootstrapToken: BOOTSTRAP, log: () => {} }),
       log: silentLogger,
     });
   });
@@ -229,13 +231,17 @@ describe('failed bearer attempts are rate-limited per source address', () => {
   });
 
   /** One POST from `localAddress` (127.0.0.2 is another source on the same loopback). */
-  const call = (token: string | undefined, localAddress = '127.0.0.1') =>
+  const call = (
+    token: string | undefined,
+    localAddress = '127.0.0.1',
+    route: { method: string; path: string } = { method: 'POST', path: '/v1/resolve-backend' },
+  ) =>
     new Promise<{ status: number | undefined; retryAfter: string | undefined }>((done, fail) => {
       const body = JSON.stringify({ pool: 'p', policy: 'RoundRobin', backends: ['ftp://a:21'] });
       const sent = httpRequest(
-        `${host.url}/v1/resolve-backend`,
+        `${host.url}${route.path}`,
         {
-          method: 'POST',
+          method: route.method,
           localAddress,
           agent: false,
           timeout: 10_000,
@@ -253,7 +259,7 @@ describe('failed bearer attempts are rate-limited per source address', () => {
       );
       sent.on('timeout', () => sent.destroy(new Error('no answer within 10 s')));
       sent.on('error', fail);
-      sent.end(body);
+      sent.end(route.method === 'POST' ? body : undefined);
     });
 
   it('answers 429 with Retry-After after the burst; good tokens never use it up; other sources go on', async () => {
@@ -274,6 +280,20 @@ describe('failed bearer attempts are rate-limited per source address', () => {
     expect((await call(EDGE_TOKEN)).status).toBe(200);
     expect((await call('another-wrong-guess-0123456789abcdef')).status).toBe(401);
     expect((await call('and-another-guess-0123456789abcdef')).status).toBe(429);
+  });
+
+  it("counts the registry API's 401s too (admin token guesses), and keeps its document open", async () => {
+    const pools = { method: 'GET', path: '/v1/pools' };
+    const source = '127.0.0.3';
+    expect((await call(BOOTSTRAP, source, pools)).status).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      expect((await call(`admin-guess-${i}-0123456789abcdef0123`, source, pools)).status).toBe(401);
+    }
+    expect((await call('admin-guess-5-0123456789abcdef0123', source, pools)).status).toBe(429);
+    // The bucket is the source's, whatever the route: the edge routes refuse it as well.
+    expect((await call(EDGE_TOKEN, source)).status).toBe(429);
+    expect((await call(undefined, source, { method: 'GET', path: '/openapi.json' })).status).toBe(200);
+    expect((await call(undefined, source, { method: 'GET', path: '/healthz' })).status).toBe(200);
   });
 });
 
