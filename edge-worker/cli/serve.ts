@@ -349,7 +349,9 @@ function withControlPlaneOverrides(
   }
   const insecureHttp = overrides.insecureHttp || config.controlPlane?.insecureHttp === true;
   if (!insecureHttp && isPlainHttpToRemoteHost(url)) {
-    throw new UsageError(`the control plane URL ${url} ${PLAIN_HTTP_CONTROL_PLANE_MESSAGE}`);
+    throw new UsageError(
+      `the control plane URL ${url} ${PLAIN_HTTP_CONTROL_PLANE_MESSAGE}; or give --insecure-control-plane-http (or controlPlane.insecureHttp: true) if the network is trusted`,
+    );
   }
   const ca = overrides.ca ?? config.controlPlane?.ca;
   if (ca !== undefined && !url.startsWith('https:')) {

@@ -436,7 +436,7 @@ export function isPlainHttpToRemoteHost(url: string): boolean {
 }
 
 export const PLAIN_HTTP_CONTROL_PLANE_MESSAGE =
-  'is plain http:// to a host that is not loopback: the edge token, backend credentials and TLS ticket keys would cross the network in clear; use https:// (with controlPlane.ca or --control-plane-ca for a private CA), or say controlPlane.insecureHttp: true (--insecure-control-plane-http) if the network is trusted';
+  'is plain http:// to a host that is not loopback: the edge token, backend credentials and TLS ticket keys would cross the network in clear; use https:// (with controlPlane.ca or --control-plane-ca for a private CA)';
 
 /**
  * Where the edge worker's control plane is. Without `url` the functions run in this process on the
@@ -489,12 +489,17 @@ export const controlPlaneSchema = z
         message: 'give a token or signing, not both (both use the Authorization header)',
       });
     }
+    // The file is judged on its own: --insecure-control-plane-http covers --control-plane-url only.
     if (
       controlPlane.url !== undefined &&
       !controlPlane.insecureHttp &&
       isPlainHttpToRemoteHost(controlPlane.url)
     ) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: PLAIN_HTTP_CONTROL_PLANE_MESSAGE });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: `${PLAIN_HTTP_CONTROL_PLANE_MESSAGE}; or say controlPlane.insecureHttp: true if the network is trusted`,
+      });
     }
     if (
       controlPlane.ca !== undefined &&
