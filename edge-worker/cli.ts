@@ -24,7 +24,12 @@ Options for serve:
   --control-plane-url URL            call this control plane over HTTP (overrides controlPlane.url);
                                      no store is opened by the edge worker then
   --control-plane-token TOKEN        its edge token (overrides controlPlane.token; the environment
-                                     variable FTPX_CONTROL_PLANE_TOKEN keeps it out of ps)
+                                     variable FTPX_CONTROL_PLANE_TOKEN keeps it out of ps);
+                                     at least 32 characters
+  --control-plane-ca FILE            CA certificates (PEM) the https control plane's certificate
+                                     must chain to (controlPlane.ca, FTPX_CONTROL_PLANE_CA)
+  --insecure-control-plane-http      accept a plain http:// control plane URL to a host that is
+                                     not loopback: tokens and backend credentials travel in clear
   --masquerade-address ADDRESS       the address in 227/229 replies on every listener (overrides
                                      masqueradeAddress); ecs-task:public or ecs-task:private finds
                                      the ECS task's own address at start
@@ -42,7 +47,9 @@ Options for control-plane serve:
   --store-endpoint URL               a DynamoDB-API endpoint instead of the embedded store
   --table NAME                       the table (default ftpx); --region REGION (default us-east-1)
   --edge-token TOKEN                 require "Authorization: Bearer TOKEN" from edge workers
-                                     (or the environment variable FTPX_EDGE_TOKEN)
+                                     (or the environment variable FTPX_EDGE_TOKEN); at least 32
+                                     characters; required unless HOST is loopback
+  --tls-cert FILE --tls-key FILE     serve HTTPS with this certificate chain and key (PEM)
   --log-level debug|info|warn|error  default info
   --dns-server HOST:PORT             a DNS server for +srv / +txt discovery (repeatable; replaces
                                      FTPX_DNS_SERVERS; default: the system's resolvers)
@@ -50,7 +57,8 @@ Options for control-plane serve:
   (FTPX_DNS_*, FTPX_HEALTH_*, FTPX_HEALTH_CHECK_INTERVAL_MS turns active checks on,
   FTPX_ROUTE53_ENDPOINT; see docs/discovery-and-health.md).
   The registry API (/v1/..., GET /openapi.json) is served too; FTPX_BOOTSTRAP_TOKEN sets its
-  bootstrap admin token.
+  bootstrap admin token (at least 32 characters). Sources with too many failed bearer attempts
+  get 429 for a while.
 
 ${OPERATOR_USAGE}`;
 

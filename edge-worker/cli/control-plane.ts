@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { identityHookFromEnv } from '../../functions/auth/handler.js';
 import { createRegistryHandler } from '../../functions/registry/handler.js';
@@ -6,6 +8,9 @@ import { discoverySettingsFromEnv } from '../../functions/shared/discovery/setti
 import { activeCheckOptionsFromEnv } from '../../functions/shared/health/check-options-from-env.js';
 import { healthSettingsFromEnv } from '../../functions/shared/health/settings-from-env.js';
 import { route53PublisherFromEnv } from '../../functions/shared/registry/publication-route53.js';
+import { MIN_SHARED_TOKEN_LENGTH, sharedTokenProblem } from '../../functions/shared/registry/token-secret.js';
+import { isUnixSocketEndpoint } from '../../functions/shared/store/unix-socket-endpoint.js';
+import { isLoopbackHost } from '../admin/admin-server.js';
 import { startControlPlaneServer } from '../control-plane/control-plane-server.js';
 import { Logger, type LogLevel, stderrSink } from '../log/logger.js';
 import { nonEmpty, UsageError, waitForStopSignal } from './usage.js';
@@ -30,6 +35,8 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       table: { type: 'string' },
       region: { type: 'string' },
       'edge-token': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       'log-level': { type: 'string' },
       'dns-server': { type: 'string', multiple: true },
     },
@@ -40,7 +47,11 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     throw new UsageError('give --data-dir (embedded store) or --store-endpoint, not both');
   }
   const storeEndpoint = values['store-endpoint'];
-  if (storeEndpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(storeEndpoint)) {
+  if (
+    storeEndpoint !== undefined &&
+    !/^https?:\/\/[^\s]+$/.test(storeEndpoint) &&
+    !isUnixSocketEndpoint(storeEndpoint)
+  ) {
     throw new UsageError(`--store-endpoint must be an http:// or https:// URL (got "${storeEndpoint}")`);
   }
   const table = values.table ?? 'ftpx';
@@ -54,9 +65,24 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   const edgeToken = values['edge-token'] ?? nonEmpty(process.env.FTPX_EDGE_TOKEN);
   const bootstrapToken = nonEmpty(process.env.FTPX_BOOTSTRAP_TOKEN);
   if (edgeToken === '') throw new UsageError('--edge-token must not be empty');
-  if (edgeToken === undefined && !isLoopback(listen.host)) {
+  // Without a token, whoever reaches the port resolves backends (with their credentials), asks
+  // authenticate about any password and reads the TLS ticket keys: only loopback may go without.
+  if (edgeToken === undefined && !isLoopbackHost(listen.host)) {
+    throw new UsageError(
+      `control-plane serve on ${values.listen} needs an edge token (--edge-token or FTPX_EDGE_TOKEN, at least ${MIN_SHARED_TOKEN_LENGTH} characters); without one it may only listen on loopback`,
+    );
+  }
+  for (const [name, token] of [
+    ['--edge-token (or FTPX_EDGE_TOKEN)', edgeToken],
+    ['FTPX_BOOTSTRAP_TOKEN', bootstrapToken],
+  ] as const) {
+    const problem = token !== undefined ? sharedTokenProblem(name, token) : undefined;
+    if (problem !== undefined) throw new UsageError(problem);
+  }
+  const tls = await readTlsFiles(values['tls-cert'], values['tls-key']);
+  if (tls === undefined && !isLoopbackHost(listen.host)) {
     process.stderr.write(
-      `ftpx: warning: no edge token: anyone who reaches ${values.listen} can use the control plane (give --edge-token or FTPX_EDGE_TOKEN)\n`,
+      `ftpx: warning: the control plane on ${values.listen} speaks plain HTTP: tokens and backend credentials cross the network in clear (give --tls-cert and --tls-key)\n`,
     );
   }
   const log = new Logger(stderrSink(), logLevel);
@@ -84,6 +110,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     tableName: table,
     ...(values.region !== undefined ? { region: values.region } : {}),
     ...(edgeToken !== undefined ? { edgeToken } : {}),
+    ...(tls !== undefined ? { tls } : {}),
     // FTPX_IDENTITY_HOOK_URL (and _TIMEOUT_MS, _TOKEN, _SECRET, _CA): the same variables Lambda reads.
     ...(identityHook ? { identityHook } : {}),
     discovery,
@@ -122,6 +149,29 @@ function isLogLevel(value: unknown): value is LogLevel {
   return value === 'debug' || value === 'info' || value === 'warn' || value === 'error';
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+/** `--tls-cert` and `--tls-key` (PEM files), both or neither. */
+async function readTlsFiles(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new UsageError('give --tls-cert and --tls-key together');
+  }
+  const read = async (option: string, file: string) => {
+    try {
+      return await readFile(file);
+    } catch (err) {
+      throw new UsageError(`${option} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  };
+  const tls = { cert: await read('--tls-cert', certFile), key: await read('--tls-key', keyFile) };
+  try {
+    createSecureContext(tls);
+  } catch (err) {
+    throw new UsageError(
+      `--tls-cert ${certFile} / --tls-key ${keyFile}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return tls;
 }

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseDnsServer } from '../../functions/shared/discovery/dns-client.js';
+import { sharedTokenProblem } from '../../functions/shared/registry/token-secret.js';
 import { isLoopbackHost, startAdminServer } from '../admin/admin-server.js';
 import { localAdminSource } from '../admin/local-admin-source.js';
 import { ConfigError, type ConfigIssue, formatIssue } from '../config/config-error.js';
@@ -13,8 +14,10 @@ import {
   controlPlaneSchema,
   controlPlaneUrlSchema,
   type FtpxConfig,
+  isPlainHttpToRemoteHost,
   lifecycleOf,
   listenAddressSchema,
+  PLAIN_HTTP_CONTROL_PLANE_MESSAGE,
 } from '../config/schema.js';
 import { type LogLevel, silentLogger } from '../log/logger.js';
 import { createServiceLogger } from '../log/service-logger.js';
@@ -30,6 +33,10 @@ import { isUsageError, nonEmpty, UsageError } from './usage.js';
 const SERVE_OPTIONS = {
   'control-plane-url': { type: 'string' },
   'control-plane-token': { type: 'string' },
+  /** CA certificates (PEM file) for an https control plane with a private CA. */
+  'control-plane-ca': { type: 'string' },
+  /** Accept a plain http:// control plane URL to a host that is not loopback. */
+  'insecure-control-plane-http': { type: 'boolean' },
   'masquerade-address': { type: 'string' },
   check: { type: 'boolean' },
   'admin-listen': { type: 'string' },
@@ -75,6 +82,8 @@ function parseConfigArgs(
   const extraValues = values as {
     'control-plane-url'?: string;
     'control-plane-token'?: string;
+    'control-plane-ca'?: string;
+    'insecure-control-plane-http'?: boolean;
     'masquerade-address'?: string;
     check?: boolean;
     'admin-listen'?: string;
@@ -88,6 +97,8 @@ function parseConfigArgs(
     logLevel: logLevel as LogLevel | undefined,
     controlPlaneUrl: extraValues['control-plane-url'],
     controlPlaneToken: extraValues['control-plane-token'],
+    controlPlaneCa: extraValues['control-plane-ca'],
+    insecureControlPlaneHttp: extraValues['insecure-control-plane-http'] === true,
     masqueradeAddress: extraValues['masquerade-address'],
     check: extraValues.check === true,
     adminListen: extraValues['admin-listen'],
@@ -136,6 +147,8 @@ export function loadServeConfig(
     url: options.controlPlaneUrl,
     token: options.controlPlaneToken,
     envToken: nonEmpty(process.env.FTPX_CONTROL_PLANE_TOKEN),
+    ca: options.controlPlaneCa ?? nonEmpty(process.env.FTPX_CONTROL_PLANE_CA),
+    insecureHttp: options.insecureControlPlaneHttp,
   });
   config = withMasqueradeAddress(withOperationOverrides(config, options), masquerade);
   config = withDnsServers(config, options.dnsServers);
@@ -255,7 +268,8 @@ function withOperationOverrides(config: FtpxConfig, options: ServeOptions): Ftpx
   }
   const envToken = nonEmpty(process.env.FTPX_ADMIN_TOKEN);
   if (envToken !== undefined) {
-    if (envToken.length < 16) throw new UsageError('FTPX_ADMIN_TOKEN must be at least 16 characters');
+    const problem = sharedTokenProblem('FTPX_ADMIN_TOKEN', envToken);
+    if (problem !== undefined) throw new UsageError(problem);
     admin = { ...admin, token: envToken };
   }
   if (admin.listen && admin.token === undefined && !isLoopbackHost(admin.listen.host)) {
@@ -290,12 +304,20 @@ function withDnsServers(config: FtpxConfig, servers: string[] | undefined): Ftpx
 }
 
 /**
- * `--control-plane-url` and `--control-plane-token` over the config's controlPlane. The token comes
- * from the option, else FTPX_CONTROL_PLANE_TOKEN, else controlPlane.token.
+ * `--control-plane-url`, `--control-plane-token`, `--control-plane-ca` and
+ * `--insecure-control-plane-http` over the config's controlPlane. The token comes from the option,
+ * else FTPX_CONTROL_PLANE_TOKEN, else controlPlane.token; the CA from the option, else
+ * FTPX_CONTROL_PLANE_CA, else controlPlane.ca. Everything is checked here, before any connection.
  */
 function withControlPlaneOverrides(
   config: FtpxConfig,
-  overrides: { url: string | undefined; token: string | undefined; envToken: string | undefined },
+  overrides: {
+    url: string | undefined;
+    token: string | undefined;
+    envToken: string | undefined;
+    ca: string | undefined;
+    insecureHttp: boolean;
+  },
 ): FtpxConfig {
   let url = config.controlPlane?.url;
   if (overrides.url !== undefined) {
@@ -306,18 +328,44 @@ function withControlPlaneOverrides(
     url = parsed.data;
   }
   if (url === undefined) {
-    if (overrides.token !== undefined) {
-      throw new UsageError(
-        '--control-plane-token needs --control-plane-url (or controlPlane.url in the config)',
-      );
+    for (const [given, option] of [
+      [overrides.token, '--control-plane-token'],
+      [overrides.ca, '--control-plane-ca (or FTPX_CONTROL_PLANE_CA)'],
+    ] as const) {
+      if (given !== undefined) {
+        throw new UsageError(`${option} needs --control-plane-url (or controlPlane.url in the config)`);
+      }
     }
     return config; // The in-process control plane, as before.
   }
   const token = overrides.token ?? overrides.envToken ?? config.controlPlane?.token;
   if (token === '') throw new UsageError('--control-plane-token must not be empty');
+  if (token !== undefined) {
+    const problem = sharedTokenProblem('the control plane token', token);
+    if (problem !== undefined) throw new UsageError(problem);
+  }
   if (token !== undefined && config.controlPlane?.signing) {
     throw new UsageError('controlPlane.signing and a control plane token exclude each other');
   }
+  const insecureHttp = overrides.insecureHttp || config.controlPlane?.insecureHttp === true;
+  if (!insecureHttp && isPlainHttpToRemoteHost(url)) {
+    throw new UsageError(
+      `the control plane URL ${url} ${PLAIN_HTTP_CONTROL_PLANE_MESSAGE}; or give --insecure-control-plane-http (or controlPlane.insecureHttp: true) if the network is trusted`,
+    );
+  }
+  const ca = overrides.ca ?? config.controlPlane?.ca;
+  if (ca !== undefined && !url.startsWith('https:')) {
+    throw new UsageError(`--control-plane-ca needs an https:// control plane URL (got ${url})`);
+  }
   const base = config.controlPlane ?? controlPlaneSchema.parse({});
-  return { ...config, controlPlane: { ...base, url, ...(token !== undefined ? { token } : {}) } };
+  return {
+    ...config,
+    controlPlane: {
+      ...base,
+      url,
+      insecureHttp,
+      ...(token !== undefined ? { token } : {}),
+      ...(ca !== undefined ? { ca } : {}),
+    },
+  };
 }

@@ -81,7 +81,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
     }));
   };
   if (config.controlPlane?.url === undefined) {
-    const edgeToken = randomBytes(24).toString('base64url');
+    const edgeToken = randomBytes(32).toString('base64url');
     const active = healthConfigOf(config).active;
     await listBackends(config);
     controlPlane = await startControlPlaneServer({

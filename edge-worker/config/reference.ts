@@ -58,6 +58,8 @@ const DIRECTIVES: Record<string, string> = {
   'lifecycle.drainTimeout': '--drain-timeout',
   'controlPlane.url': '--control-plane-url',
   'controlPlane.token': '--control-plane-token, FTPX_CONTROL_PLANE_TOKEN',
+  'controlPlane.ca': '--control-plane-ca, FTPX_CONTROL_PLANE_CA',
+  'controlPlane.insecureHttp': '--insecure-control-plane-http',
 };
 
 export interface ReferenceEntry {

@@ -4,6 +4,8 @@ import { CONNECT_POLICIES } from '../../functions/contract/connect-policies.js';
 import { PER_USER_FALLBACKS } from '../../functions/contract/resolve-backend.js';
 import { identityHookConfigSchema } from '../../functions/shared/auth/identity-hook.js';
 import { urlPasswordRefusal } from '../../functions/shared/backend-url.js';
+import { MIN_SHARED_TOKEN_LENGTH } from '../../functions/shared/registry/token-secret.js';
+import { isUnixSocketEndpoint } from '../../functions/shared/store/unix-socket-endpoint.js';
 import { DEFAULT_FORWARD_METHOD, FORWARD_METHODS } from '../forward/forward-methods.js';
 import { compileForwardTo } from '../forward/forward-to.js';
 import { ACCESS_LOG_VARIABLES, parseLogFormat } from '../log/access-log.js';
@@ -368,8 +370,17 @@ const clientClassSchema = z
 
 export const storeSchema = z
   .object({
-    /** "embedded" runs a DynamoDB-API server (dynalite) in-process under dataDir; otherwise a URL. */
-    endpoint: z.union([z.literal('embedded'), z.url({ protocol: /^https?$/ })]).default('embedded'),
+    /**
+     * "embedded" runs a DynamoDB-API server (dynalite) in-process under dataDir; otherwise a URL, or
+     * `unix:/path` (another ftpx process's embedded store socket).
+     */
+    endpoint: z
+      .union([
+        z.literal('embedded'),
+        z.url({ protocol: /^https?$/ }),
+        z.string().refine(isUnixSocketEndpoint, 'must be "embedded", an http(s) URL or unix:/ABSOLUTE/PATH'),
+      ])
+      .default('embedded'),
     region: z.string().min(1).default('us-east-1'),
     table: z.string().min(3).max(255).default('ftpx'),
   })
@@ -430,6 +441,20 @@ export const controlPlaneUrlSchema = z
   }, 'must not have a query or fragment');
 
 /**
+ * Whether `url` is plain http:// to a host that is not loopback: tokens, backend credentials and
+ * TLS ticket keys would cross the network in clear.
+ */
+export function isPlainHttpToRemoteHost(url: string): boolean {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:') return false;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return !(host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host));
+}
+
+export const PLAIN_HTTP_CONTROL_PLANE_MESSAGE =
+  'is plain http:// to a host that is not loopback: the edge token, backend credentials and TLS ticket keys would cross the network in clear; use https:// (with controlPlane.ca or --control-plane-ca for a private CA)';
+
+/**
  * Where the edge worker's control plane is. Without `url` the functions run in this process on the
  * store configured under `store` (the embedded mode); with it they are called over HTTP (another
  * machine's `ftpx control-plane serve`, or the HTTP API in AWS) and no store is opened here.
@@ -438,7 +463,17 @@ export const controlPlaneSchema = z
   .object({
     url: controlPlaneUrlSchema.optional(),
     /** Sent as `Authorization: Bearer <token>` (the control plane's edge token). */
-    token: z.string().min(1).optional(),
+    token: z
+      .string()
+      .min(MIN_SHARED_TOKEN_LENGTH, `must be at least ${MIN_SHARED_TOKEN_LENGTH} characters`)
+      .optional(),
+    /**
+     * CA certificates (PEM file) that the control plane's HTTPS certificate must chain to, instead
+     * of the system's; FTPX_CONTROL_PLANE_CA and --control-plane-ca override it.
+     */
+    ca: z.string().min(1).optional(),
+    /** Allow a plain http:// URL to a host that is not loopback (a network the operator trusts). */
+    insecureHttp: z.boolean().default(false),
     /** Per attempt of a call. */
     timeout: duration.default(2000),
     /** Attempts after the first, with backoff and jitter, for network errors, 5xx and 429. */
@@ -469,6 +504,25 @@ export const controlPlaneSchema = z
         path: ['signing'],
         message: 'give a token or signing, not both (both use the Authorization header)',
       });
+    }
+    // The file is judged on its own: --insecure-control-plane-http covers --control-plane-url only.
+    if (
+      controlPlane.url !== undefined &&
+      !controlPlane.insecureHttp &&
+      isPlainHttpToRemoteHost(controlPlane.url)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: `${PLAIN_HTTP_CONTROL_PLANE_MESSAGE}; or say controlPlane.insecureHttp: true if the network is trusted`,
+      });
+    }
+    if (
+      controlPlane.ca !== undefined &&
+      controlPlane.url !== undefined &&
+      !controlPlane.url.startsWith('https:')
+    ) {
+      ctx.addIssue({ code: 'custom', path: ['ca'], message: 'a CA needs an https:// controlPlane.url' });
     }
   });
 
@@ -563,7 +617,10 @@ export const adminSchema = z
   .object({
     listen: listenAddressSchema.optional(),
     /** Required as `Authorization: Bearer <token>`; FTPX_ADMIN_TOKEN overrides it. */
-    token: z.string().min(16, 'must be at least 16 characters').optional(),
+    token: z
+      .string()
+      .min(MIN_SHARED_TOKEN_LENGTH, `must be at least ${MIN_SHARED_TOKEN_LENGTH} characters`)
+      .optional(),
   })
   .strict();
 

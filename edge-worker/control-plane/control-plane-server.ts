@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { type ControlPlaneHost, startControlPlaneHost } from '../../functions/http-host/host.js';
 import type { IdentityHookConfig } from '../../functions/shared/auth/identity-hook.js';
 import { createDiscoveryContext } from '../../functions/shared/discovery/discovery-service.js';
@@ -32,6 +31,8 @@ export interface ControlPlaneServerOptions {
   tableName?: string;
   /** Required as `Authorization: Bearer` on the edge-facing routes when set. */
   edgeToken?: string;
+  /** HTTPS with this certificate chain and key (PEM); plain HTTP without. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** Builds the registry API's handler on the table, when the registry is to be served too. */
   registry?: (table: Table) => HttpHandler;
   /** How long a worker's connection lease lives without a heartbeat (30 s by default). */
@@ -86,7 +87,6 @@ export async function startControlPlaneServer(
     if (options.storeEndpoint !== undefined) {
       endpoint = options.storeEndpoint;
     } else {
-      if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true, mode: 0o755 });
       embedded = await startEmbeddedStore(options.dataDir);
       endpoint = embedded.endpoint;
     }
@@ -122,6 +122,7 @@ export async function startControlPlaneServer(
       discovery,
       health,
       ...(options.edgeToken !== undefined ? { edgeToken: options.edgeToken } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
       ...(options.registry ? { registry: options.registry(table) } : {}),
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
       ...(options.identityHook ? { identityHook: options.identityHook } : {}),

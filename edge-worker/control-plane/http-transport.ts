@@ -44,6 +44,8 @@ export interface HttpControlPlaneOptions {
   url: string;
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
+  /** CA certificates (PEM) an https control plane's certificate must chain to, instead of the system's. */
+  ca?: string | Buffer;
   /** Signs each request (after the bearer header is set); for gateways that authorize by signature. */
   sign?: RequestSigner;
   /** Per attempt: connect, send and the whole answer must fit in it. */
@@ -148,6 +150,8 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     maxResponseSize: MAX_RESPONSE_BYTES,
+    // undici verifies the certificate and the host name always; `ca` only replaces the roots.
+    ...(options.ca !== undefined ? { connect: { ca: options.ca } } : {}),
   });
 
   async function attempt<S extends z.ZodType>(

@@ -1,24 +1,50 @@
-import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import dynalite from 'dynalite';
+import { unixSocketEndpoint } from '../../functions/shared/store/unix-socket-endpoint.js';
+import { ensurePrivateDir } from './private-dir.js';
 
 export interface EmbeddedStoreServer {
-  /** The DynamoDB-API endpoint to give the AWS SDK. */
+  /** The DynamoDB-API endpoint to give the AWS SDK (`unix:/path/to/dynamodb.sock`). */
   endpoint: string;
   close(): Promise<void>;
 }
 
+/** Longest socket path the kernel takes (sun_path is 108 bytes on Linux, with the NUL). */
+const MAX_SOCKET_PATH = 107;
+
 /**
- * The embedded store: dynalite serving the DynamoDB API on loopback, persisted with LevelDB under
+ * The embedded store: dynalite serving the DynamoDB API, persisted with LevelDB under
  * `<dataDir>/dynamodb`. Everything above it talks to it through the real AWS SDK, so moving to
  * LocalStack or AWS is only a different `store.endpoint`.
+ *
+ * dynalite has no authentication, so it listens on no TCP port (any local user can connect to
+ * loopback): it listens on a Unix socket in a fresh 0700 directory under dataDir (or the temporary
+ * directory when there is no dataDir, or when the path would be too long for a socket), which only
+ * this user can enter.
  */
-export async function startEmbeddedStore(dataDir: string | undefined): Promise<EmbeddedStoreServer> {
+export async function startEmbeddedStore(given: string | undefined): Promise<EmbeddedStoreServer> {
+  // The socket's endpoint must name an absolute path whatever the working directory of its users.
+  const dataDir = given !== undefined ? resolve(given) : undefined;
   let path: string | undefined;
   if (dataDir !== undefined) {
+    await ensurePrivateDir(dataDir);
     path = join(dataDir, 'dynamodb');
-    await mkdir(path, { recursive: true, mode: 0o700 });
+    await ensurePrivateDir(path);
+  }
+  if (dataDir !== undefined) await removeStaleSocketDirs(dataDir);
+  // mkdtemp creates the directory 0700.
+  let socketDir =
+    dataDir !== undefined
+      ? await mkdtemp(join(dataDir, 'store-'))
+      : await mkdtemp(join(tmpdir(), 'ftpx-store-'));
+  let socketPath = join(socketDir, 'dynamodb.sock');
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+    await rm(socketDir, { recursive: true, force: true });
+    socketDir = await mkdtemp(join(tmpdir(), 'ftpx-store-'));
+    socketPath = join(socketDir, 'dynamodb.sock');
   }
   const server = dynalite({
     ...(path ? { path } : {}),
@@ -26,20 +52,59 @@ export async function startEmbeddedStore(dataDir: string | undefined): Promise<E
     deleteTableMs: 0,
     updateTableMs: 0,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((listening, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        listening();
+      });
     });
-  });
-  const { port } = server.address() as AddressInfo;
+  } catch (err) {
+    await rm(socketDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    endpoint: unixSocketEndpoint(socketPath),
+    close: async () => {
+      await new Promise<void>((closed) => {
         server.closeAllConnections?.();
-        server.close(() => resolve());
-      }),
+        server.close(() => closed());
+      });
+      await rm(socketDir, { recursive: true, force: true });
+    },
   };
+}
+
+/**
+ * `store-*` directories a process that died without closing left behind: their socket no longer
+ * answers (ECONNREFUSED, or gone). A live one, another process's, is left alone.
+ */
+async function removeStaleSocketDirs(dataDir: string): Promise<void> {
+  const names = (await readdir(dataDir)).filter((name) => /^store-[A-Za-z0-9]{6}$/.test(name));
+  for (const name of names) {
+    const socketDir = join(dataDir, name);
+    if (!(await answers(join(socketDir, 'dynamodb.sock')))) {
+      await rm(socketDir, { recursive: true, force: true });
+    }
+  }
+}
+
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath);
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    // Only a refused or missing socket is stale; a timeout may be a busy live process.
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      resolve(!(err.code === 'ECONNREFUSED' || err.code === 'ENOENT')),
+    );
+  });
 }

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { importAuthUserFile } from '../../functions/shared/auth/auth-user-file.js';
 import {
   createDiscoveryContext,
@@ -182,7 +182,6 @@ export async function startEdgeWorker(
     } else {
       let endpoint: string;
       if (config.store.endpoint === 'embedded') {
-        await mkdir(config.dataDir, { recursive: true, mode: 0o755 });
         embedded = await startEmbeddedStore(config.dataDir);
         endpoint = embedded.endpoint;
       } else {
@@ -409,6 +408,20 @@ export async function startEdgeWorker(
   }
 }
 
+/** controlPlane.ca: read once at start; a missing or non-PEM file stops the start with its name. */
+function readControlPlaneCa(file: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (err) {
+    throw new Error(`controlPlane.ca ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new Error(`controlPlane.ca ${file}: no PEM certificate in it`);
+  }
+  return pem;
+}
+
 /**
  * The control plane over HTTP (undici, retries with jitter), behind the last-known-good cache that
  * keeps sessions going for controlPlane.staleFor when it stops answering (control-plane/README.md).
@@ -422,6 +435,7 @@ function createRemoteControlPlane(
   const http = createHttpControlPlane({
     url: settings.url,
     ...(settings.token !== undefined ? { token: settings.token } : {}),
+    ...(settings.ca !== undefined ? { ca: readControlPlaneCa(settings.ca) } : {}),
     ...(settings.signing
       ? {
           sign: createSigV4Signer({

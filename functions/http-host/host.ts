@@ -1,5 +1,6 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createAuthHandler } from '../auth/handler.js';
@@ -15,6 +16,7 @@ import type { Table } from '../shared/store/table.js';
 import { createSshHostKeysHandler } from '../ssh-host-keys/handler.js';
 import { createTlsCacheHandler } from '../tls-cache/handler.js';
 import { normalizeResult, toApiGatewayEvent } from './api-gateway-event.js';
+import { FailedAuthLimiter, type FailedAuthLimiterOptions } from './failed-auth-limiter.js';
 
 /** Structured logging, as the edge worker's Logger does it (which satisfies this). */
 export interface HostLog {
@@ -33,6 +35,13 @@ export interface ControlPlaneHostOptions {
    * `Authorization: Bearer <edgeToken>`; without it they are open to whoever reaches the port.
    */
   edgeToken?: string;
+  /**
+   * HTTPS with this certificate chain and key (PEM); without it plain HTTP, which only loopback or
+   * a private network the operator trusts should carry (tokens and backend credentials cross it).
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Failed bearer attempts per source (see FailedAuthLimiter); defaults to 10 in a burst, 10 a minute. */
+  failedAuth?: FailedAuthLimiterOptions;
   /**
    * Serves everything else under /v1/ and GET /openapi.json (the registry API and its document);
    * without it those answer 404.
@@ -61,7 +70,7 @@ export interface ControlPlaneHostOptions {
 }
 
 export interface ControlPlaneHost {
-  /** `http://host:port`, the base URL edge workers are given. */
+  /** `http(s)://host:port`, the base URL edge workers are given. */
   url: string;
   host: string;
   port: number;
@@ -105,6 +114,7 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
   const handlerTimeoutMs = options.handlerTimeoutMs ?? 10_000;
   const closeGraceMs = options.closeGraceMs ?? 2000;
   const tokenDigest = options.edgeToken !== undefined ? digest(options.edgeToken) : undefined;
+  const failedAuth = new FailedAuthLimiter(options.failedAuth);
   const onError = (error: unknown, event: { routeKey: string; requestContext: { requestId: string } }) =>
     log.error('handler failed', { route: event.routeKey, requestId: event.requestContext.requestId, error });
 
@@ -210,8 +220,19 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
     let result: APIGatewayProxyStructuredResultV2;
     let functionName: string | undefined;
     const found = route(method, path);
+    const source = request.socket.remoteAddress;
+    // Only routes that may check a credential are limited: /healthz and the API document stay open.
+    const limited = 'handler' in found && !(method === 'GET' && path === '/openapi.json');
+    const waitMs = limited ? failedAuth.retryAfterMs(source) : 0;
     if (!('handler' in found)) {
       result = found;
+    } else if (waitMs > 0) {
+      result = errorResult(
+        429,
+        'too_many_failed_attempts',
+        'too many failed authentication attempts from this address; try again later',
+        { 'retry-after': String(Math.ceil(waitMs / 1000)) },
+      );
     } else if (found.edge && !authorized(request)) {
       result = errorResult(401, 'unauthorized', 'a valid edge token is required (Authorization: Bearer)', {
         'www-authenticate': 'Bearer realm="ftpx-control-plane"',
@@ -236,6 +257,10 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
     }
     writeResult(response, result, requestId);
     const status = result.statusCode ?? 200;
+    if (limited && status === 401) {
+      failedAuth.recordFailure(source);
+      log.info('failed authentication', { method, path, source, requestId });
+    }
     const fields = {
       method,
       path,
@@ -248,21 +273,24 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
     else log.debug('request', fields);
   };
 
-  const server = createServer(
-    {
-      requestTimeout: options.requestTimeoutMs ?? 30_000,
-      headersTimeout: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
-      // Longer than the edge workers' idle keep-alive, so a pooled connection is never cut under a request.
-      keepAliveTimeout: 65_000,
-    },
-    (request, response) => {
-      handle(request, response).catch((error: unknown) => {
-        log.error('request handling failed', { error });
-        if (!response.headersSent) writeResult(response, errorResult(500, 'internal', 'internal error'), '');
-        else response.destroy();
-      });
-    },
-  );
+  const serverOptions = {
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    headersTimeout: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
+    // Longer than the edge workers' idle keep-alive, so a pooled connection is never cut under a request.
+    keepAliveTimeout: 65_000,
+  };
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+    handle(request, response).catch((error: unknown) => {
+      log.error('request handling failed', { error });
+      if (!response.headersSent) writeResult(response, errorResult(500, 'internal', 'internal error'), '');
+      else response.destroy();
+    });
+  };
+  const server = options.tls
+    ? createTlsServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, onRequest)
+    : createServer(serverOptions, onRequest);
+  // A client that does not trust the certificate (or speaks plain HTTP to HTTPS) ends here.
+  server.on('tlsClientError', (error) => log.debug('TLS handshake failed', { error }));
   server.on('clientError', (error, socket) => {
     log.debug('bad HTTP request', { error });
     if (socket.writable)
@@ -280,10 +308,11 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
   server.on('error', (error) => log.error('control plane host error', { error }));
   const address = server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${hostPart}:${address.port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${hostPart}:${address.port}`;
   log.info('control plane host listening', {
     url,
     edgeAuth: tokenDigest !== undefined ? 'bearer' : 'none',
+    tls: options.tls !== undefined,
     registry: options.registry !== undefined,
   });
 

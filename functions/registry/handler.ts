@@ -12,6 +12,7 @@ import {
 } from '../shared/registry/auth.js';
 import { RegistryError } from '../shared/registry/errors.js';
 import { type Route53Publisher, route53PublisherFromEnv } from '../shared/registry/publication-route53.js';
+import { sharedTokenProblem } from '../shared/registry/token-secret.js';
 import type { Table } from '../shared/store/table.js';
 import {
   errorReply,
@@ -72,6 +73,12 @@ const openApiRoute = (document: () => unknown): Route => ({
  * leave (a password, a hash) is dropped even if domain code returned it.
  */
 export function createRegistryHandler(deps: RegistryDeps) {
+  // A short bootstrap token is an admin password anyone who reaches the API can guess at.
+  const weak =
+    deps.bootstrapToken !== undefined
+      ? sharedTokenProblem('the bootstrap token', deps.bootstrapToken)
+      : undefined;
+  if (weak !== undefined) throw new TypeError(weak);
   const now = deps.now ?? Date.now;
   const log = deps.log ?? ((entry) => console.log(JSON.stringify(entry)));
   let document: unknown;

@@ -65,8 +65,8 @@ const workers: Worker[] = [];
 let adminTable: Table;
 /** The control plane over HTTP (`ftpx control-plane serve`), for workers that use the HTTP transport. */
 let host: ControlPlaneHost;
-const EDGE_TOKEN = 'tls-cache-edge-token';
-const BOOTSTRAP = 'tls-cache-bootstrap-token';
+const EDGE_TOKEN = 'tls-cache-edge-token-0123456789abcdef';
+const BOOTSTRAP = 'tls-cache-bootstrap-token-0123456789';
 const httpClients: ClosableControlPlaneClient[] = [];
 
 async function startWorker(

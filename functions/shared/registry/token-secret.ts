@@ -34,3 +34,16 @@ export function tokenIdOfHash(tokenHash: string): string {
 export function tokenHashesEqual(a: string, b: string): boolean {
   return constantTimeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
+
+/**
+ * Shortest shared token accepted (bootstrap, edge, admin): 32 characters. Whoever reaches the port
+ * may guess at it, so it must be out of reach of guessing even at the rate-limited pace; generate
+ * one with `openssl rand -base64 32`.
+ */
+export const MIN_SHARED_TOKEN_LENGTH = 32;
+
+/** Why a configured shared token is refused, or undefined when it is long enough. Names, never shows, it. */
+export function sharedTokenProblem(name: string, token: string): string | undefined {
+  if (token.length >= MIN_SHARED_TOKEN_LENGTH) return undefined;
+  return `${name} must be at least ${MIN_SHARED_TOKEN_LENGTH} characters (got ${token.length}); generate one with: openssl rand -base64 32`;
+}

@@ -31,7 +31,7 @@ const HOOKED = 'hooked';
 const PLAIN = 'plain';
 const HOOK_TOKEN = 'hook-bearer-token';
 const HOOK_SECRET = 'shared-secret-value';
-const EDGE_TOKEN = 'edge-token';
+const EDGE_TOKEN = 'identity-hook-edge-token-0123456789';
 
 interface Received {
   headers: IncomingHttpHeaders;

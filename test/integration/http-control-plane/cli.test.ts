@@ -19,7 +19,7 @@ import { freePort } from '../../support/ports.js';
 import { cliPath, type ProxyProcess, startProxyProcess, waitForStart } from '../../support/proxy-process.js';
 import { RawFtp } from '../../support/raw-ftp.js';
 
-const TOKEN = 'cli-edge-token-do-not-print';
+const TOKEN = 'cli-edge-token-do-not-print-0123456789';
 
 /** The built CLI (npm run build first), run as users run it. */
 describe('ftpx control-plane serve', () => {

@@ -14,7 +14,7 @@ import { type FtpBackend, startFtpBackend, writeHomeFile } from '../../support/f
 import { curl } from '../../support/ftp-clients.js';
 import { RawFtp } from '../../support/raw-ftp.js';
 
-const TOKEN = 'shared-edge-token';
+const TOKEN = 'shared-edge-token-0123456789abcdef';
 const STALE_FOR_MS = 5000;
 
 interface Worker {

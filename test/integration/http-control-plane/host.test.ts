@@ -17,7 +17,7 @@ import { jsonResult } from '../../../functions/shared/handler/http-adapter.js';
 import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 
-const TOKEN = 'edge-token-for-tests';
+const TOKEN = 'edge-token-for-tests-0123456789abcdef';
 const BACKENDS = ['ftp://10.0.0.1:21', 'ftp://10.0.0.2:21'];
 
 /** The local HTTP host on dynalite, called over real HTTP by the edge worker's transport and by undici. */

@@ -11,7 +11,7 @@ import { RawFtp } from '../../support/raw-ftp.js';
 
 const CLIENT_SECRET = 'client-secret-7f3a9';
 const WRONG_SECRET = 'wrong-secret-b81c2';
-const ADMIN_TOKEN = 'admin-token-never-logged-4d2e8a';
+const ADMIN_TOKEN = 'admin-token-never-logged-4d2e8a-0123456789';
 
 /**
  * Every log a serving process writes (ProxyLog, per-listener logs, TraceLog with every channel at 20,

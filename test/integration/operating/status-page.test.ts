@@ -12,7 +12,7 @@ import { curl } from '../../support/ftp-clients.js';
 import { startTestProxy, type TestProxy } from '../../support/proxy.js';
 import { RawFtp } from '../../support/raw-ftp.js';
 
-const TOKEN = 'status-page-token-5e1f0c9a';
+const TOKEN = 'status-page-token-5e1f0c9a-0123456789';
 const CHROMIUM = '/usr/bin/chromium';
 
 /** The status page in a real headless Chromium (Debian's), with live sessions behind it. */

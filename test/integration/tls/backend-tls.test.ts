@@ -147,7 +147,7 @@ describe('backend FTPS verification and sessions (ProFTPD)', () => {
     const host = await startControlPlaneHost({
       listen: { host: '127.0.0.1', port: 0 },
       table,
-      edgeToken: 'backend-sessions-edge-token',
+      edgeToken: 'backend-sessions-edge-token-0123456789',
       log: silentLogger,
     });
     const started: TestProxy[] = [];
@@ -158,7 +158,7 @@ describe('backend FTPS verification and sessions (ProFTPD)', () => {
         storeEndpoint: store.endpoint,
         poolSettings: { tls: { caFile: ca.caCert, enableDiags: true, ...tls } },
         ...(transport === 'http'
-          ? { settings: { controlPlane: { url: host.url, token: 'backend-sessions-edge-token' } } }
+          ? { settings: { controlPlane: { url: host.url, token: 'backend-sessions-edge-token-0123456789' } } }
           : {}),
       });
       started.push(proxy);

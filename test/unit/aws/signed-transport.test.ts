@@ -159,7 +159,7 @@ describe('controlPlane.signing', () => {
     expect(parsed.controlPlane?.signing).toEqual({ service: 'execute-api', region: 'eu-west-1' });
     const both = configSchema.safeParse({
       ...base,
-      controlPlane: { url: 'https://api.example.com', token: 't', signing: {} },
+      controlPlane: { url: 'https://api.example.com', token: 't'.repeat(32), signing: {} },
     });
     expect(both.success).toBe(false);
     expect(both.error?.issues[0]?.path).toEqual(['controlPlane', 'signing']);

@@ -1,0 +1,64 @@
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
+import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
+import { ensureTable } from '../../../functions/shared/store/table.js';
+import { unixSocketPathOf } from '../../../functions/shared/store/unix-socket-endpoint.js';
+
+describe('the embedded store on a Unix socket', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ftpx-store-socket-'));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves the AWS SDK on an absolute socket path in a 0700 directory, and removes it on close', async () => {
+    const dataDir = join(dir, 'data');
+    await mkdir(dataDir, { mode: 0o755 });
+    // A stale socket directory of a process that died: removed at start.
+    await mkdir(join(dataDir, 'store-Ab12Cd'), { mode: 0o700 });
+    await writeFile(join(dataDir, 'store-Ab12Cd', 'dynamodb.sock'), '');
+    // Relative to the working directory, as `--data-dir ./cp-data` gives it.
+    const store = await startEmbeddedStore(relative(process.cwd(), dataDir));
+    try {
+      const socket = unixSocketPathOf(store.endpoint) as string;
+      expect(socket.startsWith(`${dataDir}/store-`)).toBe(true);
+      expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+      expect((await stat(join(dataDir, 'dynamodb'))).mode & 0o777).toBe(0o700);
+      expect((await stat(join(socket, '..'))).mode & 0o777).toBe(0o700);
+      expect(await readdir(dataDir)).not.toContain('store-Ab12Cd');
+      const table = {
+        client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
+        name: 'ftpx',
+      };
+      try {
+        expect(await ensureTable(table)).toBeDefined();
+        // A second client (another process's, e.g. tests sharing a store) reaches it the same way.
+        const other = createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' });
+        await expect(ensureTable({ client: other, name: 'ftpx' })).resolves.toBeDefined();
+        other.destroy();
+      } finally {
+        table.client.destroy();
+      }
+    } finally {
+      await store.close();
+    }
+    expect((await readdir(dataDir)).filter((name) => name.startsWith('store-'))).toEqual([]);
+  });
+
+  it('without a dataDir, keeps its socket in a private temporary directory', async () => {
+    const store = await startEmbeddedStore(undefined);
+    const socket = unixSocketPathOf(store.endpoint) as string;
+    try {
+      expect(socket.startsWith(tmpdir())).toBe(true);
+      expect((await stat(join(socket, '..'))).mode & 0o777).toBe(0o700);
+    } finally {
+      await store.close();
+    }
+    await expect(stat(socket)).rejects.toThrow(/ENOENT/);
+  });
+});
