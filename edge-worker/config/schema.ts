@@ -6,7 +6,7 @@ import { identityHookConfigSchema } from '../../functions/shared/auth/identity-h
 import { DEFAULT_FORWARD_METHOD, FORWARD_METHODS } from '../forward/forward-methods.js';
 import { compileForwardTo } from '../forward/forward-to.js';
 import { ACCESS_LOG_VARIABLES, parseLogFormat } from '../log/access-log.js';
-import { parseCidr } from '../net/cidr.js';
+import { parseCidr } from '../../functions/shared/net/cidr.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
 import { dnsSchema, healthSchema } from './discovery-health.js';
 import { duration } from './duration-schema.js';

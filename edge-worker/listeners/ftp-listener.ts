@@ -11,7 +11,7 @@ import { encodeReply, localReply } from '../ftp/reply.js';
 import { ReverseFtpSession } from '../ftp/reverse-session.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
-import type { Cidr } from '../net/cidr.js';
+import type { Cidr } from '../../functions/shared/net/cidr.js';
 import type { ResolveAddresses } from '../net/destination-resolver.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import type { ConnectionReporter } from '../reverse/connection-reporter.js';

@@ -34,7 +34,7 @@ import { SftpListener } from '../listeners/sftp-listener.js';
 import { AccessLog } from '../log/access-log.js';
 import { fileSink, type Logger, type LogSink } from '../log/logger.js';
 import { TransferLog } from '../log/transfer-log.js';
-import { DestinationPolicy, parseAllowNetworks } from '../net/destination-policy.js';
+import { DestinationPolicy, parseAllowNetworks } from '../../functions/shared/net/destination-policy.js';
 import { destinationResolver } from '../net/destination-resolver.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool, type Pool } from '../reverse/pool.js';

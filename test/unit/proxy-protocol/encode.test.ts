@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIPv6, parseAddress, parseIPv4, parseIPv6 } from '../../../edge-worker/net/ip.js';
+import { formatIPv6, parseAddress, parseIPv4, parseIPv6 } from '../../../functions/shared/net/ip.js';
 import { crc32c } from '../../../edge-worker/proxy-protocol/crc32c.js';
 import {
   alpnTlv,
