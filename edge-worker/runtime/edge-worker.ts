@@ -338,6 +338,7 @@ export async function startEdgeWorker(
         [...currentPools.values()].map((pool) => ({
           pool: pool.config.name,
           backends: pool.global.map((backend) => backend.key),
+          allowDestinationNetworks: pool.config.allowDestinationNetworks ?? [],
         }));
       scheduler.add(
         healthCheckJob(
