@@ -38,18 +38,16 @@ export function createHealthCheckHandler(deps: HealthCheckDeps) {
         deps.health,
       );
       return {
-        checked: checked.map(
-          ({ pool, backend, ok, protocol, latencyMs, reason, warning, certNotAfter }) => ({
-            pool,
-            backend,
-            ok,
-            protocol,
-            latencyMs,
-            reason,
-            ...(warning !== undefined ? { warning } : {}),
-            ...(certNotAfter !== undefined ? { certNotAfter } : {}),
-          }),
-        ),
+        checked: checked.map(({ pool, backend, ok, protocol, latencyMs, reason, warning, certNotAfter }) => ({
+          pool,
+          backend,
+          ok,
+          protocol,
+          latencyMs,
+          reason,
+          ...(warning !== undefined ? { warning } : {}),
+          ...(certNotAfter !== undefined ? { certNotAfter } : {}),
+        })),
         ...(refused.length > 0 ? { refused } : {}),
       };
     });

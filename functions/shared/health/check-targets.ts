@@ -81,7 +81,12 @@ export async function gatherCheckTargets(
       seen.add(entry.backend);
       const parsed = parseBackendUrl(entry.url ?? entry.backend);
       if (!parsed.ok || parsed.url.discovery) continue;
-      targets.push({ pool, backend: entry.backend, url: parsed.url, operator: operatorKeys.has(entry.backend) });
+      targets.push({
+        pool,
+        backend: entry.backend,
+        url: parsed.url,
+        operator: operatorKeys.has(entry.backend),
+      });
     }
   }
   return targets;

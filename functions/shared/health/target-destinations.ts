@@ -63,7 +63,8 @@ export async function screenTargets(
       continue;
     }
     const verdict = await judge(target, policyOf(target.pool), destinations.resolve);
-    if ('refused' in verdict) refused.push({ pool: target.pool, backend: target.backend, reason: verdict.refused });
+    if ('refused' in verdict)
+      refused.push({ pool: target.pool, backend: target.backend, reason: verdict.refused });
     else if ('unresolved' in verdict) allowed.push({ ...target, unresolved: verdict.unresolved });
     else allowed.push({ ...target, address: verdict.address });
   }
@@ -80,7 +81,9 @@ async function judge(
     resolved = await resolve(target.url.host);
   } catch (err) {
     // Not the policy's business: the edge could not connect either, so it is a failed check.
-    return { unresolved: `cannot resolve ${target.url.host}: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      unresolved: `cannot resolve ${target.url.host}: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
   if (resolved.length === 0) return { unresolved: `${target.url.host} has no addresses` };
   let first: string | undefined;
