@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthCheckHandler } from '../../functions/health-check/handler.js';
@@ -88,6 +89,14 @@ describe('active health checks: registered and discovered destinations', () => {
       client: createDynamoDbClient({ endpoint: proxy.worker.storeEndpoint as string, region: 'us-east-1' }),
       name: 'ftpx',
     };
+    // What the tenant registers (every test below sees the same pool).
+    expect(await registry('POST', '/v1/pools', { name: 'test' })).toBe(201);
+    for (const [name, url] of Object.entries(HOSTILE)) {
+      expect(await registry('PUT', `/v1/pools/test/backends/${name}`, { url }), name).toBe(201);
+    }
+    expect(
+      await registry('PUT', '/v1/pools/test/backends/honest', { url: `ftp://127.0.0.1:${honest.port}` }),
+    ).toBe(201);
   });
 
   afterAll(async () => {
@@ -98,14 +107,6 @@ describe('active health checks: registered and discovered destinations', () => {
   });
 
   it('the embedded control plane never connects to metadata, link-local or unspecified targets; the honest ones are checked and healthy', async () => {
-    expect(await registry('POST', '/v1/pools', { name: 'test' })).toBe(201);
-    for (const [name, url] of Object.entries(HOSTILE)) {
-      expect(await registry('PUT', `/v1/pools/test/backends/${name}`, { url }), name).toBe(201);
-    }
-    expect(
-      await registry('PUT', '/v1/pools/test/backends/honest', { url: `ftp://127.0.0.1:${honest.port}` }),
-    ).toBe(201);
-
     const refusedLines = () =>
       proxy.logs.filter((line) => line.msg === 'health check target refused by the destination policy');
     const passed = (port: number) =>
@@ -200,5 +201,71 @@ describe('active health checks: registered and discovered destinations', () => {
       spy.calls.slice(calls).filter((call) => HOSTILE_ADDRESSES.some((address) => call.includes(address))),
     ).toEqual([]);
     expect(spy.blocked).toEqual([]);
+  });
+
+  it("the health-check account's password goes to operator-listed backends only, never to a registered one", async () => {
+    // A tenant's own server (on loopback here, which the pool allows): it answers like an FTP
+    // server and keeps every byte the health check sends it.
+    const received: Buffer[] = [];
+    const trap = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.write('220 tenant server\r\n');
+      socket.on('data', (chunk: Buffer) => {
+        received.push(chunk);
+        const line = chunk.toString('latin1');
+        if (line.startsWith('USER')) socket.write('331 password please\r\n');
+        else if (line.startsWith('PASS')) socket.write('230 thanks\r\n');
+        else if (line.startsWith('NOOP')) socket.write('200 ok\r\n');
+        else if (line.startsWith('QUIT')) socket.end('221 bye\r\n');
+      });
+    });
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    try {
+      const trapPort = (trap.address() as AddressInfo).port;
+      expect(
+        await registry('PUT', '/v1/pools/test/backends/trap', { url: `ftp://127.0.0.1:${trapPort}` }),
+      ).toBe(201);
+      const handler = createHealthCheckHandler({
+        discovery: createDiscoveryContext(table, { servers: [{ host: dns.host, port: dns.port }] }),
+        options: {
+          ...DEFAULT_ACTIVE_CHECK_OPTIONS,
+          timeoutMs: 1000,
+          check: 'login',
+          user: served.user,
+          password: served.password,
+          allowDestinationNetworks: ['127.0.0.0/8'],
+        },
+        health: DEFAULT_HEALTH_SETTINGS,
+      });
+      const result = await handler(
+        {
+          pools: ['test'],
+          listed: [{ pool: 'test', backends: [`ftp://127.0.0.1:${served.port}`] }],
+        } as never,
+        lambdaContext('health-check', 'test', Date.now() + 10_000),
+      );
+      // The operator's backend: a real login with the health-check account.
+      expect(result.checked).toContainEqual(
+        expect.objectContaining({
+          backend: `ftp://127.0.0.1:${served.port}`,
+          ok: true,
+          reason: '220 banner, login',
+        }),
+      );
+      // The tenant's: NOOP only; neither the user name nor the password reached it.
+      expect(result.checked).toContainEqual(
+        expect.objectContaining({
+          backend: `ftp://127.0.0.1:${trapPort}`,
+          ok: true,
+          reason: '220 banner, noop',
+        }),
+      );
+      const bytes = Buffer.concat(received).toString('latin1');
+      expect(bytes).toContain('NOOP');
+      expect(bytes).not.toContain('USER');
+      expect(bytes).not.toContain(served.password);
+    } finally {
+      await new Promise((resolve) => trap.close(resolve));
+    }
   });
 });

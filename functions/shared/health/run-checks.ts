@@ -28,7 +28,11 @@ export async function runHealthChecks(
       const result =
         target.unresolved !== undefined
           ? unresolvedResult(target, target.unresolved, options)
-          : await checkBackend(target.url, options, target.address);
+          : await checkBackend(
+              target.url,
+              target.operator ? options : withoutAccount(options),
+              target.address,
+            );
       await recordCheckResult(table, target, result, settings);
       outcomes.push({ pool: target.pool, backend: target.backend, ...result });
     }
@@ -40,4 +44,16 @@ export async function runHealthChecks(
 function unresolvedResult(target: AllowedTarget, reason: string, options: ActiveCheckOptions): CheckResult {
   const protocol = target.url.protocol === 'sftp' ? 'sftp' : target.url.protocol === 'ftps' ? 'ftps' : 'ftp';
   return { ok: false, at: (options.now ?? Date.now)(), latencyMs: 0, protocol, reason };
+}
+
+/**
+ * The health-check account is an account on the operator's backends: a registered or discovered
+ * backend (a tenant's server, or whatever a DNS answer names) gets NOOP instead of the login, so its
+ * owner never receives the account's password.
+ */
+function withoutAccount(options: ActiveCheckOptions): ActiveCheckOptions {
+  if (options.check !== 'login' && options.user === undefined && options.password === undefined)
+    return options;
+  const { user: _user, password: _password, ...rest } = options;
+  return { ...rest, check: options.check === 'login' ? 'noop' : options.check };
 }
