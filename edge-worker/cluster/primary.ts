@@ -78,6 +78,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
     listed = pools.map((pool) => ({
       pool: pool.config.name,
       backends: pool.global.map((backend) => backend.key),
+      allowDestinationNetworks: pool.config.allowDestinationNetworks ?? [],
     }));
   };
   if (config.controlPlane?.url === undefined) {

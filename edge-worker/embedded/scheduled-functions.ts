@@ -74,7 +74,7 @@ export function discoveryRefreshJob(
 /**
  * The health-check function's scheduled run: this worker's listed backends (which only it knows),
  * the registered ones and every backend with a health record. Changes of a backend's verdict are
- * logged.
+ * logged, as are targets the destination address policy keeps the checks from.
  */
 export function healthCheckJob(
   context: DiscoveryContext,
@@ -85,13 +85,21 @@ export function healthCheckJob(
   intervalMs: number,
   log: Logger,
 ): ScheduledJob {
-  const last = new Map<string, boolean>();
+  const last = new Map<string, boolean | 'refused'>();
   return {
     name: 'health-check',
     intervalMs,
     run: async () => {
-      const outcomes = await checkPools(context, { listed: listed() }, options, settings);
-      for (const outcome of outcomes) {
+      const { checked, refused } = await checkPools(context, { listed: listed() }, options, settings);
+      for (const target of refused) {
+        const key = `${target.pool}\n${target.backend}`;
+        // Logged once until the verdict changes (the key, address and class only: no credentials).
+        if (last.get(key) !== 'refused') {
+          log.warn('health check target refused by the destination policy', { ...target });
+        }
+        last.set(key, 'refused');
+      }
+      for (const outcome of checked) {
         const key = `${outcome.pool}\n${outcome.backend}`;
         if (last.get(key) !== outcome.ok) {
           const fields = {

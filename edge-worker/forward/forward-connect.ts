@@ -1,8 +1,8 @@
 import { lookup } from 'node:dns/promises';
+import { numericHost } from '../../functions/shared/net/address-resolver.js';
+import type { DestinationPolicy } from '../../functions/shared/net/destination-policy.js';
 import { type ConnectedBackend, type ConnectOptions, connectBackend } from '../ftp/backend-connect.js';
 import type { Logger } from '../log/logger.js';
-import type { DestinationPolicy } from '../net/destination-policy.js';
-import { numericHost } from '../net/destination-resolver.js';
 import type { Destination } from './destination.js';
 import type { LoopGuard } from './loop-guard.js';
 

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
+import { type Cidr, inNetworks } from '../../functions/shared/net/cidr.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { type Cidr, inNetworks } from '../net/cidr.js';
 import { readProxyHeader } from '../proxy-protocol/decode.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 

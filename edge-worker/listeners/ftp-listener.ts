@@ -1,4 +1,5 @@
 import type { Server, Socket } from 'node:net';
+import type { Cidr } from '../../functions/shared/net/cidr.js';
 import type { SessionRegistry } from '../admin/session-registry.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
@@ -11,7 +12,6 @@ import { encodeReply, localReply } from '../ftp/reply.js';
 import { ReverseFtpSession } from '../ftp/reverse-session.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
-import type { Cidr } from '../net/cidr.js';
 import type { ResolveAddresses } from '../net/destination-resolver.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import type { ConnectionReporter } from '../reverse/connection-reporter.js';

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { type Cidr, parseCidrList } from '../../functions/shared/net/cidr.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { type Cidr, parseCidrList } from '../net/cidr.js';
 
 /**
  * The listening socket of an FTP or SSH listener: a new one bound to the listener's address, or, on

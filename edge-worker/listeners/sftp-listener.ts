@@ -1,8 +1,8 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import ssh2, { type Connection, type Server as SshServer } from 'ssh2';
+import type { Cidr } from '../../functions/shared/net/cidr.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
-import type { Cidr } from '../net/cidr.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import { ssh2Algorithms } from '../sftp/algorithms.js';
 import { BackendConnector } from '../sftp/backend-connector.js';

@@ -7,7 +7,13 @@
  * formats cannot carry one. A non-IP address or a port outside 0-65535 throws (TypeError / RangeError).
  */
 
-import { formatIPv4, formatIPv6, mapIPv4, type ParsedAddress, parseAddress } from '../net/ip.js';
+import {
+  formatIPv4,
+  formatIPv6,
+  mapIPv4,
+  type ParsedAddress,
+  parseAddress,
+} from '../../functions/shared/net/ip.js';
 import { crc32c } from './crc32c.js';
 import {
   type ProxyAddress,

@@ -1,8 +1,8 @@
 import { type BackendUrl, backendKey, urlPasswordRefusal } from '../../functions/shared/backend-url.js';
+import type { DestinationPolicy } from '../../functions/shared/net/destination-policy.js';
 import { ConfigError } from '../config/config-error.js';
 import type { PoolConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import type { DestinationPolicy } from '../net/destination-policy.js';
 import type { ResolveAddresses } from '../net/destination-resolver.js';
 import { BackendTls } from '../tls/backend-tls-context.js';
 import type { SharedBackendSessions } from '../tls/backend-tls-sessions.js';

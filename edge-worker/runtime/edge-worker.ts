@@ -4,6 +4,7 @@ import {
   createDiscoveryContext,
   type DiscoveryContext,
 } from '../../functions/shared/discovery/discovery-service.js';
+import { DestinationPolicy, parseAllowNetworks } from '../../functions/shared/net/destination-policy.js';
 import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
 import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
 import { ensureTable, type Table } from '../../functions/shared/store/table.js';
@@ -34,7 +35,6 @@ import { SftpListener } from '../listeners/sftp-listener.js';
 import { AccessLog } from '../log/access-log.js';
 import { fileSink, type Logger, type LogSink } from '../log/logger.js';
 import { TransferLog } from '../log/transfer-log.js';
-import { DestinationPolicy, parseAllowNetworks } from '../net/destination-policy.js';
 import { destinationResolver } from '../net/destination-resolver.js';
 import { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool, type Pool } from '../reverse/pool.js';
@@ -337,6 +337,7 @@ export async function startEdgeWorker(
         [...currentPools.values()].map((pool) => ({
           pool: pool.config.name,
           backends: pool.global.map((backend) => backend.key),
+          allowDestinationNetworks: pool.config.allowDestinationNetworks ?? [],
         }));
       scheduler.add(
         healthCheckJob(

@@ -24,30 +24,31 @@ export interface HealthCheckDeps {
  * The health-check function: checks backends per protocol (FTP banner, FTPS AUTH TLS and
  * certificate, SFTP key exchange) and stores result, latency and reason per pool and backend. A
  * pass makes a backend healthy again; a failure marks it unhealthy (resolve-backend skips it).
+ * Registered and discovered backends pass the destination address policy first; a refused one is
+ * not connected to and comes back under `refused` with the reason.
  */
 export function createHealthCheckHandler(deps: HealthCheckDeps) {
   return middy<Event, HealthCheckResponse>()
     .use(validateEvent(healthCheckRequestSchema))
     .handler(async (event) => {
-      const outcomes = await checkPools(
+      const { checked, refused } = await checkPools(
         deps.discovery,
         { ...(event.pools ? { pools: event.pools } : {}), ...(event.listed ? { listed: event.listed } : {}) },
         deps.options,
         deps.health,
       );
       return {
-        checked: outcomes.map(
-          ({ pool, backend, ok, protocol, latencyMs, reason, warning, certNotAfter }) => ({
-            pool,
-            backend,
-            ok,
-            protocol,
-            latencyMs,
-            reason,
-            ...(warning !== undefined ? { warning } : {}),
-            ...(certNotAfter !== undefined ? { certNotAfter } : {}),
-          }),
-        ),
+        checked: checked.map(({ pool, backend, ok, protocol, latencyMs, reason, warning, certNotAfter }) => ({
+          pool,
+          backend,
+          ok,
+          protocol,
+          latencyMs,
+          reason,
+          ...(warning !== undefined ? { warning } : {}),
+          ...(certNotAfter !== undefined ? { certNotAfter } : {}),
+        })),
+        ...(refused.length > 0 ? { refused } : {}),
       };
     });
 }

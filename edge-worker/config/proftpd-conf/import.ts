@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
+import { parseCidr } from '../../../functions/shared/net/cidr.js';
 import { FORWARD_METHODS, type ForwardMethod, findForwardMethod } from '../../forward/forward-methods.js';
 import { type ForwardToRule, parseForwardToDirective } from '../../forward/forward-to.js';
 import { parseLogFormat } from '../../log/access-log.js';
-import { parseCidr } from '../../net/cidr.js';
 import { parseBackendSource } from '../../reverse/backend-source.js';
 import type { ConfigIssue } from '../config-error.js';
 import { CONNECT_POLICIES, type ConfigInput, DATA_TRANSFER_POLICIES } from '../schema.js';

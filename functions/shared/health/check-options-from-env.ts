@@ -1,10 +1,13 @@
+import { parseCidrList } from '../net/cidr.js';
 import { type ActiveCheckOptions, DEFAULT_ACTIVE_CHECK_OPTIONS } from './check-backend.js';
 
 /**
  * Active check options from a function's environment (Lambda): FTPX_HEALTH_CHECK_TIMEOUT_MS,
  * FTPX_HEALTH_CHECK_FTP (banner, noop or login), FTPX_HEALTH_CHECK_USER and _PASSWORD (the
  * health-check account), FTPX_HEALTH_CHECK_ALLOW_UNTRUSTED (on/off) and
- * FTPX_HEALTH_CHECK_CERT_WARNING_DAYS.
+ * FTPX_HEALTH_CHECK_CERT_WARNING_DAYS; FTPX_HEALTH_CHECK_ALLOW_NETWORKS (comma-separated CIDRs):
+ * the allowDestinationNetworks of every pool whose list the caller does not pass, for registered and
+ * discovered targets (unset: only public addresses are checked, as on an edge without the key).
  */
 export function activeCheckOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ActiveCheckOptions {
   const options: ActiveCheckOptions = { ...DEFAULT_ACTIVE_CHECK_OPTIONS };
@@ -36,6 +39,13 @@ export function activeCheckOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
       throw new Error(`FTPX_HEALTH_CHECK_ALLOW_UNTRUSTED: "${untrusted}" is not on or off`);
     }
     options.allowUntrustedCertificates = untrusted === 'on';
+  }
+  const networks = env.FTPX_HEALTH_CHECK_ALLOW_NETWORKS;
+  if (networks !== undefined && networks.trim() !== '') {
+    const texts = networks.split(',').map((text) => text.trim());
+    const parsed = parseCidrList(texts);
+    if (!parsed.ok) throw new Error(`FTPX_HEALTH_CHECK_ALLOW_NETWORKS: ${parsed.error}`);
+    options.allowDestinationNetworks = texts;
   }
   return options;
 }

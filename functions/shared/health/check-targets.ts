@@ -1,6 +1,6 @@
 import { type BackendUrl, parseBackendUrl } from '../backend-url.js';
 import type { DiscoveryContext } from '../discovery/discovery-service.js';
-import { expandDiscovered } from '../discovery/expand.js';
+import { expandDiscovered, isDiscoveryKey } from '../discovery/expand.js';
 import type { ListEntry } from '../policies/candidates.js';
 import { listPoolBackends } from '../registry/read-side.js';
 import { readString } from '../store/attributes.js';
@@ -15,12 +15,23 @@ export interface CheckTarget {
   pool: string;
   backend: string;
   url: BackendUrl;
+  /**
+   * Listed by the operator (the caller's `listed`, not through `+srv` / `+txt`): checked as written.
+   * Registered, discovered and health-record-only targets pass the destination address policy first
+   * (target-destinations.ts).
+   */
+  operator: boolean;
 }
 
 /** Backends an edge worker lists in its configuration (the control plane does not know them otherwise). */
 export interface ListedBackends {
   pool: string;
   backends: string[];
+  /**
+   * The pool's `allowDestinationNetworks` as the edge's YAML has it: what the address policy allows
+   * for this pool's registered and discovered targets besides public addresses.
+   */
+  allowDestinationNetworks?: string[];
 }
 
 /**
@@ -57,13 +68,25 @@ export async function gatherCheckTargets(
       ...health.map((record) => ({ backend: record.backend })),
     ];
     const { entries: expanded } = await expandDiscovered(discovery, entries);
+    // The exact keys the operator wrote; a discovered or registered target with the same key is the
+    // same host and port, which the operator named.
+    const operatorKeys = new Set(
+      listed
+        .filter((entry) => entry.pool === pool)
+        .flatMap((entry) => entry.backends.filter((backend) => !isDiscoveryKey(backend))),
+    );
     const seen = new Set<string>();
     for (const entry of expanded) {
       if (seen.has(entry.backend)) continue;
       seen.add(entry.backend);
       const parsed = parseBackendUrl(entry.url ?? entry.backend);
       if (!parsed.ok || parsed.url.discovery) continue;
-      targets.push({ pool, backend: entry.backend, url: parsed.url });
+      targets.push({
+        pool,
+        backend: entry.backend,
+        url: parsed.url,
+        operator: operatorKeys.has(entry.backend),
+      });
     }
   }
   return targets;

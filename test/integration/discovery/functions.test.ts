@@ -140,8 +140,27 @@ describe('discovery and health-check functions', () => {
       check: { ok: false, protocol: 'ftp' },
     });
     // The next scheduled run (no event fields) finds the failed backend through its health record.
+    // Nobody listed it this time, so it passes the destination policy: a loopback address is not
+    // connected to unless the pool's allow list (here FTPX_HEALTH_CHECK_ALLOW_NETWORKS) names it.
     const scheduled = await handler({} as never, context('health-check'));
-    expect(scheduled.checked.map((check) => check.backend)).toContain(`ftp://127.0.0.1:${closed}`);
+    expect(scheduled.checked.map((check) => check.backend)).not.toContain(`ftp://127.0.0.1:${closed}`);
+    expect(scheduled.refused).toContainEqual({
+      pool: 'p',
+      backend: `ftp://127.0.0.1:${closed}`,
+      reason: expect.stringContaining('127.0.0.1 is a loopback address'),
+    });
+    const allowing = createHealthCheckHandler({
+      discovery: createDiscoveryContext(table, { servers: [{ host: dns.host, port: dns.port }] }),
+      options: {
+        ...DEFAULT_ACTIVE_CHECK_OPTIONS,
+        timeoutMs: 1000,
+        allowDestinationNetworks: ['127.0.0.0/8'],
+      },
+      health: DEFAULT_HEALTH_SETTINGS,
+    });
+    const allowed = await allowing({} as never, context('health-check'));
+    expect(allowed.checked.map((check) => check.backend)).toContain(`ftp://127.0.0.1:${closed}`);
+    expect(allowed.refused).toBeUndefined();
   });
 
   it('AAAA-only targets become bracketed IPv6 keys; listed +srv entries are expanded for checks', async () => {
@@ -162,12 +181,23 @@ describe('discovery and health-check functions', () => {
       options: { ...DEFAULT_ACTIVE_CHECK_OPTIONS, timeoutMs: 1000 },
       health: DEFAULT_HEALTH_SETTINGS,
     });
+    const listedSrv = { pool: 'q', backends: ['ftp+srv://_ftp._tcp.four.test:21'] };
+    // A discovered target is judged by the pool's allow list, which the edge passes with its list.
     const result = await handler(
-      { pools: ['q'], listed: [{ pool: 'q', backends: ['ftp+srv://_ftp._tcp.four.test:21'] }] } as never,
+      { pools: ['q'], listed: [{ ...listedSrv, allowDestinationNetworks: ['127.0.0.0/8'] }] } as never,
       context('health-check'),
     );
     expect(result.checked).toEqual([
       expect.objectContaining({ pool: 'q', backend: `ftp://127.0.0.1:${proftpd.port}`, ok: true }),
+    ]);
+    const unlisted = await handler({ pools: ['q'], listed: [listedSrv] } as never, context('health-check'));
+    expect(unlisted.checked).toEqual([]);
+    expect(unlisted.refused).toEqual([
+      {
+        pool: 'q',
+        backend: `ftp://127.0.0.1:${proftpd.port}`,
+        reason: expect.stringContaining('127.0.0.1 is a loopback address'),
+      },
     ]);
   });
 });

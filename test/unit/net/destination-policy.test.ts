@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { numericHost, parseInetAton } from '../../../functions/shared/net/address-resolver.js';
 import {
   classifyAddress,
   DestinationPolicy,
   parseAllowNetworks,
-} from '../../../edge-worker/net/destination-policy.js';
-import { numericHost, parseInetAton } from '../../../edge-worker/net/destination-resolver.js';
+} from '../../../functions/shared/net/destination-policy.js';
 
 describe('destination address policy', () => {
   it('classifies addresses, IPv4-mapped and embedded ones by the IPv4 address', () => {

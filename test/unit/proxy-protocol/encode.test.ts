@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { formatIPv6, parseAddress, parseIPv4, parseIPv6 } from '../../../edge-worker/net/ip.js';
 import { crc32c } from '../../../edge-worker/proxy-protocol/crc32c.js';
 import {
   alpnTlv,
@@ -16,6 +15,7 @@ import {
   tlv,
   uniqueIdTlv,
 } from '../../../edge-worker/proxy-protocol/encode.js';
+import { formatIPv6, parseAddress, parseIPv4, parseIPv6 } from '../../../functions/shared/net/ip.js';
 
 /** Hex with spaces/newlines allowed, for vectors written by hand from the spec. */
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');

@@ -27,7 +27,12 @@ class CheckFailed extends Error {}
  * certificate checked and its expiry warned about, then optionally NOOP or a login with the
  * health-check account, and QUIT. Latency is the time to the banner (plus the handshake for FTPS).
  */
-export async function checkFtp(url: BackendUrl, options: FtpCheckOptions): Promise<CheckResult> {
+export async function checkFtp(
+  url: BackendUrl,
+  options: FtpCheckOptions,
+  /** Connect here rather than to `url.host` (an address the destination policy judged). */
+  address?: string,
+): Promise<CheckResult> {
   const now = options.now ?? Date.now;
   const started = now();
   const protocol = url.protocol === 'ftps' ? 'ftps' : 'ftp';
@@ -35,7 +40,7 @@ export async function checkFtp(url: BackendUrl, options: FtpCheckOptions): Promi
   const left = () => Math.max(1, deadline - now());
   let socket: Socket | undefined;
   try {
-    socket = await connectTcp(url, options.timeoutMs);
+    socket = await connectTcp(address ?? url.host, url.port, options.timeoutMs);
     let certificate: { notAfter: number } | undefined;
     if (protocol === 'ftps' && url.implicitTls) {
       const tls = await startTls(socket, url, options, left());
@@ -97,9 +102,9 @@ async function login(socket: Socket, options: FtpCheckOptions, left: () => numbe
   if (pass.code !== 230) throw new CheckFailed(`login answered ${describe(pass)}`);
 }
 
-function connectTcp(url: BackendUrl, timeoutMs: number): Promise<Socket> {
+function connectTcp(host: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: url.host, port: url.port });
+    const socket = netConnect({ host, port });
     socket.pause();
     const timer = setTimeout(() => {
       socket.destroy();

@@ -11,6 +11,8 @@ import type { CheckResult } from '../health-state.js';
 export function checkSftp(
   url: BackendUrl,
   options: { timeoutMs: number; now?: () => number },
+  /** Connect here rather than to `url.host` (an address the destination policy judged). */
+  address?: string,
 ): Promise<CheckResult> {
   const now = options.now ?? Date.now;
   const started = now();
@@ -36,7 +38,7 @@ export function checkSftp(
     client.on('error', (err) => finish(false, `SSH: ${err.message}`));
     client.on('close', () => finish(false, 'the connection closed before the key exchange'));
     client.connect({
-      host: url.host,
+      host: address ?? url.host,
       port: url.port,
       username: 'ftpx-health-check',
       readyTimeout: options.timeoutMs,
