@@ -66,7 +66,7 @@ export class ControlPlaneFunctions extends Construct {
           NODE_OPTIONS: '--enable-source-maps',
           ...(spec.table !== 'none' ? { FTPX_TABLE_NAME: table.tableName } : {}),
           ...(spec.route53 && zone ? { FTPX_HOSTED_ZONE_ID: zone.hostedZoneId } : {}),
-          ...spec.environment,
+          ...spec.environment?.(parameters),
         },
         bundling: {
           // esbuild from node_modules; never a Docker build (CI machines have no Docker engine).

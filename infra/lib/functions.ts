@@ -42,7 +42,7 @@ export interface FunctionSpec {
   /** Takes part in the edge reserved concurrency (writes on every session). */
   edgeHotPath?: boolean;
   timeoutSeconds: number;
-  environment?: Record<string, string>;
+  environment?: (parameters: StackParameters) => Record<string, string>;
 }
 
 /**
@@ -116,7 +116,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     // Route 53 publication of registered backends (PUT /v1/pools/{pool}/publication), in the stack's zone.
     route53: 'read-write',
     timeoutSeconds: 15,
-    environment: { FTPX_TRUST_GATEWAY_AUTHORIZER: 'true' },
+    environment: () => ({ FTPX_TRUST_GATEWAY_AUTHORIZER: 'true' }),
   },
   {
     name: 'tls-cache',
@@ -168,6 +168,10 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     routes: [],
     schedules: [{ key: 'healthCheck', input: () => ({ type: 'scheduled' }) }],
     timeoutSeconds: 60,
+    environment: (parameters): Record<string, string> => {
+      const networks = parameters.functions.healthCheckAllowNetworks;
+      return networks.length > 0 ? { FTPX_HEALTH_CHECK_ALLOW_NETWORKS: networks.join(',') } : {};
+    },
   },
   {
     // An EventBridge event is a scheduled refresh of the cached DNS answers that are due.

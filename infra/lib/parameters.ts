@@ -55,6 +55,12 @@ export const parametersSchema = z
          * session-events): it caps the write rate an edge storm can put on the table. 0: no reservation.
          */
         edgeReservedConcurrency: z.number().int().min(0).default(0),
+        /**
+         * Networks the scheduled health checks may probe in registered and discovered backends
+         * (FTPX_HEALTH_CHECK_ALLOW_NETWORKS). Empty: only public addresses are actively checked, so a
+         * tenant cannot point the checks into the VPC; name the backends' private subnets to check them.
+         */
+        healthCheckAllowNetworks: z.array(cidr).default([]),
       })
       .strict()
       .prefault({}),

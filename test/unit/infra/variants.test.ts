@@ -121,6 +121,22 @@ describe('context variants', () => {
     }
   });
 
+  it('lets the scheduled health checks probe only the networks named for them', () => {
+    const healthCheck = FUNCTIONS.find((spec) => spec.name === 'health-check');
+    if (!healthCheck) throw new Error('no health-check function in the manifest');
+    const variableOf = (template: Template) =>
+      template.findResources('AWS::Lambda::Function')[lambdaIdOf(template, healthCheck)]?.Properties
+        .Environment.Variables.FTPX_HEALTH_CHECK_ALLOW_NETWORKS;
+    expect(variableOf(synthVariant({}))).toBeUndefined();
+    const allowed = synthVariant({
+      functions: { healthCheckAllowNetworks: ['10.40.0.0/16', '10.41.0.0/16'] },
+    });
+    expect(variableOf(allowed)).toBe('10.40.0.0/16,10.41.0.0/16');
+    expect(() => parseParameters({ functions: { healthCheckAllowNetworks: ['169.254.0.0'] } })).toThrow(
+      /ftpx\.functions\.healthCheckAllowNetworks/,
+    );
+  });
+
   it('runs private tasks behind an internal NLB, advertising their VPC address, with a NAT gateway', () => {
     const template = synthVariant({ edge: { passiveAddress: 'private', internetFacing: false } });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal' });
