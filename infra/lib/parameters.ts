@@ -21,6 +21,12 @@ const poolSchema = z
     /** Listed backends (the worker's YAML `backends`); registered backends are added at every selection. */
     backends: z.array(z.string().min(1)).min(1),
     connectPolicy: z.enum(CONNECT_POLICIES).default('RoundRobin'),
+    /**
+     * Private networks where backends registered through the API (or found by DNS) may live
+     * (the worker's `allowDestinationNetworks`); without it the edge refuses them, so a tenant cannot
+     * aim the proxy into the VPC.
+     */
+    allowDestinationNetworks: z.array(cidr).optional(),
   })
   .strict();
 

@@ -48,6 +48,7 @@ export function edgeWorkerConfig(input: WorkerConfigInput): Record<string, unkno
       name: pool.name,
       backends: pool.backends,
       connectPolicy: pool.connectPolicy,
+      ...(pool.allowDestinationNetworks ? { allowDestinationNetworks: pool.allowDestinationNetworks } : {}),
     })),
     controlPlane: {
       // The URL comes from --control-plane-url; the edge routes are IAM-authorised.

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../../edge-worker/config/schema.js';
 import { FtpxStack } from '../../../infra/lib/ftpx-stack.js';
 import { FUNCTIONS, type FunctionSpec } from '../../../infra/lib/functions.js';
 import {
@@ -11,6 +12,7 @@ import {
   StackParametersError,
   type StackParametersInput,
 } from '../../../infra/lib/parameters.js';
+import { edgeWorkerConfig } from '../../../infra/lib/worker-config.js';
 import { type Cfn, REPO_ROOT } from './template.js';
 
 /**
@@ -195,6 +197,30 @@ describe('parameters', () => {
     );
     expect(() => parseParameters({ api: { registryAuth: 'jwt' } })).toThrow(/ftpx\.api\.jwt/);
     expect(() => parseParameters({ tabel: {} })).toThrow(/tabel/);
+  });
+
+  it('hands a pool’s private networks for registered backends to the worker config', () => {
+    const parameters = parseParameters({
+      edge: {
+        pools: [
+          { name: 'main', backends: ['ftp://10.0.12.34:21'], allowDestinationNetworks: ['10.0.0.0/16'] },
+        ],
+      },
+    });
+    const config = configSchema.parse(
+      edgeWorkerConfig({
+        edge: parameters.edge,
+        tlsCache: parameters.tlsCache,
+        loadBalancerNetwork: '10.40.0.0/16',
+      }),
+    );
+    expect(config.pools[0]?.allowDestinationNetworks).toEqual(['10.0.0.0/16']);
+    const without = edgeWorkerConfig({
+      edge: parseParameters({}).edge,
+      tlsCache: parameters.tlsCache,
+      loadBalancerNetwork: '10.40.0.0/16',
+    });
+    expect(JSON.stringify(without)).not.toContain('allowDestinationNetworks');
   });
 
   it('keeps the ticket-key schedule at least as frequent as the rotation, and schedules as rates', () => {
