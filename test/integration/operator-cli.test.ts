@@ -473,6 +473,8 @@ describe('the README example: a backend registered with one curl command', () =>
           'pools:',
           '  - name: main',
           `    backends: [ftp://127.0.0.1:${down}]`,
+          // The registered backend is on loopback, which the destination policy refuses unless listed.
+          '    allowDestinationNetworks: [127.0.0.0/8]',
           '',
         ].join('\n'),
       );

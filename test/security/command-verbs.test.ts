@@ -101,7 +101,12 @@ describe('command verbs are letters only', () => {
       backends: [],
       classes: [LOOPBACK_CLASS],
       listener: { limits: DENY_STOR },
-      poolSettings: { role: 'forward', forward: { method: 'user@host' } },
+      // The destination is a loopback ProFTPD, which the destination policy refuses unless listed.
+      poolSettings: {
+        role: 'forward',
+        forward: { method: 'user@host' },
+        allowDestinationNetworks: ['127.0.0.0/8'],
+      },
     });
     proxies.push(proxy);
     // Before the destination is known.
