@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+// All of mod_proxy's connect policies (matched case-insensitively, as mod_proxy does).
+import { CONNECT_POLICIES as MOD_PROXY_CONNECT_POLICIES } from '../../../../functions/contract/connect-policies.js';
 import { FORWARD_METHODS, findForwardMethod } from '../../../forward/forward-methods.js';
 import { parseForwardToDirective } from '../../../forward/forward-to.js';
 import { parseBackendSource } from '../../../reverse/backend-source.js';
@@ -17,18 +19,6 @@ import { parseBoolean, parseProftpdDuration } from '../values.js';
 import { absolutePath, positiveCount, timeout } from './arguments.js';
 
 /** mod_proxy's own directives (http://www.proftpd.org/docs/contrib/mod_proxy.html). */
-
-/** All of mod_proxy's connect policies (matched case-insensitively, as mod_proxy does). */
-export const MOD_PROXY_CONNECT_POLICIES = [
-  'Random',
-  'RoundRobin',
-  'Shuffle',
-  'LeastConns',
-  'LeastResponseTime',
-  'PerUser',
-  'PerGroup',
-  'PerHost',
-] as const;
 
 /** ProxyOptions that ftpx refuses with a reason. */
 const PROXY_OPTIONS_NOT_YET = new Set<string>();
