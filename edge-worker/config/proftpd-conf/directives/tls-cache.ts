@@ -1,8 +1,10 @@
 import { isAbsolute } from 'node:path';
-import { parseBoolean, parseProftpdDuration, parseWholeNumber } from './values.js';
+import { type DirectiveRow, SERVER_ONLY } from '../directive-row.js';
+import type { ScopeKind, Settings } from '../state.js';
+import { parseBoolean, parseProftpdDuration, parseWholeNumber } from '../values.js';
 
 /**
- * mod_tls's cache directives, read for ftpx's shared caches (the `tlsCache` block):
+ * mod_tls's cache directives (http://www.proftpd.org/docs/contrib/mod_tls.html#TLSSessionCache), read for ftpx's shared caches (the `tlsCache` block):
  * `TLSSessionCache off|type:/info [timeout]`, `TLSStaplingCache off|type:/info`, `TLSStapling`,
  * `TLSStaplingOptions`, `TLSStaplingResponder`, `TLSStaplingTimeout`. Each parser returns the
  * value, or an error message; warnings say what ftpx does differently.
@@ -146,3 +148,35 @@ export function parseTlsStaplingTimeout(args: readonly string[]): Parsed<number>
   if (ms === 0) return fail('must be longer than zero');
   return ok(ms);
 }
+
+/** A row whose parser's warnings are reported and whose value becomes the setting of the same name. */
+function cacheRow<K extends keyof Settings & string>(
+  name: K,
+  parse: (args: readonly string[]) => Parsed<NonNullable<Settings[K]>['value']>,
+  scopes?: readonly ScopeKind[],
+): DirectiveRow {
+  return {
+    kind: 'handled',
+    name,
+    ...(scopes ? { scopes } : {}),
+    apply: (line) => {
+      const parsed = parse(line.node.args);
+      if (!parsed.ok) {
+        line.fail(parsed.error);
+        return;
+      }
+      for (const warning of parsed.warnings) line.warn(warning);
+      line.set(name, parsed.value);
+    },
+  };
+}
+
+/** Process-wide in ftpx: build-tls-cache.ts takes one of each. */
+export const TLS_CACHE_ROWS: DirectiveRow[] = [
+  cacheRow('TLSSessionCache', parseTlsSessionCache, SERVER_ONLY),
+  cacheRow('TLSStaplingCache', parseTlsStaplingCache, SERVER_ONLY),
+  cacheRow('TLSStapling', parseTlsStapling),
+  cacheRow('TLSStaplingOptions', parseTlsStaplingOptions),
+  cacheRow('TLSStaplingResponder', parseTlsStaplingResponder),
+  cacheRow('TLSStaplingTimeout', parseTlsStaplingTimeout),
+];

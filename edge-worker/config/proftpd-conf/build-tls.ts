@@ -1,63 +1,16 @@
 import { isAbsolute } from 'node:path';
 import { parseTlsProtocols } from '../tls-protocols.js';
 import { TLS_REQUIRED_VALUES } from '../tls-schema.js';
-import type { DirectiveSpec } from './directives.js';
+import { FRONTEND_TLS_DIRECTIVES } from './directives/tls.js';
 import type { Location } from './lexer.js';
+import { type Issues, type Origin, originOf, type RawDirective } from './state.js';
 import { parseBoolean, parseProftpdDuration } from './values.js';
 
-/** mod_tls directives that configure a listener's FTPS (the frontend). */
-export const FRONTEND_TLS_DIRECTIVES = [
-  'TLSEngine',
-  'TLSProtocol',
-  'TLSCipherSuite',
-  'TLSRSACertificateFile',
-  'TLSRSACertificateKeyFile',
-  'TLSECCertificateFile',
-  'TLSECCertificateKeyFile',
-  'TLSCertificateChainFile',
-  'TLSCACertificateFile',
-  'TLSVerifyClient',
-  'TLSRequired',
-  'TLSOptions',
-  'TLSTimeoutHandshake',
-] as const;
-
-/** mod_proxy's ProxyTLS* directives: a pool's backend FTPS. */
-export const BACKEND_TLS_DIRECTIVES = [
-  'ProxyTLSEngine',
-  'ProxyTLSTransferProtectionPolicy',
-  'ProxyTLSVerifyServer',
-  'ProxyTLSCACertificateFile',
-  'ProxyTLSCACertificatePath',
-  'ProxyTLSCARevocationFile',
-  'ProxyTLSCARevocationPath',
-  'ProxyTLSCertificateFile',
-  'ProxyTLSCertificateKeyFile',
-  'ProxyTLSPreSharedKey',
-  'ProxyTLSCipherSuite',
-  'ProxyTLSProtocol',
-  'ProxyTLSTimeoutHandshake',
-  'ProxyTLSOptions',
-] as const;
-
-export const TLS_DIRECTIVE_SPECS: DirectiveSpec[] = [
-  ...FRONTEND_TLS_DIRECTIVES,
-  ...BACKEND_TLS_DIRECTIVES,
-].map((name): DirectiveSpec => ({ name, kind: 'handled' }));
-
-const TLS_NAMES = new Set<string>([...FRONTEND_TLS_DIRECTIVES, ...BACKEND_TLS_DIRECTIVES]);
-
-export function isTlsDirective(name: string): boolean {
-  return TLS_NAMES.has(name);
-}
-
-/** One TLS directive line as read, kept until the server's settings are put together. */
-export interface RawDirective {
-  args: string[];
-  loc: Location;
-  /** As written. */
-  name: string;
-}
+/**
+ * The `tls` blocks from the TLS lines a server kept (directives/tls.ts): a listener's from mod_tls
+ * (http://www.proftpd.org/docs/contrib/mod_tls.html), a pool's from mod_proxy's ProxyTLS*
+ * (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyTLSEngine).
+ */
 
 /** A server's TLS directive by canonical name: its own line, else <Global>'s. */
 export type Lookup = (name: string) => RawDirective | undefined;
@@ -309,4 +262,15 @@ export function importBackendTls(get: Lookup): TlsImport {
     }
   }
   return c.result(Object.keys(c.value).length > 0);
+}
+
+/** Reports a TLS import's problems; its block and the directive to name when the block is invalid. */
+export function takeTls(
+  imported: TlsImport,
+  issues: Issues,
+): { value: Record<string, unknown> | undefined; origin?: Origin } {
+  for (const problem of imported.errors) issues.error(problem.where, problem.key, problem.message);
+  for (const problem of imported.warnings) issues.warn(problem.where, problem.key, problem.message);
+  const first = Object.values(imported.origins)[0];
+  return { value: imported.value, ...(first ? { origin: originOf(first) } : {}) };
 }

@@ -1,0 +1,145 @@
+import type { ConfigInput } from '../schema.js';
+import { importFrontendTls, type Lookup, takeTls } from './build-tls.js';
+import { sftpBlock } from './directives/sftp.js';
+import {
+  type ImportState,
+  type LimitSetting,
+  type Origin,
+  originOf,
+  type Scope,
+  type Setting,
+  type Settings,
+} from './state.js';
+
+type ListenerInput = NonNullable<ConfigInput['listeners']>[number];
+
+/** Where each part of a built listener came from. */
+export interface ListenerOrigin {
+  address: Origin;
+  port: Origin;
+  fields: Record<string, Origin>;
+  sftp?: Record<string, Origin>;
+}
+
+/** The listeners built so far, and the endpoints they hold (for "already used by"). */
+export interface ListenerSet {
+  listeners: ListenerInput[];
+  origins: ListenerOrigin[];
+  bound: Map<string, string>;
+}
+
+export const newListenerSet = (): ListenerSet => ({ listeners: [], origins: [], bound: new Map() });
+
+/** Listener fields copied from one setting each (the server's own, else <Global>'s). */
+const LISTENER_FIELDS = [
+  ['PassivePorts', 'passivePorts'],
+  ['MasqueradeAddress', 'masqueradeAddress'],
+  ['AllowForeignAddress', 'allowForeignAddress'],
+  ['MaxLoginAttempts', 'maxLoginAttempts'],
+  ['TransferRate', 'transferRate'],
+] as const satisfies ReadonlyArray<readonly [keyof Settings, string]>;
+
+const TIMEOUTS = [
+  ['TimeoutLogin', 'login'],
+  ['TimeoutIdle', 'idle'],
+  ['TimeoutNoTransfer', 'noTransfer'],
+  ['TimeoutStalled', 'stalled'],
+] as const satisfies ReadonlyArray<readonly [keyof Settings, string]>;
+
+/** The client-facing settings of one server (its own, else <Global>'s), as listener fields. */
+function listenerSettings(
+  own: Settings,
+  global: Settings,
+  limits: Setting<LimitSetting>[],
+): { values: Record<string, unknown>; fields: Record<string, Origin> } {
+  const values: Record<string, unknown> = {};
+  const fields: Record<string, Origin> = {};
+  for (const [key, field] of LISTENER_FIELDS) {
+    const setting = own[key] ?? global[key];
+    if (!setting) continue;
+    values[field] = setting.value;
+    fields[field] = originOf(setting);
+  }
+  // A server's own <Limit> sections come first, then <Global>'s: the first rule naming a command decides.
+  if (limits.length > 0) {
+    values.limits = limits.map((limit) => limit.value);
+    fields.limits = originOf(limits[0] as Setting<LimitSetting>);
+  }
+  const timeouts: Record<string, string> = {};
+  for (const [key, name] of TIMEOUTS) {
+    const setting = own[key] ?? global[key];
+    if (!setting) continue;
+    timeouts[name] = `${setting.value}ms`;
+    fields.timeouts = originOf(setting);
+  }
+  if (Object.keys(timeouts).length > 0) values.timeouts = timeouts;
+  return { values, fields };
+}
+
+/**
+ * One server's listeners, one per address, all on its port, serving pool `server.pool`: FTPS from
+ * mod_tls, SSH when `SFTPEngine on`, a <VirtualHost>'s own ProxyLog as its log file.
+ */
+export function buildListeners(
+  state: ImportState,
+  scope: Scope,
+  set: ListenerSet,
+  server: {
+    pool: string;
+    label: string;
+    origin: Origin;
+    port: number;
+    addresses: readonly string[];
+    tls: Lookup;
+  },
+): void {
+  const own = scope.settings;
+  const extras = listenerSettings(own, state.global.settings, [...scope.limits, ...state.global.limits]);
+  const frontendTls = takeTls(importFrontendTls(server.tls), state.issues);
+  if (frontendTls.value) {
+    extras.values.tls = frontendTls.value;
+    if (frontendTls.origin) extras.fields.tls = frontendTls.origin;
+  }
+  // A <VirtualHost>'s own ProxyLog becomes its listeners' own log (listeners[].logFile).
+  const vhostLog = scope.section ? own.ProxyLog : undefined;
+  if (vhostLog && vhostLog.value !== null) {
+    extras.values.logFile = vhostLog.value;
+    extras.fields.logFile = originOf(vhostLog);
+  }
+  let listenerSftp: Record<string, Origin> | undefined;
+  const sftpEngine = scope.sftp.listener.get('engine') ?? state.global.sftp.listener.get('engine');
+  if (sftpEngine?.value === true) {
+    // SFTPEngine on: an SSH listener with mod_sftp's settings (docs/sftp.md).
+    const block = sftpBlock(scope.sftp.listener, state.global.sftp.listener);
+    extras.values.protocol = 'sftp';
+    extras.values.sftp = block.values;
+    extras.fields.protocol = originOf(sftpEngine);
+    extras.fields.sftp = originOf(sftpEngine);
+    listenerSftp = block.origins;
+  }
+  const addressOrigin = scope.section
+    ? server.origin
+    : own.DefaultAddress
+      ? originOf(own.DefaultAddress)
+      : server.origin;
+  const portOrigin = own.Port ? originOf(own.Port) : server.origin;
+  for (const address of server.addresses) {
+    const endpoint = `${address.includes(':') ? `[${address}]` : address}:${server.port}`;
+    const previous = set.bound.get(endpoint);
+    if (previous) {
+      state.issues.error(addressOrigin, server.label, `${endpoint} is already used by ${previous}`);
+      continue;
+    }
+    set.bound.set(
+      endpoint,
+      `${server.label} (${addressOrigin.file}${addressOrigin.line ? `:${addressOrigin.line}` : ''})`,
+    );
+    set.listeners.push({ address, port: server.port, pool: server.pool, ...extras.values } as ListenerInput);
+    set.origins.push({
+      address: addressOrigin,
+      port: portOrigin,
+      fields: extras.fields,
+      ...(listenerSftp ? { sftp: listenerSftp } : {}),
+    });
+  }
+}

@@ -1,0 +1,41 @@
+import { type DirectiveRow, handled, setting } from '../directive-row.js';
+import { logFile } from './arguments.js';
+
+/** mod_xfer's directives (http://www.proftpd.org/docs/modules/mod_xfer.html): the transfer log and rates. */
+
+/** Commands TransferRate can limit. */
+const RATE_COMMANDS = ['RETR', 'STOR', 'APPE', 'STOU', 'LIST', 'NLST', 'MLSD'];
+
+export const TRANSFER_ROWS: DirectiveRow[] = [
+  // Process-wide in ftpx, like ProxyLog (build-logs.ts).
+  setting('TransferLog', logFile),
+  handled({
+    name: 'TransferRate',
+    parse: (line) => {
+      const { args } = line.node;
+      const [list = '', rate = '', ...rest] = args;
+      if (args.length < 2) {
+        line.fail('takes a command list and a rate, e.g. "TransferRate RETR,STOR 100:1024"');
+        return undefined;
+      }
+      if (rest.length > 0) {
+        line.fail('user, group and class conditions are not supported by ftpx yet');
+        return undefined;
+      }
+      const commands = list.split(',').map((command) => command.trim().toUpperCase());
+      const unknown = commands.filter((command) => !RATE_COMMANDS.includes(command));
+      const match = /^(\d+(?:\.\d+)?)(?::(\d+))?$/.exec(rate);
+      if (unknown.length > 0)
+        line.fail(`cannot limit ${unknown.join(', ')} (only ${RATE_COMMANDS.join(', ')})`);
+      else if (!match || Number(match[1]) <= 0)
+        line.fail(`"${rate}" is not a rate in KB/s (optionally :free-bytes)`);
+      else return { commands, kibPerSecond: Number(match[1]), freeBytes: Number(match[2] ?? 0) };
+      return undefined;
+    },
+    apply: ({ node, scope }, rule) => {
+      // Several TransferRate lines add up; the first naming a command wins, as in the native config.
+      const rules = [...(scope.settings.TransferRate?.value ?? []), rule];
+      scope.settings.TransferRate = { value: rules, loc: node.loc, name: node.name };
+    },
+  }),
+];
