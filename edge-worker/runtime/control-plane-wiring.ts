@@ -4,7 +4,7 @@ import type { Table } from '../../functions/shared/store/table.js';
 import type { EdgeMetrics } from '../admin/edge-metrics.js';
 import { instrumentControlPlane } from '../admin/instrumented-control-plane.js';
 import { createSigV4Signer } from '../aws/request-signer.js';
-import { dnsConfigOf } from '../config/discovery-health.js';
+import { dnsConfigOf, healthConfigOf } from '../config/discovery-health.js';
 import type { ControlPlaneConfig, FtpxConfig } from '../config/schema.js';
 import { createCachedControlPlane } from '../control-plane/cached-control-plane.js';
 import type {
@@ -13,15 +13,25 @@ import type {
 } from '../control-plane/control-plane-client.js';
 import { createHttpControlPlane } from '../control-plane/http-transport.js';
 import { createInProcessControlPlane } from '../control-plane/in-process-transport.js';
-import { discoverySettingsOf, healthSettingsOf } from '../embedded/control-plane-settings.js';
+import {
+  activeCheckOptionsOf,
+  discoverySettingsOf,
+  healthSettingsOf,
+} from '../embedded/control-plane-settings.js';
 import { type RunningStore, startStore } from '../embedded/store-startup.js';
 import type { Logger } from '../log/logger.js';
+import type { Pool } from '../reverse/pool.js';
 
 /** The control plane an edge worker asks, and the store behind it when it runs in this process. */
 export interface WiredControlPlane {
   controlPlane: ControlPlaneClient;
   /** The in-process control plane's store; undefined when the control plane is remote (controlPlane.url). */
   store?: RunningStore;
+  /**
+   * With the in-process control plane and health.active enabled, active checks of the pools' listed
+   * backends besides the registered ones (the embedded control plane has no EventBridge).
+   */
+  checkListedBackends(pools: () => Pool[]): void;
   /** Stops the store's sweeper and scheduled functions: first thing on close. */
   stopBackground(): Promise<void>;
   /** Closes the remote control plane's connections, or the store: once no session uses them. */
@@ -68,6 +78,7 @@ export async function wireControlPlane(
     log.info('control plane is remote', { url: remoteUrl });
     return {
       controlPlane,
+      checkListedBackends: () => {},
       stopBackground: async () => {},
       close: () => controlPlane.close(),
     };
@@ -96,6 +107,20 @@ export async function wireControlPlane(
     return {
       controlPlane,
       store,
+      checkListedBackends: (pools) => {
+        const active = healthConfigOf(config).active;
+        if (!active.enabled) return;
+        store.scheduleActiveChecks({
+          listed: () =>
+            pools().map((pool) => ({
+              pool: pool.config.name,
+              backends: pool.global.map((backend) => backend.key),
+            })),
+          options: activeCheckOptionsOf(config),
+          health: healthSettingsOf(config),
+          intervalMs: active.interval,
+        });
+      },
       stopBackground: () => store.stopBackground(),
       close: async () => {
         await (controlPlane as Partial<ClosableControlPlaneClient>).close?.();

@@ -1,8 +1,7 @@
 import { EdgeMetrics } from '../admin/edge-metrics.js';
 import { SessionRegistry } from '../admin/session-registry.js';
-import { dnsConfigOf, healthConfigOf } from '../config/discovery-health.js';
+import { dnsConfigOf } from '../config/discovery-health.js';
 import type { FtpxConfig } from '../config/schema.js';
-import { activeCheckOptionsOf, healthSettingsOf } from '../embedded/control-plane-settings.js';
 import type { ListeningAddress } from '../listeners/ftp-listener.js';
 import { AccessLog } from '../log/access-log.js';
 import type { Logger } from '../log/logger.js';
@@ -103,7 +102,7 @@ export async function startEdgeWorker(
   };
   try {
     wired = await wireControlPlane(config, log, metrics);
-    const { controlPlane, store } = wired;
+    const { controlPlane } = wired;
     reporter = new ConnectionReporter(controlPlane, log, (pool, backend, reachable) =>
       metrics.setBackendHealth(pool, backend, reachable),
     );
@@ -135,24 +134,12 @@ export async function startEdgeWorker(
     });
     listeners = set;
     await set.start(config);
-    const active = healthConfigOf(config).active;
-    if (store && active.enabled) {
-      // Backends listed in the config (the current one: a reload changes them) get active checks too.
-      store.scheduleActiveChecks({
-        listed: () =>
-          set.currentPools().map((pool) => ({
-            pool: pool.config.name,
-            backends: pool.global.map((backend) => backend.key),
-          })),
-        options: activeCheckOptionsOf(config),
-        health: healthSettingsOf(config),
-        intervalMs: active.interval,
-      });
-    }
+    // Backends listed in the config (the current one: a reload changes them) get active checks too.
+    wired.checkListedBackends(() => set.currentPools());
     ready = true;
     const worker: RunningEdgeWorker = {
       listeners: set.addresses,
-      storeEndpoint: store?.endpoint,
+      storeEndpoint: wired.store?.endpoint,
       ...(config.controlPlane?.url !== undefined ? { controlPlaneUrl: config.controlPlane.url } : {}),
       sessions,
       metrics,
