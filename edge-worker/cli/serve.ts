@@ -5,7 +5,7 @@ import { parseDnsServer } from '../../functions/shared/discovery/dns-client.js';
 import { sharedTokenProblem } from '../../functions/shared/registry/token-secret.js';
 import { isLoopbackHost, startAdminServer } from '../admin/admin-server.js';
 import { localAdminSource } from '../admin/local-admin-source.js';
-import { ConfigError, type ConfigIssue, formatIssue } from '../config/config-error.js';
+import { type ConfigIssue, describeConfigFailure, formatIssue } from '../config/config-error.js';
 import { dnsConfigOf } from '../config/discovery-health.js';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
@@ -25,7 +25,7 @@ import { loadPool } from '../reverse/pool.js';
 import { DRAIN_DEADLINE_REPLY, type RunningEdgeWorker, startEdgeWorker } from '../runtime/edge-worker.js';
 import { handleLifecycleSignals } from '../runtime/signals.js';
 import { resolveMasqueradeAddress, withMasqueradeAddress } from './masquerade-address.js';
-import { isUsageError, nonEmpty, UsageError } from './usage.js';
+import { nonEmpty, UsageError } from './usage.js';
 
 /** `ftpx serve` and `ftpx check-config`. */
 
@@ -248,13 +248,6 @@ async function serveSingleProcess(
   signals.dispose();
   await closeLog();
   return 0;
-}
-
-/** A rejected reload's errors, one line each (file:line: key: message for config errors). */
-export function describeConfigFailure(err: unknown): string[] {
-  if (err instanceof ConfigError) return err.issues.map(formatIssue);
-  if (isUsageError(err)) return [err.message];
-  return [err instanceof Error ? err.message : String(err)];
 }
 
 /** `--admin-listen`, FTPX_ADMIN_TOKEN, `--workers` and `--drain-timeout` over the config's keys. */

@@ -6,7 +6,7 @@ import { type AdminSource, KICK_REPLY, startAdminServer } from '../admin/admin-s
 import { MetricsRegistry } from '../admin/metrics-registry.js';
 import type { SessionSummary } from '../admin/session-registry.js';
 import { mergeBackendStatuses, mergeThroughput } from '../admin/status-snapshot.js';
-import { describeConfigFailure } from '../cli/serve.js';
+import { describeConfigFailure } from '../config/config-error.js';
 import { healthConfigOf } from '../config/discovery-health.js';
 import { controlPlaneSchema, type FtpxConfig, lifecycleOf } from '../config/schema.js';
 import {
@@ -22,7 +22,7 @@ import type { ListeningAddress } from '../listeners/ftp-listener.js';
 import { type LogLevel, silentLogger } from '../log/logger.js';
 import { createServiceLogger } from '../log/service-logger.js';
 import { loadPool } from '../reverse/pool.js';
-import { importAuthUserFiles } from '../runtime/edge-worker.js';
+import { importAuthUserFiles } from '../runtime/control-plane-wiring.js';
 import { handleLifecycleSignals } from '../runtime/signals.js';
 import { aggregatePrometheusText } from './aggregate-metrics.js';
 import { type FromWorker, isFromWorker, type ToWorker, type WorkerStatus } from './messages.js';

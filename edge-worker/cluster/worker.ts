@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { KICK_REPLY } from '../admin/admin-server.js';
 import type { SessionSummary } from '../admin/session-registry.js';
 import { backendStatuses } from '../admin/status-snapshot.js';
-import { describeConfigFailure } from '../cli/serve.js';
+import { describeConfigFailure } from '../config/config-error.js';
 import { lifecycleOf } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { createServiceLogger } from '../log/service-logger.js';

@@ -29,3 +29,12 @@ export class ConfigError extends Error {
     this.issues = issues;
   }
 }
+
+/**
+ * A rejected start or reload's errors, one line each: file:line: key: message for config errors, the
+ * message of any other error (a usage error from the command line included).
+ */
+export function describeConfigFailure(err: unknown): string[] {
+  if (err instanceof ConfigError) return err.issues.map(formatIssue);
+  return [err instanceof Error ? err.message : String(err)];
+}

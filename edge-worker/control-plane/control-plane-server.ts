@@ -1,6 +1,5 @@
 import { type ControlPlaneHost, startControlPlaneHost } from '../../functions/http-host/host.js';
 import type { IdentityHookConfig } from '../../functions/shared/auth/identity-hook.js';
-import { createDiscoveryContext } from '../../functions/shared/discovery/discovery-service.js';
 import type { DiscoverySettings } from '../../functions/shared/discovery/discovery-settings.js';
 import type { HttpHandler } from '../../functions/shared/handler/http-adapter.js';
 import type { ActiveCheckOptions } from '../../functions/shared/health/check-backend.js';
@@ -9,14 +8,9 @@ import {
   DEFAULT_HEALTH_SETTINGS,
   type HealthSettings,
 } from '../../functions/shared/health/health-settings.js';
-import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
-import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
-import { ensureTable, type Table } from '../../functions/shared/store/table.js';
-import { discoveryRefreshJob, healthCheckJob, Scheduler } from '../embedded/scheduled-functions.js';
-import { type EmbeddedStoreServer, startEmbeddedStore } from '../embedded/store-server.js';
+import type { Table } from '../../functions/shared/store/table.js';
+import { type RunningStore, startStore } from '../embedded/store-startup.js';
 import type { Logger } from '../log/logger.js';
-
-const SWEEP_INTERVAL_MS = 60_000;
 
 export interface ControlPlaneServerOptions {
   listen: { host: string; port: number };
@@ -70,50 +64,30 @@ export async function startControlPlaneServer(
   options: ControlPlaneServerOptions,
 ): Promise<RunningControlPlaneServer> {
   const { log } = options;
-  let embedded: EmbeddedStoreServer | undefined;
-  let table: Table | undefined;
+  let store: RunningStore | undefined;
   let host: ControlPlaneHost | undefined;
-  let sweeper: NodeJS.Timeout | undefined;
-  let scheduler: Scheduler | undefined;
   const close = async () => {
-    clearInterval(sweeper);
-    await scheduler?.stop();
+    await store?.stopBackground();
     await host?.close();
-    table?.client.destroy();
-    await embedded?.close();
+    await store?.close();
   };
   try {
-    let endpoint: string;
-    if (options.storeEndpoint !== undefined) {
-      endpoint = options.storeEndpoint;
-    } else {
-      embedded = await startEmbeddedStore(options.dataDir);
-      endpoint = embedded.endpoint;
-    }
-    table = {
-      client: createDynamoDbClient({ endpoint, region: options.region ?? 'us-east-1' }),
-      name: options.tableName ?? 'ftpx',
-    };
-    const created = await ensureTable(table);
-    log.info('store ready', { endpoint, table: table.name, table_state: created });
-    if (embedded) {
-      const store = table;
-      sweeper = setInterval(() => {
-        sweepExpired(store, Date.now()).catch((err: unknown) =>
-          log.warn('sweep of expired items failed', { error: err }),
-        );
-      }, SWEEP_INTERVAL_MS);
-      sweeper.unref();
-    }
-    const discovery = createDiscoveryContext(table, options.discovery ?? {});
-    discovery.onBackgroundError = (source, err) =>
-      log.warn('discovery refresh failed', { source, error: err });
+    store = await startStore({
+      store:
+        options.storeEndpoint !== undefined
+          ? { embedded: false, endpoint: options.storeEndpoint }
+          : { embedded: true, ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}) },
+      region: options.region ?? 'us-east-1',
+      tableName: options.tableName ?? 'ftpx',
+      discovery: options.discovery ?? {},
+      discoveryRefreshMs: options.discoveryRefreshMs ?? 5000,
+      log,
+    });
+    const { table, discovery } = store;
     const health = options.health ?? DEFAULT_HEALTH_SETTINGS;
-    scheduler = new Scheduler(log);
-    scheduler.add(discoveryRefreshJob(discovery, options.discoveryRefreshMs ?? 5000, log));
     if (options.activeChecks) {
       const { options: checks, intervalMs, listed = () => [] } = options.activeChecks;
-      scheduler.add(healthCheckJob(discovery, listed, checks, health, intervalMs, log));
+      store.scheduleActiveChecks({ options: checks, health, intervalMs, listed });
     }
     host = await startControlPlaneHost({
       listen: options.listen,
@@ -127,7 +101,7 @@ export async function startControlPlaneServer(
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
       ...(options.identityHook ? { identityHook: options.identityHook } : {}),
     });
-    return { url: host.url, storeEndpoint: endpoint, close };
+    return { url: host.url, storeEndpoint: store.endpoint, close };
   } catch (err) {
     await close();
     throw err;

@@ -15,7 +15,7 @@ import type { HealthSettings } from '../../functions/shared/health/health-settin
 import type { Table } from '../../functions/shared/store/table.js';
 import { createSshHostKeysHandler } from '../../functions/ssh-host-keys/handler.js';
 import { createTlsCacheHandler } from '../../functions/tls-cache/handler.js';
-import { withTimeout } from '../runtime/with-timeout.js';
+import { withTimeout } from '../net/with-timeout.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
 
 const CALL_TIMEOUT_MS = 5000;

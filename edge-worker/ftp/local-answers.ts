@@ -1,4 +1,4 @@
-import { withTimeout } from '../runtime/with-timeout.js';
+import { withTimeout } from '../net/with-timeout.js';
 import type { BackendControl } from './backend-control.js';
 import type { FtpCommand } from './command-parser.js';
 import { featReply } from './feat.js';

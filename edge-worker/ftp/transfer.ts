@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Transform } from 'node:stream';
 import type { Logger } from '../log/logger.js';
-import { withTimeout } from '../runtime/with-timeout.js';
+import { withTimeout } from '../net/with-timeout.js';
 import { type BackendControl, describeReply } from './backend-control.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
 import type { DataEndpoint } from './data-endpoint.js';

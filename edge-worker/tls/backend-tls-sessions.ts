@@ -1,7 +1,7 @@
 import { BACKEND_TLS_SESSION_LIMITS } from '../../functions/contract/tls-cache.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
-import { withTimeout } from '../runtime/with-timeout.js';
+import { withTimeout } from '../net/with-timeout.js';
 
 /** mod_proxy's limits for cached backend sessions (`lib/proxy/tls.c`). */
 export const MAX_BACKEND_SESSIONS = BACKEND_TLS_SESSION_LIMITS.maxEntries;

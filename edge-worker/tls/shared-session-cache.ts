@@ -1,6 +1,6 @@
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
-import { withTimeout } from '../runtime/with-timeout.js';
+import { withTimeout } from '../net/with-timeout.js';
 import type { LocalCacheCounters } from './local-counters.js';
 import { LruCache } from './lru-cache.js';
 import { sessionSummary } from './session-summary.js';

@@ -15,7 +15,7 @@ import {
 import { fakeTryLaterResponse } from '../../../functions/shared/ocsp/ocsp-message.js';
 import type { ControlPlaneClient } from '../../control-plane/control-plane-client.js';
 import type { Logger } from '../../log/logger.js';
-import { withTimeout } from '../../runtime/with-timeout.js';
+import { withTimeout } from '../../net/with-timeout.js';
 import type { LocalCacheCounters } from '../local-counters.js';
 import type { FrontendTlsCacheSettings } from '../tls-cache-settings.js';
 

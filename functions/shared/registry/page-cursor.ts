@@ -1,4 +1,4 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Item } from '../store/attributes.js';
 import { RegistryError } from './errors.js';
 
 /**
@@ -16,7 +16,7 @@ export function encodeCursor(key: PageKey): string {
   return Buffer.from(JSON.stringify([key.pk, key.sk]), 'utf8').toString('base64url');
 }
 
-export function cursorFromLastKey(lastKey: Record<string, AttributeValue> | undefined): string | undefined {
+export function cursorFromLastKey(lastKey: Item | undefined): string | undefined {
   const pk = lastKey?.pk;
   const sk = lastKey?.sk;
   if (!pk || !sk || !('S' in pk) || !('S' in sk) || pk.S === undefined || sk.S === undefined)
