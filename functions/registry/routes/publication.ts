@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { publicationOutcomeSchema } from '../contract/publication.js';
-import { noQuerySchema, poolParamsSchema } from '../contract/registry.js';
-import { notFound } from '../shared/registry/errors.js';
-import { publishPool } from '../shared/registry/publication.js';
+import { publicationOutcomeSchema } from '../../contract/publication.js';
+import { noQuerySchema, poolParamsSchema } from '../../contract/registry.js';
+import { notFound } from '../../shared/registry/errors.js';
+import { publishPool } from '../../shared/registry/publication.js';
 import {
   deletePublication,
   getPublication,
   publicationConfigSchema,
   putPublication,
-} from '../shared/registry/publication-config.js';
-import { type Route, route } from './routes.js';
+} from '../../shared/registry/publication-config.js';
+import { type Route, route } from '../route.js';
 
 const publicationSchema = publicationConfigSchema.extend({
   pool: z.string(),
