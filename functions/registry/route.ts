@@ -50,34 +50,32 @@ export interface RouteInput<P, Q, B> {
   ifMatch: number | undefined;
 }
 
-export interface Route {
+/** What every row names: method, path, the operation in the OpenAPI document, who may call it, its replies. */
+interface RouteRow {
   method: HttpMethod;
   path: string;
   operationId: string;
   summary: string;
   tag: string;
   access: Access;
+  responses: RouteResponse[];
+}
+
+export interface Route extends RouteRow {
   params: z.ZodType;
   query: z.ZodType;
   body?: z.ZodType;
   /** Whether the route honours If-Match (PUT, PATCH, DELETE of a versioned item). */
   ifMatch: boolean;
-  responses: RouteResponse[];
   handle(input: RouteInput<unknown, unknown, unknown>, context: RouteContext): Promise<Reply>;
 }
 
-export interface RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType | undefined> {
-  method: HttpMethod;
-  path: string;
-  operationId: string;
-  summary: string;
-  tag: string;
-  access: Access;
+export interface RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType | undefined>
+  extends RouteRow {
   params: P;
   query: Q;
   body?: B;
   ifMatch?: boolean;
-  responses: RouteResponse[];
   handle(
     input: RouteInput<z.output<P>, z.output<Q>, B extends z.ZodType ? z.output<B> : undefined>,
     context: RouteContext,

@@ -4,6 +4,7 @@ import { notFound } from '../shared/registry/errors.js';
 import type { SaveOutcome } from '../shared/registry/versioned-store.js';
 import { etag, type Reply } from './http.js';
 import { type Access, created, noContent, ok, type Route, type RouteContext, route } from './route.js';
+import type { HttpMethod } from './router.js';
 
 /**
  * The routes of a versioned registry item (pools, backends, mappings, proxy users, tokens): a list
@@ -109,54 +110,32 @@ const ifMatchOf = (ifMatch: number | undefined): IfMatch => (ifMatch !== undefin
 
 export function versionedItemRoutes<CP, P, R, C, U, D>(spec: VersionedItem<CP, P, R, C, U, D>): Route[] {
   const { tag, singular, collection, schema } = spec;
-  const itemPath = spec.item.path;
-  const itemParams = spec.item.params;
+  /** What a route of this item shares: its operation id, summary, tag and access (`read` or `write`). */
+  const named = (method: HttpMethod, verb: string, operation: Operation, access: Access) => ({
+    method,
+    operationId: `${verb}${singular}`,
+    summary: operation.summary,
+    tag,
+    access: operation.access ?? access,
+  });
+  /** A route of one item: its path parameters and no query. */
+  const onItem = (method: HttpMethod, verb: string, operation: Operation, access: Access) => ({
+    ...named(method, verb, operation, access),
+    path: spec.item.path,
+    params: spec.item.params,
+    query: noQuerySchema,
+  });
   const shown = async (params: P, record: R, context: RouteContext): Promise<Versioned> => {
     const view = spec.view(record);
     return spec.changed ? spec.changed(params, view, context) : view;
   };
-  const createRoute = (): Route => {
-    const create = spec.create;
-    if (!('at' in create)) return create;
-    const common = {
-      method: 'POST' as const,
-      operationId: `create${singular}`,
-      summary: create.summary,
-      tag,
-      access: create.access ?? spec.write,
-      query: noQuerySchema,
-      body: create.body,
-      responses: [created(schema, 'Created.')],
-    };
-    if (create.at === 'item') {
-      return route({
-        ...common,
-        path: itemPath,
-        params: itemParams,
-        handle: async ({ params, body }, context) => {
-          const record = await create.run(params, body, context);
-          return item(201, await shown(params, record, context), { location: spec.location(params) });
-        },
-      });
-    }
-    return route({
-      ...common,
-      path: collection.path,
-      params: collection.params,
-      handle: async ({ params, body }, context) => {
-        const record = await create.run(params, body, context);
-        const key = create.keyOf(params, record);
-        return item(201, await shown(key, record, context), { location: spec.location(key) });
-      },
-    });
-  };
+  const createdReply = async (params: P, record: R, context: RouteContext): Promise<Reply> =>
+    item(201, await shown(params, record, context), { location: spec.location(params) });
+
   const list = route({
-    method: 'GET',
-    path: collection.path,
+    ...named('GET', 'list', spec.list, spec.read),
     operationId: `list${spec.plural}`,
-    summary: spec.list.summary,
-    tag,
-    access: spec.list.access ?? spec.read,
+    path: collection.path,
     params: collection.params,
     query: listQuerySchema,
     responses: [ok(spec.list.schema, spec.list.description)],
@@ -170,15 +149,33 @@ export function versionedItemRoutes<CP, P, R, C, U, D>(spec: VersionedItem<CP, P
       };
     },
   });
+  const create = createRoute();
+  function createRoute(): Route {
+    const operation = spec.create;
+    if (!('at' in operation)) return operation;
+    const answers = { body: operation.body, responses: [created(schema, 'Created.')] };
+    if (operation.at === 'item') {
+      return route({
+        ...onItem('POST', 'create', operation, spec.write),
+        ...answers,
+        handle: async ({ params, body }, context) =>
+          createdReply(params, await operation.run(params, body, context), context),
+      });
+    }
+    return route({
+      ...named('POST', 'create', operation, spec.write),
+      path: collection.path,
+      params: collection.params,
+      query: noQuerySchema,
+      ...answers,
+      handle: async ({ params, body }, context) => {
+        const record = await operation.run(params, body, context);
+        return createdReply(operation.keyOf(params, record), record, context);
+      },
+    });
+  }
   const get = route({
-    method: 'GET',
-    path: itemPath,
-    operationId: `get${singular}`,
-    summary: spec.get.summary,
-    tag,
-    access: spec.get.access ?? spec.read,
-    params: itemParams,
-    query: noQuerySchema,
+    ...onItem('GET', 'get', spec.get, spec.read),
     responses: [ok(schema, spec.get.description)],
     handle: async ({ params }, context) => {
       const record = await spec.get.run(params, context);
@@ -188,35 +185,20 @@ export function versionedItemRoutes<CP, P, R, C, U, D>(spec: VersionedItem<CP, P
   });
   const creates = spec.put.creates ?? true;
   const put = route({
-    method: 'PUT',
-    path: itemPath,
-    operationId: `put${singular}`,
-    summary: spec.put.summary,
-    tag,
-    access: spec.put.access ?? spec.write,
-    params: itemParams,
-    query: noQuerySchema,
+    ...onItem('PUT', 'put', spec.put, spec.write),
     body: spec.put.body,
     ifMatch: true,
     responses: [ok(schema, 'Replaced, or already so.'), ...(creates ? [created(schema, 'Created.')] : [])],
     handle: async ({ params, body, ifMatch }, context) => {
       const options = { ...ifMatchOf(ifMatch), nowMs: context.nowMs };
       const { record, outcome } = await spec.put.run(params, body, options, context);
-      const view = await shown(params, record, context);
       // PUT answers 201 when it created the item, 200 when it replaced it or found it already so.
-      if (creates && outcome === 'created') return item(201, view, { location: spec.location(params) });
-      return item(200, view);
+      if (creates && outcome === 'created') return createdReply(params, record, context);
+      return item(200, await shown(params, record, context));
     },
   });
   const patch = route({
-    method: 'PATCH',
-    path: itemPath,
-    operationId: `patch${singular}`,
-    summary: spec.patch.summary,
-    tag,
-    access: spec.patch.access ?? spec.write,
-    params: itemParams,
-    query: noQuerySchema,
+    ...onItem('PATCH', 'patch', spec.patch, spec.write),
     body: spec.patch.body,
     ifMatch: true,
     responses: [ok(schema, 'Updated.')],
@@ -227,14 +209,7 @@ export function versionedItemRoutes<CP, P, R, C, U, D>(spec: VersionedItem<CP, P
     },
   });
   const remove = route({
-    method: 'DELETE',
-    path: itemPath,
-    operationId: `delete${singular}`,
-    summary: spec.delete.summary,
-    tag,
-    access: spec.delete.access ?? spec.write,
-    params: itemParams,
-    query: noQuerySchema,
+    ...onItem('DELETE', 'delete', spec.delete, spec.write),
     ifMatch: true,
     responses: [noContent],
     handle: async ({ params, ifMatch }, context) => {
@@ -243,9 +218,8 @@ export function versionedItemRoutes<CP, P, R, C, U, D>(spec: VersionedItem<CP, P
       return { status: 204 };
     },
   });
-  const made = createRoute();
   // The collection's routes first, then the item's (the order the OpenAPI document lists them in).
-  return made.path === collection.path
-    ? [list, made, get, put, patch, remove]
-    : [list, get, made, put, patch, remove];
+  return create.path === collection.path
+    ? [list, create, get, put, patch, remove]
+    : [list, get, create, put, patch, remove];
 }
