@@ -26,8 +26,9 @@ import {
   result,
 } from './http.js';
 import { buildOpenApiDocument, OPENAPI_PATH } from './openapi.js';
+import type { Route } from './route.js';
 import { createRouter, type RouteMatch } from './router.js';
-import { type Route, registryRoutes } from './routes.js';
+import { registryRoutes } from './routes/index.js';
 
 export interface RegistryDeps {
   table: Table;

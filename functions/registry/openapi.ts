@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from '../contract/registry.js';
-import type { Route } from './routes.js';
+import type { Route } from './route.js';
 
 /**
  * The OpenAPI 3.1 document of the registry API, generated: component schemas from the contract's

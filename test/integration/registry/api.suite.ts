@@ -2,7 +2,7 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistryHandler } from '../../../functions/registry/handler.js';
-import { registryRoutes } from '../../../functions/registry/routes.js';
+import { registryRoutes } from '../../../functions/registry/routes/index.js';
 import { verifyPassword } from '../../../functions/shared/registry/password-hash.js';
 import {
   getProxyUser,

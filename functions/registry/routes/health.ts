@@ -1,8 +1,8 @@
-import { poolHealthSchema } from '../contract/health.js';
-import { noQuerySchema, poolParamsSchema } from '../contract/registry.js';
-import { DEFAULT_HEALTH_SETTINGS } from '../shared/health/health-settings.js';
-import { poolHealthView } from '../shared/health/health-view.js';
-import { type Route, route } from './routes.js';
+import { poolHealthSchema } from '../../contract/health.js';
+import { noQuerySchema, poolParamsSchema } from '../../contract/registry.js';
+import { DEFAULT_HEALTH_SETTINGS } from '../../shared/health/health-settings.js';
+import { poolHealthView } from '../../shared/health/health-view.js';
+import { type Route, route } from '../route.js';
 
 /**
  * `GET /v1/pools/{pool}/health`: the pool's backend health (passive failures, cool-downs, the last

@@ -1,20 +1,36 @@
 import { z } from 'zod';
-import { publicationOutcomeSchema } from '../contract/publication.js';
-import { noQuerySchema, poolParamsSchema } from '../contract/registry.js';
-import { notFound } from '../shared/registry/errors.js';
-import { publishPool } from '../shared/registry/publication.js';
+import { publicationOutcomeSchema } from '../../contract/publication.js';
+import { noQuerySchema, poolParamsSchema } from '../../contract/registry.js';
+import { notFound } from '../../shared/registry/errors.js';
+import { publishPool } from '../../shared/registry/publication.js';
 import {
   deletePublication,
   getPublication,
   publicationConfigSchema,
   putPublication,
-} from '../shared/registry/publication-config.js';
-import { type Route, route } from './routes.js';
+} from '../../shared/registry/publication-config.js';
+import { ok, type Route, type RouteContext, route } from '../route.js';
 
 const publicationSchema = publicationConfigSchema.extend({
   pool: z.string(),
   outcome: publicationOutcomeSchema.optional(),
 });
+
+/** What the publication's routes share: the tag, the pool as path parameter, no query. */
+const ofPool = { tag: 'publication', params: poolParamsSchema, query: noQuerySchema } as const;
+
+const missing = (pool: string) => notFound(`the publication of pool "${pool}"`);
+
+/** Publishes (or withdraws) a pool's records; 404 when the pool has no publication. */
+async function publishOrMissing(
+  { table, publisher, nowMs }: RouteContext,
+  pool: string,
+  options: { withdraw?: boolean } = {},
+) {
+  const outcome = await publishPool(table, publisher, pool, nowMs, options);
+  if (!outcome) throw missing(pool);
+  return outcome;
+}
 
 /**
  * A pool's Route 53 publication: `PUT` sets it and publishes the pool's enabled backends, `DELETE`
@@ -25,30 +41,26 @@ export const publicationRoutes: Route[] = [
   route({
     method: 'GET',
     path: '/v1/pools/{pool}/publication',
+    ...ofPool,
     operationId: 'getPublication',
     summary: "A pool's Route 53 publication",
-    tag: 'publication',
     access: { kind: 'pool', scope: 'read' },
-    params: poolParamsSchema,
-    query: noQuerySchema,
-    responses: [{ status: 200, description: 'The publication.', schema: publicationSchema }],
+    responses: [ok(publicationSchema, 'The publication.')],
     handle: async ({ params }, { table }) => {
       const config = await getPublication(table, params.pool);
-      if (!config) throw notFound(`the publication of pool "${params.pool}"`);
+      if (!config) throw missing(params.pool);
       return { status: 200, body: { pool: params.pool, ...config } };
     },
   }),
   route({
     method: 'PUT',
     path: '/v1/pools/{pool}/publication',
+    ...ofPool,
     operationId: 'putPublication',
     summary: "Publish a pool's backends in a Route 53 hosted zone",
-    tag: 'publication',
     access: { kind: 'pool', scope: 'write' },
-    params: poolParamsSchema,
-    query: noQuerySchema,
     body: publicationConfigSchema,
-    responses: [{ status: 200, description: 'Set, and published.', schema: publicationSchema }],
+    responses: [ok(publicationSchema, 'Set, and published.')],
     handle: async ({ params, body }, { table, nowMs, publisher }) => {
       const previous = await getPublication(table, params.pool);
       if (previous && (previous.hostedZoneId !== body.hostedZoneId || previous.domain !== body.domain)) {
@@ -63,34 +75,28 @@ export const publicationRoutes: Route[] = [
   route({
     method: 'POST',
     path: '/v1/pools/{pool}/publication/sync',
+    ...ofPool,
     operationId: 'syncPublication',
     summary: "Publish a pool's backends again",
-    tag: 'publication',
     access: { kind: 'pool', scope: 'write' },
-    params: poolParamsSchema,
-    query: noQuerySchema,
-    responses: [{ status: 200, description: 'What publishing did.', schema: publicationOutcomeSchema }],
-    handle: async ({ params }, { table, nowMs, publisher }) => {
-      const outcome = await publishPool(table, publisher, params.pool, nowMs);
-      if (!outcome) throw notFound(`the publication of pool "${params.pool}"`);
-      return { status: 200, body: outcome };
-    },
+    responses: [ok(publicationOutcomeSchema, 'What publishing did.')],
+    handle: async ({ params }, context) => ({
+      status: 200,
+      body: await publishOrMissing(context, params.pool),
+    }),
   }),
   route({
     method: 'DELETE',
     path: '/v1/pools/{pool}/publication',
+    ...ofPool,
     operationId: 'deletePublication',
     summary: "Withdraw a pool's published records and stop publishing",
-    tag: 'publication',
     access: { kind: 'pool', scope: 'write' },
-    params: poolParamsSchema,
-    query: noQuerySchema,
-    responses: [{ status: 200, description: 'Withdrawn.', schema: publicationOutcomeSchema }],
-    handle: async ({ params }, { table, nowMs, publisher }) => {
-      const outcome = await publishPool(table, publisher, params.pool, nowMs, { withdraw: true });
-      if (!outcome) throw notFound(`the publication of pool "${params.pool}"`);
+    responses: [ok(publicationOutcomeSchema, 'Withdrawn.')],
+    handle: async ({ params }, context) => {
+      const outcome = await publishOrMissing(context, params.pool, { withdraw: true });
       if (outcome.status === 'failed') return { status: 200, body: outcome };
-      await deletePublication(table, params.pool);
+      await deletePublication(context.table, params.pool);
       return { status: 200, body: outcome };
     },
   }),
