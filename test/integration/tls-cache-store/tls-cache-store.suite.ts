@@ -187,6 +187,8 @@ export function defineTlsCacheStoreSuite(testStore: TestStore): void {
     it('keeps one entry per backend and trust context: a get finds only its own context', async () => {
       const backend = 'ftp://127.0.0.1:2123';
       const other = 'd'.repeat(64);
+      // Past every earlier entry's lifetime: this test must not depend on the cap test above it.
+      clock.now += 86_400_000 + 1000;
       const before = (await readStats(table, 'backend-sessions')).entries;
       expect(await backendPut(backend, 100, 0, CTX)).toMatchObject({ result: 'stored' });
       expect(await backendPut(backend, 150, 1, other)).toMatchObject({ result: 'stored' });
