@@ -35,7 +35,7 @@ export function defineTlsCacheStoreSuite(testStore: TestStore): void {
         return [
           own,
           // The cap test sends 50 puts at once that contend for one counter; on a loaded 2-core CI
-          // machine their retries took longer than 5 s, so each call gets Lambda's own 15 s here.
+          // machine their retries took longer than 5 s; 15 s is still well inside the function's 60 s timeout.
           (request: TlsCacheRequest) =>
             handler(request as never, lambdaContext('tls-cache', 'test', Date.now() + 15_000)),
         ] as const;
