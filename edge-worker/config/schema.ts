@@ -61,7 +61,7 @@ const forwardToSchema = z
     if (!compiled.ok) ctx.addIssue({ code: 'custom', path: ['pattern'], message: compiled.error });
   });
 
-/** The forward role's settings (reference 1.3); see docs/forward-proxy.md. */
+/** The forward role's settings (ProxyRole forward, http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyForwardMethod); see docs/forward-proxy.md. */
 const forwardSchema = z
   .object({
     /** ProxyForwardMethod. */

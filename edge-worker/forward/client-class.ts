@@ -46,7 +46,7 @@ export class ClientClasses {
   }
 
   /**
-   * Reference 1.3: the client's class decides when it sets ProxyForwardEnabled; otherwise only
+   * ProxyForwardEnabled (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyForwardEnabled): the client's class decides when it sets ProxyForwardEnabled; otherwise only
    * RFC 1918 clients may use forward proxying. Loopback (127.0.0.0/8, ::1) is not RFC 1918.
    */
   forwardAccess(address: string): ForwardAccess {

@@ -23,7 +23,7 @@ export function formatHostPort(host: string, port: number): string {
 }
 
 /**
- * Parses `host`, `host:port`, `[IPv6]` or `[IPv6]:port` (reference 3.2): the port is the text after
+ * Parses `host`, `host:port`, `[IPv6]` or `[IPv6]:port` (as mod_proxy's lib/proxy/forward.c does): the port is the text after
  * the last `:`, all digits, 0-65535, default 21. Unlike mod_proxy, an unbracketed IPv6 address is
  * understood when splitting at the last `:` would not leave a valid host: `::1` is the host `::1`
  * on port 21 (mod_proxy would read host `:` and port 1), while `::1:2121` (what lftp sends for
@@ -68,7 +68,7 @@ function isValidHost(host: string): boolean {
   return isIP(host) !== 0 || (host.length <= 253 && HOST_NAME.test(host));
 }
 
-/** A USER argument split at its last `@`: user names may themselves contain `@` (reference 3.2). */
+/** A USER argument split at its last `@`: user names may themselves contain `@` (mod_proxy's lib/proxy/forward.c). */
 export interface UserAtHost {
   user: string;
   /** The text after the last `@`; undefined when there is no `@`. */

@@ -1,5 +1,5 @@
 /**
- * ProxyForwardMethod (reference 1.3, 3.2): how a forward-proxy client names its destination and
+ * ProxyForwardMethod (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyForwardMethod): how a forward-proxy client names its destination and
  * whether it first logs in to the proxy.
  * - `user@host`: no proxy login; `USER user@host[:port]` connects, `USER user` goes to the destination.
  * - `proxyuser,user@host`: `USER proxyuser` / `PASS` log in to the proxy, then `USER user@host[:port]`

@@ -1,6 +1,6 @@
 /**
  * PROXY protocol headers the proxy writes to a backend right after connecting, before reading the banner
- * (mod_proxy `UseProxyProtocolV1`, `UseProxyProtocolV2`, `UseProxyProtocolV2TLVs`; reference 3.9).
+ * (mod_proxy `UseProxyProtocolV1`, `UseProxyProtocolV2`, `UseProxyProtocolV2TLVs`; http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyOptions).
  *
  * Addresses are given as Node reports them (`socket.remoteAddress` / `localAddress`): IPv4, IPv6 or
  * IPv4-mapped IPv6 (`::ffff:a.b.c.d`, treated as IPv4). An IPv6 zone id (`%eth0`) is dropped: the PROXY

@@ -16,7 +16,7 @@ export interface OutboundHeaderSource {
 }
 
 /**
- * The header to send a backend right after connecting, before its banner (reference 3.9), so the
+ * The header to send a backend right after connecting, before its banner (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyOptions, UseProxyProtocolV1), so the
  * backend logs and authorises the real client rather than the proxy. Returns undefined when off.
  * V1 falls back to UNKNOWN when the client side is IPv6 but the backend is IPv4, as mod_proxy does.
  */

@@ -4,7 +4,7 @@ import { dirname, isAbsolute } from 'node:path';
 import { type BackendUrl, backendKey, parseBackendUrl } from '../../functions/shared/backend-url.js';
 import { describeFsError } from '../config/read-file.js';
 
-/** mod_proxy's limits for `file:` backend lists (reference 3.13). */
+/** mod_proxy's limits for `file:` backend lists (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyReverseServers). */
 export const BACKEND_FILE_MAX_BYTES = 5 * 1024 * 1024;
 export const BACKEND_FILE_MAX_ITEMS = 1000;
 
@@ -47,7 +47,7 @@ export type BackendFileResult =
 const refuse = (reason: string, missing = false): BackendFileResult => ({ ok: false, missing, reason });
 
 /**
- * Reads a `file:` backend list with mod_proxy's checks (reference 3.13), refusing the file when:
+ * Reads a `file:` backend list with mod_proxy's checks (mod_proxy's ProxyReverseServers docs), refusing the file when:
  * - the path is not absolute;
  * - it is a directory or not a regular file (mod_proxy only warns about FIFOs and such, then reads
  *   them; ftpx refuses, as reading one could block);

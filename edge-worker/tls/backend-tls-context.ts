@@ -190,7 +190,7 @@ export class BackendTls {
 }
 
 /**
- * ProxyTLSPreSharedKey `identity hex:/path` with mod_proxy's checks (reference 3.13): the file must
+ * ProxyTLSPreSharedKey `identity hex:/path` with mod_proxy's checks (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyTLSPreSharedKey): the file must
  * not be world-readable or world-writable, must hold hex only, and at least 20 bytes of key.
  */
 async function loadPsk(

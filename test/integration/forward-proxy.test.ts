@@ -31,7 +31,7 @@ const loopbackPolicy = new DestinationPolicy({
 const LOOPBACK_CLASS = { name: 'local', from: ['127.0.0.0/8', '::1'], forwardEnabled: true };
 
 /**
- * ProxyRole forward (reference 1.3, 3.2; mod_proxy's proxy_forward_* scenarios): Python ftplib, lftp
+ * ProxyRole forward (mod_proxy's ProxyForwardMethod docs and lib/proxy/forward.c; its proxy_forward_* scenarios): Python ftplib, lftp
  * (ftp:proxy) and curl reach real ProFTPD and vsftpd destinations on loopback through the proxy.
  */
 describe('forward proxy', () => {

@@ -1,6 +1,6 @@
 /**
  * When a cached OCSP response goes stale (refetch, while still stapling it) and when it expires
- * (never stapled again), as mod_tls computes it for TLSStaplingCache (reference 2.6):
+ * (never stapled again), as mod_tls computes it for TLSStaplingCache (http://www.proftpd.org/docs/contrib/mod_tls.html#TLSStaplingCache):
  * - a successful response with nextUpdate: stale at half of its validity window, expired at nextUpdate;
  * - a successful response without nextUpdate: stale one hour after it was fetched;
  * - anything else (a responder's tryLater, the fake tryLater): stale five minutes after it was fetched.

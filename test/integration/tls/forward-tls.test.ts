@@ -24,7 +24,7 @@ const LOOPBACK_CLASS = { name: 'local', from: ['127.0.0.0/8', '::1'], forwardEna
 const FILE_BYTES = 256 * 1024;
 
 /**
- * TLS bridging in forward mode (issue 7 part 5; reference 1.6, 3.2, 3.7 and the "Forward: TLS"
+ * TLS bridging in forward mode (issue 7 part 5; mod_proxy's ProxyTLS* docs, lib/proxy/forward.c and the "Forward: TLS"
  * scenario families of section 4): FTPS and FTP clients (curl, Python's ftplib) through ftpx's
  * forward role to FTPS and FTP destinations (ProFTPD mod_tls, vsftpd), ProxyTLSEngine on, auto and
  * MatchClient, the ProxyTLSTransferProtectionPolicy matrix, user@sni and implicit-FTPS destinations.
@@ -474,7 +474,7 @@ describe('forward proxy TLS bridging', () => {
   });
 
   /**
-   * ProxyTLSTransferProtectionPolicy (reference 1.6 and the 24-case forward matrix of section 4):
+   * ProxyTLSTransferProtectionPolicy (mod_proxy's docs and the 24-case forward matrix of its regression suite, t/lib/ProFTPD/Tests/Modules/mod_proxy/tls.pm):
    * plain and TLS frontends x LIST and STOR x PASV and PORT x required, clear, client. The destination
    * requires nothing, so what the proxy chose shows in its handshakes: one for the control connection,
    * one more per protected data connection. A TLS frontend's data connection is PROT P (ftplib

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDestination, splitUserAtHost } from '../../../edge-worker/forward/destination.js';
 
-describe('forward destination parsing (reference 3.2)', () => {
+describe('forward destination parsing (mod_proxy lib/proxy/forward.c)', () => {
   it.each([
     ['ftp.example.com', 'ftp.example.com', 21, 'ftp.example.com:21'],
     ['ftp.example.com:2121', 'ftp.example.com', 2121, 'ftp.example.com:2121'],

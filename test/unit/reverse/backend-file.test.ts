@@ -12,7 +12,7 @@ import {
 const STRICT = { ignoreConfigPerms: false };
 const LENIENT = { ignoreConfigPerms: true };
 
-/** mod_proxy's checks on `file:` backend lists (reference 3.13), on real files, as root. */
+/** mod_proxy's checks on `file:` backend lists (ProxyReverseServers, http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyReverseServers), on real files, as root. */
 describe('readBackendFile', () => {
   let root: string;
   /** A private directory (0700 from mkdtemp, made 0755) with the files of one test. */
