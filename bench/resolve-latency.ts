@@ -3,9 +3,9 @@ import { createHttpControlPlane } from '../edge-worker/control-plane/http-transp
 import { createInProcessControlPlane } from '../edge-worker/control-plane/in-process-transport.js';
 import { startEmbeddedStore } from '../edge-worker/embedded/store-server.js';
 import { silentLogger } from '../edge-worker/log/logger.js';
+import { createDynamoDbClient } from '../functions/core/store/dynamodb-client.js';
+import { ensureTable } from '../functions/core/store/table.js';
 import { startControlPlaneHost } from '../functions/http-host/host.js';
-import { createDynamoDbClient } from '../functions/shared/store/dynamodb-client.js';
-import { ensureTable } from '../functions/shared/store/table.js';
 import { percentile, round2 } from './stats.js';
 
 export interface ResolveLatency {

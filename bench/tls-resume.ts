@@ -15,9 +15,9 @@ import { startEmbeddedStore } from '../edge-worker/embedded/store-server.js';
 import { silentLogger } from '../edge-worker/log/logger.js';
 import { attachFrontendTlsCaches, frontendTlsServerOptions } from '../edge-worker/tls/frontend-caches.js';
 import { tlsCacheSettings } from '../edge-worker/tls/tls-cache-settings.js';
+import { createDynamoDbClient } from '../functions/core/store/dynamodb-client.js';
+import { ensureTable } from '../functions/core/store/table.js';
 import { startControlPlaneHost } from '../functions/http-host/host.js';
-import { createDynamoDbClient } from '../functions/shared/store/dynamodb-client.js';
-import { ensureTable } from '../functions/shared/store/table.js';
 import { createTestCaOcsp } from '../test/support/test-ca-ocsp.js';
 import { percentile, round2 } from './stats.js';
 

@@ -10,8 +10,8 @@ import {
 import type { SessionEventsRequest, SessionEventsResponse } from '../../functions/contract/session-events.js';
 import type { SshHostKeyRequest, SshHostKeyResponse } from '../../functions/contract/ssh-host-keys.js';
 import type { TlsCacheRequest, TlsCacheResponse } from '../../functions/contract/tls-cache.js';
-import { type Random, shuffled } from '../../functions/shared/random.js';
-import { rendezvousRank } from '../../functions/shared/rendezvous-hash.js';
+import { type Random, shuffled } from '../../functions/core/random.js';
+import { rendezvousRank } from '../../functions/core/rendezvous-hash.js';
 import type { Logger } from '../log/logger.js';
 import {
   type ClosableControlPlaneClient,

@@ -23,7 +23,7 @@ import {
   type TlsCacheResponse,
   tlsCacheResponseSchema,
 } from '../../functions/contract/tls-cache.js';
-import type { Random } from '../../functions/shared/random.js';
+import type { Random } from '../../functions/core/random.js';
 import type { Logger } from '../log/logger.js';
 import {
   type ClosableControlPlaneClient,

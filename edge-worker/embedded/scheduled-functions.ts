@@ -1,11 +1,11 @@
 import {
   type DiscoveryContext,
   refreshDiscoveries,
-} from '../../functions/shared/discovery/discovery-service.js';
-import type { ActiveCheckOptions } from '../../functions/shared/health/check-backend.js';
-import { checkPools } from '../../functions/shared/health/check-pools.js';
-import type { ListedBackends } from '../../functions/shared/health/check-targets.js';
-import type { HealthSettings } from '../../functions/shared/health/health-settings.js';
+} from '../../functions/core/discovery/discovery-service.js';
+import type { ActiveCheckOptions } from '../../functions/core/health/check-backend.js';
+import { checkPools } from '../../functions/core/health/check-pools.js';
+import type { ListedBackends } from '../../functions/core/health/check-targets.js';
+import type { HealthSettings } from '../../functions/core/health/health-settings.js';
 import type { Logger } from '../log/logger.js';
 
 /** A periodic job of the embedded control plane. */

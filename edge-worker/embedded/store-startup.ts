@@ -1,14 +1,14 @@
 import {
   createDiscoveryContext,
   type DiscoveryContext,
-} from '../../functions/shared/discovery/discovery-service.js';
-import type { DiscoverySettings } from '../../functions/shared/discovery/discovery-settings.js';
-import type { ActiveCheckOptions } from '../../functions/shared/health/check-backend.js';
-import type { ListedBackends } from '../../functions/shared/health/check-targets.js';
-import type { HealthSettings } from '../../functions/shared/health/health-settings.js';
-import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
-import { sweepExpired } from '../../functions/shared/store/sweep-expired.js';
-import { ensureTable, type Table } from '../../functions/shared/store/table.js';
+} from '../../functions/core/discovery/discovery-service.js';
+import type { DiscoverySettings } from '../../functions/core/discovery/discovery-settings.js';
+import type { ActiveCheckOptions } from '../../functions/core/health/check-backend.js';
+import type { ListedBackends } from '../../functions/core/health/check-targets.js';
+import type { HealthSettings } from '../../functions/core/health/health-settings.js';
+import { createDynamoDbClient } from '../../functions/core/store/dynamodb-client.js';
+import { sweepExpired } from '../../functions/core/store/sweep-expired.js';
+import { ensureTable, type Table } from '../../functions/core/store/table.js';
 import type { Logger } from '../log/logger.js';
 import { discoveryRefreshJob, healthCheckJob, Scheduler } from './scheduled-functions.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from './store-server.js';

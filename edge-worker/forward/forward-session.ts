@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import type { BackendUrl } from '../../functions/shared/backend-url.js';
-import { DestinationPolicy, parseAllowNetworks } from '../../functions/shared/net/destination-policy.js';
+import type { BackendUrl } from '../../functions/core/backend-url.js';
+import { DestinationPolicy, parseAllowNetworks } from '../../functions/core/net/destination-policy.js';
 import { type SessionHandle, untrackedSession } from '../admin/session-registry.js';
 import type { ListenerConfig, PoolConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
@@ -101,7 +101,7 @@ interface Connected extends ForwardConnected {
  *
  * Who may forward where is checked at every step: the client's class at connect (RFC 1918 only by
  * default), ProxyForwardTo when the destination is named, and when it is resolved the destination
- * address policy (functions/shared/net/destination-policy.ts), ProxyForwardTo again on each canonical address, and
+ * address policy (functions/core/net/destination-policy.ts), ProxyForwardTo again on each canonical address, and
  * loop protection. Every refusal and connect failure gets the same 530 text; the reason is logged.
  *
  * FTPS bridges as in the reverse role (ftp/tls-bridge.ts): the listener's TLS towards the client

@@ -1,8 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { inNetworks } from '../../functions/shared/net/cidr.js';
-import { normalizeAddressBytes, parseAddress } from '../../functions/shared/net/ip.js';
+import { inNetworks } from '../../functions/core/net/cidr.js';
+import { normalizeAddressBytes, parseAddress } from '../../functions/core/net/ip.js';
 
 /** Where this worker accepts FTP clients (its listeners, as bound). */
 export interface SelfEndpoint {

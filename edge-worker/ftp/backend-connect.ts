@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { connect, isIP, type Socket } from 'node:net';
-import type { BackendUrl } from '../../functions/shared/backend-url.js';
+import type { BackendUrl } from '../../functions/core/backend-url.js';
 import type { Logger } from '../log/logger.js';
 import { withTimeout } from '../net/with-timeout.js';
 import type { BackendTls } from '../tls/backend-tls-context.js';

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { BackendUrl } from '../../functions/shared/backend-url.js';
+import type { BackendUrl } from '../../functions/core/backend-url.js';
 import type { BackendTlsConfig } from '../config/tls-schema.js';
 import type { Logger } from '../log/logger.js';
 import type { BackendTls } from '../tls/backend-tls-context.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Transform } from 'node:stream';
 import { TLSSocket } from 'node:tls';
-import type { BackendUrl } from '../../functions/shared/backend-url.js';
+import type { BackendUrl } from '../../functions/core/backend-url.js';
 import { type SessionHandle, untrackedSession } from '../admin/session-registry.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';

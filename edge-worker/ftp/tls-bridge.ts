@@ -1,4 +1,4 @@
-import type { BackendUrl } from '../../functions/shared/backend-url.js';
+import type { BackendUrl } from '../../functions/core/backend-url.js';
 import type { Logger } from '../log/logger.js';
 import type { BackendTls } from '../tls/backend-tls-context.js';
 import type { ConnectOptions } from './backend-connect.js';

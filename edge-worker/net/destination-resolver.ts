@@ -1,12 +1,12 @@
-import { parseDnsServer } from '../../functions/shared/discovery/dns-client.js';
-import { addressResolver, type ResolveAddresses } from '../../functions/shared/net/address-resolver.js';
+import { parseDnsServer } from '../../functions/core/discovery/dns-client.js';
+import { addressResolver, type ResolveAddresses } from '../../functions/core/net/address-resolver.js';
 
-export type { ResolveAddresses } from '../../functions/shared/net/address-resolver.js';
+export type { ResolveAddresses } from '../../functions/core/net/address-resolver.js';
 
 /**
  * How the edge resolves destinations it did not get from the operator (forward destinations,
  * registered and discovered backends): with the `dns.servers` of the YAML when there are any (the
- * same servers discovery asks), else the system's resolver (functions/shared/net/address-resolver.ts).
+ * same servers discovery asks), else the system's resolver (functions/core/net/address-resolver.ts).
  */
 export function destinationResolver(dns: { servers: readonly string[]; timeout: number }): ResolveAddresses {
   const servers = dns.servers.flatMap((text) => {

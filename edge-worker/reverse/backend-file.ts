@@ -1,7 +1,7 @@
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
-import { type BackendUrl, backendKey, parseBackendUrl } from '../../functions/shared/backend-url.js';
+import { type BackendUrl, backendKey, parseBackendUrl } from '../../functions/core/backend-url.js';
 import { describeFsError } from '../config/read-file.js';
 
 /** mod_proxy's limits for `file:` backend lists (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyReverseServers). */

@@ -1,6 +1,6 @@
 import type { ResolveBackendCandidate } from '../../functions/contract/resolve-backend.js';
-import { type BackendUrl, parseBackendUrl, urlPasswordRefusal } from '../../functions/shared/backend-url.js';
-import { DestinationPolicy, parseAllowNetworks } from '../../functions/shared/net/destination-policy.js';
+import { type BackendUrl, parseBackendUrl, urlPasswordRefusal } from '../../functions/core/backend-url.js';
+import { DestinationPolicy, parseAllowNetworks } from '../../functions/core/net/destination-policy.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import { type ConnectedBackend, type ConnectOptions, connectBackend } from '../ftp/backend-connect.js';
 import type { Logger } from '../log/logger.js';

@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path';
-import { type BackendUrl, parseBackendUrl } from '../../functions/shared/backend-url.js';
+import { type BackendUrl, parseBackendUrl } from '../../functions/core/backend-url.js';
 
 /**
  * One entry of a pool's `backends` (ProxyReverseServers): a backend URL, or a `file:` list of them.
@@ -18,7 +18,7 @@ const SQL_PREFIX = /^sql:/i;
  * Reads one configured backend entry. Refused here, so at configuration time with the entry's line:
  * relative `file:` paths, `%g` (needs proxy authentication) and `sql:`. sftp:// backends need an sftp
  * listener (checked with the listeners, config/schema.ts). `+srv` / `+txt` URLs are resolved by the
- * control plane (functions/shared/discovery).
+ * control plane (functions/core/discovery).
  */
 export function parseBackendSource(text: string): BackendSourceResult {
   const fail = (error: string): BackendSourceResult => ({ ok: false, error });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import type { BackendUrl } from '../../functions/shared/backend-url.js';
+import type { BackendUrl } from '../../functions/core/backend-url.js';
 import type { PoolConfig } from '../config/schema.js';
 import { defaultSftpPool, type SftpPoolConfig } from '../config/sftp-schema.js';
 import type { Logger } from '../log/logger.js';

@@ -1,5 +1,5 @@
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type ConnectConfig } from 'ssh2';
-import type { BackendUrl } from '../../functions/shared/backend-url.js';
+import type { BackendUrl } from '../../functions/core/backend-url.js';
 
 /** One connect attempt to an SSH backend failed: refused, timed out, key exchange or host key refused. */
 export class BackendSshConnectError extends Error {

@@ -1,10 +1,10 @@
 import middy from '@middy/core';
 import { type AuthRequestParsed, type AuthResponse, authRequestSchema } from '../contract/auth.js';
-import { type AuthenticateOptions, authenticate } from '../shared/auth/authenticate.js';
-import { type IdentityHookConfig, identityHookConfigSchema } from '../shared/auth/identity-hook.js';
-import { tableFromEnv } from '../shared/handler/table-from-env.js';
-import { validateEvent } from '../shared/handler/validate-event.js';
-import type { Table } from '../shared/store/table.js';
+import { type AuthenticateOptions, authenticate } from '../core/auth/authenticate.js';
+import { type IdentityHookConfig, identityHookConfigSchema } from '../core/auth/identity-hook.js';
+import { tableFromEnv } from '../core/handler/table-from-env.js';
+import { validateEvent } from '../core/handler/validate-event.js';
+import type { Table } from '../core/store/table.js';
 
 export interface AuthDeps {
   table: Table;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseCidr } from '../shared/net/cidr.js';
+import { parseCidr } from '../core/net/cidr.js';
 
 const backendUrl = z
   .string()

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { backendKey, parseBackendUrl, redactUrl } from '../shared/backend-url.js';
-import { part } from '../shared/store/keys.js';
+import { backendKey, parseBackendUrl, redactUrl } from '../core/backend-url.js';
+import { part } from '../core/store/keys.js';
 import { CONNECT_POLICIES } from './connect-policies.js';
 import { publicationOutcomeSchema } from './publication.js';
 
 /**
  * The registration API's contract (functions/registry): request bodies, path and query parameters
  * and response shapes, as zod schemas. The handler validates with them, the OpenAPI document served
- * at `/openapi.json` is generated from them, and the domain code in shared/registry takes their
+ * at `/openapi.json` is generated from them, and the domain code in core/registry takes their
  * output types, so the three cannot drift apart.
  */
 

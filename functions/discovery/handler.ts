@@ -5,10 +5,10 @@ import {
   createDiscoveryContext,
   type DiscoveryContext,
   refreshDiscoveries,
-} from '../shared/discovery/discovery-service.js';
-import { discoverySettingsFromEnv } from '../shared/discovery/settings-from-env.js';
-import { tableFromEnv } from '../shared/handler/table-from-env.js';
-import { validateEvent } from '../shared/handler/validate-event.js';
+} from '../core/discovery/discovery-service.js';
+import { discoverySettingsFromEnv } from '../core/discovery/settings-from-env.js';
+import { tableFromEnv } from '../core/handler/table-from-env.js';
+import { validateEvent } from '../core/handler/validate-event.js';
 
 type Event = z.output<typeof discoveryRequestSchema>;
 

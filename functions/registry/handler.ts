@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { noParamsSchema, noQuerySchema } from '../contract/registry.js';
-import { tableFromEnv } from '../shared/handler/table-from-env.js';
+import { tableFromEnv } from '../core/handler/table-from-env.js';
 import {
   allowsPool,
   authenticateBearer,
@@ -9,11 +9,11 @@ import {
   hasScope,
   type Principal,
   principalFromGateway,
-} from '../shared/registry/auth.js';
-import { RegistryError } from '../shared/registry/errors.js';
-import { type Route53Publisher, route53PublisherFromEnv } from '../shared/registry/publication-route53.js';
-import { sharedTokenProblem } from '../shared/registry/token-secret.js';
-import type { Table } from '../shared/store/table.js';
+} from '../core/registry/auth.js';
+import { RegistryError } from '../core/registry/errors.js';
+import { type Route53Publisher, route53PublisherFromEnv } from '../core/registry/publication-route53.js';
+import { sharedTokenProblem } from '../core/registry/token-secret.js';
+import type { Table } from '../core/store/table.js';
 import {
   errorReply,
   fromRegistryError,
@@ -44,7 +44,7 @@ export interface RegistryDeps {
   trustGatewayAuthorizer?: boolean;
   /** Structured log lines (one per request; errors with their name). Defaults to JSON on stdout. */
   log?: (entry: Record<string, unknown>) => void;
-  /** Route 53 publication of pools that have one (shared/registry/publication.ts); unset: none. */
+  /** Route 53 publication of pools that have one (core/registry/publication.ts); unset: none. */
   publisher?: Route53Publisher;
 }
 

@@ -1,15 +1,15 @@
 import type { z } from 'zod';
 import type { TokenScope } from '../contract/registry.js';
-import type { Principal } from '../shared/registry/auth.js';
-import type { Route53Publisher } from '../shared/registry/publication-route53.js';
-import type { Table } from '../shared/store/table.js';
+import type { Principal } from '../core/registry/auth.js';
+import type { Route53Publisher } from '../core/registry/publication-route53.js';
+import type { Table } from '../core/store/table.js';
 import type { Reply } from './http.js';
 import type { HttpMethod } from './router.js';
 
 /**
  * One row of the registry API: its method and path, who may call it, the zod schemas of its path
  * parameters, query and body, its responses, and a thin handler calling the domain code in
- * shared/registry. The dispatcher (handler.ts) validates and authorizes before a handler runs; the
+ * core/registry. The dispatcher (handler.ts) validates and authorizes before a handler runs; the
  * OpenAPI document (openapi.ts) is generated from the same rows (routes/index.ts lists them).
  */
 

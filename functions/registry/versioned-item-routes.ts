@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { DEFAULT_PAGE_SIZE, listQuerySchema, noQuerySchema } from '../contract/registry.js';
-import { notFound } from '../shared/registry/errors.js';
-import type { SaveOutcome } from '../shared/registry/versioned-store.js';
+import { notFound } from '../core/registry/errors.js';
+import type { SaveOutcome } from '../core/registry/versioned-store.js';
 import { etag, type Reply } from './http.js';
 import { type Access, created, noContent, ok, type Route, type RouteContext, route } from './route.js';
 import type { HttpMethod } from './router.js';
@@ -11,7 +11,7 @@ import type { HttpMethod } from './router.js';
  * of the collection, a create, and GET, PUT, PATCH, DELETE of one item. Every item reply carries the
  * item's `version` as its ETag; PUT, PATCH and DELETE honour If-Match with that version, so a client
  * changes only what it last read (optimistic concurrency: a stale version is 409 version_mismatch,
- * a missing item 404, a name already taken 409 already_exists — raised by shared/registry).
+ * a missing item 404, a name already taken 409 already_exists — raised by core/registry).
  * A resource supplies its paths, schemas, views and the domain calls; the shape is written once here.
  */
 

@@ -1,15 +1,15 @@
 import middy from '@middy/core';
 import type { z } from 'zod';
 import { type ResolveBackendResponse, resolveBackendRequestSchema } from '../contract/resolve-backend.js';
-import { createDiscoveryContext, type DiscoveryContext } from '../shared/discovery/discovery-service.js';
-import { discoverySettingsFromEnv } from '../shared/discovery/settings-from-env.js';
-import { tableFromEnv } from '../shared/handler/table-from-env.js';
-import { validateEvent } from '../shared/handler/validate-event.js';
-import type { HealthSettings } from '../shared/health/health-settings.js';
-import { healthSettingsFromEnv } from '../shared/health/settings-from-env.js';
-import type { Random } from '../shared/random.js';
-import { resolveBackend } from '../shared/resolve-backend.js';
-import type { Table } from '../shared/store/table.js';
+import { createDiscoveryContext, type DiscoveryContext } from '../core/discovery/discovery-service.js';
+import { discoverySettingsFromEnv } from '../core/discovery/settings-from-env.js';
+import { tableFromEnv } from '../core/handler/table-from-env.js';
+import { validateEvent } from '../core/handler/validate-event.js';
+import type { HealthSettings } from '../core/health/health-settings.js';
+import { healthSettingsFromEnv } from '../core/health/settings-from-env.js';
+import type { Random } from '../core/random.js';
+import { resolveBackend } from '../core/resolve-backend.js';
+import type { Table } from '../core/store/table.js';
 
 type Event = z.output<typeof resolveBackendRequestSchema>;
 

@@ -1,13 +1,13 @@
 import middy from '@middy/core';
 import type { z } from 'zod';
 import { type SessionEventsResponse, sessionEventsRequestSchema } from '../contract/session-events.js';
-import { tableFromEnv } from '../shared/handler/table-from-env.js';
-import { validateEvent } from '../shared/handler/validate-event.js';
-import type { HealthSettings } from '../shared/health/health-settings.js';
-import { healthSettingsFromEnv } from '../shared/health/settings-from-env.js';
-import type { Random } from '../shared/random.js';
-import { handleSessionEvent } from '../shared/session-events.js';
-import type { Table } from '../shared/store/table.js';
+import { tableFromEnv } from '../core/handler/table-from-env.js';
+import { validateEvent } from '../core/handler/validate-event.js';
+import type { HealthSettings } from '../core/health/health-settings.js';
+import { healthSettingsFromEnv } from '../core/health/settings-from-env.js';
+import type { Random } from '../core/random.js';
+import { handleSessionEvent } from '../core/session-events.js';
+import type { Table } from '../core/store/table.js';
 
 type Event = z.output<typeof sessionEventsRequestSchema>;
 

@@ -4,10 +4,10 @@ import {
   type SshHostKeyResponse,
   sshHostKeyRequestSchema,
 } from '../contract/ssh-host-keys.js';
-import { tableFromEnv } from '../shared/handler/table-from-env.js';
-import { validateEvent } from '../shared/handler/validate-event.js';
-import { readSshHostKey, writeSshHostKey } from '../shared/store/ssh-host-keys.js';
-import type { Table } from '../shared/store/table.js';
+import { tableFromEnv } from '../core/handler/table-from-env.js';
+import { validateEvent } from '../core/handler/validate-event.js';
+import { readSshHostKey, writeSshHostKey } from '../core/store/ssh-host-keys.js';
+import type { Table } from '../core/store/table.js';
 
 export interface SshHostKeysDeps {
   table: Table;

@@ -5,10 +5,10 @@ import {
   tlsCacheRequestSchema,
   tlsCacheScheduledRequestSchema,
 } from '../contract/tls-cache.js';
-import { tableFromEnv } from '../shared/handler/table-from-env.js';
-import { validateEvent } from '../shared/handler/validate-event.js';
-import type { Table } from '../shared/store/table.js';
-import { handleTlsCache } from '../shared/tls-cache/handle.js';
+import { tableFromEnv } from '../core/handler/table-from-env.js';
+import { validateEvent } from '../core/handler/validate-event.js';
+import type { Table } from '../core/store/table.js';
+import { handleTlsCache } from '../core/tls-cache/handle.js';
 
 type Event = z.output<typeof tlsCacheRequestSchema>;
 type ScheduledEvent = z.output<typeof tlsCacheScheduledRequestSchema>;

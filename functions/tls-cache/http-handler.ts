@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { httpAdapter } from '../shared/handler/http-adapter.js';
+import { httpAdapter } from '../core/handler/http-adapter.js';
 import { handler as directHandler, scheduled } from './handler.js';
 
 const httpHandler = httpAdapter(directHandler);

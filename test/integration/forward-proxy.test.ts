@@ -9,7 +9,7 @@ import { connectDestination } from '../../edge-worker/forward/forward-connect.js
 import { LoopGuard } from '../../edge-worker/forward/loop-guard.js';
 import { Logger, silentLogger } from '../../edge-worker/log/logger.js';
 import { startEdgeWorker } from '../../edge-worker/runtime/edge-worker.js';
-import { DestinationPolicy, parseAllowNetworks } from '../../functions/shared/net/destination-policy.js';
+import { DestinationPolicy, parseAllowNetworks } from '../../functions/core/net/destination-policy.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
 import { curl, lftp, pythonFtp } from '../support/ftp-clients.js';
 import { freePort } from '../support/ports.js';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessControlPlane } from '../../edge-worker/control-plane/in-process-transport.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../../edge-worker/embedded/store-server.js';
+import { InvalidRequestError } from '../../functions/core/handler/invalid-request-error.js';
+import { createDynamoDbClient } from '../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../functions/core/store/table.js';
 import { createResolveBackendHandler } from '../../functions/resolve-backend/handler.js';
-import { InvalidRequestError } from '../../functions/shared/handler/invalid-request-error.js';
-import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../functions/shared/store/table.js';
 
 describe('resolve-backend against a DynamoDB-API store (dynalite, real AWS SDK)', () => {
   let store: EmbeddedStoreServer;

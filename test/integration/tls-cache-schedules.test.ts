@@ -8,15 +8,15 @@ import {
   type TlsCacheResponseOf,
   tlsCacheScheduledRequestSchema,
 } from '../../functions/contract/tls-cache.js';
-import { certificateFields } from '../../functions/shared/ocsp/certificate-fields.js';
-import { obtainOcspResponse } from '../../functions/shared/ocsp/obtain-response.js';
-import { parseOcspResponse } from '../../functions/shared/ocsp/ocsp-message.js';
-import { keyOf } from '../../functions/shared/store/attributes.js';
-import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
-import { tlsCacheKeys } from '../../functions/shared/store/keys.js';
-import { ensureTable, type Table } from '../../functions/shared/store/table.js';
-import { cacheInfo } from '../../functions/shared/tls-cache/admin.js';
-import { readOcspSource } from '../../functions/shared/tls-cache/ocsp-entry.js';
+import { certificateFields } from '../../functions/core/ocsp/certificate-fields.js';
+import { obtainOcspResponse } from '../../functions/core/ocsp/obtain-response.js';
+import { parseOcspResponse } from '../../functions/core/ocsp/ocsp-message.js';
+import { keyOf } from '../../functions/core/store/attributes.js';
+import { createDynamoDbClient } from '../../functions/core/store/dynamodb-client.js';
+import { tlsCacheKeys } from '../../functions/core/store/keys.js';
+import { ensureTable, type Table } from '../../functions/core/store/table.js';
+import { cacheInfo } from '../../functions/core/tls-cache/admin.js';
+import { readOcspSource } from '../../functions/core/tls-cache/ocsp-entry.js';
 import { createTlsCacheHandler, createTlsCacheScheduledHandler } from '../../functions/tls-cache/handler.js';
 import { handler as deployedHandler } from '../../functions/tls-cache/http-handler.js';
 import { FUNCTIONS } from '../../infra/lib/functions.js';

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbClient } from '../../functions/core/store/dynamodb-client.js';
+import type { Table } from '../../functions/core/store/table.js';
 import { createRegistryHandler } from '../../functions/registry/handler.js';
-import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
-import type { Table } from '../../functions/shared/store/table.js';
 import { apiEvent } from '../integration/registry/api-client.js';
 import { type ConnectSpy, spyOnConnects } from '../support/connect-spy.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';

@@ -1,7 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DnsClient } from '../../functions/shared/discovery/dns-client.js';
+import { DnsClient } from '../../functions/core/discovery/dns-client.js';
 
 /**
  * Issue 14, hole 8 (DNS client): discovery and forward destinations are resolved by ftpx's own stub

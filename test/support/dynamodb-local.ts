@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbClient } from '../../functions/shared/store/dynamodb-client.js';
+import { createDynamoDbClient } from '../../functions/core/store/dynamodb-client.js';
 import { repoRoot } from './binaries.js';
 import { freePort } from './ports.js';
 import { spawnServer } from './process.js';

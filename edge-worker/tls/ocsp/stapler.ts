@@ -6,13 +6,10 @@ import {
 import {
   type CertificateFields,
   certificateFields,
-} from '../../../functions/shared/ocsp/certificate-fields.js';
-import { freshnessOf } from '../../../functions/shared/ocsp/freshness.js';
-import {
-  type CachedOcspResponse,
-  obtainOcspResponse,
-} from '../../../functions/shared/ocsp/obtain-response.js';
-import { fakeTryLaterResponse } from '../../../functions/shared/ocsp/ocsp-message.js';
+} from '../../../functions/core/ocsp/certificate-fields.js';
+import { freshnessOf } from '../../../functions/core/ocsp/freshness.js';
+import { type CachedOcspResponse, obtainOcspResponse } from '../../../functions/core/ocsp/obtain-response.js';
+import { fakeTryLaterResponse } from '../../../functions/core/ocsp/ocsp-message.js';
 import type { ControlPlaneClient } from '../../control-plane/control-plane-client.js';
 import type { Logger } from '../../log/logger.js';
 import { withTimeout } from '../../net/with-timeout.js';
@@ -207,7 +204,7 @@ export class OcspStapler {
   private keep(fingerprint: string, entry: StapleEntry): void {
     this.local.set(fingerprint, entry);
     const { settings } = this.deps;
-    // What the scheduled refresh needs to ask the responder again (functions/shared/tls-cache/ocsp-refresh.ts).
+    // What the scheduled refresh needs to ask the responder again (functions/core/tls-cache/ocsp-refresh.ts).
     const resolved = this.resolved.get(fingerprint);
     // Within the contract's bounds, or not at all: an oversized source must not cost the response.
     const source =

@@ -6,8 +6,8 @@ import {
   backendSchema,
   poolParamsSchema,
 } from '../../contract/registry.js';
-import * as backends from '../../shared/registry/backends.js';
-import { publishPool } from '../../shared/registry/publication.js';
+import * as backends from '../../core/registry/backends.js';
+import { publishPool } from '../../core/registry/publication.js';
 import { pathOf } from '../http.js';
 import { versionedItemRoutes } from '../versioned-item-routes.js';
 

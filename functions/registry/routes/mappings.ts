@@ -11,7 +11,7 @@ import {
   userMappingParamsSchema,
   userMappingSchema,
 } from '../../contract/registry.js';
-import * as mappings from '../../shared/registry/backend-mappings.js';
+import * as mappings from '../../core/registry/backend-mappings.js';
 import { pathOf } from '../http.js';
 import type { Route } from '../route.js';
 import { versionedItemRoutes } from '../versioned-item-routes.js';

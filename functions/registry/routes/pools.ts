@@ -7,7 +7,7 @@ import {
   poolReplaceSchema,
   poolSchema,
 } from '../../contract/registry.js';
-import * as pools from '../../shared/registry/pools.js';
+import * as pools from '../../core/registry/pools.js';
 import { pathOf } from '../http.js';
 import { versionedItemRoutes } from '../versioned-item-routes.js';
 

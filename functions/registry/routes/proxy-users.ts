@@ -7,7 +7,7 @@ import {
   proxyUserReplaceSchema,
   proxyUserSchema,
 } from '../../contract/registry.js';
-import * as proxyUsers from '../../shared/registry/proxy-users.js';
+import * as proxyUsers from '../../core/registry/proxy-users.js';
 import { pathOf } from '../http.js';
 import { versionedItemRoutes } from '../versioned-item-routes.js';
 

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { publicationOutcomeSchema } from '../../contract/publication.js';
 import { noQuerySchema, poolParamsSchema } from '../../contract/registry.js';
-import { notFound } from '../../shared/registry/errors.js';
-import { publishPool } from '../../shared/registry/publication.js';
+import { notFound } from '../../core/registry/errors.js';
+import { publishPool } from '../../core/registry/publication.js';
 import {
   deletePublication,
   getPublication,
   publicationConfigSchema,
   putPublication,
-} from '../../shared/registry/publication-config.js';
+} from '../../core/registry/publication-config.js';
 import { ok, type Route, type RouteContext, route } from '../route.js';
 
 const publicationSchema = publicationConfigSchema.extend({

@@ -8,7 +8,7 @@ import {
   tokenPatchSchema,
   tokenSchema,
 } from '../../contract/registry.js';
-import * as tokens from '../../shared/registry/api-tokens.js';
+import * as tokens from '../../core/registry/api-tokens.js';
 import { pathOf } from '../http.js';
 import { created, route } from '../route.js';
 import { item, versionedItemRoutes } from '../versioned-item-routes.js';

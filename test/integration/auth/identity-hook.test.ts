@@ -17,13 +17,13 @@ import { createInProcessControlPlane } from '../../../edge-worker/control-plane/
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
 import { Logger, silentLogger } from '../../../edge-worker/log/logger.js';
 import type { AuthRequest } from '../../../functions/contract/auth.js';
+import { authenticate } from '../../../functions/core/auth/authenticate.js';
+import { closeIdentityHooks, type IdentityHookConfig } from '../../../functions/core/auth/identity-hook.js';
+import { createPool } from '../../../functions/core/registry/pools.js';
+import { createProxyUser } from '../../../functions/core/registry/proxy-users.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 import { type ControlPlaneHost, startControlPlaneHost } from '../../../functions/http-host/host.js';
-import { authenticate } from '../../../functions/shared/auth/authenticate.js';
-import { closeIdentityHooks, type IdentityHookConfig } from '../../../functions/shared/auth/identity-hook.js';
-import { createPool } from '../../../functions/shared/registry/pools.js';
-import { createProxyUser } from '../../../functions/shared/registry/proxy-users.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 
 const run = promisify(execFile);
 

@@ -7,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
 import { createAuthHandler } from '../../../functions/auth/handler.js';
 import type { AuthRequest, AuthResponse } from '../../../functions/contract/auth.js';
-import { importAuthUserFile } from '../../../functions/shared/auth/auth-user-file.js';
-import { InvalidRequestError } from '../../../functions/shared/handler/invalid-request-error.js';
-import { createPool } from '../../../functions/shared/registry/pools.js';
-import { createProxyUser, patchProxyUser } from '../../../functions/shared/registry/proxy-users.js';
-import { getProxyUser } from '../../../functions/shared/registry/read-side.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
+import { importAuthUserFile } from '../../../functions/core/auth/auth-user-file.js';
+import { InvalidRequestError } from '../../../functions/core/handler/invalid-request-error.js';
+import { createPool } from '../../../functions/core/registry/pools.js';
+import { createProxyUser, patchProxyUser } from '../../../functions/core/registry/proxy-users.js';
+import { getProxyUser } from '../../../functions/core/registry/read-side.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 
 const run = promisify(execFile);
 

@@ -7,11 +7,11 @@ import type {
   SessionEventsResponse,
   SessionEventsResponseOf,
 } from '../../../functions/contract/session-events.js';
+import { type Random, seededRandom } from '../../../functions/core/random.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 import { createResolveBackendHandler } from '../../../functions/resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../../../functions/session-events/handler.js';
-import { type Random, seededRandom } from '../../../functions/shared/random.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 import { dynaliteStore, type StoreServer, type TestStore } from '../../support/test-stores.js';
 
 /** An answer whose candidates are all listed backends (these tests register none): `index` is set. */

@@ -1,17 +1,17 @@
 import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECT_POLICIES, type ConnectPolicy } from '../../../functions/contract/resolve-backend.js';
+import { responseTimeScore } from '../../../functions/core/connect-policies/ordering/least-response-time.js';
+import { smoothConnectMs } from '../../../functions/core/ewma.js';
+import { InvalidRequestError } from '../../../functions/core/handler/invalid-request-error.js';
+import { seededRandom } from '../../../functions/core/random.js';
+import { poolPk } from '../../../functions/core/store/keys.js';
+import { activeConnections } from '../../../functions/core/store/leases.js';
+import { createStickyMapping, readStickyMapping } from '../../../functions/core/store/sticky-map.js';
+import { sweepExpired } from '../../../functions/core/store/sweep-expired.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 import { createResolveBackendHandler } from '../../../functions/resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../../../functions/session-events/handler.js';
-import { smoothConnectMs } from '../../../functions/shared/ewma.js';
-import { InvalidRequestError } from '../../../functions/shared/handler/invalid-request-error.js';
-import { responseTimeScore } from '../../../functions/shared/policies/least-response-time.js';
-import { seededRandom } from '../../../functions/shared/random.js';
-import { poolPk } from '../../../functions/shared/store/keys.js';
-import { activeConnections } from '../../../functions/shared/store/leases.js';
-import { createStickyMapping, readStickyMapping } from '../../../functions/shared/store/sticky-map.js';
-import { sweepExpired } from '../../../functions/shared/store/sweep-expired.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 import type { TestStore } from '../../support/test-stores.js';
 import { type ControlPlaneHarness, LEASE_TTL_MS, startControlPlane, type Worker } from './harness.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeConnections } from '../../../functions/shared/store/leases.js';
-import { readResponseTimes } from '../../../functions/shared/store/response-times.js';
+import { activeConnections } from '../../../functions/core/store/leases.js';
+import { readResponseTimes } from '../../../functions/core/store/response-times.js';
 import type { TestStore } from '../../support/test-stores.js';
 import { type ControlPlaneHarness, startControlPlane, type Worker } from './harness.js';
 

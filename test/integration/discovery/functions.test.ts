@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
-import { createDiscoveryHandler } from '../../../functions/discovery/handler.js';
-import { createHealthCheckHandler } from '../../../functions/health-check/handler.js';
-import { parseBackendUrl } from '../../../functions/shared/backend-url.js';
+import { parseBackendUrl } from '../../../functions/core/backend-url.js';
 import {
   createDiscoveryContext,
   type DiscoveryContext,
   discoverUrl,
-} from '../../../functions/shared/discovery/discovery-service.js';
-import { lambdaContext } from '../../../functions/shared/handler/lambda-context.js';
-import { DEFAULT_ACTIVE_CHECK_OPTIONS } from '../../../functions/shared/health/check-backend.js';
-import { DEFAULT_HEALTH_SETTINGS } from '../../../functions/shared/health/health-settings.js';
-import { readPoolHealth } from '../../../functions/shared/health/health-store.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
+} from '../../../functions/core/discovery/discovery-service.js';
+import { lambdaContext } from '../../../functions/core/handler/lambda-context.js';
+import { DEFAULT_ACTIVE_CHECK_OPTIONS } from '../../../functions/core/health/check-backend.js';
+import { DEFAULT_HEALTH_SETTINGS } from '../../../functions/core/health/health-settings.js';
+import { readPoolHealth } from '../../../functions/core/health/health-store.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
+import { createDiscoveryHandler } from '../../../functions/discovery/handler.js';
+import { createHealthCheckHandler } from '../../../functions/health-check/handler.js';
 import { startDnsServer, type TestDnsServer } from '../../support/dns-server.js';
 import { type FtpBackend, startFtpBackend } from '../../support/ftp-backends.js';
 import { freePort } from '../../support/ports.js';

@@ -5,10 +5,10 @@ import {
 } from '@aws-sdk/client-route-53';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRoute53Publisher } from '../../../functions/core/registry/publication-route53.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import type { Table } from '../../../functions/core/store/table.js';
 import { createRegistryHandler } from '../../../functions/registry/handler.js';
-import { createRoute53Publisher } from '../../../functions/shared/registry/publication-route53.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import type { Table } from '../../../functions/shared/store/table.js';
 import { startDnsServer, type TestDnsServer } from '../../support/dns-server.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../../support/ftp-backends.js';
 import { curl } from '../../support/ftp-clients.js';

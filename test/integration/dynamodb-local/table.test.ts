@@ -5,12 +5,12 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { epochSeconds } from '../../../functions/shared/store/expiry.js';
-import { keys } from '../../../functions/shared/store/keys.js';
-import { createStickyMapping, readStickyMapping } from '../../../functions/shared/store/sticky-map.js';
-import { sweepExpired } from '../../../functions/shared/store/sweep-expired.js';
-import { ensureTable, KEY_SCHEMA, type Table } from '../../../functions/shared/store/table.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { epochSeconds } from '../../../functions/core/store/expiry.js';
+import { keys } from '../../../functions/core/store/keys.js';
+import { createStickyMapping, readStickyMapping } from '../../../functions/core/store/sticky-map.js';
+import { sweepExpired } from '../../../functions/core/store/sweep-expired.js';
+import { ensureTable, KEY_SCHEMA, type Table } from '../../../functions/core/store/table.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../support/dynamodb-local.js';
 
 describe('the table on DynamoDB Local', () => {

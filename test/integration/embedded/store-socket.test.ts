@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable } from '../../../functions/shared/store/table.js';
-import { unixSocketPathOf } from '../../../functions/shared/store/unix-socket-endpoint.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable } from '../../../functions/core/store/table.js';
+import { unixSocketPathOf } from '../../../functions/core/store/unix-socket-endpoint.js';
 
 describe('the embedded store on a Unix socket', () => {
   let dir: string;

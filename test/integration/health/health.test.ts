@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import type { Table } from '../../../functions/core/store/table.js';
 import { createRegistryHandler } from '../../../functions/registry/handler.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import type { Table } from '../../../functions/shared/store/table.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../../support/ftp-backends.js';
 import { curl } from '../../support/ftp-clients.js';
 import { freePort } from '../../support/ports.js';

@@ -11,9 +11,9 @@ import {
 } from '../../../edge-worker/control-plane/http-transport.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
 import { Logger, silentLogger } from '../../../edge-worker/log/logger.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 import { type ControlPlaneHost, startControlPlaneHost } from '../../../functions/http-host/host.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 import { type FtpBackend, startFtpBackend } from '../../support/ftp-backends.js';
 import { freePort } from '../../support/ports.js';
 import { cliPath, type ProxyProcess, startProxyProcess, waitForStart } from '../../support/proxy-process.js';

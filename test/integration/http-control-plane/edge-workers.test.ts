@@ -7,9 +7,9 @@ import { type ConfigInput, configSchema } from '../../../edge-worker/config/sche
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
 import { Logger } from '../../../edge-worker/log/logger.js';
 import { type RunningEdgeWorker, startEdgeWorker } from '../../../edge-worker/runtime/edge-worker.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 import { type ControlPlaneHost, startControlPlaneHost } from '../../../functions/http-host/host.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../../support/ftp-backends.js';
 import { curl } from '../../support/ftp-clients.js';
 import { RawFtp } from '../../support/raw-ftp.js';

@@ -12,10 +12,10 @@ import {
 } from '../../../edge-worker/control-plane/http-transport.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
 import { Logger } from '../../../edge-worker/log/logger.js';
+import { jsonResult } from '../../../functions/core/handler/http-adapter.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 import { type ControlPlaneHost, startControlPlaneHost } from '../../../functions/http-host/host.js';
-import { jsonResult } from '../../../functions/shared/handler/http-adapter.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 
 const TOKEN = 'edge-token-for-tests-0123456789abcdef';
 const BACKENDS = ['ftp://10.0.0.1:21', 'ftp://10.0.0.2:21'];

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 import { createRegistryHandler } from '../../../functions/registry/handler.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 import { dynaliteStore, type StoreServer, type TestStore } from '../../support/test-stores.js';
 
 export interface RequestOptions {

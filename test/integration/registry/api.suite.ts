@@ -1,17 +1,17 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistryHandler } from '../../../functions/registry/handler.js';
-import { registryRoutes } from '../../../functions/registry/routes/index.js';
-import { verifyPassword } from '../../../functions/shared/registry/password-hash.js';
+import { verifyPassword } from '../../../functions/core/registry/password-hash.js';
 import {
   getProxyUser,
   listPoolBackends,
   lookupGroupBackends,
   lookupUserBackends,
-} from '../../../functions/shared/registry/read-side.js';
-import { anyItem } from '../../../functions/shared/registry/versioned-store.js';
-import { poolPk, REGISTRY_PREFIX, registryKeys } from '../../../functions/shared/store/keys.js';
+} from '../../../functions/core/registry/read-side.js';
+import { anyItem } from '../../../functions/core/registry/versioned-store.js';
+import { poolPk, REGISTRY_PREFIX, registryKeys } from '../../../functions/core/store/keys.js';
+import { createRegistryHandler } from '../../../functions/registry/handler.js';
+import { registryRoutes } from '../../../functions/registry/routes/index.js';
 import type { TestStore } from '../../support/test-stores.js';
 import { type ApiReply, apiEvent, BOOTSTRAP, type RegistryHarness, startRegistry } from './api-client.js';
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TlsCacheRequest, TlsCacheResponse } from '../../../functions/contract/tls-cache.js';
-import { lambdaContext } from '../../../functions/shared/handler/lambda-context.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
-import { cacheInfo, removeCache } from '../../../functions/shared/tls-cache/admin.js';
-import { readStats } from '../../../functions/shared/tls-cache/stats.js';
+import { lambdaContext } from '../../../functions/core/handler/lambda-context.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
+import { cacheInfo, removeCache } from '../../../functions/core/tls-cache/admin.js';
+import { readStats } from '../../../functions/core/tls-cache/stats.js';
 import { createTlsCacheHandler } from '../../../functions/tls-cache/handler.js';
 import type { StoreServer, TestStore } from '../../support/test-stores.js';
 

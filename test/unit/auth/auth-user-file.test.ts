@@ -6,8 +6,8 @@ import {
   parseAuthGroupFile,
   parseAuthUserFile,
   usersFromAuthFiles,
-} from '../../../functions/shared/auth/auth-user-file.js';
-import type { Table } from '../../../functions/shared/store/table.js';
+} from '../../../functions/core/auth/auth-user-file.js';
+import type { Table } from '../../../functions/core/store/table.js';
 
 const SHA = '$6$salt$hash';
 

@@ -4,7 +4,7 @@ import {
   identityHookConfigSchema,
   identityHookResponseSchema,
   selectIdentityHook,
-} from '../../../functions/shared/auth/identity-hook.js';
+} from '../../../functions/core/auth/identity-hook.js';
 
 const base = { pool: 'p', user: 'alice', clientAddress: '192.0.2.7', protocol: 'ftp' } as const;
 

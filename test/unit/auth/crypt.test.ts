@@ -10,9 +10,9 @@ import {
   sha256Crypt,
   sha512Crypt,
   verifyCrypt,
-} from '../../../functions/shared/auth/crypt.js';
-import { checkPassword } from '../../../functions/shared/auth/password-check.js';
-import { hashPassword } from '../../../functions/shared/registry/password-hash.js';
+} from '../../../functions/core/auth/crypt.js';
+import { checkPassword } from '../../../functions/core/auth/password-check.js';
+import { hashPassword } from '../../../functions/core/registry/password-hash.js';
 
 const run = promisify(execFile);
 

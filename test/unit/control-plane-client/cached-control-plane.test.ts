@@ -10,8 +10,8 @@ import type {
   ResolveBackendRequest,
   ResolveBackendResponse,
 } from '../../../functions/contract/resolve-backend.js';
-import { seededRandom } from '../../../functions/shared/random.js';
-import { rendezvousRank } from '../../../functions/shared/rendezvous-hash.js';
+import { seededRandom } from '../../../functions/core/random.js';
+import { rendezvousRank } from '../../../functions/core/rendezvous-hash.js';
 
 const BACKENDS = ['ftp://a:21', 'ftp://b:21', 'ftp://c:21'];
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);

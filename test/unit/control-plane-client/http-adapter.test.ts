@@ -3,11 +3,11 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
 import { resolveBackendRequestSchema } from '../../../functions/contract/resolve-backend.js';
+import { httpAdapter } from '../../../functions/core/handler/http-adapter.js';
+import { validateEvent } from '../../../functions/core/handler/validate-event.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 import { createResolveBackendHandler } from '../../../functions/resolve-backend/handler.js';
-import { httpAdapter } from '../../../functions/shared/handler/http-adapter.js';
-import { validateEvent } from '../../../functions/shared/handler/validate-event.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
 
 /** An API Gateway HTTP API (payload 2.0) event, as Lambda receives it. */
 function event(

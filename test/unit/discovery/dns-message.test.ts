@@ -1,7 +1,7 @@
 import * as dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import { parseDnsServer } from '../../../functions/shared/discovery/dns-client.js';
-import { decodeResponse, encodeQuery } from '../../../functions/shared/discovery/dns-message.js';
+import { parseDnsServer } from '../../../functions/core/discovery/dns-client.js';
+import { decodeResponse, encodeQuery } from '../../../functions/core/discovery/dns-message.js';
 
 describe('DNS wire format', () => {
   it('encodes a query dns-packet reads back', () => {

@@ -3,8 +3,8 @@ import {
   restrictToActivePriority,
   srvOrder,
   weightedOrder,
-} from '../../../functions/shared/discovery/srv-order.js';
-import { seededRandom } from '../../../functions/shared/random.js';
+} from '../../../functions/core/discovery/srv-order.js';
+import { seededRandom } from '../../../functions/core/random.js';
 
 describe('RFC 2782 ordering', () => {
   it('orders priorities ascending, whatever the weights', () => {

@@ -3,7 +3,7 @@ import {
   answerTimes,
   DEFAULT_DISCOVERY_SETTINGS,
   effectiveTtlSeconds,
-} from '../../../functions/shared/discovery/discovery-settings.js';
+} from '../../../functions/core/discovery/discovery-settings.js';
 
 describe('discovery TTL math', () => {
   const settings = {

@@ -4,7 +4,7 @@ import {
   parseBackendUrl,
   redactUrl,
   urlPasswordRefusal,
-} from '../../../functions/shared/backend-url.js';
+} from '../../../functions/core/backend-url.js';
 
 const ok = (text: string) => {
   const result = parseBackendUrl(text);

@@ -6,7 +6,7 @@ import {
   resolveBackendResponseSchema,
 } from '../../../functions/contract/resolve-backend.js';
 import { sessionEventsRequestSchema } from '../../../functions/contract/session-events.js';
-import { InvalidRequestError } from '../../../functions/shared/handler/invalid-request-error.js';
+import { InvalidRequestError } from '../../../functions/core/handler/invalid-request-error.js';
 
 function paths(schema: { safeParse(value: unknown): { success: boolean; error?: unknown } }, value: unknown) {
   const result = schema.safeParse(value);

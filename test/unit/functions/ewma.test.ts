@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONNECT_MS_SMOOTHING, smoothConnectMs } from '../../../functions/shared/ewma.js';
+import { CONNECT_MS_SMOOTHING, smoothConnectMs } from '../../../functions/core/ewma.js';
 
 describe('smoothConnectMs', () => {
   it('takes the first sample as is', () => {

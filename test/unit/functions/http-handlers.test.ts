@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as authHandler } from '../../../functions/auth/http-handler.js';
+import { lambdaContext } from '../../../functions/core/handler/lambda-context.js';
 import { handler as resolveBackendHandler } from '../../../functions/resolve-backend/http-handler.js';
 import { handler as sessionEventsHandler } from '../../../functions/session-events/http-handler.js';
-import { lambdaContext } from '../../../functions/shared/handler/lambda-context.js';
 
 /**
  * The Lambda entry points behind the HTTP API (functions/<name>/http-handler.ts, what the CDK app

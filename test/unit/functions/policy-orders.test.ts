@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { leastConnsOrder } from '../../../functions/shared/policies/least-conns.js';
+import { leastConnsOrder } from '../../../functions/core/connect-policies/ordering/least-conns.js';
 import {
   leastResponseTimeOrder,
   MIN_CONNECT_MS,
   responseTimeScore,
   unsampledConnectMs,
-} from '../../../functions/shared/policies/least-response-time.js';
-import { orderByScore } from '../../../functions/shared/policies/order-by-score.js';
-import { randomOrder } from '../../../functions/shared/policies/random.js';
-import { usablePositions } from '../../../functions/shared/policies/usable.js';
-import { randomInt, seededRandom, shuffled } from '../../../functions/shared/random.js';
+} from '../../../functions/core/connect-policies/ordering/least-response-time.js';
+import { orderByScore } from '../../../functions/core/connect-policies/ordering/order-by-score.js';
+import { randomOrder } from '../../../functions/core/connect-policies/ordering/random.js';
+import { usablePositions } from '../../../functions/core/connect-policies/ordering/usable.js';
+import { randomInt, seededRandom, shuffled } from '../../../functions/core/random.js';
 
 const B = ['ftp://a:21', 'ftp://b:21', 'ftp://c:21', 'ftp://d:21'];
 

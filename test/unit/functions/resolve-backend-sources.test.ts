@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolveBackendResponse } from '../../../functions/contract/resolve-backend.js';
-import { createResolveBackendHandler } from '../../../functions/resolve-backend/handler.js';
 import {
   appendRegistered,
   excludedPositions,
   listedEntries,
-} from '../../../functions/shared/policies/candidates.js';
-import { seededRandom } from '../../../functions/shared/random.js';
-import { rendezvousRank } from '../../../functions/shared/rendezvous-hash.js';
+} from '../../../functions/core/connect-policies/ordering/candidates.js';
+import { seededRandom } from '../../../functions/core/random.js';
+import { rendezvousRank } from '../../../functions/core/rendezvous-hash.js';
+import { createResolveBackendHandler } from '../../../functions/resolve-backend/handler.js';
 import { type RegistryHarness, startRegistry } from '../../integration/registry/api-client.js';
 
 const LISTED = ['ftp://10.0.0.1:21', 'ftp://10.0.0.2:21'];

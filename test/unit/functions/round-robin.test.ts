@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { roundRobinOrder } from '../../../functions/shared/policies/round-robin.js';
+import { roundRobinOrder } from '../../../functions/core/connect-policies/ordering/round-robin.js';
 
 describe('roundRobinOrder', () => {
   it('starts at position 0 on the first cursor value and rotates', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { shuffleStep } from '../../../functions/shared/policies/shuffle.js';
-import { seededRandom } from '../../../functions/shared/random.js';
+import { shuffleStep } from '../../../functions/core/connect-policies/ordering/shuffle.js';
+import { seededRandom } from '../../../functions/core/random.js';
 
 const ids = ['A', 'B', 'C', 'D'];
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { stickyDecision } from '../../../functions/shared/policies/sticky.js';
-import { rendezvousRank, rendezvousWeight } from '../../../functions/shared/rendezvous-hash.js';
+import { stickyDecision } from '../../../functions/core/connect-policies/ordering/sticky.js';
+import { rendezvousRank, rendezvousWeight } from '../../../functions/core/rendezvous-hash.js';
 
 const B = ['ftp://a:21', 'ftp://b:21', 'ftp://c:21', 'ftp://d:21'];
 

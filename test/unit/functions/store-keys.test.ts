@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { epochSeconds, expiresAtFor, isLive } from '../../../functions/shared/store/expiry.js';
-import { backendId, keys, part } from '../../../functions/shared/store/keys.js';
+import { epochSeconds, expiresAtFor, isLive } from '../../../functions/core/store/expiry.js';
+import { backendId, keys, part } from '../../../functions/core/store/keys.js';
 
 describe('store keys', () => {
   it('escapes # and % in free-form parts so keys cannot collide', () => {

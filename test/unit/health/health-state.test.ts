@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { healthSettings } from '../../../functions/shared/health/health-settings.js';
-import { type BackendHealth, healthState } from '../../../functions/shared/health/health-state.js';
+import { healthSettings } from '../../../functions/core/health/health-settings.js';
+import { type BackendHealth, healthState } from '../../../functions/core/health/health-state.js';
 
 describe('health state', () => {
   const settings = healthSettings({ passive: { failures: 3, windowMs: 10_000, cooldownMs: 5000 } });

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
-import { healthSettings } from '../../../functions/shared/health/health-settings.js';
-import { healthState } from '../../../functions/shared/health/health-state.js';
+import { healthSettings } from '../../../functions/core/health/health-settings.js';
+import { healthState } from '../../../functions/core/health/health-state.js';
 import {
   readPoolHealth,
   recordCheckResult,
   recordConnectSuccess,
   recordPassiveFailure,
-} from '../../../functions/shared/health/health-store.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
+} from '../../../functions/core/health/health-store.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 
 /** The transitions as stored, on dynalite (in-process), with a clock the test moves. */
 describe('health store transitions', () => {

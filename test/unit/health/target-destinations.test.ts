@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseBackendUrl } from '../../../functions/shared/backend-url.js';
-import { activeCheckOptionsFromEnv } from '../../../functions/shared/health/check-options-from-env.js';
-import type { CheckTarget } from '../../../functions/shared/health/check-targets.js';
-import { screenTargets } from '../../../functions/shared/health/target-destinations.js';
-import { numericHost } from '../../../functions/shared/net/address-resolver.js';
-import { parseAllowNetworks } from '../../../functions/shared/net/destination-policy.js';
+import { parseBackendUrl } from '../../../functions/core/backend-url.js';
+import { activeCheckOptionsFromEnv } from '../../../functions/core/health/check-options-from-env.js';
+import type { CheckTarget } from '../../../functions/core/health/check-targets.js';
+import { screenTargets } from '../../../functions/core/health/target-destinations.js';
+import { numericHost } from '../../../functions/core/net/address-resolver.js';
+import { parseAllowNetworks } from '../../../functions/core/net/destination-policy.js';
 
 const target = (url: string, operator = false): CheckTarget => {
   const parsed = parseBackendUrl(url);

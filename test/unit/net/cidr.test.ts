@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cidrContains, inNetworks, parseCidr, parseCidrList } from '../../../functions/shared/net/cidr.js';
+import { cidrContains, inNetworks, parseCidr, parseCidrList } from '../../../functions/core/net/cidr.js';
 
 function cidr(text: string) {
   const result = parseCidr(text);

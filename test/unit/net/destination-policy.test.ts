@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { numericHost, parseInetAton } from '../../../functions/shared/net/address-resolver.js';
+import { numericHost, parseInetAton } from '../../../functions/core/net/address-resolver.js';
 import {
   classifyAddress,
   DestinationPolicy,
   parseAllowNetworks,
-} from '../../../functions/shared/net/destination-policy.js';
+} from '../../../functions/core/net/destination-policy.js';
 
 describe('destination address policy', () => {
   it('classifies addresses, IPv4-mapped and embedded ones by the IPv4 address', () => {

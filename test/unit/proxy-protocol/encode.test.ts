@@ -15,7 +15,7 @@ import {
   tlv,
   uniqueIdTlv,
 } from '../../../edge-worker/proxy-protocol/encode.js';
-import { formatIPv6, parseAddress, parseIPv4, parseIPv6 } from '../../../functions/shared/net/ip.js';
+import { formatIPv6, parseAddress, parseIPv4, parseIPv6 } from '../../../functions/core/net/ip.js';
 
 /** Hex with spaces/newlines allowed, for vectors written by hand from the spec. */
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');

@@ -5,18 +5,18 @@ import {
   bearerToken,
   hasScope,
   principalFromGateway,
-} from '../../../functions/shared/registry/auth.js';
-import { applyPatch } from '../../../functions/shared/registry/backend-mappings.js';
-import { generateBackendId } from '../../../functions/shared/registry/backends.js';
-import { RegistryError } from '../../../functions/shared/registry/errors.js';
-import { decodeCursor, encodeCursor } from '../../../functions/shared/registry/page-cursor.js';
+} from '../../../functions/core/registry/auth.js';
+import { applyPatch } from '../../../functions/core/registry/backend-mappings.js';
+import { generateBackendId } from '../../../functions/core/registry/backends.js';
+import { RegistryError } from '../../../functions/core/registry/errors.js';
+import { decodeCursor, encodeCursor } from '../../../functions/core/registry/page-cursor.js';
 import {
   generateTokenSecret,
   hashTokenSecret,
   looksLikeTokenSecret,
   tokenIdOfHash,
-} from '../../../functions/shared/registry/token-secret.js';
-import { poolPk, REGISTRY_BACKEND_PREFIX, registryKeys } from '../../../functions/shared/store/keys.js';
+} from '../../../functions/core/registry/token-secret.js';
+import { poolPk, REGISTRY_BACKEND_PREFIX, registryKeys } from '../../../functions/core/store/keys.js';
 
 describe('registry keys', () => {
   it('puts a pool’s contents in its partition under REG# and escapes free-form parts', () => {

@@ -13,7 +13,7 @@ const {
   PASSWORD_HASH_DEFAULTS,
   parsePasswordHash,
   verifyPassword,
-} = await import('../../../functions/shared/registry/password-hash.js');
+} = await import('../../../functions/core/registry/password-hash.js');
 
 /** Cheap parameters for the tests that do not care about cost. */
 const FAST = { N: 1024, r: 8, p: 1 };

@@ -11,7 +11,7 @@ import {
   unconnectableBackend,
 } from '../../../edge-worker/reverse/backend-source.js';
 import { loadPool, readUserBackends, UserRefusedError } from '../../../edge-worker/reverse/pool.js';
-import { parseBackendUrl } from '../../../functions/shared/backend-url.js';
+import { parseBackendUrl } from '../../../functions/core/backend-url.js';
 
 describe('parseBackendSource', () => {
   it('takes URLs (with +srv / +txt) and absolute file: paths, flagging %U as per user', () => {

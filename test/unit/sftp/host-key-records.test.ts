@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
 import { MemoryServerHostKeys } from '../../../edge-worker/sftp/server-host-keys.js';
 import { sshHostKeyRequestSchema } from '../../../functions/contract/ssh-host-keys.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { writeSshHostKey } from '../../../functions/shared/store/ssh-host-keys.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { writeSshHostKey } from '../../../functions/core/store/ssh-host-keys.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 import { createSshHostKeysHandler } from '../../../functions/ssh-host-keys/handler.js';
 
 const A = Buffer.from('key-a').toString('base64');

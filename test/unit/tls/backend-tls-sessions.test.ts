@@ -4,9 +4,9 @@ import { createInProcessControlPlane } from '../../../edge-worker/control-plane/
 import { Logger } from '../../../edge-worker/log/logger.js';
 import { BackendTlsSessions } from '../../../edge-worker/tls/backend-tls-sessions.js';
 import { trackTlsCacheCalls } from '../../../edge-worker/tls/tracked-tls-cache.js';
-import { createDynamoDbClient } from '../../../functions/shared/store/dynamodb-client.js';
-import { ensureTable, type Table } from '../../../functions/shared/store/table.js';
-import { readStats } from '../../../functions/shared/tls-cache/stats.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
+import { readStats } from '../../../functions/core/tls-cache/stats.js';
 import { dynaliteStore, type StoreServer } from '../../support/test-stores.js';
 
 /** Two trust contexts (backend-trust-context.ts digests). */

@@ -15,7 +15,7 @@ import {
   sequence,
   TAG,
   unsignedInteger,
-} from '../../../functions/shared/ocsp/der.js';
+} from '../../../functions/core/ocsp/der.js';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 

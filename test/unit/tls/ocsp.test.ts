@@ -15,14 +15,14 @@ import {
   sequence,
   TAG,
   unsignedInteger,
-} from '../../../functions/shared/ocsp/der.js';
-import { EXPIRE_AFTER_STALE_MS, freshnessOf } from '../../../functions/shared/ocsp/freshness.js';
+} from '../../../functions/core/ocsp/der.js';
+import { EXPIRE_AFTER_STALE_MS, freshnessOf } from '../../../functions/core/ocsp/freshness.js';
 import {
   buildOcspRequest,
   fakeTryLaterResponse,
   OcspError,
   parseOcspResponse,
-} from '../../../functions/shared/ocsp/ocsp-message.js';
+} from '../../../functions/core/ocsp/ocsp-message.js';
 
 const id = {
   issuerNameHash: Buffer.alloc(20, 1),

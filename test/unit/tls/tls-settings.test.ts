@@ -9,7 +9,7 @@ import {
 } from '../../../edge-worker/tls/backend-tls-sessions.js';
 import { FrontendTls } from '../../../edge-worker/tls/frontend-tls-context.js';
 import { refusedWithoutTls, tlsPolicy } from '../../../edge-worker/tls/tls-policy.js';
-import { parseBackendUrl } from '../../../functions/shared/backend-url.js';
+import { parseBackendUrl } from '../../../functions/core/backend-url.js';
 
 const url = (text: string) => {
   const parsed = parseBackendUrl(text);

@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import type { Random } from '../../random.js';
 
 /**
  * Orders positions by ascending score; equal scores are broken at random (each position draws one

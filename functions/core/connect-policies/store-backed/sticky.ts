@@ -1,8 +1,8 @@
-import type { StickyPolicy } from '../../contract/connect-policies.js';
-import { stickyDecision } from '../policies/sticky.js';
-import { epochSeconds, expiresAtFor } from '../store/expiry.js';
-import { createStickyMapping, readStickyMapping, replaceStickyMapping } from '../store/sticky-map.js';
-import { StoreError } from '../store/store-error.js';
+import type { StickyPolicy } from '../../../contract/connect-policies.js';
+import { epochSeconds, expiresAtFor } from '../../store/expiry.js';
+import { createStickyMapping, readStickyMapping, replaceStickyMapping } from '../../store/sticky-map.js';
+import { StoreError } from '../../store/store-error.js';
+import { stickyDecision } from '../ordering/sticky.js';
 import type { Selection, SelectionContext } from './selection.js';
 
 const MAX_ATTEMPTS = 10;

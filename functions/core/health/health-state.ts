@@ -14,7 +14,7 @@ export interface CheckResult {
   warning?: string;
 }
 
-/** A backend's health record in one pool, as stored (shared/health/health-store.ts). */
+/** A backend's health record in one pool, as stored (core/health/health-store.ts). */
 export interface BackendHealth {
   pool: string;
   backend: string;

@@ -4,6 +4,16 @@ import type {
   ResolveBackendCandidate,
   ResolveBackendResponse,
 } from '../contract/resolve-backend.js';
+import { excludedPositions, type ListEntry } from './connect-policies/ordering/candidates.js';
+import { randomOrder } from './connect-policies/ordering/random.js';
+import { roundRobinOrder } from './connect-policies/ordering/round-robin.js';
+import { usablePositions } from './connect-policies/ordering/usable.js';
+import { candidateList } from './connect-policies/store-backed/candidate-list.js';
+import { selectLeastConns } from './connect-policies/store-backed/least-conns.js';
+import { selectLeastResponseTime } from './connect-policies/store-backed/least-response-time.js';
+import type { SelectionContext } from './connect-policies/store-backed/selection.js';
+import { selectShuffle } from './connect-policies/store-backed/shuffle.js';
+import { selectSticky } from './connect-policies/store-backed/sticky.js';
 import { createDiscoveryContext, type DiscoveryContext } from './discovery/discovery-service.js';
 import { expandDiscovered } from './discovery/expand.js';
 import { restrictToActivePriority, weightedOrder } from './discovery/srv-order.js';
@@ -11,17 +21,7 @@ import { InvalidRequestError } from './handler/invalid-request-error.js';
 import { DEFAULT_HEALTH_SETTINGS, type HealthSettings } from './health/health-settings.js';
 import { type HealthState, healthState } from './health/health-state.js';
 import { readPoolHealth } from './health/health-store.js';
-import { excludedPositions, type ListEntry } from './policies/candidates.js';
-import { randomOrder } from './policies/random.js';
-import { roundRobinOrder } from './policies/round-robin.js';
-import { usablePositions } from './policies/usable.js';
 import type { Random } from './random.js';
-import { candidateList } from './selectors/candidate-list.js';
-import { selectLeastConns } from './selectors/least-conns.js';
-import { selectLeastResponseTime } from './selectors/least-response-time.js';
-import type { SelectionContext } from './selectors/selection.js';
-import { selectShuffle } from './selectors/shuffle.js';
-import { selectSticky } from './selectors/sticky.js';
 import { advanceCursor } from './store/policy-cursor.js';
 import type { Table } from './store/table.js';
 

@@ -1,8 +1,8 @@
-import { shuffleStep } from '../policies/shuffle.js';
-import { backoff } from '../store/conditional.js';
-import { backendId } from '../store/keys.js';
-import { readShuffleRound, startNextRound, takeFromRound } from '../store/shuffle-round.js';
-import { StoreError } from '../store/store-error.js';
+import { backoff } from '../../store/conditional.js';
+import { backendId } from '../../store/keys.js';
+import { readShuffleRound, startNextRound, takeFromRound } from '../../store/shuffle-round.js';
+import { StoreError } from '../../store/store-error.js';
+import { shuffleStep } from '../ordering/shuffle.js';
 import type { Selection, SelectionContext } from './selection.js';
 
 const MAX_ATTEMPTS = 50;

@@ -1,4 +1,4 @@
-import { rendezvousRank } from '../rendezvous-hash.js';
+import { rendezvousRank } from '../../rendezvous-hash.js';
 
 /**
  * One sticky selection (PerUser, PerGroup, PerHost), decided from the mapping as read from the

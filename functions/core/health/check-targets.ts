@@ -1,7 +1,7 @@
 import { type BackendUrl, parseBackendUrl } from '../backend-url.js';
+import type { ListEntry } from '../connect-policies/ordering/candidates.js';
 import type { DiscoveryContext } from '../discovery/discovery-service.js';
 import { expandDiscovered, isDiscoveryKey } from '../discovery/expand.js';
-import type { ListEntry } from '../policies/candidates.js';
 import { listPoolBackends } from '../registry/read-side.js';
 import { readString } from '../store/attributes.js';
 import { REGISTRY_POOL_PREFIX, REGISTRY_POOLS_PK } from '../store/keys.js';

@@ -25,7 +25,7 @@ export interface TargetDestinations {
 }
 
 /**
- * The destination address policy (functions/shared/net/destination-policy.ts, as the edge applies it
+ * The destination address policy (functions/core/net/destination-policy.ts, as the edge applies it
  * at connect time) for the active checks: a registered, discovered or health-record-only target's
  * host is resolved once here and every address judged; one refused address refuses the target (as
  * on the edge), which is then never connected to. Otherwise the check connects to the first address

@@ -1,5 +1,5 @@
-import { leastConnsOrder } from '../policies/least-conns.js';
-import { activeConnections } from '../store/leases.js';
+import { activeConnections } from '../../store/leases.js';
+import { leastConnsOrder } from '../ordering/least-conns.js';
 import type { Selection, SelectionContext } from './selection.js';
 
 /** LeastConns: sum the pool's live leases per backend (one Query), fewest first. Read-only. */

@@ -1,4 +1,4 @@
-import { type Random, shuffled } from '../random.js';
+import { type Random, shuffled } from '../../random.js';
 
 /**
  * Random ordering: a uniformly random permutation of the usable positions, so the pick (the first)

@@ -1,4 +1,4 @@
-import { type Random, randomInt, shuffled } from '../random.js';
+import { type Random, randomInt, shuffled } from '../../random.js';
 
 /**
  * One Shuffle selection, decided from the round as read from the store. A round is the set of

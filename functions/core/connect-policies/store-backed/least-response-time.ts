@@ -1,6 +1,6 @@
-import { leastResponseTimeOrder } from '../policies/least-response-time.js';
-import { activeConnections } from '../store/leases.js';
-import { readResponseTimes } from '../store/response-times.js';
+import { activeConnections } from '../../store/leases.js';
+import { readResponseTimes } from '../../store/response-times.js';
+import { leastResponseTimeOrder } from '../ordering/least-response-time.js';
 import type { Selection, SelectionContext } from './selection.js';
 
 /** LeastResponseTime: live leases and smoothed connect times of the pool (two Queries), lowest score first. */

@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import type { Random } from '../../random.js';
 import { orderByScore } from './order-by-score.js';
 
 /**
