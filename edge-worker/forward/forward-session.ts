@@ -8,24 +8,18 @@ import type { FtpCommand } from '../ftp/command-parser.js';
 import type { FrontendSecurity } from '../ftp/frontend-security.js';
 import { type FtpReply, localReply } from '../ftp/reply.js';
 import { FtpSession } from '../ftp/session/ftp-session.js';
+import { authenticateProxyUser } from '../ftp/session/proxy-login.js';
 import type { SessionRole } from '../ftp/session/session-role.js';
 import { type SocketSessionContext, socketSessionParts } from '../ftp/session/socket-session.js';
 import { bridgedConnectTls, bridgeSecurityCommand } from '../ftp/tls-bridge.js';
 import type { Logger } from '../log/logger.js';
-import { DestinationPolicy, parseAllowNetworks } from '../net/destination-policy.js';
 import type { ResolveAddresses } from '../net/destination-resolver.js';
 import type { BackendTls } from '../tls/backend-tls-context.js';
 import type { ClientClasses } from './client-class.js';
-import {
-  type Destination,
-  formatHostPort,
-  IMPLICIT_FTPS_PORT,
-  parseDestination,
-  splitUserAtHost,
-} from './destination.js';
+import { type Destination, IMPLICIT_FTPS_PORT, splitUserAtHost } from './destination.js';
+import { DestinationAccess } from './destination-access.js';
 import { connectDestination, FORWARD_REFUSED_TEXT, type ForwardConnected } from './forward-connect.js';
 import { DEFAULT_FORWARD_METHOD, type ForwardMethod, needsProxyAuth } from './forward-methods.js';
-import { compileForwardTo, describeForwardTo } from './forward-to.js';
 import type { LoopGuard } from './loop-guard.js';
 
 export interface ForwardSessionContext extends SocketSessionContext {
@@ -87,8 +81,7 @@ class ForwardRole implements SessionRole {
     HOST: (command: FtpCommand) => this.host(command.arg),
   };
   private readonly method: ForwardMethod;
-  private readonly allowsDestination: (hostPort: string) => boolean;
-  private readonly destinationPolicy: DestinationPolicy;
+  private readonly access: DestinationAccess;
   private proxyLogin: ProxyLogin = { step: 'none' };
 
   constructor(
@@ -100,15 +93,7 @@ class ForwardRole implements SessionRole {
     private readonly sessionLog: Logger,
   ) {
     this.method = ctx.pool.forward?.method ?? DEFAULT_FORWARD_METHOD;
-    const rule = ctx.pool.forward?.to;
-    const compiled = rule ? compileForwardTo(rule) : undefined;
-    // The config schema compiled the rule already; this guards against a caller that skipped it.
-    if (compiled && !compiled.ok) throw new Error(compiled.error);
-    this.allowsDestination = compiled?.ok ? compiled.test : () => true;
-    this.destinationPolicy = new DestinationPolicy({
-      allowNetworks: parseAllowNetworks(ctx.pool.allowDestinationNetworks ?? []),
-      ownAddresses: () => ctx.loopGuard.ownAddresses(),
-    });
+    this.access = new DestinationAccess(ctx.pool, ctx.loopGuard);
   }
 
   get pool(): PoolConfig {
@@ -274,7 +259,7 @@ class ForwardRole implements SessionRole {
 
   /** The destination text of a USER, checked; undefined (and the client told why) when refused. */
   private async namedDestination(text: string): Promise<Destination | undefined> {
-    const checked = this.checkDestination(text);
+    const checked = this.access.check(text, this.ctx.backendTls !== undefined, this.session.log);
     if (checked.ok) return checked.destination;
     await this.session.loginFailed(checked.reply, checked.reason);
     return undefined;
@@ -341,17 +326,12 @@ class ForwardRole implements SessionRole {
     destination: Destination | undefined,
     password: string,
   ): Promise<void> {
-    const auth = await this.ctx.controlPlane
-      .authenticate({
-        pool: this.ctx.pool.name,
-        user,
-        password,
-        clientAddress: this.ctx.clientAddress,
-        protocol: 'ftp',
-      })
-      .catch(
-        (err: unknown) => ({ allowed: false, reason: `control plane: ${(err as Error).message}` }) as const,
-      );
+    const auth = await authenticateProxyUser(this.ctx.controlPlane, {
+      pool: this.ctx.pool.name,
+      user,
+      password,
+      clientAddress: this.ctx.clientAddress,
+    });
     if (!auth.allowed) {
       this.proxyLogin = { step: 'none' };
       await this.session.loginFailed(
@@ -365,64 +345,6 @@ class ForwardRole implements SessionRole {
       ...(destination ? { destination: destination.hostPort } : {}),
     });
     await this.session.frontend.reply(230, `User ${user} logged in.`);
-  }
-
-  /**
-   * The destination text after `@` (or the SNI name): parsed (ProxyForwardMethod), then refused when it
-   * does not pass ProxyForwardTo, or is implicit FTPS (port 990) while the pool's tls.engine is off.
-   */
-  private checkDestination(
-    text: string,
-  ): { ok: true; destination: Destination } | { ok: false; reply: FtpReply; reason: string } {
-    const parsed = parseDestination(text);
-    if (!parsed.ok) {
-      return {
-        ok: false,
-        reply: localReply(530, `Login incorrect: bad destination: ${parsed.error}.`),
-        reason: `bad destination: ${parsed.error}`,
-      };
-    }
-    const { destination } = parsed;
-    const rule = this.ctx.pool.forward?.to;
-    if (rule && !this.allowsDestination(destination.hostPort)) {
-      const reason = `host/port ${destination.hostPort} did not match ProxyForwardTo ${describeForwardTo(rule)}`;
-      this.session.log.warn('forward destination refused', { reason });
-      return { ok: false, reply: localReply(530, FORWARD_REFUSED_TEXT), reason };
-    }
-    if (destination.port === IMPLICIT_FTPS_PORT && !this.ctx.backendTls) {
-      return {
-        ok: false,
-        reply: localReply(
-          530,
-          `Unable to connect to ${destination.hostPort}: port ${IMPLICIT_FTPS_PORT} is implicit FTPS, and this proxy's tls.engine (ProxyTLSEngine) is off`,
-        ),
-        reason: 'implicit FTPS destination (port 990) with tls.engine off',
-      };
-    }
-    return { ok: true, destination };
-  }
-
-  /**
-   * ProxyForwardTo on a resolved address, written `address:port` (`[v6]:port`): a negated rule must
-   * pass for it as it did for the name typed (so `!^127\.` also refuses `2130706433`); a positive
-   * rule that matches it is the explicit permission loopback and private addresses need.
-   */
-  private addressRule(
-    address: string,
-    port: number,
-  ): { allowed: boolean; explicit: boolean; reason?: string } {
-    const rule = this.ctx.pool.forward?.to;
-    if (!rule) return { allowed: true, explicit: false };
-    const hostPort = formatHostPort(address, port);
-    const passes = this.allowsDestination(hostPort);
-    if (rule.negate && !passes) {
-      return {
-        allowed: false,
-        explicit: false,
-        reason: `resolved address ${hostPort} did not match ProxyForwardTo ${describeForwardTo(rule)}`,
-      };
-    }
-    return { allowed: true, explicit: !rule.negate && passes };
   }
 
   /**
@@ -452,8 +374,8 @@ class ForwardRole implements SessionRole {
         sourceAddress: pool.sourceAddress,
         loopGuard: this.ctx.loopGuard,
         log: this.session.log,
-        policy: this.destinationPolicy,
-        addressRule: (address, port) => this.addressRule(address, port),
+        policy: this.access.policy,
+        addressRule: (address, port) => this.access.addressRule(address, port),
         ...(this.ctx.resolveDestination ? { resolve: this.ctx.resolveDestination } : {}),
         ...(tls ? { tls } : {}),
       });

@@ -25,6 +25,7 @@ import { createMlsdTransform, listCommandFor } from './dirlist/mlsd-transform.js
 import type { FrontendSecurity } from './frontend-security.js';
 import { type FtpReply, localReply } from './reply.js';
 import { FtpSession } from './session/ftp-session.js';
+import { authenticateProxyUser } from './session/proxy-login.js';
 import type { SessionRole } from './session/session-role.js';
 import { type SocketSessionContext, socketSessionParts } from './session/socket-session.js';
 import { bridgedConnectTls, bridgeSecurityCommand } from './tls-bridge.js';
@@ -340,17 +341,12 @@ class ReverseRole implements SessionRole {
       await session.frontend.reply(503, 'Login with USER first.');
       return;
     }
-    const auth = await this.ctx.controlPlane
-      .authenticate({
-        pool: this.pool.name,
-        user: session.userName,
-        password,
-        clientAddress: this.ctx.clientAddress,
-        protocol: 'ftp',
-      })
-      .catch(
-        (err: unknown) => ({ allowed: false, reason: `control plane: ${(err as Error).message}` }) as const,
-      );
+    const auth = await authenticateProxyUser(this.ctx.controlPlane, {
+      pool: this.pool.name,
+      user: session.userName,
+      password,
+      clientAddress: this.ctx.clientAddress,
+    });
     if (!auth.allowed) {
       await session.loginFailed(localReply(530, 'Login incorrect.'), auth.reason ?? 'refused');
       return;
