@@ -100,7 +100,8 @@ export class SshServerSession {
     conn.on('handshake', () => {
       handshakes += 1;
       if (handshakes === 1 && !this.selectsAtAuthentication()) {
-        // Balancing policies and PerHost choose when the frontend key exchange is done (reference 3.15).
+        // Balancing policies and PerHost choose when the frontend key exchange is done
+        // (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyReverseConnectPolicy).
         this.ensureBackend(ctx.pool.config.connectPolicy === 'PerHost' ? ctx.clientAddress : undefined).catch(
           () => {},
         );
