@@ -165,6 +165,12 @@ export class BackendControl {
 }
 
 /** Parses a FEAT reply's feature lines: " MLST type*;size*;" -> MLST => "type*;size*;". */
+/** What a session needs of a backend's control connection: BackendControl, or a fake in unit tests. */
+export type BackendChannel = Pick<
+  BackendControl,
+  'command' | 'isLost' | 'lost' | 'onUnsolicited' | 'destroy'
+>;
+
 export function parseFeatures(reply: FtpReply): Map<string, string> {
   const features = new Map<string, string>();
   if (reply.code !== 211) return features;

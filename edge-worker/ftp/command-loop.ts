@@ -1,8 +1,8 @@
 import type { SessionHandle } from '../admin/session-registry.js';
 import type { Logger } from '../log/logger.js';
-import type { BackendControl } from './backend-control.js';
+import type { BackendChannel } from './backend-control.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
-import type { FrontendControl } from './frontend-control.js';
+import type { ControlChannel } from './frontend-control.js';
 import type { SessionTimeouts } from './session-timeouts.js';
 
 /** What a session does with a client's line, after the checks every FTP session makes first. */
@@ -20,7 +20,7 @@ export type ScreenedCommand =
  */
 export async function screenCommand(
   event: CommandEvent,
-  frontend: FrontendControl,
+  frontend: ControlChannel,
   maxCommandLength: number,
   log: Logger,
 ): Promise<ScreenedCommand> {
@@ -56,8 +56,8 @@ export async function screenCommand(
  * session answers 421). Resolves with the reason the session ended.
  */
 export async function runCommandLoop(session: {
-  frontend: FrontendControl;
-  backend(): BackendControl | undefined;
+  frontend: ControlChannel;
+  backend(): BackendChannel | undefined;
   /** Set when the proxy itself ended the session (a timeout, a kick). */
   endedByProxy(): string | undefined;
   timeouts: SessionTimeouts;

@@ -3,7 +3,7 @@ import { type SessionHandle, untrackedSession } from '../admin/session-registry.
 import type { ListenerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
-import type { BackendControl } from './backend-control.js';
+import type { BackendChannel } from './backend-control.js';
 import type { BackendDataSetup } from './backend-data.js';
 import {
   type ClientDataOptions,
@@ -40,7 +40,7 @@ export interface DataTransfersOptions {
 
 /** The session's state a transfer depends on, read when it runs. */
 export interface TransferContext {
-  backend: BackendControl;
+  backend: BackendChannel;
   /** ProxyTimeoutLinger. */
   lingerMs: number;
   /** MLSD served from a backend LIST (ProxyDirectoryListPolicy LIST). */
@@ -73,7 +73,11 @@ export class DataTransfers {
    * PASV/EPSV/PORT/EPRT: the client's request is checked first (bounce protection costs the backend
    * nothing), then the backend side is set up under the data-transfer policy, then the client side.
    */
-  async prepare(command: FtpCommand, dataSetup: BackendDataSetup, log: Logger): Promise<void> {
+  async prepare(
+    command: FtpCommand,
+    dataSetup: Pick<BackendDataSetup, 'prepare'>,
+    log: Logger,
+  ): Promise<void> {
     const { frontend, clientData } = this.options;
     this.close();
     const request = checkClientDataCommand(command, this.epsvAll, clientData);

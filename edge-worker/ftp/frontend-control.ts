@@ -9,11 +9,26 @@ const MAX_QUEUED_COMMANDS = 32;
 const LAST_REPLY_GRACE_MS = 2000;
 
 /**
+ * What a session needs of the client's control connection: commands in, replies out, closing.
+ * FrontendControl is the socket's; unit tests drive a session through a small fake of it.
+ */
+export interface ControlChannel {
+  readonly commands: AsyncQueue<CommandEvent>;
+  readonly closeReason: string | undefined;
+  reply(code: number, text: string | string[]): Promise<void>;
+  send(reply: FtpReply): Promise<void>;
+  sendAndClose(reply: FtpReply): Promise<void>;
+  end(): void;
+  destroy(): void;
+  startTls(reply: FtpReply, secure: (socket: Socket) => Promise<Socket>): Promise<string | undefined>;
+}
+
+/**
  * The client's control connection: a queue of parsed commands in, replies out. Reading pauses while
  * too many commands wait, and writing waits for the socket to drain, so a client that sends without
  * reading cannot grow our memory.
  */
-export class FrontendControl {
+export class FrontendControl implements ControlChannel {
   readonly commands: AsyncQueue<CommandEvent>;
   private closedReason: string | undefined;
   private closing = false;

@@ -12,7 +12,7 @@ import type { ClientTlsState } from './backend-tls.js';
 import type { FtpCommand } from './command-parser.js';
 import type { DataEndpoint } from './data-endpoint.js';
 import { DataConnectionError } from './data-errors.js';
-import type { FrontendControl } from './frontend-control.js';
+import type { ControlChannel } from './frontend-control.js';
 import { type FtpReply, localReply } from './reply.js';
 
 /** RFC 2228 / RFC 4217 commands: the proxy owns them, they never reach the backend. */
@@ -126,7 +126,7 @@ export class FrontendSecurity {
   }
 
   /** Handles one of SECURITY_COMMANDS and replies to it. */
-  async handle(command: FtpCommand, frontend: FrontendControl): Promise<SecurityOutcome> {
+  async handle(command: FtpCommand, frontend: ControlChannel): Promise<SecurityOutcome> {
     const tls = this.tls;
     if (!tls) {
       await frontend.reply(502, `${command.verb} is not supported on this listener.`);
@@ -192,7 +192,7 @@ export class FrontendSecurity {
     }
   }
 
-  private async setProtection(arg: string, frontend: FrontendControl): Promise<SecurityOutcome> {
+  private async setProtection(arg: string, frontend: ControlChannel): Promise<SecurityOutcome> {
     if (!this.controlTls) {
       await frontend.reply(503, 'PROT not allowed on insecure control connection');
       return 'done';

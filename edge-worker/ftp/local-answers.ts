@@ -1,8 +1,8 @@
 import { withTimeout } from '../net/with-timeout.js';
-import type { BackendControl } from './backend-control.js';
+import type { BackendChannel } from './backend-control.js';
 import type { FtpCommand } from './command-parser.js';
 import { featReply } from './feat.js';
-import type { FrontendControl } from './frontend-control.js';
+import type { ControlChannel } from './frontend-control.js';
 import { localReply } from './reply.js';
 
 /** How long QUIT waits for the backend's goodbye before answering the client itself. */
@@ -15,7 +15,7 @@ const QUIT_TIMEOUT_MS = 5000;
  * rest must wait for USER.
  */
 export async function answerWithoutBackend(
-  frontend: FrontendControl,
+  frontend: ControlChannel,
   command: FtpCommand,
   mlst?: string,
   /** The proxy's own security features (AUTH TLS, PBSZ, PROT) when the listener offers TLS. */
@@ -43,8 +43,8 @@ export async function answerWithoutBackend(
 
 /** QUIT: the backend's goodbye when it gives one in time, else the proxy's own; then the client is closed. */
 export async function quitSession(
-  frontend: FrontendControl,
-  backend: BackendControl | undefined,
+  frontend: ControlChannel,
+  backend: BackendChannel | undefined,
 ): Promise<void> {
   const goodbye = () => localReply(221, 'Goodbye.');
   const reply =

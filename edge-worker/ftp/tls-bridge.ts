@@ -5,7 +5,7 @@ import type { ConnectOptions } from './backend-connect.js';
 import type { BackendControl } from './backend-control.js';
 import { backendConnectTls, backendProt, negotiateBackendTls, setBackendProtection } from './backend-tls.js';
 import type { FtpCommand } from './command-parser.js';
-import type { FrontendControl } from './frontend-control.js';
+import type { ControlChannel } from './frontend-control.js';
 import type { FrontendSecurity } from './frontend-security.js';
 import { localReply } from './reply.js';
 
@@ -20,7 +20,7 @@ export interface BridgedBackend {
 
 export interface SecurityCommandContext {
   security: FrontendSecurity;
-  frontend: FrontendControl;
+  frontend: ControlChannel;
   /** The session's backend now, if connected. */
   backend: BridgedBackend | undefined;
   /** The pool's backend TLS client (ProxyTLS*); undefined when its engine is off. */

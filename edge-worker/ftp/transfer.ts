@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Transform } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import { withTimeout } from '../net/with-timeout.js';
-import { type BackendControl, describeReply } from './backend-control.js';
+import { type BackendChannel, describeReply } from './backend-control.js';
 import type { CommandEvent, FtpCommand } from './command-parser.js';
 import type { DataEndpoint } from './data-endpoint.js';
 import { DataConnectionError } from './data-errors.js';
@@ -22,7 +22,7 @@ export interface TransferRequest {
   backendLine?: string;
   /** Rewrites or paces the bytes on their way, in order (MLSD from LIST, TransferRate). */
   through?: Transform[];
-  backend: BackendControl;
+  backend: BackendChannel;
   backendData: DataEndpoint;
   clientData: DataEndpoint;
   frontend: FrontendControl;

@@ -17,6 +17,7 @@ import { type SessionHandle, untrackedSession } from '../admin/session-registry.
 import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
+import { LoginAttempts } from '../ftp/session/login-attempts.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
 import { type Selected, selectBackendWith } from '../reverse/backend-selection.js';
@@ -60,7 +61,7 @@ export class SshServerSession {
   private backend: Backend | undefined;
   private backendPromise: Promise<Backend> | undefined;
   private userName = '';
-  private failedLogins = 0;
+  private readonly attempts: LoginAttempts;
   private authenticated = false;
   private loginTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -79,6 +80,7 @@ export class SshServerSession {
     private readonly ctx: SshSessionContext,
   ) {
     this.tracked = ctx.tracked ?? untrackedSession;
+    this.attempts = new LoginAttempts(ctx.listener.maxLoginAttempts, this.tracked);
     this.id = ctx.tracked?.id || randomUUID();
     this.log = ctx.log.child({
       session: this.id,
@@ -98,7 +100,8 @@ export class SshServerSession {
     conn.on('handshake', () => {
       handshakes += 1;
       if (handshakes === 1 && !this.selectsAtAuthentication()) {
-        // Balancing policies and PerHost choose when the frontend key exchange is done (mod_proxy's lib/proxy/ssh.c).
+        // Balancing policies and PerHost choose when the frontend key exchange is done
+        // (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyReverseConnectPolicy).
         this.ensureBackend(ctx.pool.config.connectPolicy === 'PerHost' ? ctx.clientAddress : undefined).catch(
           () => {},
         );
@@ -119,7 +122,7 @@ export class SshServerSession {
       clearTimeout(this.loginTimer);
       this.watchIdle();
       this.tracked.setUser(this.userName);
-      this.tracked.login(true);
+      this.attempts.succeeded();
       this.log.info('login succeeded', { user: this.userName, backend: this.backend?.key });
     });
     conn.on('session', (accept, reject) => {
@@ -378,19 +381,13 @@ export class SshServerSession {
     reason: string,
     backendMethods?: AuthenticationType[],
   ): void {
-    this.failedLogins += 1;
-    this.tracked.login(false);
-    this.log.warn('login failed', {
-      user: this.userName,
-      method: auth.method,
-      reason,
-      attempt: this.failedLogins,
-    });
+    const { attempt, last } = this.attempts.failed();
+    this.log.warn('login failed', { user: this.userName, method: auth.method, reason, attempt });
     const left = backendMethods
       ? methods.filter((method) => method === 'publickey' || backendMethods.includes(method))
       : methods;
     auth.reject(left.length > 0 ? left : methods);
-    if (this.failedLogins >= this.ctx.listener.maxLoginAttempts) {
+    if (last) {
       this.end('too many failed logins (MaxLoginAttempts)');
     }
   }
