@@ -28,7 +28,7 @@ export interface BackendDataOptions {
 
 /**
  * Sets up the backend side of each transfer under ProxyDataTransferPolicy, independently of what the
- * client used (reference 1.2): the policy names the first command to try; EPSV falls back to PASV and
+ * client used (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyDataTransferPolicy): the policy names the first command to try; EPSV falls back to PASV and
  * EPRT to PORT when the backend's FEAT lacks them or it refuses them (and then for the rest of the
  * session); PASV becomes EPSV and PORT becomes EPRT for an IPv6 backend, where the old commands
  * cannot carry the address.

@@ -19,7 +19,7 @@ export type ClientTlsState = 'none' | 'explicit' | 'implicit';
 export type BackendTlsMode = 'off' | 'implicit' | 'required' | 'try';
 
 /**
- * ProxyTLSEngine for one backend URL (reference 1.6): an `ftps://host:990` URL is implicit FTPS and
+ * ProxyTLSEngine for one backend URL (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyTLSEngine): an `ftps://host:990` URL is implicit FTPS and
  * any other ftps:// URL needs TLS, unless the engine is off; MatchClient copies the client.
  */
 export function backendTlsMode(

@@ -40,7 +40,7 @@ export type ClientDataRequest =
   | { kind: 'epsv-all' };
 
 /**
- * Checks PASV/EPSV/PORT/EPRT from the client before anything is set up (reference 3.4): syntax,
+ * Checks PASV/EPSV/PORT/EPRT from the client before anything is set up (as mod_proxy's lib/proxy/ftp/xfer.c does): syntax,
  * address family, EPSV ALL, and FTP bounce protection: an active address must be the client's own
  * (unless AllowForeignAddress says otherwise) and never a privileged port. Returns the request, or the
  * reply that refuses it.

@@ -55,7 +55,7 @@ export interface LimitDecision {
 }
 
 /**
- * `<Limit>` for commands, checked before anything goes to the backend (reference 3.1). The first rule
+ * `<Limit>` for commands, checked before anything goes to the backend (http://www.proftpd.org/docs/howto/Limit.html). The first rule
  * naming a command (by itself, or through its group) decides: a user rule, else an address rule,
  * else AllowAll/DenyAll, else the command is allowed. A deny beats an allow for the same user.
  * There are no group rules yet (groups are known only with proxy authentication).

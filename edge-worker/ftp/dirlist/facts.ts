@@ -2,7 +2,7 @@
  * MLST/MLSD facts (RFC 3659 section 7) for entries parsed from a LIST listing, plus the `OPTS MLST` and
  * FEAT texts that go with them.
  *
- * The fact set is mod_proxy's default set (reference 3.14) minus `unique`. RFC 3659 7.5.2 makes `unique`
+ * The fact set is mod_proxy's default set (lib/proxy/ftp/facts.c) minus `unique`. RFC 3659 7.5.2 makes `unique`
  * an identity: two entries with the same value ARE the same object, and clients use it to spot hard links
  * and directory loops while recursing. A listing has no device/inode numbers to build it from, and any
  * hash of what it does show (name, size, mtime) gives the same value to, say, every `src` directory of the

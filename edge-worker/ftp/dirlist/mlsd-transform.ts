@@ -1,5 +1,5 @@
 /**
- * Streaming LIST → MLSD translation (mod_proxy's `ProxyDirectoryListPolicy LIST`, reference 3.14): the
+ * Streaming LIST → MLSD translation (mod_proxy's `ProxyDirectoryListPolicy LIST`, http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyDirectoryListPolicy): the
  * proxy answers a client's MLSD by sending {@link listCommandFor}'s `LIST -aln [path]` to the backend and
  * piping the listing's bytes through {@link createMlsdTransform} to the client.
  *

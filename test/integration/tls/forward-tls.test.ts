@@ -25,7 +25,7 @@ const FILE_BYTES = 256 * 1024;
 
 /**
  * TLS bridging in forward mode (issue 7 part 5; mod_proxy's ProxyTLS* docs, lib/proxy/forward.c and the "Forward: TLS"
- * scenario families of section 4): FTPS and FTP clients (curl, Python's ftplib) through ftpx's
+ * scenario families of mod_proxy's tls.pm regression tests): FTPS and FTP clients (curl, Python's ftplib) through ftpx's
  * forward role to FTPS and FTP destinations (ProFTPD mod_tls, vsftpd), ProxyTLSEngine on, auto and
  * MatchClient, the ProxyTLSTransferProtectionPolicy matrix, user@sni and implicit-FTPS destinations.
  */
