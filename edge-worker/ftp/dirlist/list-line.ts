@@ -116,7 +116,7 @@ export function isTotalLine(line: string): boolean {
  * The format of a listing, decided from its first data line (not blank, not `total N`): Windows/IIS when it
  * starts with a digit (a DOS date), otherwise Unix.
  *
- * This fixes a quirk of mod_proxy (`lib/proxy/ftp/dirlist.c`) tests `text[0] == '0' ||
+ * This fixes a quirk of mod_proxy: its `lib/proxy/ftp/dirlist.c` tests `text[0] == '0' ||
  * text[1] == '1'`, checking the *second* character where the first was meant. That catches months 01-09
  * (leading `0`) and, by accident, 11, but takes a DOS listing whose first entry is dated in October or
  * December (`10-...`, `12-...`) for Unix and then fails to parse every line of it. Any leading digit is

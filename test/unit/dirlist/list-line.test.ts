@@ -274,7 +274,7 @@ describe('Windows/IIS lines', () => {
 });
 
 describe('format detection and the line parser', () => {
-  it('detects DOS listings by a leading digit (mod_proxy dirlist.c looks at the first character only)', () => {
+  it('detects DOS listings by a leading digit (mod_proxy dirlist.c misreads October and December)', () => {
     expect(detectListFormat('10-05-24  10:30AM  <DIR> oct')).toBe('dos'); // mod_proxy: unix
     expect(detectListFormat('12-05-24  10:30AM  <DIR> dec')).toBe('dos'); // mod_proxy: unix
     expect(detectListFormat('2024-05-01 x')).toBe('dos');
