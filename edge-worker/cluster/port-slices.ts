@@ -5,7 +5,7 @@ import type { FtpxConfig } from '../config/schema.js';
  * PassivePorts range is cut into one disjoint slice per worker slot (a restarted worker takes over its
  * slot's slice). A range smaller than the number of workers is left whole: the ports are then bound
  * with `exclusive` listening, so the kernel still refuses a port another process holds, and the
- * session tries the next one (port-range.ts).
+ * session tries the next one (ftp/data/port-range.ts).
  */
 export function sliceRange(
   min: number,

@@ -320,7 +320,7 @@ export const listenerSchema = z
       .default([]),
     /**
      * `<Limit>`: which commands which users or networks may send. The first rule naming a command (or
-     * its group: READ, WRITE, DIRS, LOGIN, ALL) decides; see edge-worker/ftp/command-limits.ts.
+     * its group: READ, WRITE, DIRS, LOGIN, ALL) decides; see edge-worker/ftp/session/command-limits.ts.
      */
     limits: z
       .array(

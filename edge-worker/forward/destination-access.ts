@@ -1,6 +1,6 @@
 import { DestinationPolicy, parseAllowNetworks } from '../../functions/core/net/destination-policy.js';
 import type { PoolConfig } from '../config/schema.js';
-import { type FtpReply, localReply } from '../ftp/reply.js';
+import { type FtpReply, localReply } from '../ftp/control/reply.js';
 import type { Logger } from '../log/logger.js';
 import { type Destination, formatHostPort, IMPLICIT_FTPS_PORT, parseDestination } from './destination.js';
 import { FORWARD_REFUSED_TEXT } from './forward-connect.js';

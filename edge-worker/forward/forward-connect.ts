@@ -1,7 +1,11 @@
 import { lookup } from 'node:dns/promises';
 import { numericHost } from '../../functions/core/net/address-resolver.js';
 import type { DestinationPolicy } from '../../functions/core/net/destination-policy.js';
-import { type ConnectedBackend, type ConnectOptions, connectBackend } from '../ftp/backend-connect.js';
+import {
+  type ConnectedBackend,
+  type ConnectOptions,
+  connectBackend,
+} from '../ftp/control/backend-connect.js';
 import type { Logger } from '../log/logger.js';
 import type { Destination } from './destination.js';
 import type { LoopGuard } from './loop-guard.js';

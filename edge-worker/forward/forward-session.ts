@@ -2,16 +2,16 @@ import { isIP, type Socket } from 'node:net';
 import type { BackendUrl } from '../../functions/core/backend-url.js';
 import type { PoolConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
-import { describeReply } from '../ftp/backend-control.js';
-import { BackendDataSetup } from '../ftp/backend-data.js';
-import type { FtpCommand } from '../ftp/command-parser.js';
-import type { FrontendSecurity } from '../ftp/frontend-security.js';
-import { type FtpReply, localReply } from '../ftp/reply.js';
+import { describeReply } from '../ftp/control/backend-control.js';
+import type { FtpCommand } from '../ftp/control/command-parser.js';
+import { type FtpReply, localReply } from '../ftp/control/reply.js';
+import { BackendDataSetup } from '../ftp/data/backend-data.js';
 import { FtpSession } from '../ftp/session/ftp-session.js';
 import { authenticateProxyUser } from '../ftp/session/proxy-login.js';
 import type { SessionRole } from '../ftp/session/session-role.js';
 import { type SocketSessionContext, socketSessionParts } from '../ftp/session/socket-session.js';
-import { bridgedConnectTls, bridgeSecurityCommand } from '../ftp/tls-bridge.js';
+import type { FrontendSecurity } from '../ftp/tls/frontend-security.js';
+import { bridgedConnectTls, bridgeSecurityCommand } from '../ftp/tls/tls-bridge.js';
 import type { Logger } from '../log/logger.js';
 import type { ResolveAddresses } from '../net/destination-resolver.js';
 import type { BackendTls } from '../tls/backend-tls-context.js';
@@ -62,7 +62,7 @@ type ProxyLogin =
  * address policy (net/destination-policy.ts), ProxyForwardTo again on each canonical address, and
  * loop protection. Every refusal and connect failure gets the same 530 text; the reason is logged.
  *
- * FTPS bridges as in the reverse role (ftp/tls-bridge.ts): the listener's TLS towards the client
+ * FTPS bridges as in the reverse role (ftp/tls/tls-bridge.ts): the listener's TLS towards the client
  * (AUTH TLS, PROT, implicit FTPS, TLSRequired; the SNI name is the destination under user@sni), the
  * pool's ProxyTLS* towards the destination (port 990 implicit, MatchClient following the client).
  */

@@ -2,7 +2,11 @@ import type { ResolveBackendCandidate } from '../../functions/contract/resolve-b
 import { type BackendUrl, parseBackendUrl, urlPasswordRefusal } from '../../functions/core/backend-url.js';
 import { DestinationPolicy, parseAllowNetworks } from '../../functions/core/net/destination-policy.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
-import { type ConnectedBackend, type ConnectOptions, connectBackend } from '../ftp/backend-connect.js';
+import {
+  type ConnectedBackend,
+  type ConnectOptions,
+  connectBackend,
+} from '../ftp/control/backend-connect.js';
 import type { Logger } from '../log/logger.js';
 import { destinationResolver } from '../net/destination-resolver.js';
 import { unconnectableBackend } from './backend-source.js';

@@ -2,7 +2,7 @@
  * Parses one line of a backend's LIST output (the `ProxyDirectoryListPolicy LIST` translation, reference
  * 3.14) into a structured entry.
  *
- * Lines are latin1 text (see `../wire.ts`): every byte of a file name is one character, so names in any
+ * Lines are latin1 text (see `../control/wire.ts`): every byte of a file name is one character, so names in any
  * encoding survive the round trip to the MLSD output unchanged. For the same reason no pattern here uses
  * `\s`/`\S`: JavaScript counts U+0085 and U+00A0 as white space, and those are the latin1 readings of the
  * bytes 0x85 and 0xA0, which occur inside UTF-8 names ("Å" is C3 85, "à" is C3 A0). Fields are separated by

@@ -4,12 +4,12 @@
  * piping the listing's bytes through {@link createMlsdTransform} to the client.
  *
  * The transform holds at most one partial line (capped at `maxLineLength`); everything before the last
- * line break of a chunk is converted and pushed right away. Text is handled as latin1 (see `../wire.ts`),
+ * line break of a chunk is converted and pushed right away. Text is handled as latin1 (see `../control/wire.ts`),
  * so names reach the client byte for byte as the backend sent them.
  */
 
 import { Transform, type TransformCallback } from 'node:stream';
-import { WIRE_ENCODING } from '../wire.js';
+import { WIRE_ENCODING } from '../control/wire.js';
 import { formatMlsxEntry, type MlstFact } from './facts.js';
 import { ListLineParser, type SkipReason } from './list-line.js';
 

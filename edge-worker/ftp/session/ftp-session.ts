@@ -1,18 +1,17 @@
 import type { SessionHandle } from '../../admin/session-registry.js';
 import type { ListenerConfig } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
-import { BackendLostError, describeReply } from '../backend-control.js';
-import type { CommandLimits } from '../command-limits.js';
-import { runCommandLoop, screenCommand } from '../command-loop.js';
-import type { CommandEvent, FtpCommand } from '../command-parser.js';
-import type { DataTransfers, TransferContext } from '../data-transfers.js';
-import { featReply } from '../feat.js';
-import type { ControlChannel } from '../frontend-control.js';
-import { type FrontendSecurity, SECURITY_COMMANDS } from '../frontend-security.js';
-import { answerWithoutBackend, quitSession } from '../local-answers.js';
-import { type FtpReply, localReply } from '../reply.js';
-import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from '../session-timeouts.js';
-import { TRANSFER_COMMANDS } from '../transfer.js';
+import { BackendLostError, describeReply } from '../control/backend-control.js';
+import type { CommandEvent, FtpCommand } from '../control/command-parser.js';
+import type { ControlChannel } from '../control/frontend-control.js';
+import { type FtpReply, localReply } from '../control/reply.js';
+import type { DataTransfers, TransferContext } from '../data/data-transfers.js';
+import { TRANSFER_COMMANDS } from '../data/transfer.js';
+import { type FrontendSecurity, SECURITY_COMMANDS } from '../tls/frontend-security.js';
+import type { CommandLimits } from './command-limits.js';
+import { runCommandLoop, screenCommand } from './command-loop.js';
+import { featReply } from './feat.js';
+import { answerWithoutBackend, quitSession } from './local-answers.js';
 import { LoginAttempts } from './login-attempts.js';
 import type { CommandHandler, SessionBackend, SessionRole } from './session-role.js';
 import {
@@ -24,6 +23,7 @@ import {
   type SessionState,
   withLogin,
 } from './session-state.js';
+import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from './session-timeouts.js';
 
 /**
  * Commands a client may send before it is logged in (mod_proxy lets the same ones through before

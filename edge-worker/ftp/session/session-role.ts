@@ -1,8 +1,8 @@
 import type { PoolConfig } from '../../config/schema.js';
-import type { BackendChannel } from '../backend-control.js';
-import type { BackendDataSetup } from '../backend-data.js';
-import type { FtpCommand } from '../command-parser.js';
-import type { TransferContext } from '../data-transfers.js';
+import type { BackendChannel } from '../control/backend-control.js';
+import type { FtpCommand } from '../control/command-parser.js';
+import type { BackendDataSetup } from '../data/backend-data.js';
+import type { TransferContext } from '../data/data-transfers.js';
 
 /** What every role's backend gives the session: its control connection and data-channel setup. */
 export interface SessionBackend {

@@ -6,11 +6,11 @@ import type { ListenerConfig } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
 import type { TransferLog } from '../../log/transfer-log.js';
 import type { FrontendTls } from '../../tls/frontend-tls-context.js';
-import type { CommandLimits } from '../command-limits.js';
-import { DataTransfers } from '../data-transfers.js';
-import { FrontendControl } from '../frontend-control.js';
-import { FrontendSecurity } from '../frontend-security.js';
-import type { PortRange } from '../port-range.js';
+import { FrontendControl } from '../control/frontend-control.js';
+import { DataTransfers } from '../data/data-transfers.js';
+import type { PortRange } from '../data/port-range.js';
+import { FrontendSecurity } from '../tls/frontend-security.js';
+import type { CommandLimits } from './command-limits.js';
 import type { FtpSessionParts } from './ftp-session.js';
 
 /** What sessions of either role get from their listener. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectFailureReason } from '../../../edge-worker/forward/forward-connect.js';
-import { BackendConnectError } from '../../../edge-worker/ftp/backend-connect.js';
+import { BackendConnectError } from '../../../edge-worker/ftp/control/backend-connect.js';
 
 describe('connect failures in words for the client', () => {
   const systemError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:2121`), { code });

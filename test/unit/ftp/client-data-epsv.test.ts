@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type ClientDataOptions, checkClientDataCommand } from '../../../edge-worker/ftp/client-data.js';
-import type { FtpCommand } from '../../../edge-worker/ftp/command-parser.js';
+import type { FtpCommand } from '../../../edge-worker/ftp/control/command-parser.js';
+import { type ClientDataOptions, checkClientDataCommand } from '../../../edge-worker/ftp/data/client-data.js';
 import { silentLogger } from '../../../edge-worker/log/logger.js';
 
 /** `epsv: false` (a listener behind a load balancer): EPSV is refused so that clients use PASV. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommandLimits, type LimitRule } from '../../../edge-worker/ftp/command-limits.js';
+import { CommandLimits, type LimitRule } from '../../../edge-worker/ftp/session/command-limits.js';
 
 const rule = (fields: Partial<LimitRule> & Pick<LimitRule, 'commands'>): LimitRule => ({
   allowUsers: [],

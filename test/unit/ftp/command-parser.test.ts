@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommandParser } from '../../../edge-worker/ftp/command-parser.js';
+import { CommandParser } from '../../../edge-worker/ftp/control/command-parser.js';
 
 const feed = (parser: CommandParser, bytes: number[] | string) =>
   parser.push(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes));

@@ -12,7 +12,7 @@ import {
   parsePasvReply,
   parsePortArgument,
   sameHost,
-} from '../../../edge-worker/ftp/data-address.js';
+} from '../../../edge-worker/ftp/data/data-address.js';
 
 describe('passive replies', () => {
   it('parses 227 with and without parentheses', () => {

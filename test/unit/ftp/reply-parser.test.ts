@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReplyParseError, ReplyParser } from '../../../edge-worker/ftp/reply-parser.js';
+import { ReplyParseError, ReplyParser } from '../../../edge-worker/ftp/control/reply-parser.js';
 
 const parse = (...chunks: string[]) => {
   const parser = new ReplyParser();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseTlsProtocols } from '../../../edge-worker/config/tls-protocols.js';
 import { listenerTlsSchema } from '../../../edge-worker/config/tls-schema.js';
-import { backendTlsMode } from '../../../edge-worker/ftp/backend-tls.js';
+import { backendTlsMode } from '../../../edge-worker/ftp/tls/backend-tls.js';
 import {
   BACKEND_SESSION_MAX_AGE_MS,
   BackendTlsSessions,

@@ -5,7 +5,7 @@ import type { Issues, LimitSetting, Scope } from '../state.js';
 /**
  * `<Limit CMD...>` in a server, vhost or <Global> (http://www.proftpd.org/docs/howto/Limit.html): user
  * and address rules for commands, applied by the proxy before relaying (see
- * edge-worker/ftp/command-limits.ts). Groups and classes are not known without proxy authentication,
+ * edge-worker/ftp/session/command-limits.ts). Groups and classes are not known without proxy authentication,
  * so their rules are refused rather than ignored.
  */
 export function readLimitSection(node: SectionNode, scope: Scope, issues: Issues): void {

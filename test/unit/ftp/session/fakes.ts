@@ -1,23 +1,26 @@
 import { untrackedSession } from '../../../../edge-worker/admin/session-registry.js';
 import type { PoolConfig } from '../../../../edge-worker/config/schema.js';
-import { AsyncQueue } from '../../../../edge-worker/ftp/async-queue.js';
-import { type BackendChannel, BackendLostError } from '../../../../edge-worker/ftp/backend-control.js';
-import { CommandLimits, type LimitRule } from '../../../../edge-worker/ftp/command-limits.js';
+import { AsyncQueue } from '../../../../edge-worker/ftp/control/async-queue.js';
+import {
+  type BackendChannel,
+  BackendLostError,
+} from '../../../../edge-worker/ftp/control/backend-control.js';
 import {
   type CommandEvent,
   CommandParser,
   type FtpCommand,
-} from '../../../../edge-worker/ftp/command-parser.js';
-import type { TransferContext } from '../../../../edge-worker/ftp/data-transfers.js';
-import type { ControlChannel } from '../../../../edge-worker/ftp/frontend-control.js';
-import { FrontendSecurity } from '../../../../edge-worker/ftp/frontend-security.js';
-import { type FtpReply, localReply } from '../../../../edge-worker/ftp/reply.js';
+} from '../../../../edge-worker/ftp/control/command-parser.js';
+import type { ControlChannel } from '../../../../edge-worker/ftp/control/frontend-control.js';
+import { type FtpReply, localReply } from '../../../../edge-worker/ftp/control/reply.js';
+import type { TransferContext } from '../../../../edge-worker/ftp/data/data-transfers.js';
+import { CommandLimits, type LimitRule } from '../../../../edge-worker/ftp/session/command-limits.js';
 import {
   type DataChannel,
   FtpSession,
   type FtpSessionParts,
 } from '../../../../edge-worker/ftp/session/ftp-session.js';
 import type { SessionBackend, SessionRole } from '../../../../edge-worker/ftp/session/session-role.js';
+import { FrontendSecurity } from '../../../../edge-worker/ftp/tls/frontend-security.js';
 import { silentLogger } from '../../../../edge-worker/log/logger.js';
 
 /** Waits (bounded) until `ready()` holds, letting the session's promises run in between. */

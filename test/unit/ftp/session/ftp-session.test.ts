@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localReply } from '../../../../edge-worker/ftp/reply.js';
+import { localReply } from '../../../../edge-worker/ftp/control/reply.js';
 import { FakeBackend, startSession, until } from './fakes.js';
 
 describe('FtpSession (the command loop both roles share), over fake channels', () => {

@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import type { FtpReply } from './reply.js';
+import type { FtpReply } from '../control/reply.js';
 
 export interface DataAddress {
   /** Absent in a 229 reply: the data connection goes to the control connection's peer. */

@@ -1,14 +1,14 @@
 import type { Socket } from 'node:net';
 import type { Transform } from 'node:stream';
-import type { Logger } from '../log/logger.js';
-import { withTimeout } from '../net/with-timeout.js';
-import { type BackendChannel, describeReply } from './backend-control.js';
-import type { CommandEvent, FtpCommand } from './command-parser.js';
+import type { Logger } from '../../log/logger.js';
+import { withTimeout } from '../../net/with-timeout.js';
+import { type BackendChannel, describeReply } from '../control/backend-control.js';
+import type { CommandEvent, FtpCommand } from '../control/command-parser.js';
+import type { FrontendControl } from '../control/frontend-control.js';
+import { type FtpReply, localReply } from '../control/reply.js';
 import type { DataEndpoint } from './data-endpoint.js';
 import { DataConnectionError } from './data-errors.js';
 import { relayData } from './data-relay.js';
-import type { FrontendControl } from './frontend-control.js';
-import { type FtpReply, localReply } from './reply.js';
 
 /** Backend to client. */
 const DOWNLOADS = new Set(['RETR', 'LIST', 'NLST', 'MLSD']);

@@ -1,35 +1,35 @@
 import type { Socket } from 'node:net';
 import type { BackendUrl } from '../../functions/core/backend-url.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
-import { outboundProxyHeader } from '../proxy-protocol/outbound.js';
-import {
-  BackendRefusedError,
-  NoBackendAvailableError,
-  type SelectedBackend,
-  selectAndConnect,
-} from '../reverse/backend-selection.js';
-import { type ConnectionReporter, needsReports } from '../reverse/connection-reporter.js';
-import type { Pool } from '../reverse/pool.js';
-import type { ConnectOptions } from './backend-connect.js';
-import { describeReply } from './backend-control.js';
-import { BackendDataSetup } from './backend-data.js';
-import type { FtpCommand } from './command-parser.js';
+import type { ConnectOptions } from '../ftp/control/backend-connect.js';
+import { describeReply } from '../ftp/control/backend-control.js';
+import type { FtpCommand } from '../ftp/control/command-parser.js';
+import { type FtpReply, localReply } from '../ftp/control/reply.js';
+import { utf8AsWire } from '../ftp/control/wire.js';
+import { BackendDataSetup } from '../ftp/data/backend-data.js';
 import {
   DEFAULT_MLST_FACTS,
   formatFeatMlst,
   formatOptsMlstReply,
   type MlstFact,
   parseOptsMlst,
-} from './dirlist/facts.js';
-import { createMlsdTransform, listCommandFor } from './dirlist/mlsd-transform.js';
-import type { FrontendSecurity } from './frontend-security.js';
-import { type FtpReply, localReply } from './reply.js';
-import { FtpSession } from './session/ftp-session.js';
-import { authenticateProxyUser } from './session/proxy-login.js';
-import type { SessionRole } from './session/session-role.js';
-import { type SocketSessionContext, socketSessionParts } from './session/socket-session.js';
-import { bridgedConnectTls, bridgeSecurityCommand } from './tls-bridge.js';
-import { utf8AsWire } from './wire.js';
+} from '../ftp/dirlist/facts.js';
+import { createMlsdTransform, listCommandFor } from '../ftp/dirlist/mlsd-transform.js';
+import { FtpSession } from '../ftp/session/ftp-session.js';
+import { authenticateProxyUser } from '../ftp/session/proxy-login.js';
+import type { SessionRole } from '../ftp/session/session-role.js';
+import { type SocketSessionContext, socketSessionParts } from '../ftp/session/socket-session.js';
+import type { FrontendSecurity } from '../ftp/tls/frontend-security.js';
+import { bridgedConnectTls, bridgeSecurityCommand } from '../ftp/tls/tls-bridge.js';
+import { outboundProxyHeader } from '../proxy-protocol/outbound.js';
+import {
+  BackendRefusedError,
+  NoBackendAvailableError,
+  type SelectedBackend,
+  selectAndConnect,
+} from './backend-selection.js';
+import { type ConnectionReporter, needsReports } from './connection-reporter.js';
+import type { Pool } from './pool.js';
 
 export interface ReverseSessionContext extends SocketSessionContext {
   pool: Pool;

@@ -1,13 +1,13 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { BackendUrl } from '../../functions/core/backend-url.js';
-import type { BackendTlsConfig } from '../config/tls-schema.js';
-import type { Logger } from '../log/logger.js';
-import type { BackendTls } from '../tls/backend-tls-context.js';
-import { type BackendControl, describeReply } from './backend-control.js';
-import type { DataEndpoint } from './data-endpoint.js';
-import { DataConnectionError } from './data-errors.js';
-import { isSuccess } from './reply.js';
+import type { BackendUrl } from '../../../functions/core/backend-url.js';
+import type { BackendTlsConfig } from '../../config/tls-schema.js';
+import type { Logger } from '../../log/logger.js';
+import type { BackendTls } from '../../tls/backend-tls-context.js';
+import { type BackendControl, describeReply } from '../control/backend-control.js';
+import { isSuccess } from '../control/reply.js';
+import type { DataEndpoint } from '../data/data-endpoint.js';
+import { DataConnectionError } from '../data/data-errors.js';
 
 /** How the client reached the proxy, for ProxyTLSEngine MatchClient. */
 export type ClientTlsState = 'none' | 'explicit' | 'implicit';

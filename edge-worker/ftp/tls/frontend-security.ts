@@ -1,19 +1,19 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Logger } from '../log/logger.js';
-import type { SslTlvInfo } from '../proxy-protocol/encode.js';
+import type { Logger } from '../../log/logger.js';
+import type { SslTlvInfo } from '../../proxy-protocol/encode.js';
 import {
   clientCertificateRefusal,
   ForeignSessionError,
   type FrontendTls,
-} from '../tls/frontend-tls-context.js';
-import { refusedWithoutTls } from '../tls/tls-policy.js';
+} from '../../tls/frontend-tls-context.js';
+import { refusedWithoutTls } from '../../tls/tls-policy.js';
+import type { FtpCommand } from '../control/command-parser.js';
+import type { ControlChannel } from '../control/frontend-control.js';
+import { type FtpReply, localReply } from '../control/reply.js';
+import type { DataEndpoint } from '../data/data-endpoint.js';
+import { DataConnectionError } from '../data/data-errors.js';
 import type { ClientTlsState } from './backend-tls.js';
-import type { FtpCommand } from './command-parser.js';
-import type { DataEndpoint } from './data-endpoint.js';
-import { DataConnectionError } from './data-errors.js';
-import type { ControlChannel } from './frontend-control.js';
-import { type FtpReply, localReply } from './reply.js';
 
 /** RFC 2228 / RFC 4217 commands: the proxy owns them, they never reach the backend. */
 export const SECURITY_COMMANDS: ReadonlySet<string> = new Set([

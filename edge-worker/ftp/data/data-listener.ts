@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../../log/logger.js';
 import { sameHost } from './data-address.js';
 import { DataConnectionError } from './data-errors.js';
 import { DATA_HIGH_WATER_MARK } from './data-relay.js';

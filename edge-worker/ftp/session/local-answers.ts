@@ -1,9 +1,9 @@
-import { withTimeout } from '../net/with-timeout.js';
-import type { BackendChannel } from './backend-control.js';
-import type { FtpCommand } from './command-parser.js';
+import { withTimeout } from '../../net/with-timeout.js';
+import type { BackendChannel } from '../control/backend-control.js';
+import type { FtpCommand } from '../control/command-parser.js';
+import type { ControlChannel } from '../control/frontend-control.js';
+import { localReply } from '../control/reply.js';
 import { featReply } from './feat.js';
-import type { ControlChannel } from './frontend-control.js';
-import { localReply } from './reply.js';
 
 /** How long QUIT waits for the backend's goodbye before answering the client itself. */
 const QUIT_TIMEOUT_MS = 5000;

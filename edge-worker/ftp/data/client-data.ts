@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../../log/logger.js';
+import type { FtpCommand } from '../control/command-parser.js';
+import { type FtpReply, localReply } from '../control/reply.js';
 import type { DataCommand } from './backend-data.js';
-import type { FtpCommand } from './command-parser.js';
 import {
   asIPv4,
   type DataAddress,
@@ -16,7 +17,6 @@ import {
 import { acceptingEndpoint, connectingEndpoint, type DataEndpoint } from './data-endpoint.js';
 import { DataListener } from './data-listener.js';
 import { type PortRange, PortRangeExhaustedError } from './port-range.js';
-import { type FtpReply, localReply } from './reply.js';
 
 export interface ClientDataOptions {
   control: Socket;

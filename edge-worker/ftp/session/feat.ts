@@ -1,4 +1,4 @@
-import type { FtpReply } from './reply.js';
+import type { FtpReply } from '../control/reply.js';
 
 /**
  * Features the backend may list that are not the backend's to offer: TLS towards the client is the

@@ -1,6 +1,7 @@
-import type { DataTransferPolicy } from '../config/schema.js';
-import type { Logger } from '../log/logger.js';
-import { type BackendControl, describeReply } from './backend-control.js';
+import type { DataTransferPolicy } from '../../config/schema.js';
+import type { Logger } from '../../log/logger.js';
+import { type BackendControl, describeReply } from '../control/backend-control.js';
+import { type FtpReply, isSuccess, localReply } from '../control/reply.js';
 import {
   asIPv4,
   type DataAddress,
@@ -13,7 +14,6 @@ import {
 } from './data-address.js';
 import { acceptingEndpoint, connectingEndpoint, type DataEndpoint } from './data-endpoint.js';
 import { DataListener } from './data-listener.js';
-import { type FtpReply, isSuccess, localReply } from './reply.js';
 
 export type DataCommand = 'PASV' | 'EPSV' | 'PORT' | 'EPRT';
 

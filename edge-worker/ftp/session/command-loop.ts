@@ -1,8 +1,8 @@
-import type { SessionHandle } from '../admin/session-registry.js';
-import type { Logger } from '../log/logger.js';
-import type { BackendChannel } from './backend-control.js';
-import type { CommandEvent, FtpCommand } from './command-parser.js';
-import type { ControlChannel } from './frontend-control.js';
+import type { SessionHandle } from '../../admin/session-registry.js';
+import type { Logger } from '../../log/logger.js';
+import type { BackendChannel } from '../control/backend-control.js';
+import type { CommandEvent, FtpCommand } from '../control/command-parser.js';
+import type { ControlChannel } from '../control/frontend-control.js';
 import type { SessionTimeouts } from './session-timeouts.js';
 
 /** What a session does with a client's line, after the checks every FTP session makes first. */

@@ -1,17 +1,17 @@
 import { lookup } from 'node:dns/promises';
 import { connect, isIP, type Socket } from 'node:net';
-import type { BackendUrl } from '../../functions/core/backend-url.js';
-import type { Logger } from '../log/logger.js';
-import { withTimeout } from '../net/with-timeout.js';
-import type { BackendTls } from '../tls/backend-tls-context.js';
-import { BackendControl, describeReply, parseFeatures } from './backend-control.js';
+import type { BackendUrl } from '../../../functions/core/backend-url.js';
+import type { Logger } from '../../log/logger.js';
+import { withTimeout } from '../../net/with-timeout.js';
+import type { BackendTls } from '../../tls/backend-tls-context.js';
 import {
   type BackendControlTls,
   type BackendTlsMode,
   negotiateBackendTls,
   setBackendProtection,
   startBackendControlTls,
-} from './backend-tls.js';
+} from '../tls/backend-tls.js';
+import { BackendControl, describeReply, parseFeatures } from './backend-control.js';
 import { type FtpReply, isSuccess } from './reply.js';
 
 /** One connect attempt to one backend failed: refused, timed out, or greeted with a non-2xx banner. */

@@ -1,9 +1,13 @@
 import type { Transform } from 'node:stream';
-import { type SessionHandle, untrackedSession } from '../admin/session-registry.js';
-import type { ListenerConfig } from '../config/schema.js';
-import type { Logger } from '../log/logger.js';
-import type { TransferLog } from '../log/transfer-log.js';
-import type { BackendChannel } from './backend-control.js';
+import { type SessionHandle, untrackedSession } from '../../admin/session-registry.js';
+import type { ListenerConfig } from '../../config/schema.js';
+import type { Logger } from '../../log/logger.js';
+import type { TransferLog } from '../../log/transfer-log.js';
+import type { BackendChannel } from '../control/backend-control.js';
+import type { FtpCommand } from '../control/command-parser.js';
+import type { FrontendControl } from '../control/frontend-control.js';
+import type { FtpReply } from '../control/reply.js';
+import type { SessionTimeouts } from '../session/session-timeouts.js';
 import type { BackendDataSetup } from './backend-data.js';
 import {
   type ClientDataOptions,
@@ -11,11 +15,7 @@ import {
   isPortRangeExhausted,
   openClientSide,
 } from './client-data.js';
-import type { FtpCommand } from './command-parser.js';
 import type { DataEndpoint } from './data-endpoint.js';
-import type { FrontendControl } from './frontend-control.js';
-import type { FtpReply } from './reply.js';
-import type { SessionTimeouts } from './session-timeouts.js';
 import { Throttle } from './throttle.js';
 import { runTransfer, type TransferOutcome } from './transfer.js';
 

@@ -1,13 +1,13 @@
-import type { BackendUrl } from '../../functions/core/backend-url.js';
-import type { Logger } from '../log/logger.js';
-import type { BackendTls } from '../tls/backend-tls-context.js';
-import type { ConnectOptions } from './backend-connect.js';
-import type { BackendControl } from './backend-control.js';
+import type { BackendUrl } from '../../../functions/core/backend-url.js';
+import type { Logger } from '../../log/logger.js';
+import type { BackendTls } from '../../tls/backend-tls-context.js';
+import type { ConnectOptions } from '../control/backend-connect.js';
+import type { BackendControl } from '../control/backend-control.js';
+import type { FtpCommand } from '../control/command-parser.js';
+import type { ControlChannel } from '../control/frontend-control.js';
+import { localReply } from '../control/reply.js';
 import { backendConnectTls, backendProt, negotiateBackendTls, setBackendProtection } from './backend-tls.js';
-import type { FtpCommand } from './command-parser.js';
-import type { ControlChannel } from './frontend-control.js';
 import type { FrontendSecurity } from './frontend-security.js';
-import { localReply } from './reply.js';
 
 /** A connected backend (reverse) or destination (forward), as TLS bridging sees it. */
 export interface BridgedBackend {

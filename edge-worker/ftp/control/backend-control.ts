@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { BackendControlTls } from './backend-tls.js';
+import type { BackendControlTls } from '../tls/backend-tls.js';
 import { type FtpReply, isPreliminary, replyText } from './reply.js';
 import { ReplyParseError, ReplyParser } from './reply-parser.js';
 import { toWire } from './wire.js';
