@@ -38,8 +38,6 @@ echo "test-functions-node22: running the function suites on node ${version}" >&2
 # emulator, which Node's version does not change; they run once, in the main suite.
 SUITES=(
   test/unit/functions
-  test/unit/registry
-  test/unit/auth
   test/integration/resolve-backend.test.ts
   test/integration/control-plane
   test/integration/registry

@@ -3,7 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 /**
  * AWS Signature Version 4 for one HTTP request, with node:crypto only. Written for the edge worker's
  * calls to an IAM-authorised API Gateway (service `execute-api`) and EC2's query API; checked against
- * AWS's published signature test suite and the AWS SDK's own signer (test/unit/aws/sigv4.test.ts).
+ * AWS's published signature test suite and the AWS SDK's own signer (test/unit/edge-worker/aws/sigv4.test.ts).
  * Not for S3, whose canonical path and payload rules differ.
  */
 

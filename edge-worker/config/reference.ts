@@ -4,7 +4,7 @@ import { configSchema } from './schema.js';
 /**
  * `ftpx config-reference`: every key of the native configuration, read from the schema itself (so it
  * cannot drift), with its type, its default and the mod_proxy / ProFTPD directive it replaces.
- * docs/configuration.md embeds the markdown output (test/unit/config/config-reference.test.ts checks it;
+ * docs/configuration.md embeds the markdown output (test/unit/edge-worker/config/config-reference.test.ts checks it;
  * `npm run docs:config-reference` rewrites it).
  */
 

@@ -38,7 +38,7 @@ import { cliPath } from '../support/proxy-process.js';
 import { runCommand } from '../support/run-command.js';
 import { createTestCaOcsp, type IssuedCertificate, type TestCaOcsp } from '../support/test-ca-ocsp.js';
 import { dynaliteStore, type StoreServer } from '../support/test-stores.js';
-import { bufferIo } from '../unit/cli/fake-api.js';
+import { bufferIo } from '../unit/edge-worker/cli/fake-api.js';
 
 /**
  * mod_tls_shmcache's job across processes: edge workers (here: tls.Servers, each with its own

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { Logger } from '../../../../edge-worker/log/logger.js';
+
+function capture(level: 'debug' | 'info' = 'debug', options = {}) {
+  const lines: string[] = [];
+  const traces: string[] = [];
+  const log = new Logger(
+    { write: (line) => lines.push(line) },
+    level,
+    {},
+    {
+      ...options,
+      traceSink: { write: (line: string) => traces.push(line) },
+    },
+  );
+  return {
+    log,
+    lines,
+    traces,
+    parsed: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+describe('logger (pino)', () => {
+  it('writes one JSON line per call with level, ISO time, context and message', () => {
+    const { log, lines, parsed } = capture('info');
+    log.child({ session: 'abc' }).info('hello', { n: 1 });
+    log.debug('hidden');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.endsWith('\n')).toBe(true);
+    expect(parsed()[0]).toMatchObject({ level: 'info', session: 'abc', n: 1, msg: 'hello' });
+    expect(String(parsed()[0]?.time)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('redacts secret keys, URL passwords, PASS arguments and bearer tokens anywhere', () => {
+    const { log, lines } = capture();
+    const err = new Error('connect ftp://bob:hunter2@10.0.0.1:21 failed', {
+      cause: new Error('PASS hunter2 refused'),
+    });
+    log.child({ password: 'hunter2', nested: { apiToken: 'hunter2' } }).warn('relayed PASS hunter2', {
+      url: 'ftp://alice:hunter2@backend.example:21/dir',
+      header: 'Authorization: Bearer hunter2hunter2',
+      error: err,
+      list: ['sftp://u:hunter2@h'],
+    });
+    const text = lines.join('');
+    expect(text).not.toContain('hunter2');
+    expect(text).toContain('ftp://alice:[redacted]@backend.example:21/dir');
+    expect(text).toContain('PASS [redacted]');
+  });
+
+  it('maps trace channels onto levels and writes trace() lines to the TraceLog', () => {
+    const { log, lines, traces } = capture('info', { traces: { 'proxy.ftp': 10, 'proxy.ftp.data': 0 } });
+    log.channel('proxy.ftp.ctrl').debug('ctrl debug');
+    log.channel('proxy.ftp.data').debug('data debug');
+    log.channel('proxy.conn').debug('conn debug');
+    expect(lines.map((line) => JSON.parse(line).msg)).toEqual(['ctrl debug']);
+    expect(JSON.parse(lines[0] ?? '{}').channel).toBe('proxy.ftp.ctrl');
+    log.trace('proxy.ftp.ctrl', 9, 'sent PASS secret-pw');
+    log.trace('proxy.ftp.ctrl', 11, 'too detailed');
+    log.trace('proxy.reverse', 1, 'not traced');
+    expect(traces).toHaveLength(1);
+    expect(JSON.parse(traces[0] ?? '{}')).toMatchObject({
+      channel: 'proxy.ftp.ctrl',
+      trace: 9,
+      msg: 'sent PASS [redacted]',
+    });
+  });
+});
