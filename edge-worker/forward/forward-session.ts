@@ -4,9 +4,10 @@ import type { PoolConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import { describeReply } from '../ftp/control/backend-control.js';
 import type { FtpCommand } from '../ftp/control/command-parser.js';
-import { type FtpReply, localReply } from '../ftp/control/reply.js';
-import { BackendDataSetup } from '../ftp/data/backend-data.js';
+import { localReply } from '../ftp/control/reply.js';
+import type { BackendDataSetup } from '../ftp/data/backend-data.js';
 import { FtpSession } from '../ftp/session/ftp-session.js';
+import { hostCommandName } from '../ftp/session/host-command.js';
 import { authenticateProxyUser } from '../ftp/session/proxy-login.js';
 import type { SessionRole } from '../ftp/session/session-role.js';
 import { type SocketSessionContext, socketSessionParts } from '../ftp/session/socket-session.js';
@@ -147,18 +148,10 @@ class ForwardRole implements SessionRole {
    * comes from USER. After USER, HOST is out of sequence.
    */
   private async host(arg: string): Promise<void> {
-    if (this.session.userName !== '' || this.proxyLogin.step !== 'none' || this.session.loggedIn) {
-      await this.session.frontend.reply(503, 'HOST must come before USER.');
-      return;
-    }
-    const name = arg
-      .trim()
-      .replace(/^\[(.*)\]$/, '$1')
-      .toLowerCase();
-    if (name === '') {
-      await this.session.frontend.reply(501, 'HOST needs a host name.');
-      return;
-    }
+    const { session } = this;
+    const loginStarted = session.userName !== '' || this.proxyLogin.step !== 'none' || session.loggedIn;
+    const name = await hostCommandName(session.frontend, arg, loginStarted);
+    if (name === undefined) return;
     const local = (this.socket.localAddress ?? '').replace(/^::ffff:/, '');
     const known = [this.ctx.pool.name, ...this.ctx.pool.hostNames, local].map((known) => known.toLowerCase());
     if (!known.includes(name)) {
@@ -282,23 +275,8 @@ class ForwardRole implements SessionRole {
   private async sendUser(backend: Connected, user: string): Promise<void> {
     this.session.loggedOut();
     this.session.userName = user;
-    await this.destinationLoginStep(await backend.control.command(`USER ${user}`));
-  }
-
-  /**
-   * The destination's reply to USER or PASS, relayed: 230 (232 to USER, 202 to PASS) completes the
-   * login, an error counts as a refused login, anything else (331, 332) waits for the next step.
-   */
-  private async destinationLoginStep(reply: FtpReply): Promise<void> {
-    if (reply.code === 230 || reply.code === 232 || reply.code === 202) {
-      this.session.tracked.setUser(this.session.userName);
-      this.session.loginSucceeded({ user: this.session.userName });
-      await this.session.frontend.send(reply);
-    } else if (reply.code >= 400) {
-      await this.session.loginFailed(reply, describeReply(reply));
-    } else {
-      await this.session.frontend.send(reply);
-    }
+    this.session.tracked.setUser(user);
+    await this.session.loginStep(await backend.control.command(`USER ${user}`), { user });
   }
 
   private async pass(password: string): Promise<void> {
@@ -307,7 +285,10 @@ class ForwardRole implements SessionRole {
       return;
     }
     if (this.session.backend && this.session.userName !== '') {
-      await this.destinationLoginStep(await this.session.backend.control.command(`PASS ${password}`));
+      const { userName } = this.session;
+      await this.session.loginStep(await this.session.backend.control.command(`PASS ${password}`), {
+        user: userName,
+      });
       return;
     }
     const login = this.proxyLogin;
@@ -394,18 +375,6 @@ class ForwardRole implements SessionRole {
         prot: connected.control.tls.dataProtected ? 'P' : 'C',
       });
     }
-    const backend: Connected = {
-      ...connected,
-      url,
-      key,
-      dataSetup: new BackendDataSetup(connected.control, {
-        policy: pool.dataTransferPolicy,
-        foreignDataAddress: pool.foreignDataAddress,
-        sourceAddress: pool.sourceAddress,
-        connectTimeoutMs: this.ctx.listener.dataConnectTimeout,
-        log: this.session.log,
-      }),
-    };
     this.session.tracked.setBackend(destination.hostPort, {
       connectMs: connected.connectMs,
       address: connected.address,
@@ -415,6 +384,7 @@ class ForwardRole implements SessionRole {
       ...(this.proxyLogin.step !== 'none' ? { proxyUser: this.proxyLogin.user } : {}),
       destination: destination.hostPort,
     });
+    const backend = { ...connected, url, key, dataSetup: this.session.dataSetupFor(connected.control) };
     this.session.useBackend(backend);
     await this.sendDestinationHost(backend);
     return backend;

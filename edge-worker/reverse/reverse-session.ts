@@ -2,11 +2,9 @@ import type { Socket } from 'node:net';
 import type { BackendUrl } from '../../functions/core/backend-url.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { ConnectOptions } from '../ftp/control/backend-connect.js';
-import { describeReply } from '../ftp/control/backend-control.js';
 import type { FtpCommand } from '../ftp/control/command-parser.js';
 import { type FtpReply, localReply } from '../ftp/control/reply.js';
 import { utf8AsWire } from '../ftp/control/wire.js';
-import { BackendDataSetup } from '../ftp/data/backend-data.js';
 import {
   DEFAULT_MLST_FACTS,
   formatFeatMlst,
@@ -16,8 +14,9 @@ import {
 } from '../ftp/dirlist/facts.js';
 import { createMlsdTransform, listCommandFor } from '../ftp/dirlist/mlsd-transform.js';
 import { FtpSession } from '../ftp/session/ftp-session.js';
+import { hostCommandName } from '../ftp/session/host-command.js';
 import { authenticateProxyUser } from '../ftp/session/proxy-login.js';
-import type { SessionRole } from '../ftp/session/session-role.js';
+import type { SessionBackend, SessionRole } from '../ftp/session/session-role.js';
 import { type SocketSessionContext, socketSessionParts } from '../ftp/session/socket-session.js';
 import type { FrontendSecurity } from '../ftp/tls/frontend-security.js';
 import { bridgedConnectTls, bridgeSecurityCommand } from '../ftp/tls/tls-bridge.js';
@@ -43,7 +42,7 @@ export interface ReverseSessionContext extends SocketSessionContext {
 
 /** A backend chosen for the session, with its data-channel setup. */
 interface ReverseBackend extends SelectedBackend {
-  dataSetup: BackendDataSetup;
+  dataSetup: SessionBackend['dataSetup'];
   /** Its end was reported to the control plane (once, whichever way the session lets it go). */
   endReported: boolean;
 }
@@ -160,18 +159,7 @@ class ReverseRole implements SessionRole {
       port: selected.url.port,
     });
     session.log = session.log.child({ backend: selected.key });
-    const pool = this.pool;
-    const backend: ReverseBackend = {
-      ...selected,
-      endReported: false,
-      dataSetup: new BackendDataSetup(selected.control, {
-        policy: pool.dataTransferPolicy,
-        foreignDataAddress: pool.foreignDataAddress,
-        sourceAddress: pool.sourceAddress,
-        connectTimeoutMs: this.ctx.listener.dataConnectTimeout,
-        log: session.log,
-      }),
-    };
+    const backend = { ...selected, endReported: false, dataSetup: session.dataSetupFor(selected.control) };
     session.useBackend(backend);
     return backend;
   }
@@ -184,14 +172,12 @@ class ReverseRole implements SessionRole {
    */
   private async host(command: FtpCommand): Promise<void> {
     const { session } = this;
-    if (session.loggedIn || session.userName !== '') {
-      await session.frontend.reply(503, 'HOST must come before USER.');
-      return;
-    }
-    const name = command.arg
-      .trim()
-      .replace(/^\[(.*)\]$/, '$1')
-      .toLowerCase();
+    const name = await hostCommandName(
+      session.frontend,
+      command.arg,
+      session.loggedIn || session.userName !== '',
+    );
+    if (name === undefined) return;
     const pool = this.ctx.hostPools.find(
       (candidate) =>
         candidate.config.name.toLowerCase() === name ||
@@ -393,15 +379,7 @@ class ReverseRole implements SessionRole {
     const { session } = this;
     // A "user:@host" URL keeps the client's password; "user:secret@host" replaces it.
     const urlPassword = backend.url.password ? utf8AsWire(backend.url.password) : undefined;
-    const reply = await backend.control.command(`PASS ${urlPassword ?? password}`);
-    if (reply.code === 230 || reply.code === 202) {
-      session.loginSucceeded();
-      await session.frontend.send(reply);
-    } else if (reply.code >= 500) {
-      await session.loginFailed(reply, describeReply(reply));
-    } else {
-      await session.frontend.send(reply);
-    }
+    await session.loginStep(await backend.control.command(`PASS ${urlPassword ?? password}`));
   }
 
   private reportEnd(): void {

@@ -1,10 +1,11 @@
 import type { SessionHandle } from '../../admin/session-registry.js';
 import type { ListenerConfig } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
-import { BackendLostError, describeReply } from '../control/backend-control.js';
+import { type BackendControl, BackendLostError, describeReply } from '../control/backend-control.js';
 import type { CommandEvent, FtpCommand } from '../control/command-parser.js';
 import type { ControlChannel } from '../control/frontend-control.js';
 import { type FtpReply, localReply } from '../control/reply.js';
+import { BackendDataSetup } from '../data/backend-data.js';
 import type { DataTransfers, TransferContext } from '../data/data-transfers.js';
 import { TRANSFER_COMMANDS } from '../data/transfer.js';
 import { type FrontendSecurity, SECURITY_COMMANDS } from '../tls/frontend-security.js';
@@ -54,7 +55,7 @@ export interface FtpSessionParts {
   frontend: ControlChannel;
   log: Logger;
   security: Pick<FrontendSecurity, 'controlRefusal' | 'features'>;
-  listener: Pick<ListenerConfig, 'maxCommandLength' | 'maxLoginAttempts' | 'timeouts'>;
+  listener: Pick<ListenerConfig, 'maxCommandLength' | 'maxLoginAttempts' | 'timeouts' | 'dataConnectTimeout'>;
   limits: CommandLimits;
   clientAddress: string;
   /** The data channel; it shares the session's timers. */
@@ -228,6 +229,18 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
     void backend.control.lost.then(() => this.frontend.commands.interrupt());
   }
 
+  /** The data-channel setup towards a newly connected backend, by the role's pool (ProxyDataTransferPolicy...). */
+  dataSetupFor(control: BackendControl): BackendDataSetup {
+    const pool = this.role.pool;
+    return new BackendDataSetup(control, {
+      policy: pool.dataTransferPolicy,
+      foreignDataAddress: pool.foreignDataAddress,
+      sourceAddress: pool.sourceAddress,
+      connectTimeoutMs: this.parts.listener.dataConnectTimeout,
+      log: this.log,
+    });
+  }
+
   /** Lets the backend go (another pool, another destination). */
   releaseBackend(): void {
     this.data.close();
@@ -259,6 +272,21 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
   loggedOut(): void {
     if (this.loggedIn) this.timeouts.loggedOut();
     this.state = withLogin(this.state, false);
+  }
+
+  /**
+   * The backend's reply to a login step (USER, PASS), relayed: 230 (232 to USER, 202 to PASS)
+   * completes the login, an error counts as a refused login, anything else (331, 332) waits for the next step.
+   */
+  async loginStep(reply: FtpReply, details: Record<string, unknown> = {}): Promise<void> {
+    if (reply.code === 230 || reply.code === 232 || reply.code === 202) {
+      this.loginSucceeded(details);
+      await this.frontend.send(reply);
+    } else if (reply.code >= 400) {
+      await this.loginFailed(reply, describeReply(reply));
+    } else {
+      await this.frontend.send(reply);
+    }
   }
 
   /** A refused login: counted for MaxLoginAttempts, whose last refusal closes the connection. */
