@@ -178,11 +178,6 @@ export const poolSchema = z
           pool.sendProxyProtocol !== 'off',
           'mod_proxy sends no PROXY header in forward mode',
         ],
-        [
-          'directoryListPolicy',
-          pool.directoryListPolicy !== 'client',
-          'the LIST policy is not supported in forward pools yet',
-        ],
       ];
       for (const [key, wrong, message] of notForward)
         if (wrong) ctx.addIssue({ code: 'custom', path: [key], message });

@@ -5,14 +5,6 @@ import type { ConnectOptions } from '../ftp/control/backend-connect.js';
 import type { FtpCommand } from '../ftp/control/command-parser.js';
 import { type FtpReply, localReply } from '../ftp/control/reply.js';
 import { utf8AsWire } from '../ftp/control/wire.js';
-import {
-  DEFAULT_MLST_FACTS,
-  formatFeatMlst,
-  formatOptsMlstReply,
-  type MlstFact,
-  parseOptsMlst,
-} from '../ftp/dirlist/facts.js';
-import { createMlsdTransform, listCommandFor } from '../ftp/dirlist/mlsd-transform.js';
 import { FtpSession } from '../ftp/session/ftp-session.js';
 import { hostCommandName } from '../ftp/session/host-command.js';
 import { authenticateProxyUser } from '../ftp/session/proxy-login.js';
@@ -69,15 +61,8 @@ class ReverseRole implements SessionRole {
     PASS: (command: FtpCommand) => this.pass(command.arg),
     HOST: (command: FtpCommand) => this.host(command),
   };
-  readonly commands = {
-    OPTS: async (command: FtpCommand) => {
-      if (this.translatesListings && /^MLST(\s|$)/i.test(command.arg)) await this.optsMlst(command.arg);
-      else await this.session.relay(command);
-    },
-  };
   /** The listener's pool, until HOST (or the TLS SNI name) names another one. */
   private current: Pool;
-  private mlstFacts: ReadonlySet<MlstFact> = DEFAULT_MLST_FACTS;
   /** The client's HOST argument, once accepted. */
   private hostName: string | undefined;
 
@@ -248,40 +233,6 @@ class ReverseRole implements SessionRole {
   private releaseBackend(): void {
     this.reportEnd();
     this.session.releaseBackend();
-  }
-
-  private get translatesListings(): boolean {
-    return this.pool.directoryListPolicy === 'LIST';
-  }
-
-  /** Under the LIST policy the proxy owns the MLST facts, so FEAT shows its own. */
-  listingFeature(): string | undefined {
-    return this.translatesListings ? formatFeatMlst(this.mlstFacts).trim() : undefined;
-  }
-
-  /** OPTS MLST under the LIST policy: the facts the translated MLSD listings carry. */
-  private async optsMlst(arg: string): Promise<void> {
-    const facts = parseOptsMlst(arg.replace(/^MLST\s*/i, ''));
-    if (!facts) {
-      await this.session.frontend.reply(501, 'Invalid OPTS MLST argument.');
-      return;
-    }
-    this.mlstFacts = facts;
-    await this.session.frontend.reply(200, formatOptsMlstReply(facts));
-  }
-
-  /** MLSD under the LIST policy: LIST goes to the backend, its listing comes back as MLSD lines. */
-  listing(command: FtpCommand) {
-    if (command.verb !== 'MLSD' || !this.translatesListings) return undefined;
-    return {
-      backendLine: listCommandFor(this.mlstFacts, command.arg === '' ? undefined : command.arg),
-      through: createMlsdTransform({
-        facts: this.mlstFacts,
-        useSlink: this.pool.useSlink,
-        onSkippedLine: (line, reason) =>
-          this.session.log.warn('listing line not translated to MLSD', { line, reason }),
-      }),
-    };
   }
 
   private async user(name: string): Promise<void> {

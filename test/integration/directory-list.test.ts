@@ -68,6 +68,29 @@ describe('directory-list policy', () => {
     expect(entries.find((entry) => entry.name === 'sub')?.facts.type).toBe('dir');
   });
 
+  it('translates MLSD for a forward pool too (ProxyDirectoryListPolicy applies to both roles)', async () => {
+    const proxy = await startTestProxy({
+      backends: [],
+      classes: [{ name: 'local', from: ['127.0.0.0/8'], forwardEnabled: true }],
+      poolSettings: {
+        role: 'forward',
+        forward: { method: 'user@host' },
+        // The destination is on loopback, which the destination policy refuses by default.
+        allowDestinationNetworks: ['127.0.0.0/8'],
+        directoryListPolicy: 'LIST',
+      },
+    });
+    proxies.push(proxy);
+    const { result } = await pythonFtp([{ op: 'login' }, { op: 'mlsd' }], {
+      host: '127.0.0.1',
+      port: proxy.port,
+      user: `${vsftpd.user}@127.0.0.1:${vsftpd.port}`,
+      password: vsftpd.password,
+    });
+    const report = result.results[1]?.entries?.find((entry) => entry.name === 'report 2026.txt');
+    expect(report?.facts).toMatchObject({ type: 'file', size: '12' });
+  });
+
   it('honours OPTS MLST and shows the proxy’s facts in FEAT', async () => {
     const proxy = await proxyFor(vsftpd, { directoryListPolicy: 'LIST' });
     const ftp = await RawFtp.open(proxy.port);

@@ -8,6 +8,7 @@ import { type FtpReply, localReply } from '../control/reply.js';
 import { BackendDataSetup } from '../data/backend-data.js';
 import type { DataTransfers, TransferContext } from '../data/data-transfers.js';
 import { TRANSFER_COMMANDS } from '../data/transfer.js';
+import { ListingTranslation } from '../dirlist/listing-translation.js';
 import { type FrontendSecurity, SECURITY_COMMANDS } from '../tls/frontend-security.js';
 import type { CommandLimits } from './command-limits.js';
 import { runCommandLoop, screenCommand } from './command-loop.js';
@@ -92,9 +93,14 @@ const COMMANDS: Readonly<Record<string, Handler<SessionBackend>>> = {
     else {
       const features = await backend.control.command('FEAT');
       await session.frontend.send(
-        featReply(features, session.role.listingFeature?.(), session.security.features()),
+        featReply(features, session.listings.feature(), session.security.features()),
       );
     }
+  },
+  OPTS: async (session, command) => {
+    const own = session.listings.optsMlst(command.arg);
+    if (own) await session.frontend.send(own);
+    else await session.relay(command);
   },
   PASV: prepareData,
   EPSV: prepareData,
@@ -139,6 +145,8 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
   readonly timeouts: SessionTimeouts;
   readonly data: DataChannel;
   readonly role: SessionRole;
+  /** ProxyDirectoryListPolicy, by the role's current pool. */
+  readonly listings = new ListingTranslation(() => this.role.pool);
   log: Logger;
   /** The user name of the current login, as the backend was sent it ('' before USER). */
   userName = '';
@@ -308,7 +316,7 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
     return {
       backend: backend.control,
       lingerMs: this.role.pool.lingerTimeout,
-      ...(this.role.listing ? { listing: this.role.listing(command) } : {}),
+      listing: this.listings.listing(command, this.log),
       user: this.userName,
       binary: this.binary,
       loggedIn: this.loggedIn,
@@ -377,17 +385,10 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
     const backend = this.current;
     if (!backend) {
       // No backend yet (chosen at USER, or a destination not named yet): the proxy answers itself.
-      await answerWithoutBackend(
-        this.frontend,
-        command,
-        this.role.listingFeature?.(),
-        this.security.features(),
-      );
+      await answerWithoutBackend(this.frontend, command, this.listings.feature(), this.security.features());
       return false;
     }
-    const own = this.role.commands?.[command.verb];
-    if (own) await own(command);
-    else await (COMMANDS[command.verb] ?? relayOrTransfer)(this as FtpSession, command, backend);
+    await (COMMANDS[command.verb] ?? relayOrTransfer)(this as FtpSession, command, backend);
     return false;
   }
 

@@ -2,7 +2,6 @@ import type { PoolConfig } from '../../config/schema.js';
 import type { BackendChannel } from '../control/backend-control.js';
 import type { FtpCommand } from '../control/command-parser.js';
 import type { BackendDataSetup } from '../data/backend-data.js';
-import type { TransferContext } from '../data/data-transfers.js';
 
 /** What every role's backend gives the session: its control connection and data-channel setup. */
 export interface SessionBackend {
@@ -14,8 +13,8 @@ export type CommandHandler = (command: FtpCommand) => Promise<void>;
 
 /**
  * What makes a session reverse or forward (mod_proxy's reverse.c and forward.c): how the client is
- * greeted, how USER/PASS/HOST choose and log in to the backend, and the few settings the shared
- * command handling reads. Everything else is the session's (ftp-session.ts).
+ * greeted, how USER/PASS/HOST choose and log in to the backend, and the pool whose settings the
+ * shared command handling reads. Everything else is the session's (ftp-session.ts).
  */
 export interface SessionRole {
   /** How logs and 421 texts name the other end: `backend` or `destination`. */
@@ -26,16 +25,10 @@ export interface SessionRole {
   greet(): Promise<string | undefined>;
   /** USER, PASS and HOST: the role's own, answered with or without a backend. */
   readonly login: Readonly<Record<'USER' | 'PASS' | 'HOST', CommandHandler>>;
-  /** Verbs the role answers its own way once a backend is connected (reverse: OPTS MLST). */
-  readonly commands?: Readonly<Record<string, CommandHandler>>;
   /** AUTH, PBSZ, PROT, CCC...: bridged to the role's backend TLS; the end reason when it closed the session. */
   securityCommand(command: FtpCommand): Promise<string | undefined>;
   /** The user `<Limit>` rules see; the session's user name when absent. */
   limitUser?(): string | undefined;
-  /** The proxy's MLST feature line when it translates listings (FEAT). */
-  listingFeature?(): string | undefined;
-  /** MLSD served from a backend LIST (ProxyDirectoryListPolicy LIST). */
-  listing?(command: FtpCommand): TransferContext['listing'];
   /** Runs first when the session is disposed (the reverse role reports its backend's end). */
   disposing?(): void;
 }

@@ -195,7 +195,7 @@ describe('forward proxy configuration in YAML', () => {
             '    role: forward', // 6
             '    backends: [ftp://127.0.0.1:21]', // 7
             '    proxyAuth: true', // 8
-            '    directoryListPolicy: LIST', // 9
+            '    directoryListPolicy: LIST', // 9: both roles translate listings
           ],
           ['classes:', '  - name: x', '    from: [10.0.0.0/8]', '  - name: x', '    from: [10.0.0.0/8]'], // 10-14
         ),
@@ -204,7 +204,6 @@ describe('forward proxy configuration in YAML', () => {
     expect(issues.map((issue) => [issue.line, issue.key, issue.message])).toEqual([
       [7, 'pools[0].backends', 'a forward pool has no backends: each client names its destination'],
       [8, 'pools[0].proxyAuth', expect.stringContaining('forward.method chooses proxy authentication')],
-      [9, 'pools[0].directoryListPolicy', 'the LIST policy is not supported in forward pools yet'],
       [13, 'classes[1].name', 'class "x" is defined twice'],
     ]);
     const reverse = configIssues(() =>
