@@ -20,8 +20,8 @@ import { restrictToActivePriority, weightedOrder } from './discovery/srv-order.j
 import { InvalidRequestError } from './handler/invalid-request-error.js';
 import { DEFAULT_HEALTH_SETTINGS, type HealthSettings } from './health/health-settings.js';
 import { type HealthState, healthState } from './health/health-state.js';
-import { readPoolHealth } from './health/health-store.js';
 import type { Random } from './random.js';
+import { readPoolHealth } from './store/health-store.js';
 import { advanceCursor } from './store/policy-cursor.js';
 import type { Table } from './store/table.js';
 

@@ -10,9 +10,9 @@ import {
   type Principal,
   principalFromGateway,
 } from '../core/registry/auth.js';
-import { RegistryError } from '../core/registry/errors.js';
 import { type Route53Publisher, route53PublisherFromEnv } from '../core/registry/publication-route53.js';
 import { sharedTokenProblem } from '../core/registry/token-secret.js';
+import { RegistryError } from '../core/store/registry/registry-error.js';
 import type { Table } from '../core/store/table.js';
 import {
   errorReply,

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { z } from 'zod';
 import type { ErrorCode } from '../contract/registry.js';
 import { InvalidRequestError } from '../core/handler/invalid-request-error.js';
-import type { RegistryError, RegistryErrorKind } from '../core/registry/errors.js';
+import type { RegistryError, RegistryErrorKind } from '../core/store/registry/registry-error.js';
 
 /** HTTP plumbing of the registry API: errors as statuses, headers, bodies, If-Match. */
 

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { groupNameSchema, userNameSchema } from '../../contract/registry.js';
-import { RegistryError } from '../registry/errors.js';
 import { createPool, poolGuard } from '../registry/pools.js';
 import { deleteProxyUser, listProxyUsers, proxyUserKind } from '../registry/proxy-users.js';
-import { type SaveOutcome, saveItem } from '../registry/versioned-store.js';
 import { registryKeys } from '../store/keys.js';
+import { RegistryError } from '../store/registry/registry-error.js';
+import { type SaveOutcome, saveItem } from '../store/registry/versioned-items.js';
 import type { Table } from '../store/table.js';
 import { hashFormat, SUPPORTED_HASH_FORMATS } from './crypt.js';
 

@@ -4,11 +4,11 @@ import type { DiscoveryContext } from '../discovery/discovery-service.js';
 import { expandDiscovered, isDiscoveryKey } from '../discovery/expand.js';
 import { listPoolBackends } from '../registry/read-side.js';
 import { readString } from '../store/attributes.js';
+import { poolsWithHealth, readPoolHealth } from '../store/health-store.js';
 import { REGISTRY_POOL_PREFIX, REGISTRY_POOLS_PK } from '../store/keys.js';
 import { queryLive } from '../store/query-live.js';
 import { StoreError } from '../store/store-error.js';
 import type { Table } from '../store/table.js';
-import { poolsWithHealth, readPoolHealth } from './health-store.js';
 
 /** One backend of one pool to check (health is kept per pool). */
 export interface CheckTarget {

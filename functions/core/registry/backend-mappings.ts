@@ -10,11 +10,7 @@ import {
 } from '../../contract/registry.js';
 import { redactUrl } from '../backend-url.js';
 import { GROUP_MAPPING_PREFIX, poolPk, registryKeys, USER_MAPPING_PREFIX } from '../store/keys.js';
-import type { Table } from '../store/table.js';
-import { requireProxyAuthForPasswords } from './backends.js';
-import { RegistryError } from './errors.js';
-import { poolGuard, requirePool } from './pools.js';
-import { versionedView } from './time.js';
+import { RegistryError } from '../store/registry/registry-error.js';
 import {
   createItem,
   deleteItem,
@@ -24,7 +20,11 @@ import {
   readItem,
   type SaveOutcome,
   saveItem,
-} from './versioned-store.js';
+} from '../store/registry/versioned-items.js';
+import type { Table } from '../store/table.js';
+import { requireProxyAuthForPasswords } from './backends.js';
+import { poolGuard, requirePool } from './pools.js';
+import { versionedView } from './time.js';
 
 /**
  * User and group mappings: a user's (or group's) own backend URLs in a pool, what mod_proxy reads

@@ -10,10 +10,7 @@ import {
 } from '../../contract/registry.js';
 import { parseBackendUrl, redactUrl, urlPasswordRefusal } from '../backend-url.js';
 import { poolPk, REGISTRY_BACKEND_PREFIX, registryKeys } from '../store/keys.js';
-import type { Table } from '../store/table.js';
-import { RegistryError } from './errors.js';
-import { getPool, merge, poolGuard, requirePool } from './pools.js';
-import { versionedView } from './time.js';
+import { RegistryError } from '../store/registry/registry-error.js';
 import {
   createItem,
   deleteItem,
@@ -24,7 +21,10 @@ import {
   readItem,
   type SaveOutcome,
   saveItem,
-} from './versioned-store.js';
+} from '../store/registry/versioned-items.js';
+import type { Table } from '../store/table.js';
+import { getPool, merge, poolGuard, requirePool } from './pools.js';
+import { versionedView } from './time.js';
 
 /**
  * Backends registered in a pool: `POOL#<pool>` / `REG#BACKEND#<id>`. The stored `url` keeps any

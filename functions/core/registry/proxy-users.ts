@@ -8,10 +8,6 @@ import type {
   ProxyUserReplace,
 } from '../../contract/registry.js';
 import { PROXY_USER_PREFIX, poolPk, registryKeys } from '../store/keys.js';
-import type { Table } from '../store/table.js';
-import { hashPassword, verifyPassword } from './password-hash.js';
-import { poolGuard, requirePool } from './pools.js';
-import { versionedView } from './time.js';
 import {
   createItem,
   deleteItem,
@@ -21,7 +17,11 @@ import {
   readItem,
   type SaveOutcome,
   saveItem,
-} from './versioned-store.js';
+} from '../store/registry/versioned-items.js';
+import type { Table } from '../store/table.js';
+import { hashPassword, verifyPassword } from './password-hash.js';
+import { poolGuard, requirePool } from './pools.js';
+import { versionedView } from './time.js';
 
 /**
  * Proxy users (for proxy authentication): `POOL#<pool>` / `REG#PROXYUSER#<name>`. The API takes a

@@ -5,10 +5,10 @@ import {
 } from '../../contract/tls-cache.js';
 import { type Item, n, readNumber, readString, s } from '../store/attributes.js';
 import type { Table } from '../store/table.js';
-import { deleteEntry, getEntry, putEntry } from './entries.js';
+import { deleteEntry, getEntry, putEntry } from '../store/tls-cache/cache-entries.js';
+import { bumpStats } from '../store/tls-cache/cache-stats.js';
 import { ocspEntryAttributes } from './ocsp-entry.js';
 import { refreshOcspResponses } from './ocsp-refresh.js';
-import { bumpStats } from './stats.js';
 import { ticketKeys } from './ticket-keys.js';
 
 /** One tls-cache request, as the contract's schema outputs it. */

@@ -3,9 +3,9 @@ import { certificateFields } from '../ocsp/certificate-fields.js';
 import { obtainOcspResponse } from '../ocsp/obtain-response.js';
 import { readNumber, readString } from '../store/attributes.js';
 import type { Table } from '../store/table.js';
-import { type ListedEntry, listEntries, putEntry } from './entries.js';
+import { type ListedEntry, listEntries, putEntry } from '../store/tls-cache/cache-entries.js';
+import { bumpStats } from '../store/tls-cache/cache-stats.js';
 import { OCSP_REFRESH_ATTRIBUTES, ocspEntryAttributes, readOcspSource } from './ocsp-entry.js';
-import { bumpStats } from './stats.js';
 
 export interface OcspRefreshOptions {
   /** Responses that go stale within this many seconds are refreshed now. */

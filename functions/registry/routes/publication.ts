@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { publicationOutcomeSchema } from '../../contract/publication.js';
 import { noQuerySchema, poolParamsSchema } from '../../contract/registry.js';
-import { notFound } from '../../core/registry/errors.js';
 import { publishPool } from '../../core/registry/publication.js';
 import {
   deletePublication,
@@ -9,6 +8,7 @@ import {
   publicationConfigSchema,
   putPublication,
 } from '../../core/registry/publication-config.js';
+import { notFound } from '../../core/store/registry/registry-error.js';
 import { ok, type Route, type RouteContext, route } from '../route.js';
 
 const publicationSchema = publicationConfigSchema.extend({
