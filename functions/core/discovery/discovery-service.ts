@@ -1,11 +1,11 @@
 import { type BackendUrl, parseBackendUrl } from '../backend-url.js';
+import type { Table } from '../store/index.js';
 import {
   type CachedDiscovery as CachedAnswer,
   listCachedDiscoveries,
   readCachedDiscovery,
   writeCachedDiscovery,
-} from '../store/discovery-cache.js';
-import type { Table } from '../store/table.js';
+} from '../store/index.js';
 import { type Discovery, discover } from './discover.js';
 import { answerTimes, DEFAULT_DISCOVERY_SETTINGS, type DiscoverySettings } from './discovery-settings.js';
 import { DnsClient } from './dns-client.js';

@@ -1,8 +1,8 @@
-import type { BackendHealth } from '../store/health-records.js';
+import type { BackendHealth } from '../store/index.js';
 import type { HealthSettings } from './health-settings.js';
 
 // The records are the store's (it reads and writes them); their meaning is decided here.
-export type { BackendHealth, CheckResult } from '../store/health-records.js';
+export type { BackendHealth, CheckResult } from '../store/index.js';
 
 export type HealthState = 'healthy' | 'suspect' | 'unhealthy';
 

@@ -1,6 +1,6 @@
 import type { BackendHealthView, PoolHealthView } from '../../contract/health.js';
-import { readPoolHealth } from '../store/health-store.js';
-import type { Table } from '../store/table.js';
+import type { Table } from '../store/index.js';
+import { readPoolHealth } from '../store/index.js';
 import type { HealthSettings } from './health-settings.js';
 import { type BackendHealth, healthState } from './health-state.js';
 

@@ -1,5 +1,5 @@
-import { recordCheckResult } from '../store/health-store.js';
-import type { Table } from '../store/table.js';
+import type { Table } from '../store/index.js';
+import { recordCheckResult } from '../store/index.js';
 import { type ActiveCheckOptions, checkBackend } from './check-backend.js';
 import type { HealthSettings } from './health-settings.js';
 import type { CheckResult } from './health-state.js';

@@ -9,21 +9,25 @@ import {
   type TokenPools,
   type TokenScope,
 } from '../../contract/registry.js';
-import { EXPIRES_AT, epochSeconds, isLive } from '../store/expiry.js';
-import { API_TOKEN_PREFIX, REGISTRY_TOKENS_PK, registryKeys } from '../store/keys.js';
-import { RegistryError } from '../store/registry/registry-error.js';
-import { recordTokenUse } from '../store/registry/token-use.js';
+import type { Table } from '../store/index.js';
 import {
+  API_TOKEN_PREFIX,
   createItem,
   deleteItem,
+  EXPIRES_AT,
+  epochSeconds,
   type ItemKind,
+  isLive,
   parseStored,
   queryPage,
+  REGISTRY_TOKENS_PK,
+  RegistryError,
   readItem,
+  recordTokenUse,
+  registryKeys,
   type SaveOutcome,
   saveItem,
-} from '../store/registry/versioned-items.js';
-import type { Table } from '../store/table.js';
+} from '../store/index.js';
 import { merge } from './pools.js';
 import { isoTime, versionedView } from './time.js';
 import {

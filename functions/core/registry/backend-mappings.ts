@@ -9,19 +9,22 @@ import {
   type UserMapping,
 } from '../../contract/registry.js';
 import { redactUrl } from '../backend-url.js';
-import { GROUP_MAPPING_PREFIX, poolPk, registryKeys, USER_MAPPING_PREFIX } from '../store/keys.js';
-import { RegistryError } from '../store/registry/registry-error.js';
+import type { Table } from '../store/index.js';
 import {
   createItem,
   deleteItem,
+  GROUP_MAPPING_PREFIX,
   type ItemKind,
   parseStored,
+  poolPk,
   queryPage,
+  RegistryError,
   readItem,
+  registryKeys,
   type SaveOutcome,
   saveItem,
-} from '../store/registry/versioned-items.js';
-import type { Table } from '../store/table.js';
+  USER_MAPPING_PREFIX,
+} from '../store/index.js';
 import { requireProxyAuthForPasswords } from './backends.js';
 import { poolGuard, requirePool } from './pools.js';
 import { versionedView } from './time.js';

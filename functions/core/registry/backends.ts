@@ -9,20 +9,22 @@ import {
   type Page,
 } from '../../contract/registry.js';
 import { parseBackendUrl, redactUrl, urlPasswordRefusal } from '../backend-url.js';
-import { poolPk, REGISTRY_BACKEND_PREFIX, registryKeys } from '../store/keys.js';
-import { RegistryError } from '../store/registry/registry-error.js';
+import type { Table } from '../store/index.js';
 import {
   createItem,
   deleteItem,
   type ItemKind,
   parseStored,
+  poolPk,
   queryAll,
   queryPage,
+  REGISTRY_BACKEND_PREFIX,
+  RegistryError,
   readItem,
+  registryKeys,
   type SaveOutcome,
   saveItem,
-} from '../store/registry/versioned-items.js';
-import type { Table } from '../store/table.js';
+} from '../store/index.js';
 import { getPool, merge, poolGuard, requirePool } from './pools.js';
 import { versionedView } from './time.js';
 

@@ -2,30 +2,32 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { CONNECT_POLICIES } from '../../contract/connect-policies.js';
 import type { Page, Pool, PoolCreate, PoolPatch, PoolReplace } from '../../contract/registry.js';
-import {
-  poolPk,
-  REGISTRY_POOL_PREFIX,
-  REGISTRY_POOLS_PK,
-  REGISTRY_PREFIX,
-  registryKeys,
-} from '../store/keys.js';
-import { decodeCursor, encodeCursor } from '../store/registry/page-cursor.js';
-import { deleteMarkedPool, markPoolDeleting, unmarkPoolDeleting } from '../store/registry/pool-deletion.js';
-import { notFound, RegistryError } from '../store/registry/registry-error.js';
+import type { Table } from '../store/index.js';
 import {
   anyItem,
   type CreateGuard,
   createItem,
+  decodeCursor,
+  deleteMarkedPool,
+  encodeCursor,
   type ItemKind,
+  markPoolDeleting,
+  notFound,
   parseStored,
+  poolPk,
   queryPage,
+  REGISTRY_POOL_PREFIX,
+  REGISTRY_POOLS_PK,
+  REGISTRY_PREFIX,
+  RegistryError,
   readItem,
   readItems,
+  registryKeys,
   type SaveOutcome,
   saveItem,
+  unmarkPoolDeleting,
   versionMismatch,
-} from '../store/registry/versioned-items.js';
-import type { Table } from '../store/table.js';
+} from '../store/index.js';
 import { versionedView } from './time.js';
 
 /**

@@ -1,10 +1,6 @@
 import { z } from 'zod';
-import {
-  deletePublicationItem,
-  readPublicationItem,
-  writePublicationItem,
-} from '../store/registry/publication-item.js';
-import type { Table } from '../store/table.js';
+import type { Table } from '../store/index.js';
+import { deletePublicationItem, readPublicationItem, writePublicationItem } from '../store/index.js';
 import { requirePool } from './pools.js';
 
 /**

@@ -1,8 +1,6 @@
 import type { TlsCacheCleared, TlsCacheEntry, TlsCacheInfo, TlsCacheKind } from '../../contract/tls-cache.js';
-import { readNumber, readString } from '../store/attributes.js';
-import type { Table } from '../store/table.js';
-import { clearEntries, listEntries } from '../store/tls-cache/cache-entries.js';
-import { deleteStats, readStats } from '../store/tls-cache/cache-stats.js';
+import type { Table } from '../store/index.js';
+import { clearEntries, deleteStats, listEntries, readNumber, readStats, readString } from '../store/index.js';
 
 /**
  * The operator's commands on a shared cache, as mod_tls's `ftpdctl tls sesscache|ocspcache

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TicketKey } from '../../contract/tls-cache.js';
-import { StoreError } from '../store/store-error.js';
-import type { Table } from '../store/table.js';
-import { createTicketKey, readTicketKey, type StoredTicketKey } from '../store/tls-cache/ticket-key-items.js';
+import type { Table } from '../store/index.js';
+import { createTicketKey, readTicketKey, type StoredTicketKey, StoreError } from '../store/index.js';
 
 /** What tls.Server.setTicketKeys takes: 16 bytes key name, 16 bytes HMAC secret, 16 bytes AES key. */
 export const TICKET_KEY_BYTES = 48;
