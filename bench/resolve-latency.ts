@@ -3,8 +3,7 @@ import { createHttpControlPlane } from '../edge-worker/control-plane/http-transp
 import { createInProcessControlPlane } from '../edge-worker/control-plane/in-process-transport.js';
 import { startEmbeddedStore } from '../edge-worker/embedded/store-server.js';
 import { silentLogger } from '../edge-worker/log/logger.js';
-import { createDynamoDbClient } from '../functions/core/store/dynamodb-client.js';
-import { ensureTable } from '../functions/core/store/table.js';
+import { createDynamoDbClient, ensureTable } from '../functions/core/store/index.js';
 import { startControlPlaneHost } from '../functions/http-host/host.js';
 import { percentile, round2 } from './stats.js';
 

@@ -2,13 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { identityHookFromEnv } from '../../functions/auth/handler.js';
-import { parseDnsServer } from '../../functions/core/discovery/dns-client.js';
-import { discoverySettingsFromEnv } from '../../functions/core/discovery/settings-from-env.js';
-import { activeCheckOptionsFromEnv } from '../../functions/core/health/check-options-from-env.js';
-import { healthSettingsFromEnv } from '../../functions/core/health/settings-from-env.js';
-import { route53PublisherFromEnv } from '../../functions/core/registry/publication-route53.js';
-import { MIN_SHARED_TOKEN_LENGTH, sharedTokenProblem } from '../../functions/core/registry/token-secret.js';
-import { isUnixSocketEndpoint } from '../../functions/core/store/unix-socket-endpoint.js';
+import { discoverySettingsFromEnv, parseDnsServer } from '../../functions/core/discovery/index.js';
+import { activeCheckOptionsFromEnv, healthSettingsFromEnv } from '../../functions/core/health/index.js';
+import {
+  MIN_SHARED_TOKEN_LENGTH,
+  route53PublisherFromEnv,
+  sharedTokenProblem,
+} from '../../functions/core/registry/index.js';
+import { isUnixSocketEndpoint } from '../../functions/core/store/index.js';
 import { createRegistryHandler } from '../../functions/registry/handler.js';
 import { isLoopbackHost } from '../admin/admin-server.js';
 import { startControlPlaneServer } from '../control-plane/control-plane-server.js';

@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { parseDnsServer } from '../../functions/core/discovery/dns-client.js';
-import { sharedTokenProblem } from '../../functions/core/registry/token-secret.js';
+import { parseDnsServer } from '../../functions/core/discovery/index.js';
+import { sharedTokenProblem } from '../../functions/core/registry/index.js';
 import { isLoopbackHost, startAdminServer } from '../admin/admin-server.js';
 import { localAdminSource } from '../admin/local-admin-source.js';
 import { type ConfigIssue, describeConfigFailure, formatIssue } from '../config/config-error.js';

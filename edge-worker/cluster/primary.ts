@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import type { ListedBackends } from '../../functions/core/health/check-targets.js';
-import { createDynamoDbClient } from '../../functions/core/store/dynamodb-client.js';
+import type { ListedBackends } from '../../functions/core/health/index.js';
+import { createDynamoDbClient } from '../../functions/core/store/index.js';
 import { type AdminSource, KICK_REPLY, startAdminServer } from '../admin/admin-server.js';
 import { MetricsRegistry } from '../admin/metrics-registry.js';
 import type { SessionSummary } from '../admin/session-registry.js';

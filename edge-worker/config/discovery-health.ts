@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDnsServer } from '../../functions/core/discovery/dns-client.js';
+import { parseDnsServer } from '../../functions/core/discovery/index.js';
 import { duration } from './duration-schema.js';
 
 /** `HOST[:PORT]` of a DNS server (an IP address; port 53 by default). */

@@ -1,10 +1,9 @@
-import type { IdentityHookConfig } from '../../functions/core/auth/identity-hook.js';
-import type { DiscoverySettings } from '../../functions/core/discovery/discovery-settings.js';
-import type { HttpHandler } from '../../functions/core/handler/http-adapter.js';
-import type { ActiveCheckOptions } from '../../functions/core/health/check-backend.js';
-import type { ListedBackends } from '../../functions/core/health/check-targets.js';
-import { DEFAULT_HEALTH_SETTINGS, type HealthSettings } from '../../functions/core/health/health-settings.js';
-import type { Table } from '../../functions/core/store/table.js';
+import type { IdentityHookConfig } from '../../functions/core/auth/index.js';
+import type { DiscoverySettings } from '../../functions/core/discovery/index.js';
+import type { HttpHandler } from '../../functions/core/handler/index.js';
+import type { ActiveCheckOptions, ListedBackends } from '../../functions/core/health/index.js';
+import { DEFAULT_HEALTH_SETTINGS, type HealthSettings } from '../../functions/core/health/index.js';
+import type { Table } from '../../functions/core/store/index.js';
 import { type ControlPlaneHost, startControlPlaneHost } from '../../functions/http-host/host.js';
 import { type RunningStore, startStore } from '../embedded/store-startup.js';
 import type { Logger } from '../log/logger.js';

@@ -6,11 +6,11 @@ import { resolveBackendResponseSchema } from '../../functions/contract/resolve-b
 import { sessionEventsResponseSchema } from '../../functions/contract/session-events.js';
 import { sshHostKeyResponseSchema } from '../../functions/contract/ssh-host-keys.js';
 import { tlsCacheResponseSchema } from '../../functions/contract/tls-cache.js';
-import type { IdentityHookConfig } from '../../functions/core/auth/identity-hook.js';
-import type { DiscoveryContext } from '../../functions/core/discovery/discovery-service.js';
-import { lambdaContext } from '../../functions/core/handler/lambda-context.js';
-import type { HealthSettings } from '../../functions/core/health/health-settings.js';
-import type { Table } from '../../functions/core/store/table.js';
+import type { IdentityHookConfig } from '../../functions/core/auth/index.js';
+import type { DiscoveryContext } from '../../functions/core/discovery/index.js';
+import { lambdaContext } from '../../functions/core/handler/index.js';
+import type { HealthSettings } from '../../functions/core/health/index.js';
+import type { Table } from '../../functions/core/store/index.js';
 import { createResolveBackendHandler } from '../../functions/resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../../functions/session-events/handler.js';
 import { createSshHostKeysHandler } from '../../functions/ssh-host-keys/handler.js';

@@ -1,7 +1,7 @@
-import type { DiscoverySettings } from '../../functions/core/discovery/discovery-settings.js';
-import { parseDnsServer } from '../../functions/core/discovery/dns-client.js';
-import type { ActiveCheckOptions } from '../../functions/core/health/check-backend.js';
-import { type HealthSettings, healthSettings } from '../../functions/core/health/health-settings.js';
+import type { DiscoverySettings } from '../../functions/core/discovery/index.js';
+import { parseDnsServer } from '../../functions/core/discovery/index.js';
+import type { ActiveCheckOptions } from '../../functions/core/health/index.js';
+import { type HealthSettings, healthSettings } from '../../functions/core/health/index.js';
 import { dnsConfigOf, healthConfigOf } from '../config/discovery-health.js';
 import type { FtpxConfig } from '../config/schema.js';
 

@@ -1,11 +1,10 @@
-import {
-  type DiscoveryContext,
-  refreshDiscoveries,
-} from '../../functions/core/discovery/discovery-service.js';
-import type { ActiveCheckOptions } from '../../functions/core/health/check-backend.js';
-import { checkPools } from '../../functions/core/health/check-pools.js';
-import type { ListedBackends } from '../../functions/core/health/check-targets.js';
-import type { HealthSettings } from '../../functions/core/health/health-settings.js';
+import { type DiscoveryContext, refreshDiscoveries } from '../../functions/core/discovery/index.js';
+import type {
+  ActiveCheckOptions,
+  HealthSettings,
+  ListedBackends,
+} from '../../functions/core/health/index.js';
+import { checkPools } from '../../functions/core/health/index.js';
 import type { Logger } from '../log/logger.js';
 
 /** A periodic job of the embedded control plane. */

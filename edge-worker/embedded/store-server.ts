@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import dynalite from 'dynalite';
-import { unixSocketEndpoint } from '../../functions/core/store/unix-socket-endpoint.js';
+import { unixSocketEndpoint } from '../../functions/core/store/index.js';
 import { ensurePrivateDir } from './private-dir.js';
 
 export interface EmbeddedStoreServer {

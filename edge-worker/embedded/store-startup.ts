@@ -1,14 +1,16 @@
+import type { DiscoverySettings } from '../../functions/core/discovery/index.js';
+import { createDiscoveryContext, type DiscoveryContext } from '../../functions/core/discovery/index.js';
+import type {
+  ActiveCheckOptions,
+  HealthSettings,
+  ListedBackends,
+} from '../../functions/core/health/index.js';
 import {
-  createDiscoveryContext,
-  type DiscoveryContext,
-} from '../../functions/core/discovery/discovery-service.js';
-import type { DiscoverySettings } from '../../functions/core/discovery/discovery-settings.js';
-import type { ActiveCheckOptions } from '../../functions/core/health/check-backend.js';
-import type { ListedBackends } from '../../functions/core/health/check-targets.js';
-import type { HealthSettings } from '../../functions/core/health/health-settings.js';
-import { createDynamoDbClient } from '../../functions/core/store/dynamodb-client.js';
-import { sweepExpired } from '../../functions/core/store/sweep-expired.js';
-import { ensureTable, type Table } from '../../functions/core/store/table.js';
+  createDynamoDbClient,
+  ensureTable,
+  sweepExpired,
+  type Table,
+} from '../../functions/core/store/index.js';
 import type { Logger } from '../log/logger.js';
 import { discoveryRefreshJob, healthCheckJob, Scheduler } from './scheduled-functions.js';
 import { type EmbeddedStoreServer, startEmbeddedStore } from './store-server.js';

@@ -1,4 +1,4 @@
-import { type Cidr, inNetworks, parseCidrList } from '../../functions/core/net/cidr.js';
+import { type Cidr, inNetworks, parseCidrList } from '../../functions/core/net/index.js';
 
 /** A `<Class>`: a named set of client networks, with what the class may do. */
 export interface ClientClassConfig {

@@ -1,4 +1,4 @@
-import { DestinationPolicy, parseAllowNetworks } from '../../functions/core/net/destination-policy.js';
+import { DestinationPolicy, parseAllowNetworks } from '../../functions/core/net/index.js';
 import type { PoolConfig } from '../config/schema.js';
 import { type FtpReply, localReply } from '../ftp/control/reply.js';
 import type { Logger } from '../log/logger.js';

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
-import { numericHost } from '../../functions/core/net/address-resolver.js';
-import type { DestinationPolicy } from '../../functions/core/net/destination-policy.js';
+import type { DestinationPolicy } from '../../functions/core/net/index.js';
+import { numericHost } from '../../functions/core/net/index.js';
 import {
   type ConnectedBackend,
   type ConnectOptions,

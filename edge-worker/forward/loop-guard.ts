@@ -1,8 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { inNetworks } from '../../functions/core/net/cidr.js';
-import { normalizeAddressBytes, parseAddress } from '../../functions/core/net/ip.js';
+import { inNetworks, normalizeAddressBytes, parseAddress } from '../../functions/core/net/index.js';
 
 /** Where this worker accepts FTP clients (its listeners, as bound). */
 export interface SelfEndpoint {

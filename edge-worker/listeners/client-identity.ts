@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { type Cidr, inNetworks } from '../../functions/core/net/cidr.js';
+import { type Cidr, inNetworks } from '../../functions/core/net/index.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { readProxyHeader } from '../proxy-protocol/decode.js';

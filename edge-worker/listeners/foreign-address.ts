@@ -1,4 +1,4 @@
-import { inNetworks, parseCidrList } from '../../functions/core/net/cidr.js';
+import { inNetworks, parseCidrList } from '../../functions/core/net/index.js';
 
 /**
  * AllowForeignAddress as a predicate: may a client's PORT/EPRT name this host, which is not its own?

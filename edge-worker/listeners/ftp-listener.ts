@@ -1,5 +1,5 @@
 import type { Server, Socket } from 'node:net';
-import type { Cidr } from '../../functions/core/net/cidr.js';
+import type { Cidr } from '../../functions/core/net/index.js';
 import type { SessionRegistry } from '../admin/session-registry.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { type Cidr, parseCidrList } from '../../functions/core/net/cidr.js';
+import { type Cidr, parseCidrList } from '../../functions/core/net/index.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 

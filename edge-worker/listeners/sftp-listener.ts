@@ -1,6 +1,6 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import ssh2, { type Connection, type Server as SshServer } from 'ssh2';
-import type { Cidr } from '../../functions/core/net/cidr.js';
+import type { Cidr } from '../../functions/core/net/index.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';

@@ -1,7 +1,7 @@
-import { parseDnsServer } from '../../functions/core/discovery/dns-client.js';
-import { addressResolver, type ResolveAddresses } from '../../functions/core/net/address-resolver.js';
+import { parseDnsServer } from '../../functions/core/discovery/index.js';
+import { addressResolver, type ResolveAddresses } from '../../functions/core/net/index.js';
 
-export type { ResolveAddresses } from '../../functions/core/net/address-resolver.js';
+export type { ResolveAddresses } from '../../functions/core/net/index.js';
 
 /**
  * How the edge resolves destinations it did not get from the operator (forward destinations,

@@ -11,7 +11,7 @@
  */
 
 import type { Socket } from 'node:net';
-import { normalizeAddressBytes, parseIPv4, parseIPv6 } from '../../functions/core/net/ip.js';
+import { normalizeAddressBytes, parseIPv4, parseIPv6 } from '../../functions/core/net/index.js';
 import { crc32c } from './crc32c.js';
 import type { SslTlvInfo } from './encode.js';
 import {

@@ -13,7 +13,7 @@ import {
   mapIPv4,
   type ParsedAddress,
   parseAddress,
-} from '../../functions/core/net/ip.js';
+} from '../../functions/core/net/index.js';
 import { crc32c } from './crc32c.js';
 import {
   type ProxyAddress,

@@ -1,6 +1,6 @@
 import type { ResolveBackendCandidate } from '../../functions/contract/resolve-backend.js';
 import { type BackendUrl, parseBackendUrl, urlPasswordRefusal } from '../../functions/core/backend-url.js';
-import { DestinationPolicy, parseAllowNetworks } from '../../functions/core/net/destination-policy.js';
+import { DestinationPolicy, parseAllowNetworks } from '../../functions/core/net/index.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import {
   type ConnectedBackend,

@@ -1,5 +1,5 @@
 import { type BackendUrl, backendKey, urlPasswordRefusal } from '../../functions/core/backend-url.js';
-import type { DestinationPolicy } from '../../functions/core/net/destination-policy.js';
+import type { DestinationPolicy } from '../../functions/core/net/index.js';
 import { ConfigError } from '../config/config-error.js';
 import type { PoolConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { importAuthUserFile } from '../../functions/core/auth/auth-user-file.js';
-import type { Table } from '../../functions/core/store/table.js';
+import { importAuthUserFile } from '../../functions/core/auth/index.js';
+import type { Table } from '../../functions/core/store/index.js';
 import type { EdgeMetrics } from '../admin/edge-metrics.js';
 import { instrumentControlPlane } from '../admin/instrumented-control-plane.js';
 import { createSigV4Signer } from '../aws/request-signer.js';

@@ -1,4 +1,4 @@
-import { DestinationPolicy, parseAllowNetworks } from '../../functions/core/net/destination-policy.js';
+import { DestinationPolicy, parseAllowNetworks } from '../../functions/core/net/index.js';
 import type { SessionRegistry } from '../admin/session-registry.js';
 import type { FtpxConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';

@@ -1,10 +1,13 @@
 import middy from '@middy/core';
 import { type AuthRequestParsed, type AuthResponse, authRequestSchema } from '../contract/auth.js';
-import { type AuthenticateOptions, authenticate } from '../core/auth/authenticate.js';
-import { type IdentityHookConfig, identityHookConfigSchema } from '../core/auth/identity-hook.js';
-import { tableFromEnv } from '../core/handler/table-from-env.js';
-import { validateEvent } from '../core/handler/validate-event.js';
-import type { Table } from '../core/store/table.js';
+import {
+  type AuthenticateOptions,
+  authenticate,
+  type IdentityHookConfig,
+  identityHookConfigSchema,
+} from '../core/auth/index.js';
+import { tableFromEnv, validateEvent } from '../core/handler/index.js';
+import type { Table } from '../core/store/index.js';
 
 export interface AuthDeps {
   table: Table;

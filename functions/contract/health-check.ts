@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseCidr } from '../core/net/cidr.js';
+import { parseCidr } from '../core/net/index.js';
 
 const backendUrl = z
   .string()

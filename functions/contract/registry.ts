@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { backendKey, parseBackendUrl, redactUrl } from '../core/backend-url.js';
-import { part } from '../core/store/keys.js';
+import { part } from '../core/store/index.js';
 import { CONNECT_POLICIES } from './connect-policies.js';
 import { publicationOutcomeSchema } from './publication.js';
 

@@ -4,26 +4,36 @@ import type {
   ResolveBackendCandidate,
   ResolveBackendResponse,
 } from '../contract/resolve-backend.js';
-import { excludedPositions, type ListEntry } from './connect-policies/ordering/candidates.js';
-import { randomOrder } from './connect-policies/ordering/random.js';
-import { roundRobinOrder } from './connect-policies/ordering/round-robin.js';
-import { usablePositions } from './connect-policies/ordering/usable.js';
-import { candidateList } from './connect-policies/store-backed/candidate-list.js';
-import { selectLeastConns } from './connect-policies/store-backed/least-conns.js';
-import { selectLeastResponseTime } from './connect-policies/store-backed/least-response-time.js';
-import type { SelectionContext } from './connect-policies/store-backed/selection.js';
-import { selectShuffle } from './connect-policies/store-backed/shuffle.js';
-import { selectSticky } from './connect-policies/store-backed/sticky.js';
-import { createDiscoveryContext, type DiscoveryContext } from './discovery/discovery-service.js';
-import { expandDiscovered } from './discovery/expand.js';
-import { restrictToActivePriority, weightedOrder } from './discovery/srv-order.js';
-import { InvalidRequestError } from './handler/invalid-request-error.js';
-import { DEFAULT_HEALTH_SETTINGS, type HealthSettings } from './health/health-settings.js';
-import { type HealthState, healthState } from './health/health-state.js';
-import { readPoolHealth } from './health/health-store.js';
+import type { SelectionContext } from './connect-policies/index.js';
+import {
+  candidateList,
+  excludedPositions,
+  type ListEntry,
+  randomOrder,
+  roundRobinOrder,
+  selectLeastConns,
+  selectLeastResponseTime,
+  selectShuffle,
+  selectSticky,
+  usablePositions,
+} from './connect-policies/index.js';
+import {
+  createDiscoveryContext,
+  type DiscoveryContext,
+  expandDiscovered,
+  restrictToActivePriority,
+  weightedOrder,
+} from './discovery/index.js';
+import { InvalidRequestError } from './handler/index.js';
+import {
+  DEFAULT_HEALTH_SETTINGS,
+  type HealthSettings,
+  type HealthState,
+  healthState,
+} from './health/index.js';
 import type { Random } from './random.js';
-import { advanceCursor } from './store/policy-cursor.js';
-import type { Table } from './store/table.js';
+import type { Table } from './store/index.js';
+import { advanceCursor, readPoolHealth } from './store/index.js';
 
 /** How long a sticky mapping lives without being used (renewed on use). */
 export const DEFAULT_STICKY_TTL_MS = 30 * 24 * 3600 * 1000;

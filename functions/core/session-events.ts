@@ -1,11 +1,16 @@
 import { DEFAULT_LEASE_TTL_MS, type SessionEventsResponse } from '../contract/session-events.js';
-import { DEFAULT_HEALTH_SETTINGS, type HealthSettings } from './health/health-settings.js';
-import { recordConnectSuccess, recordPassiveFailure } from './health/health-store.js';
+import { DEFAULT_HEALTH_SETTINGS, type HealthSettings } from './health/index.js';
 import type { Random } from './random.js';
-import { recordConnectFailure } from './store/connect-failures.js';
-import { acquireLease, extendLease, releaseLease } from './store/leases.js';
-import { recordConnectSample } from './store/response-times.js';
-import type { Table } from './store/table.js';
+import type { Table } from './store/index.js';
+import {
+  acquireLease,
+  extendLease,
+  recordConnectFailure,
+  recordConnectSample,
+  recordConnectSuccess,
+  recordPassiveFailure,
+  releaseLease,
+} from './store/index.js';
 
 /** Heartbeat lease extensions in flight at once. */
 const HEARTBEAT_CONCURRENCY = 16;

@@ -4,11 +4,10 @@ import { type DiscoveryResponse, discoveryRequestSchema } from '../contract/disc
 import {
   createDiscoveryContext,
   type DiscoveryContext,
+  discoverySettingsFromEnv,
   refreshDiscoveries,
-} from '../core/discovery/discovery-service.js';
-import { discoverySettingsFromEnv } from '../core/discovery/settings-from-env.js';
-import { tableFromEnv } from '../core/handler/table-from-env.js';
-import { validateEvent } from '../core/handler/validate-event.js';
+} from '../core/discovery/index.js';
+import { tableFromEnv, validateEvent } from '../core/handler/index.js';
 
 type Event = z.output<typeof discoveryRequestSchema>;
 

@@ -1,15 +1,14 @@
 import middy from '@middy/core';
 import type { z } from 'zod';
 import { type HealthCheckResponse, healthCheckRequestSchema } from '../contract/health-check.js';
-import { createDiscoveryContext, type DiscoveryContext } from '../core/discovery/discovery-service.js';
-import { discoverySettingsFromEnv } from '../core/discovery/settings-from-env.js';
-import { tableFromEnv } from '../core/handler/table-from-env.js';
-import { validateEvent } from '../core/handler/validate-event.js';
-import type { ActiveCheckOptions } from '../core/health/check-backend.js';
-import { activeCheckOptionsFromEnv } from '../core/health/check-options-from-env.js';
-import { checkPools } from '../core/health/check-pools.js';
-import type { HealthSettings } from '../core/health/health-settings.js';
-import { healthSettingsFromEnv } from '../core/health/settings-from-env.js';
+import {
+  createDiscoveryContext,
+  type DiscoveryContext,
+  discoverySettingsFromEnv,
+} from '../core/discovery/index.js';
+import { tableFromEnv, validateEvent } from '../core/handler/index.js';
+import type { ActiveCheckOptions, HealthSettings } from '../core/health/index.js';
+import { activeCheckOptionsFromEnv, checkPools, healthSettingsFromEnv } from '../core/health/index.js';
 
 type Event = z.output<typeof healthCheckRequestSchema>;
 

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { noParamsSchema, noQuerySchema } from '../contract/registry.js';
-import { tableFromEnv } from '../core/handler/table-from-env.js';
+import { tableFromEnv } from '../core/handler/index.js';
 import {
   allowsPool,
   authenticateBearer,
@@ -9,11 +9,12 @@ import {
   hasScope,
   type Principal,
   principalFromGateway,
-} from '../core/registry/auth.js';
-import { RegistryError } from '../core/registry/errors.js';
-import { type Route53Publisher, route53PublisherFromEnv } from '../core/registry/publication-route53.js';
-import { sharedTokenProblem } from '../core/registry/token-secret.js';
-import type { Table } from '../core/store/table.js';
+  type Route53Publisher,
+  route53PublisherFromEnv,
+  sharedTokenProblem,
+} from '../core/registry/index.js';
+import type { Table } from '../core/store/index.js';
+import { RegistryError } from '../core/store/index.js';
 import {
   errorReply,
   fromRegistryError,

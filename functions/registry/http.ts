@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import type { ErrorCode } from '../contract/registry.js';
-import { InvalidRequestError } from '../core/handler/invalid-request-error.js';
-import type { RegistryError, RegistryErrorKind } from '../core/registry/errors.js';
+import { InvalidRequestError } from '../core/handler/index.js';
+import type { RegistryError, RegistryErrorKind } from '../core/store/index.js';
 
 /** HTTP plumbing of the registry API: errors as statuses, headers, bodies, If-Match. */
 

@@ -1,8 +1,7 @@
 import type { z } from 'zod';
 import type { TokenScope } from '../contract/registry.js';
-import type { Principal } from '../core/registry/auth.js';
-import type { Route53Publisher } from '../core/registry/publication-route53.js';
-import type { Table } from '../core/store/table.js';
+import type { Principal, Route53Publisher } from '../core/registry/index.js';
+import type { Table } from '../core/store/index.js';
 import type { Reply } from './http.js';
 import type { HttpMethod } from './router.js';
 

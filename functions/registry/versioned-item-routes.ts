@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { DEFAULT_PAGE_SIZE, listQuerySchema, noQuerySchema } from '../contract/registry.js';
-import { notFound } from '../core/registry/errors.js';
-import type { SaveOutcome } from '../core/registry/versioned-store.js';
+import type { SaveOutcome } from '../core/store/index.js';
+import { notFound } from '../core/store/index.js';
 import { etag, type Reply } from './http.js';
 import { type Access, created, noContent, ok, type Route, type RouteContext, route } from './route.js';
 import type { HttpMethod } from './router.js';

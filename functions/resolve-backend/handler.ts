@@ -1,15 +1,17 @@
 import middy from '@middy/core';
 import type { z } from 'zod';
 import { type ResolveBackendResponse, resolveBackendRequestSchema } from '../contract/resolve-backend.js';
-import { createDiscoveryContext, type DiscoveryContext } from '../core/discovery/discovery-service.js';
-import { discoverySettingsFromEnv } from '../core/discovery/settings-from-env.js';
-import { tableFromEnv } from '../core/handler/table-from-env.js';
-import { validateEvent } from '../core/handler/validate-event.js';
-import type { HealthSettings } from '../core/health/health-settings.js';
-import { healthSettingsFromEnv } from '../core/health/settings-from-env.js';
+import {
+  createDiscoveryContext,
+  type DiscoveryContext,
+  discoverySettingsFromEnv,
+} from '../core/discovery/index.js';
+import { tableFromEnv, validateEvent } from '../core/handler/index.js';
+import type { HealthSettings } from '../core/health/index.js';
+import { healthSettingsFromEnv } from '../core/health/index.js';
 import type { Random } from '../core/random.js';
 import { resolveBackend } from '../core/resolve-backend.js';
-import type { Table } from '../core/store/table.js';
+import type { Table } from '../core/store/index.js';
 
 type Event = z.output<typeof resolveBackendRequestSchema>;
 

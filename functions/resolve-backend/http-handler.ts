@@ -1,4 +1,4 @@
-import { httpAdapter } from '../core/handler/http-adapter.js';
+import { httpAdapter } from '../core/handler/index.js';
 import { handler as directHandler } from './handler.js';
 
 /**

@@ -1,13 +1,12 @@
 import middy from '@middy/core';
 import type { z } from 'zod';
 import { type SessionEventsResponse, sessionEventsRequestSchema } from '../contract/session-events.js';
-import { tableFromEnv } from '../core/handler/table-from-env.js';
-import { validateEvent } from '../core/handler/validate-event.js';
-import type { HealthSettings } from '../core/health/health-settings.js';
-import { healthSettingsFromEnv } from '../core/health/settings-from-env.js';
+import { tableFromEnv, validateEvent } from '../core/handler/index.js';
+import type { HealthSettings } from '../core/health/index.js';
+import { healthSettingsFromEnv } from '../core/health/index.js';
 import type { Random } from '../core/random.js';
 import { handleSessionEvent } from '../core/session-events.js';
-import type { Table } from '../core/store/table.js';
+import type { Table } from '../core/store/index.js';
 
 type Event = z.output<typeof sessionEventsRequestSchema>;
 

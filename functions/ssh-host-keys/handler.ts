@@ -4,10 +4,9 @@ import {
   type SshHostKeyResponse,
   sshHostKeyRequestSchema,
 } from '../contract/ssh-host-keys.js';
-import { tableFromEnv } from '../core/handler/table-from-env.js';
-import { validateEvent } from '../core/handler/validate-event.js';
-import { readSshHostKey, writeSshHostKey } from '../core/store/ssh-host-keys.js';
-import type { Table } from '../core/store/table.js';
+import { tableFromEnv, validateEvent } from '../core/handler/index.js';
+import type { Table } from '../core/store/index.js';
+import { readSshHostKey, writeSshHostKey } from '../core/store/index.js';
 
 export interface SshHostKeysDeps {
   table: Table;

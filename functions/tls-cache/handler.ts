@@ -5,10 +5,9 @@ import {
   tlsCacheRequestSchema,
   tlsCacheScheduledRequestSchema,
 } from '../contract/tls-cache.js';
-import { tableFromEnv } from '../core/handler/table-from-env.js';
-import { validateEvent } from '../core/handler/validate-event.js';
-import type { Table } from '../core/store/table.js';
-import { handleTlsCache } from '../core/tls-cache/handle.js';
+import { tableFromEnv, validateEvent } from '../core/handler/index.js';
+import type { Table } from '../core/store/index.js';
+import { handleTlsCache } from '../core/tls-cache/index.js';
 
 type Event = z.output<typeof tlsCacheRequestSchema>;
 type ScheduledEvent = z.output<typeof tlsCacheScheduledRequestSchema>;

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { httpAdapter } from '../core/handler/http-adapter.js';
+import { httpAdapter } from '../core/handler/index.js';
 import { handler as directHandler, scheduled } from './handler.js';
 
 const httpHandler = httpAdapter(directHandler);

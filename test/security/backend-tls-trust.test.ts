@@ -8,7 +8,7 @@ import { Logger } from '../../edge-worker/log/logger.js';
 import { type RunningEdgeWorker, startEdgeWorker } from '../../edge-worker/runtime/edge-worker.js';
 import { createDynamoDbClient } from '../../functions/core/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../functions/core/store/table.js';
-import { readStats } from '../../functions/core/tls-cache/stats.js';
+import { readStats } from '../../functions/core/store/tls-cache/cache-stats.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
 import { curl } from '../support/ftp-clients.js';
 import { freePort } from '../support/ports.js';

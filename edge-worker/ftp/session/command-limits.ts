@@ -1,4 +1,4 @@
-import { type Cidr, inNetworks, parseCidrList } from '../../../functions/core/net/cidr.js';
+import { type Cidr, inNetworks, parseCidrList } from '../../../functions/core/net/index.js';
 
 /** ProFTPD's command groups, as `<Limit>` accepts them. */
 const GROUPS: Record<string, readonly string[]> = {

@@ -4,12 +4,13 @@ import {
   MAX_OCSP_SOURCE_TIMEOUT_MS,
 } from '../../../functions/contract/tls-cache.js';
 import {
+  type CachedOcspResponse,
   type CertificateFields,
   certificateFields,
-} from '../../../functions/core/ocsp/certificate-fields.js';
-import { freshnessOf } from '../../../functions/core/ocsp/freshness.js';
-import { type CachedOcspResponse, obtainOcspResponse } from '../../../functions/core/ocsp/obtain-response.js';
-import { fakeTryLaterResponse } from '../../../functions/core/ocsp/ocsp-message.js';
+  fakeTryLaterResponse,
+  freshnessOf,
+  obtainOcspResponse,
+} from '../../../functions/core/ocsp/index.js';
 import type { ControlPlaneClient } from '../../control-plane/control-plane-client.js';
 import type { Logger } from '../../log/logger.js';
 import { withTimeout } from '../../net/with-timeout.js';

@@ -1,11 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { groupNameSchema, userNameSchema } from '../../contract/registry.js';
-import { RegistryError } from '../registry/errors.js';
-import { createPool, poolGuard } from '../registry/pools.js';
-import { deleteProxyUser, listProxyUsers, proxyUserKind } from '../registry/proxy-users.js';
-import { type SaveOutcome, saveItem } from '../registry/versioned-store.js';
-import { registryKeys } from '../store/keys.js';
-import type { Table } from '../store/table.js';
+import { createPool, deleteProxyUser, listProxyUsers, poolGuard, proxyUserKind } from '../registry/index.js';
+import type { Table } from '../store/index.js';
+import { RegistryError, registryKeys, type SaveOutcome, saveItem } from '../store/index.js';
 import { hashFormat, SUPPORTED_HASH_FORMATS } from './crypt.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { AuthRequestParsed, AuthResponse } from '../../contract/auth.js';
-import { getProxyUserRecord } from '../registry/proxy-users.js';
-import { part } from '../store/keys.js';
-import type { Table } from '../store/table.js';
+import { getProxyUserRecord } from '../registry/index.js';
+import type { Table } from '../store/index.js';
+import { part } from '../store/index.js';
 import { callIdentityHook, type IdentityHookConfig, selectIdentityHook } from './identity-hook.js';
 import { checkPassword, spendVerificationTime } from './password-check.js';
 

@@ -4,7 +4,7 @@ import {
   PASSWORD_HASH_DEFAULTS,
   parsePasswordHash,
   verifyPassword,
-} from '../registry/password-hash.js';
+} from '../registry/index.js';
 import { type HashFormat, hashFormat, MAX_ACCEPTED_SHA_ROUNDS, verifyCrypt } from './crypt.js';
 
 /** The result of checking a password against a stored hash. */

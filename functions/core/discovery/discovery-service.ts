@@ -1,14 +1,17 @@
 import { type BackendUrl, parseBackendUrl } from '../backend-url.js';
-import type { Table } from '../store/table.js';
-import { type Discovery, discover } from './discover.js';
+import type { Table } from '../store/index.js';
 import {
-  type CachedDiscovery,
+  type CachedDiscovery as CachedAnswer,
   listCachedDiscoveries,
   readCachedDiscovery,
   writeCachedDiscovery,
-} from './discovery-cache.js';
+} from '../store/index.js';
+import { type Discovery, discover } from './discover.js';
 import { answerTimes, DEFAULT_DISCOVERY_SETTINGS, type DiscoverySettings } from './discovery-settings.js';
 import { DnsClient } from './dns-client.js';
+
+/** A discovery answer as the store keeps it. */
+type CachedDiscovery = CachedAnswer<Discovery>;
 
 /** Discovery could not resolve a name and had no earlier answer to fall back on. */
 export class DiscoveryError extends Error {
@@ -61,7 +64,7 @@ export async function discoverUrl(
   options: { force?: boolean } = {},
 ): Promise<DiscoveryAnswer> {
   const now = context.now();
-  const cached = await readCachedDiscovery(context.table, source, now);
+  const cached = await readCachedDiscovery<Discovery>(context.table, source, now);
   if (!options.force && cached && now < cached.validUntil) {
     if (now >= cached.refreshAt) {
       resolveAndStore(context, source, url, cached).catch((err: unknown) =>
@@ -144,11 +147,11 @@ export async function refreshDiscoveries(
   const todo: { source: string; previous?: CachedDiscovery }[] = [];
   if (options.sources) {
     for (const source of options.sources) {
-      const previous = await readCachedDiscovery(context.table, source, now);
+      const previous = await readCachedDiscovery<Discovery>(context.table, source, now);
       todo.push({ source, ...(previous ? { previous } : {}) });
     }
   } else {
-    for (const cached of await listCachedDiscoveries(context.table, now)) {
+    for (const cached of await listCachedDiscoveries<Discovery>(context.table, now)) {
       if (options.force || cached.refreshAt <= now + (options.withinMs ?? 0)) {
         todo.push({ source: cached.discovery.source, previous: cached });
       } else {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { backendKey, parseBackendUrl } from '../backend-url.js';
-import type { ListEntry } from '../connect-policies/ordering/candidates.js';
+import type { ListEntry } from '../connect-policies/index.js';
 import type { DiscoveredTarget } from './discover.js';
 import { type DiscoveryContext, discoverUrl } from './discovery-service.js';
 

@@ -1,5 +1,5 @@
-import { createDynamoDbClient } from '../store/dynamodb-client.js';
-import type { Table } from '../store/table.js';
+import type { Table } from '../store/index.js';
+import { createDynamoDbClient } from '../store/index.js';
 
 /** How a function finds its table when it runs in Lambda: from its environment, set by the CDK app. */
 export function tableFromEnv(env: NodeJS.ProcessEnv = process.env): Table {

@@ -1,4 +1,4 @@
-import { parseCidrList } from '../net/cidr.js';
+import { parseCidrList } from '../net/index.js';
 import { type ActiveCheckOptions, DEFAULT_ACTIVE_CHECK_OPTIONS } from './check-backend.js';
 
 /**

@@ -1,6 +1,5 @@
-import type { DiscoveryContext } from '../discovery/discovery-service.js';
-import { addressResolver, type ResolveAddresses } from '../net/address-resolver.js';
-import { type Cidr, parseCidrList } from '../net/cidr.js';
+import type { DiscoveryContext } from '../discovery/index.js';
+import { addressResolver, type Cidr, parseCidrList, type ResolveAddresses } from '../net/index.js';
 import type { ActiveCheckOptions } from './check-backend.js';
 import { gatherCheckTargets, type ListedBackends } from './check-targets.js';
 import type { HealthSettings } from './health-settings.js';

@@ -1,14 +1,18 @@
 import { type BackendUrl, parseBackendUrl } from '../backend-url.js';
-import type { ListEntry } from '../connect-policies/ordering/candidates.js';
-import type { DiscoveryContext } from '../discovery/discovery-service.js';
-import { expandDiscovered, isDiscoveryKey } from '../discovery/expand.js';
-import { listPoolBackends } from '../registry/read-side.js';
-import { readString } from '../store/attributes.js';
-import { REGISTRY_POOL_PREFIX, REGISTRY_POOLS_PK } from '../store/keys.js';
-import { queryLive } from '../store/query-live.js';
-import { StoreError } from '../store/store-error.js';
-import type { Table } from '../store/table.js';
-import { poolsWithHealth, readPoolHealth } from './health-store.js';
+import type { ListEntry } from '../connect-policies/index.js';
+import type { DiscoveryContext } from '../discovery/index.js';
+import { expandDiscovered, isDiscoveryKey } from '../discovery/index.js';
+import { listPoolBackends } from '../registry/index.js';
+import type { Table } from '../store/index.js';
+import {
+  poolsWithHealth,
+  queryLive,
+  REGISTRY_POOL_PREFIX,
+  REGISTRY_POOLS_PK,
+  readPoolHealth,
+  readString,
+  StoreError,
+} from '../store/index.js';
 
 /** One backend of one pool to check (health is kept per pool). */
 export interface CheckTarget {

@@ -1,34 +1,8 @@
+import type { BackendHealth } from '../store/index.js';
 import type { HealthSettings } from './health-settings.js';
 
-/** The last active check of a backend. */
-export interface CheckResult {
-  ok: boolean;
-  /** Epoch ms. */
-  at: number;
-  latencyMs: number;
-  protocol: 'ftp' | 'ftps' | 'sftp';
-  reason: string;
-  /** FTPS: the backend certificate's notAfter (epoch ms). */
-  certNotAfter?: number;
-  /** E.g. a certificate close to expiry: the check passed, an operator should look. */
-  warning?: string;
-}
-
-/** A backend's health record in one pool, as stored (core/health/health-store.ts). */
-export interface BackendHealth {
-  pool: string;
-  backend: string;
-  /** Failed connects in the current window. */
-  failures: number;
-  windowStart?: number;
-  lastFailureAt?: number;
-  lastFailureReason?: string;
-  /** Set when marked unhealthy; kept (on probation) after the cool-down until a success. */
-  unhealthyUntil?: number;
-  unhealthyReason?: string;
-  lastSuccessAt?: number;
-  check?: CheckResult;
-}
+// The records are the store's (it reads and writes them); their meaning is decided here.
+export type { BackendHealth, CheckResult } from '../store/index.js';
 
 export type HealthState = 'healthy' | 'suspect' | 'unhealthy';
 

@@ -1,8 +1,8 @@
 import type { BackendHealthView, PoolHealthView } from '../../contract/health.js';
-import type { Table } from '../store/table.js';
+import type { Table } from '../store/index.js';
+import { readPoolHealth } from '../store/index.js';
 import type { HealthSettings } from './health-settings.js';
 import { type BackendHealth, healthState } from './health-state.js';
-import { readPoolHealth } from './health-store.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -1,8 +1,8 @@
-import type { Table } from '../store/table.js';
+import type { Table } from '../store/index.js';
+import { recordCheckResult } from '../store/index.js';
 import { type ActiveCheckOptions, checkBackend } from './check-backend.js';
 import type { HealthSettings } from './health-settings.js';
 import type { CheckResult } from './health-state.js';
-import { recordCheckResult } from './health-store.js';
 import type { AllowedTarget } from './target-destinations.js';
 
 /** Checks in flight at once: each holds one connection to a backend for at most the timeout. */

@@ -1,6 +1,5 @@
-import type { ResolveAddresses } from '../net/address-resolver.js';
-import type { Cidr } from '../net/cidr.js';
-import { DestinationPolicy } from '../net/destination-policy.js';
+import type { Cidr, ResolveAddresses } from '../net/index.js';
+import { DestinationPolicy } from '../net/index.js';
 import type { CheckTarget } from './check-targets.js';
 
 /** A target the checks may connect to: operator-listed ones as written, the others at `address`. */

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { DnsClient, type DnsServer } from '../discovery/dns-client.js';
+import { DnsClient, type DnsServer } from '../discovery/index.js';
 import { canonicalAddress } from './destination-policy.js';
 
 /** Every A and AAAA address of a name, in the resolver's order. */

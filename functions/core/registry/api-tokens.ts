@@ -1,5 +1,3 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import {
   type ListQuery,
@@ -11,11 +9,25 @@ import {
   type TokenPools,
   type TokenScope,
 } from '../../contract/registry.js';
-import { isConditionFailure } from '../store/conditional.js';
-import { EXPIRES_AT, epochSeconds, isLive } from '../store/expiry.js';
-import { API_TOKEN_PREFIX, REGISTRY_TOKENS_PK, registryKeys } from '../store/keys.js';
-import type { Table } from '../store/table.js';
-import { RegistryError } from './errors.js';
+import type { Table } from '../store/index.js';
+import {
+  API_TOKEN_PREFIX,
+  createItem,
+  deleteItem,
+  EXPIRES_AT,
+  epochSeconds,
+  type ItemKind,
+  isLive,
+  parseStored,
+  queryPage,
+  REGISTRY_TOKENS_PK,
+  RegistryError,
+  readItem,
+  recordTokenUse,
+  registryKeys,
+  type SaveOutcome,
+  saveItem,
+} from '../store/index.js';
 import { merge } from './pools.js';
 import { isoTime, versionedView } from './time.js';
 import {
@@ -25,16 +37,6 @@ import {
   tokenHashesEqual,
   tokenIdOfHash,
 } from './token-secret.js';
-import {
-  createItem,
-  deleteItem,
-  type ItemKind,
-  parseStored,
-  queryPage,
-  readItem,
-  type SaveOutcome,
-  saveItem,
-} from './versioned-store.js';
 
 /**
  * API tokens: `REGISTRY#TOKENS` / `TOKEN#<id>`, the id being derived from the hash of the secret
@@ -212,24 +214,7 @@ export async function findTokenBySecret(
 /** Records a use of the token, unless one was recorded less than a minute ago (conditional write). */
 export async function touchToken(table: Table, record: TokenRecord, nowMs: number): Promise<void> {
   if (record.lastUsedAt !== undefined && record.lastUsedAt > nowMs - LAST_USED_RESOLUTION_MS) return;
-  try {
-    await table.client.send(
-      new UpdateItemCommand({
-        TableName: table.name,
-        Key: marshall(registryKeys.apiToken(record.id)),
-        UpdateExpression: 'SET lastUsedAt = :now',
-        ConditionExpression:
-          'attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt <= :stale)',
-        ExpressionAttributeValues: {
-          ':now': { N: String(nowMs) },
-          ':stale': { N: String(nowMs - LAST_USED_RESOLUTION_MS) },
-        },
-      }),
-    );
-  } catch (err) {
-    // Someone recorded a use just now, or the token was deleted meanwhile: nothing to do.
-    if (!isConditionFailure(err)) throw err;
-  }
+  await recordTokenUse(table, record.id, nowMs, nowMs - LAST_USED_RESOLUTION_MS);
 }
 
 /** A requested expiry as the TTL attribute (epoch seconds, rounded up); it must lie in the future. */

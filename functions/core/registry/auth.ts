@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TokenScope } from '../../contract/registry.js';
-import type { Table } from '../store/table.js';
+import type { Table } from '../store/index.js';
 import { findTokenBySecret, touchToken } from './api-tokens.js';
 import { constantTimeEqual } from './password-hash.js';
 

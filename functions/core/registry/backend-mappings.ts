@@ -9,22 +9,25 @@ import {
   type UserMapping,
 } from '../../contract/registry.js';
 import { redactUrl } from '../backend-url.js';
-import { GROUP_MAPPING_PREFIX, poolPk, registryKeys, USER_MAPPING_PREFIX } from '../store/keys.js';
-import type { Table } from '../store/table.js';
-import { requireProxyAuthForPasswords } from './backends.js';
-import { RegistryError } from './errors.js';
-import { poolGuard, requirePool } from './pools.js';
-import { versionedView } from './time.js';
+import type { Table } from '../store/index.js';
 import {
   createItem,
   deleteItem,
+  GROUP_MAPPING_PREFIX,
   type ItemKind,
   parseStored,
+  poolPk,
   queryPage,
+  RegistryError,
   readItem,
+  registryKeys,
   type SaveOutcome,
   saveItem,
-} from './versioned-store.js';
+  USER_MAPPING_PREFIX,
+} from '../store/index.js';
+import { requireProxyAuthForPasswords } from './backends.js';
+import { poolGuard, requirePool } from './pools.js';
+import { versionedView } from './time.js';
 
 /**
  * User and group mappings: a user's (or group's) own backend URLs in a pool, what mod_proxy reads

@@ -9,22 +9,24 @@ import {
   type Page,
 } from '../../contract/registry.js';
 import { parseBackendUrl, redactUrl, urlPasswordRefusal } from '../backend-url.js';
-import { poolPk, REGISTRY_BACKEND_PREFIX, registryKeys } from '../store/keys.js';
-import type { Table } from '../store/table.js';
-import { RegistryError } from './errors.js';
-import { getPool, merge, poolGuard, requirePool } from './pools.js';
-import { versionedView } from './time.js';
+import type { Table } from '../store/index.js';
 import {
   createItem,
   deleteItem,
   type ItemKind,
   parseStored,
+  poolPk,
   queryAll,
   queryPage,
+  REGISTRY_BACKEND_PREFIX,
+  RegistryError,
   readItem,
+  registryKeys,
   type SaveOutcome,
   saveItem,
-} from './versioned-store.js';
+} from '../store/index.js';
+import { getPool, merge, poolGuard, requirePool } from './pools.js';
+import { versionedView } from './time.js';
 
 /**
  * Backends registered in a pool: `POOL#<pool>` / `REG#BACKEND#<id>`. The stored `url` keeps any

@@ -1,35 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { CONNECT_POLICIES } from '../../contract/connect-policies.js';
 import type { Page, Pool, PoolCreate, PoolPatch, PoolReplace } from '../../contract/registry.js';
-import { isConditionFailure } from '../store/conditional.js';
-import {
-  poolPk,
-  REGISTRY_POOL_PREFIX,
-  REGISTRY_POOLS_PK,
-  REGISTRY_PREFIX,
-  registryKeys,
-} from '../store/keys.js';
-import { StoreError } from '../store/store-error.js';
-import type { Table } from '../store/table.js';
-import { notFound, RegistryError } from './errors.js';
-import { decodeCursor, encodeCursor } from './page-cursor.js';
-import { versionedView } from './time.js';
+import type { Table } from '../store/index.js';
 import {
   anyItem,
   type CreateGuard,
   createItem,
+  decodeCursor,
+  deleteMarkedPool,
+  encodeCursor,
   type ItemKind,
+  markPoolDeleting,
+  notFound,
   parseStored,
+  poolPk,
   queryPage,
+  REGISTRY_POOL_PREFIX,
+  REGISTRY_POOLS_PK,
+  REGISTRY_PREFIX,
+  RegistryError,
   readItem,
   readItems,
+  registryKeys,
   type SaveOutcome,
   saveItem,
+  unmarkPoolDeleting,
   versionMismatch,
-} from './versioned-store.js';
+} from '../store/index.js';
+import { versionedView } from './time.js';
 
 /**
  * Registered pools: `REGISTRY#POOLS` / `POOL#<pool>`, one partition listing every pool. A pool's
@@ -171,44 +170,20 @@ export async function deletePool(
   name: string,
   options: { ifMatch?: number; nowMs: number },
 ): Promise<void> {
-  const key = registryKeys.pool(name);
   const mark = randomUUID();
-  try {
-    await table.client.send(
-      new UpdateItemCommand({
-        TableName: table.name,
-        Key: marshall(key),
-        UpdateExpression: 'SET #deleting = :mark',
-        ConditionExpression:
-          options.ifMatch === undefined
-            ? 'attribute_exists(pk)'
-            : 'attribute_exists(pk) AND #version = :version',
-        ...(options.ifMatch === undefined
-          ? {
-              ExpressionAttributeNames: { '#deleting': 'deleting' },
-              ExpressionAttributeValues: { ':mark': { S: mark } },
-            }
-          : {
-              ExpressionAttributeNames: { '#deleting': 'deleting', '#version': 'version' },
-              ExpressionAttributeValues: { ':mark': { S: mark }, ':version': { N: String(options.ifMatch) } },
-            }),
-      }),
-    );
-  } catch (err) {
-    if (!isConditionFailure(err))
-      throw new StoreError(`cannot mark pool ${name} for deletion`, { cause: err });
+  if (!(await markPoolDeleting(table, name, mark, options.ifMatch))) {
     const current = await getPool(table, name, options.nowMs);
     if (!current) throw notFound(what(name));
     throw versionMismatch(what(name), current.version);
   }
   if (await anyItem(table, poolPk(name), REGISTRY_PREFIX)) {
-    await ifMarked(table, key, mark, 'REMOVE #deleting');
+    await unmarkPoolDeleting(table, name, mark);
     throw new RegistryError(
       'pool_not_empty',
       `${what(name)} still has backends, mappings or proxy users; delete them first`,
     );
   }
-  if (!(await ifMarked(table, key, mark, undefined))) {
+  if (!(await deleteMarkedPool(table, name, mark))) {
     throw new RegistryError('conflict', `${what(name)} changed while it was being deleted; try again`);
   }
 }
@@ -233,33 +208,6 @@ export async function requirePool(table: Table, name: string, nowMs: number): Pr
   const pool = await getPool(table, name, nowMs);
   if (!pool) throw notFound(what(name));
   return pool;
-}
-
-/** With `update` undefined: delete the item if the mark is ours; else apply `update` if it is. */
-async function ifMarked(
-  table: Table,
-  key: { pk: string; sk: string },
-  mark: string,
-  update: string | undefined,
-): Promise<boolean> {
-  const common = {
-    TableName: table.name,
-    Key: marshall(key),
-    ConditionExpression: '#deleting = :mark',
-    ExpressionAttributeNames: { '#deleting': 'deleting' },
-    ExpressionAttributeValues: { ':mark': { S: mark } },
-  };
-  try {
-    if (update === undefined) {
-      await table.client.send(new DeleteItemCommand(common));
-    } else {
-      await table.client.send(new UpdateItemCommand({ ...common, UpdateExpression: update }));
-    }
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw new StoreError(`cannot finish deleting pool item ${key.sk}`, { cause: err });
-  }
 }
 
 function content(name: string, input: PoolReplace) {

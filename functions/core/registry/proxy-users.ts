@@ -7,21 +7,23 @@ import type {
   ProxyUserPatch,
   ProxyUserReplace,
 } from '../../contract/registry.js';
-import { PROXY_USER_PREFIX, poolPk, registryKeys } from '../store/keys.js';
-import type { Table } from '../store/table.js';
-import { hashPassword, verifyPassword } from './password-hash.js';
-import { poolGuard, requirePool } from './pools.js';
-import { versionedView } from './time.js';
+import type { Table } from '../store/index.js';
 import {
   createItem,
   deleteItem,
   type ItemKind,
+  PROXY_USER_PREFIX,
   parseStored,
+  poolPk,
   queryPage,
   readItem,
+  registryKeys,
   type SaveOutcome,
   saveItem,
-} from './versioned-store.js';
+} from '../store/index.js';
+import { hashPassword, verifyPassword } from './password-hash.js';
+import { poolGuard, requirePool } from './pools.js';
+import { versionedView } from './time.js';
 
 /**
  * Proxy users (for proxy authentication): `POOL#<pool>` / `REG#PROXYUSER#<name>`. The API takes a

@@ -1,11 +1,6 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { keyOf, n, readString, s } from '../store/attributes.js';
-import { isConditionFailure } from '../store/conditional.js';
-import { poolPk, REGISTRY_PREFIX } from '../store/keys.js';
-import { StoreError } from '../store/store-error.js';
-import type { Table } from '../store/table.js';
-import { notFound } from './errors.js';
+import type { Table } from '../store/index.js';
+import { deletePublicationItem, readPublicationItem, writePublicationItem } from '../store/index.js';
 import { requirePool } from './pools.js';
 
 /**
@@ -36,21 +31,11 @@ export const publicationConfigSchema = z
 
 export type PublicationConfig = z.output<typeof publicationConfigSchema>;
 
-const PUBLICATION_SK = `${REGISTRY_PREFIX}PUBLICATION`;
-const key = (pool: string) => ({ pk: poolPk(pool), sk: PUBLICATION_SK });
-
 export async function getPublication(table: Table, pool: string): Promise<PublicationConfig | undefined> {
-  try {
-    const { Item: item } = await table.client.send(
-      new GetItemCommand({ TableName: table.name, Key: keyOf(key(pool)), ConsistentRead: true }),
-    );
-    const text = readString(item, 'config');
-    if (text === undefined) return undefined;
-    const parsed = publicationConfigSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch (err) {
-    throw new StoreError(`cannot read the publication of pool ${pool}`, { cause: err });
-  }
+  const stored = await readPublicationItem(table, pool);
+  if (stored === undefined) return undefined;
+  const parsed = publicationConfigSchema.safeParse(stored);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** Sets (replaces) the pool's publication; the pool must exist. */
@@ -61,30 +46,10 @@ export async function putPublication(
   nowMs: number,
 ): Promise<void> {
   await requirePool(table, pool, nowMs);
-  try {
-    await table.client.send(
-      new PutItemCommand({
-        TableName: table.name,
-        Item: { ...keyOf(key(pool)), config: s(JSON.stringify(config)), updatedAt: n(nowMs) },
-      }),
-    );
-  } catch (err) {
-    throw new StoreError(`cannot store the publication of pool ${pool}`, { cause: err });
-  }
+  await writePublicationItem(table, pool, config, nowMs);
 }
 
 /** Removes the pool's publication (its records must be withdrawn first, see publishPool). */
-export async function deletePublication(table: Table, pool: string): Promise<void> {
-  try {
-    await table.client.send(
-      new DeleteItemCommand({
-        TableName: table.name,
-        Key: keyOf(key(pool)),
-        ConditionExpression: 'attribute_exists(pk)',
-      }),
-    );
-  } catch (err) {
-    if (isConditionFailure(err)) throw notFound(`the publication of pool "${pool}"`);
-    throw new StoreError(`cannot delete the publication of pool ${pool}`, { cause: err });
-  }
+export function deletePublication(table: Table, pool: string): Promise<void> {
+  return deletePublicationItem(table, pool);
 }

@@ -1,4 +1,4 @@
-import type { Table } from '../store/table.js';
+import type { Table } from '../store/index.js';
 import { enabledBackends } from './backends.js';
 import { getPublication, type PublicationConfig } from './publication-config.js';
 import { desiredRecords } from './publication-records.js';

@@ -1,4 +1,4 @@
-import type { Table } from '../store/table.js';
+import type { Table } from '../store/index.js';
 import { getMapping } from './backend-mappings.js';
 import { enabledBackends } from './backends.js';
 import { getProxyUserRecord } from './proxy-users.js';

@@ -1,11 +1,6 @@
-import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import type { TlsCacheCleared, TlsCacheEntry, TlsCacheInfo, TlsCacheKind } from '../../contract/tls-cache.js';
-import { keyOf, readNumber, readString } from '../store/attributes.js';
-import { tlsCacheKeys } from '../store/keys.js';
-import { StoreError } from '../store/store-error.js';
-import type { Table } from '../store/table.js';
-import { clearEntries, listEntries } from './entries.js';
-import { readStats } from './stats.js';
+import type { Table } from '../store/index.js';
+import { clearEntries, deleteStats, listEntries, readNumber, readStats, readString } from '../store/index.js';
 
 /**
  * The operator's commands on a shared cache, as mod_tls's `ftpdctl tls sesscache|ocspcache
@@ -70,12 +65,6 @@ export async function clearCache(table: Table, kind: TlsCacheKind, nowMs: number
 
 export async function removeCache(table: Table, kind: TlsCacheKind, nowMs: number): Promise<TlsCacheCleared> {
   const cleared = await clearEntries(table, kind, nowMs);
-  try {
-    await table.client.send(
-      new DeleteItemCommand({ TableName: table.name, Key: keyOf(tlsCacheKeys.stats(kind)) }),
-    );
-  } catch (err) {
-    throw new StoreError(`cannot remove the ${kind} cache statistics`, { cause: err });
-  }
+  await deleteStats(table, kind);
   return { kind, cleared, removed: true };
 }

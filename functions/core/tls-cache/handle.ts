@@ -3,12 +3,20 @@ import {
   type OcspSource,
   type TlsCacheResponse,
 } from '../../contract/tls-cache.js';
-import { type Item, n, readNumber, readString, s } from '../store/attributes.js';
-import type { Table } from '../store/table.js';
-import { deleteEntry, getEntry, putEntry } from './entries.js';
+import type { Table } from '../store/index.js';
+import {
+  bumpStats,
+  deleteEntry,
+  getEntry,
+  type Item,
+  n,
+  putEntry,
+  readNumber,
+  readString,
+  s,
+} from '../store/index.js';
 import { ocspEntryAttributes } from './ocsp-entry.js';
 import { refreshOcspResponses } from './ocsp-refresh.js';
-import { bumpStats } from './stats.js';
 import { ticketKeys } from './ticket-keys.js';
 
 /** One tls-cache request, as the contract's schema outputs it. */

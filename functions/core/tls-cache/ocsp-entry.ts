@@ -1,9 +1,9 @@
 import type { OcspSource } from '../../contract/tls-cache.js';
-import type { CachedOcspResponse } from '../ocsp/obtain-response.js';
-import { type Item, n, readNumber, readString, s } from '../store/attributes.js';
-import type { EntryLimits } from './entries.js';
+import type { CachedOcspResponse } from '../ocsp/index.js';
+import type { EntryLimits } from '../store/index.js';
+import { type Item, n, readNumber, readString, s } from '../store/index.js';
 
-/** One cached OCSP response's attributes (its expiry is the entry's own, see entries.ts). */
+/** One cached OCSP response's attributes (its expiry is the entry's own, see store/tls-cache/cache-entries.ts). */
 export type OcspEntryValue = Omit<CachedOcspResponse, 'expiresAt'>;
 
 /**

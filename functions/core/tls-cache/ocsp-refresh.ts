@@ -1,11 +1,15 @@
 import { X509Certificate } from 'node:crypto';
-import { certificateFields } from '../ocsp/certificate-fields.js';
-import { obtainOcspResponse } from '../ocsp/obtain-response.js';
-import { readNumber, readString } from '../store/attributes.js';
-import type { Table } from '../store/table.js';
-import { type ListedEntry, listEntries, putEntry } from './entries.js';
+import { certificateFields, obtainOcspResponse } from '../ocsp/index.js';
+import type { Table } from '../store/index.js';
+import {
+  bumpStats,
+  type ListedEntry,
+  listEntries,
+  putEntry,
+  readNumber,
+  readString,
+} from '../store/index.js';
 import { OCSP_REFRESH_ATTRIBUTES, ocspEntryAttributes, readOcspSource } from './ocsp-entry.js';
-import { bumpStats } from './stats.js';
 
 export interface OcspRefreshOptions {
   /** Responses that go stale within this many seconds are refreshed now. */

@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { TicketKey } from '../../contract/tls-cache.js';
-import { type Item, keyOf, n, readNumber } from '../store/attributes.js';
-import { isConditionFailure } from '../store/conditional.js';
-import { EXPIRES_AT } from '../store/expiry.js';
-import { tlsCacheKeys } from '../store/keys.js';
-import { StoreError } from '../store/store-error.js';
-import type { Table } from '../store/table.js';
+import type { Table } from '../store/index.js';
+import { createTicketKey, readTicketKey, type StoredTicketKey, StoreError } from '../store/index.js';
 
 /** What tls.Server.setTicketKeys takes: 16 bytes key name, 16 bytes HMAC secret, 16 bytes AES key. */
 export const TICKET_KEY_BYTES = 48;
@@ -41,54 +36,26 @@ async function periodKey(
 ): Promise<TicketKey> {
   const activeFrom = epoch * periodMs;
   const activeUntil = activeFrom + periodMs;
-  const key = tlsCacheKeys.ticketKey(epoch);
-  const existing = await read(table, key);
+  const existing = await readTicketKey(table, epoch);
   if (existing) return view(existing, epoch, activeFrom, activeUntil);
   const secret = randomBytes(TICKET_KEY_BYTES);
-  try {
-    await table.client.send(
-      new PutItemCommand({
-        TableName: table.name,
-        Item: {
-          ...keyOf(key),
-          key: { B: secret },
-          activeFrom: n(activeFrom),
-          activeUntil: n(activeUntil),
-          [EXPIRES_AT]: n(Math.ceil(activeUntil / 1000) + lifetimeS),
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+  const expiresAtS = Math.ceil(activeUntil / 1000) + lifetimeS;
+  if (await createTicketKey(table, epoch, { secret, activeFrom, activeUntil }, expiresAtS)) {
     return { epoch, key: secret.toString('base64'), activeFrom, activeUntil };
-  } catch (err) {
-    if (!isConditionFailure(err))
-      throw new StoreError(`cannot create the ticket key of period ${epoch}`, { cause: err });
   }
-  const winner = await read(table, key);
+  const winner = await readTicketKey(table, epoch);
   if (!winner) throw new StoreError(`the ticket key of period ${epoch} vanished after it was created`);
   return view(winner, epoch, activeFrom, activeUntil);
 }
 
-async function read(table: Table, key: { pk: string; sk: string }): Promise<Item | undefined> {
-  try {
-    const result = await table.client.send(
-      new GetItemCommand({ TableName: table.name, Key: keyOf(key), ConsistentRead: true }),
-    );
-    return result.Item;
-  } catch (err) {
-    throw new StoreError('cannot read a ticket key', { cause: err });
-  }
-}
-
-function view(item: Item, epoch: number, activeFrom: number, activeUntil: number): TicketKey {
-  const bytes = item.key && 'B' in item.key ? item.key.B : undefined;
-  if (!bytes || bytes.length !== TICKET_KEY_BYTES) {
+function view(stored: StoredTicketKey, epoch: number, activeFrom: number, activeUntil: number): TicketKey {
+  if (stored.secret.length !== TICKET_KEY_BYTES) {
     throw new StoreError(`the ticket key of period ${epoch} is malformed`);
   }
   return {
     epoch,
-    key: Buffer.from(bytes).toString('base64'),
-    activeFrom: readNumber(item, 'activeFrom') ?? activeFrom,
-    activeUntil: readNumber(item, 'activeUntil') ?? activeUntil,
+    key: Buffer.from(stored.secret).toString('base64'),
+    activeFrom: stored.activeFrom ?? activeFrom,
+    activeUntil: stored.activeUntil ?? activeUntil,
   };
 }

@@ -6,8 +6,16 @@ import {
   backendSchema,
   poolParamsSchema,
 } from '../../contract/registry.js';
-import * as backends from '../../core/registry/backends.js';
-import { publishPool } from '../../core/registry/publication.js';
+import {
+  backendView,
+  createBackend,
+  deleteBackend,
+  getBackend,
+  listBackends,
+  patchBackend,
+  publishPool,
+  putBackend,
+} from '../../core/registry/index.js';
 import { pathOf } from '../http.js';
 import { versionedItemRoutes } from '../versioned-item-routes.js';
 
@@ -25,7 +33,7 @@ export const backendRoutes = versionedItemRoutes({
   read: { kind: 'pool', scope: 'read' },
   write: { kind: 'pool', scope: 'write' },
   schema: backendSchema,
-  view: backends.backendView,
+  view: backendView,
   what: (p) => `backend "${p.id}" of pool "${p.pool}"`,
   location: (p) => pathOf('v1', 'pools', p.pool, 'backends', p.id),
   changed: async (p, view, { table, publisher, nowMs }) => {
@@ -39,32 +47,32 @@ export const backendRoutes = versionedItemRoutes({
     summary: "List a pool's backends",
     description: 'One page of backends, in id order.',
     schema: backendListSchema,
-    run: (p, page, { table, nowMs }) => backends.listBackends(table, p.pool, page, nowMs),
+    run: (p, page, { table, nowMs }) => listBackends(table, p.pool, page, nowMs),
   },
   create: {
     at: 'collection',
     summary: 'Register a backend (the server chooses its id)',
     body: backendCreateSchema,
-    run: (p, body, { table, nowMs }) => backends.createBackend(table, p.pool, body, nowMs),
+    run: (p, body, { table, nowMs }) => createBackend(table, p.pool, body, nowMs),
     keyOf: (p, record) => ({ pool: p.pool, id: record.id }),
   },
   get: {
     summary: 'Read a backend',
     description: 'The backend.',
-    run: (p, { table, nowMs }) => backends.getBackend(table, p.pool, p.id, nowMs),
+    run: (p, { table, nowMs }) => getBackend(table, p.pool, p.id, nowMs),
   },
   put: {
     summary: 'Create or replace a backend under an id of your choice',
     body: backendCreateSchema,
-    run: (p, body, options, { table }) => backends.putBackend(table, p.pool, p.id, body, options),
+    run: (p, body, options, { table }) => putBackend(table, p.pool, p.id, body, options),
   },
   patch: {
     summary: 'Change some of a backend',
     body: backendPatchSchema,
-    run: (p, body, options, { table }) => backends.patchBackend(table, p.pool, p.id, body, options),
+    run: (p, body, options, { table }) => patchBackend(table, p.pool, p.id, body, options),
   },
   delete: {
     summary: 'Remove a backend',
-    run: (p, options, { table }) => backends.deleteBackend(table, p.pool, p.id, options),
+    run: (p, options, { table }) => deleteBackend(table, p.pool, p.id, options),
   },
 });

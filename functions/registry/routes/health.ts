@@ -1,7 +1,6 @@
 import { poolHealthSchema } from '../../contract/health.js';
 import { noQuerySchema, poolParamsSchema } from '../../contract/registry.js';
-import { DEFAULT_HEALTH_SETTINGS } from '../../core/health/health-settings.js';
-import { poolHealthView } from '../../core/health/health-view.js';
+import { DEFAULT_HEALTH_SETTINGS, poolHealthView } from '../../core/health/index.js';
 import { type Route, route } from '../route.js';
 
 /**

@@ -7,7 +7,15 @@ import {
   poolReplaceSchema,
   poolSchema,
 } from '../../contract/registry.js';
-import * as pools from '../../core/registry/pools.js';
+import {
+  createPool,
+  deletePool,
+  getPool,
+  listPools,
+  patchPool,
+  poolView,
+  putPool,
+} from '../../core/registry/index.js';
 import { pathOf } from '../http.js';
 import { versionedItemRoutes } from '../versioned-item-routes.js';
 
@@ -21,7 +29,7 @@ export const poolRoutes = versionedItemRoutes({
   read: { kind: 'pool', scope: 'read' },
   write: { kind: 'pool', scope: 'write' },
   schema: poolSchema,
-  view: pools.poolView,
+  view: poolView,
   what: (p) => `pool "${p.pool}"`,
   location: (p) => pathOf('v1', 'pools', p.pool),
   list: {
@@ -30,7 +38,7 @@ export const poolRoutes = versionedItemRoutes({
     description: 'One page of pools, in name order.',
     schema: poolListSchema,
     run: (_, page, { table, nowMs, principal }) =>
-      pools.listPools(table, {
+      listPools(table, {
         ...page,
         ...(principal.pools === '*' ? {} : { only: principal.pools }),
         nowMs,
@@ -41,28 +49,28 @@ export const poolRoutes = versionedItemRoutes({
     summary: 'Create a pool (admin)',
     access: { kind: 'admin' },
     body: poolCreateSchema,
-    run: (_, body, { table, nowMs }) => pools.createPool(table, body, nowMs),
+    run: (_, body, { table, nowMs }) => createPool(table, body, nowMs),
     keyOf: (_, record) => ({ pool: record.name }),
   },
   get: {
     summary: 'Read a pool',
     description: 'The pool.',
-    run: (p, { table, nowMs }) => pools.getPool(table, p.pool, nowMs),
+    run: (p, { table, nowMs }) => getPool(table, p.pool, nowMs),
   },
   put: {
     summary: 'Create (admin) or replace a pool',
     body: poolReplaceSchema,
     run: (p, body, options, { table, principal }) =>
-      pools.putPool(table, p.pool, body, { ...options, mayCreate: principal.scope === 'admin' }),
+      putPool(table, p.pool, body, { ...options, mayCreate: principal.scope === 'admin' }),
   },
   patch: {
     summary: "Change some of a pool's settings",
     body: poolPatchSchema,
-    run: (p, body, options, { table }) => pools.patchPool(table, p.pool, body, options),
+    run: (p, body, options, { table }) => patchPool(table, p.pool, body, options),
   },
   delete: {
     summary: 'Delete an empty pool (admin)',
     access: { kind: 'admin' },
-    run: (p, options, { table, nowMs }) => pools.deletePool(table, p.pool, { ...options, nowMs }),
+    run: (p, options, { table, nowMs }) => deletePool(table, p.pool, { ...options, nowMs }),
   },
 });

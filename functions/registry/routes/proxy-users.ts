@@ -7,7 +7,15 @@ import {
   proxyUserReplaceSchema,
   proxyUserSchema,
 } from '../../contract/registry.js';
-import * as proxyUsers from '../../core/registry/proxy-users.js';
+import {
+  createProxyUser,
+  deleteProxyUser,
+  getProxyUserRecord,
+  listProxyUsers,
+  patchProxyUser,
+  proxyUserView,
+  putProxyUser,
+} from '../../core/registry/index.js';
 import { pathOf } from '../http.js';
 import { versionedItemRoutes } from '../versioned-item-routes.js';
 
@@ -21,39 +29,39 @@ export const proxyUserRoutes = versionedItemRoutes({
   read: { kind: 'pool', scope: 'read' },
   write: { kind: 'pool', scope: 'write' },
   schema: proxyUserSchema,
-  view: proxyUsers.proxyUserView,
+  view: proxyUserView,
   what: (p) => `proxy user "${p.name}" of pool "${p.pool}"`,
   location: (p) => pathOf('v1', 'pools', p.pool, 'proxy-users', p.name),
   list: {
     summary: "List a pool's proxy users",
     description: 'One page of proxy users, in name order.',
     schema: proxyUserListSchema,
-    run: (p, page, { table, nowMs }) => proxyUsers.listProxyUsers(table, p.pool, page, nowMs),
+    run: (p, page, { table, nowMs }) => listProxyUsers(table, p.pool, page, nowMs),
   },
   create: {
     at: 'collection',
     summary: 'Create a proxy user',
     body: proxyUserCreateSchema,
-    run: (p, body, { table, nowMs }) => proxyUsers.createProxyUser(table, p.pool, body, nowMs),
+    run: (p, body, { table, nowMs }) => createProxyUser(table, p.pool, body, nowMs),
     keyOf: (p, record) => ({ pool: p.pool, name: record.name }),
   },
   get: {
     summary: 'Read a proxy user (never its password)',
     description: 'The proxy user.',
-    run: (p, { table, nowMs }) => proxyUsers.getProxyUserRecord(table, p.pool, p.name, nowMs),
+    run: (p, { table, nowMs }) => getProxyUserRecord(table, p.pool, p.name, nowMs),
   },
   put: {
     summary: 'Create or replace a proxy user',
     body: proxyUserReplaceSchema,
-    run: (p, body, options, { table }) => proxyUsers.putProxyUser(table, p.pool, p.name, body, options),
+    run: (p, body, options, { table }) => putProxyUser(table, p.pool, p.name, body, options),
   },
   patch: {
     summary: 'Change some of a proxy user (password included)',
     body: proxyUserPatchSchema,
-    run: (p, body, options, { table }) => proxyUsers.patchProxyUser(table, p.pool, p.name, body, options),
+    run: (p, body, options, { table }) => patchProxyUser(table, p.pool, p.name, body, options),
   },
   delete: {
     summary: 'Delete a proxy user',
-    run: (p, options, { table }) => proxyUsers.deleteProxyUser(table, p.pool, p.name, options),
+    run: (p, options, { table }) => deleteProxyUser(table, p.pool, p.name, options),
   },
 });

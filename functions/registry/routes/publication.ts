@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { publicationOutcomeSchema } from '../../contract/publication.js';
 import { noQuerySchema, poolParamsSchema } from '../../contract/registry.js';
-import { notFound } from '../../core/registry/errors.js';
-import { publishPool } from '../../core/registry/publication.js';
 import {
   deletePublication,
   getPublication,
   publicationConfigSchema,
+  publishPool,
   putPublication,
-} from '../../core/registry/publication-config.js';
+} from '../../core/registry/index.js';
+import { notFound } from '../../core/store/index.js';
 import { ok, type Route, type RouteContext, route } from '../route.js';
 
 const publicationSchema = publicationConfigSchema.extend({

@@ -5,7 +5,7 @@ import {
   sshHostKeyPinSchema,
 } from '../../contract/registry.js';
 import { backendKey, parseBackendUrl } from '../../core/backend-url.js';
-import { writeSshHostKey } from '../../core/store/ssh-host-keys.js';
+import { writeSshHostKey } from '../../core/store/index.js';
 import { ok, type Route, route } from '../route.js';
 
 /** `PUT /v1/pools/{pool}/ssh-host-keys`: pins the SSH host key an sftp:// backend must present (ProxySFTPVerifyServer). */

@@ -5,7 +5,7 @@ import {
   tlsCacheInfoSchema,
   tlsCacheParamsSchema,
 } from '../../contract/tls-cache.js';
-import { cacheInfo, clearCache, removeCache } from '../../core/tls-cache/admin.js';
+import { cacheInfo, clearCache, removeCache } from '../../core/tls-cache/index.js';
 import { ok, type Route, route } from '../route.js';
 
 /**

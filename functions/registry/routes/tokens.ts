@@ -8,7 +8,15 @@ import {
   tokenPatchSchema,
   tokenSchema,
 } from '../../contract/registry.js';
-import * as tokens from '../../core/registry/api-tokens.js';
+import {
+  createToken,
+  deleteToken,
+  getToken,
+  listTokens,
+  patchToken,
+  putToken,
+  tokenView,
+} from '../../core/registry/index.js';
 import { pathOf } from '../http.js';
 import { created, route } from '../route.js';
 import { item, versionedItemRoutes } from '../versioned-item-routes.js';
@@ -25,14 +33,14 @@ export const tokenRoutes = versionedItemRoutes({
   read: ADMIN,
   write: ADMIN,
   schema: tokenSchema,
-  view: tokens.tokenView,
+  view: tokenView,
   what: (p) => `API token "${p.id}"`,
   location: (p) => pathOf('v1', 'tokens', p.id),
   list: {
     summary: 'List API tokens (admin; never their secrets)',
     description: 'One page of live tokens, in id order.',
     schema: tokenListSchema,
-    run: (_, page, { table, nowMs }) => tokens.listTokens(table, page, nowMs),
+    run: (_, page, { table, nowMs }) => listTokens(table, page, nowMs),
   },
   create: route({
     method: 'POST',
@@ -46,29 +54,29 @@ export const tokenRoutes = versionedItemRoutes({
     body: tokenCreateSchema,
     responses: [created(createdTokenSchema, 'Created; `secret` is shown this once.')],
     handle: async ({ body }, { table, nowMs }) => {
-      const { record, secret } = await tokens.createToken(table, body, nowMs);
-      const view = { ...tokens.tokenView(record), secret };
+      const { record, secret } = await createToken(table, body, nowMs);
+      const view = { ...tokenView(record), secret };
       return item(201, view, { location: pathOf('v1', 'tokens', record.id) });
     },
   }),
   get: {
     summary: 'Read an API token (admin)',
     description: 'The token, without its secret.',
-    run: (p, { table, nowMs }) => tokens.getToken(table, p.id, nowMs),
+    run: (p, { table, nowMs }) => getToken(table, p.id, nowMs),
   },
   put: {
     summary: "Replace a token's name, scope, pools and expiry (admin; tokens are created by POST)",
     body: tokenCreateSchema,
     creates: false,
-    run: (p, body, options, { table }) => tokens.putToken(table, p.id, body, options),
+    run: (p, body, options, { table }) => putToken(table, p.id, body, options),
   },
   patch: {
     summary: 'Change some of a token (admin)',
     body: tokenPatchSchema,
-    run: (p, body, options, { table }) => tokens.patchToken(table, p.id, body, options),
+    run: (p, body, options, { table }) => patchToken(table, p.id, body, options),
   },
   delete: {
     summary: 'Revoke an API token (admin)',
-    run: (p, options, { table }) => tokens.deleteToken(table, p.id, options),
+    run: (p, options, { table }) => deleteToken(table, p.id, options),
   },
 });

@@ -9,8 +9,8 @@ import {
 import { lambdaContext } from '../../../functions/core/handler/lambda-context.js';
 import { DEFAULT_ACTIVE_CHECK_OPTIONS } from '../../../functions/core/health/check-backend.js';
 import { DEFAULT_HEALTH_SETTINGS } from '../../../functions/core/health/health-settings.js';
-import { readPoolHealth } from '../../../functions/core/health/health-store.js';
 import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { readPoolHealth } from '../../../functions/core/store/health-store.js';
 import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 import { createDiscoveryHandler } from '../../../functions/discovery/handler.js';
 import { createHealthCheckHandler } from '../../../functions/health-check/handler.js';

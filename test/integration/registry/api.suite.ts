@@ -8,8 +8,8 @@ import {
   lookupGroupBackends,
   lookupUserBackends,
 } from '../../../functions/core/registry/read-side.js';
-import { anyItem } from '../../../functions/core/registry/versioned-store.js';
 import { poolPk, REGISTRY_PREFIX, registryKeys } from '../../../functions/core/store/keys.js';
+import { anyItem } from '../../../functions/core/store/registry/versioned-items.js';
 import { createRegistryHandler } from '../../../functions/registry/handler.js';
 import { registryRoutes } from '../../../functions/registry/routes/index.js';
 import type { TestStore } from '../../support/test-stores.js';

@@ -3,8 +3,8 @@ import type { TlsCacheRequest, TlsCacheResponse } from '../../../functions/contr
 import { lambdaContext } from '../../../functions/core/handler/lambda-context.js';
 import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../../functions/core/store/table.js';
+import { readStats } from '../../../functions/core/store/tls-cache/cache-stats.js';
 import { cacheInfo, removeCache } from '../../../functions/core/tls-cache/admin.js';
-import { readStats } from '../../../functions/core/tls-cache/stats.js';
 import { createTlsCacheHandler } from '../../../functions/tls-cache/handler.js';
 import type { StoreServer, TestStore } from '../../support/test-stores.js';
 

@@ -10,7 +10,7 @@ import { silentLogger } from '../../../edge-worker/log/logger.js';
 import { BackendTls } from '../../../edge-worker/tls/backend-tls-context.js';
 import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../../functions/core/store/table.js';
-import { readStats } from '../../../functions/core/tls-cache/stats.js';
+import { readStats } from '../../../functions/core/store/tls-cache/cache-stats.js';
 import { startControlPlaneHost } from '../../../functions/http-host/host.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../../support/ftp-backends.js';
 import { curl, pythonFtp } from '../../support/ftp-clients.js';

@@ -1,4 +1,4 @@
-import { parseCidr } from '../../../../functions/core/net/cidr.js';
+import { parseCidr } from '../../../../functions/core/net/index.js';
 import type { DirectiveRow } from '../directive-row.js';
 import type { SectionNode } from '../lexer.js';
 import { at, type ClassSetting, describeScope, type ImportState, type Scope } from '../state.js';

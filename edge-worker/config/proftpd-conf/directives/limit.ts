@@ -1,4 +1,4 @@
-import { parseCidr } from '../../../../functions/core/net/cidr.js';
+import { parseCidr } from '../../../../functions/core/net/index.js';
 import type { SectionNode } from '../lexer.js';
 import type { Issues, LimitSetting, Scope } from '../state.js';
 

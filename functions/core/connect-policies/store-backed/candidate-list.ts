@@ -1,8 +1,8 @@
 import type { ConnectPolicy } from '../../../contract/connect-policies.js';
 import { isPerNamePolicy, type PerUserFallback } from '../../../contract/resolve-backend.js';
 import { backendKey, parseBackendUrl } from '../../backend-url.js';
-import { listPoolBackends, lookupGroupBackends, lookupUserBackends } from '../../registry/read-side.js';
-import type { Table } from '../../store/table.js';
+import { listPoolBackends, lookupGroupBackends, lookupUserBackends } from '../../registry/index.js';
+import type { Table } from '../../store/index.js';
 import { appendRegistered, type ListEntry, listedEntries } from '../ordering/candidates.js';
 
 export interface CandidateListRequest {

@@ -1,4 +1,4 @@
-import { activeConnections } from '../../store/leases.js';
+import { activeConnections } from '../../store/index.js';
 import { leastConnsOrder } from '../ordering/least-conns.js';
 import type { Selection, SelectionContext } from './selection.js';
 

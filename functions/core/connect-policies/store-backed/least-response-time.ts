@@ -1,5 +1,4 @@
-import { activeConnections } from '../../store/leases.js';
-import { readResponseTimes } from '../../store/response-times.js';
+import { activeConnections, readResponseTimes } from '../../store/index.js';
 import { leastResponseTimeOrder } from '../ordering/least-response-time.js';
 import type { Selection, SelectionContext } from './selection.js';
 

@@ -1,5 +1,5 @@
 import type { Random } from '../../random.js';
-import type { Table } from '../../store/table.js';
+import type { Table } from '../../store/index.js';
 
 /** What a stateful policy needs besides the request: the store, a clock and randomness. */
 export interface SelectionContext {

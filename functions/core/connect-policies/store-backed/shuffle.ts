@@ -1,7 +1,11 @@
-import { backoff } from '../../store/conditional.js';
-import { backendId } from '../../store/keys.js';
-import { readShuffleRound, startNextRound, takeFromRound } from '../../store/shuffle-round.js';
-import { StoreError } from '../../store/store-error.js';
+import {
+  backendId,
+  backoff,
+  readShuffleRound,
+  StoreError,
+  startNextRound,
+  takeFromRound,
+} from '../../store/index.js';
 import { shuffleStep } from '../ordering/shuffle.js';
 import type { Selection, SelectionContext } from './selection.js';
 

@@ -1,7 +1,12 @@
 import type { StickyPolicy } from '../../../contract/connect-policies.js';
-import { epochSeconds, expiresAtFor } from '../../store/expiry.js';
-import { createStickyMapping, readStickyMapping, replaceStickyMapping } from '../../store/sticky-map.js';
-import { StoreError } from '../../store/store-error.js';
+import {
+  createStickyMapping,
+  epochSeconds,
+  expiresAtFor,
+  readStickyMapping,
+  replaceStickyMapping,
+  StoreError,
+} from '../../store/index.js';
 import { stickyDecision } from '../ordering/sticky.js';
 import type { Selection, SelectionContext } from './selection.js';
 

@@ -6,7 +6,7 @@ import { BackendTlsSessions } from '../../../../edge-worker/tls/backend-tls-sess
 import { trackTlsCacheCalls } from '../../../../edge-worker/tls/tracked-tls-cache.js';
 import { createDynamoDbClient } from '../../../../functions/core/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../../../functions/core/store/table.js';
-import { readStats } from '../../../../functions/core/tls-cache/stats.js';
+import { readStats } from '../../../../functions/core/store/tls-cache/cache-stats.js';
 import { dynaliteStore, type StoreServer } from '../../../support/test-stores.js';
 
 /** Two trust contexts (backend-trust-context.ts digests). */

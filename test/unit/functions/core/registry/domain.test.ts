@@ -8,8 +8,6 @@ import {
 } from '../../../../../functions/core/registry/auth.js';
 import { applyPatch } from '../../../../../functions/core/registry/backend-mappings.js';
 import { generateBackendId } from '../../../../../functions/core/registry/backends.js';
-import { RegistryError } from '../../../../../functions/core/registry/errors.js';
-import { decodeCursor, encodeCursor } from '../../../../../functions/core/registry/page-cursor.js';
 import {
   generateTokenSecret,
   hashTokenSecret,
@@ -17,6 +15,8 @@ import {
   tokenIdOfHash,
 } from '../../../../../functions/core/registry/token-secret.js';
 import { poolPk, REGISTRY_BACKEND_PREFIX, registryKeys } from '../../../../../functions/core/store/keys.js';
+import { decodeCursor, encodeCursor } from '../../../../../functions/core/store/registry/page-cursor.js';
+import { RegistryError } from '../../../../../functions/core/store/registry/registry-error.js';
 
 describe('registry keys', () => {
   it('puts a pool’s contents in its partition under REG# and escapes free-form parts', () => {

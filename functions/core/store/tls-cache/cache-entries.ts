@@ -1,17 +1,17 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { type Item, keyOf, n, readNumber, readString } from '../store/attributes.js';
-import { isConditionFailure } from '../store/conditional.js';
-import { EXPIRES_AT } from '../store/expiry.js';
+import { type Item, keyOf, n, readNumber, readString } from '../attributes.js';
+import { isConditionFailure } from '../conditional.js';
+import { EXPIRES_AT } from '../expiry.js';
 import {
   BACKEND_SESSION_PREFIX,
   OCSP_RESPONSE_PREFIX,
   TLS_SESSION_PREFIX,
   TLS_SESSION_SHARDS,
   tlsCacheKeys,
-} from '../store/keys.js';
-import { StoreError } from '../store/store-error.js';
-import type { Table } from '../store/table.js';
-import { bumpStats, type CacheKind, recordExceeded, reserveSlot, setCounts } from './stats.js';
+} from '../keys.js';
+import { StoreError } from '../store-error.js';
+import type { Table } from '../table.js';
+import { bumpStats, type CacheKind, recordExceeded, reserveSlot, setCounts } from './cache-stats.js';
 
 /**
  * The entries of one shared cache (TLS sessions or OCSP responses), with mod_tls_shmcache's

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../../../../edge-worker/embedded/store-server.js';
 import { healthSettings } from '../../../../../functions/core/health/health-settings.js';
 import { healthState } from '../../../../../functions/core/health/health-state.js';
+import { createDynamoDbClient } from '../../../../../functions/core/store/dynamodb-client.js';
 import {
   readPoolHealth,
   recordCheckResult,
   recordConnectSuccess,
   recordPassiveFailure,
-} from '../../../../../functions/core/health/health-store.js';
-import { createDynamoDbClient } from '../../../../../functions/core/store/dynamodb-client.js';
+} from '../../../../../functions/core/store/health-store.js';
 import { ensureTable, type Table } from '../../../../../functions/core/store/table.js';
 
 /** The transitions as stored, on dynalite (in-process), with a clock the test moves. */

@@ -1,13 +1,12 @@
 import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { type Item, keyOf, n, readNumber, readString, s } from '../store/attributes.js';
-import { isConditionFailure } from '../store/conditional.js';
-import { EXPIRES_AT, expiresAtFor } from '../store/expiry.js';
-import { HEALTH_POOLS_PK, HEALTH_PREFIX, keys, poolPk, REGISTRY_POOL_PREFIX } from '../store/keys.js';
-import { queryLive } from '../store/query-live.js';
-import { StoreError } from '../store/store-error.js';
-import type { Table } from '../store/table.js';
-import type { HealthSettings } from './health-settings.js';
-import type { BackendHealth, CheckResult } from './health-state.js';
+import { type Item, keyOf, n, readNumber, readString, s } from './attributes.js';
+import { isConditionFailure } from './conditional.js';
+import { EXPIRES_AT, expiresAtFor } from './expiry.js';
+import type { BackendHealth, CheckResult, HealthThresholds } from './health-records.js';
+import { HEALTH_POOLS_PK, HEALTH_PREFIX, keys, poolPk, REGISTRY_POOL_PREFIX } from './keys.js';
+import { queryLive } from './query-live.js';
+import { StoreError } from './store-error.js';
+import type { Table } from './table.js';
 
 /** A health record lives this long after its last write (a backend nobody uses any more drops out). */
 export const HEALTH_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -24,7 +23,7 @@ export async function recordPassiveFailure(
   table: Table,
   failure: { pool: string; backend: string; reason: string },
   nowMs: number,
-  settings: HealthSettings,
+  settings: HealthThresholds,
 ): Promise<{ failures: number; unhealthyUntil?: number; marked: boolean }> {
   const key = keys.health(failure.pool, failure.backend);
   const values: Record<string, AttributeValue> = {
@@ -173,7 +172,7 @@ export async function recordCheckResult(
   table: Table,
   target: { pool: string; backend: string },
   result: CheckResult,
-  settings: HealthSettings,
+  settings: HealthThresholds,
 ): Promise<void> {
   const values: Record<string, AttributeValue> = {
     ':backend': s(target.backend),

@@ -1,10 +1,10 @@
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { TlsCacheKind, TlsCacheStats } from '../../contract/tls-cache.js';
-import { type Item, keyOf, n, readNumber } from '../store/attributes.js';
-import { isConditionFailure } from '../store/conditional.js';
-import { tlsCacheKeys } from '../store/keys.js';
-import { StoreError } from '../store/store-error.js';
-import type { Table } from '../store/table.js';
+import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { TlsCacheKind, TlsCacheStats } from '../../../contract/tls-cache.js';
+import { type Item, keyOf, n, readNumber } from '../attributes.js';
+import { isConditionFailure } from '../conditional.js';
+import { tlsCacheKeys } from '../keys.js';
+import { StoreError } from '../store-error.js';
+import type { Table } from '../table.js';
 
 /**
  * A cache's statistics item: mod_tls_shmcache's header counters (hits, misses, stored, deleted,
@@ -186,4 +186,15 @@ export async function readStats(table: Table, kind: CacheKind): Promise<StatsRec
     ...(maxEntries !== undefined ? { maxEntries } : {}),
     ...(maxEntryBytes !== undefined ? { maxEntryBytes } : {}),
   };
+}
+
+/** Removes the statistics item of a cache (mod_tls's `remove`: the shared memory segment is gone). */
+export async function deleteStats(table: Table, kind: CacheKind): Promise<void> {
+  try {
+    await table.client.send(
+      new DeleteItemCommand({ TableName: table.name, Key: keyOf(tlsCacheKeys.stats(kind)) }),
+    );
+  } catch (err) {
+    throw new StoreError(`cannot remove the ${kind} cache statistics`, { cause: err });
+  }
 }

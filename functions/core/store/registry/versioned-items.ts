@@ -9,11 +9,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { z } from 'zod';
-import { backoff, isConditionFailure } from '../store/conditional.js';
-import { StoreError } from '../store/store-error.js';
-import type { Table } from '../store/table.js';
-import { notFound, RegistryError } from './errors.js';
+import { backoff, isConditionFailure } from '../conditional.js';
+import { StoreError } from '../store-error.js';
+import type { Table } from '../table.js';
 import { cursorFromLastKey, decodeCursor } from './page-cursor.js';
+import { notFound, RegistryError } from './registry-error.js';
 
 /**
  * Versioned items: the one way every registry entity is read and written. Each item carries its

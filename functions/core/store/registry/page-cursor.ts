@@ -1,5 +1,5 @@
-import type { Item } from '../store/attributes.js';
-import { RegistryError } from './errors.js';
+import type { Item } from '../attributes.js';
+import { RegistryError } from './registry-error.js';
 
 /**
  * List cursors: the key of the last item a page evaluated (DynamoDB's LastEvaluatedKey), as
