@@ -17,8 +17,8 @@ import { sftpListenerSchema, sftpPoolSchema } from './sftp-schema.js';
 import { backendTlsSchema, listenerTlsSchema } from './tls-schema.js';
 
 /**
- * One ProxyReverseServers entry: a backend URL (ftp://, with +srv / +txt accepted) or a `file:` list
- * (absolute path; `%U` for per-user lists). See edge-worker/reverse/backend-source.ts.
+ * One ProxyReverseServers entry: a backend URL (ftp://, ftps://, sftp://, with +srv / +txt accepted)
+ * or a `file:` list (absolute path; `%U` for per-user lists, `%g` for per-group ones). See edge-worker/reverse/backend-source.ts.
  */
 const backendEntry = z.string().superRefine((value, ctx) => {
   const parsed = parseBackendSource(value);
@@ -233,6 +233,18 @@ export const poolSchema = z
           message: `"${entry}": a per-user list (%U) needs connectPolicy PerUser (the backend is then chosen at USER), not ${pool.connectPolicy}`,
         });
       }
+      if (
+        parsed.ok &&
+        parsed.source.kind === 'file' &&
+        parsed.source.perGroup &&
+        pool.connectPolicy !== 'PerGroup'
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backends', index],
+          message: `"${entry}": a per-group list (%g) needs connectPolicy PerGroup (the backend is then chosen after proxy authentication), not ${pool.connectPolicy}`,
+        });
+      }
     });
     if (pool.perUserFallback === 'refuse' && pool.connectPolicy !== 'PerUser') {
       ctx.addIssue({
@@ -398,7 +410,8 @@ export const logSchema = z
     traces: z
       .record(
         z.string().regex(/^(\*|[a-z][a-z0-9]*(\.[a-z0-9]+)*)$/, 'is not a trace channel'),
-        z.number().int().min(0).max(20),
+        // Any level, as ProFTPD's Trace takes (mod_proxy's channels log up to 30 and more).
+        z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
       )
       .optional(),
     /** TraceLog: where trace lines go; omitted means the log itself. */

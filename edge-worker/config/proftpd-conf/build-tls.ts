@@ -87,7 +87,10 @@ class Collector {
     const text = directive.args.join(' ');
     const parsed = parseTlsProtocols(text);
     if (!parsed.ok) this.fail(directive, parsed.error);
-    else this.set('protocols', text, directive);
+    else {
+      for (const note of parsed.notes ?? []) this.warn(directive, note);
+      this.set('protocols', text, directive);
+    }
   }
 
   /** `[TLSv1.3] list`, as mod_tls and mod_proxy read their cipher suite directives. */

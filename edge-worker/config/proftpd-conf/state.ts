@@ -50,6 +50,8 @@ export interface Settings {
   Port?: Setting<number>;
   DefaultAddress?: Setting<string[]>;
   ServerName?: Setting<string>;
+  /** Every ServerAlias name of the scope, in order: HOST names for its pool. */
+  ServerAlias?: Setting<string[]>;
   /** ProxyOptions AllowForeignAddress / IgnoreForeignAddress. */
   ForeignDataAddress?: Setting<'allow' | 'ignore'>;
   ShowFeatures?: Setting<boolean>;
@@ -66,7 +68,8 @@ export interface Settings {
   ProxyTimeoutLinger?: Setting<number>;
   PassivePorts?: Setting<{ min: number; max: number }>;
   MasqueradeAddress?: Setting<string>;
-  AllowForeignAddress?: Setting<boolean>;
+  /** on/off, or the name of a `<Class>` whose networks PORT/EPRT may name. */
+  AllowForeignAddress?: Setting<boolean | { className: string }>;
   /** Milliseconds; 0 turns the timer off. */
   TimeoutLogin?: Setting<number>;
   TimeoutIdle?: Setting<number>;

@@ -161,7 +161,10 @@ export const PROXY_ROWS: DirectiveRow[] = [
       const { node } = line;
       const type = node.args[0]?.toLowerCase();
       if (type === 'sqlite' && node.args.length === 1) return 'SQLite';
-      if (type === 'redis') line.fail('Redis is not supported by ftpx yet');
+      // mod_proxy's datastore holds its balancing state; ftpx keeps that in its own store, shared by
+      // every worker, so a Redis datastore (shared by several proxies) has nothing left to do here.
+      if (type === 'redis' && node.args.length === 2) return 'Redis';
+      if (type === 'redis') line.fail('Redis needs a key prefix: ProxyDatastore Redis <prefix>');
       else line.fail(`expected SQLite or Redis <prefix>, got "${node.args.join(' ')}"`);
       return undefined;
     },
