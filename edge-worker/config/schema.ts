@@ -289,6 +289,33 @@ export const listenerSchema = z
      * name-based virtual hosts sharing this address and port.
      */
     hostPools: z.array(z.string().min(1)).default([]),
+    /**
+     * Pool selection by who the client is (mod_ifsession's `<IfClass>`, `<IfUser>`, `<IfGroup>` around
+     * ProxyReverseServers): at connect, at USER and after proxy authentication the first rule whose
+     * conditions are all known and hold moves the session (before login) to its pool. See
+     * docs/configuration.md, "Choosing the pool", for the order with tls.sniPools and HOST.
+     */
+    poolRules: z
+      .array(
+        z
+          .object({
+            pool: z.string().min(1),
+            /** The client's `<Class>` (`!name`: any other class, or none). */
+            class: z.string().regex(/^!?[^\s!]+$/, 'a class name, or !name').optional(),
+            /** The client's address is in one of these networks. */
+            from: z.array(cidr).min(1).optional(),
+            /** The USER name is one of these. */
+            users: z.array(z.string().min(1)).min(1).optional(),
+            /** One of the user's groups (known with proxy authentication) is one of these. */
+            groups: z.array(z.string().min(1)).min(1).optional(),
+          })
+          .strict()
+          .refine(
+            (rule) => rule.class !== undefined || rule.from !== undefined || rule.users !== undefined || rule.groups !== undefined,
+            'a rule needs at least one condition: class, from, users or groups',
+          ),
+      )
+      .optional(),
     /** Longest command line accepted from a client, in bytes. */
     maxCommandLength: z.number().int().min(512).max(65536).default(4096),
     /** How long to wait for a data connection to open (client passive connect, active connect out). */
@@ -343,6 +370,12 @@ export const listenerSchema = z
               .min(1),
             allowUsers: z.array(z.string().min(1)).default([]),
             denyUsers: z.array(z.string().min(1)).default([]),
+            /** AllowGroup / DenyGroup: need proxyAuth on the listener's pools (groups come from it). */
+            allowGroups: z.array(z.string().min(1)).optional(),
+            denyGroups: z.array(z.string().min(1)).optional(),
+            /** AllowClass / DenyClass: the client's `<Class>` (classes). */
+            allowClasses: z.array(z.string().min(1)).optional(),
+            denyClasses: z.array(z.string().min(1)).optional(),
             allowFrom: z.array(cidr).default([]),
             denyFrom: z.array(cidr).default([]),
             otherwise: z.enum(['allow', 'deny']).optional(),
@@ -712,6 +745,47 @@ export const configSchema = z
         }
       });
       checkListenerProtocol(config, listener, index, ctx);
+      listener.limits.forEach((limit, position) => {
+        for (const key of ['allowClasses', 'denyClasses'] as const) {
+          for (const className of limit[key] ?? []) {
+            if (!classNames.has(className)) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['listeners', index, 'limits', position, key],
+                message: `no class named "${className}" (classes: ${[...classNames].join(', ') || 'none'})`,
+              });
+            }
+          }
+        }
+        const listenerPool = config.pools.find((pool) => pool.name === listener.pool);
+        if ((limit.allowGroups || limit.denyGroups) && listenerPool && !listenerPool.proxyAuth) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'limits', position, limit.denyGroups ? 'denyGroups' : 'allowGroups'],
+            message:
+              listenerPool.role === 'forward'
+                ? 'group rules are applied in reverse pools with proxy authentication only (not in forward pools yet)'
+                : `group rules need proxy authentication on pool "${listenerPool.name}" (proxyAuth: true, ProxyOptions UseReverseProxyAuth): the groups are known only then, as in mod_proxy`,
+          });
+        }
+      });
+      listener.poolRules?.forEach((rule, position) => {
+        if (!names.has(rule.pool)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'poolRules', position, 'pool'],
+            message: `no pool named "${rule.pool}"`,
+          });
+        }
+        const className = rule.class?.replace(/^!/, '');
+        if (className !== undefined && !classNames.has(className)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'poolRules', position, 'class'],
+            message: `no class named "${className}" (classes: ${[...classNames].join(', ') || 'none'})`,
+          });
+        }
+      });
       listener.tls?.sniPools.forEach((entry, position) => {
         if (!names.has(entry.pool)) {
           ctx.addIssue({

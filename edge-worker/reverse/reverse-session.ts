@@ -30,6 +30,7 @@ import {
 } from './backend-selection.js';
 import { type ConnectionReporter, needsReports } from './connection-reporter.js';
 import type { Pool } from './pool.js';
+import type { PoolRules } from './pool-rules.js';
 
 export interface ReverseSessionContext extends SocketSessionContext {
   pool: Pool;
@@ -39,6 +40,8 @@ export interface ReverseSessionContext extends SocketSessionContext {
   reporter: ConnectionReporter;
   /** Pools the client's TLS SNI name may select (the listener's tls.sniPools). */
   sniPools?: Pool[];
+  /** The listener's poolRules: class and network at connect, user at USER, groups after proxy auth. */
+  poolRules?: PoolRules;
 }
 
 /** A backend chosen for the session, with its data-channel setup. */
@@ -58,8 +61,11 @@ interface ReverseBackend extends SelectedBackend {
  */
 export class ReverseFtpSession extends FtpSession<ReverseBackend> {
   constructor(socket: Socket, ctx: ReverseSessionContext) {
-    const parts = socketSessionParts(socket, ctx, { epsv: ctx.listener.epsv });
-    super(parts, (session) => new ReverseRole(session, socket, ctx, parts.security));
+    // <Limit> group rules see the groups proxy authentication finds (ReverseRole sets them).
+    const groups: { known?: readonly string[] } = {};
+    const limits = ctx.limits.forSession(() => groups.known);
+    const parts = socketSessionParts(socket, { ...ctx, limits }, { epsv: ctx.listener.epsv });
+    super(parts, (session) => new ReverseRole(session, socket, ctx, parts.security, groups));
   }
 }
 
@@ -87,9 +93,10 @@ class ReverseRole implements SessionRole {
     private readonly socket: Socket,
     private readonly ctx: ReverseSessionContext,
     private readonly security: FrontendSecurity,
+    private readonly groups: { known?: readonly string[] } = {},
   ) {
     // Implicit FTPS: the SNI name is known before anything else, so it may choose the pool at once.
-    this.current = this.sniPool() ?? ctx.pool;
+    this.current = this.sniPool() ?? ctx.poolRules?.select({ clientAddress: ctx.clientAddress }) ?? ctx.pool;
   }
 
   get pool() {
@@ -303,6 +310,8 @@ class ReverseRole implements SessionRole {
     session.log = session.log.child({ user: name });
     session.userName = name;
     session.tracked.setUser(name);
+    const ruled = this.ctx.poolRules?.select({ clientAddress: this.ctx.clientAddress, user: name });
+    if (ruled && ruled !== this.current && !(await this.switchPool(ruled))) return;
     if (this.pool.proxyAuth) {
       // UseReverseProxyAuth: USER is the proxy's; the backend is chosen and logged in to after PASS.
       if (session.backend) this.releaseBackend();
@@ -341,6 +350,7 @@ class ReverseRole implements SessionRole {
       await session.frontend.reply(503, 'Login with USER first.');
       return;
     }
+    this.groups.known = undefined;
     const auth = await authenticateProxyUser(this.ctx.controlPlane, {
       pool: this.pool.name,
       user: session.userName,
@@ -351,6 +361,10 @@ class ReverseRole implements SessionRole {
       await session.loginFailed(localReply(530, 'Login incorrect.'), auth.reason ?? 'refused');
       return;
     }
+    const facts = { clientAddress: this.ctx.clientAddress, user: session.userName };
+    this.groups.known = auth.groups ?? (auth.primaryGroup ? [auth.primaryGroup] : []);
+    const byGroup = this.ctx.poolRules?.select({ ...facts, groups: this.groups.known });
+    if (byGroup && byGroup !== this.current) this.current = byGroup; // no backend yet under proxy auth
     const policy = this.pool.connectPolicy;
     const stickyKey =
       policy === 'PerUser'

@@ -114,10 +114,16 @@ export function buildListeners(
     port: number;
     addresses: readonly string[];
     tls: Lookup;
+    /** mod_ifsession sections as pool rules. */
+    poolRules?: NonNullable<ListenerInput['poolRules']>;
   },
 ): void {
   const own = scope.settings;
   const extras = listenerSettings(state, own, state.global.settings, [...scope.limits, ...state.global.limits]);
+  if (server.poolRules) {
+    extras.values.poolRules = server.poolRules;
+    extras.fields.poolRules = server.origin;
+  }
   const frontendTls = takeTls(importFrontendTls(server.tls), state.issues);
   if (frontendTls.value) {
     extras.values.tls = frontendTls.value;

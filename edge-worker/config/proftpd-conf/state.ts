@@ -94,6 +94,10 @@ export interface LimitSetting {
   commands: string[];
   allowUsers: string[];
   denyUsers: string[];
+  allowGroups?: string[];
+  denyGroups?: string[];
+  allowClasses?: string[];
+  denyClasses?: string[];
   allowFrom: string[];
   denyFrom: string[];
   otherwise?: 'allow' | 'deny';
@@ -137,8 +141,22 @@ export interface SftpScope {
 
 const newSftpScope = (): SftpScope => ({ listener: new Map(), pool: new Map() });
 
+/** An `<IfClass>`, `<IfUser>` or `<IfGroup>` section of a server (mod_ifsession): its condition and its pool directives. */
+export interface Conditional {
+  condition: 'class' | 'users' | 'groups';
+  /** The names (any of them matches); for a class, one name, `!name` for "not that class". */
+  names: string[];
+  /** `<IfClass proxied-clients>`, as written. */
+  tag: string;
+  loc: Location;
+  /** The directives inside, read as a scope of their own. */
+  scope: Scope;
+}
+
 export interface Scope {
   kind: ScopeKind;
+  /** mod_ifsession sections inside this server, in order. */
+  conditionals: Conditional[];
   /** The `<VirtualHost>` or `<Global>` section; absent for the main server. */
   section?: SectionNode;
   settings: Settings;
@@ -159,6 +177,7 @@ export interface Scope {
 
 export const newScope = (kind: ScopeKind, section?: SectionNode): Scope => ({
   kind,
+  conditionals: [],
   ...(section ? { section } : {}),
   settings: {},
   backends: [],
