@@ -214,6 +214,20 @@ export const poolSchema = z
           message: 'an ftps:// backend needs TLS: tls.engine (ProxyTLSEngine) must not be off',
         });
       }
+      if (
+        parsed.ok &&
+        parsed.source.kind === 'url' &&
+        parsed.source.url.protocol === 'sftp' &&
+        pool.sendProxyProtocol !== 'off'
+      ) {
+        // Refused rather than ignored: a backend that expects the header would see the proxy as the client.
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sendProxyProtocol'],
+          message:
+            'ftpx does not send a PROXY header to SSH (sftp://) backends yet: leave ProxyOptions UseProxyProtocolV1/V2/V2TLVs off for this pool',
+        });
+      }
       const passwordRefusal =
         parsed.ok && parsed.source.kind === 'url'
           ? urlPasswordRefusal(parsed.source.url, pool.proxyAuth)
@@ -434,8 +448,11 @@ export const storeSchema = z
 export const logSchema = z
   .object({
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-    /** ProxyLog: a file to append JSON lines to; omitted means standard error. */
-    file: z.string().min(1).optional(),
+    /**
+     * ProxyLog: a file to append JSON lines to; omitted means standard error; `false` (ProxyLog none)
+     * writes no log lines at all (trace lines still go to traceFile when one is given).
+     */
+    file: z.union([z.string().min(1), z.literal(false)]).optional(),
     /**
      * Trace channels (`Trace proxy.ftp.ctrl:20`): channel → highest trace level written. A channel
      * traced at 1-4 logs its info lines, at 5 and up its debug lines, whatever `level` says.

@@ -134,12 +134,14 @@ class ReverseRole implements SessionRole {
     const { session } = this;
     const version = this.pool.sendProxyProtocol;
     const ssl = this.security.proxyProtocolSsl();
+    const authority = this.hostName ?? this.security.serverName;
     const source = {
       client: { address: this.ctx.clientAddress, port: this.ctx.clientPort },
       frontend: { address: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0 },
       protocol: this.security.isProtected ? ('ftps' as const) : ('ftp' as const),
       sessionId: session.id,
       ...(ssl ? { ssl } : {}),
+      ...(authority ? { authority } : {}),
     };
     let selected: SelectedBackend;
     try {
@@ -209,11 +211,11 @@ class ReverseRole implements SessionRole {
       await session.frontend.reply(504, `Unknown host ${command.arg}.`);
       return;
     }
+    this.hostName = command.arg.trim(); // before connecting: the PROXY header's Authority TLV
     if (pool !== this.current) {
       session.log.info('HOST switches pool', { from: this.pool.name, to: pool.config.name });
       if (!(await this.switchPool(pool))) return;
     }
-    this.hostName = command.arg.trim();
     const reply = session.backend ? await sendBackendHost(session.backend) : undefined;
     await session.frontend.send(reply ?? localReply(220, 'HOST command successful.'));
   }

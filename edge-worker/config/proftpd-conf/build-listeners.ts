@@ -131,6 +131,13 @@ export function buildListeners(
   }
   // A <VirtualHost>'s own ProxyLog becomes its listeners' own log (listeners[].logFile).
   const vhostLog = scope.section ? own.ProxyLog : undefined;
+  if (vhostLog && vhostLog.value === null) {
+    state.issues.warn(
+      originOf(vhostLog),
+      vhostLog.name,
+      "none in a <VirtualHost>: its sessions log to the main server's log (a listener's log cannot be turned off alone)",
+    );
+  }
   if (vhostLog && vhostLog.value !== null) {
     extras.values.logFile = vhostLog.value;
     extras.fields.logFile = originOf(vhostLog);

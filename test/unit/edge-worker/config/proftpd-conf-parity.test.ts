@@ -290,3 +290,39 @@ describe('proftpd.conf: <Limit> group and class rules', () => {
     ]);
   });
 });
+
+describe('proftpd.conf: PROXY headers to SSH backends', () => {
+  it('refuses UseProxyProtocolV1/V2 on a pool of sftp:// backends at load, never ignores it', () => {
+    const issues = configIssues(() =>
+      parse(
+        lines(
+          'ProxyEngine on', // 1
+          'ProxyTables /var/ftp/proxy', // 2
+          'SFTPEngine on', // 3
+          'SFTPHostKey /etc/ssh/ssh_host_ed25519_key', // 4
+          'ProxyReverseServers sftp://127.0.0.1:2222', // 5
+          'ProxyOptions UseProxyProtocolV2', // 6
+        ),
+      ),
+    );
+    expect(rows(issues)).toEqual([
+      [
+        6,
+        'ProxyOptions',
+        'ftpx does not send a PROXY header to SSH (sftp://) backends yet: leave ProxyOptions UseProxyProtocolV1/V2/V2TLVs off for this pool (ftpx setting pools[0].sendProxyProtocol)',
+      ],
+    ]);
+  });
+});
+
+describe('proftpd.conf: ProxyLog none', () => {
+  it('turns the log off (log.file: false), in YAML too', () => {
+    const loaded = parse(lines(...REVERSE, 'ProxyReverseServers ftp://a', 'ProxyLog none'));
+    expect(loaded.config.log.file).toBe(false);
+    const yaml = parseYamlConfig(
+      '/etc/ftpx/ftpx.yaml',
+      lines('log: { file: false }', 'listeners: [{ port: 2121, pool: main }]', 'pools: [{ name: main, backends: [ftp://a] }]'),
+    );
+    expect(yaml.config.log.file).toBe(false);
+  });
+});
