@@ -113,7 +113,7 @@ export const poolSchema = z
      * (ProxyOptions AllowForeignAddress) or replaced by the backend's own address (IgnoreForeignAddress).
      */
     foreignDataAddress: z.enum(['refuse', 'allow', 'ignore']).default('refuse'),
-    /** ProxyTimeoutLinger: after a failed data relay, how long to wait for the backend's final reply. */
+    /** ProxyTimeoutLinger: after the data connection ends (or fails), how long to wait for the backend's final reply; 0: no limit after a normal end. */
     lingerTimeout: duration.default(3000),
     /**
      * ProxyDirectoryListPolicy: "client" relays listing commands as sent; "LIST" serves MLSD by asking
