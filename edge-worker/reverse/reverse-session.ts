@@ -313,7 +313,7 @@ class ReverseRole implements SessionRole {
     session.userName = name;
     session.tracked.setUser(name);
     const ruled = this.ctx.poolRules?.select({ clientAddress: this.ctx.clientAddress, user: name });
-    if (ruled && ruled !== this.current && !(await this.switchPool(ruled))) return;
+    if (ruled && ruled !== this.current && !session.loggedIn && !(await this.switchPool(ruled))) return;
     if (this.pool.proxyAuth) {
       // UseReverseProxyAuth: USER is the proxy's; the backend is chosen and logged in to after PASS.
       if (session.backend) this.releaseBackend();

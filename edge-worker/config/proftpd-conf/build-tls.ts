@@ -134,7 +134,7 @@ class Collector {
 }
 
 /** mod_tls TLSOptions ftpx applies; the others are ignored with a warning. */
-const FRONTEND_OPTIONS = new Set(['NoSessionReuseRequired', 'UseImplicitSSL']);
+export const FRONTEND_OPTIONS = new Set(['NoSessionReuseRequired', 'UseImplicitSSL']);
 
 /**
  * A listener's `tls` block from mod_tls's directives: present when `TLSEngine on`. Implicit FTPS is
@@ -204,7 +204,7 @@ export function importFrontendTls(get: Lookup): TlsImport {
   return c.result(true);
 }
 
-const BACKEND_OPTIONS: Record<string, string> = {
+export const BACKEND_OPTIONS: Record<string, string> = {
   NoSessionCache: 'noSessionCache',
   NoSessionTickets: 'noSessionTickets',
   AllowWeakSecurity: 'allowWeakSecurity',

@@ -42,6 +42,20 @@ const PROXY_PROTOCOL_OPTIONS: Record<string, 'v1' | 'v2' | 'v2-tlvs'> = {
   UseProxyProtocolV2TLVs: 'v2-tlvs',
 };
 
+/** Every ProxyOptions option ftpx knows and the pool key it sets, for the generated directive table. */
+export const PROXY_OPTIONS_DOC: ReadonlyArray<{ option: string; applies: string }> = [
+  { option: 'AllowForeignAddress', applies: '`pools[].foreignDataAddress: allow`' },
+  { option: 'IgnoreForeignAddress', applies: '`pools[].foreignDataAddress: ignore` (wins over AllowForeignAddress)' },
+  { option: 'ShowFeatures', applies: '`pools[].showFeatures`' },
+  { option: 'UseReverseProxyAuth', applies: '`pools[].proxyAuth` (with AuthUserFile/AuthGroupFile: `authUserFile`, `authGroupFile`)' },
+  { option: 'UseDirectDataTransfers', applies: '`pools[].directDataTransfers`' },
+  { option: 'IgnoreConfigPerms', applies: '`pools[].ignoreConfigPerms`' },
+  ...Object.entries(PROXY_PROTOCOL_OPTIONS).map(([option, version]) => ({
+    option,
+    applies: `\`pools[].sendProxyProtocol: ${version}\` (FTP pools; refused for sftp:// pools)`,
+  })),
+];
+
 /** `ProxyOptions`: each option (case-sensitive, as in mod_proxy) switches one pool setting. */
 function applyProxyOptions(line: DirectiveLine): void {
   const { node, scope } = line;
