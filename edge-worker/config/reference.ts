@@ -244,8 +244,20 @@ function embed(doc: string, startMarker: string, endMarker: string, text: string
  * the directive-table markers (when it has them) by the current directive table.
  */
 export function embedConfigReference(doc: string): string {
-  const withKeys = embed(doc, REFERENCE_START, REFERENCE_END, renderConfigReference('markdown'), 'config-reference');
+  const withKeys = embed(
+    doc,
+    REFERENCE_START,
+    REFERENCE_END,
+    renderConfigReference('markdown'),
+    'config-reference',
+  );
   return withKeys.includes(DIRECTIVE_TABLE_START)
-    ? embed(withKeys, DIRECTIVE_TABLE_START, DIRECTIVE_TABLE_END, renderDirectiveDocTable(), 'directive-table')
+    ? embed(
+        withKeys,
+        DIRECTIVE_TABLE_START,
+        DIRECTIVE_TABLE_END,
+        renderDirectiveDocTable(),
+        'directive-table',
+      )
     : withKeys;
 }

@@ -315,7 +315,10 @@ export const listenerSchema = z
           .object({
             pool: z.string().min(1),
             /** The client's `<Class>` (`!name`: any other class, or none). */
-            class: z.string().regex(/^!?[^\s!]+$/, 'a class name, or !name').optional(),
+            class: z
+              .string()
+              .regex(/^!?[^\s!]+$/, 'a class name, or !name')
+              .optional(),
             /** The client's address is in one of these networks. */
             from: z.array(cidr).min(1).optional(),
             /** The USER name is one of these. */
@@ -325,7 +328,11 @@ export const listenerSchema = z
           })
           .strict()
           .refine(
-            (rule) => rule.class !== undefined || rule.from !== undefined || rule.users !== undefined || rule.groups !== undefined,
+            (rule) =>
+              rule.class !== undefined ||
+              rule.from !== undefined ||
+              rule.users !== undefined ||
+              rule.groups !== undefined,
             'a rule needs at least one condition: class, from, users or groups',
           ),
       )

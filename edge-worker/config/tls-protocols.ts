@@ -44,7 +44,10 @@ export function parseTlsProtocols(
       }
       if (SSL_NAME.test(word.slice(1))) {
         if (sign === '+') {
-          return { ok: false, error: `${word.slice(1)} is not supported (OpenSSL 3 has no SSLv3): use TLSv1 and newer` };
+          return {
+            ok: false,
+            error: `${word.slice(1)} is not supported (OpenSSL 3 has no SSLv3): use TLSv1 and newer`,
+          };
         }
         continue; // never allowed here anyway
       }

@@ -145,7 +145,10 @@ export async function readUserBackends(
   for (const template of group ? pool.perGroupFiles : pool.perUserFiles) {
     const path = perUserPath(template, name, group ? '%g' : '%U');
     if (!path.ok) {
-      log.warn(`${group ? 'group' : 'user'} name refused for ${kind} backend lists`, { file: template, reason: path.reason });
+      log.warn(`${group ? 'group' : 'user'} name refused for ${kind} backend lists`, {
+        file: template,
+        reason: path.reason,
+      });
       throw new UserRefusedError(`name not usable in ${template}: ${path.reason}`);
     }
     const fileLog = log.child({ file: path.path });

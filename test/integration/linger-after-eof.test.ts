@@ -1,7 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawFtp } from '../support/raw-ftp.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
+import { RawFtp } from '../support/raw-ftp.js';
 
 /**
  * ProxyTimeoutLinger after a normal end of the data connection
@@ -38,7 +38,9 @@ function scriptedBackend(late: () => boolean): Server {
           dataServer = server;
           server.listen(0, '127.0.0.1', () => {
             const address = server.address();
-            say(`229 Entering Extended Passive Mode (|||${typeof address === 'object' && address ? address.port : 0}|)`);
+            say(
+              `229 Entering Extended Passive Mode (|||${typeof address === 'object' && address ? address.port : 0}|)`,
+            );
           });
         } else if (verb === 'RETR') {
           const server = dataServer;

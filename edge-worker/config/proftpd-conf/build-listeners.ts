@@ -119,7 +119,10 @@ export function buildListeners(
   },
 ): void {
   const own = scope.settings;
-  const extras = listenerSettings(state, own, state.global.settings, [...scope.limits, ...state.global.limits]);
+  const extras = listenerSettings(state, own, state.global.settings, [
+    ...scope.limits,
+    ...state.global.limits,
+  ]);
   if (server.poolRules) {
     extras.values.poolRules = server.poolRules;
     extras.fields.poolRules = server.origin;

@@ -1,6 +1,6 @@
+import type { ConfigInput } from '../schema.js';
 import { buildListeners, type ListenerSet, newListenerSet } from './build-listeners.js';
 import { buildPool, type PoolInput, type PoolOrigin } from './build-pool.js';
-import type { ConfigInput } from '../schema.js';
 import {
   type Backend,
   type Conditional,
@@ -91,7 +91,11 @@ export function buildServers(state: ImportState): {
     }
     if (forward && scope.conditionals.length > 0) {
       const first = scope.conditionals[0] as Conditional;
-      issues.warn({ ...first.loc, key: first.tag }, label, 'ignored: pool sections apply to ProxyRole reverse only');
+      issues.warn(
+        { ...first.loc, key: first.tag },
+        label,
+        'ignored: pool sections apply to ProxyRole reverse only',
+      );
     }
     const conditionals = forward ? [] : scope.conditionals;
     // Sessions no section matches use the server's own backends; without them, an `<IfClass !name>`
@@ -100,7 +104,12 @@ export function buildServers(state: ImportState): {
       !forward && backends.length === 0
         ? [...conditionals]
             .reverse()
-            .find((entry) => entry.condition === 'class' && entry.names[0]?.startsWith('!') && entry.scope.backends.length > 0)
+            .find(
+              (entry) =>
+                entry.condition === 'class' &&
+                entry.names[0]?.startsWith('!') &&
+                entry.scope.backends.length > 0,
+            )
         : undefined;
     if (!forward && backends.length === 0 && !fallback) {
       if (conditionals.some((entry) => entry.scope.backends.length > 0)) {

@@ -1,8 +1,8 @@
 import { PROXY_SFTP_OPTIONS, UNSUPPORTED_OPTIONS } from '../sftp-schema.js';
 import { BACKEND_OPTIONS, FRONTEND_OPTIONS } from './build-tls.js';
 import type { DirectiveRow } from './directive-row.js';
-import { DIRECTIVE_MODULES } from './directives.js';
 import { PROXY_OPTIONS_DOC } from './directives/proxy.js';
+import { DIRECTIVE_MODULES } from './directives.js';
 
 /**
  * The directive table of docs/configuration.md, generated from the importer's own rows (directives.ts)
@@ -61,7 +61,11 @@ export function directiveDocRows(keysByDirective: ReadonlyMap<string, string[]>)
   return rows.sort((a, b) => a.directive.localeCompare(b.directive));
 }
 
-function docRow(row: DirectiveRow, module: string, keysByDirective: ReadonlyMap<string, string[]>): DirectiveDocRow {
+function docRow(
+  row: DirectiveRow,
+  module: string,
+  keysByDirective: ReadonlyMap<string, string[]>,
+): DirectiveDocRow {
   const base = { directive: row.name, module };
   if (row.kind === 'ignored') return { ...base, status: 'warning', note: row.reason };
   if (row.kind === 'unsupported') return { ...base, status: 'refused', note: row.reason };
@@ -74,7 +78,12 @@ function docRow(row: DirectiveRow, module: string, keysByDirective: ReadonlyMap<
 }
 
 /** The options of ProxyOptions, ProxyTLSOptions, ProxySFTPOptions and TLSOptions. */
-export function optionDocRows(): Array<{ directive: string; option: string; status: DirectiveDocRow['status']; note: string }> {
+export function optionDocRows(): Array<{
+  directive: string;
+  option: string;
+  status: DirectiveDocRow['status'];
+  note: string;
+}> {
   return [
     ...PROXY_OPTIONS_DOC.map(({ option, applies }) => ({
       directive: 'ProxyOptions',
@@ -129,13 +138,15 @@ export function renderDirectiveTable(keysByDirective: ReadonlyMap<string, string
     '| directive | module | ftpx | where it goes, or why not |',
     '|---|---|---|---|',
     ...directiveDocRows(keysByDirective).map(
-      (row) => `| \`${row.directive}\` | ${cell(row.module)} | ${STATUS_TEXT[row.status]} | ${cell(row.note)} |`,
+      (row) =>
+        `| \`${row.directive}\` | ${cell(row.module)} | ${STATUS_TEXT[row.status]} | ${cell(row.note)} |`,
     ),
     '',
     '| directive | option | ftpx | where it goes, or why not |',
     '|---|---|---|---|',
     ...optionDocRows().map(
-      (row) => `| \`${row.directive}\` | \`${row.option}\` | ${STATUS_TEXT[row.status]} | ${cell(row.note)} |`,
+      (row) =>
+        `| \`${row.directive}\` | \`${row.option}\` | ${STATUS_TEXT[row.status]} | ${cell(row.note)} |`,
     ),
     '',
   ].join('\n');

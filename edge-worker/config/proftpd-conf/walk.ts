@@ -145,11 +145,19 @@ function readConditional(
   }
   const names = node.args.flatMap((arg) => arg.split(',')).filter(Boolean);
   if (names.length === 0) {
-    issues.error(node.loc, tag, `needs a ${name === 'IfClass' ? 'class' : name === 'IfUser' ? 'user' : 'group'} name`);
+    issues.error(
+      node.loc,
+      tag,
+      `needs a ${name === 'IfClass' ? 'class' : name === 'IfUser' ? 'user' : 'group'} name`,
+    );
     return;
   }
   if (names.some((entry) => /^(and|or|regex)$/i.test(entry))) {
-    issues.error(node.loc, tag, 'AND, OR and regex forms are not supported by ftpx: list names (any of them matches)');
+    issues.error(
+      node.loc,
+      tag,
+      'AND, OR and regex forms are not supported by ftpx: list names (any of them matches)',
+    );
     return;
   }
   if (name === 'IfClass') {

@@ -19,7 +19,8 @@ const EXAMPLES = fileURLToPath(new URL('../../fixtures/mod_proxy-doc-examples/',
  * which ftpx refuses with a reason (docs/configuration.md lists them).
  */
 const REFUSED: Record<string, RegExp> = {
-  'sftp-hostkey-agent.conf': /agent: keys are not supported: ssh2 signs host keys and hostbased requests synchronously/,
+  'sftp-hostkey-agent.conf':
+    /agent: keys are not supported: ssh2 signs host keys and hostbased requests synchronously/,
   'reverse-servers-sql.conf': /backend lists from SQL queries \(sql:\) are not supported by ftpx/,
   'faq-client-certificate-sql.conf': /backend lists from SQL queries \(sql:\) are not supported by ftpx/,
 };
@@ -57,21 +58,28 @@ describe('ftpx import-proftpd-conf on the mod_proxy documentation examples', () 
     for (const name of examples) {
       const conf = join(EXAMPLES, name);
       const text = await readFile(conf, 'utf8');
-      expect(text, name).toMatch(/^# From the mod_(proxy|tls_shmcache) documentation, http:\/\/www\.proftpd\.org\/docs\/contrib\//);
+      expect(text, name).toMatch(
+        /^# From the mod_(proxy|tls_shmcache) documentation, http:\/\/www\.proftpd\.org\/docs\/contrib\//,
+      );
       const refusal = REFUSED[name];
       if (refusal) {
         // Refused alike by check-config and the import, with the same errors, each naming the file.
         const issues = configIssues(() => parseProftpdConfig(conf)).map(formatIssue);
         expect(issues.join('\n'), name).toMatch(refusal);
         expect(configIssues(() => proftpdConfToYaml(conf)).map(formatIssue), name).toEqual(issues);
-        expect(issues.every((issue) => issue.startsWith(conf)), name).toBe(true);
+        expect(
+          issues.every((issue) => issue.startsWith(conf)),
+          name,
+        ).toBe(true);
         continue;
       }
       let checked: ReturnType<typeof parseProftpdConfig>;
       try {
         checked = parseProftpdConfig(conf);
       } catch (err) {
-        notLoaded.push(err instanceof ConfigError ? err.issues.map(formatIssue).join('\n') : `${name}: ${err}`);
+        notLoaded.push(
+          err instanceof ConfigError ? err.issues.map(formatIssue).join('\n') : `${name}: ${err}`,
+        );
         continue;
       }
       const yaml = proftpdConfToYaml(conf);

@@ -101,7 +101,11 @@ export const CORE_ROWS: DirectiveRow[] = [
   setting('AuthUserFile', absolutePath),
   handled({
     name: 'AuthOrder',
-    parse: (line) => (line.node.args.length > 0 ? [...line.node.args] : (line.fail('needs at least one module'), undefined)),
+    parse: (line) => {
+      if (line.node.args.length > 0) return [...line.node.args];
+      line.fail('needs at least one module');
+      return undefined;
+    },
     apply: (line, modules) => {
       // Proxy authentication (UseReverseProxyAuth) reads AuthUserFile/AuthGroupFile, the store's proxy
       // users and the identity hook: mod_auth_file's part. Other modules' users are not known to ftpx.

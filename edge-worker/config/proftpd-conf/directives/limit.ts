@@ -70,9 +70,15 @@ export function readLimitSection(node: SectionNode, scope: Scope, issues: Issues
     } else if (['allowgroup', 'denygroup', 'allowclass', 'denyclass'].includes(directive)) {
       const list = names();
       const key = (
-        { allowgroup: 'allowGroups', denygroup: 'denyGroups', allowclass: 'allowClasses', denyclass: 'denyClasses' } as const
+        {
+          allowgroup: 'allowGroups',
+          denygroup: 'denyGroups',
+          allowclass: 'allowClasses',
+          denyclass: 'denyClasses',
+        } as const
       )[directive as 'allowgroup'];
-      if (list.length === 0) fail(`needs at least one ${directive.endsWith('group') ? 'group' : 'class'} name`);
+      if (list.length === 0)
+        fail(`needs at least one ${directive.endsWith('group') ? 'group' : 'class'} name`);
       else if (list.some((entry) => entry.startsWith('!')))
         fail('negated names (!name) are not supported by ftpx yet');
       else rule[key] = [...(rule[key] ?? []), ...list];

@@ -45,9 +45,15 @@ const PROXY_PROTOCOL_OPTIONS: Record<string, 'v1' | 'v2' | 'v2-tlvs'> = {
 /** Every ProxyOptions option ftpx knows and the pool key it sets, for the generated directive table. */
 export const PROXY_OPTIONS_DOC: ReadonlyArray<{ option: string; applies: string }> = [
   { option: 'AllowForeignAddress', applies: '`pools[].foreignDataAddress: allow`' },
-  { option: 'IgnoreForeignAddress', applies: '`pools[].foreignDataAddress: ignore` (wins over AllowForeignAddress)' },
+  {
+    option: 'IgnoreForeignAddress',
+    applies: '`pools[].foreignDataAddress: ignore` (wins over AllowForeignAddress)',
+  },
   { option: 'ShowFeatures', applies: '`pools[].showFeatures`' },
-  { option: 'UseReverseProxyAuth', applies: '`pools[].proxyAuth` (with AuthUserFile/AuthGroupFile: `authUserFile`, `authGroupFile`)' },
+  {
+    option: 'UseReverseProxyAuth',
+    applies: '`pools[].proxyAuth` (with AuthUserFile/AuthGroupFile: `authUserFile`, `authGroupFile`)',
+  },
   { option: 'UseDirectDataTransfers', applies: '`pools[].directDataTransfers`' },
   { option: 'IgnoreConfigPerms', applies: '`pools[].ignoreConfigPerms`' },
   ...Object.entries(PROXY_PROTOCOL_OPTIONS).map(([option, version]) => ({

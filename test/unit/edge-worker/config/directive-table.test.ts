@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { directiveDocRows, optionDocRows } from '../../../../edge-worker/config/proftpd-conf/directive-doc.js';
+import {
+  directiveDocRows,
+  optionDocRows,
+} from '../../../../edge-worker/config/proftpd-conf/directive-doc.js';
 import { findDirective } from '../../../../edge-worker/config/proftpd-conf/directives.js';
 import { keysByDirective } from '../../../../edge-worker/config/reference.js';
 

@@ -84,8 +84,12 @@ describe('proftpd.conf: classes and addresses', () => {
       ),
     );
     expect(loaded.config.listeners[0]?.allowForeignAddress).toEqual(['192.0.2.0/24', '2001:db8::/32']);
-    const issues = configIssues(() => parse(lines(...REVERSE, 'ProxyReverseServers ftp://a', 'AllowForeignAddress nat')));
-    expect(rows(issues)).toEqual([[5, 'AllowForeignAddress', '"nat" is neither on/off nor a <Class> defined in this file']]);
+    const issues = configIssues(() =>
+      parse(lines(...REVERSE, 'ProxyReverseServers ftp://a', 'AllowForeignAddress nat')),
+    );
+    expect(rows(issues)).toEqual([
+      [5, 'AllowForeignAddress', '"nat" is neither on/off nor a <Class> defined in this file'],
+    ]);
   });
 });
 
@@ -135,7 +139,9 @@ describe('proftpd.conf: mod_ifsession sections choose pools', () => {
         '</IfGroup>', // 12
       ),
     );
-    expect(loaded.config.pools.map((pool) => [pool.name, pool.connectPolicy, pool.proxyAuth, pool.backends])).toEqual([
+    expect(
+      loaded.config.pools.map((pool) => [pool.name, pool.connectPolicy, pool.proxyAuth, pool.backends]),
+    ).toEqual([
       ['main', 'RoundRobin', true, ['ftp://10.0.0.1']],
       ['main <IfGroup admins>', 'RoundRobin', true, ['ftp://10.0.0.3']],
       ['main <IfUser alice bob>', 'Random', true, ['ftp://10.0.0.2']],
@@ -202,7 +208,10 @@ describe('proftpd.conf: mod_ifsession sections choose pools', () => {
 
 describe('proftpd.conf: values ProFTPD takes that ftpx refused', () => {
   it('takes ProxyTLSProtocol ALL -SSLv3 and SSLv3 TLSv1 as printed in the mod_proxy docs', () => {
-    expect(parseTlsProtocols('ALL -SSLv3')).toEqual({ ok: true, versions: ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] });
+    expect(parseTlsProtocols('ALL -SSLv3')).toEqual({
+      ok: true,
+      versions: ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'],
+    });
     expect(parseTlsProtocols('SSLv3 TLSv1')).toEqual({
       ok: true,
       versions: ['TLSv1'],
@@ -211,10 +220,19 @@ describe('proftpd.conf: values ProFTPD takes that ftpx refused', () => {
     expect(parseTlsProtocols('SSLv3')).toMatchObject({ ok: false });
     expect(parseTlsProtocols('ALL +SSLv3')).toMatchObject({ ok: false });
     const loaded = parse(
-      lines('ProxyEngine on', 'ProxyTLSEngine on', 'ProxyTLSProtocol SSLv3 TLSv1', 'ProxyReverseServers ftp://a'),
+      lines(
+        'ProxyEngine on',
+        'ProxyTLSEngine on',
+        'ProxyTLSProtocol SSLv3 TLSv1',
+        'ProxyReverseServers ftp://a',
+      ),
     );
     expect(loaded.config.pools[0]?.tls.protocols).toEqual(['TLSv1']);
-    expect(rows(loaded.warnings)).toContainEqual([3, 'ProxyTLSProtocol', 'SSLv3 left out: OpenSSL 3 has no SSLv3']);
+    expect(rows(loaded.warnings)).toContainEqual([
+      3,
+      'ProxyTLSProtocol',
+      'SSLv3 left out: OpenSSL 3 has no SSLv3',
+    ]);
   });
 
   it('takes ProxyDatastore Redis <prefix> with the same note as SQLite', () => {
@@ -279,7 +297,9 @@ describe('proftpd.conf: <Limit> group and class rules', () => {
 
   it('refuses group rules without proxy authentication, with the reason mod_proxy gives', () => {
     const issues = configIssues(() =>
-      parse(lines(...REVERSE, 'ProxyReverseServers ftp://a', '<Limit LIST>', '  DenyGroup somegroup', '</Limit>')),
+      parse(
+        lines(...REVERSE, 'ProxyReverseServers ftp://a', '<Limit LIST>', '  DenyGroup somegroup', '</Limit>'),
+      ),
     );
     expect(rows(issues)).toEqual([
       [
@@ -321,7 +341,11 @@ describe('proftpd.conf: ProxyLog none', () => {
     expect(loaded.config.log.file).toBe(false);
     const yaml = parseYamlConfig(
       '/etc/ftpx/ftpx.yaml',
-      lines('log: { file: false }', 'listeners: [{ port: 2121, pool: main }]', 'pools: [{ name: main, backends: [ftp://a] }]'),
+      lines(
+        'log: { file: false }',
+        'listeners: [{ port: 2121, pool: main }]',
+        'pools: [{ name: main, backends: [ftp://a] }]',
+      ),
     );
     expect(yaml.config.log.file).toBe(false);
   });

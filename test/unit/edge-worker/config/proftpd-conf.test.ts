@@ -649,11 +649,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyDataTransferPolicy',
         'expected one of client, active, passive, PASV, EPSV, PORT, EPRT, got "sideways"',
       ],
-      [
-        13,
-        'AllowForeignAddress',
-        '"trusted-class" is neither on/off nor a <Class> defined in this file',
-      ],
+      [13, 'AllowForeignAddress', '"trusted-class" is neither on/off nor a <Class> defined in this file'],
       [14, 'PassivePorts', 'takes a minimum and a maximum port, got 1 argument(s)'],
       [
         15,

@@ -18,7 +18,9 @@ function tlvsOf(header: Buffer | undefined): Array<[number, string]> {
 
 describe('outboundProxyHeader with V2TLVs (UseProxyProtocolV2TLVs)', () => {
   it('sends the Authority TLV with the host name the client asked for (HOST, else TLS SNI)', () => {
-    expect(tlvsOf(outboundProxyHeader('v2-tlvs', { ...source, authority: 'files.example.com' }, '127.0.0.1'))).toEqual([
+    expect(
+      tlvsOf(outboundProxyHeader('v2-tlvs', { ...source, authority: 'files.example.com' }, '127.0.0.1')),
+    ).toEqual([
       [TLV.ALPN, 'ftp'],
       [TLV.AUTHORITY, 'files.example.com'],
       [TLV.UNIQUE_ID, 'abc'],

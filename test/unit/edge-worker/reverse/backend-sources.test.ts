@@ -47,7 +47,9 @@ describe('parseBackendSource', () => {
       '"file:backends.json": the path of a file: backend list must be absolute, got "backends.json"',
     );
     expect(error('file:')).toBe('"file:": file: needs the path of a JSON file');
-    expect(error('file:/etc/ftpx/%U/%g.json')).toBe('"file:/etc/ftpx/%U/%g.json": a path has %U or %g, not both');
+    expect(error('file:/etc/ftpx/%U/%g.json')).toBe(
+      '"file:/etc/ftpx/%U/%g.json": a path has %U or %g, not both',
+    );
     expect(error('sql:/GetBackends')).toMatch(/^"sql:\/GetBackends": backend lists from SQL queries/);
     // FTPS backends are supported (explicit, or implicit at port 990), SFTP ones with an sftp listener.
     expect(error('ftps://u:secret@h')).toBeUndefined();

@@ -38,14 +38,20 @@ describe('PoolRules', () => {
     expect(name(rules.select({ clientAddress: '192.0.2.1' }))).toBeUndefined();
     expect(name(rules.select({ clientAddress: '127.0.0.9', user: 'alice' }))).toBe('alice');
     expect(name(rules.select({ clientAddress: '192.0.2.1', user: 'carol' }))).toBeUndefined();
-    expect(name(rules.select({ clientAddress: '127.0.0.9', user: 'alice', groups: ['staff', 'admins'] }))).toBe(
-      'admins',
+    expect(
+      name(rules.select({ clientAddress: '127.0.0.9', user: 'alice', groups: ['staff', 'admins'] })),
+    ).toBe('admins');
+    expect(name(rules.select({ clientAddress: '127.0.0.9', user: 'alice', groups: ['staff'] }))).toBe(
+      'alice',
     );
-    expect(name(rules.select({ clientAddress: '127.0.0.9', user: 'alice', groups: ['staff'] }))).toBe('alice');
   });
 
   it('needs every condition of a rule to hold', () => {
-    const rules = new PoolRules([{ pool: 'special', class: 'proxied-clients', users: ['alice'] }], pools, classes);
+    const rules = new PoolRules(
+      [{ pool: 'special', class: 'proxied-clients', users: ['alice'] }],
+      pools,
+      classes,
+    );
     expect(rules.select({ clientAddress: '127.0.0.2' })).toBeUndefined();
     expect(rules.select({ clientAddress: '127.0.0.1', user: 'alice' })).toBeUndefined();
     expect(name(rules.select({ clientAddress: '127.0.0.2', user: 'alice' }))).toBe('special');

@@ -26,7 +26,13 @@ describe('CommandLimits group and class rules', () => {
     const classify = (address: string) => (address === '127.0.0.2' ? 'partners' : undefined);
     const limits = new CommandLimits(
       [
-        { ...rule, commands: ['WRITE'], allowGroups: ['writers'], allowClasses: ['partners'], otherwise: 'deny' },
+        {
+          ...rule,
+          commands: ['WRITE'],
+          allowGroups: ['writers'],
+          allowClasses: ['partners'],
+          otherwise: 'deny',
+        },
         { ...rule, commands: ['READ'], denyClasses: ['partners'], otherwise: 'allow' },
       ],
       classify,
