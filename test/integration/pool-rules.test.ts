@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,7 @@ describe('pool rules from <IfClass>, <IfUser> and <IfGroup>', () => {
         `alice:${crypt('alice-pw')}:1001:100::/home/alice:/bin/sh`,
         `bob:${crypt('bob-pw')}:1002:100::/home/bob:/bin/sh`,
         `carol:${crypt('carol-pw')}:1003:100::/home/carol:/bin/sh`,
+        `dave:${crypt('dave-pw')}:1004:300::/home/dave:/bin/sh`,
         '',
       ].join('\n'),
     );
@@ -162,5 +163,40 @@ ProxyReverseServers ${account(others)}
     // A wrong password stays a refused login, whatever pool the name selects.
     const wrong = await curl([`ftp://alice:nope@127.0.0.1:${proxy.port}/whoami.txt`]);
     expect(wrong.code).toBe(67);
+  });
+
+  it('reads the per-group list of the PerGroup example (file:/...%g.json) after proxy authentication', async () => {
+    const account = (backend: FtpBackend) =>
+      `ftp://${backend.user}:${backend.password}@127.0.0.1:${backend.port}`;
+    await mkdir(join(dir, 'backends'), { mode: 0o755 });
+    await writeFile(join(dir, 'backends', 'staff.json'), JSON.stringify([account(special)]), { mode: 0o644 });
+    const proxy = await startFromConf(
+      'per-group',
+      (port) => `<IfModule mod_proxy.c>
+  ProxyEngine on
+  ProxyTables ${dir}/tables-group
+  ProxyTLSEngine off
+  DefaultAddress 127.0.0.1
+  Port ${port}
+  AuthUserFile ${dir}/ftpd.passwd
+  AuthGroupFile ${dir}/ftpd.group
+
+  ProxyRole reverse
+  ProxyReverseConnectPolicy PerGroup
+  ProxyOptions UseReverseProxyAuth
+
+  # We need to provide a pool of backend servers as a fallback
+  ProxyReverseServers ${account(others)}
+
+  # Look up per-group backend servers from group-specific JSON files
+  ProxyReverseServers file:${dir}/backends/%g.json
+</IfModule>
+`,
+    );
+    // alice's primary group is staff, which has a list; dave's (admins) has none: the fallback.
+    const alice = await curl([`ftp://alice:alice-pw@127.0.0.1:${proxy.port}/whoami.txt`]);
+    expect(alice.stdout.toString()).toBe(special.name);
+    const dave = await curl([`ftp://dave:dave-pw@127.0.0.1:${proxy.port}/whoami.txt`]);
+    expect(dave.stdout.toString()).toBe(others.name);
   });
 });
