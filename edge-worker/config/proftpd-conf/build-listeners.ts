@@ -129,6 +129,11 @@ export function buildListeners(
   }
   const frontendTls = takeTls(importFrontendTls(server.tls), state.issues);
   if (frontendTls.value) {
+    const cache = state.main.settings.TLSSessionCache ?? state.global.settings.TLSSessionCache;
+    // mod_tls: `TLSSessionCache off` turns NoSessionReuseRequired on (nothing to reuse from).
+    if (cache?.value.off && frontendTls.value.sessionReuseRequired === undefined) {
+      frontendTls.value.sessionReuseRequired = false;
+    }
     extras.values.tls = frontendTls.value;
     if (frontendTls.origin) extras.fields.tls = frontendTls.origin;
   }

@@ -71,6 +71,8 @@ function parseProvider(
 
 export interface SessionCacheDirective {
   enabled: boolean;
+  /** `TLSSessionCache off`: no caching at all, which in mod_tls also turns NoSessionReuseRequired on. */
+  off?: true;
   size?: number;
   /** Seconds. */
   timeoutS?: number;
@@ -83,8 +85,8 @@ export function parseTlsSessionCache(args: readonly string[]): Parsed<SessionCac
   }
   if (first.toLowerCase() === 'off') {
     if (timeout !== undefined) return fail('off takes no timeout');
-    return ok({ enabled: false }, [
-      'off: no shared cache (each worker resumes only its own sessions); mod_tls also turns NoSessionReuseRequired on',
+    return ok({ enabled: false, off: true }, [
+      "off: no shared cache (a worker still resumes its own sessions); as in mod_tls, data connections need not reuse the control connection's TLS session (TLSOptions NoSessionReuseRequired)",
     ]);
   }
   const provider = parseProvider(first, 'sess_cache');

@@ -350,3 +350,14 @@ describe('proftpd.conf: ProxyLog none', () => {
     expect(yaml.config.log.file).toBe(false);
   });
 });
+
+describe('proftpd.conf: TLSSessionCache off', () => {
+  it('turns the shared cache off and, as mod_tls documents, NoSessionReuseRequired on', () => {
+    const tls = ['TLSEngine on', 'TLSRSACertificateFile /etc/ftpd/server.pem', 'TLSRSACertificateKeyFile /etc/ftpd/server.key'];
+    const off = parse(lines(...REVERSE, 'ProxyReverseServers ftp://a', ...tls, 'TLSSessionCache off'));
+    expect(off.config.tlsCache?.sessions.enabled).toBe(false);
+    expect(off.config.listeners[0]?.tls?.sessionReuseRequired).toBe(false);
+    const shm = parse(lines(...REVERSE, 'ProxyReverseServers ftp://a', ...tls, 'TLSSessionCache shm:/file=/var/ftpd/sess'));
+    expect(shm.config.listeners[0]?.tls?.sessionReuseRequired).toBe(true);
+  });
+});
