@@ -365,7 +365,7 @@ export const listenerSchema = z
     }),
     /**
      * TransferRate: per-transfer speed limits by command, in KiB/s, after `freeBytes` at full speed.
-     * The first rule naming the command applies.
+     * The first rule naming the command whose conditions hold applies (rules with conditions first).
      */
     transferRate: z
       .array(
@@ -374,6 +374,13 @@ export const listenerSchema = z
             commands: z.array(z.enum(['RETR', 'STOR', 'APPE', 'STOU', 'LIST', 'NLST', 'MLSD'])).min(1),
             kibPerSecond: z.number().positive(),
             freeBytes: z.number().int().min(0).default(0),
+            /**
+             * Only for these users / groups (known with proxy authentication) / classes (TransferRate's
+             * `user`, `group`, `class` conditions); reverse pools only.
+             */
+            users: z.array(z.string().min(1)).min(1).optional(),
+            groups: z.array(z.string().min(1)).min(1).optional(),
+            classes: z.array(z.string().min(1)).min(1).optional(),
           })
           .strict(),
       )
@@ -769,6 +776,34 @@ export const configSchema = z
         }
       });
       checkListenerProtocol(config, listener, index, ctx);
+      const ratePool = config.pools.find((pool) => pool.name === listener.pool);
+      listener.transferRate.forEach((rate, position) => {
+        const conditional = rate.users || rate.groups || rate.classes;
+        if (conditional && ratePool?.role === 'forward') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'transferRate', position],
+            message:
+              'user, group and class conditions apply in reverse pools only (not in forward pools yet)',
+          });
+        }
+        if (rate.groups && ratePool && ratePool.role !== 'forward' && !ratePool.proxyAuth) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'transferRate', position, 'groups'],
+            message: `group conditions need proxy authentication on pool "${ratePool.name}" (proxyAuth: true, ProxyOptions UseReverseProxyAuth): the groups are known only then`,
+          });
+        }
+        for (const className of rate.classes ?? []) {
+          if (!classNames.has(className)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['listeners', index, 'transferRate', position, 'classes'],
+              message: `no class named "${className}" (classes: ${[...classNames].join(', ') || 'none'})`,
+            });
+          }
+        }
+      });
       listener.limits.forEach((limit, position) => {
         for (const key of ['allowClasses', 'denyClasses'] as const) {
           for (const className of limit[key] ?? []) {

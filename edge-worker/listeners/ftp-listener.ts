@@ -239,6 +239,7 @@ export class FtpListener {
             ...(this.services.frontendTls ? { frontendTls: this.services.frontendTls } : {}),
             ...(this.services.sniPools ? { sniPools: this.services.sniPools } : {}),
             ...(this.services.poolRules ? { poolRules: this.services.poolRules } : {}),
+            classify: (address: string) => this.services.classes.classify(address)?.name,
           });
     const running = session;
     this.sessions.add(running);

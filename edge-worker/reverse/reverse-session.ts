@@ -31,6 +31,7 @@ import {
 import { type ConnectionReporter, needsReports } from './connection-reporter.js';
 import type { Pool } from './pool.js';
 import type { PoolRules } from './pool-rules.js';
+import { SessionTransferRates } from './session-transfer-rates.js';
 
 export interface ReverseSessionContext extends SocketSessionContext {
   pool: Pool;
@@ -42,6 +43,14 @@ export interface ReverseSessionContext extends SocketSessionContext {
   sniPools?: Pool[];
   /** The listener's poolRules: class and network at connect, user at USER, groups after proxy auth. */
   poolRules?: PoolRules;
+  /** The client's `<Class>` by address (TransferRate class conditions). */
+  classify?: (address: string) => string | undefined;
+}
+
+/** What the role learns at login that the session's `<Limit>` and TransferRate rules need. */
+interface LoginFacts {
+  groups?: readonly string[];
+  rates: SessionTransferRates;
 }
 
 /** A backend chosen for the session, with its data-channel setup. */
@@ -61,11 +70,15 @@ interface ReverseBackend extends SelectedBackend {
  */
 export class ReverseFtpSession extends FtpSession<ReverseBackend> {
   constructor(socket: Socket, ctx: ReverseSessionContext) {
-    // <Limit> group rules see the groups proxy authentication finds (ReverseRole sets them).
-    const groups: { known?: readonly string[] } = {};
-    const limits = ctx.limits.forSession(() => groups.known);
-    const parts = socketSessionParts(socket, { ...ctx, limits }, { epsv: ctx.listener.epsv });
-    super(parts, (session) => new ReverseRole(session, socket, ctx, parts.security, groups));
+    // <Limit> group rules and TransferRate conditions see what the login finds (ReverseRole sets it).
+    const rates = new SessionTransferRates(ctx.listener.transferRate, ctx.classify ?? (() => undefined), {
+      clientAddress: ctx.clientAddress,
+    });
+    const facts: LoginFacts = { rates };
+    const limits = ctx.limits.forSession(() => facts.groups);
+    const listener = rates.conditional ? { ...ctx.listener, transferRate: rates.rules } : ctx.listener;
+    const parts = socketSessionParts(socket, { ...ctx, limits, listener }, { epsv: ctx.listener.epsv });
+    super(parts, (session) => new ReverseRole(session, socket, ctx, parts.security, facts));
   }
 }
 
@@ -93,7 +106,7 @@ class ReverseRole implements SessionRole {
     private readonly socket: Socket,
     private readonly ctx: ReverseSessionContext,
     private readonly security: FrontendSecurity,
-    private readonly groups: { known?: readonly string[] } = {},
+    private readonly facts: LoginFacts,
   ) {
     // Implicit FTPS: the SNI name is known before anything else, so it may choose the pool at once.
     this.current = this.sniPool() ?? ctx.poolRules?.select({ clientAddress: ctx.clientAddress }) ?? ctx.pool;
@@ -312,6 +325,8 @@ class ReverseRole implements SessionRole {
     session.log = session.log.child({ user: name });
     session.userName = name;
     session.tracked.setUser(name);
+    this.facts.groups = undefined;
+    this.facts.rates.update({ clientAddress: this.ctx.clientAddress, user: name });
     const ruled = this.ctx.poolRules?.select({ clientAddress: this.ctx.clientAddress, user: name });
     if (ruled && ruled !== this.current && !session.loggedIn && !(await this.switchPool(ruled))) return;
     if (this.pool.proxyAuth) {
@@ -352,7 +367,7 @@ class ReverseRole implements SessionRole {
       await session.frontend.reply(503, 'Login with USER first.');
       return;
     }
-    this.groups.known = undefined;
+    this.facts.groups = undefined;
     const auth = await authenticateProxyUser(this.ctx.controlPlane, {
       pool: this.pool.name,
       user: session.userName,
@@ -363,9 +378,14 @@ class ReverseRole implements SessionRole {
       await session.loginFailed(localReply(530, 'Login incorrect.'), auth.reason ?? 'refused');
       return;
     }
-    const facts = { clientAddress: this.ctx.clientAddress, user: session.userName };
-    this.groups.known = auth.groups ?? (auth.primaryGroup ? [auth.primaryGroup] : []);
-    const byGroup = this.ctx.poolRules?.select({ ...facts, groups: this.groups.known });
+    this.facts.groups = auth.groups ?? (auth.primaryGroup ? [auth.primaryGroup] : []);
+    const known = {
+      clientAddress: this.ctx.clientAddress,
+      user: session.userName,
+      groups: this.facts.groups,
+    };
+    this.facts.rates.update(known);
+    const byGroup = this.ctx.poolRules?.select(known);
     if (byGroup && byGroup !== this.current) this.current = byGroup; // no backend yet under proxy auth
     const policy = this.pool.connectPolicy;
     const stickyKey =

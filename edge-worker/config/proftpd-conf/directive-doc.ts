@@ -42,7 +42,7 @@ const NOTES: Record<string, Pick<DirectiveDocRow, 'note'> & { status?: Directive
     note: '`mod_auth_file.c` is what proxy authentication reads (`authUserFile`, `authGroupFile`); other modules are named in a warning',
   },
   TransferRate: {
-    note: '`listeners[].transferRate`; user, group and class conditions are refused (not applied yet)',
+    note: '`listeners[].transferRate`, with its `user`, `group` and `class` conditions (reverse pools; `group` needs proxy authentication)',
   },
   ProxyReverseServers: {
     note: '`pools[].backends` (ftp://, ftps://, sftp://, +srv/+txt, `file:` with `%U`/`%g`); `sql:` is refused: ftpx has no mod_sql',

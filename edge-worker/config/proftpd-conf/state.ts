@@ -76,7 +76,16 @@ export interface Settings {
   TimeoutNoTransfer?: Setting<number>;
   TimeoutStalled?: Setting<number>;
   MaxLoginAttempts?: Setting<number>;
-  TransferRate?: Setting<Array<{ commands: string[]; kibPerSecond: number; freeBytes: number }>>;
+  TransferRate?: Setting<
+    Array<{
+      commands: string[];
+      kibPerSecond: number;
+      freeBytes: number;
+      users?: string[];
+      groups?: string[];
+      classes?: string[];
+    }>
+  >;
   // The shared TLS caches (one configuration for the whole process).
   TLSSessionCache?: Setting<SessionCacheDirective>;
   TLSStaplingCache?: Setting<{ enabled: boolean; size?: number }>;

@@ -353,11 +353,63 @@ describe('proftpd.conf: ProxyLog none', () => {
 
 describe('proftpd.conf: TLSSessionCache off', () => {
   it('turns the shared cache off and, as mod_tls documents, NoSessionReuseRequired on', () => {
-    const tls = ['TLSEngine on', 'TLSRSACertificateFile /etc/ftpd/server.pem', 'TLSRSACertificateKeyFile /etc/ftpd/server.key'];
+    const tls = [
+      'TLSEngine on',
+      'TLSRSACertificateFile /etc/ftpd/server.pem',
+      'TLSRSACertificateKeyFile /etc/ftpd/server.key',
+    ];
     const off = parse(lines(...REVERSE, 'ProxyReverseServers ftp://a', ...tls, 'TLSSessionCache off'));
     expect(off.config.tlsCache?.sessions.enabled).toBe(false);
     expect(off.config.listeners[0]?.tls?.sessionReuseRequired).toBe(false);
-    const shm = parse(lines(...REVERSE, 'ProxyReverseServers ftp://a', ...tls, 'TLSSessionCache shm:/file=/var/ftpd/sess'));
+    const shm = parse(
+      lines(...REVERSE, 'ProxyReverseServers ftp://a', ...tls, 'TLSSessionCache shm:/file=/var/ftpd/sess'),
+    );
     expect(shm.config.listeners[0]?.tls?.sessionReuseRequired).toBe(true);
+  });
+});
+
+describe('proftpd.conf: TransferRate conditions', () => {
+  it('reads user, group and class conditions, the conditional lines first', () => {
+    const loaded = parse(
+      lines(
+        '<Class slow>',
+        '  From 192.0.2.0/24',
+        '</Class>',
+        ...REVERSE,
+        'ProxyOptions UseReverseProxyAuth',
+        'ProxyReverseServers ftp://a',
+        'TransferRate RETR 100',
+        'TransferRate RETR,STOR 5:1024 user alice,bob',
+        'TransferRate RETR 10 group guests',
+        'TransferRate RETR 20 class slow',
+      ),
+    );
+    expect(loaded.config.listeners[0]?.transferRate).toEqual([
+      { commands: ['RETR', 'STOR'], kibPerSecond: 5, freeBytes: 1024, users: ['alice', 'bob'] },
+      { commands: ['RETR'], kibPerSecond: 10, freeBytes: 0, groups: ['guests'] },
+      { commands: ['RETR'], kibPerSecond: 20, freeBytes: 0, classes: ['slow'] },
+      { commands: ['RETR'], kibPerSecond: 100, freeBytes: 0 },
+    ]);
+    const issues = configIssues(() =>
+      parse(
+        lines(
+          ...REVERSE,
+          'ProxyReverseServers ftp://a',
+          'TransferRate RETR 10 group guests',
+          'TransferRate RETR 10 user regex ^a',
+        ),
+      ),
+    );
+    expect(rows(issues)).toEqual([
+      [
+        6,
+        'TransferRate',
+        'expected "user|group|class name[,name...]" after the rate, got "user regex ^a" (AND, OR, regex and !name are not supported by ftpx)',
+      ],
+    ]);
+    const needsAuth = configIssues(() =>
+      parse(lines(...REVERSE, 'ProxyReverseServers ftp://a', 'TransferRate RETR 10 group guests')),
+    );
+    expect(needsAuth.map((issue) => issue.message)[0]).toMatch(/^group conditions need proxy authentication/);
   });
 });
