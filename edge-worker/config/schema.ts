@@ -828,6 +828,13 @@ export const configSchema = z
           });
         }
       });
+      if (listener.protocol === 'sftp' && (listener.poolRules?.length ?? 0) > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['listeners', index, 'poolRules'],
+          message: 'pool rules (<IfClass>, <IfUser>, <IfGroup>) are applied to FTP listeners only, not to SFTP ones yet',
+        });
+      }
       listener.poolRules?.forEach((rule, position) => {
         if (!names.has(rule.pool)) {
           ctx.addIssue({

@@ -413,3 +413,25 @@ describe('proftpd.conf: TransferRate conditions', () => {
     expect(needsAuth.map((issue) => issue.message)[0]).toMatch(/^group conditions need proxy authentication/);
   });
 });
+
+describe('proftpd.conf: pool sections on an SSH listener', () => {
+  it('are refused at load rather than ignored', () => {
+    const issues = configIssues(() =>
+      parse(
+        lines(
+          'ProxyEngine on', // 1
+          'ProxyTables /var/ftp/proxy', // 2
+          'SFTPEngine on', // 3
+          'SFTPHostKey /etc/ssh/ssh_host_ed25519_key', // 4
+          'ProxyReverseServers sftp://127.0.0.1:2222', // 5
+          '<IfUser alice>', // 6
+          '  ProxyReverseServers sftp://127.0.0.1:2223', // 7
+          '</IfUser>', // 8
+        ),
+      ),
+    );
+    expect(issues.map((issue) => issue.message)).toEqual([
+      'pool rules (<IfClass>, <IfUser>, <IfGroup>) are applied to FTP listeners only, not to SFTP ones yet (ftpx setting listeners[0].poolRules)',
+    ]);
+  });
+});
