@@ -832,7 +832,8 @@ export const configSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['listeners', index, 'poolRules'],
-          message: 'pool rules (<IfClass>, <IfUser>, <IfGroup>) are applied to FTP listeners only, not to SFTP ones yet',
+          message:
+            'pool rules (<IfClass>, <IfUser>, <IfGroup>) are applied to FTP listeners only, not to SFTP ones yet',
         });
       }
       listener.poolRules?.forEach((rule, position) => {
