@@ -140,6 +140,7 @@ function lineOfPath(doc: Document, path: KeyPath, lineOf: (offset: number) => nu
 /** Relative `dataDir` and `log.file` are taken relative to the configuration file's directory. */
 export function resolvePaths(config: FtpxConfig, baseDir: string): FtpxConfig {
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(baseDir, path));
-  const log = config.log.file === undefined ? config.log : { ...config.log, file: absolute(config.log.file) };
+  const log =
+    typeof config.log.file !== 'string' ? config.log : { ...config.log, file: absolute(config.log.file) };
   return { ...config, dataDir: absolute(config.dataDir), log };
 }

@@ -4,7 +4,7 @@ import { resolvePaths } from './load-yaml.js';
 import type { LoadedConfig } from './loaded-config.js';
 import { importProftpdTree } from './proftpd-conf/import.js';
 import { lexConfig } from './proftpd-conf/lexer.js';
-import { canonicalSectionName } from './proftpd-conf/sections.js';
+import { canonicalSectionName, SUPPORTED_SECTIONS } from './proftpd-conf/sections.js';
 import { readConfigText } from './read-file.js';
 import { type ConfigInput, configSchema } from './schema.js';
 import { describeSchemaIssue, formatKeyPath, hasValueAt, unknownKeyMessage } from './zod-issues.js';
@@ -13,9 +13,7 @@ import { describeSchemaIssue, formatKeyPath, hasValueAt, unknownKeyMessage } fro
 function skipSection(name: string, args: readonly string[]): boolean {
   const canonical = canonicalSectionName(name);
   if (canonical === 'IfModule') return (args[0] ?? '').startsWith('!');
-  return (
-    canonical !== 'Global' && canonical !== 'VirtualHost' && canonical !== 'Limit' && canonical !== 'Class'
-  );
+  return !(SUPPORTED_SECTIONS as readonly (string | undefined)[]).includes(canonical);
 }
 
 /** Issues in reading order: by file (in the order files were read), then by line; line-less ones last. */

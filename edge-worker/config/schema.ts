@@ -17,8 +17,8 @@ import { sftpListenerSchema, sftpPoolSchema } from './sftp-schema.js';
 import { backendTlsSchema, listenerTlsSchema } from './tls-schema.js';
 
 /**
- * One ProxyReverseServers entry: a backend URL (ftp://, with +srv / +txt accepted) or a `file:` list
- * (absolute path; `%U` for per-user lists). See edge-worker/reverse/backend-source.ts.
+ * One ProxyReverseServers entry: a backend URL (ftp://, ftps://, sftp://, with +srv / +txt accepted)
+ * or a `file:` list (absolute path; `%U` for per-user lists, `%g` for per-group ones). See edge-worker/reverse/backend-source.ts.
  */
 const backendEntry = z.string().superRefine((value, ctx) => {
   const parsed = parseBackendSource(value);
@@ -113,7 +113,7 @@ export const poolSchema = z
      * (ProxyOptions AllowForeignAddress) or replaced by the backend's own address (IgnoreForeignAddress).
      */
     foreignDataAddress: z.enum(['refuse', 'allow', 'ignore']).default('refuse'),
-    /** ProxyTimeoutLinger: after a failed data relay, how long to wait for the backend's final reply. */
+    /** ProxyTimeoutLinger: after the data connection ends (or fails), how long to wait for the backend's final reply; 0: no limit after a normal end. */
     lingerTimeout: duration.default(3000),
     /**
      * ProxyDirectoryListPolicy: "client" relays listing commands as sent; "LIST" serves MLSD by asking
@@ -209,6 +209,20 @@ export const poolSchema = z
           message: 'an ftps:// backend needs TLS: tls.engine (ProxyTLSEngine) must not be off',
         });
       }
+      if (
+        parsed.ok &&
+        parsed.source.kind === 'url' &&
+        parsed.source.url.protocol === 'sftp' &&
+        pool.sendProxyProtocol !== 'off'
+      ) {
+        // Refused rather than ignored: a backend that expects the header would see the proxy as the client.
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sendProxyProtocol'],
+          message:
+            'ftpx does not send a PROXY header to SSH (sftp://) backends yet: leave ProxyOptions UseProxyProtocolV1/V2/V2TLVs off for this pool',
+        });
+      }
       const passwordRefusal =
         parsed.ok && parsed.source.kind === 'url'
           ? urlPasswordRefusal(parsed.source.url, pool.proxyAuth)
@@ -226,6 +240,18 @@ export const poolSchema = z
           code: 'custom',
           path: ['backends', index],
           message: `"${entry}": a per-user list (%U) needs connectPolicy PerUser (the backend is then chosen at USER), not ${pool.connectPolicy}`,
+        });
+      }
+      if (
+        parsed.ok &&
+        parsed.source.kind === 'file' &&
+        parsed.source.perGroup &&
+        pool.connectPolicy !== 'PerGroup'
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backends', index],
+          message: `"${entry}": a per-group list (%g) needs connectPolicy PerGroup (the backend is then chosen after proxy authentication), not ${pool.connectPolicy}`,
         });
       }
     });
@@ -272,6 +298,40 @@ export const listenerSchema = z
      * name-based virtual hosts sharing this address and port.
      */
     hostPools: z.array(z.string().min(1)).default([]),
+    /**
+     * Pool selection by who the client is (mod_ifsession's `<IfClass>`, `<IfUser>`, `<IfGroup>` around
+     * ProxyReverseServers): at connect, at USER and after proxy authentication the first rule whose
+     * conditions are all known and hold moves the session (before login) to its pool. See
+     * docs/configuration.md, "Choosing the pool", for the order with tls.sniPools and HOST.
+     */
+    poolRules: z
+      .array(
+        z
+          .object({
+            pool: z.string().min(1),
+            /** The client's `<Class>` (`!name`: any other class, or none). */
+            class: z
+              .string()
+              .regex(/^!?[^\s!]+$/, 'a class name, or !name')
+              .optional(),
+            /** The client's address is in one of these networks. */
+            from: z.array(cidr).min(1).optional(),
+            /** The USER name is one of these. */
+            users: z.array(z.string().min(1)).min(1).optional(),
+            /** One of the user's groups (known with proxy authentication) is one of these. */
+            groups: z.array(z.string().min(1)).min(1).optional(),
+          })
+          .strict()
+          .refine(
+            (rule) =>
+              rule.class !== undefined ||
+              rule.from !== undefined ||
+              rule.users !== undefined ||
+              rule.groups !== undefined,
+            'a rule needs at least one condition: class, from, users or groups',
+          ),
+      )
+      .optional(),
     /** Longest command line accepted from a client, in bytes. */
     maxCommandLength: z.number().int().min(512).max(65536).default(4096),
     /** How long to wait for a data connection to open (client passive connect, active connect out). */
@@ -300,7 +360,7 @@ export const listenerSchema = z
     }),
     /**
      * TransferRate: per-transfer speed limits by command, in KiB/s, after `freeBytes` at full speed.
-     * The first rule naming the command applies.
+     * The first rule naming the command whose conditions hold applies (rules with conditions first).
      */
     transferRate: z
       .array(
@@ -309,6 +369,13 @@ export const listenerSchema = z
             commands: z.array(z.enum(['RETR', 'STOR', 'APPE', 'STOU', 'LIST', 'NLST', 'MLSD'])).min(1),
             kibPerSecond: z.number().positive(),
             freeBytes: z.number().int().min(0).default(0),
+            /**
+             * Only for these users / groups (known with proxy authentication) / classes (TransferRate's
+             * `user`, `group`, `class` conditions); reverse pools only.
+             */
+            users: z.array(z.string().min(1)).min(1).optional(),
+            groups: z.array(z.string().min(1)).min(1).optional(),
+            classes: z.array(z.string().min(1)).min(1).optional(),
           })
           .strict(),
       )
@@ -326,6 +393,12 @@ export const listenerSchema = z
               .min(1),
             allowUsers: z.array(z.string().min(1)).default([]),
             denyUsers: z.array(z.string().min(1)).default([]),
+            /** AllowGroup / DenyGroup: need proxyAuth on the listener's pools (groups come from it). */
+            allowGroups: z.array(z.string().min(1)).optional(),
+            denyGroups: z.array(z.string().min(1)).optional(),
+            /** AllowClass / DenyClass: the client's `<Class>` (classes). */
+            allowClasses: z.array(z.string().min(1)).optional(),
+            denyClasses: z.array(z.string().min(1)).optional(),
             allowFrom: z.array(cidr).default([]),
             denyFrom: z.array(cidr).default([]),
             otherwise: z.enum(['allow', 'deny']).optional(),
@@ -384,8 +457,11 @@ export const storeSchema = z
 export const logSchema = z
   .object({
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-    /** ProxyLog: a file to append JSON lines to; omitted means standard error. */
-    file: z.string().min(1).optional(),
+    /**
+     * ProxyLog: a file to append JSON lines to; omitted means standard error; `false` (ProxyLog none)
+     * writes no log lines at all (trace lines still go to traceFile when one is given).
+     */
+    file: z.union([z.string().min(1), z.literal(false)]).optional(),
     /**
      * Trace channels (`Trace proxy.ftp.ctrl:20`): channel → highest trace level written. A channel
      * traced at 1-4 logs its info lines, at 5 and up its debug lines, whatever `level` says.
@@ -393,7 +469,8 @@ export const logSchema = z
     traces: z
       .record(
         z.string().regex(/^(\*|[a-z][a-z0-9]*(\.[a-z0-9]+)*)$/, 'is not a trace channel'),
-        z.number().int().min(0).max(20),
+        // Any level, as ProFTPD's Trace takes (mod_proxy's channels log up to 30 and more).
+        z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
       )
       .optional(),
     /** TraceLog: where trace lines go; omitted means the log itself. */
@@ -694,6 +771,83 @@ export const configSchema = z
         }
       });
       checkListenerProtocol(config, listener, index, ctx);
+      const ratePool = config.pools.find((pool) => pool.name === listener.pool);
+      listener.transferRate.forEach((rate, position) => {
+        const conditional = rate.users || rate.groups || rate.classes;
+        if (conditional && ratePool?.role === 'forward') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'transferRate', position],
+            message:
+              'user, group and class conditions apply in reverse pools only (not in forward pools yet)',
+          });
+        }
+        if (rate.groups && ratePool && ratePool.role !== 'forward' && !ratePool.proxyAuth) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'transferRate', position, 'groups'],
+            message: `group conditions need proxy authentication on pool "${ratePool.name}" (proxyAuth: true, ProxyOptions UseReverseProxyAuth): the groups are known only then`,
+          });
+        }
+        for (const className of rate.classes ?? []) {
+          if (!classNames.has(className)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['listeners', index, 'transferRate', position, 'classes'],
+              message: `no class named "${className}" (classes: ${[...classNames].join(', ') || 'none'})`,
+            });
+          }
+        }
+      });
+      listener.limits.forEach((limit, position) => {
+        for (const key of ['allowClasses', 'denyClasses'] as const) {
+          for (const className of limit[key] ?? []) {
+            if (!classNames.has(className)) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['listeners', index, 'limits', position, key],
+                message: `no class named "${className}" (classes: ${[...classNames].join(', ') || 'none'})`,
+              });
+            }
+          }
+        }
+        const listenerPool = config.pools.find((pool) => pool.name === listener.pool);
+        if ((limit.allowGroups || limit.denyGroups) && listenerPool && !listenerPool.proxyAuth) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'limits', position, limit.denyGroups ? 'denyGroups' : 'allowGroups'],
+            message:
+              listenerPool.role === 'forward'
+                ? 'group rules are applied in reverse pools with proxy authentication only (not in forward pools yet)'
+                : `group rules need proxy authentication on pool "${listenerPool.name}" (proxyAuth: true, ProxyOptions UseReverseProxyAuth): the groups are known only then, as in mod_proxy`,
+          });
+        }
+      });
+      if (listener.protocol === 'sftp' && (listener.poolRules?.length ?? 0) > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['listeners', index, 'poolRules'],
+          message:
+            'pool rules (<IfClass>, <IfUser>, <IfGroup>) are applied to FTP listeners only, not to SFTP ones yet',
+        });
+      }
+      listener.poolRules?.forEach((rule, position) => {
+        if (!names.has(rule.pool)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'poolRules', position, 'pool'],
+            message: `no pool named "${rule.pool}"`,
+          });
+        }
+        const className = rule.class?.replace(/^!/, '');
+        if (className !== undefined && !classNames.has(className)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listeners', index, 'poolRules', position, 'class'],
+            message: `no class named "${className}" (classes: ${[...classNames].join(', ') || 'none'})`,
+          });
+        }
+      });
       listener.tls?.sniPools.forEach((entry, position) => {
         if (!names.has(entry.pool)) {
           ctx.addIssue({

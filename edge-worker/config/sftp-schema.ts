@@ -113,7 +113,7 @@ export const sftpListenerSchema = z
 /** ProxySFTPOptions ssh2 can honour. */
 export const PROXY_SFTP_OPTIONS = ['AllowWeakDH'] as const;
 /** mod_proxy's other options, which ssh2 gives no way to apply. */
-const UNSUPPORTED_OPTIONS: Record<string, string> = {
+export const UNSUPPORTED_OPTIONS: Record<string, string> = {
   NoExtensionNegotiation: 'ssh2 always offers ext-info-c',
   NoStrictKex: 'ssh2 always offers kex-strict-c-v00@openssh.com',
   NoHostkeyRotation: 'ssh2 does not take part in host key rotation anyway',

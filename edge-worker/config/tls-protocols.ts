@@ -14,14 +14,21 @@ function canonical(name: string): SecureVersion | undefined {
   return undefined;
 }
 
+/** SSLv3 and its predecessors: names ProFTPD knows, which no OpenSSL 3 build can speak. */
+const SSL_NAME = /^SSLv(2|3|23)$/i;
+
 /**
  * Parses ProFTPD's TLSProtocol / ProxyTLSProtocol argument: a list (`TLSv1.2 TLSv1.3`) or
  * `ALL [+|-proto ...]`, where every item after ALL needs its sign. Returns the versions allowed,
  * oldest first. Node (OpenSSL) negotiates a contiguous range, so a gap (TLSv1 TLSv1.2) is refused.
+ * SSLv3 is accepted where mod_tls/mod_proxy's examples write it (`ALL -SSLv3`, `SSLv3 TLSv1`) and
+ * dropped with a note, since OpenSSL 3 has none; a list that would allow SSLv3 only, or `+SSLv3`, is
+ * refused.
  */
 export function parseTlsProtocols(
   text: string,
-): { ok: true; versions: SecureVersion[] } | { ok: false; error: string } {
+): { ok: true; versions: SecureVersion[]; notes?: string[] } | { ok: false; error: string } {
+  const notes: string[] = [];
   const words = text
     .trim()
     .split(/[\s,]+/)
@@ -35,6 +42,15 @@ export function parseTlsProtocols(
       if (sign !== '+' && sign !== '-') {
         return { ok: false, error: `"${word}": after ALL every protocol needs a + or - prefix` };
       }
+      if (SSL_NAME.test(word.slice(1))) {
+        if (sign === '+') {
+          return {
+            ok: false,
+            error: `${word.slice(1)} is not supported (OpenSSL 3 has no SSLv3): use TLSv1 and newer`,
+          };
+        }
+        continue; // never allowed here anyway
+      }
       const version = canonical(word.slice(1));
       if (!version)
         return { ok: false, error: `"${word.slice(1)}" is not a TLS protocol (TLSv1 to TLSv1.3)` };
@@ -43,8 +59,9 @@ export function parseTlsProtocols(
     }
   } else {
     for (const word of words) {
-      if (/^SSLv(2|3|23)$/i.test(word)) {
-        return { ok: false, error: `${word} is not supported (OpenSSL 3 has no SSLv3): use TLSv1 and newer` };
+      if (SSL_NAME.test(word)) {
+        notes.push(`${word} left out: OpenSSL 3 has no SSLv3`);
+        continue;
       }
       const version = canonical(word);
       if (!version) return { ok: false, error: `"${word}" is not a TLS protocol (TLSv1 to TLSv1.3 or ALL)` };
@@ -52,7 +69,15 @@ export function parseTlsProtocols(
     }
   }
   const versions = ORDER.filter((version) => allowed.has(version));
-  if (versions.length === 0) return { ok: false, error: 'allows no protocol at all' };
+  if (versions.length === 0) {
+    return {
+      ok: false,
+      error:
+        notes.length > 0
+          ? `${text.trim()} is not supported (OpenSSL 3 has no SSLv3): use TLSv1 and newer`
+          : 'allows no protocol at all',
+    };
+  }
   const first = ORDER.indexOf(versions[0] as SecureVersion);
   if (versions.some((version, index) => ORDER.indexOf(version) !== first + index)) {
     return {
@@ -60,7 +85,7 @@ export function parseTlsProtocols(
       error: `${versions.join(' ')} has a gap: OpenSSL negotiates a contiguous range of versions`,
     };
   }
-  return { ok: true, versions };
+  return { ok: true, versions, ...(notes.length > 0 ? { notes } : {}) };
 }
 
 /** minVersion/maxVersion for node:tls from a parsed list. */

@@ -15,6 +15,7 @@ import type { ResolveAddresses } from '../net/destination-resolver.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import type { ConnectionReporter } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
+import type { PoolRules } from '../reverse/pool-rules.js';
 import { ReverseFtpSession } from '../reverse/reverse-session.js';
 import type { FrontendTls } from '../tls/frontend-tls-context.js';
 import { identifyClient } from './client-identity.js';
@@ -46,6 +47,8 @@ export interface ListenerServices {
   frontendTls?: FrontendTls;
   /** Pools the TLS SNI name may choose (tls.sniPools). */
   sniPools?: Pool[];
+  /** The listener's poolRules (class, network, user, group), when it has any. */
+  poolRules?: PoolRules;
 }
 
 /** What a draining listener tells clients that connect (RFC 959: 421 service not available). */
@@ -85,7 +88,7 @@ export class FtpListener {
     private readonly services: ListenerServices,
   ) {
     this.log = services.log;
-    this.limits = new CommandLimits(config.limits);
+    this.limits = new CommandLimits(config.limits, (address) => services.classes.classify(address)?.name);
     this.portRange = config.passivePorts
       ? new PortRange(config.passivePorts.min, config.passivePorts.max)
       : undefined;
@@ -235,6 +238,8 @@ export class FtpListener {
             reporter: this.services.reporter,
             ...(this.services.frontendTls ? { frontendTls: this.services.frontendTls } : {}),
             ...(this.services.sniPools ? { sniPools: this.services.sniPools } : {}),
+            ...(this.services.poolRules ? { poolRules: this.services.poolRules } : {}),
+            classify: (address: string) => this.services.classes.classify(address)?.name,
           });
     const running = session;
     this.sessions.add(running);

@@ -1,4 +1,4 @@
-import { alpnTlv, encodeV1, encodeV2, type SslTlvInfo, sslTlv, uniqueIdTlv } from './encode.js';
+import { alpnTlv, authorityTlv, encodeV1, encodeV2, type SslTlvInfo, sslTlv, uniqueIdTlv } from './encode.js';
 import type { ProxyAddress } from './types.js';
 
 /** ProxyOptions UseProxyProtocolV1 / UseProxyProtocolV2 / UseProxyProtocolV2TLVs. */
@@ -13,6 +13,11 @@ export interface OutboundHeaderSource {
   sessionId: string;
   /** The client's TLS session, when it has one: sent as the SSL TLV with V2TLVs (mod_proxy's TLS_* notes). */
   ssl?: SslTlvInfo;
+  /**
+   * The host name the client asked for: its FTP HOST argument, else its TLS SNI name. Sent as the
+   * Authority TLV with V2TLVs, only when there is one (as mod_proxy does).
+   */
+  authority?: string;
 }
 
 /**
@@ -41,6 +46,7 @@ export function outboundProxyHeader(
         ...endpoints,
         tlvs: [
           alpnTlv(source.protocol),
+          ...(source.authority ? [authorityTlv(source.authority)] : []),
           uniqueIdTlv(source.sessionId),
           ...(source.ssl ? [sslTlv(source.ssl)] : []),
         ],

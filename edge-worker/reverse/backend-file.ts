@@ -55,8 +55,9 @@ const refuse = (reason: string, missing = false): BackendFileResult => ({ ok: fa
  * - its directory is world-writable, unless IgnoreConfigPerms; for a symlink, both the link's
  *   directory and the target's directory are checked;
  * - it is larger than 5 MiB, is not JSON, or is not an array.
- * Of the array, the first 1000 items are read; an item that is not a string, not a backend URL, or
- * a backend ftpx cannot use (ftps://) is skipped and reported in `skipped`.
+ * Of the array, the first 1000 items are read; an item that is not a string or not a backend URL
+ * is skipped and reported in `skipped`. ftp://, ftps:// and sftp:// items are all kept: whether one
+ * can serve a session is decided at selection (an sftp:// backend only for an SFTP session).
  *
  * The file is opened without following a swap to a FIFO (O_NONBLOCK) and checked again through its
  * descriptor, so what is read is what was checked.

@@ -216,21 +216,24 @@ async function checkBackendAddresses(
 }
 
 /**
- * The list sent to the control plane: under PerUser with `%U` files, the user's own list when it has
- * one; otherwise the pool's global list (the control plane adds registered backends, and under
+ * The list sent to the control plane: under PerUser with `%U` files (PerGroup with `%g` files), the
+ * user's (primary group's) own list when it has one; otherwise the pool's global list (the control plane adds registered backends, and under
  * PerUser looks for the user's registered ones first).
  */
 async function listFor(
   pool: Pool,
   context: SelectionContext,
 ): Promise<{ scope: 'pool' | 'user'; backends: PoolBackend[] }> {
-  const user = context.stickyKey;
-  if (pool.config.connectPolicy !== 'PerUser' || user === undefined || pool.perUserFiles.length === 0) {
+  const name = context.stickyKey;
+  const policy = pool.config.connectPolicy;
+  const group = policy === 'PerGroup';
+  const files = group ? pool.perGroupFiles : policy === 'PerUser' ? pool.perUserFiles : [];
+  if (name === undefined || files.length === 0) {
     return { scope: 'pool', backends: pool.global };
   }
   let own: PoolBackend[];
   try {
-    own = await readUserBackends(pool, user, context.log);
+    own = await readUserBackends(pool, name, context.log, group);
   } catch (err) {
     if (err instanceof UserRefusedError) throw new BackendRefusedError(err.message);
     throw err;

@@ -3,11 +3,12 @@ import { type BackendUrl, parseBackendUrl } from '../../functions/core/backend-u
 
 /**
  * One entry of a pool's `backends` (ProxyReverseServers): a backend URL, or a `file:` list of them.
- * A file whose path has `%U` is per user: read at USER, with the client's user name in its path.
+ * A file whose path has `%U` is per user: read at USER, with the client's user name in its path; one
+ * with `%g` is per group: read after proxy authentication, with the user's primary group in its path.
  */
 export type BackendSource =
   | { kind: 'url'; text: string; url: BackendUrl }
-  | { kind: 'file'; path: string; perUser: boolean };
+  | { kind: 'file'; path: string; perUser: boolean; perGroup: boolean };
 
 export type BackendSourceResult = { ok: true; source: BackendSource } | { ok: false; error: string };
 
@@ -16,7 +17,7 @@ const SQL_PREFIX = /^sql:/i;
 
 /**
  * Reads one configured backend entry. Refused here, so at configuration time with the entry's line:
- * relative `file:` paths, `%g` (needs proxy authentication) and `sql:`. sftp:// backends need an sftp
+ * relative `file:` paths and `sql:`. sftp:// backends need an sftp
  * listener (checked with the listeners, config/schema.ts). `+srv` / `+txt` URLs are resolved by the
  * control plane (functions/core/discovery).
  */
@@ -29,12 +30,10 @@ export function parseBackendSource(text: string): BackendSourceResult {
       return fail(`"${text}": the path of a file: backend list must be absolute, got "${path}"`);
     }
     if (path.includes('\0')) return fail(`"${text}": the path contains a NUL byte`);
-    if (path.includes('%g')) {
-      return fail(
-        `"${text}": %g (the user's primary group) needs proxy authentication (ProxyOptions UseReverseProxyAuth), which ftpx does not have yet`,
-      );
-    }
-    return { ok: true, source: { kind: 'file', path, perUser: path.includes('%U') } };
+    const perUser = path.includes('%U');
+    const perGroup = path.includes('%g');
+    if (perUser && perGroup) return fail(`"${text}": a path has %U or %g, not both`);
+    return { ok: true, source: { kind: 'file', path, perUser, perGroup } };
   }
   if (SQL_PREFIX.test(text)) {
     return fail(
@@ -67,10 +66,12 @@ export function unconnectableBackend(url: BackendUrl): string | undefined {
 export function perUserPath(
   template: string,
   user: string,
+  placeholder: '%U' | '%g' = '%U',
 ): { ok: true; path: string } | { ok: false; reason: string } {
-  if (user === '') return { ok: false, reason: 'the user name is empty' };
-  if (user.includes('/')) return { ok: false, reason: 'the user name contains "/"' };
-  if (user.includes('\0')) return { ok: false, reason: 'the user name contains a NUL byte' };
-  if (user.startsWith('.')) return { ok: false, reason: 'the user name starts with "."' };
-  return { ok: true, path: template.split('%U').join(user) };
+  const what = placeholder === '%U' ? 'the user name' : 'the group name';
+  if (user === '') return { ok: false, reason: `${what} is empty` };
+  if (user.includes('/')) return { ok: false, reason: `${what} contains "/"` };
+  if (user.includes('\0')) return { ok: false, reason: `${what} contains a NUL byte` };
+  if (user.startsWith('.')) return { ok: false, reason: `${what} starts with "."` };
+  return { ok: true, path: template.split(placeholder).join(user) };
 }

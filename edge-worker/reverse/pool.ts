@@ -30,6 +30,8 @@ export interface Pool {
   global: PoolBackend[];
   /** The `file:` paths with `%U`, read for each session at USER (PerUser). */
   perUserFiles: string[];
+  /** The `file:` paths with `%g`, read for each session after proxy authentication (PerGroup). */
+  perGroupFiles: string[];
   fileOptions: BackendFileOptions;
   /** Backend FTPS (ProxyTLS*): absent when the pool's TLS engine is off. */
   tls?: BackendTls;
@@ -63,6 +65,7 @@ export async function loadPool(
   const fileOptions: BackendFileOptions = { ignoreConfigPerms: config.ignoreConfigPerms };
   const global: PoolBackend[] = [];
   const perUserFiles: string[] = [];
+  const perGroupFiles: string[] = [];
   for (const entry of config.backends) {
     const parsed = parseBackendSource(entry);
     // The config schema validated every entry already; this guards against a caller that skipped it.
@@ -74,6 +77,10 @@ export async function loadPool(
     }
     if (source.perUser) {
       perUserFiles.push(source.path);
+      continue;
+    }
+    if (source.perGroup) {
+      perGroupFiles.push(source.path);
       continue;
     }
     const fileLog = log.child({ pool: config.name, file: source.path });
@@ -116,29 +123,39 @@ export async function loadPool(
     config.tls.engine === 'off'
       ? undefined
       : await BackendTls.load(config.tls, `pools[${config.name}].tls`, backendSessions);
-  return { config, global, perUserFiles, fileOptions, ...(tls ? { tls } : {}) };
+  return { config, global, perUserFiles, perGroupFiles, fileOptions, ...(tls ? { tls } : {}) };
 }
 
 /**
- * The user's own backends (PerUser): the pool's `%U` files with the user name in their paths, read
- * now, concatenated in configuration order (at most 1000 backends). A missing file adds nothing; a
- * refused one (permissions, size, format) adds nothing and is logged with its reason; entries
- * skipped inside a file are logged. An empty result means the user has no list of its own here.
- * Throws UserRefusedError for a user name that could leave the files' directory ("/", leading ".").
+ * The user's own backends (PerUser), or its primary group's (PerGroup, `group: true`): the pool's `%U`
+ * (`%g`) files with the name in their paths, read now, concatenated in configuration order (at most
+ * 1000 backends). A missing file adds nothing; a refused one (permissions, size, format) adds nothing
+ * and is logged with its reason; entries skipped inside a file are logged. An empty result means the
+ * name has no list of its own here. Throws UserRefusedError for a name that could leave the files'
+ * directory ("/", leading ".").
  */
-export async function readUserBackends(pool: Pool, user: string, log: Logger): Promise<PoolBackend[]> {
+export async function readUserBackends(
+  pool: Pool,
+  name: string,
+  log: Logger,
+  group = false,
+): Promise<PoolBackend[]> {
   const found: PoolBackend[] = [];
-  for (const template of pool.perUserFiles) {
-    const path = perUserPath(template, user);
+  const kind = group ? 'per-group' : 'per-user';
+  for (const template of group ? pool.perGroupFiles : pool.perUserFiles) {
+    const path = perUserPath(template, name, group ? '%g' : '%U');
     if (!path.ok) {
-      log.warn('user name refused for per-user backend lists', { file: template, reason: path.reason });
-      throw new UserRefusedError(`user name not usable in ${template}: ${path.reason}`);
+      log.warn(`${group ? 'group' : 'user'} name refused for ${kind} backend lists`, {
+        file: template,
+        reason: path.reason,
+      });
+      throw new UserRefusedError(`name not usable in ${template}: ${path.reason}`);
     }
     const fileLog = log.child({ file: path.path });
     const result = await readBackendFile(path.path, pool.fileOptions);
     if (!result.ok) {
-      if (result.missing) fileLog.info('no per-user backend list file', { reason: result.reason });
-      else fileLog.warn('per-user backend list file refused', { reason: result.reason });
+      if (result.missing) fileLog.info(`no ${kind} backend list file`, { reason: result.reason });
+      else fileLog.warn(`${kind} backend list file refused`, { reason: result.reason });
       continue;
     }
     logFileNotes(fileLog, result.skipped, result.ignoredItems);
@@ -153,7 +170,7 @@ export async function readUserBackends(pool: Pool, user: string, log: Logger): P
     }
   }
   if (found.length > MAX_LISTED_BACKENDS) {
-    log.warn('per-user backend lists name more than 1000 backends; the rest are ignored', {
+    log.warn(`${kind} backend lists name more than 1000 backends; the rest are ignored`, {
       backends: found.length,
     });
     found.length = MAX_LISTED_BACKENDS;

@@ -21,6 +21,8 @@ import {
 } from './backend-selection.js';
 import { type ConnectionReporter, needsReports } from './connection-reporter.js';
 import type { Pool } from './pool.js';
+import type { PoolRules } from './pool-rules.js';
+import { SessionTransferRates } from './session-transfer-rates.js';
 
 export interface ReverseSessionContext extends SocketSessionContext {
   pool: Pool;
@@ -30,6 +32,16 @@ export interface ReverseSessionContext extends SocketSessionContext {
   reporter: ConnectionReporter;
   /** Pools the client's TLS SNI name may select (the listener's tls.sniPools). */
   sniPools?: Pool[];
+  /** The listener's poolRules: class and network at connect, user at USER, groups after proxy auth. */
+  poolRules?: PoolRules;
+  /** The client's `<Class>` by address (TransferRate class conditions). */
+  classify?: (address: string) => string | undefined;
+}
+
+/** What the role learns at login that the session's `<Limit>` and TransferRate rules need. */
+interface LoginFacts {
+  groups?: readonly string[];
+  rates: SessionTransferRates;
 }
 
 /** A backend chosen for the session, with its data-channel setup. */
@@ -49,8 +61,15 @@ interface ReverseBackend extends SelectedBackend {
  */
 export class ReverseFtpSession extends FtpSession<ReverseBackend> {
   constructor(socket: Socket, ctx: ReverseSessionContext) {
-    const parts = socketSessionParts(socket, ctx, { epsv: ctx.listener.epsv });
-    super(parts, (session) => new ReverseRole(session, socket, ctx, parts.security));
+    // <Limit> group rules and TransferRate conditions see what the login finds (ReverseRole sets it).
+    const rates = new SessionTransferRates(ctx.listener.transferRate, ctx.classify ?? (() => undefined), {
+      clientAddress: ctx.clientAddress,
+    });
+    const facts: LoginFacts = { rates };
+    const limits = ctx.limits.forSession(() => facts.groups);
+    const listener = rates.conditional ? { ...ctx.listener, transferRate: rates.rules } : ctx.listener;
+    const parts = socketSessionParts(socket, { ...ctx, limits, listener }, { epsv: ctx.listener.epsv });
+    super(parts, (session) => new ReverseRole(session, socket, ctx, parts.security, facts));
   }
 }
 
@@ -71,9 +90,10 @@ class ReverseRole implements SessionRole {
     private readonly socket: Socket,
     private readonly ctx: ReverseSessionContext,
     private readonly security: FrontendSecurity,
+    private readonly facts: LoginFacts,
   ) {
     // Implicit FTPS: the SNI name is known before anything else, so it may choose the pool at once.
-    this.current = this.sniPool() ?? ctx.pool;
+    this.current = this.sniPool() ?? ctx.poolRules?.select({ clientAddress: ctx.clientAddress }) ?? ctx.pool;
   }
 
   get pool() {
@@ -111,12 +131,14 @@ class ReverseRole implements SessionRole {
     const { session } = this;
     const version = this.pool.sendProxyProtocol;
     const ssl = this.security.proxyProtocolSsl();
+    const authority = this.hostName ?? this.security.serverName;
     const source = {
       client: { address: this.ctx.clientAddress, port: this.ctx.clientPort },
       frontend: { address: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0 },
       protocol: this.security.isProtected ? ('ftps' as const) : ('ftp' as const),
       sessionId: session.id,
       ...(ssl ? { ssl } : {}),
+      ...(authority ? { authority } : {}),
     };
     let selected: SelectedBackend;
     try {
@@ -173,11 +195,11 @@ class ReverseRole implements SessionRole {
       await session.frontend.reply(504, `Unknown host ${command.arg}.`);
       return;
     }
+    this.hostName = command.arg.trim(); // before connecting: the PROXY header's Authority TLV
     if (pool !== this.current) {
       session.log.info('HOST switches pool', { from: this.pool.name, to: pool.config.name });
       if (!(await this.switchPool(pool))) return;
     }
-    this.hostName = command.arg.trim();
     const reply = session.backend ? await sendBackendHost(session.backend) : undefined;
     await session.frontend.send(reply ?? localReply(220, 'HOST command successful.'));
   }
@@ -240,6 +262,10 @@ class ReverseRole implements SessionRole {
     session.log = session.log.child({ user: name });
     session.userName = name;
     session.tracked.setUser(name);
+    this.facts.groups = undefined;
+    this.facts.rates.update({ clientAddress: this.ctx.clientAddress, user: name });
+    const ruled = this.ctx.poolRules?.select({ clientAddress: this.ctx.clientAddress, user: name });
+    if (ruled && ruled !== this.current && !session.loggedIn && !(await this.switchPool(ruled))) return;
     if (this.pool.proxyAuth) {
       // UseReverseProxyAuth: USER is the proxy's; the backend is chosen and logged in to after PASS.
       if (session.backend) this.releaseBackend();
@@ -278,6 +304,7 @@ class ReverseRole implements SessionRole {
       await session.frontend.reply(503, 'Login with USER first.');
       return;
     }
+    this.facts.groups = undefined;
     const auth = await authenticateProxyUser(this.ctx.controlPlane, {
       pool: this.pool.name,
       user: session.userName,
@@ -288,6 +315,15 @@ class ReverseRole implements SessionRole {
       await session.loginFailed(localReply(530, 'Login incorrect.'), auth.reason ?? 'refused');
       return;
     }
+    this.facts.groups = auth.groups ?? (auth.primaryGroup ? [auth.primaryGroup] : []);
+    const known = {
+      clientAddress: this.ctx.clientAddress,
+      user: session.userName,
+      groups: this.facts.groups,
+    };
+    this.facts.rates.update(known);
+    const byGroup = this.ctx.poolRules?.select(known);
+    if (byGroup && byGroup !== this.current) this.current = byGroup; // no backend yet under proxy auth
     const policy = this.pool.connectPolicy;
     const stickyKey =
       policy === 'PerUser'

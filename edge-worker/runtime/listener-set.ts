@@ -11,6 +11,7 @@ import type { TransferLog } from '../log/transfer-log.js';
 import type { destinationResolver } from '../net/destination-resolver.js';
 import type { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool, type Pool } from '../reverse/pool.js';
+import { PoolRules } from '../reverse/pool-rules.js';
 import type { serverHostKeysFor } from '../sftp/server-host-keys.js';
 import type { SharedBackendSessions } from '../tls/backend-tls-sessions.js';
 import { FrontendTls } from '../tls/frontend-tls-context.js';
@@ -168,9 +169,14 @@ export class ListenerSet {
             )
           : undefined;
         const sniPools = (listenerConfig.tls?.sniPools ?? []).flatMap((entry) => pools.get(entry.pool) ?? []);
+        const poolRules =
+          listenerConfig.poolRules && listenerConfig.poolRules.length > 0
+            ? new PoolRules(listenerConfig.poolRules, pools, classes)
+            : undefined;
         const services = {
           pool,
           hostPools,
+          ...(poolRules ? { poolRules } : {}),
           ...shared,
           log: this.listenerLog(listenerConfig.logFile),
           classes,

@@ -234,7 +234,7 @@ describe('backend sources', () => {
     );
   });
 
-  it('config errors name file and line: relative file: paths and %g', async () => {
+  it('config errors name file and line: relative file: paths and %g outside PerGroup', async () => {
     const yaml = join(dir, 'ftpx.yaml');
     await writeFile(
       yaml,
@@ -265,7 +265,7 @@ describe('backend sources', () => {
     };
     expect(issues('yaml', yaml)).toEqual([
       `${yaml}:7: pools[0].backends[0]: "file:backends.json": the path of a file: backend list must be absolute, got "backends.json"`,
-      `${yaml}:8: pools[0].backends[1]: "file:/etc/ftpx/%g.json": %g (the user's primary group) needs proxy authentication (ProxyOptions UseReverseProxyAuth), which ftpx does not have yet`,
+      `${yaml}:8: pools[0].backends[1]: "file:/etc/ftpx/%g.json": a per-group list (%g) needs connectPolicy PerGroup (the backend is then chosen after proxy authentication), not RoundRobin`,
     ]);
     expect(issues('proftpd', conf)).toEqual([
       `${conf}:3: ProxyReverseServers: "file:relative.json": the path of a file: backend list must be absolute, got "relative.json"`,

@@ -26,9 +26,16 @@ export interface ListenerSet {
   listeners: ListenerInput[];
   origins: ListenerOrigin[];
   bound: Map<string, string>;
+  /** The listener serving each endpoint, by its position in `listeners`. */
+  indexes: Map<string, number>;
 }
 
-export const newListenerSet = (): ListenerSet => ({ listeners: [], origins: [], bound: new Map() });
+export const newListenerSet = (): ListenerSet => ({
+  listeners: [],
+  origins: [],
+  bound: new Map(),
+  indexes: new Map(),
+});
 
 /** Listener fields copied from one setting each (the server's own, else <Global>'s). */
 const LISTENER_FIELDS = [
@@ -48,6 +55,7 @@ const TIMEOUTS = [
 
 /** The client-facing settings of one server (its own, else <Global>'s), as listener fields. */
 function listenerSettings(
+  state: ImportState,
   own: Settings,
   global: Settings,
   limits: Setting<LimitSetting>[],
@@ -59,6 +67,21 @@ function listenerSettings(
     if (!setting) continue;
     values[field] = setting.value;
     fields[field] = originOf(setting);
+  }
+  const foreign = own.AllowForeignAddress ?? global.AllowForeignAddress;
+  if (foreign && typeof foreign.value === 'object') {
+    // `AllowForeignAddress <class>`: the hosts of that class (mod_core, ProFTPD 1.3.6 and later).
+    const { className } = foreign.value;
+    const found = state.classes.find((entry) => entry.name === className);
+    if (found) values.allowForeignAddress = found.from;
+    else {
+      state.issues.error(
+        foreign.loc,
+        foreign.name,
+        `"${className}" is neither on/off nor a <Class> defined in this file`,
+      );
+      delete values.allowForeignAddress;
+    }
   }
   // A server's own <Limit> sections come first, then <Global>'s: the first rule naming a command decides.
   if (limits.length > 0) {
@@ -91,17 +114,38 @@ export function buildListeners(
     port: number;
     addresses: readonly string[];
     tls: Lookup;
+    /** mod_ifsession sections as pool rules. */
+    poolRules?: NonNullable<ListenerInput['poolRules']>;
   },
 ): void {
   const own = scope.settings;
-  const extras = listenerSettings(own, state.global.settings, [...scope.limits, ...state.global.limits]);
+  const extras = listenerSettings(state, own, state.global.settings, [
+    ...scope.limits,
+    ...state.global.limits,
+  ]);
+  if (server.poolRules) {
+    extras.values.poolRules = server.poolRules;
+    extras.fields.poolRules = server.origin;
+  }
   const frontendTls = takeTls(importFrontendTls(server.tls), state.issues);
   if (frontendTls.value) {
+    const cache = state.main.settings.TLSSessionCache ?? state.global.settings.TLSSessionCache;
+    // mod_tls: `TLSSessionCache off` turns NoSessionReuseRequired on (nothing to reuse from).
+    if (cache?.value.off && frontendTls.value.sessionReuseRequired === undefined) {
+      frontendTls.value.sessionReuseRequired = false;
+    }
     extras.values.tls = frontendTls.value;
     if (frontendTls.origin) extras.fields.tls = frontendTls.origin;
   }
   // A <VirtualHost>'s own ProxyLog becomes its listeners' own log (listeners[].logFile).
   const vhostLog = scope.section ? own.ProxyLog : undefined;
+  if (vhostLog && vhostLog.value === null) {
+    state.issues.warn(
+      originOf(vhostLog),
+      vhostLog.name,
+      "none in a <VirtualHost>: its sessions log to the main server's log (a listener's log cannot be turned off alone)",
+    );
+  }
   if (vhostLog && vhostLog.value !== null) {
     extras.values.logFile = vhostLog.value;
     extras.fields.logFile = originOf(vhostLog);
@@ -127,9 +171,22 @@ export function buildListeners(
     const endpoint = `${address.includes(':') ? `[${address}]` : address}:${server.port}`;
     const previous = set.bound.get(endpoint);
     if (previous) {
+      const first = set.listeners[set.indexes.get(endpoint) ?? -1];
+      if (first && scope.section && first.protocol !== 'sftp' && extras.values.protocol !== 'sftp') {
+        // Name-based virtual hosts (ProFTPD 1.3.6+): a second server on the same address and port is
+        // reached with HOST naming its ServerName or a ServerAlias.
+        first.hostPools = [...(first.hostPools ?? []), server.pool];
+        state.issues.warn(
+          addressOrigin,
+          server.label,
+          `name-based virtual host on ${endpoint} (served by ${previous}): clients reach it with HOST <its ServerName or ServerAlias>; the connection settings (TLS, timeouts, <Limit>) stay those of the first server`,
+        );
+        continue;
+      }
       state.issues.error(addressOrigin, server.label, `${endpoint} is already used by ${previous}`);
       continue;
     }
+    set.indexes.set(endpoint, set.listeners.length);
     set.bound.set(
       endpoint,
       `${server.label} (${addressOrigin.file}${addressOrigin.line ? `:${addressOrigin.line}` : ''})`,

@@ -16,7 +16,8 @@ export function buildLogs(state: ImportState): {
   const proxyLog = state.main.settings.ProxyLog ?? state.global.settings.ProxyLog;
   const transferLog = processWide(state, 'TransferLog');
   let log: NonNullable<ConfigInput['log']> | undefined;
-  if (proxyLog?.value) log = { file: proxyLog.value };
+  // `ProxyLog none` turns the log off (file: false); without ProxyLog ftpx logs to standard error.
+  if (proxyLog) log = { file: proxyLog.value ?? false };
   const traceLog = state.main.settings.TraceLog ?? state.global.settings.TraceLog;
   const scopes = [state.main, state.global, ...state.vhosts];
   const traces = scopes.map((scope) => scope.settings.Trace).filter((setting) => setting !== undefined);

@@ -64,6 +64,10 @@ export function buildPool(
     if (origin) fields.forward = originOf(origin);
   }
   if (own.ServerName) fields.name = originOf(own.ServerName);
+  if (own.ServerAlias) {
+    pool.hostNames = own.ServerAlias.value;
+    fields.hostNames = originOf(own.ServerAlias);
+  }
   if (role) fields.role = originOf(role);
   if (policy) fields.connectPolicy = originOf(policy);
   if (retry) {

@@ -1,6 +1,27 @@
+import type { ConfigInput } from '../schema.js';
 import { buildListeners, type ListenerSet, newListenerSet } from './build-listeners.js';
 import { buildPool, type PoolInput, type PoolOrigin } from './build-pool.js';
-import { describeScope, type ImportState, type Origin, originOf } from './state.js';
+import {
+  type Backend,
+  type Conditional,
+  describeScope,
+  type ImportState,
+  type Origin,
+  originOf,
+  type Scope,
+} from './state.js';
+
+type PoolRuleInput = NonNullable<NonNullable<ConfigInput['listeners']>[number]['poolRules']>[number];
+
+/** The server's scope with a mod_ifsession section's directives over its own. */
+function withSection(scope: Scope, entry: Conditional, backends: Backend[]): Scope {
+  return {
+    ...scope,
+    settings: { ...scope.settings, ...entry.scope.settings },
+    backends: entry.scope.backends.length > 0 ? entry.scope.backends : backends,
+    sawBackends: true,
+  };
+}
 
 /**
  * Each server (the main server and each `<VirtualHost>`) with `ProxyEngine on` becomes one pool and its
@@ -68,8 +89,36 @@ export function buildServers(state: ImportState): {
           );
       }
     }
-    if (!forward && backends.length === 0) {
-      if (!scope.sawBackends && !state.global.sawBackends) {
+    if (forward && scope.conditionals.length > 0) {
+      const first = scope.conditionals[0] as Conditional;
+      issues.warn(
+        { ...first.loc, key: first.tag },
+        label,
+        'ignored: pool sections apply to ProxyRole reverse only',
+      );
+    }
+    const conditionals = forward ? [] : scope.conditionals;
+    // Sessions no section matches use the server's own backends; without them, an `<IfClass !name>`
+    // section (which matches every such session) serves as the server's pool.
+    const fallback =
+      !forward && backends.length === 0
+        ? [...conditionals]
+            .reverse()
+            .find(
+              (entry) =>
+                entry.condition === 'class' &&
+                entry.names[0]?.startsWith('!') &&
+                entry.scope.backends.length > 0,
+            )
+        : undefined;
+    if (!forward && backends.length === 0 && !fallback) {
+      if (conditionals.some((entry) => entry.scope.backends.length > 0)) {
+        issues.error(
+          serverOrigin,
+          label,
+          'ProxyReverseServers is required outside <IfClass>/<IfUser>/<IfGroup> too, for the sessions no section matches (or give them an <IfClass !name> section)',
+        );
+      } else if (!scope.sawBackends && !state.global.sawBackends) {
         issues.error(serverOrigin, label, 'ProxyReverseServers is required for a reverse proxy');
       }
       continue;
@@ -90,9 +139,41 @@ export function buildServers(state: ImportState): {
     poolNames.set(name, `${label} (${serverOrigin.file}${serverOrigin.line ? `:${serverOrigin.line}` : ''})`);
 
     const tls = (directive: string) => scope.tls.get(directive) ?? state.global.tls.get(directive);
-    const built = buildPool(state, scope, { name, origin: serverOrigin, forward, backends, tls });
+    const built = fallback
+      ? buildPool(state, withSection(scope, fallback, backends), {
+          name,
+          origin: serverOrigin,
+          forward,
+          backends: fallback.scope.backends,
+          tls,
+        })
+      : buildPool(state, scope, { name, origin: serverOrigin, forward, backends, tls });
     pools.push(built.pool);
     poolOrigins.push(built.origin);
+    // Each section is a pool of its own; mod_ifsession applies every matching section in order, the
+    // later ones overriding, so the rules (first match wins) list the sections last first.
+    const poolRules: PoolRuleInput[] = [];
+    for (const entry of [...conditionals].reverse()) {
+      let poolName = name;
+      if (entry !== fallback) {
+        const own = entry.scope.backends.length > 0 ? entry.scope.backends : backends;
+        poolName = `${name} ${entry.tag}`;
+        const derived = buildPool(state, withSection(scope, entry, backends), {
+          name: poolName,
+          origin: { ...entry.loc, key: entry.tag },
+          forward,
+          backends: own,
+          tls,
+        });
+        pools.push(derived.pool);
+        poolOrigins.push(derived.origin);
+      }
+      poolRules.push(
+        entry.condition === 'class'
+          ? { pool: poolName, class: entry.names[0] as string }
+          : { pool: poolName, [entry.condition]: entry.names },
+      );
+    }
     buildListeners(state, scope, listeners, {
       pool: name,
       label,
@@ -100,6 +181,7 @@ export function buildServers(state: ImportState): {
       port,
       addresses,
       tls,
+      ...(poolRules.length > 0 ? { poolRules } : {}),
     });
   }
 

@@ -87,7 +87,10 @@ class Collector {
     const text = directive.args.join(' ');
     const parsed = parseTlsProtocols(text);
     if (!parsed.ok) this.fail(directive, parsed.error);
-    else this.set('protocols', text, directive);
+    else {
+      for (const note of parsed.notes ?? []) this.warn(directive, note);
+      this.set('protocols', text, directive);
+    }
   }
 
   /** `[TLSv1.3] list`, as mod_tls and mod_proxy read their cipher suite directives. */
@@ -131,7 +134,7 @@ class Collector {
 }
 
 /** mod_tls TLSOptions ftpx applies; the others are ignored with a warning. */
-const FRONTEND_OPTIONS = new Set(['NoSessionReuseRequired', 'UseImplicitSSL']);
+export const FRONTEND_OPTIONS = new Set(['NoSessionReuseRequired', 'UseImplicitSSL']);
 
 /**
  * A listener's `tls` block from mod_tls's directives: present when `TLSEngine on`. Implicit FTPS is
@@ -201,7 +204,7 @@ export function importFrontendTls(get: Lookup): TlsImport {
   return c.result(true);
 }
 
-const BACKEND_OPTIONS: Record<string, string> = {
+export const BACKEND_OPTIONS: Record<string, string> = {
   NoSessionCache: 'noSessionCache',
   NoSessionTickets: 'noSessionTickets',
   AllowWeakSecurity: 'allowWeakSecurity',

@@ -13,16 +13,19 @@ import { TRANSFER_ROWS } from './directives/transfer.js';
  * The walk (walk.ts) looks each line up here; the names it suggests for a typo and the warnings for
  * ignored directives come from these rows, so adding a directive means adding its row.
  */
-const MODULES: readonly DirectiveRow[][] = [
-  PROXY_ROWS,
-  CORE_ROWS,
-  CLASS_ROWS,
-  TLS_CACHE_ROWS,
-  TRANSFER_ROWS,
-  LOGGING_ROWS,
-  SFTP_ROWS,
-  TLS_ROWS,
+/** The module files, with the ProFTPD module (or part of it) each covers, for the generated docs. */
+export const DIRECTIVE_MODULES: ReadonlyArray<{ module: string; rows: readonly DirectiveRow[] }> = [
+  { module: 'mod_proxy', rows: PROXY_ROWS },
+  { module: 'core', rows: CORE_ROWS },
+  { module: '<Class>', rows: CLASS_ROWS },
+  { module: 'mod_tls caches', rows: TLS_CACHE_ROWS },
+  { module: 'transfers', rows: TRANSFER_ROWS },
+  { module: 'logs', rows: LOGGING_ROWS },
+  { module: 'mod_sftp, ProxySFTP*', rows: SFTP_ROWS },
+  { module: 'mod_tls, ProxyTLS*', rows: TLS_ROWS },
 ];
+
+const MODULES: readonly (readonly DirectiveRow[])[] = DIRECTIVE_MODULES.map((entry) => entry.rows);
 
 /**
  * The rows in the order a misspelt name is matched against them (the first of equally close names is

@@ -1,14 +1,20 @@
 /** Sections ftpx reads (walk.ts). */
-export const SUPPORTED_SECTIONS = ['IfModule', 'Global', 'VirtualHost', 'Limit', 'Class'] as const;
+export const SUPPORTED_SECTIONS = [
+  'IfModule',
+  'Global',
+  'VirtualHost',
+  'Limit',
+  'Class',
+  'IfClass',
+  'IfUser',
+  'IfGroup',
+] as const;
 
 /** ProFTPD sections ftpx does not read; an error, since skipping them could drop access rules. */
 export const UNSUPPORTED_SECTIONS = [
   'Anonymous',
   'Directory',
   'IfDefine',
-  'IfClass',
-  'IfUser',
-  'IfGroup',
   'IfAuthenticated',
   'IfVersion',
 ] as const;

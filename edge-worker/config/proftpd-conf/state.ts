@@ -50,6 +50,8 @@ export interface Settings {
   Port?: Setting<number>;
   DefaultAddress?: Setting<string[]>;
   ServerName?: Setting<string>;
+  /** Every ServerAlias name of the scope, in order: HOST names for its pool. */
+  ServerAlias?: Setting<string[]>;
   /** ProxyOptions AllowForeignAddress / IgnoreForeignAddress. */
   ForeignDataAddress?: Setting<'allow' | 'ignore'>;
   ShowFeatures?: Setting<boolean>;
@@ -66,14 +68,24 @@ export interface Settings {
   ProxyTimeoutLinger?: Setting<number>;
   PassivePorts?: Setting<{ min: number; max: number }>;
   MasqueradeAddress?: Setting<string>;
-  AllowForeignAddress?: Setting<boolean>;
+  /** on/off, or the name of a `<Class>` whose networks PORT/EPRT may name. */
+  AllowForeignAddress?: Setting<boolean | { className: string }>;
   /** Milliseconds; 0 turns the timer off. */
   TimeoutLogin?: Setting<number>;
   TimeoutIdle?: Setting<number>;
   TimeoutNoTransfer?: Setting<number>;
   TimeoutStalled?: Setting<number>;
   MaxLoginAttempts?: Setting<number>;
-  TransferRate?: Setting<Array<{ commands: string[]; kibPerSecond: number; freeBytes: number }>>;
+  TransferRate?: Setting<
+    Array<{
+      commands: string[];
+      kibPerSecond: number;
+      freeBytes: number;
+      users?: string[];
+      groups?: string[];
+      classes?: string[];
+    }>
+  >;
   // The shared TLS caches (one configuration for the whole process).
   TLSSessionCache?: Setting<SessionCacheDirective>;
   TLSStaplingCache?: Setting<{ enabled: boolean; size?: number }>;
@@ -91,6 +103,10 @@ export interface LimitSetting {
   commands: string[];
   allowUsers: string[];
   denyUsers: string[];
+  allowGroups?: string[];
+  denyGroups?: string[];
+  allowClasses?: string[];
+  denyClasses?: string[];
   allowFrom: string[];
   denyFrom: string[];
   otherwise?: 'allow' | 'deny';
@@ -134,8 +150,22 @@ export interface SftpScope {
 
 const newSftpScope = (): SftpScope => ({ listener: new Map(), pool: new Map() });
 
+/** An `<IfClass>`, `<IfUser>` or `<IfGroup>` section of a server (mod_ifsession): its condition and its pool directives. */
+export interface Conditional {
+  condition: 'class' | 'users' | 'groups';
+  /** The names (any of them matches); for a class, one name, `!name` for "not that class". */
+  names: string[];
+  /** `<IfClass proxied-clients>`, as written. */
+  tag: string;
+  loc: Location;
+  /** The directives inside, read as a scope of their own. */
+  scope: Scope;
+}
+
 export interface Scope {
   kind: ScopeKind;
+  /** mod_ifsession sections inside this server, in order. */
+  conditionals: Conditional[];
   /** The `<VirtualHost>` or `<Global>` section; absent for the main server. */
   section?: SectionNode;
   settings: Settings;
@@ -156,6 +186,7 @@ export interface Scope {
 
 export const newScope = (kind: ScopeKind, section?: SectionNode): Scope => ({
   kind,
+  conditionals: [],
   ...(section ? { section } : {}),
   settings: {},
   backends: [],

@@ -1,6 +1,7 @@
 import { closestMatch } from '../suggest.js';
 import { DirectiveLine } from './directive-row.js';
 import { readClassSection } from './directives/class.js';
+import { readIfSessionSection } from './directives/if-session.js';
 import { readLimitSection } from './directives/limit.js';
 import { DIRECTIVES, findDirective } from './directives.js';
 import type { ConfigNode, DirectiveNode, SectionNode } from './lexer.js';
@@ -65,6 +66,10 @@ function section(node: SectionNode, scope: Scope, state: ImportState): void {
   }
   if (name === 'Class') {
     readClassSection(node, scope, state);
+    return;
+  }
+  if (name === 'IfClass' || name === 'IfUser' || name === 'IfGroup') {
+    readIfSessionSection(node, name, scope, state, directive);
     return;
   }
   if (name !== undefined) {

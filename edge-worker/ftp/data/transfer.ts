@@ -26,7 +26,11 @@ export interface TransferRequest {
   backendData: DataEndpoint;
   clientData: DataEndpoint;
   frontend: FrontendControl;
-  /** ProxyTimeoutLinger: after a failed relay, how long the backend's final reply is waited for before ABOR. */
+  /**
+   * ProxyTimeoutLinger: after the data connection's end (or a failed relay), how long the backend's
+   * final reply is waited for (mod_proxy then answers `500 <verb>: Connection timed out`; after a
+   * failed relay ftpx sends ABOR). 0: no limit after a normal end.
+   */
   lingerMs: number;
   /** Called as bytes move (TimeoutStalled, the transfer log, TransferRate). */
   onProgress: (bytes: number) => void;
@@ -41,7 +45,8 @@ type Event =
   | { source: 'relay'; kind: 'relay-failed'; error: Error }
   | { source: 'backend'; kind: 'final'; reply: FtpReply }
   | { source: 'client'; kind: 'abor' }
-  | { source: 'client'; kind: 'client-gone' };
+  | { source: 'client'; kind: 'client-gone' }
+  | { source: 'linger'; kind: 'linger-timeout' };
 
 const isAbor = (event: CommandEvent) => event.kind === 'command' && event.command.verb === 'ABOR';
 
@@ -95,7 +100,9 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
     .waitFor(isAbor, waitAbort.signal)
     .then((event) => ({ source: 'client', kind: event === undefined ? 'client-gone' : 'abor' }));
 
+  let lingerTimer: NodeJS.Timeout | undefined;
   const cleanUp = () => {
+    clearTimeout(lingerTimer);
     relayAbort.abort();
     waitAbort.abort();
     request.clientData.dispose();
@@ -152,7 +159,28 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
         case 'relayed':
           relayed = event.bytes;
           if (final !== undefined) return await finish(request, final, relayed, started, cleanUp);
+          if (request.lingerMs > 0) {
+            pending.set(
+              'linger',
+              new Promise<Event>((resolve) => {
+                lingerTimer = setTimeout(
+                  () => resolve({ source: 'linger', kind: 'linger-timeout' }),
+                  request.lingerMs,
+                );
+              }),
+            );
+          }
           break;
+        case 'linger-timeout':
+          // The data ended but the backend did not say how: its late reply is consumed in order.
+          cleanUp();
+          swallow(finalReply);
+          await frontend.reply(500, `${command.verb}: Connection timed out`);
+          log.warn('timed out waiting for the end-of-transfer reply from the backend', {
+            verb: command.verb,
+            lingerMs: request.lingerMs,
+          });
+          return 'failed';
         case 'relay-failed':
           cleanUp();
           return await relayFailed(request, event.error, final, finalReply);

@@ -34,6 +34,12 @@ export interface LimitRule {
   denyUsers: string[];
   allowFrom: string[];
   denyFrom: string[];
+  /** AllowGroup / DenyGroup: the user's groups, known with proxy authentication only. */
+  allowGroups?: string[];
+  denyGroups?: string[];
+  /** AllowClass / DenyClass: the client's `<Class>`. */
+  allowClasses?: string[];
+  denyClasses?: string[];
   /** AllowAll / DenyAll: the answer when no user or address rule decided. */
   otherwise?: 'allow' | 'deny';
   /** Order: which of Allow from / Deny from wins when an address matches both (ProFTPD's default: allow,deny, so deny). */
@@ -56,14 +62,22 @@ export interface LimitDecision {
 
 /**
  * `<Limit>` for commands, checked before anything goes to the backend (http://www.proftpd.org/docs/howto/Limit.html). The first rule
- * naming a command (by itself, or through its group) decides: a user rule, else an address rule,
- * else AllowAll/DenyAll, else the command is allowed. A deny beats an allow for the same user.
- * There are no group rules yet (groups are known only with proxy authentication).
+ * naming a command (by itself, or through its group) decides: a user rule, else a group rule (groups
+ * are known only with proxy authentication, as in mod_proxy), else a class rule, else an address
+ * rule, else AllowAll/DenyAll, else the command is allowed. A deny beats an allow at each step.
  */
 export class CommandLimits {
   private readonly rules: CompiledRule[];
 
-  constructor(rules: LimitRule[]) {
+  /**
+   * `classify`: the client's class by address (the listener's `<Class>` sections); `groups`: the
+   * session's groups once proxy authentication knows them (see `forSession`).
+   */
+  constructor(
+    rules: LimitRule[],
+    private readonly classify: (address: string) => string | undefined = () => undefined,
+    private readonly groups: () => readonly string[] | undefined = () => undefined,
+  ) {
     this.rules = rules.map((rule) => {
       const names = rule.commands.map((command) => command.toUpperCase());
       const allowFrom = parseCidrList(rule.allowFrom);
@@ -81,6 +95,12 @@ export class CommandLimits {
     });
   }
 
+  /** The same rules for one session, whose groups `groups` tells once known. */
+  forSession(groups: () => readonly string[] | undefined): CommandLimits {
+    const view = Object.create(CommandLimits.prototype) as CommandLimits;
+    return Object.assign(view, { rules: this.rules, classify: this.classify, groups });
+  }
+
   get isEmpty(): boolean {
     return this.rules.length === 0;
   }
@@ -93,6 +113,12 @@ export class CommandLimits {
     const { rule } = found;
     if (user !== undefined && rule.denyUsers.includes(user)) return { allowed: false, code };
     if (user !== undefined && rule.allowUsers.includes(user)) return { allowed: true, code };
+    const groups = this.groups() ?? [];
+    if (groups.some((group) => rule.denyGroups?.includes(group))) return { allowed: false, code };
+    if (groups.some((group) => rule.allowGroups?.includes(group))) return { allowed: true, code };
+    const className = rule.denyClasses || rule.allowClasses ? this.classify(clientAddress) : undefined;
+    if (className !== undefined && rule.denyClasses?.includes(className)) return { allowed: false, code };
+    if (className !== undefined && rule.allowClasses?.includes(className)) return { allowed: true, code };
     const allowedFrom = inNetworks(clientAddress, found.allowFrom);
     const deniedFrom = inNetworks(clientAddress, found.denyFrom);
     if (allowedFrom && deniedFrom) return { allowed: rule.order === 'deny,allow', code };

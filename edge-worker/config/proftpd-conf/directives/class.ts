@@ -1,8 +1,8 @@
-import { parseCidr } from '../../../../functions/core/net/index.js';
 import type { DirectiveRow } from '../directive-row.js';
 import type { SectionNode } from '../lexer.js';
 import { at, type ClassSetting, describeScope, type ImportState, type Scope } from '../state.js';
 import { parseBoolean } from '../values.js';
+import { importNetwork } from './network.js';
 
 /**
  * `<Class name>` (http://www.proftpd.org/docs/howto/Classes.html): `From` lines (addresses and CIDR
@@ -50,9 +50,17 @@ export function readClassSection(node: SectionNode, scope: Scope, state: ImportS
         .filter(Boolean);
       if (items.length === 0) fail('needs at least one address or network');
       for (const item of items) {
-        const parsed = parseCidr(item);
-        if (parsed.ok) entry.from.push(item);
-        else if (item.startsWith('!')) fail(`"${item}": negated entries are not supported by ftpx`);
+        const parsed = importNetwork(item);
+        if (parsed.ok) {
+          entry.from.push(parsed.network);
+          if (parsed.masked) {
+            issues.warn(
+              child.loc,
+              child.name,
+              `"${item}" has host bits set: read as ${parsed.network}, as ProFTPD does`,
+            );
+          }
+        } else if (item.startsWith('!')) fail(`"${item}": negated entries are not supported by ftpx`);
         else if (/[A-Za-z*?]/.test(item) && !item.includes(':')) {
           fail(
             `"${item}": host names and patterns are not supported by ftpx (use addresses or CIDR networks)`,

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import {
   type DirectiveRow,
+  handled,
   ignored,
   oneArgument,
   SERVER_AND_VHOST,
@@ -46,6 +47,24 @@ export const CORE_ROWS: DirectiveRow[] = [
     }),
     SERVER_AND_VHOST,
   ),
+  handled({
+    name: 'ServerAlias',
+    scopes: SERVER_AND_VHOST,
+    parse: (line) => {
+      if (line.node.args.length > 0) return [...line.node.args];
+      line.fail('needs at least one host name');
+      return undefined;
+    },
+    // Every line adds names: the names HOST (RFC 7151) may use for this server's pool.
+    apply: ({ node, scope }, names) => {
+      const previous = scope.settings.ServerAlias;
+      scope.settings.ServerAlias = {
+        value: [...(previous?.value ?? []), ...names],
+        loc: previous?.loc ?? node.loc,
+        name: node.name,
+      };
+    },
+  }),
   setting('PassivePorts', (line) => {
     const { args } = line.node;
     if (args.length !== 2) {
@@ -71,15 +90,8 @@ export const CORE_ROWS: DirectiveRow[] = [
   ),
   setting(
     'AllowForeignAddress',
-    oneArgument((arg, line) => {
-      const flag = parseBoolean(arg);
-      if (flag === undefined) {
-        line.fail(
-          `"${arg}": naming a <Class> is not supported by ftpx yet (use on or off, or allowForeignAddress networks in YAML)`,
-        );
-      }
-      return flag;
-    }),
+    // on, off, or a <Class> name: that class's networks (resolved with the classes, build-listeners.ts).
+    oneArgument((arg) => parseBoolean(arg) ?? { className: arg }),
   ),
   setting('TimeoutLogin', timeout),
   setting('TimeoutIdle', timeout),
@@ -87,6 +99,24 @@ export const CORE_ROWS: DirectiveRow[] = [
   setting('TimeoutStalled', timeout),
   setting('MaxLoginAttempts', positiveCount),
   setting('AuthUserFile', absolutePath),
+  handled({
+    name: 'AuthOrder',
+    parse: (line) => {
+      if (line.node.args.length > 0) return [...line.node.args];
+      line.fail('needs at least one module');
+      return undefined;
+    },
+    apply: (line, modules) => {
+      // Proxy authentication (UseReverseProxyAuth) reads AuthUserFile/AuthGroupFile, the store's proxy
+      // users and the identity hook: mod_auth_file's part. Other modules' users are not known to ftpx.
+      const others = modules.filter((module) => !/^mod_auth_file(\.c)?$/i.test(module));
+      if (others.length > 0) {
+        line.warn(
+          `${others.join(', ')} not used: ftpx's proxy authentication reads AuthUserFile/AuthGroupFile (mod_auth_file), its store's proxy users and the identity hook`,
+        );
+      }
+    },
+  }),
   setting('AuthGroupFile', absolutePath),
   ...ignored(['User', 'Group'], 'ftpx does not switch user or group; run it under the account you want'),
   ...ignored(['ServerType'], 'ftpx always runs as a standalone daemon'),
@@ -110,7 +140,6 @@ export const CORE_ROWS: DirectiveRow[] = [
   ...ignored(
     [
       'RequireValidShell',
-      'AuthOrder',
       'AuthPAM',
       'AuthPAMConfig',
       'UseFtpUsers',

@@ -5,8 +5,8 @@ import type { Issues, LimitSetting, Scope } from '../state.js';
 /**
  * `<Limit CMD...>` in a server, vhost or <Global> (http://www.proftpd.org/docs/howto/Limit.html): user
  * and address rules for commands, applied by the proxy before relaying (see
- * edge-worker/ftp/session/command-limits.ts). Groups and classes are not known without proxy authentication,
- * so their rules are refused rather than ignored.
+ * edge-worker/ftp/session/command-limits.ts). Group rules need proxy authentication (the groups are
+ * known only then, as mod_proxy's FAQ says); the configuration check refuses them without it.
  */
 export function readLimitSection(node: SectionNode, scope: Scope, issues: Issues): void {
   const tag = '<Limit>';
@@ -68,10 +68,23 @@ export function readLimitSection(node: SectionNode, scope: Scope, issues: Issues
       if (order === 'allow,deny' || order === 'deny,allow') rule.order = order;
       else fail(`expected allow,deny or deny,allow, got "${args.join(' ')}"`);
     } else if (['allowgroup', 'denygroup', 'allowclass', 'denyclass'].includes(directive)) {
-      fail('group and class rules are not supported by ftpx yet');
+      const list = names();
+      const key = (
+        {
+          allowgroup: 'allowGroups',
+          denygroup: 'denyGroups',
+          allowclass: 'allowClasses',
+          denyclass: 'denyClasses',
+        } as const
+      )[directive as 'allowgroup'];
+      if (list.length === 0)
+        fail(`needs at least one ${directive.endsWith('group') ? 'group' : 'class'} name`);
+      else if (list.some((entry) => entry.startsWith('!')))
+        fail('negated names (!name) are not supported by ftpx yet');
+      else rule[key] = [...(rule[key] ?? []), ...list];
     } else {
       fail(
-        'is not supported inside <Limit> by ftpx (AllowAll, DenyAll, AllowUser, DenyUser, Allow from, Deny from, Order)',
+        'is not supported inside <Limit> by ftpx (AllowAll, DenyAll, AllowUser, DenyUser, AllowGroup, DenyGroup, AllowClass, DenyClass, Allow from, Deny from, Order)',
       );
     }
   }

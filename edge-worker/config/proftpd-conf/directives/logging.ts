@@ -16,14 +16,15 @@ export const LOGGING_ROWS: DirectiveRow[] = [
   setting('TraceLog', absolutePath),
   handled({
     name: 'Trace',
-    // `Trace proxy:20 proxy.ftp.ctrl:1-20`: a range keeps its upper end (what gets written).
+    // `Trace proxy:20 proxy.ftp.ctrl:1-20`: a range keeps its upper end (what gets written). ProFTPD
+    // takes any level (its channels log at up to 30 and more), so no upper bound here either.
     parse: (line) => {
       const channels: Record<string, number> = {};
       for (const arg of line.node.args) {
         const match = /^([A-Za-z0-9_.*-]+):(?:\d+-)?(\d+)$/.exec(arg);
         const level = Number(match?.[2]);
-        if (!match?.[1] || level > 20) {
-          line.fail(`expects CHANNEL:LEVEL pairs (level 0 to 20), got "${arg}"`);
+        if (!match?.[1] || !Number.isSafeInteger(level)) {
+          line.fail(`expects CHANNEL:LEVEL pairs (a level of 0 or more), got "${arg}"`);
           return undefined;
         }
         channels[match[1].toLowerCase() === 'default' ? '*' : match[1].toLowerCase()] = level;

@@ -42,6 +42,26 @@ const PROXY_PROTOCOL_OPTIONS: Record<string, 'v1' | 'v2' | 'v2-tlvs'> = {
   UseProxyProtocolV2TLVs: 'v2-tlvs',
 };
 
+/** Every ProxyOptions option ftpx knows and the pool key it sets, for the generated directive table. */
+export const PROXY_OPTIONS_DOC: ReadonlyArray<{ option: string; applies: string }> = [
+  { option: 'AllowForeignAddress', applies: '`pools[].foreignDataAddress: allow`' },
+  {
+    option: 'IgnoreForeignAddress',
+    applies: '`pools[].foreignDataAddress: ignore` (wins over AllowForeignAddress)',
+  },
+  { option: 'ShowFeatures', applies: '`pools[].showFeatures`' },
+  {
+    option: 'UseReverseProxyAuth',
+    applies: '`pools[].proxyAuth` (with AuthUserFile/AuthGroupFile: `authUserFile`, `authGroupFile`)',
+  },
+  { option: 'UseDirectDataTransfers', applies: '`pools[].directDataTransfers`' },
+  { option: 'IgnoreConfigPerms', applies: '`pools[].ignoreConfigPerms`' },
+  ...Object.entries(PROXY_PROTOCOL_OPTIONS).map(([option, version]) => ({
+    option,
+    applies: `\`pools[].sendProxyProtocol: ${version}\` (FTP pools; refused for sftp:// pools)`,
+  })),
+];
+
 /** `ProxyOptions`: each option (case-sensitive, as in mod_proxy) switches one pool setting. */
 function applyProxyOptions(line: DirectiveLine): void {
   const { node, scope } = line;
@@ -161,7 +181,10 @@ export const PROXY_ROWS: DirectiveRow[] = [
       const { node } = line;
       const type = node.args[0]?.toLowerCase();
       if (type === 'sqlite' && node.args.length === 1) return 'SQLite';
-      if (type === 'redis') line.fail('Redis is not supported by ftpx yet');
+      // mod_proxy's datastore holds its balancing state; ftpx keeps that in its own store, shared by
+      // every worker, so a Redis datastore (shared by several proxies) has nothing left to do here.
+      if (type === 'redis' && node.args.length === 2) return 'Redis';
+      if (type === 'redis') line.fail('Redis needs a key prefix: ProxyDatastore Redis <prefix>');
       else line.fail(`expected SQLite or Redis <prefix>, got "${node.args.join(' ')}"`);
       return undefined;
     },

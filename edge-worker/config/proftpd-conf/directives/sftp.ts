@@ -92,9 +92,9 @@ function hostKey(name: string, side: Side): DirectiveRow {
 }
 
 const refused = (name: string, message: string): DirectiveRow => ({
-  kind: 'handled',
+  kind: 'unsupported',
   name,
-  apply: (line) => line.fail(message),
+  reason: message,
 });
 
 export const SFTP_ROWS: DirectiveRow[] = [

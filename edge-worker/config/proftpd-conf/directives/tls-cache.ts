@@ -21,8 +21,17 @@ interface CacheInfo {
   size?: number;
 }
 
+/**
+ * The smallest `&size=` that holds one entry: a slot is the largest entry ftpx shares plus its
+ * bookkeeping (tlsCache.sessions / tlsCache.stapling in edge-worker/config/schema.ts).
+ */
+const ONE_ENTRY_BYTES = { sess_cache: 10_240 + 48, ocsp_cache: 4096 + 80 } as const;
+
 /** `type:/info`: `shm:/file=PATH[&size=N]` (mod_tls_shmcache), or another provider's type. */
-function parseProvider(text: string, what: string): Parsed<{ type: string } & CacheInfo> {
+function parseProvider(
+  text: string,
+  what: keyof typeof ONE_ENTRY_BYTES,
+): Parsed<{ type: string } & CacheInfo> {
   const colon = text.indexOf(':');
   if (colon <= 0) return fail(`expected off or type:/info (e.g. shm:/file=/var/ftpd/${what}), got "${text}"`);
   const type = text.slice(0, colon).toLowerCase();
@@ -49,13 +58,21 @@ function parseProvider(text: string, what: string): Parsed<{ type: string } & Ca
     // mod_tls_shmcache falls back to its default size on a malformed size; so does ftpx, saying so.
     if (bytes === undefined || bytes < 1)
       warnings.push(`size "${value}" is not a number of bytes: using the default`);
-    else size = bytes;
+    else if (bytes < ONE_ENTRY_BYTES[what]) {
+      // mod_tls_shmcache: "if a too-small size is configured, that size will be ignored and the
+      // default size will be used" (http://www.proftpd.org/docs/contrib/mod_tls_shmcache.html).
+      warnings.push(
+        `size ${bytes} cannot hold one cached ${what === 'sess_cache' ? 'session' : 'OCSP response'} (${ONE_ENTRY_BYTES[what]} bytes): ignored, the default size (1.5 MB) is used, as mod_tls_shmcache does`,
+      );
+    } else size = bytes;
   }
   return ok({ type, ...(size !== undefined ? { size } : {}) }, warnings);
 }
 
 export interface SessionCacheDirective {
   enabled: boolean;
+  /** `TLSSessionCache off`: no caching at all, which in mod_tls also turns NoSessionReuseRequired on. */
+  off?: true;
   size?: number;
   /** Seconds. */
   timeoutS?: number;
@@ -68,8 +85,8 @@ export function parseTlsSessionCache(args: readonly string[]): Parsed<SessionCac
   }
   if (first.toLowerCase() === 'off') {
     if (timeout !== undefined) return fail('off takes no timeout');
-    return ok({ enabled: false }, [
-      'off: no shared cache (each worker resumes only its own sessions); mod_tls also turns NoSessionReuseRequired on',
+    return ok({ enabled: false, off: true }, [
+      "off: no shared cache (a worker still resumes its own sessions); as in mod_tls, data connections need not reuse the control connection's TLS session (TLSOptions NoSessionReuseRequired)",
     ]);
   }
   const provider = parseProvider(first, 'sess_cache');

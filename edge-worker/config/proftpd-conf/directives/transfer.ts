@@ -18,9 +18,25 @@ export const TRANSFER_ROWS: DirectiveRow[] = [
         line.fail('takes a command list and a rate, e.g. "TransferRate RETR,STOR 100:1024"');
         return undefined;
       }
+      // `user|group|class name[,name...]` (mod_xfer's conditions); AND, OR and regex forms are not read.
+      let condition: { users?: string[]; groups?: string[]; classes?: string[] } = {};
       if (rest.length > 0) {
-        line.fail('user, group and class conditions are not supported by ftpx yet');
-        return undefined;
+        const [kind = '', ...names] = rest;
+        const list = names.flatMap((name) => name.split(',')).filter(Boolean);
+        const key = ({ user: 'users', group: 'groups', class: 'classes' } as const)[
+          kind.toLowerCase() as 'user'
+        ];
+        if (
+          !key ||
+          list.length === 0 ||
+          list.some((name) => name.startsWith('!') || /^(and|or|regex)$/i.test(name))
+        ) {
+          line.fail(
+            `expected "user|group|class name[,name...]" after the rate, got "${rest.join(' ')}" (AND, OR, regex and !name are not supported by ftpx)`,
+          );
+          return undefined;
+        }
+        condition = { [key]: list };
       }
       const commands = list.split(',').map((command) => command.trim().toUpperCase());
       const unknown = commands.filter((command) => !RATE_COMMANDS.includes(command));
@@ -29,12 +45,18 @@ export const TRANSFER_ROWS: DirectiveRow[] = [
         line.fail(`cannot limit ${unknown.join(', ')} (only ${RATE_COMMANDS.join(', ')})`);
       else if (!match || Number(match[1]) <= 0)
         line.fail(`"${rate}" is not a rate in KB/s (optionally :free-bytes)`);
-      else return { commands, kibPerSecond: Number(match[1]), freeBytes: Number(match[2] ?? 0) };
+      else
+        return { commands, kibPerSecond: Number(match[1]), freeBytes: Number(match[2] ?? 0), ...condition };
       return undefined;
     },
     apply: ({ node, scope }, rule) => {
-      // Several TransferRate lines add up; the first naming a command wins, as in the native config.
-      const rules = [...(scope.settings.TransferRate?.value ?? []), rule];
+      // Several TransferRate lines add up; the first naming a command (and holding) wins, as in the
+      // native config, so the ones with conditions go first: a general line never hides them.
+      const previous = scope.settings.TransferRate?.value ?? [];
+      const conditional = (entry: typeof rule) => Boolean(entry.users || entry.groups || entry.classes);
+      const rules = conditional(rule)
+        ? [...previous.filter(conditional), rule, ...previous.filter((entry) => !conditional(entry))]
+        : [...previous, rule];
       scope.settings.TransferRate = { value: rules, loc: node.loc, name: node.name };
     },
   }),

@@ -57,7 +57,7 @@ describe('backend sources in YAML', () => {
     expect(issues.map(formatIssue)).toEqual([
       'ftpx.yaml:3: listeners[0].pool: pool "main" has sftp:// backends, which need a protocol: sftp listener (SFTPEngine on)',
       'ftpx.yaml:7: pools[0].backends[0]: "file:backends.json": the path of a file: backend list must be absolute, got "backends.json"',
-      `ftpx.yaml:8: pools[0].backends[1]: "file:/etc/ftpx/groups/%g.json": %g (the user's primary group) needs proxy authentication (ProxyOptions UseReverseProxyAuth), which ftpx does not have yet`,
+      'ftpx.yaml:8: pools[0].backends[1]: "file:/etc/ftpx/groups/%g.json": a per-group list (%g) needs connectPolicy PerGroup (the backend is then chosen after proxy authentication), not RoundRobin',
       'ftpx.yaml:9: pools[0].backends[2]: "sql:/GetBackends": backend lists from SQL queries (sql:) are not supported by ftpx yet: register per-user backends through the registry API instead (/v1/pools/{pool}/users/{user}/backends)',
       'ftpx.yaml:10: pools[0].backends[3]: a password in a backend URL needs proxy authentication (proxyAuth: true, ProxyOptions UseReverseProxyAuth): without it every client would be logged in with that password, whatever it typed',
     ]);
@@ -112,7 +112,7 @@ describe('backend sources in proftpd.conf', () => {
     });
   });
 
-  it('names file and line of a relative path, %g, and a %U list without PerUser', () => {
+  it('names file and line of a relative path, a %g list without PerGroup, and a %U list without PerUser', () => {
     const issues = configIssues(() =>
       parseProftpdConfig(
         FILE,
@@ -120,13 +120,25 @@ describe('backend sources in proftpd.conf', () => {
           'ProxyEngine on', // 1
           'ProxyTLSEngine off', // 2
           'ProxyReverseServers file:backends.json ftp://ok', // 3
-          'ProxyReverseServers file:/etc/ftpx/%g.json', // 4
         ),
       ),
     );
     expect(issues.map(formatIssue)).toEqual([
       `${FILE}:3: ProxyReverseServers: "file:backends.json": the path of a file: backend list must be absolute, got "backends.json"`,
-      `${FILE}:4: ProxyReverseServers: "file:/etc/ftpx/%g.json": %g (the user's primary group) needs proxy authentication (ProxyOptions UseReverseProxyAuth), which ftpx does not have yet`,
+    ]);
+    const perGroup = configIssues(() =>
+      parseProftpdConfig(
+        FILE,
+        lines(
+          'ProxyEngine on', // 1
+          'ProxyTLSEngine off', // 2
+          'ProxyReverseServers ftp://ok', // 3
+          'ProxyReverseServers file:/etc/ftpx/%g.json', // 4
+        ),
+      ),
+    );
+    expect(perGroup.map(formatIssue)).toEqual([
+      `${FILE}:4: ProxyReverseServers: "file:/etc/ftpx/%g.json": a per-group list (%g) needs connectPolicy PerGroup (the backend is then chosen after proxy authentication), not RoundRobin (ftpx setting pools[0].backends[1])`,
     ]);
     const perUser = configIssues(() =>
       parseProftpdConfig(

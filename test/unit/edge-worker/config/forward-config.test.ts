@@ -103,7 +103,6 @@ describe('forward proxy configuration from proftpd.conf', () => {
     expect(issues.map(formatIssue)).toEqual([
       `${FILE}:2: From: "*.example.com": host names and patterns are not supported by ftpx (use addresses or CIDR networks)`,
       `${FILE}:3: From: "!10.0.0.0/8": negated entries are not supported by ftpx`,
-      `${FILE}:4: From: invalid CIDR "10.0.0.1/8": host bits are set (did you mean "10.0.0.0/8"?)`,
       `${FILE}:5: ProxyForwardEnabled: expected on or off, got "maybe"`,
       `${FILE}:6: Satisfy: is not supported by ftpx: a client belongs to the first class with a matching From`,
       `${FILE}:7: MaxClients: is not supported inside <Class> by ftpx (From, ProxyForwardEnabled)`,

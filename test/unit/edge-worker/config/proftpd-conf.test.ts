@@ -110,7 +110,8 @@ describe('parseProftpdConfig: the mod_proxy documentation example', () => {
         connectTimeout: 1500,
       },
     ]);
-    expect(loaded.config.log).toEqual({ level: 'info' });
+    // ProxyLog none turns the log off.
+    expect(loaded.config.log).toEqual({ level: 'info', file: false });
     expect(loaded.config.dataDir).toBe('/etc/proftpd/data');
     expect(rows(loaded.warnings)).toEqual([[undefined, 'ProxyTables', expect.stringMatching(/^not set/)]]);
   });
@@ -264,21 +265,54 @@ describe('parseProftpdConfig: servers', () => {
     ]);
   });
 
-  it('refuses two servers on the same address and port', () => {
-    const issues = issuesOf(
+  it('makes a second FTP server on the same address and port a name-based virtual host (HOST, ServerAlias)', () => {
+    const loaded = parse(
       lines(
         'ProxyEngine on', // 1
         'ProxyTLSEngine off', // 2
         'ProxyReverseServers ftp://b', // 3
         '<VirtualHost 0.0.0.0>', // 4
-        '  ProxyEngine on', // 5
-        '  ProxyTLSEngine off', // 6
-        '  ProxyReverseServers ftp://c', // 7
-        '</VirtualHost>', // 8
+        '  ServerName files.example.com', // 5
+        '  ServerAlias ftp.example.com downloads.example.com', // 6
+        '  ServerAlias www.example.com', // 7
+        '  ProxyEngine on', // 8
+        '  ProxyTLSEngine off', // 9
+        '  ProxyReverseServers ftp://c', // 10
+        '</VirtualHost>', // 11
+      ),
+    );
+    expect(loaded.config.listeners).toHaveLength(1);
+    expect(loaded.config.listeners[0]).toMatchObject({ pool: 'main', hostPools: ['files.example.com'] });
+    expect(loaded.config.pools[1]).toMatchObject({
+      name: 'files.example.com',
+      hostNames: ['ftp.example.com', 'downloads.example.com', 'www.example.com'],
+    });
+    expect(rows(loaded.warnings)).toContainEqual([
+      4,
+      '<VirtualHost 0.0.0.0>',
+      `name-based virtual host on 0.0.0.0:21 (served by the main server (${FILE}:1)): clients reach it with HOST <its ServerName or ServerAlias>; the connection settings (TLS, timeouts, <Limit>) stay those of the first server`,
+    ]);
+  });
+
+  it('refuses two SSH servers on the same address and port (SSH has no HOST)', () => {
+    const issues = issuesOf(
+      lines(
+        'ProxyEngine on', // 1
+        'SFTPEngine on', // 2
+        'SFTPHostKey /etc/ssh/ssh_host_ed25519_key', // 3
+        'Port 2222', // 4
+        'ProxyReverseServers sftp://b', // 5
+        '<VirtualHost 0.0.0.0>', // 6
+        '  Port 2222', // 7
+        '  ProxyEngine on', // 8
+        '  SFTPEngine on', // 9
+        '  SFTPHostKey /etc/ssh/ssh_host_ed25519_key', // 10
+        '  ProxyReverseServers sftp://c', // 11
+        '</VirtualHost>', // 12
       ),
     );
     expect(rows(issues)).toEqual([
-      [4, '<VirtualHost 0.0.0.0>', `0.0.0.0:21 is already used by the main server (${FILE}:1)`],
+      [6, '<VirtualHost 0.0.0.0>', `0.0.0.0:2222 is already used by the main server (${FILE}:1)`],
     ]);
   });
 
@@ -616,11 +650,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyDataTransferPolicy',
         'expected one of client, active, passive, PASV, EPSV, PORT, EPRT, got "sideways"',
       ],
-      [
-        13,
-        'AllowForeignAddress',
-        '"trusted-class": naming a <Class> is not supported by ftpx yet (use on or off, or allowForeignAddress networks in YAML)',
-      ],
+      [13, 'AllowForeignAddress', '"trusted-class" is neither on/off nor a <Class> defined in this file'],
       [14, 'PassivePorts', 'takes a minimum and a maximum port, got 1 argument(s)'],
       [
         15,
@@ -630,7 +660,7 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
     ]);
     expect(issues.map(formatIssue).join('\n')).not.toContain('secret');
   });
-  it('turns <Limit> sections into command limits, and refuses group rules', () => {
+  it('turns <Limit> sections into command limits, and refuses host names', () => {
     const loaded = parse(
       lines(
         'ProxyEngine on',
@@ -662,13 +692,14 @@ describe('parseProftpdConfig: directives ftpx ignores or refuses', () => {
         'ProxyEngine on',
         'ProxyReverseServers ftp://b',
         '<Limit READ>',
-        '  AllowGroup staff',
+        '  AllowGroup !staff',
         '  Allow from ftp.example.com',
         '</Limit>',
       ),
     );
+    // Group rules themselves are read (proftpd-conf-parity.test.ts); negated names are not.
     expect(rows(issues)).toEqual([
-      [4, 'AllowGroup', 'group and class rules are not supported by ftpx yet'],
+      [4, 'AllowGroup', 'negated names (!name) are not supported by ftpx yet'],
       [5, 'Allow', expect.stringMatching(/host names are not supported by ftpx/)],
     ]);
   });

@@ -30,9 +30,17 @@ describe('proftpd.conf TraceLog and Trace', () => {
     expect(() => parseProftpdConfig('/etc/proftpd.conf', ['Trace proxy:loud', ...base].join('\n'))).toThrow(
       ConfigError,
     );
-    expect(() => parseProftpdConfig('/etc/proftpd.conf', ['Trace proxy:99', ...base].join('\n'))).toThrow(
-      /proftpd\.conf:1: Trace: expects CHANNEL:LEVEL pairs/,
+    expect(() => parseProftpdConfig('/etc/proftpd.conf', ['Trace proxy:-1', ...base].join('\n'))).toThrow(
+      /proftpd\.conf:1: Trace: expects CHANNEL:LEVEL pairs \(a level of 0 or more\)/,
     );
+  });
+
+  it('takes levels above 20, as ProFTPD does', () => {
+    const loaded = parseProftpdConfig(
+      '/etc/proftpd.conf',
+      ['Trace proxy:30 proxy.ftp.ctrl:1-99', ...base].join('\n'),
+    );
+    expect(loaded.config.log.traces).toEqual({ proxy: 30, 'proxy.ftp.ctrl': 99 });
   });
 });
 

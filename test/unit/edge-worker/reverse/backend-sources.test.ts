@@ -26,15 +26,19 @@ describe('parseBackendSource', () => {
     expect(parseBackendSource('ftp+txt://backends.example.com')).toMatchObject({ ok: true });
     expect(parseBackendSource('file:/etc/ftpx/backends.json')).toEqual({
       ok: true,
-      source: { kind: 'file', path: '/etc/ftpx/backends.json', perUser: false },
+      source: { kind: 'file', path: '/etc/ftpx/backends.json', perUser: false, perGroup: false },
     });
     expect(parseBackendSource('FILE:/etc/ftpx/users/%U.json')).toEqual({
       ok: true,
-      source: { kind: 'file', path: '/etc/ftpx/users/%U.json', perUser: true },
+      source: { kind: 'file', path: '/etc/ftpx/users/%U.json', perUser: true, perGroup: false },
+    });
+    expect(parseBackendSource('file:/etc/ftpx/groups/%g.json')).toEqual({
+      ok: true,
+      source: { kind: 'file', path: '/etc/ftpx/groups/%g.json', perUser: false, perGroup: true },
     });
   });
 
-  it('refuses relative paths, %g, sql: and sftp:// (also behind +srv) with the entry in the message', () => {
+  it('refuses relative paths, %U with %g, and sql: with the entry in the message', () => {
     const error = (text: string) => {
       const parsed = parseBackendSource(text);
       return parsed.ok ? undefined : parsed.error;
@@ -43,8 +47,8 @@ describe('parseBackendSource', () => {
       '"file:backends.json": the path of a file: backend list must be absolute, got "backends.json"',
     );
     expect(error('file:')).toBe('"file:": file: needs the path of a JSON file');
-    expect(error('file:/etc/ftpx/groups/%g.json')).toBe(
-      `"file:/etc/ftpx/groups/%g.json": %g (the user's primary group) needs proxy authentication (ProxyOptions UseReverseProxyAuth), which ftpx does not have yet`,
+    expect(error('file:/etc/ftpx/%U/%g.json')).toBe(
+      '"file:/etc/ftpx/%U/%g.json": a path has %U or %g, not both',
     );
     expect(error('sql:/GetBackends')).toMatch(/^"sql:\/GetBackends": backend lists from SQL queries/);
     // FTPS backends are supported (explicit, or implicit at port 990), SFTP ones with an sftp listener.
