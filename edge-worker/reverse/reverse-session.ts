@@ -82,6 +82,8 @@ class ReverseRole implements SessionRole {
   };
   /** The listener's pool, until HOST (or the TLS SNI name) names another one. */
   private current: Pool;
+  /** The pool before the first USER: where a USER no user rule matches leaves the session. */
+  private poolBeforeUser: Pool | undefined;
   /** The client's HOST argument, once accepted. */
   private hostName: string | undefined;
 
@@ -264,8 +266,12 @@ class ReverseRole implements SessionRole {
     session.tracked.setUser(name);
     this.facts.groups = undefined;
     this.facts.rates.update({ clientAddress: this.ctx.clientAddress, user: name });
-    const ruled = this.ctx.poolRules?.select({ clientAddress: this.ctx.clientAddress, user: name });
-    if (ruled && ruled !== this.current && !session.loggedIn && !(await this.switchPool(ruled))) return;
+    // Each USER starts from the pool the session had before its first USER (another user's rule undone).
+    this.poolBeforeUser ??= this.current;
+    const ruled =
+      this.ctx.poolRules?.select({ clientAddress: this.ctx.clientAddress, user: name }) ??
+      this.poolBeforeUser;
+    if (ruled !== this.current && !session.loggedIn && !(await this.switchPool(ruled))) return;
     if (this.pool.proxyAuth) {
       // UseReverseProxyAuth: USER is the proxy's; the backend is chosen and logged in to after PASS.
       if (session.backend) this.releaseBackend();

@@ -9,6 +9,7 @@ import { type RunningEdgeWorker, startEdgeWorker } from '../../edge-worker/runti
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
 import { curl, lftp, pythonFtp } from '../support/ftp-clients.js';
 import { freePort } from '../support/ports.js';
+import { RawFtp } from '../support/raw-ftp.js';
 
 /**
  * Pools chosen by who the client is, configured as mod_proxy's users do it: a proftpd.conf with
@@ -163,6 +164,17 @@ ProxyReverseServers ${account(others)}
     // A wrong password stays a refused login, whatever pool the name selects.
     const wrong = await curl([`ftp://alice:nope@127.0.0.1:${proxy.port}/whoami.txt`]);
     expect(wrong.code).toBe(67);
+    // On one connection: alice's failed login moved the session to her pool; bob's USER moves it back.
+    const ftp = await RawFtp.open(proxy.port);
+    await ftp.reply();
+    await ftp.command('USER alice');
+    expect(await ftp.command('PASS nope')).toBe('530 Login incorrect.');
+    await ftp.command('USER bob');
+    expect(await ftp.command('PASS bob-pw')).toMatch(/^230/);
+    expect(await ftp.command('TYPE I')).toMatch(/^200/);
+    expect(await ftp.command('SIZE whoami.txt')).toBe(`213 ${others.name.length}`);
+    expect(others.name.length).not.toBe(special.name.length);
+    ftp.destroy();
   });
 
   it('reads the per-group list of the PerGroup example (file:/...%g.json) after proxy authentication', async () => {
