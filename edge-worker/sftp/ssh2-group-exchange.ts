@@ -62,7 +62,7 @@ function generateKeys(this: GroupExchange): void {
 }
 
 /** The subset of Node's DiffieHellman that ssh2's exchange uses, on key objects. */
-class ShortExponentDh {
+export class ShortExponentDh {
   readonly publicKey: Buffer;
   private readonly prime: Buffer;
   private readonly generator: Buffer;
