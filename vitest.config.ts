@@ -22,6 +22,15 @@ export default defineConfig({
         },
       },
       {
+        // mod_proxy's own regression scenarios, carried over (docs/conformance.md): real backends and clients.
+        test: {
+          name: 'conformance',
+          include: ['test/conformance/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         // Each test performs one attack through real clients and servers and asserts it fails,
         // with an honest session beside it (docs/security.md lists what each one covers).
         test: {

@@ -110,13 +110,16 @@ export const sftpListenerSchema = z
   })
   .strict();
 
-/** ProxySFTPOptions ssh2 can honour. */
-export const PROXY_SFTP_OPTIONS = ['AllowWeakDH'] as const;
+/**
+ * ProxySFTPOptions ssh2 can honour. NoHostkeyRotation holds by construction: the backend's
+ * `hostkeys-00@openssh.com` announcements never change the recorded key (ProxySFTPVerifyServer
+ * keeps the key of first use), so ftpx does not follow a backend's host key rotation.
+ */
+export const PROXY_SFTP_OPTIONS = ['AllowWeakDH', 'NoHostkeyRotation'] as const;
 /** mod_proxy's other options, which ssh2 gives no way to apply. */
 export const UNSUPPORTED_OPTIONS: Record<string, string> = {
   NoExtensionNegotiation: 'ssh2 always offers ext-info-c',
   NoStrictKex: 'ssh2 always offers kex-strict-c-v00@openssh.com',
-  NoHostkeyRotation: 'ssh2 does not take part in host key rotation anyway',
   OldProtocolCompat: 'ssh2 decides on SSH-1.99 banners itself',
   PessimisticKexinit: 'ssh2 always sends KEXINIT at once',
 };

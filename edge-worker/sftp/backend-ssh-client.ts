@@ -1,5 +1,6 @@
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type ConnectConfig } from 'ssh2';
 import type { BackendUrl } from '../../functions/core/backend-url.js';
+import { useFastGroupExchange } from './ssh2-group-exchange.js';
 
 /** One connect attempt to an SSH backend failed: refused, timed out, key exchange or host key refused. */
 export class BackendSshConnectError extends Error {
@@ -48,6 +49,8 @@ export class BackendSsh {
   private pending: ((result: BackendAuthResult) => void) | undefined;
   private closedReason: string | undefined;
   private authenticated = false;
+  /** end() was called or connecting failed: ssh2's transport may be torn down. */
+  private ended = false;
 
   constructor(
     readonly url: BackendUrl,
@@ -63,6 +66,7 @@ export class BackendSsh {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        this.ended = true;
         client.end();
         reject(new BackendSshConnectError(reason, { cause }));
       };
@@ -71,11 +75,13 @@ export class BackendSsh {
         options.timeoutMs,
       );
       client.on('error', (err) => {
+        this.ended = true;
         this.closedReason ??= err.message;
         fail(err.message, err);
         this.finishAttempt({ ok: false, closed: true, reason: err.message });
       });
       client.on('close', () => {
+        this.ended = true;
         this.closedReason ??= 'the backend closed the connection';
         fail(this.closedReason);
         this.finishAttempt({ ok: false, closed: true, reason: this.closedReason });
@@ -126,17 +132,25 @@ export class BackendSsh {
           // A rekey presents the same key again: answered at once, so that no gap opens in the
           // middle of the key exchange (ssh2 lets channel data out during an asynchronous check).
           if (verified?.equals(key)) return true;
-          verify(key).then(
-            (valid) => {
-              if (valid) verified = key;
+          const answer = (valid: boolean) => {
+            if (valid) verified = key;
+            // The connection may be gone by now (timed out, the backend hung up, the session ended):
+            // ssh2 then answers on a torn-down transport and throws ("protocol._destruct is not a
+            // function", mscdex/ssh2 deny path), which from a promise callback would end the process.
+            if (this.ended) return;
+            try {
               callback(valid);
-            },
-            () => callback(false),
-          );
+            } catch (err) {
+              fail('the backend host key check ended on a closed connection', err);
+            }
+          };
+          verify(key).then(answer, () => answer(false));
           return undefined;
         };
       }
       client.connect(config);
+      // ssh2's group exchange tests the server's prime synchronously (minutes for 8192 bits).
+      useFastGroupExchange(client);
     });
   }
 
@@ -167,6 +181,7 @@ export class BackendSsh {
   }
 
   end(): void {
+    this.ended = true;
     this.client.end();
   }
 }

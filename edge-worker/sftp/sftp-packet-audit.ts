@@ -183,7 +183,11 @@ export class SftpPacketAudit {
   private readonly clientReader: PacketReader;
   private readonly serverReader: PacketReader;
 
-  constructor(private readonly onEvent: (event: SftpAuditEvent) => void) {
+  /** `onData`: every SSH_FXP_READ and SSH_FXP_WRITE request (the transfer timeouts' activity). */
+  constructor(
+    private readonly onEvent: (event: SftpAuditEvent) => void,
+    private readonly onData: () => void = () => {},
+  ) {
     this.clientReader = new PacketReader((header, length) => this.request(header, length));
     this.serverReader = new PacketReader((header, length) => this.response(header, length));
   }
@@ -247,11 +251,13 @@ export class SftpPacketAudit {
       }
       case FXP.CLOSE:
       case FXP.READ: {
+        if (type === FXP.READ) this.onData();
         const handle = fields.bytes();
         if (handle !== undefined) this.remember(id, { type, handle: handle.toString('hex') });
         return;
       }
       case FXP.WRITE: {
+        this.onData();
         const handle = fields.bytes();
         fields.skip(8);
         const dataLength = fields.uint32();

@@ -30,6 +30,7 @@ import { relayChannel } from './channel-relay.js';
 import type { LoadedKey } from './host-keys.js';
 import { parseScpCommand, type ScpCommand } from './scp-command.js';
 import { type SftpAuditEvent, SftpPacketAudit } from './sftp-packet-audit.js';
+import { SshTransferTimeouts } from './transfer-timeouts.js';
 import { sendUserauthBanner } from './userauth-banner.js';
 
 export interface SshSessionContext {
@@ -65,6 +66,8 @@ export class SshServerSession {
   private authenticated = false;
   private loginTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** TimeoutNoTransfer / TimeoutStalled, from login on. */
+  private transfers: SshTransferTimeouts | undefined;
   private ended = false;
   /** A backend was refused for a changed host key (ProxySFTPVerifyServer): the client is told why. */
   private hostKeyRefused = false;
@@ -121,6 +124,11 @@ export class SshServerSession {
       this.authenticated = true;
       clearTimeout(this.loginTimer);
       this.watchIdle();
+      const { noTransfer, stalled } = ctx.listener.timeouts;
+      if (noTransfer > 0 || stalled > 0) {
+        this.transfers = new SshTransferTimeouts({ noTransfer, stalled }, (reason) => this.end(reason));
+        this.transfers.start();
+      }
       this.tracked.setUser(this.userName);
       this.attempts.succeeded();
       this.log.info('login succeeded', { user: this.userName, backend: this.backend?.key });
@@ -497,11 +505,20 @@ export class SshServerSession {
       backend.client.subsys('sftp', (err, channel) => {
         if (err) return this.backendChannelFailed(front, 'sftp subsystem', err);
         backendChannel = channel;
-        if (!this.ctx.sftp.audit) {
+        const transfers = this.transfers;
+        if (!this.ctx.sftp.audit && !transfers) {
           relayChannel(front, channel);
           return;
         }
-        const audit = new SftpPacketAudit((event) => this.audited(event));
+        // The same parser serves the audit log and the transfer timeouts (it copies headers only).
+        const audit = new SftpPacketAudit(
+          (event) => {
+            if (transfers && event.op === 'open' && event.result === 'ok') transfers.opened();
+            if (transfers && event.op === 'close') transfers.closed();
+            if (this.ctx.sftp.audit) this.audited(event);
+          },
+          () => transfers?.data(),
+        );
         relayChannel(front, channel, {
           fromClient: (chunk) => audit.fromClient(chunk),
           fromServer: (chunk) => audit.fromServer(chunk),
@@ -569,12 +586,16 @@ export class SshServerSession {
     }
     let bytes = 0;
     const started = performance.now();
+    const transfers = this.transfers;
+    transfers?.opened();
     const count = (chunk: Buffer) => {
       bytes += chunk.length;
+      transfers?.data();
     };
     relayChannel(front, channel, {
       ...(scp.direction === 'incoming' ? { fromClient: count } : { fromServer: count }),
       closed: (exit) => {
+        transfers?.closed();
         const completed = exit !== undefined && 'code' in exit && exit.code === 0;
         this.tracked.addBytes(scp.direction === 'incoming' ? 'in' : 'out', bytes);
         this.tracked.transferEnded({ ms: performance.now() - started, ok: completed });
@@ -647,6 +668,7 @@ export class SshServerSession {
   private closed(): void {
     clearTimeout(this.loginTimer);
     clearTimeout(this.idleTimer);
+    this.transfers?.stop();
     this.ended = true;
     const backend = this.backend;
     if (backend) {

@@ -30,20 +30,30 @@ export interface ProftpdSftp {
  * chrooted to its home, password logins, and hostbased logins from the host keys whose public halves
  * are given (SFTPAuthorizedHostKeys wants them in RFC 4716 form, converted here with ssh-keygen -e).
  */
-export async function startProftpdSftp(options: { trustedHostKeys?: string[] } = {}): Promise<ProftpdSftp> {
+export interface ProftpdSftpOptions {
+  trustedHostKeys?: string[];
+  /** The host key's type (mod_proxy's suite runs rsa, dsa, ecdsa 256/384/521 and ed25519 backends). */
+  hostKey?: { type: 'rsa' | 'dsa' | 'ecdsa' | 'ed25519'; bits?: number };
+  /** More mod_sftp directives (SFTPKeyExchanges, SFTPCiphers, SFTPDigests, SFTPRekey, SFTPAuthMethods, ...). */
+  directives?: string[];
+  /** Replaces `password hostbased`. */
+  authMethods?: string;
+}
+
+export async function startProftpdSftp(options: ProftpdSftpOptions = {}): Promise<ProftpdSftp> {
   const workDir = await mkdtemp(join(tmpdir(), 'ftpx-proftpd-sftp-'));
   await chmod(workDir, 0o755);
   const homeDir = join(workDir, 'home');
   await mkdir(homeDir);
   await chown(homeDir, NOBODY, NOBODY);
+  const hostKey = options.hostKey ?? { type: 'rsa', bits: 2048 };
   await run('ssh-keygen', [
     '-q',
-    '-m',
-    'PEM',
+    // mod_sftp reads PEM for rsa/ecdsa, and OpenSSH's own format for ed25519.
+    ...(hostKey.type === 'ed25519' ? [] : ['-m', 'PEM']),
     '-t',
-    'rsa',
-    '-b',
-    '2048',
+    hostKey.type,
+    ...(hostKey.bits ? ['-b', String(hostKey.bits)] : []),
     '-N',
     '',
     '-f',
@@ -86,13 +96,14 @@ LoadModule mod_sftp.c
 SFTPEngine on
 SFTPLog ${workDir}/sftp.log
 SFTPHostKey ${workDir}/hostkey
-SFTPAuthMethods password hostbased
+SFTPAuthMethods ${options.authMethods ?? 'password hostbased'}
 SFTPAuthorizedHostKeys file:${workDir}/authorized_host_keys
 AuthOrder mod_auth_file.c
 AuthUserFile ${workDir}/passwd
 RequireValidShell off
 DefaultRoot ~
 AllowOverwrite on
+${(options.directives ?? []).join('\n')}
 `,
   );
   const runDir = await mkdtemp(join(workDir, 'run-'));
