@@ -116,7 +116,7 @@ class ForwardRole implements SessionRole {
       method: this.method,
       access: access.reason,
     });
-    await session.frontend.reply(220, 'FTP forward proxy ready.');
+    await session.frontend.reply(220, this.ctx.listener.greeting ?? 'FTP forward proxy ready.');
     return undefined;
   }
 
@@ -156,11 +156,11 @@ class ForwardRole implements SessionRole {
     const known = [this.ctx.pool.name, ...this.ctx.pool.hostNames, local].map((known) => known.toLowerCase());
     if (!known.includes(name)) {
       this.session.log.info('HOST names no virtual host of this proxy', { host: arg.trim() });
-      await this.session.frontend.reply(504, `Unknown host ${arg.trim()}.`);
+      await this.session.frontend.reply(504, `${arg.trim()}: Unknown hostname provided`);
       return;
     }
     this.session.log.info('HOST accepted', { host: arg.trim() });
-    await this.session.frontend.reply(220, 'HOST command successful.');
+    await this.session.frontend.reply(220, 'HOST command successful');
   }
 
   private async user(arg: string): Promise<void> {
@@ -262,7 +262,7 @@ class ForwardRole implements SessionRole {
   private async proxyLoginUser(user: string, asGiven: string, destination?: Destination): Promise<void> {
     this.proxyLogin = { step: 'user-given', user, destination };
     this.session.log = this.sessionLog.child({ proxyUser: user });
-    await this.session.frontend.reply(331, `Password required for ${asGiven}.`);
+    await this.session.frontend.reply(331, `Password required for ${asGiven}`);
   }
 
   /** proxyuser@host,user: after the proxy login, USER is the destination's, relayed unchanged. */
@@ -298,7 +298,7 @@ class ForwardRole implements SessionRole {
       else await this.proxyAuthenticate(login.user, login.destination, password);
       return;
     }
-    await this.session.frontend.reply(503, 'Login with USER first.');
+    await this.session.frontend.reply(503, 'Login with USER first');
   }
 
   /** PASS of a proxy login: the proxy users of this pool (store, AuthUserFile, identity hook) decide. */
@@ -325,7 +325,7 @@ class ForwardRole implements SessionRole {
     this.session.log.info('proxy login succeeded', {
       ...(destination ? { destination: destination.hostPort } : {}),
     });
-    await this.session.frontend.reply(230, `User ${user} logged in.`);
+    await this.session.frontend.reply(230, `User ${user} logged in`);
   }
 
   /**

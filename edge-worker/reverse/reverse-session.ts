@@ -93,7 +93,7 @@ class ReverseRole implements SessionRole {
     const { session } = this;
     session.log.info('session started', { pool: this.pool.name });
     if (!this.connectsAtStart) {
-      await session.frontend.reply(220, 'FTP proxy ready.');
+      await session.frontend.reply(220, this.ctx.listener.greeting ?? 'FTP proxy ready.');
       return undefined;
     }
     const stickyKey = this.pool.connectPolicy === 'PerHost' ? this.ctx.clientAddress : undefined;
@@ -170,7 +170,7 @@ class ReverseRole implements SessionRole {
     );
     if (!pool) {
       session.log.info('HOST names no pool of this listener', { host: command.arg });
-      await session.frontend.reply(504, `Unknown host ${command.arg}.`);
+      await session.frontend.reply(504, `${command.arg}: Unknown hostname provided`);
       return;
     }
     if (pool !== this.current) {
@@ -179,7 +179,7 @@ class ReverseRole implements SessionRole {
     }
     this.hostName = command.arg.trim();
     const reply = session.backend ? await sendBackendHost(session.backend) : undefined;
-    await session.frontend.send(reply ?? localReply(220, 'HOST command successful.'));
+    await session.frontend.send(reply ?? localReply(220, 'HOST command successful'));
   }
 
   /**
@@ -245,7 +245,7 @@ class ReverseRole implements SessionRole {
       if (session.backend) this.releaseBackend();
       session.loggedOut();
       session.data.close();
-      await session.frontend.reply(331, `Password required for ${name}.`);
+      await session.frontend.reply(331, `Password required for ${name}`);
       return;
     }
     let backend = session.backend;
@@ -275,7 +275,7 @@ class ReverseRole implements SessionRole {
   private async proxyAuthenticate(password: string): Promise<void> {
     const { session } = this;
     if (session.userName === '') {
-      await session.frontend.reply(503, 'Login with USER first.');
+      await session.frontend.reply(503, 'Login with USER first');
       return;
     }
     const auth = await authenticateProxyUser(this.ctx.controlPlane, {
@@ -323,7 +323,7 @@ class ReverseRole implements SessionRole {
     const { backend } = this.session;
     if (backend) await this.backendPass(backend, password);
     else if (this.pool.proxyAuth) await this.proxyAuthenticate(password);
-    else await this.session.frontend.reply(503, 'Login with USER first.');
+    else await this.session.frontend.reply(503, 'Login with USER first');
   }
 
   private async backendPass(backend: ReverseBackend, password: string): Promise<void> {
