@@ -65,6 +65,8 @@ class ReverseRole implements SessionRole {
   private current: Pool;
   /** The client's HOST argument, once accepted. */
   private hostName: string | undefined;
+  /** PerUser: the user name the current backend was chosen for. */
+  private chosenFor: string | undefined;
 
   constructor(
     private readonly session: FtpSession<ReverseBackend>,
@@ -249,6 +251,12 @@ class ReverseRole implements SessionRole {
       return;
     }
     let backend = session.backend;
+    if (backend && this.pool.connectPolicy === 'PerUser' && this.chosenFor !== name) {
+      // PerUser: another name after a failed login chooses anew, and gets 530 when it has no backend
+      // (mod_proxy issue 148); it must never reach the backend the previous name chose.
+      this.releaseBackend();
+      backend = undefined;
+    }
     if (!backend) {
       // PerUser: the user name picks the backend. A failure looks like any refused login (mod_proxy).
       backend = await this.connect(name).catch(() => undefined);
@@ -256,6 +264,7 @@ class ReverseRole implements SessionRole {
         await session.frontend.reply(530, 'Login incorrect.');
         return;
       }
+      this.chosenFor = name;
       // The client's HOST came before there was a backend to tell.
       if (this.hostName) await sendBackendHost(backend);
     }
@@ -330,7 +339,15 @@ class ReverseRole implements SessionRole {
     const { session } = this;
     // A "user:@host" URL keeps the client's password; "user:secret@host" replaces it.
     const urlPassword = backend.url.password ? utf8AsWire(backend.url.password) : undefined;
-    await session.loginStep(await backend.control.command(`PASS ${urlPassword ?? password}`));
+    const reply = await backend.control.command(`PASS ${urlPassword ?? password}`);
+    // As for USER: the client reads its own name, never the account the URL logs in as ("230 User x logged in").
+    const urlUser = backend.url.user === undefined ? undefined : utf8AsWire(backend.url.user);
+    const client = session.userName;
+    await session.loginStep(
+      urlUser !== undefined && client !== '' && urlUser !== client
+        ? rewriteFirstLine(reply, urlUser, client)
+        : reply,
+    );
   }
 
   private reportEnd(): void {
