@@ -77,7 +77,7 @@ export class ForwardFtpSession extends FtpSession<Connected> {
 class ForwardRole implements SessionRole {
   readonly peer = 'destination';
   readonly login = {
-    USER: (command: FtpCommand) => this.user(command.arg),
+    USER: (command: FtpCommand) => this.user(command),
     PASS: (command: FtpCommand) => this.pass(command.arg),
     HOST: (command: FtpCommand) => this.host(command.arg),
   };
@@ -163,11 +163,13 @@ class ForwardRole implements SessionRole {
     await this.session.frontend.reply(220, 'HOST command successful');
   }
 
-  private async user(arg: string): Promise<void> {
+  private async user(command: FtpCommand): Promise<void> {
+    const arg = command.arg;
     this.session.data.close();
-    if (this.session.loggedIn) {
-      // mod_proxy answers this itself (ProFTPD's mod_auth), whatever the destination would say.
-      await this.session.frontend.reply(501, 'Reauthentication not supported');
+    if (this.session.loggedIn && this.session.backend) {
+      // mod_proxy relays a USER after the destination's login as it is, and the destination answers
+      // (ProFTPD: 230 for the same user, 501 Reauthentication not supported for another).
+      await this.session.relay(command);
       return;
     }
     switch (this.method) {
@@ -281,7 +283,9 @@ class ForwardRole implements SessionRole {
 
   private async pass(password: string): Promise<void> {
     if (this.session.loggedIn) {
-      await this.session.frontend.reply(503, 'You are already logged in');
+      // As USER: mod_proxy relays it once the destination's login is done (ProFTPD then says 503).
+      if (this.session.backend) await this.session.relay({ verb: 'PASS', arg: password });
+      else await this.session.frontend.reply(503, 'You are already logged in');
       return;
     }
     if (this.session.backend && this.session.userName !== '') {

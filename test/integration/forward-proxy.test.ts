@@ -238,11 +238,14 @@ describe('forward proxy', () => {
       ftp.destroy();
     });
 
-    it('answers an extra USER and an extra PASS after login itself, as mod_proxy does', async () => {
+    it('relays an extra USER and an extra PASS after login to the destination, as mod_proxy does', async () => {
       const ftp = await RawFtp.open(proxy.port);
       await ftp.reply();
       await ftp.command(`USER ${at(proftpd)}`);
       expect(await ftp.command(`PASS ${proftpd.password}`)).toMatch(/^230/);
+      // The same user again: ProFTPD accepts it (its Bug#4217), through the proxy too.
+      expect(await ftp.command(`USER ${proftpd.user}`)).toBe(`230 User ${proftpd.user} logged in`);
+      // No new destination: ProFTPD refuses another name itself.
       expect(await ftp.command(`USER ${at(vsftpd)}`)).toBe('501 Reauthentication not supported');
       expect(await ftp.command(`PASS ${proftpd.password}`)).toBe('503 You are already logged in');
       expect(await ftp.command('PWD')).toMatch(/^257 "\/"/);
