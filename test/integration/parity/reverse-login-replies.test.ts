@@ -71,4 +71,23 @@ describe('reverse login replies (PerUser, URL credentials)', () => {
     expect(connected).not.toContain('WrongUser');
     expect(JSON.stringify(run)).not.toContain(`User ${backend.user}`);
   });
+
+  it('greets with the listener greeting (ServerIdent) when it greets the client itself', async () => {
+    const greeted = await startTestProxy({
+      backends: [backend.url],
+      listener: { greeting: 'Parity FTP service ready' },
+      poolSettings: { connectPolicy: 'PerUser' },
+    });
+    try {
+      const run = await perlFtp([{ op: 'quit' }], {
+        host: greeted.host,
+        port: greeted.port,
+        user: backend.user,
+        password: backend.password,
+      });
+      expect(run.welcome).toBe('220 Parity FTP service ready');
+    } finally {
+      await greeted.close();
+    }
+  });
 });
