@@ -10,6 +10,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(proftpd-core proftpd-mod-proxy proftpd-mod-crypto openssh-server lftp curl openssl python3 procps haproxy
+  perl # Net::FTP (perl-modules): the client of ProFTPD's and mod_proxy's own suites, test/support/net_ftp_client.pl
   libwrap0 libsodium23 libcap2 libpam-modules
   libnet-ssh2-perl libnet-perl # Perl's Net::SSH2 (libssh2) and Net::FTP: the clients of mod_proxy's own suite (test/conformance)
   chromium) # chromium: the admin status page test (playwright-core drives /usr/bin/chromium)

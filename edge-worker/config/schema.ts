@@ -348,6 +348,18 @@ export const listenerSchema = z
      */
     epsv: z.boolean().optional(),
     /**
+     * ServerIdent: the text of the 220 greeting the proxy gives itself (the forward role always; the
+     * reverse role when it chooses the backend at USER, under PerUser or proxy authentication). A
+     * reverse proxy that connects at once relays the backend's greeting instead. Absent: "FTP proxy
+     * ready." (reverse) or "FTP forward proxy ready." (forward).
+     */
+    greeting: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^\r\n]*$/, 'one line: no CR or LF')
+      .optional(),
+    /**
      * AllowForeignAddress: PORT/EPRT may name another host than the client (true, or only hosts in
      * these networks). Ports below 1024 are refused regardless.
      */

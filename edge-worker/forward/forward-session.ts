@@ -77,7 +77,7 @@ export class ForwardFtpSession extends FtpSession<Connected> {
 class ForwardRole implements SessionRole {
   readonly peer = 'destination';
   readonly login = {
-    USER: (command: FtpCommand) => this.user(command.arg),
+    USER: (command: FtpCommand) => this.user(command),
     PASS: (command: FtpCommand) => this.pass(command.arg),
     HOST: (command: FtpCommand) => this.host(command.arg),
   };
@@ -116,7 +116,7 @@ class ForwardRole implements SessionRole {
       method: this.method,
       access: access.reason,
     });
-    await session.frontend.reply(220, 'FTP forward proxy ready.');
+    await session.frontend.reply(220, this.ctx.listener.greeting ?? 'FTP forward proxy ready.');
     return undefined;
   }
 
@@ -156,18 +156,20 @@ class ForwardRole implements SessionRole {
     const known = [this.ctx.pool.name, ...this.ctx.pool.hostNames, local].map((known) => known.toLowerCase());
     if (!known.includes(name)) {
       this.session.log.info('HOST names no virtual host of this proxy', { host: arg.trim() });
-      await this.session.frontend.reply(504, `Unknown host ${arg.trim()}.`);
+      await this.session.frontend.reply(504, `${arg.trim()}: Unknown hostname provided`);
       return;
     }
     this.session.log.info('HOST accepted', { host: arg.trim() });
-    await this.session.frontend.reply(220, 'HOST command successful.');
+    await this.session.frontend.reply(220, 'HOST command successful');
   }
 
-  private async user(arg: string): Promise<void> {
+  private async user(command: FtpCommand): Promise<void> {
+    const arg = command.arg;
     this.session.data.close();
-    if (this.session.loggedIn) {
-      // mod_proxy answers this itself (ProFTPD's mod_auth), whatever the destination would say.
-      await this.session.frontend.reply(501, 'Reauthentication not supported');
+    if (this.session.loggedIn && this.session.backend) {
+      // mod_proxy relays a USER after the destination's login as it is, and the destination answers
+      // (ProFTPD: 230 for the same user, 501 Reauthentication not supported for another).
+      await this.session.relay(command);
       return;
     }
     switch (this.method) {
@@ -262,7 +264,7 @@ class ForwardRole implements SessionRole {
   private async proxyLoginUser(user: string, asGiven: string, destination?: Destination): Promise<void> {
     this.proxyLogin = { step: 'user-given', user, destination };
     this.session.log = this.sessionLog.child({ proxyUser: user });
-    await this.session.frontend.reply(331, `Password required for ${asGiven}.`);
+    await this.session.frontend.reply(331, `Password required for ${asGiven}`);
   }
 
   /** proxyuser@host,user: after the proxy login, USER is the destination's, relayed unchanged. */
@@ -281,7 +283,9 @@ class ForwardRole implements SessionRole {
 
   private async pass(password: string): Promise<void> {
     if (this.session.loggedIn) {
-      await this.session.frontend.reply(503, 'You are already logged in');
+      // As USER: mod_proxy relays it once the destination's login is done (ProFTPD then says 503).
+      if (this.session.backend) await this.session.relay({ verb: 'PASS', arg: password });
+      else await this.session.frontend.reply(503, 'You are already logged in');
       return;
     }
     if (this.session.backend && this.session.userName !== '') {
@@ -298,7 +302,7 @@ class ForwardRole implements SessionRole {
       else await this.proxyAuthenticate(login.user, login.destination, password);
       return;
     }
-    await this.session.frontend.reply(503, 'Login with USER first.');
+    await this.session.frontend.reply(503, 'Login with USER first');
   }
 
   /** PASS of a proxy login: the proxy users of this pool (store, AuthUserFile, identity hook) decide. */
@@ -325,7 +329,7 @@ class ForwardRole implements SessionRole {
     this.session.log.info('proxy login succeeded', {
       ...(destination ? { destination: destination.hostPort } : {}),
     });
-    await this.session.frontend.reply(230, `User ${user} logged in.`);
+    await this.session.frontend.reply(230, `User ${user} logged in`);
   }
 
   /**

@@ -86,6 +86,8 @@ class ReverseRole implements SessionRole {
   private poolBeforeUser: Pool | undefined;
   /** The client's HOST argument, once accepted. */
   private hostName: string | undefined;
+  /** PerUser: the user name the current backend was chosen for. */
+  private chosenFor: string | undefined;
 
   constructor(
     private readonly session: FtpSession<ReverseBackend>,
@@ -115,7 +117,7 @@ class ReverseRole implements SessionRole {
     const { session } = this;
     session.log.info('session started', { pool: this.pool.name });
     if (!this.connectsAtStart) {
-      await session.frontend.reply(220, 'FTP proxy ready.');
+      await session.frontend.reply(220, this.ctx.listener.greeting ?? 'FTP proxy ready.');
       return undefined;
     }
     const stickyKey = this.pool.connectPolicy === 'PerHost' ? this.ctx.clientAddress : undefined;
@@ -194,7 +196,7 @@ class ReverseRole implements SessionRole {
     );
     if (!pool) {
       session.log.info('HOST names no pool of this listener', { host: command.arg });
-      await session.frontend.reply(504, `Unknown host ${command.arg}.`);
+      await session.frontend.reply(504, `${command.arg}: Unknown hostname provided`);
       return;
     }
     this.hostName = command.arg.trim(); // before connecting: the PROXY header's Authority TLV
@@ -203,7 +205,7 @@ class ReverseRole implements SessionRole {
       if (!(await this.switchPool(pool))) return;
     }
     const reply = session.backend ? await sendBackendHost(session.backend) : undefined;
-    await session.frontend.send(reply ?? localReply(220, 'HOST command successful.'));
+    await session.frontend.send(reply ?? localReply(220, 'HOST command successful'));
   }
 
   /**
@@ -277,10 +279,16 @@ class ReverseRole implements SessionRole {
       if (session.backend) this.releaseBackend();
       session.loggedOut();
       session.data.close();
-      await session.frontend.reply(331, `Password required for ${name}.`);
+      await session.frontend.reply(331, `Password required for ${name}`);
       return;
     }
     let backend = session.backend;
+    if (backend && this.pool.connectPolicy === 'PerUser' && this.chosenFor !== name) {
+      // PerUser: another name after a failed login chooses anew, and gets 530 when it has no backend
+      // (mod_proxy issue 148); it must never reach the backend the previous name chose.
+      this.releaseBackend();
+      backend = undefined;
+    }
     if (!backend) {
       // PerUser: the user name picks the backend. A failure looks like any refused login (mod_proxy).
       backend = await this.connect(name).catch(() => undefined);
@@ -288,6 +296,7 @@ class ReverseRole implements SessionRole {
         await session.frontend.reply(530, 'Login incorrect.');
         return;
       }
+      this.chosenFor = name;
       // The client's HOST came before there was a backend to tell.
       if (this.hostName) await sendBackendHost(backend);
     }
@@ -307,7 +316,7 @@ class ReverseRole implements SessionRole {
   private async proxyAuthenticate(password: string): Promise<void> {
     const { session } = this;
     if (session.userName === '') {
-      await session.frontend.reply(503, 'Login with USER first.');
+      await session.frontend.reply(503, 'Login with USER first');
       return;
     }
     this.facts.groups = undefined;
@@ -365,14 +374,22 @@ class ReverseRole implements SessionRole {
     const { backend } = this.session;
     if (backend) await this.backendPass(backend, password);
     else if (this.pool.proxyAuth) await this.proxyAuthenticate(password);
-    else await this.session.frontend.reply(503, 'Login with USER first.');
+    else await this.session.frontend.reply(503, 'Login with USER first');
   }
 
   private async backendPass(backend: ReverseBackend, password: string): Promise<void> {
     const { session } = this;
     // A "user:@host" URL keeps the client's password; "user:secret@host" replaces it.
     const urlPassword = backend.url.password ? utf8AsWire(backend.url.password) : undefined;
-    await session.loginStep(await backend.control.command(`PASS ${urlPassword ?? password}`));
+    const reply = await backend.control.command(`PASS ${urlPassword ?? password}`);
+    // As for USER: the client reads its own name, never the account the URL logs in as ("230 User x logged in").
+    const urlUser = backend.url.user === undefined ? undefined : utf8AsWire(backend.url.user);
+    const client = session.userName;
+    await session.loginStep(
+      urlUser !== undefined && client !== '' && urlUser !== client
+        ? rewriteFirstLine(reply, urlUser, client)
+        : reply,
+    );
   }
 
   private reportEnd(): void {

@@ -144,12 +144,12 @@ describe('data channel: policies, active mode, bounce and theft protection', () 
     const proxy = await proxyWith();
     const honest = download(proxy, 'PORT');
     const attacker = await rawLogin(proxy.port, backend);
-    expect(await attacker.command(`PORT ${portArg('127.0.0.2', 40000)}`)).toBe('500 Illegal PORT command.');
-    expect(await attacker.command('EPRT |1|127.0.0.2|40000|')).toBe('500 Illegal EPRT command.');
-    expect(await attacker.command(`PORT ${portArg('127.0.0.1', 25)}`)).toBe('500 Illegal PORT command.');
-    expect(await attacker.command('EPRT |2|::1|40000|')).toBe('500 Illegal EPRT command.');
+    expect(await attacker.command(`PORT ${portArg('127.0.0.2', 40000)}`)).toBe('500 Illegal PORT command');
+    expect(await attacker.command('EPRT |1|127.0.0.2|40000|')).toBe('500 Illegal EPRT command');
+    expect(await attacker.command(`PORT ${portArg('127.0.0.1', 25)}`)).toBe('500 Illegal PORT command');
+    expect(await attacker.command('EPRT |2|::1|40000|')).toBe('500 Illegal EPRT command');
     expect(await attacker.command('EPRT |3|x|1|')).toMatch(/^522/);
-    expect(await attacker.command('PORT 1,2,3')).toBe('501 Illegal PORT command.');
+    expect(await attacker.command('PORT 1,2,3')).toBe('501 Illegal PORT command');
     expect(await attacker.command('RETR hello.txt')).toMatch(/^425/);
     attacker.destroy();
     expect(await honest).toBe(HELLO);
@@ -172,9 +172,9 @@ describe('data channel: policies, active mode, bounce and theft protection', () 
       expect(Buffer.concat(chunks).toString()).toBe(HELLO);
       expect(await session.reply()).toMatch(/^226/);
       expect(await session.command(`PORT ${portArg('127.0.0.3', target.port)}`)).toBe(
-        '500 Illegal PORT command.',
+        '500 Illegal PORT command',
       );
-      expect(await session.command(`PORT ${portArg('127.0.0.2', 1000)}`)).toBe('500 Illegal PORT command.');
+      expect(await session.command(`PORT ${portArg('127.0.0.2', 1000)}`)).toBe('500 Illegal PORT command');
       session.destroy();
     } finally {
       target.server.close();

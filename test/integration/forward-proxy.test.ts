@@ -214,8 +214,10 @@ describe('forward proxy', () => {
       expect(feat).toMatch(/^211-/);
       expect(feat).toContain(' EPSV');
       // HOST names the proxy's own virtual host (its pool name or address), as ProFTPD's core answers it.
-      expect(await ftp.command('HOST proxy.example.com')).toBe('504 Unknown host proxy.example.com.');
-      expect(await ftp.command('HOST 127.0.0.1')).toBe('220 HOST command successful.');
+      expect(await ftp.command('HOST proxy.example.com')).toBe(
+        '504 proxy.example.com: Unknown hostname provided',
+      );
+      expect(await ftp.command('HOST 127.0.0.1')).toBe('220 HOST command successful');
       await ftp.command(`USER ${at(proftpd)}`);
       expect(await ftp.command(`PASS ${proftpd.password}`)).toMatch(/^230/);
       // After login FEAT is the destination's, filtered (ProFTPD lists MDTM and SIZE).
@@ -227,20 +229,23 @@ describe('forward proxy', () => {
     it('refuses commands out of sequence with 530 (PWD between USER and PASS)', async () => {
       const ftp = await RawFtp.open(proxy.port);
       await ftp.reply();
-      expect(await ftp.command('PWD')).toBe('530 Please login with USER and PASS.');
-      expect(await ftp.command('LIST')).toBe('530 Please login with USER and PASS.');
+      expect(await ftp.command('PWD')).toBe('530 Please login with USER and PASS');
+      expect(await ftp.command('LIST')).toBe('530 Please login with USER and PASS');
       expect(await ftp.command(`USER ${at(proftpd)}`)).toMatch(/^331/);
-      expect(await ftp.command('PWD')).toBe('530 Please login with USER and PASS.');
+      expect(await ftp.command('PWD')).toBe('530 Please login with USER and PASS');
       expect(await ftp.command(`PASS ${proftpd.password}`)).toMatch(/^230/);
       expect(await ftp.command('PWD')).toMatch(/^257 "\/"/);
       ftp.destroy();
     });
 
-    it('answers an extra USER and an extra PASS after login itself, as mod_proxy does', async () => {
+    it('relays an extra USER and an extra PASS after login to the destination, as mod_proxy does', async () => {
       const ftp = await RawFtp.open(proxy.port);
       await ftp.reply();
       await ftp.command(`USER ${at(proftpd)}`);
       expect(await ftp.command(`PASS ${proftpd.password}`)).toMatch(/^230/);
+      // The same user again: ProFTPD accepts it (its Bug#4217), through the proxy too.
+      expect(await ftp.command(`USER ${proftpd.user}`)).toBe(`230 User ${proftpd.user} logged in`);
+      // No new destination: ProFTPD refuses another name itself.
       expect(await ftp.command(`USER ${at(vsftpd)}`)).toBe('501 Reauthentication not supported');
       expect(await ftp.command(`PASS ${proftpd.password}`)).toBe('503 You are already logged in');
       expect(await ftp.command('PWD')).toMatch(/^257 "\/"/);
@@ -415,7 +420,7 @@ describe('forward proxy', () => {
         ],
         { host: '127.0.0.1', port: proxy.port, user: '', password: '' },
       );
-      expect(run.result.results[0]?.reply).toBe('230 User alice logged in.');
+      expect(run.result.results[0]?.reply).toBe('230 User alice logged in');
       expect(run.result.results[1]?.reply).toMatch(/^230/);
       expect(await readFile(join(dir, 'pa.txt'), 'utf8')).toBe(proftpd.name);
       // lftp with the proxy's credentials in ftp:proxy sends USER proxyuser / PASS, then USER user@host:port.
@@ -428,8 +433,8 @@ describe('forward proxy', () => {
     it('accepts proxy and destination user names containing "@" (the last one splits)', async () => {
       const ftp = await RawFtp.open(proxy.port);
       await ftp.reply();
-      expect(await ftp.command('USER bob@corp')).toBe('331 Password required for bob@corp.');
-      expect(await ftp.command('PASS bob-pw')).toBe('230 User bob@corp logged in.');
+      expect(await ftp.command('USER bob@corp')).toBe('331 Password required for bob@corp');
+      expect(await ftp.command('PASS bob-pw')).toBe('230 User bob@corp logged in');
       // "ftpx@x" is not a user of the destination: its refusal is relayed.
       expect(await ftp.command(`USER ftpx@x@127.0.0.1:${proftpd.port}`)).toMatch(/^331/);
       expect(await ftp.command(`PASS ${proftpd.password}`)).toMatch(/^530/);
@@ -447,7 +452,7 @@ describe('forward proxy', () => {
       await ftp.reply();
       const connectsBefore = proxy.logs.filter((line) => line.msg === 'connected to destination').length;
       expect(await ftp.command('USER alice')).toMatch(/^331/);
-      expect(await ftp.command('PWD')).toBe('530 Please login with USER and PASS.');
+      expect(await ftp.command('PWD')).toBe('530 Please login with USER and PASS');
       expect(await ftp.command('PASS wrong')).toBe('530 Login incorrect.');
       // Not proxy-authenticated: USER is the proxy user again, never a destination.
       expect(await ftp.command(`USER ${at(proftpd)}`)).toMatch(/^331 Password required/);
@@ -507,7 +512,7 @@ describe('forward proxy', () => {
         ],
         { host: '127.0.0.1', port: proxy.port, user: '', password: '' },
       );
-      expect(run.result.results[0]?.reply).toBe('230 User alice logged in.');
+      expect(run.result.results[0]?.reply).toBe('230 User alice logged in');
       expect(run.result.results[1]?.reply).toMatch(/^230/);
       expect(run.result.results[2]?.lines).toContain('whoami.txt');
     });
@@ -516,7 +521,7 @@ describe('forward proxy', () => {
       const ftp = await RawFtp.open(proxy.port);
       await ftp.reply();
       expect(await ftp.command(`USER bob@corp@127.0.0.1:${proftpd.port}`)).toMatch(/^331/);
-      expect(await ftp.command('PASS bob-pw')).toBe('230 User bob@corp logged in.');
+      expect(await ftp.command('PASS bob-pw')).toBe('230 User bob@corp logged in');
       expect(await ftp.command(`USER ${proftpd.user}`)).toMatch(/^331/);
       expect(await ftp.command('PASS wrong')).toMatch(/^530/);
       expect(await ftp.command(`USER ${proftpd.user}`)).toMatch(/^331/);
@@ -574,7 +579,7 @@ describe('forward proxy', () => {
       const refused = await RawFtp.open(port);
       await refused.reply();
       await refused.command('USER alice');
-      expect(await refused.command('PASS alice-pw')).toBe('230 User alice logged in.');
+      expect(await refused.command('PASS alice-pw')).toBe('230 User alice logged in');
       expect(await refused.command(`USER ${at(proftpd)}`)).toBe(UNABLE);
       refused.destroy();
       expect(lines.join('')).toContain(

@@ -68,7 +68,7 @@ describe('proxy authentication (UseReverseProxyAuth)', () => {
     expect(ok.stdout.toString()).toBe(a.name);
     const ftp = await RawFtp.open(proxy.port);
     expect(await ftp.reply()).toBe('220 FTP proxy ready.');
-    expect(await ftp.command('USER alice')).toBe('331 Password required for alice.');
+    expect(await ftp.command('USER alice')).toBe('331 Password required for alice');
     const before = proxy.logs.filter((line) => line.msg === 'connected to backend').length;
     expect(await ftp.command('PASS wrong')).toBe('530 Login incorrect.');
     await ftp.command('USER nobody-here');

@@ -63,7 +63,7 @@ describe('PROXY protocol', () => {
       // The real client's address drives the data-channel checks: PORT to the balancer's address is foreign.
       const ftp = await RawFtp.open(balancer.port, '127.0.0.1', '127.0.0.7');
       await ftp.login(backend.user, backend.password);
-      expect(await ftp.command('PORT 127,0,0,1,200,1')).toBe('500 Illegal PORT command.');
+      expect(await ftp.command('PORT 127,0,0,1,200,1')).toBe('500 Illegal PORT command');
       expect(await ftp.command('PORT 127,0,0,7,200,1')).toMatch(/^200/);
       ftp.destroy();
     });

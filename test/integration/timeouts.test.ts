@@ -44,7 +44,7 @@ describe('frontend timeouts, login attempts and asynchronous backend replies', (
     const ftp = await RawFtp.open(proxy.port);
     expect(await ftp.reply()).toMatch(/^220/);
     const { last, ms } = await waitForClose(ftp);
-    expect(last).toBe('421 Login timeout (1 seconds): closing control connection.');
+    expect(last).toBe('421 Login timeout (1 second): closing control connection');
     expect(ms).toBeLessThan(3000);
   });
 
@@ -53,7 +53,7 @@ describe('frontend timeouts, login attempts and asynchronous backend replies', (
     const ftp = await RawFtp.open(proxy.port);
     await ftp.login(backend.user, backend.password);
     const { last } = await waitForClose(ftp);
-    expect(last).toBe('421 Idle timeout (1 seconds): closing control connection.');
+    expect(last).toBe('421 Idle timeout (1 seconds): closing control connection');
   });
 
   it('TimeoutNoTransfer closes a session that keeps talking but never transfers', async () => {
@@ -66,7 +66,7 @@ describe('frontend timeouts, login attempts and asynchronous backend replies', (
       if (!last?.startsWith('200')) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    expect(last).toBe('421 No transfer timeout (1 seconds): closing control connection.');
+    expect(last).toBe('421 No transfer timeout (1 seconds): closing control connection');
     expect(await ftp.closed()).toBe(true);
   });
 
@@ -81,7 +81,7 @@ describe('frontend timeouts, login attempts and asynchronous backend replies', (
     expect(await ftp.command('STOR stalled.bin')).toMatch(/^150/);
     // The client opened the upload and sends nothing.
     const { last, ms } = await waitForClose(ftp);
-    expect(last).toBe('421 Data transfer stall timeout: 1 seconds.');
+    expect(last).toBe('421 Data transfer stall timeout: 1 second');
     expect(ms).toBeLessThan(3000);
     data.destroy();
   });

@@ -295,7 +295,7 @@ describe('URL credentials need proxy authentication', () => {
       }
       const raw = await RawFtp.open(proxy.port);
       expect(await raw.reply()).toBe('220 FTP proxy ready.');
-      expect(await raw.command('USER alice')).toBe('331 Password required for alice.');
+      expect(await raw.command('USER alice')).toBe('331 Password required for alice');
       expect(await raw.command('PASS wrong')).toBe('530 Login incorrect.');
       raw.destroy();
       // Refused logins never reached the backend.

@@ -197,6 +197,26 @@ def op_abort_during_retr(ftp, job, step):
     return {"reply": reply, "bytes": received, "laterReplies": later, "noopReply": line}
 
 
+def op_list_then_reply(ftp, job, step):
+    """LIST as clients do that read the final reply before they close the data connection: read to the
+    end of the data (TLS: the server's close_notify), then the 226, and only then close. `events`
+    records the order in which these happened."""
+    events = []
+    ftp.voidcmd("TYPE A")
+    data = ftp.transfercmd(with_path("LIST", step))
+    received = b""
+    while chunk := data.recv(65536):
+        received += chunk
+    events.append("data-end")
+    reply = ftp.voidresp()
+    events.append("final-reply")
+    if isinstance(data, ssl.SSLSocket):
+        data.unwrap()
+    data.close()
+    events.append("data-closed")
+    return {"reply": reply, "lines": received.decode("utf-8", "replace").splitlines(), "events": events}
+
+
 def op_quit(ftp, job, step):
     return {"reply": ftp.quit()}
 
@@ -226,6 +246,7 @@ OPS = {
     "dele": op_dele,
     "abort-during-retr": op_abort_during_retr,
     "quit": op_quit,
+    "list-then-reply": op_list_then_reply,
     "raw": op_raw,
     "auth": op_auth,
 }

@@ -31,6 +31,11 @@ export type PythonFtpOp =
    */
   | { op: 'abort-during-retr'; path: string; bytes: number; style?: 'telnet' | 'ftplib' | 'inband' }
   | { op: 'quit' }
+  /**
+   * LIST, reading the final reply before closing the data connection (the data is read to its end
+   * first); `events` records the order: data-end, final-reply, data-closed.
+   */
+  | { op: 'list-then-reply'; path?: string }
   /** AUTH TLS now, then PBSZ/PROT P unless `protP` is false; with `tlsLater` (TLS client, no AUTH first). */
   | { op: 'auth'; protP?: boolean }
   /** Any command on the control connection; a 4xx/5xx answer lands in `error`. */
@@ -55,6 +60,8 @@ export interface PythonFtpOpResult {
   /** abort-during-retr: replies that arrived after the first one and before NOOP's (usually a 226). */
   laterReplies?: string[];
   noopReply?: string;
+  /** list-then-reply: what happened, in order. */
+  events?: string[];
 }
 
 export interface PythonFtpResult {

@@ -75,14 +75,14 @@ export function checkClientDataCommand(
       if (verb === 'PORT') {
         if (ipv6Connection) return refuseActive(verb, options, 'PORT on an IPv6 connection');
         const parsed = parsePortArgument(command.arg);
-        if (!parsed) return localReply(501, 'Illegal PORT command.');
+        if (!parsed) return localReply(501, 'Illegal PORT command');
         address = parsed;
       } else {
         const parsed = parseEprtArgument(command.arg);
         if (!parsed.ok) {
           return parsed.reason === 'family'
             ? localReply(522, 'Network protocol not supported, use (1,2)')
-            : localReply(501, 'Illegal EPRT command.');
+            : localReply(501, 'Illegal EPRT command');
         }
         address = parsed.address;
       }
@@ -104,7 +104,7 @@ export function checkClientDataCommand(
 
 function refuseActive(verb: 'PORT' | 'EPRT', options: ClientDataOptions, reason: string): FtpReply {
   options.log.warn('refused active data address (FTP bounce protection)', { verb, reason });
-  return localReply(500, `Illegal ${verb} command.`);
+  return localReply(500, `Illegal ${verb} command`);
 }
 
 /**
@@ -123,7 +123,7 @@ export async function openClientSide(
         options.dataConnectTimeoutMs,
         undefined,
       ),
-      reply: localReply(200, `${request.verb} command successful.`),
+      reply: localReply(200, `${request.verb} command successful`),
     };
   }
   const bindAddress = options.control.localAddress ?? '';

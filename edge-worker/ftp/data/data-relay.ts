@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
 import type { Duplex, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { TLSSocket } from 'node:tls';
 import { DataRelayError } from './data-errors.js';
 import { isReadBuffered, pumpInto } from './read-buffer.js';
+import { TailHoldTransform } from './tail-hold.js';
 
 /**
  * Buffer sizes of data sockets. Node's default (16 KiB) is below one 64 KiB read, so nearly every
@@ -15,12 +16,23 @@ export const DATA_HIGH_WATER_MARK = 1024 * 1024;
 /** How long a TLS data connection's peer may take to close its side after our close_notify. */
 const TLS_CLOSE_WAIT_MS = 2000;
 
+/** TLS sinks whose close waits for the peer in the background (see lingerForPeer). */
+const lingering = new WeakSet<Socket>();
+
+/** How a relayed data connection's sink was finally closed, for the logs. */
+export type SinkClose = 'with-last-write' | 'peer-closed' | 'close-wait-expired';
+
 /**
  * Copies one data connection into the other until EOF, with backpressure (a slow reader slows the
  * writer's peer, never the worker), then closes both. Bytes are copied verbatim: no ASCII conversion,
  * the backend already did it. `onProgress` hears of every chunk (TimeoutStalled). `through`
  * rewrites or paces the bytes on the way (a LIST listing translated to MLSD, TransferRate). Resolves
- * with the number of bytes read from the source.
+ * with the number of bytes read from the source once the sink has the last byte and its end.
+ *
+ * The sink is ended in the same tick as the source's EOF is read: a client such as Net::FTP looks for
+ * the data connection's end without waiting right after its last read, and sends ABOR when it is not
+ * there yet. `onSinkClosed` hears how the sink was closed, possibly after this resolved (a TLS peer's
+ * close is waited for in the background).
  */
 export async function relayData(
   source: Socket,
@@ -28,23 +40,43 @@ export async function relayData(
   signal: AbortSignal,
   onProgress: (bytes: number) => void = () => {},
   through: Transform[] = [],
+  onSinkClosed: (how: SinkClose) => void = () => {},
 ): Promise<number> {
+  let handedOver = false;
+  let closedWithLastWrite = false;
+  // Runs right behind the last write, in the same tick: the client sees the end with the last byte.
+  const closeWithLastWrite = () => {
+    closedWithLastWrite = closeIfFlushed(sink);
+  };
   try {
-    if (isReadBuffered(source)) {
-      const chain: Duplex[] = [...through, sink];
-      const head = chain[0] as Duplex;
-      const tail = chain.length > 1 ? pipeline(chain, { signal }) : Promise.resolve();
-      if (sink instanceof TLSSocket) sink.resume();
-      await Promise.all([pumpInto(source, head, { copy: through.length > 0, onProgress, signal }), tail]);
-      if (sink instanceof TLSSocket) await peerClosed(sink, signal);
-      return source.bytesRead;
-    }
-    const piping = pipeline([source, ...through, sink], { signal });
-    // Attached in the same tick as the pipe, so no chunk flows before either listener is there.
-    source.on('data', (chunk: Buffer) => onProgress(chunk.length));
     if (sink instanceof TLSSocket) sink.resume();
-    await piping;
-    if (sink instanceof TLSSocket) await peerClosed(sink, signal);
+    // TLS records are written as they come; holding a short one back only pays off for a plain socket.
+    const holdTail = !(sink instanceof TLSSocket);
+    if (isReadBuffered(source)) {
+      const stages: Duplex[] = [
+        ...through,
+        ...(holdTail && through.length > 0 ? [new TailHoldTransform(closeWithLastWrite)] : []),
+      ];
+      const tail = stages.length > 0 ? pipeline([...stages, sink], { signal, end: false }) : undefined;
+      await pumpInto(source, (stages[0] ?? sink) as Duplex, {
+        copy: stages.length > 0,
+        // The last stage ends when its input does; the sink is ended here, not by the pipeline.
+        endHead: stages.length > 0,
+        holdTail: holdTail && stages.length === 0,
+        ...(stages.length === 0 ? { onEnd: closeWithLastWrite } : {}),
+        onProgress,
+        signal,
+      });
+      await tail;
+    } else {
+      const stages = [...through, ...(holdTail ? [new TailHoldTransform(closeWithLastWrite)] : [])];
+      const piping = pipeline([source, ...stages, sink], { signal, end: false });
+      // Attached in the same tick as the pipe, so no chunk flows before either listener is there.
+      source.on('data', (chunk: Buffer) => onProgress(chunk.length));
+      await piping;
+    }
+    if (closedWithLastWrite) onSinkClosed('with-last-write');
+    else handedOver = await endSink(sink, signal, onSinkClosed);
     return source.bytesRead;
   } catch (err) {
     throw new DataRelayError(
@@ -55,30 +87,76 @@ export async function relayData(
     );
   } finally {
     source.destroy();
-    sink.destroy();
+    if (!handedOver) sink.destroy();
   }
 }
 
 /**
- * After our close_notify on a TLS data connection, waits (briefly) for the peer to close its side.
- * A TLS 1.3 server sends session tickets on every connection, which we never read on the side we
- * only write to; closing a socket with unread bytes sends a RST instead of a FIN, and a RST that
- * overtakes the last upload bytes makes the server drop them (vsftpd then answers 426). Reading
- * (and dropping) what the peer sends and letting it close first avoids that.
+ * A plain TCP sink whose bytes all reached the kernel is closed at once: close(2) sends them and
+ * then the FIN, right behind the last write(2) as ProFTPD and mod_proxy do, whereas end() would wait
+ * a turn of the event loop before its shutdown(2). True when it was closed.
  */
-function peerClosed(sink: TLSSocket, signal: AbortSignal): Promise<void> {
-  if (sink.destroyed || sink.readableEnded) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      sink.off('end', done);
-      sink.off('close', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, TLS_CLOSE_WAIT_MS);
-    sink.once('end', done);
-    sink.once('close', done);
-    signal.addEventListener('abort', done, { once: true });
-  });
+function closeIfFlushed(sink: Socket): boolean {
+  if (sink instanceof TLSSocket || sink.writableLength > 0 || sink.destroyed) return false;
+  sink.destroy();
+  return true;
+}
+
+/**
+ * Ends the sink after the last byte when closeIfFlushed could not: a sink with bytes still queued in
+ * Node ends with them. A TLS sink sends its close_notify, and then waits for its peer's close in the
+ * background (true: the socket was handed over), so that neither the final reply nor a client that
+ * waits for it before closing is held up.
+ */
+async function endSink(
+  sink: Socket,
+  signal: AbortSignal,
+  onSinkClosed: (how: SinkClose) => void,
+): Promise<boolean> {
+  sink.end();
+  await finished(sink, { signal, readable: false });
+  if (!(sink instanceof TLSSocket)) {
+    onSinkClosed('with-last-write');
+    return false;
+  }
+  lingerForPeer(sink, onSinkClosed);
+  return true;
+}
+
+/**
+ * After our close_notify on a TLS data connection, waits (briefly) for the peer to close its side,
+ * then destroys the socket. A TLS 1.3 server sends session tickets on every connection, which we
+ * never read on the side we only write to; closing a socket with unread bytes sends a RST instead of
+ * a FIN, and a RST that overtakes the last upload bytes makes the server drop them (vsftpd then
+ * answers 426). Reading (and dropping) what the peer sends and letting it close first avoids that.
+ */
+function lingerForPeer(sink: TLSSocket, onSinkClosed: (how: SinkClose) => void): void {
+  if (sink.destroyed || sink.readableEnded) {
+    sink.destroy();
+    onSinkClosed('peer-closed');
+    return;
+  }
+  lingering.add(sink);
+  const done = (how: SinkClose) => {
+    clearTimeout(timer);
+    sink.off('end', onEnd);
+    sink.off('close', onEnd);
+    lingering.delete(sink);
+    sink.destroy();
+    onSinkClosed(how);
+  };
+  const onEnd = () => done('peer-closed');
+  // unref: a worker shutting down does not wait for a peer that never closes.
+  const timer = setTimeout(() => done('close-wait-expired'), TLS_CLOSE_WAIT_MS).unref();
+  sink.once('end', onEnd);
+  sink.once('close', onEnd);
+  sink.resume();
+}
+
+/**
+ * Closes a data socket at the end of a transfer, unless the relay has handed it to its background
+ * wait for the TLS peer's close (which destroys it when that wait ends).
+ */
+export function releaseDataSocket(socket: Socket): void {
+  if (!lingering.has(socket)) socket.destroy();
 }

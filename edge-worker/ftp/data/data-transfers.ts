@@ -87,7 +87,7 @@ export class DataTransfers {
     }
     if (request.kind === 'epsv-all') {
       this.epsvAll = true;
-      await frontend.reply(200, 'EPSV ALL command successful.');
+      await frontend.reply(200, 'EPSV ALL command successful');
       return;
     }
     const backend = await dataSetup.prepare(request.verb);

@@ -1,4 +1,5 @@
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
+import { TailHold } from './tail-hold.js';
 
 /**
  * Data sockets the proxy connects itself read into one reused buffer (net's `onread`) rather than
@@ -9,7 +10,8 @@ import { connect, type NetConnectOpts, type Socket } from 'node:net';
 const READ_BUFFER_BYTES = 1024 * 1024;
 
 interface Reader {
-  onChunk: ((bytes: Buffer) => void) | undefined;
+  /** Takes one chunk read into the shared buffer; true when the next read may overwrite it right away. */
+  onChunk: ((bytes: Buffer) => boolean) | undefined;
 }
 
 const readers = new WeakMap<Socket, Reader>();
@@ -20,11 +22,9 @@ export function connectReadBuffered(options: NetConnectOpts): Socket {
     ...options,
     onread: {
       buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
-      callback: (length: number, buffer: Uint8Array) => {
-        reader.onChunk?.(Buffer.from(buffer.buffer, buffer.byteOffset, length));
-        // Pause until the chunk is written out: the next read would overwrite it.
-        return false;
-      },
+      // false pauses reading until the chunk is written out: the next read would overwrite it.
+      callback: (length: number, buffer: Uint8Array) =>
+        reader.onChunk?.(Buffer.from(buffer.buffer, buffer.byteOffset, length)) ?? false,
     },
   } as NetConnectOpts);
   socket.pause();
@@ -39,42 +39,68 @@ export function isReadBuffered(socket: Socket): boolean {
 /**
  * Writes everything `source` (from connectReadBuffered) reads into `sink`, one chunk at a time: the
  * source resumes only once the sink has taken the chunk, so backpressure is the sink's write speed
- * and the shared buffer is never overwritten early. `copy` hands the sink copies instead (for sinks
- * that keep chunks after taking them, such as transforms). Resolves at the source's EOF, once the
- * sink has finished.
+ * and the shared buffer is never overwritten early. A chunk a socket sink wrote to the kernel at once
+ * needs no wait: reading goes on in the same turn of the event loop. `copy` hands the sink copies
+ * instead (for sinks that keep chunks after taking them, such as transforms); `holdTail` holds short
+ * chunks back briefly (tail-hold.ts). Resolves at the source's EOF once the sink has taken every
+ * chunk; `endHead` also ends the sink then and waits until it has finished, `onEnd` runs in the same
+ * tick as the last write otherwise.
  */
 export function pumpInto(
   source: Socket,
-  sink: NodeJS.WritableStream & { destroy(error?: Error): unknown },
-  options: { copy: boolean; onProgress: (bytes: number) => void; signal: AbortSignal },
+  sink: NodeJS.WritableStream & { destroy(error?: Error): unknown; readonly writableLength: number },
+  options: {
+    copy: boolean;
+    endHead: boolean;
+    holdTail: boolean;
+    /** Without `endHead`: runs at the source's EOF right after the last chunk went to the sink. */
+    onEnd?: () => void;
+    onProgress: (bytes: number) => void;
+    signal: AbortSignal;
+  },
 ): Promise<void> {
   const reader = readers.get(source);
   if (!reader) return Promise.reject(new Error('socket was not created by connectReadBuffered'));
   return new Promise<void>((resolve, reject) => {
     let settled = false;
-    const fail = (err: Error) => {
+    const settle = (err?: Error) => {
       if (settled) return;
       settled = true;
+      hold?.dispose();
       options.signal.removeEventListener('abort', onAbort);
-      reject(err);
+      if (err) reject(err);
+      else resolve();
     };
-    const onAbort = () => fail(new Error('aborted'));
+    const written = (err?: Error | null) => {
+      if (err) settle(err);
+      else if (!source.destroyed) source.resume();
+    };
+    // A held chunk is a copy, so reading may go on; it is released outside the read callback.
+    const hold = options.holdTail
+      ? new TailHold((chunk) => {
+          sink.write(chunk, written);
+          if (sink.writableLength > 0) source.pause();
+        })
+      : undefined;
+    const onAbort = () => settle(new Error('aborted'));
     options.signal.addEventListener('abort', onAbort, { once: true });
-    source.on('error', fail);
-    sink.on('error', fail);
-    sink.on('finish', () => {
-      if (settled) return;
-      settled = true;
-      options.signal.removeEventListener('abort', onAbort);
-      resolve();
+    source.on('error', settle);
+    sink.on('error', settle);
+    source.on('end', () => {
+      hold?.release();
+      if (options.endHead) {
+        sink.end();
+      } else {
+        options.onEnd?.();
+        settle();
+      }
     });
-    source.on('end', () => sink.end());
+    if (options.endHead) sink.on('finish', () => settle());
     reader.onChunk = (chunk) => {
       options.onProgress(chunk.length);
-      sink.write(options.copy ? Buffer.from(chunk) : chunk, (err) => {
-        if (err) fail(err);
-        else if (!source.destroyed) source.resume();
-      });
+      if (hold?.offer(chunk, true)) return true;
+      const taken = sink.write(options.copy ? Buffer.from(chunk) : chunk, written);
+      return options.copy ? taken : sink.writableLength === 0;
     };
     source.resume();
   });

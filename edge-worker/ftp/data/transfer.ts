@@ -8,7 +8,7 @@ import type { FrontendControl } from '../control/frontend-control.js';
 import { type FtpReply, localReply } from '../control/reply.js';
 import type { DataEndpoint } from './data-endpoint.js';
 import { DataConnectionError } from './data-errors.js';
-import { relayData } from './data-relay.js';
+import { relayData, releaseDataSocket, type SinkClose } from './data-relay.js';
 
 /** Backend to client. */
 const DOWNLOADS = new Set(['RETR', 'LIST', 'NLST', 'MLSD']);
@@ -75,6 +75,8 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
   const sockets = [backendSocket, clientSocket];
   for (const socket of sockets) socket.catch(() => {});
 
+  const onSinkClosed = (how: SinkClose) =>
+    log.debug('data connection closed', { verb: command.verb, side: download ? 'client' : 'backend', how });
   const relay = Promise.all(sockets).then(([fromBackend, fromClient]: Socket[]) =>
     download
       ? relayData(
@@ -83,8 +85,16 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
           relayAbort.signal,
           request.onProgress,
           request.through,
+          onSinkClosed,
         )
-      : relayData(fromClient as Socket, fromBackend as Socket, relayAbort.signal, request.onProgress),
+      : relayData(
+          fromClient as Socket,
+          fromBackend as Socket,
+          relayAbort.signal,
+          request.onProgress,
+          [],
+          onSinkClosed,
+        ),
   );
   const relayEvent: Promise<Event> = relay.then(
     (bytes) => ({ source: 'relay', kind: 'relayed', bytes }),
@@ -107,11 +117,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
     waitAbort.abort();
     request.clientData.dispose();
     request.backendData.dispose();
-    for (const socket of sockets)
-      socket.then(
-        (s) => s.destroy(),
-        () => {},
-      );
+    for (const socket of sockets) socket.then(releaseDataSocket, () => {});
   };
 
   try {

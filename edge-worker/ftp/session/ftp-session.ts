@@ -374,7 +374,7 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
       return false;
     }
     if (!this.loggedIn && !BEFORE_LOGIN.has(command.verb)) {
-      await this.frontend.reply(530, 'Please login with USER and PASS.');
+      await this.frontend.reply(530, 'Please login with USER and PASS');
       return false;
     }
     const login = this.role.login[command.verb as keyof SessionRole['login']] as CommandHandler | undefined;

@@ -29,7 +29,7 @@ export async function answerWithoutBackend(
       await frontend.reply(215, 'UNIX Type: L8');
       return;
     case 'NOOP':
-      await frontend.reply(200, 'NOOP command successful.');
+      await frontend.reply(200, 'NOOP command successful');
       return;
     case 'OPTS':
     case 'CLNT':
@@ -37,7 +37,7 @@ export async function answerWithoutBackend(
       await frontend.reply(200, `${command.verb} noted.`);
       return;
     default:
-      await frontend.reply(503, 'Login with USER first.');
+      await frontend.reply(503, 'Login with USER first');
   }
 }
 

@@ -7,11 +7,12 @@ export interface TimeoutLimits {
   stalled: number;
 }
 
+/** ProFTPD's own texts (mod_auth, mod_core, mod_xfer, src/data.c), word for word. */
 const REPLIES: Record<TimeoutKind, (seconds: number) => string> = {
-  login: (s) => `Login timeout (${s} seconds): closing control connection.`,
-  idle: (s) => `Idle timeout (${s} seconds): closing control connection.`,
-  noTransfer: (s) => `No transfer timeout (${s} seconds): closing control connection.`,
-  stalled: (s) => `Data transfer stall timeout: ${s} seconds.`,
+  login: (s) => `Login timeout (${s} ${s === 1 ? 'second' : 'seconds'}): closing control connection`,
+  idle: (s) => `Idle timeout (${s} seconds): closing control connection`,
+  noTransfer: (s) => `No transfer timeout (${s} seconds): closing control connection`,
+  stalled: (s) => `Data transfer stall timeout: ${s} ${s === 1 ? 'second' : 'seconds'}`,
 };
 
 /** The 421 text ProFTPD gives for each timeout. */

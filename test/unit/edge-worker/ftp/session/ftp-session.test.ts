@@ -7,7 +7,7 @@ describe('FtpSession (the command loop both roles share), over fake channels', (
     const { session, client, backend, running } = startSession();
     expect(await client.replyAt(0)).toBe('220 Test backend ready.');
     client.type('PWD');
-    expect(await client.replyAt(1)).toBe('530 Please login with USER and PASS.');
+    expect(await client.replyAt(1)).toBe('530 Please login with USER and PASS');
     client.type('USER alice');
     expect(await client.replyAt(2)).toBe('331 Password required for alice.');
     client.type('PASS secret');
@@ -74,7 +74,7 @@ describe('FtpSession (the command loop both roles share), over fake channels', (
     expect(data.closes).toBe(closesBefore + 1);
     expect(session.sessionState).toEqual({ kind: 'awaiting-login' });
     client.type('LIST');
-    expect(await client.replyAt(4)).toBe('530 Please login with USER and PASS.');
+    expect(await client.replyAt(4)).toBe('530 Please login with USER and PASS');
     expect(data.transfers).toHaveLength(0);
     client.type('QUIT');
     await running;
