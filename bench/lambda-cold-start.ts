@@ -6,6 +6,9 @@
  * first request. Process start-up itself (the same for every bundle) is not counted.
  *
  *   npm run build && NODE22=.cache/node22/22.23.3/bin/node node dist/bench/lambda-cold-start.js
+ *
+ * BENCH_COLD_BASELINE=<another checkout> bundles the same entries from there too and alternates the
+ * two bundles run by run, so that a busy machine slows both alike (before/after comparisons).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
@@ -20,6 +23,7 @@ import { median, round1 } from './stats.js';
 const ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 7);
 const NODE = process.env.NODE22 ?? process.execPath;
 const REPO = new URL('../..', import.meta.url).pathname;
+const BASELINE = process.env.BENCH_COLD_BASELINE;
 
 /** The same banner infra/lib/control-plane-functions.ts gives every bundle. */
 const BANNER = [
@@ -79,34 +83,35 @@ async function main(): Promise<void> {
     const driver = join(dir, 'driver.mjs');
     await writeFile(driver, DRIVER);
     console.log(`node ${await version(NODE)}, ${ROUNDS} cold starts per function (median)`);
-    console.log('| function | bundle KiB | import ms | first invoke ms | import + invoke ms | status |');
-    console.log('|---|---|---|---|---|---|');
+    console.log(
+      '| function | tree | bundle KiB | import ms | first invoke ms | import + invoke ms | status |',
+    );
+    console.log('|---|---|---|---|---|---|---|');
+    const trees = BASELINE
+      ? [
+          { name: 'baseline', root: BASELINE },
+          { name: 'this', root: REPO },
+        ]
+      : [{ name: 'this', root: REPO }];
     for (const { name, entry, body } of ENTRIES) {
-      const outfile = join(dir, `${name}.mjs`);
-      await build({
-        entryPoints: [join(REPO, entry)],
-        outfile,
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        external: ['*.node', 'cpu-features'],
-        minify: true,
-        sourcemap: true,
-        banner: { js: BANNER },
-        logLevel: 'error',
-      });
-      const size = (await stat(outfile)).size;
-      const runs: { importMs: number; firstInvokeMs: number; status: number }[] = [];
-      for (let i = 0; i < ROUNDS; i++)
-        runs.push(await runOnce(driver, outfile, JSON.stringify(body), store.endpoint));
-      const imp = median(runs.map((r) => r.importMs));
-      const inv = median(runs.map((r) => r.firstInvokeMs));
-      const both = median(runs.map((r) => r.importMs + r.firstInvokeMs));
-      console.log(
-        `| ${name} | ${Math.round(size / 1024)} | ${round1(imp)} | ${round1(inv)} | ${round1(both)} | ${runs[0]?.status} |`,
-      );
+      const bundles = [];
+      for (const tree of trees) {
+        const outfile = join(dir, `${name}-${tree.name}.mjs`);
+        await bundle(join(tree.root, entry), outfile);
+        bundles.push({ tree: tree.name, outfile, size: (await stat(outfile)).size, runs: [] as Run[] });
+      }
+      for (let i = 0; i < ROUNDS; i++) {
+        for (const b of bundles)
+          b.runs.push(await runOnce(driver, b.outfile, JSON.stringify(body), store.endpoint));
+      }
+      for (const b of bundles) {
+        const imp = median(b.runs.map((r) => r.importMs));
+        const inv = median(b.runs.map((r) => r.firstInvokeMs));
+        const both = median(b.runs.map((r) => r.importMs + r.firstInvokeMs));
+        console.log(
+          `| ${name} | ${b.tree} | ${Math.round(b.size / 1024)} | ${round1(imp)} | ${round1(inv)} | ${round1(both)} | ${b.runs[0]?.status} |`,
+        );
+      }
     }
   } finally {
     await store.close();
@@ -114,12 +119,31 @@ async function main(): Promise<void> {
   }
 }
 
-function runOnce(
-  driver: string,
-  bundle: string,
-  body: string,
-  endpoint: string,
-): Promise<{ importMs: number; firstInvokeMs: number; status: number }> {
+interface Run {
+  importMs: number;
+  firstInvokeMs: number;
+  status: number;
+}
+
+/** Bundled as infra/lib/control-plane-functions.ts has the CDK bundle it. */
+async function bundle(entry: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    external: ['*.node', 'cpu-features'],
+    minify: true,
+    sourcemap: true,
+    banner: { js: BANNER },
+    logLevel: 'error',
+  });
+}
+
+function runOnce(driver: string, bundle: string, body: string, endpoint: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(NODE, ['--enable-source-maps', driver, bundle, body], {
       env: {

@@ -1,5 +1,3 @@
-import bcrypt from 'bcryptjs';
-
 /**
  * bcrypt (`$2a$`, `$2b$`, `$2y$`: OpenBSD's, PHP's and htpasswd -B's, libxcrypt's) verified by
  * bcryptjs, which yields to the event loop while it hashes. `$2x$` (the hashes of the buggy
@@ -22,5 +20,8 @@ export async function verifyBcrypt(password: string, stored: string): Promise<bo
   const match = BCRYPT.exec(stored);
   const cost = Number(match?.[1]);
   if (!match || cost < 4 || cost > MAX_ACCEPTED_BCRYPT_COST) return undefined;
+  // Loaded on first use: most pools have no bcrypt users, and the auth function's cold start does
+  // not pay for it (esbuild keeps a dynamically imported module's evaluation lazy in the bundle).
+  const { default: bcrypt } = await import('bcryptjs');
   return bcrypt.compare(password, stored);
 }
