@@ -14,7 +14,9 @@ COPY package.json package-lock.json ./
 # scripts/test.sh); every version is still pinned by it. --ignore-scripts: nothing to compile yet.
 RUN npm install --no-audit --no-fund --ignore-scripts
 COPY . .
+# patches/ (ssh2's channel window) are applied here: the install above ran no scripts.
 RUN npm rebuild ssh2 cpu-features \
+ && npx patch-package --error-on-fail --error-on-warn \
  && npx tsc -p tsconfig.json \
  && npm prune --omit=dev --no-audit --no-fund
 

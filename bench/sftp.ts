@@ -22,7 +22,7 @@ export interface SftpRow {
 
 export interface SftpBenchResult {
   sizeMiB: number;
-  /** ssh2's channel window in this run (scripts/patch-ssh2.mjs raises it). */
+  /** ssh2's channel window in this run (patches/ssh2+1.17.0.patch raises it). */
   ssh2WindowMiB: number;
   rows: SftpRow[];
 }

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
 # npm install, not npm ci: the registry these machines reach serves only the Linux builds of Biome,
 # so the lock file cannot list the other platforms and npm ci refuses it. The lock file still pins every version.
+# Its postinstall applies patches/ (patch-package), failing if a patch no longer applies.
 npm install --no-audit --no-fund
-node scripts/patch-ssh2.mjs
 npm run build
 npm run lint
 npx vitest run

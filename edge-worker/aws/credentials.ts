@@ -1,18 +1,16 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentials } from './sigv4.js';
 
 /** Returns current credentials; refreshes temporary ones before they expire. */
 export type CredentialsProvider = () => Promise<AwsCredentials>;
 
 /**
- * The AWS SDK's default credential chain (environment, shared files, SSO, web identity, the ECS
- * task role, EC2 instance metadata), as the SDK resolves it for any client: memoised, and refreshed
- * before temporary credentials expire. Taken from a client the worker already depends on, so no
- * credential-provider package has to be installed separately. The client itself never sends a request.
+ * The AWS SDK's default credential chain for Node (environment, shared files and profiles, SSO, web
+ * identity, the ECS task role, EC2 instance metadata): memoised, and refreshed before temporary
+ * credentials expire. `region` is the one its STS calls (role assumption, web identity) use.
  */
 export function defaultCredentialsProvider(region: string): CredentialsProvider {
-  const client = new DynamoDBClient({ region });
-  const provider = client.config.credentials;
+  const provider = fromNodeProviderChain({ clientConfig: { region } });
   return async () => {
     const identity = await provider();
     return {

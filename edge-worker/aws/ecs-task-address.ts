@@ -72,7 +72,7 @@ async function publicIpOf(
     'Filter.1.Value.1': privateIp,
   });
   const url = `${endpoint}/?${query.toString()}`;
-  const signed = signRequest(
+  const signed = await signRequest(
     { method: 'GET', url, headers: {}, body: '' },
     { service: 'ec2', region: options.region },
     await options.credentials(),

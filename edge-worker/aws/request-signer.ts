@@ -27,5 +27,5 @@ export function createSigV4Signer(options: SigV4SignerOptions): RequestSigner {
   const scope: SigningScope = { service: options.service, region };
   const credentials = options.credentials ?? defaultCredentialsProvider(region);
   const now = options.now ?? (() => new Date());
-  return async (request) => signRequest(request, scope, await credentials(), now());
+  return async (request) => await signRequest(request, scope, await credentials(), now());
 }

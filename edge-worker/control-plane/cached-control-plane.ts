@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { AuthRequest, AuthResponse } from '../../functions/contract/auth.js';
 import { isStickyPolicy } from '../../functions/contract/connect-policies.js';
 import {
@@ -87,9 +88,9 @@ export interface CachedControlPlaneState {
  * authentication pass through.
  */
 export class CachedControlPlane implements ClosableControlPlaneClient {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LRUCache<string, Entry>;
   /** Per pool: its registered backends as its latest answers from the global list showed them. */
-  private readonly registered = new Map<string, ResolveBackendCandidate[]>();
+  private readonly registered: LRUCache<string, ResolveBackendCandidate[]>;
   private readonly now: () => number;
   private readonly random: Random;
   private readonly probeIntervalMs: number;
@@ -109,7 +110,9 @@ export class CachedControlPlane implements ClosableControlPlaneClient {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.probeIntervalMs = options.probeIntervalMs ?? 1000;
-    this.maxEntries = options.maxEntries ?? 10_000;
+    this.maxEntries = Math.max(1, options.maxEntries ?? 10_000);
+    this.entries = new LRUCache({ max: this.maxEntries });
+    this.registered = new LRUCache({ max: this.maxEntries });
   }
 
   get state(): CachedControlPlaneState {
@@ -214,12 +217,7 @@ export class CachedControlPlane implements ClosableControlPlaneClient {
       .map((backend, index) => ({ backend, index }))
       .filter((candidate) => !seen.has(candidate.index));
     const order = [...response.candidates, ...rest];
-    this.entries.delete(key);
     this.entries.set(key, { order, list: response.list, next: undefined });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
   }
 
   /**
@@ -237,12 +235,8 @@ export class CachedControlPlane implements ClosableControlPlaneClient {
     const known = excludedSome ? (this.registered.get(request.pool) ?? []) : [];
     const merged = [...known.filter((old) => !fresh.some((c) => c.backend === old.backend)), ...fresh];
     merged.sort((a, b) => (a.backend < b.backend ? -1 : a.backend > b.backend ? 1 : 0));
-    this.registered.delete(request.pool);
     if (merged.length > 0) this.registered.set(request.pool, merged);
-    if (this.registered.size > this.maxEntries) {
-      const oldest = this.registered.keys().next();
-      if (!oldest.done) this.registered.delete(oldest.value);
-    }
+    else this.registered.delete(request.pool);
   }
 
   private serveStale(request: ResolveBackendRequest, key: string): ResolveBackendResponse {

@@ -1,4 +1,5 @@
 import type { Server } from 'node:tls';
+import { LRUCache } from 'lru-cache';
 
 const MAX_SESSIONS = 10_000;
 /** mod_tls's lifetime of sessions in its internal cache when no TLSSessionCache is configured (300 s per its doc). */
@@ -11,20 +12,13 @@ const LIFETIME_MS = 300_000;
  * it where the worker attaches TLS caches: only one of the two may listen on a server.
  */
 export function attachLocalSessionCache(server: Server): { close(): void } {
-  const sessions = new Map<string, { data: Buffer; expires: number }>();
+  const sessions = new LRUCache<string, Buffer>({ max: MAX_SESSIONS, ttl: LIFETIME_MS });
   const onNew = (id: Buffer, data: Buffer, done: () => void) => {
-    if (sessions.size >= MAX_SESSIONS) {
-      const oldest = sessions.keys().next().value;
-      if (oldest !== undefined) sessions.delete(oldest);
-    }
-    sessions.set(id.toString('hex'), { data, expires: Date.now() + LIFETIME_MS });
+    sessions.set(id.toString('hex'), data);
     done();
   };
   const onResume = (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
-    const key = id.toString('hex');
-    const entry = sessions.get(key);
-    if (entry && entry.expires < Date.now()) sessions.delete(key);
-    done(null, entry && entry.expires >= Date.now() ? entry.data : null);
+    done(null, sessions.get(id.toString('hex')) ?? null);
   };
   server.on('newSession', onNew);
   server.on('resumeSession', onResume);

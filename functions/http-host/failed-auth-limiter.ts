@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { LRUCache } from 'lru-cache';
 
 export interface FailedAuthLimiterOptions {
   /** Failures a source may have in a burst before it is refused. */
@@ -29,12 +30,13 @@ export class FailedAuthLimiter {
   private readonly perMs: number;
   private readonly maxSources: number;
   private readonly now: () => number;
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets: LRUCache<string, Bucket>;
 
   constructor(options: FailedAuthLimiterOptions = {}) {
     this.burst = options.burst ?? 10;
     this.perMs = (options.perMinute ?? 10) / 60_000;
-    this.maxSources = options.maxSources ?? 10_000;
+    this.maxSources = Math.max(1, options.maxSources ?? 10_000);
+    this.buckets = new LRUCache({ max: this.maxSources });
     this.now = options.now ?? Date.now;
   }
 
@@ -50,14 +52,8 @@ export class FailedAuthLimiter {
     const key = sourceKey(address);
     const bucket = this.current(key) ?? { tokens: this.burst, at: this.now() };
     bucket.tokens = Math.max(0, bucket.tokens - 1);
-    // Re-inserting keeps the map in least-recently-failed order, for eviction.
-    this.buckets.delete(key);
+    // Only a failure counts as use: the least recently failing source is evicted first.
     this.buckets.set(key, bucket);
-    while (this.buckets.size > this.maxSources) {
-      const oldest = this.buckets.keys().next().value;
-      if (oldest === undefined) break;
-      this.buckets.delete(oldest);
-    }
   }
 
   /** Sources remembered now (tests). */
@@ -66,7 +62,8 @@ export class FailedAuthLimiter {
   }
 
   private current(key: string): Bucket | undefined {
-    const bucket = this.buckets.get(key);
+    // peek: a check is not a failure, so it leaves the eviction order alone.
+    const bucket = this.buckets.peek(key);
     if (!bucket) return undefined;
     const now = this.now();
     bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.at) * this.perMs);

@@ -5,6 +5,7 @@ import {
   parsePasswordHash,
   verifyPassword,
 } from '../registry/index.js';
+import { MAX_ACCEPTED_BCRYPT_COST } from './bcrypt-hash.js';
 import { type HashFormat, hashFormat, MAX_ACCEPTED_SHA_ROUNDS, verifyCrypt } from './crypt.js';
 
 /** The result of checking a password against a stored hash. */
@@ -44,7 +45,7 @@ export async function spendVerificationTime(password: string): Promise<void> {
 
 /**
  * Checks `password` against a stored proxy-user hash: scrypt (`scrypt$...`, password-hash.ts) or
- * crypt(3) `$1$` / `$5$` / `$6$` (crypt.ts). Any other format is `unsupported` (after the same work
+ * crypt(3) `$1$` / `$5$` / `$6$` / bcrypt `$2a$` `$2b$` `$2y$` (crypt.ts). Any other format is `unsupported` (after the same work
  * as a verification), with the reason in `detail`.
  */
 export async function checkPassword(password: string, stored: string): Promise<PasswordCheck> {
@@ -57,14 +58,22 @@ export async function checkPassword(password: string, stored: string): Promise<P
       ? { outcome: 'mismatch', format }
       : { outcome: 'unsupported', format, detail: 'the stored scrypt hash is malformed' };
   }
-  if (format === 'md5-crypt' || format === 'sha256-crypt' || format === 'sha512-crypt') {
+  if (
+    format === 'md5-crypt' ||
+    format === 'sha256-crypt' ||
+    format === 'sha512-crypt' ||
+    format === 'bcrypt'
+  ) {
     const match = await verifyCrypt(password, stored);
     if (match !== undefined) return { outcome: match ? 'match' : 'mismatch', format };
     await spendVerificationTime(password);
     return {
       outcome: 'unsupported',
       format,
-      detail: `the stored ${format} hash is malformed or asks for more than ${MAX_ACCEPTED_SHA_ROUNDS} rounds`,
+      detail:
+        format === 'bcrypt'
+          ? `the stored bcrypt hash is malformed, is $2x$ (crypt_blowfish's buggy variant), or asks for a cost above ${MAX_ACCEPTED_BCRYPT_COST}`
+          : `the stored ${format} hash is malformed or asks for more than ${MAX_ACCEPTED_SHA_ROUNDS} rounds`,
     };
   }
   await spendVerificationTime(password);
@@ -79,7 +88,9 @@ function unsupportedDetail(format: HashFormat): string {
       return 'the account has no password hash';
     case 'unknown':
       return 'the password hash format is not recognised';
+    case 'yescrypt':
+      return 'the password hash format yescrypt ($y$) is not supported: no maintained JavaScript implementation verifies it (supported: scrypt, md5-crypt $1$, sha256-crypt $5$, sha512-crypt $6$, bcrypt $2a$/$2b$/$2y$); set a new password through the registry API, or re-hash the user with mkpasswd -m sha-512 or -m bcrypt';
     default:
-      return `the password hash format ${format} is not supported (supported: scrypt, md5-crypt $1$, sha256-crypt $5$, sha512-crypt $6$); set a new password through the registry API`;
+      return `the password hash format ${format} is not supported (supported: scrypt, md5-crypt $1$, sha256-crypt $5$, sha512-crypt $6$, bcrypt $2a$/$2b$/$2y$); set a new password through the registry API`;
   }
 }

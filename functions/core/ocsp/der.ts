@@ -1,7 +1,10 @@
 /**
- * A small DER (X.690 Distinguished Encoding Rules) reader and writer: enough ASN.1 to build an OCSP
- * request (RFC 6960) and read an OCSP response and the parts of a certificate stapling needs. Only
- * definite lengths (DER has no others) and single-byte tags (every tag OCSP and X.509 use).
+ * A small DER (X.690 Distinguished Encoding Rules) reader: the parts of a certificate OCSP stapling
+ * needs (certificate-fields.ts) and OpenSSL's serialised TLS sessions (edge-worker/tls). Only definite
+ * lengths (DER has no others) and single-byte tags. OCSP messages themselves are encoded and decoded
+ * by @peculiar/asn1-ocsp (ocsp-message.ts). Kept for certificates because the CertID hashes the
+ * issuer Name exactly as encoded, and @peculiar/asn1-x509 gives a Name only as parsed (re-encoding it
+ * can change the bytes of a certificate that is not strict DER); the writer below is for tests.
  */
 
 export class DerError extends Error {

@@ -1,34 +1,32 @@
 import { createHash, verify as verifySignature, X509Certificate } from 'node:crypto';
-import type { CertificateFields } from './certificate-fields.js';
 import {
-  children,
-  contextTag,
-  DerError,
-  type DerNode,
-  decode,
-  enumerated,
-  expectTag,
-  explicit,
-  nullValue,
-  octetString,
-  oid,
-  readBitStringBytes,
-  readOid,
-  readSmallInteger,
-  readTime,
-  sequence,
-  TAG,
-  unsignedInteger,
-  unwrapExplicit,
-} from './der.js';
+  type SingleResponse as Asn1SingleResponse,
+  BasicOCSPResponse,
+  CertID,
+  id_pkix_ocsp_basic,
+  id_pkix_ocsp_nonce,
+  OCSPRequest,
+  OCSPResponse,
+  OCSPResponseStatus,
+  Request,
+  type ResponseBytes,
+  TBSRequest,
+} from '@peculiar/asn1-ocsp';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Extension } from '@peculiar/asn1-x509';
+import type { CertificateFields } from './certificate-fields.js';
 
-/** OCSP (RFC 6960) requests and responses, as much as stapling needs. */
+/**
+ * OCSP (RFC 6960) requests and responses, as much as stapling needs, encoded and decoded by the
+ * @peculiar ASN.1 schemas (asn1-ocsp, asn1-x509); the checks a client makes (verifyOcspResponse)
+ * stay here, with node:crypto verifying the signature over the response's own tbsResponseData bytes.
+ */
 
 const OID_SHA1 = '1.3.14.3.2.26';
 const OID_SHA256 = '2.16.840.1.101.3.4.2.1';
-const OID_PKIX_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
-const OID_PKIX_OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
 const OID_KP_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
+/** DER NULL: the parameters of a SHA-1 AlgorithmIdentifier, as OpenSSL and mod_tls send them. */
+const DER_NULL = new Uint8Array([0x05, 0x00]).buffer;
 
 const HASH_OF_OID: Record<string, string> = { [OID_SHA1]: 'sha1', [OID_SHA256]: 'sha256' };
 
@@ -83,23 +81,28 @@ export function certIdOf(certificate: CertificateFields, issuer: CertificateFiel
 
 /** An OCSPRequest for one certificate, with a nonce extension when `nonce` is given. */
 export function buildOcspRequest(id: CertId, nonce?: Buffer): Buffer {
-  const certId = sequence(
-    sequence(oid(OID_SHA1), nullValue()),
-    octetString(id.issuerNameHash),
-    octetString(id.issuerKeyHash),
-    unsignedInteger(id.serial),
-  );
-  const request = sequence(certId);
-  const requestList = sequence(request);
-  const extensions = nonce
-    ? [explicit(2, sequence(sequence(oid(OID_PKIX_OCSP_NONCE), octetString(octetString(nonce)))))]
-    : [];
-  return sequence(sequence(requestList, ...extensions));
+  const reqCert = new CertID({
+    hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID_SHA1, parameters: DER_NULL }),
+    issuerNameHash: new OctetString(id.issuerNameHash),
+    issuerKeyHash: new OctetString(id.issuerKeyHash),
+    serialNumber: toArrayBuffer(asUnsignedInteger(id.serial)),
+  });
+  const tbsRequest = new TBSRequest({ requestList: [new Request({ reqCert })] });
+  if (nonce) {
+    // RFC 8954: the nonce is an OCTET STRING inside extnValue.
+    tbsRequest.requestExtensions = [
+      new Extension({
+        extnID: id_pkix_ocsp_nonce,
+        extnValue: new OctetString(AsnConvert.serialize(new OctetString(nonce))),
+      }),
+    ];
+  }
+  return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest })));
 }
 
 /** The fake `tryLater` response mod_tls staples when it has nothing better: responseStatus only. */
 export function fakeTryLaterResponse(): Buffer {
-  return sequence(enumerated(RESPONSE_STATUSES.indexOf('tryLater')));
+  return Buffer.from(AsnConvert.serialize(new OCSPResponse({ responseStatus: OCSPResponseStatus.tryLater })));
 }
 
 interface SingleResponse {
@@ -126,80 +129,48 @@ export interface OcspResponse {
   };
 }
 
+/** Reads an OCSPResponse; anything that does not parse as one is an OcspError. */
 export function parseOcspResponse(der: Buffer): OcspResponse {
   try {
-    const top = children(expectTag(decode(der), TAG.SEQUENCE, 'OCSPResponse'));
-    const statusCode = readSmallInteger(expectTag(top[0], TAG.ENUMERATED, 'responseStatus'));
-    const responseStatus = RESPONSE_STATUSES[statusCode];
+    const top = AsnConvert.parse(der, OCSPResponse);
+    const responseStatus = RESPONSE_STATUSES[top.responseStatus as number] as OcspResponseStatus | undefined;
     if (responseStatus === undefined || responseStatus === 'unused') {
-      throw new DerError(`unknown responseStatus ${statusCode}`);
+      throw new OcspError(`malformed OCSP response: unknown responseStatus ${top.responseStatus}`);
     }
     if (responseStatus !== 'successful') return { responseStatus };
-    const bytes = children(
-      expectTag(
-        unwrapExplicit(expectTag(top[1], contextTag(0, true), 'responseBytes')),
-        TAG.SEQUENCE,
-        'ResponseBytes',
-      ),
-    );
-    const type = readOid(bytes[0] as DerNode);
-    if (type !== OID_PKIX_OCSP_BASIC) throw new DerError(`unsupported response type ${type}`);
-    const basicParts = children(
-      expectTag(
-        decode(expectTag(bytes[1], TAG.OCTET_STRING, 'response').content),
-        TAG.SEQUENCE,
-        'BasicOCSPResponse',
-      ),
-    );
-    const tbs = expectTag(basicParts[0], TAG.SEQUENCE, 'tbsResponseData');
-    const signatureAlgorithm = readOid(
-      children(expectTag(basicParts[1], TAG.SEQUENCE, 'signatureAlgorithm'))[0] as DerNode,
-    );
-    const signature = readBitStringBytes(expectTag(basicParts[2], TAG.BIT_STRING, 'signature'));
-    const certsWrapper = basicParts[3];
-    const certs =
-      certsWrapper?.tag === contextTag(0, true)
-        ? children(expectTag(unwrapExplicit(certsWrapper), TAG.SEQUENCE, 'certs')).map((node) =>
-            Buffer.from(node.raw),
-          )
-        : [];
-    const data = children(tbs);
-    let i = 0;
-    if (data[0]?.tag === contextTag(0, true)) i += 1;
-    const responder = data[i] as DerNode;
-    const responderId =
-      responder.tag === contextTag(1, true)
-        ? { name: Buffer.from(unwrapExplicit(responder).raw) }
-        : responder.tag === contextTag(2, true)
-          ? { keyHash: Buffer.from(expectTag(unwrapExplicit(responder), TAG.OCTET_STRING, 'byKey').content) }
-          : (() => {
-              throw new DerError('responderID: expected [1] or [2]');
-            })();
-    const producedAt = readTime(expectTag(data[i + 1], TAG.GENERALIZED_TIME, 'producedAt'));
-    const responses = children(expectTag(data[i + 2], TAG.SEQUENCE, 'responses')).map(singleResponse);
+    const bytes: ResponseBytes | undefined = top.responseBytes;
+    if (!bytes) throw new OcspError('malformed OCSP response: a successful response without responseBytes');
+    if (bytes.responseType !== id_pkix_ocsp_basic) {
+      throw new OcspError(`malformed OCSP response: unsupported response type ${bytes.responseType}`);
+    }
+    const basic = AsnConvert.parse(bytes.response, BasicOCSPResponse);
+    const data = basic.tbsResponseData;
+    if (!basic.tbsResponseDataRaw) throw new OcspError('malformed OCSP response: no tbsResponseData bytes');
+    const responder = data.responderID;
+    const responderId = responder.byKey
+      ? { keyHash: Buffer.from(responder.byKey.buffer) }
+      : responder.byName
+        ? { name: Buffer.from(AsnConvert.serialize(responder.byName)) }
+        : undefined;
+    if (!responderId) throw new OcspError('malformed OCSP response: responderID is neither byName nor byKey');
     let nonce: Buffer | undefined;
-    const extensions = data[i + 3];
-    if (extensions?.tag === contextTag(1, true)) {
-      for (const extension of children(unwrapExplicit(extensions))) {
-        const parts = children(extension);
-        if (readOid(parts[0] as DerNode) === OID_PKIX_OCSP_NONCE) {
-          const value = expectTag(parts[parts.length - 1], TAG.OCTET_STRING, 'nonce').content;
-          // RFC 8954: the nonce is an OCTET STRING inside extnValue; some responders send it bare.
-          nonce = value[0] === TAG.OCTET_STRING ? Buffer.from(decode(value).content) : Buffer.from(value);
-        }
-      }
+    for (const extension of data.responseExtensions ?? []) {
+      if (extension.extnID !== id_pkix_ocsp_nonce) continue;
+      const value = Buffer.from(extension.extnValue.buffer);
+      // RFC 8954: the nonce is an OCTET STRING inside extnValue; some responders send it bare.
+      nonce = value[0] === 0x04 ? Buffer.from(AsnConvert.parse(value, OctetString).buffer) : value;
     }
     return {
       responseStatus,
       basic: {
-        tbsResponseData: Buffer.from(tbs.raw),
-        signatureAlgorithm,
-        signature: Buffer.from(signature),
+        tbsResponseData: Buffer.from(basic.tbsResponseDataRaw),
+        signatureAlgorithm: basic.signatureAlgorithm.algorithm,
+        signature: Buffer.from(basic.signature),
         responderId,
-        producedAt,
-        responses,
+        producedAt: timeOf(data.producedAt, 'producedAt'),
+        responses: data.responses.map(singleResponse),
         ...(nonce ? { nonce } : {}),
-        certs,
+        certs: (basic.certs ?? []).map((certificate) => Buffer.from(AsnConvert.serialize(certificate))),
       },
     };
   } catch (err) {
@@ -210,38 +181,49 @@ export function parseOcspResponse(der: Buffer): OcspResponse {
   }
 }
 
-function singleResponse(node: DerNode): SingleResponse {
-  const parts = children(expectTag(node, TAG.SEQUENCE, 'SingleResponse'));
-  const idParts = children(expectTag(parts[0], TAG.SEQUENCE, 'certID'));
-  const hashOid = readOid(children(expectTag(idParts[0], TAG.SEQUENCE, 'hashAlgorithm'))[0] as DerNode);
+function singleResponse(single: Asn1SingleResponse): SingleResponse {
+  const id = single.certID;
+  const hashOid = id.hashAlgorithm.algorithm;
   const certId = {
     hash: HASH_OF_OID[hashOid] ?? hashOid,
-    issuerNameHash: Buffer.from(expectTag(idParts[1], TAG.OCTET_STRING, 'issuerNameHash').content),
-    issuerKeyHash: Buffer.from(expectTag(idParts[2], TAG.OCTET_STRING, 'issuerKeyHash').content),
-    serial: stripLeadingZeros(expectTag(idParts[3], TAG.INTEGER, 'serialNumber').content),
+    issuerNameHash: Buffer.from(id.issuerNameHash.buffer),
+    issuerKeyHash: Buffer.from(id.issuerKeyHash.buffer),
+    serial: stripLeadingZeros(Buffer.from(id.serialNumber)),
   };
-  const status = parts[1] as DerNode;
+  const status = single.certStatus;
   let certStatus: CertStatus;
   let revokedAt: number | undefined;
-  if (status.tag === contextTag(0, false)) certStatus = 'good';
-  else if (status.tag === contextTag(1, true)) {
+  if (status.revoked) {
     certStatus = 'revoked';
-    revokedAt = readTime(children(status)[0] as DerNode);
-  } else if (status.tag === contextTag(2, false)) certStatus = 'unknown';
-  else throw new DerError(`certStatus: unexpected tag 0x${status.tag.toString(16)}`);
-  const thisUpdate = readTime(expectTag(parts[2], TAG.GENERALIZED_TIME, 'thisUpdate'));
-  const next = parts[3];
-  const nextUpdate =
-    next?.tag === contextTag(0, true)
-      ? readTime(expectTag(unwrapExplicit(next), TAG.GENERALIZED_TIME, 'nextUpdate'))
-      : undefined;
+    revokedAt = timeOf(status.revoked.revocationTime, 'revocationTime');
+  } else if (status.unknown !== undefined) certStatus = 'unknown';
+  else if (status.good !== undefined) certStatus = 'good';
+  else throw new OcspError('malformed OCSP response: certStatus is none of good, revoked, unknown');
+  const nextUpdate = single.nextUpdate ? timeOf(single.nextUpdate, 'nextUpdate') : undefined;
   return {
     certId,
     certStatus,
     ...(revokedAt !== undefined ? { revokedAt } : {}),
-    thisUpdate,
+    thisUpdate: timeOf(single.thisUpdate, 'thisUpdate'),
     ...(nextUpdate !== undefined ? { nextUpdate } : {}),
   };
+}
+
+function timeOf(date: Date | undefined, what: string): number {
+  const ms = date?.getTime();
+  if (ms === undefined || Number.isNaN(ms))
+    throw new OcspError(`malformed OCSP response: ${what} is not a time`);
+  return ms;
+}
+
+/** A serial's magnitude as an INTEGER's content: a leading zero when its top bit is set. */
+function asUnsignedInteger(magnitude: Buffer): Buffer {
+  const trimmed = stripLeadingZeros(magnitude);
+  return (trimmed[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed;
+}
+
+function toArrayBuffer(bytes: Buffer): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
 function stripLeadingZeros(bytes: Buffer): Buffer {

@@ -68,9 +68,11 @@ describe('proxy authentication against the store', () => {
         `mia:${md5}:2001:3000::/srv/ftp/mia:/bin/false`,
         `sam:${sha256}:2002:3001:Sam:/srv/ftp/sam:/bin/false`,
         `sid:${sha512}:2003:3000::/srv/ftp/sid:/bin/false`,
-        'old:$2y$10$abcdefghijklmnopqrstuuOQh0vRJ4VjvQb3Tc.0nEqx8IQIKsD6:2004:3000::/srv/ftp/old:/bin/false',
+        // yescrypt and bcrypt as libxcrypt (Debian's crypt(3)) writes them, password "right".
+        'old:$y$j9T$abcdefghijklmnop$3dL1LkYnZM.OVXuVdnnaKVDlLYT92dRwOzDZ5XiVCe.:2004:3000::/srv/ftp/old:/bin/false',
         'broken:line',
         `locked:!${sha512}:2005:3000::/srv/ftp/locked:/bin/false`,
+        'bea:$2y$05$0123456789abcdefghijkeImLoEFAQpLAPQRUB8Ht5MuKX8R/sj4i:2006:3000::/srv/ftp/bea:/bin/false',
         '',
       ].join('\n'),
     );
@@ -84,7 +86,7 @@ describe('proxy authentication against the store', () => {
       { userFile: join(dir, 'ftpd.passwd'), groupFile: join(dir, 'ftpd.group') },
       { createPool: true },
     );
-    expect(result.created.sort()).toEqual(['locked', 'mia', 'old', 'sam', 'sid']);
+    expect(result.created.sort()).toEqual(['bea', 'locked', 'mia', 'old', 'sam', 'sid']);
     expect(result.errors).toEqual([
       {
         file: 'AuthUserFile',
@@ -138,7 +140,7 @@ describe('proxy authentication against the store', () => {
     expect((await login({ pool: POOL, user: 'Alice', password: 'alice-pw' })).allowed).toBe(false);
   });
 
-  it('allows imported crypt users ($1$, $5$ with rounds=, $6$) with the right password only', async () => {
+  it('allows imported crypt users ($1$, $5$ with rounds=, $6$, bcrypt $2y$) with the right password only', async () => {
     expect(await login({ pool: IMPORTED, user: 'mia', password: 'mia-pw' })).toMatchObject({
       allowed: true,
       user: 'mia',
@@ -158,7 +160,12 @@ describe('proxy authentication against the store', () => {
       groups: ['ftpusers', 'auditors'],
       reason: 'password verified (sha512-crypt)',
     });
-    for (const user of ['mia', 'sam', 'sid']) {
+    expect(await login({ pool: IMPORTED, user: 'bea', password: 'right' })).toMatchObject({
+      allowed: true,
+      primaryGroup: 'ftpusers',
+      reason: 'password verified (bcrypt)',
+    });
+    for (const user of ['mia', 'sam', 'sid', 'bea']) {
       expect(await login({ pool: IMPORTED, user, password: 'wrong' })).toMatchObject({
         allowed: false,
         reason: `wrong password for proxy user "${user}"`,
@@ -177,7 +184,7 @@ describe('proxy authentication against the store', () => {
     expect(await login({ pool: IMPORTED, user: 'old', password: 'anything' })).toMatchObject({
       allowed: false,
       reason: expect.stringMatching(
-        /proxy user "old" cannot log in: the password hash format bcrypt is not supported/,
+        /proxy user "old" cannot log in: the password hash format yescrypt \(\$y\$\) is not supported/,
       ),
     });
     expect(await login({ pool: IMPORTED, user: 'locked', password: 'sid-pw' })).toMatchObject({
@@ -228,7 +235,7 @@ describe('proxy authentication against the store', () => {
     const again = await importAuthUserFile(table, IMPORTED, files);
     expect(again.created).toEqual([]);
     expect(again.updated).toEqual([]);
-    expect(again.unchanged.sort()).toEqual(['locked', 'mia', 'old', 'sam', 'sid']);
+    expect(again.unchanged.sort()).toEqual(['bea', 'locked', 'mia', 'old', 'sam', 'sid']);
 
     // A change made through the API is undone by the file, which is the source of truth.
     await patchProxyUser(table, IMPORTED, 'mia', { enabled: false }, { nowMs: Date.now() });
@@ -242,7 +249,7 @@ describe('proxy authentication against the store', () => {
     );
     const changed = await importAuthUserFile(table, IMPORTED, files, { prune: true });
     expect(changed.updated.sort()).toEqual(['mia', 'sid']);
-    expect(changed.deleted.sort()).toEqual(['locked', 'old', 'sam']);
+    expect(changed.deleted.sort()).toEqual(['bea', 'locked', 'old', 'sam']);
     expect(await login({ pool: IMPORTED, user: 'mia', password: 'mia-pw' })).toMatchObject({
       allowed: false,
     });

@@ -124,7 +124,8 @@ describe('usersFromAuthFiles', () => {
       'star:*:5:100:::',
       'empty::6:100:::',
       'shadow:x:7:100:::',
-      'legacy:$2y$10$abcdefghijklmnopqrstuuOQh0vRJ4VjvQb3Tc.0nEqx8IQIKsD6:8:100:::',
+      'legacy:$y$j9T$abcdefghijklmnop$3dL1LkYnZM.OVXuVdnnaKVDlLYT92dRwOzDZ5XiVCe.:8:100:::',
+      'htpasswd:$2y$05$0123456789abcdefghijkeImLoEFAQpLAPQRUB8Ht5MuKX8R/sj4i:9:100:::',
     ].join('\n'),
   );
   const groups = parseAuthGroupFile(
@@ -149,13 +150,15 @@ describe('usersFromAuthFiles', () => {
     expect(byName.get('empty')?.enabled).toBe(false);
     expect(byName.get('shadow')?.enabled).toBe(false);
     expect(byName.get('legacy')).toMatchObject({ enabled: true });
+    // bcrypt is verified: no warning for it.
+    expect(byName.get('htpasswd')).toMatchObject({ enabled: true });
     expect(warnings.map(formatIssue)).toEqual([
       'AuthUserFile line 3: no group has gid 999: user "carol" gets primary group "999"',
       'AuthUserFile line 4: user "locked" has a locked account: imported disabled',
       'AuthUserFile line 5: user "star" has a locked account: imported disabled',
       'AuthUserFile line 6: user "empty" has no password hash: imported disabled',
       'AuthUserFile line 7: user "shadow" has its password in a shadow file ("x"): imported disabled',
-      'AuthUserFile line 8: user "legacy" has a bcrypt hash, which ftpx cannot verify: the user cannot log in until a password is set through the registry API',
+      'AuthUserFile line 8: user "legacy" has a yescrypt hash, which ftpx cannot verify: the user cannot log in until a password is set through the registry API',
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { MAX_ACCEPTED_BCRYPT_COST } from '../../../../../functions/core/auth/bcrypt-hash.js';
 import {
   constantTimeStringEqual,
   hashFormat,
@@ -224,12 +225,15 @@ describe('hash formats', () => {
     expect(await checkPassword('right', six)).toEqual({ outcome: 'match', format: 'sha512-crypt' });
     expect(await checkPassword('wrong', six)).toEqual({ outcome: 'mismatch', format: 'sha512-crypt' });
 
-    const bcrypt = await checkPassword(
-      'right',
-      '$2y$10$abcdefghijklmnopqrstuuOQh0vRJ4VjvQb3Tc.0nEqx8IQIKsD6',
+    const bcrypt = '$2y$05$0123456789abcdefghijkeImLoEFAQpLAPQRUB8Ht5MuKX8R/sj4i';
+    expect(await checkPassword('right', bcrypt)).toEqual({ outcome: 'match', format: 'bcrypt' });
+    expect(await checkPassword('wrong', bcrypt)).toEqual({ outcome: 'mismatch', format: 'bcrypt' });
+    const yescrypt = await checkPassword(
+      'secret',
+      '$y$j9T$abcdefghijklmnop$3dL1LkYnZM.OVXuVdnnaKVDlLYT92dRwOzDZ5XiVCe.',
     );
-    expect(bcrypt.outcome).toBe('unsupported');
-    expect(bcrypt.detail).toMatch(/bcrypt is not supported/);
+    expect(yescrypt).toMatchObject({ outcome: 'unsupported', format: 'yescrypt' });
+    expect(yescrypt.detail).toMatch(/yescrypt \(\$y\$\) is not supported/);
     const des = await checkPassword('right', 'abJnggxhB/yJU');
     expect(des).toMatchObject({ outcome: 'unsupported', format: 'des-crypt' });
     expect(des.detail).toMatch(/des-crypt is not supported/);
@@ -242,6 +246,42 @@ describe('hash formats', () => {
       outcome: 'unsupported',
       detail: 'the stored scrypt hash is malformed',
     });
+  });
+});
+
+/**
+ * Hashes made by libxcrypt's crypt(3) (the C library behind Debian's /etc/shadow and ProFTPD's
+ * AuthUserFile checks), through Python's crypt module: an independent implementation to agree with.
+ */
+const LIBXCRYPT_BCRYPT: [password: string, stored: string][] = [
+  ['right', '$2b$05$abcdefghijklmnopqrstuu8xaCxxL82bnl.UY74PMksDxIJShppPC'],
+  ['right', '$2y$05$0123456789abcdefghijkeImLoEFAQpLAPQRUB8Ht5MuKX8R/sj4i'],
+  ['right', '$2a$06$ABCDEFGHIJKLMNOPQRSTUuHp5CxohUtN6Iv.BBbOTm/XZsZx2Y/0y'],
+  ['pässwörd', '$2b$04$......................qnB8eqNMuizEQ3mLqW93JYyN8aQz3iO'],
+  ['x'.repeat(80), '$2b$04$zyxwvutsrqponmlkjihgfeUIb02e2j50rSgXWN4Rr0POqFVytJFRu'],
+];
+
+describe('bcrypt', () => {
+  it('verifies $2a$, $2b$ and $2y$ hashes made by libxcrypt, and refuses wrong passwords', async () => {
+    for (const [password, stored] of LIBXCRYPT_BCRYPT) {
+      expect(hashFormat(stored)).toBe('bcrypt');
+      expect(await verifyCrypt(password, stored)).toBe(true);
+      expect(
+        await verifyCrypt(`${password}!`.slice(0, 72) === password ? 'other' : `${password}!`, stored),
+      ).toBe(password.length >= 72);
+    }
+  });
+
+  it('does not verify $2x$, malformed hashes or costs above the limit', async () => {
+    const good = '$2b$05$abcdefghijklmnopqrstuu8xaCxxL82bnl.UY74PMksDxIJShppPC';
+    expect(await verifyCrypt('right', good.replace('$2b$', '$2x$'))).toBeUndefined();
+    expect(await verifyCrypt('right', good.slice(0, -1))).toBeUndefined();
+    expect(
+      await verifyCrypt('right', good.replace('$05$', `$${MAX_ACCEPTED_BCRYPT_COST + 1}$`)),
+    ).toBeUndefined();
+    const check = await checkPassword('right', good.replace('$05$', '$31$'));
+    expect(check).toMatchObject({ outcome: 'unsupported', format: 'bcrypt' });
+    expect(check.detail).toMatch(/cost above 14/);
   });
 });
 

@@ -1,7 +1,12 @@
 import * as dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { parseDnsServer } from '../../../../../functions/core/discovery/dns-client.js';
-import { decodeResponse, encodeQuery } from '../../../../../functions/core/discovery/dns-message.js';
+import {
+  DnsMessageError,
+  decodeResponse,
+  encodeQuery,
+} from '../../../../../functions/core/discovery/dns-message.js';
+import { seededRandom } from '../../../../../functions/core/random.js';
 
 describe('DNS wire format', () => {
   it('encodes a query dns-packet reads back', () => {
@@ -58,7 +63,9 @@ describe('DNS wire format', () => {
     loop.writeUInt16BE(0x8000, 2);
     loop.writeUInt16BE(1, 4);
     loop.writeUInt16BE(0xc00c, 12);
-    expect(() => decodeResponse(loop)).toThrow(/compression loop|truncated/);
+    // A pointer to itself: dns-packet refuses pointers that do not point back.
+    expect(() => decodeResponse(loop)).toThrow(DnsMessageError);
+    expect(() => decodeResponse(loop)).toThrow(/malformed DNS response: .*pointer/);
   });
 
   it('parses --dns-server values', () => {
@@ -71,5 +78,52 @@ describe('DNS wire format', () => {
       error: '"dns.example:53": "dns.example" is not an IP address (a DNS server is given by address)',
     });
     expect(parseDnsServer('1.2.3.4:99999')).toMatchObject({ ok: false });
+  });
+});
+
+describe('DNS answers that do not parse', () => {
+  it('end in a DnsMessageError whatever the bytes (bounded random input, seeded)', () => {
+    const random = seededRandom(20);
+    const valid = dnsPacket.encode({
+      type: 'response',
+      id: 9,
+      questions: [{ type: 'SRV', name: '_ftp._tcp.x.test' }],
+      answers: [
+        {
+          type: 'SRV',
+          name: '_ftp._tcp.x.test',
+          ttl: 5,
+          data: { priority: 1, weight: 1, port: 21, target: 'a.x.test' },
+        },
+        { type: 'TXT', name: 'x.test', ttl: 5, data: 'ftp://a.test' },
+        { type: 'A', name: 'a.x.test', ttl: 5, data: '10.0.0.1' },
+      ],
+    });
+    let refused = 0;
+    for (let round = 0; round < 2000; round++) {
+      const message = Buffer.from(valid);
+      // Flip a few bytes after the header, or cut the message short.
+      for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--) {
+        message[12 + Math.floor(random() * (message.length - 12))] = Math.floor(random() * 256);
+      }
+      const cut =
+        random() < 0.3 ? message.subarray(0, 12 + Math.floor(random() * (message.length - 12))) : message;
+      try {
+        decodeResponse(cut);
+      } catch (err) {
+        expect(err).toBeInstanceOf(DnsMessageError);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
+  });
+
+  it('refuses a response whose A record is cut short', () => {
+    const message = dnsPacket.encode({
+      type: 'response',
+      id: 3,
+      answers: [{ type: 'A', name: 'a.test', ttl: 5, data: '10.0.0.1' }],
+    });
+    expect(() => decodeResponse(message.subarray(0, message.length - 2))).toThrow(DnsMessageError);
   });
 });

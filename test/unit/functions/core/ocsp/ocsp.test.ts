@@ -23,6 +23,7 @@ import {
   OcspError,
   parseOcspResponse,
 } from '../../../../../functions/core/ocsp/ocsp-message.js';
+import { seededRandom } from '../../../../../functions/core/random.js';
 
 const id = {
   issuerNameHash: Buffer.alloc(20, 1),
@@ -112,7 +113,30 @@ describe('OCSP messages', () => {
     expect(parseOcspResponse(fakeTryLaterResponse())).toEqual({ responseStatus: 'tryLater' });
     expect(() => parseOcspResponse(Buffer.from('<html>'))).toThrow(OcspError);
     expect(() => parseOcspResponse(sequence(enumerated(4)))).toThrow(/unknown responseStatus 4/);
-    expect(() => parseOcspResponse(sequence(enumerated(0)))).toThrow(/responseBytes: missing/);
+    expect(() => parseOcspResponse(sequence(enumerated(0)))).toThrow(
+      /successful response without responseBytes/,
+    );
+  });
+
+  it('turns every parse failure of a damaged response into an OcspError (bounded, seeded)', () => {
+    const random = seededRandom(5);
+    const now = Date.UTC(2026, 10, 21, 9);
+    const valid = response('good', now, now + 600_000, Buffer.alloc(16, 1));
+    let refused = 0;
+    for (let round = 0; round < 1500; round++) {
+      const damaged = Buffer.from(valid);
+      for (let flips = 1 + Math.floor(random() * 3); flips > 0; flips--) {
+        damaged[Math.floor(random() * damaged.length)] = Math.floor(random() * 256);
+      }
+      const input = random() < 0.3 ? damaged.subarray(0, Math.floor(random() * damaged.length)) : damaged;
+      try {
+        parseOcspResponse(input);
+      } catch (err) {
+        expect(err).toBeInstanceOf(OcspError);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
   });
 });
 
