@@ -8,6 +8,7 @@ import {
   type ResolveBackendResponse,
 } from '../../functions/contract/resolve-backend.js';
 import type { SessionEventsRequest, SessionEventsResponse } from '../../functions/contract/session-events.js';
+import type { AbuseRequest, AbuseResponse } from '../../functions/contract/abuse.js';
 import type { SshHostKeyRequest, SshHostKeyResponse } from '../../functions/contract/ssh-host-keys.js';
 import type { TlsCacheRequest, TlsCacheResponse } from '../../functions/contract/tls-cache.js';
 import { type Random, shuffled } from '../../functions/core/random.js';
@@ -171,6 +172,12 @@ export class CachedControlPlane implements ClosableControlPlaneClient {
     if (!this.inner.sshHostKey)
       return Promise.reject(new Error('the control plane has no ssh-host-keys operation'));
     return this.inner.sshHostKey(request);
+  }
+
+  /** Never cached here: edge-worker/limits/ keeps its own copy of the ban list. */
+  abuse(request: AbuseRequest): Promise<AbuseResponse> {
+    if (!this.inner.abuse) return Promise.reject(new Error('the control plane has no abuse operation'));
+    return this.inner.abuse(request);
   }
 
   /** Never answered from the cache: a login the control plane cannot check fails. */

@@ -14,6 +14,7 @@ import type { Table } from '../core/store/table.js';
 import { createResolveBackendHandler } from '../resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../session-events/handler.js';
 import { createSshHostKeysHandler } from '../ssh-host-keys/handler.js';
+import { createAbuseHandler } from '../abuse/handler.js';
 import { createTlsCacheHandler } from '../tls-cache/handler.js';
 import { normalizeResult, toApiGatewayEvent } from './api-gateway-event.js';
 import { FailedAuthLimiter, type FailedAuthLimiterOptions } from './failed-auth-limiter.js';
@@ -85,6 +86,7 @@ export const EDGE_ROUTES = {
   'POST /v1/authenticate': 'authenticate',
   'POST /v1/tls-cache': 'tls-cache',
   'POST /v1/ssh-host-keys': 'ssh-host-keys',
+  'POST /v1/abuse': 'abuse',
 } as const;
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -104,7 +106,7 @@ interface Route {
  * behind API Gateway, run here by node:http with the same events and the same adapter.
  *
  * - `POST /v1/resolve-backend`, `POST /v1/session-events`, `POST /v1/authenticate`,
- *   `POST /v1/tls-cache`, `POST /v1/ssh-host-keys`: the edge-facing functions (bearer edge token when configured).
+ *   `POST /v1/tls-cache`, `POST /v1/ssh-host-keys`, `POST /v1/abuse`: the edge-facing functions (bearer edge token when configured).
  * - everything else under `/v1/`, and `GET /openapi.json`: the registry handler, when given.
  * - `GET /healthz`: 200 while the host runs (no auth, touches no state).
  */
@@ -174,6 +176,22 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
             table,
             ...clock,
             ...(options.identityHook !== undefined ? { identityHook: options.identityHook } : {}),
+          }),
+          { onError },
+        ),
+        edge: true,
+      },
+    ],
+    [
+      'POST /v1/abuse',
+      {
+        routeKey: 'POST /v1/abuse',
+        functionName: EDGE_ROUTES['POST /v1/abuse'],
+        handler: httpAdapter(
+          createAbuseHandler({
+            table,
+            ...clock,
+            ...(options.leaseTtlMs !== undefined ? { slotTtlMs: options.leaseTtlMs } : {}),
           }),
           { onError },
         ),
