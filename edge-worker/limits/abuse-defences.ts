@@ -19,7 +19,6 @@ export class AbuseDefences {
   constructor(
     controlPlane: ControlPlaneClient,
     config: BansConfig | undefined,
-    private readonly classOf: (address: string) => string | undefined,
     private readonly log: Logger,
   ) {
     const bans = config ?? bansSchema.parse({});
@@ -32,12 +31,17 @@ export class AbuseDefences {
     return this.bans.start();
   }
 
-  guardFor(limits: ConnectionLimitsConfig, scope: string): ConnectionGuard {
+  /** `classOf`: the client's `<Class>` name (class bans, BanMessage's %c). */
+  guardFor(
+    limits: ConnectionLimitsConfig,
+    scope: string,
+    classOf: (address: string) => string | undefined,
+  ): ConnectionGuard {
     return new ConnectionGuard(limits, scope, {
       slots: this.slots,
       bans: this.bans,
       events: this.events,
-      classOf: this.classOf,
+      classOf,
       log: this.log,
     });
   }

@@ -12,6 +12,7 @@ import type { destinationResolver } from '../net/destination-resolver.js';
 import type { ConnectionReporter } from '../reverse/connection-reporter.js';
 import { loadPool, type Pool } from '../reverse/pool.js';
 import type { serverHostKeysFor } from '../sftp/server-host-keys.js';
+import type { AbuseDefences } from '../limits/abuse-defences.js';
 import type { SharedBackendSessions } from '../tls/backend-tls-sessions.js';
 import { FrontendTls } from '../tls/frontend-tls-context.js';
 import type { listenerTlsHook } from '../tls/listener-tls-hook.js';
@@ -33,6 +34,8 @@ export interface ListenerSetServices {
   backendSessions: SharedBackendSessions;
   /** The frontend TLS session cache hook (process-wide, as mod_tls_shmcache's). */
   tlsHook: ReturnType<typeof listenerTlsHook>;
+  /** Connection limits and bans (edge-worker/limits/); none: no limits. */
+  defences?: AbuseDefences;
 }
 
 /**
@@ -175,6 +178,15 @@ export class ListenerSet {
           log: this.listenerLog(listenerConfig.logFile),
           classes,
           loopGuard: this.loopGuard,
+          ...(this.services.defences
+            ? {
+                guard: this.services.defences.guardFor(
+                  listenerConfig.connections,
+                  listenerConfig.name ?? `${listenerConfig.pool}@${listenerConfig.port}`,
+                  (address) => classes.classify(address)?.name,
+                ),
+              }
+            : {}),
           ...(frontendTls ? { frontendTls } : {}),
           ...(sniPools.length > 0 ? { sniPools } : {}),
         };

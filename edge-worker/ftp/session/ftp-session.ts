@@ -375,6 +375,7 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
       return false;
     }
     if (screened.kind === 'untrusted-proxy-header') {
+      this.parts.guard?.event('BadProxyHeader');
       this.endByProxy('PROXY header from an untrusted source');
       return true;
     }

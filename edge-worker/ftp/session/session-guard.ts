@@ -10,6 +10,8 @@ export type GuardEvent =
   | 'TimeoutIdle'
   | 'UnhandledCommand'
   | 'SSHAuthFailure'
+  | 'BadProxyHeader'
+  | 'TLSHandshake'
   | 'ProxyAuthFailure';
 
 /** A refusal the client gets before the connection closes (FTP: the code and text; SSH: the text). */
