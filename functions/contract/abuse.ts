@@ -75,3 +75,26 @@ export const abuseResponseSchema = z.object({
   done: z.boolean().optional(),
 });
 export type AbuseResponse = z.output<typeof abuseResponseSchema>;
+
+/** Registry API: `PUT /v1/bans/{kind}/{value}`: bans a host, user or class (admin). */
+export const banParamsSchema = z
+  .object({ kind: banKindSchema, value: z.string().min(1).max(256) })
+  .strict();
+
+export const banCreateSchema = z
+  .object({
+    reason: z.string().max(512).default('banned by an operator'),
+    message: z.string().min(1).max(512).optional().meta({
+      description: 'What the client is told (%a address, %u user, %c class); absent: BanMessage.',
+    }),
+    expiresInSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(366 * 86_400)
+      .optional()
+      .meta({ description: 'How long the ban lasts; absent: until removed.' }),
+  })
+  .strict();
+
+export const banListSchema = z.object({ items: z.array(banSchema) });
