@@ -1,6 +1,7 @@
 import type { DirectiveRow } from './directive-row.js';
 import { CLASS_ROWS } from './directives/class.js';
 import { CORE_ROWS } from './directives/core.js';
+import { LIMIT_ROWS } from './directives/limits.js';
 import { LOGGING_ROWS } from './directives/logging.js';
 import { PROXY_ROWS } from './directives/proxy.js';
 import { SFTP_ROWS } from './directives/sftp.js';
@@ -16,6 +17,7 @@ import { TRANSFER_ROWS } from './directives/transfer.js';
 const MODULES: readonly DirectiveRow[][] = [
   PROXY_ROWS,
   CORE_ROWS,
+  LIMIT_ROWS,
   CLASS_ROWS,
   TLS_CACHE_ROWS,
   TRANSFER_ROWS,
