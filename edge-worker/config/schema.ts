@@ -12,8 +12,8 @@ import { compileForwardTo } from '../forward/forward-to.js';
 import { ACCESS_LOG_VARIABLES, parseLogFormat } from '../log/access-log.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
 import { dnsSchema, healthSchema } from './discovery-health.js';
-import { bansSchema, connectionLimitsSchema } from './limits-schema.js';
 import { duration } from './duration-schema.js';
+import { bansSchema, connectionLimitsSchema } from './limits-schema.js';
 import { sftpListenerSchema, sftpPoolSchema } from './sftp-schema.js';
 import { backendTlsSchema, listenerTlsSchema } from './tls-schema.js';
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AbuseRequest, AbuseResponse } from '../../functions/contract/abuse.js';
 import type { AuthRequest, AuthResponse } from '../../functions/contract/auth.js';
 import { isStickyPolicy } from '../../functions/contract/connect-policies.js';
 import {
@@ -8,7 +9,6 @@ import {
   type ResolveBackendResponse,
 } from '../../functions/contract/resolve-backend.js';
 import type { SessionEventsRequest, SessionEventsResponse } from '../../functions/contract/session-events.js';
-import type { AbuseRequest, AbuseResponse } from '../../functions/contract/abuse.js';
 import type { SshHostKeyRequest, SshHostKeyResponse } from '../../functions/contract/ssh-host-keys.js';
 import type { TlsCacheRequest, TlsCacheResponse } from '../../functions/contract/tls-cache.js';
 import { type Random, shuffled } from '../../functions/core/random.js';

@@ -1,12 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { Pool } from 'undici';
+import type { z } from 'zod';
 import {
   type AbuseRequest,
   type AbuseResponse,
   abuseResponseSchema,
 } from '../../functions/contract/abuse.js';
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleepFor } from 'node:timers/promises';
-import { Pool } from 'undici';
-import type { z } from 'zod';
 import { type AuthRequest, type AuthResponse, authResponseSchema } from '../../functions/contract/auth.js';
 import {
   type ResolveBackendRequest,

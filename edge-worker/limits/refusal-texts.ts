@@ -12,7 +12,10 @@ export const LIMIT_TEXTS = {
 export type CountedLimit = keyof typeof LIMIT_TEXTS;
 
 /** The 530 a limit answers with: the directive's message argument if given, else ProFTPD's text. */
-export function limitRefusal(limit: CountedLimit, setting: { max: number; message?: string | undefined }): GuardRefusal {
+export function limitRefusal(
+  limit: CountedLimit,
+  setting: { max: number; message?: string | undefined },
+): GuardRefusal {
   return { code: 530, text: (setting.message ?? LIMIT_TEXTS[limit]).replaceAll('%m', String(setting.max)) };
 }
 

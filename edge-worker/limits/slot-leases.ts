@@ -68,7 +68,10 @@ export class SlotLeases {
           release,
         };
       } catch (err) {
-        this.warnOnce('connection limits fall back to this worker alone: the control plane did not count', err);
+        this.warnOnce(
+          'connection limits fall back to this worker alone: the control plane did not count',
+          err,
+        );
       }
     } else this.warnOnce('the control plane keeps no connection counts: limits hold per worker');
     return { ...this.localCount(group), release };

@@ -200,7 +200,11 @@ export class FtpListener {
    * when the listener has none, false when it was refused (told with a reply where the protocol
    * allows one, then closed).
    */
-  private async admit(socket: Socket, client: ProxyAddress, implicitTls: boolean): Promise<Admission | undefined | false> {
+  private async admit(
+    socket: Socket,
+    client: ProxyAddress,
+    implicitTls: boolean,
+  ): Promise<Admission | undefined | false> {
     const guard = this.services.guard;
     if (!guard) return undefined;
     const result = await guard.admit(client.address).catch((err: unknown) => {

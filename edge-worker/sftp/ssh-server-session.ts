@@ -17,8 +17,8 @@ import { type SessionHandle, untrackedSession } from '../admin/session-registry.
 import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
-import type { SessionGuard } from '../ftp/session/session-guard.js';
 import { LoginAttempts } from '../ftp/session/login-attempts.js';
+import type { SessionGuard } from '../ftp/session/session-guard.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
 import { type Selected, selectBackendWith } from '../reverse/backend-selection.js';

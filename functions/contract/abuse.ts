@@ -40,8 +40,16 @@ export const abuseRequestSchema = z.discriminatedUnion('op', [
       value: z.string().min(1).max(256),
       /** The rule: `count` occurrences within `windowMs` ban for `durationMs`. */
       count: z.number().int().min(1).max(1_000_000),
-      windowMs: z.number().int().min(1000).max(366 * 86_400_000),
-      durationMs: z.number().int().min(1000).max(366 * 86_400_000),
+      windowMs: z
+        .number()
+        .int()
+        .min(1000)
+        .max(366 * 86_400_000),
+      durationMs: z
+        .number()
+        .int()
+        .min(1000)
+        .max(366 * 86_400_000),
       message: z.string().max(512).optional(),
     })
     .strict(),
@@ -77,9 +85,7 @@ export const abuseResponseSchema = z.object({
 export type AbuseResponse = z.output<typeof abuseResponseSchema>;
 
 /** Registry API: `PUT /v1/bans/{kind}/{value}`: bans a host, user or class (admin). */
-export const banParamsSchema = z
-  .object({ kind: banKindSchema, value: z.string().min(1).max(256) })
-  .strict();
+export const banParamsSchema = z.object({ kind: banKindSchema, value: z.string().min(1).max(256) }).strict();
 
 export const banCreateSchema = z
   .object({

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createAbuseHandler } from '../abuse/handler.js';
 import { createAuthHandler } from '../auth/handler.js';
 import type { IdentityHookConfig } from '../core/auth/identity-hook.js';
 import type { DiscoveryContext } from '../core/discovery/discovery-service.js';
@@ -14,7 +15,6 @@ import type { Table } from '../core/store/table.js';
 import { createResolveBackendHandler } from '../resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../session-events/handler.js';
 import { createSshHostKeysHandler } from '../ssh-host-keys/handler.js';
-import { createAbuseHandler } from '../abuse/handler.js';
 import { createTlsCacheHandler } from '../tls-cache/handler.js';
 import { normalizeResult, toApiGatewayEvent } from './api-gateway-event.js';
 import { FailedAuthLimiter, type FailedAuthLimiterOptions } from './failed-auth-limiter.js';

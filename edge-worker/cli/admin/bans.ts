@@ -33,7 +33,13 @@ export const banCommands: CommandGroup = {
             ? 'no bans\n'
             : formatTable(
                 ['KIND', 'VALUE', 'EXPIRES', 'REASON', 'MESSAGE'],
-                answer.items.map((ban) => [ban.kind, ban.value, expiresText(ban), ban.reason, orDash(ban.message)]),
+                answer.items.map((ban) => [
+                  ban.kind,
+                  ban.value,
+                  expiresText(ban),
+                  ban.reason,
+                  orDash(ban.message),
+                ]),
               ),
         );
       },
@@ -42,7 +48,11 @@ export const banCommands: CommandGroup = {
       name: 'add',
       args: ['KIND', 'VALUE'],
       options: {
-        for: { type: 'string', value: 'DURATION', description: 'how long (30m, 2h, 1d, 00:10:00); default: until removed' },
+        for: {
+          type: 'string',
+          value: 'DURATION',
+          description: 'how long (30m, 2h, 1d, 00:10:00); default: until removed',
+        },
         reason: { type: 'string', value: 'TEXT', description: 'why (shown by list)' },
         message: {
           type: 'string',
@@ -58,7 +68,8 @@ export const banCommands: CommandGroup = {
         let seconds: number | undefined;
         if (duration !== undefined) {
           const ms = parseDuration(duration);
-          if (ms === undefined || ms < 1000) throw new UsageError(`--for: not a duration of a second or more: ${duration}`);
+          if (ms === undefined || ms < 1000)
+            throw new UsageError(`--for: not a duration of a second or more: ${duration}`);
           seconds = Math.ceil(ms / 1000);
         }
         const reason = context.options.string('reason');

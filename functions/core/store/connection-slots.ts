@@ -24,7 +24,12 @@ export interface SlotRef {
 const COUNT = 'count';
 
 /** +1 on the worker's item (a fresh one at 1 if none is live), expiry extended. */
-export async function acquireSlot(table: Table, slot: SlotRef, nowMs: number, ttlMs: number): Promise<number> {
+export async function acquireSlot(
+  table: Table,
+  slot: SlotRef,
+  nowMs: number,
+  ttlMs: number,
+): Promise<number> {
   return addToExpiringCounter(table, keys.connectionSlot(slot.group, slot.member, slot.workerId), {
     counter: COUNT,
     delta: 1,
@@ -60,7 +65,12 @@ export async function releaseSlot(table: Table, slot: SlotRef, nowMs: number): P
 }
 
 /** A heartbeat: moves a live item's expiry forward; false when it had expired already. */
-export async function extendSlot(table: Table, slot: SlotRef, nowMs: number, ttlMs: number): Promise<boolean> {
+export async function extendSlot(
+  table: Table,
+  slot: SlotRef,
+  nowMs: number,
+  ttlMs: number,
+): Promise<boolean> {
   try {
     await table.client.send(
       new UpdateItemCommand({

@@ -1,6 +1,6 @@
+import { BAN_EVENTS } from '../../limits-schema.js';
 import { type DirectiveLine, type DirectiveRow, handled, ignored, setting } from '../directive-row.js';
 import { parseBoolean, parseWholeNumber } from '../values.js';
-import { BAN_EVENTS } from '../../limits-schema.js';
 
 /**
  * ProFTPD's connection limits (mod_auth: http://www.proftpd.org/docs/modules/mod_auth.html) and mod_ban
@@ -91,5 +91,8 @@ export const LIMIT_ROWS: DirectiveRow[] = [
     },
   }),
   ...ignored(['BanTable'], 'ftpx keeps the ban table in its store, shared by every worker'),
-  ...ignored(['BanLog', 'BanCache', 'BanCacheOptions', 'BanControlsACLs', 'BanOptions'], 'not applied by ftpx'),
+  ...ignored(
+    ['BanLog', 'BanCache', 'BanCacheOptions', 'BanControlsACLs', 'BanOptions'],
+    'not applied by ftpx',
+  ),
 ];
