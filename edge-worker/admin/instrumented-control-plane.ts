@@ -32,6 +32,7 @@ export function instrumentControlPlane(
     ...(inner.sshHostKey
       ? { sshHostKey: (request) => timed('ssh-host-keys', () => inner.sshHostKey?.(request) as never) }
       : {}),
+    ...(inner.abuse ? { abuse: (request) => timed('abuse', () => inner.abuse?.(request) as never) } : {}),
     close: async () => {
       await (inner as Partial<ClosableControlPlaneClient>).close?.();
     },

@@ -13,6 +13,7 @@ import { ACCESS_LOG_VARIABLES, parseLogFormat } from '../log/access-log.js';
 import { parseBackendSource } from '../reverse/backend-source.js';
 import { dnsSchema, healthSchema } from './discovery-health.js';
 import { duration } from './duration-schema.js';
+import { bansSchema, connectionLimitsSchema } from './limits-schema.js';
 import { sftpListenerSchema, sftpPoolSchema } from './sftp-schema.js';
 import { backendTlsSchema, listenerTlsSchema } from './tls-schema.js';
 
@@ -267,8 +268,11 @@ export const poolSchema = z
 /** Frontend timeouts, as ProFTPD's core directives; 0 turns one off. */
 const timeoutsSchema = z
   .object({
-    /** TimeoutLogin: from connect until logged in. */
-    login: duration.default(300_000),
+    /**
+     * TimeoutLogin: from connect until logged in. 60 s, not ProFTPD's 300 s: on a public gateway every
+     * connection not logged in holds a pre-login slot (and maybe a backend connection); docs/security.md.
+     */
+    login: duration.default(60_000),
     /** TimeoutIdle: no command while no transfer runs. */
     idle: duration.default(600_000),
     /** TimeoutNoTransfer: logged in, but no data transfer started. */
@@ -365,7 +369,7 @@ export const listenerSchema = z
      */
     allowForeignAddress: z.union([z.boolean(), z.array(cidr)]).default(false),
     timeouts: timeoutsSchema.default({
-      login: 300_000,
+      login: 60_000,
       idle: 600_000,
       noTransfer: 300_000,
       stalled: 3_600_000,
@@ -419,6 +423,8 @@ export const listenerSchema = z
           .strict(),
       )
       .default([]),
+    /** MaxClients, MaxConnectionsPerHost...: see config/limits-schema.ts. */
+    connections: connectionLimitsSchema.prefault({}),
     /** MaxLoginAttempts: failed logins before the connection is closed. */
     maxLoginAttempts: z.number().int().min(1).default(3),
     /**
@@ -745,6 +751,8 @@ export const configSchema = z
     lifecycle: lifecycleSchema.optional(),
     /** DNS discovery of `+srv` / `+txt` backends (embedded control plane); absent: the defaults. */
     dns: dnsSchema.optional(),
+    /** mod_ban (BanEngine, BanOnEvent, BanMessage), shared by every worker; absent: engine on, no rules. */
+    bans: bansSchema.optional(),
     /** Passive and active health of backends (embedded control plane); absent: the defaults. */
     health: healthSchema.optional(),
   })

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { AbuseRequest, AbuseResponse } from '../../functions/contract/abuse.js';
 import type { AuthRequest, AuthResponse } from '../../functions/contract/auth.js';
 import { isStickyPolicy } from '../../functions/contract/connect-policies.js';
 import {
@@ -174,6 +175,12 @@ export class CachedControlPlane implements ClosableControlPlaneClient {
     if (!this.inner.sshHostKey)
       return Promise.reject(new Error('the control plane has no ssh-host-keys operation'));
     return this.inner.sshHostKey(request);
+  }
+
+  /** Never cached here: edge-worker/limits/ keeps its own copy of the ban list. */
+  abuse(request: AbuseRequest): Promise<AbuseResponse> {
+    if (!this.inner.abuse) return Promise.reject(new Error('the control plane has no abuse operation'));
+    return this.inner.abuse(request);
   }
 
   /** Never answered from the cache: a login the control plane cannot check fails. */

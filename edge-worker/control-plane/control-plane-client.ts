@@ -1,3 +1,4 @@
+import type { AbuseRequest, AbuseResponse } from '../../functions/contract/abuse.js';
 import type { AuthRequest, AuthResponse } from '../../functions/contract/auth.js';
 import type {
   ResolveBackendRequest,
@@ -31,6 +32,11 @@ export interface ControlPlaneClient {
    * (test doubles) leaves the edge worker to keep host keys in memory.
    */
   sshHostKey?(request: SshHostKeyRequest): Promise<SshHostKeyResponse>;
+  /**
+   * Bans and connection-limit counts shared by every worker (contract/abuse.ts). Optional: without
+   * it (test doubles) the limits are kept per worker and bans are not shared.
+   */
+  abuse?(request: AbuseRequest): Promise<AbuseResponse>;
 }
 
 /** The control plane did not answer, or answered with something the contract does not allow. */

@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { z } from 'zod';
+import {
+  type AbuseRequest,
+  type AbuseResponse,
+  abuseResponseSchema,
+} from '../../functions/contract/abuse.js';
 import { type AuthRequest, type AuthResponse, authResponseSchema } from '../../functions/contract/auth.js';
 import {
   type ResolveBackendRequest,
@@ -281,6 +286,14 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
     // A get, or a put of the same key again: repeating either changes nothing.
     sshHostKey: (request: SshHostKeyRequest): Promise<SshHostKeyResponse> =>
       call('ssh-host-keys', request, sshHostKeyResponseSchema, 'repeatable'),
+    // Acquire and ban-event count: repeating one would count twice. The rest change nothing when repeated.
+    abuse: (request: AbuseRequest): Promise<AbuseResponse> =>
+      call(
+        'abuse',
+        request,
+        abuseResponseSchema,
+        request.op === 'acquire' || request.op === 'ban-event' ? 'once' : 'repeatable',
+      ),
     close: async () => {
       await pool.close();
     },

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
+import { createAbuseHandler } from '../../functions/abuse/handler.js';
 import { createAuthHandler } from '../../functions/auth/handler.js';
+import { abuseResponseSchema } from '../../functions/contract/abuse.js';
 import { authResponseSchema } from '../../functions/contract/auth.js';
 import { resolveBackendResponseSchema } from '../../functions/contract/resolve-backend.js';
 import { sessionEventsResponseSchema } from '../../functions/contract/session-events.js';
@@ -43,6 +45,7 @@ export function createInProcessControlPlane(
   const auth = createAuthHandler({ table, ...(identityHook ? { identityHook } : {}) });
   const tlsCache = createTlsCacheHandler({ table });
   const sshHostKeys = createSshHostKeysHandler({ table });
+  const abuse = createAbuseHandler({ table });
   return {
     resolveBackend: (request) =>
       call('resolve-backend', resolveBackendResponseSchema, () =>
@@ -60,6 +63,7 @@ export function createInProcessControlPlane(
       call('ssh-host-keys', sshHostKeyResponseSchema, () =>
         sshHostKeys(request as never, context('ssh-host-keys')),
       ),
+    abuse: (request) => call('abuse', abuseResponseSchema, () => abuse(request as never, context('abuse'))),
   };
 }
 

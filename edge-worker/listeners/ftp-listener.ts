@@ -9,6 +9,7 @@ import type { LoopGuard } from '../forward/loop-guard.js';
 import { encodeReply, localReply } from '../ftp/control/reply.js';
 import { PortRange } from '../ftp/data/port-range.js';
 import { CommandLimits } from '../ftp/session/command-limits.js';
+import { type Admission, type ConnectionGuard, isRefused } from '../limits/connection-guard.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
 import type { ResolveAddresses } from '../net/destination-resolver.js';
@@ -49,6 +50,8 @@ export interface ListenerServices {
   sniPools?: Pool[];
   /** The listener's poolRules (class, network, user, group), when it has any. */
   poolRules?: PoolRules;
+  /** This listener's connection limits and bans (edge-worker/limits/); none: no limits. */
+  guard?: ConnectionGuard;
 }
 
 /** What a draining listener tells clients that connect (RFC 959: 421 service not available). */
@@ -151,21 +154,27 @@ export class FtpListener {
       async (client) => {
         if (!client) return;
         const implicit = this.services.frontendTls;
+        // Limits and bans before anything else: a refused client costs no TLS handshake and no backend.
+        const admission = await this.admit(socket, client, implicit?.config.mode === 'implicit');
+        if (admission === false) return;
         if (implicit?.config.mode !== 'implicit') {
-          this.startSession(socket, client);
+          this.startSession(socket, client, admission);
           return;
         }
         // Implicit FTPS: TLS from the first byte. Anything else (plain FTP, a scanner's garbage)
-        // fails the handshake and closes this connection only.
+        // fails the handshake and closes this connection only. Until it ends, the connection holds
+        // a pre-login place (limits/connection-guard.ts).
         const secured = await implicit.accept(socket).catch((err: unknown) => {
           this.log.info('implicit TLS handshake failed', {
             client: `${client.address}:${client.port}`,
             reason: err instanceof Error ? err.message : String(err),
           });
+          admission?.event('TLSHandshake');
+          admission?.end();
           socket.destroy();
           return undefined;
         });
-        if (secured) this.startSession(secured, client);
+        if (secured) this.startSession(secured, client, admission);
       },
       (err: unknown) => {
         this.log.error('could not identify the client', { error: err });
@@ -189,11 +198,41 @@ export class FtpListener {
     this.draining = true;
   }
 
+  /**
+   * The listener's limits and bans (limits/connection-guard.ts): the client's admission, undefined
+   * when the listener has none, false when it was refused (told with a reply where the protocol
+   * allows one, then closed).
+   */
+  private async admit(
+    socket: Socket,
+    client: ProxyAddress,
+    implicitTls: boolean,
+  ): Promise<Admission | undefined | false> {
+    const guard = this.services.guard;
+    if (!guard) return undefined;
+    const result = await guard.admit(client.address).catch((err: unknown) => {
+      // A bug in the limits must not take the listener down; the client is let in.
+      this.log.error('connection limits failed; client admitted', { error: err });
+      return undefined;
+    });
+    if (result === undefined || !isRefused(result)) {
+      if (result && (socket.destroyed || this.draining)) {
+        result.end();
+        return false;
+      }
+      return result;
+    }
+    // An implicit-FTPS client expects a TLS handshake, not a plain reply: it just sees the close.
+    if (implicitTls || !result.refusal) socket.destroy();
+    else socket.end(encodeReply(localReply(result.refusal.code, result.refusal.text)));
+    return false;
+  }
+
   private identifyClient(socket: Socket): Promise<ProxyAddress | undefined> {
     return identifyClient(socket, this.config.proxyProtocol, this.trustedNetworks, this.log);
   }
 
-  private startSession(socket: Socket, client: ProxyAddress): void {
+  private startSession(socket: Socket, client: ProxyAddress, admission?: Admission): void {
     const { pool } = this.services;
     let session: FtpSession | undefined;
     const tracked = this.services.sessions?.register({
@@ -217,6 +256,7 @@ export class FtpListener {
       transferLog: this.services.transferLog,
       log: this.log.channel('proxy.ftp.sess'),
       ...(tracked ? { tracked } : {}),
+      ...(admission ? { guard: admission } : {}),
     };
     session =
       pool.config.role === 'forward'
@@ -248,6 +288,7 @@ export class FtpListener {
       .catch((err: unknown) => this.log.error('session crashed', { session: running.id, error: err }))
       .finally(() => {
         this.sessions.delete(running);
+        admission?.end();
         tracked?.end();
       });
   }

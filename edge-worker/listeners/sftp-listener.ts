@@ -3,6 +3,8 @@ import ssh2, { type Connection, type Server as SshServer } from 'ssh2';
 import type { Cidr } from '../../functions/core/net/index.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
+import { type Admission, isRefused } from '../limits/connection-guard.js';
+import { sshDisconnect, TOO_MANY_CONNECTIONS } from '../limits/ssh-disconnect.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import { ssh2Algorithms } from '../sftp/algorithms.js';
 import { BackendConnector } from '../sftp/backend-connector.js';
@@ -30,6 +32,9 @@ export class SftpListener {
   private readonly sftp: SftpListenerConfig;
   /** Real client addresses of sockets handed to ssh2, for connections that came through PROXY protocol. */
   private readonly clients = new WeakMap<Socket, ProxyAddress>();
+  /** The limits' admission of each socket handed to ssh2, and the sockets whose session started. */
+  private readonly admissions = new WeakMap<Socket, Admission>();
+  private readonly started = new WeakSet<Socket>();
   private connector: BackendConnector | undefined;
   private draining = false;
 
@@ -92,8 +97,21 @@ export class SftpListener {
           return;
         }
         identifyClient(socket, this.config.proxyProtocol, this.trustedNetworks, services.log).then(
-          (client) => {
+          async (client) => {
             if (!client || !this.ssh) return;
+            // Limits and bans before the SSH handshake: a refused client costs no key exchange.
+            const admission = await this.admit(socket, client);
+            if (admission === false || !this.ssh) {
+              if (admission) admission.end();
+              return;
+            }
+            if (admission) {
+              this.admissions.set(socket, admission);
+              // Until the session starts (after the key exchange) the admission ends with the socket.
+              socket.once('close', () => {
+                if (!this.started.has(socket)) admission.end();
+              });
+            }
             this.clients.set(socket, client);
             this.ssh.injectSocket(socket);
           },
@@ -116,6 +134,29 @@ export class SftpListener {
     return listening;
   }
 
+  /**
+   * The listener's limits and bans (limits/connection-guard.ts), before the SSH handshake: a refused
+   * client gets the refusal as a line before the version string (RFC 4253 section 4.2), then the close.
+   */
+  private async admit(socket: Socket, client: ProxyAddress): Promise<Admission | undefined | false> {
+    const guard = this.services.guard;
+    if (!guard) return undefined;
+    const result = await guard.admit(client.address).catch((err: unknown) => {
+      this.services.log.error('connection limits failed; client admitted', { error: err });
+      return undefined;
+    });
+    if (result === undefined || !isRefused(result)) {
+      if (result && (socket.destroyed || this.draining)) {
+        result.end();
+        return false;
+      }
+      return result;
+    }
+    if (result.refusal) socket.end(`${result.refusal.text}\r\n`);
+    else socket.destroy();
+    return false;
+  }
+
   private startSession(conn: Connection): void {
     const connector = this.connector;
     if (!connector) {
@@ -136,6 +177,8 @@ export class SftpListener {
       client: `${client.address}:${client.port}`,
       close: (reason) => session?.close(reason),
     });
+    const admission = socket ? this.admissions.get(socket) : undefined;
+    if (socket) this.started.add(socket);
     session = new SshServerSession(conn, {
       listener: this.config,
       sftp: this.sftp,
@@ -148,6 +191,12 @@ export class SftpListener {
       clientAddress: client.address,
       clientPort: client.port,
       ...(tracked ? { tracked } : {}),
+      ...(admission
+        ? {
+            guard: admission,
+            refuse: (text: string) => sshDisconnect(conn, TOO_MANY_CONNECTIONS, text),
+          }
+        : {}),
     });
     const running = session;
     this.sessions.add(running);
@@ -158,6 +207,7 @@ export class SftpListener {
       )
       .finally(() => {
         this.sessions.delete(running);
+        admission?.end();
         tracked?.end();
       });
   }

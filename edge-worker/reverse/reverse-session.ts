@@ -303,7 +303,10 @@ class ReverseRole implements SessionRole {
     session.loggedOut();
     session.data.close();
     const reply = await sendBackendUser(backend, name);
-    if (reply.code === 230) session.loginSucceeded();
+    if (reply.code === 230) {
+      if (!(await session.admitLogin())) return;
+      session.loginSucceeded();
+    }
     await session.frontend.send(reply);
   }
 
@@ -327,6 +330,7 @@ class ReverseRole implements SessionRole {
       clientAddress: this.ctx.clientAddress,
     });
     if (!auth.allowed) {
+      this.ctx.guard?.event('ProxyAuthFailure', session.userName);
       await session.loginFailed(localReply(530, 'Login incorrect.'), auth.reason ?? 'refused');
       return;
     }
@@ -363,6 +367,7 @@ class ReverseRole implements SessionRole {
     if (this.hostName) await sendBackendHost(backend);
     const userReply = await sendBackendUser(backend, session.userName);
     if (userReply.code === 230) {
+      if (!(await session.admitLogin())) return;
       session.loginSucceeded();
       await session.frontend.send(userReply);
       return;

@@ -2,6 +2,7 @@ import { EdgeMetrics } from '../admin/edge-metrics.js';
 import { SessionRegistry } from '../admin/session-registry.js';
 import { dnsConfigOf } from '../config/discovery-health.js';
 import type { FtpxConfig } from '../config/schema.js';
+import { AbuseDefences } from '../limits/abuse-defences.js';
 import type { ListeningAddress } from '../listeners/ftp-listener.js';
 import { AccessLog } from '../log/access-log.js';
 import type { Logger } from '../log/logger.js';
@@ -78,6 +79,7 @@ export async function startEdgeWorker(
   let currentConfig = config;
   let wired: WiredControlPlane | undefined;
   let reporter: ConnectionReporter | undefined;
+  let defences: AbuseDefences | undefined;
   let listeners: ListenerSet | undefined;
   /** The control plane as backend FTPS session sharing uses it (closing waits for its calls). */
   let backendTlsCache: TrackedTlsCache | undefined;
@@ -91,6 +93,7 @@ export async function startEdgeWorker(
   const close = async () => {
     await wired?.stopBackground();
     reporter?.stop();
+    defences?.stop();
     ready = false;
     await listeners?.close();
     // Backend TLS session puts run in the background: the store must outlive them.
@@ -106,6 +109,9 @@ export async function startEdgeWorker(
     reporter = new ConnectionReporter(controlPlane, log, (pool, backend, reachable) =>
       metrics.setBackendHealth(pool, backend, reachable),
     );
+    // Bans and the BanOnEvent rules are process-wide (mod_ban's): a reload keeps them.
+    defences = new AbuseDefences(controlPlane, config.bans, log.child({ component: 'limits' }));
+    await defences.start();
     // The TLS cache settings are process-wide (mod_tls_shmcache's); a reload keeps them.
     backendTlsCache = trackTlsCacheCalls(controlPlane, 'the edge worker is closing', (request, outcome) => {
       if (request.op === 'backend-session-get')
@@ -120,6 +126,7 @@ export async function startEdgeWorker(
       // Names the operator did not write (forward destinations, registered backends) resolve here.
       resolveDestination: destinationResolver(dnsConfigOf(config)),
       serverHostKeys: serverHostKeysFor(controlPlane),
+      defences,
       backendSessions: {
         controlPlane: backendTlsCache.client,
         lookupTimeoutMs: tlsCacheSettingsFromConfig(config.tlsCache).lookupTimeoutMs,

@@ -4,6 +4,7 @@ import type { FtpxConfig } from '../config/schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import { ClientClasses } from '../forward/client-class.js';
 import { LoopGuard } from '../forward/loop-guard.js';
+import type { AbuseDefences } from '../limits/abuse-defences.js';
 import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js';
 import { SftpListener } from '../listeners/sftp-listener.js';
 import { fileSink, type Logger, type LogSink } from '../log/logger.js';
@@ -34,6 +35,8 @@ export interface ListenerSetServices {
   backendSessions: SharedBackendSessions;
   /** The frontend TLS session cache hook (process-wide, as mod_tls_shmcache's). */
   tlsHook: ReturnType<typeof listenerTlsHook>;
+  /** Connection limits and bans (edge-worker/limits/); none: no limits. */
+  defences?: AbuseDefences;
 }
 
 /**
@@ -181,6 +184,15 @@ export class ListenerSet {
           log: this.listenerLog(listenerConfig.logFile),
           classes,
           loopGuard: this.loopGuard,
+          ...(this.services.defences
+            ? {
+                guard: this.services.defences.guardFor(
+                  listenerConfig.connections,
+                  listenerConfig.name ?? `${listenerConfig.pool}@${listenerConfig.port}`,
+                  (address) => classes.classify(address)?.name,
+                ),
+              }
+            : {}),
           ...(frontendTls ? { frontendTls } : {}),
           ...(sniPools.length > 0 ? { sniPools } : {}),
         };

@@ -18,6 +18,7 @@ import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import { LoginAttempts } from '../ftp/session/login-attempts.js';
+import type { SessionGuard } from '../ftp/session/session-guard.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
 import { type Selected, selectBackendWith } from '../reverse/backend-selection.js';
@@ -46,6 +47,10 @@ export interface SshSessionContext {
   clientPort: number;
   /** The session's entry in the worker's SessionRegistry (admin endpoint, metrics); its id is the session's. */
   tracked?: SessionHandle;
+  /** Connection limits and bans (edge-worker/limits/): the login limits, and ban events. */
+  guard?: SessionGuard;
+  /** Ends the connection with an SSH disconnect message (a login limit refused it). */
+  refuse?(text: string): void;
 }
 
 type Backend = Selected<BackendSsh>;
@@ -97,7 +102,10 @@ export class SshServerSession {
     this.log.info('SSH client connected');
     const loginTimeout = ctx.listener.timeouts.login;
     if (loginTimeout > 0) {
-      this.loginTimer = setTimeout(() => this.end('login timed out (TimeoutLogin)'), loginTimeout);
+      this.loginTimer = setTimeout(() => {
+        ctx.guard?.event('TimeoutLogin');
+        this.end('login timed out (TimeoutLogin)');
+      }, loginTimeout);
     }
     let handshakes = 0;
     conn.on('handshake', () => {
@@ -132,6 +140,14 @@ export class SshServerSession {
       this.tracked.setUser(this.userName);
       this.attempts.succeeded();
       this.log.info('login succeeded', { user: this.userName, backend: this.backend?.key });
+      void ctx.guard?.loggedIn(this.userName).then((refusal) => {
+        if (!refusal || this.ended) return;
+        this.log.warn('login refused by a connection limit', { reason: refusal.text });
+        this.backend?.end();
+        this.ended = true;
+        if (ctx.refuse) ctx.refuse(refusal.text);
+        else conn.end();
+      });
     });
     conn.on('session', (accept, reject) => {
       if (!this.authenticated || !this.backend) {
@@ -391,6 +407,8 @@ export class SshServerSession {
   ): void {
     const { attempt, last } = this.attempts.failed();
     this.log.warn('login failed', { user: this.userName, method: auth.method, reason, attempt });
+    this.ctx.guard?.event('SSHAuthFailure', this.userName || undefined);
+    if (last) this.ctx.guard?.event('MaxLoginAttempts', this.userName || undefined);
     const left = backendMethods
       ? methods.filter((method) => method === 'publickey' || backendMethods.includes(method))
       : methods;

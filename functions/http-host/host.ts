@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createAbuseHandler } from '../abuse/handler.js';
 import { createAuthHandler } from '../auth/handler.js';
 import type { IdentityHookConfig } from '../core/auth/index.js';
 import type { DiscoveryContext } from '../core/discovery/index.js';
@@ -84,6 +85,7 @@ export const EDGE_ROUTES = {
   'POST /v1/authenticate': 'authenticate',
   'POST /v1/tls-cache': 'tls-cache',
   'POST /v1/ssh-host-keys': 'ssh-host-keys',
+  'POST /v1/abuse': 'abuse',
 } as const;
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -103,7 +105,7 @@ interface Route {
  * behind API Gateway, run here by node:http with the same events and the same adapter.
  *
  * - `POST /v1/resolve-backend`, `POST /v1/session-events`, `POST /v1/authenticate`,
- *   `POST /v1/tls-cache`, `POST /v1/ssh-host-keys`: the edge-facing functions (bearer edge token when configured).
+ *   `POST /v1/tls-cache`, `POST /v1/ssh-host-keys`, `POST /v1/abuse`: the edge-facing functions (bearer edge token when configured).
  * - everything else under `/v1/`, and `GET /openapi.json`: the registry handler, when given.
  * - `GET /healthz`: 200 while the host runs (no auth, touches no state).
  */
@@ -173,6 +175,22 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
             table,
             ...clock,
             ...(options.identityHook !== undefined ? { identityHook: options.identityHook } : {}),
+          }),
+          { onError },
+        ),
+        edge: true,
+      },
+    ],
+    [
+      'POST /v1/abuse',
+      {
+        routeKey: 'POST /v1/abuse',
+        functionName: EDGE_ROUTES['POST /v1/abuse'],
+        handler: httpAdapter(
+          createAbuseHandler({
+            table,
+            ...clock,
+            ...(options.leaseTtlMs !== undefined ? { slotTtlMs: options.leaseTtlMs } : {}),
           }),
           { onError },
         ),

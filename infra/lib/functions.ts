@@ -159,6 +159,16 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 10,
   },
   {
+    name: 'abuse',
+    entry: 'functions/abuse/http-handler.ts',
+    handler: 'handler',
+    description: 'Bans and connection-limit counts shared by every edge worker (mod_ban, MaxClients...)',
+    table: 'read-write',
+    routes: [{ method: 'POST', path: '/v1/abuse', auth: 'edge' }],
+    schedules: [],
+    timeoutSeconds: 10,
+  },
+  {
     // An EventBridge event is a scheduled run (healthCheckRequestSchema ignores its fields).
     name: 'health-check',
     entry: 'functions/health-check/handler.ts',

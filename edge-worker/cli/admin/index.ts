@@ -1,4 +1,5 @@
 import { backendCommands } from './backends.js';
+import { banCommands } from './bans.js';
 import { type CommandGroup, DEFAULT_API_URL, type Io, runCommandGroup } from './command.js';
 import { mappingCommands } from './mappings.js';
 import { poolCommands } from './pools.js';
@@ -15,6 +16,7 @@ export const OPERATOR_GROUPS: readonly CommandGroup[] = [
   proxyUserCommands,
   tokenCommands,
   tlsCacheCommands,
+  banCommands,
 ];
 
 export function operatorGroup(name: string): CommandGroup | undefined {

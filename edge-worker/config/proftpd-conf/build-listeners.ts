@@ -53,6 +53,15 @@ const TIMEOUTS = [
   ['TimeoutStalled', 'stalled'],
 ] as const satisfies ReadonlyArray<readonly [keyof Settings, string]>;
 
+const CONNECTION_LIMITS = [
+  ['MaxClients', 'maxClients'],
+  ['MaxClientsPerHost', 'maxClientsPerHost'],
+  ['MaxClientsPerUser', 'maxClientsPerUser'],
+  ['MaxConnectionsPerHost', 'maxConnectionsPerHost'],
+  ['MaxHostsPerUser', 'maxHostsPerUser'],
+  ['MaxInstances', 'maxInstances'],
+] as const satisfies ReadonlyArray<readonly [keyof Settings, string]>;
+
 /** The client-facing settings of one server (its own, else <Global>'s), as listener fields. */
 function listenerSettings(
   state: ImportState,
@@ -96,6 +105,14 @@ function listenerSettings(
     fields.timeouts = originOf(setting);
   }
   if (Object.keys(timeouts).length > 0) values.timeouts = timeouts;
+  const connections: Record<string, unknown> = {};
+  for (const [key, name] of CONNECTION_LIMITS) {
+    const setting = own[key] ?? global[key];
+    if (!setting || setting.value === null) continue;
+    connections[name] = setting.value;
+    fields.connections = originOf(setting);
+  }
+  if (Object.keys(connections).length > 0) values.connections = connections;
   return { values, fields };
 }
 

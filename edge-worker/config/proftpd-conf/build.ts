@@ -13,6 +13,21 @@ export interface BuiltConfig {
 }
 
 /** Builds the native configuration from what the walk read: pools and listeners, classes, data dir, logs, TLS caches. */
+/** mod_ban is one per process in ftpx (its ban list is shared by every worker): the main server's, else <Global>'s. */
+function buildBans(state: ImportState): ConfigInput['bans'] | undefined {
+  const pick = <K extends 'BanEngine' | 'BanMessage' | 'BanOnEvent'>(key: K) =>
+    state.main.settings[key] ?? state.global.settings[key];
+  const engine = pick('BanEngine');
+  const message = pick('BanMessage');
+  const rules = pick('BanOnEvent');
+  if (!engine && !message && !rules) return undefined;
+  return {
+    ...(engine ? { engine: engine.value } : {}),
+    ...(message ? { message: message.value } : {}),
+    ...(rules ? { rules: rules.value as NonNullable<ConfigInput['bans']>['rules'] } : {}),
+  };
+}
+
 export function buildConfig(state: ImportState): BuiltConfig {
   const { file } = state;
   const { pools, poolOrigins, listeners: built } = buildServers(state);
@@ -36,6 +51,8 @@ export function buildConfig(state: ImportState): BuiltConfig {
   const tlsCache = buildTlsCache(state);
   if (tlsCache.input) input.tlsCache = tlsCache.input;
   if (logs.log) input.log = logs.log;
+  const bans = buildBans(state);
+  if (bans) input.bans = bans;
 
   const { log, transferLog } = logs.origins;
   return {

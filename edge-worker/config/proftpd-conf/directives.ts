@@ -1,6 +1,7 @@
 import type { DirectiveRow } from './directive-row.js';
 import { CLASS_ROWS } from './directives/class.js';
 import { CORE_ROWS } from './directives/core.js';
+import { LIMIT_ROWS } from './directives/limits.js';
 import { LOGGING_ROWS } from './directives/logging.js';
 import { PROXY_ROWS } from './directives/proxy.js';
 import { SFTP_ROWS } from './directives/sftp.js';
@@ -17,6 +18,7 @@ import { TRANSFER_ROWS } from './directives/transfer.js';
 export const DIRECTIVE_MODULES: ReadonlyArray<{ module: string; rows: readonly DirectiveRow[] }> = [
   { module: 'mod_proxy', rows: PROXY_ROWS },
   { module: 'core', rows: CORE_ROWS },
+  { module: 'limits and mod_ban', rows: LIMIT_ROWS },
   { module: '<Class>', rows: CLASS_ROWS },
   { module: 'mod_tls caches', rows: TLS_CACHE_ROWS },
   { module: 'transfers', rows: TRANSFER_ROWS },

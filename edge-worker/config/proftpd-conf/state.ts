@@ -76,6 +76,17 @@ export interface Settings {
   TimeoutNoTransfer?: Setting<number>;
   TimeoutStalled?: Setting<number>;
   MaxLoginAttempts?: Setting<number>;
+  /** Connection limits: the limit and its message, null for none. */
+  MaxClients?: Setting<ConnectionLimitSetting | null>;
+  MaxClientsPerHost?: Setting<ConnectionLimitSetting | null>;
+  MaxClientsPerUser?: Setting<ConnectionLimitSetting | null>;
+  MaxConnectionsPerHost?: Setting<ConnectionLimitSetting | null>;
+  MaxHostsPerUser?: Setting<ConnectionLimitSetting | null>;
+  MaxInstances?: Setting<number>;
+  BanEngine?: Setting<boolean>;
+  BanMessage?: Setting<string>;
+  /** Every BanOnEvent line of the scope, in order. */
+  BanOnEvent?: Setting<BanRuleSetting[]>;
   TransferRate?: Setting<
     Array<{
       commands: string[];
@@ -98,6 +109,19 @@ export interface Settings {
 
 /** The value type of one setting. */
 export type SettingValue<K extends keyof Settings> = NonNullable<Settings[K]>['value'];
+
+export interface ConnectionLimitSetting {
+  max: number;
+  message?: string;
+}
+
+export interface BanRuleSetting {
+  event: string;
+  count: number;
+  window: string;
+  duration: string;
+  message?: string;
+}
 
 export interface LimitSetting {
   commands: string[];

@@ -15,6 +15,7 @@ import { runCommandLoop, screenCommand } from './command-loop.js';
 import { featReply } from './feat.js';
 import { answerWithoutBackend, quitSession } from './local-answers.js';
 import { LoginAttempts } from './login-attempts.js';
+import type { SessionGuard } from './session-guard.js';
 import type { CommandHandler, SessionBackend, SessionRole } from './session-role.js';
 import {
   AWAITING_LOGIN,
@@ -59,6 +60,8 @@ export interface FtpSessionParts {
   listener: Pick<ListenerConfig, 'maxCommandLength' | 'maxLoginAttempts' | 'timeouts' | 'dataConnectTimeout'>;
   limits: CommandLimits;
   clientAddress: string;
+  /** Connection limits and bans (edge-worker/limits/); none: no limits apply. */
+  guard?: SessionGuard;
   /** The data channel; it shares the session's timers. */
   data(timeouts: SessionTimeouts): DataChannel;
 }
@@ -269,6 +272,20 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
     return reply;
   }
 
+  /**
+   * The login limits (MaxClients, MaxClientsPerHost, MaxClientsPerUser, MaxHostsPerUser), checked
+   * where ProFTPD checks them: after the password was accepted. False when the client was refused
+   * (530 with ProFTPD's text) and the session is over; the caller must not send the backend's 230.
+   */
+  async admitLogin(): Promise<boolean> {
+    const refusal = await this.parts.guard?.loggedIn(this.userName);
+    if (!refusal) return true;
+    this.endByProxy('refused by a connection limit');
+    this.log.warn('login refused by a connection limit', { reason: refusal.text });
+    await this.frontend.sendAndClose(localReply(refusal.code, refusal.text));
+    return false;
+  }
+
   loginSucceeded(details: Record<string, unknown> = {}): void {
     this.state = withLogin(this.state, true);
     this.attempts.succeeded();
@@ -278,7 +295,10 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
 
   /** USER, REIN, another backend: the login is over (TimeoutLogin runs again). */
   loggedOut(): void {
-    if (this.loggedIn) this.timeouts.loggedOut();
+    if (this.loggedIn) {
+      this.timeouts.loggedOut();
+      this.parts.guard?.loggedOut();
+    }
     this.state = withLogin(this.state, false);
   }
 
@@ -288,6 +308,7 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
    */
   async loginStep(reply: FtpReply, details: Record<string, unknown> = {}): Promise<void> {
     if (reply.code === 230 || reply.code === 232 || reply.code === 202) {
+      if (!(await this.admitLogin())) return;
       this.loginSucceeded(details);
       await this.frontend.send(reply);
     } else if (reply.code >= 400) {
@@ -302,6 +323,7 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
     const { attempt, last } = this.attempts.failed();
     this.log.warn('login failed', { reason, attempt });
     if (last) {
+      this.parts.guard?.event('MaxLoginAttempts', this.userName || undefined);
       // ProFTPD's MaxLoginAttempts: the last refusal is the last word.
       this.endByProxy('too many failed logins');
       this.log.warn('maximum login attempts reached; closing', { max: this.parts.listener.maxLoginAttempts });
@@ -325,6 +347,8 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
   }
 
   private timedOut(kind: TimeoutKind): void {
+    if (kind === 'login') this.parts.guard?.event('TimeoutLogin');
+    if (kind === 'idle') this.parts.guard?.event('TimeoutIdle', this.userName || undefined);
     this.endByProxy(`${kind} timeout`);
     this.log.info('session timed out', { timeout: kind });
     void this.frontend.sendAndClose(localReply(421, timeoutReplyText(kind, this.parts.listener.timeouts)));
@@ -346,8 +370,12 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
   private async handle(event: CommandEvent): Promise<boolean> {
     const { listener, limits, clientAddress } = this.parts;
     const screened = await screenCommand(event, this.frontend, listener.maxCommandLength, this.log);
-    if (screened.kind === 'answered') return false;
+    if (screened.kind === 'answered') {
+      this.parts.guard?.event('UnhandledCommand', this.userName || undefined);
+      return false;
+    }
     if (screened.kind === 'untrusted-proxy-header') {
+      this.parts.guard?.event('BadProxyHeader');
       this.endByProxy('PROXY header from an untrusted source');
       return true;
     }
@@ -378,6 +406,7 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
       return false;
     }
     const login = this.role.login[command.verb as keyof SessionRole['login']] as CommandHandler | undefined;
+    if (command.verb === 'PASS') this.parts.guard?.event('LoginRate', this.userName || undefined);
     if (login) {
       await login(command);
       return false;

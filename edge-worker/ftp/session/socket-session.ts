@@ -12,6 +12,7 @@ import type { PortRange } from '../data/port-range.js';
 import { FrontendSecurity } from '../tls/frontend-security.js';
 import type { CommandLimits } from './command-limits.js';
 import type { FtpSessionParts } from './ftp-session.js';
+import type { SessionGuard } from './session-guard.js';
 
 /** What sessions of either role get from their listener. */
 export interface SocketSessionContext {
@@ -35,6 +36,8 @@ export interface SocketSessionContext {
   frontendTls?: FrontendTls;
   /** The session's entry in the worker's SessionRegistry (admin endpoint, metrics); its id is the session's. */
   tracked?: SessionHandle;
+  /** The connection limits and bans of this client's connection (edge-worker/limits/). */
+  guard?: SessionGuard;
 }
 
 /** A session's parts on a client's socket: its control connection, FTPS, log and data channel. */
@@ -69,6 +72,7 @@ export function socketSessionParts(
     listener: ctx.listener,
     limits: ctx.limits,
     clientAddress: ctx.clientAddress,
+    ...(ctx.guard ? { guard: ctx.guard } : {}),
     data: (timeouts) =>
       new DataTransfers({
         frontend,

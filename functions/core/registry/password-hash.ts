@@ -1,4 +1,5 @@
-import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, type ScryptOptions, timingSafeEqual } from 'node:crypto';
+import { scryptPool } from '../auth/index.js';
 
 /**
  * Password hashes for proxy users: scrypt, stored in a self-describing string
@@ -89,7 +90,11 @@ function derive(
     // scrypt needs about 128 * N * r bytes; Node refuses above maxmem (32 MiB by default).
     maxmem: 256 * params.N * params.r + 1024 * 1024,
   };
-  return new Promise((resolve, reject) => {
-    scrypt(plain, salt, keyBytes, options, (err, key) => (err ? reject(err) : resolve(key)));
+  // On threads of its own, not the libuv pool DNS and file reads share (auth/scrypt-pool.ts).
+  return scryptPool().derive(plain, salt, keyBytes, {
+    N: params.N,
+    r: params.r,
+    p: params.p,
+    maxmem: options.maxmem as number,
   });
 }

@@ -61,7 +61,32 @@ export const keys = {
     pk: `STICKY#${part(policy)}#${part(pool)}#${part(stickyKey)}`,
     sk: 'MAPPING',
   }),
+
+  /**
+   * One edge worker's count of live connections in a connection-limit group (MaxClients,
+   * MaxConnectionsPerHost, ...; the member is a client address for MaxHostsPerUser, else empty): the
+   * lease shape of LeastConns, one partition per group so a tally is one Query.
+   */
+  connectionSlot: (group: string, member: string, workerId: string) => ({
+    pk: `${SLOTS_PREFIX}${part(group)}`,
+    sk: `${LEASE_PREFIX}${part(member)}#${part(workerId)}`,
+  }),
+
+  /** A ban (mod_ban's ban list): all in one partition, which every edge worker reads on its poll. */
+  ban: (kind: string, value: string) => ({ pk: BANS_PK, sk: `${part(kind)}#${part(value)}` }),
+
+  /** The count of one BanOnEvent event for one host, user or class, alive for the rule's window. */
+  banEvent: (event: string, kind: string, value: string) => ({
+    pk: `BANEVENT#${part(event)}#${part(kind)}#${part(value)}`,
+    sk: 'COUNT',
+  }),
 } as const;
+
+/** The partition prefix of connection-limit groups. */
+export const SLOTS_PREFIX = 'SLOTS#';
+
+/** The partition of the ban list. */
+export const BANS_PK = 'BANS';
 
 /** The prefix every lease of a pool shares in its sort key: one Query reads them all. */
 export const LEASE_PREFIX = 'LEASE#';

@@ -1,5 +1,6 @@
 import type { Route } from '../route.js';
 import { backendRoutes } from './backends.js';
+import { banRoutes } from './bans.js';
 import { healthRoutes } from './health.js';
 import { mappingRoutes } from './mappings.js';
 import { poolRoutes } from './pools.js';
@@ -24,4 +25,5 @@ export const registryRoutes: readonly Route[] = [
   ...healthRoutes,
   ...publicationRoutes,
   ...sshHostKeyRoutes,
+  ...banRoutes,
 ];

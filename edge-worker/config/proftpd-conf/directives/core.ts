@@ -149,10 +149,6 @@ export const CORE_ROWS: DirectiveRow[] = [
     ],
     NO_AUTH,
   ),
-  ...ignored(
-    ['MaxInstances', 'MaxClients', 'MaxClientsPerHost', 'MaxClientsPerUser', 'MaxHostsPerUser'],
-    NOT_YET,
-  ),
   ...ignored(['DenyFilter', 'TimeoutSession'], NOT_YET),
   ...ignored(['ServerIdent', 'DeferWelcome', 'MultilineRFC2228'], NOT_YET),
   ...ignored(['UseIPv6'], 'ftpx listens on the addresses given, IPv4 or IPv6'),

@@ -20,8 +20,9 @@ const LISTENER_DEFAULTS = {
   maxCommandLength: 4096,
   dataConnectTimeout: 30_000,
   allowForeignAddress: false,
-  timeouts: { login: 300_000, idle: 600_000, noTransfer: 300_000, stalled: 3_600_000 },
+  timeouts: { login: 60_000, idle: 600_000, noTransfer: 300_000, stalled: 3_600_000 },
   maxLoginAttempts: 3,
+  connections: { maxUnauthenticated: 1024, maxUnauthenticatedPerHost: 32 },
 };
 const POOL_DEFAULTS = {
   role: 'reverse',

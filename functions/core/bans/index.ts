@@ -1,0 +1,2 @@
+export { type BanEventOccurrence, recordBanEvent } from './ban-events.js';
+export { activeBans, addBan, removeBan } from './ban-list.js';

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseProftpdConfig } from '../../../../edge-worker/config/proftpd-conf.js';
+import { configIssues } from './helpers.js';
+
+const FILE = '/etc/proftpd/proftpd.conf';
+const parse = (text: string) => parseProftpdConfig(FILE, text).config;
+const BASE = [
+  'ProxyEngine on',
+  'ProxyRole reverse',
+  'ProxyTables /var/ftpx',
+  'ProxyReverseServers ftp://192.0.2.10:21',
+];
+
+describe('parseProftpdConfig: connection limits and mod_ban', () => {
+  it('maps the limits (with their message argument) to the listener and mod_ban to bans', () => {
+    const config = parse(
+      [
+        ...BASE,
+        'MaxClients 10 "Full (%m)"',
+        'MaxClientsPerHost 3',
+        'MaxClientsPerUser 2',
+        'MaxConnectionsPerHost none',
+        'MaxHostsPerUser 4',
+        'MaxInstances 50',
+        'BanEngine on',
+        'BanMessage "Host %a is banned"',
+        'BanOnEvent MaxLoginAttempts 2/00:10:00 01:00:00',
+        'BanOnEvent ClientConnectRate 20/00:00:10 00:10:00 "Slow down"',
+        'BanTable /var/data/ban.tab',
+      ].join('\n'),
+    );
+    expect(config.listeners[0]?.connections).toEqual({
+      maxClients: { max: 10, message: 'Full (%m)' },
+      maxClientsPerHost: { max: 3 },
+      maxClientsPerUser: { max: 2 },
+      maxHostsPerUser: { max: 4 },
+      maxInstances: 50,
+      maxUnauthenticated: 1024,
+      maxUnauthenticatedPerHost: 32,
+    });
+    expect(config.bans).toEqual({
+      engine: true,
+      message: 'Host %a is banned',
+      pollInterval: 2000,
+      rules: [
+        { event: 'MaxLoginAttempts', count: 2, window: 600_000, duration: 3_600_000 },
+        { event: 'ClientConnectRate', count: 20, window: 10_000, duration: 600_000, message: 'Slow down' },
+      ],
+    });
+  });
+
+  it('refuses a bad limit and an event ftpx does not count, with the line', () => {
+    const issues = configIssues(() =>
+      parse([...BASE, 'MaxClients many', 'BanOnEvent RootLogin 1/00:01:00 01:00:00'].join('\n')),
+    );
+    expect(issues.map((issue) => [issue.line, issue.key])).toEqual([
+      [5, 'MaxClients'],
+      [6, 'BanOnEvent'],
+    ]);
+    expect(issues[0]?.message).toContain('must be a whole number of at least 1 or none');
+    expect(issues[1]?.message).toContain('"RootLogin" is not an event ftpx counts');
+  });
+});
