@@ -22,6 +22,16 @@ export default defineConfig({
         },
       },
       {
+        // mod_proxy's regression-suite scenarios as ftpx's own tests (docs/conformance.md); each file prints
+        // its group's table.
+        test: {
+          name: 'conformance',
+          include: ['test/conformance/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         // Each test performs one attack through real clients and servers and asserts it fails,
         // with an honest session beside it (docs/security.md lists what each one covers).
         test: {

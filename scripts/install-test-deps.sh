@@ -10,6 +10,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(proftpd-core proftpd-mod-proxy proftpd-mod-crypto openssh-server lftp curl openssl python3 procps haproxy
+  libnet-perl libio-socket-ssl-perl # Net::FTP (with its TLS), the client of test/conformance (mod_proxy's suite uses it)
   libwrap0 libsodium23 libcap2 libpam-modules
   chromium) # chromium: the admin status page test (playwright-core drives /usr/bin/chromium)
 missing=()
