@@ -77,7 +77,7 @@ describe('mod_proxy conformance: reverse', () => {
     for (const [target, link] of [
       ['test.dat', 'dirs/test.lnk'],
       ['sub.d', 'dirs/subd.lnk'],
-    ]) {
+    ] as const) {
       await symlink(target, join(backend.homeDir, link));
       await lchown(join(backend.homeDir, link), 65534, 65534);
     }
