@@ -57,6 +57,10 @@ export class ConformanceTable {
       else if (differs) rows.push([name, `differs: ${differs.reason}`]);
       else rows.push([name, this.outcomes.get(name) === 'pass' ? 'pass' : (this.outcomes.get(name) ?? 'not run')]);
     }
+    for (const entry of this.awaitingFix.filter((e) => !this.order.includes(e.scenario)))
+      rows.push([entry.scenario, `awaiting fix: ${entry.reason}`]);
+    for (const entry of this.differs.filter((e) => !this.order.includes(e.scenario)))
+      rows.push([entry.scenario, `differs: ${entry.reason}`]);
     for (const entry of this.leftOut) rows.push([entry.scenario, `left out: ${entry.reason}`]);
     const width = Math.max(...rows.map(([name]) => name.length));
     const count = (prefix: string) => rows.filter(([, state]) => state.startsWith(prefix)).length;

@@ -22,10 +22,8 @@ my %opts = (
   Passive => (defined $spec->{passive} ? ($spec->{passive} ? 1 : 0) : 1),
   Timeout => $spec->{timeout} // 10,
 );
-if ($spec->{firewall}) {
-  $opts{Firewall} = $spec->{firewall};
-  $opts{FirewallType} = $spec->{firewallType} // 1;
-}
+$opts{Firewall} = $spec->{firewall} if $spec->{firewall};
+$opts{FirewallType} = $spec->{firewallType} if defined $spec->{firewallType};
 my %ssl;
 if ($spec->{tls}) {
   %ssl = (SSL_verify_mode => 0);
