@@ -296,7 +296,7 @@ describe('mod_proxy conformance: forward', () => {
     table.scenario('proxy_forward_proxyuserwithproxyauth_login_failed_bad_proxy_passwd', async () => {
       const session = await run('proxyuser@host,user', [
         { op: 'login', user: `proxy@${dst()}`, pass: 'BadPassword' },
-        destLogin(),
+        { op: 'login', user: backend.user, pass: backend.password },
         { op: 'quit' },
       ]);
       expectReply(session.steps[0], 530, 'Login incorrect.');
