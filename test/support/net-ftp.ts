@@ -76,8 +76,10 @@ export interface NetFtpOptions {
   /** Net::FTP's Timeout, seconds (default 10). */
   timeout?: number;
   tls?: 'explicit' | 'implicit';
-  caFile?: string;
   sslHostname?: string;
+  /** A client certificate and key (PEM files) for the TLS handshakes. */
+  clientCert?: string;
+  clientKey?: string;
   /** Net::FTP's Firewall / FirewallType (proxy login styles). */
   firewall?: string;
   firewallType?: number;

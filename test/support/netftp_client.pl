@@ -24,16 +24,16 @@ my %opts = (
 );
 $opts{Firewall} = $spec->{firewall} if $spec->{firewall};
 $opts{FirewallType} = $spec->{firewallType} if defined $spec->{firewallType};
-my %ssl;
-if ($spec->{tls}) {
-  %ssl = (SSL_verify_mode => 0);
-  if ($spec->{caFile}) {
-    %ssl = (SSL_ca_file => $spec->{caFile}, SSL_verifycn_scheme => 'none', SSL_verify_mode => 1);
-  }
-  $ssl{SSL_hostname} = $spec->{sslHostname} if $spec->{sslHostname};
-  %opts = (%opts, %ssl);
-  $opts{SSL} = 1 if $spec->{tls} eq 'implicit';
+# TLS arguments apply to AUTH TLS (the starttls step) as well as to implicit FTPS. The server's
+# identity is not what the scenarios test (the suite turns name checks off too).
+my %ssl = (SSL_verify_mode => 0);
+$ssl{SSL_hostname} = $spec->{sslHostname} if $spec->{sslHostname};
+if ($spec->{clientCert}) {
+  $ssl{SSL_cert_file} = $spec->{clientCert};
+  $ssl{SSL_key_file} = $spec->{clientKey};
 }
+%opts = (%opts, %ssl);
+$opts{SSL} = 1 if ($spec->{tls} // '') eq 'implicit';
 
 my $result = { steps => [] };
 my $started = time();
