@@ -55,7 +55,11 @@ export class ConformanceTable {
       const differs = this.differs.find((entry) => entry.scenario === name);
       if (awaiting) rows.push([name, `awaiting fix: ${awaiting.reason}`]);
       else if (differs) rows.push([name, `differs: ${differs.reason}`]);
-      else rows.push([name, this.outcomes.get(name) === 'pass' ? 'pass' : (this.outcomes.get(name) ?? 'not run')]);
+      else
+        rows.push([
+          name,
+          this.outcomes.get(name) === 'pass' ? 'pass' : (this.outcomes.get(name) ?? 'not run'),
+        ]);
     }
     for (const entry of this.awaitingFix.filter((e) => !this.order.includes(e.scenario)))
       rows.push([entry.scenario, `awaiting fix: ${entry.reason}`]);
@@ -73,12 +77,16 @@ export class ConformanceTable {
 }
 
 /** The suite's check of a reply: the code, and the message as ProFTPD's test client reads it. */
-export function expectReply(reply: Partial<NetFtpReply> | undefined, code: number, message?: string | RegExp): void {
+export function expectReply(
+  reply: Partial<NetFtpReply> | undefined,
+  code: number,
+  message?: string | RegExp,
+): void {
   expect(`${reply?.code} ${suiteMessage(reply)}`).toMatch(
     message === undefined
       ? new RegExp(`^${code} `)
       : typeof message === 'string'
-        ? new RegExp(`^${code} ${escape(message)}$`)
+        ? new RegExp(`^${code} ${escapeRegExp(message)}$`)
         : new RegExp(`^${code} ${message.source}`),
   );
 }
@@ -89,6 +97,6 @@ export function expectTransferOk(step: NetFtpStepResult | undefined, aborted = f
   expectReply(step, 226, aborted ? 'Abort successful' : 'Transfer complete');
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

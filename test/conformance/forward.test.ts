@@ -17,7 +17,8 @@ import { ConformanceTable, expectReply, expectTransferOk, type Unrun } from './c
 const AWAITING_FIX: Unrun[] = [
   {
     scenario: 'proxy_forward_connect',
-    reason: "the forward greeting must carry the configured ServerName/ServerIdent ('Forward Proxy Server'); ftpx has no setting for it yet",
+    reason:
+      "the forward greeting must carry the configured ServerName/ServerIdent ('Forward Proxy Server'); ftpx has no setting for it yet",
   },
 ];
 
@@ -34,12 +35,15 @@ const LEFT_OUT: Unrun[] = [
     scenario: `proxy_forward_${prefix}_login_failed_bad_dst_addr`,
     reason: 'the destination is an unroutable address that times out; the tests may only reach loopback',
   })),
-  ...['noproxyauth_login_failed_non2xx', 'userwithproxyauth_login_failed_non2xx', 'proxyuserwithproxyauth_login_failed_non2xx'].map(
-    (suffix) => ({
-      scenario: `proxy_forward_${suffix}`,
-      reason: "the suite's destination refuses with mod_wrap2 before its greeting; the test backends' start-up check needs their 220",
-    }),
-  ),
+  ...[
+    'noproxyauth_login_failed_non2xx',
+    'userwithproxyauth_login_failed_non2xx',
+    'proxyuserwithproxyauth_login_failed_non2xx',
+  ].map((suffix) => ({
+    scenario: `proxy_forward_${suffix}`,
+    reason:
+      "the suite's destination refuses with mod_wrap2 before its greeting; the test backends' start-up check needs their 220",
+  })),
 ];
 
 const TEST_DATA = 'Hello, Proxying World!\n';
@@ -99,7 +103,11 @@ describe('mod_proxy conformance: forward', () => {
   const dst = () => `127.0.0.1:${backend.port}`;
   const run = async (method: string, steps: NetFtpStep[], options: Partial<NetFtpOptions> = {}) =>
     netFtp(steps, { port: (await forwardProxy(method)).port, ...options });
-  const userAtHost = (): NetFtpStep => ({ op: 'login', user: `${backend.user}@${dst()}`, pass: backend.password });
+  const userAtHost = (): NetFtpStep => ({
+    op: 'login',
+    user: `${backend.user}@${dst()}`,
+    pass: backend.password,
+  });
 
   describe('user@host (no proxy authentication)', () => {
     table.scenario('proxy_forward_connect_failed_timeout', async () => {
@@ -179,7 +187,12 @@ describe('mod_proxy conformance: forward', () => {
     table.scenario('proxy_forward_retr_port', async () => {
       const session = await run(
         'user@host',
-        [userAtHost(), { op: 'type', type: 'binary' }, { op: 'retr', path: 'test.txt', read: 'all' }, { op: 'quit' }],
+        [
+          userAtHost(),
+          { op: 'type', type: 'binary' },
+          { op: 'retr', path: 'test.txt', read: 'all' },
+          { op: 'quit' },
+        ],
         { passive: false },
       );
       expectTransferOk(session.steps[2]);
@@ -219,7 +232,11 @@ describe('mod_proxy conformance: forward', () => {
     });
 
     table.scenario('proxy_forward_userwithproxyauth_login_failed_bad_proxy_passwd', async () => {
-      const session = await run(method, [{ op: 'login', user: 'proxy', pass: 'BadPassword' }, userAtHost(), { op: 'quit' }]);
+      const session = await run(method, [
+        { op: 'login', user: 'proxy', pass: 'BadPassword' },
+        userAtHost(),
+        { op: 'quit' },
+      ]);
       expectReply(session.steps[0], 530, 'Login incorrect.');
       expectReply(session.steps[1], 530, 'Login incorrect.');
     });
@@ -338,7 +355,11 @@ describe('mod_proxy conformance: forward', () => {
         { op: 'quot', cmd: 'USER', arg: `${backend.user}@127.0.0.1:${proxy.port}` },
         { op: 'quit' },
       ]);
-      expectReply(session.steps[0], 530, `Unable to connect to 127.0.0.1:${proxy.port}: Operation not permitted`);
+      expectReply(
+        session.steps[0],
+        530,
+        `Unable to connect to 127.0.0.1:${proxy.port}: Operation not permitted`,
+      );
     });
 
     for (const [name, arg] of [
@@ -346,7 +367,11 @@ describe('mod_proxy conformance: forward', () => {
       ['proxy_forward_eprt_ipv6', '|2|::ffff:127.0.0.1|4856|'],
     ] as const) {
       table.scenario(name, async () => {
-        const session = await run('user@host', [userAtHost(), { op: 'quot', cmd: 'EPRT', arg }, { op: 'quit' }]);
+        const session = await run('user@host', [
+          userAtHost(),
+          { op: 'quot', cmd: 'EPRT', arg },
+          { op: 'quit' },
+        ]);
         expectReply(session.steps[1], 200, 'EPRT command successful');
       });
     }

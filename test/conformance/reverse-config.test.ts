@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
 import { type HaproxyRelay, startHaproxyRelay } from '../support/haproxy.js';
-import { freePort } from '../support/ports.js';
 import { type NetFtpOptions, type NetFtpStep, netFtp } from '../support/net-ftp.js';
+import { freePort } from '../support/ports.js';
 import { startTestProxy, type TestProxy, type TestProxyOptions } from '../support/proxy.js';
 import { ConformanceTable, expectReply, expectTransferOk, type Unrun } from './conformance-table.js';
 
@@ -20,11 +20,13 @@ const AWAITING_FIX: Unrun[] = [];
 const LEFT_OUT: Unrun[] = [
   {
     scenario: 'proxy_reverse_connect_failed_non2xx',
-    reason: "the suite's backend refuses with mod_wrap2 before its greeting; reaching it needs a backend whose greeting is not 2xx, which the test backends' start-up check (their 220 names them) rules out",
+    reason:
+      "the suite's backend refuses with mod_wrap2 before its greeting; reaching it needs a backend whose greeting is not 2xx, which the test backends' start-up check (their 220 names them) rules out",
   },
   {
     scenario: 'proxy_reverse_connect_failed_timeout',
-    reason: 'needs a backend address that drops SYNs (the suite uses an unroutable one); the tests may only reach loopback, where connects are refused at once',
+    reason:
+      'needs a backend address that drops SYNs (the suite uses an unroutable one); the tests may only reach loopback, where connects are refused at once',
   },
   {
     scenario: 'proxy_reverse_config_connect_policy_per_group_by_json',
@@ -63,7 +65,8 @@ describe('mod_proxy conformance: reverse configuration', () => {
       startFtpBackend('proftpd', { name: 'Real Server noxfer', extraConfig: 'TimeoutNoTransfer 2\n' }),
       startFtpBackend('proftpd', { name: 'Real Server stalled', extraConfig: 'TimeoutStalled 2\n' }),
     ]);
-    for (const server of [a, b, idle, noTransfer, stalled]) await writeHomeFile(server, 'test.txt', TEST_DATA);
+    for (const server of [a, b, idle, noTransfer, stalled])
+      await writeHomeFile(server, 'test.txt', TEST_DATA);
     await writeHomeFile(a, 'rate.txt', 'R'.repeat(4096));
     scratch = await mkdtemp(join(tmpdir(), 'ftpx-conformance-reverse-config-'));
     const hash = execFileSync('openssl', ['passwd', '-6', 'test'], { encoding: 'utf8' }).trim();
@@ -87,7 +90,11 @@ describe('mod_proxy conformance: reverse configuration', () => {
     return proxy;
   }
 
-  const login = (server: FtpBackend = a): NetFtpStep => ({ op: 'login', user: server.user, pass: server.password });
+  const login = (server: FtpBackend = a): NetFtpStep => ({
+    op: 'login',
+    user: server.user,
+    pass: server.password,
+  });
   const run = (proxy: TestProxy, steps: NetFtpStep[], options: Partial<NetFtpOptions> = {}) =>
     netFtp(steps, { port: proxy.port, host: proxy.host, ...options });
 
@@ -100,7 +107,11 @@ describe('mod_proxy conformance: reverse configuration', () => {
 
     table.scenario('proxy_reverse_login_roundrobin_after_host', async () => {
       const proxy = await proxyWith('host-rr', () => namedHost('RoundRobin'));
-      const session = await run(proxy, [{ op: 'quot', cmd: 'HOST', arg: '127.0.0.1' }, login(), { op: 'quit' }]);
+      const session = await run(proxy, [
+        { op: 'quot', cmd: 'HOST', arg: '127.0.0.1' },
+        login(),
+        { op: 'quit' },
+      ]);
       // RoundRobin chose the backend at connect; HOST is relayed, and its 220 is the backend's.
       expectReply(session.steps[0], 220, /.*Real Server/);
       expectReply(session.steps[1], 230, `User ${a.user} logged in`);
@@ -108,7 +119,11 @@ describe('mod_proxy conformance: reverse configuration', () => {
 
     table.scenario('proxy_reverse_login_peruser_after_host', async () => {
       const proxy = await proxyWith('host-peruser', () => namedHost('PerUser'));
-      const session = await run(proxy, [{ op: 'quot', cmd: 'HOST', arg: '127.0.0.1' }, login(), { op: 'quit' }]);
+      const session = await run(proxy, [
+        { op: 'quot', cmd: 'HOST', arg: '127.0.0.1' },
+        login(),
+        { op: 'quit' },
+      ]);
       // PerUser chooses at USER: the 220 is the proxy's own.
       expectReply(session.steps[0], 220);
       expectReply(session.steps[1], 230, `User ${a.user} logged in`);
@@ -117,8 +132,15 @@ describe('mod_proxy conformance: reverse configuration', () => {
 
   describe('timeouts', () => {
     table.scenario('proxy_reverse_config_timeoutlogin_frontend', async () => {
-      const proxy = await proxyWith('login-2', () => ({ listener: { timeouts: { login: '2s', idle: '10s' } } }));
-      const session = await run(proxy, [login(), { op: 'sleep', seconds: 4 }, { op: 'quot', cmd: 'NOOP' }, { op: 'quit' }]);
+      const proxy = await proxyWith('login-2', () => ({
+        listener: { timeouts: { login: '2s', idle: '10s' } },
+      }));
+      const session = await run(proxy, [
+        login(),
+        { op: 'sleep', seconds: 4 },
+        { op: 'quot', cmd: 'NOOP' },
+        { op: 'quit' },
+      ]);
       // Logged in: the login timeout no longer applies.
       expectReply(session.steps[2], 200);
     });
@@ -155,7 +177,11 @@ describe('mod_proxy conformance: reverse configuration', () => {
         backends: [idle.url],
         listener: { timeouts: { idle: '10s' } },
       }));
-      const session = await run(proxy, [login(idle), { op: 'sleep', seconds: 8 }, { op: 'quot', cmd: 'NOOP' }]);
+      const session = await run(proxy, [
+        login(idle),
+        { op: 'sleep', seconds: 8 },
+        { op: 'quot', cmd: 'NOOP' },
+      ]);
       expect(session.steps[2]?.ok).toBe(false);
       expectReply(session.steps[2], 421, 'Idle timeout (4 seconds): closing control connection');
     });
@@ -217,7 +243,9 @@ describe('mod_proxy conformance: reverse configuration', () => {
         expectReply(session.greeting, 220);
         expectReply(session.steps[0], 230, `User ${b.user} logged in`);
       }
-      const picked = proxy.logs.filter((line) => line.msg === 'connected to backend').map((line) => String(line.backend));
+      const picked = proxy.logs
+        .filter((line) => line.msg === 'connected to backend')
+        .map((line) => String(line.backend));
       expect(picked.length).toBeGreaterThanOrEqual(3);
       expect(picked.every((url) => url.includes(`:${b.port}`))).toBe(true);
     });
@@ -264,9 +292,13 @@ describe('mod_proxy conformance: reverse configuration', () => {
       const proxy = await proxyWith('rate', () => ({
         listener: { transferRate: [{ commands: ['RETR'], kibPerSecond: 1 }] },
       }));
-      const session = await run(proxy, [login(), { op: 'retr', path: 'rate.txt', read: 'all' }, { op: 'quit' }], {
-        timeout: 30,
-      });
+      const session = await run(
+        proxy,
+        [login(), { op: 'retr', path: 'rate.txt', read: 'all' }, { op: 'quit' }],
+        {
+          timeout: 30,
+        },
+      );
       expectTransferOk(session.steps[1]);
       expect(session.steps[1]?.bytes).toBe(4096);
       expect(session.steps[1]?.seconds).toBeGreaterThan(2.5);
@@ -307,9 +339,13 @@ describe('mod_proxy conformance: reverse configuration', () => {
         expectReply(session.steps[host ? 1 : 0], 230, `User ${a.user} logged in`);
         // The backend side read the header: it names the client (IPv4-mapped when the header is TCP6).
         await expect
-          .poll(async () => (await relay.connectionLog()).some((line) => /^client=(::ffff:)?127\.0\.0\.1:/.test(line)), {
-            timeout: 5000,
-          })
+          .poll(
+            async () =>
+              (await relay.connectionLog()).some((line) => /^client=(::ffff:)?127\.0\.0\.1:/.test(line)),
+            {
+              timeout: 5000,
+            },
+          )
           .toBe(true);
       });
     }

@@ -20,11 +20,13 @@ const AWAITING_FIX: Unrun[] = [];
 const LEFT_OUT: Unrun[] = [
   {
     scenario: 'proxy_reverse_login_chrooted',
-    reason: "mod_proxy chroots its own session to its ProxyTables directory; nothing of that reaches a client (the login itself is proxy_reverse_login)",
+    reason:
+      'mod_proxy chroots its own session to its ProxyTables directory; nothing of that reaches a client (the login itself is proxy_reverse_login)',
   },
   ...['pasv', 'port', 'eprt'].map((command) => ({
     scenario: `proxy_reverse_${command}_allowforeignaddress_allowed_by_class_issue223`,
-    reason: 'AllowForeignAddress <class> (a client class allowed to name foreign addresses) has no ftpx setting yet (issue 16 item 3)',
+    reason:
+      'AllowForeignAddress <class> (a client class allowed to name foreign addresses) has no ftpx setting yet (issue 16 item 3)',
   })),
   {
     scenario: 'proxy_reverse_config_directorylistpolicy_list_windows',
@@ -36,7 +38,8 @@ const LEFT_OUT: Unrun[] = [
   },
   ...['retr_var_F_f', 'stor_var_F_f', 'list_var_D_d'].map((suffix) => ({
     scenario: `proxy_reverse_extlog_${suffix}`,
-    reason: "ftpx's access log (ExtendedLog) writes one line per session; the per-command %F/%f/%D/%d variables are not offered (the TransferLog has the paths)",
+    reason:
+      "ftpx's access log (ExtendedLog) writes one line per session; the per-command %F/%f/%D/%d variables are not offered (the TransferLog has the paths)",
   })),
 ];
 
@@ -63,9 +66,18 @@ describe('mod_proxy conformance: reverse', () => {
         // The suite's eperm scenarios: the backend refuses to overwrite files there.
         extraConfig: `AuthGroupFile ${join(scratch, 'backend.group')}\n<Directory ~/locked>\n  AllowOverwrite off\n</Directory>\n`,
       }),
-      startFtpBackend('proftpd', { name: 'Real Server deny PORT', extraConfig: '<Limit PORT>\n  DenyAll\n</Limit>\n' }),
-      startFtpBackend('proftpd', { name: 'Real Server deny NLST', extraConfig: '<Limit NLST>\n  DenyAll\n</Limit>\n' }),
-      startFtpBackend('proftpd', { name: 'Real Server deny DIRS', extraConfig: '<Limit DIRS>\n  DenyAll\n</Limit>\n' }),
+      startFtpBackend('proftpd', {
+        name: 'Real Server deny PORT',
+        extraConfig: '<Limit PORT>\n  DenyAll\n</Limit>\n',
+      }),
+      startFtpBackend('proftpd', {
+        name: 'Real Server deny NLST',
+        extraConfig: '<Limit NLST>\n  DenyAll\n</Limit>\n',
+      }),
+      startFtpBackend('proftpd', {
+        name: 'Real Server deny DIRS',
+        extraConfig: '<Limit DIRS>\n  DenyAll\n</Limit>\n',
+      }),
     ]);
     await writeHomeFile(backend, 'test.txt', TEST_DATA);
     await writeHomeFile(backend, 'empty.txt', '');
@@ -137,7 +149,11 @@ describe('mod_proxy conformance: reverse', () => {
     });
 
     table.scenario('proxy_reverse_login_extra_pass', async () => {
-      const session = await run([login(), { op: 'quot', cmd: 'PASS', arg: backend.password }, { op: 'quit' }]);
+      const session = await run([
+        login(),
+        { op: 'quot', cmd: 'PASS', arg: backend.password },
+        { op: 'quit' },
+      ]);
       expectReply(session.steps[1], 503, 'You are already logged in');
     });
 
@@ -204,7 +220,9 @@ describe('mod_proxy conformance: reverse', () => {
       ['proxy_reverse_list_port_enoent', false],
     ] as const) {
       table.scenario(name, async () => {
-        const session = await run([login(), { op: 'list', path: '/foo/bar/baz' }, { op: 'quit' }], { passive });
+        const session = await run([login(), { op: 'list', path: '/foo/bar/baz' }, { op: 'quit' }], {
+          passive,
+        });
         expectReply(session.steps[1], 450, '/foo/bar/baz: No such file or directory');
         expectReply(session.steps[2], 221, 'Goodbye.');
       });
@@ -249,7 +267,9 @@ describe('mod_proxy conformance: reverse', () => {
     ] as const) {
       table.scenario(name, async () => {
         const path = `${name}.txt`;
-        const session = await run([login(), { op: 'stor', path, data: TEST_DATA }, { op: 'quit' }], { passive });
+        const session = await run([login(), { op: 'stor', path, data: TEST_DATA }, { op: 'quit' }], {
+          passive,
+        });
         expectTransferOk(session.steps[1]);
         expect(await readFile(join(backend.homeDir, path), 'utf8')).toBe(TEST_DATA);
       });
@@ -312,7 +332,11 @@ describe('mod_proxy conformance: reverse', () => {
         { op: 'retr', path: 'test.txt', read: 'all' },
         { op: 'quit' },
       ]);
-      expectReply(session.steps[2], 350, `Restarting at ${rest}. Send STORE or RETRIEVE to initiate transfer`);
+      expectReply(
+        session.steps[2],
+        350,
+        `Restarting at ${rest}. Send STORE or RETRIEVE to initiate transfer`,
+      );
       expectTransferOk(session.steps[3]);
       expect(session.steps[3]?.bytes).toBe(1);
     });
@@ -327,7 +351,11 @@ describe('mod_proxy conformance: reverse', () => {
         { op: 'stor', path: 'rest_stor.txt', data: TEST_DATA },
         { op: 'quit' },
       ]);
-      expectReply(session.steps[2], 350, `Restarting at ${rest}. Send STORE or RETRIEVE to initiate transfer`);
+      expectReply(
+        session.steps[2],
+        350,
+        `Restarting at ${rest}. Send STORE or RETRIEVE to initiate transfer`,
+      );
       expectTransferOk(session.steps[3]);
       expect(await readFile(join(backend.homeDir, 'rest_stor.txt'), 'utf8')).toBe(TEST_DATA + TEST_DATA);
     });
@@ -383,7 +411,9 @@ describe('mod_proxy conformance: reverse', () => {
       ['client', 'client', false],
     ] as const) {
       table.scenario(`proxy_reverse_config_datatransferpolicy_${suffix}`, async () => {
-        const proxy = await proxyWith(`dtp-${policy}`, () => ({ poolSettings: { dataTransferPolicy: policy } }));
+        const proxy = await proxyWith(`dtp-${policy}`, () => ({
+          poolSettings: { dataTransferPolicy: policy },
+        }));
         const session = await run([login(), { op: 'list', read: 'all' }, { op: 'quit' }], { proxy, passive });
         expect(session.steps[1]?.data).toContain('test.txt');
         expectTransferOk(session.steps[1]);
@@ -393,7 +423,8 @@ describe('mod_proxy conformance: reverse', () => {
   });
 
   describe('ProxyDirectoryListPolicy', () => {
-    const MLSD_FACTS = /^modify=\S+;perm=\S+;type=\S+;UNIX\.groupname=\S+;UNIX\.mode=\d+;UNIX\.ownername=\S+; (.*?)$/;
+    const MLSD_FACTS =
+      /^modify=\S+;perm=\S+;type=\S+;UNIX\.groupname=\S+;UNIX\.mode=\d+;UNIX\.ownername=\S+; (.*?)$/;
     const names = (data: string | undefined) =>
       (data ?? '')
         .split(/\r?\n/)
@@ -409,7 +440,8 @@ describe('mod_proxy conformance: reverse', () => {
       // The backend's own MLSD, relayed: its facts include unique and the numeric owner and group.
       const lines = (session.steps[1]?.data ?? '').split(/\r?\n/).filter(Boolean);
       expect(lines.length).toBeGreaterThan(1);
-      for (const line of lines) expect(line).toMatch(/^modify=\S+;perm=\S+;type=\S+;unique=\S+;UNIX\.group=\d+;/);
+      for (const line of lines)
+        expect(line).toMatch(/^modify=\S+;perm=\S+;type=\S+;unique=\S+;UNIX\.group=\d+;/);
     });
 
     for (const [suffix, useSlink] of [
@@ -429,7 +461,11 @@ describe('mod_proxy conformance: reverse', () => {
         expect(names(session.steps[1]?.data)).toEqual(
           expect.arrayContaining(['sub.d', 'subd.lnk', 'test.dat', 'test.lnk']),
         );
-        expect(names(session.steps[1]?.data).every((name) => ['.', '..', 'sub.d', 'subd.lnk', 'test.dat', 'test.lnk'].includes(name))).toBe(true);
+        expect(
+          names(session.steps[1]?.data).every((name) =>
+            ['.', '..', 'sub.d', 'subd.lnk', 'test.dat', 'test.lnk'].includes(name),
+          ),
+        ).toBe(true);
         expect(/type=OS\.unix=slink:/.test(session.steps[1]?.data ?? '')).toBe(useSlink);
       });
     }
@@ -595,11 +631,31 @@ describe('mod_proxy conformance: reverse', () => {
       ['list_deny_all', [{ commands: ['LIST'], otherwise: 'deny' }], { op: 'list', path: '.' }, 'LIST'],
       ['list_deny_user', [{ commands: ['LIST'], denyUsers: ['ftpx'] }], { op: 'list', path: '.' }, 'LIST'],
       ['mlsd_deny_all', [{ commands: ['MLSD'], otherwise: 'deny' }], { op: 'mlsd', path: '.' }, 'MLSD'],
-      ['retr_deny_all', [{ commands: ['RETR'], otherwise: 'deny' }], { op: 'retr', path: 'test.txt' }, 'RETR'],
-      ['stor_deny_all', [{ commands: ['STOR'], otherwise: 'deny' }], { op: 'stor', path: 'test.dat' }, 'STOR'],
+      [
+        'retr_deny_all',
+        [{ commands: ['RETR'], otherwise: 'deny' }],
+        { op: 'retr', path: 'test.txt' },
+        'RETR',
+      ],
+      [
+        'stor_deny_all',
+        [{ commands: ['STOR'], otherwise: 'deny' }],
+        { op: 'stor', path: 'test.dat' },
+        'STOR',
+      ],
       ['dirs_deny_all', [{ commands: ['DIRS'], otherwise: 'deny' }], { op: 'mlsd', path: '.' }, 'MLSD'],
-      ['read_deny_all', [{ commands: ['READ'], otherwise: 'deny' }], { op: 'retr', path: 'test.txt' }, 'RETR'],
-      ['write_deny_all', [{ commands: ['WRITE'], otherwise: 'deny' }], { op: 'stor', path: 'test.dat' }, 'STOR'],
+      [
+        'read_deny_all',
+        [{ commands: ['READ'], otherwise: 'deny' }],
+        { op: 'retr', path: 'test.txt' },
+        'RETR',
+      ],
+      [
+        'write_deny_all',
+        [{ commands: ['WRITE'], otherwise: 'deny' }],
+        { op: 'stor', path: 'test.dat' },
+        'STOR',
+      ],
     ] as const) {
       table.scenario(`proxy_reverse_limit_${suffix}`, async () => {
         const proxy = await proxyWith(`limit-${suffix}`, () => ({ listener: { limits } }));
@@ -634,7 +690,13 @@ describe('mod_proxy conformance: reverse', () => {
         expect(session.steps[2]?.bytes).toBe(size);
         await expect.poll(lastLine).toMatch(LINE('o'));
         const [, host, bytes, file, xferType, user] = LINE('o').exec(await lastLine()) ?? [];
-        expect([host, Number(bytes), file, xferType, user]).toEqual(['127.0.0.1', size, '/test.txt', typeLetter, backend.user]);
+        expect([host, Number(bytes), file, xferType, user]).toEqual([
+          '127.0.0.1',
+          size,
+          '/test.txt',
+          typeLetter,
+          backend.user,
+        ]);
       });
     }
 
@@ -654,7 +716,13 @@ describe('mod_proxy conformance: reverse', () => {
         const [, host, bytes, file, xferType, user] = LINE('i').exec(await lastLine()) ?? [];
         // An ASCII upload's bare LFs cross the wire as CRLF: the suite expects the wire size in both types.
         const size = TEST_DATA.length + (type === 'ascii' ? 1 : 0);
-        expect([host, Number(bytes), file, xferType, user]).toEqual(['127.0.0.1', size, path, typeLetter, backend.user]);
+        expect([host, Number(bytes), file, xferType, user]).toEqual([
+          '127.0.0.1',
+          size,
+          path,
+          typeLetter,
+          backend.user,
+        ]);
       });
     }
   });
@@ -681,15 +749,22 @@ describe('mod_proxy conformance: reverse', () => {
     }
 
     table.scenario('proxy_reverse_port_allowforeignaddress_false', async () => {
-      const session = await run([login(), { op: 'quot', cmd: 'PORT', arg: '1,2,3,4,192,6' }, { op: 'quit' }], {
-        passive: false,
-      });
+      const session = await run(
+        [login(), { op: 'quot', cmd: 'PORT', arg: '1,2,3,4,192,6' }, { op: 'quit' }],
+        {
+          passive: false,
+        },
+      );
       expectReply(session.steps[1], 500, 'Illegal PORT command');
       expectReply(session.steps[2], 221, 'Goodbye.');
     });
 
     table.scenario('proxy_reverse_eprt_allowforeignaddress_false', async () => {
-      const session = await run([login(), { op: 'quot', cmd: 'EPRT', arg: '|1|1.2.3.4|49158|' }, { op: 'quit' }]);
+      const session = await run([
+        login(),
+        { op: 'quot', cmd: 'EPRT', arg: '|1|1.2.3.4|49158|' },
+        { op: 'quit' },
+      ]);
       expectReply(session.steps[1], 500, 'Illegal EPRT command');
     });
 
@@ -705,18 +780,24 @@ describe('mod_proxy conformance: reverse', () => {
 
     table.scenario('proxy_reverse_config_allowforeignaddress_port', async () => {
       const proxy = await proxyWith('foreign', () => ({ listener: { allowForeignAddress: true } }));
-      const session = await run([login(), { op: 'quot', cmd: 'PORT', arg: '1,2,3,4,192,168' }, { op: 'quit' }], {
-        proxy,
-      });
+      const session = await run(
+        [login(), { op: 'quot', cmd: 'PORT', arg: '1,2,3,4,192,168' }, { op: 'quit' }],
+        {
+          proxy,
+        },
+      );
       expectReply(session.steps[1], 200, 'PORT command successful');
       expectReply(session.steps[2], 221, 'Goodbye.');
     });
 
     table.scenario('proxy_reverse_config_allowforeignaddress_eprt', async () => {
       const proxy = await proxyWith('foreign', () => ({ listener: { allowForeignAddress: true } }));
-      const session = await run([login(), { op: 'quot', cmd: 'EPRT', arg: '|1|1.2.3.4|49152|' }, { op: 'quit' }], {
-        proxy,
-      });
+      const session = await run(
+        [login(), { op: 'quot', cmd: 'EPRT', arg: '|1|1.2.3.4|49152|' }, { op: 'quit' }],
+        {
+          proxy,
+        },
+      );
       expectReply(session.steps[1], 200, 'EPRT command successful');
       expectReply(session.steps[2], 221, 'Goodbye.');
     });

@@ -55,7 +55,8 @@ describe('mod_proxy conformance: TLS (forward)', () => {
         extraConfig: 'TLSOptions NoSessionReuseRequired EnableDiags\n',
       }),
     ]);
-    for (const server of [plain, tls, unknownCa, tlsNoReuse]) await writeHomeFile(server, 'test.txt', TEST_DATA);
+    for (const server of [plain, tls, unknownCa, tlsNoReuse])
+      await writeHomeFile(server, 'test.txt', TEST_DATA);
   });
 
   afterAll(async () => {
@@ -65,14 +66,20 @@ describe('mod_proxy conformance: TLS (forward)', () => {
   });
 
   /** A user@host forward ftpx with FTPS offered to clients and `tls` towards destinations. */
-  function forwardProxy(key: string, tlsSettings: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  function forwardProxy(
+    key: string,
+    tlsSettings: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+  ) {
     let proxy = proxies.get(key);
     if (!proxy) {
       proxy = startTestProxy({
         backends: [],
         classes: [{ name: 'loopback', from: ['127.0.0.0/8'], forwardEnabled: true }],
         // Net::FTP does not resume the control connection's TLS session on data connections.
-        listener: { tls: { certificates: [{ cert: ca.server.cert, key: ca.server.key }], sessionReuseRequired: false } },
+        listener: {
+          tls: { certificates: [{ cert: ca.server.cert, key: ca.server.key }], sessionReuseRequired: false },
+        },
         poolSettings: {
           role: 'forward',
           forward: { method: 'user@host' },
@@ -100,7 +107,11 @@ describe('mod_proxy conformance: TLS (forward)', () => {
 
   describe('logins', () => {
     table.scenario('proxy_forward_frontend_tls_noproxyauth_login', async () => {
-      const session = await run(forwardProxy('auto', { engine: 'auto' }), [...FTPS, loginTo(plain), { op: 'quit' }]);
+      const session = await run(forwardProxy('auto', { engine: 'auto' }), [
+        ...FTPS,
+        loginTo(plain),
+        { op: 'quit' },
+      ]);
       expect(session.steps[2]?.code).toBe(230);
     });
 
@@ -123,7 +134,12 @@ describe('mod_proxy conformance: TLS (forward)', () => {
     ] as const) {
       table.scenario(name, async () => {
         const proxy = forwardProxy(`match-${ftps}`, { engine: 'MatchClient' });
-        const session = await run(proxy, [...(ftps ? FTPS : []), loginTo(tls), { op: 'list', read: 'all' }, { op: 'quit' }]);
+        const session = await run(proxy, [
+          ...(ftps ? FTPS : []),
+          loginTo(tls),
+          { op: 'list', read: 'all' },
+          { op: 'quit' },
+        ]);
         const offset = ftps ? 2 : 0;
         expect(session.steps[offset]?.code).toBe(230);
         expectTransferOk(session.steps[offset + 1]);
@@ -132,7 +148,11 @@ describe('mod_proxy conformance: TLS (forward)', () => {
     }
 
     table.scenario('proxy_forward_backend_tls_list_pasv', async () => {
-      const session = await run(forwardProxy('on', { engine: 'on' }), [loginTo(tls), { op: 'list', read: 'all' }, { op: 'quit' }]);
+      const session = await run(forwardProxy('on', { engine: 'on' }), [
+        loginTo(tls),
+        { op: 'list', read: 'all' },
+        { op: 'quit' },
+      ]);
       expect(session.steps[1]?.data).toContain('test.txt');
       expectTransferOk(session.steps[1]);
     });
@@ -150,21 +170,32 @@ describe('mod_proxy conformance: TLS (forward)', () => {
 
     table.scenario('proxy_forward_config_backend_tls_ctrl_use_direct_data_transfers_pasv', async () => {
       const session = await run(
-        forwardProxy('direct-ctrl', { engine: 'on', transferProtection: 'clear' }, { directDataTransfers: true }),
+        forwardProxy(
+          'direct-ctrl',
+          { engine: 'on', transferProtection: 'clear' },
+          { directDataTransfers: true },
+        ),
         [loginTo(tls), { op: 'list', read: 'all' }, { op: 'quit' }],
       );
       expect(session.steps[1]?.data).toContain('test.txt');
       expectTransferOk(session.steps[1]);
     });
 
-    table.scenario('proxy_forward_config_frontend_backend_tls_required_use_direct_data_transfers_pasv', async () => {
-      const session = await run(
-        forwardProxy('direct-both', { engine: 'on', transferProtection: 'client' }, { directDataTransfers: true }),
-        [...FTPS, loginTo(tlsNoReuse), { op: 'list', read: 'all' }, { op: 'quit' }],
-      );
-      expect(session.steps[3]?.data).toContain('test.txt');
-      expectReply(session.steps[3], 226, 'Transfer complete');
-    });
+    table.scenario(
+      'proxy_forward_config_frontend_backend_tls_required_use_direct_data_transfers_pasv',
+      async () => {
+        const session = await run(
+          forwardProxy(
+            'direct-both',
+            { engine: 'on', transferProtection: 'client' },
+            { directDataTransfers: true },
+          ),
+          [...FTPS, loginTo(tlsNoReuse), { op: 'list', read: 'all' }, { op: 'quit' }],
+        );
+        expect(session.steps[3]?.data).toContain('test.txt');
+        expectReply(session.steps[3], 226, 'Transfer complete');
+      },
+    );
   });
 
   describe('ProxyTLSTransferProtectionPolicy', () => {

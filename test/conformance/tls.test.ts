@@ -35,7 +35,8 @@ DIFFERS.push({
 const LEFT_OUT: Unrun[] = [
   {
     scenario: 'proxy_reverse_backend_tls_login_psk',
-    reason: 'TLS-PSK to the backend is tested in test/integration/tls/backend-tls.test.ts against openssl s_server; the ProFTPD test backends have no PSK setting',
+    reason:
+      'TLS-PSK to the backend is tested in test/integration/tls/backend-tls.test.ts against openssl s_server; the ProFTPD test backends have no PSK setting',
   },
 ];
 
@@ -65,9 +66,16 @@ describe('mod_proxy conformance: TLS (reverse)', () => {
       startFtpBackend('proftpd', { name: 'Real Server plain' }),
       startFtpBackend('proftpd', { name: 'Real Server', ...withTls(ca.server) }),
       // Implicit FTPS on its own port, 990 (the suite's scenario reaches a public server there).
-      startFtpBackend('proftpd', { name: 'Real Server implicit', port: 990, ...withTls(ca.server, { implicit: true }) }),
+      startFtpBackend('proftpd', {
+        name: 'Real Server implicit',
+        port: 990,
+        ...withTls(ca.server, { implicit: true }),
+      }),
       startFtpBackend('proftpd', { name: 'Real Server unknown CA', ...withTls(ca.unknownCa) }),
-      startFtpBackend('proftpd', { name: 'Real Server client auth', ...withTls(ca.server, { clientCa: ca.caCert }) }),
+      startFtpBackend('proftpd', {
+        name: 'Real Server client auth',
+        ...withTls(ca.server, { clientCa: ca.caCert }),
+      }),
       startFtpBackend('proftpd', { name: 'Real Server TLSv1.3', ...withTls(ca.server) }),
       startFtpBackend('proftpd', {
         name: 'Real Server no reuse',
@@ -84,7 +92,9 @@ describe('mod_proxy conformance: TLS (reverse)', () => {
   afterAll(async () => {
     await Promise.allSettled([...proxies.values()].map(async (proxy) => (await proxy).close()));
     await Promise.allSettled(relays.map((relay) => relay.stop()));
-    await Promise.all([plain, tls, implicit, unknownCa, clientAuth, tls13, tlsNoReuse].map((server) => server?.stop()));
+    await Promise.all(
+      [plain, tls, implicit, unknownCa, clientAuth, tls13, tlsNoReuse].map((server) => server?.stop()),
+    );
     if (scratch) await rm(scratch, { recursive: true, force: true });
     await ca?.remove();
   });
@@ -101,10 +111,18 @@ describe('mod_proxy conformance: TLS (reverse)', () => {
   // Net::FTP does not resume the control connection's TLS session on data connections (Net::FTPSSL,
   // the suite's client, does): ProFTPD itself refuses them unless TLSOptions NoSessionReuseRequired.
   const frontendTls = (extra: Record<string, unknown> = {}) => ({
-    tls: { certificates: [{ cert: ca.server.cert, key: ca.server.key }], sessionReuseRequired: false, ...extra },
+    tls: {
+      certificates: [{ cert: ca.server.cert, key: ca.server.key }],
+      sessionReuseRequired: false,
+      ...extra,
+    },
   });
   const backendTls = (extra: Record<string, unknown> = {}) => ({ tls: { caFile: ca.caCert, ...extra } });
-  const login = (server: FtpBackend): NetFtpStep => ({ op: 'login', user: server.user, pass: server.password });
+  const login = (server: FtpBackend): NetFtpStep => ({
+    op: 'login',
+    user: server.user,
+    pass: server.password,
+  });
   /** As Net::FTPSSL with Encryption 'E': AUTH TLS, then PBSZ 0 and PROT P (Net::FTP's starttls sends PROT P too). */
   const FTPS: NetFtpStep[] = [{ op: 'starttls' }, { op: 'prot', level: 'P' }];
   const run = (proxy: TestProxy, steps: NetFtpStep[], options: Partial<NetFtpOptions> = {}) =>
@@ -133,15 +151,24 @@ describe('mod_proxy conformance: TLS (reverse)', () => {
       const proxy = await proxyWith('frontend-client-cert', () => ({
         listener: frontendTls({ verifyClient: 'optional', clientCA: ca.caCert }),
       }));
-      const session = await run(proxy, [...FTPS, { op: 'quot', cmd: 'USER', arg: plain.user }, { op: 'quit' }], {
-        clientCert: ca.client.cert,
-        clientKey: ca.client.key,
-      });
+      const session = await run(
+        proxy,
+        [...FTPS, { op: 'quot', cmd: 'USER', arg: plain.user }, { op: 'quit' }],
+        {
+          clientCert: ca.client.cert,
+          clientKey: ca.client.key,
+        },
+      );
       expectReply(session.steps[2], 331, `Password required for ${plain.user}`);
     });
 
     table.scenario('proxy_reverse_frontend_tls_list_pasv', async () => {
-      const session = await run(await frontendOnly(), [...FTPS, login(plain), { op: 'list', read: 'all' }, { op: 'quit' }]);
+      const session = await run(await frontendOnly(), [
+        ...FTPS,
+        login(plain),
+        { op: 'list', read: 'all' },
+        { op: 'quit' },
+      ]);
       expect(session.steps[3]?.data).toContain('test.txt');
       expectReply(session.steps[3], 226, 'Transfer complete');
     });
@@ -181,9 +208,16 @@ describe('mod_proxy conformance: TLS (reverse)', () => {
       ['proxy_reverse_backend_tls_login_cached_ticket', true],
     ] as const) {
       table.scenario(name, async () => {
-        const proxy = await proxyWith('backend-tls', () => ({ backends: [tls.url], poolSettings: backendTls() }));
+        const proxy = await proxyWith('backend-tls', () => ({
+          backends: [tls.url],
+          poolSettings: backendTls(),
+        }));
         for (let i = 0; i < 3; i++) {
-          const steps: NetFtpStep[] = [login(tls), ...(withList ? [{ op: 'list', read: 'all' } as NetFtpStep] : []), { op: 'quit' }];
+          const steps: NetFtpStep[] = [
+            login(tls),
+            ...(withList ? [{ op: 'list', read: 'all' } as NetFtpStep] : []),
+            { op: 'quit' },
+          ];
           const session = await run(proxy, steps);
           expect(session.steps[0]?.code).toBe(230);
           if (withList) expectTransferOk(session.steps[1]);
@@ -206,14 +240,20 @@ describe('mod_proxy conformance: TLS (reverse)', () => {
     ] as const) {
       table.scenario(name, async () => {
         const server = key === 'unknown-ca' ? unknownCa : clientAuth;
-        const proxy = await proxyWith(`backend-${key}`, () => ({ backends: [server.url], poolSettings: backendTls() }));
+        const proxy = await proxyWith(`backend-${key}`, () => ({
+          backends: [server.url],
+          poolSettings: backendTls(),
+        }));
         const session = await run(proxy, [{ op: 'quit' }]);
         expect(session.connected).toBe(false);
       });
     }
 
     table.scenario('proxy_reverse_backend_tls_list_pasv', async () => {
-      const proxy = await proxyWith('backend-tls', () => ({ backends: [tls.url], poolSettings: backendTls() }));
+      const proxy = await proxyWith('backend-tls', () => ({
+        backends: [tls.url],
+        poolSettings: backendTls(),
+      }));
       const session = await run(proxy, [login(tls), { op: 'list', read: 'all' }, { op: 'quit' }]);
       expect(session.steps[1]?.data).toContain('test.txt');
       expectTransferOk(session.steps[1]);
@@ -247,9 +287,13 @@ describe('mod_proxy conformance: TLS (reverse)', () => {
       ['proxy_reverse_frontend_backend_tls_list_port', false],
     ] as const) {
       table.scenario(name, async () => {
-        const session = await run(await both(), [...FTPS, login(tls), { op: 'list', read: 'all' }, { op: 'quit' }], {
-          passive,
-        });
+        const session = await run(
+          await both(),
+          [...FTPS, login(tls), { op: 'list', read: 'all' }, { op: 'quit' }],
+          {
+            passive,
+          },
+        );
         expect(session.steps[3]?.data).toContain('test.txt');
         expectReply(session.steps[3], 226, 'Transfer complete');
       });
@@ -273,7 +317,12 @@ describe('mod_proxy conformance: TLS (reverse)', () => {
     }
 
     table.scenario('proxy_reverse_frontend_backend_tls_abort', async () => {
-      const session = await run(await both(), [...FTPS, login(tls), { op: 'quot', cmd: 'ABOR' }, { op: 'quit' }]);
+      const session = await run(await both(), [
+        ...FTPS,
+        login(tls),
+        { op: 'quot', cmd: 'ABOR' },
+        { op: 'quit' },
+      ]);
       expectReply(session.steps[3], 226, 'Abort successful');
     });
   });
@@ -329,9 +378,13 @@ describe('mod_proxy conformance: TLS (reverse)', () => {
         poolSettings: backendTls({ engine: 'MatchClient' }),
         listener: frontendTls({ mode: 'implicit' }),
       }));
-      const session = await run(proxy, [{ op: 'prot', level: 'P' }, login(tls), { op: 'list', read: 'all' }, { op: 'quit' }], {
-        tls: 'implicit',
-      });
+      const session = await run(
+        proxy,
+        [{ op: 'prot', level: 'P' }, login(tls), { op: 'list', read: 'all' }, { op: 'quit' }],
+        {
+          tls: 'implicit',
+        },
+      );
       expect(session.steps[1]?.code).toBe(230);
       expectReply(session.steps[2], 226, 'Transfer complete');
     });
@@ -371,20 +424,31 @@ describe('mod_proxy conformance: TLS (reverse)', () => {
       expectTransferOk(session.steps[1]);
     });
 
-    table.scenario('proxy_reverse_config_frontend_backend_tls_required_use_direct_data_transfers_pasv', async () => {
-      // The data connections go to the backend itself, which must then take Net::FTP's unresumed sessions.
-      const proxy = await proxyWith('direct-both-tls', () => ({
-        backends: [tlsNoReuse.url],
-        poolSettings: { ...backendTls({ transferProtection: 'client' }), directDataTransfers: true },
-        listener: frontendTls({ required: 'on' }),
-      }));
-      const session = await run(proxy, [...FTPS, login(tlsNoReuse), { op: 'list', read: 'all' }, { op: 'quit' }]);
-      expect(session.steps[3]?.data).toContain('test.txt');
-      expectReply(session.steps[3], 226, 'Transfer complete');
-    });
+    table.scenario(
+      'proxy_reverse_config_frontend_backend_tls_required_use_direct_data_transfers_pasv',
+      async () => {
+        // The data connections go to the backend itself, which must then take Net::FTP's unresumed sessions.
+        const proxy = await proxyWith('direct-both-tls', () => ({
+          backends: [tlsNoReuse.url],
+          poolSettings: { ...backendTls({ transferProtection: 'client' }), directDataTransfers: true },
+          listener: frontendTls({ required: 'on' }),
+        }));
+        const session = await run(proxy, [
+          ...FTPS,
+          login(tlsNoReuse),
+          { op: 'list', read: 'all' },
+          { op: 'quit' },
+        ]);
+        expect(session.steps[3]?.data).toContain('test.txt');
+        expectReply(session.steps[3], 226, 'Transfer complete');
+      },
+    );
 
     table.scenario('proxy_reverse_proxy_protocol_v2_tlv_ssl', async () => {
-      const relay = await startHaproxyRelay({ target: { host: '127.0.0.1', port: plain.port }, acceptProxy: true });
+      const relay = await startHaproxyRelay({
+        target: { host: '127.0.0.1', port: plain.port },
+        acceptProxy: true,
+      });
       relays.push(relay);
       const proxy = await proxyWith('pp-ssl', () => ({
         backends: [`ftp://127.0.0.1:${relay.port}`],
