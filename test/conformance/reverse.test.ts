@@ -15,7 +15,67 @@ import { ConformanceTable, expectReply, expectTransferOk, type Unrun } from './c
  * results, listings, file contents. Timeouts, connect policies and PROXY protocol are in
  * reverse-config.test.ts.
  */
-const AWAITING_FIX: Unrun[] = [];
+const AWAITING_FIX: Unrun[] = [
+  {
+    scenario: 'proxy_reverse_list_pasv',
+    reason:
+      "item 2, transfers seen as aborted: Net::FTP sends ABOR when the data connection is not at EOF right after the last byte; ftpx closes it a tick later, so the reply is '226 Abort successful' in about half the runs",
+  },
+  {
+    scenario: 'proxy_reverse_retr_pasv_ascii',
+    reason:
+      "item 2, transfers seen as aborted: Net::FTP sends ABOR when the data connection is not at EOF right after the last byte; ftpx closes it a tick later, so the reply is '226 Abort successful' in about half the runs",
+  },
+  {
+    scenario: 'proxy_reverse_retr_pasv_binary',
+    reason:
+      "item 2, transfers seen as aborted: Net::FTP sends ABOR when the data connection is not at EOF right after the last byte; ftpx closes it a tick later, so the reply is '226 Abort successful' in about half the runs",
+  },
+  {
+    scenario: 'proxy_reverse_port_allowforeignaddress_false',
+    reason:
+      "item 2, reply texts: mod_proxy answers '500 Illegal PORT command', ftpx '500 Illegal PORT command.'",
+  },
+  {
+    scenario: 'proxy_reverse_eprt_allowforeignaddress_false',
+    reason:
+      "item 2, reply texts: mod_proxy answers '500 Illegal EPRT command', ftpx '500 Illegal EPRT command.'",
+  },
+  {
+    scenario: 'proxy_reverse_eprt_ipv4',
+    reason:
+      "item 2, reply texts: mod_proxy answers '200 EPRT command successful', ftpx '200 EPRT command successful.'",
+  },
+  {
+    scenario: 'proxy_reverse_eprt_ipv6',
+    reason:
+      "item 2, reply texts: mod_proxy answers '200 EPRT command successful', ftpx '200 EPRT command successful.'",
+  },
+  {
+    scenario: 'proxy_reverse_config_allowforeignaddress_port',
+    reason:
+      "item 2, reply texts: mod_proxy answers '200 PORT command successful', ftpx '200 PORT command successful.'",
+  },
+  {
+    scenario: 'proxy_reverse_config_allowforeignaddress_eprt',
+    reason:
+      "item 2, reply texts: mod_proxy answers '200 EPRT command successful', ftpx '200 EPRT command successful.'",
+  },
+  {
+    scenario: 'proxy_reverse_uri_creds_login_with_reverse_proxy_auth',
+    reason:
+      "item 2, URL credentials: the 230 must name the client's user ('230 User proftpd logged in'); ftpx relays the backend account's ('230 User ftpx logged in')",
+  },
+];
+
+/** ftpx differs from mod_proxy here today (not an item-2 finding): reported, not run. */
+const DIFFERS: Unrun[] = [
+  {
+    scenario: 'proxy_reverse_login_no_backend_proxy_protocol',
+    reason:
+      "with a PROXY header sent to a backend that does not speak it, the backend's extra '500' reply puts the control channel out of step in some runs: PASS was answered with a late FEAT reply ('211  CLNT' as Net::FTP reads it) instead of '230 User ftpx logged in'",
+  },
+];
 
 const LEFT_OUT: Unrun[] = [
   {
@@ -47,7 +107,7 @@ const TEST_DATA = 'Hello, Proxying World!\n';
 const LARGE = 4 * 1024 * 1024;
 
 describe('mod_proxy conformance: reverse', () => {
-  const table = new ConformanceTable('reverse', AWAITING_FIX, LEFT_OUT);
+  const table = new ConformanceTable('reverse', AWAITING_FIX, LEFT_OUT, DIFFERS);
   let backend: FtpBackend;
   /** <Limit PORT> DenyAll, <Limit NLST> DenyAll, <Limit DIRS> DenyAll on the backend. */
   let denyPort: FtpBackend;
