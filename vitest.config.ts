@@ -22,7 +22,8 @@ export default defineConfig({
         },
       },
       {
-        // mod_proxy's own regression scenarios, carried over (docs/conformance.md): real backends and clients.
+        // mod_proxy's regression-suite scenarios as ftpx's own tests (docs/conformance.md); each file prints
+        // its group's table.
         test: {
           name: 'conformance',
           include: ['test/conformance/**/*.test.ts'],

@@ -10,9 +10,9 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(proftpd-core proftpd-mod-proxy proftpd-mod-crypto openssh-server lftp curl openssl python3 procps haproxy
-  perl # Net::FTP (perl-modules): the client of ProFTPD's and mod_proxy's own suites, test/support/net_ftp_client.pl
+  perl libio-socket-ssl-perl # Net::FTP (perl-modules, with IO::Socket::SSL for FTPS): the client of mod_proxy's own suite (test/conformance)
   libwrap0 libsodium23 libcap2 libpam-modules
-  libnet-ssh2-perl libnet-perl # Perl's Net::SSH2 (libssh2) and Net::FTP: the clients of mod_proxy's own suite (test/conformance)
+  libnet-ssh2-perl # Perl's Net::SSH2 (libssh2): the SSH client of mod_proxy's own suite (test/conformance)
   chromium) # chromium: the admin status page test (playwright-core drives /usr/bin/chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

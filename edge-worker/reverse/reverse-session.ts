@@ -263,6 +263,13 @@ class ReverseRole implements SessionRole {
 
   private async user(name: string): Promise<void> {
     const { session } = this;
+    if (this.pool.proxyAuth && session.loggedIn) {
+      // USER is the proxy's own (mod_auth), which after a login accepts the same name again (ProFTPD
+      // Bug#4217) and refuses any other.
+      if (name === session.userName) await session.frontend.reply(230, `User ${name} logged in`);
+      else await session.frontend.reply(501, 'Reauthentication not supported');
+      return;
+    }
     session.log = session.log.child({ user: name });
     session.userName = name;
     session.tracked.setUser(name);

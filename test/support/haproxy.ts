@@ -20,6 +20,8 @@ export interface HaproxyRelayOptions {
   sendProxy?: 'v1' | 'v2';
   /** Expect a PROXY header from each client, as a backend behind ftpx with PROXY support does. */
   acceptProxy?: boolean;
+  /** Where haproxy listens: 127.0.0.1 (default) or ::1. */
+  bindAddress?: '127.0.0.1' | '::1';
 }
 
 /**
@@ -28,7 +30,8 @@ export interface HaproxyRelayOptions {
  */
 export async function startHaproxyRelay(options: HaproxyRelayOptions): Promise<HaproxyRelay> {
   const workDir = await mkdtemp(join(tmpdir(), 'ftpx-haproxy-'));
-  const port = await freePort();
+  const bind = options.bindAddress ?? '127.0.0.1';
+  const port = await freePort(bind);
   const send =
     options.sendProxy === 'v2' ? ' send-proxy-v2' : options.sendProxy === 'v1' ? ' send-proxy' : '';
   const config = join(workDir, 'haproxy.cfg');
@@ -45,7 +48,7 @@ export async function startHaproxyRelay(options: HaproxyRelayOptions): Promise<H
       '  timeout client 60s',
       '  timeout server 60s',
       'frontend relay',
-      `  bind 127.0.0.1:${port}${options.acceptProxy ? ' accept-proxy' : ''}`,
+      `  bind ${bind.includes(':') ? `[${bind}]` : bind}:${port}${options.acceptProxy ? ' accept-proxy' : ''}`,
       '  default_backend target',
       'backend target',
       `  server only ${options.target.host}:${options.target.port}${send}`,
@@ -56,7 +59,7 @@ export async function startHaproxyRelay(options: HaproxyRelayOptions): Promise<H
   const deadline = Date.now() + 10_000;
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
-      const probe = connect({ host: '127.0.0.1', port }, () => {
+      const probe = connect({ host: bind, port }, () => {
         probe.destroy();
         resolve(true);
       });
