@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackLocalError } from './template.js';
 
@@ -24,6 +25,15 @@ export class LambdaInvocationError extends Error {
   override name = 'LambdaInvocationError';
 }
 
+/** The host program, compiled: beside this module in dist/, or dist/ when this runs from source (tests). */
+function hostScript(): string {
+  const beside = join(import.meta.dirname, 'lambda-host.js');
+  if (existsSync(beside)) return beside;
+  const built = join(import.meta.dirname, '..', 'dist', 'stack-local', 'lambda-host.js');
+  if (!existsSync(built)) throw new StackLocalError(`${built} is missing: run \`npm run build\``);
+  return built;
+}
+
 /** A Lambda function as a long-lived Node process (a warm execution environment), one invocation at a time. */
 export async function startFunction(spec: LocalFunctionSpec): Promise<LocalFunction> {
   if (spec.runtime !== 'nodejs22.x') {
@@ -31,7 +41,7 @@ export async function startFunction(spec: LocalFunctionSpec): Promise<LocalFunct
       `${spec.logicalId}: runtime ${spec.runtime} is not understood by the local stack`,
     );
   }
-  const child: ChildProcess = fork(join(import.meta.dirname, 'lambda-host.js'), [], {
+  const child: ChildProcess = fork(hostScript(), [], {
     execPath: spec.node,
     env: {
       ...spec.environment,
