@@ -73,8 +73,11 @@ describe('the synthesized stack, run locally', () => {
 
   const listener = (port: number) => stack.listeners.get(port)?.localPort as number;
   // Passive data goes to the address in the 227 reply (the task's own), never through the NLB:
-  // curl would otherwise reuse the control connection's address.
-  const ftpCurl = (args: string[]) => curl(['--no-ftp-skip-pasv-ip', '--disable-epsv', ...args]);
+  // curl would otherwise reuse the control connection's address. The client connects from the
+  // VPC-side address, so that its control connection (the address in the PROXY header) and its data
+  // connections come from one address, as a real client's do (ProFTPD's AllowForeignAddress off).
+  const ftpCurl = (args: string[]) =>
+    curl(['--no-ftp-skip-pasv-ip', '--disable-epsv', '--interface', VPC.host, ...args]);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ftpx-stack-local-'));
