@@ -37,14 +37,24 @@ try {
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolveStop) => {
-    process.once('SIGINT', () => resolveStop());
-    process.once('SIGTERM', () => resolveStop());
+  const stoppedEarly = await new Promise<boolean>((resolveStop) => {
+    process.once('SIGINT', () => resolveStop(false));
+    process.once('SIGTERM', () => resolveStop(false));
+    // A task that exits by itself is a failed deployment: ECS would never call it healthy.
+    stack.task.exited.then(() => resolveStop(true));
   });
-  process.stdout.write('stack-local: stopping the task (deregistration delay, then SIGTERM)\n');
-  const code = await stack.stopTask();
-  process.stdout.write(`stack-local: the task exited with ${code}\n`);
-  await stack.stop();
+  if (stoppedEarly) {
+    process.stderr.write(
+      `stack-local: the task exited by itself (code ${await stack.task.exited}); see its output above\n`,
+    );
+    await stack.stop();
+    process.exitCode = 1;
+  } else {
+    process.stdout.write('stack-local: stopping the task (deregistration delay, then SIGTERM)\n');
+    const code = await stack.stopTask();
+    process.stdout.write(`stack-local: the task exited with ${code}\n`);
+    await stack.stop();
+  }
 } finally {
   await dynamo.stop();
 }
