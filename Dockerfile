@@ -28,7 +28,9 @@ COPY --from=build --chown=root:root /src/node_modules ./node_modules
 COPY --from=build --chown=root:root /src/dist ./dist
 COPY --from=build --chown=root:root /src/examples ./examples
 COPY --chown=root:root scripts/container-entrypoint.sh /usr/local/bin/ftpx-entrypoint
-# The code is root's and read-only to the worker; the worker writes only /tmp (its config, dataDir).
+COPY --chown=root:root scripts/ssh-host-key-from-seed.mjs ./scripts/ssh-host-key-from-seed.mjs
+# The code is root's and read-only to the worker; the worker writes only /tmp (its config, its
+# secrets' files, dataDir).
 USER node
 # FTP, implicit FTPS, SFTP, the admin endpoint (/healthz, /readyz); passive ports are configured.
 EXPOSE 21 990 22 9000

@@ -28,14 +28,17 @@ export async function runClusterWorker(): Promise<number> {
   const done = new Promise<number>((resolve) => {
     resolveDone = resolve;
   });
+  // One drain, however many ask for it: a SIGTERM to the whole process group (systemd's
+  // KillMode=control-group, `kill -TERM -PGID`) reaches this process and the primary at once, and the
+  // primary then asks again by message. Only a request to hurry (a second signal here, or the
+  // primary's drain with no time left) cuts the sessions short.
   const drain = (timeoutMs: number) => {
     if (!worker) {
       resolveDone(0);
       return;
     }
     if (draining) {
-      // A second request: cut the drain short.
-      worker.sessions.closeAll(DRAIN_DEADLINE_REPLY);
+      if (timeoutMs === 0) worker.sessions.closeAll(DRAIN_DEADLINE_REPLY);
       return;
     }
     send({ type: 'draining' });
@@ -45,6 +48,11 @@ export async function runClusterWorker(): Promise<number> {
       await sinkClose?.();
       resolveDone(0);
     });
+  };
+  let stopSignals = 0;
+  const onStopSignal = () => {
+    stopSignals += 1;
+    drain(stopSignals === 1 ? drainTimeoutMs : 0);
   };
   let drainTimeoutMs = 30_000;
   const onMessage = async (message: ToWorker) => {
@@ -120,10 +128,13 @@ export async function runClusterWorker(): Promise<number> {
   send({ type: 'hello' });
   // SIGHUP belongs to the primary; its default action would end this process.
   process.on('SIGHUP', () => {});
-  process.on('SIGTERM', () => drain(drainTimeoutMs));
-  process.on('SIGINT', () => drain(drainTimeoutMs));
-  // The primary went away (killed): nothing would ever tell this worker to stop.
-  process.on('disconnect', () => drain(drainTimeoutMs));
+  process.on('SIGTERM', onStopSignal);
+  process.on('SIGINT', onStopSignal);
+  // The primary went away (killed): nothing would ever tell this worker to stop. While draining
+  // already, this changes nothing.
+  process.on('disconnect', () => {
+    if (!draining) drain(drainTimeoutMs);
+  });
   const code = await done;
   process.exit(code);
 }

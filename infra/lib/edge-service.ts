@@ -24,6 +24,7 @@ import {
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { EdgeSecrets } from './edge-secrets.js';
 import type { StackParameters } from './parameters.js';
 import { edgeWorkerConfigYaml, PROTOCOL_PORTS } from './worker-config.js';
 
@@ -81,6 +82,7 @@ export class EdgeService extends Construct {
     const image = edge.image
       ? ContainerImage.fromRegistry(edge.image)
       : ContainerImage.fromAsset(props.repoRoot, { file: 'Dockerfile', platform: Platform.LINUX_ARM64 });
+    const secrets = new EdgeSecrets(this, 'Secrets', { parameters });
     const logGroup = new LogGroup(this, 'Logs', {
       retention: parameters.functions.logRetentionDays as RetentionDays,
     });
@@ -106,6 +108,9 @@ export class EdgeService extends Construct {
         }),
         AWS_REGION: Stack.of(this).region,
       },
+      // The admin token (the admin endpoint listens beyond loopback, so `serve` requires one), the
+      // SSH host key seed and the FTPS certificate: read by ECS at start, written to files by the entrypoint.
+      secrets: secrets.containerSecrets,
       // Fargate's maximum: after the NLB has drained the task (deregistration delay), SIGTERM makes
       // the worker stop accepting and finish its sessions for up to this long.
       stopTimeout: Duration.seconds(120),
@@ -151,7 +156,14 @@ export class EdgeService extends Construct {
         `${protocol} from the NLB`,
       );
     }
+    // The admin endpoint: the NLB's health checks and the VPC (operators on a bastion, scrapers), never
+    // the client networks, even with public task addresses.
     taskSecurityGroup.addIngressRule(lbSecurityGroup, Port.tcp(edge.adminPort), 'health checks from the NLB');
+    taskSecurityGroup.addIngressRule(
+      Peer.ipv4(vpc.vpcCidrBlock),
+      Port.tcp(edge.adminPort),
+      'admin endpoint from the VPC',
+    );
 
     this.service = new FargateService(this, 'Service', {
       cluster: this.cluster,

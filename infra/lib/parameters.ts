@@ -15,6 +15,33 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+/** A Secrets Manager secret: its name or its full ARN. */
+const secretName = z
+  .string()
+  .regex(
+    /^(?:arn:aws[a-z-]*:secretsmanager:[^:]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/,
+    'a secret name or ARN',
+  );
+
+/** Which listener a pool serves, by its backends' scheme. */
+export function poolKind(pool: { backends: string[] }): 'ftp' | 'sftp' | 'mixed' {
+  const sftp = pool.backends.filter((backend) => /^sftp:/i.test(backend)).length;
+  if (sftp === 0) return 'ftp';
+  return sftp === pool.backends.length ? 'sftp' : 'mixed';
+}
+
+function defaultProtocols(edge: {
+  pools: { backends: string[] }[];
+  secrets: { tlsCertificate?: string | undefined };
+}): ('ftp' | 'ftps' | 'sftp')[] {
+  const kinds = new Set(edge.pools.map(poolKind));
+  const protocols: ('ftp' | 'ftps' | 'sftp')[] = [];
+  if (kinds.has('ftp')) protocols.push('ftp');
+  if (kinds.has('ftp') && edge.secrets.tlsCertificate !== undefined) protocols.push('ftps');
+  if (kinds.has('sftp')) protocols.push('sftp');
+  return protocols.length > 0 ? protocols : ['ftp'];
+}
+
 const poolSchema = z
   .object({
     name: z.string().min(1),
@@ -157,17 +184,44 @@ export const parametersSchema = z
         clientNetworks: z.array(cidr).min(1).default(['0.0.0.0/0']),
         /** The admin endpoint (`--admin-listen`) the NLB health checks use (`/readyz`). */
         adminPort: z.number().int().min(1024).max(65535).default(9000),
-        /** Which NLB listeners exist: FTP (21), implicit FTPS (990), SFTP (22). */
+        /**
+         * Which NLB listeners exist: FTP (21; FTPS by AUTH TLS too when a certificate is named),
+         * implicit FTPS (990, needs `secrets.tlsCertificate`), SFTP (22, needs a pool of sftp:// backends).
+         * Absent: what the pools and secrets allow (ftp with an FTP pool, ftps with a certificate too,
+         * sftp with an SFTP pool).
+         */
         protocols: z
           .array(z.enum(['ftp', 'ftps', 'sftp']))
           .min(1)
-          .default(['ftp', 'ftps', 'sftp']),
+          .optional(),
+        /**
+         * FTP listeners serve the first pool with ftp:// backends, the SFTP listener the first with
+         * sftp:// backends; the other pools of the same kind are host pools (chosen by HOST / SNI).
+         */
         pools: z
           .array(poolSchema)
           .min(1)
-          .prefault([{ name: 'main', backends: ['ftp://backend.internal:21'] }]),
+          .prefault([
+            { name: 'main', backends: ['ftp://backend.internal:21'] },
+            { name: 'sftp', backends: ['sftp://backend.internal:22'] },
+          ]),
+        /**
+         * Secrets Manager secrets (a name or a full ARN) the task gets as ECS secrets. Absent: the stack
+         * creates the admin token and the SSH host key seed (generated once by Secrets Manager, kept on
+         * every update). The FTPS certificate cannot be made by the stack: name a secret whose JSON has
+         * `certificate` (PEM, chain after it) and `privateKey` (PEM).
+         */
+        secrets: z
+          .object({
+            adminToken: secretName.optional(),
+            sshHostKeySeed: secretName.optional(),
+            tlsCertificate: secretName.optional(),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
+      .transform((edge) => ({ ...edge, protocols: edge.protocols ?? defaultProtocols(edge) }))
       .refine((edge) => edge.passivePorts.min <= edge.passivePorts.max, {
         path: ['passivePorts'],
         message: 'min must not exceed max',
@@ -175,6 +229,28 @@ export const parametersSchema = z
       .refine((edge) => edge.minTasks <= edge.maxTasks, {
         path: ['maxTasks'],
         message: 'must be at least minTasks',
+      })
+      .refine((edge) => !edge.protocols.includes('ftps') || edge.secrets.tlsCertificate !== undefined, {
+        path: ['secrets', 'tlsCertificate'],
+        message:
+          'ftps needs a certificate: the name or ARN of a Secrets Manager secret with JSON keys certificate and privateKey',
+      })
+      .refine(
+        (edge) => !edge.protocols.includes('sftp') || edge.pools.some((pool) => poolKind(pool) === 'sftp'),
+        {
+          path: ['pools'],
+          message: 'sftp needs a pool of sftp:// backends',
+        },
+      )
+      .refine(
+        (edge) =>
+          !edge.protocols.some((protocol) => protocol !== 'sftp') ||
+          edge.pools.some((pool) => poolKind(pool) === 'ftp'),
+        { path: ['pools'], message: 'ftp and ftps need a pool of ftp:// (or ftps://) backends' },
+      )
+      .refine((edge) => edge.pools.every((pool) => poolKind(pool) !== 'mixed'), {
+        path: ['pools'],
+        message: 'a pool holds either FTP or SFTP backends, not both (a session cannot change protocol)',
       })
       .prefault({}),
     alarms: z.object({ email: z.email().optional() }).strict().prefault({}),

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { StackParameters } from './parameters.js';
+import { poolKind, type StackParameters } from './parameters.js';
 
 export type EdgeProtocol = StackParameters['edge']['protocols'][number];
 
@@ -15,31 +15,66 @@ export interface WorkerConfigInput {
 }
 
 /**
+ * Where the container's entrypoint (scripts/container-entrypoint.sh) writes the task's secrets, which
+ * ECS hands it as environment variables (edge-secrets.ts): the worker reads files. `/tmp` is the only
+ * place the unprivileged worker may write.
+ */
+export const SECRETS_DIR = '/tmp/ftpx-secrets';
+export const SECRET_FILES = {
+  tlsCertificate: `${SECRETS_DIR}/tls-certificate.pem`,
+  tlsPrivateKey: `${SECRETS_DIR}/tls-private-key.pem`,
+  sshHostKey: `${SECRETS_DIR}/ssh_host_ed25519_key`,
+} as const;
+
+export interface WorkerConfigInput {
+  edge: StackParameters['edge'];
+  /** The same values the ticket-key rotation schedule sends (functions.ts). */
+  tlsCache: StackParameters['tlsCache'];
+  /** The VPC's network: the NLB's addresses, the only peers allowed to send a PROXY header. */
+  loadBalancerNetwork: string;
+}
+
+/**
  * The edge worker's YAML (docs/configuration.md) for an ECS task behind the NLB. The control
- * plane's URL, the masquerade address and the admin endpoint are command-line flags (see
- * edge-service.ts), so this text holds no deploy-time tokens and is the same for every task.
+ * plane's URL, the masquerade address and the admin endpoint are command-line flags, the admin token,
+ * certificate and host key come as ECS secrets (edge-service.ts), so this text holds no secret and is
+ * the same for every task.
  *
- * Only the FTP listener is written: the worker's configuration has no FTPS (990) or SFTP (22)
- * listener keys yet, so those NLB listeners forward to ports nothing listens on until they exist
- * (infra/README.md, "Not yet").
+ * One listener per protocol: `ftp` on 21 (FTPS by AUTH TLS as well when a certificate is named),
+ * `ftps` on 990 (implicit TLS), `sftp` on 22 (the SSH server, its host key from the seed secret).
  */
 export function edgeWorkerConfig(input: WorkerConfigInput): Record<string, unknown> {
   const { edge } = input;
-  const firstPool = edge.pools[0];
-  if (!firstPool) throw new Error('edge.pools is empty');
-  const listeners = edge.protocols
-    .filter((protocol) => protocol === 'ftp')
-    .map((protocol) => ({
+  const ftpPools = edge.pools.filter((pool) => poolKind(pool) === 'ftp');
+  const sftpPools = edge.pools.filter((pool) => poolKind(pool) === 'sftp');
+  const tls = (mode: 'explicit' | 'implicit') => ({
+    mode,
+    certificates: [{ cert: SECRET_FILES.tlsCertificate, key: SECRET_FILES.tlsPrivateKey }],
+  });
+  const withCertificate = edge.secrets.tlsCertificate !== undefined;
+  const listeners = edge.protocols.map((protocol) => {
+    const pools = protocol === 'sftp' ? sftpPools : ftpPools;
+    const [first, ...others] = pools;
+    if (!first) throw new Error(`edge.protocols has ${protocol} but no pool serves it`);
+    const common = {
       name: protocol,
       address: '0.0.0.0',
       port: PROTOCOL_PORTS[protocol],
-      pool: firstPool.name,
-      hostPools: edge.pools.slice(1).map((pool) => pool.name),
+      pool: first.name,
+      proxyProtocol: { trustedNetworks: [input.loadBalancerNetwork] },
+    };
+    if (protocol === 'sftp') {
+      return { ...common, protocol: 'sftp', sftp: { hostKeys: [SECRET_FILES.sshHostKey] } };
+    }
+    return {
+      ...common,
+      hostPools: others.map((pool) => pool.name),
       passivePorts: { min: edge.passivePorts.min, max: edge.passivePorts.max },
       // Data goes to the task's own address (227), never to the NLB a 229 reply would send it to.
       epsv: false,
-      proxyProtocol: { trustedNetworks: [input.loadBalancerNetwork] },
-    }));
+      ...(protocol === 'ftps' ? { tls: tls('implicit') } : withCertificate ? { tls: tls('explicit') } : {}),
+    };
+  });
   return {
     dataDir: '/tmp/ftpx-data',
     log: { level: 'info' },

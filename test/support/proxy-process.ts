@@ -11,6 +11,11 @@ export interface ProxyProcess {
   stderr(): string;
   /** Sends a signal (SIGHUP reloads, SIGTERM drains). */
   signal(signal: NodeJS.Signals): void;
+  /**
+   * Sends a signal to the whole process group, as `kill -TERM -PGID` and systemd's
+   * KillMode=control-group do (needs `processGroup: true`).
+   */
+  signalGroup(signal: NodeJS.Signals): void;
   /** Resolves with the exit code (null when a signal ended it) once the process exited. */
   exited(): Promise<number | null>;
   stop(): Promise<void>;
@@ -26,7 +31,10 @@ export function cliPath(): string {
  * given config file, and waits until it says it is listening.
  */
 export async function startProxyProcess(
-  options: { backends: string[]; port: number } | { args: string[]; port: number },
+  options: ({ backends: string[]; port: number } | { args: string[]; port: number }) & {
+    /** Start it as the leader of its own process group (as a service manager does). */
+    processGroup?: boolean;
+  },
 ): Promise<ProxyProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'ftpx-cli-'));
   let args: string[];
@@ -51,7 +59,10 @@ export async function startProxyProcess(
   }
   // Today's single-process behaviour unless a test asks for worker processes.
   if (args[0] === 'serve' && !args.includes('--workers')) args = [...args, '--workers', '1'];
-  const child = spawn(process.execPath, [cliPath(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath(), ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: options.processGroup === true,
+  });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';
   child.stderr?.setEncoding('utf8');
@@ -72,6 +83,12 @@ export async function startProxyProcess(
     stderr: () => stderr,
     signal: (signal) => {
       child.kill(signal);
+    },
+    signalGroup: (signal) => {
+      if (options.processGroup !== true || child.pid === undefined) {
+        throw new Error('signalGroup needs startProxyProcess({ processGroup: true })');
+      }
+      process.kill(-child.pid, signal);
     },
     exited: () => exit,
     stop: async () => {

@@ -42,6 +42,9 @@ export interface SshdOptions {
   extraConfig?: string;
   /** sshd's LogLevel (DEBUG1 logs the negotiated algorithms). */
   logLevel?: 'VERBOSE' | 'DEBUG1';
+  /** Where to listen: 127.0.0.1 and a free port unless given (e.g. a test's own network). */
+  host?: string;
+  port?: number;
 }
 
 /** Makes an unencrypted key pair of `type` at `path` (and `path`.pub); returns the public key line. */
@@ -82,13 +85,14 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const keysDir = join(workDir, 'authorized_keys');
   await mkdir(keysDir);
   await makeHostKeys(workDir);
-  const port = await freePort();
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? (await freePort());
   const config = join(workDir, 'sshd_config');
   await writeFile(
     config,
     [
       `Port ${port}`,
-      'ListenAddress 127.0.0.1',
+      `ListenAddress ${host}`,
       ...['ed25519', 'ecdsa', 'rsa'].map((type) => `HostKey ${workDir}/ssh_host_${type}_key`),
       `PidFile ${workDir}/sshd.pid`,
       `AuthorizedKeysFile ${keysDir}/%u`,
@@ -118,13 +122,13 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     // The work dir is removed by stop() only (ServerProcess removes its own, so give it a child dir).
     const runDir = await mkdtemp(join(workDir, 'run-'));
     server = spawnServer('/usr/sbin/sshd', ['-D', '-e', '-f', config], runDir);
-    await waitForPort(port, () => server?.exitStatus());
+    await waitForPort(port, () => server?.exitStatus(), host);
   };
   await launch();
   const sshd: Sshd = {
-    host: '127.0.0.1',
+    host,
     port,
-    url: `sftp://127.0.0.1:${port}`,
+    url: `sftp://${host}:${port}`,
     user,
     dataDir,
     workDir,
@@ -173,13 +177,17 @@ async function makeHostKeys(workDir: string): Promise<void> {
   }
 }
 
-/** Resolves once something accepts connections on the loopback port; rejects when `exited` says the server died. */
-export async function waitForPort(port: number, exited: () => string | undefined): Promise<void> {
+/** Resolves once something accepts connections on the port; rejects when `exited` says the server died. */
+export async function waitForPort(
+  port: number,
+  exited: () => string | undefined,
+  host = '127.0.0.1',
+): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const status = exited();
     if (status !== undefined) throw new Error(`server exited: ${status}`);
     const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
+      const socket = connect(port, host);
       socket.once('connect', () => {
         socket.destroy();
         resolve(true);

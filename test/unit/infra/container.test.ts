@@ -1,10 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseParameters } from '../../../infra/lib/parameters.js';
-import { edgeWorkerConfigYaml } from '../../../infra/lib/worker-config.js';
+import { edgeWorkerConfigYaml, SECRET_FILES } from '../../../infra/lib/worker-config.js';
 import { REPO_ROOT } from './template.js';
 
 /** The edge worker's container: the Dockerfile's shape, its entrypoint, and a real build where Docker exists. */
@@ -67,9 +77,79 @@ describe('container entrypoint', () => {
     });
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/OK \(1 listener\(s\), 1 pool\(s\)/);
+    expect(run.stdout).toMatch(/OK \(2 listener\(s\), 2 pool\(s\)/);
     expect(readFileSync(configPath, 'utf8')).toBe(`${yaml}\n`);
     expect(statSync(configPath).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('container entrypoint secrets', () => {
+  it('writes the FTPS certificate, its key and the host key from ECS secrets, privately, and hides the variables', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ftpx-entrypoint-secrets-'));
+    const secretsDir = join(dir, 'secrets');
+    // A stand-in for the CLI that prints which FTPX_ variables it was started with.
+    const app = join(dir, 'app');
+    mkdirSync(join(app, 'dist', 'edge-worker'), { recursive: true });
+    symlinkSync(join(REPO_ROOT, 'scripts'), join(app, 'scripts'));
+    writeFileSync(
+      join(app, 'dist', 'edge-worker', 'cli.js'),
+      "console.log(Object.keys(process.env).filter((k) => k.startsWith('FTPX_')).sort().join(','));\n",
+    );
+    const seed = 'k'.repeat(20) + 'Z'.repeat(28);
+    const run = spawnSync('sh', [ENTRYPOINT, 'serve'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        FTPX_APP_DIR: app,
+        FTPX_SECRETS_DIR: secretsDir,
+        FTPX_TLS_CERTIFICATE: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+        FTPX_TLS_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----',
+        FTPX_SSH_HOST_KEY_SEED: seed,
+      },
+      timeout: 30_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe('FTPX_APP_DIR,FTPX_SECRETS_DIR');
+    for (const [name, file] of Object.entries(SECRET_FILES)) {
+      const path = join(secretsDir, basename(file));
+      expect(statSync(path).mode & 0o777, name).toBe(0o600);
+    }
+    expect(readFileSync(join(secretsDir, 'tls-certificate.pem'), 'utf8')).toContain('MIIB');
+    // The same seed always gives the same key, one OpenSSH accepts.
+    const key = join(secretsDir, basename(SECRET_FILES.sshHostKey));
+    const publicKey = spawnSync('ssh-keygen', ['-y', '-f', key], { encoding: 'utf8' });
+    expect(publicKey.status, publicKey.stderr).toBe(0);
+    expect(publicKey.stdout).toMatch(/^ssh-ed25519 AAAA/);
+    const again = spawnSync('node', [join(REPO_ROOT, 'scripts', 'ssh-host-key-from-seed.mjs')], {
+      input: seed,
+      encoding: 'utf8',
+    });
+    expect(again.stdout).toBe(readFileSync(key, 'utf8'));
+    const other = spawnSync('node', [join(REPO_ROOT, 'scripts', 'ssh-host-key-from-seed.mjs')], {
+      input: `${seed}x`,
+      encoding: 'utf8',
+    });
+    expect(other.stdout).not.toBe(again.stdout);
+  });
+
+  it('refuses a certificate without its key, naming both JSON keys', () => {
+    const run = spawnSync('sh', [ENTRYPOINT, '--version'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        FTPX_APP_DIR: REPO_ROOT,
+        FTPX_SECRETS_DIR: mkdtempSync(join(tmpdir(), 'ftpx-entrypoint-secrets-')),
+        FTPX_TLS_CERTIFICATE: 'x',
+      },
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/certificate and privateKey/);
+  });
+
+  it('the Dockerfile ships the host key script where the entrypoint looks for it', () => {
+    expect(dockerfile).toMatch(
+      /^COPY .*scripts\/ssh-host-key-from-seed\.mjs \.\/scripts\/ssh-host-key-from-seed\.mjs$/m,
+    );
   });
 });
 

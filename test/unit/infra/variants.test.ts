@@ -199,6 +199,56 @@ describe('parameters', () => {
     expect(() => parseParameters({ tabel: {} })).toThrow(/tabel/);
   });
 
+  it('refuses FTPS without a certificate secret and SFTP without an sftp:// pool, by name', () => {
+    expect(() => parseParameters({ edge: { protocols: ['ftp', 'ftps'] } })).toThrow(
+      /ftpx\.edge\.secrets\.tlsCertificate: ftps needs a certificate/,
+    );
+    expect(() =>
+      parseParameters({ edge: { protocols: ['sftp'], pools: [{ name: 'main', backends: ['ftp://a:21'] }] } }),
+    ).toThrow(/ftpx\.edge\.pools: sftp needs a pool of sftp:\/\/ backends/);
+    expect(() =>
+      parseParameters({ edge: { pools: [{ name: 'main', backends: ['ftp://a:21', 'sftp://b:22'] }] } }),
+    ).toThrow(/not both/);
+    expect(() => parseParameters({ edge: { secrets: { adminToken: 'no spaces allowed' } } })).toThrow(
+      /ftpx\.edge\.secrets\.adminToken/,
+    );
+  });
+
+  it('names existing secrets instead of creating them', () => {
+    const template = synthVariant({
+      edge: {
+        protocols: ['ftp', 'sftp'],
+        secrets: { adminToken: 'ftpx/admin-token', sshHostKeySeed: 'ftpx/ssh-host-key-seed' },
+      },
+    });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const [taskDefinition] = Object.values(template.findResources('AWS::ECS::TaskDefinition')) as [Cfn];
+    const [container] = taskDefinition.Properties.ContainerDefinitions as [Cfn];
+    const names = (container.Secrets as { Name: string }[]).map((s) => s.Name).sort();
+    expect(names).toEqual(['FTPX_ADMIN_TOKEN', 'FTPX_SSH_HOST_KEY_SEED']);
+    expect(JSON.stringify(container.Secrets)).toContain('secret:ftpx/admin-token');
+  });
+
+  it('with ftp only: no host key seed, plain FTP on 21, and still an admin token', () => {
+    const parameters = parseParameters({
+      edge: { protocols: ['ftp'], pools: [{ name: 'main', backends: ['ftp://a:21'] }] },
+    });
+    const config = configSchema.parse(
+      edgeWorkerConfig({
+        edge: parameters.edge,
+        tlsCache: parameters.tlsCache,
+        loadBalancerNetwork: '10.40.0.0/16',
+      }),
+    );
+    expect(config.listeners.map((listener) => [listener.port, listener.tls?.mode])).toEqual([
+      [21, undefined],
+    ]);
+    const template = synthVariant({
+      edge: { protocols: ['ftp'], pools: [{ name: 'main', backends: ['ftp://a:21'] }] },
+    });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+  });
+
   it('hands a pool’s private networks for registered backends to the worker config', () => {
     const parameters = parseParameters({
       edge: {
