@@ -4,7 +4,7 @@ import * as registry from '../../functions/contract/registry.js';
 import { FUZZ_PARAMETERS } from './fuzz-support.js';
 
 /** Every request schema of the registry API: bodies, path parameters and queries a tenant sends. */
-const schemas = Object.entries(registry).filter(
+const schemas = Object.entries(registry as Record<string, unknown>).filter(
   (entry): entry is [string, { safeParse: (value: unknown) => { success: boolean } }] =>
     entry[0].endsWith('Schema') && typeof (entry[1] as { safeParse?: unknown }).safeParse === 'function',
 );
