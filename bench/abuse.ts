@@ -131,7 +131,8 @@ async function main(): Promise<void> {
     const atBackend = await during();
     const { login, rate } = await honest();
     const rss = await rssMiB(proxy.pid);
-    const cpu = ((await cpuTicks(proxy.pid)) - ticks) / ((performance.now() - started) / 10);
+    // Ticks are 1/100 s: percent of one core = ticks * 1000 / elapsed ms.
+    const cpu = (((await cpuTicks(proxy.pid)) - ticks) * 1000) / (performance.now() - started);
     rows.push({
       scenario,
       hostile,
