@@ -7,7 +7,7 @@
  *
  * `--config FILE` runs ftpx with that config instead of the generated one (limits on, say): it must
  * have a listener on FTPX_BENCH_PORT with pool `main` (the honest backend, FTPX_BENCH_BACKEND) and one
- * on FTPX_BENCH_FLOOD_PORT with pool `flood` (FTPX_BENCH_FLOOD_BACKEND); `${...}` in it is substituted.
+ * on FTPX_BENCH_FLOOD_PORT with pool `flood` (FTPX_BENCH_FLOOD_BACKEND); `{{NAME}}` in it is substituted.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -83,19 +83,19 @@ async function main(): Promise<void> {
   const template = userConfig
     ? await readFile(userConfig, 'utf8')
     : [
-        'dataDir: ${FTPX_BENCH_DATA_DIR}',
+        'dataDir: {{FTPX_BENCH_DATA_DIR}}',
         'log: { level: warn }',
         'listeners:',
-        '  - { address: 127.0.0.1, port: ${FTPX_BENCH_PORT}, pool: main }',
-        '  - { address: 127.0.0.1, port: ${FTPX_BENCH_FLOOD_PORT}, pool: flood }',
+        '  - { address: 127.0.0.1, port: {{FTPX_BENCH_PORT}}, pool: main }',
+        '  - { address: 127.0.0.1, port: {{FTPX_BENCH_FLOOD_PORT}}, pool: flood }',
         'pools:',
-        '  - { name: main, backends: [${FTPX_BENCH_BACKEND}] }',
-        '  - { name: flood, backends: [${FTPX_BENCH_FLOOD_BACKEND}] }',
+        '  - { name: main, backends: [{{FTPX_BENCH_BACKEND}}] }',
+        '  - { name: flood, backends: [{{FTPX_BENCH_FLOOD_BACKEND}}] }',
         '',
       ].join('\n');
   await writeFile(
     config,
-    template.replace(/\$\{(\w+)\}/g, (_, name: string) => vars[name] ?? ''),
+    template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => vars[name] ?? ''),
   );
   const proxy = await startProxyProcess({ args: ['serve', '--config', config], port });
   const limit = openFileLimit();
