@@ -41,6 +41,15 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // Property-based tests (fast-check) of every parser that reads untrusted bytes; each run is
+        // bounded in count and time (test/fuzz/fuzz-support.ts).
+        test: {
+          name: 'fuzz',
+          include: ['test/fuzz/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
     ],
   },
 });

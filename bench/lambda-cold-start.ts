@@ -16,8 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { startEmbeddedStore } from '../edge-worker/embedded/store-server.js';
-import { createDynamoDbClient } from '../functions/core/store/index.js';
-import { ensureTable } from '../functions/core/store/index.js';
+import { createDynamoDbClient, ensureTable } from '../functions/core/store/index.js';
 import { median, round1 } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 7);

@@ -1,5 +1,13 @@
 import { type Counter, type Gauge, type Histogram, MetricsRegistry } from './metrics-registry.js';
 
+/**
+ * Distinct backend label values kept across pools. Forward-proxy destinations are chosen by clients, so
+ * without a bound every scanned host:port would be a new series forever.
+ */
+export const MAX_BACKEND_SERIES = 256;
+/** The label value backends beyond MAX_BACKEND_SERIES (all of them busy) are counted under. */
+export const OTHER_BACKENDS = 'other';
+
 const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /**
@@ -81,9 +89,42 @@ export class EdgeMetrics {
     this.reloads = r.counter('ftpx_config_reloads_total', 'Configuration reloads (SIGHUP) by result.');
   }
 
+  /** Backend label values in use, least recently used first (Map keeps insertion order). */
+  private readonly backendSeries = new Map<string, { pool: string; backend: string }>();
+
+  /**
+   * The `backend` label value to use for `backend` of `pool`: itself while fewer than MAX_BACKEND_SERIES
+   * backends have series; else the least recently used backend without active sessions is forgotten
+   * (its series dropped: a removed backend or a destination nobody uses any more), and when every one
+   * is busy the new one is counted as OTHER_BACKENDS. The one place that bounds client-chosen labels.
+   */
+  backendLabel(pool: string, backend: string): string {
+    const key = `${pool}\n${backend}`;
+    if (this.backendSeries.has(key)) {
+      this.backendSeries.delete(key);
+      this.backendSeries.set(key, { pool, backend });
+      return backend;
+    }
+    if (this.backendSeries.size >= MAX_BACKEND_SERIES) {
+      let evicted = false;
+      for (const [oldKey, labels] of this.backendSeries) {
+        if (this.backendSessionsActive.get(labels) > 0) continue;
+        this.backendSeries.delete(oldKey);
+        this.backendUp.delete(labels);
+        this.backendSessionsActive.delete(labels);
+        this.backendConnectSeconds.delete(labels);
+        evicted = true;
+        break;
+      }
+      if (!evicted) return OTHER_BACKENDS;
+    }
+    this.backendSeries.set(key, { pool, backend });
+    return backend;
+  }
+
   /** After every backend connect attempt (ConnectionReporter). */
   setBackendHealth(pool: string, backend: string, healthy: boolean): void {
-    this.backendUp.set({ pool, backend }, healthy ? 1 : 0);
+    this.backendUp.set({ pool, backend: this.backendLabel(pool, backend) }, healthy ? 1 : 0);
   }
 
   /** The hook for TLS: one call per completed handshake. */

@@ -63,6 +63,11 @@ abstract class ScalarFamily implements Family {
     return this.values.has(labelKey(labels));
   }
 
+  /** Drops a series (its label values will not come back, e.g. a removed backend). */
+  delete(labels: Labels): void {
+    this.values.delete(labelKey(labels));
+  }
+
   series(): { labels: Labels; value: number }[] {
     return [...this.values.values()].map((entry) => ({ labels: { ...entry.labels }, value: entry.value }));
   }
@@ -128,6 +133,11 @@ export class Histogram implements Family {
 
   count(labels: Labels = {}): number {
     return this.series.get(labelKey(labels))?.count ?? 0;
+  }
+
+  /** Drops a series (its label values will not come back, e.g. a removed backend). */
+  delete(labels: Labels): void {
+    this.series.delete(labelKey(labels));
   }
 
   render(): string[] {

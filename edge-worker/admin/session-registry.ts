@@ -83,6 +83,8 @@ class TrackedSession implements SessionHandle {
   user: string | undefined;
   backend: string | undefined;
   backendAddress: string | undefined;
+  /** The backend label value its metrics use (EdgeMetrics.backendLabel bounds them). */
+  private backendLabel = '';
   backendPort: number | undefined;
   bytesIn = 0;
   bytesOut = 0;
@@ -113,15 +115,19 @@ class TrackedSession implements SessionHandle {
     this.backend = backend;
     this.backendAddress = details.address;
     this.backendPort = details.port;
-    this.metrics.backendSessionsActive.inc({ pool: this.start.pool, backend });
+    this.backendLabel = this.metrics.backendLabel(this.start.pool, backend);
+    this.metrics.backendSessionsActive.inc({ pool: this.start.pool, backend: this.backendLabel });
     if (connectMs !== undefined) {
-      this.metrics.backendConnectSeconds.observe({ pool: this.start.pool, backend }, connectMs / 1000);
+      this.metrics.backendConnectSeconds.observe(
+        { pool: this.start.pool, backend: this.backendLabel },
+        connectMs / 1000,
+      );
     }
   }
 
   clearBackend(): void {
     if (this.backend === undefined) return;
-    this.metrics.backendSessionsActive.dec({ pool: this.start.pool, backend: this.backend });
+    this.metrics.backendSessionsActive.dec({ pool: this.start.pool, backend: this.backendLabel });
     this.lastBackend = { backend: this.backend, address: this.backendAddress, port: this.backendPort };
     this.backend = undefined;
     this.backendAddress = undefined;

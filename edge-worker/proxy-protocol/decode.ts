@@ -393,10 +393,15 @@ function parseSsl(value: Buffer): DecodedSslTlv | string {
   return decoded;
 }
 
-/** Decodes the value of an SSL TLV (0x20). Throws RangeError when it is malformed. */
+/** An SSL TLV value that breaks PROXY protocol v2 (section 2.2.5): it came from the peer. */
+export class ProxyTlvError extends Error {
+  override readonly name = 'ProxyTlvError';
+}
+
+/** Decodes the value of an SSL TLV (0x20). Throws ProxyTlvError when it is malformed. */
 export function decodeSslTlv(value: Buffer): DecodedSslTlv {
   const result = parseSsl(value);
-  if (typeof result === 'string') throw new RangeError(result);
+  if (typeof result === 'string') throw new ProxyTlvError(result);
   return result;
 }
 

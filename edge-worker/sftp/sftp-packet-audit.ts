@@ -292,7 +292,8 @@ export class SftpPacketAudit {
         const path = pending.path ?? '';
         if (type === FXP.HANDLE) {
           const handle = fields.bytes();
-          if (handle) {
+          // Bounded like the requests: a client that opens without closing cannot grow the audit.
+          if (handle && this.handles.size < MAX_PENDING) {
             this.handles.set(handle.toString('hex'), {
               path,
               directory,

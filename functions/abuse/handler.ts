@@ -7,8 +7,7 @@ import {
   heartbeatConnectionSlots,
   releaseConnectionSlot,
 } from '../core/connection-limits/index.js';
-import { tableFromEnv } from '../core/handler/index.js';
-import { validateEvent } from '../core/handler/index.js';
+import { tableFromEnv, validateEvent } from '../core/handler/index.js';
 import type { Table } from '../core/store/index.js';
 
 export interface AbuseDeps {

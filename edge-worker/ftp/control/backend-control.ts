@@ -6,11 +6,30 @@ import { toWire } from './wire.js';
 
 /** The backend control connection went away or spoke garbage; the session cannot go on. */
 export class BackendLostError extends Error {
-  override readonly name = 'BackendLostError';
+  override readonly name: string = 'BackendLostError';
 }
 
+/** The backend sent more replies nobody asked for (or more 1xx marks) than any honest server does. */
+export class BackendFloodError extends BackendLostError {
+  override readonly name = 'BackendFloodError';
+}
+
+/**
+ * Replies nobody asked for that one backend connection may send (an honest server sends one 421 at
+ * most); and 1xx marks one command may have (a transfer has one). Past either the session ends with 421.
+ */
+export const MAX_UNSOLICITED_REPLIES = 64;
+export const MAX_PRELIMINARY_REPLIES = 64;
+
+/**
+ * A handler of a reply relayed to the client. When it returns a promise (the client's socket is not
+ * draining), the backend's socket is paused until the promise settles: the client's backpressure
+ * reaches the backend, so a backend that writes faster than the client reads cannot grow our memory.
+ */
+export type RelayedReplyHandler = (reply: FtpReply) => void | Promise<void>;
+
 interface Pending {
-  onPreliminary: ((reply: FtpReply) => void) | undefined;
+  onPreliminary: RelayedReplyHandler | undefined;
   preliminaryLimit: number;
   preliminaries: number;
   resolve: (reply: FtpReply) => void;
@@ -19,7 +38,7 @@ interface Pending {
 
 export interface CommandOptions {
   /** Called for each 1xx reply before the final one (e.g. 150 before a transfer). */
-  onPreliminary?: (reply: FtpReply) => void;
+  onPreliminary?: RelayedReplyHandler;
   /**
    * How many 1xx replies the command can have; one more ends it as if it were final. A transfer has
    * one mark (RFC 959), yet pure-ftpd ends a transfer whose data connection was closed under it with
@@ -39,7 +58,9 @@ export class BackendControl {
   features = new Map<string, string>();
   /** Settles once the FEAT asked after connecting has been answered (or failed). */
   featuresReady: Promise<void> = Promise.resolve();
-  onUnsolicited: (reply: FtpReply) => void = () => {};
+  onUnsolicited: RelayedReplyHandler = () => {};
+  /** Replies nobody asked for so far (bounded by MAX_UNSOLICITED_REPLIES). */
+  unsolicitedCount = 0;
   /** Settles when the connection is gone, with the reason. Never rejects. */
   readonly lost: Promise<BackendLostError>;
   /** Set once the control connection runs TLS (implicit FTPS or after AUTH TLS). */
@@ -51,6 +72,8 @@ export class BackendControl {
   private readonly pending: Pending[] = [];
   private lostError: BackendLostError | undefined;
   private markLost!: (err: BackendLostError) => void;
+  /** Relayed replies still waiting for the client's socket to drain; reading is paused while > 0. */
+  private relaysInFlight = 0;
 
   private readonly listeners = {
     data: (chunk: Buffer) => this.onData(chunk),
@@ -142,18 +165,48 @@ export class BackendControl {
   }
 
   private dispatch(reply: FtpReply): void {
+    if (this.lostError) return;
     const head = this.pending[0];
     if (!head) {
-      this.onUnsolicited(reply);
+      this.unsolicitedCount += 1;
+      if (this.unsolicitedCount > MAX_UNSOLICITED_REPLIES) {
+        this.flooded(`more than ${MAX_UNSOLICITED_REPLIES} unsolicited replies`);
+        return;
+      }
+      this.holdWhile(this.onUnsolicited(reply));
       return;
     }
     if (isPreliminary(reply) && head.preliminaries < head.preliminaryLimit) {
       head.preliminaries += 1;
-      head.onPreliminary?.(reply);
+      if (head.preliminaries > MAX_PRELIMINARY_REPLIES) {
+        this.flooded(`more than ${MAX_PRELIMINARY_REPLIES} preliminary replies to one command`);
+        return;
+      }
+      this.holdWhile(head.onPreliminary?.(reply));
       return;
     }
     this.pending.shift();
     head.resolve(reply);
+  }
+
+  /** Pauses reading while a relayed reply waits for the client (see RelayedReplyHandler). */
+  private holdWhile(sent: void | Promise<void>): void {
+    if (!sent) return;
+    this.relaysInFlight += 1;
+    this.socket.pause();
+    const socket = this.socket;
+    const release = () => {
+      this.relaysInFlight -= 1;
+      // After AUTH TLS the reading socket changed; the old one stays paused for TLS to take over.
+      if (this.relaysInFlight === 0 && !this.lostError && socket === this.socket && !socket.destroyed)
+        socket.resume();
+    };
+    sent.then(release, release);
+  }
+
+  private flooded(reason: string): void {
+    this.fail(new BackendFloodError(`backend flooded the session: ${reason}`));
+    this.socket.destroy();
   }
 
   private fail(err: BackendLostError): void {
@@ -168,7 +221,7 @@ export class BackendControl {
 /** What a session needs of a backend's control connection: BackendControl, or a fake in unit tests. */
 export type BackendChannel = Pick<
   BackendControl,
-  'command' | 'isLost' | 'lost' | 'onUnsolicited' | 'destroy'
+  'command' | 'isLost' | 'lost' | 'onUnsolicited' | 'unsolicitedCount' | 'destroy'
 >;
 
 export function parseFeatures(reply: FtpReply): Map<string, string> {

@@ -32,6 +32,7 @@ export class FrontendControl implements ControlChannel {
   readonly commands: AsyncQueue<CommandEvent>;
   private closedReason: string | undefined;
   private closing = false;
+  private drainWait: Promise<void> | undefined;
 
   /** The connection replies go to: the TCP socket, or the TLS socket once the client negotiated TLS. */
   socket: Socket;
@@ -99,15 +100,28 @@ export class FrontendControl implements ControlChannel {
   async send(reply: FtpReply): Promise<void> {
     if (this.socket.destroyed || !this.socket.writable) return;
     if (this.socket.write(encodeReply(reply))) return;
-    await new Promise<void>((resolve) => {
+    await this.drained();
+  }
+
+  /**
+   * One wait for 'drain' shared by every reply written meanwhile: many writers (a backend's relayed
+   * replies) must not each add listeners to the socket, whose removal on close is quadratic.
+   */
+  private drained(): Promise<void> {
+    if (this.drainWait) return this.drainWait;
+    const socket = this.socket;
+    const wait = new Promise<void>((resolve) => {
       const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
+        socket.off('drain', done);
+        socket.off('close', done);
+        if (this.drainWait === wait) this.drainWait = undefined;
         resolve();
       };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
+      socket.on('drain', done);
+      socket.on('close', done);
     });
+    this.drainWait = wait;
+    return wait;
   }
 
   /** Sends a last reply and closes the connection once it is written. */

@@ -66,7 +66,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
 
   const line = request.backendLine ?? (command.arg === '' ? command.verb : `${command.verb} ${command.arg}`);
   const finalReply = backend.command(line, {
-    onPreliminary: (reply) => void frontend.send(reply),
+    onPreliminary: (reply) => frontend.send(reply),
     preliminaryLimit: 1,
   });
   const backendSocket = request.backendData.open(relayAbort.signal);

@@ -32,6 +32,9 @@ import { SessionTimeouts, type TimeoutKind, timeoutReplyText } from './session-t
  * Commands a client may send before it is logged in (mod_proxy lets the same ones through before
  * its login: http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxyRole).
  */
+/** Unsolicited replies of one backend connection logged one by one at info; the rest are only counted. */
+const UNSOLICITED_REPLIES_LOGGED = 3;
+
 const BEFORE_LOGIN = new Set([
   'USER',
   'PASS',
@@ -208,8 +211,13 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
         await this.frontend.sendAndClose(localReply(421, 'Service not available, internal proxy error.'));
       }
     } finally {
+      const unsolicited = this.current?.control.unsolicitedCount ?? 0;
       this.dispose();
-      this.log.info('session ended', { reason: endReason, ms: Math.round(performance.now() - started) });
+      this.log.info('session ended', {
+        reason: endReason,
+        ms: Math.round(performance.now() - started),
+        ...(unsolicited > UNSOLICITED_REPLIES_LOGGED ? { unsolicitedReplies: unsolicited } : {}),
+      });
     }
   }
 
@@ -231,10 +239,14 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
   useBackend(backend: B): void {
     this.current = backend;
     backend.control.onUnsolicited = (reply) => {
-      this.log.info(`unsolicited ${this.role.peer} reply relayed`, { reply: describeReply(reply) });
+      // Logged once per backend connection at info: a hostile backend's flood must not fill the log
+      // (the count reaches the log when the session ends, or with the flood error).
+      if (backend.control.unsolicitedCount <= UNSOLICITED_REPLIES_LOGGED) {
+        this.log.info(`unsolicited ${this.role.peer} reply relayed`, { reply: describeReply(reply) });
+      }
       // A backend 421 (its idle timeout, say) already told the client the session is over.
       if (reply.code === 421) this.state = backendSaidGoodbye(this.state);
-      void this.frontend.send(reply);
+      return this.frontend.send(reply);
     };
     // Losing the backend while the client is idle must end the session at once, not at the next command.
     void backend.control.lost.then(() => this.frontend.commands.interrupt());
@@ -266,7 +278,7 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
     if (!backend) throw new Error(`no ${this.role.peer} connected`);
     const line = command.arg === '' ? command.verb : `${command.verb} ${command.arg}`;
     const reply = await backend.control.command(line, {
-      onPreliminary: (preliminary) => void this.frontend.send(preliminary),
+      onPreliminary: (preliminary) => this.frontend.send(preliminary),
     });
     await this.frontend.send(reply);
     return reply;

@@ -1,6 +1,6 @@
 import type { Ban, BanKind } from '../../contract/abuse.js';
-import { countBanEvent } from '../store/index.js';
 import type { Table } from '../store/index.js';
+import { countBanEvent } from '../store/index.js';
 import { addBan } from './ban-list.js';
 
 /** One BanOnEvent occurrence, with its rule. */

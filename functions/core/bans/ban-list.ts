@@ -1,7 +1,6 @@
 import type { Ban, BanKind } from '../../contract/abuse.js';
-import { deleteBan, listBans, putBan } from '../store/index.js';
-import { expiresAtFor } from '../store/index.js';
 import type { Table } from '../store/index.js';
+import { deleteBan, expiresAtFor, listBans, putBan } from '../store/index.js';
 
 /** The live bans, for every edge worker's poll and `ftpx bans list`. */
 export function activeBans(table: Table, nowMs: number): Promise<Ban[]> {

@@ -1,5 +1,5 @@
-import { acquireSlot, extendSlot, releaseSlot, type SlotRef, tallySlots } from '../store/index.js';
 import type { Table } from '../store/index.js';
+import { acquireSlot, extendSlot, releaseSlot, type SlotRef, tallySlots } from '../store/index.js';
 
 export type { SlotRef } from '../store/index.js';
 

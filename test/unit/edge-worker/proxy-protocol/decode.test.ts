@@ -3,6 +3,7 @@ import { crc32c } from '../../../../edge-worker/proxy-protocol/crc32c.js';
 import {
   decodeSslTlv,
   type ParseResult,
+  ProxyTlvError,
   parseProxyHeader,
 } from '../../../../edge-worker/proxy-protocol/decode.js';
 import {
@@ -395,7 +396,7 @@ describe('invalid: precise reasons', () => {
     expect(reason(encodeV2({ ...endpoints, tlvs: [tlv(0x20, hex('01 00000000 21 0009 544c53'))] }))).toBe(
       'PROXY v2 SSL TLV: TLV 0x21 at offset 5 declares 9 bytes but only 3 remain',
     );
-    expect(() => decodeSslTlv(hex('01'))).toThrow(RangeError);
+    expect(() => decodeSslTlv(hex('01'))).toThrow(ProxyTlvError);
     expect(decodeSslTlv(sslTlv({ tls: false }).value)).toMatchObject({ client: 0, verify: 1, tls: false });
     expect(uniqueIdTlv('ok').value.length).toBe(2);
     expect(authorityTlv('é').value).toEqual(hex('c3a9'));

@@ -88,6 +88,7 @@ export class FakeControl implements ControlChannel {
 export class FakeBackend implements BackendChannel {
   readonly lines: string[] = [];
   onUnsolicited: (reply: FtpReply) => void = () => {};
+  unsolicitedCount = 0;
   readonly lost: Promise<BackendLostError>;
   destroyed = false;
   private lose: (err: BackendLostError) => void = () => {};
@@ -111,6 +112,7 @@ export class FakeBackend implements BackendChannel {
 
   /** The backend speaks without being asked (a 421 before it hangs up). */
   says(reply: FtpReply): void {
+    this.unsolicitedCount += 1;
     this.onUnsolicited(reply);
   }
 
