@@ -200,8 +200,9 @@ class ForwardRole implements SessionRole {
         return;
       }
       await this.session.loginFailed(
-        localReply(530, 'Login incorrect: name the destination as USER user@host[:port].'),
-        'USER without a destination',
+        // mod_proxy's reply; the hint (USER user@host[:port]) goes to the log only.
+        localReply(530, 'Login incorrect.'),
+        'USER without a destination (expected USER user@host[:port])',
       );
       return;
     }
@@ -243,8 +244,8 @@ class ForwardRole implements SessionRole {
     const { user, destination } = splitUserAtHost(arg);
     if (destination === undefined || user === '') {
       await this.session.loginFailed(
-        localReply(530, 'Login incorrect: log in to the proxy as USER proxyuser@host[:port].'),
-        'proxy USER without a destination',
+        localReply(530, 'Login incorrect.'),
+        'proxy USER without a destination (expected USER proxyuser@host[:port])',
       );
       return;
     }

@@ -14,55 +14,14 @@ import { ConformanceTable, expectReply, expectTransferOk, type Unrun } from './c
  * https://github.com/Castaglia/proftpd-mod_proxy), against ftpx with a real ProFTPD destination and
  * Net::FTP, with the suite's expectations. The TLS ones (user@sni among them) are in tls-forward.test.ts.
  */
-const AWAITING_FIX: Unrun[] = [
-  {
-    scenario: 'proxy_forward_connect',
-    reason:
-      "item 2, the forward greeting must carry the configured ServerName/ServerIdent ('Forward Proxy Server'); ftpx answers '220 FTP forward proxy ready.' and has no setting for it yet",
-  },
-  {
-    scenario: 'proxy_forward_noproxyauth_login_extra_user',
-    reason:
-      "item 2, second USER after login in forward mode: mod_proxy answers '230 User ftpx logged in', ftpx '501 Reauthentication not supported'",
-  },
-  {
-    scenario: 'proxy_forward_userwithproxyauth_login_extra_user',
-    reason:
-      "item 2, second USER after login in forward mode: mod_proxy answers '230 User ftpx logged in', ftpx '501 Reauthentication not supported'",
-  },
-  {
-    scenario: 'proxy_forward_proxyuserwithproxyauth_login_extra_user',
-    reason:
-      "item 2, second USER after login in forward mode: mod_proxy answers '230 User ftpx logged in', ftpx '501 Reauthentication not supported'",
-  },
+const AWAITING_FIX: Unrun[] = [];
+
+const DIFFERS: Unrun[] = [
   {
     scenario: 'proxy_forward_noproxyauth_login_failed_proxy_dst_addr',
     reason:
-      "item 2, connect failures: mod_proxy answers '530 Unable to connect to 127.0.0.1:<port>: Operation not permitted', ftpx '530 Unable to connect to the destination.'",
+      "deliberate (docs/forward-proxy.md): every refused or failed destination gets the one '530 Unable to connect to the destination.', the reason in the log only, so that clients cannot map what lies behind the proxy; mod_proxy answers 'Unable to connect to host:port: <strerror>'",
   },
-  {
-    scenario: 'proxy_forward_noproxyauth_login_failed_bad_sequence',
-    reason:
-      "item 2, reply texts: mod_proxy answers '530 Please login with USER and PASS', ftpx '530 Please login with USER and PASS.'",
-  },
-  {
-    scenario: 'proxy_forward_proxyuserwithproxyauth_login_failed_bad_proxy_passwd',
-    reason:
-      "item 2, reply texts: mod_proxy answers '530 Login incorrect.', ftpx '530 Login incorrect: log in to the proxy as USER proxyuser@host[:port].'",
-  },
-  {
-    scenario: 'proxy_forward_eprt_ipv4',
-    reason:
-      "item 2, reply texts: mod_proxy answers '200 EPRT command successful', ftpx '200 EPRT command successful.'",
-  },
-  {
-    scenario: 'proxy_forward_eprt_ipv6',
-    reason:
-      "item 2, reply texts: mod_proxy answers '200 EPRT command successful', ftpx '200 EPRT command successful.'",
-  },
-];
-
-const DIFFERS: Unrun[] = [
   {
     scenario: 'proxy_forward_noproxyauth_login_after_host',
     reason:

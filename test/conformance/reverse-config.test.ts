@@ -15,23 +15,7 @@ import { ConformanceTable, expectReply, expectTransferOk, type Unrun } from './c
  * policies, JSON server lists, TransferRate, and proxy_reverse_proxy_protocol_*; mod_proxy.pm of
  * https://github.com/Castaglia/proftpd-mod_proxy), against ftpx with real ProFTPD backends and Net::FTP.
  */
-const AWAITING_FIX: Unrun[] = [
-  {
-    scenario: 'proxy_reverse_config_timeoutidle_frontend',
-    reason:
-      "item 2, reply texts: mod_proxy answers '421 Idle timeout (4 seconds): closing control connection', ftpx '421 Idle timeout (4 seconds): closing control connection.'",
-  },
-  {
-    scenario: 'proxy_reverse_config_timeoutnoxfer_frontend',
-    reason:
-      "item 2, reply texts: mod_proxy answers '421 No transfer timeout (2 seconds): closing control connection', ftpx '421 No transfer timeout (2 seconds): closing control connection.'",
-  },
-  {
-    scenario: 'proxy_reverse_config_connect_policy_per_user_no_fallback_issue148',
-    reason:
-      "item 2, PerUser without fallback (mod_proxy issue 148): after a failed login 'USER WrongUser' must get '530 Login incorrect.'; ftpx answers '331 Password required for WrongUser'",
-  },
-];
+const AWAITING_FIX: Unrun[] = [];
 
 const LEFT_OUT: Unrun[] = [
   {

@@ -31,41 +31,6 @@ const AWAITING_FIX: Unrun[] = [
     reason:
       "item 2, transfers seen as aborted: Net::FTP sends ABOR when the data connection is not at EOF right after the last byte; ftpx closes it a tick later, so the reply is '226 Abort successful' in about half the runs",
   },
-  {
-    scenario: 'proxy_reverse_port_allowforeignaddress_false',
-    reason:
-      "item 2, reply texts: mod_proxy answers '500 Illegal PORT command', ftpx '500 Illegal PORT command.'",
-  },
-  {
-    scenario: 'proxy_reverse_eprt_allowforeignaddress_false',
-    reason:
-      "item 2, reply texts: mod_proxy answers '500 Illegal EPRT command', ftpx '500 Illegal EPRT command.'",
-  },
-  {
-    scenario: 'proxy_reverse_eprt_ipv4',
-    reason:
-      "item 2, reply texts: mod_proxy answers '200 EPRT command successful', ftpx '200 EPRT command successful.'",
-  },
-  {
-    scenario: 'proxy_reverse_eprt_ipv6',
-    reason:
-      "item 2, reply texts: mod_proxy answers '200 EPRT command successful', ftpx '200 EPRT command successful.'",
-  },
-  {
-    scenario: 'proxy_reverse_config_allowforeignaddress_port',
-    reason:
-      "item 2, reply texts: mod_proxy answers '200 PORT command successful', ftpx '200 PORT command successful.'",
-  },
-  {
-    scenario: 'proxy_reverse_config_allowforeignaddress_eprt',
-    reason:
-      "item 2, reply texts: mod_proxy answers '200 EPRT command successful', ftpx '200 EPRT command successful.'",
-  },
-  {
-    scenario: 'proxy_reverse_uri_creds_login_with_reverse_proxy_auth',
-    reason:
-      "item 2, URL credentials: the 230 must name the client's user ('230 User proftpd logged in'); ftpx relays the backend account's ('230 User ftpx logged in')",
-  },
 ];
 
 /** ftpx differs from mod_proxy here today (not an item-2 finding): reported, not run. */
