@@ -3,4 +3,3 @@
 export { importAuthUserFile } from './auth-user-file.js';
 export { type AuthenticateOptions, authenticate } from './authenticate.js';
 export { type IdentityHookConfig, identityHookConfigSchema } from './identity-hook.js';
-export { scryptPool } from './scrypt-pool.js';

@@ -1,6 +1,6 @@
 import { scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ScryptBusyError, ScryptPool } from '../../../../../functions/core/auth/scrypt-pool.js';
+import { ScryptBusyError, ScryptPool } from '../../../../../functions/core/registry/scrypt-pool.js';
 
 const OPTIONS = { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const SALT = Buffer.from('0123456789abcdef');
