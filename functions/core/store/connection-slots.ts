@@ -3,6 +3,7 @@ import { keyOf, n, readNumber, readString, s } from './attributes.js';
 import { isConditionFailure } from './conditional.js';
 import { addToExpiringCounter } from './expiring-counter.js';
 import { EXPIRES_AT, epochSeconds, expiresAtFor } from './expiry.js';
+import { extendLiveItem } from './extend-live-item.js';
 import { keys, LEASE_PREFIX, SLOTS_PREFIX } from './keys.js';
 import { queryLive } from './query-live.js';
 import { StoreError } from './store-error.js';
@@ -64,33 +65,10 @@ export async function releaseSlot(table: Table, slot: SlotRef, nowMs: number): P
   }
 }
 
-/** A heartbeat: moves a live item's expiry forward; false when it had expired already. */
-export async function extendSlot(
-  table: Table,
-  slot: SlotRef,
-  nowMs: number,
-  ttlMs: number,
-): Promise<boolean> {
-  try {
-    await table.client.send(
-      new UpdateItemCommand({
-        TableName: table.name,
-        Key: keyOf(keys.connectionSlot(slot.group, slot.member, slot.workerId)),
-        UpdateExpression: 'SET #exp = :exp, updatedAt = :nowMs',
-        ConditionExpression: '#exp > :now',
-        ExpressionAttributeNames: { '#exp': EXPIRES_AT },
-        ExpressionAttributeValues: {
-          ':exp': n(expiresAtFor(nowMs, ttlMs)),
-          ':now': n(epochSeconds(nowMs)),
-          ':nowMs': n(nowMs),
-        },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw new StoreError(`cannot extend a connection slot of ${slot.group}`, { cause: err });
-  }
+/** A heartbeat: moves a live slot's expiry forward; false when it had expired already. */
+export function extendSlot(table: Table, slot: SlotRef, nowMs: number, ttlMs: number): Promise<boolean> {
+  const key = keys.connectionSlot(slot.group, slot.member, slot.workerId);
+  return extendLiveItem(table, key, nowMs, ttlMs, `a connection slot of ${slot.group}`);
 }
 
 /** A group's live connections: the sum over every worker, and the number of distinct members. */

@@ -3,6 +3,7 @@ import { keyOf, n, readNumber, readString, s } from './attributes.js';
 import { isConditionFailure } from './conditional.js';
 import { addToExpiringCounter } from './expiring-counter.js';
 import { EXPIRES_AT, epochSeconds, expiresAtFor } from './expiry.js';
+import { extendLiveItem } from './extend-live-item.js';
 import { keys, LEASE_PREFIX, poolPk } from './keys.js';
 import { queryLive } from './query-live.js';
 import { StoreError } from './store-error.js';
@@ -74,36 +75,10 @@ export async function releaseLease(
   }
 }
 
-/**
- * A heartbeat: moves a live lease's expiry forward. An expired lease stays expired (its count was
- * already dropped from the sums and is not brought back); the answer is false then.
- */
-export async function extendLease(
-  table: Table,
-  lease: LeaseRef,
-  nowMs: number,
-  ttlMs: number,
-): Promise<boolean> {
-  try {
-    await table.client.send(
-      new UpdateItemCommand({
-        TableName: table.name,
-        Key: keyOf(keys.lease(lease.pool, lease.backend, lease.workerId)),
-        UpdateExpression: 'SET #exp = :exp, updatedAt = :nowMs',
-        ConditionExpression: '#exp > :now',
-        ExpressionAttributeNames: { '#exp': EXPIRES_AT },
-        ExpressionAttributeValues: {
-          ':exp': n(expiresAtFor(nowMs, ttlMs)),
-          ':now': n(epochSeconds(nowMs)),
-          ':nowMs': n(nowMs),
-        },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw new StoreError(`cannot extend lease of ${lease.workerId} on ${lease.backend}`, { cause: err });
-  }
+/** A heartbeat: moves a live lease's expiry forward; false when it had expired already. */
+export function extendLease(table: Table, lease: LeaseRef, nowMs: number, ttlMs: number): Promise<boolean> {
+  const key = keys.lease(lease.pool, lease.backend, lease.workerId);
+  return extendLiveItem(table, key, nowMs, ttlMs, `lease of ${lease.workerId} on ${lease.backend}`);
 }
 
 /** Live connections per backend key of a pool: the sum of every worker's unexpired lease. */
