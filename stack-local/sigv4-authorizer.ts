@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
+import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { NodeSha256 } from './sha256.js';
 
 /** The local credential, standing in for IAM: the one key pair every signed request must use. */
 export interface LocalCredentials {
@@ -70,7 +70,7 @@ export async function verifySigV4(
     service: 'execute-api',
     region,
     credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
-    sha256: NodeSha256,
+    sha256: Sha256,
     applyChecksum: false,
   });
   const [hostname, port] = request.hostHeader.split(':');
