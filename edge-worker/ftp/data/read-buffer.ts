@@ -70,15 +70,24 @@ export function pumpInto(
       if (err) reject(err);
       else resolve();
     };
+    // Writes on their way: reading waits until there are none. A chunk still in the shared buffer
+    // may be queued behind a held copy, and the copy's callback must not let a read overwrite it.
+    let inFlight = 0;
     const written = (err?: Error | null) => {
+      inFlight--;
       if (err) settle(err);
-      else if (!source.destroyed) source.resume();
+      else if (inFlight === 0 && !source.destroyed) source.resume();
     };
-    // A held chunk is a copy, so reading may go on; it is released outside the read callback.
+    const write = (chunk: Buffer) => {
+      inFlight++;
+      sink.write(chunk, written);
+    };
+    // A held chunk is a copy, so reading may go on while it is held; released from a timer, it is
+    // written like any other chunk and reading waits for it.
     const hold = options.holdTail
       ? new TailHold((chunk) => {
-          sink.write(chunk, written);
-          if (sink.writableLength > 0) source.pause();
+          write(chunk);
+          source.pause();
         })
       : undefined;
     const onAbort = () => settle(new Error('aborted'));
@@ -97,11 +106,8 @@ export function pumpInto(
     if (options.endHead) sink.on('finish', () => settle());
     reader.onChunk = (chunk) => {
       options.onProgress(chunk.length);
-      if (hold?.offer(chunk, true)) return true;
-      sink.write(options.copy ? Buffer.from(chunk) : chunk, written);
-      // Reading resumes from the write's callback only. Going on in the same turn when the sink
-      // looked drained was tried: a resumed 64 MiB download then came out corrupted once in three
-      // full test runs, cause not yet found, so the shared buffer waits for the write again.
+      if (hold?.offer(chunk, true)) return inFlight === 0;
+      write(options.copy ? Buffer.from(chunk) : chunk);
       return false;
     };
     source.resume();
