@@ -142,6 +142,17 @@ class ForwardRole implements SessionRole {
   }
 
   /**
+   * Between the proxy login and the destination's USER, mod_proxy refuses every other command with
+   * `530 Access denied` (the proxy login succeeded; what is missing is a destination); once the
+   * destination's USER is in, its PASS is what is missing.
+   */
+  notLoggedInText(): string {
+    return this.proxyLogin.step === 'authenticated' && this.session.userName === ''
+      ? 'Access denied'
+      : 'Please login with USER and PASS';
+  }
+
+  /**
    * HOST before USER (RFC 7151) names a virtual host of the proxy itself, as ProFTPD's core answers
    * it in mod_proxy's forward role: the pool's name, one of its hostNames, or the address the client
    * connected to; anything else is `504` (ProFTPD: "Unknown hostname provided"). The destination
@@ -224,9 +235,10 @@ class ForwardRole implements SessionRole {
         : !this.security.isProtected
           ? 'send AUTH TLS first'
           : 'the TLS handshake carried no SNI name';
+      // mod_proxy's text: the reason goes to the log only.
       await this.session.loginFailed(
-        localReply(530, `Login incorrect: ProxyForwardMethod user@sni needs FTPS with an SNI name: ${why}.`),
-        `user@sni: ${why}`,
+        localReply(530, 'Login incorrect.'),
+        `user@sni needs FTPS with an SNI name: ${why}`,
       );
       return;
     }

@@ -76,6 +76,7 @@ export interface NetFtpOptions {
   /** Net::FTP's Timeout, seconds (default 10). */
   timeout?: number;
   tls?: 'explicit' | 'implicit';
+  /** The SNI name; an empty string sends none (Net::FTP otherwise sends the host it connects to). */
   sslHostname?: string;
   /** A client certificate and key (PEM files) for the TLS handshakes. */
   clientCert?: string;

@@ -27,7 +27,8 @@ $opts{FirewallType} = $spec->{firewallType} if defined $spec->{firewallType};
 # TLS arguments apply to AUTH TLS (the starttls step) as well as to implicit FTPS. The server's
 # identity is not what the scenarios test (the suite turns name checks off too).
 my %ssl = (SSL_verify_mode => 0);
-$ssl{SSL_hostname} = $spec->{sslHostname} if $spec->{sslHostname};
+# An empty sslHostname sends no SNI name at all (Net::FTP would name the host it connects to).
+$ssl{SSL_hostname} = $spec->{sslHostname} if defined $spec->{sslHostname};
 if ($spec->{clientCert}) {
   $ssl{SSL_cert_file} = $spec->{clientCert};
   $ssl{SSL_key_file} = $spec->{clientKey};

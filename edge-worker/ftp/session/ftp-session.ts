@@ -414,7 +414,7 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
       return false;
     }
     if (!this.loggedIn && !BEFORE_LOGIN.has(command.verb)) {
-      await this.frontend.reply(530, 'Please login with USER and PASS');
+      await this.frontend.reply(530, this.role.notLoggedInText?.() ?? 'Please login with USER and PASS');
       return false;
     }
     const login = this.role.login[command.verb as keyof SessionRole['login']] as CommandHandler | undefined;

@@ -29,6 +29,11 @@ export interface SessionRole {
   securityCommand(command: FtpCommand): Promise<string | undefined>;
   /** The user `<Limit>` rules see; the session's user name when absent. */
   limitUser?(): string | undefined;
+  /**
+   * The text of the 530 for a command before login; `Please login with USER and PASS` when absent
+   * (the forward role's proxy login has its own, as mod_proxy's).
+   */
+  notLoggedInText?(): string;
   /** Runs first when the session is disposed (the reverse role reports its backend's end). */
   disposing?(): void;
 }
