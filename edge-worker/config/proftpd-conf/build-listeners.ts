@@ -117,6 +117,39 @@ function listenerSettings(
 }
 
 /**
+ * `<Limit>` group rules where the groups are never known: without UseReverseProxyAuth mod_proxy does
+ * not authenticate, so AllowGroup/DenyGroup match no one and ProFTPD loads them all the same
+ * (mod_proxy's proxy_reverse_limit_list_deny_group). They are dropped with a warning, and a `<Limit>`
+ * left with no rule at all goes with them, so that the next rule naming its commands decides.
+ */
+function withoutUnknownGroups(
+  state: ImportState,
+  limits: Setting<LimitSetting>[],
+  proxyAuth: boolean,
+): Setting<LimitSetting>[] {
+  if (proxyAuth) return limits;
+  const kept: Setting<LimitSetting>[] = [];
+  for (const limit of limits) {
+    const { allowGroups, denyGroups, ...rest } = limit.value;
+    if (!allowGroups && !denyGroups) {
+      kept.push(limit);
+      continue;
+    }
+    state.issues.warn(
+      limit.loc,
+      limit.name,
+      'AllowGroup/DenyGroup without ProxyOptions UseReverseProxyAuth match no one (the groups are known only after proxy authentication, as in mod_proxy): ignored',
+    );
+    const hasRule =
+      rest.allowUsers.length + rest.denyUsers.length + rest.allowFrom.length + rest.denyFrom.length > 0 ||
+      (rest.allowClasses?.length ?? 0) + (rest.denyClasses?.length ?? 0) > 0 ||
+      rest.otherwise !== undefined;
+    if (hasRule) kept.push({ ...limit, value: rest });
+  }
+  return kept;
+}
+
+/**
  * One server's listeners, one per address, all on its port, serving pool `server.pool`: FTPS from
  * mod_tls, SSH when `SFTPEngine on`, a <VirtualHost>'s own ProxyLog as its log file.
  */
@@ -136,10 +169,13 @@ export function buildListeners(
   },
 ): void {
   const own = scope.settings;
-  const extras = listenerSettings(state, own, state.global.settings, [
-    ...scope.limits,
-    ...state.global.limits,
-  ]);
+  const proxyAuth = (own.ProxyAuth ?? state.global.settings.ProxyAuth)?.value === true;
+  const extras = listenerSettings(
+    state,
+    own,
+    state.global.settings,
+    withoutUnknownGroups(state, [...scope.limits, ...state.global.limits], proxyAuth),
+  );
   if (server.poolRules) {
     extras.values.poolRules = server.poolRules;
     extras.fields.poolRules = server.origin;

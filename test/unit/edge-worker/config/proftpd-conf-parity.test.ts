@@ -295,19 +295,39 @@ describe('proftpd.conf: <Limit> group and class rules', () => {
     ]);
   });
 
-  it('refuses group rules without proxy authentication, with the reason mod_proxy gives', () => {
-    const issues = configIssues(() =>
-      parse(
-        lines(...REVERSE, 'ProxyReverseServers ftp://a', '<Limit LIST>', '  DenyGroup somegroup', '</Limit>'),
+  it('loads group rules without proxy authentication as mod_proxy does: they match no one, with a warning', () => {
+    const loaded = parse(
+      lines(
+        ...REVERSE,
+        'ProxyReverseServers ftp://a',
+        '<Limit LIST>',
+        '  DenyGroup somegroup',
+        '</Limit>',
+        '<Limit RETR>',
+        '  DenyGroup somegroup',
+        '  DenyUser bob',
+        '</Limit>',
       ),
     );
-    expect(rows(issues)).toEqual([
-      [
-        5,
-        '<Limit>',
-        'group rules need proxy authentication on pool "main" (proxyAuth: true, ProxyOptions UseReverseProxyAuth): the groups are known only then, as in mod_proxy (ftpx setting listeners[0].limits[0].denyGroups)',
-      ],
+    // The LIST rule had nothing else and goes; the RETR rule keeps its user part.
+    expect(loaded.config.listeners[0]?.limits).toEqual([
+      {
+        commands: ['RETR'],
+        allowUsers: [],
+        denyUsers: ['bob'],
+        allowFrom: [],
+        denyFrom: [],
+        order: 'allow,deny',
+      },
     ]);
+    const warning =
+      'AllowGroup/DenyGroup without ProxyOptions UseReverseProxyAuth match no one (the groups are known only after proxy authentication, as in mod_proxy): ignored';
+    expect(rows(loaded.warnings)).toEqual(
+      expect.arrayContaining([
+        [5, '<Limit>', warning],
+        [8, '<Limit>', warning],
+      ]),
+    );
   });
 });
 
