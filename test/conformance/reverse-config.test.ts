@@ -28,10 +28,6 @@ const LEFT_OUT: Unrun[] = [
     reason:
       'needs a backend address that drops SYNs (the suite uses an unroutable one); the tests may only reach loopback, where connects are refused at once',
   },
-  {
-    scenario: 'proxy_reverse_config_connect_policy_per_group_by_json',
-    reason: 'ProxyReverseServers file:...%g (per-group JSON) has no ftpx setting yet (issue 16 item 3)',
-  },
 ];
 
 /** ftpx differs from mod_proxy here today (not an item-2 finding): reported, not run. */

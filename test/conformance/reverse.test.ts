@@ -53,18 +53,9 @@ const LEFT_OUT: Unrun[] = [
     reason:
       'mod_proxy chroots its own session to its ProxyTables directory; nothing of that reaches a client (the login itself is proxy_reverse_login)',
   },
-  ...['pasv', 'port', 'eprt'].map((command) => ({
-    scenario: `proxy_reverse_${command}_allowforeignaddress_allowed_by_class_issue223`,
-    reason:
-      'AllowForeignAddress <class> (a client class allowed to name foreign addresses) has no ftpx setting yet (issue 16 item 3)',
-  })),
   {
     scenario: 'proxy_reverse_config_directorylistpolicy_list_windows',
     reason: 'needs a backend with Windows/IIS-style LIST output; no such FTP server is installed',
-  },
-  {
-    scenario: 'proxy_reverse_limit_list_deny_group',
-    reason: '<Limit> DenyGroup has no ftpx setting yet (issue 16 item 3)',
   },
   ...['retr_var_F_f', 'stor_var_F_f', 'list_var_D_d'].map((suffix) => ({
     scenario: `proxy_reverse_extlog_${suffix}`,
