@@ -362,15 +362,6 @@ const LEFT_OUT: [string, string, string][] = [
   ['verify', 'verify_server_on', 'as verify_server_off; the refusal: test/security/sftp-host-key.test.ts'],
   ['misc', 'sighup', "ProFTPD's SIGHUP restart of the daemon; ftpx reloads on SIGHUP: test/integration/cli"],
   ['misc', 'extlog', "mod_log's ExtendedLog format; ftpx writes its own xferlog/JSON logs"],
-  [
-    'policy',
-    'connect_policy_per_host',
-    'covered by test/integration/sftp/sftp-policies.test.ts (sshd backends)',
-  ],
-  ['policy', 'connect_policy_per_user', 'as connect_policy_per_host'],
-  ['policy', 'connect_policy_per_user_by_json', 'per-user JSON files: test/integration/reverse'],
-  ['policy', 'connect_policy_per_group_password_auth', 'as connect_policy_per_host'],
-  ['policy', 'connect_policy_per_group_publickey_auth', 'as connect_policy_per_host'],
 ];
 
 describe('connect', () => {
