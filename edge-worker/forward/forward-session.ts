@@ -116,8 +116,13 @@ class ForwardRole implements SessionRole {
       method: this.method,
       access: access.reason,
     });
-    await session.frontend.reply(220, this.ctx.listener.greeting ?? 'FTP forward proxy ready.');
+    await session.frontend.reply(220, this.greeting());
     return undefined;
+  }
+
+  /** The 220 text: ServerIdent (listeners[].greeting). */
+  private greeting(): string {
+    return this.ctx.listener.greeting ?? 'FTP forward proxy ready.';
   }
 
   /** AUTH, PBSZ, PROT, CCC and the other RFC 2228 commands: the proxy's, bridged to the destination (tls-bridge.ts). */
@@ -156,7 +161,8 @@ class ForwardRole implements SessionRole {
    * HOST before USER (RFC 7151) names a virtual host of the proxy itself, as ProFTPD's core answers
    * it in mod_proxy's forward role: the pool's name, one of its hostNames, or the address the client
    * connected to; anything else is `504` (ProFTPD: "Unknown hostname provided"). The destination
-   * comes from USER. After USER, HOST is out of sequence.
+   * comes from USER. After USER, HOST is out of sequence. An address is answered `HOST command
+   * successful`, a name with the virtual host's banner (the greeting), as ProFTPD's core does.
    */
   private async host(arg: string): Promise<void> {
     const { session } = this;
@@ -171,7 +177,10 @@ class ForwardRole implements SessionRole {
       return;
     }
     this.session.log.info('HOST accepted', { host: arg.trim() });
-    await this.session.frontend.reply(220, 'HOST command successful');
+    // ProFTPD's core: an address names no other virtual host, so nothing changes; a name (ServerAlias)
+    // selects its virtual host, whose banner is sent again.
+    if (isIP(name) !== 0) await this.session.frontend.reply(220, 'HOST command successful');
+    else await this.session.frontend.reply(220, this.greeting());
   }
 
   private async user(command: FtpCommand): Promise<void> {

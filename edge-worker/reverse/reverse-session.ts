@@ -177,7 +177,8 @@ class ReverseRole implements SessionRole {
 
   /**
    * HOST (RFC 7151), before USER: names the virtual host. Another pool of this listener means the
-   * session starts over there (mod_proxy re-initialises the session the same way). A backend whose
+   * session starts over there (mod_proxy re-initialises the session the same way), and the client is
+   * greeted anew: the new backend's banner. A backend whose
    * FEAT lists HOST then gets `HOST <its own host name from the backend URL>`, as mod_proxy sends:
    * the name the client used is the proxy's, which the backend need not know.
    */
@@ -203,6 +204,16 @@ class ReverseRole implements SessionRole {
     if (pool !== this.current) {
       session.log.info('HOST switches pool', { from: this.pool.name, to: pool.config.name });
       if (!(await this.switchPool(pool))) return;
+      // ProFTPD re-initialises the session for the named virtual host and greets again with its banner;
+      // under mod_proxy that is the new backend's (or the proxy's own when it chooses at USER).
+      const backend = session.backend;
+      if (!backend) {
+        await session.frontend.reply(220, this.ctx.listener.greeting ?? 'FTP proxy ready.');
+        return;
+      }
+      await sendBackendHost(backend); // the new backend's reply to it is the proxy's to read
+      await session.frontend.send(backend.banner);
+      return;
     }
     const reply = session.backend ? await sendBackendHost(session.backend) : undefined;
     await session.frontend.send(reply ?? localReply(220, 'HOST command successful'));

@@ -22,11 +22,6 @@ const DIFFERS: Unrun[] = [
     reason:
       "deliberate (docs/forward-proxy.md): every refused or failed destination gets the one '530 Unable to connect to the destination.', the reason in the log only, so that clients cannot map what lies behind the proxy; mod_proxy answers 'Unable to connect to host:port: <strerror>'",
   },
-  {
-    scenario: 'proxy_forward_noproxyauth_login_after_host',
-    reason:
-      "HOST before USER answers '220 HOST command successful.'; mod_proxy answers with the name-based virtual host's banner ('Namebased ...')",
-  },
 ];
 
 const LEFT_OUT: Unrun[] = [

@@ -31,13 +31,7 @@ const LEFT_OUT: Unrun[] = [
 ];
 
 /** ftpx differs from mod_proxy here today (not an item-2 finding): reported, not run. */
-const DIFFERS: Unrun[] = [
-  {
-    scenario: 'proxy_reverse_login_roundrobin_after_host',
-    reason:
-      "HOST that moves the session to another virtual host answers with ftpx's '220 HOST command successful.' (or the backend's reply to HOST), not the new backend's banner ('220 ... Real Server ...') as mod_proxy does",
-  },
-];
+const DIFFERS: Unrun[] = [];
 
 const TEST_DATA = 'Hello, Proxying World!\n';
 
@@ -94,23 +88,12 @@ describe('mod_proxy conformance: reverse configuration', () => {
   const run = (proxy: TestProxy, steps: NetFtpStep[], options: Partial<NetFtpOptions> = {}) =>
     netFtp(steps, { port: proxy.port, host: proxy.host, ...options });
 
+  // proxy_reverse_login_roundrobin_after_host, where HOST moves the session to another pool: host.test.ts.
   describe('HOST before USER', () => {
     // The suite's proxy has a name-based virtual host (ServerAlias) for the name the client sends.
     const namedHost = (connectPolicy: string) => ({
       listener: { hostPools: ['named'] },
       extraPools: [{ name: 'named', hostNames: ['127.0.0.1'], backends: [a.url], connectPolicy }],
-    });
-
-    table.scenario('proxy_reverse_login_roundrobin_after_host', async () => {
-      const proxy = await proxyWith('host-rr', () => namedHost('RoundRobin'));
-      const session = await run(proxy, [
-        { op: 'quot', cmd: 'HOST', arg: '127.0.0.1' },
-        login(),
-        { op: 'quit' },
-      ]);
-      // RoundRobin chose the backend at connect; HOST is relayed, and its 220 is the backend's.
-      expectReply(session.steps[0], 220, /.*Real Server/);
-      expectReply(session.steps[1], 230, `User ${a.user} logged in`);
     });
 
     table.scenario('proxy_reverse_login_peruser_after_host', async () => {

@@ -14,13 +14,8 @@ import { ConformanceTable, expectReply, expectTransferOk, type Unrun } from './c
  */
 const AWAITING_FIX: Unrun[] = [];
 
-const DIFFERS: Unrun[] = [
-  {
-    scenario: 'proxy_forward_frontend_backend_tls_login_after_host',
-    reason:
-      "HOST before USER answers '220 HOST command successful.'; mod_proxy answers with the name-based virtual host's banner",
-  },
-];
+// proxy_forward_frontend_backend_tls_login_after_host: host.test.ts.
+const DIFFERS: Unrun[] = [];
 
 const LEFT_OUT: Unrun[] = [
   {

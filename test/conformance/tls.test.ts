@@ -17,13 +17,8 @@ import { ConformanceTable, expectReply, expectTransferOk, type Unrun } from './c
  */
 const AWAITING_FIX: Unrun[] = [];
 
-const DIFFERS: Unrun[] = [
-  {
-    scenario: 'proxy_reverse_frontend_backend_tls_roundrobin_login_after_host',
-    reason:
-      "HOST that moves the session to another virtual host answers with the backend's reply to HOST, not the new backend's banner as mod_proxy does",
-  },
-];
+// proxy_reverse_frontend_backend_tls_roundrobin_login_after_host: host.test.ts.
+const DIFFERS: Unrun[] = [];
 
 // Not an item-2 finding, not diagnosed in time: reported with the failure seen.
 DIFFERS.push({
