@@ -28,7 +28,7 @@ const AWAITING_FIX: Unrun[] = [
 ];
 
 const CLASS_DIFFERS =
-  "ftpx matches the <Class> against the address PORT/EPRT names, as mod_proxy.c does (pr_class_satisfied on that address, issue 223), so 1.2.3.4 outside 'From 127.0.0.0/8' gets '500 Illegal PORT/EPRT command'; the suite expects 200, which holds only if the class were matched against the client's own address";
+  "the suite expects '200' for PORT/EPRT naming 1.2.3.4 with 'AllowForeignAddress allow_fxp' (From 127.0.0.0/8); mod_proxy.c matches the <Class> against the address the command names (pr_class_satisfied, issue 223), and so do ftpx and Debian's mod_proxy 0.9.2 run with this configuration: '500 Illegal PORT command' / '500 Illegal EPRT command' for 1.2.3.4, '200' for 127.0.0.2 inside the class";
 
 const DIFFERS: Unrun[] = [
   { scenario: 'proxy_reverse_port_allowforeignaddress_allowed_by_class_issue223', reason: CLASS_DIFFERS },
