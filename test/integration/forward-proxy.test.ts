@@ -698,7 +698,8 @@ describe('forward proxy', () => {
       ftp.destroy();
       expect(
         proxy.logs.some(
-          (line) => line.reason === 'user@sni needs FTPS with an SNI name: this listener has no FTPS (tls block)',
+          (line) =>
+            line.reason === 'user@sni needs FTPS with an SNI name: this listener has no FTPS (tls block)',
         ),
       ).toBe(true);
     });
