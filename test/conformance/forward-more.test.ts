@@ -43,6 +43,8 @@ describe('mod_proxy conformance: forward (more)', () => {
   let tlsBackend: FtpBackend;
   /** `<Limit LOGIN> DenyAll`, as the suite's destination in the login-limit scenarios. */
   let deniedBackend: FtpBackend;
+  /** Implicit FTPS (TLSOptions UseImplicitSSL) on a port of its own, not 990. */
+  let implicitBackend: FtpBackend;
   let ca: TestCa;
   let scratch: string;
   const proxies = new Map<string, Promise<TestProxy>>();
@@ -52,13 +54,17 @@ describe('mod_proxy conformance: forward (more)', () => {
 
   beforeAll(async () => {
     ca = await createTestCa();
-    [backend, tlsBackend, deniedBackend] = await Promise.all([
+    [backend, tlsBackend, deniedBackend, implicitBackend] = await Promise.all([
       startFtpBackend('proftpd', { name: 'Real Server' }),
       startFtpBackend('proftpd', {
         name: 'Real TLS Server',
         tls: { cert: ca.server.cert, key: ca.server.key, required: true },
       }),
       startFtpBackend('proftpd', { name: 'Real Server denied' }),
+      startFtpBackend('proftpd', {
+        name: 'Real Server implicit',
+        tls: { cert: ca.server.cert, key: ca.server.key, required: true, implicit: true },
+      }),
     ]);
     // <Limit LOGIN> DenyAll refuses every connection before the greeting, which the backend's start-up
     // check waits for: added once it is up, and ProFTPD rereads its configuration on SIGHUP.
@@ -88,7 +94,7 @@ describe('mod_proxy conformance: forward (more)', () => {
 
   afterAll(async () => {
     await Promise.allSettled([...proxies.values()].map(async (proxy) => (await proxy).close()));
-    await Promise.all([backend, tlsBackend, deniedBackend].map((server) => server?.stop()));
+    await Promise.all([backend, tlsBackend, deniedBackend, implicitBackend].map((server) => server?.stop()));
     await ca?.remove();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
@@ -344,6 +350,39 @@ describe('mod_proxy conformance: forward (more)', () => {
       );
       expect(session.steps[2]?.ok).toBe(false);
       expect(session.steps[2]?.code).toBe(530);
+    });
+  });
+
+  // mod_proxy/tls.pm: with ProxyTLSEngine MatchClient, a client on implicit FTPS gets an implicit FTPS
+  // destination connection (the destination's vhost has TLSOptions UseImplicitSSL on a port of its own).
+  describe('ProxyTLSEngine MatchClient, implicit FTPS', () => {
+    table.scenario('proxy_forward_config_backend_tls_engine_match_client_ftps_implicit', async () => {
+      const proxy = forwardProxy(
+        'match-client-implicit',
+        { method: 'user@host' },
+        { tls: { engine: 'MatchClient', verifyServer: false, enableDiags: true } },
+        {
+          tls: {
+            certificates: [{ cert: ca.server.cert, key: ca.server.key }],
+            sessionReuseRequired: false,
+            mode: 'implicit',
+          },
+        },
+      );
+      const session = await run(
+        proxy,
+        [
+          {
+            op: 'login',
+            user: `${implicitBackend.user}@${dst(implicitBackend)}`,
+            pass: implicitBackend.password,
+          },
+          { op: 'quit' },
+        ],
+        { tls: 'implicit' },
+      );
+      expect(session.connected).toBe(true);
+      expectReply(session.steps[0], 230, `User ${implicitBackend.user} logged in`);
     });
   });
 });
