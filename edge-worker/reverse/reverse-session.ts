@@ -117,7 +117,7 @@ class ReverseRole implements SessionRole {
     const { session } = this;
     session.log.info('session started', { pool: this.pool.name });
     if (!this.connectsAtStart) {
-      await session.frontend.reply(220, this.ctx.listener.greeting ?? 'FTP proxy ready.');
+      await session.frontend.reply(220, this.ownGreeting());
       return undefined;
     }
     const stickyKey = this.pool.connectPolicy === 'PerHost' ? this.ctx.clientAddress : undefined;
@@ -128,6 +128,11 @@ class ReverseRole implements SessionRole {
     if (!backend) return 'no backend';
     await session.frontend.send(backend.banner);
     return undefined;
+  }
+
+  /** The proxy's own 220 text, when it chooses the backend later: ServerIdent (listeners[].greeting). */
+  private ownGreeting(): string {
+    return this.ctx.listener.greeting ?? 'FTP proxy ready.';
   }
 
   /** Chooses and connects the backend; throws when none can be reached (the caller tells the client). */
@@ -178,9 +183,9 @@ class ReverseRole implements SessionRole {
   /**
    * HOST (RFC 7151), before USER: names the virtual host. Another pool of this listener means the
    * session starts over there (mod_proxy re-initialises the session the same way), and the client is
-   * greeted anew: the new backend's banner. A backend whose
-   * FEAT lists HOST then gets `HOST <its own host name from the backend URL>`, as mod_proxy sends:
-   * the name the client used is the proxy's, which the backend need not know.
+   * greeted anew: the new backend's banner. A backend whose FEAT lists HOST then gets
+   * `HOST <its own host name from the backend URL>`, as mod_proxy sends: the name the client used is
+   * the proxy's, which the backend need not know.
    */
   private async host(command: FtpCommand): Promise<void> {
     const { session } = this;
@@ -208,7 +213,7 @@ class ReverseRole implements SessionRole {
       // under mod_proxy that is the new backend's (or the proxy's own when it chooses at USER).
       const backend = session.backend;
       if (!backend) {
-        await session.frontend.reply(220, this.ctx.listener.greeting ?? 'FTP proxy ready.');
+        await session.frontend.reply(220, this.ownGreeting());
         return;
       }
       await sendBackendHost(backend); // the new backend's reply to it is the proxy's to read
