@@ -70,9 +70,7 @@ export function findNode22(repoRoot: string): string {
     : [];
   const latest = versions.at(-1);
   if (!latest || !existsSync(join(dir, latest, 'bin', 'node'))) {
-    throw new StackLocalError(
-      `no Node 22 in ${dir}: run \`bash scripts/fetch-node22.sh\` once to fetch it`,
-    );
+    throw new StackLocalError(`no Node 22 in ${dir}: run \`bash scripts/fetch-node22.sh\` once to fetch it`);
   }
   return join(dir, latest, 'bin', 'node');
 }
