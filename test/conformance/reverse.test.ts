@@ -18,13 +18,7 @@ import { ConformanceTable, expectReply, expectTransferOk, type Unrun } from './c
 const AWAITING_FIX: Unrun[] = [];
 
 /** ftpx differs from mod_proxy here today (not an item-2 finding): reported, not run. */
-const DIFFERS: Unrun[] = [
-  {
-    scenario: 'proxy_reverse_login_no_backend_proxy_protocol',
-    reason:
-      "with a PROXY header sent to a backend that does not speak it, the backend's extra '500' reply puts the control channel out of step in some runs: PASS was answered with a late FEAT reply ('211  CLNT' as Net::FTP reads it) instead of '230 User ftpx logged in'",
-  },
-];
+const DIFFERS: Unrun[] = [];
 
 const LEFT_OUT: Unrun[] = [
   {
