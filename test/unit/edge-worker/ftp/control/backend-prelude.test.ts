@@ -72,7 +72,7 @@ describe('a PROXY protocol header sent to the backend', () => {
     it(`${name}; the next command gets its own reply`, async () => {
       const port = await fakeBackend(answers(options));
       const backend = await connectBackend(
-        { protocol: 'ftp', host: '127.0.0.1', port },
+        { protocol: 'ftp', host: '127.0.0.1', port, implicitTls: false },
         { timeoutMs: 10_000, prelude: () => Buffer.from('PROXY TCP4 127.0.0.2 127.0.0.1 40000 21\r\n') },
       );
       try {
