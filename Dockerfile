@@ -4,7 +4,7 @@
 # or by hand: docker build -t ftpx .
 
 FROM node:22-bookworm-slim AS build
-# ssh2's optional native crypto and cpu-features build with node-gyp.
+# ssh2's optional native crypto, cpu-features and ftpx's native/tcp-cork build with node-gyp.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -16,6 +16,7 @@ RUN npm install --no-audit --no-fund --ignore-scripts
 COPY . .
 # patches/ (ssh2's channel window) are applied here: the install above ran no scripts.
 RUN npm rebuild ssh2 cpu-features \
+ && bash scripts/build-native.sh && test -f native/tcp-cork/build/Release/tcp_cork.node \
  && npx patch-package --error-on-fail --error-on-warn \
  && npx tsc -p tsconfig.json \
  && npm prune --omit=dev --no-audit --no-fund
@@ -26,6 +27,7 @@ WORKDIR /app
 COPY --from=build --chown=root:root /src/package.json ./package.json
 COPY --from=build --chown=root:root /src/node_modules ./node_modules
 COPY --from=build --chown=root:root /src/dist ./dist
+COPY --from=build --chown=root:root /src/native/tcp-cork/build/Release/tcp_cork.node ./native/tcp-cork/build/Release/tcp_cork.node
 COPY --from=build --chown=root:root /src/examples ./examples
 COPY --chown=root:root scripts/container-entrypoint.sh /usr/local/bin/ftpx-entrypoint
 COPY --chown=root:root scripts/ssh-host-key-from-seed.mjs ./scripts/ssh-host-key-from-seed.mjs

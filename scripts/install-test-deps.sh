@@ -13,6 +13,7 @@ APT_PACKAGES=(proftpd-core proftpd-mod-proxy proftpd-mod-crypto openssh-server l
   perl libio-socket-ssl-perl # Net::FTP (perl-modules, with IO::Socket::SSL for FTPS): the client of mod_proxy's own suite (test/conformance)
   libwrap0 libsodium23 libcap2 libpam-modules
   libnet-ssh2-perl # Perl's Net::SSH2 (libssh2): the SSH client of mod_proxy's own suite (test/conformance)
+  build-essential # make and a C compiler: node-gyp builds ssh2's crypto and ftpx's native/tcp-cork (python3 is above)
   chromium) # chromium: the admin status page test (playwright-core drives /usr/bin/chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

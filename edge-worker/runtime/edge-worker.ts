@@ -2,6 +2,7 @@ import { EdgeMetrics } from '../admin/edge-metrics.js';
 import { SessionRegistry } from '../admin/session-registry.js';
 import { dnsConfigOf } from '../config/discovery-health.js';
 import type { FtpxConfig } from '../config/schema.js';
+import { tcpCorkStatus } from '../ftp/data/tcp-cork.js';
 import { AbuseDefences } from '../limits/abuse-defences.js';
 import type { ListeningAddress } from '../listeners/ftp-listener.js';
 import { AccessLog } from '../log/access-log.js';
@@ -104,6 +105,9 @@ export async function startEdgeWorker(
     await listeners?.closeLogs();
   };
   try {
+    const cork = tcpCorkStatus();
+    if (cork.available) log.info('data connections end with TCP_CORK', { addon: cork.path });
+    else log.info('data connections end without TCP_CORK', { reason: cork.reason });
     wired = await wireControlPlane(config, log, metrics);
     const { controlPlane } = wired;
     reporter = new ConnectionReporter(controlPlane, log, (pool, backend, reachable) =>

@@ -15,32 +15,10 @@ import { ConformanceTable, expectReply, expectTransferOk, type Unrun } from './c
  * results, listings, file contents. Timeouts, connect policies and PROXY protocol are in
  * reverse-config.test.ts.
  */
-const AWAITING_FIX: Unrun[] = [
-  {
-    scenario: 'proxy_reverse_list_pasv',
-    reason:
-      "item 2, transfers seen as aborted: Net::FTP sends ABOR when the data connection is not at EOF right after the last byte; ftpx closes it a tick later, so the reply is '226 Abort successful' in about half the runs",
-  },
-  {
-    scenario: 'proxy_reverse_retr_pasv_ascii',
-    reason:
-      "item 2, transfers seen as aborted: Net::FTP sends ABOR when the data connection is not at EOF right after the last byte; ftpx closes it a tick later, so the reply is '226 Abort successful' in about half the runs",
-  },
-  {
-    scenario: 'proxy_reverse_retr_pasv_binary',
-    reason:
-      "item 2, transfers seen as aborted: Net::FTP sends ABOR when the data connection is not at EOF right after the last byte; ftpx closes it a tick later, so the reply is '226 Abort successful' in about half the runs",
-  },
-];
+const AWAITING_FIX: Unrun[] = [];
 
 /** ftpx differs from mod_proxy here today (not an item-2 finding): reported, not run. */
-const DIFFERS: Unrun[] = [
-  {
-    scenario: 'proxy_reverse_login_no_backend_proxy_protocol',
-    reason:
-      "with a PROXY header sent to a backend that does not speak it, the backend's extra '500' reply puts the control channel out of step in some runs: PASS was answered with a late FEAT reply ('211  CLNT' as Net::FTP reads it) instead of '230 User ftpx logged in'",
-  },
-];
+const DIFFERS: Unrun[] = [];
 
 const LEFT_OUT: Unrun[] = [
   {

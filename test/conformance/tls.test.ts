@@ -20,13 +20,6 @@ const AWAITING_FIX: Unrun[] = [];
 // proxy_reverse_frontend_backend_tls_roundrobin_login_after_host: host.test.ts.
 const DIFFERS: Unrun[] = [];
 
-// Not an item-2 finding, not diagnosed in time: reported with the failure seen.
-DIFFERS.push({
-  scenario: 'proxy_reverse_config_backend_tls_engine_match_client_ftps_implicit',
-  reason:
-    "Net::FTP's implicit FTPS (SSL => 1) through an implicit ftpx listener with tls.engine MatchClient: the login step gets no reply (not diagnosed yet)",
-});
-
 const LEFT_OUT: Unrun[] = [
   {
     scenario: 'proxy_reverse_backend_tls_login_psk',
@@ -368,20 +361,24 @@ describe('mod_proxy conformance: TLS (reverse)', () => {
     });
 
     table.scenario('proxy_reverse_config_backend_tls_engine_match_client_ftps_implicit', async () => {
+      // As in the suite: the backend's URL says ftp://, the backend speaks implicit FTPS, and MatchClient
+      // takes implicit FTPS to it because the client came in that way (PerUser: connected at USER).
       const proxy = await proxyWith('match-client-implicit', () => ({
-        backends: [tls.url.replace('ftps://', 'ftp://')],
-        poolSettings: backendTls({ engine: 'MatchClient' }),
+        backends: [implicit.url.replace('ftps://', 'ftp://')],
+        poolSettings: {
+          ...backendTls({ engine: 'MatchClient', enableDiags: true }),
+          connectPolicy: 'PerUser',
+        },
         listener: frontendTls({ mode: 'implicit' }),
       }));
       const session = await run(
         proxy,
-        [{ op: 'prot', level: 'P' }, login(tls), { op: 'list', read: 'all' }, { op: 'quit' }],
-        {
-          tls: 'implicit',
-        },
+        [{ op: 'prot', level: 'P' }, login(implicit), { op: 'list', read: 'all' }, { op: 'quit' }],
+        { tls: 'implicit' },
       );
       expect(session.steps[1]?.code).toBe(230);
       expectReply(session.steps[2], 226, 'Transfer complete');
+      expect(proxy.logs.some((line) => line.msg === 'backend TLS handshake')).toBe(true);
     });
 
     for (const [name, server, options] of [

@@ -83,7 +83,7 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     try {
-      const { control, banner } = await openControl(
+      const { control, banner, preludeFeat } = await openControl(
         address,
         url.port,
         remaining,
@@ -121,9 +121,11 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
         );
       }
       const connectMs = Math.round(performance.now() - started);
-      control.featuresReady = control.command('FEAT').then(
+      // Asked again over TLS: a backend may announce other features there.
+      const feat = preludeFeat && (!tls || tls.mode === 'off') ? preludeFeat : control.command('FEAT');
+      control.featuresReady = feat.then(
         (reply) => {
-          control.features = parseFeatures(reply);
+          if (reply) control.features = parseFeatures(reply);
         },
         // FEAT is advisory: a backend that wants a login first still works, without its feature list.
         () => {},
@@ -146,7 +148,7 @@ async function openControl(
   prelude: Buffer | undefined,
   /** Implicit FTPS: TLS on the TCP connection, before the banner. */
   secure?: (socket: Socket) => Promise<BackendControlTls>,
-): Promise<{ control: BackendControl; banner: FtpReply }> {
+): Promise<{ control: BackendControl; banner: FtpReply; preludeFeat?: Promise<FtpReply | undefined> }> {
   const socket: Socket = connect({ host, port, ...(localAddress ? { localAddress } : {}), noDelay: true });
   const control = new BackendControl(socket);
   try {
@@ -175,6 +177,8 @@ async function openControl(
     if (!isSuccess(banner) || banner.code >= 300) {
       throw new BackendConnectError(`${host}:${port} greeted with ${describeReply(banner)}`);
     }
+    // Over implicit TLS a backend that does not speak the PROXY protocol fails the handshake instead.
+    if (prelude && !secure) return { control, banner, preludeFeat: absorbPreludeReply(control) };
     return { control, banner };
   } catch (err) {
     control.destroy();
@@ -184,4 +188,25 @@ async function openControl(
           cause: err,
         });
   }
+}
+
+/**
+ * A backend that does not speak the PROXY protocol reads the header as a command and answers it,
+ * after its banner, with an error (ProFTPD `500 PROXY not understood`, vsftpd `530 Please login with
+ * USER and PASS.`): one reply more than was asked for, which would otherwise be taken as the answer
+ * to the next command and put every later reply out of step (mod_proxy's own code notes this for its
+ * FEAT). Whether it comes is learned from the replies themselves, in order, without waiting: FEAT
+ * and NOOP go out behind the header. A first error reply is the header's; FEAT is answered with 211
+ * or an error; NOOP with 2xx. So: 211 first (the header taken, FEAT answered); error, then 211 or an
+ * error (the header's answer, then FEAT's); error, then 2xx (no FEAT, and the error was FEAT's).
+ * Only a backend that speaks the PROXY protocol, lacks FEAT and refuses NOOP before a login stays
+ * ambiguous (its NOOP error is then taken as FEAT's, and the next reply as NOOP's). Resolves with
+ * FEAT's reply, or undefined when it had none.
+ */
+function absorbPreludeReply(control: BackendControl): Promise<FtpReply | undefined> {
+  const isError = (reply: FtpReply) => reply.code >= 400;
+  void control.expectOptionalReply(isError).catch(() => {});
+  const feat = control.commandOptional('FEAT', (reply) => reply.code === 211 || isError(reply));
+  void control.command('NOOP').catch(() => {});
+  return feat;
 }

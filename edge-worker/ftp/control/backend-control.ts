@@ -32,7 +32,9 @@ interface Pending {
   onPreliminary: RelayedReplyHandler | undefined;
   preliminaryLimit: number;
   preliminaries: number;
-  resolve: (reply: FtpReply) => void;
+  /** A reply that may never come: this entry takes a reply only when this accepts it. */
+  claims: ((reply: FtpReply) => boolean) | undefined;
+  resolve: (reply: FtpReply | undefined) => void;
   reject: (err: Error) => void;
 }
 
@@ -123,7 +125,19 @@ export class BackendControl {
   /** Sends a command line (verb and argument, without CRLF) and resolves with its final reply. */
   command(line: string, options: CommandOptions = {}): Promise<FtpReply> {
     if (this.lostError) return Promise.reject(this.lostError);
-    const result = this.enqueue(options);
+    const result = this.enqueue(options) as Promise<FtpReply>;
+    this.socket.write(toWire(`${line}\r\n`));
+    return result;
+  }
+
+  /**
+   * Sends a command whose reply is taken only when `claims` accepts it: in line, the first reply
+   * that arrives goes to it if it does; otherwise this resolves with undefined, as if the command had
+   * no reply, and that reply goes to the next in line (see expectOptionalReply).
+   */
+  commandOptional(line: string, claims: (reply: FtpReply) => boolean): Promise<FtpReply | undefined> {
+    if (this.lostError) return Promise.reject(this.lostError);
+    const result = this.enqueue({}, claims);
     this.socket.write(toWire(`${line}\r\n`));
     return result;
   }
@@ -131,15 +145,30 @@ export class BackendControl {
   /** Waits for a reply without sending anything: the banner after connecting. */
   expectReply(options: CommandOptions = {}): Promise<FtpReply> {
     if (this.lostError) return Promise.reject(this.lostError);
-    return this.enqueue(options);
+    return this.enqueue(options) as Promise<FtpReply>;
   }
 
-  private enqueue(options: CommandOptions): Promise<FtpReply> {
-    return new Promise<FtpReply>((resolve, reject) => {
+  /**
+   * Waits, in line, for a reply that may never come: the answer of a backend that does not speak
+   * the PROXY protocol to its header. The first reply that arrives is taken if `claims` accepts it;
+   * otherwise this resolves with undefined and the reply goes to the next in line. Either way no
+   * reply is ever matched to a later command than its own.
+   */
+  expectOptionalReply(claims: (reply: FtpReply) => boolean): Promise<FtpReply | undefined> {
+    if (this.lostError) return Promise.reject(this.lostError);
+    return this.enqueue({}, claims);
+  }
+
+  private enqueue(
+    options: CommandOptions,
+    claims?: (reply: FtpReply) => boolean,
+  ): Promise<FtpReply | undefined> {
+    return new Promise<FtpReply | undefined>((resolve, reject) => {
       this.pending.push({
         onPreliminary: options.onPreliminary,
         preliminaryLimit: options.preliminaryLimit ?? Number.POSITIVE_INFINITY,
         preliminaries: 0,
+        claims,
         resolve,
         reject,
       });
@@ -166,6 +195,9 @@ export class BackendControl {
 
   private dispatch(reply: FtpReply): void {
     if (this.lostError) return;
+    // Optional replies that did not come: this one is a later command's.
+    while (this.pending[0]?.claims && !this.pending[0].claims(reply))
+      this.pending.shift()?.resolve(undefined);
     const head = this.pending[0];
     if (!head) {
       this.unsolicitedCount += 1;

@@ -5,6 +5,7 @@ import { TLSSocket } from 'node:tls';
 import { DataRelayError } from './data-errors.js';
 import { isReadBuffered, pumpInto } from './read-buffer.js';
 import { TailHoldTransform } from './tail-hold.js';
+import { cork } from './tcp-cork.js';
 
 /**
  * Buffer sizes of data sockets. Node's default (16 KiB) is below one 64 KiB read, so nearly every
@@ -48,6 +49,11 @@ export async function relayData(
   const closeWithLastWrite = () => {
     closedWithLastWrite = closeIfFlushed(sink);
   };
+  // Right before the last write: corked, the sink's last bytes wait in the kernel for the close, and
+  // the FIN leaves with them in one segment (tcp-cork.ts); the client cannot read one without the other.
+  const corkForLastWrite = () => {
+    cork(sink);
+  };
   try {
     if (sink instanceof TLSSocket) sink.resume();
     // TLS records are written as they come; holding a short one back only pays off for a plain socket.
@@ -55,7 +61,9 @@ export async function relayData(
     if (isReadBuffered(source)) {
       const stages: Duplex[] = [
         ...through,
-        ...(holdTail && through.length > 0 ? [new TailHoldTransform(closeWithLastWrite)] : []),
+        ...(holdTail && through.length > 0
+          ? [new TailHoldTransform(closeWithLastWrite, corkForLastWrite)]
+          : []),
       ];
       const tail = stages.length > 0 ? pipeline([...stages, sink], { signal, end: false }) : undefined;
       await pumpInto(source, (stages[0] ?? sink) as Duplex, {
@@ -63,13 +71,17 @@ export async function relayData(
         // The last stage ends when its input does; the sink is ended here, not by the pipeline.
         endHead: stages.length > 0,
         holdTail: holdTail && stages.length === 0,
+        ...(stages.length === 0 && holdTail ? { beforeLastWrite: corkForLastWrite } : {}),
         ...(stages.length === 0 ? { onEnd: closeWithLastWrite } : {}),
         onProgress,
         signal,
       });
       await tail;
     } else {
-      const stages = [...through, ...(holdTail ? [new TailHoldTransform(closeWithLastWrite)] : [])];
+      const stages = [
+        ...through,
+        ...(holdTail ? [new TailHoldTransform(closeWithLastWrite, corkForLastWrite)] : []),
+      ];
       const piping = pipeline([source, ...stages, sink], { signal, end: false });
       // Attached in the same tick as the pipe, so no chunk flows before either listener is there.
       source.on('data', (chunk: Buffer) => onProgress(chunk.length));

@@ -43,7 +43,7 @@ export function isReadBuffered(socket: Socket): boolean {
  * instead (for sinks that keep chunks after taking them, such as transforms); `holdTail` holds short
  * chunks back briefly (tail-hold.ts). Resolves at the source's EOF once the sink has taken every
  * chunk; `endHead` also ends the sink then and waits until it has finished, `onEnd` runs in the same
- * tick as the last write otherwise.
+ * tick as the last write otherwise (and `beforeLastWrite` in the same tick before it).
  */
 export function pumpInto(
   source: Socket,
@@ -54,6 +54,8 @@ export function pumpInto(
     holdTail: boolean;
     /** Without `endHead`: runs at the source's EOF right after the last chunk went to the sink. */
     onEnd?: () => void;
+    /** Runs at the source's EOF before the last (held) chunk goes to the sink: where it is corked. */
+    beforeLastWrite?: () => void;
     onProgress: (bytes: number) => void;
     signal: AbortSignal;
   },
@@ -95,6 +97,7 @@ export function pumpInto(
     source.on('error', settle);
     sink.on('error', settle);
     source.on('end', () => {
+      options.beforeLastWrite?.();
       hold?.release();
       if (options.endHead) {
         sink.end();

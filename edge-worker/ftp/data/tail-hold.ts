@@ -63,8 +63,14 @@ export class TailHold {
 export class TailHoldTransform extends Transform {
   private readonly hold = new TailHold((chunk) => this.push(chunk));
 
-  /** `onLastPassed` runs in the same tick as the last chunk went on, once nothing is buffered here. */
-  constructor(private readonly onLastPassed: () => void = () => {}) {
+  /**
+   * `beforeLast` runs at the end of the input, before the last (held) chunk goes on; `onLastPassed`
+   * in the same tick after it, once nothing is buffered here.
+   */
+  constructor(
+    private readonly onLastPassed: () => void = () => {},
+    private readonly beforeLast: () => void = () => {},
+  ) {
     super();
   }
 
@@ -74,6 +80,7 @@ export class TailHoldTransform extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
+    this.beforeLast();
     this.hold.release();
     if (this.readableLength === 0) this.onLastPassed();
     callback();
