@@ -29,6 +29,8 @@ export function taskAddressesOf(vpcCidr: string): TaskAddresses {
 
 export interface TaskNetwork {
   addresses: TaskAddresses;
+  /** The namespace's file, for a container to join (`podman run --network ns:PATH`). */
+  netnsPath: string;
   /** Runs a command in the task's network and mount namespaces; its pid is the command's own. */
   run(command: string[], env: Record<string, string>): ChildProcess;
   /** Writes a file the task sees at `path` (its own /tmp is not the host's). */
@@ -103,6 +105,7 @@ export async function createTaskNetwork(addresses: TaskAddresses): Promise<TaskN
   }
   return {
     addresses,
+    netnsPath: `/proc/${pid}/ns/net`,
     run: (command, env) =>
       spawn('nsenter', [`--net=/proc/${pid}/ns/net`, `--mount=/proc/${pid}/ns/mnt`, '--', ...command], {
         env,

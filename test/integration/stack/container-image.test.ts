@@ -1,0 +1,182 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTaskImage, imageSize, podmanEnv } from '../../../stack-local/container-image.js';
+import { findNode22, type LocalStack, startLocalStack } from '../../../stack-local/local-stack.js';
+import { taskAddressesOf } from '../../../stack-local/task-network.js';
+import { repoRoot } from '../../support/binaries.js';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../support/dynamodb-local.js';
+import { type FtpBackend, startFtpBackend, writeHomeFile } from '../../support/ftp-backends.js';
+import { curl } from '../../support/ftp-clients.js';
+import { RawFtp } from '../../support/raw-ftp.js';
+import { runCommand } from '../../support/run-command.js';
+import { createTestCa, type TestCa } from '../../support/test-ca.js';
+
+/**
+ * The edge worker's image, built from the template's image asset (the build context `cdk deploy`
+ * sends) with podman, and the local stack's task run from it, as ECS runs it: the image's
+ * ENTRYPOINT as its user, in the task's own network namespace. No registry is reached: the base
+ * images are made by scripts/container-base-images.sh (Debian bookworm from mmdebstrap, Node 22)
+ * and the build runs without a network, its npm packages from .cache/image-npm; both are prepared
+ * by scripts/install-test-deps.sh.
+ */
+const CONTEXT = JSON.parse(await readFile(join(repoRoot, 'infra', 'context', 'local.json'), 'utf8')) as {
+  ftpx: Record<string, any>;
+};
+const VPC = taskAddressesOf(CONTEXT.ftpx.vpc.cidr);
+const CERTIFICATE_SECRET = 'ftpx-local/ftps-certificate';
+const NODE_VERSION = basename(dirname(dirname(findNode22(repoRoot))));
+const BASE_IMAGE = `localhost/ftpx-base:node-${NODE_VERSION}`;
+const BUILD_IMAGE = `localhost/ftpx-build-base:node-${NODE_VERSION}`;
+const IMAGE = 'localhost/ftpx-edge:stack-local-test';
+const NPM_CACHE = join(repoRoot, '.cache', 'image-npm');
+
+const podman = (args: string[]) =>
+  runCommand('podman', args, { env: { ...process.env, ...podmanEnv(repoRoot) }, timeoutMs: 60_000 });
+
+describe('the edge image, built from the template and run as the local stack task', () => {
+  let dir: string;
+  let dynamo: DynamoDbLocal;
+  let stack: LocalStack;
+  let ca: TestCa;
+  let backend: FtpBackend;
+  const ftpPort = Number(/:(\d+)$/.exec(CONTEXT.ftpx.edge.pools[0].backends[0])?.[1]);
+  const stackLog: string[] = [];
+  const listener = (port: number) => stack.listeners.get(port)?.localPort as number;
+  const ftpCurl = (args: string[]) =>
+    curl(['--no-ftp-skip-pasv-ip', '--disable-epsv', '--interface', VPC.host, ...args]);
+
+  beforeAll(async () => {
+    // What scripts/install-test-deps.sh prepares: podman, the two base images, the npm cache.
+    const version = await podman(['--version']);
+    expect(
+      version.code,
+      `podman is missing (scripts/install-test-deps.sh installs it): ${version.stderr}`,
+    ).toBe(0);
+    for (const image of [BASE_IMAGE, BUILD_IMAGE]) {
+      const exists = await podman(['image', 'exists', image]);
+      expect(exists.code, `${image} is missing: run scripts/install-test-deps.sh (it makes it)`).toBe(0);
+    }
+    const lockSha = (await runCommand('sha256sum', [join(repoRoot, 'package-lock.json')])).stdout
+      .toString()
+      .split(' ')[0];
+    const cached = await readFile(join(NPM_CACHE, '.package-lock.sha256'), 'utf8').catch(() => '');
+    expect(
+      cached.trim(),
+      `${NPM_CACHE} does not hold this package-lock.json's packages: run scripts/install-test-deps.sh`,
+    ).toBe(lockSha);
+
+    dir = await mkdtemp(join(tmpdir(), 'ftpx-stack-image-'));
+    const context = structuredClone(CONTEXT);
+    context.ftpx.edge.protocols = ['ftp', 'ftps', 'sftp'];
+    context.ftpx.edge.secrets = { tlsCertificate: CERTIFICATE_SECRET };
+    await writeFile(join(dir, 'context.json'), JSON.stringify(context));
+    const [synth, dynamoStarted, caMade] = await Promise.all([
+      runCommand(
+        'npx',
+        [
+          'cdk',
+          'synth',
+          '--quiet',
+          '--no-notices',
+          '-c',
+          `config=${join(dir, 'context.json')}`,
+          '-o',
+          join(dir, 'cdk.out'),
+        ],
+        {
+          cwd: join(repoRoot, 'infra'),
+          env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+          timeoutMs: 300_000,
+        },
+      ),
+      startDynamoDbLocal(),
+      createTestCa(),
+    ]);
+    dynamo = dynamoStarted;
+    ca = caMade;
+    expect(synth.code, synth.stderr.toString()).toBe(0);
+    await buildTaskImage({
+      cdkOut: join(dir, 'cdk.out'),
+      repoRoot,
+      tag: IMAGE,
+      buildArgs: { BASE_IMAGE, BUILD_IMAGE, NPM_CONFIG_OFFLINE: 'true' },
+      volumes: { [NPM_CACHE]: '/root/.npm' },
+      network: 'none',
+    });
+    await writeFile(
+      join(dir, 'secrets.json'),
+      JSON.stringify({
+        [CERTIFICATE_SECRET]: JSON.stringify({
+          certificate: await readFile(ca.server.cert, 'utf8'),
+          privateKey: await readFile(ca.server.key, 'utf8'),
+        }),
+      }),
+    );
+    stack = await startLocalStack({
+      cdkOut: join(dir, 'cdk.out'),
+      repoRoot,
+      dynamoDbEndpoint: dynamo.endpoint,
+      secretsFile: join(dir, 'secrets.json'),
+      workDir: join(dir, 'work'),
+      speedup: 60,
+      taskImage: IMAGE,
+      log: (line) => {
+        stackLog.push(line);
+      },
+    });
+    backend = await startFtpBackend('proftpd', { name: 'stack-image', host: VPC.host, port: ftpPort });
+    await writeHomeFile(backend, 'who.txt', 'from the image\n');
+  }, 900_000);
+
+  afterAll(async () => {
+    await writeFile(join(tmpdir(), 'ftpx-stack-image-last.log'), stackLog.join('\n')).catch(() => {});
+    await stack?.stop();
+    await Promise.all([backend?.stop(), dynamo?.stop(), ca?.remove()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs the worker as the image user node (1000), not root; reports the image size', async () => {
+    const name = stack.task.containerName as string;
+    expect(name).toBeTruthy();
+    const user = await podman(['image', 'inspect', '--format', '{{.Config.User}}', IMAGE]);
+    expect(user.stdout.toString().trim()).toBe('node');
+    const pid = await podman(['inspect', '--format', '{{.State.Pid}}', name]);
+    const status = await readFile(`/proc/${pid.stdout.toString().trim()}/status`, 'utf8');
+    expect(/^Uid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/)).toEqual(['1000', '1000', '1000', '1000']);
+    expect(/^Name:\s+(.*)$/m.exec(status)?.[1]).toBe('node');
+    const bytes = await imageSize(IMAGE, repoRoot);
+    expect(bytes).toBeGreaterThan(0);
+    process.stdout.write(`container-image.test: ${IMAGE} is ${(bytes / 1e6).toFixed(0)} MB\n`);
+  });
+
+  it('starts FTP, implicit FTPS and SFTP listeners from the ECS secrets; the NLB health checks go green', async () => {
+    await expect
+      .poll(() => [...stack.listeners.values()].map((l) => l.health()), { timeout: 60_000, interval: 500 })
+      .toEqual(['healthy', 'healthy', 'healthy']);
+    expect(stack.task.output()).toMatch(/listening on 0\.0\.0\.0:990 \(pool main/);
+    expect(stack.task.output()).toMatch(/listening on 0\.0\.0\.0:22 /);
+  });
+
+  it('relays an FTP login, a download and an upload through the NLB listener to the backend', async () => {
+    const login = `${backend.user}:${backend.password}`;
+    const got = await ftpCurl([`ftp://${login}@127.0.0.1:${listener(21)}/who.txt`]);
+    expect(got.stdout.toString(), got.stderr.toString()).toBe('from the image\n');
+    const upload = join(dir, 'upload.txt');
+    await writeFile(upload, 'into the backend\n');
+    const put = await ftpCurl(['-T', upload, `ftp://${login}@127.0.0.1:${listener(21)}/upload.txt`]);
+    expect(put.code, put.stderr.toString()).toBe(0);
+    expect(await readFile(join(backend.homeDir, 'upload.txt'), 'utf8')).toBe('into the backend\n');
+  });
+
+  it('stops as ECS stops it: SIGTERM reaches node through podman, a running session finishes, exit 0', async () => {
+    const session = await RawFtp.open(listener(21));
+    await session.login(backend.user, backend.password);
+    const stopping = stack.stopTask();
+    await expect.poll(() => stack.task.output().includes('"msg":"draining"'), { timeout: 30_000 }).toBe(true);
+    expect(await session.command('SIZE who.txt')).toBe('213 15');
+    expect(await session.command('QUIT')).toMatch(/^221/);
+    expect(await stopping).toBe(0);
+  });
+});
