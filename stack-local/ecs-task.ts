@@ -20,6 +20,7 @@ const CONTAINER_KEYS = new Set([
   'Essential',
   'LogConfiguration',
   'HealthCheck',
+  'SystemControls',
 ]);
 
 export interface LocalTaskOptions {
@@ -79,6 +80,12 @@ export async function startTask(options: LocalTaskOptions): Promise<LocalTask> {
     throw new StackLocalError('a container EntryPoint override is not understood by the local stack');
   if (container.HealthCheck)
     throw new StackLocalError('a container HealthCheck is not understood by the local stack');
+  // Namespaced kernel parameters, set in the task's network namespace as Fargate sets them in awsvpc mode.
+  for (const { Namespace, Value } of (container.SystemControls ?? []) as {
+    Namespace: string;
+    Value: string;
+  }[])
+    options.network.sysctl(String(Namespace), String(Value));
   const taskEnv: Record<string, string> = { ...options.platformEnv };
   for (const { Name, Value } of (container.Environment ?? []) as { Name: string; Value: string }[])
     taskEnv[Name] = String(Value);

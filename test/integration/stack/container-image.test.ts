@@ -142,10 +142,18 @@ describe('the edge image, built from the template and run as the local stack tas
     expect(name).toBeTruthy();
     const user = await podman(['image', 'inspect', '--format', '{{.Config.User}}', IMAGE]);
     expect(user.stdout.toString().trim()).toBe('node');
-    const pid = await podman(['inspect', '--format', '{{.State.Pid}}', name]);
-    const status = await readFile(`/proc/${pid.stdout.toString().trim()}/status`, 'utf8');
-    expect(/^Uid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/)).toEqual(['1000', '1000', '1000', '1000']);
-    expect(/^Name:\s+(.*)$/m.exec(status)?.[1]).toBe('node');
+    const pid = (await podman(['inspect', '--format', '{{.State.Pid}}', name])).stdout.toString().trim();
+    const status = () => readFile(`/proc/${pid}/status`, 'utf8');
+    // The container's PID 1 is the entrypoint script until it execs node.
+    await expect
+      .poll(async () => /^Name:\s+(.*)$/m.exec(await status())?.[1], { timeout: 30_000 })
+      .toBe('node');
+    expect(/^Uid:\s+(.*)$/m.exec(await status())?.[1]?.split(/\s+/)).toEqual([
+      '1000',
+      '1000',
+      '1000',
+      '1000',
+    ]);
     const bytes = await imageSize(IMAGE, repoRoot);
     expect(bytes).toBeGreaterThan(0);
     process.stdout.write(`container-image.test: ${IMAGE} is ${(bytes / 1e6).toFixed(0)} MB\n`);
