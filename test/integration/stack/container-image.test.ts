@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTaskImage, imageSize, podmanEnv } from '../../../stack-local/container-image.js';
+import { LocalJwtIssuer } from '../../../stack-local/jwt-authorizer.js';
 import { findNode22, type LocalStack, startLocalStack } from '../../../stack-local/local-stack.js';
 import { taskAddressesOf } from '../../../stack-local/task-network.js';
 import { repoRoot } from '../../support/binaries.js';
@@ -31,6 +32,8 @@ const BASE_IMAGE = `localhost/ftpx-base:node-${NODE_VERSION}`;
 const BUILD_IMAGE = `localhost/ftpx-build-base:node-${NODE_VERSION}`;
 const IMAGE = 'localhost/ftpx-edge:stack-local-test';
 const NPM_CACHE = join(repoRoot, '.cache', 'image-npm');
+/** This stack's registry API is the template's other variant: behind a JWT authoriser (never contacted: the local issuer signs). */
+const JWT = { issuer: 'https://issuer.ftpx.test/', audience: ['ftpx-registry'] };
 
 const podman = (args: string[]) =>
   runCommand('podman', args, { env: { ...process.env, ...podmanEnv(repoRoot) }, timeoutMs: 60_000 });
@@ -71,7 +74,14 @@ describe('the edge image, built from the template and run as the local stack tas
     const context = structuredClone(CONTEXT);
     context.ftpx.edge.protocols = ['ftp', 'ftps', 'sftp'];
     context.ftpx.edge.secrets = { tlsCertificate: CERTIFICATE_SECRET };
+    context.ftpx.api = { registryAuth: 'jwt', jwt: JWT };
     await writeFile(join(dir, 'context.json'), JSON.stringify(context));
+    const phases: string[] = [];
+    let phaseStart = Date.now();
+    const phase = (name: string) => {
+      phases.push(`${name} ${((Date.now() - phaseStart) / 1000).toFixed(0)} s`);
+      phaseStart = Date.now();
+    };
     const [synth, dynamoStarted, caMade] = await Promise.all([
       runCommand(
         'npx',
@@ -97,6 +107,7 @@ describe('the edge image, built from the template and run as the local stack tas
     dynamo = dynamoStarted;
     ca = caMade;
     expect(synth.code, synth.stderr.toString()).toBe(0);
+    phase('synth');
     await buildTaskImage({
       cdkOut: join(dir, 'cdk.out'),
       repoRoot,
@@ -105,6 +116,7 @@ describe('the edge image, built from the template and run as the local stack tas
       volumes: { [NPM_CACHE]: '/root/.npm' },
       network: 'none',
     });
+    phase('image build');
     await writeFile(
       join(dir, 'secrets.json'),
       JSON.stringify({
@@ -128,6 +140,8 @@ describe('the edge image, built from the template and run as the local stack tas
     });
     backend = await startFtpBackend('proftpd', { name: 'stack-image', host: VPC.host, port: ftpPort });
     await writeHomeFile(backend, 'who.txt', 'from the image\n');
+    phase('stack start');
+    process.stdout.write(`container-image.test: ${phases.join(', ')}\n`);
   }, 900_000);
 
   afterAll(async () => {
@@ -176,6 +190,45 @@ describe('the edge image, built from the template and run as the local stack tas
     const put = await ftpCurl(['-T', upload, `ftp://${login}@127.0.0.1:${listener(21)}/upload.txt`]);
     expect(put.code, put.stderr.toString()).toBe(0);
     expect(await readFile(join(backend.homeDir, 'upload.txt'), 'utf8')).toBe('into the backend\n');
+  });
+
+  /** An API call with these headers, over the local API's TLS (its CA from the work dir). */
+  async function api(method: string, path: string, headers: Record<string, string>, body?: unknown) {
+    const result = await runCommand('curl', [
+      '--silent',
+      '--show-error',
+      '--cacert',
+      join(dir, 'work', 'api-ca.pem'),
+      '-X',
+      method,
+      ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
+      ...(body === undefined
+        ? []
+        : ['-H', 'content-type: application/json', '--data-binary', JSON.stringify(body)]),
+      '-w',
+      '\n%{http_code}',
+      `${stack.apiUrl}${path}`,
+    ]);
+    const out = result.stdout.toString();
+    const cut = out.lastIndexOf('\n');
+    return { status: Number(out.slice(cut + 1)), body: out.slice(0, cut) };
+  }
+
+  it("authorises the registry API by the template's JWT authoriser: a token of its issuer passes; none, another audience or another key get 401; edge routes still want SigV4", async () => {
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+    const good = stack.jwtIssuer.issue({ iss: JWT.issuer, aud: JWT.audience[0], sub: 'operator' });
+    const created = await api('POST', '/v1/pools', bearer(good), { name: 'by-jwt' });
+    expect(created.status, created.body).toBe(201);
+    const listed = await api('GET', '/v1/pools', bearer(good));
+    expect(listed.status, listed.body).toBe(200);
+    expect(listed.body).toContain('by-jwt');
+    expect((await api('GET', '/v1/pools', {})).status).toBe(401);
+    const otherAudience = stack.jwtIssuer.issue({ iss: JWT.issuer, aud: 'someone-else', sub: 'operator' });
+    expect((await api('GET', '/v1/pools', bearer(otherAudience))).status).toBe(401);
+    const otherKey = new LocalJwtIssuer().issue({ iss: JWT.issuer, aud: JWT.audience[0], sub: 'operator' });
+    expect((await api('GET', '/v1/pools', bearer(otherKey))).status).toBe(401);
+    // The edge routes are IAM-authorised whatever the registry's authoriser: a JWT is no signature.
+    expect((await api('POST', '/v1/resolve-backend', bearer(good), {})).status).toBe(403);
   });
 
   it('stops as ECS stops it: SIGTERM reaches node through podman, a running session finishes, exit 0', async () => {
