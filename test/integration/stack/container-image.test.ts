@@ -214,19 +214,27 @@ describe('the edge image, built from the template and run as the local stack tas
     return { status: Number(out.slice(cut + 1)), body: out.slice(0, cut) };
   }
 
-  it("authorises the registry API by the template's JWT authoriser: a token of its issuer passes; none, another audience or another key get 401; edge routes still want SigV4", async () => {
+  it("authorises the registry API by the template's JWT authoriser: a token of its issuer with an ftpx scope passes; none, another audience, another key or no ftpx scope get 401; edge routes still want SigV4", async () => {
     const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-    const good = stack.jwtIssuer.issue({ iss: JWT.issuer, aud: JWT.audience[0], sub: 'operator' });
+    const claims = { iss: JWT.issuer, aud: JWT.audience[0], sub: 'operator', scope: 'ftpx/admin' };
+    const good = stack.jwtIssuer.issue(claims);
     const created = await api('POST', '/v1/pools', bearer(good), { name: 'by-jwt' });
     expect(created.status, created.body).toBe(201);
     const listed = await api('GET', '/v1/pools', bearer(good));
     expect(listed.status, listed.body).toBe(200);
     expect(listed.body).toContain('by-jwt');
-    expect((await api('GET', '/v1/pools', {})).status).toBe(401);
-    const otherAudience = stack.jwtIssuer.issue({ iss: JWT.issuer, aud: 'someone-else', sub: 'operator' });
-    expect((await api('GET', '/v1/pools', bearer(otherAudience))).status).toBe(401);
-    const otherKey = new LocalJwtIssuer().issue({ iss: JWT.issuer, aud: JWT.audience[0], sub: 'operator' });
-    expect((await api('GET', '/v1/pools', bearer(otherKey))).status).toBe(401);
+    // Refused by the authoriser itself (API Gateway's reply), before the function.
+    const gatewayRefusal = { status: 401, body: '{"message":"Unauthorized"}' };
+    expect(await api('GET', '/v1/pools', {})).toEqual(gatewayRefusal);
+    const otherAudience = stack.jwtIssuer.issue({ ...claims, aud: 'someone-else' });
+    expect(await api('GET', '/v1/pools', bearer(otherAudience))).toEqual(gatewayRefusal);
+    const otherKey = new LocalJwtIssuer().issue(claims);
+    expect(await api('GET', '/v1/pools', bearer(otherKey))).toEqual(gatewayRefusal);
+    // The authoriser lets a token without an ftpx scope through; the function then finds no principal.
+    const noScope = stack.jwtIssuer.issue({ ...claims, scope: 'openid' });
+    const refused = await api('GET', '/v1/pools', bearer(noScope));
+    expect(refused.status).toBe(401);
+    expect(refused.body).toContain('unauthorized');
     // The edge routes are IAM-authorised whatever the registry's authoriser: a JWT is no signature.
     expect((await api('POST', '/v1/resolve-backend', bearer(good), {})).status).toBe(403);
   });
