@@ -6,7 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outDir = join(here, 'cdk.out', '.app');
+// In the assembly's own directory (CDK_OUTDIR, from `cdk synth -o`): two synths at once (the stack
+// tests) must not write one bundle while the other imports it.
+const outDir = join(process.env.CDK_OUTDIR ?? join(here, 'cdk.out'), '.app');
 mkdirSync(outDir, { recursive: true });
 const outfile = join(outDir, 'ftpx-app.mjs');
 await build({

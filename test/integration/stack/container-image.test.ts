@@ -22,7 +22,11 @@ import { createTestCa, type TestCa } from '../../support/test-ca.js';
  * and the build runs without a network, its npm packages from .cache/image-npm; both are prepared
  * by scripts/install-test-deps.sh.
  */
-const CONTEXT = JSON.parse(await readFile(join(repoRoot, 'infra', 'context', 'local.json'), 'utf8')) as {
+// The local context in 10.41.0.0/16 instead of 10.40.0.0/16: local-stack.test.ts may run at the same
+// time, and the two tasks' networks (and backends on the VPC side) must not share addresses.
+const CONTEXT = JSON.parse(
+  (await readFile(join(repoRoot, 'infra', 'context', 'local.json'), 'utf8')).replaceAll('10.40.', '10.41.'),
+) as {
   ftpx: Record<string, any>;
 };
 const VPC = taskAddressesOf(CONTEXT.ftpx.vpc.cidr);
