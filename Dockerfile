@@ -2,26 +2,39 @@
 # The edge worker's image (ECS Fargate, arm64 or amd64): build with the dev tools, run with only the
 # production dependencies as an unprivileged user. Built by `cdk deploy` (infra/lib/edge-service.ts)
 # or by hand: docker build -t ftpx .
+#
+# The base images are build arguments only for machines that reach no registry: there
+# scripts/container-base-images.sh makes equivalents (Debian bookworm, Node 22, user node 1000)
+# with mmdebstrap, and test/integration/stack/container-image.test.ts builds with them, offline
+# (NPM_CONFIG_OFFLINE=true and an npm cache given as a build volume). A deployment keeps the defaults.
+ARG BASE_IMAGE=node:22-bookworm-slim
+ARG BUILD_IMAGE=node:22-bookworm-slim
 
-FROM node:22-bookworm-slim AS build
-# ssh2's optional native crypto, cpu-features and ftpx's native/tcp-cork build with node-gyp.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
+FROM ${BUILD_IMAGE} AS build
+# ssh2's optional native crypto, cpu-features and ftpx's native/tcp-cork build with node-gyp (a build
+# base may have the tools).
+RUN if ! command -v python3 >/dev/null || ! command -v make >/dev/null || ! command -v g++ >/dev/null; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends python3 make g++ \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
+ARG NPM_CONFIG_OFFLINE=false
 WORKDIR /src
 COPY package.json package-lock.json ./
+COPY patches ./patches
 # npm install, not npm ci: the lock file lists only the Linux x64 builds of some dev tools (see
-# scripts/test.sh); every version is still pinned by it. --ignore-scripts: nothing to compile yet.
-RUN npm install --no-audit --no-fund --ignore-scripts
+# scripts/test.sh); every version is still pinned by it. --ignore-scripts, then the native builds
+# and patches/ (ssh2's channel window) by name: this layer is redone only when the dependencies change.
+RUN npm install --no-audit --no-fund --ignore-scripts \
+ && npm rebuild ssh2 cpu-features \
+ && npx patch-package --error-on-fail --error-on-warn
 COPY . .
-# patches/ (ssh2's channel window) are applied here: the install above ran no scripts.
-RUN npm rebuild ssh2 cpu-features \
- && bash scripts/build-native.sh && test -f native/tcp-cork/build/Release/tcp_cork.node \
- && npx patch-package --error-on-fail --error-on-warn \
- && npx tsc -p tsconfig.json \
+# Only the edge worker and what it imports (tsconfig.image.json): tests and tools are not in the context.
+RUN bash scripts/build-native.sh && test -f native/tcp-cork/build/Release/tcp_cork.node \
+ && npx tsc -p tsconfig.image.json \
  && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:22-bookworm-slim
+FROM ${BASE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=root:root /src/package.json ./package.json

@@ -1,6 +1,6 @@
 // The CDK app's entry (cdk.json "app"): bundles infra/bin/ftpx.ts with esbuild (packages stay
 // external) and runs it, so `cdk synth` needs neither a TypeScript build nor ts-node.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -8,7 +8,9 @@ import { build } from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, 'cdk.out', '.app');
 mkdirSync(outDir, { recursive: true });
-const outfile = join(outDir, 'ftpx-app.mjs');
+// One bundle per synth: two at once (the stack tests) must not write one while the other imports it.
+// Beside infra/, where its external packages resolve; removed once the app has run.
+const outfile = join(outDir, `ftpx-app-${process.pid}.mjs`);
 await build({
   entryPoints: [join(here, 'bin', 'ftpx.ts')],
   outfile,
@@ -20,4 +22,8 @@ await build({
   sourcemap: 'inline',
   logLevel: 'warning',
 });
-await import(pathToFileURL(outfile).href);
+try {
+  await import(pathToFileURL(outfile).href);
+} finally {
+  rmSync(outfile, { force: true });
+}

@@ -69,3 +69,31 @@ fi
 
 # Node 22, which the Node 22 function suites and the local stack's functions run on.
 bash scripts/fetch-node22.sh >/dev/null
+
+# The container image test (test/integration/stack/container-image.test.ts): rootful podman with runc
+# (crun fails on these hosts' hybrid cgroups; settings in scripts/podman/containers.conf), and the
+# base images made here with mmdebstrap, as no registry is reached. The image build in the test runs
+# offline (--network none), so the npm packages of package-lock.json are fetched into
+# .cache/image-npm now, again only when the lock file changes.
+CONTAINER_PACKAGES=(podman runc mmdebstrap)
+missing=()
+for pkg in "${CONTAINER_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-test-deps: apt-get install ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+$SUDO bash scripts/container-base-images.sh >/dev/null
+IMAGE_NPM_CACHE=.cache/image-npm
+lock_sha="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ "$(cat "$IMAGE_NPM_CACHE/.package-lock.sha256" 2>/dev/null)" != "$lock_sha" ]; then
+  echo "install-test-deps: fetching package-lock.json's packages into $IMAGE_NPM_CACHE"
+  staging=$(mktemp -d)
+  cache_dir="$PWD/$IMAGE_NPM_CACHE"
+  cp package.json package-lock.json "$staging/"
+  (cd "$staging" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error --cache "$cache_dir" >/dev/null)
+  rm -rf "$staging"
+  echo "$lock_sha" >"$IMAGE_NPM_CACHE/.package-lock.sha256"
+fi

@@ -15,6 +15,8 @@ const { values } = parseArgs({
     'secrets-file': { type: 'string', default: '.stack-local/secrets.json' },
     'work-dir': { type: 'string', default: '.stack-local' },
     speedup: { type: 'string', default: '60' },
+    // A podman image built from the template's image asset (buildTaskImage); default: the repository's dist/.
+    'task-image': { type: 'string' },
   },
 });
 const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -28,6 +30,7 @@ try {
     secretsFile: resolve(values['secrets-file'] as string),
     workDir: resolve(values['work-dir'] as string),
     speedup: Number(values.speedup),
+    ...(values['task-image'] ? { taskImage: values['task-image'] as string } : {}),
   });
   process.stdout.write(
     [

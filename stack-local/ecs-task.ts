@@ -1,3 +1,4 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ const CONTAINER_KEYS = new Set([
   'Essential',
   'LogConfiguration',
   'HealthCheck',
+  'SystemControls',
 ]);
 
 export interface LocalTaskOptions {
@@ -30,6 +32,12 @@ export interface LocalTaskOptions {
   /** Extra environment the platform gives a task (credentials of the task role, the metadata URI, CA trust). */
   platformEnv: Record<string, string>;
   nodeBinDir: string;
+  /**
+   * Run the task from this container image (podman, in the task's network namespace) instead of the
+   * repository's `dist/` with the image's ENTRYPOINT script: see container-image.ts for building it
+   * from the template's image asset. `files` are the host files the task must see at those paths.
+   */
+  containerImage?: { name: string; files: Record<string, string>; podmanEnv: Record<string, string> };
   log: (line: string) => void;
 }
 
@@ -39,6 +47,8 @@ export interface LocalTask {
   stop(): Promise<number | null>;
   exited: Promise<number | null>;
   output(): string;
+  /** The podman container's name when the task runs from an image. */
+  containerName?: string;
 }
 
 /**
@@ -70,22 +80,49 @@ export async function startTask(options: LocalTaskOptions): Promise<LocalTask> {
     throw new StackLocalError('a container EntryPoint override is not understood by the local stack');
   if (container.HealthCheck)
     throw new StackLocalError('a container HealthCheck is not understood by the local stack');
-  const env: Record<string, string> = {
-    PATH: `${options.nodeBinDir}:/usr/sbin:/usr/bin:/sbin:/bin`,
-    HOME: '/tmp',
-    FTPX_APP_DIR: options.image.repoRoot,
-    ...options.platformEnv,
-  };
+  // Namespaced kernel parameters, set in the task's network namespace as Fargate sets them in awsvpc mode.
+  for (const { Namespace, Value } of (container.SystemControls ?? []) as {
+    Namespace: string;
+    Value: string;
+  }[])
+    options.network.sysctl(String(Namespace), String(Value));
+  const taskEnv: Record<string, string> = { ...options.platformEnv };
   for (const { Name, Value } of (container.Environment ?? []) as { Name: string; Value: string }[])
-    env[Name] = String(Value);
+    taskEnv[Name] = String(Value);
   for (const { Name, ValueFrom } of (container.Secrets ?? []) as { Name: string; ValueFrom: string }[]) {
-    env[Name] = options.secrets.read(ValueFrom);
+    taskEnv[Name] = options.secrets.read(ValueFrom);
   }
-  const entrypoint = entrypointOf(options.image.repoRoot, options.image.dockerfile);
-  const command = ['sh', entrypoint, ...((container.Command ?? []) as string[])];
+  const command = (container.Command ?? []) as string[];
+  const containerName = options.containerImage
+    ? `ftpx-stack-local-${process.pid}-${Date.now().toString(36)}`
+    : undefined;
+  let child: ChildProcess;
+  if (options.containerImage && containerName) {
+    child = runContainer(options.containerImage, containerName, options.network, taskEnv, command);
+  } else {
+    const env: Record<string, string> = {
+      PATH: `${options.nodeBinDir}:/usr/sbin:/usr/bin:/sbin:/bin`,
+      HOME: '/tmp',
+      FTPX_APP_DIR: options.image.repoRoot,
+      ...taskEnv,
+    };
+    const entrypoint = entrypointOf(options.image.repoRoot, options.image.dockerfile);
+    child = options.network.run(['sh', entrypoint, ...command], env);
+  }
+  const removeContainer = () => {
+    if (containerName && options.containerImage)
+      execFile(
+        'podman',
+        ['rm', '--force', '--time', '0', containerName],
+        { env: { ...process.env, ...options.containerImage.podmanEnv } },
+        () => {},
+      );
+  };
   let output = '';
-  const child = options.network.run(command, env);
-  const killOnExit = () => child.kill('SIGKILL');
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+    removeContainer();
+  };
   process.once('exit', killOnExit);
   child.once('exit', () => process.off('exit', killOnExit));
   for (const stream of [child.stdout, child.stderr]) {
@@ -102,16 +139,55 @@ export async function startTask(options: LocalTaskOptions): Promise<LocalTask> {
     address: options.network.addresses.task,
     exited,
     output: () => output,
+    ...(containerName ? { containerName } : {}),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       // nsenter, sh and the entrypoint all exec: this pid is the container's main process, node.
+      // From an image, `podman run` forwards the signal to the container's PID 1 (the entrypoint
+      // execs node), and exits with its code.
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        removeContainer();
+      }, stopTimeoutMs);
       const code = await exited;
       clearTimeout(timer);
       return code;
     },
   };
+}
+
+/**
+ * The task as ECS runs it: the image's ENTRYPOINT and the container's command, as the image's
+ * user, in the task's network namespace (awsvpc); the environment and secrets are handed to podman
+ * in its own environment (`--env NAME`), so no secret is on a command line.
+ */
+function runContainer(
+  image: { name: string; files: Record<string, string>; podmanEnv: Record<string, string> },
+  name: string,
+  network: TaskNetwork,
+  env: Record<string, string>,
+  command: string[],
+): ChildProcess {
+  const args = [
+    'run',
+    '--rm',
+    '--name',
+    name,
+    '--network',
+    `ns:${network.netnsPath}`,
+    // ECS's stop is ours (stop()): podman passes our SIGTERM on.
+    '--sig-proxy=true',
+    ...Object.keys(env).flatMap((key) => ['--env', key]),
+    ...Object.entries(image.files).flatMap(([inside, host]) => ['--volume', `${host}:${inside}:ro`]),
+    image.name,
+    ...command,
+  ];
+  return spawn('podman', args, {
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...image.podmanEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
 }
 
 /** ECS's task metadata endpoint (v4): what `--masquerade-address ecs-task:private` reads. */

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { podmanEnv } from './container-image.js';
 import { createTable } from './dynamodb-table.js';
 import { type LocalTask, startTask, startTaskMetadata } from './ecs-task.js';
 import { type LocalApi, type LocalRoute, startHttpApi } from './http-api.js';
@@ -37,6 +38,11 @@ export interface LocalStackOptions {
   /** How much faster schedules and health checks run than the template says (default 60). */
   speedup?: number;
   region?: string;
+  /**
+   * Run the task from this podman image (built from the template's image asset by buildTaskImage)
+   * instead of the repository's `dist/` through the Dockerfile's ENTRYPOINT script.
+   */
+  taskImage?: string;
   log?: (line: string) => void;
 }
 
@@ -327,6 +333,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         NODE_EXTRA_CA_CERTS: apiCaPath,
       },
       nodeBinDir: join(node22, '..'),
+      ...(options.taskImage
+        ? {
+            containerImage: {
+              name: options.taskImage,
+              files: { [apiCaPath]: join(options.workDir, 'api-ca.pem') },
+              podmanEnv: podmanEnv(options.repoRoot),
+            },
+          }
+        : {}),
       log,
     });
     cleanups.push(() => task.stop());

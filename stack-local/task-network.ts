@@ -29,8 +29,12 @@ export function taskAddressesOf(vpcCidr: string): TaskAddresses {
 
 export interface TaskNetwork {
   addresses: TaskAddresses;
+  /** The namespace's file, for a container to join (`podman run --network ns:PATH`). */
+  netnsPath: string;
   /** Runs a command in the task's network and mount namespaces; its pid is the command's own. */
   run(command: string[], env: Record<string, string>): ChildProcess;
+  /** Sets a kernel parameter of the task's network namespace (ECS's systemControls, `net.*` only). */
+  sysctl(key: string, value: string): void;
   /** Writes a file the task sees at `path` (its own /tmp is not the host's). */
   writeFile(path: string, content: string): void;
   remove(): void;
@@ -103,6 +107,7 @@ export async function createTaskNetwork(addresses: TaskAddresses): Promise<TaskN
   }
   return {
     addresses,
+    netnsPath: `/proc/${pid}/ns/net`,
     run: (command, env) =>
       spawn('nsenter', [`--net=/proc/${pid}/ns/net`, `--mount=/proc/${pid}/ns/mnt`, '--', ...command], {
         env,
@@ -111,6 +116,13 @@ export async function createTaskNetwork(addresses: TaskAddresses): Promise<TaskN
         // Signals reach the task only as ECS sends them (stop(): SIGTERM, then SIGKILL).
         detached: true,
       }),
+    sysctl: (key, value) => {
+      if (!/^net\.[a-z0-9_.]+$/.test(key))
+        throw new StackLocalError(`the task's systemControls ${key} is not a network namespace parameter`);
+      execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'sysctl', '-q', '-w', `${key}=${value}`], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+    },
     // /proc/PID/root resolves paths in that process's mount namespace.
     writeFile: (path, content) => {
       const inside = `/proc/${pid}/root${path}`;

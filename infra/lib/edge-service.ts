@@ -111,6 +111,10 @@ export class EdgeService extends Construct {
       // The admin token (the admin endpoint listens beyond loopback, so `serve` requires one), the
       // SSH host key seed and the FTPS certificate: read by ECS at start, written to files by the entrypoint.
       secrets: secrets.containerSecrets,
+      // The image's user (node) binds 21, 22 and 990: the task's own network namespace lets
+      // unprivileged users bind any port (Fargate has no CAP_NET_BIND_SERVICE to add). Without it the
+      // worker exits with EACCES (test/integration/stack/container-image.test.ts).
+      systemControls: [{ namespace: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
       // Fargate's maximum: after the NLB has drained the task (deregistration delay), SIGTERM makes
       // the worker stop accepting and finish its sessions for up to this long.
       stopTimeout: Duration.seconds(120),

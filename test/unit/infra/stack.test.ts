@@ -359,6 +359,10 @@ describe('the edge service', () => {
     });
     const [container] = taskDefinition.Properties.ContainerDefinitions as Cfn[];
     expect(container?.StopTimeout).toBe(120);
+    // The image's unprivileged user binds 21, 22 and 990 in the task's network namespace.
+    expect(container?.SystemControls).toEqual([
+      { Namespace: 'net.ipv4.ip_unprivileged_port_start', Value: '0' },
+    ]);
     const command = container?.Command as unknown[];
     expect(command.slice(0, 3)).toEqual(['serve', '--config', '/tmp/ftpx.yaml']);
     expect(command).toEqual(expect.arrayContaining(['--admin-listen', '0.0.0.0:9000']));
