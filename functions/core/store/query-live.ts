@@ -15,10 +15,15 @@ export async function queryLive(table: Table, pk: string, prefix: string, nowMs:
     const page = await table.client.send(
       new QueryCommand({
         TableName: table.name,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        // DynamoDB refuses an empty string in a key condition: no prefix means the whole partition.
+        KeyConditionExpression: prefix === '' ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
         FilterExpression: 'attribute_not_exists(#exp) OR #exp > :now',
         ExpressionAttributeNames: { '#exp': EXPIRES_AT },
-        ExpressionAttributeValues: { ':pk': s(pk), ':prefix': s(prefix), ':now': n(epochSeconds(nowMs)) },
+        ExpressionAttributeValues: {
+          ':pk': s(pk),
+          ':now': n(epochSeconds(nowMs)),
+          ...(prefix === '' ? {} : { ':prefix': s(prefix) }),
+        },
         ConsistentRead: true,
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),

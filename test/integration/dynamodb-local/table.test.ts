@@ -5,6 +5,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteBan, listBans, putBan } from '../../../functions/core/store/bans.js';
 import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
 import { epochSeconds } from '../../../functions/core/store/expiry.js';
 import { keys } from '../../../functions/core/store/keys.js';
@@ -101,5 +102,28 @@ describe('the table on DynamoDB Local', () => {
     expect(await readStickyMapping(table, ref, now)).toBeUndefined();
     expect(await sweepExpired(table, now)).toEqual({ found: 1, deleted: 1 });
     expect(await stored()).toBeUndefined();
+  });
+
+  it('lists the bans of its one partition (a query without a sort-key prefix)', async () => {
+    // DynamoDB refuses begins_with(sk, '') ("an AttributeValue may not contain an empty string"),
+    // which dynalite accepts: the ban list failed on DynamoDB Local and in the deployed stack.
+    const table = tableNamed('ftpx-table-bans');
+    await ensureTable(table);
+    const now = Date.now();
+    await putBan(table, { kind: 'host', value: '192.0.2.7', reason: 'test', createdAt: now });
+    await putBan(table, {
+      kind: 'user',
+      value: 'mallory',
+      reason: 'test',
+      createdAt: now,
+      expiresAt: epochSeconds(now) + 3600,
+    });
+    const listed = await listBans(table, now);
+    expect(listed.map((ban) => `${ban.kind}:${ban.value}`).sort()).toEqual([
+      'host:192.0.2.7',
+      'user:mallory',
+    ]);
+    expect(await deleteBan(table, 'host', '192.0.2.7')).toBe(true);
+    expect((await listBans(table, now)).map((ban) => ban.value)).toEqual(['mallory']);
   });
 });
