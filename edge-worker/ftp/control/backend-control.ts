@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Logger } from '../../log/logger.js';
 import type { BackendControlTls } from '../tls/backend-tls.js';
 import { type FtpReply, isPreliminary, replyText } from './reply.js';
 import { ReplyParseError, ReplyParser } from './reply-parser.js';
@@ -67,6 +68,8 @@ export class BackendControl {
   tls: BackendControlTls | undefined;
   /** The connection commands go over: the TCP socket, then the TLS socket on top of it. */
   socket: Socket;
+  /** The session's logger, for proxy.ftp.ctrl traces of what goes over this connection. */
+  log: Logger | undefined = undefined;
 
   private readonly parser = new ReplyParser();
   private readonly pending: Pending[] = [];
@@ -124,6 +127,11 @@ export class BackendControl {
   command(line: string, options: CommandOptions = {}): Promise<FtpReply> {
     if (this.lostError) return Promise.reject(this.lostError);
     const result = this.enqueue(options);
+    this.log?.trace(
+      'proxy.ftp.ctrl',
+      9,
+      () => `proxied command '${traceableCommand(line)}' from frontend to backend`,
+    );
     this.socket.write(toWire(`${line}\r\n`));
     return result;
   }
@@ -166,6 +174,11 @@ export class BackendControl {
 
   private dispatch(reply: FtpReply): void {
     if (this.lostError) return;
+    this.log?.trace(
+      'proxy.ftp.ctrl',
+      9,
+      () => `received '${describeReply(reply)}' response from backend to frontend`,
+    );
     const head = this.pending[0];
     if (!head) {
       this.unsolicitedCount += 1;
@@ -239,4 +252,9 @@ export function parseFeatures(reply: FtpReply): Map<string, string> {
 
 export function describeReply(reply: FtpReply): string {
   return `${reply.code} ${replyText(reply)}`;
+}
+
+/** A command line as mod_proxy traces it: a password never appears (`PASS (hidden)`). */
+function traceableCommand(line: string): string {
+  return /^(PASS|ACCT|ADAT)\b/i.test(line) ? `${line.slice(0, 4).toUpperCase()} (hidden)` : line;
 }

@@ -50,7 +50,7 @@ export class BackendDataSetup {
     if ('code' in prepared) return prepared;
     // PROT P with the backend: the data connection runs TLS, resuming the control connection's session.
     const tls = this.control.tls;
-    const endpoint = tls?.dataProtected ? tls.protect(prepared) : prepared;
+    const endpoint = traceOpen(tls?.dataProtected ? tls.protect(prepared) : prepared, this.options.log);
     this.options.log.debug('backend data ready', { client: clientCommand, backend: endpoint.description });
     return endpoint;
   }
@@ -79,6 +79,13 @@ export class BackendDataSetup {
       const hasEprt = features.size === 0 || features.has('EPRT');
       if (command === 'EPSV' && (this.epsvRefused || !hasEpsv)) command = 'PASV';
       if (command === 'EPRT' && (this.eprtRefused || !hasEprt)) command = 'PORT';
+      if ((command === 'PASV' && !hasEpsv) || (command === 'PORT' && !hasEprt))
+        this.options.log.trace(
+          'proxy.ftp.xfer',
+          19,
+          () =>
+            `${command === 'PASV' ? 'EPSV' : 'EPRT'} not supported by backend server (via FEAT), using ${command}`,
+        );
     }
     return command;
   }
@@ -108,6 +115,11 @@ export class BackendDataSetup {
       return localReply(425, 'Backend did not offer a usable passive data port.');
     }
     let host = address.host ?? this.backendHost;
+    this.options.log.trace(
+      'proxy.ftp.msg',
+      9,
+      () => `parsed '${reply ? describeReply(reply) : ''}' into ${host}#${address.port}`,
+    );
     if (!sameHost(host, this.backendHost)) {
       if (this.options.foreignDataAddress === 'refuse') {
         this.options.log.warn('refused backend passive address: not the backend control address', {
@@ -122,6 +134,11 @@ export class BackendDataSetup {
       this.options.log.warn('refused backend passive address: privileged port', { port: address.port });
       return localReply(425, 'Backend offered a privileged data port; refused.');
     }
+    this.options.log.trace(
+      'proxy.ftp.xfer',
+      12,
+      () => `obtained address ${host}#${address.port} for passive data transfer`,
+    );
     return connectingEndpoint(
       host,
       address.port,
@@ -163,4 +180,21 @@ export class BackendDataSetup {
     }
     return acceptingEndpoint(listener, bindAddress, this.options.connectTimeoutMs, used);
   }
+}
+
+/** proxy.ftp.conn: the backend data connection's open, as mod_proxy traces it (only when traced). */
+function traceOpen(endpoint: DataEndpoint, log: Logger): DataEndpoint {
+  if (!log.traces('proxy.ftp.conn', 9)) return endpoint;
+  return Object.assign(Object.create(endpoint) as DataEndpoint, {
+    open: async (signal: AbortSignal) => {
+      log.trace('proxy.ftp.conn', 9, `${endpoint.description}`);
+      const socket = await endpoint.open(signal);
+      log.trace(
+        'proxy.ftp.conn',
+        9,
+        () => `connected to server '${socket.remoteAddress}#${socket.remotePort}'`,
+      );
+      return socket;
+    },
+  });
 }
