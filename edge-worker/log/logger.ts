@@ -9,8 +9,8 @@ export type LogFields = Record<string, unknown>;
 const SECRET_KEYS = /pass(word)?|secret|token|credential|authorization|privatekey|passphrase/i;
 /** `scheme://user:password@` in any string: the password goes. */
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi;
-/** An FTP PASS command line (a trace of the control connection, an error quoting it). */
-const PASS_COMMAND = /\b(PASS|ACCT|ADAT)\s+[^\r\n"]+/gi;
+/** An FTP PASS command line (a trace of the control connection, an error quoting it); mod_proxy's `PASS (hidden)` stays. */
+const PASS_COMMAND = /\b(PASS|ACCT|ADAT)\s+(?!\(hidden\))[^\r\n"]+/gi;
 /** An Authorization header's value. */
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 export const REDACTED = '[redacted]';
