@@ -113,7 +113,8 @@ function levels(events: readonly Event[], shift: 0 | -1): Record<string, number>
 /** The configured level of a channel, as ProFTPD resolves it (parents, then `*`). */
 function configuredLevel(traces: Record<string, number>, channel: string): number {
   for (let name = channel; ; name = name.slice(0, name.lastIndexOf('.'))) {
-    if (traces[name] !== undefined) return traces[name];
+    const level = traces[name];
+    if (level !== undefined) return level;
     if (!name.includes('.')) return traces['*'] ?? 0;
   }
 }
