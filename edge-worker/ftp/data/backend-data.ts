@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { DataTransferPolicy } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
 import { type BackendControl, describeReply } from '../control/backend-control.js';
@@ -185,16 +186,33 @@ export class BackendDataSetup {
 /** proxy.ftp.conn: the backend data connection's open, as mod_proxy traces it (only when traced). */
 function traceOpen(endpoint: DataEndpoint, log: Logger): DataEndpoint {
   if (!log.traces('proxy.ftp.conn', 9)) return endpoint;
-  return Object.assign(Object.create(endpoint) as DataEndpoint, {
-    open: async (signal: AbortSignal) => {
-      log.trace('proxy.ftp.conn', 9, `${endpoint.description}`);
-      const socket = await endpoint.open(signal);
-      log.trace(
-        'proxy.ftp.conn',
-        9,
-        () => `connected to server '${socket.remoteAddress}#${socket.remotePort}'`,
-      );
-      return socket;
+  const traced = <T extends Socket>(socket: T): T => {
+    log.trace(
+      'proxy.ftp.conn',
+      9,
+      () => `connected to server '${socket.remoteAddress}#${socket.remotePort}'`,
+    );
+    return socket;
+  };
+  const openVetted = endpoint.openVetted?.bind(endpoint);
+  return {
+    description: endpoint.description,
+    open: (signal) => {
+      log.trace('proxy.ftp.conn', 9, endpoint.description);
+      return endpoint.open(signal).then(traced);
     },
-  });
+    ...(openVetted
+      ? {
+          openVetted: <T extends Socket>(
+            signal: AbortSignal,
+            vet: (socket: Socket) => Promise<T | undefined>,
+            maxRefused: number,
+          ) => {
+            log.trace('proxy.ftp.conn', 9, endpoint.description);
+            return openVetted(signal, vet, maxRefused).then(traced);
+          },
+        }
+      : {}),
+    dispose: () => endpoint.dispose(),
+  };
 }
