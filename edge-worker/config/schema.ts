@@ -209,8 +209,14 @@ export const tlsCacheSchema = z
     /** TLSSessionCache: TLS sessions shared by every edge worker through the store. */
     sessions: z
       .object({
-        /** `TLSSessionCache off` (or `internal:`): each worker keeps its own sessions only. */
+        /** `TLSSessionCache off` or `internal:`: no shared cache (see workerCache). */
         enabled: z.boolean().default(true),
+        /**
+         * Without the shared cache, each worker still resumes the session IDs it issued (mod_tls's
+         * internal cache, `TLSSessionCache internal:`). `TLSSessionCache off` sets it false: no
+         * session-ID resumption at all, as mod_tls's SSL_SESS_CACHE_OFF (tickets are `tickets`).
+         */
+        workerCache: z.boolean().default(true),
         /** How long a session may be resumed (TLSSessionCache's timeout). */
         timeout: wholeSeconds.default(1_800_000),
         /** Total budget in bytes (`&size=`): divided into slots of maxEntrySize + 48 bytes; default 1538 KiB (153 sessions). */

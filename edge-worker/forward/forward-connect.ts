@@ -106,6 +106,7 @@ export async function connectDestination(
           },
         );
   if (resolved.length === 0) throw new ForwardConnectError('the name has no addresses');
+  options.log.trace('proxy.dns', 17, () => `resolved '${destination.host}' to ${resolved.join(', ')}`);
   const addresses: string[] = [];
   for (const found of resolved) {
     const refuse = (reason: string): never => {
@@ -137,12 +138,20 @@ export async function connectDestination(
   }
   let lastError: Error = new ForwardConnectError('no addresses');
   for (let round = 1; round <= options.retryCount; round++) {
-    for (const address of addresses) {
+    for (const [index, address] of addresses.entries()) {
+      if (index > 0)
+        options.log.trace(
+          'proxy.forward',
+          8,
+          () =>
+            `attempting to connect to other address #${index + 1} (${address}) for requested URI '${destination.hostPort}'`,
+        );
       try {
         const connected = await connectBackend(
           { protocol: 'ftp', host: address, port: destination.port, implicitTls: false },
           {
             timeoutMs: options.timeoutMs,
+            log: options.log,
             ...(options.sourceAddress ? { sourceAddress: options.sourceAddress } : {}),
             // TLS names the destination as the client did, not the address it resolved to.
             ...(options.tls ? { tls: { ...options.tls, serverName: destination.host } } : {}),
@@ -166,5 +175,10 @@ export async function connectDestination(
       }
     }
   }
+  options.log.trace(
+    'proxy.forward',
+    1,
+    () => `error handling URI '${destination.hostPort}': ${connectFailureReason(lastError)}`,
+  );
   throw new ForwardConnectError(connectFailureReason(lastError), { cause: lastError });
 }

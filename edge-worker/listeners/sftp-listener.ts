@@ -5,6 +5,7 @@ import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
 import { type Admission, isRefused } from '../limits/connection-guard.js';
 import { sshDisconnect, TOO_MANY_CONNECTIONS } from '../limits/ssh-disconnect.js';
+import { sshTraceDebug } from '../log/ssh-trace.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import { ssh2Algorithms } from '../sftp/algorithms.js';
 import { BackendConnector } from '../sftp/backend-connector.js';
@@ -69,6 +70,7 @@ export class SftpListener {
       server: `${this.config.address}:${this.config.port}`,
     });
     this.connector = await BackendConnector.create(services.pool.config, services.serverHostKeys);
+    const serverDebug = sshTraceDebug(services.log, 'server');
     this.ssh = new ssh2.Server(
       {
         hostKeys: hostKeys.map(({ key, passphrase }) =>
@@ -82,6 +84,8 @@ export class SftpListener {
           compression: sftp.compression,
         }),
         ident: sftp.ident,
+        // The proxy.ssh.* traces of the frontend side (the client's key exchange and login).
+        ...(serverDebug ? { debug: serverDebug } : {}),
         ...(sftp.banner ? { banner: sftp.banner } : {}),
       },
       (conn) => this.startSession(conn),

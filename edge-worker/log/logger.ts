@@ -9,8 +9,8 @@ export type LogFields = Record<string, unknown>;
 const SECRET_KEYS = /pass(word)?|secret|token|credential|authorization|privatekey|passphrase/i;
 /** `scheme://user:password@` in any string: the password goes. */
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi;
-/** An FTP PASS command line (a trace of the control connection, an error quoting it). */
-const PASS_COMMAND = /\b(PASS|ACCT|ADAT)\s+[^\r\n"]+/gi;
+/** An FTP PASS command line (a trace of the control connection, an error quoting it); mod_proxy's `PASS (hidden)` stays. */
+const PASS_COMMAND = /\b(PASS|ACCT|ADAT)\s+(?!\(hidden\))[^\r\n"]+/gi;
 /** An Authorization header's value. */
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 export const REDACTED = '[redacted]';
@@ -41,6 +41,8 @@ interface Shared {
   sink: LogSink;
   level: LogLevel;
   traces: TraceChannels;
+  /** Each channel's effective level, resolved once (parents, `*`): a disabled channel costs one map read. */
+  traceLevels: Map<string, number>;
   /** Where trace() lines go (TraceLog); the main sink when absent. */
   traceRoot: PinoLogger | undefined;
 }
@@ -63,6 +65,7 @@ export class Logger {
       sink,
       level,
       traces: options.traces ?? {},
+      traceLevels: new Map(),
       traceRoot: options.traceSink ? createPino(options.traceSink) : undefined,
     };
     this.shared = shared;
@@ -118,16 +121,28 @@ export class Logger {
     this.log('error', msg, fields);
   }
 
+  /** Whether `channel` is traced at `level` or more: check it before building costly fields. */
+  traces(channel: string, level: number): boolean {
+    return tracedLevel(this.shared, channel) >= level;
+  }
+
   /**
    * A trace line (`Trace channel:level`): written, to the TraceLog when there is one, when the channel's
-   * configured level is at least `level`, whatever log.level says.
+   * configured level is at least `level`, whatever log.level says. `msg` and `fields` may be functions,
+   * called only when the line is written (a disabled channel builds nothing).
    */
-  trace(channel: string, level: number, msg: string, fields?: LogFields): void {
-    if (traceLevelOf(this.shared.traces, channel) < level) return;
+  trace(
+    channel: string,
+    level: number,
+    msg: string | (() => string),
+    fields?: LogFields | (() => LogFields),
+  ): void {
+    if (tracedLevel(this.shared, channel) < level) return;
     const target = this.shared.traceRoot ?? this.root;
+    const extra = typeof fields === 'function' ? fields() : fields;
     target.debug(
-      { ...this.context, channel, trace: level, ...(fields ? (scrub(fields) as LogFields) : {}) },
-      scrubText(msg),
+      { ...this.context, channel, trace: level, ...(extra ? (scrub(extra) as LogFields) : {}) },
+      scrubText(typeof msg === 'function' ? msg() : msg),
     );
   }
 
@@ -138,7 +153,7 @@ export class Logger {
 
   private static derive(parent: Logger, context: LogFields, channel: string | undefined): Logger {
     const logger = Object.create(Logger.prototype) as Logger;
-    const traced = channel === undefined ? undefined : traceLevelOf(parent.shared.traces, channel);
+    const traced = channel === undefined ? undefined : tracedLevel(parent.shared, channel);
     const channelLevel = traced === undefined || traced === 0 ? undefined : traceLevelAsLogLevel(traced);
     const minLevel =
       channelLevel !== undefined && PINO_LEVELS[channelLevel] < PINO_LEVELS[parent.shared.level]
@@ -159,6 +174,16 @@ export interface LoggerOptions {
   traces?: TraceChannels;
   /** TraceLog: where trace() lines go instead of the main sink. */
   traceSink?: LogSink;
+}
+
+function tracedLevel(shared: Shared, channel: string): number {
+  let level = shared.traceLevels.get(channel);
+  if (level === undefined) {
+    level = traceLevelOf(shared.traces, channel);
+    // Channel names are ftpx's own constants: the map stays as small as the channel list.
+    shared.traceLevels.set(channel, level);
+  }
+  return level;
 }
 
 function traceLevelOf(traces: TraceChannels, channel: string): number {

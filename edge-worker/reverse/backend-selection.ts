@@ -67,6 +67,7 @@ export async function selectAndConnect(pool: Pool, context: SelectionContext): P
     return connectBackend(url, {
       ...(addresses ? { addresses } : {}),
       timeoutMs: pool.config.connectTimeout,
+      log: context.log,
       ...(pool.config.sourceAddress ? { sourceAddress: pool.config.sourceAddress } : {}),
       ...(prelude ? { prelude } : {}),
       ...(tls ? { tls } : {}),
@@ -129,6 +130,7 @@ export async function selectBackendWith<T extends { connectMs: number }>(
       continue;
     }
     const { key, url, source } = target;
+    log.trace('proxy.uri', 17, () => `parsed host '${url.host}' out of URI '${key}'`);
     let addresses: readonly string[] | undefined;
     if (!isOperatorBackend(source)) {
       const checked = await checkBackendAddresses(pool, url);
@@ -145,9 +147,11 @@ export async function selectBackendWith<T extends { connectMs: number }>(
         continue;
       }
       addresses = checked.addresses;
+      log.trace('proxy.dns', 17, () => `resolved '${url.host}' to ${checked.addresses.join(', ')}`);
     }
     try {
       const connected = await connect(url, key, addresses);
+      log.trace('proxy.reverse', 8, () => `connected to backend '${key}' in ${connected.connectMs} ms`);
       log.info('connected to backend', {
         backend: key,
         source,
@@ -239,6 +243,11 @@ async function listFor(
     throw err;
   }
   if (own.length > 0) return { scope: 'user', backends: own };
+  context.log.trace(
+    'proxy.reverse',
+    11,
+    () => `using global ProxyReverseServers list for ${group ? 'group' : 'user'} '${name}'`,
+  );
   return { scope: 'pool', backends: pool.global };
 }
 

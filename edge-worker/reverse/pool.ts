@@ -152,6 +152,11 @@ export async function readUserBackends(
       throw new UserRefusedError(`name not usable in ${template}: ${path.reason}`);
     }
     const fileLog = log.child({ file: path.path });
+    log.trace(
+      'proxy.reverse',
+      17,
+      () => `loading ${group ? 'group' : 'user'}-specific ProxyReverseServers file '${path.path}'`,
+    );
     const result = await readBackendFile(path.path, pool.fileOptions);
     if (!result.ok) {
       if (result.missing) fileLog.info(`no ${kind} backend list file`, { reason: result.reason });
@@ -159,6 +164,11 @@ export async function readUserBackends(
       continue;
     }
     logFileNotes(fileLog, result.skipped, result.ignoredItems);
+    log.trace(
+      'proxy.reverse',
+      12,
+      () => `created URIs (count ${result.backends.length}) from JSON file '${path.path}'`,
+    );
     for (const backend of result.backends) {
       const refusal = urlPasswordRefusal(backend.url, pool.config.proxyAuth);
       if (refusal !== undefined) {

@@ -456,7 +456,10 @@ function noBackendText(err: unknown): string {
 /** `HOST <backend host>` when the backend's FEAT lists HOST; its reply, or undefined when not sent. */
 async function sendBackendHost(backend: SelectedBackend): Promise<FtpReply | undefined> {
   await backend.control.featuresReady;
-  if (!backend.control.features.has('HOST')) return undefined;
+  if (!backend.control.features.has('HOST')) {
+    backend.control.log?.trace('proxy.ftp.sess', 9, 'HOST not supported by backend server, ignoring');
+    return undefined;
+  }
   const host = backend.url.host.includes(':') ? `[${backend.url.host}]` : backend.url.host;
   return backend.control.command(`HOST ${host}`);
 }

@@ -134,6 +134,8 @@ export async function startEdgeWorker(
       backendSessions: {
         controlPlane: backendTlsCache.client,
         lookupTimeoutMs: tlsCacheSettingsFromConfig(config.tlsCache).lookupTimeoutMs,
+        // `ftpx cache clear --backends` reaches this worker's copies within the local TTL.
+        localTtlMs: tlsCacheSettingsFromConfig(config.tlsCache).sessions.localTtlMs,
         log: log.child({ component: 'backend-tls-sessions' }),
       },
       tlsHook: listenerTlsHook({

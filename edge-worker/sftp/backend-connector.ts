@@ -5,6 +5,7 @@ import type { BackendUrl } from '../../functions/core/backend-url.js';
 import type { PoolConfig } from '../config/schema.js';
 import { defaultSftpPool, type SftpPoolConfig } from '../config/sftp-schema.js';
 import type { Logger } from '../log/logger.js';
+import { sshTraceDebug } from '../log/ssh-trace.js';
 import { perUserPath } from '../reverse/backend-source.js';
 import { ssh2Algorithms } from './algorithms.js';
 import { BackendSsh } from './backend-ssh-client.js';
@@ -70,6 +71,7 @@ export class BackendConnector {
         : {}),
       ident: CLIENT_IDENT,
       onRekey: () => log.debug('backend rekeyed', { backend: key }),
+      debug: sshTraceDebug(log, 'client'),
       ...(onBanner ? { onBanner } : {}),
       verifyHostKey: verify,
     }).connect();

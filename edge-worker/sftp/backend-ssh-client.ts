@@ -30,6 +30,8 @@ export interface BackendSshOptions {
   onBanner?: ((message: string) => void) | undefined;
   /** Each key re-exchange after the first (either side may start one). */
   onRekey?: (() => void) | undefined;
+  /** ssh2's debug lines (the proxy.ssh.* trace channels, log/ssh-trace.ts); absent when none is traced. */
+  debug?: ((line: string) => void) | undefined;
 }
 
 type AuthNext = (method: AnyAuthMethod | false) => void;
@@ -105,6 +107,7 @@ export class BackendSsh {
         readyTimeout: 0,
         algorithms: options.algorithms,
         ident: options.ident,
+        ...(options.debug ? { debug: options.debug } : {}),
         ...(options.sourceAddress ? { localAddress: options.sourceAddress } : {}),
         ...(options.keepaliveInterval ? { keepaliveInterval: options.keepaliveInterval } : {}),
         ...(options.keepaliveCountMax !== undefined ? { keepaliveCountMax: options.keepaliveCountMax } : {}),

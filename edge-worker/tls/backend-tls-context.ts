@@ -144,6 +144,10 @@ export class BackendTls {
         ? { pskCallback: () => (this.psk ? { identity: this.psk.identity, psk: this.psk.key } : null) }
         : {}),
     };
+    const log = options.log;
+    if (isIP(host) === 0) log?.trace('proxy.tls', 9, () => `sending SNI '${host}'`);
+    else log?.trace('proxy.tls', 9, () => `skipping sending of IP address SNI '${host}'`);
+    const started = performance.now();
     const tlsSocket = connect(connectOptions);
     await new Promise<void>((resolve, reject) => {
       const timeoutMs = this.config.handshakeTimeout;
@@ -174,6 +178,17 @@ export class BackendTls {
       tlsSocket.once('error', fail);
       tlsSocket.once('close', closed);
     });
+    log?.trace('timing', 4, () => `TLS handshake duration: ${Math.round(performance.now() - started)} ms`);
+    if (log?.traces('proxy.tls', 9)) {
+      const cipher = tlsSocket.getCipher();
+      log.trace(
+        'proxy.tls',
+        9,
+        tlsSocket.isSessionReused()
+          ? `RESUMED SSL/TLS session: ${tlsSocket.getProtocol()} using cipher ${cipher.name}`
+          : 'negotiated NEW SSL/TLS session',
+      );
+    }
     if (this.config.enableDiags) {
       const peer = tlsSocket.getPeerCertificate();
       options.log?.info('backend TLS handshake', {

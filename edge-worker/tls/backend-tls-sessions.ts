@@ -13,6 +13,12 @@ export interface SharedBackendSessions {
   controlPlane: ControlPlaneClient;
   /** How long a backend connect waits for the store before it goes on with a full handshake, ms. */
   lookupTimeoutMs: number;
+  /**
+   * How long this process uses its own copy without asking the store again, ms (tlsCache.sessions.
+   * local.ttl): an operator's `ftpx cache clear --backends` reaches every worker within it. Absent:
+   * the copy is used until the session expires.
+   */
+  localTtlMs?: number;
   log: Logger;
 }
 
@@ -28,7 +34,7 @@ export interface SharedBackendSessions {
  * store). The store never fails a session: an error or a slow answer is a miss.
  */
 export class BackendTlsSessions {
-  private readonly sessions = new Map<string, { session: Buffer; storedAt: number }>();
+  private readonly sessions = new Map<string, { session: Buffer; storedAt: number; checkedAt: number }>();
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -51,10 +57,25 @@ export class BackendTlsSessions {
     return entry.session;
   }
 
-  /** The session in this process's map, else the store's (kept here for the next connect). */
+  /**
+   * The session in this process's map, else the store's (kept here for the next connect). A copy
+   * older than localTtlMs is checked against the store: gone there (cleared by the operator), it
+   * goes here too; a store that cannot answer leaves it in use.
+   */
   async lookup(backend: string, context: string): Promise<Buffer | undefined> {
     const local = this.get(backend, context);
-    if (local || !this.shared) return local;
+    if (!this.shared) return local;
+    const ttl = this.shared.localTtlMs;
+    const entry = this.sessions.get(mapKey(backend, context));
+    if (local && (ttl === undefined || (entry && this.now() - entry.checkedAt < ttl))) return local;
+    const found = await this.fromStore(backend, context);
+    if (found === 'error') return local;
+    if (found === undefined) this.sessions.delete(mapKey(backend, context));
+    return found;
+  }
+
+  private async fromStore(backend: string, context: string): Promise<Buffer | undefined | 'error'> {
+    if (!this.shared) return undefined;
     const { controlPlane, lookupTimeoutMs, log } = this.shared;
     try {
       const answer = await withTimeout(
@@ -78,7 +99,7 @@ export class BackendTlsSessions {
         backend,
         error: err instanceof Error ? err.message : String(err),
       });
-      return undefined;
+      return 'error';
     }
   }
 
@@ -116,7 +137,7 @@ export class BackendTlsSessions {
 
   private keep(key: string, session: Buffer, storedAt: number): void {
     if (!this.sessions.has(key) && this.sessions.size >= MAX_BACKEND_SESSIONS) return;
-    this.sessions.set(key, { session, storedAt });
+    this.sessions.set(key, { session, storedAt, checkedAt: this.now() });
   }
 }
 

@@ -9,8 +9,9 @@ import { lookupResult, type TrackedTlsCache, trackTlsCacheCalls } from './tracke
 
 /**
  * What every TLS listener of an edge worker gets on its tls.Server: the shared caches (sessions,
- * ticket keys, OCSP stapling), and, when the shared session cache is off (`TLSSessionCache off`), a
- * per-process one, so that data connections can still resume their control connection's session.
+ * ticket keys, OCSP stapling), and, when the shared session cache is off (`TLSSessionCache
+ * internal:`), a per-process one, so that data connections can still resume their control
+ * connection's session; `TLSSessionCache off` has neither.
  */
 export function listenerTlsHook(deps: {
   controlPlane: ControlPlaneClient;
@@ -25,7 +26,12 @@ export function listenerTlsHook(deps: {
     attach: (server, certificate) => {
       const tracked = trackCacheCalls(deps.controlPlane, metrics);
       const caches = attachFrontendTlsCaches(server, certificate, { ...deps, controlPlane: tracked.client });
-      const local = settings.sessions.enabled ? undefined : attachLocalSessionCache(server);
+      // `TLSSessionCache off`: neither cache listens, and Node keeps no session IDs of its own
+      // (SSL_SESS_CACHE_NO_INTERNAL_STORE): no session-ID resumption, as mod_tls's SSL_SESS_CACHE_OFF.
+      const local =
+        settings.sessions.enabled || !settings.sessions.workerCache
+          ? undefined
+          : attachLocalSessionCache(server);
       return {
         close: async () => {
           // The statistics go out before the control plane closes (close() itself sends nothing).

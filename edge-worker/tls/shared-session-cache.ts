@@ -45,6 +45,8 @@ export class SharedSessionCache {
     // such sessions in a per-process list, so they still resume on this worker.
     this.local.set(id, data, Math.min(expiresMs, now() + settings.localTtlMs), data.length);
     const summary = sessionSummary(data);
+    // mod_tls_shmcache's tls.shmcache lines, at its levels, for the store-backed cache.
+    this.deps.log.trace('tls.shmcache', 9, 'adding session to shared session cache (store)');
     this.deps.controlPlane
       .tlsCache({
         op: 'session-put',
@@ -70,6 +72,7 @@ export class SharedSessionCache {
     callback: (err: Error | null, data: Buffer | null) => void,
   ): void => {
     const id = sessionId.toString('hex');
+    this.deps.log.trace('tls.shmcache', 9, 'getting session from shared session cache (store)');
     const local = this.local.get(id);
     if (local) {
       this.deps.counters.sessionHits += 1;
@@ -82,6 +85,7 @@ export class SharedSessionCache {
     }).then(
       (answer) => {
         if (answer.op !== 'session-get' || answer.result !== 'hit' || answer.data === undefined) {
+          this.deps.log.trace('tls.shmcache', 9, 'no matching session found in shared session cache');
           callback(null, null);
           return;
         }

@@ -8,8 +8,13 @@ import { type TlsCacheConfig, tlsCacheSchema } from '../config/schema.js';
  */
 export interface FrontendTlsCacheSettings {
   sessions: {
-    /** `TLSSessionCache off` turns the shared cache off (OpenSSL's per-process cache remains). */
+    /** `TLSSessionCache off` / `internal:` turn the shared cache off. */
     enabled: boolean;
+    /**
+     * Without the shared cache, a per-process cache still resumes this worker's session IDs
+     * (`internal:`); false is `TLSSessionCache off`: no session-ID resumption at all.
+     */
+    workerCache: boolean;
     /** Session lifetime, seconds (TLSSessionCache's timeout; default 1800). */
     timeoutS: number;
     /** Live sessions at most: `&size=` divided by mod_tls_shmcache's 10,288-byte slot (153 by default). */
@@ -51,6 +56,7 @@ export interface FrontendTlsCacheSettings {
 export const DEFAULT_TLS_CACHE_SETTINGS: FrontendTlsCacheSettings = {
   sessions: {
     enabled: true,
+    workerCache: true,
     timeoutS: TLS_CACHE_LIMITS.defaultSessionTimeoutS,
     maxEntries: slotsFor(undefined, TLS_CACHE_LIMITS.sessionSlotBytes),
     maxEntryBytes: TLS_CACHE_LIMITS.maxSessionBytes,
@@ -100,6 +106,7 @@ export function tlsCacheSettingsFromConfig(config: TlsCacheConfig | undefined): 
   return tlsCacheSettings({
     sessions: {
       enabled: sessions.enabled,
+      workerCache: sessions.workerCache,
       timeoutS: sessions.timeout / 1000,
       maxEntries: slotsFor(sessions.size, sessions.maxEntrySize + SESSION_SLOT_OVERHEAD),
       maxEntryBytes: sessions.maxEntrySize,

@@ -291,8 +291,12 @@ export type TlsCacheResponse = z.output<typeof tlsCacheResponseSchema>;
 export type TlsCacheResponseOf<T extends TlsCacheResponse['op']> = Extract<TlsCacheResponse, { op: T }>;
 export type TicketKey = z.output<typeof ticketKey>;
 
-/** The operator's view (registry API `GET /v1/tls-cache/{kind}`), mod_tls_shmcache's `info`. */
-export const TLS_CACHE_KINDS = ['sessions', 'ocsp'] as const;
+/**
+ * The operator's view (registry API `GET /v1/tls-cache/{kind}`), mod_tls_shmcache's `info`: the
+ * frontend session cache, the OCSP response cache, and the sessions ftpx holds as each backend's
+ * TLS client (mod_proxy's backend session cache).
+ */
+export const TLS_CACHE_KINDS = ['sessions', 'ocsp', 'backend-sessions'] as const;
 export type TlsCacheKind = (typeof TLS_CACHE_KINDS)[number];
 
 export const tlsCacheStatsSchema = z.object({
@@ -311,8 +315,10 @@ export const tlsCacheStatsSchema = z.object({
 export type TlsCacheStats = z.output<typeof tlsCacheStatsSchema>;
 
 export const tlsCacheEntrySchema = z.object({
-  /** Session ID (hex) or certificate fingerprint (hex). */
+  /** Session ID (hex), certificate fingerprint (hex), or the backend (`ftps://host:port`). */
   key: z.string(),
+  /** backend-sessions: the trust context the session was verified under (its digest's first 16 hex). */
+  context: z.string().optional(),
   bytes: count,
   protocol: z.string().optional(),
   startedAt: z.string().optional(),
@@ -350,12 +356,22 @@ export const tlsCacheClearedSchema = z.object({
   cleared: count,
   /** `remove`: the statistics were reset too. */
   removed: z.boolean(),
+  /** `clear --backend`: only this backend's sessions went. */
+  backend: z.string().optional(),
 });
 export type TlsCacheCleared = z.output<typeof tlsCacheClearedSchema>;
 
-/** `/v1/tls-cache/{kind}`: sessions (TLSSessionCache) or ocsp (TLSStaplingCache). */
+/** `/v1/tls-cache/{kind}`: sessions (TLSSessionCache), ocsp (TLSStaplingCache) or backend-sessions. */
 export const tlsCacheParamsSchema = z
-  .object({ kind: z.enum(TLS_CACHE_KINDS).meta({ description: 'sessions or ocsp' }) })
+  .object({ kind: z.enum(TLS_CACHE_KINDS).meta({ description: 'sessions, ocsp or backend-sessions' }) })
+  .strict();
+/** `POST /v1/tls-cache/backend-sessions/clear?backend=ftps://host:port`: one backend's sessions. */
+export const tlsCacheClearQuerySchema = z
+  .object({
+    backend: backendKey
+      .optional()
+      .meta({ description: 'backend-sessions only: remove this backend’s sessions (every trust context).' }),
+  })
   .strict();
 export const tlsCacheInfoQuerySchema = z
   .object({

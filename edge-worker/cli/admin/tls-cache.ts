@@ -1,22 +1,45 @@
-import type { TlsCacheCleared, TlsCacheInfo } from '../../../functions/contract/tls-cache.js';
+import type { TlsCacheCleared, TlsCacheInfo, TlsCacheKind } from '../../../functions/contract/tls-cache.js';
+import { UsageError } from '../usage.js';
 import type { CommandContext, CommandGroup, OptionSpec } from './command.js';
 
 /**
- * `ftpx cache info|clear|remove [--ocsp] [-v]`: mod_tls's `ftpdctl tls sesscache|ocspcache ...`
- * for the shared caches, over the registry API. Without --ocsp the TLS session cache, with it the
- * OCSP response cache. `info` prints what mod_tls_shmcache's `info` prints, in the same order.
+ * `ftpx cache info|clear|remove [--ocsp|--backends] [-v]`: mod_tls's `ftpdctl tls
+ * sesscache|ocspcache ...` for the shared caches, over the registry API. Without a flag the
+ * frontend TLS session cache; --ocsp the OCSP response cache; --backends the TLS sessions ftpx holds
+ * as each backend's client (mod_proxy's backend session cache), where `clear --backend URL` removes
+ * one backend's. `info` prints what mod_tls_shmcache's `info` prints, in the same order.
  */
 
-const OCSP_OPTION: Record<string, OptionSpec> = {
+const KIND_OPTIONS: Record<string, OptionSpec> = {
   ocsp: {
     type: 'boolean',
     description: 'the OCSP response cache (TLSStaplingCache) instead of the session cache',
   },
+  backends: {
+    type: 'boolean',
+    description: "the backend TLS session cache (mod_proxy's, ProxyTLS*) instead of the frontend's",
+  },
 };
 
-function kindOf(context: CommandContext): 'sessions' | 'ocsp' {
-  return context.options.flag('ocsp') ? 'ocsp' : 'sessions';
+function kindOf(context: CommandContext): TlsCacheKind {
+  const ocsp = context.options.flag('ocsp');
+  const backends = context.options.flag('backends');
+  if (ocsp && backends) throw new UsageError('--ocsp and --backends name different caches: give one');
+  return ocsp ? 'ocsp' : backends ? 'backend-sessions' : 'sessions';
 }
+
+const HEADERS: Record<TlsCacheKind, string> = {
+  sessions: 'Shared store (DynamoDB) TLS session cache provided by ftpx (tls-cache function)',
+  ocsp: 'Shared store (DynamoDB) OCSP response cache provided by ftpx (tls-cache function)',
+  'backend-sessions':
+    'Shared store (DynamoDB) backend TLS session cache provided by ftpx (sessions as the backends’ TLS client)',
+};
+
+const NOUNS: Record<TlsCacheKind, string> = {
+  sessions: 'session cache',
+  ocsp: 'OCSP response cache',
+  'backend-sessions': 'backend session cache',
+};
 
 function date(iso: string | undefined): string {
   return iso === undefined ? '-' : new Date(iso).toUTCString();
@@ -27,9 +50,7 @@ export function formatCacheInfo(info: TlsCacheInfo, nowMs = Date.now()): string 
   const ocsp = info.kind === 'ocsp';
   const what = ocsp ? 'responses' : 'sessions';
   const lines = [
-    ocsp
-      ? 'Shared store (DynamoDB) OCSP response cache provided by ftpx (tls-cache function)'
-      : 'Shared store (DynamoDB) TLS session cache provided by ftpx (tls-cache function)',
+    HEADERS[info.kind],
     '',
     `Store table: ${info.table}`,
     `Cache created on: ${date(info.createdAt)}`,
@@ -69,6 +90,17 @@ export function formatCacheInfo(info: TlsCacheInfo, nowMs = Date.now()): string 
         `  Size: ${item.bytes} bytes`,
         '-----END OCSP RESPONSE PARAMETERS-----',
       );
+    } else if (info.kind === 'backend-sessions') {
+      lines.push(
+        '',
+        '-----BEGIN BACKEND SSL SESSION PARAMETERS-----',
+        `  Backend: ${item.key}`,
+        `  Trust context: ${item.context ?? '-'}`,
+        `  Stored: ${date(item.startedAt)}`,
+        `  Expires: ${date(item.expiresAt)} (${left} secs)`,
+        `  Size: ${item.bytes} bytes`,
+        '-----END BACKEND SSL SESSION PARAMETERS-----',
+      );
     } else {
       lines.push(
         '',
@@ -87,13 +119,14 @@ export function formatCacheInfo(info: TlsCacheInfo, nowMs = Date.now()): string 
 
 export const tlsCacheCommands: CommandGroup = {
   name: 'cache',
-  summary: 'the shared TLS session and OCSP response caches (mod_tls_shmcache); a token for all pools',
+  summary:
+    'the shared TLS session and OCSP response caches (mod_tls_shmcache) and the backend TLS session cache; a token for all pools',
   commands: [
     {
       name: 'info',
       args: [],
       options: {
-        ...OCSP_OPTION,
+        ...KIND_OPTIONS,
         verbose: {
           type: 'boolean',
           short: 'v',
@@ -112,26 +145,42 @@ export const tlsCacheCommands: CommandGroup = {
     {
       name: 'clear',
       args: [],
-      options: OCSP_OPTION,
-      summary: 'remove every cached entry, expired or not (write scope)',
+      options: {
+        ...KIND_OPTIONS,
+        backend: {
+          type: 'string',
+          value: 'URL',
+          description:
+            'with --backends: only this backend’s sessions (ftps://host:port, as `info --backends -v` lists it)',
+        },
+      },
+      summary: 'remove every cached entry, expired or not, or one backend’s sessions (write scope)',
       run: async (context) => {
         const kind = kindOf(context);
-        const result = await context.api.call<TlsCacheCleared>('POST', ['v1', 'tls-cache', kind, 'clear']);
-        const noun =
-          kind === 'ocsp' ? 'response(s) from the OCSP response cache' : 'session(s) from the session cache';
-        context.print(result, `cache: cleared ${result.cleared} ${noun}\n`);
+        const backend = context.options.string('backend');
+        if (backend !== undefined && kind !== 'backend-sessions') {
+          throw new UsageError('--backend needs --backends (only the backend session cache has backends)');
+        }
+        const result = await context.api.call<TlsCacheCleared>('POST', ['v1', 'tls-cache', kind, 'clear'], {
+          ...(backend !== undefined ? { query: { backend } } : {}),
+        });
+        const entries = kind === 'ocsp' ? 'response(s)' : 'session(s)';
+        const of = backend !== undefined ? ` of ${backend}` : '';
+        context.print(result, `cache: cleared ${result.cleared} ${entries}${of} from the ${NOUNS[kind]}\n`);
       },
     },
     {
       name: 'remove',
       args: [],
-      options: OCSP_OPTION,
+      options: KIND_OPTIONS,
       summary: 'remove the cache: every entry and its statistics (admin token)',
       run: async (context) => {
         const kind = kindOf(context);
         const result = await context.api.call<TlsCacheCleared>('DELETE', ['v1', 'tls-cache', kind]);
-        const noun = kind === 'ocsp' ? 'OCSP response cache' : 'session cache';
-        context.print(result, `cache: removed the ${noun} (${result.cleared} entries and its statistics)\n`);
+        context.print(
+          result,
+          `cache: removed the ${NOUNS[kind]} (${result.cleared} entries and its statistics)\n`,
+        );
       },
     },
   ],

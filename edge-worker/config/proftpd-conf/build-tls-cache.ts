@@ -23,6 +23,7 @@ export function buildTlsCache(state: ImportState): {
     const value = sessionCache.value;
     input.sessions = {
       enabled: value.enabled,
+      ...(value.off ? { workerCache: false } : {}),
       ...(value.size !== undefined ? { size: value.size } : {}),
       ...(value.timeoutS !== undefined ? { timeout: value.timeoutS } : {}),
     };

@@ -34,6 +34,8 @@ export interface ConnectOptions {
    */
   addresses?: readonly string[];
   sourceAddress?: string;
+  /** The session's logger, for the trace channels (proxy.conn, proxy.ftp.ctrl). */
+  log?: Logger;
   /** Bytes to send first, before the banner is read: a PROXY protocol header for this address. */
   prelude?: (backendAddress: string) => Buffer | undefined;
   /** Backend FTPS: the pool's TLS client and what to do with it for this backend (off when absent). */
@@ -88,6 +90,7 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
         url.port,
         remaining,
         options.sourceAddress,
+        options.log,
         options.prelude?.(address),
         options.tls?.mode === 'implicit'
           ? (socket) => {
@@ -145,17 +148,28 @@ async function openControl(
   port: number,
   timeoutMs: number,
   localAddress: string | undefined,
+  log: Logger | undefined,
   prelude: Buffer | undefined,
   /** Implicit FTPS: TLS on the TCP connection, before the banner. */
   secure?: (socket: Socket) => Promise<BackendControlTls>,
 ): Promise<{ control: BackendControl; banner: FtpReply; preludeFeat?: Promise<FtpReply | undefined> }> {
   const socket: Socket = connect({ host, port, ...(localAddress ? { localAddress } : {}), noDelay: true });
   const control = new BackendControl(socket);
+  control.log = log;
+  log?.trace('proxy.conn', 12, () => `connecting to backend address ${host}#${port}`);
   try {
     await withTimeout(
       new Promise<void>((resolve, reject) => {
         socket.once('connect', () => {
-          if (prelude) socket.write(prelude);
+          log?.trace(
+            'proxy.conn',
+            5,
+            () => `successfully connected to ${host}#${port} from ${socket.localAddress}#${socket.localPort}`,
+          );
+          if (prelude) {
+            log?.trace('proxy.conn', 9, () => describeProxyHeader(prelude));
+            socket.write(prelude);
+          }
           resolve();
         });
         control.lost.then(reject);
@@ -209,4 +223,12 @@ function absorbPreludeReply(control: BackendControl): Promise<FtpReply | undefin
   const feat = control.commandOptional('FEAT', (reply) => reply.code === 211 || isError(reply));
   void control.command('NOOP').catch(() => {});
   return feat;
+}
+
+/** mod_proxy's trace of the PROXY header it sends: v1 as its text, v2 by its size (binary). */
+function describeProxyHeader(header: Buffer): string {
+  const text = header.subarray(0, 6).toString('latin1');
+  return text === 'PROXY '
+    ? `sending PROXY protocol V1 message: '${header.toString('latin1').trim()}' to backend`
+    : `sending PROXY protocol V2 message (${header.length} bytes) to backend`;
 }

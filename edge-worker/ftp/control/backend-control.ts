@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Logger } from '../../log/logger.js';
 import type { BackendControlTls } from '../tls/backend-tls.js';
 import { type FtpReply, isPreliminary, replyText } from './reply.js';
 import { ReplyParseError, ReplyParser } from './reply-parser.js';
@@ -69,6 +70,8 @@ export class BackendControl {
   tls: BackendControlTls | undefined;
   /** The connection commands go over: the TCP socket, then the TLS socket on top of it. */
   socket: Socket;
+  /** The session's logger, for proxy.ftp.ctrl traces of what goes over this connection. */
+  log: Logger | undefined = undefined;
 
   private readonly parser = new ReplyParser();
   private readonly pending: Pending[] = [];
@@ -126,6 +129,7 @@ export class BackendControl {
   command(line: string, options: CommandOptions = {}): Promise<FtpReply> {
     if (this.lostError) return Promise.reject(this.lostError);
     const result = this.enqueue(options) as Promise<FtpReply>;
+    this.traceCommand(line);
     this.socket.write(toWire(`${line}\r\n`));
     return result;
   }
@@ -138,6 +142,7 @@ export class BackendControl {
   commandOptional(line: string, claims: (reply: FtpReply) => boolean): Promise<FtpReply | undefined> {
     if (this.lostError) return Promise.reject(this.lostError);
     const result = this.enqueue({}, claims);
+    this.traceCommand(line);
     this.socket.write(toWire(`${line}\r\n`));
     return result;
   }
@@ -193,8 +198,21 @@ export class BackendControl {
     for (const reply of replies) this.dispatch(reply);
   }
 
+  private traceCommand(line: string): void {
+    this.log?.trace(
+      'proxy.ftp.ctrl',
+      9,
+      () => `proxied command '${traceableCommand(line)}' from frontend to backend`,
+    );
+  }
+
   private dispatch(reply: FtpReply): void {
     if (this.lostError) return;
+    this.log?.trace(
+      'proxy.ftp.ctrl',
+      9,
+      () => `received '${describeReply(reply)}' response from backend to frontend`,
+    );
     // Optional replies that did not come: this one is a later command's.
     while (this.pending[0]?.claims && !this.pending[0].claims(reply))
       this.pending.shift()?.resolve(undefined);
@@ -271,4 +289,9 @@ export function parseFeatures(reply: FtpReply): Map<string, string> {
 
 export function describeReply(reply: FtpReply): string {
   return `${reply.code} ${replyText(reply)}`;
+}
+
+/** A command line as mod_proxy traces it: a password never appears (`PASS (hidden)`). */
+function traceableCommand(line: string): string {
+  return /^(PASS|ACCT|ADAT)\b/i.test(line) ? `${line.slice(0, 4).toUpperCase()} (hidden)` : line;
 }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { DataTransferPolicy } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
 import { type BackendControl, describeReply } from '../control/backend-control.js';
@@ -50,7 +51,7 @@ export class BackendDataSetup {
     if ('code' in prepared) return prepared;
     // PROT P with the backend: the data connection runs TLS, resuming the control connection's session.
     const tls = this.control.tls;
-    const endpoint = tls?.dataProtected ? tls.protect(prepared) : prepared;
+    const endpoint = traceOpen(tls?.dataProtected ? tls.protect(prepared) : prepared, this.options.log);
     this.options.log.debug('backend data ready', { client: clientCommand, backend: endpoint.description });
     return endpoint;
   }
@@ -79,6 +80,13 @@ export class BackendDataSetup {
       const hasEprt = features.size === 0 || features.has('EPRT');
       if (command === 'EPSV' && (this.epsvRefused || !hasEpsv)) command = 'PASV';
       if (command === 'EPRT' && (this.eprtRefused || !hasEprt)) command = 'PORT';
+      if ((command === 'PASV' && !hasEpsv) || (command === 'PORT' && !hasEprt))
+        this.options.log.trace(
+          'proxy.ftp.xfer',
+          19,
+          () =>
+            `${command === 'PASV' ? 'EPSV' : 'EPRT'} not supported by backend server (via FEAT), using ${command}`,
+        );
     }
     return command;
   }
@@ -108,6 +116,11 @@ export class BackendDataSetup {
       return localReply(425, 'Backend did not offer a usable passive data port.');
     }
     let host = address.host ?? this.backendHost;
+    this.options.log.trace(
+      'proxy.ftp.msg',
+      9,
+      () => `parsed '${reply ? describeReply(reply) : ''}' into ${host}#${address.port}`,
+    );
     if (!sameHost(host, this.backendHost)) {
       if (this.options.foreignDataAddress === 'refuse') {
         this.options.log.warn('refused backend passive address: not the backend control address', {
@@ -122,6 +135,11 @@ export class BackendDataSetup {
       this.options.log.warn('refused backend passive address: privileged port', { port: address.port });
       return localReply(425, 'Backend offered a privileged data port; refused.');
     }
+    this.options.log.trace(
+      'proxy.ftp.xfer',
+      12,
+      () => `obtained address ${host}#${address.port} for passive data transfer`,
+    );
     return connectingEndpoint(
       host,
       address.port,
@@ -163,4 +181,38 @@ export class BackendDataSetup {
     }
     return acceptingEndpoint(listener, bindAddress, this.options.connectTimeoutMs, used);
   }
+}
+
+/** proxy.ftp.conn: the backend data connection's open, as mod_proxy traces it (only when traced). */
+function traceOpen(endpoint: DataEndpoint, log: Logger): DataEndpoint {
+  if (!log.traces('proxy.ftp.conn', 9)) return endpoint;
+  const traced = <T extends Socket>(socket: T): T => {
+    log.trace(
+      'proxy.ftp.conn',
+      9,
+      () => `connected to server '${socket.remoteAddress}#${socket.remotePort}'`,
+    );
+    return socket;
+  };
+  const openVetted = endpoint.openVetted?.bind(endpoint);
+  return {
+    description: endpoint.description,
+    open: (signal) => {
+      log.trace('proxy.ftp.conn', 9, endpoint.description);
+      return endpoint.open(signal).then(traced);
+    },
+    ...(openVetted
+      ? {
+          openVetted: <T extends Socket>(
+            signal: AbortSignal,
+            vet: (socket: Socket) => Promise<T | undefined>,
+            maxRefused: number,
+          ) => {
+            log.trace('proxy.ftp.conn', 9, endpoint.description);
+            return openVetted(signal, vet, maxRefused).then(traced);
+          },
+        }
+      : {}),
+    dispose: () => endpoint.dispose(),
+  };
 }

@@ -69,6 +69,12 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
     onPreliminary: (reply) => frontend.send(reply),
     preliminaryLimit: 1,
   });
+  log.trace(
+    'proxy',
+    17,
+    () =>
+      `${/ connect to /.test(request.backendData.description) ? 'connecting to backend server for passive' : 'accepting connection from backend server for active'} data transfer for ${command.verb}`,
+  );
   const backendSocket = request.backendData.open(relayAbort.signal);
   const clientSocket = request.clientData.open(relayAbort.signal);
   // Whichever side connected is closed on every path, including when the other side never came.
@@ -97,7 +103,11 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
         ),
   );
   const relayEvent: Promise<Event> = relay.then(
-    (bytes) => ({ source: 'relay', kind: 'relayed', bytes }),
+    (bytes) => {
+      // Once per transfer, never per chunk: mod_proxy's per-read line would cost on the hot path.
+      log.trace('proxy.ftp.data', 15, () => `received ${bytes} bytes of data (whole transfer), read EOF`);
+      return { source: 'relay', kind: 'relayed', bytes };
+    },
     (error: Error) => ({ source: 'relay', kind: 'relay-failed', error }),
   );
   // A lost backend rejects finalReply: that propagates to the session, which ends with a 421.
@@ -138,6 +148,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
           swallow(finalReply);
           return 'client-gone';
         case 'abor':
+          log.trace('proxy', 19, 'received ABOR on frontend connection, closing backend data connection');
           return await abort(request, finalReply, cleanUp);
         case 'final':
           final = event.reply;

@@ -44,12 +44,16 @@ export class ListingTranslation {
   /** MLSD served from a backend LIST; undefined for any other listing, or under `client`. */
   listing(command: FtpCommand, log: Logger): TransferContext['listing'] {
     if (command.verb !== 'MLSD' || !this.active) return undefined;
+    log.trace('proxy.ftp.dirlist', 9, () => `translating LIST into MLSD for '${command.arg}'`);
     return {
       backendLine: listCommandFor(this.facts, command.arg === '' ? undefined : command.arg),
       through: createMlsdTransform({
         facts: this.facts,
         useSlink: this.pool().useSlink,
-        onSkippedLine: (line, reason) => log.warn('listing line not translated to MLSD', { line, reason }),
+        onSkippedLine: (line, reason) => {
+          log.trace('proxy.ftp.dirlist', 3, () => `unable to parse listing text (${reason}): '${line}'`);
+          log.warn('listing line not translated to MLSD', { line, reason });
+        },
       }),
     };
   }

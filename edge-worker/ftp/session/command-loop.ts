@@ -42,7 +42,11 @@ export async function screenCommand(
     return { kind: 'untrusted-proxy-header' };
   }
   // The logger scrubs PASS arguments from trace lines too (log/logger.ts).
-  log.trace('proxy.ftp.ctrl', 9, 'client command', { line: `${command.verb} ${command.arg}`.trim() });
+  log.trace('proxy.ftp.ctrl', 9, () =>
+    command.verb === 'PASS'
+      ? 'received command: PASS (hidden)'
+      : `received command: ${command.verb} ${command.arg}`.trim(),
+  );
   log.debug('command', {
     verb: command.verb,
     ...(command.verb === 'PASS' ? {} : { arg: command.arg }),

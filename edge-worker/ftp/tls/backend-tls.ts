@@ -91,7 +91,10 @@ export class BackendControlTls {
     // TLS 1.3 sends tickets after the handshake; TLS 1.2 gives its session at once.
     socket.on('session', (session: Buffer) => {
       this.latest = session;
-      if (cache) client.sessions.set(key, context, session);
+      if (cache) {
+        log.trace('proxy.tls', 19, () => `caching SSL session using key '${key}'`);
+        client.sessions.set(key, context, session);
+      }
       for (const waiter of this.waiters.splice(0)) waiter(session);
     });
     if (socket.isSessionReused()) log.debug('backend TLS session resumed', { backend: key });
@@ -100,7 +103,10 @@ export class BackendControlTls {
       const session = socket.getSession();
       if (session) {
         this.latest = session;
-        if (cache) client.sessions.set(key, context, session);
+        if (cache) {
+          log.trace('proxy.tls', 19, () => `caching SSL session using key '${key}'`);
+          client.sessions.set(key, context, session);
+        }
       }
     }
   }
@@ -162,7 +168,15 @@ export async function startBackendControlTls(
   log: Logger,
 ): Promise<BackendControlTls> {
   const context = client.sessionContext(url.host);
-  const session = client.config.noSessionCache ? undefined : await client.sessions.lookup(key, context);
+  let session: Buffer | undefined;
+  if (client.config.noSessionCache) {
+    log.trace('proxy.tls', 19, 'NoSessionCache ProxyTLSOptions in effect, not using cached SSL sessions');
+  } else {
+    log.trace('proxy.tls', 19, () => `looking for cached SSL session using key '${key}'`);
+    session = await client.sessions.lookup(key, context);
+    if (session) log.trace('proxy.tls', 12, () => `found cached SSL session using key '${key}'`);
+    else log.trace('proxy.tls', 19, () => `no cached sessions found for key '${key}'`);
+  }
   const tlsSocket = await client.connect(socket, url.host, { session, log }).catch((err: unknown) => {
     // A cached session the backend no longer accepts is not the reason; dropping it costs nothing.
     client.sessions.delete(key, context);
@@ -193,6 +207,7 @@ export async function negotiateBackendTls(
   if (auth.code !== 234) {
     if (mode === 'try') {
       log.debug('backend refused AUTH TLS; plain FTP', { reply: describeReply(auth) });
+      log.trace('proxy.ftp.sess', 9, 'backend server does not support AUTH TLS');
       return false;
     }
     throw new BackendTlsRefusedError(`backend refused AUTH TLS: ${describeReply(auth)}`);

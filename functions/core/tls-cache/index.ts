@@ -1,4 +1,4 @@
 /** The public surface of functions/core/tls-cache/: import from here, not from its files (docs/layers.md). */
 
-export { cacheInfo, clearCache, removeCache } from './admin.js';
+export { cacheInfo, clearCache, removeCache, TlsCacheRequestError } from './admin.js';
 export { handleTlsCache } from './handle.js';

@@ -113,7 +113,9 @@ describe('logs and traces', () => {
 
     // The traces saw the PASS commands, and hold them redacted.
     const trace = texts.get('trace.log') ?? '';
-    expect(trace).toContain('"line":"PASS [redacted]"');
+    // mod_proxy's wording: the password never appears, on either side of the proxy.
+    expect(trace).toContain('"msg":"received command: PASS (hidden)"');
+    expect(trace).toContain(`"msg":"proxied command 'PASS (hidden)' from frontend to backend"`);
     expect(trace).toContain('"channel":"proxy.ftp.ctrl"');
     // Each listener's sessions log to its own file, and every line of a session names the session.
     for (const name of ['listener-a.log', 'listener-b.log']) {

@@ -86,7 +86,7 @@ export function parseTlsSessionCache(args: readonly string[]): Parsed<SessionCac
   if (first.toLowerCase() === 'off') {
     if (timeout !== undefined) return fail('off takes no timeout');
     return ok({ enabled: false, off: true }, [
-      "off: no shared cache (a worker still resumes its own sessions); as in mod_tls, data connections need not reuse the control connection's TLS session (TLSOptions NoSessionReuseRequired)",
+      "off: no session cache: TLS session IDs are never resumed (session tickets still are, as in mod_tls; tlsCache.tickets.enabled: false turns them off); as in mod_tls, data connections need not reuse the control connection's TLS session (TLSOptions NoSessionReuseRequired)",
     ]);
   }
   const provider = parseProvider(first, 'sess_cache');

@@ -379,7 +379,7 @@ describe('proftpd.conf: TLSSessionCache off', () => {
       'TLSRSACertificateKeyFile /etc/ftpd/server.key',
     ];
     const off = parse(lines(...REVERSE, 'ProxyReverseServers ftp://a', ...tls, 'TLSSessionCache off'));
-    expect(off.config.tlsCache?.sessions.enabled).toBe(false);
+    expect(off.config.tlsCache?.sessions).toMatchObject({ enabled: false, workerCache: false });
     expect(off.config.listeners[0]?.tls?.sessionReuseRequired).toBe(false);
     const shm = parse(
       lines(...REVERSE, 'ProxyReverseServers ftp://a', ...tls, 'TLSSessionCache shm:/file=/var/ftpd/sess'),

@@ -65,13 +65,19 @@ describe('tlsCache from a proftpd.conf (TLSSessionCache, TLSStaplingCache, TLSSt
     expect(tlsCacheSettingsFromConfig(small.config.tlsCache).sessions.maxEntries).toBe(153);
   });
 
-  it('TLSSessionCache off and internal: leave each worker its own sessions (with a warning)', () => {
+  it('TLSSessionCache off caches no session at all; internal: leaves each worker its own (with warnings)', () => {
     const off = parse('TLSSessionCache off');
-    expect(tlsCacheSettingsFromConfig(off.config.tlsCache).sessions.enabled).toBe(false);
-    expect(tlsWarnings(off.warnings)[0]?.[2]).toMatch(/^off: no shared cache/);
+    expect(tlsCacheSettingsFromConfig(off.config.tlsCache).sessions).toMatchObject({
+      enabled: false,
+      workerCache: false,
+    });
+    expect(tlsWarnings(off.warnings)[0]?.[2]).toMatch(
+      /^off: no session cache: TLS session IDs are never resumed/,
+    );
     const internal = parse('TLSSessionCache internal: 900');
     expect(tlsCacheSettingsFromConfig(internal.config.tlsCache).sessions).toMatchObject({
       enabled: false,
+      workerCache: true,
       timeoutS: 900,
     });
   });

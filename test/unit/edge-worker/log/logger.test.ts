@@ -66,4 +66,36 @@ describe('logger (pino)', () => {
       msg: 'sent PASS [redacted]',
     });
   });
+
+  it('builds a trace line only when its channel is traced at that level (lazy message and fields)', () => {
+    const { log, traces } = capture('info', { traces: { proxy: 9, 'proxy.ssh': 0 } });
+    let built = 0;
+    const build = () => {
+      built += 1;
+      return 'built';
+    };
+    log.trace('proxy.ssh.kex', 9, build, () => ({ n: built }));
+    log.trace('proxy.tls', 10, build);
+    expect(built).toBe(0);
+    expect(log.traces('proxy.tls', 9)).toBe(true);
+    expect(log.traces('proxy.tls', 10)).toBe(false);
+    expect(log.traces('proxy.ssh.kex', 1)).toBe(false);
+    log.trace('proxy.tls', 9, build, () => ({ backend: 'ftp://u:pw@h:21' }));
+    expect(built).toBe(1);
+    expect(JSON.parse(traces[0] ?? '{}')).toMatchObject({
+      channel: 'proxy.tls',
+      trace: 9,
+      msg: 'built',
+      backend: 'ftp://u:[redacted]@h:21',
+    });
+  });
+
+  it('a child logger and withSink share the resolved channel levels', () => {
+    const { log, traces } = capture('info', { traces: { '*': 3 } });
+    const child = log.child({ session: 's1' }).withSink({ write: () => {} });
+    child.trace('proxy.ftp.dirlist', 3, 'unparsable line');
+    child.trace('proxy.ftp.dirlist', 4, 'too detailed');
+    expect(traces.map((line) => JSON.parse(line).msg)).toEqual(['unparsable line']);
+    expect(JSON.parse(traces[0] ?? '{}').session).toBe('s1');
+  });
 });

@@ -7,6 +7,7 @@ import { trackTlsCacheCalls } from '../../../../edge-worker/tls/tracked-tls-cach
 import { createDynamoDbClient } from '../../../../functions/core/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../../../functions/core/store/table.js';
 import { readStats } from '../../../../functions/core/store/tls-cache/cache-stats.js';
+import { clearCache } from '../../../../functions/core/tls-cache/admin.js';
 import { dynaliteStore, type StoreServer } from '../../../support/test-stores.js';
 
 /** Two trust contexts (backend-trust-context.ts digests). */
@@ -78,6 +79,33 @@ describe('BackendTlsSessions with the store behind it', () => {
     expect((await third.lookup('ftp://10.1.1.4:21', CTX))?.toString()).toBe('verified under CTX');
     expect((await third.lookup('ftp://10.1.1.4:21', OTHER_CTX))?.toString()).toBe('verified under OTHER_CTX');
     await last.settled();
+  });
+
+  it('checks a copy older than localTtlMs against the store: cleared there, it goes here too', async () => {
+    let now = Date.now();
+    const sessions = new BackendTlsSessions(() => now, {
+      controlPlane,
+      lookupTimeoutMs: 2000,
+      localTtlMs: 1000,
+      log,
+    });
+    const entries = (await readStats(table, 'backend-sessions')).entries;
+    sessions.set('ftps://10.1.1.5:990', CTX, Buffer.from('to be cleared'));
+    sessions.set('ftps://10.1.1.6:990', CTX, Buffer.from('kept'));
+    // The writes go to the store in the background.
+    for (let i = 0; i < 100 && (await readStats(table, 'backend-sessions')).entries < entries + 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const cleared = await clearCache(table, 'backend-sessions', Date.now(), {
+      backend: 'ftps://10.1.1.5:990',
+    });
+    expect(cleared).toMatchObject({ cleared: 1, backend: 'ftps://10.1.1.5:990' });
+    // Within the TTL the worker's copy is used as it is.
+    expect((await sessions.lookup('ftps://10.1.1.5:990', CTX))?.toString()).toBe('to be cleared');
+    now += 1500;
+    expect(await sessions.lookup('ftps://10.1.1.5:990', CTX)).toBeUndefined();
+    expect(sessions.get('ftps://10.1.1.5:990', CTX)).toBeUndefined();
+    expect((await sessions.lookup('ftps://10.1.1.6:990', CTX))?.toString()).toBe('kept');
   });
 
   it('treats a store that fails or does not answer in time as a miss, never an error', async () => {
