@@ -50,6 +50,7 @@ export class BackendConnector {
     log: Logger,
     onBanner?: (message: string) => void,
     onHostKeyRefused?: () => void,
+    prelude?: (backendAddress: string) => Buffer | undefined,
   ): Promise<BackendSsh> {
     const { settings } = this;
     const alive = settings.serverAlive;
@@ -72,6 +73,7 @@ export class BackendConnector {
       onRekey: () => log.debug('backend rekeyed', { backend: key }),
       ...(onBanner ? { onBanner } : {}),
       verifyHostKey: verify,
+      ...(prelude ? { prelude } : {}),
     }).connect();
   }
 

@@ -22,6 +22,8 @@ import { LoginAttempts } from '../ftp/session/login-attempts.js';
 import type { SessionGuard } from '../ftp/session/session-guard.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
+import { outboundProxyHeader } from '../proxy-protocol/outbound.js';
+import type { ProxyAddress } from '../proxy-protocol/types.js';
 import { type Selected, selectBackendWith } from '../reverse/backend-selection.js';
 import { type ConnectionReporter, needsReports } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
@@ -47,6 +49,8 @@ export interface SshSessionContext {
   log: Logger;
   clientAddress: string;
   clientPort: number;
+  /** Where the client reached ftpx (the PROXY header's destination). */
+  frontend?: ProxyAddress;
   /** The session's entry in the worker's SessionRegistry (admin endpoint, metrics); its id is the session's. */
   tracked?: SessionHandle;
   /** Connection limits and bans (edge-worker/limits/): the login limits, and ban events. */
@@ -264,6 +268,7 @@ export class SshServerSession {
           () => {
             this.hostKeyRefused = true;
           },
+          this.proxyHeader(),
         ),
     ).then((backend) => {
       this.backend = backend;
@@ -274,6 +279,22 @@ export class SshServerSession {
     });
     this.backendPromise.catch((err: unknown) => this.log.warn('no backend', { error: err }));
     return this.backendPromise;
+  }
+
+  /**
+   * ProxyOptions UseProxyProtocolV1/V2/V2TLVs: the header naming the real client, sent to the SSH
+   * backend before SSH's identification (ProFTPD's mod_proxy_protocol, haproxy `accept-proxy`).
+   */
+  private proxyHeader(): ((backendAddress: string) => Buffer | undefined) | undefined {
+    const version = this.ctx.pool.config.sendProxyProtocol;
+    if (version === 'off') return undefined;
+    const source = {
+      client: { address: this.ctx.clientAddress, port: this.ctx.clientPort },
+      frontend: this.ctx.frontend ?? { address: '', port: 0 },
+      protocol: 'sftp' as const,
+      sessionId: this.id,
+    };
+    return (backendAddress) => outboundProxyHeader(version, source, backendAddress);
   }
 
   /** The backend's USERAUTH_BANNER, passed on while the client is still authenticating. */
