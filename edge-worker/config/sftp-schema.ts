@@ -128,25 +128,25 @@ export const sftpListenerSchema = z
   .strict();
 
 /**
- * ProxySFTPOptions ssh2 honours (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxySFTPOptions).
- * AllowWeakDH adds the 1024/2048-bit SHA-1 groups. The others hold by construction:
- * NoHostkeyRotation (a backend's `hostkeys-00@openssh.com` announcements never change the recorded
- * key: ProxySFTPVerifyServer keeps the key of first use, so ftpx never follows a rotation);
- * PessimisticKexinit (ssh2 sends its KEXINIT only after the server's identification line, which is
- * what the option asks of mod_proxy); OldProtocolCompat (ssh2 accepts `SSH-1.99-` servers, and
- * is pessimistic as above).
+ * ProxySFTPOptions, all honoured (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxySFTPOptions).
+ * AllowWeakDH adds the SHA-1 groups; NoExtensionNegotiation and NoStrictKex leave ext-info-c and
+ * kex-strict-c-v00@openssh.com out of the KEXINIT (sftp/ssh2-kexinit-offer.ts). The others hold by
+ * construction: NoHostkeyRotation (a backend's `hostkeys-00@openssh.com` announcements never change
+ * the recorded key: ProxySFTPVerifyServer keeps the key of first use, so ftpx never follows a
+ * rotation); PessimisticKexinit (ssh2 sends its KEXINIT only after the server's identification
+ * line, which is what the option asks of mod_proxy); OldProtocolCompat (ssh2 accepts `SSH-1.99-`
+ * servers, and is pessimistic as above).
  */
 export const PROXY_SFTP_OPTIONS = [
   'AllowWeakDH',
+  'NoExtensionNegotiation',
   'NoHostkeyRotation',
+  'NoStrictKex',
   'OldProtocolCompat',
   'PessimisticKexinit',
 ] as const;
-/** mod_proxy's other options, which ssh2 gives no way to apply. */
-export const UNSUPPORTED_OPTIONS: Record<string, string> = {
-  NoExtensionNegotiation: 'ssh2 always offers ext-info-c (RFC 8308) in its KEXINIT',
-  NoStrictKex: 'ssh2 always offers kex-strict-c-v00@openssh.com in its KEXINIT',
-};
+/** mod_proxy options ssh2 gives no way to apply (none today; kept for the directive table). */
+export const UNSUPPORTED_OPTIONS: Record<string, string> = {};
 
 const proxySftpOption = z.string().superRefine((value, ctx) => {
   if ((PROXY_SFTP_OPTIONS as readonly string[]).includes(value)) return;

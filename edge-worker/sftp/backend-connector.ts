@@ -24,6 +24,8 @@ export const CLIENT_IDENT = 'ftpx';
  */
 export class BackendConnector {
   readonly hostbasedHostname: string;
+  /** ProxySFTPOptions NoExtensionNegotiation / NoStrictKex, when either is set. */
+  private readonly leaveOut: { extensionNegotiation: boolean; strictKex: boolean } | undefined;
 
   private constructor(
     private readonly pool: PoolConfig,
@@ -32,6 +34,9 @@ export class BackendConnector {
     private readonly hostKeys: ServerHostKeys,
   ) {
     this.hostbasedHostname = settings.hostbasedHostname ?? hostname();
+    const extensionNegotiation = settings.options.includes('NoExtensionNegotiation');
+    const strictKex = settings.options.includes('NoStrictKex');
+    this.leaveOut = extensionNegotiation || strictKex ? { extensionNegotiation, strictKex } : undefined;
   }
 
   static async create(pool: PoolConfig, hostKeys: ServerHostKeys | undefined): Promise<BackendConnector> {
@@ -74,6 +79,7 @@ export class BackendConnector {
       ...(onBanner ? { onBanner } : {}),
       verifyHostKey: verify,
       ...(prelude ? { prelude } : {}),
+      ...(this.leaveOut ? { leaveOut: this.leaveOut } : {}),
     }).connect();
   }
 

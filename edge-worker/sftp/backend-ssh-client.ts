@@ -2,6 +2,7 @@ import { type Socket, connect as tcpConnect } from 'node:net';
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type ConnectConfig } from 'ssh2';
 import type { BackendUrl } from '../../functions/core/backend-url.js';
 import { useFastGroupExchange } from './ssh2-group-exchange.js';
+import { withoutKexExtensions } from './ssh2-kexinit-offer.js';
 
 /** One connect attempt to an SSH backend failed: refused, timed out, key exchange or host key refused. */
 export class BackendSshConnectError extends Error {
@@ -36,6 +37,8 @@ export interface BackendSshOptions {
    * UseProxyProtocolV1/V2), given the backend address the socket connected to.
    */
   prelude?: ((backendAddress: string) => Buffer | undefined) | undefined;
+  /** ProxySFTPOptions NoExtensionNegotiation / NoStrictKex: leave ext-info-c / strict KEX out of the offer. */
+  leaveOut?: { extensionNegotiation: boolean; strictKex: boolean } | undefined;
 }
 
 type AuthNext = (method: AnyAuthMethod | false) => void;
@@ -161,6 +164,10 @@ export class BackendSsh {
         client.connect(sock ? { ...config, sock } : config);
         // ssh2's group exchange tests the server's prime synchronously (minutes for 8192 bits).
         useFastGroupExchange(client);
+        const leaveOut = options.leaveOut;
+        if (leaveOut && !withoutKexExtensions(client, leaveOut)) {
+          fail('ProxySFTPOptions NoExtensionNegotiation/NoStrictKex: ssh2 internals changed, cannot apply');
+        }
       };
       const prelude = options.prelude;
       if (!prelude) {

@@ -146,7 +146,7 @@ describe('parseProftpdConfig: SFTP/SCP (mod_sftp frontend, ProxySFTP* backend)',
           'SFTPEngine on', // 4
           'SFTPHostKey agent:/run/agent.sock', // 5
           'ProxySFTPCiphers rot13-cbc', // 6
-          'ProxySFTPOptions NoStrictKex', // 7
+          'ProxySFTPOptions NoStrictKex Bogus', // 7
           'SFTPKeyExchanges diffie-hellman-group-exchange-sha256', // 8
         ),
       ),
@@ -154,7 +154,7 @@ describe('parseProftpdConfig: SFTP/SCP (mod_sftp frontend, ProxySFTP* backend)',
     const byLine = new Map(rows(issues).map(([line, key, message]) => [line, `${key}: ${message}`]));
     expect(byLine.get(5)).toMatch(/^SFTPHostKey: .*agent: keys are not supported/);
     expect(byLine.get(6)).toMatch(/^ProxySFTPCiphers: .*cipher "rot13-cbc" is not implemented by ssh2/);
-    expect(byLine.get(7)).toMatch(/^ProxySFTPOptions: .*NoStrictKex cannot be applied/);
+    expect(byLine.get(7)).toMatch(/^ProxySFTPOptions: .*unknown ProxySFTPOptions "Bogus"/);
     expect(byLine.get(8)).toMatch(/^SFTPKeyExchanges: .*ssh2 implements group exchange as a client only/);
   });
 
