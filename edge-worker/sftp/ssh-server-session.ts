@@ -546,7 +546,7 @@ export class SshServerSession {
     const login = await this.ctx.connector.keyLoginFor(auth.username);
     if (!login) {
       // Inside a chain, a later step (a relayed password) logs in to the backend.
-      if (!this.chains.completes(auth.method)) return { passed: true };
+      if (!this.chains.complete && !this.chains.completes(auth.method)) return { passed: true };
       this.log.warn(`${auth.method} login cannot reach the backend: no mapping key and no ProxySFTPHostKey`);
       return { passed: false, reason: 'no mapping key or hostbased key for the backend' };
     }
