@@ -189,20 +189,6 @@ export const poolSchema = z
           message: 'an ftps:// backend needs TLS: tls.engine (ProxyTLSEngine) must not be off',
         });
       }
-      if (
-        parsed.ok &&
-        parsed.source.kind === 'url' &&
-        parsed.source.url.protocol === 'sftp' &&
-        pool.sendProxyProtocol !== 'off'
-      ) {
-        // Refused rather than ignored: a backend that expects the header would see the proxy as the client.
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sendProxyProtocol'],
-          message:
-            'ftpx does not send a PROXY header to SSH (sftp://) backends yet: leave ProxyOptions UseProxyProtocolV1/V2/V2TLVs off for this pool',
-        });
-      }
       const passwordRefusal =
         parsed.ok && parsed.source.kind === 'url'
           ? urlPasswordRefusal(parsed.source.url, pool.proxyAuth)

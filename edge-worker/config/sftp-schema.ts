@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { type AlgorithmKind, unsupportedAlgorithm } from '../sftp/algorithms.js';
+import { authChainProblem } from '../sftp/auth-chains.js';
 
 /** An algorithm list (SFTPCiphers, ProxySFTPDigests, ...): every name must be one ssh2 implements. */
 const algorithmList = (kind: AlgorithmKind) =>
@@ -45,7 +46,14 @@ export const passPhraseProviderSchema = z
   );
 
 export const COMPRESSION_MODES = ['on', 'off', 'delayed'] as const;
-export const FRONTEND_AUTH_METHODS = ['password', 'keyboard-interactive', 'publickey'] as const;
+/** Offered when authMethods is not set (hostbased only where authorizedHostKeys is). */
+export const DEFAULT_AUTH_METHODS = ['password', 'keyboard-interactive', 'publickey', 'hostbased'] as const;
+
+/** One SFTPAuthMethods entry: a method, or a chain of methods joined by `+` (all required, in order). */
+const authMethodEntry = z.string().superRefine((value, ctx) => {
+  const problem = authChainProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** The frontend SSH server of a `protocol: sftp` listener (mod_sftp's SFTP* directives). */
 export const sftpListenerSchema = z
@@ -53,13 +61,22 @@ export const sftpListenerSchema = z
     /** SFTPHostKey: private host keys (RSA, ECDSA, Ed25519; OpenSSH or PEM), at least one. */
     hostKeys: z.array(keyFile).min(1, 'an SSH listener needs at least one host key'),
     passPhraseProvider: passPhraseProviderSchema.optional(),
-    /** SFTPAuthMethods: offered to clients, in this order. */
+    /**
+     * SFTPAuthMethods: offered to clients, in this order. An entry `publickey+password` is a chain:
+     * the client must pass both, in that order (partial success after the first).
+     */
     authMethods: z
-      .array(z.enum(FRONTEND_AUTH_METHODS))
+      .array(authMethodEntry)
       .min(1)
-      .default([...FRONTEND_AUTH_METHODS]),
+      .default([...DEFAULT_AUTH_METHODS]),
     /** SFTPAuthorizedUserKeys: an authorized_keys file per user (`%u` = the user name). */
     authorizedUserKeys: absolutePath.optional(),
+    /**
+     * SFTPAuthorizedHostKeys: the client hosts' public keys trusted for hostbased logins, in
+     * authorized_keys form (`%u` = the user name); a verified client then logs in to the backend as
+     * a verified public key does (mapping key, else ProxySFTPHostKey).
+     */
+    authorizedHostKeys: absolutePath.optional(),
     /** SFTPCiphers, SFTPDigests, SFTPKeyExchanges, SFTPHostKeyAlgorithms; ssh2's defaults when absent. */
     ciphers: algorithmList('cipher').optional(),
     digests: algorithmList('hmac').optional(),
@@ -111,18 +128,25 @@ export const sftpListenerSchema = z
   .strict();
 
 /**
- * ProxySFTPOptions ssh2 can honour. NoHostkeyRotation holds by construction: the backend's
- * `hostkeys-00@openssh.com` announcements never change the recorded key (ProxySFTPVerifyServer
- * keeps the key of first use), so ftpx does not follow a backend's host key rotation.
+ * ProxySFTPOptions, all honoured (http://www.proftpd.org/docs/contrib/mod_proxy.html#ProxySFTPOptions).
+ * AllowWeakDH adds the SHA-1 groups; NoExtensionNegotiation and NoStrictKex leave ext-info-c and
+ * kex-strict-c-v00@openssh.com out of the KEXINIT (sftp/ssh2-kexinit-offer.ts). The others hold by
+ * construction: NoHostkeyRotation (a backend's `hostkeys-00@openssh.com` announcements never change
+ * the recorded key: ProxySFTPVerifyServer keeps the key of first use, so ftpx never follows a
+ * rotation); PessimisticKexinit (ssh2 sends its KEXINIT only after the server's identification
+ * line, which is what the option asks of mod_proxy); OldProtocolCompat (ssh2 accepts `SSH-1.99-`
+ * servers, and is pessimistic as above).
  */
-export const PROXY_SFTP_OPTIONS = ['AllowWeakDH', 'NoHostkeyRotation'] as const;
-/** mod_proxy's other options, which ssh2 gives no way to apply. */
-export const UNSUPPORTED_OPTIONS: Record<string, string> = {
-  NoExtensionNegotiation: 'ssh2 always offers ext-info-c',
-  NoStrictKex: 'ssh2 always offers kex-strict-c-v00@openssh.com',
-  OldProtocolCompat: 'ssh2 decides on SSH-1.99 banners itself',
-  PessimisticKexinit: 'ssh2 always sends KEXINIT at once',
-};
+export const PROXY_SFTP_OPTIONS = [
+  'AllowWeakDH',
+  'NoExtensionNegotiation',
+  'NoHostkeyRotation',
+  'NoStrictKex',
+  'OldProtocolCompat',
+  'PessimisticKexinit',
+] as const;
+/** mod_proxy options ssh2 gives no way to apply (none today; kept for the directive table). */
+export const UNSUPPORTED_OPTIONS: Record<string, string> = {};
 
 const proxySftpOption = z.string().superRefine((value, ctx) => {
   if ((PROXY_SFTP_OPTIONS as readonly string[]).includes(value)) return;

@@ -194,6 +194,7 @@ export class SftpListener {
       log: this.services.log,
       clientAddress: client.address,
       clientPort: client.port,
+      frontend: { address: socket?.localAddress ?? '', port: socket?.localPort ?? 0 },
       ...(tracked ? { tracked } : {}),
       ...(admission
         ? {

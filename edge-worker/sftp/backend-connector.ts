@@ -25,6 +25,8 @@ export const CLIENT_IDENT = 'ftpx';
  */
 export class BackendConnector {
   readonly hostbasedHostname: string;
+  /** ProxySFTPOptions NoExtensionNegotiation / NoStrictKex, when either is set. */
+  private readonly leaveOut: { extensionNegotiation: boolean; strictKex: boolean } | undefined;
 
   private constructor(
     private readonly pool: PoolConfig,
@@ -33,6 +35,9 @@ export class BackendConnector {
     private readonly hostKeys: ServerHostKeys,
   ) {
     this.hostbasedHostname = settings.hostbasedHostname ?? hostname();
+    const extensionNegotiation = settings.options.includes('NoExtensionNegotiation');
+    const strictKex = settings.options.includes('NoStrictKex');
+    this.leaveOut = extensionNegotiation || strictKex ? { extensionNegotiation, strictKex } : undefined;
   }
 
   static async create(pool: PoolConfig, hostKeys: ServerHostKeys | undefined): Promise<BackendConnector> {
@@ -51,6 +56,7 @@ export class BackendConnector {
     log: Logger,
     onBanner?: (message: string) => void,
     onHostKeyRefused?: () => void,
+    prelude?: (backendAddress: string) => Buffer | undefined,
   ): Promise<BackendSsh> {
     const { settings } = this;
     const alive = settings.serverAlive;
@@ -74,6 +80,8 @@ export class BackendConnector {
       debug: sshTraceDebug(log, 'client'),
       ...(onBanner ? { onBanner } : {}),
       verifyHostKey: verify,
+      ...(prelude ? { prelude } : {}),
+      ...(this.leaveOut ? { leaveOut: this.leaveOut } : {}),
     }).connect();
   }
 

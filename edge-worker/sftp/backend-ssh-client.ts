@@ -1,6 +1,8 @@
+import { type Socket, connect as tcpConnect } from 'node:net';
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type ConnectConfig } from 'ssh2';
 import type { BackendUrl } from '../../functions/core/backend-url.js';
 import { useFastGroupExchange } from './ssh2-group-exchange.js';
+import { withoutKexExtensions } from './ssh2-kexinit-offer.js';
 
 /** One connect attempt to an SSH backend failed: refused, timed out, key exchange or host key refused. */
 export class BackendSshConnectError extends Error {
@@ -32,6 +34,13 @@ export interface BackendSshOptions {
   onRekey?: (() => void) | undefined;
   /** ssh2's debug lines (the proxy.ssh.* trace channels, log/ssh-trace.ts); absent when none is traced. */
   debug?: ((line: string) => void) | undefined;
+  /**
+   * Bytes to send before SSH's own identification (the PROXY protocol header, ProxyOptions
+   * UseProxyProtocolV1/V2), given the backend address the socket connected to.
+   */
+  prelude?: ((backendAddress: string) => Buffer | undefined) | undefined;
+  /** ProxySFTPOptions NoExtensionNegotiation / NoStrictKex: leave ext-info-c / strict KEX out of the offer. */
+  leaveOut?: { extensionNegotiation: boolean; strictKex: boolean } | undefined;
 }
 
 type AuthNext = (method: AnyAuthMethod | false) => void;
@@ -53,6 +62,8 @@ export class BackendSsh {
   private authenticated = false;
   /** end() was called or connecting failed: ssh2's transport may be torn down. */
   private ended = false;
+  /** Destroys a socket connected before ssh2 got it (a PROXY header was to go first). */
+  private abandon: (() => void) | undefined;
 
   constructor(
     readonly url: BackendUrl,
@@ -70,6 +81,7 @@ export class BackendSsh {
         clearTimeout(timer);
         this.ended = true;
         client.end();
+        this.abandon?.();
         reject(new BackendSshConnectError(reason, { cause }));
       };
       const timer = setTimeout(
@@ -151,9 +163,38 @@ export class BackendSsh {
           return undefined;
         };
       }
-      client.connect(config);
-      // ssh2's group exchange tests the server's prime synchronously (minutes for 8192 bits).
-      useFastGroupExchange(client);
+      const start = (sock?: Socket) => {
+        client.connect(sock ? { ...config, sock } : config);
+        // ssh2's group exchange tests the server's prime synchronously (minutes for 8192 bits).
+        useFastGroupExchange(client);
+        const leaveOut = options.leaveOut;
+        if (leaveOut && !withoutKexExtensions(client, leaveOut)) {
+          fail('ProxySFTPOptions NoExtensionNegotiation/NoStrictKex: ssh2 internals changed, cannot apply');
+        }
+      };
+      const prelude = options.prelude;
+      if (!prelude) {
+        start();
+        return;
+      }
+      // The header goes first on the wire, before ssh2 sends its identification: ftpx connects the
+      // socket, writes it, and hands the connected socket to ssh2.
+      const sock = tcpConnect({
+        host: this.url.host,
+        port: this.url.port,
+        ...(options.sourceAddress ? { localAddress: options.sourceAddress } : {}),
+      });
+      const early = (err: Error) => fail(err.message, err);
+      sock.once('error', early);
+      sock.once('close', () => fail('the backend closed the connection'));
+      this.abandon = () => sock.destroy();
+      sock.once('connect', () => {
+        sock.removeListener('error', early);
+        sock.removeAllListeners('close');
+        const header = prelude(sock.remoteAddress ?? this.url.host);
+        if (header) sock.write(header);
+        start(sock);
+      });
     });
   }
 

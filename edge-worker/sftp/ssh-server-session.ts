@@ -5,6 +5,7 @@ import type {
   AuthenticationType,
   ClientChannel,
   Connection,
+  HostbasedAuthContext,
   KeyboardAuthContext,
   PasswordAuthContext,
   PseudoTtyInfo,
@@ -21,12 +22,15 @@ import { LoginAttempts } from '../ftp/session/login-attempts.js';
 import type { SessionGuard } from '../ftp/session/session-guard.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
+import { outboundProxyHeader } from '../proxy-protocol/outbound.js';
+import type { ProxyAddress } from '../proxy-protocol/types.js';
 import { type Selected, selectBackendWith } from '../reverse/backend-selection.js';
 import { type ConnectionReporter, needsReports } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
+import { AuthChains, type ClientAuthMethod } from './auth-chains.js';
 import { isAuthorizedKey } from './authorized-keys.js';
 import type { BackendConnector } from './backend-connector.js';
-import type { BackendAuthResult, BackendSsh } from './backend-ssh-client.js';
+import type { BackendSsh } from './backend-ssh-client.js';
 import { relayChannel } from './channel-relay.js';
 import type { LoadedKey } from './host-keys.js';
 import { parseScpCommand, type ScpCommand } from './scp-command.js';
@@ -45,6 +49,8 @@ export interface SshSessionContext {
   log: Logger;
   clientAddress: string;
   clientPort: number;
+  /** Where the client reached ftpx (the PROXY header's destination). */
+  frontend?: ProxyAddress;
   /** The session's entry in the worker's SessionRegistry (admin endpoint, metrics); its id is the session's. */
   tracked?: SessionHandle;
   /** Connection limits and bans (edge-worker/limits/): the login limits, and ban events. */
@@ -80,6 +86,12 @@ export class SshServerSession {
   private readonly done = new Promise<void>((resolve) => {
     this.resolveDone = resolve;
   });
+  /** SFTPAuthMethods, followed as the client passes methods. */
+  private readonly chains: AuthChains;
+  /** The backend accepted a login (USERAUTH_SUCCESS). */
+  private backendDone = false;
+  /** What the backend still asks for after a partial success. */
+  private backendMethodsLeft: AuthenticationType[] = [];
   /** Attempts are answered one at a time, in order. */
   private authQueue: Promise<void> = Promise.resolve();
 
@@ -88,6 +100,7 @@ export class SshServerSession {
     private readonly ctx: SshSessionContext,
   ) {
     this.tracked = ctx.tracked ?? untrackedSession;
+    this.chains = new AuthChains(ctx.sftp.authMethods, (method) => this.usable(method));
     this.attempts = new LoginAttempts(ctx.listener.maxLoginAttempts, this.tracked);
     this.id = ctx.tracked?.id || randomUUID();
     this.log = ctx.log.child({
@@ -210,13 +223,28 @@ export class SshServerSession {
     return policy === 'PerUser' || policy === 'PerGroup' || this.ctx.pool.config.proxyAuth;
   }
 
-  private offeredMethods(): AuthenticationType[] {
+  /** Whether the listener can check `method` at all (a key source for publickey and hostbased). */
+  private usable(method: ClientAuthMethod): boolean {
     const { sftp, pool } = this.ctx;
-    return sftp.authMethods.filter((method) => {
-      if (method === 'publickey') return sftp.authorizedUserKeys !== undefined || pool.config.proxyAuth;
-      if (method === 'keyboard-interactive') return !pool.config.proxyAuth;
-      return true;
-    });
+    if (method === 'publickey') return sftp.authorizedUserKeys !== undefined || pool.config.proxyAuth;
+    if (method === 'hostbased') return sftp.authorizedHostKeys !== undefined;
+    if (method === 'keyboard-interactive') return !pool.config.proxyAuth;
+    return true;
+  }
+
+  /**
+   * What the client may try now: the next methods of its SFTPAuthMethods chains, or, once a chain is
+   * complete and the backend still wants more (its own AuthenticationMethods chain), what the
+   * backend asks for.
+   */
+  private allowedMethods(): ClientAuthMethod[] {
+    if (!this.chains.complete) return this.chains.next();
+    // Only methods the listener names at all (SFTPAuthMethods is the operator's list).
+    const configured = new Set<string>(this.ctx.sftp.authMethods.flatMap((entry) => entry.split('+')));
+    return this.backendMethodsLeft.filter(
+      (method): method is ClientAuthMethod =>
+        configured.has(method) && this.usable(method as ClientAuthMethod),
+    );
   }
 
   /** Chooses and connects the backend once; later callers share the same attempt. */
@@ -240,6 +268,7 @@ export class SshServerSession {
           () => {
             this.hostKeyRefused = true;
           },
+          this.proxyHeader(),
         ),
     ).then((backend) => {
       this.backend = backend;
@@ -252,6 +281,22 @@ export class SshServerSession {
     return this.backendPromise;
   }
 
+  /**
+   * ProxyOptions UseProxyProtocolV1/V2/V2TLVs: the header naming the real client, sent to the SSH
+   * backend before SSH's identification (ProFTPD's mod_proxy_protocol, haproxy `accept-proxy`).
+   */
+  private proxyHeader(): ((backendAddress: string) => Buffer | undefined) | undefined {
+    const version = this.ctx.pool.config.sendProxyProtocol;
+    if (version === 'off') return undefined;
+    const source = {
+      client: { address: this.ctx.clientAddress, port: this.ctx.clientPort },
+      frontend: this.ctx.frontend ?? { address: '', port: 0 },
+      protocol: 'sftp' as const,
+      sessionId: this.id,
+    };
+    return (backendAddress) => outboundProxyHeader(version, source, backendAddress);
+  }
+
   /** The backend's USERAUTH_BANNER, passed on while the client is still authenticating. */
   private relayBanner(message: string): void {
     if (this.authenticated || this.ended) return;
@@ -261,55 +306,115 @@ export class SshServerSession {
 
   private async authenticate(auth: AuthContext): Promise<void> {
     if (this.ended) return;
-    const methods = this.offeredMethods();
-    if (auth.method === 'none' || !methods.includes(auth.method)) {
-      auth.reject(methods);
+    const methods = this.allowedMethods();
+    const partial = this.chains.passed.length > 0;
+    if (auth.method === 'none' || !(methods as string[]).includes(auth.method)) {
+      auth.reject(methods as AuthenticationType[], partial);
       return;
     }
     if (this.userName !== '' && auth.username !== this.userName) {
       // One backend connection per session: the user name cannot change between attempts.
       this.log.warn('client changed its user name during authentication; refused');
-      this.loginFailed(auth, methods, 'user name changed');
+      this.loginFailed(auth, 'user name changed');
       return;
     }
     this.userName = auth.username;
-    if (auth.method === 'publickey') {
-      await this.publicKey(auth, methods);
+    const method = auth.method as ClientAuthMethod;
+    const step = await this.step(auth);
+    if (step === undefined) return;
+    if (!step.passed) {
+      if ('closed' in step) {
+        this.log.warn('login failed: backend closed', { reason: step.closed });
+        this.safeReject(auth);
+        this.end('backend closed during authentication');
+      } else {
+        this.loginFailed(auth, step.reason, step.backendMethods);
+      }
       return;
     }
+    if (!this.chains.complete) this.chains.pass(method);
+    if (this.chains.complete && this.backendDone) {
+      auth.accept();
+      return;
+    }
+    const next = this.allowedMethods();
+    if (next.length === 0) {
+      // The chain is complete but the backend wants a method this listener cannot relay.
+      this.loginFailed(
+        auth,
+        `the backend asks for ${this.backendMethodsLeft.join(', ')}, which ftpx cannot relay`,
+      );
+      return;
+    }
+    this.log.info('authentication step passed', { user: this.userName, method, next });
+    auth.reject(next as AuthenticationType[], true);
+  }
+
+  /**
+   * One authentication request: the proxy's own check where it has one, and the backend's login
+   * (relayed, or made with the proxy's key for a verified client key) where the backend still
+   * wants one. undefined when the request was answered already (a publickey query).
+   */
+  private async step(auth: AuthContext): Promise<StepResult | undefined> {
+    if (auth.method === 'publickey' || auth.method === 'hostbased') return this.keyStep(auth);
+    const password = auth.method === 'password' ? (auth as PasswordAuthContext).password : undefined;
     let stickyKey: string | undefined;
     if (this.ctx.pool.config.proxyAuth) {
-      if (auth.method !== 'password') {
-        auth.reject(methods);
-        return;
-      }
-      const decision = await this.proxyAuthenticate(auth.username, { password: auth.password });
-      if (!decision.allowed) {
-        this.loginFailed(auth, methods, decision.reason);
-        return;
-      }
+      if (password === undefined)
+        return { passed: false, reason: 'only passwords are checked under proxyAuth' };
+      const decision = await this.proxyAuthenticate(auth.username, { password });
+      if (!decision.allowed) return { passed: false, reason: decision.reason };
       stickyKey = decision.stickyKey;
+      if (this.backendDone) return { passed: true };
     } else {
+      if (this.backendDone) {
+        // A chain such as publickey+password where the backend took the proxy's key login alone:
+        // nobody could check this password.
+        this.log.warn(
+          `SFTPAuthMethods chain: the backend accepted the login before this ${auth.method} step, and without proxyAuth ftpx cannot check it; let the backend require the same chain (sshd AuthenticationMethods) or set proxyAuth`,
+        );
+        return {
+          passed: false,
+          reason: `${auth.method} cannot be checked after the backend accepted the login`,
+        };
+      }
       stickyKey = this.stickyKeyFor(auth.username, undefined);
     }
     const backend = await this.backendOrFail(auth, stickyKey);
-    if (!backend) return;
+    if (!backend) return undefined;
     const user = backend.url.user ?? auth.username;
-    if (auth.method === 'password') {
-      const password = backend.url.password ? backend.url.password : (auth as PasswordAuthContext).password;
-      await this.relayAttempt(auth, methods, backend, { type: 'password', username: user, password });
-    } else if (auth.method === 'keyboard-interactive') {
-      const kbd = auth as KeyboardAuthContext;
-      await this.relayAttempt(auth, methods, backend, {
+    if (password !== undefined) {
+      const sent = backend.url.password ? backend.url.password : password;
+      return this.backendStep(backend, { type: 'password', username: user, password: sent }, auth.method);
+    }
+    const kbd = auth as KeyboardAuthContext;
+    return this.backendStep(
+      backend,
+      {
         type: 'keyboard-interactive',
         username: user,
         prompt: (name, instructions, _lang, prompts, finish) => {
           kbd.prompt(prompts, name, instructions, (answers) => finish(answers));
         },
-      });
-    } else {
-      auth.reject(methods);
+      },
+      auth.method,
+    );
+  }
+
+  private async backendStep(backend: Backend, method: AnyAuthMethod, what: string): Promise<StepResult> {
+    const result = await backend.attempt(method);
+    if (result.ok) {
+      this.backendDone = true;
+      this.backendMethodsLeft = [];
+      return { passed: true };
     }
+    if ('closed' in result) return { passed: false, closed: result.reason };
+    if (result.partialSuccess) {
+      // The backend's own chain (AuthenticationMethods): this step counts, more follow.
+      this.backendMethodsLeft = result.methodsLeft;
+      return { passed: true };
+    }
+    return { passed: false, reason: `backend refused ${what}`, backendMethods: result.methodsLeft };
   }
 
   /** The connect policy's key at authentication: PerUser the name, PerGroup the group, PerHost the address. */
@@ -367,98 +472,86 @@ export class SshServerSession {
     }
   }
 
-  private async relayAttempt(
-    auth: AuthContext,
-    methods: AuthenticationType[],
-    backend: Backend,
-    method: AnyAuthMethod,
-  ): Promise<void> {
-    const result = await backend.attempt(method);
-    this.answer(auth, methods, result);
-  }
-
-  private answer(auth: AuthContext, methods: AuthenticationType[], result: BackendAuthResult): void {
-    if (result.ok) {
-      auth.accept();
-      return;
-    }
-    if ('closed' in result) {
-      this.log.warn('login failed: backend closed', { reason: result.reason });
-      this.safeReject(auth);
-      this.end('backend closed during authentication');
-      return;
-    }
-    if (result.partialSuccess) {
-      // Another method is required (AuthenticationMethods chains): offer what the backend asks for.
-      auth.reject(
-        result.methodsLeft.filter((method) => methods.includes(method)),
-        true,
-      );
-      return;
-    }
-    this.loginFailed(auth, methods, `backend refused ${auth.method}`, result.methodsLeft);
-  }
-
-  private loginFailed(
-    auth: AuthContext,
-    methods: AuthenticationType[],
-    reason: string,
-    backendMethods?: AuthenticationType[],
-  ): void {
+  private loginFailed(auth: AuthContext, reason: string, backendMethods?: AuthenticationType[]): void {
     const { attempt, last } = this.attempts.failed();
     this.log.warn('login failed', { user: this.userName, method: auth.method, reason, attempt });
     this.ctx.guard?.event('SSHAuthFailure', this.userName || undefined);
     if (last) this.ctx.guard?.event('MaxLoginAttempts', this.userName || undefined);
-    const left = backendMethods
-      ? methods.filter((method) => method === 'publickey' || backendMethods.includes(method))
-      : methods;
-    auth.reject(left.length > 0 ? left : methods);
+    const methods = this.allowedMethods();
+    // Before any step passed, only what the backend still takes (the proxy's own key checks always).
+    const left =
+      backendMethods && this.chains.passed.length === 0
+        ? methods.filter(
+            (method) => method === 'publickey' || method === 'hostbased' || backendMethods.includes(method),
+          )
+        : methods;
+    auth.reject((left.length > 0 ? left : methods) as AuthenticationType[], this.chains.passed.length > 0);
     if (last) {
       this.end('too many failed logins (MaxLoginAttempts)');
     }
   }
 
   /**
-   * publickey: the proxy checks the key itself (SFTPAuthorizedUserKeys file, or the control plane
-   * under UseReverseProxyAuth) and the signature; the backend then sees the proxy's own login for the
-   * user, with the user's mapping key or the proxy's hostbased key (a client signature cannot be
-   * relayed: it covers this hop's session identifier).
+   * publickey and hostbased: the proxy checks the key itself (SFTPAuthorizedUserKeys, or the control
+   * plane under UseReverseProxyAuth; SFTPAuthorizedHostKeys for client hosts) and the signature. A
+   * client signature cannot be relayed (it covers this hop's session identifier), so the backend
+   * then sees the proxy's own login for the user, with the user's mapping key or the proxy's
+   * hostbased key (ProxySFTPHostKey), as mod_proxy does for both methods.
    */
-  private async publicKey(auth: PublicKeyAuthContext, methods: AuthenticationType[]): Promise<void> {
+  private async keyStep(auth: PublicKeyAuthContext | HostbasedAuthContext): Promise<StepResult | undefined> {
     const { sftp, pool } = this.ctx;
     let stickyKey = this.stickyKeyFor(auth.username, undefined);
-    let allowed =
-      sftp.authorizedUserKeys !== undefined &&
-      (await isAuthorizedKey(sftp.authorizedUserKeys, auth.username, auth.key.data));
-    if (!allowed && pool.config.proxyAuth) {
-      const decision = await this.proxyAuthenticate(auth.username, {
-        publicKey: `${auth.key.algo} ${auth.key.data.toString('base64')}`,
-      });
-      allowed = decision.allowed;
-      if (decision.allowed) stickyKey = decision.stickyKey;
+    let allowed = false;
+    if (auth.method === 'hostbased') {
+      allowed =
+        sftp.authorizedHostKeys !== undefined &&
+        (await isAuthorizedKey(sftp.authorizedHostKeys, auth.username, auth.key.data));
+    } else {
+      allowed =
+        sftp.authorizedUserKeys !== undefined &&
+        (await isAuthorizedKey(sftp.authorizedUserKeys, auth.username, auth.key.data));
+      if (!allowed && pool.config.proxyAuth) {
+        const decision = await this.proxyAuthenticate(auth.username, {
+          publicKey: `${auth.key.algo} ${auth.key.data.toString('base64')}`,
+        });
+        allowed = decision.allowed;
+        if (decision.allowed) stickyKey = decision.stickyKey;
+      }
     }
     if (!allowed) {
-      this.loginFailed(auth, methods, 'public key not authorized');
-      return;
+      return {
+        passed: false,
+        reason: auth.method === 'hostbased' ? 'client host key not authorized' : 'public key not authorized',
+      };
     }
     if (!auth.signature || !auth.blob) {
       // The client asks whether this key would do (SSH_MSG_USERAUTH_PK_OK).
       auth.accept();
-      return;
+      return undefined;
     }
     const parsed = ssh2.utils.parseKey(auth.key.data);
-    if (parsed instanceof Error || !parsed.verify(auth.blob, auth.signature, auth.hashAlgo)) {
-      this.loginFailed(auth, methods, 'bad public key signature');
-      return;
+    const hashAlgo = 'hashAlgo' in auth ? (auth.hashAlgo as string | undefined) : undefined;
+    if (parsed instanceof Error || !parsed.verify(auth.blob, auth.signature, hashAlgo)) {
+      return { passed: false, reason: `bad ${auth.method} signature` };
     }
+    if (auth.method === 'hostbased') {
+      this.log.info('client host verified', {
+        user: auth.username,
+        clientHost: auth.localHostname,
+        clientUser: auth.localUsername,
+      });
+    }
+    // The backend already took a login (an earlier step of a chain): the proxy's check is the step.
+    if (this.backendDone) return { passed: true };
     const login = await this.ctx.connector.keyLoginFor(auth.username);
     if (!login) {
-      this.log.warn('publickey login cannot reach the backend: no mapping key and no ProxySFTPHostKey');
-      this.loginFailed(auth, methods, 'no mapping key or hostbased key for the backend');
-      return;
+      // Inside a chain, a later step (a relayed password) logs in to the backend.
+      if (!this.chains.complete && !this.chains.completes(auth.method)) return { passed: true };
+      this.log.warn(`${auth.method} login cannot reach the backend: no mapping key and no ProxySFTPHostKey`);
+      return { passed: false, reason: 'no mapping key or hostbased key for the backend' };
     }
     const backend = await this.backendOrFail(auth, stickyKey);
-    if (!backend) return;
+    if (!backend) return undefined;
     const user = backend.url.user ?? auth.username;
     const method: AnyAuthMethod =
       login.kind === 'mapping'
@@ -471,11 +564,16 @@ export class SshServerSession {
             localHostname: this.ctx.connector.hostbasedHostname,
             localUsername: user,
           };
-    const result = await backend.attempt(method);
-    if (!result.ok && !('closed' in result)) {
-      this.log.warn('backend refused the proxy login for a verified public key', { via: login.kind });
+    const result = await this.backendStep(backend, method, `the proxy's ${login.kind} login`);
+    if (!result.passed && !('closed' in result)) {
+      this.log.warn(
+        `backend refused the proxy login for a verified ${auth.method === 'hostbased' ? 'client host' : 'public key'}`,
+        {
+          via: login.kind,
+        },
+      );
     }
-    this.answer(auth, methods, result);
+    return result;
   }
 
   private safeReject(auth: AuthContext): void {
@@ -703,6 +801,12 @@ export class SshServerSession {
     this.resolveDone();
   }
 }
+
+/** One authentication request's outcome: passed (a chain step), failed, or the backend closed. */
+type StepResult =
+  | { passed: true }
+  | { passed: false; reason: string; backendMethods?: AuthenticationType[] }
+  | { passed: false; closed: string };
 
 /** The exit status of a refused exec request (the shell's "found but cannot execute"). */
 const EXEC_REFUSED_STATUS = 126;

@@ -9,8 +9,16 @@ export interface SshTarget {
   user: string;
 }
 
-/** Password via SSH_ASKPASS (every prompt gets it), or a private key file. */
-export type SshAuth = { password: string } | { identity: string };
+/**
+ * Password via SSH_ASKPASS (every prompt gets it), a private key file, both (a chain; `methods` is
+ * PreferredAuthentications), or hostbased (this machine's host key, signed by ssh-keysign: see
+ * enableSshKeysign).
+ */
+export type SshAuth =
+  | { password: string }
+  | { identity: string }
+  | { identity: string; password: string; methods: string }
+  | { hostbased: true };
 
 let askpass: Promise<string> | undefined;
 
@@ -28,6 +36,7 @@ function askpassScript(): Promise<string> {
 
 async function sshEnvironment(auth: SshAuth): Promise<NodeJS.ProcessEnv> {
   if (!('password' in auth)) return { ...process.env };
+  // (a chain of a key and a password reads the password from SSH_ASKPASS too)
   return {
     ...process.env,
     SSH_ASKPASS: await askpassScript(),
@@ -37,37 +46,61 @@ async function sshEnvironment(auth: SshAuth): Promise<NodeJS.ProcessEnv> {
   };
 }
 
-function sshOptions(auth: SshAuth, extra: string[]): string[] {
+function sshOptions(auth: SshAuth, extra: string[], logLevel = 'ERROR'): string[] {
   const common = [
     '-o',
     'StrictHostKeyChecking=no',
     '-o',
     'UserKnownHostsFile=/dev/null',
     '-o',
-    'LogLevel=ERROR',
+    `LogLevel=${logLevel}`,
   ];
   const byAuth =
-    'password' in auth
+    'hostbased' in auth
       ? [
           '-o',
-          'BatchMode=no',
+          'HostbasedAuthentication=yes',
           '-o',
-          'PubkeyAuthentication=no',
+          'EnableSSHKeysign=yes',
           '-o',
-          'PreferredAuthentications=keyboard-interactive,password',
-          '-o',
-          'NumberOfPasswordPrompts=1',
-        ]
-      : [
-          '-i',
-          auth.identity,
-          '-o',
-          'IdentitiesOnly=yes',
-          '-o',
-          'PreferredAuthentications=publickey',
+          'PreferredAuthentications=hostbased',
           '-o',
           'BatchMode=yes',
-        ];
+        ]
+      : 'identity' in auth && 'password' in auth
+        ? [
+            '-i',
+            auth.identity,
+            '-o',
+            'IdentitiesOnly=yes',
+            '-o',
+            'BatchMode=no',
+            '-o',
+            `PreferredAuthentications=${auth.methods}`,
+            '-o',
+            'NumberOfPasswordPrompts=1',
+          ]
+        : 'password' in auth
+          ? [
+              '-o',
+              'BatchMode=no',
+              '-o',
+              'PubkeyAuthentication=no',
+              '-o',
+              'PreferredAuthentications=keyboard-interactive,password',
+              '-o',
+              'NumberOfPasswordPrompts=1',
+            ]
+          : [
+              '-i',
+              auth.identity,
+              '-o',
+              'IdentitiesOnly=yes',
+              '-o',
+              'PreferredAuthentications=publickey',
+              '-o',
+              'BatchMode=yes',
+            ];
   return [...common, ...byAuth, ...extra];
 }
 
@@ -76,12 +109,12 @@ export async function sftpBatch(
   target: SshTarget,
   auth: SshAuth,
   commands: string[],
-  options: { extraOptions?: string[]; timeoutMs?: number } = {},
+  options: { extraOptions?: string[]; timeoutMs?: number; logLevel?: 'ERROR' | 'VERBOSE' | 'DEBUG1' } = {},
 ): Promise<RunResult<string>> {
   const result = await runCommand(
     'sftp',
     [
-      ...sshOptions(auth, options.extraOptions ?? []),
+      ...sshOptions(auth, options.extraOptions ?? [], options.logLevel),
       '-P',
       String(target.port),
       '-b',
@@ -139,4 +172,21 @@ export async function ssh(
     },
   );
   return { ...result, stdout: result.stdout.toString('utf8') };
+}
+
+const KEYSIGN_DROP_IN = '/etc/ssh/ssh_config.d/ftpx-test-keysign.conf';
+
+/**
+ * OpenSSH's hostbased client signs with the machine's host key through the setuid ssh-keysign, which
+ * reads only the system ssh_config: `EnableSSHKeysign yes` goes into a drop-in there, once per
+ * machine (it changes nothing for clients that do not ask for HostbasedAuthentication). Returns the
+ * host's ed25519 public key line, which ssh-keysign signs with.
+ */
+export async function enableSshKeysign(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  await writeFile(
+    KEYSIGN_DROP_IN,
+    '# ftpx tests: hostbased logins from this machine (ssh-keysign)\nEnableSSHKeysign yes\n',
+  );
+  return (await readFile('/etc/ssh/ssh_host_ed25519_key.pub', 'utf8')).trim();
 }

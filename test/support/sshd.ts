@@ -40,8 +40,8 @@ export interface Sshd {
 export interface SshdOptions {
   /** Appended to sshd_config. */
   extraConfig?: string;
-  /** sshd's LogLevel (DEBUG1 logs the negotiated algorithms). */
-  logLevel?: 'VERBOSE' | 'DEBUG1';
+  /** sshd's LogLevel (DEBUG1 logs the negotiated algorithms, DEBUG2 the peer's KEXINIT proposal). */
+  logLevel?: 'VERBOSE' | 'DEBUG1' | 'DEBUG2';
   /** Where to listen: 127.0.0.1 and a free port unless given (e.g. a test's own network). */
   host?: string;
   port?: number;

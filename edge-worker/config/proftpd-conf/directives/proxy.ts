@@ -58,7 +58,7 @@ export const PROXY_OPTIONS_DOC: ReadonlyArray<{ option: string; applies: string 
   { option: 'IgnoreConfigPerms', applies: '`pools[].ignoreConfigPerms`' },
   ...Object.entries(PROXY_PROTOCOL_OPTIONS).map(([option, version]) => ({
     option,
-    applies: `\`pools[].sendProxyProtocol: ${version}\` (FTP pools; refused for sftp:// pools)`,
+    applies: `\`pools[].sendProxyProtocol: ${version}\` (FTP and sftp:// pools: sent before the SSH identification)`,
   })),
 ];
 

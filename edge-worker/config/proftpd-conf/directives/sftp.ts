@@ -1,4 +1,5 @@
 import { isAbsolute } from 'node:path';
+import { authChainProblem } from '../../../sftp/auth-chains.js';
 import { type DirectiveLine, type DirectiveRow, ignored } from '../directive-row.js';
 import type { SftpScope, SftpSetting } from '../state.js';
 import { parseBoolean, parseWholeNumber } from '../values.js';
@@ -13,7 +14,6 @@ import { parseBoolean, parseWholeNumber } from '../values.js';
 type Side = keyof SftpScope;
 
 const COMPRESSION = ['on', 'off', 'delayed'];
-const AUTH_METHODS = ['password', 'keyboard-interactive', 'publickey'];
 
 /** Records one field of the listener's or the pool's `sftp` block; a second line is an error unless the value is a list. */
 function set(line: DirectiveLine, side: Side, field: string, value: unknown): void {
@@ -71,6 +71,25 @@ const compression = (line: DirectiveLine): string | undefined => {
   return value;
 };
 
+/** SFTPAuthorizedUserKeys / SFTPAuthorizedHostKeys: one `file:` source, an absolute path (`%u` allowed). */
+const keyFileSource = (line: DirectiveLine): string | undefined => {
+  const { args } = line.node;
+  const files = args.filter((arg) => arg.startsWith('file:'));
+  const others = args.filter((arg) => !arg.startsWith('file:'));
+  if (others.length > 0) {
+    line.fail(`only file: sources are supported by ftpx, not "${others.join(' ')}"`);
+    return undefined;
+  }
+  if (files.length !== 1) {
+    line.fail('needs exactly one file: source (e.g. file:/etc/proftpd/authorized_keys/%u)');
+    return undefined;
+  }
+  const path = (files[0] as string).slice('file:'.length);
+  if (isAbsolute(path)) return path;
+  line.fail(`must be an absolute path (~ is not expanded by ftpx), got "${path}"`);
+  return undefined;
+};
+
 const anyArgument = (line: DirectiveLine): string | undefined => line.one();
 
 /** SFTPHostKey / ProxySFTPHostKey: every line adds a key file. */
@@ -109,14 +128,9 @@ export const SFTP_ROWS: DirectiveRow[] = [
     const { args } = line.node;
     if (args.length === 0) line.fail('needs at least one method');
     for (const method of args) {
-      if (method.includes('+')) {
-        line.fail(
-          `authentication chains ("${method}") are not supported by ftpx; a backend can still require several methods`,
-        );
-        return undefined;
-      }
-      if (!AUTH_METHODS.includes(method)) {
-        line.fail(`"${method}" is not supported by ftpx (supported: ${AUTH_METHODS.join(', ')})`);
+      const problem = authChainProblem(method);
+      if (problem) {
+        line.fail(problem);
         return undefined;
       }
     }
@@ -126,23 +140,8 @@ export const SFTP_ROWS: DirectiveRow[] = [
   field('SFTPDigests', 'listener', 'digests', algorithms),
   field('SFTPKeyExchanges', 'listener', 'keyExchanges', algorithms),
   field('SFTPHostKeyAlgorithms', 'listener', 'hostKeyAlgorithms', algorithms),
-  field('SFTPAuthorizedUserKeys', 'listener', 'authorizedUserKeys', (line) => {
-    const { args } = line.node;
-    const files = args.filter((arg) => arg.startsWith('file:'));
-    const others = args.filter((arg) => !arg.startsWith('file:'));
-    if (others.length > 0) {
-      line.fail(`only file: sources are supported by ftpx, not "${others.join(' ')}"`);
-      return undefined;
-    }
-    if (files.length !== 1) {
-      line.fail('needs exactly one file: source (e.g. file:/etc/proftpd/authorized_keys/%u)');
-      return undefined;
-    }
-    const path = (files[0] as string).slice('file:'.length);
-    if (isAbsolute(path)) return path;
-    line.fail(`must be an absolute path (~ is not expanded by ftpx), got "${path}"`);
-    return undefined;
-  }),
+  field('SFTPAuthorizedUserKeys', 'listener', 'authorizedUserKeys', keyFileSource),
+  field('SFTPAuthorizedHostKeys', 'listener', 'authorizedHostKeys', keyFileSource),
   field('SFTPCompression', 'listener', 'compression', compression),
   field('SFTPPassPhraseProvider', 'listener', 'passPhraseProvider', anyArgument),
   refused(
@@ -196,7 +195,6 @@ export const SFTP_ROWS: DirectiveRow[] = [
     ],
     'not applied by ftpx yet',
   ),
-  ...ignored(['SFTPAuthorizedHostKeys'], 'hostbased logins from clients are not accepted by ftpx'),
 ];
 
 /** A scope's own SFTP settings over <Global>'s, as a YAML block and the directive behind each field. */

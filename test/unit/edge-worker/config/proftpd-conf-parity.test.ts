@@ -332,26 +332,19 @@ describe('proftpd.conf: <Limit> group and class rules', () => {
 });
 
 describe('proftpd.conf: PROXY headers to SSH backends', () => {
-  it('refuses UseProxyProtocolV1/V2 on a pool of sftp:// backends at load, never ignores it', () => {
-    const issues = configIssues(() =>
-      parse(
-        lines(
-          'ProxyEngine on', // 1
-          'ProxyTables /var/ftp/proxy', // 2
-          'SFTPEngine on', // 3
-          'SFTPHostKey /etc/ssh/ssh_host_ed25519_key', // 4
-          'ProxyReverseServers sftp://127.0.0.1:2222', // 5
-          'ProxyOptions UseProxyProtocolV2', // 6
-        ),
+  it('applies UseProxyProtocolV1/V2 to a pool of sftp:// backends (sent before SSH), never ignores it', () => {
+    const loaded = parse(
+      lines(
+        'ProxyEngine on', // 1
+        'ProxyTables /var/ftp/proxy', // 2
+        'SFTPEngine on', // 3
+        'SFTPHostKey /etc/ssh/ssh_host_ed25519_key', // 4
+        'ProxyReverseServers sftp://127.0.0.1:2222', // 5
+        'ProxyOptions UseProxyProtocolV2', // 6
       ),
     );
-    expect(rows(issues)).toEqual([
-      [
-        6,
-        'ProxyOptions',
-        'ftpx does not send a PROXY header to SSH (sftp://) backends yet: leave ProxyOptions UseProxyProtocolV1/V2/V2TLVs off for this pool (ftpx setting pools[0].sendProxyProtocol)',
-      ],
-    ]);
+    expect(loaded.config.pools[0]?.sendProxyProtocol).toBe('v2');
+    expect(loaded.config.listeners[0]?.protocol).toBe('sftp');
   });
 });
 

@@ -74,6 +74,40 @@ describe('parseProftpdConfig: SFTP/SCP (mod_sftp frontend, ProxySFTP* backend)',
     expect(loaded.warnings.map((warning) => warning.key)).not.toContain('ProxyTLSEngine');
   });
 
+  it('reads SFTPAuthMethods chains and SFTPAuthorizedHostKeys (client hostbased logins)', () => {
+    const loaded = parse(
+      lines(
+        'ProxyEngine on',
+        'ProxyRole reverse',
+        'ProxyReverseServers sftp://127.0.0.1:2222',
+        'SFTPEngine on',
+        'SFTPHostKey /etc/ssh/ssh_host_ed25519_key',
+        'SFTPAuthMethods publickey+password hostbased keyboard-interactive',
+        'SFTPAuthorizedUserKeys file:/etc/proftpd/authorized_keys/%u',
+        'SFTPAuthorizedHostKeys file:/etc/proftpd/authorized_host_keys',
+        'ProxySFTPHostKey /etc/proftpd/proxy_host_key',
+      ),
+    );
+    expect(loaded.config.listeners[0]?.sftp).toMatchObject({
+      authMethods: ['publickey+password', 'hostbased', 'keyboard-interactive'],
+      authorizedUserKeys: '/etc/proftpd/authorized_keys/%u',
+      authorizedHostKeys: '/etc/proftpd/authorized_host_keys',
+    });
+    const repeated = configIssues(() =>
+      parse(
+        lines(
+          'ProxyEngine on',
+          'ProxyRole reverse',
+          'ProxyReverseServers sftp://127.0.0.1',
+          'SFTPEngine on',
+          'SFTPHostKey /k',
+          'SFTPAuthMethods password+password',
+        ),
+      ),
+    );
+    expect(rows(repeated)).toEqual([[6, 'SFTPAuthMethods', '"password+password" names a method twice']]);
+  });
+
   it('names the line of each SFTP directive it cannot read', () => {
     const issues = configIssues(() =>
       parse(
@@ -83,7 +117,7 @@ describe('parseProftpdConfig: SFTP/SCP (mod_sftp frontend, ProxySFTP* backend)',
           'ProxyReverseServers sftp://127.0.0.1:2222', // 3
           'SFTPEngine on', // 4
           'SFTPHostKey /etc/ssh/ssh_host_ed25519_key', // 5
-          'SFTPAuthMethods publickey+password', // 6
+          'SFTPAuthMethods publickey+password password+gssapi-with-mic', // 6
           'ProxySFTPServerMatch ^OpenSSH pessimisticNewkeys true', // 7
           'ProxySFTPVerifyServer maybe', // 8
           'SFTPAuthorizedUserKeys sql:/GetKeys', // 9
@@ -91,7 +125,11 @@ describe('parseProftpdConfig: SFTP/SCP (mod_sftp frontend, ProxySFTP* backend)',
       ),
     );
     expect(rows(issues)).toEqual([
-      [6, 'SFTPAuthMethods', expect.stringMatching(/^authentication chains/)],
+      [
+        6,
+        'SFTPAuthMethods',
+        expect.stringMatching(/^"gssapi-with-mic" is not an authentication method ftpx takes/),
+      ],
       [7, 'ProxySFTPServerMatch', expect.stringMatching(/^cannot be applied/)],
       [8, 'ProxySFTPVerifyServer', 'expected on, off or enforce (ftpx), got "maybe"'],
       [9, 'SFTPAuthorizedUserKeys', expect.stringMatching(/^only file: sources are supported/)],
@@ -108,7 +146,7 @@ describe('parseProftpdConfig: SFTP/SCP (mod_sftp frontend, ProxySFTP* backend)',
           'SFTPEngine on', // 4
           'SFTPHostKey agent:/run/agent.sock', // 5
           'ProxySFTPCiphers rot13-cbc', // 6
-          'ProxySFTPOptions NoStrictKex', // 7
+          'ProxySFTPOptions NoStrictKex Bogus', // 7
           'SFTPKeyExchanges diffie-hellman-group-exchange-sha256', // 8
         ),
       ),
@@ -116,7 +154,7 @@ describe('parseProftpdConfig: SFTP/SCP (mod_sftp frontend, ProxySFTP* backend)',
     const byLine = new Map(rows(issues).map(([line, key, message]) => [line, `${key}: ${message}`]));
     expect(byLine.get(5)).toMatch(/^SFTPHostKey: .*agent: keys are not supported/);
     expect(byLine.get(6)).toMatch(/^ProxySFTPCiphers: .*cipher "rot13-cbc" is not implemented by ssh2/);
-    expect(byLine.get(7)).toMatch(/^ProxySFTPOptions: .*NoStrictKex cannot be applied/);
+    expect(byLine.get(7)).toMatch(/^ProxySFTPOptions: .*unknown ProxySFTPOptions "Bogus"/);
     expect(byLine.get(8)).toMatch(/^SFTPKeyExchanges: .*ssh2 implements group exchange as a client only/);
   });
 

@@ -2,27 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { sftpPoolSchema } from '../../../../edge-worker/config/sftp-schema.js';
 
 describe('ProxySFTPOptions (pools[].sftp.options)', () => {
-  it('accepts what ssh2 honours: AllowWeakDH, NoHostkeyRotation', () => {
-    const parsed = sftpPoolSchema.parse({ options: ['AllowWeakDH', 'NoHostkeyRotation'] });
-    expect(parsed.options).toEqual(['AllowWeakDH', 'NoHostkeyRotation']);
+  it('accepts every option mod_proxy documents', () => {
+    const all = [
+      'AllowWeakDH',
+      'NoExtensionNegotiation',
+      'NoHostkeyRotation',
+      'NoStrictKex',
+      'OldProtocolCompat',
+      'PessimisticKexinit',
+    ];
+    expect(sftpPoolSchema.parse({ options: all }).options).toEqual(all);
   });
 
-  it('refuses each other option with its own reason', () => {
-    for (const [option, reason] of [
-      ['NoExtensionNegotiation', 'ext-info-c'],
-      ['NoStrictKex', 'kex-strict-c-v00@openssh.com'],
-      ['OldProtocolCompat', 'SSH-1.99'],
-      ['PessimisticKexinit', 'KEXINIT'],
-    ]) {
-      const parsed = sftpPoolSchema.safeParse({ options: [option] });
-      expect(parsed.success, option).toBe(false);
-      const message = parsed.success ? '' : (parsed.error.issues[0]?.message ?? '');
-      expect(message).toContain(`ProxySFTPOptions ${option} cannot be applied`);
-      expect(message).toContain(reason);
-    }
+  it('refuses an unknown option, naming the known ones', () => {
     const unknown = sftpPoolSchema.safeParse({ options: ['Bogus'] });
-    expect(unknown.success ? '' : unknown.error.issues[0]?.message).toContain(
-      'unknown ProxySFTPOptions "Bogus"',
-    );
+    const message = unknown.success ? '' : (unknown.error.issues[0]?.message ?? '');
+    expect(message).toContain('unknown ProxySFTPOptions "Bogus"');
+    expect(message).toContain('NoStrictKex');
   });
 });
