@@ -282,6 +282,8 @@ export class FtpListener {
             classify: (address: string) => this.services.classes.classify(address)?.name,
           });
     const running = session;
+    // An autoban of this client ends this session too, with 421 and the ban's message.
+    admission?.whenBanned((refusal) => running.close(refusal.text));
     this.sessions.add(running);
     running
       .run()

@@ -4,7 +4,7 @@ import type { Cidr } from '../../functions/core/net/index.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
 import { type Admission, isRefused } from '../limits/connection-guard.js';
-import { sshDisconnect, TOO_MANY_CONNECTIONS } from '../limits/ssh-disconnect.js';
+import { NO_MORE_AUTH_METHODS, sshDisconnect, TOO_MANY_CONNECTIONS } from '../limits/ssh-disconnect.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import { ssh2Algorithms } from '../sftp/algorithms.js';
 import { BackendConnector } from '../sftp/backend-connector.js';
@@ -199,6 +199,11 @@ export class SftpListener {
         : {}),
     });
     const running = session;
+    // An autoban of this client ends this connection too, with an SSH disconnect carrying the ban's message.
+    admission?.whenBanned((refusal) => {
+      sshDisconnect(conn, NO_MORE_AUTH_METHODS, refusal.text);
+      running.close(refusal.text);
+    });
     this.sessions.add(running);
     running
       .run()

@@ -285,6 +285,8 @@ export class SshServerSession {
       }
       const decision = await this.proxyAuthenticate(auth.username, { password: auth.password });
       if (!decision.allowed) {
+        // A password the proxy checked itself (UseReverseProxyAuth): the sprayer's budget, as FTP's.
+        this.ctx.guard?.event('ProxyAuthFailure', auth.username);
         this.loginFailed(auth, methods, decision.reason);
         return;
       }
