@@ -56,8 +56,10 @@ export class AbuseDefences {
     });
   }
 
-  stop(): void {
+  /** Stops polling and heartbeats; resolves once a poll in flight is done (the store may then close). */
+  async stop(): Promise<void> {
     this.bans.stop();
     this.slots.stop();
+    await this.bans.settled();
   }
 }

@@ -58,6 +58,11 @@ export class BanList {
     this.timer = undefined;
   }
 
+  /** Resolves once no poll is in flight (the store may then close). */
+  async settled(): Promise<void> {
+    await this.polling;
+  }
+
   /** A reload's bans settings: BanEngine, BanMessage and the poll interval apply from now on. */
   async configure(config: BansConfig): Promise<void> {
     const restart = this.timer !== undefined && config.pollInterval !== this.config.pollInterval;

@@ -93,7 +93,7 @@ export async function startEdgeWorker(
   const close = async () => {
     await wired?.stopBackground();
     reporter?.stop();
-    defences?.stop();
+    await defences?.stop();
     ready = false;
     await listeners?.close();
     // Backend TLS session puts run in the background: the store must outlive them.
