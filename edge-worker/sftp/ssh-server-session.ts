@@ -21,7 +21,7 @@ import { LoginAttempts } from '../ftp/session/login-attempts.js';
 import type { SessionGuard } from '../ftp/session/session-guard.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
-import { type Selected, selectBackendWith } from '../reverse/backend-selection.js';
+import { confirmSticky, type Selected, selectBackendWith } from '../reverse/backend-selection.js';
 import { type ConnectionReporter, needsReports } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
 import { isAuthorizedKey } from './authorized-keys.js';
@@ -66,6 +66,8 @@ export class SshServerSession {
   private readonly log: Logger;
   private backend: Backend | undefined;
   private backendPromise: Promise<Backend> | undefined;
+  /** The sticky key the backend was chosen by, before authentication: mapped once the login succeeds. */
+  private stickyKey: string | undefined;
   private userName = '';
   private readonly attempts: LoginAttempts;
   private authenticated = false;
@@ -140,6 +142,14 @@ export class SshServerSession {
       this.tracked.setUser(this.userName);
       this.attempts.succeeded();
       this.log.info('login succeeded', { user: this.userName, backend: this.backend?.key });
+      if (this.backend && this.stickyKey !== undefined) {
+        const { controlPlane, reporter, pool } = ctx;
+        void confirmSticky(
+          pool,
+          { controlPlane, reporter, log: this.log, stickyKey: this.stickyKey },
+          this.backend.key,
+        );
+      }
       void ctx.guard?.loggedIn(this.userName).then((refusal) => {
         if (!refusal || this.ended) return;
         this.log.warn('login refused by a connection limit', { reason: refusal.text });
@@ -227,7 +237,8 @@ export class SshServerSession {
         controlPlane: this.ctx.controlPlane,
         reporter: this.ctx.reporter,
         log: this.log,
-        ...(stickyKey !== undefined ? { stickyKey } : {}),
+        // Always before the client authenticated: the mapping is written at 'ready' (confirmSticky).
+        ...(stickyKey !== undefined ? { stickyKey, provisional: true } : {}),
       },
       'sftp',
       // A registered or discovered backend: connect to its checked address, not its name again.
@@ -243,6 +254,7 @@ export class SshServerSession {
         ),
     ).then((backend) => {
       this.backend = backend;
+      this.stickyKey = stickyKey;
       this.tracked.setBackend(backend.key, { connectMs: backend.connectMs, port: backend.url.port });
       backend.client.on('close', () => this.end('backend closed the connection'));
       if (this.ended) backend.end();
