@@ -29,6 +29,8 @@ export class BanList {
   private bans = new Map<string, Ban>();
   /** Host bans of a network (`203.0.113.0/24`, `2001:db8::/48`), matched by prefix. */
   private networks: { ban: Ban; cidr: Cidr }[] = [];
+  /** Bans this worker made (autobans), with when: a poll that began before one was stored must not drop it. */
+  private readonly madeHere = new Map<string, { ban: Ban; at: number }>();
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private failing = false;
@@ -81,7 +83,9 @@ export class BanList {
 
   /** A ban this worker just made (an autoban): it applies here before the next poll. */
   add(ban: Ban): void {
-    this.bans.set(keyOf(ban.kind, ban.value), ban);
+    const key = keyOf(ban.kind, ban.value);
+    this.bans.set(key, ban);
+    this.madeHere.set(key, { ban, at: this.now() });
     this.networks = networksOf(this.bans);
   }
 
@@ -124,10 +128,16 @@ export class BanList {
   private async poll(): Promise<void> {
     const abuse = this.controlPlane.abuse?.bind(this.controlPlane);
     if (!abuse) return;
+    const started = this.now();
     try {
       const answer = await abuse({ op: 'list-bans' });
       const next = new Map<string, Ban>();
       for (const ban of answer.bans ?? []) next.set(keyOf(ban.kind, ban.value), ban);
+      // A ban made here after this poll began may be missing from its answer: it stays until the next.
+      for (const [key, made] of this.madeHere) {
+        if (made.at < started) this.madeHere.delete(key);
+        else if (!next.has(key)) next.set(key, made.ban);
+      }
       this.bans = next;
       this.networks = networksOf(next);
       if (this.failing) this.log.info('ban list read again');
