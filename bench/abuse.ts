@@ -2,8 +2,13 @@
  * The abuse benchmark (`npm run bench:abuse [-- --config ftpx.yaml]`): an honest client's login
  * latency and download rate, and ftpx's RSS and CPU, while hostile clients (a) hold idle TCP
  * connections, (b) trickle a command byte by byte (slowloris), (c) log in behind a backend that floods
- * replies and never read. Loopback only; every scenario is bounded in count and time. Not a test:
- * figures depend on the machine. Writes bench/results/abuse-<time>.json and .md.
+ * replies and never read, (d) spray passwords at a proxy-auth listener from 50 loopback addresses
+ * (127.10.0.x). Loopback only; every scenario is bounded in count and time. Not a test: figures depend
+ * on the machine. Writes bench/results/abuse-<time>.json and .md.
+ *
+ * `--limits` runs the generated config with limits and bans on (maxConnectionsPerHost,
+ * maxUnauthenticatedPerHost, a ProxyAuthFailure autoban); `--only a,b,c,d` picks scenarios;
+ * `--seconds N` sets each scenario's length (15 s by default).
  *
  * `--config FILE` runs ftpx with that config instead of the generated one (limits on, say): it must
  * have a listener on FTPX_BENCH_PORT with pool `main` (the honest backend, FTPX_BENCH_BACKEND) and one
@@ -22,7 +27,14 @@ import { startProxyProcess } from '../test/support/proxy-process.js';
 import { loginMs } from './ftp-login.js';
 import { median, round1 } from './stats.js';
 
-const SCENARIO_SECONDS = 15;
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+}
+const SCENARIO_SECONDS = Math.min(120, Math.max(1, Number(option('--seconds') ?? 15)));
+const ONLY = new Set((option('--only') ?? 'a,b,c,d').split(','));
+const LIMITS = process.argv.includes('--limits');
+const SPRAYERS = 50;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function rssMiB(pid: number): Promise<number> {
@@ -63,8 +75,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const configArg = process.argv.indexOf('--config');
-  const userConfig = configArg > 0 ? process.argv[configArg + 1] : undefined;
+  const userConfig = option('--config');
   const dir = await mkdtemp(join(tmpdir(), 'ftpx-bench-abuse-'));
   const backend = await startFtpBackend('proftpd', { name: 'bench-abuse' });
   const payload = Buffer.alloc(32 * 1024 * 1024, 7);
@@ -72,25 +83,40 @@ async function main(): Promise<void> {
   const flood = await startFloodingBackend({ reply: '200 flood\r\n', count: 50_000_000 });
   const port = await freePort();
   const floodPort = await freePort();
+  const sprayPort = await freePort();
+  const passwd = join(dir, 'proxy.passwd');
+  const hash = execFileSync('openssl', ['passwd', '-6', 'alice-pw'], { encoding: 'utf8' }).trim();
+  await writeFile(passwd, `alice:${hash}:1001:100::/home/alice:/bin/sh\n`);
   const vars: Record<string, string> = {
     FTPX_BENCH_PORT: String(port),
     FTPX_BENCH_FLOOD_PORT: String(floodPort),
     FTPX_BENCH_BACKEND: backend.url,
     FTPX_BENCH_FLOOD_BACKEND: `ftp://127.0.0.1:${flood.port}`,
     FTPX_BENCH_DATA_DIR: join(dir, 'data'),
+    FTPX_BENCH_SPRAY_PORT: String(sprayPort),
+    FTPX_BENCH_AUTH_USER_FILE: passwd,
   };
+  const limits = LIMITS ? ', connections: { maxConnectionsPerHost: 10, maxUnauthenticatedPerHost: 4 }' : '';
   const config = join(dir, 'ftpx.yaml');
   const template = userConfig
     ? await readFile(userConfig, 'utf8')
     : [
         'dataDir: {{FTPX_BENCH_DATA_DIR}}',
         'log: { level: warn }',
+        ...(LIMITS
+          ? ['bans:', '  rules: [{ event: ProxyAuthFailure, count: 5, window: 1m, duration: 10m }]']
+          : []),
         'listeners:',
-        '  - { address: 127.0.0.1, port: {{FTPX_BENCH_PORT}}, pool: main }',
-        '  - { address: 127.0.0.1, port: {{FTPX_BENCH_FLOOD_PORT}}, pool: flood }',
+        `  - { address: 127.0.0.1, port: {{FTPX_BENCH_PORT}}, pool: main${limits} }`,
+        `  - { address: 127.0.0.1, port: {{FTPX_BENCH_FLOOD_PORT}}, pool: flood${limits} }`,
+        `  - { address: 127.0.0.1, port: {{FTPX_BENCH_SPRAY_PORT}}, pool: sprayed${limits} }`,
         'pools:',
         '  - { name: main, backends: [{{FTPX_BENCH_BACKEND}}] }',
         '  - { name: flood, backends: [{{FTPX_BENCH_FLOOD_BACKEND}}] }',
+        '  - name: sprayed',
+        '    backends: [{{FTPX_BENCH_BACKEND}}]',
+        '    proxyAuth: true',
+        '    authUserFile: {{FTPX_BENCH_AUTH_USER_FILE}}',
         '',
       ].join('\n');
   await writeFile(
@@ -160,48 +186,118 @@ async function main(): Promise<void> {
     await sleep(2000);
   };
 
+  /**
+   * One password sprayer from `source`: connects, tries USER alice / PASS guess until the proxy
+   * closes the connection (MaxLoginAttempts, a ban), and again, until `deadline`. Returns its guesses.
+   */
+  const spray = async (source: string, deadline: number): Promise<number> => {
+    let guesses = 0;
+    while (Date.now() < deadline) {
+      const socket = connect({ host: '127.0.0.1', port: sprayPort, localAddress: source });
+      socket.setEncoding('latin1');
+      let closed = false;
+      let buffered = '';
+      let wake: () => void = () => {};
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        closed = true;
+        wake();
+      });
+      socket.on('data', (text: string) => {
+        buffered += text;
+        wake();
+      });
+      const reply = async (): Promise<string | undefined> => {
+        while (!closed && Date.now() < deadline) {
+          const end = buffered.indexOf('\r\n');
+          if (end >= 0) {
+            const line = buffered.slice(0, end);
+            buffered = buffered.slice(end + 2);
+            return line;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 500);
+          });
+        }
+        return undefined;
+      };
+      if ((await reply())?.startsWith('220')) {
+        while (!closed && Date.now() < deadline) {
+          socket.write('USER alice\r\n');
+          if (!(await reply())) break;
+          socket.write(`PASS guess-${guesses}\r\n`);
+          guesses += 1;
+          if (!(await reply())) break;
+        }
+      }
+      socket.destroy();
+      // A refused or banned sprayer comes back after a short pause, as scanners do.
+      await sleep(100);
+    }
+    return guesses;
+  };
+
   try {
     await measure('quiet', 0, async () => 0);
 
-    await measure(`(a) idle TCP connections`, idleCount, async () => {
-      const before = connectionsTo(backend.port);
-      await openIdle(idleCount, port);
-      await sleep(SCENARIO_SECONDS * 1000);
-      return connectionsTo(backend.port) - before;
-    });
+    if (ONLY.has('d')) {
+      let guesses = 0;
+      await measure(`(d) password sprayers (proxy auth), ${SPRAYERS} addresses`, SPRAYERS, async () => {
+        const before = connectionsTo(backend.port);
+        const deadline = Date.now() + SCENARIO_SECONDS * 1000;
+        const counts = await Promise.all(
+          Array.from({ length: SPRAYERS }, (_, i) => spray(`127.10.0.${i + 1}`, deadline)),
+        );
+        guesses = counts.reduce((sum, count) => sum + count, 0);
+        return connectionsTo(backend.port) - before;
+      });
+      const last = rows.at(-1);
+      if (last) last.scenario += ` (${guesses} guesses)`;
+    }
+
+    if (ONLY.has('a'))
+      await measure(`(a) idle TCP connections`, idleCount, async () => {
+        const before = connectionsTo(backend.port);
+        await openIdle(idleCount, port);
+        await sleep(SCENARIO_SECONDS * 1000);
+        return connectionsTo(backend.port) - before;
+      });
     await closeHostile();
 
-    await measure('(b) slowloris clients', 1000, async () => {
-      const before = connectionsTo(backend.port);
-      await openIdle(1000, port);
-      const deadline = Date.now() + SCENARIO_SECONDS * 1000;
-      while (Date.now() < deadline) {
-        for (const socket of hostileSockets) if (!socket.destroyed) socket.write('U');
-        await sleep(5000);
-      }
-      return connectionsTo(backend.port) - before;
-    });
+    if (ONLY.has('b'))
+      await measure('(b) slowloris clients', 1000, async () => {
+        const before = connectionsTo(backend.port);
+        await openIdle(1000, port);
+        const deadline = Date.now() + SCENARIO_SECONDS * 1000;
+        while (Date.now() < deadline) {
+          for (const socket of hostileSockets) if (!socket.destroyed) socket.write('U');
+          await sleep(5000);
+        }
+        return connectionsTo(backend.port) - before;
+      });
     await closeHostile();
 
-    await measure('(c) backend flooding a client that never reads', 20, async () => {
-      for (let i = 0; i < 20; i++) {
-        const socket = connect({ host: '127.0.0.1', port: floodPort });
-        socket.on('error', () => {});
-        socket.setEncoding('latin1');
-        let sent = false;
-        socket.on('data', (text: string) => {
-          if (!sent && text.includes('220')) {
-            sent = true;
-            socket.write('USER flood\r\nPASS flood\r\n');
-            // Never read again.
-            setTimeout(() => socket.pause(), 200);
-          }
-        });
-        hostileSockets.push(socket);
-      }
-      await sleep(SCENARIO_SECONDS * 1000);
-      return connectionsTo(flood.port);
-    });
+    if (ONLY.has('c'))
+      await measure('(c) backend flooding a client that never reads', 20, async () => {
+        for (let i = 0; i < 20; i++) {
+          const socket = connect({ host: '127.0.0.1', port: floodPort });
+          socket.on('error', () => {});
+          socket.setEncoding('latin1');
+          let sent = false;
+          socket.on('data', (text: string) => {
+            if (!sent && text.includes('220')) {
+              sent = true;
+              socket.write('USER flood\r\nPASS flood\r\n');
+              // Never read again.
+              setTimeout(() => socket.pause(), 200);
+            }
+          });
+          hostileSockets.push(socket);
+        }
+        await sleep(SCENARIO_SECONDS * 1000);
+        return connectionsTo(flood.port);
+      });
     await closeHostile();
   } finally {
     await proxy.stop();
@@ -214,8 +310,8 @@ async function main(): Promise<void> {
   const header = [
     `# Abuse benchmark (${stamp})`,
     '',
-    `Config: ${userConfig ?? 'generated, limits off'}; open-file limit ${limit} (idle connections scaled to ${idleCount}).`,
-    'Loopback, 2-core machine shared with other jobs: figures are indicative. (d) password sprayers with proxy auth: not run yet.',
+    `Config: ${userConfig ?? `generated, limits ${LIMITS ? 'on' : 'off'}`}; scenarios ${[...ONLY].join(',')}, ${SCENARIO_SECONDS} s each; open-file limit ${limit} (idle connections scaled to ${idleCount}).`,
+    'Loopback, 2-core machine shared with other jobs: figures are indicative.',
     '',
     '| scenario | hostile | ftpx RSS MiB | ftpx CPU % | honest login median ms | honest download MiB/s | hostile connections at a backend |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -227,7 +323,7 @@ async function main(): Promise<void> {
   const markdown = [...header, ...lines, ''].join('\n');
   await writeFile(
     join('bench', 'results', `abuse-${stamp}.json`),
-    `${JSON.stringify({ config: userConfig ?? null, idleCount, limit, rows }, null, 2)}\n`,
+    `${JSON.stringify({ config: userConfig ?? null, limits: LIMITS, seconds: SCENARIO_SECONDS, idleCount, limit, rows }, null, 2)}\n`,
   );
   await writeFile(join('bench', 'results', `abuse-${stamp}.md`), markdown);
   console.log(markdown);

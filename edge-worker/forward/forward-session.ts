@@ -340,6 +340,7 @@ class ForwardRole implements SessionRole {
       clientAddress: this.ctx.clientAddress,
     });
     if (!auth.allowed) {
+      this.ctx.guard?.event('ProxyAuthFailure', user);
       this.proxyLogin = { step: 'none' };
       await this.session.loginFailed(
         localReply(530, 'Login incorrect.'),

@@ -31,6 +31,16 @@ export class AbuseDefences {
     return this.bans.start();
   }
 
+  /**
+   * A reload's `bans` block (BanEngine, BanMessage, BanOnEvent rules, poll interval): applies to
+   * new connections and to the events of running sessions from now on; no session is dropped.
+   */
+  async configure(config: BansConfig | undefined): Promise<void> {
+    const bans = config ?? bansSchema.parse({});
+    this.events.configure(bans);
+    await this.bans.configure(bans);
+  }
+
   /** `classOf`: the client's `<Class>` name (class bans, BanMessage's %c). */
   guardFor(
     limits: ConnectionLimitsConfig,
@@ -46,8 +56,10 @@ export class AbuseDefences {
     });
   }
 
-  stop(): void {
+  /** Stops polling and heartbeats; resolves once a poll in flight is done (the store may then close). */
+  async stop(): Promise<void> {
     this.bans.stop();
     this.slots.stop();
+    await this.bans.settled();
   }
 }

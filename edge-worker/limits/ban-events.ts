@@ -1,3 +1,4 @@
+import type { Ban } from '../../functions/contract/abuse.js';
 import type { BanEventName, BansConfig } from '../config/limits-schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
@@ -15,29 +16,37 @@ const USER_EVENTS: ReadonlySet<BanEventName> = new Set(['MaxClientsPerUser', 'Ma
  */
 export class BanEvents {
   constructor(
-    private readonly config: BansConfig,
+    private config: BansConfig,
     private readonly controlPlane: ControlPlaneClient,
     private readonly bans: BanList,
     private readonly log: Logger,
   ) {}
+
+  /** A reload's rules: they count from now on (counts already in the store stay). */
+  configure(config: BansConfig): void {
+    this.config = config;
+  }
 
   /** Whether any rule counts this event (callers may skip work for events nobody counts). */
   counts(event: BanEventName): boolean {
     return this.bans.enabled && this.config.rules.some((rule) => rule.event === event);
   }
 
-  /** Counts the event for every rule that names it; resolves once the counts are in (never rejects). */
-  async report(event: BanEventName, subject: BanSubject): Promise<void> {
-    if (!this.counts(event)) return;
+  /**
+   * Counts the event for every rule that names it; resolves once the counts are in (never rejects),
+   * with the ban the event caused, if it caused one.
+   */
+  async report(event: BanEventName, subject: BanSubject): Promise<Ban | undefined> {
+    if (!this.counts(event)) return undefined;
     const abuse = this.controlPlane.abuse?.bind(this.controlPlane);
-    if (!abuse) return;
-    await Promise.all(
+    if (!abuse) return undefined;
+    const made = await Promise.all(
       this.config.rules
         .filter((rule) => rule.event === event)
         .map(async (rule) => {
           const kind = rule.target ?? (USER_EVENTS.has(event) ? 'user' : 'host');
           const value = kind === 'user' ? subject.user : canonicalHost(subject.host);
-          if (value === undefined || value === '') return;
+          if (value === undefined || value === '') return undefined;
           try {
             const answer = await abuse({
               op: 'ban-event',
@@ -53,10 +62,13 @@ export class BanEvents {
               this.bans.add(answer.ban);
               this.log.warn('autoban', { event, kind, value, reason: answer.ban.reason });
             }
+            return answer.ban;
           } catch (err) {
             this.log.warn('ban event not counted', { event, error: err });
+            return undefined;
           }
         }),
     );
+    return made.find((ban) => ban !== undefined);
   }
 }

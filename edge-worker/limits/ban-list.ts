@@ -1,4 +1,5 @@
 import type { Ban } from '../../functions/contract/abuse.js';
+import { type Cidr, inNetworks, parseCidr } from '../../functions/core/net/index.js';
 import type { BansConfig } from '../config/limits-schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { GuardRefusal } from '../ftp/session/session-guard.js';
@@ -26,13 +27,17 @@ export interface BanMatch {
  */
 export class BanList {
   private bans = new Map<string, Ban>();
+  /** Host bans of a network (`203.0.113.0/24`, `2001:db8::/48`), matched by prefix. */
+  private networks: { ban: Ban; cidr: Cidr }[] = [];
+  /** Bans this worker made (autobans), with when: a poll that began before one was stored must not drop it. */
+  private readonly madeHere = new Map<string, { ban: Ban; at: number }>();
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private failing = false;
 
   constructor(
     private readonly controlPlane: ControlPlaneClient,
-    private readonly config: BansConfig,
+    private config: BansConfig,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
@@ -55,6 +60,19 @@ export class BanList {
     this.timer = undefined;
   }
 
+  /** Resolves once no poll is in flight (the store may then close). */
+  async settled(): Promise<void> {
+    await this.polling;
+  }
+
+  /** A reload's bans settings: BanEngine, BanMessage and the poll interval apply from now on. */
+  async configure(config: BansConfig): Promise<void> {
+    const restart = this.timer !== undefined && config.pollInterval !== this.config.pollInterval;
+    this.config = config;
+    if (!this.enabled || restart) this.stop();
+    await this.start();
+  }
+
   /** One poll (concurrent callers share it). */
   refresh(): Promise<void> {
     this.polling ??= this.poll().finally(() => {
@@ -65,7 +83,10 @@ export class BanList {
 
   /** A ban this worker just made (an autoban): it applies here before the next poll. */
   add(ban: Ban): void {
-    this.bans.set(keyOf(ban.kind, ban.value), ban);
+    const key = keyOf(ban.kind, ban.value);
+    this.bans.set(key, ban);
+    this.madeHere.set(key, { ban, at: this.now() });
+    this.networks = networksOf(this.bans);
   }
 
   /** The ban that refuses this subject, if any, with what the client is told. */
@@ -86,6 +107,10 @@ export class BanList {
       }
       return { ban, refusal: this.refusalText(ban, subject) };
     }
+    for (const { ban, cidr } of this.networks) {
+      if (ban.expiresAt !== undefined && ban.expiresAt * 1000 <= this.now()) continue;
+      if (inNetworks(subject.host, [cidr])) return { ban, refusal: this.refusalText(ban, subject) };
+    }
     return undefined;
   }
 
@@ -103,11 +128,18 @@ export class BanList {
   private async poll(): Promise<void> {
     const abuse = this.controlPlane.abuse?.bind(this.controlPlane);
     if (!abuse) return;
+    const started = this.now();
     try {
       const answer = await abuse({ op: 'list-bans' });
       const next = new Map<string, Ban>();
       for (const ban of answer.bans ?? []) next.set(keyOf(ban.kind, ban.value), ban);
+      // A ban made here after this poll began may be missing from its answer: it stays until the next.
+      for (const [key, made] of this.madeHere) {
+        if (made.at < started) this.madeHere.delete(key);
+        else if (!next.has(key)) next.set(key, made.ban);
+      }
       this.bans = next;
+      this.networks = networksOf(next);
       if (this.failing) this.log.info('ban list read again');
       this.failing = false;
     } catch (err) {
@@ -115,6 +147,17 @@ export class BanList {
       this.failing = true;
     }
   }
+}
+
+/** The network bans of a list; a value that is not a network (or not one this worker reads) matches nothing. */
+function networksOf(bans: Map<string, Ban>): { ban: Ban; cidr: Cidr }[] {
+  const networks: { ban: Ban; cidr: Cidr }[] = [];
+  for (const ban of bans.values()) {
+    if (ban.kind !== 'host' || !ban.value.includes('/')) continue;
+    const parsed = parseCidr(ban.value);
+    if (parsed.ok) networks.push({ ban, cidr: parsed.cidr });
+  }
+  return networks;
 }
 
 function keyOf(kind: string, value: string): string {

@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { BanEvents } from './ban-events.js';
 import type { BanList } from './ban-list.js';
 import { canonicalHost } from './canonical-host.js';
-import { type CountedLimit, limitRefusal, PRE_LOGIN_REFUSAL } from './refusal-texts.js';
+import { bannedSessionRefusal, type CountedLimit, limitRefusal, PRE_LOGIN_REFUSAL } from './refusal-texts.js';
 import type { HeldSlot, SlotLeases } from './slot-leases.js';
 
 /** What a connection is refused with: a reply (FTP 530/421, an SSH disconnect message), or a bare close. */
@@ -124,6 +124,7 @@ export class Admission implements SessionGuard {
   private loginSlots: HeldSlot[] = [];
   private unauthenticated = true;
   private ended = false;
+  private banned: ((refusal: GuardRefusal) => void) | undefined;
 
   constructor(
     private readonly guard: ConnectionGuard,
@@ -194,8 +195,24 @@ export class Admission implements SessionGuard {
     this.releaseLogin();
   }
 
+  /**
+   * How the session ends when one of its own events bans its client (an autoban): mod_ban
+   * disconnects the client it bans, so the session that tripped the rule does not go on.
+   */
+  whenBanned(end: (refusal: GuardRefusal) => void): void {
+    this.banned = end;
+  }
+
   event(name: GuardEvent, user?: string): void {
-    void this.guard.deps.events.report(name, { host: this.host, user, className: this.className });
+    const subject = { host: this.host, user, className: this.className };
+    const { events, bans, log } = this.guard.deps;
+    void events.report(name, subject).then((ban) => {
+      if (!ban || this.ended || !this.banned) return;
+      const match = bans.match(subject);
+      if (!match) return;
+      log.info('ending the session of a client its own event banned', { client: this.host, event: name });
+      this.banned(bannedSessionRefusal(match.refusal, name));
+    });
   }
 
   /** The connection ended: every count it held is given back. */

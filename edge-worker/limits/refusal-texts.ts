@@ -24,3 +24,11 @@ export const PRE_LOGIN_REFUSAL: GuardRefusal = {
   code: 421,
   text: 'Too many connections waiting to log in; try again later.',
 };
+
+/**
+ * What a running session is told when its own event banned its client: 421 (the service closes the
+ * control connection, RFC 959) with the ban's message (BanMessage or the rule's) if there is one.
+ */
+export function bannedSessionRefusal(ban: GuardRefusal | undefined, event: string): GuardRefusal {
+  return { code: 421, text: ban?.text ?? `Banned (${event}); closing control connection.` };
+}

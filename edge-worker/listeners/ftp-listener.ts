@@ -10,6 +10,7 @@ import { encodeReply, localReply } from '../ftp/control/reply.js';
 import { PortRange } from '../ftp/data/port-range.js';
 import { CommandLimits } from '../ftp/session/command-limits.js';
 import { type Admission, type ConnectionGuard, isRefused } from '../limits/connection-guard.js';
+import { refuseSocket } from '../limits/refuse-socket.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
 import type { ResolveAddresses } from '../net/destination-resolver.js';
@@ -223,8 +224,12 @@ export class FtpListener {
       return result;
     }
     // An implicit-FTPS client expects a TLS handshake, not a plain reply: it just sees the close.
-    if (implicitTls || !result.refusal) socket.destroy();
-    else socket.end(encodeReply(localReply(result.refusal.code, result.refusal.text)));
+    refuseSocket(
+      socket,
+      implicitTls || !result.refusal
+        ? undefined
+        : encodeReply(localReply(result.refusal.code, result.refusal.text)),
+    );
     return false;
   }
 
@@ -282,6 +287,8 @@ export class FtpListener {
             classify: (address: string) => this.services.classes.classify(address)?.name,
           });
     const running = session;
+    // An autoban of this client ends this session too, with 421 and the ban's message.
+    admission?.whenBanned((refusal) => running.close(refusal.text));
     this.sessions.add(running);
     running
       .run()

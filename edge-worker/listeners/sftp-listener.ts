@@ -4,7 +4,8 @@ import type { Cidr } from '../../functions/core/net/index.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
 import { type Admission, isRefused } from '../limits/connection-guard.js';
-import { sshDisconnect, TOO_MANY_CONNECTIONS } from '../limits/ssh-disconnect.js';
+import { refuseSocket } from '../limits/refuse-socket.js';
+import { NO_MORE_AUTH_METHODS, sshDisconnect, TOO_MANY_CONNECTIONS } from '../limits/ssh-disconnect.js';
 import { sshTraceDebug } from '../log/ssh-trace.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
 import { ssh2Algorithms } from '../sftp/algorithms.js';
@@ -36,6 +37,12 @@ export class SftpListener {
   /** The limits' admission of each socket handed to ssh2, and the sockets whose session started. */
   private readonly admissions = new WeakMap<Socket, Admission>();
   private readonly started = new WeakSet<Socket>();
+  /**
+   * Sockets handed to ssh2 whose client has not sent its version string yet: ssh2 starts a session
+   * (and its login timer) only then, so these are timed out and closed here.
+   */
+  private readonly waiting = new Set<Socket>();
+  private readonly versionReceived = new WeakMap<Socket, () => void>();
   private connector: BackendConnector | undefined;
   private draining = false;
 
@@ -117,6 +124,7 @@ export class SftpListener {
               });
             }
             this.clients.set(socket, client);
+            this.awaitVersion(socket, admission);
             this.ssh.injectSocket(socket);
           },
           (err: unknown) => {
@@ -156,9 +164,36 @@ export class SftpListener {
       }
       return result;
     }
-    if (result.refusal) socket.end(`${result.refusal.text}\r\n`);
-    else socket.destroy();
+    refuseSocket(socket, result.refusal ? `${result.refusal.text}\r\n` : undefined);
     return false;
+  }
+
+  /**
+   * TimeoutLogin from accept to the client's version string (RFC 4253 section 4.2): a client that
+   * connects and says nothing holds a pre-login place (and a socket) for timeouts.login at most, as
+   * the session's own login timer bounds the rest of the login. Reported as a TimeoutLogin ban event.
+   */
+  private awaitVersion(socket: Socket, admission: Admission | undefined): void {
+    this.waiting.add(socket);
+    const loginTimeout = this.config.timeouts.login;
+    const timer =
+      loginTimeout > 0
+        ? setTimeout(() => {
+            if (this.started.has(socket)) return;
+            this.services.log.info('SSH client sent no version string in time (TimeoutLogin)', {
+              client: `${socket.remoteAddress}:${socket.remotePort}`,
+            });
+            admission?.event('TimeoutLogin');
+            socket.destroy();
+          }, loginTimeout)
+        : undefined;
+    timer?.unref();
+    const done = () => {
+      clearTimeout(timer);
+      this.waiting.delete(socket);
+    };
+    socket.once('close', done);
+    this.versionReceived.set(socket, done);
   }
 
   private startSession(conn: Connection): void {
@@ -182,7 +217,10 @@ export class SftpListener {
       close: (reason) => session?.close(reason),
     });
     const admission = socket ? this.admissions.get(socket) : undefined;
-    if (socket) this.started.add(socket);
+    if (socket) {
+      this.started.add(socket);
+      this.versionReceived.get(socket)?.();
+    }
     session = new SshServerSession(conn, {
       listener: this.config,
       sftp: this.sftp,
@@ -204,6 +242,11 @@ export class SftpListener {
         : {}),
     });
     const running = session;
+    // An autoban of this client ends this connection too, with an SSH disconnect carrying the ban's message.
+    admission?.whenBanned((refusal) => {
+      sshDisconnect(conn, NO_MORE_AUTH_METHODS, refusal.text);
+      running.close(refusal.text);
+    });
     this.sessions.add(running);
     running
       .run()
@@ -238,6 +281,8 @@ export class SftpListener {
     this.server = undefined;
     this.ssh = undefined;
     for (const session of this.sessions) session.close(reason);
+    // Clients still before their version string have no session to close; the server waits for them.
+    for (const socket of this.waiting) socket.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -46,6 +46,11 @@ export interface SelectionContext {
   log: Logger;
   /** PerUser: the user name; PerHost: the client address. */
   stickyKey?: string;
+  /**
+   * The client has not logged in: the sticky mapping is followed but not written (confirmSticky
+   * writes it after the login), so clients that never log in add nothing to the store.
+   */
+  provisional?: boolean;
   prelude?: ConnectOptions['prelude'];
   /** Backend FTPS for one backend (by URL and key); plain FTP when absent or undefined. */
   tls?: (url: BackendUrl, key: string) => ConnectOptions['tls'];
@@ -53,6 +58,39 @@ export interface SelectionContext {
 
 /** What one attempt will connect to, or why it cannot. */
 type Target = { key: string; url: BackendUrl; source: string } | { key: string; error: string };
+
+/**
+ * After the login that a provisional selection preceded: the same selection again, not provisional,
+ * with every backend but the one the session uses excluded, which maps the key to that backend (or
+ * renews the mapping). Its answer is not used; a failure is only logged (the next login maps the key).
+ */
+export async function confirmSticky(
+  pool: Pool,
+  context: SelectionContext,
+  backendKey: string,
+): Promise<void> {
+  const { controlPlane, reporter, log, stickyKey } = context;
+  if (stickyKey === undefined) return;
+  try {
+    const list = await listFor(pool, context);
+    const keys = list.backends.map((backend) => backend.key);
+    const others = keys.filter((key) => key !== backendKey);
+    await controlPlane.resolveBackend({
+      pool: pool.config.name,
+      policy: pool.config.connectPolicy,
+      backends: keys,
+      ...(others.length < keys.length && others.length > 0 ? { excludeBackends: others } : {}),
+      ...(list.scope === 'user' ? { backendsScope: 'user' as const } : {}),
+      ...(pool.config.connectPolicy === 'PerUser' && pool.config.perUserFallback === 'refuse'
+        ? { perUserFallback: 'refuse' as const }
+        : {}),
+      workerId: reporter.workerId,
+      stickyKey,
+    });
+  } catch (err) {
+    log.warn('sticky mapping not written after login', { pool: pool.config.name, error: err });
+  }
+}
 
 export async function selectAndConnect(pool: Pool, context: SelectionContext): Promise<SelectedBackend> {
   const { prelude } = context;
@@ -110,6 +148,7 @@ export async function selectBackendWith<T extends { connectMs: number }>(
         : {}),
       workerId: reporter.workerId,
       ...(stickyKey !== undefined ? { stickyKey } : {}),
+      ...(stickyKey !== undefined && context.provisional ? { provisional: true } : {}),
     });
     if (response.notes)
       log.debug('backend discovery notes', { pool: pool.config.name, notes: response.notes });

@@ -15,6 +15,7 @@ import { bridgedConnectTls, bridgeSecurityCommand } from '../ftp/tls/tls-bridge.
 import { outboundProxyHeader } from '../proxy-protocol/outbound.js';
 import {
   BackendRefusedError,
+  confirmSticky,
   NoBackendAvailableError,
   type SelectedBackend,
   selectAndConnect,
@@ -88,6 +89,8 @@ class ReverseRole implements SessionRole {
   private hostName: string | undefined;
   /** PerUser: the user name the current backend was chosen for. */
   private chosenFor: string | undefined;
+  /** A sticky key the backend was chosen by before the login: its mapping is written once the login succeeds. */
+  private unconfirmedSticky: { pool: Pool; stickyKey: string; backendKey: string } | undefined;
 
   constructor(
     private readonly session: FtpSession<ReverseBackend>,
@@ -155,7 +158,7 @@ class ReverseRole implements SessionRole {
         controlPlane: this.ctx.controlPlane,
         reporter: this.ctx.reporter,
         log: session.log,
-        ...(stickyKey !== undefined ? { stickyKey } : {}),
+        ...(stickyKey !== undefined ? { stickyKey, provisional: !session.loggedIn } : {}),
         ...(this.current.tls ? { tls: (url: BackendUrl, key: string) => this.backendTlsFor(url, key) } : {}),
         ...(version === 'off'
           ? {}
@@ -169,6 +172,10 @@ class ReverseRole implements SessionRole {
       else session.log.error('no backend available', { reason });
       throw err;
     }
+    this.unconfirmedSticky =
+      stickyKey !== undefined && !session.loggedIn
+        ? { pool: this.current, stickyKey, backendKey: selected.key }
+        : undefined;
     session.tracked.setBackend(selected.key, {
       connectMs: selected.connectMs,
       address: selected.address,
@@ -329,6 +336,7 @@ class ReverseRole implements SessionRole {
     if (reply.code === 230) {
       if (!(await session.admitLogin())) return;
       session.loginSucceeded();
+      this.confirmSticky();
     }
     await session.frontend.send(reply);
   }
@@ -392,6 +400,7 @@ class ReverseRole implements SessionRole {
     if (userReply.code === 230) {
       if (!(await session.admitLogin())) return;
       session.loginSucceeded();
+      this.confirmSticky();
       await session.frontend.send(userReply);
       return;
     }
@@ -417,6 +426,24 @@ class ReverseRole implements SessionRole {
       urlUser !== undefined && client !== '' && urlUser !== client
         ? rewriteFirstLine(reply, urlUser, client)
         : reply,
+    );
+    if (session.loggedIn) this.confirmSticky();
+  }
+
+  /** The login succeeded: the sticky mapping its backend was chosen by (provisionally) is written now. */
+  private confirmSticky(): void {
+    const pending = this.unconfirmedSticky;
+    this.unconfirmedSticky = undefined;
+    if (!pending) return;
+    void confirmSticky(
+      pending.pool,
+      {
+        controlPlane: this.ctx.controlPlane,
+        reporter: this.ctx.reporter,
+        log: this.session.log,
+        stickyKey: pending.stickyKey,
+      },
+      pending.backendKey,
     );
   }
 

@@ -94,7 +94,7 @@ export async function startEdgeWorker(
   const close = async () => {
     await wired?.stopBackground();
     reporter?.stop();
-    defences?.stop();
+    await defences?.stop();
     ready = false;
     await listeners?.close();
     // Backend TLS session puts run in the background: the store must outlive them.
@@ -113,7 +113,8 @@ export async function startEdgeWorker(
     reporter = new ConnectionReporter(controlPlane, log, (pool, backend, reachable) =>
       metrics.setBackendHealth(pool, backend, reachable),
     );
-    // Bans and the BanOnEvent rules are process-wide (mod_ban's): a reload keeps them.
+    // Bans and the BanOnEvent rules are process-wide (mod_ban's): a reload changes their settings, and
+    // keeps the list and the counts.
     defences = new AbuseDefences(controlPlane, config.bans, log.child({ component: 'limits' }));
     await defences.start();
     // The TLS cache settings are process-wide (mod_tls_shmcache's); a reload keeps them.
@@ -162,6 +163,7 @@ export async function startEdgeWorker(
       },
       reload: async (next) => {
         worker.listeners = await set.reload(next);
+        await defences?.configure(next.bans);
         const notApplied = RESTART_ONLY.filter(
           (key) => JSON.stringify(currentConfig[key]) !== JSON.stringify(next[key]),
         );

@@ -24,7 +24,7 @@ import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
 import { outboundProxyHeader } from '../proxy-protocol/outbound.js';
 import type { ProxyAddress } from '../proxy-protocol/types.js';
-import { type Selected, selectBackendWith } from '../reverse/backend-selection.js';
+import { confirmSticky, type Selected, selectBackendWith } from '../reverse/backend-selection.js';
 import { type ConnectionReporter, needsReports } from '../reverse/connection-reporter.js';
 import type { Pool } from '../reverse/pool.js';
 import { AuthChains, type ClientAuthMethod } from './auth-chains.js';
@@ -72,6 +72,8 @@ export class SshServerSession {
   private readonly log: Logger;
   private backend: Backend | undefined;
   private backendPromise: Promise<Backend> | undefined;
+  /** The sticky key the backend was chosen by, before authentication: mapped once the login succeeds. */
+  private stickyKey: string | undefined;
   private userName = '';
   private readonly attempts: LoginAttempts;
   private authenticated = false;
@@ -153,6 +155,14 @@ export class SshServerSession {
       this.tracked.setUser(this.userName);
       this.attempts.succeeded();
       this.log.info('login succeeded', { user: this.userName, backend: this.backend?.key });
+      if (this.backend && this.stickyKey !== undefined) {
+        const { controlPlane, reporter, pool } = ctx;
+        void confirmSticky(
+          pool,
+          { controlPlane, reporter, log: this.log, stickyKey: this.stickyKey },
+          this.backend.key,
+        );
+      }
       void ctx.guard?.loggedIn(this.userName).then((refusal) => {
         if (!refusal || this.ended) return;
         this.log.warn('login refused by a connection limit', { reason: refusal.text });
@@ -255,7 +265,8 @@ export class SshServerSession {
         controlPlane: this.ctx.controlPlane,
         reporter: this.ctx.reporter,
         log: this.log,
-        ...(stickyKey !== undefined ? { stickyKey } : {}),
+        // Always before the client authenticated: the mapping is written at 'ready' (confirmSticky).
+        ...(stickyKey !== undefined ? { stickyKey, provisional: true } : {}),
       },
       'sftp',
       // A registered or discovered backend: connect to its checked address, not its name again.
@@ -272,6 +283,7 @@ export class SshServerSession {
         ),
     ).then((backend) => {
       this.backend = backend;
+      this.stickyKey = stickyKey;
       this.tracked.setBackend(backend.key, { connectMs: backend.connectMs, port: backend.url.port });
       backend.client.on('close', () => this.end('backend closed the connection'));
       if (this.ended) backend.end();
@@ -363,7 +375,11 @@ export class SshServerSession {
       if (password === undefined)
         return { passed: false, reason: 'only passwords are checked under proxyAuth' };
       const decision = await this.proxyAuthenticate(auth.username, { password });
-      if (!decision.allowed) return { passed: false, reason: decision.reason };
+      if (!decision.allowed) {
+        // A password the proxy checked itself (UseReverseProxyAuth): the sprayer's budget, as FTP's.
+        this.ctx.guard?.event('ProxyAuthFailure', auth.username);
+        return { passed: false, reason: decision.reason };
+      }
       stickyKey = decision.stickyKey;
       if (this.backendDone) return { passed: true };
     } else {

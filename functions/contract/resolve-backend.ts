@@ -62,6 +62,12 @@ export const resolveBackendRequestSchema = z
      */
     stickyKey: z.string().min(1).max(256).optional(),
     /**
+     * The client has not logged in yet (PerHost at connect, PerUser at USER): a sticky policy follows
+     * an existing mapping but writes none (no new mapping, no renewal), so clients that never log in
+     * cannot grow the store. The edge asks again without it once the login succeeded, which writes.
+     */
+    provisional: z.boolean().optional(),
+    /**
      * PerUser / PerGroup with `backendsScope: "pool"`: when the name has no registered backends,
      * "global" (default) uses the global list; "refuse" answers no candidate and says why in `refused`
      * (mod_proxy issue #139).

@@ -47,6 +47,8 @@ export interface ResolveBackendRequestData {
   exclude?: number[];
   excludeBackends?: string[];
   stickyKey?: string;
+  /** Not logged in yet: a sticky policy writes no mapping (contract/resolve-backend.ts). */
+  provisional?: boolean;
   perUserFallback?: PerUserFallback;
 }
 
@@ -170,7 +172,12 @@ async function select(
     if (request.stickyKey === undefined) {
       throw new InvalidRequestError([{ path: 'stickyKey', message: `required by the ${policy} policy` }]);
     }
-    return selectSticky(context, { ...selection, policy, stickyKey: request.stickyKey });
+    return selectSticky(context, {
+      ...selection,
+      policy,
+      stickyKey: request.stickyKey,
+      provisional: request.provisional === true,
+    });
   }
   switch (policy) {
     case 'Random': {

@@ -297,6 +297,47 @@ describe('connection limits and bans shared by two edge processes', () => {
     expect(back.reply).toMatch(/^220/);
   });
 
+  it('ftpx bans add host NETWORK refuses every address in it on both processes, and only those', async () => {
+    const network = '127.0.1.0/24';
+    const typo = await ftpx(['bans', 'add', 'host', '127.0.1.9/24'], cpUrl);
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr).toContain('did you mean "127.0.1.0/24"');
+    const added = await ftpx(['bans', 'add', 'host', network, '--reason', 'network test'], cpUrl);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/^banned host 127\.0\.1\.0\/24 \(expires never\)/);
+    for (const [edge, source] of [
+      [a(), '127.0.1.2'],
+      [b(), '127.0.1.250'],
+    ] as const) {
+      const refused = await within(
+        3000,
+        () => firstReply(edge.limitsPort, source),
+        (r) => r.closed,
+      );
+      expect(refused, edge.name).toEqual({ reply: `530 Banned: ${source}`, closed: true });
+    }
+    const before = relay.accepted();
+    expect(await firstReply(a().limitsPort, '127.0.1.77')).toEqual({
+      reply: '530 Banned: 127.0.1.77',
+      closed: true,
+    });
+    expect(relay.accepted()).toBe(before);
+    // 127.0.2.2 is outside the network: let in.
+    expect((await firstReply(a().limitsPort, '127.0.2.2')).reply).toMatch(/^220/);
+    await honest(a());
+    const listed = await ftpx(['bans', 'list', '--json'], cpUrl);
+    expect(JSON.parse(listed.stdout).items).toContainEqual(
+      expect.objectContaining({ kind: 'host', value: network, reason: 'network test' }),
+    );
+    expect((await ftpx(['bans', 'remove', 'host', network], cpUrl)).code).toBe(0);
+    const back = await within(
+      3000,
+      () => firstReply(b().limitsPort, '127.0.1.2'),
+      (r) => r.reply?.startsWith('220') ?? false,
+    );
+    expect(back.reply).toMatch(/^220/);
+  });
+
   it('BanOnEvent MaxLoginAttempts: failing on one process bans the host on the other', async () => {
     const source = '127.0.0.14';
     const sprayer = await RawFtp.open(a().limitsPort, '127.0.0.1', source);

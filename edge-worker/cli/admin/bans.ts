@@ -60,7 +60,7 @@ export const banCommands: CommandGroup = {
           description: 'what the client is told (%a address, %u user, %c class); default BanMessage',
         },
       },
-      summary: 'ban a host (client address), user or class on every node',
+      summary: 'ban a host (client address or network: 203.0.113.0/24), user or class on every node',
       run: async (context) => {
         const [kindArg, value = ''] = context.args;
         const kind = kindOf(kindArg);

@@ -1,6 +1,6 @@
 import { banCreateSchema, banListSchema, banParamsSchema, banSchema } from '../../contract/abuse.js';
 import { noParamsSchema, noQuerySchema } from '../../contract/registry.js';
-import { activeBans, addBan, removeBan } from '../../core/bans/index.js';
+import { activeBans, addBan, InvalidBanError, removeBan } from '../../core/bans/index.js';
 import { HttpError } from '../http.js';
 import { noContent, ok, type Route, route } from '../route.js';
 
@@ -27,7 +27,7 @@ export const banRoutes: Route[] = [
     method: 'PUT',
     path: '/v1/bans/{kind}/{value}',
     operationId: 'putBan',
-    summary: 'Ban a host (client address), user or class (admin)',
+    summary: 'Ban a host (client address or network, %2F-encoded: 203.0.113.0%2F24), user or class (admin)',
     tag: 'bans',
     access: ADMIN,
     params: banParamsSchema,
@@ -36,16 +36,18 @@ export const banRoutes: Route[] = [
     responses: [ok(banSchema, 'Banned (a ban of the same host, user or class is replaced).')],
     handle: async ({ params, body }, { table, nowMs }) => ({
       status: 200,
-      body: await addBan(
-        table,
-        {
-          kind: params.kind,
-          value: params.value,
-          reason: body.reason,
-          ...(body.message !== undefined ? { message: body.message } : {}),
-          ...(body.expiresInSeconds !== undefined ? { durationMs: body.expiresInSeconds * 1000 } : {}),
-        },
-        nowMs,
+      body: await invalidAs400(() =>
+        addBan(
+          table,
+          {
+            kind: params.kind,
+            value: params.value,
+            reason: body.reason,
+            ...(body.message !== undefined ? { message: body.message } : {}),
+            ...(body.expiresInSeconds !== undefined ? { durationMs: body.expiresInSeconds * 1000 } : {}),
+          },
+          nowMs,
+        ),
       ),
     }),
   }),
@@ -60,9 +62,19 @@ export const banRoutes: Route[] = [
     query: noQuerySchema,
     responses: [noContent],
     handle: async ({ params }, { table }) => {
-      if (!(await removeBan(table, params.kind, params.value)))
+      if (!(await invalidAs400(() => removeBan(table, params.kind, params.value))))
         throw new HttpError(404, 'not_found', `no ban of ${params.kind} ${params.value}`);
       return { status: 204 };
     },
   }),
 ];
+
+/** A host network that does not parse is the caller's mistake: 400 with the parser's reason. */
+async function invalidAs400<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof InvalidBanError) throw new HttpError(400, 'invalid_request', err.message);
+    throw err;
+  }
+}

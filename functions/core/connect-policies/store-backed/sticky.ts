@@ -16,11 +16,12 @@ const MAX_ATTEMPTS = 10;
  * PerUser, PerGroup, PerHost: read the key's mapping, decide (policies/sticky.ts), and write a new
  * or replaced mapping conditionally; a lost race re-reads and adopts what the winner stored. A kept
  * mapping is renewed (conditionally on still naming the same backend) once less than half of its
- * time to live is left, so a key in use never expires while unused ones do.
+ * time to live is left, so a key in use never expires while unused ones do. A provisional selection
+ * (the client has not logged in) reads and decides only.
  */
 export async function selectSticky(
   context: SelectionContext,
-  selection: Selection & { policy: StickyPolicy; stickyKey: string },
+  selection: Selection & { policy: StickyPolicy; stickyKey: string; provisional?: boolean },
 ): Promise<number[]> {
   const ref = { pool: selection.pool, policy: selection.policy, stickyKey: selection.stickyKey };
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -32,6 +33,8 @@ export async function selectSticky(
       selection.usable,
       stored?.backend,
     );
+    // Before the client logged in nothing is written (contract: `provisional`).
+    if (selection.provisional) return decision.order;
     const expiresAt = expiresAtFor(now, context.stickyTtlMs);
     if (decision.kind === 'keep') {
       if (stored && (stored.expiresAt - epochSeconds(now)) * 1000 < context.stickyTtlMs / 2) {
