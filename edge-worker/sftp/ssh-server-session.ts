@@ -323,7 +323,7 @@ export class SshServerSession {
 
   private async proxyAuthenticate(
     user: string,
-    credential: { password: string } | { publicKey: string },
+    credential: { password: string } | { publicKey: string } | { workerVerifiedKey: true },
   ): Promise<{ allowed: true; stickyKey: string | undefined } | { allowed: false; reason: string }> {
     const answer = await this.ctx.controlPlane
       .authenticate({
@@ -422,14 +422,16 @@ export class SshServerSession {
    * publickey: the proxy checks the key itself (SFTPAuthorizedUserKeys file, or the control plane
    * under UseReverseProxyAuth) and the signature; the backend then sees the proxy's own login for the
    * user, with the user's mapping key or the proxy's hostbased key (a client signature cannot be
-   * relayed: it covers this hop's session identifier).
+   * relayed: it covers this hop's session identifier). PerGroup under UseReverseProxyAuth with a key
+   * from the file asks the control plane for the user's groups once the signature is verified.
    */
   private async publicKey(auth: PublicKeyAuthContext, methods: AuthenticationType[]): Promise<void> {
     const { sftp, pool } = this.ctx;
     let stickyKey = this.stickyKeyFor(auth.username, undefined);
-    let allowed =
+    const byFile =
       sftp.authorizedUserKeys !== undefined &&
       (await isAuthorizedKey(sftp.authorizedUserKeys, auth.username, auth.key.data));
+    let allowed = byFile;
     if (!allowed && pool.config.proxyAuth) {
       const decision = await this.proxyAuthenticate(auth.username, {
         publicKey: `${auth.key.algo} ${auth.key.data.toString('base64')}`,
@@ -450,6 +452,15 @@ export class SshServerSession {
     if (parsed instanceof Error || !parsed.verify(auth.blob, auth.signature, auth.hashAlgo)) {
       this.loginFailed(auth, methods, 'bad public key signature');
       return;
+    }
+    if (byFile && pool.config.proxyAuth && pool.config.connectPolicy === 'PerGroup') {
+      // Only now, with the signature checked: the group comes from the proxy's user/group files.
+      const decision = await this.proxyAuthenticate(auth.username, { workerVerifiedKey: true });
+      if (!decision.allowed) {
+        this.loginFailed(auth, methods, decision.reason);
+        return;
+      }
+      stickyKey = decision.stickyKey;
     }
     const login = await this.ctx.connector.keyLoginFor(auth.username);
     if (!login) {
