@@ -444,7 +444,7 @@ export class SshServerSession {
 
   private async proxyAuthenticate(
     user: string,
-    credential: { password: string } | { publicKey: string },
+    credential: { password: string } | { publicKey: string } | { workerVerifiedKey: true },
   ): Promise<{ allowed: true; stickyKey: string | undefined } | { allowed: false; reason: string }> {
     const answer = await this.ctx.controlPlane
       .authenticate({
@@ -512,20 +512,24 @@ export class SshServerSession {
    * plane under UseReverseProxyAuth; SFTPAuthorizedHostKeys for client hosts) and the signature. A
    * client signature cannot be relayed (it covers this hop's session identifier), so the backend
    * then sees the proxy's own login for the user, with the user's mapping key or the proxy's
-   * hostbased key (ProxySFTPHostKey), as mod_proxy does for both methods.
+   * hostbased key (ProxySFTPHostKey), as mod_proxy does for both methods. PerGroup under
+   * UseReverseProxyAuth with a user key from the file asks the control plane for the user's groups
+   * once the signature is verified.
    */
   private async keyStep(auth: PublicKeyAuthContext | HostbasedAuthContext): Promise<StepResult | undefined> {
     const { sftp, pool } = this.ctx;
     let stickyKey = this.stickyKeyFor(auth.username, undefined);
+    let byFile = false;
     let allowed = false;
     if (auth.method === 'hostbased') {
       allowed =
         sftp.authorizedHostKeys !== undefined &&
         (await isAuthorizedKey(sftp.authorizedHostKeys, auth.username, auth.key.data));
     } else {
-      allowed =
+      byFile =
         sftp.authorizedUserKeys !== undefined &&
         (await isAuthorizedKey(sftp.authorizedUserKeys, auth.username, auth.key.data));
+      allowed = byFile;
       if (!allowed && pool.config.proxyAuth) {
         const decision = await this.proxyAuthenticate(auth.username, {
           publicKey: `${auth.key.algo} ${auth.key.data.toString('base64')}`,
@@ -556,6 +560,12 @@ export class SshServerSession {
         clientHost: auth.localHostname,
         clientUser: auth.localUsername,
       });
+    }
+    if (byFile && pool.config.proxyAuth && pool.config.connectPolicy === 'PerGroup') {
+      // Only now, with the signature checked: the group comes from the proxy's user/group files.
+      const decision = await this.proxyAuthenticate(auth.username, { workerVerifiedKey: true });
+      if (!decision.allowed) return { passed: false, reason: decision.reason };
+      stickyKey = decision.stickyKey;
     }
     // The backend already took a login (an earlier step of a chain): the proxy's check is the step.
     if (this.backendDone) return { passed: true };

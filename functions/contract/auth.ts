@@ -35,7 +35,10 @@ export const authRequestSchema = z
       .min(1)
       .max(256)
       .refine((value) => !hasControlCharacter(value), 'must not contain control characters'),
-    /** The PASS argument (may be empty). Never log it. Exactly one of password and publicKey. */
+    /**
+     * The PASS argument (may be empty). Never log it. Exactly one of password, publicKey and
+     * workerVerifiedKey.
+     */
     password: z.string().max(1024).optional(),
     /**
      * SFTP public-key authentication: the client's key in OpenSSH `authorized_keys` form. Only an
@@ -46,6 +49,14 @@ export const authRequestSchema = z
       .min(1)
       .max(16 * 1024)
       .optional(),
+    /**
+     * SFTP public-key login the edge worker has already verified itself (SFTPAuthorizedUserKeys and
+     * the client's signature): no credential is judged here, the answer only says whether the user
+     * is a known, enabled proxy user of the pool and its groups (PerGroup needs the primary group, as
+     * mod_auth_file gives mod_proxy after mod_sftp's key check). Only the store's proxy users answer
+     * it; a pool covered by an identity hook is denied (the hook judges keys itself, via publicKey).
+     */
+    workerVerifiedKey: z.literal(true).optional(),
     /** The client's IP address (after PROXY protocol, when the listener takes it). */
     clientAddress: z.string().refine((value) => isIP(value) !== 0, 'must be an IP address'),
     protocol: z.enum(AUTH_PROTOCOLS),
@@ -54,11 +65,14 @@ export const authRequestSchema = z
   })
   .strict()
   .superRefine((request, context) => {
-    if ((request.password === undefined) === (request.publicKey === undefined)) {
+    const credentials = [request.password, request.publicKey, request.workerVerifiedKey].filter(
+      (credential) => credential !== undefined,
+    );
+    if (credentials.length !== 1) {
       context.addIssue({
         code: 'custom',
         path: ['password'],
-        message: 'give exactly one of password and publicKey',
+        message: 'give exactly one of password, publicKey and workerVerifiedKey',
       });
     }
   });

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netSsh2 } from '../support/net-ssh2.js';
 import { sha512Crypt } from '../support/password-hash.js';
 import { type ProftpdSftp, startProftpdSftp } from '../support/proftpd-sftp.js';
@@ -18,13 +18,7 @@ import { ConformanceTable, type Unrun } from './conformance-table.js';
  * public-key one (the Net::SSH2 driver here logs in by password only). Beyond the suite's checks, the
  * backend each session reached is read from ftpx's log: the policy's choice must hold for all three.
  */
-const AWAITING_FIX: Unrun[] = [
-  {
-    scenario: 'connect_policy_per_group_publickey_auth',
-    reason:
-      "PerGroup with UseReverseProxyAuth and a key the proxy verified (SFTPAuthorizedUserKeys): ssh-server-session.ts publicKey() picks the backend without the user's group (stickyKeyFor(user, undefined)), and the control plane's authenticate refuses a public key for an AuthUserFile user ('public-key authentication needs an identity hook'), so no backend is selected ('no backend available') and the client sees 'Permission denied'; needs a group lookup for a user whose key the worker verified",
-  },
-];
+const AWAITING_FIX: Unrun[] = [];
 const DIFFERS: Unrun[] = [];
 const LEFT_OUT: Unrun[] = [];
 
@@ -168,5 +162,26 @@ describe('mod_proxy conformance: SSH connect policies', () => {
       },
       120_000,
     );
+
+    // ftpx's own check beside the scenario: the group lookup follows a verified key only. A key
+    // neither the authorized-keys file nor the control plane knows, for the same user, is refused
+    // before any backend is chosen.
+    it('PerGroup with proxy auth: an unknown key for the same user is refused and reaches no backend', async () => {
+      const strangerKey = join(work, 'stranger');
+      await makeKeyPair(strangerKey, 'ed25519');
+      const proxy = await proxyWith({
+        connectPolicy: 'PerGroup',
+        sftp: { hostKeys: [hostbasedKey] },
+        ...proxyAuth(),
+      });
+      const result = await sftpBatch(target(proxy), { identity: strangerKey }, ['ls -l proxy.conf']);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain('Permission denied');
+      expect(result.stdout).not.toContain('proxy.conf');
+      expect(proxy.logs.filter((line) => line.backend !== undefined)).toEqual([]);
+      expect(
+        proxy.logs.some((line) => line.msg === 'login failed' && line.reason === 'public key not authorized'),
+      ).toBe(true);
+    }, 120_000);
   });
 });

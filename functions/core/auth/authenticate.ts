@@ -26,6 +26,8 @@ const MAX_KEY_PART_BYTES = 900;
  * - Otherwise the pool's proxy user from the store (one strongly consistent GetItem): its hash is
  *   checked (scrypt, or the crypt(3) `$1$` / `$5$` / `$6$` hashes AuthUserFile imports keep);
  *   disabled users, unknown users, unverifiable hashes and public keys are denied.
+ * - `workerVerifiedKey` (a public key the edge worker checked against SFTPAuthorizedUserKeys, with its
+ *   signature): the store's proxy user, when known and enabled, with its groups and nothing else.
  *
  * Every denial by the store costs about one password verification, whatever the cause, so response
  * times do not tell which users exist. The answer's `reason` is for logs only. Store failures are
@@ -37,6 +39,13 @@ export async function authenticate(
   options: AuthenticateOptions = {},
 ): Promise<AuthResponse> {
   const hook = selectIdentityHook(options.identityHook, request.pool);
+  if (hook && request.workerVerifiedKey) {
+    return {
+      allowed: false,
+      reason: `pool "${request.pool}" is covered by an identity hook: it judges public keys itself`,
+      source: 'identity-hook',
+    };
+  }
   if (hook) {
     return callIdentityHook(hook, {
       pool: request.pool,
@@ -55,6 +64,19 @@ export async function authenticate(
   if (!user) {
     await spendVerificationTime(password);
     return deny(`no proxy user "${request.user}" in pool "${request.pool}"`);
+  }
+  if (request.workerVerifiedKey) {
+    // No credential to check: the edge worker verified the key and its signature. Only the user's
+    // standing and groups are told, never backends.
+    if (!user.enabled) return deny(`proxy user "${user.name}" is disabled`);
+    return {
+      allowed: true,
+      user: user.name,
+      primaryGroup: user.primaryGroup,
+      groups: [...new Set([user.primaryGroup, ...user.groups])],
+      reason: 'groups looked up for a public key the edge worker verified',
+      source: 'store',
+    };
   }
   if (request.publicKey !== undefined) {
     await spendVerificationTime(request.publicKey);

@@ -224,6 +224,21 @@ describe('identity hook', () => {
     expect(received.at(-1)?.body).not.toHaveProperty('password');
   });
 
+  it('denies a group lookup for a worker-verified key without asking the hook (it judges keys itself)', async () => {
+    const before = received.length;
+    const answer = await authenticate(
+      table,
+      { pool: HOOKED, user: 'keyuser', workerVerifiedKey: true, clientAddress: '::1', protocol: 'sftp' },
+      { identityHook: hook() },
+    );
+    expect(answer).toEqual({
+      allowed: false,
+      reason: `pool "${HOOKED}" is covered by an identity hook: it judges public keys itself`,
+      source: 'identity-hook',
+    });
+    expect(received.length).toBe(before);
+  });
+
   it('denies what the hook denies, with its reason made printable', async () => {
     expect(await authenticate(table, request('mallory'), { identityHook: hook() })).toEqual({
       allowed: false,

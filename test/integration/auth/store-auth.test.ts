@@ -202,6 +202,36 @@ describe('proxy authentication against the store', () => {
     });
   });
 
+  it('tells only the groups of a known, enabled user whose key the edge worker verified', async () => {
+    const verified = (pool: string, user: string) =>
+      login({ pool, user, workerVerifiedKey: true, protocol: 'sftp' });
+    const alice = await verified(POOL, 'alice');
+    expect(alice).toEqual({
+      allowed: true,
+      user: 'alice',
+      primaryGroup: 'staff',
+      groups: ['staff', 'dev'],
+      reason: 'groups looked up for a public key the edge worker verified',
+      source: 'store',
+    });
+    // AuthUserFile / AuthGroupFile users: the primary group from the passwd file's gid.
+    expect(await verified(IMPORTED, 'mia')).toMatchObject({
+      allowed: true,
+      user: 'mia',
+      primaryGroup: 'ftpusers',
+      groups: ['ftpusers', 'auditors'],
+    });
+    expect(await verified(POOL, 'ghost')).toMatchObject({
+      allowed: false,
+      reason: 'no proxy user "ghost" in pool "ftp-pool"',
+    });
+    expect(await verified(POOL, 'dave')).toMatchObject({
+      allowed: false,
+      reason: 'proxy user "dave" is disabled',
+    });
+    expect(await verified(IMPORTED, 'locked')).toMatchObject({ allowed: false });
+  });
+
   it('rejects malformed requests', async () => {
     await expect(login({ pool: POOL, user: 'alice' })).rejects.toBeInstanceOf(InvalidRequestError);
     await expect(

@@ -17,8 +17,23 @@ describe('auth contract', () => {
     ).toBe(true);
     const neither = authRequestSchema.safeParse(base);
     expect(neither.success).toBe(false);
-    expect(neither.error?.issues[0]?.message).toBe('give exactly one of password and publicKey');
+    expect(neither.error?.issues[0]?.message).toBe(
+      'give exactly one of password, publicKey and workerVerifiedKey',
+    );
     expect(authRequestSchema.safeParse({ ...base, password: 'pw', publicKey: 'k' }).success).toBe(false);
+  });
+
+  it('takes workerVerifiedKey (a key the edge worker verified) alone, and only as true', () => {
+    const sftp = { ...base, protocol: 'sftp' } as const;
+    expect(authRequestSchema.safeParse({ ...sftp, workerVerifiedKey: true }).success).toBe(true);
+    expect(authRequestSchema.safeParse({ ...sftp, workerVerifiedKey: false }).success).toBe(false);
+    expect(authRequestSchema.safeParse({ ...sftp, workerVerifiedKey: true, password: '' }).success).toBe(
+      false,
+    );
+    expect(
+      authRequestSchema.safeParse({ ...sftp, workerVerifiedKey: true, publicKey: 'ssh-ed25519 AAAA x' })
+        .success,
+    ).toBe(false);
   });
 
   it('checks the client address, the protocol and unknown fields', () => {
