@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FtpBackend, startFtpBackend } from '../../support/ftp-backends.js';
-import { perlFtp } from '../../support/perl-ftp.js';
+import { codeAndMessage, netFtp } from '../../support/net-ftp.js';
 import { startTestProxy, type TestProxy } from '../../support/proxy.js';
 
 /**
@@ -47,18 +47,18 @@ describe('reverse login replies (PerUser, URL credentials)', () => {
   });
 
   it('refuses another USER after a failed login instead of sending it to the first backend, and names the client in 331 and 230', async () => {
-    const run = await perlFtp(
+    const run = await netFtp(
       [
-        { op: 'login', user: 'alice', password: 'wrong-password' },
-        { op: 'user', user: 'WrongUser' },
-        { op: 'user', user: 'alice' },
-        { op: 'quot', command: `PASS ${backend.password}` },
+        { op: 'login', user: 'alice', pass: 'wrong-password' },
+        { op: 'quot', cmd: 'USER', arg: 'WrongUser' },
+        { op: 'quot', cmd: 'USER', arg: 'alice' },
+        { op: 'quot', cmd: 'PASS', arg: backend.password },
         { op: 'quit' },
       ],
-      { host: proxy.host, port: proxy.port, user: 'alice', password: backend.password },
+      { host: proxy.host, port: proxy.port },
     );
-    expect(run.welcome).toBe('220 FTP proxy ready.');
-    expect(run.results.map((r) => r.reply)).toEqual([
+    expect(codeAndMessage(run.greeting)).toBe('220 FTP proxy ready.');
+    expect(run.steps.map(codeAndMessage)).toEqual([
       '530 Login incorrect.',
       '530 Login incorrect.',
       '331 Password required for alice',
@@ -79,13 +79,8 @@ describe('reverse login replies (PerUser, URL credentials)', () => {
       poolSettings: { connectPolicy: 'PerUser' },
     });
     try {
-      const run = await perlFtp([{ op: 'quit' }], {
-        host: greeted.host,
-        port: greeted.port,
-        user: backend.user,
-        password: backend.password,
-      });
-      expect(run.welcome).toBe('220 Parity FTP service ready');
+      const run = await netFtp([{ op: 'quit' }], { host: greeted.host, port: greeted.port });
+      expect(codeAndMessage(run.greeting)).toBe('220 Parity FTP service ready');
     } finally {
       await greeted.close();
     }
