@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Counter as PromCounter } from 'prom-client';
 import type { EdgeMetrics } from './edge-metrics.js';
 
 /** What any session kind (reverse FTP, FTPS, forward proxy, SFTP) tells the registry when it starts. */
@@ -91,6 +92,7 @@ class TrackedSession implements SessionHandle {
   readonly startedAt = Date.now();
   lastActivity = Date.now();
   private ended = false;
+  private readonly bytesCounters: { in?: PromCounter.Internal; out?: PromCounter.Internal } = {};
   /** The backend as it was before the session let it go: access logs name it at the end. */
   lastBackend: { backend: string; address: string | undefined; port: number | undefined } | undefined;
 
@@ -116,18 +118,12 @@ class TrackedSession implements SessionHandle {
     this.backendAddress = details.address;
     this.backendPort = details.port;
     this.backendLabel = this.metrics.backendLabel(this.start.pool, backend);
-    this.metrics.backendSessionsActive.inc({ pool: this.start.pool, backend: this.backendLabel });
-    if (connectMs !== undefined) {
-      this.metrics.backendConnectSeconds.observe(
-        { pool: this.start.pool, backend: this.backendLabel },
-        connectMs / 1000,
-      );
-    }
+    this.metrics.backendSessionOpened(this.start.pool, this.backendLabel, connectMs);
   }
 
   clearBackend(): void {
     if (this.backend === undefined) return;
-    this.metrics.backendSessionsActive.dec({ pool: this.start.pool, backend: this.backendLabel });
+    this.metrics.backendSessionClosed(this.start.pool, this.backendLabel);
     this.lastBackend = { backend: this.backend, address: this.backendAddress, port: this.backendPort };
     this.backend = undefined;
     this.backendAddress = undefined;
@@ -142,7 +138,17 @@ class TrackedSession implements SessionHandle {
     if (direction === 'in') this.bytesIn += bytes;
     else this.bytesOut += bytes;
     this.lastActivity = Date.now();
-    this.metrics.bytes.inc({ protocol: this.start.protocol, pool: this.start.pool, direction }, bytes);
+    // Every data chunk comes here: the labelled child is looked up once per session and direction.
+    let counter = this.bytesCounters[direction];
+    if (!counter) {
+      counter = this.metrics.bytes.labels({
+        protocol: this.start.protocol,
+        pool: this.start.pool,
+        direction,
+      });
+      this.bytesCounters[direction] = counter;
+    }
+    counter.inc(bytes);
     this.registry.throughput.add(direction, bytes);
   }
 

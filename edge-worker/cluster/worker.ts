@@ -106,7 +106,7 @@ export async function runClusterWorker(): Promise<number> {
         if (!worker) return;
         const result =
           message.op === 'metrics'
-            ? worker.metrics.registry.render()
+            ? await worker.metrics.snapshot()
             : message.op === 'sessions'
               ? sessionsOf(worker)
               : ({
