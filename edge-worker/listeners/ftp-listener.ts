@@ -283,8 +283,7 @@ export class FtpListener {
           });
     const running = session;
     this.sessions.add(running);
-    running
-      .run()
+    (tracked ? tracked.runTraced(() => running.run()) : running.run())
       .catch((err: unknown) => this.log.error('session crashed', { session: running.id, error: err }))
       .finally(() => {
         this.sessions.delete(running);

@@ -200,8 +200,7 @@ export class SftpListener {
     });
     const running = session;
     this.sessions.add(running);
-    running
-      .run()
+    (tracked ? tracked.runTraced(() => running.run()) : running.run())
       .catch((err: unknown) =>
         this.services.log.error('session crashed', { session: running.id, error: err }),
       )
