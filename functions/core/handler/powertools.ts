@@ -10,6 +10,7 @@ import {
   type FunctionTelemetry,
   maskSecretFields,
 } from '../telemetry/index.js';
+import { FtpxLogFormatter } from './log-formatter.js';
 
 /** Namespace of the functions' CloudWatch metrics: the one the CDK dashboard graphs (infra/lib/monitoring.ts). */
 export const METRIC_NAMESPACE = 'ftpx';
@@ -31,7 +32,11 @@ export interface LambdaObservability {
  */
 export function lambdaObservability(name: string, options: { logEvent?: boolean } = {}): LambdaObservability {
   const serviceName = `ftpx-${name}`;
-  const logger = new Logger({ serviceName, jsonReplacerFn: maskSecretFields });
+  const logger = new Logger({
+    serviceName,
+    jsonReplacerFn: maskSecretFields,
+    logFormatter: new FtpxLogFormatter(),
+  });
   const metrics = new Metrics({
     namespace: METRIC_NAMESPACE,
     serviceName,

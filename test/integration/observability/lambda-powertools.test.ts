@@ -95,13 +95,15 @@ describe('Lambda handlers log and measure with Powertools', () => {
     expect(raw).not.toContain('tok-abc-123');
     expect(raw).not.toContain('pw-in-url');
     const lines = output.json();
-    const event = lines.find((line) => line.message === 'Lambda invocation event');
+    const event = lines.find((line) => line.msg === 'Lambda invocation event');
     expect(event).toMatchObject({
+      level: 'info',
       service: 'ftpx-auth',
-      function_request_id: 'req-auth-1',
+      requestId: 'req-auth-1',
+      function: 'auth',
       event: { user: 'alice', password: REDACTED },
     });
-    expect(lines.find((line) => line.message === 'identity hook called')).toMatchObject({
+    expect(lines.find((line) => line.msg === 'identity hook called')).toMatchObject({
       user: 'alice',
       token: REDACTED,
       url: `https://hook:${REDACTED}@example.test/x`,
