@@ -98,24 +98,3 @@ export function observedHandler<TEvent, TResult>(
     )
     .use(logMetrics(observability.metrics, { captureColdStartMetric: true }));
 }
-
-/**
- * A function's Lambda entry point: on the first invocation it builds the handler with the function's
- * telemetry (so importing the module has no side effects, and embedded mode, which imports the
- * same module for its factory, never builds Powertools objects), then runs it under
- * observedHandler.
- */
-export function lambdaEntry<TEvent, TResult>(
-  name: string,
-  build: (telemetry: FunctionTelemetry) => (event: TEvent, context: Context) => Promise<TResult>,
-  options: { logEvent?: boolean } = {},
-): (event: unknown, context: Context) => Promise<TResult> {
-  let entry: ((event: TEvent, context: Context) => Promise<TResult>) | undefined;
-  return (event, context) => {
-    if (!entry) {
-      const observability = lambdaObservability(name, options);
-      entry = observedHandler(build(observability.telemetry), observability);
-    }
-    return entry(event as TEvent, context);
-  };
-}

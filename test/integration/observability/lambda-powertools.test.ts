@@ -1,11 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type EmbeddedStoreServer, startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
 import { createAuthHandler } from '../../../functions/auth/handler.js';
-import {
-  lambdaContext,
-  lambdaObservability,
-  observedHandler,
-} from '../../../functions/core/handler/index.js';
+import { lambdaContext } from '../../../functions/core/handler/index.js';
+import { lambdaObservability, observedHandler } from '../../../functions/core/handler/powertools.js';
 import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../../functions/core/store/table.js';
 import { REDACTED } from '../../../functions/core/telemetry/index.js';
