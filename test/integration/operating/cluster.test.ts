@@ -91,7 +91,9 @@ describe('ftpx serve --workers 2', () => {
     const both = await admin.metrics();
     const reverse = 'pool="main",protocol="ftp",role="reverse"';
     expect(both.get(`ftpx_sessions_active{${reverse}}`)).toBe(raw.length);
-    expect(both.get(`ftpx_logins_total{${reverse},result="ok"}`)).toBe(raw.length);
+    expect(both.get('ftpx_logins_total{pool="main",protocol="ftp",result="ok",role="reverse"}')).toBe(
+      raw.length,
+    );
     expect(both.get('ftpx_worker_processes')).toBe(2);
     expect(both.get('process_resident_memory_bytes')).toBeGreaterThan(0);
 
