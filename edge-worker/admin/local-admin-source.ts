@@ -12,7 +12,7 @@ export function localAdminSource(
   const current = typeof from === 'function' ? from : () => from;
   return {
     ready: () => current()?.ready ?? false,
-    metrics: async () => current()?.metrics.registry.render() ?? '',
+    metrics: async () => (await current()?.metrics.render()) ?? '',
     sessions: async () => current()?.sessions.list() ?? [],
     kick: async (id) => current()?.sessions.kick(id, KICK_REPLY) ?? false,
     status: async () => {

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Counter as PromCounter } from 'prom-client';
+import { type Span, tracer } from '../tracing/tracer.js';
 import type { EdgeMetrics } from './edge-metrics.js';
 
 /** What any session kind (reverse FTP, FTPS, forward proxy, SFTP) tells the registry when it starts. */
@@ -36,6 +39,11 @@ export interface SessionHandle {
   /** Any activity (a command): resets the idle time. */
   touch(): void;
   end(): void;
+  /**
+   * Runs `run` (the session) inside the session's login trace, so that control-plane calls made
+   * on its behalf are child spans and carry its `traceparent`. Without tracing: just runs it.
+   */
+  runTraced<T>(run: () => T): T;
 }
 
 export interface SessionSummary {
@@ -76,6 +84,7 @@ export const untrackedSession: SessionHandle = {
   transferEnded() {},
   touch() {},
   end() {},
+  runTraced: (run) => run(),
 };
 
 class TrackedSession implements SessionHandle {
@@ -91,14 +100,34 @@ class TrackedSession implements SessionHandle {
   readonly startedAt = Date.now();
   lastActivity = Date.now();
   private ended = false;
+  private readonly bytesCounters: { in?: PromCounter.Internal; out?: PromCounter.Internal } = {};
   /** The backend as it was before the session let it go: access logs name it at the end. */
   lastBackend: { backend: string; address: string | undefined; port: number | undefined } | undefined;
+
+  /** The login path (accept → control plane → backend connect → login); ends at the login's result. */
+  private loginSpan: Span | undefined;
 
   constructor(
     readonly start: SessionStart,
     private readonly registry: SessionRegistry,
     private readonly metrics: EdgeMetrics,
-  ) {}
+  ) {
+    this.loginSpan = tracer.startSpan('ftpx.session.login', {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'ftpx.session': this.id,
+        'ftpx.protocol': start.protocol,
+        'ftpx.pool': start.pool,
+        'ftpx.role': start.role,
+        'ftpx.client': start.client,
+      },
+    });
+  }
+
+  runTraced<T>(run: () => T): T {
+    const span = this.loginSpan;
+    return span ? context.with(trace.setSpan(context.active(), span), run) : run();
+  }
 
   private get labels() {
     return { protocol: this.start.protocol, pool: this.start.pool, role: this.start.role };
@@ -106,6 +135,7 @@ class TrackedSession implements SessionHandle {
 
   setUser(user: string): void {
     this.user = user;
+    this.loginSpan?.setAttribute('ftpx.user', user);
   }
 
   setBackend(backend: string, details: { connectMs?: number; address?: string; port?: number } = {}): void {
@@ -116,18 +146,16 @@ class TrackedSession implements SessionHandle {
     this.backendAddress = details.address;
     this.backendPort = details.port;
     this.backendLabel = this.metrics.backendLabel(this.start.pool, backend);
-    this.metrics.backendSessionsActive.inc({ pool: this.start.pool, backend: this.backendLabel });
-    if (connectMs !== undefined) {
-      this.metrics.backendConnectSeconds.observe(
-        { pool: this.start.pool, backend: this.backendLabel },
-        connectMs / 1000,
-      );
-    }
+    this.metrics.backendSessionOpened(this.start.pool, this.backendLabel, connectMs);
+    this.loginSpan?.addEvent('backend connected', {
+      'ftpx.backend': backend,
+      ...(connectMs !== undefined ? { 'ftpx.connect_ms': connectMs } : {}),
+    });
   }
 
   clearBackend(): void {
     if (this.backend === undefined) return;
-    this.metrics.backendSessionsActive.dec({ pool: this.start.pool, backend: this.backendLabel });
+    this.metrics.backendSessionClosed(this.start.pool, this.backendLabel);
     this.lastBackend = { backend: this.backend, address: this.backendAddress, port: this.backendPort };
     this.backend = undefined;
     this.backendAddress = undefined;
@@ -136,13 +164,24 @@ class TrackedSession implements SessionHandle {
 
   login(ok: boolean): void {
     this.metrics.logins.inc({ ...this.labels, result: ok ? 'ok' : 'failed' });
+    this.endLoginSpan(ok ? 'ok' : 'failed');
   }
 
   addBytes(direction: 'in' | 'out', bytes: number): void {
     if (direction === 'in') this.bytesIn += bytes;
     else this.bytesOut += bytes;
     this.lastActivity = Date.now();
-    this.metrics.bytes.inc({ protocol: this.start.protocol, pool: this.start.pool, direction }, bytes);
+    // Every data chunk comes here: the labelled child is looked up once per session and direction.
+    let counter = this.bytesCounters[direction];
+    if (!counter) {
+      counter = this.metrics.bytes.labels({
+        protocol: this.start.protocol,
+        pool: this.start.pool,
+        direction,
+      });
+      this.bytesCounters[direction] = counter;
+    }
+    counter.inc(bytes);
     this.registry.throughput.add(direction, bytes);
   }
 
@@ -158,9 +197,20 @@ class TrackedSession implements SessionHandle {
     this.lastActivity = Date.now();
   }
 
+  private endLoginSpan(result: 'ok' | 'failed' | 'none'): void {
+    const span = this.loginSpan;
+    if (!span) return;
+    this.loginSpan = undefined;
+    span.setAttribute('ftpx.login', result);
+    if (this.backend !== undefined) span.setAttribute('ftpx.backend', this.backend);
+    if (result !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: `login ${result}` });
+    span.end();
+  }
+
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.endLoginSpan('none');
     const now = Date.now();
     const summary = this.summary(now);
     this.clearBackend();

@@ -32,20 +32,17 @@ export function backendStatuses(
     const id = `${pool}\n${backend}`;
     if (seen.has(id)) return;
     seen.add(id);
-    const labels = { pool, backend };
-    const known = metrics.backendUp.has(labels);
+    const view = metrics.backend(pool, backend);
     rows.push({
       pool,
       backend,
-      health: known ? (metrics.backendUp.get(labels) > 0 ? 'up' : 'down') : 'unknown',
-      activeSessions: metrics.backendSessionsActive.get(labels),
+      health: view?.up === undefined ? 'unknown' : view.up ? 'up' : 'down',
+      activeSessions: view?.activeSessions ?? 0,
     });
   };
   for (const pool of pools) for (const backend of pool.global) add(pool.config.name, backend.key);
-  // Backends from the registry or per-user lists appear once a session used them.
-  for (const { labels } of metrics.backendSessionsActive.series()) {
-    if (labels.pool !== undefined && labels.backend !== undefined) add(labels.pool, labels.backend);
-  }
+  // Backends from the registry or per-user lists appear once this worker connected to them.
+  for (const view of metrics.knownBackends()) add(view.pool, view.backend);
   return rows;
 }
 

@@ -24,6 +24,7 @@ import { createServiceLogger } from '../log/service-logger.js';
 import { loadPool } from '../reverse/pool.js';
 import { DRAIN_DEADLINE_REPLY, type RunningEdgeWorker, startEdgeWorker } from '../runtime/edge-worker.js';
 import { handleLifecycleSignals } from '../runtime/signals.js';
+import { startTracingFromEnv, stopTracing } from '../tracing/tracing-from-env.js';
 import { resolveMasqueradeAddress, withMasqueradeAddress } from './masquerade-address.js';
 import { nonEmpty, UsageError } from './usage.js';
 
@@ -157,7 +158,11 @@ export function loadServeConfig(
 
 export async function serve(args: string[]): Promise<number> {
   const options = parseConfigArgs(args, false, SERVE_OPTIONS);
-  if (cluster.isWorker) return (await import('../cluster/worker.js')).runClusterWorker();
+  if (cluster.isWorker) {
+    // The processes that serve sessions trace their login paths, when OTEL_EXPORTER_OTLP_* asks.
+    await startTracingFromEnv();
+    return (await import('../cluster/worker.js')).runClusterWorker();
+  }
   const source: ConfigSource = { kind: options.kind, file: options.file };
   if (options.check) {
     const { config, warnings } = loadServeConfig(source, options);
@@ -180,6 +185,7 @@ export async function serve(args: string[]): Promise<number> {
       },
     });
   }
+  await startTracingFromEnv();
   return serveSingleProcess(config, options.logLevel, () => {
     const next = loadServeConfig(source, options, masquerade);
     printWarnings(next.warnings);
@@ -246,6 +252,7 @@ async function serveSingleProcess(
   });
   await signals.stopped;
   signals.dispose();
+  await stopTracing();
   await closeLog();
   return 0;
 }

@@ -1,3 +1,4 @@
+import type { MetricsSnapshot } from '../admin/edge-metrics.js';
 import type { SessionSummary } from '../admin/session-registry.js';
 import type { BackendStatus, StatusSnapshot } from '../admin/status-snapshot.js';
 import type { FtpxConfig } from '../config/schema.js';
@@ -27,7 +28,11 @@ export type FromWorker =
   | { type: 'start-failed'; error: string }
   | { type: 'reloaded'; id: number; ok: boolean; errors: string[]; notApplied: string[] }
   | { type: 'draining' }
-  | { type: 'admin-reply'; id: number; result: string | SessionSummary[] | WorkerStatus | boolean };
+  | {
+      type: 'admin-reply';
+      id: number;
+      result: MetricsSnapshot | SessionSummary[] | WorkerStatus | boolean;
+    };
 
 export function isFromWorker(message: unknown): message is FromWorker {
   return (

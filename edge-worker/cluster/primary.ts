@@ -1,9 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { ListedBackends } from '../../functions/core/health/index.js';
 import { createDynamoDbClient } from '../../functions/core/store/index.js';
 import { type AdminSource, KICK_REPLY, startAdminServer } from '../admin/admin-server.js';
-import { MetricsRegistry } from '../admin/metrics-registry.js';
+import type { MetricsSnapshot } from '../admin/edge-metrics.js';
+import { processMetricsRegistry } from '../admin/process-metrics.js';
 import type { SessionSummary } from '../admin/session-registry.js';
 import { mergeBackendStatuses, mergeThroughput } from '../admin/status-snapshot.js';
 import { describeConfigFailure } from '../config/config-error.js';
@@ -24,7 +26,7 @@ import { createServiceLogger } from '../log/service-logger.js';
 import { loadPool } from '../reverse/pool.js';
 import { importAuthUserFiles } from '../runtime/control-plane-wiring.js';
 import { handleLifecycleSignals } from '../runtime/signals.js';
-import { aggregatePrometheusText } from './aggregate-metrics.js';
+import { aggregateMetrics } from './aggregate-metrics.js';
 import { type FromWorker, isFromWorker, type ToWorker, type WorkerStatus } from './messages.js';
 import { withPortSlice } from './port-slices.js';
 
@@ -63,12 +65,17 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   let config = options.config;
   const service = createServiceLogger(config.log, options.logLevel);
   const log = service.log.child({ process: 'primary' });
-  const own = new MetricsRegistry();
-  const workersGauge = own.gauge('ftpx_worker_processes', 'Worker processes running now.');
-  const restarts = own.counter(
-    'ftpx_worker_restarts_total',
-    'Worker processes restarted after they exited unasked.',
-  );
+  const own = new Registry();
+  const workersGauge = new Gauge({
+    name: 'ftpx_worker_processes',
+    help: 'Worker processes running now.',
+    registers: [own],
+  });
+  const restarts = new Counter({
+    name: 'ftpx_worker_restarts_total',
+    help: 'Worker processes restarted after they exited unasked.',
+    registers: [own],
+  });
   let controlPlane: RunningControlPlaneServer | undefined;
   let workerConfig = (base: FtpxConfig) => base;
   /** The config's listed backends, for the active health checks (updated on reload). */
@@ -145,7 +152,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
     slot.startedAt = Date.now();
     slot.listening = false;
     slot.draining = false;
-    workersGauge.set({}, slots.filter((s) => s.worker).length);
+    workersGauge.set(slots.filter((s) => s.worker).length);
     worker.on('message', (message: unknown) => {
       if (!isFromWorker(message)) return;
       onWorkerMessage(slot, worker, message);
@@ -155,7 +162,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       if (slot.worker !== worker) return;
       slot.worker = undefined;
       slot.listening = false;
-      workersGauge.set({}, slots.filter((s) => s.worker).length);
+      workersGauge.set(slots.filter((s) => s.worker).length);
       if (stopping) {
         if (slots.every((s) => !s.worker)) onAllExited?.();
         return;
@@ -237,10 +244,14 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   const source: AdminSource = {
     ready: () => !stopping && slots.every((slot) => slot.listening && !slot.draining),
     metrics: async () => {
-      const texts = (await ask<string>((id) => ({ type: 'admin', id, op: 'metrics' }))).filter(
-        (text): text is string => typeof text === 'string',
+      const snapshots = (await ask<MetricsSnapshot>((id) => ({ type: 'admin', id, op: 'metrics' }))).filter(
+        (snapshot): snapshot is MetricsSnapshot => Array.isArray(snapshot),
       );
-      return aggregatePrometheusText([...texts, own.render()]);
+      return aggregateMetrics([
+        ...snapshots,
+        await own.getMetricsAsJSON(),
+        await processMetricsRegistry().getMetricsAsJSON(),
+      ]);
     },
     sessions: async () =>
       sessionsOf(await ask<SessionSummary[]>((id) => ({ type: 'admin', id, op: 'sessions' }))),

@@ -7,6 +7,7 @@ import { lifecycleOf } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { createServiceLogger } from '../log/service-logger.js';
 import { DRAIN_DEADLINE_REPLY, type RunningEdgeWorker, startEdgeWorker } from '../runtime/edge-worker.js';
+import { stopTracing } from '../tracing/tracing-from-env.js';
 import { type FromWorker, isToWorker, type ToWorker, type WorkerStatus } from './messages.js';
 
 /**
@@ -106,7 +107,7 @@ export async function runClusterWorker(): Promise<number> {
         if (!worker) return;
         const result =
           message.op === 'metrics'
-            ? worker.metrics.registry.render()
+            ? await worker.metrics.snapshot()
             : message.op === 'sessions'
               ? sessionsOf(worker)
               : ({
@@ -136,6 +137,7 @@ export async function runClusterWorker(): Promise<number> {
     if (!draining) drain(drainTimeoutMs);
   });
   const code = await done;
+  await stopTracing();
   process.exit(code);
 }
 

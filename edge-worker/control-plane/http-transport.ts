@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
+import { context, propagation } from '@opentelemetry/api';
 import { Pool } from 'undici';
 import type { z } from 'zod';
 import {
@@ -171,6 +172,8 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
       'x-request-id': randomUUID(),
     };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    // W3C trace context of the session's login span (a no-op unless tracing was started).
+    propagation.inject(context.active(), headers);
     if (options.sign) {
       Object.assign(headers, await options.sign({ method: 'POST', url: base.origin + path, headers, body }));
     }

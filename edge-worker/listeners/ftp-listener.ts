@@ -290,8 +290,7 @@ export class FtpListener {
     // An autoban of this client ends this session too, with 421 and the ban's message.
     admission?.whenBanned((refusal) => running.close(refusal.text));
     this.sessions.add(running);
-    running
-      .run()
+    (tracked ? tracked.runTraced(() => running.run()) : running.run())
       .catch((err: unknown) => this.log.error('session crashed', { session: running.id, error: err }))
       .finally(() => {
         this.sessions.delete(running);

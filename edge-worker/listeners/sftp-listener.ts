@@ -248,8 +248,7 @@ export class SftpListener {
       running.close(refusal.text);
     });
     this.sessions.add(running);
-    running
-      .run()
+    (tracked ? tracked.runTraced(() => running.run()) : running.run())
       .catch((err: unknown) =>
         this.services.log.error('session crashed', { session: running.id, error: err }),
       )

@@ -7,7 +7,7 @@ import {
   heartbeatConnectionSlots,
   releaseConnectionSlot,
 } from '../core/connection-limits/index.js';
-import { tableFromEnv, validateEvent } from '../core/handler/index.js';
+import { lambdaEntry, tableFromEnv, validateEvent } from '../core/handler/index.js';
 import type { Table } from '../core/store/index.js';
 
 export interface AbuseDeps {
@@ -43,10 +43,5 @@ export function createAbuseHandler(deps: AbuseDeps) {
     });
 }
 
-let lambdaHandler: ReturnType<typeof createAbuseHandler> | undefined;
-
-/** The Lambda entry point. Built on first use so importing this module has no side effects. */
-export const handler = (event: unknown, context: Parameters<ReturnType<typeof createAbuseHandler>>[1]) => {
-  lambdaHandler ??= createAbuseHandler({ table: tableFromEnv() });
-  return lambdaHandler(event as AbuseRequestParsed, context);
-};
+/** The Lambda entry point (Powertools logging and metrics). Built on first use so importing this module has no side effects. */
+export const handler = lambdaEntry('abuse', () => createAbuseHandler({ table: tableFromEnv() }));

@@ -6,7 +6,7 @@ import {
   type IdentityHookConfig,
   identityHookConfigSchema,
 } from '../core/auth/index.js';
-import { tableFromEnv, validateEvent } from '../core/handler/index.js';
+import { lambdaEntry, tableFromEnv, validateEvent } from '../core/handler/index.js';
 import type { Table } from '../core/store/index.js';
 
 export interface AuthDeps {
@@ -61,13 +61,8 @@ export function identityHookFromEnv(env: NodeJS.ProcessEnv = process.env): Ident
   return identityHookConfigSchema.parse(config);
 }
 
-let lambdaHandler: ReturnType<typeof createAuthHandler> | undefined;
-
-/** The Lambda entry point. Built on first use so importing this module has no side effects. */
-export const handler = (event: unknown, context: Parameters<ReturnType<typeof createAuthHandler>>[1]) => {
-  if (!lambdaHandler) {
-    const identityHook = identityHookFromEnv();
-    lambdaHandler = createAuthHandler({ table: tableFromEnv(), ...(identityHook ? { identityHook } : {}) });
-  }
-  return lambdaHandler(event as AuthRequestParsed, context);
-};
+/** The Lambda entry point (Powertools logging and metrics). Built on first use so importing this module has no side effects. */
+export const handler = lambdaEntry('auth', () => {
+  const identityHook = identityHookFromEnv();
+  return createAuthHandler({ table: tableFromEnv(), ...(identityHook ? { identityHook } : {}) });
+});

@@ -7,7 +7,7 @@ import {
   discoverySettingsFromEnv,
   refreshDiscoveries,
 } from '../core/discovery/index.js';
-import { tableFromEnv, validateEvent } from '../core/handler/index.js';
+import { lambdaEntry, tableFromEnv, validateEvent } from '../core/handler/index.js';
 
 type Event = z.output<typeof discoveryRequestSchema>;
 
@@ -33,15 +33,9 @@ export function createDiscoveryHandler(deps: DiscoveryDeps) {
     );
 }
 
-let lambdaHandler: ReturnType<typeof createDiscoveryHandler> | undefined;
-
-/** The Lambda entry point (FTPX_TABLE_NAME, FTPX_DNS_SERVERS and friends). */
-export const handler = (
-  event: unknown,
-  context: Parameters<ReturnType<typeof createDiscoveryHandler>>[1],
-) => {
-  lambdaHandler ??= createDiscoveryHandler({
+/** The Lambda entry point (FTPX_TABLE_NAME, FTPX_DNS_SERVERS and friends; Powertools logging and metrics). */
+export const handler = lambdaEntry('discovery', () =>
+  createDiscoveryHandler({
     discovery: createDiscoveryContext(tableFromEnv(), discoverySettingsFromEnv()),
-  });
-  return lambdaHandler(event as Event, context);
-};
+  }),
+);

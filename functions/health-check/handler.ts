@@ -6,9 +6,10 @@ import {
   type DiscoveryContext,
   discoverySettingsFromEnv,
 } from '../core/discovery/index.js';
-import { tableFromEnv, validateEvent } from '../core/handler/index.js';
+import { lambdaEntry, tableFromEnv, validateEvent } from '../core/handler/index.js';
 import type { ActiveCheckOptions, HealthSettings } from '../core/health/index.js';
 import { activeCheckOptionsFromEnv, checkPools, healthSettingsFromEnv } from '../core/health/index.js';
+import { type FunctionTelemetry, noMetrics } from '../core/telemetry/index.js';
 
 type Event = z.output<typeof healthCheckRequestSchema>;
 
@@ -17,6 +18,8 @@ export interface HealthCheckDeps {
   discovery: DiscoveryContext;
   options: ActiveCheckOptions;
   health: HealthSettings;
+  /** Where HealthChecks and UnhealthyBackends go (Lambda: CloudWatch EMF); default nowhere. */
+  telemetry?: FunctionTelemetry;
 }
 
 /**
@@ -27,6 +30,7 @@ export interface HealthCheckDeps {
  * not connected to and comes back under `refused` with the reason.
  */
 export function createHealthCheckHandler(deps: HealthCheckDeps) {
+  const metrics = deps.telemetry?.metrics ?? noMetrics;
   return middy<Event, HealthCheckResponse>()
     .use(validateEvent(healthCheckRequestSchema))
     .handler(async (event) => {
@@ -36,6 +40,11 @@ export function createHealthCheckHandler(deps: HealthCheckDeps) {
         deps.options,
         deps.health,
       );
+      const failed = checked.filter((check) => !check.ok).length;
+      metrics.add('HealthChecks', 'Count', checked.length - failed, { result: 'ok' });
+      metrics.add('HealthChecks', 'Count', failed, { result: 'failed' });
+      // The dashboard's alarm reads the maximum per minute: backends down after this run.
+      metrics.add('UnhealthyBackends', 'Count', failed);
       return {
         checked: checked.map(({ pool, backend, ok, protocol, latencyMs, reason, warning, certNotAfter }) => ({
           pool,
@@ -52,17 +61,12 @@ export function createHealthCheckHandler(deps: HealthCheckDeps) {
     });
 }
 
-let lambdaHandler: ReturnType<typeof createHealthCheckHandler> | undefined;
-
-/** The Lambda entry point (FTPX_TABLE_NAME, FTPX_DNS_*, FTPX_HEALTH_*, FTPX_HEALTH_CHECK_*). */
-export const handler = (
-  event: unknown,
-  context: Parameters<ReturnType<typeof createHealthCheckHandler>>[1],
-) => {
-  lambdaHandler ??= createHealthCheckHandler({
+/** The Lambda entry point (FTPX_TABLE_NAME, FTPX_DNS_*, FTPX_HEALTH_*, FTPX_HEALTH_CHECK_*; Powertools logging and metrics). */
+export const handler = lambdaEntry('health-check', (telemetry) =>
+  createHealthCheckHandler({
     discovery: createDiscoveryContext(tableFromEnv(), discoverySettingsFromEnv()),
     options: activeCheckOptionsFromEnv(),
     health: healthSettingsFromEnv(),
-  });
-  return lambdaHandler(event as Event, context);
-};
+    telemetry,
+  }),
+);

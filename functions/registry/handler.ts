@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { noParamsSchema, noQuerySchema } from '../contract/registry.js';
-import { tableFromEnv } from '../core/handler/index.js';
+import { lambdaEntry, tableFromEnv } from '../core/handler/index.js';
 import {
   allowsPool,
   authenticateBearer,
@@ -15,6 +15,7 @@ import {
 } from '../core/registry/index.js';
 import type { Table } from '../core/store/index.js';
 import { RegistryError } from '../core/store/index.js';
+import { entryLogger } from '../core/telemetry/index.js';
 import {
   errorReply,
   fromRegistryError,
@@ -236,19 +237,19 @@ function asHttpError(err: unknown, logError: (entry: Record<string, unknown>) =>
   return new HttpError(500, 'internal', 'internal error');
 }
 
-let lambdaHandler: ReturnType<typeof createRegistryHandler> | undefined;
-
 /**
- * The Lambda entry point (built on first use). Environment: FTPX_TABLE_NAME (and optionally
- * FTPX_STORE_ENDPOINT), FTPX_BOOTSTRAP_TOKEN (optional), FTPX_TRUST_GATEWAY_AUTHORIZER=true when
- * API Gateway's JWT or IAM authorizer fronts the function.
+ * The Lambda entry point (built on first use; Powertools logging and metrics). Environment:
+ * FTPX_TABLE_NAME (and optionally FTPX_STORE_ENDPOINT), FTPX_BOOTSTRAP_TOKEN (optional),
+ * FTPX_TRUST_GATEWAY_AUTHORIZER=true when API Gateway's JWT or IAM authorizer fronts the function.
  */
-export const handler = (event: Event, context: Context): Promise<Result> => {
-  lambdaHandler ??= createRegistryHandler({
-    table: tableFromEnv(),
-    ...(process.env.FTPX_BOOTSTRAP_TOKEN ? { bootstrapToken: process.env.FTPX_BOOTSTRAP_TOKEN } : {}),
-    trustGatewayAuthorizer: process.env.FTPX_TRUST_GATEWAY_AUTHORIZER === 'true',
-    publisher: route53PublisherFromEnv(),
-  });
-  return lambdaHandler(event, context);
-};
+export const handler: (event: Event, context: Context) => Promise<Result> = lambdaEntry(
+  'registry',
+  (telemetry) =>
+    createRegistryHandler({
+      table: tableFromEnv(),
+      ...(process.env.FTPX_BOOTSTRAP_TOKEN ? { bootstrapToken: process.env.FTPX_BOOTSTRAP_TOKEN } : {}),
+      trustGatewayAuthorizer: process.env.FTPX_TRUST_GATEWAY_AUTHORIZER === 'true',
+      publisher: route53PublisherFromEnv(),
+      log: entryLogger(telemetry.log),
+    }),
+);

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { z } from 'zod';
 import { type SessionEventsResponse, sessionEventsRequestSchema } from '../contract/session-events.js';
-import { tableFromEnv, validateEvent } from '../core/handler/index.js';
+import { lambdaEntry, tableFromEnv, validateEvent } from '../core/handler/index.js';
 import type { HealthSettings } from '../core/health/index.js';
 import { healthSettingsFromEnv } from '../core/health/index.js';
 import type { Random } from '../core/random.js';
@@ -30,13 +30,7 @@ export function createSessionEventsHandler(deps: SessionEventsDeps) {
     .handler(async (event) => handleSessionEvent(table, event, options));
 }
 
-let lambdaHandler: ReturnType<typeof createSessionEventsHandler> | undefined;
-
-/** The Lambda entry point. Built on first use so importing this module has no side effects. */
-export const handler = (
-  event: unknown,
-  context: Parameters<ReturnType<typeof createSessionEventsHandler>>[1],
-) => {
-  lambdaHandler ??= createSessionEventsHandler({ table: tableFromEnv(), health: healthSettingsFromEnv() });
-  return lambdaHandler(event as Event, context);
-};
+/** The Lambda entry point (Powertools logging and metrics). Built on first use so importing this module has no side effects. */
+export const handler = lambdaEntry('session-events', () =>
+  createSessionEventsHandler({ table: tableFromEnv(), health: healthSettingsFromEnv() }),
+);

@@ -4,7 +4,7 @@ import {
   type SshHostKeyResponse,
   sshHostKeyRequestSchema,
 } from '../contract/ssh-host-keys.js';
-import { tableFromEnv, validateEvent } from '../core/handler/index.js';
+import { lambdaEntry, tableFromEnv, validateEvent } from '../core/handler/index.js';
 import type { Table } from '../core/store/index.js';
 import { readSshHostKey, writeSshHostKey } from '../core/store/index.js';
 
@@ -28,13 +28,7 @@ export function createSshHostKeysHandler(deps: SshHostKeysDeps) {
     });
 }
 
-let lambdaHandler: ReturnType<typeof createSshHostKeysHandler> | undefined;
-
-/** The Lambda entry point. Built on first use so importing this module has no side effects. */
-export const handler = (
-  event: unknown,
-  context: Parameters<ReturnType<typeof createSshHostKeysHandler>>[1],
-) => {
-  lambdaHandler ??= createSshHostKeysHandler({ table: tableFromEnv() });
-  return lambdaHandler(event as SshHostKeyRequestParsed, context);
-};
+/** The Lambda entry point (Powertools logging and metrics). Built on first use so importing this module has no side effects. */
+export const handler = lambdaEntry('ssh-host-keys', () =>
+  createSshHostKeysHandler({ table: tableFromEnv() }),
+);

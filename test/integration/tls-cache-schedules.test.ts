@@ -15,6 +15,7 @@ import { keyOf } from '../../functions/core/store/attributes.js';
 import { createDynamoDbClient } from '../../functions/core/store/dynamodb-client.js';
 import { tlsCacheKeys } from '../../functions/core/store/keys.js';
 import { ensureTable, type Table } from '../../functions/core/store/table.js';
+import { noMetrics, silentLog } from '../../functions/core/telemetry/index.js';
 import { cacheInfo } from '../../functions/core/tls-cache/admin.js';
 import { readOcspSource } from '../../functions/core/tls-cache/ocsp-entry.js';
 import { createTlsCacheHandler, createTlsCacheScheduledHandler } from '../../functions/tls-cache/handler.js';
@@ -122,10 +123,16 @@ describe('ocsp-refresh against openssl ocsp', () => {
     createTlsCacheHandler({ table, now })(request as never, CONTEXT) as Promise<TlsCacheResponse>;
   const logged: Record<string, unknown>[] = [];
   const refresh = (aheadS = 0) =>
-    createTlsCacheScheduledHandler({ table, now, log: (line) => logged.push(line) })(
-      { op: 'ocsp-refresh', aheadS, maxTimeoutMs: 3000, concurrency: 4 },
-      CONTEXT,
-    ) as Promise<TlsCacheResponseOf<'ocsp-refresh'>>;
+    createTlsCacheScheduledHandler({
+      table,
+      now,
+      telemetry: {
+        log: { ...silentLog, warn: (msg, fields) => logged.push({ level: 'warn', msg, ...fields }) },
+        metrics: noMetrics,
+      },
+    })({ op: 'ocsp-refresh', aheadS, maxTimeoutMs: 3000, concurrency: 4 }, CONTEXT) as Promise<
+      TlsCacheResponseOf<'ocsp-refresh'>
+    >;
   const fingerprint = () => createHash('sha1').update(new X509Certificate(cert.certPem).raw).digest('hex');
   const cached = async () => {
     const answer = (await call({

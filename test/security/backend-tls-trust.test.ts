@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleValue } from '../../edge-worker/admin/edge-metrics.js';
 import { configSchema } from '../../edge-worker/config/schema.js';
 import { Logger } from '../../edge-worker/log/logger.js';
 import { type RunningEdgeWorker, startEdgeWorker } from '../../edge-worker/runtime/edge-worker.js';
@@ -156,7 +157,7 @@ describe('a cached backend TLS session is resumed only under the trust settings 
       const proxy = await startTwoPoolWorker(protocols);
       try {
         const lookups = (result: string) =>
-          proxy.worker.metrics.tlsCacheLookups.get({ cache: 'backend-sessions', result });
+          sampleValue(proxy.worker.metrics.tlsCacheLookups, { cache: 'backend-sessions', result });
         // A fresh start: the other pool refuses the backend (its CA did not sign it).
         await expectRefused(proxy.otherPort);
         expect(connectFailures(proxy.logs()).length).toBeGreaterThan(0);
@@ -169,14 +170,14 @@ describe('a cached backend TLS session is resumed only under the trust settings 
 
         // The attack: the trusting pool's session is in this worker and in the store.
         const entries = (await storeStats()).entries;
-        const hits = lookups('hit');
+        const hits = await lookups('hit');
         const failures = connectFailures(proxy.logs()).length;
         for (let attempt = 0; attempt < 2; attempt++) await expectRefused(proxy.otherPort);
         const reasons = connectFailures(proxy.logs()).slice(failures);
         expect(reasons.length).toBeGreaterThanOrEqual(2);
         for (const reason of reasons) expect(reason).toMatch(UNTRUSTED);
         // No lookup of the other pool found the trusting pool's session, and it stored nothing.
-        expect(lookups('hit')).toBe(hits);
+        expect(await lookups('hit')).toBe(hits);
         expect((await storeStats()).entries).toBe(entries);
 
         // The honest pool still works and resumes its own cached session.

@@ -1,4 +1,4 @@
-import { parsePrometheusText } from '../../edge-worker/admin/metrics-registry.js';
+import { parsePrometheusText } from './prometheus-text.js';
 
 /** Calls the admin endpoint of a running proxy (bearer token when given). */
 export function adminClient(url: string, token?: string) {

@@ -86,6 +86,17 @@ describe('ftpx serve --workers 2', () => {
     expect(pids).toHaveLength(2);
     expect(pids).not.toContain(proxy.pid);
 
+    // /metrics in the primary sums both workers' samples (prom-client's AggregatorRegistry over IPC),
+    // with the processes' default metrics beside them.
+    const both = await admin.metrics();
+    const reverse = 'pool="main",protocol="ftp",role="reverse"';
+    expect(both.get(`ftpx_sessions_active{${reverse}}`)).toBe(raw.length);
+    expect(both.get('ftpx_logins_total{pool="main",protocol="ftp",result="ok",role="reverse"}')).toBe(
+      raw.length,
+    );
+    expect(both.get('ftpx_worker_processes')).toBe(2);
+    expect(both.get('process_resident_memory_bytes')).toBeGreaterThan(0);
+
     // Passive ports: each process hands out its own slice of the range only.
     const byPid = new Map<number, number[]>();
     for (const session of raw) {

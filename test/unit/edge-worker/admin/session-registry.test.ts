@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EdgeMetrics } from '../../../../edge-worker/admin/edge-metrics.js';
+import { EdgeMetrics, sampleValue } from '../../../../edge-worker/admin/edge-metrics.js';
 import { SessionRegistry, Throughput } from '../../../../edge-worker/admin/session-registry.js';
 
 function start(registry: SessionRegistry, closed: string[] = []) {
@@ -14,7 +14,7 @@ function start(registry: SessionRegistry, closed: string[] = []) {
 }
 
 describe('session registry', () => {
-  it('follows a session of any protocol in the list, the gauges and the end listeners', () => {
+  it('follows a session of any protocol in the list, the gauges and the end listeners', async () => {
     const metrics = new EdgeMetrics();
     const registry = new SessionRegistry(metrics);
     const ended: string[] = [];
@@ -26,30 +26,39 @@ describe('session registry', () => {
     handle.setBackend('sftp://10.0.0.1:22', { connectMs: 12, address: '10.0.0.1', port: 22 });
     handle.addBytes('in', 100);
     handle.addBytes('out', 7);
+    handle.addBytes('in', 20);
     handle.login(true);
     const labels = { protocol: 'sftp', pool: 'p', role: 'reverse' };
-    expect(metrics.sessionsActive.get(labels)).toBe(1);
-    expect(metrics.backendSessionsActive.get({ pool: 'p', backend: 'sftp://10.0.0.1:22' })).toBe(1);
+    expect(await sampleValue(metrics.sessionsActive, labels)).toBe(1);
+    expect(
+      await sampleValue(metrics.backendSessionsActive, { pool: 'p', backend: 'sftp://10.0.0.1:22' }),
+    ).toBe(1);
     expect(registry.list()).toMatchObject([
       {
         id: handle.id,
         user: 'bob',
         backend: 'sftp://10.0.0.1:22',
         backendAddress: '10.0.0.1',
-        bytesIn: 100,
+        bytesIn: 120,
         bytesOut: 7,
       },
     ]);
+    expect(await sampleValue(metrics.bytes, { protocol: 'sftp', pool: 'p', direction: 'in' })).toBe(120);
+    expect(await sampleValue(metrics.bytes, { protocol: 'sftp', pool: 'p', direction: 'out' })).toBe(7);
     handle.end();
     handle.end();
     expect(registry.size).toBe(0);
-    expect(metrics.sessionsActive.get(labels)).toBe(0);
-    expect(metrics.sessionsTotal.get(labels)).toBe(1);
-    expect(metrics.backendSessionsActive.get({ pool: 'p', backend: 'sftp://10.0.0.1:22' })).toBe(0);
-    expect(ended).toEqual(['bob sftp://10.0.0.1:22 100']);
+    expect(await sampleValue(metrics.sessionsActive, labels)).toBe(0);
+    expect(await sampleValue(metrics.sessionsTotal, labels)).toBe(1);
+    expect(
+      await sampleValue(metrics.backendSessionsActive, { pool: 'p', backend: 'sftp://10.0.0.1:22' }),
+    ).toBe(0);
+    expect(ended).toEqual(['bob sftp://10.0.0.1:22 120']);
     // Reports after the end change nothing.
     handle.setBackend('sftp://10.0.0.2:22');
-    expect(metrics.backendSessionsActive.get({ pool: 'p', backend: 'sftp://10.0.0.2:22' })).toBe(0);
+    expect(
+      await sampleValue(metrics.backendSessionsActive, { pool: 'p', backend: 'sftp://10.0.0.2:22' }),
+    ).toBe(0);
   });
 
   it('kicks one session, closes all, and tells the drain when the last one ended', async () => {
