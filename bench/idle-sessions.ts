@@ -235,7 +235,8 @@ async function main(): Promise<void> {
         const snapshot = await heapSnapshotOf(worker, dir);
         heap = await summarizeSnapshot(snapshot);
         // FTPX_BENCH_KEEP_SNAPSHOT=FILE keeps the snapshot for a closer look (Chrome DevTools).
-        if (process.env.FTPX_BENCH_KEEP_SNAPSHOT) await copyFile(snapshot, process.env.FTPX_BENCH_KEEP_SNAPSHOT);
+        if (process.env.FTPX_BENCH_KEEP_SNAPSHOT)
+          await copyFile(snapshot, process.env.FTPX_BENCH_KEEP_SNAPSHOT);
       }
       await closeSessions(sockets);
       await sleep(SETTLE_MS * 2);

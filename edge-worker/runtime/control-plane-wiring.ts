@@ -9,7 +9,6 @@ import type {
   ClosableControlPlaneClient,
   ControlPlaneClient,
 } from '../control-plane/control-plane-client.js';
-import { createHttpControlPlane } from '../control-plane/http-transport.js';
 import {
   activeCheckOptionsOf,
   discoverySettingsOf,
@@ -166,6 +165,8 @@ async function createRemoteControlPlane(
   metrics: EdgeMetrics,
 ): Promise<ClosableControlPlaneClient> {
   const controlPlaneLog = log.child({ component: 'control-plane' });
+  // undici loads only for a remote control plane.
+  const { createHttpControlPlane } = await import('../control-plane/http-transport.js');
   const http = createHttpControlPlane({
     url: settings.url,
     ...(settings.token !== undefined ? { token: settings.token } : {}),
