@@ -1,6 +1,6 @@
 /**
  * The idle-sessions benchmark (`npm run bench:idle -- [--sessions N] [--workers N|auto] [--rounds R]
- * [--heap-snapshot]`): N FTP clients log in through `ftpx serve` (USER/PASS, each session with its
+ * [--heap-snapshot [--snapshot-of primary]]`): N FTP clients log in through `ftpx serve` (USER/PASS, each session with its
  * backend connection) and stay idle; ftpx's memory (every process of it: primary and workers) is
  * read before, with all N logged in, and after they quit, for R rounds (a second round shows whether
  * the memory of the first was returned or reused). The backend is bench/ftp-greeter.ts, a minimal FTP
@@ -193,6 +193,8 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: 'auto' },
       rounds: { type: 'string', default: '2' },
       'heap-snapshot': { type: 'boolean', default: false },
+      /** Whose heap: the first worker's (default) or the primary's (the control plane and the store). */
+      'snapshot-of': { type: 'string', default: 'worker' },
     },
   });
   const sessions = Math.min(MAX_SESSIONS, Math.max(1, Number(values.sessions)));
@@ -231,7 +233,8 @@ async function main(): Promise<void> {
       await sleep(SETTLE_MS);
       const atN = await treeMemory(proxy.pid);
       if (round === 1 && values['heap-snapshot']) {
-        const worker = (await childrenOf(proxy.pid))[0] ?? proxy.pid;
+        const worker =
+          values['snapshot-of'] === 'primary' ? proxy.pid : ((await childrenOf(proxy.pid))[0] ?? proxy.pid);
         const snapshot = await heapSnapshotOf(worker, dir);
         heap = await summarizeSnapshot(snapshot);
         // FTPX_BENCH_KEEP_SNAPSHOT=FILE keeps the snapshot for a closer look (Chrome DevTools).
@@ -287,7 +290,7 @@ async function main(): Promise<void> {
   ];
   if (heap) {
     lines.push(
-      `Heap snapshot of worker 1 at N (its share of the sessions): largest groups by self size.`,
+      `Heap snapshot of ${values['snapshot-of'] === 'primary' ? 'the primary' : 'worker 1'} at N: largest groups by self size.`,
       '',
       '| group | count | self KiB |',
       '| --- | --- | --- |',

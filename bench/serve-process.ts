@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -8,6 +9,11 @@ export interface ServeProcess {
   pid: number;
   /** Launch to the "listening on" line, in ms. */
   listeningMs: number;
+  /**
+   * CPU time (user + system) the process and its workers had used by then, in ms: less sensitive
+   * than the wall time to other jobs on a shared machine.
+   */
+  cpuMs: number;
   stderr(): string;
   stop(): Promise<void>;
 }
@@ -48,9 +54,12 @@ export async function startServe(
     });
   });
   const listeningMs = await listening;
+  const pid = child.pid ?? -1;
+  const cpuMs = [pid, ...childPids(pid)].reduce((sum, each) => sum + cpuTimeMs(each), 0);
   return {
-    pid: child.pid ?? -1,
+    pid,
     listeningMs,
+    cpuMs,
     stderr: () => stderr,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -61,4 +70,23 @@ export async function startServe(
       clearTimeout(timer);
     },
   };
+}
+
+/** user + system time of one process from /proc/PID/stat (clock ticks of 10 ms); 0 once it is gone. */
+function cpuTimeMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }

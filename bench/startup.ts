@@ -20,6 +20,8 @@ interface Row {
   workers: string;
   listeningMs: number[];
   medianMs: number;
+  cpuMs: number[];
+  medianCpuMs: number;
   memory: TreeMemory;
 }
 
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
   const load = loadavg()[0] ?? 0;
   for (const workers of ['1', 'auto']) {
     const times: number[] = [];
+    const cpu: number[] = [];
     let memory: TreeMemory | undefined;
     for (let run = 0; run < runs; run++) {
       const dir = await mkdtemp(join(tmpdir(), 'ftpx-bench-startup-'));
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
       );
       const proxy = await startServe(config, { workers });
       times.push(round1(proxy.listeningMs));
+      cpu.push(proxy.cpuMs);
       if (run === runs - 1) {
         await sleep(SETTLE_MS);
         memory = await treeMemory(proxy.pid);
@@ -57,7 +61,14 @@ async function main(): Promise<void> {
       await rm(dir, { recursive: true, force: true });
     }
     if (!memory) throw new Error('no memory reading');
-    rows.push({ workers, listeningMs: times, medianMs: round1(median(times)), memory });
+    rows.push({
+      workers,
+      listeningMs: times,
+      medianMs: round1(median(times)),
+      cpuMs: cpu,
+      medianCpuMs: median(cpu),
+      memory,
+    });
     console.log(JSON.stringify(rows.at(-1)));
   }
 
@@ -67,11 +78,11 @@ async function main(): Promise<void> {
     '',
     `\`node dist/edge-worker/cli.js serve --config ftpx.yaml --workers W\`, launch to "listening on", ${runs} runs; ${availableParallelism()} cores, load average ${round1(load)} at the start (the machine is shared: times are indicative). Memory ${SETTLE_MS / 1000} s after listening, before any session.`,
     '',
-    '| workers | processes | launch → listening, median ms | runs ms | RSS MiB (sum) | private MiB (sum) | unique MiB | per process RSS / private MiB |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| workers | processes | launch → listening, median ms | runs ms | CPU ms until listening (all processes), median | RSS MiB (sum) | private MiB (sum) | unique MiB | per process RSS / private MiB |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.workers} | ${r.memory.processes.length} | ${r.medianMs} | ${r.listeningMs.join(', ')} | ${r.memory.rssMiB} | ${r.memory.privateMiB} | ${r.memory.uniqueMiB} | ${r.memory.processes.map((p) => `${p.role} ${p.rssMiB} / ${p.privateMiB}`).join('; ')} |`,
+        `| ${r.workers} | ${r.memory.processes.length} | ${r.medianMs} | ${r.listeningMs.join(', ')} | ${r.medianCpuMs} | ${r.memory.rssMiB} | ${r.memory.privateMiB} | ${r.memory.uniqueMiB} | ${r.memory.processes.map((p) => `${p.role} ${p.rssMiB} / ${p.privateMiB}`).join('; ')} |`,
     ),
     '',
   ].join('\n');
