@@ -1,12 +1,15 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { OPERATOR_USAGE, operatorGroup, processIo, runCommandGroup } from './cli/admin/index.js';
 import { EXIT_RUNTIME, EXIT_USAGE, isUsageError, UsageError } from './cli/usage.js';
 import { ConfigError, formatIssue } from './config/config-error.js';
 
 /** Exit codes: 0 fine, 1 failed at run time (or the API refused), 2 the command line or the config is wrong. */
 
-const USAGE = `Usage:
+/** The whole usage text; the operator commands' part loads with them (the proxy never needs it). */
+async function usage(): Promise<string> {
+  const { OPERATOR_USAGE } = await import('./cli/admin/index.js');
+  return `Usage:
   ftpx serve --config FILE          run the proxy from a native YAML config
   ftpx serve --proftpd-conf FILE    run the proxy from a proftpd.conf with mod_proxy directives
   ftpx check-config FILE            validate a config without starting (YAML by extension
@@ -61,19 +64,24 @@ Options for control-plane serve:
   get 429 for a while.
 
 ${OPERATOR_USAGE}`;
+}
 
 async function main(argv: string[]): Promise<number> {
   // The SDK's notice that its 2027 releases need Node 22 is for us, not for operators reading the log.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(await usage());
     return command === undefined ? EXIT_USAGE : 0;
   }
   if (command === '--version' || command === '-v') {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  // A worker process of `serve --workers N`: its command line was checked by the primary, and its
+  // configuration comes from the primary, so it loads neither the config parsers nor the store.
+  if (command === 'serve' && cluster.isWorker)
+    return (await import('./cluster/worker.js')).runClusterWorker();
   // Loaded on demand: the operator commands need none of the proxy, the store or the AWS SDK.
   if (command === 'serve') return (await import('./cli/serve.js')).serve(rest);
   if (command === 'check-config') return (await import('./cli/serve.js')).checkConfig(rest);
@@ -82,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'config-reference')
     return (await import('./cli/config-tools.js')).configReferenceCommand(rest);
   if (command === 'control-plane') return (await import('./cli/control-plane.js')).controlPlaneCommand(rest);
+  const { operatorGroup, processIo, runCommandGroup } = await import('./cli/admin/index.js');
   const group = operatorGroup(command);
   if (group) return runCommandGroup(group, rest, processIo());
   throw new UsageError(`unknown command "${command}"`);
@@ -98,14 +107,14 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
+  async (err: unknown) => {
     if (err instanceof ConfigError) {
       process.stderr.write(
         `ftpx: invalid configuration:\n${err.issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}\n`,
       );
       process.exitCode = EXIT_USAGE;
     } else if (isUsageError(err)) {
-      process.stderr.write(`ftpx: ${err.message}\n\n${USAGE}`);
+      process.stderr.write(`ftpx: ${err.message}\n\n${await usage()}`);
       process.exitCode = EXIT_USAGE;
     } else {
       process.stderr.write(`ftpx: ${err instanceof Error ? err.message : String(err)}\n`);

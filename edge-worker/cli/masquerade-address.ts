@@ -1,5 +1,4 @@
-import { defaultCredentialsProvider } from '../aws/credentials.js';
-import { discoverTaskAddress, type TaskAddressKind } from '../aws/ecs-task-address.js';
+import type { TaskAddressKind } from '../aws/ecs-task-address.js';
 import type { FtpxConfig } from '../config/schema.js';
 import { UsageError } from './usage.js';
 
@@ -22,6 +21,11 @@ export async function resolveMasqueradeAddress(
     throw new UsageError(`--masquerade-address ecs-task:public or ecs-task:private (got "${value}")`);
   }
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  // The AWS SDK (credentials, SigV4) loads only for ecs-task: addresses.
+  const [{ defaultCredentialsProvider }, { discoverTaskAddress }] = await Promise.all([
+    import('../aws/credentials.js'),
+    import('../aws/ecs-task-address.js'),
+  ]);
   return discoverTaskAddress({
     kind: kind as TaskAddressKind,
     metadataUri: env.ECS_CONTAINER_METADATA_URI_V4,

@@ -22,7 +22,7 @@ import {
 import { type LogLevel, silentLogger } from '../log/logger.js';
 import { createServiceLogger } from '../log/service-logger.js';
 import { loadPool } from '../reverse/pool.js';
-import { DRAIN_DEADLINE_REPLY, type RunningEdgeWorker, startEdgeWorker } from '../runtime/edge-worker.js';
+import type { RunningEdgeWorker } from '../runtime/edge-worker.js';
 import { handleLifecycleSignals } from '../runtime/signals.js';
 import { startTracingFromEnv, stopTracing } from '../tracing/tracing-from-env.js';
 import { resolveMasqueradeAddress, withMasqueradeAddress } from './masquerade-address.js';
@@ -199,6 +199,8 @@ async function serveSingleProcess(
   logLevel: LogLevel | undefined,
   reloadConfig: () => FtpxConfig,
 ): Promise<number> {
+  // The edge worker loads here, not with this file: the primary of `--workers N` serves no FTP.
+  const { DRAIN_DEADLINE_REPLY, startEdgeWorker } = await import('../runtime/edge-worker.js');
   const { log, close: closeLog } = createServiceLogger(config.log, logLevel);
   // The admin endpoint first: load balancers see /readyz answer 503 until the listeners are up.
   let running: RunningEdgeWorker | undefined;

@@ -16,7 +16,7 @@ import type { Table } from '../../functions/core/store/index.js';
 import { createResolveBackendHandler } from '../../functions/resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../../functions/session-events/handler.js';
 import { createSshHostKeysHandler } from '../../functions/ssh-host-keys/handler.js';
-import { createTlsCacheHandler } from '../../functions/tls-cache/handler.js';
+import type { createTlsCacheHandler } from '../../functions/tls-cache/handler.js';
 import { withTimeout } from '../net/with-timeout.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
 
@@ -43,7 +43,15 @@ export function createInProcessControlPlane(
   });
   const sessionEvents = createSessionEventsHandler({ table, ...(health ? { health } : {}) });
   const auth = createAuthHandler({ table, ...(identityHook ? { identityHook } : {}) });
-  const tlsCache = createTlsCacheHandler({ table });
+  // The TLS cache function (OCSP fetching, ASN.1 schemas, undici) loads with its first call: only
+  // TLS listeners and FTPS backends make one.
+  let tlsCache: Promise<ReturnType<typeof createTlsCacheHandler>> | undefined;
+  const tlsCacheHandler = () => {
+    tlsCache ??= import('../../functions/tls-cache/handler.js').then((module) =>
+      module.createTlsCacheHandler({ table }),
+    );
+    return tlsCache;
+  };
   const sshHostKeys = createSshHostKeysHandler({ table });
   const abuse = createAbuseHandler({ table });
   return {
@@ -58,7 +66,9 @@ export function createInProcessControlPlane(
     authenticate: (request) =>
       call('authenticate', authResponseSchema, () => auth(request as never, context('authenticate'))),
     tlsCache: (request) =>
-      call('tls-cache', tlsCacheResponseSchema, () => tlsCache(request as never, context('tls-cache'))),
+      call('tls-cache', tlsCacheResponseSchema, async () =>
+        (await tlsCacheHandler())(request as never, context('tls-cache')),
+      ),
     sshHostKey: (request) =>
       call('ssh-host-keys', sshHostKeyResponseSchema, () =>
         sshHostKeys(request as never, context('ssh-host-keys')),

@@ -13,7 +13,7 @@ import {
 } from '../../functions/core/store/index.js';
 import type { Logger } from '../log/logger.js';
 import { discoveryRefreshJob, healthCheckJob, Scheduler } from './scheduled-functions.js';
-import { type EmbeddedStoreServer, startEmbeddedStore } from './store-server.js';
+import type { EmbeddedStoreServer } from './store-server.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -81,6 +81,8 @@ export async function startStore(options: StoreStartOptions): Promise<RunningSto
   try {
     let endpoint: string;
     if (options.store.embedded) {
+      // dynalite and LevelDB load only for the embedded store, not for a DynamoDB endpoint.
+      const { startEmbeddedStore } = await import('./store-server.js');
       embedded = await startEmbeddedStore(options.store.dataDir);
       endpoint = embedded.endpoint;
     } else {

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { importAuthUserFile } from '../../functions/core/auth/index.js';
 import type { Table } from '../../functions/core/store/index.js';
 import type { EdgeMetrics } from '../admin/edge-metrics.js';
 import { instrumentControlPlane } from '../admin/instrumented-control-plane.js';
-import { createSigV4Signer } from '../aws/request-signer.js';
 import { dnsConfigOf, healthConfigOf } from '../config/discovery-health.js';
 import type { ControlPlaneConfig, FtpxConfig } from '../config/schema.js';
 import { createCachedControlPlane } from '../control-plane/cached-control-plane.js';
@@ -11,14 +9,12 @@ import type {
   ClosableControlPlaneClient,
   ControlPlaneClient,
 } from '../control-plane/control-plane-client.js';
-import { createHttpControlPlane } from '../control-plane/http-transport.js';
-import { createInProcessControlPlane } from '../control-plane/in-process-transport.js';
 import {
   activeCheckOptionsOf,
   discoverySettingsOf,
   healthSettingsOf,
 } from '../embedded/control-plane-settings.js';
-import { type RunningStore, startStore } from '../embedded/store-startup.js';
+import type { RunningStore } from '../embedded/store-startup.js';
 import type { Logger } from '../log/logger.js';
 import type { Pool } from '../reverse/pool.js';
 
@@ -45,6 +41,7 @@ export interface WiredControlPlane {
 export async function importAuthUserFiles(config: FtpxConfig, table: Table, log: Logger): Promise<void> {
   for (const pool of config.pools) {
     if (!pool.authUserFile) continue;
+    const { importAuthUserFile } = await import('../../functions/core/auth/index.js');
     const result = await importAuthUserFile(
       table,
       pool.name,
@@ -74,7 +71,11 @@ export async function wireControlPlane(
 ): Promise<WiredControlPlane> {
   const remoteUrl = config.controlPlane?.url;
   if (config.controlPlane && remoteUrl !== undefined) {
-    const controlPlane = createRemoteControlPlane({ ...config.controlPlane, url: remoteUrl }, log, metrics);
+    const controlPlane = await createRemoteControlPlane(
+      { ...config.controlPlane, url: remoteUrl },
+      log,
+      metrics,
+    );
     log.info('control plane is remote', { url: remoteUrl });
     return {
       controlPlane,
@@ -83,6 +84,12 @@ export async function wireControlPlane(
       close: () => controlPlane.close(),
     };
   }
+  // The store and the in-process control plane load only here: workers of `--workers N` and edge
+  // workers with controlPlane.url never need them (nor the AWS SDK and dynalite behind them).
+  const [{ startStore }, { createInProcessControlPlane }] = await Promise.all([
+    import('../embedded/store-startup.js'),
+    import('../control-plane/in-process-transport.js'),
+  ]);
   const store = await startStore({
     store:
       config.store.endpoint === 'embedded'
@@ -152,19 +159,22 @@ function readControlPlaneCa(file: string): Buffer {
  * The control plane over HTTP (undici, retries with jitter), behind the last-known-good cache that
  * keeps sessions going for controlPlane.staleFor when it stops answering (control-plane/README.md).
  */
-function createRemoteControlPlane(
+async function createRemoteControlPlane(
   settings: ControlPlaneConfig & { url: string },
   log: Logger,
   metrics: EdgeMetrics,
-): ClosableControlPlaneClient {
+): Promise<ClosableControlPlaneClient> {
   const controlPlaneLog = log.child({ component: 'control-plane' });
+  // undici loads only for a remote control plane.
+  const { createHttpControlPlane } = await import('../control-plane/http-transport.js');
   const http = createHttpControlPlane({
     url: settings.url,
     ...(settings.token !== undefined ? { token: settings.token } : {}),
     ...(settings.ca !== undefined ? { ca: readControlPlaneCa(settings.ca) } : {}),
     ...(settings.signing
       ? {
-          sign: createSigV4Signer({
+          // The SigV4 signer (AWS SDK credentials) loads only for a signed control plane.
+          sign: (await import('../aws/request-signer.js')).createSigV4Signer({
             service: settings.signing.service,
             ...(settings.signing.region !== undefined ? { region: settings.signing.region } : {}),
           }),

@@ -6,7 +6,7 @@ import { ClientClasses } from '../forward/client-class.js';
 import { LoopGuard } from '../forward/loop-guard.js';
 import type { AbuseDefences } from '../limits/abuse-defences.js';
 import { FtpListener, type ListeningAddress } from '../listeners/ftp-listener.js';
-import { SftpListener } from '../listeners/sftp-listener.js';
+import type { SftpListener } from '../listeners/sftp-listener.js';
 import { fileSink, type Logger, type LogSink } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
 import type { destinationResolver } from '../net/destination-resolver.js';
@@ -15,7 +15,6 @@ import { loadPool, type Pool } from '../reverse/pool.js';
 import { PoolRules } from '../reverse/pool-rules.js';
 import type { serverHostKeysFor } from '../sftp/server-host-keys.js';
 import type { SharedBackendSessions } from '../tls/backend-tls-sessions.js';
-import { FrontendTls } from '../tls/frontend-tls-context.js';
 import type { listenerTlsHook } from '../tls/listener-tls-hook.js';
 
 /** A listener of either protocol: both hand their socket over on reload and drain alike. */
@@ -165,7 +164,8 @@ export class ListenerSet {
         if (!pool) throw new Error(`listener refers to unknown pool ${listenerConfig.pool}`);
         const hostPools = [pool, ...listenerConfig.hostPools.flatMap((name) => pools.get(name) ?? [])];
         const frontendTls = listenerConfig.tls
-          ? await FrontendTls.load(
+          ? // The TLS listener code loads only for TLS listeners.
+            await (await import('../tls/frontend-tls-context.js')).FrontendTls.load(
               listenerConfig.tls,
               `listeners[${listenerConfig.name ?? next.listeners.indexOf(listenerConfig)}].tls`,
               tlsHook,
@@ -198,7 +198,11 @@ export class ListenerSet {
         };
         const listener: Listener =
           listenerConfig.protocol === 'sftp'
-            ? new SftpListener(listenerConfig, { ...services, serverHostKeys })
+            ? // ssh2 and the SSH session code load only when an SFTP listener is configured.
+              new (await import('../listeners/sftp-listener.js')).SftpListener(listenerConfig, {
+                ...services,
+                serverHostKeys,
+              })
             : new FtpListener(listenerConfig, services);
         const heirsOf = new Set(heirs.values());
         const previous = current.find((old) => old.bindKey === listener.bindKey && !heirsOf.has(old));

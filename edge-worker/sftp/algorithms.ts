@@ -13,13 +13,30 @@ interface Ssh2Constants {
   DEFAULT_KEX: string[];
 }
 
-const constants = createRequire(import.meta.url)('ssh2/lib/protocol/constants') as Ssh2Constants;
+const require = createRequire(import.meta.url);
+let loaded: Ssh2Constants | undefined;
+/**
+ * Loaded on first use: the config schema reaches this file in every process, and ssh2's constants
+ * pull in its crypto bindings (with a 16 MiB poly1305 heap), which an FTP-only proxy never needs.
+ */
+const constants = (): Ssh2Constants => {
+  loaded ??= require('ssh2/lib/protocol/constants') as Ssh2Constants;
+  return loaded;
+};
 
 export const SUPPORTED_ALGORITHMS = {
-  kex: constants.SUPPORTED_KEX,
-  serverHostKey: constants.SUPPORTED_SERVER_HOST_KEY,
-  cipher: constants.SUPPORTED_CIPHER,
-  hmac: constants.SUPPORTED_MAC,
+  get kex() {
+    return constants().SUPPORTED_KEX;
+  },
+  get serverHostKey() {
+    return constants().SUPPORTED_SERVER_HOST_KEY;
+  },
+  get cipher() {
+    return constants().SUPPORTED_CIPHER;
+  },
+  get hmac() {
+    return constants().SUPPORTED_MAC;
+  },
 } as const;
 
 export type AlgorithmKind = keyof typeof SUPPORTED_ALGORITHMS;
@@ -72,7 +89,7 @@ export function ssh2Algorithms(settings: AlgorithmSettings): Algorithms {
   };
   let kex = settings.keyExchanges;
   if (settings.allowWeakDh) {
-    kex = [...(kex ?? constants.DEFAULT_KEX), ...WEAK_DH.filter((name) => !(kex ?? []).includes(name))];
+    kex = [...(kex ?? constants().DEFAULT_KEX), ...WEAK_DH.filter((name) => !(kex ?? []).includes(name))];
   }
   if (kex) algorithms.kex = kex as Algorithms['kex'];
   if (settings.ciphers) algorithms.cipher = settings.ciphers as Algorithms['cipher'];

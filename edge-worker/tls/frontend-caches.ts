@@ -3,7 +3,6 @@ import type { Server } from 'node:tls';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import type { Logger } from '../log/logger.js';
 import { flushCounters, newCounters } from './local-counters.js';
-import { OcspStapler } from './ocsp/stapler.js';
 import { SharedSessionCache } from './shared-session-cache.js';
 import { TicketKeyRotation } from './ticket-key-rotation.js';
 import type { FrontendTlsCacheSettings } from './tls-cache-settings.js';
@@ -134,32 +133,46 @@ export function attachFrontendTlsCaches(
 
   if (settings.stapling.enabled) {
     const issuers = [...pemCertificates(certificate.chainPem), ...pemCertificates(certificate.issuerPem)];
-    const stapler = new OcspStapler({
-      controlPlane,
-      settings: settings.stapling,
-      lookupTimeoutMs: settings.lookupTimeoutMs,
-      log,
-      counters,
-      now,
-      issuers,
-    });
+    // The OCSP code (ASN.1 parsers) loads only when stapling is on; the handler is attached now, as
+    // Node decides per connection from the listeners present, and waits for it.
+    const stapling = import('./ocsp/stapler.js').then(
+      ({ OcspStapler }) =>
+        new OcspStapler({
+          controlPlane,
+          settings: settings.stapling,
+          lookupTimeoutMs: settings.lookupTimeoutMs,
+          log,
+          counters,
+          now,
+          issuers,
+        }),
+    );
     const onOcspRequest = (
       cert: Buffer,
       issuer: Buffer | null,
       callback: (err: Error | null, response?: Buffer | null) => void,
     ) => {
-      stapler.staple(cert, issuer).then(
-        (response) => callback(null, response),
-        () => callback(null, null),
-      );
+      stapling
+        .then((stapler) => stapler.staple(cert, issuer))
+        .then(
+          (response) => callback(null, response),
+          () => callback(null, null),
+        );
     };
     server.on('OCSPRequest', onOcspRequest);
     const served = new X509Certificate(certificate.certPem);
     const issuer = issuers.find((candidate) => served.checkIssued(candidate));
-    pending.push(stapler.prefetch(served.raw, issuer ? issuer.raw : null).catch(() => undefined));
+    pending.push(
+      stapling
+        .then((stapler) => stapler.prefetch(served.raw, issuer ? issuer.raw : null))
+        .catch(() => undefined),
+    );
     detach.push(() => {
       server.off('OCSPRequest', onOcspRequest);
-      stapler.close();
+      void stapling.then(
+        (stapler) => stapler.close(),
+        () => undefined,
+      );
     });
   }
 

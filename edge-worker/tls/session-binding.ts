@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { children, decode, TAG } from '../../functions/core/ocsp/index.js';
+import { children, decode, TAG } from '../../functions/core/der.js';
 
 /** A control connection is issued two TLS 1.3 tickets per handshake; this bounds renegotiations and odd clients. */
 const MAX_SECRETS_PER_CONNECTION = 32;

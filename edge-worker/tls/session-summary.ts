@@ -1,4 +1,4 @@
-import { children, contextTag, decode, readSmallInteger, TAG } from '../../functions/core/ocsp/index.js';
+import { children, contextTag, decode, readSmallInteger, TAG } from '../../functions/core/der.js';
 
 const PROTOCOLS: Record<number, string> = {
   768: 'SSLv3',

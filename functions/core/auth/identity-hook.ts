@@ -1,4 +1,5 @@
-import { Agent, request as httpRequest } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent } from 'undici';
 import { z } from 'zod';
 import type { AuthProtocol, AuthResponse } from '../../contract/auth.js';
 import { parseBackendUrl } from '../backend-url.js';
@@ -116,6 +117,10 @@ interface PreparedHook {
   agent: Agent;
 }
 
+const require = createRequire(import.meta.url);
+/** undici loads with the first hook prepared: every process validating a config reaches this module. */
+const undici = (): typeof import('undici') => require('undici') as typeof import('undici');
+
 /** One connection pool per configuration object, so calls reuse keep-alive connections. */
 const prepared = new Map<IdentityHookConfig, PreparedHook>();
 
@@ -123,7 +128,7 @@ function prepare(config: IdentityHookConfig): PreparedHook {
   const existing = prepared.get(config);
   if (existing) return existing;
   const parsed = identityHookConfigSchema.parse(config);
-  const agent = new Agent({
+  const agent = new (undici().Agent)({
     connect: {
       timeout: parsed.timeoutMs,
       ...(parsed.ca !== undefined ? { ca: parsed.ca } : {}),
@@ -180,7 +185,7 @@ export async function callIdentityHook(
   let status: number;
   let text: string;
   try {
-    const response = await httpRequest(settings.url, {
+    const response = await undici().request(settings.url, {
       method: 'POST',
       headers,
       body,

@@ -1,15 +1,21 @@
-import {
-  type Change,
-  ChangeResourceRecordSetsCommand,
-  GetChangeCommand,
-  ListResourceRecordSetsCommand,
-  type ListResourceRecordSetsCommandOutput,
-  type ResourceRecordSet,
+import { createRequire } from 'node:module';
+import type * as Route53Sdk from '@aws-sdk/client-route-53';
+import type {
+  Change,
+  ListResourceRecordSetsCommandOutput,
+  ResourceRecordSet,
   Route53Client,
-  type Route53ClientConfig,
+  Route53ClientConfig,
 } from '@aws-sdk/client-route-53';
 import type { PublicationConfig } from './publication-config.js';
 import { isManagedName, normalizeName, type RecordSet } from './publication-records.js';
+
+const require = createRequire(import.meta.url);
+/**
+ * The Route 53 SDK, loaded when a publisher is made: the registry module is reached by every process
+ * that validates a config, and most never publish (the SDK costs ~1 s of CPU to load).
+ */
+const route53 = (): typeof Route53Sdk => require('@aws-sdk/client-route-53') as typeof Route53Sdk;
 
 /** Writes a pool's records through the Route 53 API. */
 export interface Route53Publisher {
@@ -27,7 +33,7 @@ export function createRoute53Publisher(
   options: { endpoint?: string; waitMs?: number; pollMs?: number; client?: Route53ClientConfig } = {},
 ): Route53Publisher {
   return {
-    client: new Route53Client({
+    client: new (route53().Route53Client)({
       region: 'us-east-1',
       ...options.client,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
@@ -95,7 +101,7 @@ export async function syncRecords(
   const changeIds: string[] = [];
   for (let start = 0; start < changes.length; start += BATCH) {
     const result = await publisher.client.send(
-      new ChangeResourceRecordSetsCommand({
+      new (route53().ChangeResourceRecordSetsCommand)({
         HostedZoneId: zone,
         ChangeBatch: { Comment: 'ftpx publication', Changes: changes.slice(start, start + BATCH) },
       }),
@@ -112,7 +118,7 @@ async function waitInSync(publisher: Route53Publisher, changeIds: readonly strin
   for (;;) {
     for (const id of [...pending]) {
       const { ChangeInfo: info } = await publisher.client.send(
-        new GetChangeCommand({ Id: id.replace(/^\/change\//, '') }),
+        new (route53().GetChangeCommand)({ Id: id.replace(/^\/change\//, '') }),
       );
       if (info?.Status === 'INSYNC') pending.delete(id);
     }
@@ -133,7 +139,7 @@ async function listManaged(publisher: Route53Publisher, zone: string, domain: st
   let start: { name: string; type?: string } | undefined = { name: suffix };
   while (start) {
     const page: ListResourceRecordSetsCommandOutput = await publisher.client.send(
-      new ListResourceRecordSetsCommand({
+      new (route53().ListResourceRecordSetsCommand)({
         HostedZoneId: zone,
         StartRecordName: start.name,
         ...(start.type ? { StartRecordType: start.type as ResourceRecordSet['Type'] } : {}),

@@ -1,5 +1,5 @@
-import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type Item, keyOf, n, readNumber, readString, s } from './attributes.js';
+import { DeleteItemCommand, PutItemCommand } from './dynamodb-sdk.js';
 import { addToExpiringCounter } from './expiring-counter.js';
 import { EXPIRES_AT, expiresAtFor } from './expiry.js';
 import { BANS_PK, keys } from './keys.js';

@@ -1,6 +1,6 @@
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type Item, keyOf, n, readNumber, readString, s } from './attributes.js';
 import { isConditionFailure } from './conditional.js';
+import { GetItemCommand, UpdateItemCommand } from './dynamodb-sdk.js';
 import { EXPIRES_AT, expiresAtFor, isLive } from './expiry.js';
 import { DISCOVERY_PK, DISCOVERY_PREFIX, keys } from './keys.js';
 import { queryLive } from './query-live.js';

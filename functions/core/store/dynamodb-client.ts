@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from './dynamodb-sdk.js';
 import { UnixSocketAgent, unixSocketPathOf } from './unix-socket-endpoint.js';
 
 export interface StoreConnection {

@@ -1,6 +1,6 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type Item, keyOf, n, readNumber } from './attributes.js';
 import { isConditionFailure } from './conditional.js';
+import { UpdateItemCommand } from './dynamodb-sdk.js';
 import { EXPIRES_AT, epochSeconds } from './expiry.js';
 import { StoreError } from './store-error.js';
 import type { Table } from './table.js';

@@ -1,6 +1,7 @@
-import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type Item, keyOf, n, readNumber, readString, s } from './attributes.js';
 import { isConditionFailure } from './conditional.js';
+import { UpdateItemCommand } from './dynamodb-sdk.js';
 import { EXPIRES_AT, expiresAtFor } from './expiry.js';
 import type { BackendHealth, CheckResult, HealthThresholds } from './health-records.js';
 import { HEALTH_POOLS_PK, HEALTH_PREFIX, keys, poolPk, REGISTRY_POOL_PREFIX } from './keys.js';

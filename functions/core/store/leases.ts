@@ -1,6 +1,6 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { keyOf, n, readNumber, readString, s } from './attributes.js';
 import { isConditionFailure } from './conditional.js';
+import { UpdateItemCommand } from './dynamodb-sdk.js';
 import { addToExpiringCounter } from './expiring-counter.js';
 import { EXPIRES_AT, epochSeconds, expiresAtFor } from './expiry.js';
 import { extendLiveItem } from './extend-live-item.js';

@@ -1,4 +1,4 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from './dynamodb-sdk.js';
 import { keys } from './keys.js';
 import { StoreError } from './store-error.js';
 import type { Table } from './table.js';

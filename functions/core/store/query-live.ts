@@ -1,5 +1,5 @@
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type Item, n, readNumber, s } from './attributes.js';
+import { QueryCommand } from './dynamodb-sdk.js';
 import { EXPIRES_AT, epochSeconds, isLive } from './expiry.js';
 import type { Table } from './table.js';
 

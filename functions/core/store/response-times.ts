@@ -1,8 +1,8 @@
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { smoothConnectMs } from '../ewma.js';
 import type { Random } from '../random.js';
 import { keyOf, n, readNumber, readString, s } from './attributes.js';
 import { backoff, isConditionFailure } from './conditional.js';
+import { GetItemCommand, UpdateItemCommand } from './dynamodb-sdk.js';
 import { EXPIRES_AT, expiresAtFor, isLive } from './expiry.js';
 import { keys, poolPk, RESPONSE_TIME_PREFIX } from './keys.js';
 import { queryLive } from './query-live.js';

@@ -1,6 +1,6 @@
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type Item, keyOf, n, readNumber, readStringSet } from './attributes.js';
 import { isConditionFailure } from './conditional.js';
+import { GetItemCommand, UpdateItemCommand } from './dynamodb-sdk.js';
 import { keys } from './keys.js';
 import { StoreError } from './store-error.js';
 import type { Table } from './table.js';

@@ -1,6 +1,6 @@
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { keyOf, readString, s } from './attributes.js';
 import { isConditionFailure } from './conditional.js';
+import { GetItemCommand, PutItemCommand } from './dynamodb-sdk.js';
 import { keys } from './keys.js';
 import { StoreError } from './store-error.js';
 import type { Table } from './table.js';

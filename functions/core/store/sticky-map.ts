@@ -1,6 +1,6 @@
-import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { keyOf, n, readNumber, readString, s } from './attributes.js';
 import { isConditionFailure } from './conditional.js';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from './dynamodb-sdk.js';
 import { EXPIRES_AT, epochSeconds, isLive } from './expiry.js';
 import { keys } from './keys.js';
 import { StoreError } from './store-error.js';

@@ -1,6 +1,6 @@
-import { DeleteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type Item, n } from './attributes.js';
 import { isConditionFailure } from './conditional.js';
+import { DeleteItemCommand, ScanCommand } from './dynamodb-sdk.js';
 import { EXPIRES_AT, epochSeconds } from './expiry.js';
 import { StoreError } from './store-error.js';
 import type { Table } from './table.js';

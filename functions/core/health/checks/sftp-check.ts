@@ -1,4 +1,3 @@
-import { Client } from 'ssh2';
 import type { BackendUrl } from '../../backend-url.js';
 import type { CheckResult } from '../health-state.js';
 
@@ -8,7 +7,7 @@ import type { CheckResult } from '../health-state.js';
  * TCP but never speaks SSH, or cannot agree on algorithms, fails. Latency is the time to the end of
  * the key exchange.
  */
-export function checkSftp(
+export async function checkSftp(
   url: BackendUrl,
   options: { timeoutMs: number; now?: () => number },
   /** Connect here rather than to `url.host` (an address the destination policy judged). */
@@ -16,6 +15,8 @@ export function checkSftp(
 ): Promise<CheckResult> {
   const now = options.now ?? Date.now;
   const started = now();
+  // ssh2 loads with the first SFTP check, not with every process that reaches the health module.
+  const { Client } = await import('ssh2');
   return new Promise((resolve) => {
     const client = new Client();
     let done = false;

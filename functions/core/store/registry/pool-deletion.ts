@@ -1,6 +1,6 @@
-import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure } from '../conditional.js';
+import { DeleteItemCommand, UpdateItemCommand } from '../dynamodb-sdk.js';
 import { registryKeys } from '../keys.js';
 import { StoreError } from '../store-error.js';
 import type { Table } from '../table.js';

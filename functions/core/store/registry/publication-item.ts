@@ -1,6 +1,6 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { keyOf, n, readString, s } from '../attributes.js';
 import { isConditionFailure } from '../conditional.js';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '../dynamodb-sdk.js';
 import { poolPk, REGISTRY_PREFIX } from '../keys.js';
 import { StoreError } from '../store-error.js';
 import type { Table } from '../table.js';

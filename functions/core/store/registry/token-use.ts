@@ -1,6 +1,6 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure } from '../conditional.js';
+import { UpdateItemCommand } from '../dynamodb-sdk.js';
 import { registryKeys } from '../keys.js';
 import type { Table } from '../table.js';
 

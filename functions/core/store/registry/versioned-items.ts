@@ -1,15 +1,15 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { z } from 'zod';
+import { backoff, isConditionFailure } from '../conditional.js';
 import {
-  type AttributeValue,
   BatchGetItemCommand,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { z } from 'zod';
-import { backoff, isConditionFailure } from '../conditional.js';
+} from '../dynamodb-sdk.js';
 import { StoreError } from '../store-error.js';
 import type { Table } from '../table.js';
 import { cursorFromLastKey, decodeCursor } from './page-cursor.js';

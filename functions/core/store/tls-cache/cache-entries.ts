@@ -1,6 +1,6 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type Item, keyOf, n, readNumber, readString } from '../attributes.js';
 import { isConditionFailure } from '../conditional.js';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand } from '../dynamodb-sdk.js';
 import { EXPIRES_AT } from '../expiry.js';
 import {
   BACKEND_SESSION_PREFIX,

@@ -1,7 +1,7 @@
-import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { TlsCacheKind, TlsCacheStats } from '../../../contract/tls-cache.js';
 import { type Item, keyOf, n, readNumber } from '../attributes.js';
 import { isConditionFailure } from '../conditional.js';
+import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from '../dynamodb-sdk.js';
 import { tlsCacheKeys } from '../keys.js';
 import { StoreError } from '../store-error.js';
 import type { Table } from '../table.js';

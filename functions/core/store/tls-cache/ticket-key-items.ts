@@ -1,6 +1,6 @@
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type Item, keyOf, n, readNumber } from '../attributes.js';
 import { isConditionFailure } from '../conditional.js';
+import { GetItemCommand, PutItemCommand } from '../dynamodb-sdk.js';
 import { EXPIRES_AT } from '../expiry.js';
 import { tlsCacheKeys } from '../keys.js';
 import { StoreError } from '../store-error.js';
