@@ -343,17 +343,14 @@ describe('mod_proxy conformance: forward', () => {
       expectReply(session.steps[2], 230, `User ${backend.user} logged in`);
     });
 
-    table.scenario('proxy_forward_noproxyauth_login_failed_proxy_dst_addr', async () => {
+    table.deliberate('proxy_forward_noproxyauth_login_failed_proxy_dst_addr', async () => {
       const proxy = await forwardProxy('user@host');
       const session = await run('user@host', [
         { op: 'quot', cmd: 'USER', arg: `${backend.user}@127.0.0.1:${proxy.port}` },
         { op: 'quit' },
       ]);
-      expectReply(
-        session.steps[0],
-        530,
-        `Unable to connect to 127.0.0.1:${proxy.port}: Operation not permitted`,
-      );
+      // mod_proxy: `Unable to connect to 127.0.0.1:<port>: Operation not permitted`.
+      expectReply(session.steps[0], 530, 'Unable to connect to the destination.');
     });
 
     for (const [name, arg] of [
