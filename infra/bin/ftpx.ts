@@ -33,8 +33,7 @@ const region = app.node.tryGetContext('region') ?? process.env.CDK_DEFAULT_REGIO
 const repoRoot = process.env.FTPX_REPO_ROOT ?? findRepoRoot(process.cwd());
 // Every function bundled by one esbuild build before the stack is constructed (seconds, where
 // NodejsFunction's one esbuild per function takes minutes); the assets are staged from here.
-const bundlesDir = join(app.outdir, `.bundles-${process.pid}`);
-const functionBundles = await bundleFunctions(repoRoot, FUNCTIONS, bundlesDir);
+const functionBundles = await bundleFunctions(repoRoot, FUNCTIONS, app.outdir, `.bundle-${process.pid}-`);
 new FtpxStack(app, app.node.tryGetContext('stackName') ?? 'Ftpx', {
   parameters,
   repoRoot,
@@ -46,5 +45,5 @@ new FtpxStack(app, app.node.tryGetContext('stackName') ?? 'Ftpx', {
 try {
   app.synth();
 } finally {
-  rmSync(bundlesDir, { recursive: true, force: true });
+  for (const dir of functionBundles.values()) rmSync(dir, { recursive: true, force: true });
 }

@@ -41,17 +41,23 @@ export const BUNDLE_FILE = 'index.mjs';
 /**
  * Bundles every function with one esbuild build: esbuild parses the modules the functions share
  * once and works on all entries in parallel, where NodejsFunction spawns one esbuild per function
- * in turn (minutes on a busy CI machine). Each function gets its own directory, laid out as
- * NodejsFunction's asset (`index.mjs` and its source map), returned by function name.
+ * in turn (minutes on a busy CI machine). Each function gets its own directory `<prefix><name>` in
+ * `outDir`, laid out as NodejsFunction's asset (`index.mjs` and its source map), returned by
+ * function name. Give the cloud assembly's directory: the assets are copied to its top level, where
+ * the source maps' relative paths still lead to the sources.
  */
 export async function bundleFunctions(
   repoRoot: string,
   functions: readonly FunctionSpec[],
   outDir: string,
+  prefix: string,
 ): Promise<Map<string, string>> {
   await build({
     absWorkingDir: repoRoot,
-    entryPoints: functions.map((spec) => ({ in: join(repoRoot, spec.entry), out: `${spec.name}/index` })),
+    entryPoints: functions.map((spec) => ({
+      in: join(repoRoot, spec.entry),
+      out: `${prefix}${spec.name}/index`,
+    })),
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -65,5 +71,5 @@ export async function bundleFunctions(
     banner: { js: FUNCTION_BUNDLING.banner },
     logLevel: 'warning',
   });
-  return new Map(functions.map((spec) => [spec.name, join(outDir, spec.name)]));
+  return new Map(functions.map((spec) => [spec.name, join(outDir, `${prefix}${spec.name}`)]));
 }
