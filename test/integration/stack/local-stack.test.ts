@@ -96,6 +96,7 @@ describe('the synthesized stack, run locally', () => {
         },
       }),
     );
+    const synthStart = Date.now();
     const [synth, dynamoStarted, caMade] = await Promise.all([
       runCommand(
         'npx',
@@ -121,6 +122,7 @@ describe('the synthesized stack, run locally', () => {
     dynamo = dynamoStarted;
     ca = caMade;
     expect(synth.code, synth.stderr.toString()).toBe(0);
+    process.stdout.write(`local-stack.test: synth ${((Date.now() - synthStart) / 1000).toFixed(0)} s\n`);
     // The local stand-in for Secrets Manager: the certificate the context names (the admin token
     // and the host key seed are the stack's own secrets, generated into this file by the runner).
     await writeFile(
