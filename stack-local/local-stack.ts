@@ -224,8 +224,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const integrationId = /^integrations\/(.+)$/.exec(target)?.[1];
       const integration = integrationId ? resources[integrationId] : undefined;
       if (
-        !integration ||
-        integration.Properties?.IntegrationType !== 'AWS_PROXY' ||
+        integration?.Properties?.IntegrationType !== 'AWS_PROXY' ||
         integration.Properties?.PayloadFormatVersion !== '2.0'
       ) {
         throw new StackLocalError(

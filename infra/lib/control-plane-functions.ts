@@ -4,11 +4,12 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IHostedZone } from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
+import { FUNCTION_BUNDLING } from './function-bundles.js';
 import { type FunctionSpec, TABLE_ACTIONS } from './functions.js';
 import type { StackParameters } from './parameters.js';
 
@@ -19,21 +20,12 @@ export interface ControlPlaneFunctionsProps {
   table: ITable;
   zone?: IHostedZone;
   parameters: StackParameters;
+  /**
+   * Each function's bundle, already built (`bundleFunctions`), by function name; without it each
+   * NodejsFunction bundles its own entry.
+   */
+  bundles?: ReadonlyMap<string, string>;
 }
-
-/**
- * CommonJS packages bundled into an ESM file still call `require` for Node's built-ins; this gives
- * them one (esbuild leaves `require` of externals as is).
- */
-const ESM_REQUIRE_BANNER = [
-  "import { createRequire as ftpxCreateRequire } from 'node:module';",
-  "import { fileURLToPath as ftpxFileURLToPath } from 'node:url';",
-  "import { dirname as ftpxDirname } from 'node:path';",
-  'const require = ftpxCreateRequire(import.meta.url);',
-  // CommonJS dependencies bundled into ESM may read these (ssh2 does, for its wasm poly1305).
-  'const __filename = ftpxFileURLToPath(import.meta.url);',
-  'const __dirname = ftpxDirname(__filename);',
-].join(' ');
 
 /** One NodejsFunction per manifest entry, each with only the permissions its entry asks for. */
 export class ControlPlaneFunctions extends Construct {
@@ -42,6 +34,20 @@ export class ControlPlaneFunctions extends Construct {
   constructor(scope: Construct, id: string, props: ControlPlaneFunctionsProps) {
     super(scope, id);
     const { parameters, table, zone } = props;
+    const code = (spec: FunctionSpec) => {
+      const bundle = props.bundles?.get(spec.name);
+      if (bundle) return { code: Code.fromAsset(bundle), handler: `index.${spec.handler}` };
+      return {
+        bundling: {
+          // esbuild from node_modules; never a Docker build (CI machines have no Docker engine).
+          forceDockerBundling: false,
+          ...FUNCTION_BUNDLING,
+          format: OutputFormat.ESM,
+          mainFields: [...FUNCTION_BUNDLING.mainFields],
+          externalModules: [...FUNCTION_BUNDLING.externalModules],
+        },
+      };
+    };
     for (const spec of props.functions) {
       const logGroup = new LogGroup(this, `${spec.name}-logs`, {
         retention: parameters.functions.logRetentionDays as RetentionDays,
@@ -60,6 +66,7 @@ export class ControlPlaneFunctions extends Construct {
         timeout: Duration.seconds(spec.timeoutSeconds),
         logGroup,
         ...reserved,
+        ...code(spec),
         projectRoot: props.repoRoot,
         depsLockFilePath: join(props.repoRoot, 'package-lock.json'),
         environment: {
@@ -67,21 +74,6 @@ export class ControlPlaneFunctions extends Construct {
           ...(spec.table !== 'none' ? { FTPX_TABLE_NAME: table.tableName } : {}),
           ...(spec.route53 && zone ? { FTPX_HOSTED_ZONE_ID: zone.hostedZoneId } : {}),
           ...spec.environment?.(parameters),
-        },
-        bundling: {
-          // esbuild from node_modules; never a Docker build (CI machines have no Docker engine).
-          forceDockerBundling: false,
-          format: OutputFormat.ESM,
-          target: 'node22',
-          platform: 'node',
-          mainFields: ['module', 'main'],
-          // The AWS SDK is bundled too: the function runs the SDK version the tests ran, not Lambda's.
-          // ssh2's native add-ons (the health check's SSH probe) stay out: ssh2 requires them inside
-          // try/catch and uses its JavaScript crypto without them, which a key exchange probe can afford.
-          externalModules: ['*.node', 'cpu-features'],
-          minify: true,
-          sourceMap: true,
-          banner: ESM_REQUIRE_BANNER,
         },
       });
       if (spec.table !== 'none') {

@@ -16,6 +16,8 @@ export interface FtpxStackProps extends StackProps {
   repoRoot: string;
   /** Defaults to the manifest (infra/lib/functions.ts) filtered by which entries exist. */
   functions?: readonly FunctionSpec[];
+  /** The functions' bundles, built beforehand (`bundleFunctions`); otherwise each function bundles its own. */
+  functionBundles?: ReadonlyMap<string, string>;
 }
 
 /** Everything ftpx needs in one account and region: see infra/README.md. */
@@ -57,6 +59,7 @@ export class FtpxStack extends Stack {
       table,
       ...(zone ? { zone } : {}),
       parameters,
+      ...(props.functionBundles ? { bundles: props.functionBundles } : {}),
     });
     const api = new ControlPlaneApi(this, 'ControlPlane', {
       functions: this.functions,

@@ -13,6 +13,7 @@ import { curl } from '../../support/ftp-clients.js';
 import { RawFtp } from '../../support/raw-ftp.js';
 import { runCommand } from '../../support/run-command.js';
 import { createTestCa, type TestCa } from '../../support/test-ca.js';
+import { contextFile, readLocalContext } from './local-context.js';
 
 /**
  * The edge worker's image, built from the template's image asset (the build context `cdk deploy`
@@ -24,12 +25,8 @@ import { createTestCa, type TestCa } from '../../support/test-ca.js';
  */
 // The local context in 10.41.0.0/16 instead of 10.40.0.0/16: local-stack.test.ts may run at the same
 // time, and the two tasks' networks (and backends on the VPC side) must not share addresses.
-const CONTEXT = JSON.parse(
-  (await readFile(join(repoRoot, 'infra', 'context', 'local.json'), 'utf8')).replaceAll('10.40.', '10.41.'),
-) as {
-  ftpx: Record<string, any>;
-};
-const VPC = taskAddressesOf(CONTEXT.ftpx.vpc.cidr);
+const LOCAL = await readLocalContext((text) => text.replaceAll('10.40.', '10.41.'));
+const VPC = taskAddressesOf(LOCAL.parameters.vpc.cidr);
 const CERTIFICATE_SECRET = 'ftpx-local/ftps-certificate';
 const NODE_VERSION = basename(dirname(dirname(findNode22(repoRoot))));
 const BASE_IMAGE = `localhost/ftpx-base:node-${NODE_VERSION}`;
@@ -48,7 +45,7 @@ describe('the edge image, built from the template and run as the local stack tas
   let stack: LocalStack;
   let ca: TestCa;
   let backend: FtpBackend;
-  const ftpPort = Number(/:(\d+)$/.exec(CONTEXT.ftpx.edge.pools[0].backends[0])?.[1]);
+  const ftpPort = Number(/:(\d+)$/.exec(LOCAL.parameters.edge.pools[0]?.backends[0] ?? '')?.[1]);
   const stackLog: string[] = [];
   const listener = (port: number) => stack.listeners.get(port)?.localPort as number;
   const ftpCurl = (args: string[]) =>
@@ -75,11 +72,18 @@ describe('the edge image, built from the template and run as the local stack tas
     ).toBe(lockSha);
 
     dir = await mkdtemp(join(tmpdir(), 'ftpx-stack-image-'));
-    const context = structuredClone(CONTEXT);
-    context.ftpx.edge.protocols = ['ftp', 'ftps', 'sftp'];
-    context.ftpx.edge.secrets = { tlsCertificate: CERTIFICATE_SECRET };
-    context.ftpx.api = { registryAuth: 'jwt', jwt: JWT };
-    await writeFile(join(dir, 'context.json'), JSON.stringify(context));
+    await writeFile(
+      join(dir, 'context.json'),
+      contextFile({
+        ...LOCAL.input,
+        edge: {
+          ...LOCAL.input.edge,
+          protocols: ['ftp', 'ftps', 'sftp'],
+          secrets: { tlsCertificate: CERTIFICATE_SECRET },
+        },
+        api: { registryAuth: 'jwt', jwt: JWT },
+      }),
+    );
     const phases: string[] = [];
     let phaseStart = Date.now();
     const phase = (name: string) => {

@@ -15,6 +15,7 @@ import { runCommand } from '../../support/run-command.js';
 import { sftpBatch } from '../../support/ssh-clients.js';
 import { type Sshd, startSshd } from '../../support/sshd.js';
 import { createTestCa, type TestCa } from '../../support/test-ca.js';
+import { contextFile, readLocalContext } from './local-context.js';
 
 /**
  * The CDK app's template, synthesized as `cdk synth` does it, run by the local stack
@@ -23,10 +24,8 @@ import { createTestCa, type TestCa } from '../../support/test-ca.js';
  * This is the test that fails when the template hands the task something it cannot start with (an
  * admin endpoint without a token, a listener without its certificate or host key).
  */
-const CONTEXT = JSON.parse(await readFile(join(repoRoot, 'infra', 'context', 'local.json'), 'utf8')) as {
-  ftpx: Record<string, any>;
-};
-const VPC = taskAddressesOf(CONTEXT.ftpx.vpc.cidr);
+const LOCAL = await readLocalContext();
+const VPC = taskAddressesOf(LOCAL.parameters.vpc.cidr);
 const CERTIFICATE_SECRET = 'ftpx-local/ftps-certificate';
 
 describe('the synthesized stack, run locally', () => {
@@ -37,13 +36,17 @@ describe('the synthesized stack, run locally', () => {
   let listed: FtpBackend;
   let registered: FtpBackend;
   let sshd: Sshd;
-  const ftpPort = Number(/:(\d+)$/.exec(CONTEXT.ftpx.edge.pools[0].backends[0])?.[1]);
-  const sftpPort = Number(/:(\d+)$/.exec(CONTEXT.ftpx.edge.pools[1].backends[0])?.[1]);
+  const ftpPort = Number(/:(\d+)$/.exec(LOCAL.parameters.edge.pools[0]?.backends[0] ?? '')?.[1]);
+  const sftpPort = Number(/:(\d+)$/.exec(LOCAL.parameters.edge.pools[1]?.backends[0] ?? '')?.[1]);
   let registeredPort: number;
   const stackLog: string[] = [];
 
   /** A request to the stack's API, signed with AWS's own SigV4 signer and the local credential. */
-  async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  async function api(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown }> {
     const url = `${stack.apiUrl}${path}`;
     const text = body === undefined ? '' : JSON.stringify(body);
     const headers = await referenceSign(
@@ -82,10 +85,18 @@ describe('the synthesized stack, run locally', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ftpx-stack-local-'));
     // The local context with every protocol: implicit FTPS needs the certificate secret, named.
-    const context = structuredClone(CONTEXT);
-    context.ftpx.edge.protocols = ['ftp', 'ftps', 'sftp'];
-    context.ftpx.edge.secrets = { tlsCertificate: CERTIFICATE_SECRET };
-    await writeFile(join(dir, 'context.json'), JSON.stringify(context));
+    await writeFile(
+      join(dir, 'context.json'),
+      contextFile({
+        ...LOCAL.input,
+        edge: {
+          ...LOCAL.input.edge,
+          protocols: ['ftp', 'ftps', 'sftp'],
+          secrets: { tlsCertificate: CERTIFICATE_SECRET },
+        },
+      }),
+    );
+    const synthStart = Date.now();
     const [synth, dynamoStarted, caMade] = await Promise.all([
       runCommand(
         'npx',
@@ -111,6 +122,7 @@ describe('the synthesized stack, run locally', () => {
     dynamo = dynamoStarted;
     ca = caMade;
     expect(synth.code, synth.stderr.toString()).toBe(0);
+    process.stdout.write(`local-stack.test: synth ${((Date.now() - synthStart) / 1000).toFixed(0)} s\n`);
     // The local stand-in for Secrets Manager: the certificate the context names (the admin token
     // and the host key seed are the stack's own secrets, generated into this file by the runner).
     await writeFile(
