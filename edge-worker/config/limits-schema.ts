@@ -23,6 +23,21 @@ export const connectionLimitsSchema = z
     maxClients: connectionLimit.optional(),
     /** MaxClientsPerHost: logged-in clients from one address. */
     maxClientsPerHost: connectionLimit.optional(),
+    /**
+     * MaxClientsPerClass: logged-in clients of one `<Class>` (classes[]), one entry per class; a client
+     * of no class, or of a class not named here, is not counted.
+     */
+    maxClientsPerClass: z
+      .array(
+        z
+          .object({
+            class: z.string().min(1),
+            max: z.number().int().min(1),
+            message: z.string().min(1).max(512).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
     /** MaxClientsPerUser: logged-in clients as one user. */
     maxClientsPerUser: connectionLimit.optional(),
     /** MaxConnectionsPerHost: connections from one address, logged in or not (checked at connect). */

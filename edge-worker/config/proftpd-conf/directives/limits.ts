@@ -14,6 +14,14 @@ function connectionLimit(line: DirectiveLine): { max: number; message?: string }
     line.fail('takes a number (or none) and an optional message');
     return undefined;
   }
+  return limitValue(line, max, message);
+}
+
+function limitValue(
+  line: DirectiveLine,
+  max: string,
+  message: string | undefined,
+): { max: number; message?: string } | null | undefined {
   if (max.toLowerCase() === 'none') return null;
   const count = parseWholeNumber(max);
   if (count === undefined || count < 1) {
@@ -33,6 +41,25 @@ function banTime(text: string): number | undefined {
 
 export const LIMIT_ROWS: DirectiveRow[] = [
   setting('MaxClients', connectionLimit),
+  handled({
+    name: 'MaxClientsPerClass',
+    parse: (line) => {
+      const [className = '', max = '', message, ...rest] = line.node.args;
+      if (line.node.args.length < 2 || rest.length > 0) {
+        line.fail('takes a class name, a number (or none) and an optional message');
+        return undefined;
+      }
+      const limit = limitValue(line, max, message);
+      return limit === undefined ? undefined : { className, limit, loc: line.node.loc };
+    },
+    // Repeatable, one line per class; a later line for the same class replaces the earlier one.
+    apply: ({ node, scope }, entry) => {
+      const entries = (scope.settings.MaxClientsPerClass?.value ?? []).filter(
+        (existing) => existing.className !== entry.className,
+      );
+      scope.settings.MaxClientsPerClass = { value: [...entries, entry], loc: node.loc, name: node.name };
+    },
+  }),
   setting('MaxClientsPerHost', connectionLimit),
   setting('MaxClientsPerUser', connectionLimit),
   setting('MaxConnectionsPerHost', connectionLimit),
