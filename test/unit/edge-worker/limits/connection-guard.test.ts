@@ -150,6 +150,52 @@ describe('ConnectionGuard', () => {
     await made.stop();
   });
 
+  it('MaxClientsPerClass counts each class apart, before MaxClientsPerHost, and leaves classless clients alone', async () => {
+    const { guard, made } = defences();
+    const classOf = (address: string) =>
+      address.startsWith('203.0.113.') ? 'guests' : address.startsWith('198.51.100.') ? 'staff' : undefined;
+    const limits = guard(
+      {
+        maxClientsPerClass: [
+          { class: 'guests', max: 2 },
+          { class: 'staff', max: 1, message: 'Staff seats: %m.' },
+        ],
+        maxClientsPerHost: 1,
+      },
+      classOf,
+    );
+    const login = async (host: string, user: string) => {
+      const admission = await admitted(limits.admit(host));
+      return { admission, refusal: await admission.loggedIn(user) };
+    };
+    const g1 = await login('203.0.113.1', 'alice');
+    const g2 = await login('203.0.113.2', 'bob');
+    expect([g1.refusal, g2.refusal]).toEqual([undefined, undefined]);
+    // The third guest is over both its class and (same host as g1) MaxClientsPerHost: the class comes first.
+    const g3 = await login('203.0.113.1', 'carol');
+    expect(g3.refusal).toEqual({
+      code: 530,
+      text: 'Sorry, the maximum number of clients (2) from your class are already connected.',
+    });
+    g3.admission.end();
+    expect(lines.some((line) => line.includes('Connection refused (MaxClientsPerClass guests 2)'))).toBe(true);
+    // Another class has its own count and its own message.
+    const s1 = await login('198.51.100.1', 'dave');
+    expect(s1.refusal).toBeUndefined();
+    const s2 = await login('198.51.100.2', 'erin');
+    expect(s2.refusal).toEqual({ code: 530, text: 'Staff seats: 1.' });
+    s2.admission.end();
+    // Clients of no class are not counted by any class limit.
+    const others = [await login('192.0.2.10', 'x'), await login('192.0.2.11', 'y'), await login('192.0.2.12', 'z')];
+    expect(others.map((other) => other.refusal)).toEqual([undefined, undefined, undefined]);
+    // A logout gives the class slot back.
+    g2.admission.loggedOut();
+    const g4 = await login('203.0.113.3', 'frank');
+    expect(g4.refusal).toBeUndefined();
+    for (const session of [g1, g2, s1, g4, ...others]) session.admission.end();
+    await made.stop();
+  });
+
   it('matches host, network (IPv4 and IPv6), user and class bans, with BanMessage filled in', async () => {
     const now = Date.now();
     for (const [kind, value] of [
