@@ -61,7 +61,7 @@ describe('parseProftpdConfig: connection limits and mod_ban', () => {
     expect(issues[1]?.message).toContain('"RootLogin" is not an event ftpx counts');
   });
 
-  it('maps MaxClientsPerClass, one line per class, the server\'s own line winning over <Global>\'s', () => {
+  it("maps MaxClientsPerClass, one line per class, the server's own line winning over <Global>'s", () => {
     const config = parse(
       [
         ...BASE,

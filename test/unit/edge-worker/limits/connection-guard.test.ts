@@ -178,7 +178,9 @@ describe('ConnectionGuard', () => {
       text: 'Sorry, the maximum number of clients (2) from your class are already connected.',
     });
     g3.admission.end();
-    expect(lines.some((line) => line.includes('Connection refused (MaxClientsPerClass guests 2)'))).toBe(true);
+    expect(lines.some((line) => line.includes('Connection refused (MaxClientsPerClass guests 2)'))).toBe(
+      true,
+    );
     // Another class has its own count and its own message.
     const s1 = await login('198.51.100.1', 'dave');
     expect(s1.refusal).toBeUndefined();
@@ -186,7 +188,11 @@ describe('ConnectionGuard', () => {
     expect(s2.refusal).toEqual({ code: 530, text: 'Staff seats: 1.' });
     s2.admission.end();
     // Clients of no class are not counted by any class limit.
-    const others = [await login('192.0.2.10', 'x'), await login('192.0.2.11', 'y'), await login('192.0.2.12', 'z')];
+    const others = [
+      await login('192.0.2.10', 'x'),
+      await login('192.0.2.11', 'y'),
+      await login('192.0.2.12', 'z'),
+    ];
     expect(others.map((other) => other.refusal)).toEqual([undefined, undefined, undefined]);
     // A logout gives the class slot back.
     g2.admission.loggedOut();
