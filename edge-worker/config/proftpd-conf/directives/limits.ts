@@ -1,3 +1,4 @@
+import { BAN_RULE_MAX_COUNT } from '../../../../functions/contract/abuse.js';
 import { BAN_EVENTS } from '../../limits-schema.js';
 import { type DirectiveLine, type DirectiveRow, handled, ignored, setting } from '../directive-row.js';
 import { parseBoolean, parseWholeNumber } from '../values.js';
@@ -98,6 +99,11 @@ export const LIMIT_ROWS: DirectiveRow[] = [
       const durationMs = banTime(duration);
       if (times === undefined || times < 1 || windowMs === undefined) {
         line.fail(`"${freq}" is not count/hh:mm:ss with a count of at least 1 and a window above 0`);
+        return undefined;
+      }
+      // hh:mm:ss stays within the store's 1 s to 366 days; only the count can be out of its range.
+      if (times > BAN_RULE_MAX_COUNT) {
+        line.fail(`the count ${times} is above the largest ftpx counts (${BAN_RULE_MAX_COUNT})`);
         return undefined;
       }
       if (durationMs === undefined) {

@@ -108,4 +108,13 @@ describe('parseProftpdConfig: connection limits and mod_ban', () => {
     expect(issues[1]?.message).toContain('must be a whole number of at least 1 or none, got "lots"');
     expect(issues[2]?.message).toContain('takes a class name, a number (or none) and an optional message');
   });
+
+  it('refuses a BanOnEvent count above what the store counts, with the line', () => {
+    const issues = configIssues(() =>
+      parse([...BASE, 'BanOnEvent MaxLoginAttempts 2000000/00:10:00 01:00:00'].join('\n')),
+    );
+    expect(issues.map((issue) => [issue.line, issue.key, issue.message])).toEqual([
+      [5, 'BanOnEvent', 'the count 2000000 is above the largest ftpx counts (1000000)'],
+    ]);
+  });
 });
