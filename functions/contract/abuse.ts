@@ -3,8 +3,8 @@ import { z } from 'zod';
 /**
  * What edge workers share to resist abuse (docs/security.md): the ban list every worker polls
  * (mod_ban's ban table, in the store), BanOnEvent occurrences counted across the cluster, and the
- * connection-limit counts (MaxClients, MaxClientsPerClass, MaxClientsPerHost, MaxClientsPerUser, MaxConnectionsPerHost,
- * MaxHostsPerUser) kept as per-worker leases that expire when a worker dies.
+ * connection-limit counts (MaxClients, MaxClientsPerClass, MaxClientsPerHost, MaxClientsPerUser,
+ * MaxConnectionsPerHost, MaxHostsPerUser) kept as per-worker leases that expire when a worker dies.
  */
 
 export const BAN_KINDS = ['host', 'user', 'class'] as const;
