@@ -58,6 +58,7 @@ export const connectionLimitsSchema = z
 export const BAN_EVENTS = [
   'ClientConnectRate',
   'LoginRate',
+  'MaxClientsPerClass',
   'MaxClientsPerHost',
   'MaxClientsPerUser',
   'MaxConnectionsPerHost',
@@ -114,10 +115,11 @@ export const bansSchema = z
             duration: banRuleTime,
             message: z.string().min(1).max(512).optional(),
             /**
-             * What the rule counts and bans: the client's address (the default), or its user name (the
-             * default of MaxClientsPerUser and MaxHostsPerUser; a per-user failure budget).
+             * What the rule counts and bans: the client's address (the default), its user name (the
+             * default of MaxClientsPerUser and MaxHostsPerUser; a per-user failure budget), or its
+             * `<Class>` (the default of MaxClientsPerClass, as in mod_ban).
              */
-            target: z.enum(['host', 'user']).optional(),
+            target: z.enum(['host', 'user', 'class']).optional(),
           })
           .strict(),
       )

@@ -164,6 +164,7 @@ export class Admission implements SessionGuard {
       checks.push({
         limit: 'maxClientsPerClass',
         setting: perClass,
+        event: 'MaxClientsPerClass',
         group: this.guard.group('clients-per-class', perClass.class),
       });
     if (limits.maxClientsPerHost)

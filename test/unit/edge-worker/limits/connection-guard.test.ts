@@ -202,6 +202,34 @@ describe('ConnectionGuard', () => {
     await made.stop();
   });
 
+  it('BanOnEvent MaxClientsPerClass bans the class, as mod_ban does: its other addresses too, no other class', async () => {
+    const { guard, made } = defences({
+      message: 'Class %c is banned.',
+      rules: bansSchema.parse({
+        rules: [{ event: 'MaxClientsPerClass', count: 1, window: '1m', duration: '1m' }],
+      }).rules,
+    });
+    await made.start();
+    const classOf = (address: string) => (address.startsWith('203.0.113.') ? 'crowd' : 'calm');
+    const limits = guard({ maxClientsPerClass: [{ class: 'crowd', max: 1 }] }, classOf);
+    const first = await admitted(limits.admit('203.0.113.20'));
+    expect(await first.loggedIn('alice')).toBeUndefined();
+    const second = await admitted(limits.admit('203.0.113.21'));
+    expect(await second.loggedIn('bob')).toMatchObject({ code: 530 });
+    second.end();
+    let refused = await limits.admit('203.0.113.22');
+    for (let i = 0; i < 50 && !isRefused(refused); i++) {
+      (refused as Admission).end();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      refused = await limits.admit('203.0.113.22');
+    }
+    expect(refused).toMatchObject({ refused: true, refusal: { text: 'Class crowd is banned.' } });
+    const calm = await admitted(limits.admit('192.0.2.20'));
+    expect(await calm.loggedIn('carol')).toBeUndefined();
+    for (const admission of [first, calm]) admission.end();
+    await made.stop();
+  });
+
   it('matches host, network (IPv4 and IPv6), user and class bans, with BanMessage filled in', async () => {
     const now = Date.now();
     for (const [kind, value] of [
