@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BAN_RULE_MAX_COUNT, BAN_RULE_MAX_MS, BAN_RULE_MIN_MS } from '../../functions/contract/abuse.js';
 import { duration } from './duration-schema.js';
 
 /**
@@ -23,6 +24,21 @@ export const connectionLimitsSchema = z
     maxClients: connectionLimit.optional(),
     /** MaxClientsPerHost: logged-in clients from one address. */
     maxClientsPerHost: connectionLimit.optional(),
+    /**
+     * MaxClientsPerClass: logged-in clients of one `<Class>` (classes[]), one entry per class; a client
+     * of no class, or of a class not named here, is not counted.
+     */
+    maxClientsPerClass: z
+      .array(
+        z
+          .object({
+            class: z.string().min(1),
+            max: z.number().int().min(1),
+            message: z.string().min(1).max(512).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
     /** MaxClientsPerUser: logged-in clients as one user. */
     maxClientsPerUser: connectionLimit.optional(),
     /** MaxConnectionsPerHost: connections from one address, logged in or not (checked at connect). */
@@ -42,6 +58,7 @@ export const connectionLimitsSchema = z
 export const BAN_EVENTS = [
   'ClientConnectRate',
   'LoginRate',
+  'MaxClientsPerClass',
   'MaxClientsPerHost',
   'MaxClientsPerUser',
   'MaxConnectionsPerHost',
@@ -56,6 +73,27 @@ export const BAN_EVENTS = [
   'ProxyAuthFailure',
 ] as const;
 export type BanEventName = (typeof BAN_EVENTS)[number];
+
+/** How a rule's time reads in an error: the milliseconds and, past a minute, hours or days. */
+function spelled(ms: number): string {
+  if (ms < 60_000) return `${ms} ms`;
+  const days = ms / 86_400_000;
+  return days >= 1
+    ? `${ms / 1000} s (${Number(days.toFixed(1))} days)`
+    : `${ms / 1000} s (${Number((ms / 3_600_000).toFixed(2))} h)`;
+}
+
+/**
+ * A rule's window or duration: what the store counts and bans with, 1 s to 366 days. Refused at load,
+ * since a rule outside it would have every event refused by the store (and only logged).
+ */
+const banRuleTime = duration.superRefine((ms, ctx) => {
+  if (ms >= BAN_RULE_MIN_MS && ms <= BAN_RULE_MAX_MS) return;
+  ctx.addIssue({
+    code: 'custom',
+    message: `must be from 1s to 366 days, got ${spelled(ms)}; a bare number is seconds: write e.g. 10m or 1h`,
+  });
+});
 
 /** mod_ban, shared by every edge worker (docs/security.md). */
 export const bansSchema = z
@@ -72,15 +110,16 @@ export const bansSchema = z
         z
           .object({
             event: z.enum(BAN_EVENTS),
-            count: z.number().int().min(1),
-            window: duration,
-            duration,
+            count: z.number().int().min(1).max(BAN_RULE_MAX_COUNT),
+            window: banRuleTime,
+            duration: banRuleTime,
             message: z.string().min(1).max(512).optional(),
             /**
-             * What the rule counts and bans: the client's address (the default), or its user name (the
-             * default of MaxClientsPerUser and MaxHostsPerUser; a per-user failure budget).
+             * What the rule counts and bans: the client's address (the default), its user name (the
+             * default of MaxClientsPerUser and MaxHostsPerUser; a per-user failure budget), or its
+             * `<Class>` (the default of MaxClientsPerClass, as in mod_ban).
              */
-            target: z.enum(['host', 'user']).optional(),
+            target: z.enum(['host', 'user', 'class']).optional(),
           })
           .strict(),
       )

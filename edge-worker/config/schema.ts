@@ -402,6 +402,21 @@ export const configSchema = z
           }
         }
       });
+      const limitedClasses = new Set<string>();
+      listener.connections.maxClientsPerClass?.forEach((entry, position) => {
+        const path = ['listeners', index, 'connections', 'maxClientsPerClass', position, 'class'];
+        if (!classNames.has(entry.class)) {
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `no class named "${entry.class}" (classes: ${[...classNames].join(', ') || 'none'})`,
+          });
+        }
+        if (limitedClasses.has(entry.class)) {
+          ctx.addIssue({ code: 'custom', path, message: `class "${entry.class}" is limited twice` });
+        }
+        limitedClasses.add(entry.class);
+      });
       listener.limits.forEach((limit, position) => {
         for (const key of ['allowClasses', 'denyClasses'] as const) {
           for (const className of limit[key] ?? []) {

@@ -7,6 +7,8 @@ import { canonicalHost } from './canonical-host.js';
 
 /** Events that count and ban the user rather than the client's address, unless the rule says otherwise. */
 const USER_EVENTS: ReadonlySet<BanEventName> = new Set(['MaxClientsPerUser', 'MaxHostsPerUser']);
+/** mod_ban bans the client's class for MaxClientsPerClass. */
+const CLASS_EVENTS: ReadonlySet<BanEventName> = new Set(['MaxClientsPerClass']);
 
 /**
  * BanOnEvent: each event a rule names is counted in the store (across every worker) for the host or
@@ -44,8 +46,14 @@ export class BanEvents {
       this.config.rules
         .filter((rule) => rule.event === event)
         .map(async (rule) => {
-          const kind = rule.target ?? (USER_EVENTS.has(event) ? 'user' : 'host');
-          const value = kind === 'user' ? subject.user : canonicalHost(subject.host);
+          const kind =
+            rule.target ?? (USER_EVENTS.has(event) ? 'user' : CLASS_EVENTS.has(event) ? 'class' : 'host');
+          const value =
+            kind === 'user'
+              ? subject.user
+              : kind === 'class'
+                ? subject.className
+                : canonicalHost(subject.host);
           if (value === undefined || value === '') return undefined;
           try {
             const answer = await abuse({

@@ -22,7 +22,7 @@ export interface GuardServices {
 /**
  * One listener's connection limits and bans, applied where ProFTPD applies them: at accept, before
  * anything reaches a backend (bans, MaxInstances, the pre-login caps, MaxConnectionsPerHost), and
- * after the password (MaxClientsPerHost, MaxClientsPerUser, MaxClients, MaxHostsPerUser, user and
+ * after the password (MaxClientsPerClass, MaxClientsPerHost, MaxClientsPerUser, MaxClients, MaxHostsPerUser, user and
  * class bans). Counts named by `scope` (the listener's name) are shared by every worker that has a
  * listener of that name. Refusals are reported as ban events.
  */
@@ -151,23 +151,42 @@ export class Admission implements SessionGuard {
     }
     const limits = this.guard.config;
     // ProFTPD's order of checks (mod_auth.c, auth_count_scoreboard).
-    const checks: { limit: CountedLimit; event?: BanEventName; group: string; member?: string }[] = [];
+    const checks: {
+      limit: CountedLimit;
+      setting: { max: number; message?: string | undefined };
+      event?: BanEventName;
+      group: string;
+      member?: string;
+    }[] = [];
+    // MaxClientsPerClass: only the client's own class is counted (a client of no class is not).
+    const perClass = limits.maxClientsPerClass?.find((entry) => entry.class === this.className);
+    if (perClass)
+      checks.push({
+        limit: 'maxClientsPerClass',
+        setting: perClass,
+        event: 'MaxClientsPerClass',
+        group: this.guard.group('clients-per-class', perClass.class),
+      });
     if (limits.maxClientsPerHost)
       checks.push({
         limit: 'maxClientsPerHost',
+        setting: limits.maxClientsPerHost,
         event: 'MaxClientsPerHost',
         group: this.guard.group('clients-per-host', this.host),
       });
     if (limits.maxClientsPerUser)
       checks.push({
         limit: 'maxClientsPerUser',
+        setting: limits.maxClientsPerUser,
         event: 'MaxClientsPerUser',
         group: this.guard.group('clients-per-user', user),
       });
-    if (limits.maxClients) checks.push({ limit: 'maxClients', group: this.guard.group('clients') });
+    if (limits.maxClients)
+      checks.push({ limit: 'maxClients', setting: limits.maxClients, group: this.guard.group('clients') });
     if (limits.maxHostsPerUser)
       checks.push({
         limit: 'maxHostsPerUser',
+        setting: limits.maxHostsPerUser,
         event: 'MaxHostsPerUser',
         group: this.guard.group('hosts-per-user', user),
         member: this.host,
@@ -176,15 +195,16 @@ export class Admission implements SessionGuard {
     const taken = await Promise.all(checks.map((check) => slots.acquire(check.group, check.member)));
     this.loginSlots = taken;
     for (const [index, check] of checks.entries()) {
-      const setting = limits[check.limit];
+      const { setting } = check;
       const slot = taken[index];
-      if (!setting || !slot) continue;
+      if (!slot) continue;
       const count = check.limit === 'maxHostsPerUser' ? slot.members : slot.total;
       if (count <= setting.max) continue;
       this.releaseLogin();
       if (check.event) void events.report(check.event, subject);
       const directive = check.limit.charAt(0).toUpperCase() + check.limit.slice(1);
-      log.warn(`Connection refused (${directive} ${setting.max})`, { client: this.host, user });
+      const argument = check.limit === 'maxClientsPerClass' ? `${perClass?.class} ` : '';
+      log.warn(`Connection refused (${directive} ${argument}${setting.max})`, { client: this.host, user });
       return limitRefusal(check.limit, setting);
     }
     if (this.ended) this.releaseLogin();

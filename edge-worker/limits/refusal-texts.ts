@@ -3,6 +3,7 @@ import type { GuardRefusal } from '../ftp/session/session-guard.js';
 /** ProFTPD's texts for its connection limits (modules/mod_auth.c); `%m` is the limit. */
 export const LIMIT_TEXTS = {
   maxClients: 'Sorry, the maximum number of allowed clients (%m) are already connected.',
+  maxClientsPerClass: 'Sorry, the maximum number of clients (%m) from your class are already connected.',
   maxClientsPerHost: 'Sorry, the maximum number of clients (%m) from your host are already connected.',
   maxClientsPerUser: 'Sorry, the maximum number of clients (%m) for this user are already connected.',
   maxConnectionsPerHost: 'Sorry, the maximum number of connections (%m) for your host are already connected.',

@@ -3,8 +3,8 @@ import { z } from 'zod';
 /**
  * What edge workers share to resist abuse (docs/security.md): the ban list every worker polls
  * (mod_ban's ban table, in the store), BanOnEvent occurrences counted across the cluster, and the
- * connection-limit counts (MaxClients, MaxClientsPerHost, MaxClientsPerUser, MaxConnectionsPerHost,
- * MaxHostsPerUser) kept as per-worker leases that expire when a worker dies.
+ * connection-limit counts (MaxClients, MaxClientsPerClass, MaxClientsPerHost, MaxClientsPerUser,
+ * MaxConnectionsPerHost, MaxHostsPerUser) kept as per-worker leases that expire when a worker dies.
  */
 
 export const BAN_KINDS = ['host', 'user', 'class'] as const;
@@ -25,6 +25,11 @@ export const banSchema = z.object({
 });
 export type Ban = z.output<typeof banSchema>;
 
+/** The range of a BanOnEvent rule's window and duration, and its largest count (config checks them at load). */
+export const BAN_RULE_MIN_MS = 1000;
+export const BAN_RULE_MAX_MS = 366 * 86_400_000;
+export const BAN_RULE_MAX_COUNT = 1_000_000;
+
 const groupSchema = z.string().min(1).max(600);
 const memberSchema = z.string().max(256);
 const workerIdSchema = z.string().min(1).max(256);
@@ -39,17 +44,9 @@ export const abuseRequestSchema = z.discriminatedUnion('op', [
       kind: banKindSchema,
       value: z.string().min(1).max(256),
       /** The rule: `count` occurrences within `windowMs` ban for `durationMs`. */
-      count: z.number().int().min(1).max(1_000_000),
-      windowMs: z
-        .number()
-        .int()
-        .min(1000)
-        .max(366 * 86_400_000),
-      durationMs: z
-        .number()
-        .int()
-        .min(1000)
-        .max(366 * 86_400_000),
+      count: z.number().int().min(1).max(BAN_RULE_MAX_COUNT),
+      windowMs: z.number().int().min(BAN_RULE_MIN_MS).max(BAN_RULE_MAX_MS),
+      durationMs: z.number().int().min(BAN_RULE_MIN_MS).max(BAN_RULE_MAX_MS),
       message: z.string().max(512).optional(),
     })
     .strict(),

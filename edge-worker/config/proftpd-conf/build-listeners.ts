@@ -112,8 +112,46 @@ function listenerSettings(
     connections[name] = setting.value;
     fields.connections = originOf(setting);
   }
+  const perClass = classLimits(state, own, global);
+  if (perClass) {
+    connections.maxClientsPerClass = perClass.value;
+    fields.connections = perClass.origin;
+  }
   if (Object.keys(connections).length > 0) values.connections = connections;
   return { values, fields };
+}
+
+/**
+ * MaxClientsPerClass lines of a server and of <Global> (the server's own line wins for its class),
+ * each naming a `<Class>` of this file; `none` lifts a class's limit.
+ */
+function classLimits(
+  state: ImportState,
+  own: Settings,
+  global: Settings,
+): { value: { class: string; max: number; message?: string }[]; origin: Origin } | undefined {
+  const ownEntries = own.MaxClientsPerClass?.value ?? [];
+  const named = new Set(ownEntries.map((entry) => entry.className));
+  const entries = [
+    ...ownEntries,
+    ...(global.MaxClientsPerClass?.value ?? []).filter((entry) => !named.has(entry.className)),
+  ];
+  const setting = own.MaxClientsPerClass ?? global.MaxClientsPerClass;
+  if (!setting || entries.length === 0) return undefined;
+  const value: { class: string; max: number; message?: string }[] = [];
+  for (const entry of entries) {
+    if (!state.classes.some((found) => found.name === entry.className)) {
+      const known = state.classes.map((found) => found.name).join(', ') || 'none';
+      state.issues.error(
+        entry.loc,
+        setting.name,
+        `"${entry.className}" is not a <Class> defined in this file (classes: ${known})`,
+      );
+      continue;
+    }
+    if (entry.limit) value.push({ class: entry.className, ...entry.limit });
+  }
+  return value.length > 0 ? { value, origin: originOf(setting) } : undefined;
 }
 
 /**

@@ -78,6 +78,8 @@ export interface Settings {
   MaxLoginAttempts?: Setting<number>;
   /** Connection limits: the limit and its message, null for none. */
   MaxClients?: Setting<ConnectionLimitSetting | null>;
+  /** Every MaxClientsPerClass line of the scope, in order (max null for none). */
+  MaxClientsPerClass?: Setting<ClassLimitSetting[]>;
   MaxClientsPerHost?: Setting<ConnectionLimitSetting | null>;
   MaxClientsPerUser?: Setting<ConnectionLimitSetting | null>;
   MaxConnectionsPerHost?: Setting<ConnectionLimitSetting | null>;
@@ -113,6 +115,13 @@ export type SettingValue<K extends keyof Settings> = NonNullable<Settings[K]>['v
 export interface ConnectionLimitSetting {
   max: number;
   message?: string;
+}
+
+/** `MaxClientsPerClass class max|none [message]`, with its line (the class is looked up at build). */
+export interface ClassLimitSetting {
+  className: string;
+  limit: ConnectionLimitSetting | null;
+  loc: Location;
 }
 
 export interface BanRuleSetting {

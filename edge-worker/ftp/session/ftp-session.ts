@@ -285,7 +285,7 @@ export class FtpSession<B extends SessionBackend = SessionBackend> {
   }
 
   /**
-   * The login limits (MaxClients, MaxClientsPerHost, MaxClientsPerUser, MaxHostsPerUser), checked
+   * The login limits (MaxClients, MaxClientsPerClass, MaxClientsPerHost, MaxClientsPerUser, MaxHostsPerUser), checked
    * where ProFTPD checks them: after the password was accepted. False when the client was refused
    * (530 with ProFTPD's text) and the session is over; the caller must not send the backend's 230.
    */

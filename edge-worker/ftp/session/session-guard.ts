@@ -22,7 +22,7 @@ export interface GuardRefusal {
 
 /**
  * What the connection limits and bans (edge-worker/limits/) need of one session: its login, so the
- * limits counted per logged-in client (MaxClients, MaxClientsPerHost, MaxClientsPerUser,
+ * limits counted per logged-in client (MaxClients, MaxClientsPerClass, MaxClientsPerHost, MaxClientsPerUser,
  * MaxHostsPerUser) can apply as ProFTPD applies them (after the password), and its ban events.
  */
 export interface SessionGuard {

@@ -1,3 +1,4 @@
+import { BAN_RULE_MAX_COUNT } from '../../../../functions/contract/abuse.js';
 import { BAN_EVENTS } from '../../limits-schema.js';
 import { type DirectiveLine, type DirectiveRow, handled, ignored, setting } from '../directive-row.js';
 import { parseBoolean, parseWholeNumber } from '../values.js';
@@ -14,6 +15,14 @@ function connectionLimit(line: DirectiveLine): { max: number; message?: string }
     line.fail('takes a number (or none) and an optional message');
     return undefined;
   }
+  return limitValue(line, max, message);
+}
+
+function limitValue(
+  line: DirectiveLine,
+  max: string,
+  message: string | undefined,
+): { max: number; message?: string } | null | undefined {
   if (max.toLowerCase() === 'none') return null;
   const count = parseWholeNumber(max);
   if (count === undefined || count < 1) {
@@ -33,6 +42,25 @@ function banTime(text: string): number | undefined {
 
 export const LIMIT_ROWS: DirectiveRow[] = [
   setting('MaxClients', connectionLimit),
+  handled({
+    name: 'MaxClientsPerClass',
+    parse: (line) => {
+      const [className = '', max = '', message, ...rest] = line.node.args;
+      if (line.node.args.length < 2 || rest.length > 0) {
+        line.fail('takes a class name, a number (or none) and an optional message');
+        return undefined;
+      }
+      const limit = limitValue(line, max, message);
+      return limit === undefined ? undefined : { className, limit, loc: line.node.loc };
+    },
+    // Repeatable, one line per class; a later line for the same class replaces the earlier one.
+    apply: ({ node, scope }, entry) => {
+      const entries = (scope.settings.MaxClientsPerClass?.value ?? []).filter(
+        (existing) => existing.className !== entry.className,
+      );
+      scope.settings.MaxClientsPerClass = { value: [...entries, entry], loc: node.loc, name: node.name };
+    },
+  }),
   setting('MaxClientsPerHost', connectionLimit),
   setting('MaxClientsPerUser', connectionLimit),
   setting('MaxConnectionsPerHost', connectionLimit),
@@ -71,6 +99,11 @@ export const LIMIT_ROWS: DirectiveRow[] = [
       const durationMs = banTime(duration);
       if (times === undefined || times < 1 || windowMs === undefined) {
         line.fail(`"${freq}" is not count/hh:mm:ss with a count of at least 1 and a window above 0`);
+        return undefined;
+      }
+      // hh:mm:ss stays within the store's 1 s to 366 days; only the count can be out of its range.
+      if (times > BAN_RULE_MAX_COUNT) {
+        line.fail(`the count ${times} is above the largest ftpx counts (${BAN_RULE_MAX_COUNT})`);
         return undefined;
       }
       if (durationMs === undefined) {

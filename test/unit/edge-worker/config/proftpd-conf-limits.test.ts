@@ -60,4 +60,61 @@ describe('parseProftpdConfig: connection limits and mod_ban', () => {
     expect(issues[0]?.message).toContain('must be a whole number of at least 1 or none');
     expect(issues[1]?.message).toContain('"RootLogin" is not an event ftpx counts');
   });
+
+  it("maps MaxClientsPerClass, one line per class, the server's own line winning over <Global>'s", () => {
+    const config = parse(
+      [
+        ...BASE,
+        '<Class staff>',
+        '  From 127.0.0.2/32',
+        '</Class>',
+        '<Class guests>',
+        '  From 127.0.0.3/32',
+        '</Class>',
+        '<Class office>',
+        '  From 127.0.0.4/32',
+        '</Class>',
+        'MaxClientsPerClass staff 5',
+        'MaxClientsPerClass guests 2 "Guests full (%m)"',
+        'MaxClientsPerClass office none',
+      ].join('\n'),
+    );
+    expect(config.listeners[0]?.connections.maxClientsPerClass).toEqual([
+      { class: 'staff', max: 5 },
+      { class: 'guests', max: 2, message: 'Guests full (%m)' },
+    ]);
+  });
+
+  it('refuses MaxClientsPerClass naming no <Class>, or with a bad count, with the line', () => {
+    const issues = configIssues(() =>
+      parse(
+        [
+          ...BASE,
+          '<Class staff>',
+          '  From 127.0.0.2/32',
+          '</Class>',
+          'MaxClientsPerClass staf 5',
+          'MaxClientsPerClass staff lots',
+          'MaxClientsPerClass staff',
+        ].join('\n'),
+      ),
+    );
+    expect(issues.map((issue) => [issue.line, issue.key])).toEqual([
+      [8, 'MaxClientsPerClass'],
+      [9, 'MaxClientsPerClass'],
+      [10, 'MaxClientsPerClass'],
+    ]);
+    expect(issues[0]?.message).toContain('"staf" is not a <Class> defined in this file (classes: staff)');
+    expect(issues[1]?.message).toContain('must be a whole number of at least 1 or none, got "lots"');
+    expect(issues[2]?.message).toContain('takes a class name, a number (or none) and an optional message');
+  });
+
+  it('refuses a BanOnEvent count above what the store counts, with the line', () => {
+    const issues = configIssues(() =>
+      parse([...BASE, 'BanOnEvent MaxLoginAttempts 2000000/00:10:00 01:00:00'].join('\n')),
+    );
+    expect(issues.map((issue) => [issue.line, issue.key, issue.message])).toEqual([
+      [5, 'BanOnEvent', 'the count 2000000 is above the largest ftpx counts (1000000)'],
+    ]);
+  });
 });

@@ -150,6 +150,86 @@ describe('ConnectionGuard', () => {
     await made.stop();
   });
 
+  it('MaxClientsPerClass counts each class apart, before MaxClientsPerHost, and leaves classless clients alone', async () => {
+    const { guard, made } = defences();
+    const classOf = (address: string) =>
+      address.startsWith('203.0.113.') ? 'guests' : address.startsWith('198.51.100.') ? 'staff' : undefined;
+    const limits = guard(
+      {
+        maxClientsPerClass: [
+          { class: 'guests', max: 2 },
+          { class: 'staff', max: 1, message: 'Staff seats: %m.' },
+        ],
+        maxClientsPerHost: 1,
+      },
+      classOf,
+    );
+    const login = async (host: string, user: string) => {
+      const admission = await admitted(limits.admit(host));
+      return { admission, refusal: await admission.loggedIn(user) };
+    };
+    const g1 = await login('203.0.113.1', 'alice');
+    const g2 = await login('203.0.113.2', 'bob');
+    expect([g1.refusal, g2.refusal]).toEqual([undefined, undefined]);
+    // The third guest is over both its class and (same host as g1) MaxClientsPerHost: the class comes first.
+    const g3 = await login('203.0.113.1', 'carol');
+    expect(g3.refusal).toEqual({
+      code: 530,
+      text: 'Sorry, the maximum number of clients (2) from your class are already connected.',
+    });
+    g3.admission.end();
+    expect(lines.some((line) => line.includes('Connection refused (MaxClientsPerClass guests 2)'))).toBe(
+      true,
+    );
+    // Another class has its own count and its own message.
+    const s1 = await login('198.51.100.1', 'dave');
+    expect(s1.refusal).toBeUndefined();
+    const s2 = await login('198.51.100.2', 'erin');
+    expect(s2.refusal).toEqual({ code: 530, text: 'Staff seats: 1.' });
+    s2.admission.end();
+    // Clients of no class are not counted by any class limit.
+    const others = [
+      await login('192.0.2.10', 'x'),
+      await login('192.0.2.11', 'y'),
+      await login('192.0.2.12', 'z'),
+    ];
+    expect(others.map((other) => other.refusal)).toEqual([undefined, undefined, undefined]);
+    // A logout gives the class slot back.
+    g2.admission.loggedOut();
+    const g4 = await login('203.0.113.3', 'frank');
+    expect(g4.refusal).toBeUndefined();
+    for (const session of [g1, g2, s1, g4, ...others]) session.admission.end();
+    await made.stop();
+  });
+
+  it('BanOnEvent MaxClientsPerClass bans the class, as mod_ban does: its other addresses too, no other class', async () => {
+    const { guard, made } = defences({
+      message: 'Class %c is banned.',
+      rules: bansSchema.parse({
+        rules: [{ event: 'MaxClientsPerClass', count: 1, window: '1m', duration: '1m' }],
+      }).rules,
+    });
+    await made.start();
+    const classOf = (address: string) => (address.startsWith('203.0.113.') ? 'crowd' : 'calm');
+    const limits = guard({ maxClientsPerClass: [{ class: 'crowd', max: 1 }] }, classOf);
+    const first = await admitted(limits.admit('203.0.113.20'));
+    expect(await first.loggedIn('alice')).toBeUndefined();
+    const second = await admitted(limits.admit('203.0.113.21'));
+    expect(await second.loggedIn('bob')).toMatchObject({ code: 530 });
+    second.end();
+    let refused = await limits.admit('203.0.113.22');
+    for (let i = 0; i < 50 && !isRefused(refused); i++) {
+      (refused as Admission).end();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      refused = await limits.admit('203.0.113.22');
+    }
+    expect(refused).toMatchObject({ refused: true, refusal: { text: 'Class crowd is banned.' } });
+    const calm = await admitted(limits.admit('192.0.2.20'));
+    expect(await calm.loggedIn('carol')).toBeUndefined();
+    for (const admission of [first, calm]) admission.end();
+    await made.stop();
+  });
+
   it('matches host, network (IPv4 and IPv6), user and class bans, with BanMessage filled in', async () => {
     const now = Date.now();
     for (const [kind, value] of [
