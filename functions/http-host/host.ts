@@ -11,6 +11,7 @@ import { errorResult, type HttpHandler, httpAdapter, lambdaContext } from '../co
 import type { HealthSettings } from '../core/health/index.js';
 import type { Random } from '../core/random.js';
 import type { Table } from '../core/store/index.js';
+import { parseTraceparent, traceLogFields } from '../core/telemetry/index.js';
 import { createResolveBackendHandler } from '../resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../session-events/handler.js';
 import { createSshHostKeysHandler } from '../ssh-host-keys/handler.js';
@@ -232,6 +233,8 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const started = Date.now();
     const requestId = randomUUID();
+    // The caller's trace (the edge worker's control-plane span): on every line of this request.
+    const trace = traceLogFields(parseTraceparent(request.headers.traceparent));
     const method = (request.method ?? 'GET').toUpperCase();
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     let result: APIGatewayProxyStructuredResultV2;
@@ -260,14 +263,14 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
       if (body === 'too-large') {
         result = errorResult(413, 'payload_too_large', `the body is larger than ${maxBodyBytes} bytes`);
       } else if (body === 'aborted') {
-        log.debug('request aborted by the client', { method, path, requestId });
+        log.debug('request aborted by the client', { method, path, requestId, ...trace });
         return;
       } else {
         const now = Date.now();
         const event = toApiGatewayEvent({ request, body, routeKey: found.routeKey, requestId, now });
         const context = lambdaContext(found.functionName, requestId, now + handlerTimeoutMs);
         result = await runHandler(found.handler, event, context, handlerTimeoutMs).catch((error: unknown) => {
-          log.error('handler failed', { route: found.routeKey, requestId, error });
+          log.error('handler failed', { route: found.routeKey, requestId, ...trace, error });
           return errorResult(500, 'internal', 'internal error');
         });
       }
@@ -276,7 +279,7 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
     const status = result.statusCode ?? 200;
     if (limited && status === 401) {
       failedAuth.recordFailure(source);
-      log.info('failed authentication', { method, path, source, requestId });
+      log.info('failed authentication', { method, path, source, requestId, ...trace });
     }
     const fields = {
       method,
@@ -284,6 +287,7 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
       status,
       ms: Date.now() - started,
       requestId,
+      ...trace,
       ...(functionName ? { function: functionName } : {}),
     };
     if (status >= 500) log.warn('request failed', fields);

@@ -6,6 +6,7 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import {
   Cluster,
   ContainerDefinition,
+  ContainerDependencyCondition,
   ContainerImage,
   ContainerInsights,
   CpuArchitecture,
@@ -39,6 +40,9 @@ export interface EdgeServiceProps {
 }
 
 const CONTAINER_NAME = 'edge-worker';
+const COLLECTOR_NAME = 'aws-otel-collector';
+/** The collector's OTLP/HTTP receiver, as its ECS default configuration opens it. */
+const COLLECTOR_OTLP_ENDPOINT = 'http://localhost:4318';
 
 /**
  * The edge workers: Fargate tasks (Graviton) behind a Network Load Balancer. Control connections
@@ -123,6 +127,34 @@ export class EdgeService extends Construct {
       container.addPortMappings({ containerPort: PROTOCOL_PORTS[protocol], protocol: EcsProtocol.TCP });
     }
     container.addPortMappings({ containerPort: edge.adminPort, protocol: EcsProtocol.TCP });
+    if (edge.otel.enabled) {
+      const collector = taskDefinition.addContainer(COLLECTOR_NAME, {
+        image: ContainerImage.fromRegistry(edge.otel.image),
+        // The image's ECS configuration: OTLP in (4317 gRPC, 4318 HTTP), traces out to X-Ray.
+        command: ['--config=/etc/ecs/ecs-default-config.yaml'],
+        logging: LogDrivers.awsLogs({ streamPrefix: 'otel', logGroup }),
+        // A failed collector costs traces, never sessions.
+        essential: false,
+        memoryReservationMiB: 64,
+      });
+      container.addContainerDependencies({
+        container: collector,
+        condition: ContainerDependencyCondition.START,
+      });
+      // Tasks share one network namespace (awsvpc): localhost is the sidecar.
+      container.addEnvironment('OTEL_EXPORTER_OTLP_ENDPOINT', COLLECTOR_OTLP_ENDPOINT);
+      taskDefinition.addToTaskRolePolicy(
+        new PolicyStatement({
+          actions: [
+            'xray:PutTraceSegments',
+            'xray:PutTelemetryRecords',
+            'xray:GetSamplingRules',
+            'xray:GetSamplingTargets',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
     container.addPortMappings({
       containerPort: ContainerDefinition.CONTAINER_PORT_USE_RANGE,
       containerPortRange: `${edge.passivePorts.min}-${edge.passivePorts.max}`,

@@ -206,6 +206,19 @@ export const parametersSchema = z
             { name: 'sftp', backends: ['sftp://backend.internal:22'] },
           ]),
         /**
+         * The AWS Distro for OpenTelemetry collector as a sidecar of every edge task: the worker sends
+         * its login traces over OTLP/HTTP to it (OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318),
+         * and it forwards them to X-Ray. Off by default (the worker then traces nothing).
+         */
+        otel: z
+          .object({
+            enabled: z.boolean().default(false),
+            /** The collector's image; pin a version tag in production. */
+            image: z.string().min(1).default('public.ecr.aws/aws-observability/aws-otel-collector:latest'),
+          })
+          .strict()
+          .prefault({}),
+        /**
          * Secrets Manager secrets (a name or a full ARN) the task gets as ECS secrets. Absent: the stack
          * creates the admin token and the SSH host key seed (generated once by Secrets Manager, kept on
          * every update). The FTPS certificate cannot be made by the stack: name a secret whose JSON has

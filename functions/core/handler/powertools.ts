@@ -9,6 +9,8 @@ import {
   type FunctionMetrics,
   type FunctionTelemetry,
   maskSecretFields,
+  parseTraceparent,
+  traceLogFields,
 } from '../telemetry/index.js';
 import { FtpxLogFormatter } from './log-formatter.js';
 
@@ -83,18 +85,35 @@ export function lambdaObservability(name: string, options: { logEvent?: boolean 
  * The Lambda entry point around a function's handler: Powertools' middy middlewares add the Lambda
  * context to every log line (request id, cold start, function name; sampling decided per
  * invocation), log the event when asked, and flush the metrics (with a ColdStart metric) at the
- * end of every invocation, failed ones too.
+ * end of every invocation, failed ones too. An API Gateway event's `traceparent` header (the edge
+ * worker's control-plane span) puts `traceId` and `parentSpanId` on the invocation's lines; the
+ * keys go with the invocation (resetKeys).
  */
 export function observedHandler<TEvent, TResult>(
   inner: (event: TEvent, context: Context) => Promise<TResult>,
   observability: LambdaObservability,
 ) {
-  return middy<TEvent, TResult>((event: TEvent, context: Context) => inner(event, context))
-    .use(
-      injectLambdaContext(observability.logger, {
-        resetKeys: true,
-        ...(observability.logEvent !== undefined ? { logEvent: observability.logEvent } : {}),
-      }),
-    )
-    .use(logMetrics(observability.metrics, { captureColdStartMetric: true }));
+  return (
+    middy<TEvent, TResult>((event: TEvent, context: Context) => inner(event, context))
+      // First, so that the logged event carries the trace too; injectLambdaContext resets the keys.
+      .before((request) => {
+        const trace = traceLogFields(parseTraceparent(traceparentOf(request.event)));
+        if (Object.keys(trace).length > 0) observability.logger.appendKeys(trace);
+      })
+      .use(
+        injectLambdaContext(observability.logger, {
+          resetKeys: true,
+          ...(observability.logEvent !== undefined ? { logEvent: observability.logEvent } : {}),
+        }),
+      )
+      .use(logMetrics(observability.metrics, { captureColdStartMetric: true }))
+  );
+}
+
+/** The `traceparent` header of an API Gateway (HTTP API) event; API Gateway lowercases header names. */
+function traceparentOf(event: unknown): unknown {
+  if (typeof event !== 'object' || event === null || !('headers' in event)) return undefined;
+  const { headers } = event as { headers?: unknown };
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  return (headers as Record<string, unknown>).traceparent;
 }

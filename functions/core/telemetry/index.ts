@@ -8,3 +8,4 @@ export {
   noMetrics,
 } from './function-metrics.js';
 export { maskSecretFields, REDACTED } from './secret-fields.js';
+export { parseTraceparent, type TraceContext, traceLogFields } from './trace-context.js';

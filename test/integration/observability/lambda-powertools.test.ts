@@ -149,4 +149,33 @@ describe('Lambda handlers log and measure with Powertools', () => {
     expect(metrics.find((metric) => metric.name === 'TlsSessionCacheMisses')).toMatchObject({ value: 1 });
     expect(metrics.some((metric) => metric.name === 'TlsSessionCacheHits')).toBe(false);
   });
+
+  it("puts an API Gateway event's traceparent on the invocation's lines, and only on that invocation's", async () => {
+    const observability = lambdaObservability('resolve-backend', { logEvent: true });
+    const handler = observedHandler(async () => {
+      observability.telemetry.log.info('resolving', { pool: 'main' });
+      return { ok: true };
+    }, observability);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parentSpanId = '00f067aa0ba902b7';
+    output = captureStdout();
+    await handler(
+      { headers: { traceparent: `00-${traceId}-${parentSpanId}-01` } },
+      context('resolve-backend'),
+    );
+    await handler({ headers: {} }, context('resolve-backend'));
+    await handler(
+      { headers: { traceparent: `00-${traceId.toUpperCase()}-${parentSpanId}-01` } },
+      context('resolve-backend'),
+    );
+    output.restore();
+    const resolving = output.json().filter((line) => line.msg === 'resolving');
+    expect(resolving).toHaveLength(3);
+    expect(resolving[0]).toMatchObject({ traceId, parentSpanId, pool: 'main' });
+    expect(output.json().find((line) => line.msg === 'Lambda invocation event')).toMatchObject({ traceId });
+    // The next invocation, without a header, does not inherit the trace; a malformed one is ignored.
+    expect(resolving[1]).not.toHaveProperty('traceId');
+    expect(resolving[2]).not.toHaveProperty('traceId');
+    expect(resolving[2]).not.toHaveProperty('parentSpanId');
+  });
 });

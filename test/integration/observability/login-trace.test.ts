@@ -58,6 +58,7 @@ describe('OpenTelemetry trace of a login (edge → control plane over HTTP → b
   let worker: RunningEdgeWorker;
   let tracing: Tracing;
   const exporter = new InMemorySpanExporter();
+  const hostLines: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
     store = await startEmbeddedStore(undefined);
@@ -70,7 +71,11 @@ describe('OpenTelemetry trace of a login (edge → control plane over HTTP → b
       listen: { host: '127.0.0.1', port: 0 },
       table,
       edgeToken: TOKEN,
-      log: new Logger({ write: () => {} }, 'error'),
+      // Debug: the host's per-request line is a debug line.
+      log: new Logger(
+        { write: (line) => hostLines.push(JSON.parse(line) as Record<string, unknown>) },
+        'debug',
+      ),
     });
     forwarder = await recordingForwarder(new URL(host.url));
     backend = await startFtpBackend('proftpd', { name: 'trace-backend' });
@@ -122,10 +127,24 @@ describe('OpenTelemetry trace of a login (edge → control plane over HTTP → b
     // The control plane got the resolve call's own span as parent, in W3C form.
     const call = forwarder.seen.find((seen) => seen.path.includes('resolve-backend'));
     expect(call?.headers.traceparent).toBe(`00-${traceId}-${resolve?.spanContext().spanId}-01`);
+    // ...and its log line for that request names the same trace, with the edge span as parent.
+    const logged = hostLines.find((line) => line.function === 'resolve-backend');
+    expect(logged).toMatchObject({ traceId, parentSpanId: resolve?.spanContext().spanId, status: 200 });
     // Neither the password nor the token reaches a span.
     const everything = JSON.stringify(spans.map((span) => [span.attributes, span.events]));
     expect(everything).not.toContain(backend.password);
     expect(everything).not.toContain(TOKEN);
+  });
+
+  it('ignores a malformed traceparent: the request is served, its line has no trace', async () => {
+    hostLines.length = 0;
+    const answer = await fetch(`${host.url}/healthz`, { headers: { traceparent: '00-not-a-trace-01' } });
+    expect(answer.status).toBe(200);
+    await answer.arrayBuffer();
+    const logged = hostLines.find((line) => line.path === '/healthz');
+    expect(logged).toBeDefined();
+    expect(logged).not.toHaveProperty('traceId');
+    expect(logged).not.toHaveProperty('parentSpanId');
   });
 
   it('is off unless OTEL_EXPORTER_OTLP_* names an endpoint', () => {

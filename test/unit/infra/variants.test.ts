@@ -178,6 +178,53 @@ describe('context variants', () => {
   });
 });
 
+describe('the ADOT collector sidecar (edge.otel)', () => {
+  const containersOf = (template: Template): Cfn[] => {
+    const [taskDefinition] = Object.values(template.findResources('AWS::ECS::TaskDefinition')) as Cfn[];
+    return taskDefinition?.Properties.ContainerDefinitions as Cfn[];
+  };
+  const envOf = (container: Cfn | undefined): Record<string, unknown> =>
+    Object.fromEntries(
+      ((container?.Environment ?? []) as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
+    );
+
+  it('adds the collector and points the worker at it over OTLP/HTTP when enabled', () => {
+    const template = synthVariant({ edge: { otel: { enabled: true } } });
+    const containers = containersOf(template);
+    expect(containers.map((container) => container.Name)).toEqual(['edge-worker', 'aws-otel-collector']);
+    const [worker, collector] = containers;
+    expect(collector).toMatchObject({
+      Image: 'public.ecr.aws/aws-observability/aws-otel-collector:latest',
+      Essential: false,
+      Command: ['--config=/etc/ecs/ecs-default-config.yaml'],
+    });
+    expect(envOf(worker).OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://localhost:4318');
+    expect(worker?.DependsOn).toEqual([{ ContainerName: 'aws-otel-collector', Condition: 'START' }]);
+    // The task role may send traces to X-Ray.
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['xray:PutTraceSegments']), Resource: '*' }),
+        ]),
+      },
+    });
+  });
+
+  it('takes another collector image', () => {
+    const image = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0';
+    const [, collector] = containersOf(synthVariant({ edge: { otel: { enabled: true, image } } }));
+    expect(collector?.Image).toBe(image);
+  });
+
+  it('is off by default: one container, no OTLP endpoint, no X-Ray actions', () => {
+    const template = synthVariant({});
+    const containers = containersOf(template);
+    expect(containers.map((container) => container.Name)).toEqual(['edge-worker']);
+    expect(envOf(containers[0])).not.toHaveProperty('OTEL_EXPORTER_OTLP_ENDPOINT');
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('xray:');
+  });
+});
+
 describe('the manifest', () => {
   it('names every function once, with a unique description; every entry exists', () => {
     expect(new Set(FUNCTIONS.map((spec) => spec.name)).size).toBe(FUNCTIONS.length);
