@@ -117,9 +117,12 @@ interface PreparedHook {
   agent: Agent;
 }
 
-const require = createRequire(import.meta.url);
+const nodeRequire = createRequire(import.meta.url);
 /** undici loads with the first hook prepared: every process validating a config reaches this module. */
-const undici = (): typeof import('undici') => require('undici') as typeof import('undici');
+// A bundle (esbuild: the Lambda functions) defines `require` and bundles what a literal require()
+// names; Node's ESM has no `require`, and the module's own createRequire loads undici there.
+const undici = (): typeof import('undici') =>
+  (typeof require === 'function' ? require('undici') : nodeRequire('undici')) as typeof import('undici');
 
 /** One connection pool per configuration object, so calls reuse keep-alive connections. */
 const prepared = new Map<IdentityHookConfig, PreparedHook>();

@@ -10,12 +10,17 @@ import type {
 import type { PublicationConfig } from './publication-config.js';
 import { isManagedName, normalizeName, type RecordSet } from './publication-records.js';
 
-const require = createRequire(import.meta.url);
+const nodeRequire = createRequire(import.meta.url);
 /**
  * The Route 53 SDK, loaded when a publisher is made: the registry module is reached by every process
  * that validates a config, and most never publish (the SDK costs ~1 s of CPU to load).
  */
-const route53 = (): typeof Route53Sdk => require('@aws-sdk/client-route-53') as typeof Route53Sdk;
+// A bundle (esbuild: the Lambda functions) defines `require` and bundles what a literal require()
+// names; Node's ESM has no `require`, and the module's own createRequire loads the SDK there.
+const route53 = (): typeof Route53Sdk =>
+  (typeof require === 'function'
+    ? require('@aws-sdk/client-route-53')
+    : nodeRequire('@aws-sdk/client-route-53')) as typeof Route53Sdk;
 
 /** Writes a pool's records through the Route 53 API. */
 export interface Route53Publisher {

@@ -9,10 +9,16 @@ import type * as Sdk from '@aws-sdk/client-dynamodb';
  * `instanceof` and static members reach the real class, loaded synchronously (the SDK ships
  * CommonJS, the same instance an `import` of it gets).
  */
-const require = createRequire(import.meta.url);
+const nodeRequire = createRequire(import.meta.url);
 let sdk: typeof Sdk | undefined;
 const load = (): typeof Sdk => {
-  sdk ??= require('@aws-sdk/client-dynamodb') as typeof Sdk;
+  // A bundle (esbuild: the Lambda functions) defines `require` and bundles what a literal require()
+  // names; Node's ESM has no `require`, and the module's own createRequire loads the SDK there.
+  sdk ??= (
+    typeof require === 'function'
+      ? require('@aws-sdk/client-dynamodb')
+      : nodeRequire('@aws-sdk/client-dynamodb')
+  ) as typeof Sdk;
   return sdk;
 };
 
