@@ -192,7 +192,16 @@ async function openControl(
       throw new BackendConnectError(`${host}:${port} greeted with ${describeReply(banner)}`);
     }
     // Over implicit TLS a backend that does not speak the PROXY protocol fails the handshake instead.
-    if (prelude && !secure) return { control, banner, preludeFeat: absorbPreludeReply(control) };
+    if (prelude && !secure) {
+      const absorbed = absorbPreludeReply(control);
+      // Nothing else is sent before NOOP's turn is over: a later command's reply must not be NOOP's.
+      await withTimeout(
+        absorbed.settled,
+        timeoutMs,
+        timedOut(`NOOP after the PROXY header to ${host}:${port}`),
+      );
+      return { control, banner, preludeFeat: absorbed.feat };
+    }
     return { control, banner };
   } catch (err) {
     control.destroy();
@@ -204,6 +213,9 @@ async function openControl(
   }
 }
 
+/** How long NOOP's reply is waited for once the replies before it are in (see absorbPreludeReply). */
+const PRELUDE_NOOP_WAIT_MS = 1500;
+
 /**
  * A backend that does not speak the PROXY protocol reads the header as a command and answers it,
  * after its banner, with an error (ProFTPD `500 PROXY not understood`, vsftpd `530 Please login with
@@ -214,15 +226,22 @@ async function openControl(
  * or an error; NOOP with 2xx. So: 211 first (the header taken, FEAT answered); error, then 211 or an
  * error (the header's answer, then FEAT's); error, then 2xx (no FEAT, and the error was FEAT's).
  * Only a backend that speaks the PROXY protocol, lacks FEAT and refuses NOOP before a login stays
- * ambiguous (its NOOP error is then taken as FEAT's, and the next reply as NOOP's). Resolves with
- * FEAT's reply, or undefined when it had none.
+ * ambiguous: its two errors are taken as the header's and FEAT's, and NOOP stops waiting for a reply
+ * after PRELUDE_NOOP_WAIT_MS, so the next command still gets its own. Resolves with FEAT's reply, or
+ * undefined when it had none.
  */
-function absorbPreludeReply(control: BackendControl): Promise<FtpReply | undefined> {
+function absorbPreludeReply(control: BackendControl): {
+  feat: Promise<FtpReply | undefined>;
+  settled: Promise<unknown>;
+} {
   const isError = (reply: FtpReply) => reply.code >= 400;
   void control.expectOptionalReply(isError).catch(() => {});
   const feat = control.commandOptional('FEAT', (reply) => reply.code === 211 || isError(reply));
-  void control.command('NOOP').catch(() => {});
-  return feat;
+  // The one case the order cannot tell (a backend that speaks the PROXY protocol, lacks FEAT and
+  // refuses NOOP before a login): the two errors were FEAT's and NOOP's, and NOOP's own reply never
+  // comes; it gives up after a while instead of taking the next command's reply.
+  const settled = control.commandOptional('NOOP', () => true, PRELUDE_NOOP_WAIT_MS);
+  return { feat, settled };
 }
 
 /** mod_proxy's trace of the PROXY header it sends: v1 as its text, v2 by its size (binary). */

@@ -35,6 +35,9 @@ interface Pending {
   preliminaries: number;
   /** A reply that may never come: this entry takes a reply only when this accepts it. */
   claims: ((reply: FtpReply) => boolean) | undefined;
+  /** An optional reply not come this long after its entry reached the head of the line: none comes. */
+  expireMs: number | undefined;
+  expiry: NodeJS.Timeout | undefined;
   resolve: (reply: FtpReply | undefined) => void;
   reject: (err: Error) => void;
 }
@@ -139,9 +142,13 @@ export class BackendControl {
    * that arrives goes to it if it does; otherwise this resolves with undefined, as if the command had
    * no reply, and that reply goes to the next in line (see expectOptionalReply).
    */
-  commandOptional(line: string, claims: (reply: FtpReply) => boolean): Promise<FtpReply | undefined> {
+  commandOptional(
+    line: string,
+    claims: (reply: FtpReply) => boolean,
+    expireMs?: number,
+  ): Promise<FtpReply | undefined> {
     if (this.lostError) return Promise.reject(this.lostError);
-    const result = this.enqueue({}, claims);
+    const result = this.enqueue({}, claims, expireMs);
     this.traceCommand(line);
     this.socket.write(toWire(`${line}\r\n`));
     return result;
@@ -167,17 +174,42 @@ export class BackendControl {
   private enqueue(
     options: CommandOptions,
     claims?: (reply: FtpReply) => boolean,
+    expireMs?: number,
   ): Promise<FtpReply | undefined> {
-    return new Promise<FtpReply | undefined>((resolve, reject) => {
+    const result = new Promise<FtpReply | undefined>((resolve, reject) => {
       this.pending.push({
         onPreliminary: options.onPreliminary,
         preliminaryLimit: options.preliminaryLimit ?? Number.POSITIVE_INFINITY,
         preliminaries: 0,
         claims,
+        expireMs,
+        expiry: undefined,
         resolve,
         reject,
       });
     });
+    this.armExpiry();
+    return result;
+  }
+
+  /** Starts the head entry's expiry (an optional reply with a time limit), once it is at the head. */
+  private armExpiry(): void {
+    const head = this.pending[0];
+    if (!head || head.expireMs === undefined || head.expiry) return;
+    head.expiry = setTimeout(() => {
+      if (this.pending[0] !== head) return;
+      this.pending.shift();
+      head.resolve(undefined);
+      this.armExpiry();
+    }, head.expireMs).unref();
+  }
+
+  /** Takes the head entry off the line (its reply came, or it gave way). */
+  private shiftHead(): Pending | undefined {
+    const head = this.pending.shift();
+    clearTimeout(head?.expiry);
+    this.armExpiry();
+    return head;
   }
 
   destroy(): void {
@@ -214,8 +246,7 @@ export class BackendControl {
       () => `received '${describeReply(reply)}' response from backend to frontend`,
     );
     // Optional replies that did not come: this one is a later command's.
-    while (this.pending[0]?.claims && !this.pending[0].claims(reply))
-      this.pending.shift()?.resolve(undefined);
+    while (this.pending[0]?.claims && !this.pending[0].claims(reply)) this.shiftHead()?.resolve(undefined);
     const head = this.pending[0];
     if (!head) {
       this.unsolicitedCount += 1;
@@ -235,7 +266,7 @@ export class BackendControl {
       this.holdWhile(head.onPreliminary?.(reply));
       return;
     }
-    this.pending.shift();
+    this.shiftHead();
     head.resolve(reply);
   }
 
@@ -262,7 +293,10 @@ export class BackendControl {
   private fail(err: BackendLostError): void {
     if (this.lostError) return;
     this.lostError = err;
-    for (const pending of this.pending.splice(0)) pending.reject(err);
+    for (const pending of this.pending.splice(0)) {
+      clearTimeout(pending.expiry);
+      pending.reject(err);
+    }
     this.markLost(err);
   }
 }
