@@ -41,19 +41,7 @@ export class ConformanceTable {
       it.todo(`${name}: ${parked.reason}`);
       return;
     }
-    it(
-      name,
-      async () => {
-        try {
-          await body();
-          this.outcomes.set(name, 'pass');
-        } catch (error) {
-          this.outcomes.set(name, 'fail');
-          throw error;
-        }
-      },
-      timeoutMs,
-    );
+    this.run(name, name, body, timeoutMs);
   }
 
   /**
@@ -64,8 +52,13 @@ export class ConformanceTable {
     const listed = this.differs.find((entry) => entry.scenario === name);
     if (!listed) throw new Error(`${name} is not listed as a difference`);
     this.order.push(name);
+    this.run(name, `${name} (differs: ftpx's own answer)`, body, timeoutMs);
+  }
+
+  /** One vitest test whose outcome the table records under the scenario's name. */
+  private run(name: string, title: string, body: () => Promise<void>, timeoutMs?: number): void {
     it(
-      `${name} (differs: ftpx's own answer)`,
+      title,
       async () => {
         try {
           await body();
