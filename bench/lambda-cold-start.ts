@@ -17,22 +17,13 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { startEmbeddedStore } from '../edge-worker/embedded/store-server.js';
 import { createDynamoDbClient, ensureTable } from '../functions/core/store/index.js';
+import { FUNCTION_BUNDLING } from '../infra/lib/function-bundles.js';
 import { median, round1 } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 7);
 const NODE = process.env.NODE22 ?? process.execPath;
 const REPO = new URL('../..', import.meta.url).pathname;
 const BASELINE = process.env.BENCH_COLD_BASELINE;
-
-/** The same banner infra/lib/control-plane-functions.ts gives every bundle. */
-const BANNER = [
-  "import { createRequire as ftpxCreateRequire } from 'node:module';",
-  "import { fileURLToPath as ftpxFileURLToPath } from 'node:url';",
-  "import { dirname as ftpxDirname } from 'node:path';",
-  'const require = ftpxCreateRequire(import.meta.url);',
-  'const __filename = ftpxFileURLToPath(import.meta.url);',
-  'const __dirname = ftpxDirname(__filename);',
-].join(' ');
 
 interface Entry {
   name: string;
@@ -124,20 +115,20 @@ interface Run {
   status: number;
 }
 
-/** Bundled as infra/lib/control-plane-functions.ts has the CDK bundle it. */
+/** Bundled as the CDK app bundles every function (infra/lib/function-bundles.ts). */
 async function bundle(entry: string, outfile: string): Promise<void> {
   await build({
     entryPoints: [entry],
     outfile,
     bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    external: ['*.node', 'cpu-features'],
-    minify: true,
-    sourcemap: true,
-    banner: { js: BANNER },
+    format: FUNCTION_BUNDLING.format,
+    platform: FUNCTION_BUNDLING.platform,
+    target: FUNCTION_BUNDLING.target,
+    mainFields: [...FUNCTION_BUNDLING.mainFields],
+    external: [...FUNCTION_BUNDLING.externalModules],
+    minify: FUNCTION_BUNDLING.minify,
+    sourcemap: FUNCTION_BUNDLING.sourceMap,
+    banner: { js: FUNCTION_BUNDLING.banner },
     logLevel: 'error',
   });
 }
