@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 import { podmanEnv } from './container-image.js';
 import { createTable } from './dynamodb-table.js';
 import { type LocalTask, startTask, startTaskMetadata } from './ecs-task.js';
@@ -99,6 +100,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     userArn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/stack-local`,
     accountId: LOCAL_ACCOUNT,
   };
+  // The task's namespace mounts a fresh tmpfs on /tmp (a container's own /tmp): a checkout under /tmp
+  // would vanish from the task's view ("cannot open .../scripts/container-entrypoint.sh").
+  if (!options.taskImage && resolvePath(options.repoRoot).startsWith(`${resolvePath(tmpdir())}/`)) {
+    throw new StackLocalError(
+      `the task runs with a fresh /tmp, which hides ${options.repoRoot}: run from a checkout outside ${tmpdir()}`,
+    );
+  }
   const node22 = findNode22(options.repoRoot);
   const cleanups: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
