@@ -12,7 +12,6 @@ import { type FtpBackend, startFtpBackend, writeHomeFile } from '../../support/f
 import { curl } from '../../support/ftp-clients.js';
 import { RawFtp } from '../../support/raw-ftp.js';
 import { runCommand } from '../../support/run-command.js';
-import { holdStackLock } from '../../support/stack-lock.js';
 import { createTestCa, type TestCa } from '../../support/test-ca.js';
 import { contextFile, readLocalContext } from './local-context.js';
 
@@ -52,11 +51,7 @@ describe('the edge image, built from the template and run as the local stack tas
   const ftpCurl = (args: string[]) =>
     curl(['--no-ftp-skip-pasv-ip', '--disable-epsv', '--interface', VPC.host, ...args]);
 
-  let releaseStackLock: (() => Promise<void>) | undefined;
-
   beforeAll(async () => {
-    // One stack test file at a time (see stack-lock.ts).
-    releaseStackLock = await holdStackLock(300_000);
     // What scripts/install-test-deps.sh prepares: podman, the two base images, the npm cache.
     const version = await podman(['--version']);
     expect(
@@ -162,7 +157,6 @@ describe('the edge image, built from the template and run as the local stack tas
     await stack?.stop();
     await Promise.all([backend?.stop(), dynamo?.stop(), ca?.remove()]);
     if (dir) await rm(dir, { recursive: true, force: true });
-    await releaseStackLock?.();
   });
 
   it('runs the worker as the image user node (1000), not root; reports the image size', async () => {

@@ -14,7 +14,6 @@ import { RawFtp } from '../../support/raw-ftp.js';
 import { runCommand } from '../../support/run-command.js';
 import { sftpBatch } from '../../support/ssh-clients.js';
 import { type Sshd, startSshd } from '../../support/sshd.js';
-import { holdStackLock } from '../../support/stack-lock.js';
 import { createTestCa, type TestCa } from '../../support/test-ca.js';
 import { contextFile, readLocalContext } from './local-context.js';
 
@@ -83,11 +82,7 @@ describe('the synthesized stack, run locally', () => {
   const ftpCurl = (args: string[]) =>
     curl(['--no-ftp-skip-pasv-ip', '--disable-epsv', '--interface', VPC.host, ...args]);
 
-  let releaseStackLock: (() => Promise<void>) | undefined;
-
   beforeAll(async () => {
-    // One stack test file at a time (see stack-lock.ts).
-    releaseStackLock = await holdStackLock(300_000);
     dir = await mkdtemp(join(tmpdir(), 'ftpx-stack-local-'));
     // The local context with every protocol: implicit FTPS needs the certificate secret, named.
     await writeFile(
@@ -159,14 +154,13 @@ describe('the synthesized stack, run locally', () => {
     ]);
     await writeHomeFile(listed, 'who.txt', 'listed\n');
     await writeHomeFile(registered, 'who.txt', 'registered\n');
-  }, 660_000);
+  }, 360_000);
 
   afterAll(async () => {
     await writeFile(join(tmpdir(), 'ftpx-stack-local-last.log'), stackLog.join('\n')).catch(() => {});
     await stack?.stop();
     await Promise.all([listed?.stop(), registered?.stop(), sshd?.stop(), dynamo?.stop(), ca?.remove()]);
     if (dir) await rm(dir, { recursive: true, force: true });
-    await releaseStackLock?.();
   });
 
   it('starts the task with FTP, implicit FTPS and SFTP listeners; the NLB health checks go green', async () => {
