@@ -15,6 +15,9 @@ export interface EmbeddedStoreServer {
 /** Longest socket path the kernel takes (sun_path is 108 bytes on Linux, with the NUL). */
 const MAX_SOCKET_PATH = 107;
 
+/** How long close() lets requests in flight finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 5_000;
+
 /**
  * The embedded store: dynalite serving the DynamoDB API, persisted with LevelDB under
  * `<dataDir>/dynamodb`. Everything above it talks to it through the real AWS SDK, so moving to
@@ -52,6 +55,18 @@ export async function startEmbeddedStore(given: string | undefined): Promise<Emb
     deleteTableMs: 0,
     updateTableMs: 0,
   });
+  // Requests still being answered when close() is called: dynalite closes LevelDB as soon as its
+  // connections are gone, and an action cut off between two of its reads then throws "Database is
+  // closed" from a stream nobody listens to, which takes the process down.
+  let answering = 0;
+  let allAnswered: (() => void) | undefined;
+  server.on('request', (_request: unknown, response: NodeJS.EventEmitter) => {
+    answering++;
+    response.once('close', () => {
+      answering--;
+      if (answering === 0) allAnswered?.();
+    });
+  });
   try {
     await new Promise<void>((listening, reject) => {
       server.once('error', reject);
@@ -68,8 +83,17 @@ export async function startEmbeddedStore(given: string | undefined): Promise<Emb
     endpoint: unixSocketEndpoint(socketPath),
     close: async () => {
       await new Promise<void>((closed) => {
-        server.closeAllConnections?.();
         server.close(() => closed());
+        server.closeIdleConnections?.();
+        if (answering === 0) {
+          server.closeAllConnections?.();
+          return;
+        }
+        const giveUp = setTimeout(() => server.closeAllConnections?.(), CLOSE_GRACE_MS);
+        allAnswered = () => {
+          clearTimeout(giveUp);
+          server.closeAllConnections?.();
+        };
       });
       await rm(socketDir, { recursive: true, force: true });
     },

@@ -99,7 +99,11 @@ export async function netFtp(steps: NetFtpStep[], options: NetFtpOptions): Promi
   });
   const stdout = run.stdout.toString('utf8');
   if (run.code !== 0) {
-    const how = run.timedOut ? 'timed out' : `exited with ${run.code}`;
+    const how = run.timedOut
+      ? 'timed out'
+      : run.signal
+        ? `was killed by ${run.signal}`
+        : `exited with ${run.code}`;
     throw new Error(`netftp_client.pl ${how}\nstderr: ${run.stderr}\nstdout: ${stdout}`);
   }
   return JSON.parse(stdout) as NetFtpResult;

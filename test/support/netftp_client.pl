@@ -13,6 +13,11 @@ use JSON::PP;
 use Net::FTP;
 use Time::HiRes qw(time);
 
+# A data connection the server drops while Net::FTP is still in its TLS handshake (a transfer refused
+# with 450 right after Net::FTP connected, before the server accepted) makes IO::Socket::SSL write to
+# a reset socket. Like curl and lftp, the client takes that as an error (EPIPE), not a fatal signal.
+$SIG{PIPE} = 'IGNORE';
+
 my $input = do { local $/; <STDIN> };
 my $spec = decode_json($input);
 my $json = JSON::PP->new->canonical;

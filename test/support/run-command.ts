@@ -13,6 +13,8 @@ export interface RunOptions {
 export interface RunResult<Stdout = Buffer> {
   /** null when the command was killed by a signal (always so after a timeout). */
   code: number | null;
+  /** The signal that ended the command, if one did. */
+  signal: NodeJS.Signals | null;
   stdout: Stdout;
   stderr: string;
   timedOut: boolean;
@@ -45,10 +47,11 @@ export function runCommand(command: string, args: string[], options: RunOptions 
       clearTimeout(timer);
       reject(new Error(`cannot run ${command}: ${error.message}`));
     });
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       resolve({
         code,
+        signal,
         stdout: Buffer.concat(stdout),
         stderr: Buffer.concat(stderr).toString('utf8'),
         timedOut,

@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,5 +61,50 @@ describe('the embedded store on a Unix socket', () => {
       await store.close();
     }
     await expect(stat(socket)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('lets a request in flight finish when it closes, instead of cutting it off mid-action', async () => {
+    const store = await startEmbeddedStore(undefined);
+    const socketPath = unixSocketPathOf(store.endpoint) as string;
+    let closed: Promise<void> | undefined;
+    try {
+      const body = JSON.stringify({});
+      // The request's head reaches the store, its body not yet: it is in flight when close() is called.
+      const request = httpRequest({
+        socketPath,
+        method: 'POST',
+        path: '/',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'content-length': Buffer.byteLength(body),
+          'x-amz-target': 'DynamoDB_20120810.ListTables',
+          'x-amz-date': '20261207T000000Z',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=local/20261207/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=00',
+        },
+      });
+      const answer = new Promise<{ status: number | undefined; text: string }>((resolve, reject) => {
+        request.once('response', (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.once('end', () =>
+            resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString() }),
+          );
+          response.once('error', reject);
+        });
+        request.once('error', reject);
+      });
+      request.flushHeaders();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      closed = store.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      request.end(body);
+      const { status, text } = await answer;
+      expect(status).toBe(200);
+      expect(JSON.parse(text)).toHaveProperty('TableNames');
+    } finally {
+      await (closed ?? store.close());
+    }
+    await expect(stat(socketPath)).rejects.toThrow(/ENOENT/);
   });
 });
