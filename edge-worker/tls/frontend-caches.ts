@@ -31,6 +31,13 @@ export interface FrontendTlsCaches {
   readonly ticketKeyEpoch: number | undefined;
   /** Resolves when the first ticket key fetch and the OCSP prefetch have finished (successfully or not). */
   readonly ready: Promise<void>;
+  /**
+   * Resolves when the first ticket key fetch has finished (applied or failed; at once with tickets
+   * off). A listener accepts only after it: a ticket issued under the key Node starts with would
+   * stop decrypting when the shared key is applied, and that client's data connections would then
+   * not resume its control connection's session.
+   */
+  readonly ticketKeyReady: Promise<void>;
   /** Adds local hits and errors to the shared statistics now. */
   flushStats(): Promise<void>;
   /**
@@ -118,6 +125,7 @@ export function attachFrontendTlsCaches(
   }
 
   let tickets: TicketKeyRotation | undefined;
+  let ticketKeyReady: Promise<void> = Promise.resolve();
   if (settings.tickets.enabled) {
     tickets = new TicketKeyRotation(server, {
       controlPlane,
@@ -126,7 +134,8 @@ export function attachFrontendTlsCaches(
       log,
       now,
     });
-    pending.push(tickets.start());
+    ticketKeyReady = tickets.start();
+    pending.push(ticketKeyReady);
     const attached = tickets;
     detach.push(() => attached.close());
   }
@@ -185,6 +194,7 @@ export function attachFrontendTlsCaches(
       return tickets?.activeEpoch;
     },
     ready: Promise.all(pending).then(() => undefined),
+    ticketKeyReady,
     flushStats: flush,
     close: () => {
       clearInterval(statsTimer);

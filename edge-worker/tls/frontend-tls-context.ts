@@ -51,7 +51,11 @@ export interface ListenerCertificate {
 export interface TlsServerHook {
   /** Options the caches need on the server itself (a session ID context every worker shares). */
   serverOptions?(certificate: ListenerCertificate): { sessionIdContext?: string; sessionTimeout?: number };
-  attach(server: Server, certificate: ListenerCertificate): { close(): void | Promise<void> };
+  /** `ready`, when given, is awaited before the listener is used (see FrontendTlsCaches.ticketKeyReady). */
+  attach(
+    server: Server,
+    certificate: ListenerCertificate,
+  ): { close(): void | Promise<void>; ready?: Promise<void> };
   /** Every completed frontend handshake (control and data connections), for the metrics. */
   handshake?(resumed: boolean): void;
 }
@@ -160,6 +164,7 @@ export class FrontendTls {
       const attached = hook.attach(server, certificate);
       frontend.closeHook = () => attached.close();
       frontend.onHandshake = hook.handshake?.bind(hook);
+      await attached.ready;
     }
     return frontend;
   }

@@ -33,6 +33,7 @@ export function listenerTlsHook(deps: {
           ? undefined
           : attachLocalSessionCache(server);
       return {
+        ready: caches.ticketKeyReady,
         close: async () => {
           // The statistics go out before the control plane closes (close() itself sends nothing).
           await caches.flushStats().catch(() => undefined);

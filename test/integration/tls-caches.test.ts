@@ -10,6 +10,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommandGroup } from '../../edge-worker/cli/admin/command.js';
 import { tlsCacheCommands } from '../../edge-worker/cli/admin/tls-cache.js';
+import { listenerTlsSchema } from '../../edge-worker/config/tls-schema.js';
 import type {
   ClosableControlPlaneClient,
   ControlPlaneClient,
@@ -22,6 +23,8 @@ import {
   type FrontendTlsCaches,
   frontendTlsServerOptions,
 } from '../../edge-worker/tls/frontend-caches.js';
+import { FrontendTls } from '../../edge-worker/tls/frontend-tls-context.js';
+import { listenerTlsHook } from '../../edge-worker/tls/listener-tls-hook.js';
 import { type FrontendTlsCacheSettings, tlsCacheSettings } from '../../edge-worker/tls/tls-cache-settings.js';
 import type { TlsCacheInfo } from '../../functions/contract/tls-cache.js';
 import { createToken } from '../../functions/core/registry/api-tokens.js';
@@ -113,7 +116,13 @@ async function startWorker(
   const clock = { offsetMs: options.offsetMs ?? 0 };
   const caches =
     options.caches === false
-      ? { ticketKeyEpoch: undefined, ready: Promise.resolve(), flushStats: async () => {}, close: () => {} }
+      ? {
+          ticketKeyEpoch: undefined,
+          ready: Promise.resolve(),
+          ticketKeyReady: Promise.resolve(),
+          flushStats: async () => {},
+          close: () => {},
+        }
       : attachFrontendTlsCaches(server, identity, {
           controlPlane,
           settings,
@@ -295,6 +304,31 @@ describe('shared TLS session cache', () => {
     expect(handshake(await sClient(r2, ['-tls1_3', '-sess_in', fresh])).reused).toBe(true);
     // Node holds one ticket key: a ticket of the previous period no longer decrypts (docs/tls-caches.md).
     expect(handshake(await sClient(r2, ['-tls1_3', '-sess_in', old])).reused).toBe(false);
+  });
+
+  it("a listener is ready only once it holds the shared ticket key, so its first clients' tickets resume everywhere", async () => {
+    // The control plane answers the ticket-key call late, as a loaded store does at start-up.
+    const table: Table = {
+      client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
+      name: TABLE,
+    };
+    const direct = createInProcessControlPlane(table);
+    const slow: ControlPlaneClient = {
+      ...direct,
+      tlsCache: async (request) => {
+        if (request.op === 'ticket-keys') await delay(400);
+        return direct.tlsCache(request);
+      },
+    };
+    const hook = listenerTlsHook({ controlPlane: slow, settings: sessionSettings, log: silentLogger });
+    const config = listenerTlsSchema.parse({ certificates: [{ cert: cert.certFile, key: cert.keyFile }] });
+    const listener = await FrontendTls.load(config, 'listeners[0].tls', hook);
+    try {
+      expect(listener.server.getTicketKeys().equals(a.server.getTicketKeys())).toBe(true);
+    } finally {
+      await listener.close();
+      table.client.destroy();
+    }
   });
 
   it('does not resume a TLS 1.3 ticket on a worker with its own ticket key', async () => {
