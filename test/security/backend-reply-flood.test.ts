@@ -25,6 +25,19 @@ async function cpuTicksOf(pid: number): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `promise`, or a failure that says what was missing after `ms` (instead of the test's own timeout). */
+async function within<T>(promise: Promise<T>, ms: number, what: string | (() => string)): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(typeof what === 'string' ? what : what())), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function startProxy(backendPort: number): Promise<{ proxy: ProxyProcess; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'ftpx-flood-'));
   const port = await freePort();
@@ -99,7 +112,7 @@ describe('a backend that floods replies at a client that never reads', () => {
     started = await startProxy(backend.port);
     const rssBefore = await rssOf(started.proxy.pid);
     const client = await loginAndStopReading(started.proxy.port);
-    await backend.floodStarted;
+    await within(backend.floodStarted, 15_000, 'the backend never started flooding');
     await sleep(3000);
     // Only the loopback socket buffers and what the proxy holds for one reply (a few MiB) left the backend.
     expect(backend.drainedBytes()).toBeLessThan(16 * MiB);
@@ -113,7 +126,10 @@ describe('a backend that floods replies at a client that never reads', () => {
       });
     });
     client.socket.resume();
-    await all;
+    await within(all, 60_000, () => {
+      const got = client.received().length - afterLogin;
+      return `the client got ${got} of ${reply.length * 40} bytes; the backend wrote ${backend?.drainedBytes()}`;
+    });
     expect(client.received().endsWith('150 end\r\n')).toBe(true);
     expect(client.received().split('150 end\r\n').length - 1).toBe(40);
     client.socket.destroy();
