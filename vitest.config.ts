@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -17,6 +17,12 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // The LocalStack run needs a LocalStack (`npm run test:localstack`, localstack/README.md); the same
+          // suites run on dynalite and DynamoDB Local in every run.
+          exclude: [
+            ...configDefaults.exclude,
+            ...(process.env.AWS_ENDPOINT_URL ? [] : ['test/integration/localstack/**']),
+          ],
           testTimeout: 120_000,
           hookTimeout: 60_000,
         },
