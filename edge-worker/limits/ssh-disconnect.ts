@@ -9,6 +9,8 @@ import type { Connection } from 'ssh2';
  * absent, the connection is just ended).
  */
 const DISCONNECT = 1;
+/** SSH_DISCONNECT_BY_APPLICATION: TimeoutLogin. */
+export const BY_APPLICATION = 11;
 /** SSH_DISCONNECT_TOO_MANY_CONNECTIONS. */
 export const TOO_MANY_CONNECTIONS = 12;
 /** SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE: a banned client. */

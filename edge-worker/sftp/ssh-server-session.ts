@@ -20,6 +20,7 @@ import type { SftpListenerConfig } from '../config/sftp-schema.js';
 import type { ControlPlaneClient } from '../control-plane/control-plane-client.js';
 import { LoginAttempts } from '../ftp/session/login-attempts.js';
 import type { SessionGuard } from '../ftp/session/session-guard.js';
+import { BY_APPLICATION, sshDisconnect } from '../limits/ssh-disconnect.js';
 import type { Logger } from '../log/logger.js';
 import type { TransferLog } from '../log/transfer-log.js';
 import { outboundProxyHeader } from '../proxy-protocol/outbound.js';
@@ -119,6 +120,8 @@ export class SshServerSession {
     if (loginTimeout > 0) {
       this.loginTimer = setTimeout(() => {
         ctx.guard?.event('TimeoutLogin');
+        // mod_sftp's words; OpenSSH prints them ("Received disconnect ...: Login timeout exceeded").
+        if (!this.ended) sshDisconnect(conn, BY_APPLICATION, 'Login timeout exceeded');
         this.end('login timed out (TimeoutLogin)');
       }, loginTimeout);
     }

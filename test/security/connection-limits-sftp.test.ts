@@ -123,7 +123,11 @@ describe('connection limits and bans on an SFTP listener', () => {
     dir = await mkdtemp(join(tmpdir(), 'ftpx-limits-sftp-'));
     await makeKeyPair(join(dir, 'host'), 'ed25519');
     askpass = join(dir, 'askpass.sh');
-    await writeFile(askpass, '#!/bin/sh\nprintf "%s\\n" "$FTPX_ASKPASS_PASSWORD"\n');
+    // FTPX_ASKPASS_DELAY: a user who takes that long to type the password.
+    await writeFile(
+      askpass,
+      '#!/bin/sh\nsleep "$FTPX_ASKPASS_DELAY"\nprintf "%s\\n" "$FTPX_ASKPASS_PASSWORD"\n',
+    );
     await chmod(askpass, 0o700);
     const honestFile = join(sshd.dataDir, 'honest.txt');
     await writeFile(honestFile, 'an honest file\n');
@@ -200,6 +204,7 @@ describe('connection limits and bans on an SFTP listener', () => {
     source: string,
     password: string,
     prompts = 1,
+    askpassDelayS = 0,
   ): Promise<RunResult<string>> => {
     const options = [
       '-o',
@@ -231,6 +236,7 @@ describe('connection limits and bans on an SFTP listener', () => {
         SSH_ASKPASS_REQUIRE: 'force',
         DISPLAY: process.env.DISPLAY ?? ':0',
         FTPX_ASKPASS_PASSWORD: password,
+        FTPX_ASKPASS_DELAY: String(askpassDelayS),
       },
       timeoutMs: 30_000,
     });
@@ -310,6 +316,13 @@ describe('connection limits and bans on an SFTP listener', () => {
     expect(banned).toEqual({ line: `Banned: ${source}`, closed: true });
     // Neither the refused nor the silent connections reached the backend (the honest session did).
     expect(relay.accepted()).toBe(before + 1);
+    await honest(guarded);
+  });
+
+  it('TimeoutLogin ends a client still at the password prompt with an SSH disconnect that says so', async () => {
+    const slow = await openssh('ssh', guarded, '127.0.0.45', sshd.user.password, 1, 20);
+    expect(slow.code).not.toBe(0);
+    expect(slow.stderr).toMatch(/Received disconnect from 127\.0\.0\.1 port \d+:11: Login timeout exceeded/);
     await honest(guarded);
   });
 
