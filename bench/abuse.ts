@@ -72,6 +72,25 @@ function connectionsTo(port: number): number {
   return out.split('\n').filter((line) => line.trim() !== '').length;
 }
 
+/**
+ * Of `opened` sockets from ATTACKER_ADDRESS to `port`, how many the proxy has answered: those not
+ * still waiting (SYN-SENT, or ESTAB with nothing received: the handshake is done in the kernel but the
+ * proxy has not accepted it, its listen backlog being full). An answered socket holds the 220 or the
+ * refusal unread (the clients never read), or is gone (reset).
+ */
+function answeredBy(port: number, opened: number): number {
+  const out = execFileSync('ss', ['-Htn', `( dport = :${port} and src ${ATTACKER_ADDRESS} )`], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  let waiting = 0;
+  for (const line of out.split('\n')) {
+    const [state, recvQ] = line.trim().split(/\s+/);
+    if (state === 'SYN-SENT' || (state === 'ESTAB' && recvQ === '0')) waiting += 1;
+  }
+  return opened - waiting;
+}
+
 function openFileLimit(): number {
   try {
     return Number(execFileSync('bash', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
@@ -101,6 +120,11 @@ interface Attack {
    * proxy ends within a second are missed by sampling `ss` every second, not by this.
    */
   backendConnections?: () => { open: number; peak: number; total: number };
+  /**
+   * The hostile sockets this process opened to a proxy port from ATTACKER_ADDRESS: how many ftpx had
+   * answered (a 220 or a refusal) when the attack had run alone, as a note on the scenario.
+   */
+  opened?: { port: number; count: number };
   start(): Promise<void>;
   /** Ends the attack; returns a note for the scenario's name (the guesses made, say) or ''. */
   stop(): Promise<string>;
@@ -235,6 +259,7 @@ async function main(): Promise<void> {
         peakAtBackend = Math.max(peakAtBackend, lastAtBackend);
         await sleep(1000);
       }
+      const answered = attack.opened ? answeredBy(attack.opened.port, attack.opened.count) : undefined;
       const own = attack.backendConnections?.();
       if (own) {
         lastAtBackend = own.open;
@@ -243,7 +268,15 @@ async function main(): Promise<void> {
       const { logins, rate } = await honest();
       // Ticks are 1/100 s: percent of one core = ticks * 1000 / elapsed ms.
       const cpu = (((await cpuTicks(proxy.pid)) - ticks) * 1000) / (performance.now() - started);
-      const note = await attack.stop();
+      const stopNote = await attack.stop();
+      const note = [
+        answered !== undefined
+          ? `${answered.toLocaleString('en-US')} of ${attack.opened?.count.toLocaleString('en-US')} answered by ftpx within ${attackSeconds} s`
+          : '',
+        stopNote,
+      ]
+        .filter(Boolean)
+        .join('; ');
       const loginMedian = logins.length > 0 ? round1(median(logins)) : undefined;
       if (quietLogin === undefined && hostile === 0 && logins.length === HONEST_LOGINS)
         quietLogin = loginMedian;
@@ -350,7 +383,12 @@ async function main(): Promise<void> {
       await measure(
         '(a) idle TCP connections',
         idleCount,
-        { backendPort: backend.port, start: () => openIdle(idleCount, port), stop: closeHostile },
+        {
+          backendPort: backend.port,
+          opened: { port, count: idleCount },
+          start: () => openIdle(idleCount, port),
+          stop: closeHostile,
+        },
         SCENARIO_SECONDS,
       );
 
@@ -362,6 +400,7 @@ async function main(): Promise<void> {
         1000,
         {
           backendPort: backend.port,
+          opened: { port, count: 1000 },
           start: async () => {
             await openIdle(1000, port);
             running = true;
