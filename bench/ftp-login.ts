@@ -1,16 +1,21 @@
 import { connect } from 'node:net';
 
-/** Time from TCP connect to the 230 reply: what a user waits for before the first command. */
+/**
+ * Time from TCP connect to the 230 reply: what a user waits for before the first command.
+ * `localAddress` is the client's source address (a loopback address of its own, so per-host limits
+ * count it apart from other clients on the machine).
+ */
 export function loginMs(
   host: string,
   port: number,
   user: string,
   password: string,
   timeoutMs = 10_000,
+  localAddress?: string,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const socket = connect({ host, port });
+    const socket = connect(localAddress ? { host, port, localAddress } : { host, port });
     // A server that stops answering under load counts as a failed login, not a hung benchmark.
     socket.setTimeout(timeoutMs, () => {
       socket.destroy();

@@ -13,6 +13,8 @@ export interface FloodingBackend {
   /** Resolves when the proxy closed the connection a flood ran on. */
   closed: Promise<void>;
   floodStarted: Promise<void>;
+  /** Connections open now, the most that were open at once, and how many there were in all. */
+  connections(): { open: number; peak: number; total: number };
   stop(): Promise<void>;
 }
 
@@ -47,8 +49,12 @@ export async function startFloodingBackend(options: {
     };
     pump();
   };
+  let peak = 0;
+  let total = 0;
   const server: Server = createServer((socket) => {
     sockets.add(socket);
+    total += 1;
+    peak = Math.max(peak, sockets.size);
     socket.on('error', () => {});
     socket.on('close', () => {
       sockets.delete(socket);
@@ -80,6 +86,7 @@ export async function startFloodingBackend(options: {
     drainedBytes: () => drained,
     closed,
     floodStarted,
+    connections: () => ({ open: sockets.size, peak, total }),
     stop: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

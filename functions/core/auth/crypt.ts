@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { passwordPool } from '../password-pool.js';
 import { verifyBcrypt } from './bcrypt-hash.js';
 
 /**
@@ -22,8 +23,9 @@ import { verifyBcrypt } from './bcrypt-hash.js';
  * apache-md5 is Apache's `$apr1$`, bcryptjs and @node-rs/bcrypt are bcrypt only. The code is checked
  * against the specification's vectors and openssl passwd -1/-5/-6 (crypt.test.ts).
  *
- * The SHA loops yield to the event loop every few thousand rounds, so a costly hash verified inside
- * an edge worker (embedded mode) does not stall the sessions it serves.
+ * The SHA-crypt rounds (thousands of hashes per check) run on the password pool's threads
+ * (password-pool.ts), so a sprayer's guesses verified inside an edge worker (embedded mode) do not
+ * stall the sessions it serves; MD5-crypt's fixed 1000 rounds (about a millisecond) stay inline.
  */
 
 export type CryptFormat = 'md5-crypt' | 'sha256-crypt' | 'sha512-crypt' | 'bcrypt';
@@ -62,9 +64,6 @@ export const SHA_CRYPT_ROUNDS = { default: 5000, min: 1000, max: 999_999_999 } a
  * about 3 s). Above common choices: 5000 (glibc, openssl), 535 000 / 656 000 (passlib).
  */
 export const MAX_ACCEPTED_SHA_ROUNDS = 1_000_000;
-
-/** Rounds between two yields to the event loop in the SHA-crypt loop. */
-const ROUNDS_PER_SLICE = 4096;
 
 export function hashFormat(stored: string): HashFormat {
   if (stored === '') return 'empty';
@@ -265,7 +264,7 @@ async function shaCrypt(variant: ShaVariant, password: string, setting: string):
   for (; left > size; left -= size) a.update(b);
   a.update(b.subarray(0, left));
   for (let bits = p.length; bits > 0; bits >>= 1) a.update(bits & 1 ? b : p);
-  let c = a.digest();
+  let c: Buffer = a.digest();
 
   // Byte sequence P: the digest of the password repeated once per byte of it, cut to its length.
   const dp = hash();
@@ -277,15 +276,8 @@ async function shaCrypt(variant: ShaVariant, password: string, setting: string):
   for (let i = 0; i < 16 + at(c, 0); i++) ds.update(s);
   const sSeq = repeatTo(ds.digest(), s.length);
 
-  for (let round = 0; round < rounds; round++) {
-    const step = hash();
-    step.update(round & 1 ? pSeq : c);
-    if (round % 3 !== 0) step.update(sSeq);
-    if (round % 7 !== 0) step.update(pSeq);
-    step.update(round & 1 ? c : pSeq);
-    c = step.digest();
-    if ((round + 1) % ROUNDS_PER_SLICE === 0) await yieldToEventLoop();
-  }
+  // Step 21, the costly part: on a pool thread (bounded, refused when busy), not the event loop.
+  c = await passwordPool().shaCryptRounds(variant.algorithm, c, pSeq, sSeq, rounds);
 
   let encoded = '';
   for (const [x, y, z] of variant.groups) encoded += to64((at(c, x) << 16) | (at(c, y) << 8) | at(c, z), 4);
@@ -323,8 +315,4 @@ function to64(value: number, count: number): string {
     rest >>>= 6;
   }
   return out;
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

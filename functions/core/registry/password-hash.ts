@@ -1,5 +1,5 @@
 import { randomBytes, type ScryptOptions, timingSafeEqual } from 'node:crypto';
-import { scryptPool } from './scrypt-pool.js';
+import { passwordPool } from '../password-pool.js';
 
 /**
  * Password hashes for proxy users: scrypt, stored in a self-describing string
@@ -90,8 +90,8 @@ function derive(
     // scrypt needs about 128 * N * r bytes; Node refuses above maxmem (32 MiB by default).
     maxmem: 256 * params.N * params.r + 1024 * 1024,
   };
-  // On threads of its own, not the libuv pool DNS and file reads share (scrypt-pool.ts).
-  return scryptPool().derive(plain, salt, keyBytes, {
+  // On threads of its own, not the libuv pool DNS and file reads share (password-pool.ts).
+  return passwordPool().derive(plain, salt, keyBytes, {
     N: params.N,
     r: params.r,
     p: params.p,
