@@ -2,8 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /**
- * Password hashing on threads of its own (docs/security.md, "Password checks"): scrypt, and the
- * rounds of SHA-crypt (`$5$`, `$6$`: 5,000 hashes per check by default). Node's `crypto.scrypt` runs
+ * Password hashing on threads of its own (docs/security.md, "Password checks"): scrypt, the
+ * rounds of SHA-crypt (`$5$`, `$6$`: 5,000 hashes per check by default) and bcrypt. Node's `crypto.scrypt` runs
  * on the libuv pool (4 threads by default) that DNS lookups and file reads share, and SHA-crypt's
  * rounds on the event loop would stall every session the worker serves while a sprayer's guesses are
  * checked. Here at most `threads` jobs run at once on dedicated worker threads, and at most
@@ -47,6 +47,13 @@ type Work =
       p: Buffer;
       s: Buffer;
       rounds: number;
+    }
+  | {
+      kind: 'bcrypt';
+      /** Where bcryptjs is (resolved by the caller: the worker's eval'd code has no module path). */
+      modulePath: string;
+      password: string;
+      stored: string;
     };
 
 interface Job {
@@ -82,7 +89,9 @@ parentPort.on('message', (job) => {
     const key =
       job.kind === 'sha-crypt-rounds'
         ? shaCryptRounds(job)
-        : scryptSync(job.plain, Buffer.from(job.salt), job.keyBytes, job.options);
+        : job.kind === 'bcrypt'
+          ? Buffer.from([require(job.modulePath).compareSync(job.password, job.stored) ? 1 : 0])
+          : scryptSync(job.plain, Buffer.from(job.salt), job.keyBytes, job.options);
     parentPort.postMessage({ key });
   } catch (err) {
     parentPort.postMessage({ error: err instanceof Error ? err.message : String(err) });
@@ -125,6 +134,12 @@ export class PasswordPool {
     rounds: number,
   ): Promise<Buffer> {
     return this.submit({ kind: 'sha-crypt-rounds', algorithm, start, p, s, rounds });
+  }
+
+  /** bcryptjs's compare of `password` with the bcrypt hash `stored`, on a pool thread. */
+  async bcrypt(modulePath: string, password: string, stored: string): Promise<boolean> {
+    const answer = await this.submit({ kind: 'bcrypt', modulePath, password, stored });
+    return answer[0] === 1;
   }
 
   private submit(work: Work): Promise<Buffer> {

@@ -1,5 +1,6 @@
 import { scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { verifyBcrypt } from '../../../../functions/core/auth/bcrypt-hash.js';
 import { sha512Crypt } from '../../../../functions/core/auth/crypt.js';
 import {
   PasswordPool,
@@ -61,5 +62,17 @@ describe('PasswordPool: scrypt and SHA-crypt rounds on threads of their own, wit
     const results = await Promise.all(jobs);
     expect(results.slice(0, 2)).toEqual([64, 64]);
     expect(results[2]).toBeInstanceOf(PasswordPoolBusyError);
+  });
+
+  it('checks a bcrypt hash on a pool thread, not the event loop', async () => {
+    const { default: bcrypt } = await import('bcryptjs');
+    const stored = bcrypt.hashSync('right horse', 8);
+    const before = passwordPool().load.running;
+    const check = verifyBcrypt('right horse', stored);
+    // The hash is resolved and the job submitted before the first await inside resolves.
+    await Promise.resolve();
+    expect(passwordPool().load.running).toBe(before + 1);
+    expect(await check).toBe(true);
+    expect(await verifyBcrypt('wrong horse', stored)).toBe(false);
   });
 });
