@@ -88,6 +88,7 @@ export async function startControlPlaneServer(
     host = await startControlPlaneHost({
       listen: options.listen,
       table,
+      ...(store.roundRobinCursor ? { roundRobinCursor: store.roundRobinCursor } : {}),
       log,
       discovery,
       health,

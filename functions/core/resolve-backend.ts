@@ -9,12 +9,14 @@ import {
   candidateList,
   excludedPositions,
   type ListEntry,
+  type RoundRobinCursor,
   randomOrder,
   roundRobinOrder,
   selectLeastConns,
   selectLeastResponseTime,
   selectShuffle,
   selectSticky,
+  storeCursor,
   usablePositions,
 } from './connect-policies/index.js';
 import {
@@ -33,7 +35,7 @@ import {
 } from './health/index.js';
 import type { Random } from './random.js';
 import type { Table } from './store/index.js';
-import { advanceCursor, readPoolHealth } from './store/index.js';
+import { readPoolHealth } from './store/index.js';
 
 /** How long a sticky mapping lives without being used (renewed on use). */
 export const DEFAULT_STICKY_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -62,6 +64,11 @@ export interface ResolveBackendOptions {
   discovery?: DiscoveryContext;
   /** Passive / active health use; default DEFAULT_HEALTH_SETTINGS. */
   health?: HealthSettings;
+  /**
+   * Where RoundRobin's cursor lives; default the store's (storeCursor). A control plane alone on its
+   * store (the embedded one) passes processCursor(): the same rotation with no store write per login.
+   */
+  roundRobinCursor?: RoundRobinCursor;
 }
 
 /**
@@ -129,7 +136,14 @@ export async function resolveBackend(
     stickyTtlMs: options.stickyTtlMs ?? DEFAULT_STICKY_TTL_MS,
   };
   const backends = entries.map((entry) => entry.backend);
-  const order = await select(context, request, { pool: request.pool, backends, usable, entries }, skipped);
+  const cursor = options.roundRobinCursor ?? storeCursor(table);
+  const order = await select(
+    context,
+    cursor,
+    request,
+    { pool: request.pool, backends, usable, entries },
+    skipped,
+  );
   return {
     candidates: order.map((position) => toCandidate(entries[position] as ListEntry, stateOf(position))),
     list,
@@ -163,6 +177,7 @@ function toCandidate(entry: ListEntry, state: HealthState): ResolveBackendCandid
 
 async function select(
   context: SelectionContext,
+  roundRobinCursor: RoundRobinCursor,
   request: ResolveBackendRequestData,
   selection: { pool: string; backends: string[]; usable: number[]; entries: readonly ListEntry[] },
   excluded: ReadonlySet<number>,
@@ -188,7 +203,7 @@ async function select(
       return weightedOrder(weights, context.random).map((index) => usable[index] as number);
     }
     case 'RoundRobin': {
-      const cursor = await advanceCursor(context.table, request.pool, policy);
+      const cursor = await roundRobinCursor(request.pool, policy);
       return roundRobinOrder(selection.backends.length, cursor, excluded);
     }
     case 'Shuffle':

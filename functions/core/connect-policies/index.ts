@@ -1,5 +1,6 @@
 /** The public surface of functions/core/connect-policies/: import from here, not from its files (docs/layers.md). */
 
+export { processCursor, type RoundRobinCursor, storeCursor } from './cursor/round-robin-cursor.js';
 export { excludedPositions, type ListEntry } from './ordering/candidates.js';
 export { randomOrder } from './ordering/random.js';
 export { roundRobinOrder } from './ordering/round-robin.js';
