@@ -88,7 +88,7 @@ export async function startControlPlaneServer(
     host = await startControlPlaneHost({
       listen: options.listen,
       table,
-      ...(store.roundRobinCursor ? { roundRobinCursor: store.roundRobinCursor } : {}),
+      ...(store.policyState ? { policyState: store.policyState } : {}),
       log,
       discovery,
       health,

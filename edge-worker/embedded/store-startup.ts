@@ -1,4 +1,4 @@
-import { processCursor, type RoundRobinCursor } from '../../functions/core/connect-policies/index.js';
+import { type PolicyState, processPolicyState } from '../../functions/core/connect-policies/index.js';
 import type { DiscoverySettings } from '../../functions/core/discovery/index.js';
 import { createDiscoveryContext, type DiscoveryContext } from '../../functions/core/discovery/index.js';
 import type {
@@ -47,11 +47,11 @@ export interface RunningStore {
   endpoint: string;
   discovery: DiscoveryContext;
   /**
-   * With the embedded store, RoundRobin's cursor in this process (no other process opens the
-   * store, so the rotation is the same without a store write per login); undefined for an endpoint
-   * other control planes may share (the cursor then stays in the table).
+   * With the embedded store, RoundRobin's cursor and Shuffle's round in this process (no other
+   * process opens the store, so they are the same without a store write per login); undefined for
+   * an endpoint other control planes may share (they then stay in the table).
    */
-  roundRobinCursor?: RoundRobinCursor;
+  policyState?: PolicyState;
   /** Active health checks on a timer here (the embedded control plane has no EventBridge). */
   scheduleActiveChecks(checks: ActiveChecks): void;
   /**
@@ -118,7 +118,7 @@ export async function startStore(options: StoreStartOptions): Promise<RunningSto
       table: store,
       endpoint,
       discovery,
-      ...(embedded ? { roundRobinCursor: processCursor() } : {}),
+      ...(embedded ? { policyState: processPolicyState() } : {}),
       scheduleActiveChecks: (checks) =>
         scheduler.add(
           healthCheckJob(discovery, checks.listed, checks.options, checks.health, checks.intervalMs, log),

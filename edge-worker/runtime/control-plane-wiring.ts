@@ -107,7 +107,7 @@ export async function wireControlPlane(
         ...(config.identityHook ? { identityHook: config.identityHook } : {}),
         discovery: store.discovery,
         health: healthSettingsOf(config),
-        ...(store.roundRobinCursor ? { roundRobinCursor: store.roundRobinCursor } : {}),
+        ...(store.policyState ? { policyState: store.policyState } : {}),
       }),
       metrics,
     );

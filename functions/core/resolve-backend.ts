@@ -9,14 +9,14 @@ import {
   candidateList,
   excludedPositions,
   type ListEntry,
-  type RoundRobinCursor,
+  type PolicyState,
   randomOrder,
   roundRobinOrder,
   selectLeastConns,
   selectLeastResponseTime,
   selectShuffle,
   selectSticky,
-  storeCursor,
+  storePolicyState,
   usablePositions,
 } from './connect-policies/index.js';
 import {
@@ -65,10 +65,11 @@ export interface ResolveBackendOptions {
   /** Passive / active health use; default DEFAULT_HEALTH_SETTINGS. */
   health?: HealthSettings;
   /**
-   * Where RoundRobin's cursor lives; default the store's (storeCursor). A control plane alone on its
-   * store (the embedded one) passes processCursor(): the same rotation with no store write per login.
+   * Where RoundRobin's cursor and Shuffle's round live; default the store (storePolicyState). A
+   * control plane alone on its store (the embedded one) passes processPolicyState(): the same
+   * rotation and rounds with no store write per login.
    */
-  roundRobinCursor?: RoundRobinCursor;
+  policyState?: PolicyState;
 }
 
 /**
@@ -134,16 +135,10 @@ export async function resolveBackend(
     now,
     random: options.random ?? Math.random,
     stickyTtlMs: options.stickyTtlMs ?? DEFAULT_STICKY_TTL_MS,
+    policyState: options.policyState ?? storePolicyState(table),
   };
   const backends = entries.map((entry) => entry.backend);
-  const cursor = options.roundRobinCursor ?? storeCursor(table);
-  const order = await select(
-    context,
-    cursor,
-    request,
-    { pool: request.pool, backends, usable, entries },
-    skipped,
-  );
+  const order = await select(context, request, { pool: request.pool, backends, usable, entries }, skipped);
   return {
     candidates: order.map((position) => toCandidate(entries[position] as ListEntry, stateOf(position))),
     list,
@@ -177,7 +172,6 @@ function toCandidate(entry: ListEntry, state: HealthState): ResolveBackendCandid
 
 async function select(
   context: SelectionContext,
-  roundRobinCursor: RoundRobinCursor,
   request: ResolveBackendRequestData,
   selection: { pool: string; backends: string[]; usable: number[]; entries: readonly ListEntry[] },
   excluded: ReadonlySet<number>,
@@ -203,7 +197,7 @@ async function select(
       return weightedOrder(weights, context.random).map((index) => usable[index] as number);
     }
     case 'RoundRobin': {
-      const cursor = await roundRobinCursor(request.pool, policy);
+      const cursor = await context.policyState.advanceCursor(request.pool, policy);
       return roundRobinOrder(selection.backends.length, cursor, excluded);
     }
     case 'Shuffle':

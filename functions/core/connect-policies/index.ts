@@ -1,10 +1,10 @@
 /** The public surface of functions/core/connect-policies/: import from here, not from its files (docs/layers.md). */
 
-export { processCursor, type RoundRobinCursor, storeCursor } from './cursor/round-robin-cursor.js';
 export { excludedPositions, type ListEntry } from './ordering/candidates.js';
 export { randomOrder } from './ordering/random.js';
 export { roundRobinOrder } from './ordering/round-robin.js';
 export { usablePositions } from './ordering/usable.js';
+export { type PolicyState, processPolicyState, storePolicyState } from './state/policy-state.js';
 export { candidateList } from './store-backed/candidate-list.js';
 export { selectLeastConns } from './store-backed/least-conns.js';
 export { selectLeastResponseTime } from './store-backed/least-response-time.js';
