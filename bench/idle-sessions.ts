@@ -1,14 +1,16 @@
 /**
  * The idle-sessions benchmark (`npm run bench:idle -- [--sessions N] [--workers N|auto] [--rounds R]
- * [--heap-snapshot [--snapshot-of primary]]`): N FTP clients log in through `ftpx serve` (USER/PASS, each session with its
- * backend connection) and stay idle; ftpx's memory (every process of it: primary and workers) is
- * read before, with all N logged in, and after they quit, for R rounds (a second round shows whether
- * the memory of the first was returned or reused). The backend is bench/ftp-greeter.ts, a minimal FTP
- * server in its own process (a real server cannot hold 10,000 logins on one machine). With
- * --heap-snapshot, the first worker writes a V8 heap snapshot at N sessions (--heapsnapshot-signal)
- * and the largest object groups by retained self size are listed. Loopback only; bounded in count
- * (at most 10,000 sessions) and time (LOGIN_DEADLINE_MS per round). Not a test: figures depend on the
- * machine. Writes bench/results/idle-sessions-<time>.json and .md.
+ * [--heap-snapshot [--snapshot-of primary]] [--idle-after S]`): N FTP clients log in through `ftpx
+ * serve` (USER/PASS, each session with its backend connection) and stay idle; ftpx's memory (every
+ * process of it: primary and workers) is read before, with all N logged in, 10 s after they quit and
+ * again S s after they quit (default 60: V8's memory reducer gives heap back once a process has been
+ * idle a while), for R rounds (a second round shows whether the memory of the first was returned or
+ * reused). The backend is bench/ftp-greeter.ts, a minimal FTP server in its own process (a real
+ * server cannot hold 10,000 logins on one machine). With --heap-snapshot, the first worker writes a
+ * V8 heap snapshot at N sessions (--heapsnapshot-signal) and the largest object groups by retained
+ * self size are listed. Loopback only; bounded in count (at most 10,000 sessions) and time
+ * (LOGIN_DEADLINE_MS per round). Not a test: figures depend on the machine. Writes
+ * bench/results/idle-sessions-<time>.json and .md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -183,6 +185,8 @@ interface Round {
   before: TreeMemory;
   atN: TreeMemory;
   after: TreeMemory;
+  /** Again once the proxy has been idle for --idle-after seconds (V8's memory reducer gives back heap then). */
+  afterIdle: TreeMemory | undefined;
   perSessionKiB: { rss: number; private: number };
 }
 
@@ -195,6 +199,8 @@ async function main(): Promise<void> {
       'heap-snapshot': { type: 'boolean', default: false },
       /** Whose heap: the first worker's (default) or the primary's (the control plane and the store). */
       'snapshot-of': { type: 'string', default: 'worker' },
+      /** Seconds after the sessions closed for a last reading (0: none). */
+      'idle-after': { type: 'string', default: '60' },
     },
   });
   const sessions = Math.min(MAX_SESSIONS, Math.max(1, Number(values.sessions)));
@@ -244,6 +250,12 @@ async function main(): Promise<void> {
       await closeSessions(sockets);
       await sleep(SETTLE_MS * 2);
       const after = await treeMemory(proxy.pid);
+      const idleAfterMs = Math.min(300, Math.max(0, Number(values['idle-after']))) * 1000;
+      let afterIdle: TreeMemory | undefined;
+      if (idleAfterMs > SETTLE_MS * 2) {
+        await sleep(idleAfterMs - SETTLE_MS * 2);
+        afterIdle = await treeMemory(proxy.pid);
+      }
       const n = Math.max(1, sockets.length);
       results.push({
         round,
@@ -253,6 +265,7 @@ async function main(): Promise<void> {
         before,
         atN,
         after,
+        afterIdle,
         perSessionKiB: {
           rss: round1(((atN.rssMiB - before.rssMiB) * 1024) / n),
           private: round1(((atN.privateMiB - before.privateMiB) * 1024) / n),
@@ -275,17 +288,22 @@ async function main(): Promise<void> {
     '',
     `\`ftpx serve --workers ${values.workers}\` (${first?.before.processes.length ?? '?'} processes), ${sessions} idle logged-in FTP sessions per round against bench/ftp-greeter.ts on loopback; log level warn. RSS sums every process (the node binary's shared code counted once per process); "unique" is the private memory of every process plus the shared pages once. 2-core machine shared with other jobs.`,
     '',
-    '| round | sessions (failed) | login s | RSS before | RSS at N | RSS after close | unique before | unique at N | unique after | KiB/session (RSS) | KiB/session (private) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| round | sessions (failed) | login s | RSS before | RSS at N | RSS after close | RSS ${values['idle-after']} s after | unique before | unique at N | unique after | KiB/session (RSS) | KiB/session (private) |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.round} | ${r.sessions} (${r.failed}) | ${r.loginSeconds} | ${r.before.rssMiB} | ${r.atN.rssMiB} | ${r.after.rssMiB} | ${r.before.uniqueMiB} | ${r.atN.uniqueMiB} | ${r.after.uniqueMiB} | ${r.perSessionKiB.rss} | ${r.perSessionKiB.private} |`,
+        `| ${r.round} | ${r.sessions} (${r.failed}) | ${r.loginSeconds} | ${r.before.rssMiB} | ${r.atN.rssMiB} | ${r.after.rssMiB} | ${r.afterIdle?.rssMiB ?? '–'} | ${r.before.uniqueMiB} | ${r.atN.uniqueMiB} | ${r.after.uniqueMiB} | ${r.perSessionKiB.rss} | ${r.perSessionKiB.private} |`,
     ),
     '',
     'Per process at N (round 1): ' +
       (first?.atN.processes
         .map((p) => `${p.role} ${p.rssMiB} MiB RSS / ${p.privateMiB} private`)
         .join(', ') ?? ''),
+    '',
+    `Per process ${values['idle-after']} s after they quit (round 1): ` +
+      (first?.afterIdle?.processes
+        .map((p) => `${p.role} ${p.rssMiB} MiB RSS / ${p.privateMiB} private`)
+        .join(', ') ?? '–'),
     '',
   ];
   if (heap) {

@@ -27,6 +27,7 @@ import { loadPool } from '../reverse/pool.js';
 import { importAuthUserFiles } from '../runtime/control-plane-wiring.js';
 import { handleLifecycleSignals } from '../runtime/signals.js';
 import { aggregateMetrics } from './aggregate-metrics.js';
+import { tunePrimaryHeap, workerEnv, workerExecArgv } from './memory-settings.js';
 import { type FromWorker, isFromWorker, type ToWorker, type WorkerStatus } from './messages.js';
 import { withPortSlice } from './port-slices.js';
 
@@ -62,6 +63,7 @@ export interface ClusterOptions {
  * - the admin endpoint runs here and sums the workers' answers (see docs/operating.md).
  */
 export async function runClusterPrimary(options: ClusterOptions): Promise<number> {
+  tunePrimaryHeap();
   let config = options.config;
   const service = createServiceLogger(config.log, options.logLevel);
   const log = service.log.child({ process: 'primary' });
@@ -147,7 +149,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   let onAllExited: (() => void) | undefined;
 
   const fork = (slot: Slot) => {
-    const worker = cluster.fork({ FTPX_WORKER_SLOT: String(slot.index) });
+    const worker = cluster.fork({ ...workerEnv(), FTPX_WORKER_SLOT: String(slot.index) });
     slot.worker = worker;
     slot.startedAt = Date.now();
     slot.listening = false;
@@ -283,7 +285,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       })
     : undefined;
   if (admin) process.stderr.write(`ftpx: admin endpoint on ${admin.url}\n`);
-  cluster.setupPrimary({ silent: false });
+  cluster.setupPrimary({ silent: false, execArgv: workerExecArgv() });
   for (const slot of slots) fork(slot);
   let listeners: ListeningAddress[];
   try {

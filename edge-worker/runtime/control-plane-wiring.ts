@@ -107,6 +107,7 @@ export async function wireControlPlane(
         ...(config.identityHook ? { identityHook: config.identityHook } : {}),
         discovery: store.discovery,
         health: healthSettingsOf(config),
+        ...(store.policyState ? { policyState: store.policyState } : {}),
       }),
       metrics,
     );

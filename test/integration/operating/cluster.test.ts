@@ -68,6 +68,23 @@ describe('ftpx serve --workers 2', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  it('starts its workers with the memory settings (young generation capped, two malloc arenas)', async () => {
+    const children = (await readFile(`/proc/${proxy.pid}/task/${proxy.pid}/children`, 'utf8'))
+      .split(' ')
+      .filter(Boolean);
+    expect(children).toHaveLength(2);
+    for (const pid of children) {
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+      const env = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+      expect(argv).toContain('--max-semi-space-size=8');
+      expect(env).toContain(`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? '2'}`);
+    }
+    // The primary's own settings are V8 flags set at run time: its command line stays as started.
+    expect((await readFile(`/proc/${proxy.pid}/cmdline`, 'utf8')).split('\0')).not.toContain(
+      '--max-semi-space-size=8',
+    );
+  });
+
   it('keeps the other process’s sessions when one worker process is killed, restarts it, reloads on SIGHUP', async () => {
     expect(proxy.stderr()).toMatch(/\(pool main, 2 worker processes\)/);
     const url = `ftp://${backend.user}:${backend.password}@127.0.0.1:${proxy.port}`;

@@ -1,0 +1,80 @@
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * Memory settings of `ftpx serve --workers N`'s processes (bench/README.md, "Memory": what each one
+ * saves and costs, measured). An operator's own setting (node options on the command line or in
+ * NODE_OPTIONS, MALLOC_ARENA_MAX in the environment) always wins.
+ */
+
+/**
+ * Workers: V8's young generation grows to 2 × 16 MiB under any burst (logins, transfers) and is given
+ * back only once V8's memory reducer sees the process idle, a minute or more later; capped at
+ * 2 × 8 MiB, each worker holds up to 16 MiB less. A smaller cap saves more (2 MiB: ~28 MiB a worker)
+ * but costs the data path: the scavenges it adds showed as no change in CPU per GiB on downloads and
+ * 6–18 % more on uploads (stream.pipeline, which allocates per chunk) with a 1 or 2 MiB cap; at 8 MiB
+ * the scavenges double rather than multiply by eight. `--max-semi-space-size` on the command line or
+ * in NODE_OPTIONS overrides it.
+ */
+export const WORKER_SEMI_SPACE_MIB = 8;
+
+/**
+ * glibc makes up to 8 malloc arenas per core, one per thread that allocates at once (libuv's pool,
+ * V8's GC helpers), and each keeps what it freed. Two arenas is the usual setting for Node services;
+ * the JS thread does nearly all allocation, so contention is not a cost here.
+ */
+export const WORKER_MALLOC_ARENAS = 2;
+
+function nodeOptionGiven(name: string, execArgv: readonly string[], nodeOptions: string): boolean {
+  const given = (option: string) => option === name || option.startsWith(`${name}=`);
+  // V8 takes both spellings (--max-semi-space-size and --max_semi_space_size).
+  const alternate = `--${name.slice(2).replaceAll('-', '_')}`;
+  const options = [...execArgv, ...nodeOptions.split(/\s+/)];
+  return options.some(
+    (option) => given(option) || option === alternate || option.startsWith(`${alternate}=`),
+  );
+}
+
+/** The node options a worker starts with: the primary's own, with the young generation capped. */
+export function workerExecArgv(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions: string = process.env.NODE_OPTIONS ?? '',
+): string[] {
+  if (nodeOptionGiven('--max-semi-space-size', execArgv, nodeOptions)) return [...execArgv];
+  return [...execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`];
+}
+
+/** What a worker's environment adds to the primary's (cluster.fork merges it into process.env). */
+export function workerEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return env.MALLOC_ARENA_MAX === undefined ? { MALLOC_ARENA_MAX: String(WORKER_MALLOC_ARENAS) } : {};
+}
+
+/**
+ * The primary serves no sessions: its work is the control plane and the store, a few requests per
+ * login, each of which leaves garbage (HTTP parsing, zod, the DynamoDB client, dynalite). With V8's
+ * default heap growth the old generation grew with every login (115 → 305 MiB RSS over 10,000) and
+ * was not given back; `--optimize-for-size` makes V8 collect before growing the heap (measured: 92 →
+ * 100 MiB over 1,000 logins, back to 92 after, instead of 91 → 162), at the price of more GC CPU in
+ * a process whose CPU is not on any data path. The young generation is kept from growing (its pages
+ * stay at 2 × 1 MiB). Set at run time (the primary is the process the operator started), which V8
+ * allows for these flags because it reads them at each collection; an operator's own setting of
+ * either flag wins.
+ */
+export function tunePrimaryHeap(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions: string = process.env.NODE_OPTIONS ?? '',
+): string[] {
+  const applied: string[] = [];
+  for (const flag of ['--optimize-for-size', '--semi-space-growth-factor=1']) {
+    const name = flag.split('=')[0] as string;
+    if (nodeOptionGiven(name, execArgv, nodeOptions)) continue;
+    if (
+      name === '--semi-space-growth-factor' &&
+      nodeOptionGiven('--max-semi-space-size', execArgv, nodeOptions)
+    ) {
+      continue;
+    }
+    setFlagsFromString(flag);
+    applied.push(flag);
+  }
+  return applied;
+}
