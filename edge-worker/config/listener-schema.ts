@@ -34,6 +34,12 @@ export const listenerSchema = z
     sftp: sftpListenerSchema.optional(),
     address: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65535),
+    /**
+     * TCPBackLog: connections the kernel completes and queues until ftpx accepts them (Node's 511 when
+     * absent). Under a connection flood a longer queue lets honest clients in sooner; Linux caps it
+     * at net.core.somaxconn.
+     */
+    backlog: z.number().int().min(1).max(65535).optional(),
     pool: z.string().min(1),
     /** A ProxyLog of this listener's own: its sessions log here instead of log.file. */
     logFile: z.string().min(1).optional(),

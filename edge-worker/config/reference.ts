@@ -24,6 +24,7 @@ const DIRECTIVES: Record<string, string> = {
   'listeners[].port': 'Port',
   'listeners[].pool': 'ServerName',
   'listeners[].passivePorts': 'PassivePorts',
+  'listeners[].backlog': 'TCPBackLog',
   'listeners[].masqueradeAddress': 'MasqueradeAddress',
   'listeners[].allowForeignAddress': 'AllowForeignAddress',
   'listeners[].timeouts.login': 'TimeoutLogin',

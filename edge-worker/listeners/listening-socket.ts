@@ -20,7 +20,8 @@ export async function listenOn(
     server.on('error', (err) => log.error('listener error', { error: err }));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: config.address, port: config.port }, () => {
+      const backlog = config.backlog !== undefined ? { backlog: config.backlog } : {};
+      server.listen({ host: config.address, port: config.port, ...backlog }, () => {
         server.off('error', reject);
         resolve();
       });

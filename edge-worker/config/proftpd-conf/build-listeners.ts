@@ -44,6 +44,7 @@ const LISTENER_FIELDS = [
   ['AllowForeignAddress', 'allowForeignAddress'],
   ['MaxLoginAttempts', 'maxLoginAttempts'],
   ['TransferRate', 'transferRate'],
+  ['TCPBackLog', 'backlog'],
 ] as const satisfies ReadonlyArray<readonly [keyof Settings, string]>;
 
 const TIMEOUTS = [

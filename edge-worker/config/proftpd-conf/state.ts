@@ -85,6 +85,7 @@ export interface Settings {
   MaxConnectionsPerHost?: Setting<ConnectionLimitSetting | null>;
   MaxHostsPerUser?: Setting<ConnectionLimitSetting | null>;
   MaxInstances?: Setting<number>;
+  TCPBackLog?: Setting<number>;
   BanEngine?: Setting<boolean>;
   BanMessage?: Setting<string>;
   /** Every BanOnEvent line of the scope, in order. */

@@ -73,6 +73,14 @@ export const LIMIT_ROWS: DirectiveRow[] = [
     line.fail(`must be a whole number of at least 1, got "${arg}"`);
     return undefined;
   }),
+  setting('TCPBackLog', (line) => {
+    const arg = line.one();
+    if (arg === undefined) return undefined;
+    const count = parseWholeNumber(arg);
+    if (count !== undefined && count >= 1 && count <= 65535) return count;
+    line.fail(`must be a whole number from 1 to 65535, got "${arg}"`);
+    return undefined;
+  }),
   setting('BanEngine', (line) => {
     const arg = line.one();
     const flag = arg === undefined ? undefined : parseBoolean(arg);

@@ -61,6 +61,15 @@ describe('parseProftpdConfig: connection limits and mod_ban', () => {
     expect(issues[1]?.message).toContain('"RootLogin" is not an event ftpx counts');
   });
 
+  it('maps TCPBackLog to every listener, and names the line of a value out of range', () => {
+    const config = parse([...BASE, 'TCPBackLog 2048'].join('\n'));
+    expect(config.listeners[0]?.backlog).toBe(2048);
+    expect(parse(BASE.join('\n')).listeners[0]?.backlog).toBeUndefined();
+    const issues = configIssues(() => parse([...BASE, 'TCPBackLog 0'].join('\n')));
+    expect(issues.map((issue) => [issue.file, issue.line, issue.key])).toEqual([[FILE, 5, 'TCPBackLog']]);
+    expect(issues[0]?.message).toContain('must be a whole number from 1 to 65535, got "0"');
+  });
+
   it("maps MaxClientsPerClass, one line per class, the server's own line winning over <Global>'s", () => {
     const config = parse(
       [
