@@ -82,7 +82,9 @@ export async function sftpBench(options: SftpBenchOptions): Promise<SftpBenchRes
   const { sizeMiB, rounds } = options;
   const targets = options.targets ?? SFTP_TARGETS;
   const directions = options.directions ?? ['down', 'up'];
-  const nodeOptions = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfDir)}`] : [];
+  const nodeOptions = options.cpuProfDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfDir)}`]
+    : [];
   if (options.cpuProfDir) await mkdir(options.cpuProfDir, { recursive: true });
   const sshd = await startSshd();
   let proxy: ProxyProcess | undefined;
@@ -120,9 +122,14 @@ export async function sftpBench(options: SftpBenchOptions): Promise<SftpBenchRes
           '',
         ].join('\n'),
       );
-      proxy = await startProxyProcess({ args: ['serve', '--config', config], port: unauditedPort, nodeOptions });
+      proxy = await startProxyProcess({
+        args: ['serve', '--config', config],
+        port: unauditedPort,
+        nodeOptions,
+      });
       if (targets.includes('ftpx')) endpoints.push({ target: 'ftpx', port, pid: proxy.pid });
-      if (targets.includes('ftpx-noaudit')) endpoints.push({ target: 'ftpx-noaudit', port: unauditedPort, pid: proxy.pid });
+      if (targets.includes('ftpx-noaudit'))
+        endpoints.push({ target: 'ftpx-noaudit', port: unauditedPort, pid: proxy.pid });
     }
     if (targets.includes('ssh2')) {
       const port = await freePort();
@@ -146,7 +153,13 @@ export async function sftpBench(options: SftpBenchOptions): Promise<SftpBenchRes
     const samples = new Map(
       endpoints.map((e) => [
         e.target,
-        { down: [] as number[], up: [] as number[], failures: [] as string[], relayCpu: { down: 0, up: 0 }, sshdCpu: { down: 0, up: 0 } },
+        {
+          down: [] as number[],
+          up: [] as number[],
+          failures: [] as string[],
+          relayCpu: { down: 0, up: 0 },
+          sshdCpu: { down: 0, up: 0 },
+        },
       ]),
     );
     // Interleaved: every target once per round and direction, so load from other work hits all alike.
@@ -170,7 +183,8 @@ export async function sftpBench(options: SftpBenchOptions): Promise<SftpBenchRes
             continue;
           }
           sample.sshdCpu[direction] += (await processTreeCpuSeconds(sshdPid)) - sshdBefore;
-          if (endpoint.pid) sample.relayCpu[direction] += (await processTreeCpuSeconds(endpoint.pid)) - relayBefore;
+          if (endpoint.pid)
+            sample.relayCpu[direction] += (await processTreeCpuSeconds(endpoint.pid)) - relayBefore;
           sample[direction].push(ms);
           if (direction === 'up') await rm(uploaded, { force: true });
         }
@@ -214,7 +228,8 @@ async function sftpOk(
   commands: string[],
 ): Promise<void> {
   const result = await sftpBatch(endpoint, auth, commands, { timeoutMs: 600_000 });
-  if (result.code !== 0) throw new Error(`sftp ${commands.join('; ')} to :${endpoint.port} failed: ${result.stderr}`);
+  if (result.code !== 0)
+    throw new Error(`sftp ${commands.join('; ')} to :${endpoint.port} failed: ${result.stderr}`);
 }
 
 async function timed(run: () => Promise<void>): Promise<number> {

@@ -24,7 +24,19 @@ export interface ModProxySftp {
 export async function startModProxySftp(backendUrl: string): Promise<ModProxySftp> {
   const workDir = await mkdtemp(join(tmpdir(), 'ftpx-mod-proxy-sftp-'));
   await chmod(workDir, 0o755);
-  await run('ssh-keygen', ['-q', '-m', 'PEM', '-t', 'rsa', '-b', '2048', '-N', '', '-f', join(workDir, 'hostkey')]);
+  await run('ssh-keygen', [
+    '-q',
+    '-m',
+    'PEM',
+    '-t',
+    'rsa',
+    '-b',
+    '2048',
+    '-N',
+    '',
+    '-f',
+    join(workDir, 'hostkey'),
+  ]);
   const port = await freePort();
   const config = join(workDir, 'proftpd.conf');
   await writeFile(
