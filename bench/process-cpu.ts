@@ -32,3 +32,14 @@ async function childPids(pid: number): Promise<number[]> {
   }
   return pids;
 }
+
+/**
+ * Waits (at most `timeoutMs`) until `pid` has no child processes: a forking server's session
+ * process must be reaped before its CPU time shows in the parent's cutime.
+ */
+export async function childrenReaped(pid: number, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await childPids(pid)).length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -18,7 +18,7 @@ import { type ModProxySftp, startModProxySftp } from '../test/support/proftpd-mo
 import { type ProxyProcess, startProxyProcess, waitForStart } from '../test/support/proxy-process.js';
 import { sftpBatch } from '../test/support/ssh-clients.js';
 import { makeKeyPair, startSshd } from '../test/support/sshd.js';
-import { processTreeCpuSeconds } from './process-cpu.js';
+import { childrenReaped, processTreeCpuSeconds } from './process-cpu.js';
 import { median, ratio, round1, round2 } from './stats.js';
 
 export const SFTP_TARGETS = ['direct', 'ftpx', 'ftpx-noaudit', 'ssh2', 'mod_proxy'] as const;
@@ -182,6 +182,9 @@ export async function sftpBench(options: SftpBenchOptions): Promise<SftpBenchRes
             process.stderr.write(`${endpoint.target} ${direction} failed: ${String(err)}\n`);
             continue;
           }
+          // sshd and proftpd fork a process per session: counted once it has been reaped.
+          await childrenReaped(sshdPid);
+          if (endpoint.target === 'mod_proxy' && endpoint.pid) await childrenReaped(endpoint.pid);
           sample.sshdCpu[direction] += (await processTreeCpuSeconds(sshdPid)) - sshdBefore;
           if (endpoint.pid)
             sample.relayCpu[direction] += (await processTreeCpuSeconds(endpoint.pid)) - relayBefore;
