@@ -5,7 +5,7 @@
  * round by round, with each relay's and sshd's CPU seconds per GiB. Part of `npm run bench`; alone:
  *   npm run bench:sftp -- [--size MiB] [--rounds N] [--targets direct,ftpx,ftpx-noaudit,ssh2,mod_proxy]
  *                         [--directions down,up] [--cpu-prof DIR]
- * (BENCH_SFTP_MIB and BENCH_ROUNDS set the defaults, 256 and 3.) `--cpu-prof DIR` runs ftpx and the
+ * (BENCH_SFTP_MIB and BENCH_ROUNDS set the defaults, 256 and 3.) Writes bench/results/sftp-<time>.json and .md. `--cpu-prof DIR` runs ftpx and the
  * ssh2 relay under `node --cpu-prof`, one .cpuprofile per process in DIR.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -297,7 +297,14 @@ if (isMain) {
     directions: directions as ('down' | 'up')[],
     ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}),
   }).then(
-    (result) => process.stdout.write(`${sftpSection(result).join('\n')}\n`),
+    async (result) => {
+      const markdown = `${sftpSection(result).join('\n')}\n`;
+      process.stdout.write(markdown);
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      await mkdir(join('bench', 'results'), { recursive: true });
+      await writeFile(join('bench', 'results', `sftp-${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
+      await writeFile(join('bench', 'results', `sftp-${stamp}.md`), markdown);
+    },
     (err: unknown) => {
       process.stderr.write(`sftp bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
       process.exitCode = 1;
