@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     : [];
   const resolveRows = PARTS.has('resolve') ? await measureResolveLatency(RESOLVE_CALLS) : [];
   for (const row of resolveRows) process.stderr.write(`${JSON.stringify(row)}\n`);
-  const sftp = PARTS.has('sftp') ? await sftpBench(SFTP_MIB, ROUNDS) : undefined;
+  const sftp = PARTS.has('sftp') ? await sftpBench({ sizeMiB: SFTP_MIB, rounds: ROUNDS }) : undefined;
   await writeResults(transferRows, loadRows, resolveRows, ftpsRows, sftp);
 }
 
@@ -237,7 +237,7 @@ async function writeResults(
     '|---|---|---|',
     ...resolveRows.map((r) => `| ${r.transport} | ${r.medianMs} | ${r.p99Ms} |`),
     '',
-    ...(sftp ? sftpSection(sftp, ROUNDS) : []),
+    ...(sftp ? sftpSection(sftp) : []),
   ].join('\n');
   const meta = {
     node: process.version,

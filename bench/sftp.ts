@@ -1,39 +1,66 @@
 /**
- * SFTP throughput: OpenSSH's sftp client downloading and uploading one file, directly from a Debian
- * OpenSSH sshd and through ftpx, and the proxy's CPU seconds per GiB relayed. Part of `npm run
- * bench`; alone with `npm run bench:sftp` (BENCH_SFTP_MIB sets the size, 256 by default).
+ * SFTP throughput: OpenSSH's sftp client downloading and uploading one file directly from a Debian
+ * OpenSSH sshd, through ftpx (audit on and off), through a bare ssh2 relay (bench/ssh2-relay.ts: the
+ * least any ssh2-based relay does, the CPU reference) and through ProFTPD's mod_proxy, interleaved
+ * round by round, with each relay's and sshd's CPU seconds per GiB. Part of `npm run bench`; alone:
+ *   npm run bench:sftp -- [--size MiB] [--rounds N] [--targets direct,ftpx,ftpx-noaudit,ssh2,mod_proxy]
+ *                         [--directions down,up] [--cpu-prof DIR]
+ * (BENCH_SFTP_MIB and BENCH_ROUNDS set the defaults, 256 and 3.) Writes bench/results/sftp-<time>.json and .md. `--cpu-prof DIR` runs ftpx and the
+ * ssh2 relay under `node --cpu-prof`, one .cpuprofile per process in DIR.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { makeRandomFile } from '../test/support/files.js';
 import { freePort } from '../test/support/ports.js';
-import { type ProxyProcess, startProxyProcess } from '../test/support/proxy-process.js';
+import { type ModProxySftp, startModProxySftp } from '../test/support/proftpd-mod-proxy-sftp.js';
+import { type ProxyProcess, startProxyProcess, waitForStart } from '../test/support/proxy-process.js';
 import { sftpBatch } from '../test/support/ssh-clients.js';
 import { makeKeyPair, startSshd } from '../test/support/sshd.js';
-import { median, ratio, round1 } from './stats.js';
+import { childrenReaped, processTreeCpuSeconds } from './process-cpu.js';
+import { median, ratio, round1, round2 } from './stats.js';
+
+export const SFTP_TARGETS = ['direct', 'ftpx', 'ftpx-noaudit', 'ssh2', 'mod_proxy'] as const;
+export type SftpTarget = (typeof SFTP_TARGETS)[number];
+
+const LABELS: Record<SftpTarget, string> = {
+  direct: 'direct (OpenSSH sshd)',
+  ftpx: 'through ftpx',
+  'ftpx-noaudit': 'through ftpx (sftp.audit off)',
+  ssh2: 'bare ssh2 relay',
+  mod_proxy: 'ProFTPD mod_proxy',
+};
 
 export interface SftpRow {
   target: string;
-  downloadMiBps: number;
-  uploadMiBps: number;
-  /** Through ftpx: the proxy process's user+system CPU seconds per GiB relayed. */
-  cpuSecondsPerGiB?: number;
+  downloadMiBps?: number;
+  uploadMiBps?: number;
+  /** The relay's processes (ftpx, the ssh2 relay, proftpd with its sessions): user+system CPU s per GiB. */
+  relayCpuDownload?: number;
+  relayCpuUpload?: number;
+  /** The backend sshd's CPU s per GiB (for direct: the whole server side). */
+  sshdCpuDownload?: number;
+  sshdCpuUpload?: number;
+  /** Transfers that failed (left out of the figures). */
+  failures?: string[];
 }
 
 export interface SftpBenchResult {
   sizeMiB: number;
+  rounds: number;
   /** ssh2's channel window in this run (patches/ssh2+1.17.0.patch raises it). */
   ssh2WindowMiB: number;
   rows: SftpRow[];
 }
 
-const CLOCK_TICKS = 100;
-
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of /proc/<pid>/stat (11 and 12 after the command name).
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+export interface SftpBenchOptions {
+  sizeMiB: number;
+  rounds: number;
+  targets?: readonly SftpTarget[];
+  directions?: readonly ('down' | 'up')[];
+  /** Directory for `node --cpu-prof` profiles of ftpx and the ssh2 relay. */
+  cpuProfDir?: string;
 }
 
 async function ssh2WindowMiB(): Promise<number> {
@@ -44,71 +71,156 @@ async function ssh2WindowMiB(): Promise<number> {
   return Number(match?.[1] ?? 0);
 }
 
-export async function sftpBench(sizeMiB: number, rounds: number): Promise<SftpBenchResult> {
+interface Endpoint {
+  target: SftpTarget;
+  port: number;
+  /** The relay's root process (none for direct). */
+  pid?: number;
+}
+
+export async function sftpBench(options: SftpBenchOptions): Promise<SftpBenchResult> {
+  const { sizeMiB, rounds } = options;
+  const targets = options.targets ?? SFTP_TARGETS;
+  const directions = options.directions ?? ['down', 'up'];
+  const nodeOptions = options.cpuProfDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfDir)}`]
+    : [];
+  if (options.cpuProfDir) await mkdir(options.cpuProfDir, { recursive: true });
   const sshd = await startSshd();
   let proxy: ProxyProcess | undefined;
+  let relay: ChildProcess | undefined;
+  let modProxy: ModProxySftp | undefined;
   try {
     const scratch = sshd.workDir;
+    const sshdPid = Number((await readFile(join(scratch, 'sshd.pid'), 'utf8')).trim());
     const hostKey = join(scratch, 'proxy_host_ed25519');
     await makeKeyPair(hostKey, 'ed25519');
     const bytes = sizeMiB * 1024 * 1024;
     const remote = join(sshd.dataDir, 'download.bin');
     const local = join(scratch, 'upload.bin');
-    await makeRandomFile(remote, bytes);
-    await makeRandomFile(local, bytes);
-    const port = await freePort();
-    const unauditedPort = await freePort();
-    const config = join(scratch, 'ftpx.yaml');
-    const listener = (listenPort: number, audit: boolean) =>
-      `  - { address: 127.0.0.1, port: ${listenPort}, pool: main, protocol: sftp, sftp: { audit: ${audit}, hostKeys: [${hostKey}] } }`;
-    await writeFile(
-      config,
-      [
-        `dataDir: ${join(scratch, 'ftpx-data')}`,
-        'log: { level: warn }',
-        'listeners:',
-        listener(port, true),
-        listener(unauditedPort, false),
-        'pools:',
-        '  - name: main',
-        `    backends: [${sshd.url}]`,
-        '',
-      ].join('\n'),
-    );
-    proxy = await startProxyProcess({ args: ['serve', '--config', config], port: unauditedPort });
-    const auth = { password: sshd.user.password };
-    const rows: SftpRow[] = [];
-    for (const [target, targetPort] of [
-      ['direct (OpenSSH sshd)', sshd.port],
-      ['through ftpx', port],
-      ['through ftpx (sftp.audit off)', unauditedPort],
-    ] as const) {
-      const endpoint = { host: '127.0.0.1', port: targetPort, user: sshd.user.name };
-      const proxied = targetPort !== sshd.port;
-      const cpuBefore = proxied ? await cpuSeconds(proxy.pid) : 0;
-      const downloads: number[] = [];
-      const uploads: number[] = [];
-      for (let round = 0; round < rounds; round++) {
-        downloads.push(await timed(() => sftpOk(endpoint, auth, [`get ${remote} /dev/null`])));
-        const target = join(sshd.dataDir, `upload-${round}.bin`);
-        uploads.push(await timed(() => sftpOk(endpoint, auth, [`put ${local} ${target}`])));
-        await rm(target, { force: true });
-      }
-      const row: SftpRow = {
-        target,
-        downloadMiBps: round1(sizeMiB / (median(downloads) / 1000)),
-        uploadMiBps: round1(sizeMiB / (median(uploads) / 1000)),
-      };
-      if (proxied) {
-        const relayedGiB = (2 * rounds * sizeMiB) / 1024;
-        row.cpuSecondsPerGiB = round1(((await cpuSeconds(proxy.pid)) - cpuBefore) / relayedGiB);
-      }
-      rows.push(row);
-      process.stderr.write(`${JSON.stringify(row)}\n`);
+    if (directions.includes('down')) await makeRandomFile(remote, bytes);
+    if (directions.includes('up')) await makeRandomFile(local, bytes);
+    const endpoints: Endpoint[] = [];
+    if (targets.includes('direct')) endpoints.push({ target: 'direct', port: sshd.port });
+    if (targets.includes('ftpx') || targets.includes('ftpx-noaudit')) {
+      const port = await freePort();
+      const unauditedPort = await freePort();
+      const config = join(scratch, 'ftpx.yaml');
+      const listener = (listenPort: number, audit: boolean) =>
+        `  - { address: 127.0.0.1, port: ${listenPort}, pool: main, protocol: sftp, sftp: { audit: ${audit}, hostKeys: [${hostKey}] } }`;
+      await writeFile(
+        config,
+        [
+          `dataDir: ${join(scratch, 'ftpx-data')}`,
+          'log: { level: warn }',
+          'listeners:',
+          listener(port, true),
+          listener(unauditedPort, false),
+          'pools:',
+          '  - name: main',
+          `    backends: [${sshd.url}]`,
+          '',
+        ].join('\n'),
+      );
+      proxy = await startProxyProcess({
+        args: ['serve', '--config', config],
+        port: unauditedPort,
+        nodeOptions,
+      });
+      if (targets.includes('ftpx')) endpoints.push({ target: 'ftpx', port, pid: proxy.pid });
+      if (targets.includes('ftpx-noaudit'))
+        endpoints.push({ target: 'ftpx-noaudit', port: unauditedPort, pid: proxy.pid });
     }
-    return { sizeMiB, ssh2WindowMiB: await ssh2WindowMiB(), rows };
+    if (targets.includes('ssh2')) {
+      const port = await freePort();
+      const script = join(import.meta.dirname, 'ssh2-relay.js');
+      relay = spawn(process.execPath, [...nodeOptions, script, String(port), hostKey, String(sshd.port)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      relay.stderr?.setEncoding('utf8');
+      relay.stderr?.on('data', (text: string) => {
+        stderr += text;
+      });
+      await waitForStart(relay, () => stderr.includes('listening'), 'ssh2 relay');
+      endpoints.push({ target: 'ssh2', port, pid: relay.pid ?? -1 });
+    }
+    if (targets.includes('mod_proxy')) {
+      modProxy = await startModProxySftp(sshd.url);
+      endpoints.push({ target: 'mod_proxy', port: modProxy.port, pid: modProxy.pid });
+    }
+    const auth = { password: sshd.user.password };
+    const samples = new Map(
+      endpoints.map((e) => [
+        e.target,
+        {
+          down: [] as number[],
+          up: [] as number[],
+          failures: [] as string[],
+          relayCpu: { down: 0, up: 0 },
+          sshdCpu: { down: 0, up: 0 },
+        },
+      ]),
+    );
+    // Interleaved: every target once per round and direction, so load from other work hits all alike.
+    for (let round = 0; round < rounds; round++) {
+      for (const direction of directions) {
+        for (const endpoint of endpoints) {
+          const sample = samples.get(endpoint.target);
+          if (!sample) continue;
+          const target = { host: '127.0.0.1', port: endpoint.port, user: sshd.user.name };
+          const uploaded = join(sshd.dataDir, `upload-${endpoint.target}.bin`);
+          const command = direction === 'down' ? `get ${remote} /dev/null` : `put ${local} ${uploaded}`;
+          const relayBefore = endpoint.pid ? await processTreeCpuSeconds(endpoint.pid) : 0;
+          const sshdBefore = await processTreeCpuSeconds(sshdPid);
+          let ms: number;
+          try {
+            ms = await timed(() => sftpOk(target, auth, [command]));
+          } catch (err) {
+            // One relay failing a transfer (mod_proxy does at times) leaves the others measured.
+            sample.failures.push(`${direction}: ${err instanceof Error ? err.message.trim() : String(err)}`);
+            process.stderr.write(`${endpoint.target} ${direction} failed: ${String(err)}\n`);
+            continue;
+          }
+          // sshd and proftpd fork a process per session: counted once it has been reaped.
+          await childrenReaped(sshdPid);
+          if (endpoint.target === 'mod_proxy' && endpoint.pid) await childrenReaped(endpoint.pid);
+          sample.sshdCpu[direction] += (await processTreeCpuSeconds(sshdPid)) - sshdBefore;
+          if (endpoint.pid)
+            sample.relayCpu[direction] += (await processTreeCpuSeconds(endpoint.pid)) - relayBefore;
+          sample[direction].push(ms);
+          if (direction === 'up') await rm(uploaded, { force: true });
+        }
+      }
+    }
+    const rows: SftpRow[] = endpoints.map((endpoint) => {
+      const sample = samples.get(endpoint.target);
+      const row: SftpRow = { target: LABELS[endpoint.target] };
+      if (!sample) return row;
+      const gib = (transfers: number) => (transfers * sizeMiB) / 1024;
+      if (sample.down.length > 0) {
+        row.downloadMiBps = round1(sizeMiB / (median(sample.down) / 1000));
+        row.sshdCpuDownload = round2(sample.sshdCpu.down / gib(sample.down.length));
+        if (endpoint.pid) row.relayCpuDownload = round2(sample.relayCpu.down / gib(sample.down.length));
+      }
+      if (sample.up.length > 0) {
+        row.uploadMiBps = round1(sizeMiB / (median(sample.up) / 1000));
+        row.sshdCpuUpload = round2(sample.sshdCpu.up / gib(sample.up.length));
+        if (endpoint.pid) row.relayCpuUpload = round2(sample.relayCpu.up / gib(sample.up.length));
+      }
+      if (sample.failures.length > 0) row.failures = sample.failures;
+      process.stderr.write(`${JSON.stringify(row)}\n`);
+      return row;
+    });
+    return { sizeMiB, rounds, ssh2WindowMiB: await ssh2WindowMiB(), rows };
   } finally {
     await proxy?.stop();
+    if (relay && relay.exitCode === null) {
+      const exited = new Promise((done) => relay?.once('exit', done));
+      relay.kill('SIGTERM');
+      await exited;
+    }
+    await modProxy?.stop();
     await sshd.stop();
   }
 }
@@ -119,7 +231,8 @@ async function sftpOk(
   commands: string[],
 ): Promise<void> {
   const result = await sftpBatch(endpoint, auth, commands, { timeoutMs: 600_000 });
-  if (result.code !== 0) throw new Error(`sftp ${commands.join('; ')} failed: ${result.stderr}`);
+  if (result.code !== 0)
+    throw new Error(`sftp ${commands.join('; ')} to :${endpoint.port} failed: ${result.stderr}`);
 }
 
 async function timed(run: () => Promise<void>): Promise<number> {
@@ -128,34 +241,70 @@ async function timed(run: () => Promise<void>): Promise<number> {
   return performance.now() - started;
 }
 
+const cell = (value: number | undefined) => (value === undefined ? '-' : String(value));
+
 /** The markdown section of the results. */
-export function sftpSection(result: SftpBenchResult, rounds: number): string[] {
-  const [direct, ...proxied] = result.rows;
+export function sftpSection(result: SftpBenchResult): string[] {
+  const direct = result.rows.find((row) => row.target === LABELS.direct);
+  const bare = result.rows.find((row) => row.target === LABELS.ssh2);
+  const vs = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? '-' : ratio(a, b);
   return [
-    `## SFTP (OpenSSH sftp client, ${result.sizeMiB} MiB, median of ${rounds}; ssh2 channel window ${result.ssh2WindowMiB} MiB)`,
+    `## SFTP (OpenSSH sftp client, ${result.sizeMiB} MiB, median of ${result.rounds}; ssh2 channel window ${result.ssh2WindowMiB} MiB)`,
     '',
-    '| target | download MiB/s | upload MiB/s | proxy CPU s per GiB |',
-    '|---|---|---|---|',
+    'CPU: user+system seconds per GiB relayed, of the relay (ftpx, the bare ssh2 relay, proftpd with its session processes) and of the backend sshd.',
+    '',
+    '| target | download MiB/s | upload MiB/s | / direct (down, up) | relay CPU s/GiB down | up | vs bare ssh2 relay (down, up) | sshd CPU s/GiB down | up |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...result.rows.map(
-      (r) => `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.cpuSecondsPerGiB ?? '-'} |`,
+      (r) =>
+        `| ${r.target} | ${cell(r.downloadMiBps)} | ${cell(r.uploadMiBps)} | ${vs(r.downloadMiBps, direct?.downloadMiBps)}, ${vs(r.uploadMiBps, direct?.uploadMiBps)} | ${cell(r.relayCpuDownload)} | ${cell(r.relayCpuUpload)} | ${vs(r.relayCpuDownload, bare?.relayCpuDownload)}, ${vs(r.relayCpuUpload, bare?.relayCpuUpload)} | ${cell(r.sshdCpuDownload)} | ${cell(r.sshdCpuUpload)} |`,
     ),
     '',
-    ...(direct
-      ? proxied.map(
-          (row) =>
-            `- ${row.target} / direct: download ${ratio(row.downloadMiBps, direct.downloadMiBps)}, upload ${ratio(row.uploadMiBps, direct.uploadMiBps)}`,
-        )
-      : []),
+    ...result.rows.flatMap((r) =>
+      (r.failures ?? []).map((failure) => `- ${r.target}: failed ${failure.split('\n')[0]}`),
+    ),
     '',
   ];
 }
 
 const isMain = import.meta.url === `file://${process.argv[1]}`;
 if (isMain) {
-  const size = Number(process.env.BENCH_SFTP_MIB ?? 256);
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  sftpBench(size, rounds).then(
-    (result) => process.stdout.write(`${sftpSection(result, rounds).join('\n')}\n`),
+  const { values } = parseArgs({
+    options: {
+      size: { type: 'string', default: process.env.BENCH_SFTP_MIB ?? '256' },
+      rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
+      targets: { type: 'string', default: SFTP_TARGETS.join(',') },
+      directions: { type: 'string', default: 'down,up' },
+      'cpu-prof': { type: 'string' },
+    },
+  });
+  const targets = (values.targets ?? '').split(',').filter(Boolean);
+  const unknown = targets.find((t) => !(SFTP_TARGETS as readonly string[]).includes(t));
+  const directions = (values.directions ?? '').split(',').filter(Boolean);
+  const sizeMiB = Number(values.size);
+  const rounds = Number(values.rounds);
+  if (unknown || directions.some((d) => d !== 'down' && d !== 'up') || !(sizeMiB > 0) || !(rounds >= 1)) {
+    process.stderr.write(
+      `usage: bench:sftp -- [--size MiB] [--rounds N] [--targets ${SFTP_TARGETS.join(',')}] [--directions down,up] [--cpu-prof DIR]\n`,
+    );
+    process.exit(2);
+  }
+  sftpBench({
+    sizeMiB,
+    rounds,
+    targets: targets as SftpTarget[],
+    directions: directions as ('down' | 'up')[],
+    ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}),
+  }).then(
+    async (result) => {
+      const markdown = `${sftpSection(result).join('\n')}\n`;
+      process.stdout.write(markdown);
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      await mkdir(join('bench', 'results'), { recursive: true });
+      await writeFile(join('bench', 'results', `sftp-${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
+      await writeFile(join('bench', 'results', `sftp-${stamp}.md`), markdown);
+    },
     (err: unknown) => {
       process.stderr.write(`sftp bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
       process.exitCode = 1;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Duplex } from 'node:stream';
 import type {
   AnyAuthMethod,
   AuthContext,
@@ -38,6 +39,7 @@ import { parseScpCommand, type ScpCommand } from './scp-command.js';
 import { type SftpAuditEvent, SftpPacketAudit } from './sftp-packet-audit.js';
 import { SshTransferTimeouts } from './transfer-timeouts.js';
 import { sendUserauthBanner } from './userauth-banner.js';
+import { coalesceWritesPerRead } from './write-coalescing.js';
 
 export interface SshSessionContext {
   listener: ListenerConfig;
@@ -150,6 +152,7 @@ export class SshServerSession {
       this.authenticated = true;
       clearTimeout(this.loginTimer);
       this.watchIdle();
+      this.coalesceRelayWrites();
       const { noTransfer, stalled } = ctx.listener.timeouts;
       if (noTransfer > 0 || stalled > 0) {
         this.transfers = new SshTransferTimeouts({ noTransfer, stalled }, (reason) => this.end(reason));
@@ -229,6 +232,15 @@ export class SshServerSession {
       else this.idleTimer = setTimeout(check, idle - quiet);
     };
     this.idleTimer = setTimeout(check, idle);
+  }
+
+  /** Both connections' writes caused by one read of the other go out together (see write-coalescing.ts). */
+  private coalesceRelayWrites(): void {
+    const front = (this.conn as unknown as { _sock?: unknown })._sock;
+    const back = (this.backend?.client as unknown as { _sock?: unknown } | undefined)?._sock;
+    if (!(front instanceof Duplex) || !(back instanceof Duplex)) return;
+    coalesceWritesPerRead(front, back);
+    coalesceWritesPerRead(back, front);
   }
 
   private selectsAtAuthentication(): boolean {

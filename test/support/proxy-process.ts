@@ -34,6 +34,8 @@ export async function startProxyProcess(
   options: ({ backends: string[]; port: number } | { args: string[]; port: number }) & {
     /** Start it as the leader of its own process group (as a service manager does). */
     processGroup?: boolean;
+    /** Options for node itself, before the script (e.g. `--cpu-prof` in the benchmarks). */
+    nodeOptions?: string[];
   },
 ): Promise<ProxyProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'ftpx-cli-'));
@@ -59,7 +61,7 @@ export async function startProxyProcess(
   }
   // Today's single-process behaviour unless a test asks for worker processes.
   if (args[0] === 'serve' && !args.includes('--workers')) args = [...args, '--workers', '1'];
-  const child = spawn(process.execPath, [cliPath(), ...args], {
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), cliPath(), ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: options.processGroup === true,
   });
