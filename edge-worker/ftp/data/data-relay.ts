@@ -3,7 +3,7 @@ import type { Duplex, Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { TLSSocket } from 'node:tls';
 import { DataRelayError } from './data-errors.js';
-import { isReadBuffered, pumpInto } from './read-buffer.js';
+import { adoptReadBuffer, isReadBuffered, pumpInto } from './read-buffer.js';
 import { TailHoldTransform } from './tail-hold.js';
 import { cork } from './tcp-cork.js';
 
@@ -58,7 +58,8 @@ export async function relayData(
     if (sink instanceof TLSSocket) sink.resume();
     // TLS records are written as they come; holding a short one back only pays off for a plain socket.
     const holdTail = !(sink instanceof TLSSocket);
-    if (isReadBuffered(source)) {
+    // Accepted sockets (a passive client's upload) read into a reused buffer too, where Node allows.
+    if (isReadBuffered(source) || adoptReadBuffer(source)) {
       const stages: Duplex[] = [
         ...through,
         ...(holdTail && through.length > 0
