@@ -15,7 +15,7 @@ import { median, ratio, round1, round2 } from './stats.js';
 export const DATA_PATHS = ['plain/plain', 'plain/tls', 'tls/plain', 'tls/tls'] as const;
 export type DataPath = (typeof DATA_PATHS)[number];
 export type Direction = 'download' | 'upload';
-export type Target = 'direct' | 'ftpx' | 'mod_proxy';
+export type Target = 'direct' | 'ftpx' | 'ftpx-baseline' | 'mod_proxy';
 
 export interface DataPathOptions {
   sizeMiB: number;
@@ -29,6 +29,11 @@ export interface DataPathOptions {
   workers: string;
   /** Extra node options for ftpx and its workers (`--cpu-prof --cpu-prof-dir=...`). */
   nodeArgs: string[];
+  /**
+   * Another build's `dist/edge-worker/cli.js` (an earlier commit's), run side by side as
+   * `ftpx-baseline` with the same configuration: before and after a change in one run.
+   */
+  baselineCli?: string;
 }
 
 export interface DataPathRow {
@@ -208,10 +213,14 @@ async function startTargets(
   for (const path of options.paths) {
     endpoints.set(`direct ${path}`, { port: backend.port, tls: path !== 'plain/plain' });
   }
-  if (options.targets.includes('ftpx')) {
+  for (const [target, cli] of [
+    ['ftpx', undefined],
+    ['ftpx-baseline', options.baselineCli],
+  ] as const) {
+    if (!options.targets.includes(target) || (target === 'ftpx-baseline' && !cli)) continue;
     const ports = new Map<DataPath, number>();
     for (const path of options.paths) ports.set(path, await freePort());
-    const config = join(workDir, 'ftpx.yaml');
+    const config = join(workDir, `${target}.yaml`);
     const listener = (path: DataPath) =>
       [
         `  - address: 127.0.0.1`,
@@ -224,7 +233,7 @@ async function startTargets(
     await writeFile(
       config,
       [
-        `dataDir: ${join(workDir, 'data')}`,
+        `dataDir: ${join(workDir, `${target}-data`)}`,
         'log: { level: warn }',
         'listeners:',
         ...options.paths.map(listener),
@@ -239,11 +248,15 @@ async function startTargets(
         '',
       ].join('\n'),
     );
-    const ftpx = await startServe(config, { workers: options.workers, nodeArgs: options.nodeArgs });
+    const ftpx = await startServe(config, {
+      workers: options.workers,
+      nodeArgs: options.nodeArgs,
+      ...(cli ? { cli } : {}),
+    });
     stops.push(ftpx.stop);
     for (const [path, port] of ports) {
       await waitForBanner('127.0.0.1', port, 60_000, () => undefined);
-      endpoints.set(`ftpx ${path}`, { port, tls: path.startsWith('tls/'), proxyPid: ftpx.pid });
+      endpoints.set(`${target} ${path}`, { port, tls: path.startsWith('tls/'), proxyPid: ftpx.pid });
     }
   }
   if (options.targets.includes('mod_proxy')) {
@@ -328,6 +341,7 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
   const cell = (row: DataPathRow | undefined) =>
     row ? `${row.miBps}${row.failures ? ` (${row.failures} failed)` : ''}` : '-';
   const cpu = (row: DataPathRow | undefined) => (row?.proxyCpuSecPerGiB ?? '-').toString();
+  const baseline = rows.some((r) => r.target === 'ftpx-baseline');
   const lines = [
     `## FTP data path (one ProFTPD mod_tls backend; ${options.sizeMiB} MiB files, curl, median of ${options.rounds}; ftpx --workers ${options.workers})`,
     '',
@@ -335,8 +349,14 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
     'process of the proxy (ftpx: primary and workers; mod_proxy: its master and the session processes',
     'it reaped), from /proc/PID/stat utime+stime; server: the ProFTPD backend the same way.',
     '',
-    '| path (client/backend) | direction | direct MiB/s | ftpx MiB/s | ftpx/direct | mod_proxy MiB/s | mod_proxy/direct | ftpx CPU s/GiB | mod_proxy CPU s/GiB | server CPU s/GiB (direct) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    ...(baseline
+      ? [
+          `ftpx-baseline: the same configuration served by another build (${options.baselineCli}), side by side.`,
+          '',
+        ]
+      : []),
+    `| path (client/backend) | direction | direct MiB/s | ftpx MiB/s | ftpx/direct | mod_proxy MiB/s | mod_proxy/direct | ftpx CPU s/GiB | mod_proxy CPU s/GiB | server CPU s/GiB (direct) |${baseline ? ' ftpx-baseline MiB/s | baseline/direct | ftpx-baseline CPU s/GiB |' : ''}`,
+    `|---|---|---|---|---|---|---|---|---|---|${baseline ? '---|---|---|' : ''}`,
   ];
   const paths = [
     ...options.paths,
@@ -347,11 +367,12 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
       const direct = find(path, direction, 'direct');
       const ftpx = find(path, direction, 'ftpx');
       const modProxy = find(path, direction, 'mod_proxy');
+      const before = find(path, direction, 'ftpx-baseline');
       if (!direct && !ftpx && !modProxy) continue;
       const label =
         path === 'plain/plain x N' ? `plain/plain, ${options.concurrent} at once (aggregate)` : path;
       lines.push(
-        `| ${label} | ${direction} | ${cell(direct)} | ${cell(ftpx)} | ${direct && ftpx ? ratio(ftpx.miBps, direct.miBps) : '-'} | ${cell(modProxy)} | ${direct && modProxy ? ratio(modProxy.miBps, direct.miBps) : '-'} | ${cpu(ftpx)} | ${cpu(modProxy)} | ${direct?.serverCpuSecPerGiB ?? '-'} |`,
+        `| ${label} | ${direction} | ${cell(direct)} | ${cell(ftpx)} | ${direct && ftpx ? ratio(ftpx.miBps, direct.miBps) : '-'} | ${cell(modProxy)} | ${direct && modProxy ? ratio(modProxy.miBps, direct.miBps) : '-'} | ${cpu(ftpx)} | ${cpu(modProxy)} | ${direct?.serverCpuSecPerGiB ?? '-'} |${baseline ? ` ${cell(before)} | ${direct && before ? ratio(before.miBps, direct.miBps) : '-'} | ${cpu(before)} |` : ''}`,
       );
     }
   }

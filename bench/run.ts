@@ -7,6 +7,7 @@
  *   BENCH_PARTS=ftps npm run bench     # only the FTPS part (plain, load, ftps, resolve)
  *   npm run bench -- --only datapath --size 128 [--rounds 1] [--paths plain/plain,tls/tls]
  *        [--directions download] [--targets ftpx] [--concurrent 8] [--workers auto]
+ *        [--baseline OTHER-CHECKOUT/dist/edge-worker/cli.js]
  *                                      # only the FTP data path (four TLS combinations, concurrent)
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -169,11 +170,13 @@ const DATA_PATH_OPTIONS: DataPathOptions = {
   rounds: ROUNDS,
   paths: list<DataPath>('paths', DATA_PATHS),
   directions: list<Direction>('directions', ['download', 'upload']),
-  targets: list<Target>('targets', ['direct', 'ftpx', 'mod_proxy']),
+  targets: list<Target>('targets', ['direct', 'ftpx', 'ftpx-baseline', 'mod_proxy']),
   concurrent: Number(flag('concurrent') ?? 8),
   workers: flag('workers') ?? 'auto',
   // FTPX_BENCH_NODE_ARGS: node options for ftpx and its workers (--cpu-prof --cpu-prof-dir=DIR).
   nodeArgs: process.env.FTPX_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+  // --baseline DIR/dist/edge-worker/cli.js: another build side by side (before/after a change).
+  ...(flag('baseline') ? { baselineCli: flag('baseline') as string } : {}),
 };
 
 async function main(): Promise<void> {
