@@ -5,6 +5,10 @@
  *   npm run bench                      # 512 MiB transfers, 30 logins, 32 concurrent clients for 10 s
  *   BENCH_SIZE_MIB=64 npm run bench    # a quicker run
  *   BENCH_PARTS=ftps npm run bench     # only the FTPS part (plain, load, ftps, resolve)
+ *   npm run bench -- --only datapath --size 128 [--rounds 1] [--paths plain/plain,tls/tls]
+ *        [--directions download] [--targets ftpx] [--concurrent 8] [--workers auto]
+ *        [--baseline OTHER-CHECKOUT/dist/edge-worker/cli.js]
+ *                                      # only the FTP data path (four TLS combinations, concurrent)
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,15 +17,40 @@ import { curl } from '../test/support/ftp-clients.js';
 import { freePort } from '../test/support/ports.js';
 import { type ModProxy, startModProxy } from '../test/support/proftpd-mod-proxy.js';
 import { type ProxyProcess, startProxyProcess } from '../test/support/proxy-process.js';
+import {
+  DATA_PATHS,
+  type DataPath,
+  type DataPathOptions,
+  type DataPathRow,
+  type Direction,
+  dataPathSection,
+  ftpDataPath,
+  type Target,
+} from './ftp-data-path.js';
 import { type Endpoint, loginMs, loginsPerSecond } from './ftp-login.js';
 import { type FtpsRow, ftpsTransfers } from './ftps.js';
 import { measureResolveLatency, type ResolveLatency } from './resolve-latency.js';
 import { type SftpBenchResult, sftpBench, sftpSection } from './sftp.js';
 import { median, percentile, ratio, round1 } from './stats.js';
 
-const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB ?? 512);
+/** `--name value` flags (they win over the BENCH_* variables). */
+function flag(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+function list<T extends string>(name: string, all: readonly T[]): T[] {
+  const value = flag(name);
+  if (!value) return [...all];
+  const picked = value.split(',') as T[];
+  const unknown = picked.filter((each) => !all.includes(each));
+  if (unknown.length > 0)
+    throw new Error(`--${name}: unknown ${unknown.join(', ')} (one of ${all.join(', ')})`);
+  return picked;
+}
+
+const SIZE_MIB = Number(flag('size') ?? process.env.BENCH_SIZE_MIB ?? 512);
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 30);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(flag('rounds') ?? process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const RESOLVE_CALLS = Number(process.env.BENCH_RESOLVE_CALLS ?? 2000);
@@ -132,9 +161,23 @@ async function load(): Promise<LoadRow[]> {
   }
 }
 
-/** BENCH_PARTS=ftps (comma-separated: plain, load, ftps, resolve, sftp) runs only those parts. */
-const ALL_PARTS = ['plain', 'load', 'ftps', 'resolve', 'sftp'];
-const PARTS = new Set((process.env.BENCH_PARTS ?? ALL_PARTS.join(',')).split(','));
+/** BENCH_PARTS=ftps or --only ftps (comma-separated: plain, load, ftps, datapath, resolve, sftp) runs only those parts. */
+const ALL_PARTS = ['plain', 'load', 'ftps', 'datapath', 'resolve', 'sftp'];
+const PARTS = new Set((flag('only') ?? process.env.BENCH_PARTS ?? ALL_PARTS.join(',')).split(','));
+
+const DATA_PATH_OPTIONS: DataPathOptions = {
+  sizeMiB: SIZE_MIB,
+  rounds: ROUNDS,
+  paths: list<DataPath>('paths', DATA_PATHS),
+  directions: list<Direction>('directions', ['download', 'upload']),
+  targets: list<Target>('targets', ['direct', 'ftpx', 'ftpx-baseline', 'mod_proxy']),
+  concurrent: Number(flag('concurrent') ?? 8),
+  workers: flag('workers') ?? 'auto',
+  // FTPX_BENCH_NODE_ARGS: node options for ftpx and its workers (--cpu-prof --cpu-prof-dir=DIR).
+  nodeArgs: process.env.FTPX_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+  // --baseline DIR/dist/edge-worker/cli.js: another build side by side (before/after a change).
+  ...(flag('baseline') ? { baselineCli: flag('baseline') as string } : {}),
+};
 
 async function main(): Promise<void> {
   const transferRows = PARTS.has('plain') ? await transfers() : [];
@@ -142,10 +185,11 @@ async function main(): Promise<void> {
   const ftpsRows = PARTS.has('ftps')
     ? await ftpsTransfers({ sizeMiB: SIZE_MIB, rounds: ROUNDS, logins: LOGINS, loginPauseMs: LOGIN_PAUSE_MS })
     : [];
+  const dataPathRows = PARTS.has('datapath') ? await ftpDataPath(DATA_PATH_OPTIONS) : [];
   const resolveRows = PARTS.has('resolve') ? await measureResolveLatency(RESOLVE_CALLS) : [];
   for (const row of resolveRows) process.stderr.write(`${JSON.stringify(row)}\n`);
   const sftp = PARTS.has('sftp') ? await sftpBench({ sizeMiB: SFTP_MIB, rounds: ROUNDS }) : undefined;
-  await writeResults(transferRows, loadRows, resolveRows, ftpsRows, sftp);
+  await writeResults(transferRows, loadRows, resolveRows, ftpsRows, sftp, dataPathRows);
 }
 
 async function curlOk(args: string[]): Promise<void> {
@@ -172,6 +216,7 @@ async function writeResults(
   resolveRows: ResolveLatency[],
   ftpsRows: FtpsRow[],
   sftp: SftpBenchResult | undefined,
+  dataPathRows: DataPathRow[],
 ) {
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -183,60 +228,77 @@ async function writeResults(
     '',
     `Loopback, one 2-core machine: clients, proxies and servers share it. Node ${process.version}.`,
     '',
-    `## Transfers and login latency (one ProFTPD backend; ${SIZE_MIB} MiB files, median of ${ROUNDS} curl transfers; ${LOGINS} logins ${LOGIN_PAUSE_MS} ms apart)`,
-    '',
-    '| target | download MiB/s | upload MiB/s | login ms (median) | login ms (p95) | ftpx peak RSS MiB |',
-    '|---|---|---|---|---|---|',
-    ...transfersRows.map(
-      (r) =>
-        `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.loginMsMedian} | ${r.loginMsP95} | ${r.proxyPeakRssMiB ?? '-'} |`,
-    ),
-    '',
-    ...(direct
-      ? transfersRows
-          .slice(1)
-          .map(
+    ...(PARTS.has('plain')
+      ? [
+          `## Transfers and login latency (one ProFTPD backend; ${SIZE_MIB} MiB files, median of ${ROUNDS} curl transfers; ${LOGINS} logins ${LOGIN_PAUSE_MS} ms apart)`,
+          '',
+          '| target | download MiB/s | upload MiB/s | login ms (median) | login ms (p95) | ftpx peak RSS MiB |',
+          '|---|---|---|---|---|---|',
+          ...transfersRows.map(
             (r) =>
-              `- ${r.target} / direct: download ${ratio(r.downloadMiBps, direct.downloadMiBps)}, upload ${ratio(r.uploadMiBps, direct.uploadMiBps)}, login ${ratio(r.loginMsMedian, direct.loginMsMedian)}`,
-          )
+              `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.loginMsMedian} | ${r.loginMsP95} | ${r.proxyPeakRssMiB ?? '-'} |`,
+          ),
+          '',
+          ...(direct
+            ? transfersRows
+                .slice(1)
+                .map(
+                  (r) =>
+                    `- ${r.target} / direct: download ${ratio(r.downloadMiBps, direct.downloadMiBps)}, upload ${ratio(r.uploadMiBps, direct.uploadMiBps)}, login ${ratio(r.loginMsMedian, direct.loginMsMedian)}`,
+                )
+            : []),
+          '',
+        ]
       : []),
-    '',
-    `## Logins per second (${CLIENTS} concurrent clients for ${LOAD_SECONDS} s, three pure-ftpd backends)`,
-    '',
-    '| target | logins/s | failures |',
-    '|---|---|---|',
-    ...loadRows.map((r) => `| ${r.target} | ${r.loginsPerSecond} | ${r.failures} |`),
-    '',
-    ...(directLoad
-      ? loadRows
-          .slice(1)
-          .map((r) => `- ${r.target} / direct: ${ratio(r.loginsPerSecond, directLoad.loginsPerSecond)}`)
+    ...(PARTS.has('load')
+      ? [
+          `## Logins per second (${CLIENTS} concurrent clients for ${LOAD_SECONDS} s, three pure-ftpd backends)`,
+          '',
+          '| target | logins/s | failures |',
+          '|---|---|---|',
+          ...loadRows.map((r) => `| ${r.target} | ${r.loginsPerSecond} | ${r.failures} |`),
+          '',
+          ...(directLoad
+            ? loadRows
+                .slice(1)
+                .map((r) => `- ${r.target} / direct: ${ratio(r.loginsPerSecond, directLoad.loginsPerSecond)}`)
+            : []),
+          '',
+        ]
       : []),
-    '',
-    `## FTPS, PROT P (one ProFTPD mod_tls backend requiring session reuse; ${SIZE_MIB} MiB files, median of ${ROUNDS} curl --ssl-reqd transfers; ${LOGINS} AUTH TLS logins, full handshakes)`,
-    '',
-    '| target | download MiB/s | upload MiB/s | TLS login ms (median) | TLS login ms (p95) |',
-    '|---|---|---|---|---|',
-    ...ftpsRows.map(
-      (r) =>
-        `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.tlsLoginMsMedian} | ${r.tlsLoginMsP95} |`,
-    ),
-    '',
-    ...(directFtps
-      ? ftpsRows
-          .slice(1)
-          .map(
+    ...(PARTS.has('ftps')
+      ? [
+          `## FTPS, PROT P (one ProFTPD mod_tls backend requiring session reuse; ${SIZE_MIB} MiB files, median of ${ROUNDS} curl --ssl-reqd transfers; ${LOGINS} AUTH TLS logins, full handshakes)`,
+          '',
+          '| target | download MiB/s | upload MiB/s | TLS login ms (median) | TLS login ms (p95) |',
+          '|---|---|---|---|---|',
+          ...ftpsRows.map(
             (r) =>
-              `- ${r.target} / direct: download ${ratio(r.downloadMiBps, directFtps.downloadMiBps)}, upload ${ratio(r.uploadMiBps, directFtps.uploadMiBps)}, TLS login ${ratio(r.tlsLoginMsMedian, directFtps.tlsLoginMsMedian)}`,
-          )
+              `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.tlsLoginMsMedian} | ${r.tlsLoginMsP95} |`,
+          ),
+          '',
+          ...(directFtps
+            ? ftpsRows
+                .slice(1)
+                .map(
+                  (r) =>
+                    `- ${r.target} / direct: download ${ratio(r.downloadMiBps, directFtps.downloadMiBps)}, upload ${ratio(r.uploadMiBps, directFtps.uploadMiBps)}, TLS login ${ratio(r.tlsLoginMsMedian, directFtps.tlsLoginMsMedian)}`,
+                )
+            : []),
+          '',
+        ]
       : []),
-    '',
-    `## resolve-backend latency (${RESOLVE_CALLS} sequential calls, RoundRobin, embedded dynalite store)`,
-    '',
-    '| transport | median ms | p99 ms |',
-    '|---|---|---|',
-    ...resolveRows.map((r) => `| ${r.transport} | ${r.medianMs} | ${r.p99Ms} |`),
-    '',
+    ...(PARTS.has('resolve')
+      ? [
+          `## resolve-backend latency (${RESOLVE_CALLS} sequential calls, RoundRobin, embedded dynalite store)`,
+          '',
+          '| transport | median ms | p99 ms |',
+          '|---|---|---|',
+          ...resolveRows.map((r) => `| ${r.transport} | ${r.medianMs} | ${r.p99Ms} |`),
+          '',
+        ]
+      : []),
+    ...(dataPathRows.length > 0 ? dataPathSection(dataPathRows, DATA_PATH_OPTIONS) : []),
     ...(sftp ? sftpSection(sftp) : []),
   ].join('\n');
   const meta = {
@@ -249,7 +311,15 @@ async function writeResults(
     resolveCalls: RESOLVE_CALLS,
     date: new Date().toISOString(),
   };
-  const json = { meta, transfers: transfersRows, load: loadRows, ftps: ftpsRows, resolve: resolveRows, sftp };
+  const json = {
+    meta,
+    transfers: transfersRows,
+    load: loadRows,
+    ftps: ftpsRows,
+    dataPath: dataPathRows,
+    resolve: resolveRows,
+    sftp,
+  };
   await writeFile(join(RESULTS_DIR, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(RESULTS_DIR, `${stamp}.md`), table);
   // A partial run (BENCH_PARTS) must not replace the full picture in latest.md.

@@ -25,9 +25,9 @@ export interface ServeProcess {
  */
 export async function startServe(
   config: string,
-  options: { workers: string; nodeArgs?: string[]; deadlineMs?: number; cwd?: string },
+  options: { workers: string; nodeArgs?: string[]; deadlineMs?: number; cwd?: string; cli?: string },
 ): Promise<ServeProcess> {
-  const cli = join(repoRoot, 'dist', 'edge-worker', 'cli.js');
+  const cli = options.cli ?? join(repoRoot, 'dist', 'edge-worker', 'cli.js');
   const started = performance.now();
   const child = spawn(
     process.execPath,

@@ -28,6 +28,8 @@ export interface FtpBackend {
   homeDir: string;
   /** The server's transfer log; empty until a transfer has finished. */
   transferLog: string;
+  /** The server's master process (ProFTPD forks a session process under it per login). */
+  pid: number;
   /** Idempotent: kills the server and all its sessions, then removes its temp dir. */
   stop(): Promise<void>;
 }
@@ -141,6 +143,7 @@ async function startOnce(
     password: launch.password,
     homeDir: launch.homeDir,
     transferLog: launch.transferLog,
+    pid: server.pid,
     stop: () => server.stop(),
   };
 }

@@ -7,6 +7,8 @@ import { spawnServer } from './process.js';
 
 export interface ModProxy {
   port: number;
+  /** The standalone master (each session is a child process it forks and reaps). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -15,14 +17,30 @@ export interface ModProxy {
  * reverse proxy in front of `backendUrls`: the reference ftpx is compared with in the benchmark. Debian's 0.9.2 needs ProxySourceAddress on
  * loopback, or every backend passive data connection fails (fixed upstream in 0.9.5).
  */
-export async function startModProxy(backendUrls: string | string[], name = 'mod_proxy'): Promise<ModProxy> {
+export async function startModProxy(
+  backendUrls: string | string[],
+  name = 'mod_proxy',
+  tls: ModProxyTls = {},
+): Promise<ModProxy> {
   return launchModProxy(
     name,
     `ProxyRole reverse
 ProxyReverseConnectPolicy RoundRobin
 ProxyReverseServers ${[backendUrls].flat().join(' ')}
 `,
+    tls,
   );
+}
+
+/** FTPS on either leg of a reverse mod_proxy (both off by default). */
+export interface ModProxyTls {
+  /** Clients may AUTH TLS (mod_tls on the proxy's own server), with this certificate. */
+  client?: { cert: string; key: string };
+  /**
+   * TLS to the backend (ProxyTLSEngine on) verified against this CA, data connections protected
+   * (ProxyTLSTransferProtectionPolicy required) whatever the client does, as ftpx's default does.
+   */
+  backend?: { caFile: string };
 }
 
 /**
@@ -46,7 +64,7 @@ ProxyForwardMethod ${method}
   );
 }
 
-async function launchModProxy(name: string, roleConfig: string): Promise<ModProxy> {
+async function launchModProxy(name: string, roleConfig: string, tls: ModProxyTls = {}): Promise<ModProxy> {
   const workDir = await mkdtemp(join(tmpdir(), 'ftpx-mod-proxy-'));
   await chmod(workDir, 0o755);
   const port = await freePort();
@@ -80,9 +98,8 @@ LoadModule mod_tls.c
 ProxyEngine on
 ProxyLog ${workDir}/proxy.log
 ProxyTables ${workDir}/tables
-${roleConfig}ProxyTLSEngine off
-ProxySourceAddress 127.0.0.1
-`,
+${roleConfig}${backendTls(tls)}ProxySourceAddress 127.0.0.1
+${clientTls(tls, workDir)}`,
   );
   const server = spawnServer('/usr/sbin/proftpd', ['-n', '-q', '-c', config], workDir);
   try {
@@ -96,5 +113,25 @@ ProxySourceAddress 127.0.0.1
     await server.stop();
     throw new Error(`mod_proxy did not start: ${(err as Error).message}\n${logs.join('\n')}`);
   }
-  return { port, stop: () => server.stop() };
+  return { port, pid: server.pid, stop: () => server.stop() };
+}
+
+function backendTls(tls: ModProxyTls): string {
+  if (!tls.backend) return 'ProxyTLSEngine off\n';
+  return `ProxyTLSEngine on
+ProxyTLSCACertificateFile ${tls.backend.caFile}
+ProxyTLSTransferProtectionPolicy required
+`;
+}
+
+function clientTls(tls: ModProxyTls, workDir: string): string {
+  if (!tls.client) return '';
+  return `TLSEngine on
+TLSLog ${workDir}/tls.log
+TLSProtocol TLSv1.2 TLSv1.3
+TLSECCertificateFile ${tls.client.cert}
+TLSECCertificateKeyFile ${tls.client.key}
+TLSRequired off
+TLSVerifyClient off
+`;
 }

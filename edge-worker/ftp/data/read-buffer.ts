@@ -1,4 +1,5 @@
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { TailHold } from './tail-hold.js';
 
 /**
@@ -16,20 +17,71 @@ interface Reader {
 
 const readers = new WeakMap<Socket, Reader>();
 
+/** The reader's half of net's `onread`: false pauses reading until the chunk is written out. */
+function readerCallback(reader: Reader) {
+  return (length: number, buffer: Uint8Array): boolean =>
+    reader.onChunk?.(Buffer.from(buffer.buffer, buffer.byteOffset, length)) ?? false;
+}
+
 export function connectReadBuffered(options: NetConnectOpts): Socket {
   const reader: Reader = { onChunk: undefined };
   const socket = connect({
     ...options,
-    onread: {
-      buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
-      // false pauses reading until the chunk is written out: the next read would overwrite it.
-      callback: (length: number, buffer: Uint8Array) =>
-        reader.onChunk?.(Buffer.from(buffer.buffer, buffer.byteOffset, length)) ?? false,
-    },
+    onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: readerCallback(reader) },
   } as NetConnectOpts);
   socket.pause();
   readers.set(socket, reader);
   return socket;
+}
+
+/**
+ * net.Socket keeps its `onread` option under these symbols (lib/net.js), and its pause()/resume()
+ * and the read callback (stream_base_commons.js) look there; an accepted socket has them as null.
+ */
+const ONREAD_SYMBOLS = ['kBuffer', 'kBufferCb', 'kBufferGen'] as const;
+
+interface UserBufferHandle {
+  reading?: boolean;
+  useUserBuffer?(buffer: Uint8Array): void;
+}
+
+/**
+ * Gives a socket that was accepted rather than connected (a passive client's data connection, an
+ * active backend's) the same reused read buffer as connectReadBuffered: net.Server has no `onread`
+ * option, so this does what net.Socket's constructor does with one, on the paused socket
+ * (pauseOnConnect) before its first read. True when it did; false leaves the socket as it was (a
+ * Node whose net.Socket no longer looks like this, bytes already read, a TLS socket), and the relay
+ * then streams it as before.
+ */
+export function adoptReadBuffer(socket: Socket): boolean {
+  if (readers.has(socket)) return true;
+  const handle = (socket as unknown as { _handle?: UserBufferHandle | null })._handle;
+  if (
+    socket instanceof TLSSocket ||
+    !handle ||
+    typeof handle.useUserBuffer !== 'function' ||
+    handle.reading === true ||
+    socket.readableLength > 0 ||
+    socket.readableEnded ||
+    socket.destroyed
+  ) {
+    return false;
+  }
+  const own = socket as unknown as Record<symbol, unknown>;
+  const symbols = Object.getOwnPropertySymbols(socket);
+  const [kBuffer, kBufferCb, kBufferGen] = ONREAD_SYMBOLS.map((name) =>
+    symbols.find((symbol) => symbol.description === name),
+  );
+  if (!kBuffer || !kBufferCb || !kBufferGen) return false;
+  if (own[kBuffer] != null || own[kBufferCb] != null || own[kBufferGen] != null) return false;
+  const reader: Reader = { onChunk: undefined };
+  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  handle.useUserBuffer(buffer);
+  own[kBuffer] = buffer;
+  own[kBufferCb] = readerCallback(reader);
+  socket.pause();
+  readers.set(socket, reader);
+  return true;
 }
 
 export function isReadBuffered(socket: Socket): boolean {

@@ -23,11 +23,15 @@ export function timeoutReplyText(kind: TimeoutKind, limits: TimeoutLimits): stri
 /**
  * ProFTPD's frontend timers for one session: TimeoutLogin until the login succeeds, TimeoutIdle
  * between commands while no transfer runs, TimeoutNoTransfer while logged in without transferring,
- * TimeoutStalled while a transfer moves no bytes. A limit of 0 turns that timer off. Timers are
- * re-armed with refresh(), which is cheap enough to call for every chunk of a transfer.
+ * TimeoutStalled while a transfer moves no bytes. A limit of 0 turns that timer off.
+ *
+ * Progress comes with every chunk a transfer moves (tens of thousands per GiB), so it only notes the
+ * time: the stalled timer, when it fires, looks at the last progress and waits the rest of the limit
+ * if there was some, rather than every chunk moving a timer in Node's timer lists.
  */
 export class SessionTimeouts {
   private readonly timers = new Map<TimeoutKind, NodeJS.Timeout>();
+  private lastProgress = 0;
 
   constructor(
     private readonly limits: TimeoutLimits,
@@ -54,12 +58,13 @@ export class SessionTimeouts {
   transferStarted(): void {
     this.disarm('idle');
     this.disarm('noTransfer');
+    this.lastProgress = Date.now();
     this.arm('stalled');
   }
 
   /** Bytes moved in the running transfer. */
   progress(): void {
-    this.timers.get('stalled')?.refresh();
+    this.lastProgress = Date.now();
   }
 
   transferEnded(loggedIn: boolean): void {
@@ -73,12 +78,18 @@ export class SessionTimeouts {
     this.timers.clear();
   }
 
-  private arm(kind: TimeoutKind): void {
+  private arm(kind: TimeoutKind, ms = this.limits[kind]): void {
     this.disarm(kind);
-    const ms = this.limits[kind];
     if (ms <= 0) return;
     const timer = setTimeout(() => {
       this.timers.delete(kind);
+      if (kind === 'stalled') {
+        const left = this.lastProgress + this.limits.stalled - Date.now();
+        if (left > 0) {
+          this.arm('stalled', left);
+          return;
+        }
+      }
       this.onExpired(kind);
     }, ms);
     timer.unref();

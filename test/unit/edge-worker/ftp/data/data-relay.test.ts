@@ -5,16 +5,24 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { relayData } from '../../../../../edge-worker/ftp/data/data-relay.js';
-import { connectReadBuffered, pumpInto } from '../../../../../edge-worker/ftp/data/read-buffer.js';
+import {
+  adoptReadBuffer,
+  connectReadBuffered,
+  isReadBuffered,
+  pumpInto,
+} from '../../../../../edge-worker/ftp/data/read-buffer.js';
 
 const servers: Server[] = [];
 afterEach(() => {
   for (const server of servers.splice(0)) server.close();
 });
 
-/** Listens on loopback; resolves with the port and the first accepted socket. */
-async function acceptOne(): Promise<{ port: number; accepted: Promise<Socket> }> {
-  const server = createServer();
+/**
+ * Listens on loopback; resolves with the port and the first accepted socket. `paused`: accepted as
+ * ftpx's data listeners accept (pauseOnConnect), nothing read until the relay takes the socket.
+ */
+async function acceptOne(paused = false): Promise<{ port: number; accepted: Promise<Socket> }> {
+  const server = createServer({ pauseOnConnect: paused });
   servers.push(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -98,12 +106,59 @@ class LateSink extends Writable {
   }
 }
 
+describe('relayData from an accepted source (a passive client uploading)', () => {
+  it('reads it into the reused buffer and delivers every byte in order to a slow reader', async () => {
+    const listener = await acceptOne(true);
+    const backend = await acceptOne();
+    const reader = connect(backend.port, '127.0.0.1');
+    const received = readSlowly(reader);
+    const sink = await backend.accepted;
+    const uploader = connect(listener.port, '127.0.0.1');
+    const sent = once(uploader, 'connect').then(() => sendBursts(uploader, 6));
+    const source = await listener.accepted;
+    const relayed = await relayData(source, sink, new AbortController().signal);
+    expect(isReadBuffered(source)).toBe(true);
+    const { bytes, sha256 } = await received;
+    expect(bytes).toBe(relayed);
+    expect(sha256).toBe(await sent);
+  }, 60_000);
+
+  it('leaves a socket that has already started reading to the stream path', async () => {
+    const listener = await acceptOne();
+    const client = connect(listener.port, '127.0.0.1');
+    const source = await listener.accepted;
+    expect(adoptReadBuffer(source)).toBe(false);
+    expect(isReadBuffered(source)).toBe(false);
+    client.destroy();
+    source.destroy();
+  });
+});
+
 describe('pumpInto', () => {
   it('never reads over the shared buffer while a chunk in it is still being written', async () => {
     const backend = await acceptOne();
     const source = connectReadBuffered({ host: '127.0.0.1', port: backend.port });
     const sent = backend.accepted.then((socket) => sendBursts(socket, 8));
     await once(source, 'connect');
+    const sink = new LateSink();
+    await pumpInto(source, sink, {
+      copy: false,
+      endHead: false,
+      holdTail: true,
+      onProgress: () => {},
+      signal: new AbortController().signal,
+    });
+    await new Promise<void>((resolve) => sink.end(resolve));
+    expect(sink.bytes).toBe(source.bytesRead);
+    expect(sink.hash.digest('hex')).toBe(await sent);
+  }, 60_000);
+
+  it('keeps the same rule for an accepted socket given the reused buffer', async () => {
+    const listener = await acceptOne(true);
+    const uploader = connect(listener.port, '127.0.0.1');
+    const sent = once(uploader, 'connect').then(() => sendBursts(uploader, 8));
+    const source = await listener.accepted;
+    expect(adoptReadBuffer(source)).toBe(true);
     const sink = new LateSink();
     await pumpInto(source, sink, {
       copy: false,
