@@ -88,7 +88,6 @@ export async function startControlPlaneServer(
     host = await startControlPlaneHost({
       listen: options.listen,
       table,
-      ...(store.policyState ? { policyState: store.policyState } : {}),
       log,
       discovery,
       health,

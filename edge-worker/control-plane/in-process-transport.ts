@@ -9,7 +9,6 @@ import { sessionEventsResponseSchema } from '../../functions/contract/session-ev
 import { sshHostKeyResponseSchema } from '../../functions/contract/ssh-host-keys.js';
 import { tlsCacheResponseSchema } from '../../functions/contract/tls-cache.js';
 import type { IdentityHookConfig } from '../../functions/core/auth/index.js';
-import type { PolicyState } from '../../functions/core/connect-policies/index.js';
 import type { DiscoveryContext } from '../../functions/core/discovery/index.js';
 import { lambdaContext } from '../../functions/core/handler/index.js';
 import type { HealthSettings } from '../../functions/core/health/index.js';
@@ -34,14 +33,11 @@ export function createInProcessControlPlane(
     /** DNS discovery (resolvers, settings) for `+srv` / `+txt` backends. */
     discovery?: DiscoveryContext;
     health?: HealthSettings;
-    /** RoundRobin's and Shuffle's state when not the store's (RunningStore.policyState). */
-    policyState?: PolicyState;
   } = {},
 ): ControlPlaneClient {
-  const { identityHook, discovery, health, policyState } = options;
+  const { identityHook, discovery, health } = options;
   const resolveBackend = createResolveBackendHandler({
     table,
-    ...(policyState ? { policyState } : {}),
     ...(discovery ? { discovery } : {}),
     ...(health ? { health } : {}),
   });

@@ -1,4 +1,3 @@
-import { type PolicyState, processPolicyState } from '../../functions/core/connect-policies/index.js';
 import type { DiscoverySettings } from '../../functions/core/discovery/index.js';
 import { createDiscoveryContext, type DiscoveryContext } from '../../functions/core/discovery/index.js';
 import type {
@@ -46,12 +45,6 @@ export interface RunningStore {
   /** The DynamoDB-API endpoint in use (the embedded store's, or the given one). */
   endpoint: string;
   discovery: DiscoveryContext;
-  /**
-   * With the embedded store, RoundRobin's cursor and Shuffle's round in this process (no other
-   * process opens the store, so they are the same without a store write per login); undefined for
-   * an endpoint other control planes may share (they then stay in the table).
-   */
-  policyState?: PolicyState;
   /** Active health checks on a timer here (the embedded control plane has no EventBridge). */
   scheduleActiveChecks(checks: ActiveChecks): void;
   /**
@@ -118,7 +111,6 @@ export async function startStore(options: StoreStartOptions): Promise<RunningSto
       table: store,
       endpoint,
       discovery,
-      ...(embedded ? { policyState: processPolicyState() } : {}),
       scheduleActiveChecks: (checks) =>
         scheduler.add(
           healthCheckJob(discovery, checks.listed, checks.options, checks.health, checks.intervalMs, log),

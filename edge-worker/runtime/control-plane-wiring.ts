@@ -107,7 +107,6 @@ export async function wireControlPlane(
         ...(config.identityHook ? { identityHook: config.identityHook } : {}),
         discovery: store.discovery,
         health: healthSettingsOf(config),
-        ...(store.policyState ? { policyState: store.policyState } : {}),
       }),
       metrics,
     );

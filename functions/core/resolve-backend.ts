@@ -9,14 +9,12 @@ import {
   candidateList,
   excludedPositions,
   type ListEntry,
-  type PolicyState,
   randomOrder,
   roundRobinOrder,
   selectLeastConns,
   selectLeastResponseTime,
   selectShuffle,
   selectSticky,
-  storePolicyState,
   usablePositions,
 } from './connect-policies/index.js';
 import {
@@ -35,7 +33,7 @@ import {
 } from './health/index.js';
 import type { Random } from './random.js';
 import type { Table } from './store/index.js';
-import { readPoolHealth } from './store/index.js';
+import { advanceCursor, readPoolHealth } from './store/index.js';
 
 /** How long a sticky mapping lives without being used (renewed on use). */
 export const DEFAULT_STICKY_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -64,12 +62,6 @@ export interface ResolveBackendOptions {
   discovery?: DiscoveryContext;
   /** Passive / active health use; default DEFAULT_HEALTH_SETTINGS. */
   health?: HealthSettings;
-  /**
-   * Where RoundRobin's cursor and Shuffle's round live; default the store (storePolicyState). A
-   * control plane alone on its store (the embedded one) passes processPolicyState(): the same
-   * rotation and rounds with no store write per login.
-   */
-  policyState?: PolicyState;
 }
 
 /**
@@ -135,7 +127,6 @@ export async function resolveBackend(
     now,
     random: options.random ?? Math.random,
     stickyTtlMs: options.stickyTtlMs ?? DEFAULT_STICKY_TTL_MS,
-    policyState: options.policyState ?? storePolicyState(table),
   };
   const backends = entries.map((entry) => entry.backend);
   const order = await select(context, request, { pool: request.pool, backends, usable, entries }, skipped);
@@ -197,7 +188,7 @@ async function select(
       return weightedOrder(weights, context.random).map((index) => usable[index] as number);
     }
     case 'RoundRobin': {
-      const cursor = await context.policyState.advanceCursor(request.pool, policy);
+      const cursor = await advanceCursor(context.table, request.pool, policy);
       return roundRobinOrder(selection.backends.length, cursor, excluded);
     }
     case 'Shuffle':

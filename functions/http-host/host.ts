@@ -6,7 +6,6 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createAbuseHandler } from '../abuse/handler.js';
 import { createAuthHandler } from '../auth/handler.js';
 import type { IdentityHookConfig } from '../core/auth/index.js';
-import type { PolicyState } from '../core/connect-policies/index.js';
 import type { DiscoveryContext } from '../core/discovery/index.js';
 import { errorResult, type HttpHandler, httpAdapter, lambdaContext } from '../core/handler/index.js';
 import type { HealthSettings } from '../core/health/index.js';
@@ -62,8 +61,6 @@ export interface ControlPlaneHostOptions {
   leaseTtlMs?: number;
   /** Passed to the auth function: external identity hooks (pools none covers use proxy users). */
   identityHook?: IdentityHookConfig | readonly IdentityHookConfig[];
-  /** Passed to resolve-backend: RoundRobin's and Shuffle's state when not the store's (the embedded store's control plane). */
-  policyState?: PolicyState;
   /** Passed to resolve-backend: the resolver and shared cache for `+srv` / `+txt` backends. */
   discovery?: DiscoveryContext;
   /** Passed to resolve-backend and session-events: passive health and whenAllUnhealthy. */
@@ -136,13 +133,7 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
         routeKey: 'POST /v1/resolve-backend',
         functionName: EDGE_ROUTES['POST /v1/resolve-backend'],
         handler: httpAdapter(
-          createResolveBackendHandler({
-            table,
-            ...clock,
-            ...random,
-            ...discoveryAndHealth,
-            ...(options.policyState ? { policyState: options.policyState } : {}),
-          }),
+          createResolveBackendHandler({ table, ...clock, ...random, ...discoveryAndHealth }),
           { onError },
         ),
         edge: true,

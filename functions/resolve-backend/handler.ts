@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import type { z } from 'zod';
 import { type ResolveBackendResponse, resolveBackendRequestSchema } from '../contract/resolve-backend.js';
-import type { PolicyState } from '../core/connect-policies/index.js';
 import {
   createDiscoveryContext,
   type DiscoveryContext,
@@ -29,8 +28,6 @@ export interface ResolveBackendDeps {
   discovery?: DiscoveryContext;
   /** How health is used (skip unhealthy backends, whenAllUnhealthy); default DEFAULT_HEALTH_SETTINGS. */
   health?: HealthSettings;
-  /** Where RoundRobin's cursor and Shuffle's round live; default the store (a write per selection). */
-  policyState?: PolicyState;
   /** Where ResolveLatency and PolicyDecisions go (Lambda: CloudWatch EMF); default nowhere. */
   telemetry?: FunctionTelemetry;
 }

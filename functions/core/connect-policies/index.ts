@@ -4,7 +4,6 @@ export { excludedPositions, type ListEntry } from './ordering/candidates.js';
 export { randomOrder } from './ordering/random.js';
 export { roundRobinOrder } from './ordering/round-robin.js';
 export { usablePositions } from './ordering/usable.js';
-export { type PolicyState, processPolicyState, storePolicyState } from './state/policy-state.js';
 export { candidateList } from './store-backed/candidate-list.js';
 export { selectLeastConns } from './store-backed/least-conns.js';
 export { selectLeastResponseTime } from './store-backed/least-response-time.js';

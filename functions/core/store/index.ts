@@ -64,7 +64,7 @@ export {
   versionMismatch,
 } from './registry/versioned-items.js';
 export { readResponseTimes, recordConnectSample } from './response-times.js';
-export { readShuffleRound, type ShuffleRound, startNextRound, takeFromRound } from './shuffle-round.js';
+export { readShuffleRound, startNextRound, takeFromRound } from './shuffle-round.js';
 export { readSshHostKey, writeSshHostKey } from './ssh-host-keys.js';
 export { createStickyMapping, readStickyMapping, replaceStickyMapping } from './sticky-map.js';
 export { StoreError } from './store-error.js';

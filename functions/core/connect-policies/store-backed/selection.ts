@@ -1,6 +1,5 @@
 import type { Random } from '../../random.js';
 import type { Table } from '../../store/index.js';
-import type { PolicyState } from '../state/policy-state.js';
 
 /** What a stateful policy needs besides the request: the store, a clock and randomness. */
 export interface SelectionContext {
@@ -10,8 +9,6 @@ export interface SelectionContext {
   random: Random;
   /** How long a sticky mapping lives without use (renewed once less than half of it is left). */
   stickyTtlMs: number;
-  /** RoundRobin's cursor and Shuffle's round: in the store, or in this process (PolicyState). */
-  policyState: PolicyState;
 }
 
 /** One selection: the pool, its backends in configuration order, and the positions it may return (non-empty). */
