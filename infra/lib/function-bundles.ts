@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import type { FunctionSpec } from './functions.js';
 
@@ -52,13 +52,16 @@ export async function bundleFunctions(
   outDir: string,
   prefix: string,
 ): Promise<Map<string, string>> {
+  // `cdk synth` gives the app a relative outdir (cdk.out, from infra/); esbuild would resolve it from
+  // absWorkingDir (the repository root), the asset paths from the working directory.
+  const out = resolve(outDir);
   await build({
     absWorkingDir: repoRoot,
     entryPoints: functions.map((spec) => ({
       in: join(repoRoot, spec.entry),
       out: `${prefix}${spec.name}/index`,
     })),
-    outdir: outDir,
+    outdir: out,
     outExtension: { '.js': '.mjs' },
     bundle: true,
     format: FUNCTION_BUNDLING.format,
@@ -71,5 +74,5 @@ export async function bundleFunctions(
     banner: { js: FUNCTION_BUNDLING.banner },
     logLevel: 'warning',
   });
-  return new Map(functions.map((spec) => [spec.name, join(outDir, `${prefix}${spec.name}`)]));
+  return new Map(functions.map((spec) => [spec.name, join(out, `${prefix}${spec.name}`)]));
 }
