@@ -8,6 +8,7 @@ import { curl } from '../test/support/ftp-clients.js';
 import { freePort } from '../test/support/ports.js';
 import { type ModProxy, startModProxy } from '../test/support/proftpd-mod-proxy.js';
 import { createTestCa, type TestCa } from '../test/support/test-ca.js';
+import { openControlProbe } from './control-probe.js';
 import { startServe } from './serve-process.js';
 import { median, ratio, round1, round2 } from './stats.js';
 
@@ -48,6 +49,11 @@ export interface DataPathRow {
   /** CPU seconds per GiB of the ProFTPD backend (master and its session processes). */
   serverCpuSecPerGiB: number;
   failures: number;
+  /**
+   * Concurrent row only: NOOP round trips of another logged-in session through the same target,
+   * quiet (before) and while the transfers run (median and p95, ms).
+   */
+  control?: { quietMs: number; busyMedianMs: number; busyP95Ms: number; samples: number };
 }
 
 /** Ticks of /proc/PID/stat (USER_HZ is 100 on Linux). */
@@ -162,16 +168,33 @@ export async function ftpDataPath(options: DataPathOptions): Promise<DataPathRow
       for (const target of options.targets) {
         const endpoint = endpoints.get(`${target} plain/plain`);
         if (!endpoint) continue;
+        const probe = await openControlProbe('127.0.0.1', endpoint.port, backend.user, backend.password);
+        const quiet: number[] = [];
+        for (let i = 0; i < 20; i++) quiet.push(await probe.noop());
+        const busy: number[] = [];
+        let transfersDone = false;
+        const probing = (async () => {
+          while (!transfersDone && busy.length < 10_000) {
+            busy.push(await probe.noop());
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        })();
         const run = await measure(endpoint, backend, async () => {
-          const results = await Promise.all(
-            Array.from({ length: options.concurrent }, () =>
-              transfer(endpoint, backend, ca, 'download', source, ''),
-            ),
-          );
-          const failed = results.find((result) => result !== undefined);
-          if (failed) throw new Error(failed);
-          return undefined;
+          try {
+            const results = await Promise.all(
+              Array.from({ length: options.concurrent }, () =>
+                transfer(endpoint, backend, ca, 'download', source, ''),
+              ),
+            );
+            const failed = results.find((result) => result !== undefined);
+            if (failed) throw new Error(failed);
+            return undefined;
+          } finally {
+            transfersDone = true;
+          }
         });
+        await probing.catch(() => undefined);
+        probe.close();
         const total = bytes * options.concurrent;
         const row: DataPathRow = {
           path: 'plain/plain x N',
@@ -181,6 +204,17 @@ export async function ftpDataPath(options: DataPathOptions): Promise<DataPathRow
           serverCpuSecPerGiB: 0,
           failures: 1,
         };
+        if (busy.length > 0) {
+          const sorted = [...busy].sort((a, b) => a - b);
+          row.control = {
+            quietMs: round2(median(quiet)),
+            busyMedianMs: round2(median(busy)),
+            busyP95Ms: round2(
+              sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] as number,
+            ),
+            samples: busy.length,
+          };
+        }
         if (run.ok) {
           row.miBps = round1(total / 2 ** 20 / (run.ms / 1000));
           row.serverCpuSecPerGiB = round2(run.serverCpuMs / 1000 / (total / 2 ** 30));
@@ -377,5 +411,19 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
     }
   }
   lines.push('');
+  const probed = rows.filter((r) => r.control);
+  if (probed.length > 0) {
+    lines.push(
+      `Another logged-in session's NOOP round trips through the same target while the ${options.concurrent} downloads run (ms):`,
+      '',
+      '| target | quiet median | busy median | busy p95 | busy p95 − quiet | samples |',
+      '|---|---|---|---|---|---|',
+      ...probed.map((r) => {
+        const c = r.control as NonNullable<DataPathRow['control']>;
+        return `| ${r.target} | ${c.quietMs} | ${c.busyMedianMs} | ${c.busyP95Ms} | ${round2(c.busyP95Ms - c.quietMs)} | ${c.samples} |`;
+      }),
+      '',
+    );
+  }
   return lines;
 }

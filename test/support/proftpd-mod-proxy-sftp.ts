@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './ports.js';
 import { spawnServer } from './process.js';
+import { proftpdPreamble } from './proftpd-conf-preamble.js';
 import { waitForPort } from './sshd.js';
 
 const run = promisify(execFile);
@@ -41,26 +42,7 @@ export async function startModProxySftp(backendUrl: string): Promise<ModProxySft
   const config = join(workDir, 'proftpd.conf');
   await writeFile(
     config,
-    `ServerName "mod_proxy-sftp"
-ServerType standalone
-DefaultAddress 127.0.0.1
-Port ${port}
-SocketBindTight on
-User nobody
-Group nogroup
-MaxInstances 500
-PidFile ${workDir}/proftpd.pid
-ScoreboardFile ${workDir}/proftpd.scoreboard
-SystemLog ${workDir}/proftpd.log
-WtmpLog off
-UseReverseDNS off
-<IfModule mod_delay.c>
-  DelayEngine off
-</IfModule>
-<IfModule mod_ctrls.c>
-  ControlsEngine off
-</IfModule>
-ModulePath /usr/lib/proftpd
+    `${proftpdPreamble({ name: 'mod_proxy-sftp', port, workDir })}ModulePath /usr/lib/proftpd
 LoadModule mod_sftp.c
 LoadModule mod_proxy.c
 LoadModule mod_tls.c

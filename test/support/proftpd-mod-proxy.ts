@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { waitForBanner } from './ftp-banner.js';
 import { freePort } from './ports.js';
 import { spawnServer } from './process.js';
+import { proftpdPreamble } from './proftpd-conf-preamble.js';
 
 export interface ModProxy {
   port: number;
@@ -71,27 +72,7 @@ async function launchModProxy(name: string, roleConfig: string, tls: ModProxyTls
   const config = join(workDir, 'proftpd.conf');
   await writeFile(
     config,
-    `ServerName "${name}"
-ServerType standalone
-ServerIdent on "${name} ready"
-DefaultAddress 127.0.0.1
-Port ${port}
-SocketBindTight on
-User nobody
-Group nogroup
-MaxInstances 500
-PidFile ${workDir}/proftpd.pid
-ScoreboardFile ${workDir}/proftpd.scoreboard
-SystemLog ${workDir}/proftpd.log
-WtmpLog off
-UseReverseDNS off
-<IfModule mod_delay.c>
-  DelayEngine off
-</IfModule>
-<IfModule mod_ctrls.c>
-  ControlsEngine off
-</IfModule>
-ModulePath /usr/lib/proftpd
+    `${proftpdPreamble({ name, port, workDir, ident: true })}ModulePath /usr/lib/proftpd
 # mod_proxy.so uses OpenSSL without linking it; mod_tls.so brings libssl in (and must load after it).
 LoadModule mod_proxy.c
 LoadModule mod_tls.c

@@ -7,6 +7,7 @@ import { findBinary } from './binaries.js';
 import { sha512Crypt } from './password-hash.js';
 import { freePort } from './ports.js';
 import { spawnServer } from './process.js';
+import { proftpdPreamble } from './proftpd-conf-preamble.js';
 import { waitForPort } from './sshd.js';
 
 const run = promisify(execFile);
@@ -74,25 +75,7 @@ export async function startProftpdSftp(options: ProftpdSftpOptions = {}): Promis
   const port = await freePort();
   await writeFile(
     join(workDir, 'proftpd.conf'),
-    `ServerName "proftpd-sftp"
-ServerType standalone
-DefaultAddress 127.0.0.1
-Port ${port}
-SocketBindTight on
-User nobody
-Group nogroup
-PidFile ${workDir}/proftpd.pid
-ScoreboardFile ${workDir}/proftpd.scoreboard
-SystemLog ${workDir}/proftpd.log
-WtmpLog off
-UseReverseDNS off
-<IfModule mod_delay.c>
-  DelayEngine off
-</IfModule>
-<IfModule mod_ctrls.c>
-  ControlsEngine off
-</IfModule>
-LoadModule mod_sftp.c
+    `${proftpdPreamble({ name: 'proftpd-sftp', port, workDir })}LoadModule mod_sftp.c
 SFTPEngine on
 SFTPLog ${workDir}/sftp.log
 SFTPHostKey ${workDir}/hostkey
