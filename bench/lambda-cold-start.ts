@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { startEmbeddedStore } from '../edge-worker/embedded/store-server.js';
 import { createDynamoDbClient, ensureTable } from '../functions/core/store/index.js';
-import { FUNCTION_BUNDLING } from '../infra/lib/function-bundles.js';
+import { functionBuildOptions } from '../infra/lib/function-bundles.js';
 import { median, round1 } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 7);
@@ -120,15 +120,7 @@ async function bundle(entry: string, outfile: string): Promise<void> {
   await build({
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    format: FUNCTION_BUNDLING.format,
-    platform: FUNCTION_BUNDLING.platform,
-    target: FUNCTION_BUNDLING.target,
-    mainFields: [...FUNCTION_BUNDLING.mainFields],
-    external: [...FUNCTION_BUNDLING.externalModules],
-    minify: FUNCTION_BUNDLING.minify,
-    sourcemap: FUNCTION_BUNDLING.sourceMap,
-    banner: { js: FUNCTION_BUNDLING.banner },
+    ...functionBuildOptions(),
     logLevel: 'error',
   });
 }

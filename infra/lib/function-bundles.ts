@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import type { FunctionSpec } from './functions.js';
 
 /**
@@ -35,6 +35,21 @@ export const FUNCTION_BUNDLING = {
   banner: ESM_REQUIRE_BANNER,
 } as const;
 
+/** FUNCTION_BUNDLING as esbuild's own options: what every direct esbuild build of a function uses. */
+export function functionBuildOptions(): BuildOptions {
+  return {
+    bundle: true,
+    format: FUNCTION_BUNDLING.format,
+    target: FUNCTION_BUNDLING.target,
+    platform: FUNCTION_BUNDLING.platform,
+    mainFields: [...FUNCTION_BUNDLING.mainFields],
+    external: [...FUNCTION_BUNDLING.externalModules],
+    minify: FUNCTION_BUNDLING.minify,
+    sourcemap: FUNCTION_BUNDLING.sourceMap,
+    banner: { js: FUNCTION_BUNDLING.banner },
+  };
+}
+
 /** The file NodejsFunction writes for an ESM bundle; its handler is `index.<export>`. */
 export const BUNDLE_FILE = 'index.mjs';
 
@@ -63,15 +78,7 @@ export async function bundleFunctions(
     })),
     outdir: out,
     outExtension: { '.js': '.mjs' },
-    bundle: true,
-    format: FUNCTION_BUNDLING.format,
-    target: FUNCTION_BUNDLING.target,
-    platform: FUNCTION_BUNDLING.platform,
-    mainFields: [...FUNCTION_BUNDLING.mainFields],
-    external: [...FUNCTION_BUNDLING.externalModules],
-    minify: FUNCTION_BUNDLING.minify,
-    sourcemap: FUNCTION_BUNDLING.sourceMap,
-    banner: { js: FUNCTION_BUNDLING.banner },
+    ...functionBuildOptions(),
     logLevel: 'warning',
   });
   return new Map(functions.map((spec) => [spec.name, join(out, `${prefix}${spec.name}`)]));
