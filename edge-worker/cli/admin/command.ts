@@ -118,13 +118,27 @@ export async function runCommandGroup(group: CommandGroup, argv: string[], io: I
       );
     }
     if (!spec) throw new UsageError(`unknown ${group.name} subcommand "${name}"`);
-    const { values, positionals } = parseArgs({
-      args: rest,
+    const specs = { ...COMMON_OPTIONS, ...spec.options };
+    const dashed = dashedPositionals(rest, specs);
+    const parsed = parseArgs({
+      args: dashed.args,
       allowPositionals: true,
       strict: true,
-      options: parseArgsOptions({ ...COMMON_OPTIONS, ...spec.options }),
+      options: parseArgsOptions(specs),
     });
-    const options = new Options(values);
+    const positionals = parsed.positionals.map(dashed.restore);
+    const options = new Options(
+      Object.fromEntries(
+        Object.entries(parsed.values).map(([key, value]) => [
+          key,
+          Array.isArray(value)
+            ? value.map((item) => (typeof item === 'string' ? dashed.restore(item) : item))
+            : typeof value === 'string'
+              ? dashed.restore(value)
+              : value,
+        ]),
+      ),
+    );
     if (options.flag('help')) {
       io.stdout(commandUsage(group, spec));
       return EXIT_OK;
@@ -154,6 +168,33 @@ export async function runCommandGroup(group: CommandGroup, argv: string[], io: I
   } finally {
     await api?.close().catch(() => undefined);
   }
+}
+
+/**
+ * Token ids are base64url and begin with '-' about once in 64; parseArgs would take `-zjd7oN…` for a
+ * bundle of short options and refuse it. An argument with one leading '-' that is not made of this
+ * command's one-letter options (`-h`, `-v`, `-hv`) is taken as a value, as if `--` came before it:
+ * it is swapped for a placeholder parseArgs sees as positional, and `restore` gives it back.
+ */
+function dashedPositionals(
+  args: string[],
+  specs: Record<string, OptionSpec>,
+): { args: string[]; restore(value: string): string } {
+  const shorts = new Set(['h', ...Object.values(specs).flatMap((spec) => (spec.short ? [spec.short] : []))]);
+  const originals: string[] = [];
+  const placeholder = (index: number) => `\u0000${index}`;
+  const end = args.indexOf('--');
+  const rewritten = args.map((arg, index) => {
+    if ((end !== -1 && index > end) || !/^-[^-]/.test(arg) || [...arg.slice(1)].every((c) => shorts.has(c))) {
+      return arg;
+    }
+    originals.push(arg);
+    return placeholder(originals.length - 1);
+  });
+  return {
+    args: rewritten,
+    restore: (value) => (value.startsWith('\u0000') ? (originals[Number(value.slice(1))] ?? value) : value),
+  };
 }
 
 function parseArgsOptions(specs: Record<string, OptionSpec>) {

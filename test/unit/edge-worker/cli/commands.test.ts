@@ -161,6 +161,28 @@ describe('operator commands', () => {
     expect(JSON.parse(api?.requests[1]?.body ?? '')).toEqual({ name: 'ci', scope: 'admin', pools: '*' });
   });
 
+  it("takes an id that begins with '-' (a base64url token id, one in 64) as the id, not as options", async () => {
+    await serve(() => ({ status: 204, body: undefined }));
+    const id = '-zjd7oNkWg1zVYYiSOy4KQ';
+    const revoked = await run(['tokens', 'revoke', id], { api });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toBe(`revoked token ${id}\n`);
+    expect(api?.requests[0]).toMatchObject({ method: 'DELETE', url: `/v1/tokens/${id}` });
+    // After the id, options still work; `--` is still honoured; a real unknown option is still refused.
+    const json = await run(['tokens', 'revoke', id, '--json'], { api });
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stdout).toBe('');
+    const dashed = await run(['tokens', 'revoke', '--', id], { api });
+    expect(dashed.code, dashed.stderr).toBe(0);
+    expect(api?.requests.map((request) => request.url)).toEqual(Array(3).fill(`/v1/tokens/${id}`));
+    const unknown = await run(['tokens', 'revoke', id, '--bogus'], { api });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown option '--bogus'/);
+    const help = await run(['tokens', 'revoke', '-h']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: ftpx tokens revoke ID/);
+  });
+
   it('reads a proxy user password from standard input only', async () => {
     await serve(() => ({
       status: 201,
