@@ -4,7 +4,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { TLSSocket } from 'node:tls';
 import { DataRelayError } from './data-errors.js';
 import { adoptReadBuffer, isReadBuffered, pumpInto } from './read-buffer.js';
-import { canSplice, spliceData } from './splice-relay.js';
+import { canSplice, SpliceNotStarted, spliceData } from './splice-relay.js';
 import { TailHoldTransform } from './tail-hold.js';
 import { cork } from './tcp-cork.js';
 
@@ -60,10 +60,15 @@ export async function relayData(
     // Plain to plain with nothing to rewrite or pace: the kernel moves the bytes (splice-relay.ts).
     // The sink, corked all along, is closed as soon as the last byte is in its kernel buffer.
     if (through.length === 0 && canSplice(source, sink)) {
-      const bytes = await spliceData(source, sink, signal, onProgress);
-      sink.destroy();
-      onSinkClosed('with-last-write');
-      return source.bytesRead + bytes;
+      const bytes = await spliceData(source, sink, signal, onProgress).catch((err: unknown) => {
+        if (err instanceof SpliceNotStarted) return undefined;
+        throw err;
+      });
+      if (bytes !== undefined) {
+        sink.destroy();
+        onSinkClosed('with-last-write');
+        return source.bytesRead + bytes;
+      }
     }
     if (sink instanceof TLSSocket) sink.resume();
     // TLS records are written as they come; holding a short one back only pays off for a plain socket.

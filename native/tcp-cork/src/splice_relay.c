@@ -294,8 +294,14 @@ static napi_value splice_start(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "spliceStart: napi_create_threadsafe_function failed");
     return NULL;
   }
+  /* The thread needs a few hundred bytes of stack; the default (8 MiB of address space) adds up over
+     thousands of transfers. */
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
   pthread_mutex_lock(&relays_lock);
-  int created = pthread_create(&relay->thread, NULL, relay_thread, relay);
+  int created = pthread_create(&relay->thread, &attr, relay_thread, relay);
+  pthread_attr_destroy(&attr);
   if (created == 0) {
     relay->started = true;
     relay->next = relays;
