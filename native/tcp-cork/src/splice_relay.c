@@ -56,6 +56,7 @@ typedef struct relay {
   bool joined;
   atomic_bool cancelled;
   napi_threadsafe_function tsfn;
+  napi_env env;
   struct relay *next;
 } relay_t;
 
@@ -222,10 +223,12 @@ static void tsfn_finalize(napi_env env, void *data, void *hint) {
 
 /* An environment going away (process exit, a worker_thread's end) stops and joins its threads. */
 static void env_cleanup(void *arg) {
-  (void)arg;
+  napi_env env = arg;
   pthread_mutex_lock(&relays_lock);
-  for (relay_t *relay = relays; relay; relay = relay->next) wake(relay);
-  for (relay_t *relay = relays; relay; relay = relay->next) join(relay);
+  for (relay_t *relay = relays; relay; relay = relay->next)
+    if (relay->env == env) wake(relay);
+  for (relay_t *relay = relays; relay; relay = relay->next)
+    if (relay->env == env) join(relay);
   pthread_mutex_unlock(&relays_lock);
 }
 
@@ -268,6 +271,7 @@ static napi_value splice_start(napi_env env, napi_callback_info info) {
   relay_t *relay = calloc(1, sizeof(*relay));
   if (!relay) return throw_errno(env, "spliceStart");
   relay->source = relay->sink = relay->pipe_read = relay->pipe_write = relay->wake = -1;
+  relay->env = env;
   int pipe_fds[2];
   if ((relay->source = fcntl(source, F_DUPFD_CLOEXEC, 0)) < 0 || (relay->sink = fcntl(sink, F_DUPFD_CLOEXEC, 0)) < 0 ||
       pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -347,9 +351,19 @@ static napi_value splice_available(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* Marks an environment whose cleanup hook is registered: the addon may be initialised more than once
+   in one environment, and Node aborts on a second registration of the same hook. */
+static int hook_registered;
+
 bool register_splice_relay(napi_env env, napi_value exports) {
   napi_value fn;
-  if (napi_add_env_cleanup_hook(env, env_cleanup, NULL) != napi_ok) return false;
+  void *marker = NULL;
+  if (napi_get_instance_data(env, &marker) != napi_ok) return false;
+  if (marker != &hook_registered) {
+    if (napi_add_env_cleanup_hook(env, env_cleanup, env) != napi_ok ||
+        napi_set_instance_data(env, &hook_registered, NULL, NULL) != napi_ok)
+      return false;
+  }
   return napi_create_function(env, "spliceStart", NAPI_AUTO_LENGTH, splice_start, NULL, &fn) == napi_ok &&
          napi_set_named_property(env, exports, "spliceStart", fn) == napi_ok &&
          napi_create_function(env, "spliceCancel", NAPI_AUTO_LENGTH, splice_cancel, NULL, &fn) == napi_ok &&
