@@ -45,6 +45,16 @@
 /* Progress for TimeoutStalled and the byte counters, batched: one message per this many ms at most. */
 #define PROGRESS_MS 100
 
+typedef struct message {
+  bool done;
+  /* Heap-allocated (progress) or the relay's own (done: it must reach JS even when malloc fails). */
+  bool allocated;
+  uint64_t bytes_in;
+  uint64_t bytes_out;
+  int error;
+  const char *where;
+} message_t;
+
 typedef struct relay {
   int source;
   int sink;
@@ -57,16 +67,9 @@ typedef struct relay {
   atomic_bool cancelled;
   napi_threadsafe_function tsfn;
   napi_env env;
+  message_t done_message;
   struct relay *next;
 } relay_t;
-
-typedef struct message {
-  bool done;
-  uint64_t bytes_in;
-  uint64_t bytes_out;
-  int error;
-  const char *where;
-} message_t;
 
 /* Every relay whose thread may still run, so that an exiting environment can stop and join them. */
 static pthread_mutex_t relays_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -90,15 +93,26 @@ static uint64_t now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void post(relay_t *relay, bool done, uint64_t in, uint64_t out, int error, const char *where) {
-  message_t *message = malloc(sizeof(*message));
-  if (!message) return;
+static void fill(message_t *message, bool done, uint64_t in, uint64_t out, int error, const char *where) {
+  message->allocated = !done;
   message->done = done;
   message->bytes_in = in;
   message->bytes_out = out;
   message->error = error;
   message->where = where;
+}
+
+static void post_progress(relay_t *relay, uint64_t in, uint64_t out) {
+  message_t *message = malloc(sizeof(*message));
+  if (!message) return;
+  fill(message, false, in, out, 0, "progress");
   if (napi_call_threadsafe_function(relay->tsfn, message, napi_tsfn_nonblocking) != napi_ok) free(message);
+}
+
+/* The relay outlives its queued messages: the finalizer that frees it runs once the queue is empty. */
+static void post_done(relay_t *relay, uint64_t in, uint64_t out, int error, const char *where) {
+  fill(&relay->done_message, true, in, out, error, where);
+  napi_call_threadsafe_function(relay->tsfn, &relay->done_message, napi_tsfn_nonblocking);
 }
 
 static void *relay_thread(void *arg) {
@@ -167,7 +181,7 @@ static void *relay_thread(void *arg) {
     if (in > reported) {
       uint64_t now = now_ms();
       if (now - last_report >= PROGRESS_MS) {
-        post(relay, false, in, out, 0, "progress");
+        post_progress(relay, in, out);
         reported = in;
         last_report = now;
       }
@@ -175,7 +189,7 @@ static void *relay_thread(void *arg) {
   }
   /* Closed before `done` is posted: when JS hears it, the thread holds none of the sockets. */
   relay_close_fds(relay);
-  post(relay, true, in, out, error, where);
+  post_done(relay, in, out, error, where);
   napi_release_threadsafe_function(relay->tsfn, napi_tsfn_release);
   return NULL;
 }
@@ -245,7 +259,7 @@ static void call_js(napi_env env, napi_value callback, void *context, void *data
     napi_get_undefined(env, &undefined);
     napi_call_function(env, undefined, callback, 5, argv, NULL);
   }
-  free(message);
+  if (message->allocated) free(message);
 }
 
 static napi_value throw_errno(napi_env env, const char *what) {
