@@ -11,7 +11,7 @@ ARG BASE_IMAGE=node:22-bookworm-slim
 ARG BUILD_IMAGE=node:22-bookworm-slim
 
 FROM ${BUILD_IMAGE} AS build
-# ssh2's optional native crypto, cpu-features and ftpx's native/tcp-cork build with node-gyp (a build
+# ssh2's optional native crypto, cpu-features and ftpx's native/tcp-cork (TCP_CORK, splice relay) build with node-gyp (a build
 # base may have the tools).
 RUN if ! command -v python3 >/dev/null || ! command -v make >/dev/null || ! command -v g++ >/dev/null; then \
       apt-get update \
@@ -31,6 +31,7 @@ RUN npm install --no-audit --no-fund --ignore-scripts \
 COPY . .
 # Only the edge worker and what it imports (tsconfig.image.json): tests and tools are not in the context.
 RUN bash scripts/build-native.sh && test -f native/tcp-cork/build/Release/tcp_cork.node \
+ && node -e "process.exit(typeof require('./native/tcp-cork/build/Release/tcp_cork.node').spliceStart === 'function' ? 0 : 1)" \
  && npx tsc -p tsconfig.image.json \
  && npm prune --omit=dev --no-audit --no-fund
 

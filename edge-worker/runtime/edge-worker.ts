@@ -2,6 +2,7 @@ import { EdgeMetrics } from '../admin/edge-metrics.js';
 import { SessionRegistry } from '../admin/session-registry.js';
 import { dnsConfigOf } from '../config/discovery-health.js';
 import type { FtpxConfig } from '../config/schema.js';
+import { spliceRelayStatus } from '../ftp/data/splice-relay.js';
 import { tcpCorkStatus } from '../ftp/data/tcp-cork.js';
 import { AbuseDefences } from '../limits/abuse-defences.js';
 import type { ListeningAddress } from '../listeners/ftp-listener.js';
@@ -108,6 +109,9 @@ export async function startEdgeWorker(
     const cork = tcpCorkStatus();
     if (cork.available) log.info('data connections end with TCP_CORK', { addon: cork.path });
     else log.info('data connections end without TCP_CORK', { reason: cork.reason });
+    const splice = spliceRelayStatus();
+    if (splice.available) log.info('plain data connections are relayed with splice(2)', { relay: 'splice' });
+    else log.info('plain data connections are relayed in JS', { relay: 'js', reason: splice.reason });
     wired = await wireControlPlane(config, log, metrics);
     const { controlPlane } = wired;
     reporter = new ConnectionReporter(controlPlane, log, (pool, backend, reachable) =>

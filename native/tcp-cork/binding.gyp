@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tcp_cork",
-      "sources": ["src/tcp_cork.c"],
+      "sources": ["src/tcp_cork.c", "src/splice_relay.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]

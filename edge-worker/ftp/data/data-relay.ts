@@ -4,6 +4,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { TLSSocket } from 'node:tls';
 import { DataRelayError } from './data-errors.js';
 import { adoptReadBuffer, isReadBuffered, pumpInto } from './read-buffer.js';
+import { canSplice, SpliceNotStarted, spliceData } from './splice-relay.js';
 import { TailHoldTransform } from './tail-hold.js';
 import { cork } from './tcp-cork.js';
 
@@ -26,7 +27,8 @@ export type SinkClose = 'with-last-write' | 'peer-closed' | 'close-wait-expired'
 /**
  * Copies one data connection into the other until EOF, with backpressure (a slow reader slows the
  * writer's peer, never the worker), then closes both. Bytes are copied verbatim: no ASCII conversion,
- * the backend already did it. `onProgress` hears of every chunk (TimeoutStalled). `through`
+ * the backend already did it. `onProgress` hears of every chunk (TimeoutStalled), or of the bytes of
+ * every ~100 ms when the kernel relays them (splice-relay.ts). `through`
  * rewrites or paces the bytes on the way (a LIST listing translated to MLSD, TransferRate). Resolves
  * with the number of bytes read from the source once the sink has the last byte and its end.
  *
@@ -55,6 +57,19 @@ export async function relayData(
     cork(sink);
   };
   try {
+    // Plain to plain with nothing to rewrite or pace: the kernel moves the bytes (splice-relay.ts).
+    // The sink, corked all along, is closed as soon as the last byte is in its kernel buffer.
+    if (through.length === 0 && canSplice(source, sink)) {
+      const bytes = await spliceData(source, sink, signal, onProgress).catch((err: unknown) => {
+        if (err instanceof SpliceNotStarted) return undefined;
+        throw err;
+      });
+      if (bytes !== undefined) {
+        sink.destroy();
+        onSinkClosed('with-last-write');
+        return source.bytesRead + bytes;
+      }
+    }
     if (sink instanceof TLSSocket) sink.resume();
     // TLS records are written as they come; holding a short one back only pays off for a plain socket.
     const holdTail = !(sink instanceof TLSSocket);

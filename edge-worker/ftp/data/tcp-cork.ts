@@ -17,6 +17,9 @@ interface TcpCorkBinding {
   getCork(fd: number): boolean;
 }
 
+/** The addon's exports: TCP_CORK, and the splice(2) relay where it was built with it (splice-relay.ts). */
+export type DataSocketAddon = TcpCorkBinding & Partial<Record<'spliceStart' | 'spliceCancel', unknown>>;
+
 const ADDON = join('native', 'tcp-cork', 'build', 'Release', 'tcp_cork.node');
 
 /** Whether data connections are corked, and why not when they are not (for the start-up log line). */
@@ -60,6 +63,16 @@ function load(): TcpCorkStatus {
 
 export function tcpCorkStatus(): TcpCorkStatus {
   return load();
+}
+
+/** The loaded addon, for the splice relay that shares it; undefined when it is not available. */
+export function dataSocketAddon(): DataSocketAddon | undefined {
+  return load().available ? binding : undefined;
+}
+
+/** The file descriptor under a plain or TLS socket, undefined once it is closed. */
+export function socketFd(socket: Socket): number | undefined {
+  return fdOf(socket);
 }
 
 /** The file descriptor under a TCP socket or a TLS socket on one (Node keeps it on the handle). */

@@ -5,12 +5,17 @@
  * ftpx corks a data connection before its last write and closes it corked, so that the kernel sends
  * the last bytes and the FIN in one segment, as ProFTPD and mod_proxy do (Node has no TCP_CORK).
  * Linux only; elsewhere both report that the option is not available.
+ *
+ * The same addon carries the splice(2) relay of plain data connections (splice_relay.c): one build,
+ * one file to ship and load, for the two things Node's sockets lack on the data path.
  */
 #define NAPI_VERSION 8
 #include <errno.h>
 #include <node_api.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "splice_relay.h"
 
 #ifdef __linux__
 #include <netinet/in.h>
@@ -81,7 +86,8 @@ static bool export_function(napi_env env, napi_value exports, const char *name, 
 }
 
 NAPI_MODULE_INIT() {
-  if (!export_function(env, exports, "setCork", set_cork) || !export_function(env, exports, "getCork", get_cork))
+  if (!export_function(env, exports, "setCork", set_cork) || !export_function(env, exports, "getCork", get_cork) ||
+      !register_splice_relay(env, exports))
     return NULL;
   return exports;
 }

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { relayData } from '../../../../../edge-worker/ftp/data/data-relay.js';
 import {
   adoptReadBuffer,
@@ -11,6 +11,16 @@ import {
   isReadBuffered,
   pumpInto,
 } from '../../../../../edge-worker/ftp/data/read-buffer.js';
+import { SPLICE_RELAY_ENV } from '../../../../../edge-worker/ftp/data/splice-relay.js';
+
+// These are the JS relay's tests (the reused read buffer, the tail hold): the splice relay, which
+// would take these plain sockets, has its own (splice-relay.test.ts).
+beforeAll(() => {
+  process.env[SPLICE_RELAY_ENV] = 'off';
+});
+afterAll(() => {
+  delete process.env[SPLICE_RELAY_ENV];
+});
 
 const servers: Server[] = [];
 afterEach(() => {
