@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,25 @@ describe('frontend timeouts, login attempts and asynchronous backend replies', (
     expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
     started = Date.now();
     expect((await curl(['-T', join(backend.homeDir, 'paced.bin'), `${base}/unpaced.bin`])).code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(1900);
+  });
+
+  it('TransferRate STOR paces uploads, and leaves downloads alone', async () => {
+    const source = await writeHomeFile(backend, 'paced-up.bin', '');
+    await makeRandomFile(source, 1536 * 1024);
+    const proxy = await startTestProxy({
+      backends: [backend.url],
+      listener: { transferRate: [{ commands: ['STOR'], kibPerSecond: 512, freeBytes: 512 * 1024 }] },
+    });
+    proxies.push(proxy);
+    const base = `ftp://${backend.user}:${backend.password}@127.0.0.1:${proxy.port}`;
+    let started = Date.now();
+    expect((await curl(['-T', source, `${base}/paced-up-copy.bin`])).code).toBe(0);
+    // 1 MiB beyond the free 512 KiB at 512 KiB/s: two seconds at least.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(await readFile(join(backend.homeDir, 'paced-up-copy.bin'))).toEqual(await readFile(source));
+    started = Date.now();
+    expect((await curl([`${base}/paced-up.bin`, '-o', '/dev/null'])).code).toBe(0);
     expect(Date.now() - started).toBeLessThan(1900);
   });
 

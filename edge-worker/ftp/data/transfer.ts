@@ -98,7 +98,8 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
           fromBackend as Socket,
           relayAbort.signal,
           request.onProgress,
-          [],
+          // TransferRate STOR/APPE/STOU paces uploads the same way (a listing's rewrite is never here).
+          request.through,
           onSinkClosed,
         ),
   );
