@@ -27,7 +27,7 @@ import {
   ftpDataPath,
   type Target,
 } from './ftp-data-path.js';
-import { type Endpoint, loginMs, loginsPerSecond } from './ftp-login.js';
+import { type Endpoint, loginsPerSecond, loginTimes } from './ftp-login.js';
 import { type FtpsRow, ftpsTransfers } from './ftps.js';
 import { measureResolveLatency, type ResolveLatency } from './resolve-latency.js';
 import { type SftpBenchResult, sftpBench, sftpSection } from './sftp.js';
@@ -68,6 +68,9 @@ interface TransferRow {
   uploadMiBps: number;
   loginMsMedian: number;
   loginMsP95: number;
+  /** USER sent to 230 (the issue's USER+PASS time). */
+  userPassMsMedian: number;
+  userPassMsP95: number;
   proxyPeakRssMiB?: number;
 }
 
@@ -106,9 +109,12 @@ async function transfers(): Promise<TransferRow[]> {
         await rm(join(backend.homeDir, `upload-${round}.bin`), { force: true });
       }
       const logins: number[] = [];
+      const userPass: number[] = [];
       for (let i = 0; i < LOGINS; i++) {
         await new Promise((resolve) => setTimeout(resolve, LOGIN_PAUSE_MS));
-        logins.push(await loginMs(host, port, backend.user, backend.password));
+        const times = await loginTimes(host, port, backend.user, backend.password);
+        logins.push(times.totalMs);
+        userPass.push(times.userPassMs);
       }
       const row: TransferRow = {
         target,
@@ -116,6 +122,8 @@ async function transfers(): Promise<TransferRow[]> {
         uploadMiBps: round1(SIZE_MIB / (median(uploads) / 1000)),
         loginMsMedian: round1(median(logins)),
         loginMsP95: round1(percentile(logins, 0.95)),
+        userPassMsMedian: round1(median(userPass)),
+        userPassMsP95: round1(percentile(userPass, 0.95)),
       };
       if (port === proxy.port) row.proxyPeakRssMiB = await peakRssMiB(proxy.pid);
       rows.push(row);
@@ -232,11 +240,11 @@ async function writeResults(
       ? [
           `## Transfers and login latency (one ProFTPD backend; ${SIZE_MIB} MiB files, median of ${ROUNDS} curl transfers; ${LOGINS} logins ${LOGIN_PAUSE_MS} ms apart)`,
           '',
-          '| target | download MiB/s | upload MiB/s | login ms (median) | login ms (p95) | ftpx peak RSS MiB |',
-          '|---|---|---|---|---|---|',
+          '| target | download MiB/s | upload MiB/s | login ms (median) | login ms (p95) | USER+PASS ms (median) | USER+PASS ms (p95) | ftpx peak RSS MiB |',
+          '|---|---|---|---|---|---|---|---|',
           ...transfersRows.map(
             (r) =>
-              `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.loginMsMedian} | ${r.loginMsP95} | ${r.proxyPeakRssMiB ?? '-'} |`,
+              `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.loginMsMedian} | ${r.loginMsP95} | ${r.userPassMsMedian} | ${r.userPassMsP95} | ${r.proxyPeakRssMiB ?? '-'} |`,
           ),
           '',
           ...(direct
@@ -244,7 +252,7 @@ async function writeResults(
                 .slice(1)
                 .map(
                   (r) =>
-                    `- ${r.target} / direct: download ${ratio(r.downloadMiBps, direct.downloadMiBps)}, upload ${ratio(r.uploadMiBps, direct.uploadMiBps)}, login ${ratio(r.loginMsMedian, direct.loginMsMedian)}`,
+                    `- ${r.target} / direct: download ${ratio(r.downloadMiBps, direct.downloadMiBps)}, upload ${ratio(r.uploadMiBps, direct.uploadMiBps)}, login ${ratio(r.loginMsMedian, direct.loginMsMedian)}, USER+PASS ${round1(r.userPassMsMedian - direct.userPassMsMedian)} ms over direct`,
                 )
             : []),
           '',
@@ -252,7 +260,7 @@ async function writeResults(
       : []),
     ...(PARTS.has('load')
       ? [
-          `## Logins per second (${CLIENTS} concurrent clients for ${LOAD_SECONDS} s, three pure-ftpd backends)`,
+          `## Logins per second (${CLIENTS} concurrent clients for ${LOAD_SECONDS} s, three pure-ftpd backends; the direct row is the backends' own ceiling)`,
           '',
           '| target | logins/s | failures |',
           '|---|---|---|',
