@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../../../../edge-worker/embedded/store-server.js';
-import { backendReplaceSchema, poolCreateSchema } from '../../../../../functions/contract/registry.js';
+import {
+  backendReplaceSchema,
+  mappingReplaceSchema,
+  poolCreateSchema,
+} from '../../../../../functions/contract/registry.js';
 import { healthSettings } from '../../../../../functions/core/health/health-settings.js';
+import { deleteMapping, putMapping } from '../../../../../functions/core/registry/backend-mappings.js';
 import { putBackend } from '../../../../../functions/core/registry/backends.js';
 import { createPool } from '../../../../../functions/core/registry/pools.js';
-import { listPoolBackends } from '../../../../../functions/core/registry/read-side.js';
+import { listPoolBackends, lookupUserBackends } from '../../../../../functions/core/registry/read-side.js';
 import { createDynamoDbClient } from '../../../../../functions/core/store/dynamodb-client.js';
 import { readPoolHealth, recordPassiveFailure } from '../../../../../functions/core/store/health-store.js';
 import { advanceCursor } from '../../../../../functions/core/store/policy-cursor.js';
@@ -100,6 +105,19 @@ describe('read cache of the login path', () => {
     expect((await listPoolBackends(cached, 'e')).map((b) => b.id)).toEqual(['one']);
     await registerBackend(cached, 'e', 'three', 'ftp://10.0.0.3:21');
     expect((await listPoolBackends(cached, 'e')).map((b) => b.id)).toEqual(['one', 'three', 'two']);
+  });
+
+  it("caches a user's mapping; its own client's put and delete are seen at once", async () => {
+    const mapping = (url: string) => mappingReplaceSchema.parse({ backends: [url] });
+    await createPool(other, poolCreateSchema.parse({ name: 'g' }), Date.now());
+    await putMapping(other, 'user', 'g', 'alice', mapping('ftp://10.0.0.1:21'), { nowMs: Date.now() });
+    expect(await lookupUserBackends(cached, 'g', 'alice')).toEqual(['ftp://10.0.0.1:21']);
+    await putMapping(other, 'user', 'g', 'alice', mapping('ftp://10.0.0.2:21'), { nowMs: Date.now() });
+    expect(await lookupUserBackends(cached, 'g', 'alice')).toEqual(['ftp://10.0.0.1:21']);
+    await putMapping(cached, 'user', 'g', 'alice', mapping('ftp://10.0.0.3:21'), { nowMs: Date.now() });
+    expect(await lookupUserBackends(cached, 'g', 'alice')).toEqual(['ftp://10.0.0.3:21']);
+    await deleteMapping(cached, 'user', 'g', 'alice', {});
+    expect(await lookupUserBackends(cached, 'g', 'alice')).toBeUndefined();
   });
 
   it('a client without the cache reads every time', async () => {
