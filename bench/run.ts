@@ -29,7 +29,12 @@ import {
 } from './ftp-data-path.js';
 import { type Endpoint, loginsPerSecond, loginTimes } from './ftp-login.js';
 import { type FtpsRow, ftpsTransfers } from './ftps.js';
-import { measureResolveLatency, type ResolveLatency } from './resolve-latency.js';
+import {
+  measureResolveLatency,
+  measureStoreRequests,
+  type ResolveLatency,
+  type StoreRequestsRow,
+} from './resolve-latency.js';
 import { type SftpBenchResult, sftpBench, sftpSection } from './sftp.js';
 import { median, percentile, ratio, round1 } from './stats.js';
 
@@ -54,6 +59,7 @@ const ROUNDS = Number(flag('rounds') ?? process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const RESOLVE_CALLS = Number(process.env.BENCH_RESOLVE_CALLS ?? 2000);
+const STORE_CALLS = Number(process.env.BENCH_STORE_CALLS ?? 320);
 const SFTP_MIB = Number(process.env.BENCH_SFTP_MIB ?? 256);
 /**
  * ProFTPD's standalone master sleeps ~0.4 s after a session ends before it accepts the next one, so
@@ -196,8 +202,17 @@ async function main(): Promise<void> {
   const dataPathRows = PARTS.has('datapath') ? await ftpDataPath(DATA_PATH_OPTIONS) : [];
   const resolveRows = PARTS.has('resolve') ? await measureResolveLatency(RESOLVE_CALLS) : [];
   for (const row of resolveRows) process.stderr.write(`${JSON.stringify(row)}\n`);
+  const storeRows = PARTS.has('resolve') ? await measureStoreRequests(STORE_CALLS, CLIENTS) : [];
+  for (const row of storeRows) process.stderr.write(`${JSON.stringify(row)}\n`);
   const sftp = PARTS.has('sftp') ? await sftpBench({ sizeMiB: SFTP_MIB, rounds: ROUNDS }) : undefined;
-  await writeResults(transferRows, loadRows, resolveRows, ftpsRows, sftp, dataPathRows);
+  await writeResults(
+    transferRows,
+    loadRows,
+    { latency: resolveRows, storeRequests: storeRows },
+    ftpsRows,
+    sftp,
+    dataPathRows,
+  );
 }
 
 async function curlOk(args: string[]): Promise<void> {
@@ -221,7 +236,7 @@ async function peakRssMiB(pid: number): Promise<number | undefined> {
 async function writeResults(
   transfersRows: TransferRow[],
   loadRows: LoadRow[],
-  resolveRows: ResolveLatency[],
+  resolve: { latency: ResolveLatency[]; storeRequests: StoreRequestsRow[] },
   ftpsRows: FtpsRow[],
   sftp: SftpBenchResult | undefined,
   dataPathRows: DataPathRow[],
@@ -302,7 +317,15 @@ async function writeResults(
           '',
           '| transport | median ms | p99 ms |',
           '|---|---|---|',
-          ...resolveRows.map((r) => `| ${r.transport} | ${r.medianMs} | ${r.p99Ms} |`),
+          ...resolve.latency.map((r) => `| ${r.transport} | ${r.medianMs} | ${r.p99Ms} |`),
+          '',
+          `## Store requests per resolve-backend call (${STORE_CALLS} calls one at a time, then ${CLIENTS} at a time; in-process control plane, read cache on as in \`ftpx serve\`)`,
+          '',
+          '| policy | one at a time | burst |',
+          '|---|---|---|',
+          ...resolve.storeRequests.map(
+            (r) => `| ${r.policy} | ${describeCounts(r.sequential)} | ${describeCounts(r.burst)} |`,
+          ),
           '',
         ]
       : []),
@@ -325,7 +348,8 @@ async function writeResults(
     load: loadRows,
     ftps: ftpsRows,
     dataPath: dataPathRows,
-    resolve: resolveRows,
+    resolve: resolve.latency,
+    storeRequests: resolve.storeRequests,
     sftp,
   };
   await writeFile(join(RESULTS_DIR, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
@@ -339,3 +363,11 @@ main().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exitCode = 1;
 });
+
+/** `{ Query: 0.05, UpdateItem: 1 }` as "0.05 Query, 1 UpdateItem" ("none" when empty). */
+function describeCounts(counts: Record<string, number>): string {
+  const parts = Object.entries(counts)
+    .filter(([, count]) => count > 0)
+    .map(([action, count]) => `${count} ${action}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
