@@ -1,11 +1,21 @@
 import { connect } from 'node:net';
 
+/** The parts of one login a client sees, in ms. */
+export interface LoginTimes {
+  /** TCP connect to the 230 reply: what a user waits for before the first command. */
+  totalMs: number;
+  /**
+   * USER sent to the 230 reply (the issue's "USER+PASS time"). A proxy that connects its backend
+   * before its greeting does that work before USER, so the greeting is in `totalMs` only.
+   */
+  userPassMs: number;
+}
+
 /**
- * Time from TCP connect to the 230 reply: what a user waits for before the first command.
- * `localAddress` is the client's source address (a loopback address of its own, so per-host limits
- * count it apart from other clients on the machine).
+ * Time from TCP connect to the 230 reply. `localAddress` is the client's source address (a loopback
+ * address of its own, so per-host limits count it apart from other clients on the machine).
  */
-export function loginMs(
+export async function loginMs(
   host: string,
   port: number,
   user: string,
@@ -13,8 +23,21 @@ export function loginMs(
   timeoutMs = 10_000,
   localAddress?: string,
 ): Promise<number> {
+  return (await loginTimes(host, port, user, password, timeoutMs, localAddress)).totalMs;
+}
+
+/** One login, timed as a whole and from USER on (see LoginTimes). */
+export function loginTimes(
+  host: string,
+  port: number,
+  user: string,
+  password: string,
+  timeoutMs = 10_000,
+  localAddress?: string,
+): Promise<LoginTimes> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    let userSent = started;
     const socket = connect(localAddress ? { host, port, localAddress } : { host, port });
     // A server that stops answering under load counts as a failed login, not a hung benchmark.
     socket.setTimeout(timeoutMs, () => {
@@ -30,12 +53,14 @@ export function loginMs(
       buffer = lines.pop() ?? '';
       for (const line of lines) {
         if (!/^\d{3} /.test(line)) continue;
-        if (step === 0 && line.startsWith('220')) socket.write(`USER ${user}\r\n`);
-        else if (step === 1 && line.startsWith('331')) socket.write(`PASS ${password}\r\n`);
+        if (step === 0 && line.startsWith('220')) {
+          userSent = performance.now();
+          socket.write(`USER ${user}\r\n`);
+        } else if (step === 1 && line.startsWith('331')) socket.write(`PASS ${password}\r\n`);
         else if (step === 2 && line.startsWith('230')) {
-          const ms = performance.now() - started;
+          const now = performance.now();
           socket.end('QUIT\r\n');
-          resolve(ms);
+          resolve({ totalMs: now - started, userPassMs: now - userSent });
         } else {
           socket.destroy();
           reject(new Error(`unexpected reply at step ${step}: ${line}`));

@@ -27,9 +27,14 @@ import {
   ftpDataPath,
   type Target,
 } from './ftp-data-path.js';
-import { type Endpoint, loginMs, loginsPerSecond } from './ftp-login.js';
+import { type Endpoint, loginsPerSecond, loginTimes } from './ftp-login.js';
 import { type FtpsRow, ftpsTransfers } from './ftps.js';
-import { measureResolveLatency, type ResolveLatency } from './resolve-latency.js';
+import {
+  measureResolveLatency,
+  measureStoreRequests,
+  type ResolveLatency,
+  type StoreRequestsRow,
+} from './resolve-latency.js';
 import { type SftpBenchResult, sftpBench, sftpSection } from './sftp.js';
 import { median, percentile, ratio, round1 } from './stats.js';
 
@@ -54,6 +59,7 @@ const ROUNDS = Number(flag('rounds') ?? process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const RESOLVE_CALLS = Number(process.env.BENCH_RESOLVE_CALLS ?? 2000);
+const STORE_CALLS = Number(process.env.BENCH_STORE_CALLS ?? 320);
 const SFTP_MIB = Number(process.env.BENCH_SFTP_MIB ?? 256);
 /**
  * ProFTPD's standalone master sleeps ~0.4 s after a session ends before it accepts the next one, so
@@ -68,6 +74,9 @@ interface TransferRow {
   uploadMiBps: number;
   loginMsMedian: number;
   loginMsP95: number;
+  /** USER sent to 230 (the issue's USER+PASS time). */
+  userPassMsMedian: number;
+  userPassMsP95: number;
   proxyPeakRssMiB?: number;
 }
 
@@ -106,9 +115,12 @@ async function transfers(): Promise<TransferRow[]> {
         await rm(join(backend.homeDir, `upload-${round}.bin`), { force: true });
       }
       const logins: number[] = [];
+      const userPass: number[] = [];
       for (let i = 0; i < LOGINS; i++) {
         await new Promise((resolve) => setTimeout(resolve, LOGIN_PAUSE_MS));
-        logins.push(await loginMs(host, port, backend.user, backend.password));
+        const times = await loginTimes(host, port, backend.user, backend.password);
+        logins.push(times.totalMs);
+        userPass.push(times.userPassMs);
       }
       const row: TransferRow = {
         target,
@@ -116,6 +128,8 @@ async function transfers(): Promise<TransferRow[]> {
         uploadMiBps: round1(SIZE_MIB / (median(uploads) / 1000)),
         loginMsMedian: round1(median(logins)),
         loginMsP95: round1(percentile(logins, 0.95)),
+        userPassMsMedian: round1(median(userPass)),
+        userPassMsP95: round1(percentile(userPass, 0.95)),
       };
       if (port === proxy.port) row.proxyPeakRssMiB = await peakRssMiB(proxy.pid);
       rows.push(row);
@@ -188,8 +202,17 @@ async function main(): Promise<void> {
   const dataPathRows = PARTS.has('datapath') ? await ftpDataPath(DATA_PATH_OPTIONS) : [];
   const resolveRows = PARTS.has('resolve') ? await measureResolveLatency(RESOLVE_CALLS) : [];
   for (const row of resolveRows) process.stderr.write(`${JSON.stringify(row)}\n`);
+  const storeRows = PARTS.has('resolve') ? await measureStoreRequests(STORE_CALLS, CLIENTS) : [];
+  for (const row of storeRows) process.stderr.write(`${JSON.stringify(row)}\n`);
   const sftp = PARTS.has('sftp') ? await sftpBench({ sizeMiB: SFTP_MIB, rounds: ROUNDS }) : undefined;
-  await writeResults(transferRows, loadRows, resolveRows, ftpsRows, sftp, dataPathRows);
+  await writeResults(
+    transferRows,
+    loadRows,
+    { latency: resolveRows, storeRequests: storeRows },
+    ftpsRows,
+    sftp,
+    dataPathRows,
+  );
 }
 
 async function curlOk(args: string[]): Promise<void> {
@@ -213,7 +236,7 @@ async function peakRssMiB(pid: number): Promise<number | undefined> {
 async function writeResults(
   transfersRows: TransferRow[],
   loadRows: LoadRow[],
-  resolveRows: ResolveLatency[],
+  resolve: { latency: ResolveLatency[]; storeRequests: StoreRequestsRow[] },
   ftpsRows: FtpsRow[],
   sftp: SftpBenchResult | undefined,
   dataPathRows: DataPathRow[],
@@ -232,11 +255,11 @@ async function writeResults(
       ? [
           `## Transfers and login latency (one ProFTPD backend; ${SIZE_MIB} MiB files, median of ${ROUNDS} curl transfers; ${LOGINS} logins ${LOGIN_PAUSE_MS} ms apart)`,
           '',
-          '| target | download MiB/s | upload MiB/s | login ms (median) | login ms (p95) | ftpx peak RSS MiB |',
-          '|---|---|---|---|---|---|',
+          '| target | download MiB/s | upload MiB/s | login ms (median) | login ms (p95) | USER+PASS ms (median) | USER+PASS ms (p95) | ftpx peak RSS MiB |',
+          '|---|---|---|---|---|---|---|---|',
           ...transfersRows.map(
             (r) =>
-              `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.loginMsMedian} | ${r.loginMsP95} | ${r.proxyPeakRssMiB ?? '-'} |`,
+              `| ${r.target} | ${r.downloadMiBps} | ${r.uploadMiBps} | ${r.loginMsMedian} | ${r.loginMsP95} | ${r.userPassMsMedian} | ${r.userPassMsP95} | ${r.proxyPeakRssMiB ?? '-'} |`,
           ),
           '',
           ...(direct
@@ -244,7 +267,7 @@ async function writeResults(
                 .slice(1)
                 .map(
                   (r) =>
-                    `- ${r.target} / direct: download ${ratio(r.downloadMiBps, direct.downloadMiBps)}, upload ${ratio(r.uploadMiBps, direct.uploadMiBps)}, login ${ratio(r.loginMsMedian, direct.loginMsMedian)}`,
+                    `- ${r.target} / direct: download ${ratio(r.downloadMiBps, direct.downloadMiBps)}, upload ${ratio(r.uploadMiBps, direct.uploadMiBps)}, login ${ratio(r.loginMsMedian, direct.loginMsMedian)}, USER+PASS ${round1(r.userPassMsMedian - direct.userPassMsMedian)} ms over direct`,
                 )
             : []),
           '',
@@ -252,7 +275,7 @@ async function writeResults(
       : []),
     ...(PARTS.has('load')
       ? [
-          `## Logins per second (${CLIENTS} concurrent clients for ${LOAD_SECONDS} s, three pure-ftpd backends)`,
+          `## Logins per second (${CLIENTS} concurrent clients for ${LOAD_SECONDS} s, three pure-ftpd backends; the direct row is the backends' own ceiling)`,
           '',
           '| target | logins/s | failures |',
           '|---|---|---|',
@@ -294,7 +317,15 @@ async function writeResults(
           '',
           '| transport | median ms | p99 ms |',
           '|---|---|---|',
-          ...resolveRows.map((r) => `| ${r.transport} | ${r.medianMs} | ${r.p99Ms} |`),
+          ...resolve.latency.map((r) => `| ${r.transport} | ${r.medianMs} | ${r.p99Ms} |`),
+          '',
+          `## Store requests per resolve-backend call (${STORE_CALLS} calls one at a time, then ${CLIENTS} at a time; in-process control plane, read cache on as in \`ftpx serve\`)`,
+          '',
+          '| policy | one at a time | burst |',
+          '|---|---|---|',
+          ...resolve.storeRequests.map(
+            (r) => `| ${r.policy} | ${describeCounts(r.sequential)} | ${describeCounts(r.burst)} |`,
+          ),
           '',
         ]
       : []),
@@ -317,7 +348,8 @@ async function writeResults(
     load: loadRows,
     ftps: ftpsRows,
     dataPath: dataPathRows,
-    resolve: resolveRows,
+    resolve: resolve.latency,
+    storeRequests: resolve.storeRequests,
     sftp,
   };
   await writeFile(join(RESULTS_DIR, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
@@ -331,3 +363,11 @@ main().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exitCode = 1;
 });
+
+/** `{ Query: 0.05, UpdateItem: 1 }` as "0.05 Query, 1 UpdateItem" ("none" when empty). */
+function describeCounts(counts: Record<string, number>): string {
+  const parts = Object.entries(counts)
+    .filter(([, count]) => count > 0)
+    .map(([action, count]) => `${count} ${action}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}

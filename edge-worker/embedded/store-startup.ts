@@ -7,6 +7,8 @@ import type {
 } from '../../functions/core/health/index.js';
 import {
   createDynamoDbClient,
+  DEFAULT_READ_CACHE_TTL_MS,
+  enableReadCache,
   ensureTable,
   sweepExpired,
   type Table,
@@ -92,6 +94,9 @@ export async function startStore(options: StoreStartOptions): Promise<RunningSto
       client: createDynamoDbClient({ endpoint, region: options.region }),
       name: options.tableName,
     };
+    // The reads every login repeats are reused for up to a second; this process's own writes
+    // (registry API, session events, checks, sweeper) are seen at once (bench/README.md, "Login path").
+    enableReadCache(store.client, { ttlMs: DEFAULT_READ_CACHE_TTL_MS });
     table = store;
     const created = await ensureTable(store);
     log.info('store ready', { endpoint, table: store.name, table_state: created });

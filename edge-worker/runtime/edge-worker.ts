@@ -1,3 +1,4 @@
+import type { Table } from '../../functions/core/store/index.js';
 import { EdgeMetrics } from '../admin/edge-metrics.js';
 import { SessionRegistry } from '../admin/session-registry.js';
 import { dnsConfigOf } from '../config/discovery-health.js';
@@ -26,6 +27,13 @@ export interface RunningEdgeWorker {
    * undefined when the control plane is remote (controlPlane.url), which opens no store here.
    */
   storeEndpoint?: string;
+  /**
+   * The table the in-process control plane reads, on its own client (undefined with a remote
+   * control plane): writes through it are seen by the next session at once, as the registry API of
+   * `ftpx control-plane serve` is; another client's writes after the read cache's second
+   * (functions/core/store/read-cache.ts). Closed with the worker.
+   */
+  storeTable?: Table;
   /** The remote control plane's URL, when there is one. */
   controlPlaneUrl?: string;
   /** Every open session (any listener, any protocol) and the worker's metrics. */
@@ -158,6 +166,7 @@ export async function startEdgeWorker(
     const worker: RunningEdgeWorker = {
       listeners: set.addresses,
       storeEndpoint: wired.store?.endpoint,
+      ...(wired.store ? { storeTable: wired.store.table } : {}),
       ...(config.controlPlane?.url !== undefined ? { controlPlaneUrl: config.controlPlane.url } : {}),
       sessions,
       metrics,

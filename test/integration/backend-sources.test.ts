@@ -5,7 +5,6 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue } from '../../edge-worker/config/config-error.js';
 import { loadConfig } from '../../edge-worker/config/load.js';
-import { createDynamoDbClient } from '../../functions/core/store/dynamodb-client.js';
 import type { Table } from '../../functions/core/store/table.js';
 import { createRegistryHandler } from '../../functions/registry/handler.js';
 import { type FtpBackend, startFtpBackend, writeHomeFile } from '../support/ftp-backends.js';
@@ -24,7 +23,6 @@ const ADMIN = 'backend-sources-admin-token-0123456789';
 describe('backend sources', () => {
   const backends: FtpBackend[] = [];
   const proxies: TestProxy[] = [];
-  const tables: Table[] = [];
   let dir: string;
   let a: FtpBackend;
   let b: FtpBackend;
@@ -55,7 +53,6 @@ describe('backend sources', () => {
 
   afterAll(async () => {
     await Promise.all(proxies.map((proxy) => proxy.close()));
-    for (const table of tables) table.client.destroy();
     await Promise.all(backends.map((backend) => backend.stop()));
     await rm(dir, { recursive: true, force: true });
   });
@@ -70,13 +67,12 @@ describe('backend sources', () => {
     return proxy;
   };
 
-  /** The registry API over the proxy's own table (the embedded store it started). */
+  /**
+   * The registry API over the proxy's own table and client (the embedded store it started), as
+   * `ftpx control-plane serve` hosts it: its writes are seen by the next login.
+   */
   const registryOf = (proxy: TestProxy) => {
-    const table: Table = {
-      client: createDynamoDbClient({ endpoint: proxy.worker.storeEndpoint as string, region: 'us-east-1' }),
-      name: 'ftpx',
-    };
-    tables.push(table);
+    const table = proxy.worker.storeTable as Table;
     const handler = createRegistryHandler({ table, bootstrapToken: ADMIN, log: () => {} });
     const context = { awsRequestId: 'test', functionName: 'registry' } as Context;
     return async (method: string, path: string, json?: unknown) => {

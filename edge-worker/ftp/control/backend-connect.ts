@@ -79,7 +79,8 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
             throw new BackendConnectError(`cannot resolve ${url.host}: ${err.message}`, { cause: err });
           },
         );
-  let lastError: Error = new BackendConnectError(`${url.host} has no addresses`);
+  // Made only when every address failed: an Error captures a stack, which every login would pay.
+  let lastError: Error | undefined;
   const tlsUrl = options.tls?.serverName ? { ...url, host: options.tls.serverName } : url;
   for (const address of addresses) {
     const remaining = deadline - Date.now();
@@ -138,6 +139,7 @@ export async function connectBackend(url: BackendUrl, options: ConnectOptions): 
       lastError = err instanceof Error ? err : new Error(String(err));
     }
   }
+  if (lastError === undefined) throw new BackendConnectError(`${url.host} has no addresses`);
   throw lastError instanceof BackendConnectError
     ? lastError
     : new BackendConnectError(lastError.message, { cause: lastError });

@@ -1,4 +1,4 @@
-import type { Table } from '../store/index.js';
+import { cachedRead, poolPk, REGISTRY_BACKEND_PREFIX, registryKeys, type Table } from '../store/index.js';
 import { getMapping } from './backend-mappings.js';
 import { enabledBackends } from './backends.js';
 import { getProxyUserRecord } from './proxy-users.js';
@@ -7,7 +7,9 @@ import { getProxyUserRecord } from './proxy-users.js';
  * The registry as edge workers (through resolve-backend and the coming proxy authentication) read
  * it. Internal only: these return backend URLs with their credentials and password hashes, which
  * the API never does. Each is one strongly consistent request, so a change made through the API is
- * seen by the next session:
+ * seen by the next session; listPoolBackends and the user and group lookups, which every login
+ * asks, are reused for up to a second by a control plane that enabled the read cache
+ * (store/read-cache.ts: its own writes are seen at once, other processes' after at most that second):
  *
  * - listPoolBackends: one Query (`POOL#<pool>`, `begins_with(sk, "REG#BACKEND#")`, filter
  *   `enabled = true`), more pages only beyond 1 MB of backends; read units ≈ size of all the pool's
@@ -39,7 +41,12 @@ export interface RegisteredProxyUser {
 
 /** The pool's enabled backends, in id order (creation order for server-chosen ids). */
 export async function listPoolBackends(table: Table, pool: string): Promise<RegisteredBackend[]> {
-  const records = await enabledBackends(table, pool, Date.now());
+  // Every login reads this: reused briefly (store/read-cache.ts), dropped by this client's writes.
+  const records = await cachedRead(
+    table,
+    { pk: poolPk(pool), prefix: REGISTRY_BACKEND_PREFIX, variant: 'enabled' },
+    () => enabledBackends(table, pool, Date.now()),
+  );
   return records.map((record) => ({
     id: record.id,
     url: record.url,
@@ -55,7 +62,13 @@ export async function lookupUserBackends(
   pool: string,
   user: string,
 ): Promise<string[] | undefined> {
-  return (await getMapping(table, 'user', pool, user, Date.now()))?.backends;
+  const key = registryKeys.userMapping(pool, user);
+  // Both resolve-backend calls of a PerUser login read it: reused like listPoolBackends.
+  return cachedRead(
+    table,
+    { pk: key.pk, prefix: key.sk, variant: 'mapping' },
+    async () => (await getMapping(table, 'user', pool, user, Date.now()))?.backends,
+  );
 }
 
 /** The group's backend URLs in the pool, or undefined when none are registered. */
@@ -64,7 +77,12 @@ export async function lookupGroupBackends(
   pool: string,
   group: string,
 ): Promise<string[] | undefined> {
-  return (await getMapping(table, 'group', pool, group, Date.now()))?.backends;
+  const key = registryKeys.groupMapping(pool, group);
+  return cachedRead(
+    table,
+    { pk: key.pk, prefix: key.sk, variant: 'mapping' },
+    async () => (await getMapping(table, 'group', pool, group, Date.now()))?.backends,
+  );
 }
 
 /** A proxy user with its password hash, or undefined. Disabled users are returned (with enabled: false). */

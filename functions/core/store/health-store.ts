@@ -2,10 +2,11 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type Item, keyOf, n, readNumber, readString, s } from './attributes.js';
 import { isConditionFailure } from './conditional.js';
 import { UpdateItemCommand } from './dynamodb-sdk.js';
-import { EXPIRES_AT, expiresAtFor } from './expiry.js';
+import { EXPIRES_AT, expiresAtFor, isLive } from './expiry.js';
 import type { BackendHealth, CheckResult, HealthThresholds } from './health-records.js';
 import { HEALTH_POOLS_PK, HEALTH_PREFIX, keys, poolPk, REGISTRY_POOL_PREFIX } from './keys.js';
 import { queryLive } from './query-live.js';
+import { cachedRead } from './read-cache.js';
 import { StoreError } from './store-error.js';
 import type { Table } from './table.js';
 
@@ -232,8 +233,12 @@ export async function recordCheckResult(
 /** Every live health record of a pool (one strongly consistent Query). */
 export async function readPoolHealth(table: Table, pool: string, nowMs: number): Promise<BackendHealth[]> {
   try {
-    const items = await queryLive(table, poolPk(pool), HEALTH_PREFIX, nowMs);
+    // Every login reads this: reused briefly (read-cache.ts), re-checked for expiry at `nowMs`.
+    const items = await cachedRead(table, { pk: poolPk(pool), prefix: HEALTH_PREFIX, variant: 'live' }, () =>
+      queryLive(table, poolPk(pool), HEALTH_PREFIX, nowMs),
+    );
     return items.flatMap((item) => {
+      if (!isLive(readNumber(item, EXPIRES_AT), nowMs)) return [];
       const health = fromItem(pool, item);
       return health ? [health] : [];
     });

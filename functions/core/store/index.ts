@@ -39,6 +39,7 @@ export {
 export { acquireLease, activeConnections, extendLease, releaseLease } from './leases.js';
 export { advanceCursor } from './policy-cursor.js';
 export { queryLive } from './query-live.js';
+export { cachedRead, DEFAULT_READ_CACHE_TTL_MS, enableReadCache } from './read-cache.js';
 export { decodeCursor, encodeCursor } from './registry/page-cursor.js';
 export { deleteMarkedPool, markPoolDeleting, unmarkPoolDeleting } from './registry/pool-deletion.js';
 export {

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedStore } from '../../../../../edge-worker/embedded/store-server.js';
+import { createDynamoDbClient } from '../../../../../functions/core/store/dynamodb-client.js';
+import { advanceCursor } from '../../../../../functions/core/store/policy-cursor.js';
+import { ensureTable, type Table } from '../../../../../functions/core/store/table.js';
+
+/** The RoundRobin cursor on dynalite, shared by two clients (two control planes on one store). */
+describe('policy cursor', () => {
+  let store: Awaited<ReturnType<typeof startEmbeddedStore>>;
+  let first: Table;
+  let second: Table;
+  let firstUpdates = 0;
+
+  beforeAll(async () => {
+    store = await startEmbeddedStore(undefined);
+    const client = createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UpdateItemCommand') firstUpdates++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countUpdates' },
+    );
+    first = { client, name: 'cursor' };
+    second = {
+      client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
+      name: 'cursor',
+    };
+    await ensureTable(first);
+  });
+  afterAll(async () => {
+    first?.client.destroy();
+    second?.client.destroy();
+    await store?.close();
+  });
+
+  it('one after the other, from either client: consecutive values', async () => {
+    const values: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      values.push(await advanceCursor(first, 'seq', 'RoundRobin'));
+      values.push(await advanceCursor(second, 'seq', 'RoundRobin'));
+    }
+    expect(values).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('a burst shares ADDs, and every caller of both clients still gets a value of its own', async () => {
+    const before = firstUpdates;
+    const burst = await Promise.all([
+      ...Array.from({ length: 20 }, () => advanceCursor(first, 'burst', 'RoundRobin')),
+      ...Array.from({ length: 10 }, () => advanceCursor(second, 'burst', 'RoundRobin')),
+    ]);
+    expect([...burst].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    // The first ADD goes alone, the 19 asked for meanwhile share the next one.
+    expect(firstUpdates - before).toBe(2);
+    // In the order they were asked for, within one client.
+    const fromFirst = burst.slice(0, 20);
+    expect(fromFirst.slice(1)).toEqual([...fromFirst.slice(1)].sort((a, b) => a - b));
+  });
+
+  it('cursors of other pools are not held up by each other', async () => {
+    const [a, b] = await Promise.all([
+      advanceCursor(first, 'x', 'RoundRobin'),
+      advanceCursor(first, 'y', 'RoundRobin'),
+    ]);
+    expect([a, b]).toEqual([1, 1]);
+  });
+
+  it('a failed ADD fails its batch only; the next advance works', async () => {
+    const broken: Table = { client: first.client, name: 'no-such-table' };
+    await expect(advanceCursor(broken, 'z', 'RoundRobin')).rejects.toThrow(/cannot advance/);
+    expect(await advanceCursor(first, 'z', 'RoundRobin')).toBe(1);
+  });
+});
