@@ -158,7 +158,7 @@ export function pumpInto(
     const written = (err?: Error | null) => {
       inFlight--;
       if (err) settle(err);
-      else if (inFlight === 0 && !source.destroyed && !yielding) resumeReading();
+      else if (inFlight === 0 && !settled && !source.destroyed && !yielding) resumeReading();
     };
     const write = (chunk: Buffer) => {
       inFlight++;
