@@ -1,14 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { relayData } from '../../../../../edge-worker/ftp/data/data-relay.js';
+import { DATA_HIGH_WATER_MARK, relayData } from '../../../../../edge-worker/ftp/data/data-relay.js';
 import {
   adoptReadBuffer,
   connectReadBuffered,
@@ -16,6 +18,7 @@ import {
   pumpInto,
   TURN_BUDGET_BYTES,
 } from '../../../../../edge-worker/ftp/data/read-buffer.js';
+import { createTestCa } from '../../../../support/test-ca.js';
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -191,15 +194,17 @@ afterEach(async () => {
 /**
  * A loopback peer in a process of its own, so that it keeps sending (or reading) while the relay's
  * event loop is busy, as a backend or a client does. `send FILE COUNT` listens and writes FILE COUNT
- * times to whoever connects; `hash` listens and prints the byte count and SHA-256 of what it read.
+ * times to whoever connects (over TLS with `send-tls FILE COUNT CERT KEY`); `hash` listens and
+ * prints the byte count and SHA-256 of what it read.
  * Either prints its port first; each serves one connection and exits.
  */
 const PEER = `
-const { createServer } = require('node:net');
+const net = require('node:net');
+const tls = require('node:tls');
 const { createHash } = require('node:crypto');
 const { readFileSync } = require('node:fs');
-const [mode, file, count] = process.argv.slice(1);
-const server = createServer(async (socket) => {
+const [mode, file, count, cert, key] = process.argv.slice(1);
+const serve = async (socket) => {
   server.close();
   if (mode === 'hash') {
     const hash = createHash('sha256');
@@ -214,7 +219,10 @@ const server = createServer(async (socket) => {
     if (!socket.write(block)) await new Promise((resolve) => socket.once('drain', resolve));
   }
   socket.end();
-});
+};
+const server = mode === 'send-tls'
+  ? tls.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, serve)
+  : net.createServer(serve);
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
 setTimeout(() => process.exit(1), 30000).unref();
 `;
@@ -242,14 +250,21 @@ async function startPeer(args: string[]): Promise<{ port: number; lines: AsyncIt
  * A peer that sends `count` times a random block of an odd size (reads cut it at ever other places,
  * so a chunk lost, repeated or reordered changes the digest); the SHA-256 of the whole stream.
  */
-async function startSender(count: number): Promise<{ port: number; bytes: number; sha256: string }> {
+async function startSender(
+  count: number,
+  tls?: { cert: string; key: string },
+): Promise<{ port: number; bytes: number; sha256: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'ftpx-turn-budget-'));
   tempDirs.push(dir);
   const block = randomBytes(READ_BUFFER_BYTES + 4099);
   await writeFile(join(dir, 'block'), block);
   const hash = createHash('sha256');
   for (let i = 0; i < count; i++) hash.update(block);
-  const { port } = await startPeer(['send', join(dir, 'block'), String(count)]);
+  const { port } = await startPeer(
+    tls
+      ? ['send-tls', join(dir, 'block'), String(count), tls.cert, tls.key]
+      : ['send', join(dir, 'block'), String(count)],
+  );
   return { port, bytes: block.length * count, sha256: hash.digest('hex') };
 }
 
@@ -332,6 +347,35 @@ describe('the relay lets the event loop go round', () => {
     expect(relayed).toBe(sender.bytes);
     expect(received.value).toBe(`${sender.bytes} ${sender.sha256}`);
     expect(most).toBeLessThanOrEqual(mostPerTurn);
+  });
+
+  it('relayData from a TLS source (the stream path) pauses it past the budget until the check phase', async () => {
+    const ca = await createTestCa();
+    try {
+      const sender = await startSender(32, ca.server);
+      const receiver = await startPeer(['hash']);
+      // Buffered as ftpx's data sockets are (data-endpoint.ts, data-listener.ts).
+      const sink = connect({ port: receiver.port, host: '127.0.0.1', highWaterMark: DATA_HIGH_WATER_MARK });
+      await once(sink, 'connect');
+      const source = tlsConnect({
+        host: '127.0.0.1',
+        port: sender.port,
+        ca: readFileSync(ca.caCert),
+        highWaterMark: DATA_HIGH_WATER_MARK,
+      });
+      await once(source, 'secureConnect');
+      await sleep(50);
+      const meter = turnMeter();
+      const relayed = await relayData(source, sink, new AbortController().signal, meter.add);
+      const most = meter.stop();
+      const received = await receiver.lines.next();
+      expect(relayed).toBeGreaterThan(0);
+      expect(received.value).toBe(`${sender.bytes} ${sender.sha256}`);
+      // The budget plus the TLS record (16 KiB at most) that crossed it; the sink's 1 MiB before.
+      expect(most).toBeLessThanOrEqual(TURN_BUDGET_BYTES + 16 * 1024);
+    } finally {
+      await ca.remove();
+    }
   });
 
   it('an abort while a resume waits for the check phase reads nothing more', async () => {
