@@ -3,7 +3,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import {
+  type AddressInfo,
+  connect,
+  createServer,
+  type NetConnectOpts,
+  type Server,
+  type Socket,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -354,15 +361,16 @@ describe('the relay lets the event loop go round', () => {
     try {
       const sender = await startSender(32, ca.server);
       const receiver = await startPeer(['hash']);
-      // Buffered as ftpx's data sockets are (data-endpoint.ts, data-listener.ts).
-      const sink = connect({ port: receiver.port, host: '127.0.0.1', highWaterMark: DATA_HIGH_WATER_MARK });
-      await once(sink, 'connect');
-      const source = tlsConnect({
+      // Buffered as ftpx's data sockets are (data-endpoint.ts, data-listener.ts): a corked batch
+      // could grow to 1 MiB before the pipe paused the source.
+      // (Node's types omit the stream options net.Socket passes on to its Duplex.)
+      const sink = connect({
+        port: receiver.port,
         host: '127.0.0.1',
-        port: sender.port,
-        ca: readFileSync(ca.caCert),
         highWaterMark: DATA_HIGH_WATER_MARK,
-      });
+      } as NetConnectOpts);
+      await once(sink, 'connect');
+      const source = tlsConnect({ host: '127.0.0.1', port: sender.port, ca: readFileSync(ca.caCert) });
       await once(source, 'secureConnect');
       await sleep(50);
       const meter = turnMeter();
