@@ -45,6 +45,7 @@ export async function relayData(
 ): Promise<number> {
   let handedOver = false;
   let closedWithLastWrite = false;
+  let endTurns: (() => void) | undefined;
   // Runs right behind the last write, in the same tick: the client sees the end with the last byte.
   const closeWithLastWrite = () => {
     closedWithLastWrite = closeIfFlushed(sink);
@@ -87,8 +88,9 @@ export async function relayData(
       // Attached in the same tick as the pipe, so no chunk flows before either listener is there.
       // First among the data listeners: the sink is corked before the pipe writes the chunk.
       const turn = turnBatches(source, sink, (stages[0] ?? sink) as Duplex, holdTail);
+      endTurns = turn.dispose;
       source.prependListener('data', (chunk: Buffer) => {
-        turn(chunk.length);
+        turn.chunk(chunk.length);
         onProgress(chunk.length);
       });
       await piping;
@@ -104,6 +106,7 @@ export async function relayData(
       },
     );
   } finally {
+    endTurns?.();
     source.destroy();
     if (!handedOver) sink.destroy();
   }
@@ -123,14 +126,23 @@ export async function relayData(
  * (read-buffer.ts): otherwise a batch grew to the sink's high-water mark, 1 MiB decrypted and
  * relayed per transfer before the worker read another socket. It resumes there only when the pipe
  * does not wait for a drain itself (the drain resumes it then), so backpressure stays the sink's.
- * Returns what to call for every chunk, with its length.
+ * Returns what to call for every chunk, with its length, and what cancels a pending end of turn
+ * (the relay is over).
  */
-function turnBatches(source: Socket, sink: Socket, head: Duplex, corkSink: boolean): (bytes: number) => void {
+function turnBatches(
+  source: Socket,
+  sink: Socket,
+  head: Duplex,
+  corkSink: boolean,
+): { chunk: (bytes: number) => void; dispose: () => void } {
   let inTurn = false;
+  let ending: NodeJS.Immediate | undefined;
   let corked = false;
   let moved = 0;
   let paused = false;
   const endTurn = () => {
+    clearImmediate(ending);
+    ending = undefined;
     inTurn = false;
     moved = 0;
     if (corked) {
@@ -143,10 +155,10 @@ function turnBatches(source: Socket, sink: Socket, head: Duplex, corkSink: boole
     }
   };
   source.prependOnceListener('end', endTurn);
-  return (bytes) => {
+  const chunk = (bytes: number) => {
     if (!inTurn) {
       inTurn = true;
-      setImmediate(endTurn);
+      ending = setImmediate(endTurn);
       if (corkSink && !sink.destroyed) {
         corked = true;
         sink.cork();
@@ -158,6 +170,12 @@ function turnBatches(source: Socket, sink: Socket, head: Duplex, corkSink: boole
       source.pause();
     }
   };
+  const dispose = () => {
+    clearImmediate(ending);
+    ending = undefined;
+    paused = false;
+  };
+  return { chunk, dispose };
 }
 
 /**
