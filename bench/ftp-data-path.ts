@@ -24,8 +24,10 @@ export interface DataPathOptions {
   paths: readonly DataPath[];
   directions: readonly Direction[];
   targets: readonly Target[];
-  /** Concurrent downloads (plain/plain) for the "many transfers" row; 0 skips it. */
+  /** Concurrent downloads for the "many transfers" rows; 0 skips them. */
   concurrent: number;
+  /** The paths whose concurrent downloads run (each with the control probe); plain/plain by default. */
+  concurrentPaths: readonly DataPath[];
   /** `--workers` for ftpx (auto: one worker per core). */
   workers: string;
   /** Extra node options for ftpx and its workers (`--cpu-prof --cpu-prof-dir=...`). */
@@ -39,10 +41,10 @@ export interface DataPathOptions {
 
 export interface DataPathRow {
   /** client leg / backend leg */
-  path: DataPath | 'plain/plain x N';
+  path: DataPath | `${DataPath} x N`;
   direction: Direction;
   target: Target;
-  /** Median over the rounds; for the concurrent row, the aggregate of all transfers. */
+  /** Median over the rounds; for a concurrent row, the aggregate of all transfers (median over the rounds). */
   miBps: number;
   /** CPU seconds per GiB relayed of the proxy (every process), median over the rounds. */
   proxyCpuSecPerGiB?: number;
@@ -50,8 +52,8 @@ export interface DataPathRow {
   serverCpuSecPerGiB: number;
   failures: number;
   /**
-   * Concurrent row only: NOOP round trips of another logged-in session through the same target,
-   * quiet (before) and while the transfers run (median and p95, ms).
+   * Concurrent rows only: NOOP round trips of another logged-in session through the same target,
+   * quiet (before) and while the transfers run (median and p95 over all rounds' samples, ms).
    */
   control?: { quietMs: number; busyMedianMs: number; busyP95Ms: number; samples: number };
 }
@@ -164,18 +166,67 @@ export async function ftpDataPath(options: DataPathOptions): Promise<DataPathRow
       rows.push(row);
       process.stderr.write(`${JSON.stringify(row)}\n`);
     }
-    if (options.concurrent > 0 && options.paths.includes('plain/plain')) {
+    if (options.concurrent > 0) rows.push(...(await concurrentRows(options, endpoints, backend, ca, source)));
+    return rows;
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await backend.stop();
+    await rm(workDir, { recursive: true, force: true });
+    await ca.remove();
+  }
+}
+
+/**
+ * N concurrent downloads per target and path (`concurrentPaths`), the targets interleaved round by
+ * round, while another logged-in session of the same target sends a NOOP every 20 ms: the aggregate
+ * (median over the rounds) and the NOOP round trips, quiet (20 before each round) and busy, pooled
+ * over all rounds for the median and p95.
+ */
+async function concurrentRows(
+  options: DataPathOptions,
+  endpoints: Map<string, Endpoint>,
+  backend: FtpBackend,
+  ca: TestCa,
+  source: string,
+): Promise<DataPathRow[]> {
+  const bytes = options.sizeMiB * 1024 * 1024;
+  const total = bytes * options.concurrent;
+  const paths = options.concurrentPaths.filter((path) => options.paths.includes(path));
+  const samples = new Map<
+    string,
+    {
+      ms: number[];
+      proxyCpu: number[];
+      serverCpu: number[];
+      quiet: number[];
+      busy: number[];
+      failures: number;
+    }
+  >();
+  for (let round = 0; round < options.rounds; round++) {
+    for (const path of paths) {
       for (const target of options.targets) {
-        const endpoint = endpoints.get(`${target} plain/plain`);
+        const endpoint = endpoints.get(`${target} ${path}`);
         if (!endpoint) continue;
+        const key = `${path} x N ${target}`;
+        const sample = samples.get(key) ?? {
+          ms: [],
+          proxyCpu: [],
+          serverCpu: [],
+          quiet: [],
+          busy: [],
+          failures: 0,
+        };
+        samples.set(key, sample);
+        // The probe's control connection is plain: the control replies are what is measured, and
+        // they cross the same worker whatever the data connections' protection.
         const probe = await openControlProbe('127.0.0.1', endpoint.port, backend.user, backend.password);
-        const quiet: number[] = [];
-        for (let i = 0; i < 20; i++) quiet.push(await probe.noop());
-        const busy: number[] = [];
+        for (let i = 0; i < 20; i++) sample.quiet.push(await probe.noop());
         let transfersDone = false;
+        const busyBefore = sample.busy.length;
         const probing = (async () => {
-          while (!transfersDone && busy.length < 10_000) {
-            busy.push(await probe.noop());
+          while (!transfersDone && sample.busy.length - busyBefore < 10_000) {
+            sample.busy.push(await probe.noop());
             await new Promise((resolve) => setTimeout(resolve, 20));
           }
         })();
@@ -186,53 +237,49 @@ export async function ftpDataPath(options: DataPathOptions): Promise<DataPathRow
                 transfer(endpoint, backend, ca, 'download', source, ''),
               ),
             );
-            const failed = results.find((result) => result !== undefined);
-            if (failed) throw new Error(failed);
-            return undefined;
+            return results.find((result) => result !== undefined);
           } finally {
             transfersDone = true;
           }
         });
         await probing.catch(() => undefined);
         probe.close();
-        const total = bytes * options.concurrent;
-        const row: DataPathRow = {
-          path: 'plain/plain x N',
-          direction: 'download',
-          target,
-          miBps: 0,
-          serverCpuSecPerGiB: 0,
-          failures: 1,
-        };
-        if (busy.length > 0) {
-          const sorted = [...busy].sort((a, b) => a - b);
-          row.control = {
-            quietMs: round2(median(quiet)),
-            busyMedianMs: round2(median(busy)),
-            busyP95Ms: round2(
-              sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] as number,
-            ),
-            samples: busy.length,
-          };
+        if (!run.ok) {
+          sample.failures += 1;
+          process.stderr.write(`concurrent ${key}: ${run.error}\n`);
+          continue;
         }
-        if (run.ok) {
-          row.miBps = round1(total / 2 ** 20 / (run.ms / 1000));
-          row.serverCpuSecPerGiB = round2(run.serverCpuMs / 1000 / (total / 2 ** 30));
-          row.failures = 0;
-          if (run.proxyCpuMs !== undefined)
-            row.proxyCpuSecPerGiB = round2(run.proxyCpuMs / 1000 / (total / 2 ** 30));
-        } else process.stderr.write(`concurrent ${target}: ${run.error}\n`);
-        rows.push(row);
-        process.stderr.write(`${JSON.stringify(row)}\n`);
+        sample.ms.push(run.ms);
+        sample.serverCpu.push(run.serverCpuMs / 1000 / (total / 2 ** 30));
+        if (run.proxyCpuMs !== undefined) sample.proxyCpu.push(run.proxyCpuMs / 1000 / (total / 2 ** 30));
       }
     }
-    return rows;
-  } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => {});
-    await backend.stop();
-    await rm(workDir, { recursive: true, force: true });
-    await ca.remove();
   }
+  const rows: DataPathRow[] = [];
+  for (const [key, sample] of samples) {
+    const [path, , , target] = key.split(' ') as [DataPath, 'x', 'N', Target];
+    const row: DataPathRow = {
+      path: `${path} x N`,
+      direction: 'download',
+      target,
+      miBps: sample.ms.length > 0 ? round1(total / 2 ** 20 / (median(sample.ms) / 1000)) : 0,
+      serverCpuSecPerGiB: sample.serverCpu.length > 0 ? round2(median(sample.serverCpu)) : 0,
+      failures: sample.failures,
+    };
+    if (sample.proxyCpu.length > 0) row.proxyCpuSecPerGiB = round2(median(sample.proxyCpu));
+    if (sample.busy.length > 0) {
+      const sorted = [...sample.busy].sort((a, b) => a - b);
+      row.control = {
+        quietMs: round2(median(sample.quiet)),
+        busyMedianMs: round2(median(sample.busy)),
+        busyP95Ms: round2(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] as number),
+        samples: sample.busy.length,
+      };
+    }
+    rows.push(row);
+    process.stderr.write(`${JSON.stringify(row)}\n`);
+  }
+  return rows;
 }
 
 /** ftpx (one process, a listener per path) and one mod_proxy per path, as the options ask. */
@@ -394,7 +441,7 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
   ];
   const paths = [
     ...options.paths,
-    ...(rows.some((r) => r.path === 'plain/plain x N') ? ['plain/plain x N'] : []),
+    ...options.paths.map((path) => `${path} x N`).filter((label) => rows.some((r) => r.path === label)),
   ];
   for (const path of paths) {
     for (const direction of options.directions) {
@@ -403,8 +450,9 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
       const modProxy = find(path, direction, 'mod_proxy');
       const before = find(path, direction, 'ftpx-baseline');
       if (!direct && !ftpx && !modProxy) continue;
-      const label =
-        path === 'plain/plain x N' ? `plain/plain, ${options.concurrent} at once (aggregate)` : path;
+      const label = path.endsWith(' x N')
+        ? `${path.slice(0, -' x N'.length)}, ${options.concurrent} at once (aggregate)`
+        : path;
       lines.push(
         `| ${label} | ${direction} | ${cell(direct)} | ${cell(ftpx)} | ${direct && ftpx ? ratio(ftpx.miBps, direct.miBps) : '-'} | ${cell(modProxy)} | ${direct && modProxy ? ratio(modProxy.miBps, direct.miBps) : '-'} | ${cpu(ftpx)} | ${cpu(modProxy)} | ${direct?.serverCpuSecPerGiB ?? '-'} |${baseline ? ` ${cell(before)} | ${direct && before ? ratio(before.miBps, direct.miBps) : '-'} | ${cpu(before)} |` : ''}`,
       );
@@ -414,13 +462,13 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
   const probed = rows.filter((r) => r.control);
   if (probed.length > 0) {
     lines.push(
-      `Another logged-in session's NOOP round trips through the same target while the ${options.concurrent} downloads run (ms):`,
+      `Another logged-in session's NOOP round trips through the same target while the ${options.concurrent} downloads run (ms; samples of all ${options.rounds} rounds):`,
       '',
-      '| target | quiet median | busy median | busy p95 | busy p95 − quiet | samples |',
-      '|---|---|---|---|---|---|',
+      '| path (client/backend) | target | quiet median | busy median | busy p95 | busy p95 − quiet | samples |',
+      '|---|---|---|---|---|---|---|',
       ...probed.map((r) => {
         const c = r.control as NonNullable<DataPathRow['control']>;
-        return `| ${r.target} | ${c.quietMs} | ${c.busyMedianMs} | ${c.busyP95Ms} | ${round2(c.busyP95Ms - c.quietMs)} | ${c.samples} |`;
+        return `| ${r.path.slice(0, -' x N'.length)} | ${r.target} | ${c.quietMs} | ${c.busyMedianMs} | ${c.busyP95Ms} | ${round2(c.busyP95Ms - c.quietMs)} | ${c.samples} |`;
       }),
       '',
     );

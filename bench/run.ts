@@ -6,7 +6,8 @@
  *   BENCH_SIZE_MIB=64 npm run bench    # a quicker run
  *   BENCH_PARTS=ftps npm run bench     # only the FTPS part (plain, load, ftps, resolve)
  *   npm run bench -- --only datapath --size 128 [--rounds 1] [--paths plain/plain,tls/tls]
- *        [--directions download] [--targets ftpx] [--concurrent 8] [--workers auto]
+ *        [--directions download] [--targets ftpx] [--concurrent 8] [--concurrent-paths plain/plain]
+ *        [--workers auto]
  *        [--baseline OTHER-CHECKOUT/dist/edge-worker/cli.js]
  *                                      # only the FTP data path (four TLS combinations, concurrent)
  */
@@ -186,6 +187,10 @@ const DATA_PATH_OPTIONS: DataPathOptions = {
   directions: list<Direction>('directions', ['download', 'upload']),
   targets: list<Target>('targets', ['direct', 'ftpx', 'ftpx-baseline', 'mod_proxy']),
   concurrent: Number(flag('concurrent') ?? 8),
+  // --concurrent-paths plain/plain,plain/tls: which paths get the concurrent downloads and the probe.
+  concurrentPaths: flag('concurrent-paths')
+    ? list<DataPath>('concurrent-paths', DATA_PATHS)
+    : ['plain/plain'],
   workers: flag('workers') ?? 'auto',
   // FTPX_BENCH_NODE_ARGS: node options for ftpx and its workers (--cpu-prof --cpu-prof-dir=DIR).
   nodeArgs: process.env.FTPX_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],

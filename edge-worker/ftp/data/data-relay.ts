@@ -3,7 +3,7 @@ import type { Duplex, Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { TLSSocket } from 'node:tls';
 import { DataRelayError } from './data-errors.js';
-import { adoptReadBuffer, isReadBuffered, pumpInto } from './read-buffer.js';
+import { adoptReadBuffer, isReadBuffered, pumpInto, TURN_BUDGET_BYTES } from './read-buffer.js';
 import { canSplice, SpliceNotStarted, spliceData } from './splice-relay.js';
 import { TailHoldTransform } from './tail-hold.js';
 import { cork } from './tcp-cork.js';
@@ -47,6 +47,7 @@ export async function relayData(
 ): Promise<number> {
   let handedOver = false;
   let closedWithLastWrite = false;
+  let endTurns: (() => void) | undefined;
   // Runs right behind the last write, in the same tick: the client sees the end with the last byte.
   const closeWithLastWrite = () => {
     closedWithLastWrite = closeIfFlushed(sink);
@@ -101,9 +102,10 @@ export async function relayData(
       const piping = pipeline([source, ...stages, sink], { signal, end: false });
       // Attached in the same tick as the pipe, so no chunk flows before either listener is there.
       // First among the data listeners: the sink is corked before the pipe writes the chunk.
-      const batch = holdTail ? batchWrites(source, sink) : undefined;
+      const turn = turnBatches(source, sink, (stages[0] ?? sink) as Duplex, holdTail);
+      endTurns = turn.dispose;
       source.prependListener('data', (chunk: Buffer) => {
-        batch?.();
+        turn.chunk(chunk.length);
         onProgress(chunk.length);
       });
       await piping;
@@ -119,34 +121,76 @@ export async function relayData(
       },
     );
   } finally {
+    endTurns?.();
     source.destroy();
     if (!handedOver) sink.destroy();
   }
 }
 
 /**
- * A TLS source hands over one record (16 KiB at most) per `data` event, several of them for each
- * read from its socket, all in one poll phase of the event loop; written one by one to a plain
- * sink, each is a write(2) of its own. Corked from the first of them until the loop's check phase,
- * they go out as one writev(2). (A TLS sink is left alone: it would copy the batch into one buffer
- * to encrypt it, and measured no better.) The sink is uncorked at the
- * source's end, before anything reacts to it, so that the end-of-data close still comes right
- * behind the last write (closeIfFlushed). Returns what to call for every chunk.
+ * The stream path's work per turn of the event loop (a TLS source, or a socket that could not be
+ * given the reused read buffer). A TLS source hands over one record (16 KiB at most) per `data`
+ * event, several of them for each read from its socket, all in one poll phase; written one by one to
+ * a plain sink, each is a write(2) of its own. With `corkSink` the sink is corked from the first of
+ * them until the loop's check phase, so they go out as one writev(2). (A TLS sink is left alone: it
+ * would copy the batch into one buffer to encrypt it, and measured no better.) The sink is uncorked
+ * at the source's end, before anything reacts to it, so that the end-of-data close still comes right
+ * behind the last write (closeIfFlushed).
+ *
+ * Past TURN_BUDGET_BYTES in one turn the source is paused until the check phase, as pumpInto does
+ * (read-buffer.ts): otherwise a batch grew to the sink's high-water mark, 1 MiB decrypted and
+ * relayed per transfer before the worker read another socket. It resumes there only when the pipe
+ * does not wait for a drain itself (the drain resumes it then), so backpressure stays the sink's.
+ * Returns what to call for every chunk, with its length, and what cancels a pending end of turn
+ * (the relay is over).
  */
-function batchWrites(source: Socket, sink: Socket): () => void {
+function turnBatches(
+  source: Socket,
+  sink: Socket,
+  head: Duplex,
+  corkSink: boolean,
+): { chunk: (bytes: number) => void; dispose: () => void } {
+  let inTurn = false;
+  let ending: NodeJS.Immediate | undefined;
   let corked = false;
-  const flush = () => {
-    if (!corked) return;
-    corked = false;
-    if (!sink.destroyed) sink.uncork();
+  let moved = 0;
+  let paused = false;
+  const endTurn = () => {
+    clearImmediate(ending);
+    ending = undefined;
+    inTurn = false;
+    moved = 0;
+    if (corked) {
+      corked = false;
+      if (!sink.destroyed) sink.uncork();
+    }
+    if (paused) {
+      paused = false;
+      if (!source.destroyed && !head.writableNeedDrain) source.resume();
+    }
   };
-  source.prependOnceListener('end', flush);
-  return () => {
-    if (corked || sink.destroyed) return;
-    corked = true;
-    sink.cork();
-    setImmediate(flush);
+  source.prependOnceListener('end', endTurn);
+  const chunk = (bytes: number) => {
+    if (!inTurn) {
+      inTurn = true;
+      ending = setImmediate(endTurn);
+      if (corkSink && !sink.destroyed) {
+        corked = true;
+        sink.cork();
+      }
+    }
+    moved += bytes;
+    if (moved >= TURN_BUDGET_BYTES && !paused) {
+      paused = true;
+      source.pause();
+    }
   };
+  const dispose = () => {
+    clearImmediate(ending);
+    ending = undefined;
+    paused = false;
+  };
+  return { chunk, dispose };
 }
 
 /**

@@ -10,6 +10,16 @@ import { TailHold } from './tail-hold.js';
  */
 const READ_BUFFER_BYTES = 1024 * 1024;
 
+/**
+ * How much one relay may move before it lets the event loop go round. A chunk whose write completes
+ * at once (loopback, a sink with room) calls back in a nextTick inside the same read callback, and
+ * resuming there lets libuv go on reading the same socket (up to 32 full reads per poll event): one
+ * transfer could copy tens of MiB before the worker looked at any other socket, such as another
+ * session's control connection (issue 19: its replies within 5 ms while transfers run). Past this
+ * budget, reading resumes from the check phase instead, after every other ready socket was served.
+ */
+export const TURN_BUDGET_BYTES = 256 * 1024;
+
 interface Reader {
   /** Takes one chunk read into the shared buffer; true when the next read may overwrite it right away. */
   onChunk: ((bytes: Buffer) => boolean) | undefined;
@@ -95,7 +105,8 @@ export function isReadBuffered(socket: Socket): boolean {
  * instead (for sinks that keep chunks after taking them, such as transforms); `holdTail` holds short
  * chunks back briefly (tail-hold.ts). Resolves at the source's EOF once the sink has taken every
  * chunk; `endHead` also ends the sink then and waits until it has finished, `onEnd` runs in the same
- * tick as the last write otherwise (and `beforeLastWrite` in the same tick before it).
+ * tick as the last write otherwise (and `beforeLastWrite` in the same tick before it). Past
+ * TURN_BUDGET_BYTES since it last yielded, it resumes reading only in the loop's check phase.
  */
 export function pumpInto(
   source: Socket,
@@ -116,9 +127,26 @@ export function pumpInto(
   if (!reader) return Promise.reject(new Error('socket was not created by connectReadBuffered'));
   return new Promise<void>((resolve, reject) => {
     let settled = false;
+    // Bytes read since this relay last let the event loop go round, and the resume that does so.
+    let sinceYield = 0;
+    let yielding: NodeJS.Immediate | undefined;
+    const resumeAfterYield = () => {
+      yielding = undefined;
+      if (!settled && !source.destroyed) source.resume();
+    };
+    const resumeReading = () => {
+      if (sinceYield < TURN_BUDGET_BYTES) {
+        source.resume();
+        return;
+      }
+      sinceYield = 0;
+      yielding = setImmediate(resumeAfterYield);
+    };
     const settle = (err?: Error) => {
       if (settled) return;
       settled = true;
+      clearImmediate(yielding);
+      yielding = undefined;
       hold?.dispose();
       options.signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
@@ -130,7 +158,7 @@ export function pumpInto(
     const written = (err?: Error | null) => {
       inFlight--;
       if (err) settle(err);
-      else if (inFlight === 0 && !source.destroyed) source.resume();
+      else if (inFlight === 0 && !settled && !source.destroyed && !yielding) resumeReading();
     };
     const write = (chunk: Buffer) => {
       inFlight++;
@@ -160,6 +188,7 @@ export function pumpInto(
     });
     if (options.endHead) sink.on('finish', () => settle());
     reader.onChunk = (chunk) => {
+      sinceYield += chunk.length;
       options.onProgress(chunk.length);
       if (hold?.offer(chunk, true)) return inFlight === 0;
       write(options.copy ? Buffer.from(chunk) : chunk);
