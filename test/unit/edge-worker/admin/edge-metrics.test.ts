@@ -49,7 +49,9 @@ describe('edge metrics (prom-client)', () => {
     const one = parsePrometheusText(await new EdgeMetrics().render());
     const two = parsePrometheusText(await new EdgeMetrics().render());
     for (const samples of [one, two]) {
-      expect(samples.get('process_cpu_user_seconds_total')).toBeGreaterThan(0);
+      // prom-client counts CPU from when the collector was made: a render right after it can be 0
+      // on a kernel that accounts CPU time by ticks (it was, once in a full run).
+      expect(samples.get('process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
       expect(samples.get('process_resident_memory_bytes')).toBeGreaterThan(0);
       expect(samples.has('nodejs_eventloop_lag_seconds')).toBe(true);
     }
