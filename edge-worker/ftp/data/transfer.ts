@@ -206,7 +206,28 @@ export async function runTransfer(request: TransferRequest): Promise<TransferOut
     }
   } finally {
     cleanUp();
+    // The splice relay hands over its last bytes when its thread has let go of the sockets, a moment
+    // after an abort: waited for (bounded), so the TransferLog entry and the byte counters the caller
+    // writes after this returns include them, as the JS relay's per-chunk counts always did.
+    await settledWithin(relay, RELAY_SETTLE_MS);
   }
+}
+
+/** How long an ended transfer waits for its relay to report the last bytes it moved. */
+const RELAY_SETTLE_MS = 2000;
+
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.then(
+      () => {},
+      () => {},
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 async function finish(
