@@ -3,14 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import {
-  type AddressInfo,
-  connect,
-  createServer,
-  type NetConnectOpts,
-  type Server,
-  type Socket,
-} from 'node:net';
+import { connect, type NetConnectOpts, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -26,6 +19,7 @@ import {
   TURN_BUDGET_BYTES,
 } from '../../../../../edge-worker/ftp/data/read-buffer.js';
 import { SPLICE_RELAY_ENV } from '../../../../../edge-worker/ftp/data/splice-relay.js';
+import { acceptOne as acceptShared } from '../../../../support/accept-one.js';
 import { createTestCa } from '../../../../support/test-ca.js';
 
 // These are the JS relay's tests (the reused read buffer, the tail hold): the splice relay, which
@@ -42,18 +36,7 @@ afterEach(() => {
   for (const server of servers.splice(0)) server.close();
 });
 
-/**
- * Listens on loopback; resolves with the port and the first accepted socket. `paused`: accepted as
- * ftpx's data listeners accept (pauseOnConnect), nothing read until the relay takes the socket.
- */
-async function acceptOne(paused = false): Promise<{ port: number; accepted: Promise<Socket> }> {
-  const server = createServer({ pauseOnConnect: paused });
-  servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection').then(([socket]) => socket as Socket);
-  return { port: (server.address() as AddressInfo).port, accepted };
-}
+const acceptOne = (paused = false) => acceptShared(servers, paused);
 
 /**
  * A backend that alternates short writes (which the tail hold keeps back as copies) with long ones

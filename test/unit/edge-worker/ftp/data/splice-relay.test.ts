@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataRelayError } from '../../../../../edge-worker/ftp/data/data-errors.js';
@@ -14,6 +14,7 @@ import {
   spliceRelayStatus,
 } from '../../../../../edge-worker/ftp/data/splice-relay.js';
 import { isCorked, socketFd } from '../../../../../edge-worker/ftp/data/tcp-cork.js';
+import { acceptOne as acceptShared } from '../../../../support/accept-one.js';
 
 const available = spliceRelayStatus().available;
 const servers: Server[] = [];
@@ -23,14 +24,7 @@ afterEach(() => {
   for (const server of servers.splice(0)) server.close();
 });
 
-async function acceptOne(paused: boolean): Promise<{ port: number; accepted: Promise<Socket> }> {
-  const server = createServer({ pauseOnConnect: paused });
-  servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection').then(([socket]) => socket as Socket);
-  return { port: (server.address() as AddressInfo).port, accepted };
-}
+const acceptOne = (paused = false) => acceptShared(servers, paused);
 
 /**
  * A relay's two ends as ftpx has them: `source` accepted paused (a passive client's upload), with
