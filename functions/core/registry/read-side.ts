@@ -61,7 +61,7 @@ export async function lookupUserBackends(
   table: Table,
   pool: string,
   user: string,
-): Promise<string[] | undefined> {
+): Promise<readonly string[] | undefined> {
   const key = registryKeys.userMapping(pool, user);
   // Both resolve-backend calls of a PerUser login read it: reused like listPoolBackends.
   return cachedRead(
@@ -76,7 +76,7 @@ export async function lookupGroupBackends(
   table: Table,
   pool: string,
   group: string,
-): Promise<string[] | undefined> {
+): Promise<readonly string[] | undefined> {
   const key = registryKeys.groupMapping(pool, group);
   return cachedRead(
     table,

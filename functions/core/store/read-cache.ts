@@ -114,13 +114,13 @@ export function enableReadCache(client: DynamoDBClient, options: ReadCacheOption
 /**
  * `load()` (a read of partition `pk`, sort keys starting with `prefix`; `variant` tells apart
  * different reads of the same items), reused for the cache's TTL when the client has a cache.
- * The value is shared between callers: they must not change it.
+ * The value is shared between callers: it is typed read-only so that none can change it.
  */
 export function cachedRead<T>(
   table: Table,
   read: { pk: string; prefix: string; variant: string },
   load: () => Promise<T>,
-): Promise<T> {
+): Promise<Readonly<T>> {
   const cache = caches.get(table.client);
   if (!cache) return load();
   return cache.read(read.pk, read.prefix, `${table.name}\u0000${read.variant}`, load);
