@@ -50,6 +50,8 @@ export interface DataPathRow {
   proxyCpuSecPerGiB?: number;
   /** CPU seconds per GiB of the ProFTPD backend (master and its session processes). */
   serverCpuSecPerGiB: number;
+  /** CPU seconds per GiB of the curl clients (reaped by the benchmark process). */
+  clientCpuSecPerGiB: number;
   failures: number;
   /**
    * Concurrent rows only: NOOP round trips of another logged-in session through the same target,
@@ -72,6 +74,14 @@ export function treeCpuMs(pid: number): number {
   let ticks = stat.own + stat.reaped;
   for (const child of childPids(pid)) ticks += readStat(child)?.own ?? 0;
   return ticks * TICK_MS;
+}
+
+/**
+ * CPU time in ms of the children this process has reaped: the curl clients. The servers and
+ * proxies it starts are reaped only when they are stopped, after the measurements.
+ */
+function reapedChildrenCpuMs(): number {
+  return (readStat(process.pid)?.reaped ?? 0) * TICK_MS;
 }
 
 function readStat(pid: number): { own: number; reaped: number } | undefined {
@@ -125,7 +135,7 @@ export async function ftpDataPath(options: DataPathOptions): Promise<DataPathRow
     const rows: DataPathRow[] = [];
     const samples = new Map<
       string,
-      { ms: number[]; proxyCpu: number[]; serverCpu: number[]; failures: number }
+      { ms: number[]; proxyCpu: number[]; serverCpu: number[]; clientCpu: number[]; failures: number }
     >();
     for (let round = 0; round < options.rounds; round++) {
       for (const path of options.paths) {
@@ -134,7 +144,13 @@ export async function ftpDataPath(options: DataPathOptions): Promise<DataPathRow
             const endpoint = endpoints.get(`${target} ${path}`);
             if (!endpoint) continue;
             const key = `${path} ${direction} ${target}`;
-            const sample = samples.get(key) ?? { ms: [], proxyCpu: [], serverCpu: [], failures: 0 };
+            const sample = samples.get(key) ?? {
+              ms: [],
+              proxyCpu: [],
+              serverCpu: [],
+              clientCpu: [],
+              failures: 0,
+            };
             samples.set(key, sample);
             const run = await measure(endpoint, backend, () =>
               transfer(endpoint, backend, ca, direction, source, `up-${target}-${round}.bin`),
@@ -147,6 +163,7 @@ export async function ftpDataPath(options: DataPathOptions): Promise<DataPathRow
             }
             sample.ms.push(run.ms);
             sample.serverCpu.push(run.serverCpuMs / 1000 / (bytes / 2 ** 30));
+            sample.clientCpu.push(run.clientCpuMs / 1000 / (bytes / 2 ** 30));
             if (run.proxyCpuMs !== undefined) sample.proxyCpu.push(run.proxyCpuMs / 1000 / (bytes / 2 ** 30));
           }
         }
@@ -160,6 +177,7 @@ export async function ftpDataPath(options: DataPathOptions): Promise<DataPathRow
         target,
         miBps: sample.ms.length > 0 ? round1(options.sizeMiB / (median(sample.ms) / 1000)) : 0,
         serverCpuSecPerGiB: round2(median(sample.serverCpu)),
+        clientCpuSecPerGiB: round2(median(sample.clientCpu)),
         failures: sample.failures,
       };
       if (sample.proxyCpu.length > 0) row.proxyCpuSecPerGiB = round2(median(sample.proxyCpu));
@@ -198,6 +216,7 @@ async function concurrentRows(
       ms: number[];
       proxyCpu: number[];
       serverCpu: number[];
+      clientCpu: number[];
       quiet: number[];
       busy: number[];
       failures: number;
@@ -213,6 +232,7 @@ async function concurrentRows(
           ms: [],
           proxyCpu: [],
           serverCpu: [],
+          clientCpu: [],
           quiet: [],
           busy: [],
           failures: 0,
@@ -251,6 +271,7 @@ async function concurrentRows(
         }
         sample.ms.push(run.ms);
         sample.serverCpu.push(run.serverCpuMs / 1000 / (total / 2 ** 30));
+        sample.clientCpu.push(run.clientCpuMs / 1000 / (total / 2 ** 30));
         if (run.proxyCpuMs !== undefined) sample.proxyCpu.push(run.proxyCpuMs / 1000 / (total / 2 ** 30));
       }
     }
@@ -264,6 +285,7 @@ async function concurrentRows(
       target,
       miBps: sample.ms.length > 0 ? round1(total / 2 ** 20 / (median(sample.ms) / 1000)) : 0,
       serverCpuSecPerGiB: sample.serverCpu.length > 0 ? round2(median(sample.serverCpu)) : 0,
+      clientCpuSecPerGiB: sample.clientCpu.length > 0 ? round2(median(sample.clientCpu)) : 0,
       failures: sample.failures,
     };
     if (sample.proxyCpu.length > 0) row.proxyCpuSecPerGiB = round2(median(sample.proxyCpu));
@@ -386,16 +408,21 @@ async function transfer(
   return result.code === 0 ? undefined : `curl exited ${result.code}: ${result.stderr.trim().slice(-300)}`;
 }
 
-/** Wall time of `run`, and the CPU the proxy and the server used meanwhile (sessions reaped first). */
+/**
+ * Wall time of `run`, and the CPU the proxy, the server and the clients used meanwhile (sessions
+ * reaped first).
+ */
 async function measure(
   endpoint: Endpoint,
   backend: FtpBackend,
   run: () => Promise<string | undefined>,
 ): Promise<
-  { ok: true; ms: number; proxyCpuMs?: number; serverCpuMs: number } | { ok: false; error: string }
+  | { ok: true; ms: number; proxyCpuMs?: number; serverCpuMs: number; clientCpuMs: number }
+  | { ok: false; error: string }
 > {
   const proxyBefore = endpoint.proxyPid === undefined ? 0 : treeCpuMs(endpoint.proxyPid);
   const serverBefore = treeCpuMs(backend.pid);
+  const clientBefore = reapedChildrenCpuMs();
   const started = performance.now();
   let error: string | undefined;
   try {
@@ -411,6 +438,7 @@ async function measure(
     ok: true,
     ms,
     serverCpuMs: treeCpuMs(backend.pid) - serverBefore,
+    clientCpuMs: reapedChildrenCpuMs() - clientBefore,
     ...(endpoint.proxyPid === undefined ? {} : { proxyCpuMs: treeCpuMs(endpoint.proxyPid) - proxyBefore }),
   };
 }
@@ -428,7 +456,10 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
     '',
     'Direct is plain FTP for plain/plain and FTPS (PROT P) wherever a leg has TLS. CPU s/GiB: every',
     'process of the proxy (ftpx: primary and workers; mod_proxy: its master and the session processes',
-    'it reaped), from /proc/PID/stat utime+stime; server: the ProFTPD backend the same way.',
+    'it reaped), from /proc/PID/stat utime+stime; server: the ProFTPD backend the same way; client: the',
+    'curl processes. On 2 cores, direct client + server CPU per GiB is what a proxy adds again when it',
+    "does both ends' work (both legs TLS: one decryption and one encryption), so that sum bounds the",
+    'proxied rate when the run is CPU-bound.',
     '',
     ...(baseline
       ? [
@@ -436,8 +467,8 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
           '',
         ]
       : []),
-    `| path (client/backend) | direction | direct MiB/s | ftpx MiB/s | ftpx/direct | mod_proxy MiB/s | mod_proxy/direct | ftpx CPU s/GiB | mod_proxy CPU s/GiB | server CPU s/GiB (direct) |${baseline ? ' ftpx-baseline MiB/s | baseline/direct | ftpx-baseline CPU s/GiB |' : ''}`,
-    `|---|---|---|---|---|---|---|---|---|---|${baseline ? '---|---|---|' : ''}`,
+    `| path (client/backend) | direction | direct MiB/s | ftpx MiB/s | ftpx/direct | mod_proxy MiB/s | mod_proxy/direct | ftpx CPU s/GiB | mod_proxy CPU s/GiB | server CPU s/GiB (direct) | client CPU s/GiB (direct) |${baseline ? ' ftpx-baseline MiB/s | baseline/direct | ftpx-baseline CPU s/GiB |' : ''}`,
+    `|---|---|---|---|---|---|---|---|---|---|---|${baseline ? '---|---|---|' : ''}`,
   ];
   const paths = [
     ...options.paths,
@@ -454,7 +485,7 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
         ? `${path.slice(0, -' x N'.length)}, ${options.concurrent} at once (aggregate)`
         : path;
       lines.push(
-        `| ${label} | ${direction} | ${cell(direct)} | ${cell(ftpx)} | ${direct && ftpx ? ratio(ftpx.miBps, direct.miBps) : '-'} | ${cell(modProxy)} | ${direct && modProxy ? ratio(modProxy.miBps, direct.miBps) : '-'} | ${cpu(ftpx)} | ${cpu(modProxy)} | ${direct?.serverCpuSecPerGiB ?? '-'} |${baseline ? ` ${cell(before)} | ${direct && before ? ratio(before.miBps, direct.miBps) : '-'} | ${cpu(before)} |` : ''}`,
+        `| ${label} | ${direction} | ${cell(direct)} | ${cell(ftpx)} | ${direct && ftpx ? ratio(ftpx.miBps, direct.miBps) : '-'} | ${cell(modProxy)} | ${direct && modProxy ? ratio(modProxy.miBps, direct.miBps) : '-'} | ${cpu(ftpx)} | ${cpu(modProxy)} | ${direct?.serverCpuSecPerGiB ?? '-'} | ${direct?.clientCpuSecPerGiB ?? '-'} |${baseline ? ` ${cell(before)} | ${direct && before ? ratio(before.miBps, direct.miBps) : '-'} | ${cpu(before)} |` : ''}`,
       );
     }
   }
