@@ -58,6 +58,8 @@ const SIZE_MIB = Number(flag('size') ?? process.env.BENCH_SIZE_MIB ?? 512);
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 30);
 const ROUNDS = Number(flag('rounds') ?? process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
+// FTPX_BENCH_NODE_ARGS: node options for ftpx and its workers (--cpu-prof --cpu-prof-dir=DIR).
+const NODE_ARGS = process.env.FTPX_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const RESOLVE_CALLS = Number(process.env.BENCH_RESOLVE_CALLS ?? 2000);
 const STORE_CALLS = Number(process.env.BENCH_STORE_CALLS ?? 320);
@@ -153,7 +155,7 @@ async function load(): Promise<LoadRow[]> {
   let modProxy: ModProxy | undefined;
   try {
     const urls = backends.map((backend) => backend.url);
-    proxy = await startProxyProcess({ backends: urls, port: await freePort() });
+    proxy = await startProxyProcess({ backends: urls, port: await freePort(), nodeOptions: NODE_ARGS });
     modProxy = await startModProxy(urls);
     const credentials = { user: backends[0]?.user ?? '', password: backends[0]?.password ?? '' };
     const targets: [string, Endpoint[]][] = [
@@ -192,8 +194,7 @@ const DATA_PATH_OPTIONS: DataPathOptions = {
     ? list<DataPath>('concurrent-paths', DATA_PATHS)
     : ['plain/plain'],
   workers: flag('workers') ?? 'auto',
-  // FTPX_BENCH_NODE_ARGS: node options for ftpx and its workers (--cpu-prof --cpu-prof-dir=DIR).
-  nodeArgs: process.env.FTPX_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+  nodeArgs: NODE_ARGS,
   // --baseline DIR/dist/edge-worker/cli.js: another build side by side (before/after a change).
   ...(flag('baseline') ? { baselineCli: flag('baseline') as string } : {}),
 };

@@ -10,6 +10,7 @@ import {
   DEFAULT_READ_CACHE_TTL_MS,
   enableReadCache,
   ensureTable,
+  reserveCursorBlocks,
   sweepExpired,
   type Table,
 } from '../../functions/core/store/index.js';
@@ -18,6 +19,13 @@ import { discoveryRefreshJob, healthCheckJob, Scheduler } from './scheduled-func
 import type { EmbeddedStoreServer } from './store-server.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * RoundRobin values one store write reserves for the embedded store's own control plane: its one
+ * writer of cursors, so the rotation stays exact with one write per 64 logins (bench/README.md,
+ * "Login path").
+ */
+const EMBEDDED_CURSOR_BLOCK = 64;
 
 export interface StoreStartOptions {
   /**
@@ -97,6 +105,7 @@ export async function startStore(options: StoreStartOptions): Promise<RunningSto
     // The reads every login repeats are reused for up to a second; this process's own writes
     // (registry API, session events, checks, sweeper) are seen at once (bench/README.md, "Login path").
     enableReadCache(store.client, { ttlMs: DEFAULT_READ_CACHE_TTL_MS });
+    if (embedded) reserveCursorBlocks(store.client, EMBEDDED_CURSOR_BLOCK);
     table = store;
     const created = await ensureTable(store);
     log.info('store ready', { endpoint, table: store.name, table_state: created });

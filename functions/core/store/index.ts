@@ -37,7 +37,7 @@ export {
   USER_MAPPING_PREFIX,
 } from './keys.js';
 export { acquireLease, activeConnections, extendLease, releaseLease } from './leases.js';
-export { advanceCursor } from './policy-cursor.js';
+export { advanceCursor, reserveCursorBlocks } from './policy-cursor.js';
 export { queryLive } from './query-live.js';
 export { cachedRead, DEFAULT_READ_CACHE_TTL_MS, enableReadCache } from './read-cache.js';
 export { decodeCursor, encodeCursor } from './registry/page-cursor.js';

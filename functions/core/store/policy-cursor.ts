@@ -12,6 +12,30 @@ interface Waiter {
 /** Advances queued behind the one in flight, per client and cursor item. */
 const queues = new WeakMap<DynamoDBClient, Map<string, Waiter[]>>();
 
+/** Values reserved by an earlier ADD and not handed out yet, per client and cursor item. */
+interface Reserved {
+  next: number;
+  last: number;
+}
+
+/** Clients whose cursors reserve blocks (`reserveCursorBlocks`): the block size. */
+const blockSizes = new WeakMap<DynamoDBClient, number>();
+const reservations = new WeakMap<DynamoDBClient, Map<string, Reserved>>();
+
+/**
+ * Makes every cursor advanced through `client` reserve `block` values per ADD and hand them out
+ * locally, in order: one store write per `block` logins instead of one per login or burst. Only for
+ * a client that is the one writer of its cursors (the embedded store, which belongs to the process
+ * that opened it): another writer's values would interleave with the reserved blocks, and its
+ * logins would go through the rotation in runs. Values reserved and not used when the process ends
+ * are skipped, so after a restart the rotation goes on from a later backend.
+ */
+export function reserveCursorBlocks(client: DynamoDBClient, block: number): void {
+  if (!Number.isSafeInteger(block) || block < 1)
+    throw new RangeError(`block must be a positive integer: ${block}`);
+  blockSizes.set(client, block);
+}
+
 /**
  * Atomically advances a pool's cursor and returns the new value (1 on first use). An `ADD` update is
  * a single conditional-free atomic increment on DynamoDB, so any number of edge workers and function
@@ -21,11 +45,16 @@ const queues = new WeakMap<DynamoDBClient, Map<string, Waiter[]>>();
  * one `ADD n`, which reserves n consecutive values, handed out in the order they were asked for.
  * Every caller still gets its own value and the rotation stays exact across processes; under a burst
  * of logins the store sees one write per batch instead of one per login (bench/README.md, "Login
- * path"), for at most one more round trip of waiting.
+ * path"), for at most one more round trip of waiting. A client that is its cursors' one writer
+ * reserves larger blocks (`reserveCursorBlocks`).
  */
 export function advanceCursor(table: Table, pool: string, policy: string): Promise<number> {
   const key = keys.policyCursor(pool, policy);
   const id = `${table.name}\u0000${key.pk}\u0000${key.sk}`;
+  const reserved = reservations.get(table.client)?.get(id);
+  if (reserved && reserved.next <= reserved.last && !queues.get(table.client)?.has(id)) {
+    return Promise.resolve(reserved.next++);
+  }
   let byCursor = queues.get(table.client);
   if (!byCursor) {
     byCursor = new Map();
@@ -44,9 +73,8 @@ export function advanceCursor(table: Table, pool: string, policy: string): Promi
       while (waiting.length > 0) {
         const batch = waiting.splice(0);
         try {
-          const last = await addToCursor(table, pool, policy, key, batch.length);
-          const first = last - batch.length + 1;
-          for (const [index, waiter] of batch.entries()) waiter.resolve(first + index);
+          const values = await takeValues(table, pool, policy, key, id, batch.length);
+          for (const [index, waiter] of batch.entries()) waiter.resolve(values[index] as number);
         } catch (err) {
           for (const waiter of batch) waiter.reject(err);
         }
@@ -54,6 +82,39 @@ export function advanceCursor(table: Table, pool: string, policy: string): Promi
       cursors.delete(id);
     })();
   });
+}
+
+/** `count` values in rotation order: what is left of this client's block first, then a new ADD. */
+async function takeValues(
+  table: Table,
+  pool: string,
+  policy: string,
+  key: { pk: string; sk: string },
+  id: string,
+  count: number,
+): Promise<number[]> {
+  const block = blockSizes.get(table.client);
+  if (block === undefined) {
+    const last = await addToCursor(table, pool, policy, key, count);
+    return Array.from({ length: count }, (_, index) => last - count + 1 + index);
+  }
+  let byCursor = reservations.get(table.client);
+  if (!byCursor) {
+    byCursor = new Map();
+    reservations.set(table.client, byCursor);
+  }
+  const values: number[] = [];
+  let reserved = byCursor.get(id);
+  while (values.length < count) {
+    if (!reserved || reserved.next > reserved.last) {
+      const size = Math.max(block, count - values.length);
+      const last = await addToCursor(table, pool, policy, key, size);
+      reserved = { next: last - size + 1, last };
+      byCursor.set(id, reserved);
+    }
+    values.push(reserved.next++);
+  }
+  return values;
 }
 
 async function addToCursor(

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../../../../edge-worker/embedded/store-server.js';
 import { createDynamoDbClient } from '../../../../../functions/core/store/dynamodb-client.js';
-import { advanceCursor } from '../../../../../functions/core/store/policy-cursor.js';
+import { advanceCursor, reserveCursorBlocks } from '../../../../../functions/core/store/policy-cursor.js';
 import { ensureTable, type Table } from '../../../../../functions/core/store/table.js';
 
 /** The RoundRobin cursor on dynalite, shared by two clients (two control planes on one store). */
@@ -69,5 +69,50 @@ describe('policy cursor', () => {
     const broken: Table = { client: first.client, name: 'no-such-table' };
     await expect(advanceCursor(broken, 'z', 'RoundRobin')).rejects.toThrow(/cannot advance/);
     expect(await advanceCursor(first, 'z', 'RoundRobin')).toBe(1);
+  });
+
+  describe("with blocks reserved (the embedded store's one writer)", () => {
+    let owner: Table;
+    let ownerUpdates = 0;
+    beforeAll(() => {
+      const client = createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' });
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'UpdateItemCommand') ownerUpdates++;
+          return next(args);
+        },
+        { step: 'initialize', name: 'countUpdates' },
+      );
+      reserveCursorBlocks(client, 64);
+      owner = { client, name: 'cursor' };
+    });
+    afterAll(() => owner?.client.destroy());
+
+    it('one write per 64 advances, and the values stay consecutive', async () => {
+      const values: number[] = [];
+      for (let i = 0; i < 100; i++) values.push(await advanceCursor(owner, 'block', 'RoundRobin'));
+      expect(values).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      expect(ownerUpdates).toBe(2);
+    });
+
+    it('a burst larger than a block gets one value each, in the order asked', async () => {
+      const before = ownerUpdates;
+      const burst = await Promise.all(
+        Array.from({ length: 150 }, () => advanceCursor(owner, 'block-burst', 'RoundRobin')),
+      );
+      expect(burst).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+      // The first advance reserves 64; the 149 asked meanwhile take 63 of those and one ADD of 86.
+      expect(ownerUpdates - before).toBe(2);
+    });
+
+    it('another writer of the same cursor gets values past the reserved block', async () => {
+      expect(await advanceCursor(owner, 'shared', 'RoundRobin')).toBe(1);
+      expect(await advanceCursor(first, 'shared', 'RoundRobin')).toBe(65);
+      expect(await advanceCursor(owner, 'shared', 'RoundRobin')).toBe(2);
+    });
+
+    it('rejects a block that is not a positive integer', () => {
+      expect(() => reserveCursorBlocks(owner.client, 0)).toThrow(RangeError);
+    });
   });
 });
