@@ -2,7 +2,6 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ListedBackends } from '../../functions/core/health/index.js';
-import { createDynamoDbClient } from '../../functions/core/store/index.js';
 import { type AdminSource, KICK_REPLY, startAdminServer } from '../admin/admin-server.js';
 import type { MetricsSnapshot } from '../admin/edge-metrics.js';
 import { processMetricsRegistry } from '../admin/process-metrics.js';
@@ -116,11 +115,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
         : {}),
       log: log.child({ component: 'control-plane' }),
     });
-    const table = {
-      client: createDynamoDbClient({ endpoint: controlPlane.storeEndpoint, region: config.store.region }),
-      name: config.store.table,
-    };
-    await importAuthUserFiles(config, table, log).finally(() => table.client.destroy());
+    await importAuthUserFiles(config, controlPlane.table, log);
     const url = controlPlane.url;
     workerConfig = (base) => ({
       ...base,

@@ -48,6 +48,11 @@ export interface RunningControlPlaneServer {
   url: string;
   /** The DynamoDB-API endpoint in use (the embedded store's, or the given one). */
   storeEndpoint: string;
+  /**
+   * The control plane's own table client: writes through it are seen by its read cache at once,
+   * and on the embedded store they do not count as another user's (store-server.ts).
+   */
+  table: Table;
   close(): Promise<void>;
 }
 
@@ -97,7 +102,7 @@ export async function startControlPlaneServer(
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
       ...(options.identityHook ? { identityHook: options.identityHook } : {}),
     });
-    return { url: host.url, storeEndpoint: store.endpoint, close };
+    return { url: host.url, storeEndpoint: store.endpoint, table, close };
   } catch (err) {
     await close();
     throw err;

@@ -1,16 +1,28 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import dynalite from 'dynalite';
-import { unixSocketEndpoint } from '../../functions/core/store/index.js';
+import { type Table, unixSocketEndpoint } from '../../functions/core/store/index.js';
 import { ensurePrivateDir } from './private-dir.js';
 
 export interface EmbeddedStoreServer {
   /** The DynamoDB-API endpoint to give the AWS SDK (`unix:/path/to/dynamodb.sock`). */
   endpoint: string;
+  /**
+   * Makes `client` the owner's: its requests carry a token only this process knows. A request
+   * without it comes from someone else (another ftpx on the socket, an operator's command, a test
+   * reading the store).
+   */
+  markOwnRequests(client: Table['client']): void;
+  /** Whether anyone but the owner's clients has made a request since the store started. */
+  readonly sharedSinceStart: boolean;
   close(): Promise<void>;
 }
+
+/** The request header by which the owning process's clients tell themselves apart. */
+const OWNER_HEADER = 'x-ftpx-store-owner';
 
 /** Longest socket path the kernel takes (sun_path is 108 bytes on Linux, with the NUL). */
 const MAX_SOCKET_PATH = 107;
@@ -60,7 +72,10 @@ export async function startEmbeddedStore(given: string | undefined): Promise<Emb
   // closed" from a stream nobody listens to, which takes the process down.
   let answering = 0;
   let allAnswered: (() => void) | undefined;
-  server.on('request', (_request: unknown, response: NodeJS.EventEmitter) => {
+  const ownerToken = randomBytes(16).toString('hex');
+  let shared = false;
+  server.on('request', (request: { headers: Record<string, unknown> }, response: NodeJS.EventEmitter) => {
+    if (!shared && request.headers[OWNER_HEADER] !== ownerToken) shared = true;
     answering++;
     response.once('close', () => {
       answering--;
@@ -81,6 +96,19 @@ export async function startEmbeddedStore(given: string | undefined): Promise<Emb
   }
   return {
     endpoint: unixSocketEndpoint(socketPath),
+    markOwnRequests: (client) => {
+      client.middlewareStack.add(
+        (next) => (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (request.headers) request.headers[OWNER_HEADER] = ownerToken;
+          return next(args);
+        },
+        { step: 'build', name: 'ftpxEmbeddedStoreOwner' },
+      );
+    },
+    get sharedSinceStart() {
+      return shared;
+    },
     close: async () => {
       await new Promise<void>((closed) => {
         server.close(() => closed());

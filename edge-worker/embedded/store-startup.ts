@@ -21,9 +21,9 @@ import type { EmbeddedStoreServer } from './store-server.js';
 const SWEEP_INTERVAL_MS = 60_000;
 
 /**
- * RoundRobin values one store write reserves for the embedded store's own control plane: its one
- * writer of cursors, so the rotation stays exact with one write per 64 logins (bench/README.md,
- * "Login path").
+ * RoundRobin values one store write reserves for the embedded store's own control plane while it is
+ * the store's one user: the rotation stays exact with one write per 64 logins (bench/README.md,
+ * "Login path"). Another process using the store (`store.endpoint: unix:...`) turns it off.
  */
 const EMBEDDED_CURSOR_BLOCK = 64;
 
@@ -105,7 +105,11 @@ export async function startStore(options: StoreStartOptions): Promise<RunningSto
     // The reads every login repeats are reused for up to a second; this process's own writes
     // (registry API, session events, checks, sweeper) are seen at once (bench/README.md, "Login path").
     enableReadCache(store.client, { ttlMs: DEFAULT_READ_CACHE_TTL_MS });
-    if (embedded) reserveCursorBlocks(store.client, EMBEDDED_CURSOR_BLOCK);
+    if (embedded) {
+      const owned = embedded;
+      owned.markOwnRequests(store.client);
+      reserveCursorBlocks(store.client, EMBEDDED_CURSOR_BLOCK, () => !owned.sharedSinceStart);
+    }
     table = store;
     const created = await ensureTable(store);
     log.info('store ready', { endpoint, table: store.name, table_state: created });

@@ -18,22 +18,23 @@ interface Reserved {
   last: number;
 }
 
-/** Clients whose cursors reserve blocks (`reserveCursorBlocks`): the block size. */
-const blockSizes = new WeakMap<DynamoDBClient, number>();
+/** Clients whose cursors reserve blocks (`reserveCursorBlocks`): the block size, and while when. */
+const blockSizes = new WeakMap<DynamoDBClient, { block: number; exclusive: () => boolean }>();
 const reservations = new WeakMap<DynamoDBClient, Map<string, Reserved>>();
 
 /**
  * Makes every cursor advanced through `client` reserve `block` values per ADD and hand them out
- * locally, in order: one store write per `block` logins instead of one per login or burst. Only for
- * a client that is the one writer of its cursors (the embedded store, which belongs to the process
- * that opened it): another writer's values would interleave with the reserved blocks, and its
- * logins would go through the rotation in runs. Values reserved and not used when the process ends
- * are skipped, so after a restart the rotation goes on from a later backend.
+ * locally, in order: one store write per `block` logins instead of one per login or burst. Only
+ * while `exclusive()` says this client is its cursors' one writer (the embedded store, while no
+ * other process has used it): another writer's values would interleave with the reserved blocks and
+ * its logins would go through the rotation in runs. Once `exclusive()` turns false, what is left of
+ * a block is dropped and every advance is one exact ADD again. Values reserved and not used when the
+ * process ends are skipped, so after a restart the rotation goes on from a later backend.
  */
-export function reserveCursorBlocks(client: DynamoDBClient, block: number): void {
+export function reserveCursorBlocks(client: DynamoDBClient, block: number, exclusive: () => boolean): void {
   if (!Number.isSafeInteger(block) || block < 1)
     throw new RangeError(`block must be a positive integer: ${block}`);
-  blockSizes.set(client, block);
+  blockSizes.set(client, { block, exclusive });
 }
 
 /**
@@ -52,7 +53,12 @@ export function advanceCursor(table: Table, pool: string, policy: string): Promi
   const key = keys.policyCursor(pool, policy);
   const id = `${table.name}\u0000${key.pk}\u0000${key.sk}`;
   const reserved = reservations.get(table.client)?.get(id);
-  if (reserved && reserved.next <= reserved.last && !queues.get(table.client)?.has(id)) {
+  if (
+    reserved &&
+    reserved.next <= reserved.last &&
+    !queues.get(table.client)?.has(id) &&
+    blockSizes.get(table.client)?.exclusive()
+  ) {
     return Promise.resolve(reserved.next++);
   }
   let byCursor = queues.get(table.client);
@@ -93,8 +99,9 @@ async function takeValues(
   id: string,
   count: number,
 ): Promise<number[]> {
-  const block = blockSizes.get(table.client);
-  if (block === undefined) {
+  const blocks = blockSizes.get(table.client);
+  if (blocks === undefined || !blocks.exclusive()) {
+    reservations.get(table.client)?.delete(id);
     const last = await addToCursor(table, pool, policy, key, count);
     return Array.from({ length: count }, (_, index) => last - count + 1 + index);
   }
@@ -107,7 +114,7 @@ async function takeValues(
   let reserved = byCursor.get(id);
   while (values.length < count) {
     if (!reserved || reserved.next > reserved.last) {
-      const size = Math.max(block, count - values.length);
+      const size = Math.max(blocks.block, count - values.length);
       const last = await addToCursor(table, pool, policy, key, size);
       reserved = { next: last - size + 1, last };
       byCursor.set(id, reserved);

@@ -36,12 +36,16 @@ describe('the embedded store on a Unix socket', () => {
         client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
         name: 'ftpx',
       };
+      store.markOwnRequests(table.client);
       try {
         expect(await ensureTable(table)).toBeDefined();
+        // The owner's own requests do not make the store shared; anyone else's does.
+        expect(store.sharedSinceStart).toBe(false);
         // A second client (another process's, e.g. tests sharing a store) reaches it the same way.
         const other = createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' });
         await expect(ensureTable({ client: other, name: 'ftpx' })).resolves.toBeDefined();
         other.destroy();
+        expect(store.sharedSinceStart).toBe(true);
       } finally {
         table.client.destroy();
       }

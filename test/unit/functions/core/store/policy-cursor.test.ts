@@ -74,6 +74,7 @@ describe('policy cursor', () => {
   describe("with blocks reserved (the embedded store's one writer)", () => {
     let owner: Table;
     let ownerUpdates = 0;
+    let exclusive = true;
     beforeAll(() => {
       const client = createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' });
       client.middlewareStack.add(
@@ -83,7 +84,7 @@ describe('policy cursor', () => {
         },
         { step: 'initialize', name: 'countUpdates' },
       );
-      reserveCursorBlocks(client, 64);
+      reserveCursorBlocks(client, 64, () => exclusive);
       owner = { client, name: 'cursor' };
     });
     afterAll(() => owner?.client.destroy());
@@ -105,14 +106,26 @@ describe('policy cursor', () => {
       expect(ownerUpdates - before).toBe(2);
     });
 
-    it('another writer of the same cursor gets values past the reserved block', async () => {
+    it('once it is no longer the one writer, the rest of its block is dropped: exact ADDs again', async () => {
       expect(await advanceCursor(owner, 'shared', 'RoundRobin')).toBe(1);
-      expect(await advanceCursor(first, 'shared', 'RoundRobin')).toBe(65);
       expect(await advanceCursor(owner, 'shared', 'RoundRobin')).toBe(2);
+      exclusive = false;
+      try {
+        const before = ownerUpdates;
+        const values: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          values.push(await advanceCursor(first, 'shared', 'RoundRobin'));
+          values.push(await advanceCursor(owner, 'shared', 'RoundRobin'));
+        }
+        expect(values).toEqual([65, 66, 67, 68, 69, 70]);
+        expect(ownerUpdates - before).toBe(3);
+      } finally {
+        exclusive = true;
+      }
     });
 
     it('rejects a block that is not a positive integer', () => {
-      expect(() => reserveCursorBlocks(owner.client, 0)).toThrow(RangeError);
+      expect(() => reserveCursorBlocks(owner.client, 0, () => true)).toThrow(RangeError);
     });
   });
 });
