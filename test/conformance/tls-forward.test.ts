@@ -217,12 +217,16 @@ describe('mod_proxy conformance: TLS (forward)', () => {
                 else expect(await readFile(join(tls.homeDir, path), 'utf8')).toBe(TEST_DATA);
               },
               undefined,
-              // FTPS on both legs, STOR over PASV failed in 2 of the last 4 full runs (once the backend's
-              // 425 "Operation not permitted", once ftpx's 426), never alone (0 of 6); under
-              // investigation: Net::FTP closes an upload's TLS data connection with unread bytes.
-              frontend === 'backend_tls' && command === 'stor' && mode === 'pasv' && policy === 'required'
-                ? 1
-                : undefined,
+              // FTPS client, STOR over PASV, every policy: fails about once in 30 runs of this group
+              // under load, never alone. Seen with ProFTPD's TLSLog: ftpx closed the backend's data
+              // connection in the middle of its TLS handshake ("unexpected eof"), so the backend
+              // answered 425, because the client's side of the transfer had already failed. The lead:
+              // Net::FTP sends its data and close_notify and then closes with our TLS 1.3 session
+              // tickets unread, so its kernel resets the connection; when that reset is read before
+              // the data (or in the same read), Node destroys the socket with ECONNRESET and the
+              // buffered upload with it. Not fixed: a reset that overtakes unread data loses it in the
+              // kernel too, and Node offers no way to stop sending tickets on data connections.
+              frontend === 'backend_tls' && command === 'stor' && mode === 'pasv' ? 1 : undefined,
             );
           }
         }
