@@ -9,4 +9,9 @@ describe("a cluster worker's modules", () => {
     expect(loaded).toContain('prom-client');
     for (const name of ['ssh2', 'dynalite', 'yaml']) expect(loaded).not.toContain(name);
   });
+
+  it('call the control plane over HTTP without undici', async () => {
+    await import('../../../../edge-worker/control-plane/http-transport.js');
+    expect(loadedPackages()).not.toContain('undici');
+  });
 });
