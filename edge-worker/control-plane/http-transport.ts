@@ -72,6 +72,9 @@ export interface HttpControlPlaneOptions {
 
 export const DEFAULT_BACKOFF = { baseMs: 100, maxMs: 2000 } as const;
 
+/** How long a keep-alive connection to the control plane stays open unused (undici's default). */
+const IDLE_SOCKET_MS = 4000;
+
 /** Largest answer accepted from the control plane. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -139,11 +142,12 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
   const log = options.log;
   const timeoutMs = options.timeoutMs;
   // node:http rather than undici: a worker that loads undici for this one client holds ~8 MiB more
-  // (bench/README.md, "Memory settings"). Keep-alive sockets are closed before the server's own
-  // keep-alive timeout runs out (Node honours its `Keep-Alive: timeout` hint), so a pooled socket is
-  // not cut under a request. `ca` only replaces the roots: the certificate and the host name are
-  // always verified.
-  const agentOptions = { keepAlive: true, maxSockets: options.connections ?? 16 };
+  // (bench/README.md, "Before sessions"). An idle pooled socket is closed after 4 s, as undici did,
+  // or sooner when the server's `Keep-Alive: timeout` hint says so (the agent honours it only below
+  // its own timeout), so the server never cuts one under a request; on a socket in use the agent's
+  // timeout does nothing (the AbortSignal is the deadline). `ca` only replaces the roots: the
+  // certificate and the host name are always verified.
+  const agentOptions = { keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: options.connections ?? 16 };
   const agent = base.secure
     ? new HttpsAgent({ ...agentOptions, ...(options.ca !== undefined ? { ca: options.ca } : {}) })
     : new HttpAgent(agentOptions);
