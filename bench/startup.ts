@@ -4,6 +4,9 @@
  * embedded store), with `--workers 1` (as the conformance tests start it) and `--workers auto`, and
  * the memory of every process right after start (bench/process-memory.ts). Median of the runs. No
  * connection is made to the listener. Writes bench/results/startup-<time>.json and .md.
+ * `--settle-s S` reads the memory S seconds after listening instead of 3 (V8 gives start-up's heap
+ * growth back when it finds the process idle, 30–60 s later); `--cli FILE` starts another build's
+ * `cli.js` (a copy of an older `dist/`, for before/after in one sitting).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -13,7 +16,6 @@ import { type TreeMemory, treeMemory } from './process-memory.js';
 import { startServe } from './serve-process.js';
 import { median, round1 } from './stats.js';
 
-const SETTLE_MS = 3000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Row {
@@ -26,8 +28,15 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '5' },
+      'settle-s': { type: 'string', default: '3' },
+      cli: { type: 'string' },
+    },
+  });
   const runs = Math.min(20, Math.max(1, Number(values.runs)));
+  const settleMs = Math.max(0, Number(values['settle-s'])) * 1000;
   const rows: Row[] = [];
   const load = loadavg()[0] ?? 0;
   for (const workers of ['1', 'auto']) {
@@ -50,11 +59,11 @@ async function main(): Promise<void> {
           '',
         ].join('\n'),
       );
-      const proxy = await startServe(config, { workers });
+      const proxy = await startServe(config, { workers, ...(values.cli ? { cli: values.cli } : {}) });
       times.push(round1(proxy.listeningMs));
       cpu.push(proxy.cpuMs);
       if (run === runs - 1) {
-        await sleep(SETTLE_MS);
+        await sleep(settleMs);
         memory = await treeMemory(proxy.pid);
       }
       await proxy.stop();
@@ -76,7 +85,7 @@ async function main(): Promise<void> {
   const markdown = [
     `# Start-up (${stamp})`,
     '',
-    `\`node dist/edge-worker/cli.js serve --config ftpx.yaml --workers W\`, launch to "listening on", ${runs} runs; ${availableParallelism()} cores, load average ${round1(load)} at the start (the machine is shared: times are indicative). Memory ${SETTLE_MS / 1000} s after listening, before any session.`,
+    `\`node dist/edge-worker/cli.js serve --config ftpx.yaml --workers W\`, launch to "listening on", ${runs} runs; ${availableParallelism()} cores, load average ${round1(load)} at the start (the machine is shared: times are indicative). Memory ${settleMs / 1000} s after listening, before any session.${values.cli ? ` Build: \`${values.cli}\`.` : ''}`,
     '',
     '| workers | processes | launch → listening, median ms | runs ms | CPU ms until listening (all processes), median | RSS MiB (sum) | private MiB (sum) | unique MiB | per process RSS / private MiB |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -88,7 +97,7 @@ async function main(): Promise<void> {
   ].join('\n');
   await writeFile(
     join('bench', 'results', `startup-${stamp}.json`),
-    `${JSON.stringify({ load, rows }, null, 2)}\n`,
+    `${JSON.stringify({ load, settleMs, cli: values.cli ?? null, rows }, null, 2)}\n`,
   );
   await writeFile(join('bench', 'results', `startup-${stamp}.md`), markdown);
   console.log(markdown);

@@ -2,6 +2,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { EXIT_RUNTIME, EXIT_USAGE, isUsageError, UsageError } from './cli/usage.js';
+import { holdYoungGeneration } from './cluster/memory-settings.js';
 import { ConfigError, formatIssue } from './config/config-error.js';
 
 /** Exit codes: 0 fine, 1 failed at run time (or the API refused), 2 the command line or the config is wrong. */
@@ -78,6 +79,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  // Before the proxy's modules load: start-up's allocation burst would leave the young generation at
+  // its largest for the first minute (memory-settings.ts); released once the process listens.
+  if (command === 'serve') holdYoungGeneration();
   // A worker process of `serve --workers N`: its command line was checked by the primary, and its
   // configuration comes from the primary, so it loads neither the config parsers nor the store.
   if (command === 'serve' && cluster.isWorker)

@@ -5,6 +5,7 @@ import { parseDnsServer } from '../../functions/core/discovery/index.js';
 import { sharedTokenProblem } from '../../functions/core/registry/index.js';
 import { isLoopbackHost, startAdminServer } from '../admin/admin-server.js';
 import { localAdminSource } from '../admin/local-admin-source.js';
+import { releaseYoungGeneration } from '../cluster/memory-settings.js';
 import { type ConfigIssue, describeConfigFailure, formatIssue } from '../config/config-error.js';
 import { dnsConfigOf } from '../config/discovery-health.js';
 import { parseDuration } from '../config/duration.js';
@@ -222,6 +223,7 @@ async function serveSingleProcess(
   for (const listener of worker.listeners) {
     process.stderr.write(`ftpx: listening on ${listener.address}:${listener.port} (pool ${listener.pool})\n`);
   }
+  releaseYoungGeneration();
   const signals = handleLifecycleSignals({
     reload: async () => {
       try {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { context, propagation } from '@opentelemetry/api';
-import { Pool } from 'undici';
 import type { z } from 'zod';
 import {
   type AbuseRequest,
@@ -71,30 +72,20 @@ export interface HttpControlPlaneOptions {
 
 export const DEFAULT_BACKOFF = { baseMs: 100, maxMs: 2000 } as const;
 
+/** How long a keep-alive connection to the control plane stays open unused (undici's default). */
+const IDLE_SOCKET_MS = 4000;
+
 /** Largest answer accepted from the control plane. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** Network failures that happen before a request is sent: retrying them can never apply it twice. */
-const UNSENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Network failures where the request may or may not have reached the control plane. */
-const MAYBE_SENT_CODES = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-]);
+const MAYBE_SENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+/** The error code of an answer longer than MAX_RESPONSE_BYTES (cut off unread). */
+const RESPONSE_TOO_LARGE = 'FTPX_RESPONSE_TOO_LARGE';
 
 /**
  * Whether a call may be repeated after a failure whose effect is unknown. resolve-backend may: a
@@ -139,7 +130,7 @@ export interface HttpControlPlane extends ClosableControlPlaneClient {
 }
 
 /**
- * The control plane over HTTP, through an undici pool of keep-alive connections: each call is a
+ * The control plane over HTTP, through a node:http agent of keep-alive connections: each call is a
  * POST of the contract's request as JSON; the answer is checked against the contract's schema.
  * Network failures, timeouts, 5xx and 429 are retried with exponential backoff and full jitter (see
  * Idempotency for which calls); other 4xx are refusals (ControlPlaneRejectedError), never retried.
@@ -150,15 +141,81 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
   const sleep = options.sleep ?? ((ms: number) => sleepFor(ms));
   const log = options.log;
   const timeoutMs = options.timeoutMs;
-  const pool = new Pool(base.origin, {
-    connections: options.connections ?? 16,
-    connectTimeout: timeoutMs,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    maxResponseSize: MAX_RESPONSE_BYTES,
-    // undici verifies the certificate and the host name always; `ca` only replaces the roots.
-    ...(options.ca !== undefined ? { connect: { ca: options.ca } } : {}),
-  });
+  // node:http rather than undici: a worker that loads undici for this one client holds ~8 MiB more
+  // (bench/README.md, "Before sessions"). An idle pooled socket is closed after 4 s, as undici did,
+  // or sooner when the server's `Keep-Alive: timeout` hint says so (the agent honours it only below
+  // its own timeout), so the server never cuts one under a request; on a socket in use the agent's
+  // timeout does nothing (the AbortSignal is the deadline). `ca` only replaces the roots: the
+  // certificate and the host name are always verified.
+  const agentOptions = { keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: options.connections ?? 16 };
+  const agent = base.secure
+    ? new HttpsAgent({ ...agentOptions, ...(options.ca !== undefined ? { ca: options.ca } : {}) })
+    : new HttpAgent(agentOptions);
+  const send = base.secure ? httpsRequest : httpRequest;
+  /** Calls under way: close() lets them finish (a drained worker's last session events) first. */
+  const inFlight = new Set<Promise<unknown>>();
+
+  /** One POST and its whole answer; `signal` bounds all of it (connect, send, headers, body). */
+  function post(
+    path: string,
+    headers: Record<string, string>,
+    body: string,
+    signal: AbortSignal,
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+    const answer = new Promise<{ status: number; headers: IncomingHttpHeaders; text: string }>(
+      (resolve, reject) => {
+        const request = send(
+          `${base.origin}${path}`,
+          {
+            method: 'POST',
+            agent,
+            signal,
+            headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          },
+          (response) => {
+            const chunks: Buffer[] = [];
+            let size = 0;
+            response.on('data', (chunk: Buffer) => {
+              size += chunk.length;
+              if (size > MAX_RESPONSE_BYTES) {
+                const error = Object.assign(new Error(`answer larger than ${MAX_RESPONSE_BYTES} bytes`), {
+                  code: RESPONSE_TOO_LARGE,
+                });
+                reject(error);
+                response.destroy(error);
+                return;
+              }
+              chunks.push(chunk);
+            });
+            response.on('end', () =>
+              resolve({
+                status: response.statusCode ?? 0,
+                headers: response.headers,
+                text: Buffer.concat(chunks, size).toString('utf8'),
+              }),
+            );
+            response.on('error', reject);
+            // The connection closed before the whole answer arrived.
+            response.on('close', () => {
+              if (!response.complete) {
+                reject(
+                  Object.assign(new Error('connection closed before the whole answer'), {
+                    code: 'ECONNRESET',
+                  }),
+                );
+              }
+            });
+          },
+        );
+        request.on('error', reject);
+        request.end(body);
+      },
+    );
+    const settled = answer.catch(() => {});
+    inFlight.add(settled);
+    void settled.then(() => inFlight.delete(settled));
+    return answer;
+  }
 
   async function attempt<S extends z.ZodType>(
     operation: string,
@@ -182,10 +239,10 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
     let text: string;
     let retryAfter: string | string[] | undefined;
     try {
-      const response = await pool.request({ method: 'POST', path, headers, body, signal });
-      status = response.statusCode;
+      const response = await post(path, headers, body, signal);
+      status = response.status;
       retryAfter = response.headers['retry-after'];
-      text = await response.body.text();
+      text = response.text;
     } catch (err) {
       return networkFailure(operation, err, signal.aborted, timeoutMs);
     }
@@ -298,12 +355,13 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
         request.op === 'acquire' || request.op === 'ban-event' ? 'once' : 'repeatable',
       ),
     close: async () => {
-      await pool.close();
+      await Promise.all(inFlight);
+      agent.destroy();
     },
   };
 }
 
-function parseBaseUrl(value: string): { origin: string; path: string; display: string } {
+function parseBaseUrl(value: string): { origin: string; path: string; display: string; secure: boolean } {
   let url: URL;
   try {
     url = new URL(value);
@@ -318,7 +376,7 @@ function parseBaseUrl(value: string): { origin: string; path: string; display: s
   }
   if (url.search || url.hash) throw new TypeError('control plane URL must not have a query or fragment');
   const path = url.pathname.replace(/\/+$/, '');
-  return { origin: url.origin, path, display: `${url.origin}${path}` };
+  return { origin: url.origin, path, display: `${url.origin}${path}`, secure: url.protocol === 'https:' };
 }
 
 function networkFailure(
@@ -329,7 +387,7 @@ function networkFailure(
 ): AttemptFailure {
   const code = (err as { code?: unknown }).code;
   const message = err instanceof Error ? err.message : String(err);
-  if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+  if (timedOut) {
     return {
       error: new ControlPlaneError(operation, `no answer within ${timeoutMs} ms`, { cause: err }),
       notApplied: false,
@@ -350,7 +408,7 @@ function networkFailure(
       transient: true,
     };
   }
-  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+  if (code === RESPONSE_TOO_LARGE) {
     return {
       error: new ControlPlaneError(operation, 'malformed response: too large', { cause: err }),
       notApplied: false,

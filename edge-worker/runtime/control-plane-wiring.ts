@@ -156,7 +156,7 @@ function readControlPlaneCa(file: string): Buffer {
 }
 
 /**
- * The control plane over HTTP (undici, retries with jitter), behind the last-known-good cache that
+ * The control plane over HTTP (node:http, retries with jitter), behind the last-known-good cache that
  * keeps sessions going for controlPlane.staleFor when it stops answering (control-plane/README.md).
  */
 async function createRemoteControlPlane(
@@ -165,7 +165,7 @@ async function createRemoteControlPlane(
   metrics: EdgeMetrics,
 ): Promise<ClosableControlPlaneClient> {
   const controlPlaneLog = log.child({ component: 'control-plane' });
-  // undici loads only for a remote control plane.
+  // The HTTP client loads only for a remote control plane.
   const { createHttpControlPlane } = await import('../control-plane/http-transport.js');
   const http = createHttpControlPlane({
     url: settings.url,

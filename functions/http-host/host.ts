@@ -15,7 +15,6 @@ import { parseTraceparent, traceLogFields } from '../core/telemetry/index.js';
 import { createResolveBackendHandler } from '../resolve-backend/handler.js';
 import { createSessionEventsHandler } from '../session-events/handler.js';
 import { createSshHostKeysHandler } from '../ssh-host-keys/handler.js';
-import { createTlsCacheHandler } from '../tls-cache/handler.js';
 import { normalizeResult, toApiGatewayEvent } from './api-gateway-event.js';
 import { FailedAuthLimiter, type FailedAuthLimiterOptions } from './failed-auth-limiter.js';
 
@@ -126,6 +125,15 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
     ...(options.discovery ? { discovery: options.discovery } : {}),
     ...(options.health ? { health: options.health } : {}),
   };
+  // The TLS cache function (OCSP fetching, its ASN.1 schemas, undici) loads with its first call, as
+  // in the in-process control plane: only TLS listeners and FTPS backends make one.
+  let tlsCache: Promise<HttpHandler> | undefined;
+  const tlsCacheHandler: HttpHandler = async (event, context) => {
+    tlsCache ??= import('../tls-cache/handler.js').then((module) =>
+      httpAdapter(module.createTlsCacheHandler({ table, ...clock }), { onError }),
+    );
+    return (await tlsCache)(event, context);
+  };
   const routes = new Map<string, Route>([
     [
       'POST /v1/resolve-backend',
@@ -203,7 +211,7 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
       {
         routeKey: 'POST /v1/tls-cache',
         functionName: EDGE_ROUTES['POST /v1/tls-cache'],
-        handler: httpAdapter(createTlsCacheHandler({ table, ...clock }), { onError }),
+        handler: tlsCacheHandler,
         edge: true,
       },
     ],

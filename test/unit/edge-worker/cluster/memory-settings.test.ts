@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  holdYoungGeneration,
+  V8_SEMI_SPACE_GROWTH_FACTOR,
   WORKER_MALLOC_ARENAS,
   WORKER_SEMI_SPACE_MIB,
   workerEnv,
@@ -27,5 +29,26 @@ describe('worker memory settings', () => {
   it("limits malloc arenas unless the operator's environment says how many", () => {
     expect(workerEnv({})).toEqual({ MALLOC_ARENA_MAX: String(WORKER_MALLOC_ARENAS) });
     expect(workerEnv({ MALLOC_ARENA_MAX: '8' })).toEqual({});
+  });
+});
+
+describe('the young generation while a process starts', () => {
+  it("is held at V8's initial size until the release, which restores V8's growth once", () => {
+    const set: string[] = [];
+    const release = holdYoungGeneration([], '', (flags) => set.push(flags));
+    expect(set).toEqual(['--semi-space-growth-factor=1']);
+    release();
+    release();
+    expect(set).toEqual([
+      '--semi-space-growth-factor=1',
+      `--semi-space-growth-factor=${V8_SEMI_SPACE_GROWTH_FACTOR}`,
+    ]);
+  });
+
+  it('is left alone when the operator gave a growth factor, on the command line or in NODE_OPTIONS', () => {
+    const set: string[] = [];
+    holdYoungGeneration(['--semi-space-growth-factor=4'], '', (flags) => set.push(flags))();
+    holdYoungGeneration([], '--semi_space_growth_factor=3', (flags) => set.push(flags))();
+    expect(set).toEqual([]);
   });
 });

@@ -234,6 +234,11 @@ describe('HTTP control-plane transport', () => {
     expect(isControlPlaneUnavailable(error)).toBe(true);
   });
 
+  /** A client the test closes itself (not closed again at the end). */
+  const createdAlone = () => ({
+    client: createHttpControlPlane({ url: base, timeoutMs: 1000, retries: 0, log }),
+  });
+
   it('gives each attempt timeoutMs, then retries', async () => {
     const { client: cp, delays } = client({ timeoutMs: 80, retries: 1 });
     script = [{ hang: true }, { status: 200, body: RESOLVE_OK }];
@@ -257,6 +262,23 @@ describe('HTTP control-plane transport', () => {
     script = [{ raw: '<html>proxy error</html>' }];
     await expect(cp.resolveBackend(REQUEST)).rejects.toThrow('malformed response: not JSON');
     expect(seen).toHaveLength(2);
+  });
+
+  it('refuses an answer larger than 1 MiB, without retrying', async () => {
+    const { client: cp } = client();
+    script = [{ raw: `{"candidates":[],"pad":"${'x'.repeat(1024 * 1024)}"}` }];
+    await expect(cp.resolveBackend(REQUEST)).rejects.toThrow(
+      'control plane resolve-backend: malformed response: too large',
+    );
+    expect(seen).toHaveLength(1);
+  });
+
+  it('lets a call under way finish before it closes', async () => {
+    const { client: cp } = createdAlone();
+    script = [{ status: 200, body: RESOLVE_OK }];
+    const answer = cp.resolveBackend(REQUEST);
+    await cp.close();
+    await expect(answer).resolves.toEqual(RESOLVE_OK);
   });
 
   it('refuses URLs it cannot use', () => {
