@@ -82,9 +82,11 @@ export async function sftpBench(options: SftpBenchOptions): Promise<SftpBenchRes
   const { sizeMiB, rounds } = options;
   const targets = options.targets ?? SFTP_TARGETS;
   const directions = options.directions ?? ['down', 'up'];
-  const nodeOptions = options.cpuProfDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfDir)}`]
-    : [];
+  // FTPX_BENCH_NODE_ARGS: node options for ftpx and the ssh2 relay alike (V8 flags to compare, a preload).
+  const nodeOptions = [
+    ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfDir)}`] : []),
+    ...(process.env.FTPX_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+  ];
   if (options.cpuProfDir) await mkdir(options.cpuProfDir, { recursive: true });
   const sshd = await startSshd();
   let proxy: ProxyProcess | undefined;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  SFTP_HEAP_GROWING_PERCENT,
+  tuneHeapForSftp,
   WORKER_MALLOC_ARENAS,
   WORKER_SEMI_SPACE_MIB,
   workerEnv,
@@ -27,5 +29,16 @@ describe('worker memory settings', () => {
   it("limits malloc arenas unless the operator's environment says how many", () => {
     expect(workerEnv({})).toEqual({ MALLOC_ARENA_MAX: String(WORKER_MALLOC_ARENAS) });
     expect(workerEnv({ MALLOC_ARENA_MAX: '8' })).toEqual({});
+  });
+
+  it('widens the heap growth of a process serving SFTP, unless the operator set it', () => {
+    const set: string[] = [];
+    const flag = `--heap-growing-percent=${SFTP_HEAP_GROWING_PERCENT}`;
+    expect(tuneHeapForSftp(['--enable-source-maps'], '', (f) => set.push(f))).toEqual([flag]);
+    expect(set).toEqual([flag]);
+    set.length = 0;
+    expect(tuneHeapForSftp(['--heap-growing-percent=50'], '', (f) => set.push(f))).toEqual([]);
+    expect(tuneHeapForSftp([], '--heap_growing_percent=0', (f) => set.push(f))).toEqual([]);
+    expect(set).toEqual([]);
   });
 });
