@@ -4,9 +4,12 @@
  * least any ssh2-based relay does, the CPU reference) and through ProFTPD's mod_proxy, interleaved
  * round by round, with each relay's and sshd's CPU seconds per GiB. Part of `npm run bench`; alone:
  *   npm run bench:sftp -- [--size MiB] [--rounds N] [--targets direct,ftpx,ftpx-noaudit,ssh2,mod_proxy]
- *                         [--directions down,up] [--cpu-prof DIR]
+ *                         [--directions down,up] [--cpu-prof DIR] [--workers N|auto]
+ *                         [--baseline OTHER-CHECKOUT/dist/edge-worker/cli.js]
  * (BENCH_SFTP_MIB and BENCH_ROUNDS set the defaults, 256 and 3.) Writes bench/results/sftp-<time>.json and .md. `--cpu-prof DIR` runs ftpx and the
- * ssh2 relay under `node --cpu-prof`, one .cpuprofile per process in DIR.
+ * ssh2 relay under `node --cpu-prof`, one .cpuprofile per process in DIR. `--workers` is ftpx's
+ * (1 unless given). `--baseline` adds the target `ftpx-baseline`: the audited listener served by
+ * another build, side by side (before and after a change in one run).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,19 +18,21 @@ import { parseArgs } from 'node:util';
 import { makeRandomFile } from '../test/support/files.js';
 import { freePort } from '../test/support/ports.js';
 import { type ModProxySftp, startModProxySftp } from '../test/support/proftpd-mod-proxy-sftp.js';
-import { type ProxyProcess, startProxyProcess, waitForStart } from '../test/support/proxy-process.js';
+import { waitForStart } from '../test/support/proxy-process.js';
 import { sftpBatch } from '../test/support/ssh-clients.js';
 import { makeKeyPair, startSshd } from '../test/support/sshd.js';
 import { childrenReaped, processTreeCpuSeconds } from './process-cpu.js';
+import { type ServeProcess, startServe } from './serve-process.js';
 import { median, ratio, round1, round2 } from './stats.js';
 
-export const SFTP_TARGETS = ['direct', 'ftpx', 'ftpx-noaudit', 'ssh2', 'mod_proxy'] as const;
+export const SFTP_TARGETS = ['direct', 'ftpx', 'ftpx-noaudit', 'ftpx-baseline', 'ssh2', 'mod_proxy'] as const;
 export type SftpTarget = (typeof SFTP_TARGETS)[number];
 
 const LABELS: Record<SftpTarget, string> = {
   direct: 'direct (OpenSSH sshd)',
   ftpx: 'through ftpx',
   'ftpx-noaudit': 'through ftpx (sftp.audit off)',
+  'ftpx-baseline': 'through ftpx, baseline build',
   ssh2: 'bare ssh2 relay',
   mod_proxy: 'ProFTPD mod_proxy',
 };
@@ -51,6 +56,10 @@ export interface SftpBenchResult {
   rounds: number;
   /** ssh2's channel window in this run (patches/ssh2+1.17.0.patch raises it). */
   ssh2WindowMiB: number;
+  /** ftpx's --workers in this run. */
+  workers: string;
+  /** The build measured as ftpx-baseline, when one was. */
+  baselineCli?: string;
   rows: SftpRow[];
 }
 
@@ -61,6 +70,10 @@ export interface SftpBenchOptions {
   directions?: readonly ('down' | 'up')[];
   /** Directory for `node --cpu-prof` profiles of ftpx and the ssh2 relay. */
   cpuProfDir?: string;
+  /** ftpx's `--workers` (default 1). */
+  workers?: string;
+  /** Another build's dist/edge-worker/cli.js, measured as `ftpx-baseline`. */
+  baselineCli?: string;
 }
 
 async function ssh2WindowMiB(): Promise<number> {
@@ -82,12 +95,14 @@ export async function sftpBench(options: SftpBenchOptions): Promise<SftpBenchRes
   const { sizeMiB, rounds } = options;
   const targets = options.targets ?? SFTP_TARGETS;
   const directions = options.directions ?? ['down', 'up'];
-  const nodeOptions = options.cpuProfDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfDir)}`]
-    : [];
+  // FTPX_BENCH_NODE_ARGS: node options for ftpx and the ssh2 relay alike (V8 flags to compare, a preload).
+  const nodeOptions = [
+    ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfDir)}`] : []),
+    ...(process.env.FTPX_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+  ];
   if (options.cpuProfDir) await mkdir(options.cpuProfDir, { recursive: true });
   const sshd = await startSshd();
-  let proxy: ProxyProcess | undefined;
+  const proxies: ServeProcess[] = [];
   let relay: ChildProcess | undefined;
   let modProxy: ModProxySftp | undefined;
   try {
@@ -102,34 +117,40 @@ export async function sftpBench(options: SftpBenchOptions): Promise<SftpBenchRes
     if (directions.includes('up')) await makeRandomFile(local, bytes);
     const endpoints: Endpoint[] = [];
     if (targets.includes('direct')) endpoints.push({ target: 'direct', port: sshd.port });
-    if (targets.includes('ftpx') || targets.includes('ftpx-noaudit')) {
-      const port = await freePort();
-      const unauditedPort = await freePort();
-      const config = join(scratch, 'ftpx.yaml');
-      const listener = (listenPort: number, audit: boolean) =>
-        `  - { address: 127.0.0.1, port: ${listenPort}, pool: main, protocol: sftp, sftp: { audit: ${audit}, hostKeys: [${hostKey}] } }`;
+    const listener = (listenPort: number, audit: boolean) =>
+      `  - { address: 127.0.0.1, port: ${listenPort}, pool: main, protocol: sftp, sftp: { audit: ${audit}, hostKeys: [${hostKey}] } }`;
+    // This build serves ftpx (audit on) and ftpx-noaudit (off); another build, when given, the
+    // baseline's audited listener with the same settings.
+    const builds: { cli?: string; targets: SftpTarget[] }[] = [
+      { targets: ['ftpx', 'ftpx-noaudit'] },
+      ...(options.baselineCli ? [{ cli: options.baselineCli, targets: ['ftpx-baseline' as const] }] : []),
+    ];
+    for (const build of builds) {
+      const wanted = build.targets.filter((target) => targets.includes(target));
+      if (wanted.length === 0) continue;
+      const ports = new Map<SftpTarget, number>();
+      for (const target of wanted) ports.set(target, await freePort());
+      const config = join(scratch, `${wanted[0]}.yaml`);
       await writeFile(
         config,
         [
-          `dataDir: ${join(scratch, 'ftpx-data')}`,
+          `dataDir: ${join(scratch, `${wanted[0]}-data`)}`,
           'log: { level: warn }',
           'listeners:',
-          listener(port, true),
-          listener(unauditedPort, false),
+          ...wanted.map((target) => listener(ports.get(target) ?? 0, target !== 'ftpx-noaudit')),
           'pools:',
           '  - name: main',
           `    backends: [${sshd.url}]`,
           '',
         ].join('\n'),
       );
-      proxy = await startProxyProcess({
-        args: ['serve', '--config', config],
-        port: unauditedPort,
-        nodeOptions,
+      const proxy = await startServe(config, {
+        workers: options.workers ?? '1',
+        nodeArgs: nodeOptions,
+        ...(build.cli ? { cli: build.cli } : {}),
       });
-      if (targets.includes('ftpx')) endpoints.push({ target: 'ftpx', port, pid: proxy.pid });
-      if (targets.includes('ftpx-noaudit'))
-        endpoints.push({ target: 'ftpx-noaudit', port: unauditedPort, pid: proxy.pid });
+      proxies.push(proxy);
+      for (const target of wanted) endpoints.push({ target, port: ports.get(target) ?? 0, pid: proxy.pid });
     }
     if (targets.includes('ssh2')) {
       const port = await freePort();
@@ -172,8 +193,15 @@ export async function sftpBench(options: SftpBenchOptions): Promise<SftpBenchRes
     }
     // Interleaved: every target once per round and direction, so load from other work hits all alike.
     for (let round = 0; round < rounds; round++) {
+      // Each round starts one target later: ftpx and ftpx-noaudit share a process, and work left
+      // over from one transfer (a collection, the store's bookkeeping) lands on whichever target of
+      // that process is measured next.
+      const order = [
+        ...endpoints.slice(round % endpoints.length),
+        ...endpoints.slice(0, round % endpoints.length),
+      ];
       for (const direction of directions) {
-        for (const endpoint of endpoints) {
+        for (const endpoint of order) {
           const sample = samples.get(endpoint.target);
           if (!sample) continue;
           const target = { host: '127.0.0.1', port: endpoint.port, user: sshd.user.name };
@@ -220,9 +248,18 @@ export async function sftpBench(options: SftpBenchOptions): Promise<SftpBenchRes
       process.stderr.write(`${JSON.stringify(row)}\n`);
       return row;
     });
-    return { sizeMiB, rounds, ssh2WindowMiB: await ssh2WindowMiB(), rows };
+    return {
+      sizeMiB,
+      rounds,
+      ssh2WindowMiB: await ssh2WindowMiB(),
+      workers: options.workers ?? '1',
+      ...(options.baselineCli && targets.includes('ftpx-baseline')
+        ? { baselineCli: options.baselineCli }
+        : {}),
+      rows,
+    };
   } finally {
-    await proxy?.stop();
+    for (const proxy of proxies) await proxy.stop();
     if (relay && relay.exitCode === null) {
       const exited = new Promise((done) => relay?.once('exit', done));
       relay.kill('SIGTERM');
@@ -258,8 +295,11 @@ export function sftpSection(result: SftpBenchResult): string[] {
   const vs = (a: number | undefined, b: number | undefined) =>
     a === undefined || b === undefined ? '-' : ratio(a, b);
   return [
-    `## SFTP (OpenSSH sftp client, ${result.sizeMiB} MiB, median of ${result.rounds}; ssh2 channel window ${result.ssh2WindowMiB} MiB)`,
+    `## SFTP (OpenSSH sftp client, ${result.sizeMiB} MiB, median of ${result.rounds}; ssh2 channel window ${result.ssh2WindowMiB} MiB; ftpx --workers ${result.workers ?? '1'})`,
     '',
+    ...(result.baselineCli
+      ? [`ftpx-baseline: the audited listener served by ${result.baselineCli}.`, '']
+      : []),
     'CPU: user+system seconds per GiB relayed, of the relay (ftpx, the bare ssh2 relay, proftpd with its session processes) and of the backend sshd.',
     '',
     '| target | download MiB/s | upload MiB/s | / direct (down, up) | relay CPU s/GiB down | up | vs bare ssh2 relay (down, up) | sshd CPU s/GiB down | up |',
@@ -285,6 +325,8 @@ if (isMain) {
       targets: { type: 'string', default: SFTP_TARGETS.join(',') },
       directions: { type: 'string', default: 'down,up' },
       'cpu-prof': { type: 'string' },
+      workers: { type: 'string', default: '1' },
+      baseline: { type: 'string' },
     },
   });
   const targets = (values.targets ?? '').split(',').filter(Boolean);
@@ -294,7 +336,7 @@ if (isMain) {
   const rounds = Number(values.rounds);
   if (unknown || directions.some((d) => d !== 'down' && d !== 'up') || !(sizeMiB > 0) || !(rounds >= 1)) {
     process.stderr.write(
-      `usage: bench:sftp -- [--size MiB] [--rounds N] [--targets ${SFTP_TARGETS.join(',')}] [--directions down,up] [--cpu-prof DIR]\n`,
+      `usage: bench:sftp -- [--size MiB] [--rounds N] [--targets ${SFTP_TARGETS.join(',')}] [--directions down,up] [--cpu-prof DIR] [--workers N|auto] [--baseline CLI]\n`,
     );
     process.exit(2);
   }
@@ -304,6 +346,8 @@ if (isMain) {
     targets: targets as SftpTarget[],
     directions: directions as ('down' | 'up')[],
     ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}),
+    ...(values.workers ? { workers: values.workers } : {}),
+    ...(values.baseline ? { baselineCli: resolve(values.baseline) } : {}),
   }).then(
     async (result) => {
       const markdown = `${sftpSection(result).join('\n')}\n`;

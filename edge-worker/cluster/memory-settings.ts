@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * Memory settings of `ftpx serve --workers N`'s processes (bench/README.md, "Memory": what each one
+ * Memory settings of `ftpx serve`'s processes (bench/README.md, "Memory" and "SFTP": what each one
  * saves and costs, measured). An operator's own setting (node options on the command line or in
  * NODE_OPTIONS, MALLOC_ARENA_MAX in the environment) always wins.
  */
@@ -120,4 +120,28 @@ export function tunePrimaryHeap(
   if (applied.includes('--semi-space-growth-factor=1')) held = () => {};
   else releaseYoungGeneration();
   return applied;
+}
+
+/**
+ * A process that serves SFTP: V8 grows the old-generation limit to 3× the live heap after each full
+ * collection (`--heap-growing-percent=200`) instead of its own, tighter choice. Measured
+ * (bench/README.md, "SFTP"): ssh2 allocates a fresh 32 KiB buffer per SSH packet on both legs, and
+ * with ftpx's ~25 MiB live heap (the bare ssh2 relay has 7) V8 ran an incremental mark-compact every
+ * ~10 MiB relayed, each marking the whole heap: 10–14 per 128 MiB, most of ftpx's CPU per GiB over
+ * the bare relay. With the wider limit there are 0–2, and CPU per GiB about halves. The cost is RSS
+ * while transfers run: dead packet buffers wait longer for a collection (+25–40 MiB measured).
+ * Only processes with an SFTP listener take it (FTP-only ones keep V8's default); an operator's own
+ * `--heap-growing-percent` wins. Set at run time: V8 reads it each time it sets the limit.
+ */
+export const SFTP_HEAP_GROWING_PERCENT = 200;
+
+export function tuneHeapForSftp(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions: string = process.env.NODE_OPTIONS ?? '',
+  setFlag: (flag: string) => void = setFlagsFromString,
+): string[] {
+  if (nodeOptionGiven('--heap-growing-percent', execArgv, nodeOptions)) return [];
+  const flag = `--heap-growing-percent=${SFTP_HEAP_GROWING_PERCENT}`;
+  setFlag(flag);
+  return [flag];
 }

@@ -1,6 +1,7 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import ssh2, { type Connection, type Server as SshServer } from 'ssh2';
 import type { Cidr } from '../../functions/core/net/index.js';
+import { tuneHeapForSftp } from '../cluster/memory-settings.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { SftpListenerConfig } from '../config/sftp-schema.js';
 import { type Admission, isRefused } from '../limits/connection-guard.js';
@@ -72,6 +73,8 @@ export class SftpListener {
     // Held at once, so that a failure below can still hand it back (takeServer).
     if (inherited) this.server = inherited;
     const { sftp, services } = this;
+    // Relaying SSH packets churns buffers; see memory-settings.ts for what this setting saves and costs.
+    tuneHeapForSftp();
     const hostKeys = await loadPrivateKeys(sftp.hostKeys, {
       provider: sftp.passPhraseProvider,
       server: `${this.config.address}:${this.config.port}`,

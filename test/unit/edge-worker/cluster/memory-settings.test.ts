@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   holdYoungGeneration,
+  SFTP_HEAP_GROWING_PERCENT,
+  tuneHeapForSftp,
   V8_SEMI_SPACE_GROWTH_FACTOR,
   WORKER_MALLOC_ARENAS,
   WORKER_SEMI_SPACE_MIB,
@@ -29,6 +31,17 @@ describe('worker memory settings', () => {
   it("limits malloc arenas unless the operator's environment says how many", () => {
     expect(workerEnv({})).toEqual({ MALLOC_ARENA_MAX: String(WORKER_MALLOC_ARENAS) });
     expect(workerEnv({ MALLOC_ARENA_MAX: '8' })).toEqual({});
+  });
+
+  it('widens the heap growth of a process serving SFTP, unless the operator set it', () => {
+    const set: string[] = [];
+    const flag = `--heap-growing-percent=${SFTP_HEAP_GROWING_PERCENT}`;
+    expect(tuneHeapForSftp(['--enable-source-maps'], '', (f) => set.push(f))).toEqual([flag]);
+    expect(set).toEqual([flag]);
+    set.length = 0;
+    expect(tuneHeapForSftp(['--heap-growing-percent=50'], '', (f) => set.push(f))).toEqual([]);
+    expect(tuneHeapForSftp([], '--heap_growing_percent=0', (f) => set.push(f))).toEqual([]);
+    expect(set).toEqual([]);
   });
 });
 
