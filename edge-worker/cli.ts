@@ -84,8 +84,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'serve') holdYoungGeneration();
   // A worker process of `serve --workers N`: its command line was checked by the primary, and its
   // configuration comes from the primary, so it loads neither the config parsers nor the store.
-  if (command === 'serve' && cluster.isWorker)
+  // The workers are the processes that serve sessions: they trace their login paths when
+  // OTEL_EXPORTER_OTLP_* asks (the SDK loads only then).
+  if (command === 'serve' && cluster.isWorker) {
+    await (await import('./tracing/tracing-from-env.js')).startTracingFromEnv();
     return (await import('./cluster/worker.js')).runClusterWorker();
+  }
   // Loaded on demand: the operator commands need none of the proxy, the store or the AWS SDK.
   if (command === 'serve') return (await import('./cli/serve.js')).serve(rest);
   if (command === 'check-config') return (await import('./cli/serve.js')).checkConfig(rest);

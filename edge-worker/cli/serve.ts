@@ -1,4 +1,3 @@
-import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseDnsServer } from '../../functions/core/discovery/index.js';
@@ -159,11 +158,6 @@ export function loadServeConfig(
 
 export async function serve(args: string[]): Promise<number> {
   const options = parseConfigArgs(args, false, SERVE_OPTIONS);
-  if (cluster.isWorker) {
-    // The processes that serve sessions trace their login paths, when OTEL_EXPORTER_OTLP_* asks.
-    await startTracingFromEnv();
-    return (await import('../cluster/worker.js')).runClusterWorker();
-  }
   const source: ConfigSource = { kind: options.kind, file: options.file };
   if (options.check) {
     const { config, warnings } = loadServeConfig(source, options);

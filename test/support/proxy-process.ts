@@ -36,6 +36,8 @@ export async function startProxyProcess(
     processGroup?: boolean;
     /** Options for node itself, before the script (e.g. `--cpu-prof` in the benchmarks). */
     nodeOptions?: string[];
+    /** Variables added to the environment it inherits. */
+    env?: Record<string, string>;
   },
 ): Promise<ProxyProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'ftpx-cli-'));
@@ -64,6 +66,7 @@ export async function startProxyProcess(
   const child = spawn(process.execPath, [...(options.nodeOptions ?? []), cliPath(), ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: options.processGroup === true,
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
   });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';
