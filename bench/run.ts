@@ -8,7 +8,7 @@
  *   npm run bench -- --only datapath --size 128 [--rounds 1] [--paths plain/plain,tls/tls]
  *        [--directions download] [--targets ftpx] [--concurrent 8] [--concurrent-paths plain/plain]
  *        [--workers auto]
- *        [--baseline OTHER-CHECKOUT/dist/edge-worker/cli.js]
+ *        [--baseline OTHER-CHECKOUT/dist/edge-worker/cli.js]   (also a row of the load part)
  *                                      # only the FTP data path (four TLS combinations, concurrent)
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -27,6 +27,7 @@ import {
   dataPathSection,
   ftpDataPath,
   type Target,
+  treeCpuMs,
 } from './ftp-data-path.js';
 import { type Endpoint, loginsPerSecond, loginTimes } from './ftp-login.js';
 import { type FtpsRow, ftpsTransfers } from './ftps.js';
@@ -60,6 +61,8 @@ const ROUNDS = Number(flag('rounds') ?? process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 // FTPX_BENCH_NODE_ARGS: node options for ftpx and its workers (--cpu-prof --cpu-prof-dir=DIR).
 const NODE_ARGS = process.env.FTPX_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+// --baseline OTHER-CHECKOUT/dist/edge-worker/cli.js: another build side by side (datapath and load).
+const BASELINE_CLI = flag('baseline');
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const RESOLVE_CALLS = Number(process.env.BENCH_RESOLVE_CALLS ?? 2000);
 const STORE_CALLS = Number(process.env.BENCH_STORE_CALLS ?? 320);
@@ -87,6 +90,10 @@ interface LoadRow {
   target: string;
   loginsPerSecond: number;
   failures: number;
+  /** CPU ms per login of the proxy (every process of it), or of the three backends for direct. */
+  cpuMsPerLogin: number;
+  /** CPU ms per login of the clients (this process). */
+  clientCpuMsPerLogin: number;
 }
 
 /** One ProFTPD backend: throughput and single-login latency. */
@@ -152,27 +159,62 @@ async function load(): Promise<LoadRow[]> {
     [1, 2, 3].map((n) => startFtpBackend('pure-ftpd', { name: `bench-load-${n}` })),
   );
   let proxy: ProxyProcess | undefined;
+  let baseline: ProxyProcess | undefined;
   let modProxy: ModProxy | undefined;
   try {
     const urls = backends.map((backend) => backend.url);
     proxy = await startProxyProcess({ backends: urls, port: await freePort(), nodeOptions: NODE_ARGS });
+    if (BASELINE_CLI) {
+      baseline = await startProxyProcess({ backends: urls, port: await freePort(), cli: BASELINE_CLI });
+    }
     modProxy = await startModProxy(urls);
     const credentials = { user: backends[0]?.user ?? '', password: backends[0]?.password ?? '' };
-    const targets: [string, Endpoint[]][] = [
-      ['direct (3 pure-ftpd, clients spread)', backends.map((b) => ({ host: b.host, port: b.port }))],
-      ['through ftpx (RoundRobin)', [{ host: '127.0.0.1', port: proxy.port }]],
-      ['through ProFTPD mod_proxy (RoundRobin)', [{ host: '127.0.0.1', port: modProxy.port }]],
+    const targets: [string, Endpoint[], number[]][] = [
+      [
+        'direct (3 pure-ftpd, clients spread)',
+        backends.map((b) => ({ host: b.host, port: b.port })),
+        backends.map((b) => b.pid),
+      ],
+      ['through ftpx (RoundRobin)', [{ host: '127.0.0.1', port: proxy.port }], [proxy.pid]],
+      ...(baseline
+        ? [
+            [
+              `through ftpx-baseline (RoundRobin; ${BASELINE_CLI})`,
+              [{ host: '127.0.0.1', port: baseline.port }],
+              [baseline.pid],
+            ] as [string, Endpoint[], number[]],
+          ]
+        : []),
+      [
+        'through ProFTPD mod_proxy (RoundRobin)',
+        [{ host: '127.0.0.1', port: modProxy.port }],
+        [modProxy.pid],
+      ],
     ];
     const rows: LoadRow[] = [];
-    for (const [target, endpoints] of targets) {
+    for (const [target, endpoints, pids] of targets) {
+      const cpu = () => pids.reduce((sum, pid) => sum + treeCpuMs(pid), 0);
+      const before = cpu();
+      const clientBefore = process.cpuUsage();
       const result = await loginsPerSecond(endpoints, credentials, CLIENTS, LOAD_SECONDS);
-      const row = { target, loginsPerSecond: round1(result.perSecond), failures: result.failures };
+      const client = process.cpuUsage(clientBefore);
+      // Session processes that just ended are reaped into their master's counts.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const logins = result.perSecond * LOAD_SECONDS;
+      const row = {
+        target,
+        loginsPerSecond: round1(result.perSecond),
+        failures: result.failures,
+        cpuMsPerLogin: logins > 0 ? round1((cpu() - before) / logins) : 0,
+        clientCpuMsPerLogin: logins > 0 ? round1((client.user + client.system) / 1000 / logins) : 0,
+      };
       rows.push(row);
       process.stderr.write(`${JSON.stringify(row)}\n`);
     }
     return rows;
   } finally {
     await proxy?.stop();
+    await baseline?.stop();
     await modProxy?.stop();
     await Promise.all(backends.map((backend) => backend.stop()));
   }
@@ -195,8 +237,7 @@ const DATA_PATH_OPTIONS: DataPathOptions = {
     : ['plain/plain'],
   workers: flag('workers') ?? 'auto',
   nodeArgs: NODE_ARGS,
-  // --baseline DIR/dist/edge-worker/cli.js: another build side by side (before/after a change).
-  ...(flag('baseline') ? { baselineCli: flag('baseline') as string } : {}),
+  ...(BASELINE_CLI ? { baselineCli: BASELINE_CLI } : {}),
 };
 
 async function main(): Promise<void> {
@@ -283,9 +324,11 @@ async function writeResults(
       ? [
           `## Logins per second (${CLIENTS} concurrent clients for ${LOAD_SECONDS} s, three pure-ftpd backends; the direct row is the backends' own ceiling)`,
           '',
-          '| target | logins/s | failures |',
-          '|---|---|---|',
-          ...loadRows.map((r) => `| ${r.target} | ${r.loginsPerSecond} | ${r.failures} |`),
+          '| target | logins/s | failures | CPU ms per login (the proxy; direct: the backends) |',
+          '|---|---|---|---|',
+          ...loadRows.map(
+            (r) => `| ${r.target} | ${r.loginsPerSecond} | ${r.failures} | ${r.cpuMsPerLogin} |`,
+          ),
           '',
           ...(directLoad
             ? loadRows

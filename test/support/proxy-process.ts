@@ -38,6 +38,8 @@ export async function startProxyProcess(
     nodeOptions?: string[];
     /** Variables added to the environment it inherits. */
     env?: Record<string, string>;
+    /** Another build's dist/edge-worker/cli.js (a benchmark's side-by-side baseline). */
+    cli?: string;
   },
 ): Promise<ProxyProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'ftpx-cli-'));
@@ -63,7 +65,7 @@ export async function startProxyProcess(
   }
   // Today's single-process behaviour unless a test asks for worker processes.
   if (args[0] === 'serve' && !args.includes('--workers')) args = [...args, '--workers', '1'];
-  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), cliPath(), ...args], {
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), options.cli ?? cliPath(), ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: options.processGroup === true,
     ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
