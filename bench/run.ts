@@ -324,10 +324,11 @@ async function writeResults(
       ? [
           `## Logins per second (${CLIENTS} concurrent clients for ${LOAD_SECONDS} s, three pure-ftpd backends; the direct row is the backends' own ceiling)`,
           '',
-          '| target | logins/s | failures | CPU ms per login (the proxy; direct: the backends) |',
-          '|---|---|---|---|',
+          '| target | logins/s | failures | CPU ms per login (the proxy; direct: the backends) | clients CPU ms per login |',
+          '|---|---|---|---|---|',
           ...loadRows.map(
-            (r) => `| ${r.target} | ${r.loginsPerSecond} | ${r.failures} | ${r.cpuMsPerLogin} |`,
+            (r) =>
+              `| ${r.target} | ${r.loginsPerSecond} | ${r.failures} | ${r.cpuMsPerLogin} | ${r.clientCpuMsPerLogin} |`,
           ),
           '',
           ...(directLoad
