@@ -88,7 +88,7 @@ export async function startEdgeWorker(
   const sessions = new SessionRegistry(metrics);
   // Memory comes back soon after most sessions end, not when V8's memory reducer gets to it.
   const stopMemoryReturn = watchSessionDrops(sessions, (returned) =>
-    log.info('memory returned after sessions ended', returned),
+    log.info('memory returned after sessions ended', { ...returned }),
   );
   let ready = false;
   let currentConfig = config;
