@@ -36,12 +36,19 @@ export const MEMORY_RETURN_DEFAULTS: MemoryReturnSettings = {
   minIntervalMs: 60_000,
 };
 
-/** What a collection reports: the sessions before and after the drop, and what it took. */
+/**
+ * What a collection reports: the sessions before and after the drop, what it took, and V8's heap in
+ * use and committed before and after it (RSS follows the committed heap once V8 unmaps the pages).
+ */
 export interface MemoryReturned {
   peak: number;
   sessions: number;
   ms: number;
+  heapUsedMiB: [number, number];
+  heapTotalMiB: [number, number];
 }
+
+const mib = (bytes: number) => Math.round(bytes / 1048576);
 
 /**
  * Watches the live session count of one process and calls `collect` once a large drop has settled.
@@ -144,7 +151,15 @@ export function watchSessionDrops(
     () => sessions.size,
     (drop) => {
       gc ??= fullCollection();
-      returned({ ...drop, ms: Math.round(returnMemory(gc)) });
+      const before = process.memoryUsage();
+      const ms = Math.round(returnMemory(gc));
+      const after = process.memoryUsage();
+      returned({
+        ...drop,
+        ms,
+        heapUsedMiB: [mib(before.heapUsed), mib(after.heapUsed)],
+        heapTotalMiB: [mib(before.heapTotal), mib(after.heapTotal)],
+      });
     },
     settings,
   );
