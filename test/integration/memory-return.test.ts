@@ -70,7 +70,7 @@ describe('memory returned after sessions end', () => {
       const probe = await RawFtp.open(port);
       const greeting = await probe.reply();
       probe.destroy();
-      if (greeting?.startsWith("220")) break;
+      if (greeting?.startsWith('220')) break;
       if (tries === 50) throw new Error(`no greeting: ${greeting}\n${proxy.stderr()}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
