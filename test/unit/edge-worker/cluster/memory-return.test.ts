@@ -113,10 +113,8 @@ describe('returnMemory', () => {
   it('runs two full collections, synchronously (the second releases the pages the first swept)', () => {
     const collect = vi.fn();
     returnMemory(collect);
-    expect(collect.mock.calls).toEqual([
-      [{ type: 'major', execution: 'sync' }],
-      [{ type: 'major', execution: 'sync' }],
-    ]);
+    // gc() without options: the options form collected nothing on Node 20 (memory-return.ts).
+    expect(collect.mock.calls).toEqual([[], []]);
   });
 });
 
