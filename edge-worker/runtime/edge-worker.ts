@@ -1,6 +1,7 @@
 import type { Table } from '../../functions/core/store/index.js';
 import { EdgeMetrics } from '../admin/edge-metrics.js';
 import { SessionRegistry } from '../admin/session-registry.js';
+import { watchSessionDrops } from '../cluster/memory-return.js';
 import { dnsConfigOf } from '../config/discovery-health.js';
 import type { FtpxConfig } from '../config/schema.js';
 import { spliceRelayStatus } from '../ftp/data/splice-relay.js';
@@ -85,6 +86,10 @@ export async function startEdgeWorker(
 ): Promise<RunningEdgeWorker> {
   const metrics = options.metrics ?? new EdgeMetrics();
   const sessions = new SessionRegistry(metrics);
+  // Memory comes back soon after most sessions end, not when V8's memory reducer gets to it.
+  const stopMemoryReturn = watchSessionDrops(sessions, (returned) =>
+    log.info('memory returned after sessions ended', { ...returned }),
+  );
   let ready = false;
   let currentConfig = config;
   let wired: WiredControlPlane | undefined;
@@ -101,6 +106,7 @@ export async function startEdgeWorker(
     ? new TransferLog(config.transferLog, (err) => log.error('cannot write the transfer log', { error: err }))
     : undefined;
   const close = async () => {
+    stopMemoryReturn();
     await wired?.stopBackground();
     reporter?.stop();
     await defences?.stop();
