@@ -18,7 +18,7 @@ interface Reserved {
   last: number;
 }
 
-/** Clients whose cursors reserve blocks (`reserveCursorBlocks`): the block size, and while when. */
+/** Clients whose cursors reserve blocks (`reserveCursorBlocks`): the block size, and when it applies. */
 const blockSizes = new WeakMap<DynamoDBClient, { block: number; exclusive: () => boolean }>();
 const reservations = new WeakMap<DynamoDBClient, Map<string, Reserved>>();
 
