@@ -40,6 +40,8 @@ export async function startProxyProcess(
     env?: Record<string, string>;
     /** Another build's dist/edge-worker/cli.js (a benchmark's side-by-side baseline). */
     cli?: string;
+    /** `serve --workers`: 1 unless given. */
+    workers?: string;
   },
 ): Promise<ProxyProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'ftpx-cli-'));
@@ -64,7 +66,8 @@ export async function startProxyProcess(
     args = options.args;
   }
   // Today's single-process behaviour unless a test asks for worker processes.
-  if (args[0] === 'serve' && !args.includes('--workers')) args = [...args, '--workers', '1'];
+  if (args[0] === 'serve' && !args.includes('--workers'))
+    args = [...args, '--workers', options.workers ?? '1'];
   const child = spawn(process.execPath, [...(options.nodeOptions ?? []), options.cli ?? cliPath(), ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: options.processGroup === true,

@@ -1,8 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FtpBackend, startFtpBackend } from '../../support/ftp-backends.js';
 import { freePort } from '../../support/ports.js';
@@ -17,11 +14,9 @@ import { RawFtp } from '../../support/raw-ftp.js';
 describe('tracing in the worker processes of serve --workers N', () => {
   let backend: FtpBackend;
   let collector: Server;
-  let dir: string;
   const exports: { path: string; body: Buffer }[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ftpx-worker-tracing-'));
     backend = await startFtpBackend('proftpd', { name: 'worker-tracing' });
     collector = createServer((request, response) => {
       const chunks: Buffer[] = [];
@@ -37,29 +32,15 @@ describe('tracing in the worker processes of serve --workers N', () => {
   afterAll(async () => {
     collector?.close();
     await backend?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('exports the login span of a worker', async () => {
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`;
-    const config = join(dir, 'ftpx.yaml');
-    await writeFile(
-      config,
-      [
-        `dataDir: ${join(dir, 'data')}`,
-        'log: { level: warn }',
-        'listeners:',
-        `  - { address: 127.0.0.1, port: ${port}, pool: main }`,
-        'pools:',
-        '  - name: main',
-        `    backends: [${backend.url}]`,
-        '',
-      ].join('\n'),
-    );
     const proxy = await startProxyProcess({
-      args: ['serve', '--config', config, '--workers', '2'],
+      backends: [backend.url],
       port,
+      workers: '2',
       env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint },
     });
     let stopped = false;
