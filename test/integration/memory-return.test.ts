@@ -1,6 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEMORY_RETURN_DEFAULTS } from '../../edge-worker/cluster/memory-return.js';
@@ -23,7 +21,6 @@ describe('memory returned after sessions end', () => {
   let greeter: ChildProcess;
   let greeterPort: number;
   let proxy: ProxyProcess | undefined;
-  let dir: string;
 
   beforeAll(async () => {
     greeter = spawn(process.execPath, [join(repoRoot, 'dist', 'bench', 'ftp-greeter.js')], {
@@ -40,31 +37,20 @@ describe('memory returned after sessions end', () => {
         resolve(Number(match[1]));
       });
     });
-    dir = await mkdtemp(join(tmpdir(), 'ftpx-memory-return-'));
   });
 
   afterAll(async () => {
     await proxy?.stop();
     greeter?.kill('SIGTERM');
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it(`runs full collections once ${SESSIONS} sessions quit and stayed gone for a few seconds`, async () => {
     const port = await freePort();
-    const config = join(dir, 'ftpx.yaml');
-    await writeFile(
-      config,
-      [
-        `dataDir: ${join(dir, 'data')}`,
-        'log: { level: info }',
-        'listeners:',
-        `  - { address: 127.0.0.1, port: ${port}, pool: main }`,
-        'pools:',
-        `  - { name: main, backends: [ftp://127.0.0.1:${greeterPort}] }`,
-        '',
-      ].join('\n'),
-    );
-    proxy = await startProxyProcess({ args: ['serve', '--config', config, '--workers', '1'], port });
+    proxy = await startProxyProcess({
+      backends: [`ftp://127.0.0.1:${greeterPort}`],
+      port,
+      logLevel: 'info',
+    });
     // The first client may find the backend not known reachable yet (its first check): wait for a greeting.
     for (let tries = 0; ; tries++) {
       const probe = await RawFtp.open(port);

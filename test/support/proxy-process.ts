@@ -42,6 +42,8 @@ export async function startProxyProcess(
     cli?: string;
     /** `serve --workers`: 1 unless given. */
     workers?: string;
+    /** The written config's log level (warn unless given: tests that read log lines ask for more). */
+    logLevel?: 'debug' | 'info' | 'warn' | 'error';
   },
 ): Promise<ProxyProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'ftpx-cli-'));
@@ -52,7 +54,7 @@ export async function startProxyProcess(
       config,
       [
         `dataDir: ${join(dir, 'data')}`,
-        'log: { level: warn }',
+        `log: { level: ${options.logLevel ?? 'warn'} }`,
         'listeners:',
         `  - { address: 127.0.0.1, port: ${options.port}, pool: main }`,
         'pools:',

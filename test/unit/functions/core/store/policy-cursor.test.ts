@@ -4,6 +4,19 @@ import { createDynamoDbClient } from '../../../../../functions/core/store/dynamo
 import { advanceCursor, reserveCursorBlocks } from '../../../../../functions/core/store/policy-cursor.js';
 import { ensureTable, type Table } from '../../../../../functions/core/store/table.js';
 
+/** A client of the store that calls `counted` for each UpdateItem it sends (the cursor's ADDs). */
+function countingUpdates(endpoint: string, counted: () => void) {
+  const client = createDynamoDbClient({ endpoint, region: 'us-east-1' });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'UpdateItemCommand') counted();
+      return next(args);
+    },
+    { step: 'initialize', name: 'countUpdates' },
+  );
+  return client;
+}
+
 /** The RoundRobin cursor on dynalite, shared by two clients (two control planes on one store). */
 describe('policy cursor', () => {
   let store: Awaited<ReturnType<typeof startEmbeddedStore>>;
@@ -13,15 +26,12 @@ describe('policy cursor', () => {
 
   beforeAll(async () => {
     store = await startEmbeddedStore(undefined);
-    const client = createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' });
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'UpdateItemCommand') firstUpdates++;
-        return next(args);
-      },
-      { step: 'initialize', name: 'countUpdates' },
-    );
-    first = { client, name: 'cursor' };
+    first = {
+      client: countingUpdates(store.endpoint, () => {
+        firstUpdates++;
+      }),
+      name: 'cursor',
+    };
     second = {
       client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }),
       name: 'cursor',
@@ -76,14 +86,9 @@ describe('policy cursor', () => {
     let ownerUpdates = 0;
     let exclusive = true;
     beforeAll(() => {
-      const client = createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' });
-      client.middlewareStack.add(
-        (next, context) => async (args) => {
-          if (context.commandName === 'UpdateItemCommand') ownerUpdates++;
-          return next(args);
-        },
-        { step: 'initialize', name: 'countUpdates' },
-      );
+      const client = countingUpdates(store.endpoint, () => {
+        ownerUpdates++;
+      });
       reserveCursorBlocks(client, 64, () => exclusive);
       owner = { client, name: 'cursor' };
     });
