@@ -13,6 +13,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { type FtpBackend, makeRandomFile, startFtpBackend } from '../test/support/ftp-backends.js';
 import { curl } from '../test/support/ftp-clients.js';
 import { freePort } from '../test/support/ports.js';
@@ -40,12 +41,49 @@ import {
 import { type SftpBenchResult, sftpBench, sftpSection } from './sftp.js';
 import { median, percentile, ratio, round1 } from './stats.js';
 
-/** `--name value` flags (they win over the BENCH_* variables). */
-function flag(name: string): string | undefined {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? process.argv[at + 1] : undefined;
+const USAGE = `usage: npm run bench -- [--only plain,load,ftps,datapath,resolve,sftp] [--size MiB]
+  [--rounds N] [--paths P,...] [--directions download,upload] [--targets T,...] [--concurrent N]
+  [--concurrent-paths P,...] [--workers N|auto] [--baseline OTHER-CHECKOUT/dist/edge-worker/cli.js]`;
+
+/**
+ * `--name value` flags (they win over the BENCH_* variables). Strict, so a mistyped flag (or
+ * `--help`) stops here instead of starting a run of every part with the defaults.
+ */
+const FLAGS = (() => {
+  try {
+    const { values } = parseArgs({
+      strict: true,
+      options: {
+        only: { type: 'string' },
+        size: { type: 'string' },
+        rounds: { type: 'string' },
+        paths: { type: 'string' },
+        directions: { type: 'string' },
+        targets: { type: 'string' },
+        concurrent: { type: 'string' },
+        'concurrent-paths': { type: 'string' },
+        workers: { type: 'string' },
+        baseline: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    return values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+})();
+function flag(name: Exclude<keyof typeof FLAGS, 'help'>): string | undefined {
+  return FLAGS[name];
 }
-function list<T extends string>(name: string, all: readonly T[]): T[] {
+function list<T extends string>(
+  name: 'paths' | 'directions' | 'targets' | 'concurrent-paths',
+  all: readonly T[],
+): T[] {
   const value = flag(name);
   if (!value) return [...all];
   const picked = value.split(',') as T[];
