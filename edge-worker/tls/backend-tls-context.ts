@@ -16,6 +16,7 @@ import type { BackendTlsConfig } from '../config/tls-schema.js';
 import type { Logger } from '../log/logger.js';
 import { BackendTlsSessions, type SharedBackendSessions } from './backend-tls-sessions.js';
 import { backendSessionContext, backendTrustDigest } from './backend-trust-context.js';
+import { nodeCipherList } from './cipher-list.js';
 import { readConfigFile, readPemDirectory } from './read-pem.js';
 
 /** A backend TLS handshake failed (verification, protocol, timeout) or could not start. */
@@ -83,6 +84,9 @@ export class BackendTls {
     // OpenSSL's DEFAULT list has no PSK suites: a PSK backend would find nothing in common.
     if (psk && !/PSK/i.test(ciphers)) ciphers = `PSK:${ciphers}`;
     if (config.allowWeakSecurity) ciphers = `${ciphers}:@SECLEVEL=0`;
+    // mod_proxy leaves the choice to the backend, which follows the client's order unless it has
+    // TLSServerCipherPreference on: what is offered first is what most backends pick.
+    ciphers = nodeCipherList(ciphers, config.cipherSuites).ciphers;
     const range = versionRange(config.protocols);
     // Node's TLS-PSK works up to TLS 1.2 only.
     const maxVersion = psk && range.maxVersion === 'TLSv1.3' ? ('TLSv1.2' as const) : range.maxVersion;
@@ -92,7 +96,6 @@ export class BackendTls {
         minVersion: range.minVersion,
         maxVersion,
         ciphers,
-        ...(config.cipherSuites ? { ciphersuites: config.cipherSuites } : {}),
         ...(ca.length > 0 ? { ca } : {}),
         ...(crl.length > 0 ? { crl } : {}),
         ...(cert && privateKey ? { cert, key: privateKey } : {}),

@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { constants, createHash, X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import {
   createSecureContext,
@@ -11,6 +11,7 @@ import {
 import { ConfigError } from '../config/config-error.js';
 import { versionRange } from '../config/tls-protocols.js';
 import type { ListenerTlsConfig } from '../config/tls-schema.js';
+import { nodeCipherList } from './cipher-list.js';
 import { sessionIdContextFor } from './frontend-caches.js';
 import { readConfigFile } from './read-pem.js';
 import { SessionBinding } from './session-binding.js';
@@ -86,10 +87,13 @@ export class FrontendTls {
     const clientCA = config.clientCA
       ? await readConfigFile(config.clientCA, `${key}.clientCA`, '')
       : undefined;
+    const cipherList = nodeCipherList(config.ciphers, config.cipherSuites);
     const common: SecureContextOptions = {
       ...versionRange(config.protocols),
-      ...(config.ciphers ? { ciphers: config.ciphers } : {}),
-      ...(config.cipherSuites ? { ciphersuites: config.cipherSuites } : {}),
+      ciphers: cipherList.ciphers,
+      // The server's order wins (honorCipherOrder), except over a client that lists ChaCha20 first:
+      // it says it has no AES hardware, and there ChaCha20 is the cheaper suite for both ends.
+      ...(cipherList.defaultSuites ? { secureOptions: constants.SSL_OP_PRIORITIZE_CHACHA } : {}),
       ...(clientCA ? { ca: clientCA } : {}),
       honorCipherOrder: true,
     };

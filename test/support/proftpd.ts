@@ -97,5 +97,5 @@ TLSECCertificateFile ${tls.cert}
 TLSECCertificateKeyFile ${tls.key}
 TLSRequired ${tls.required ? 'on' : 'off'}
 TLSOptions ${options}
-${tls.clientCa ? `TLSCACertificateFile ${tls.clientCa}\nTLSVerifyClient on\n` : 'TLSVerifyClient off\n'}`;
+${tls.serverCipherPreference === false ? 'TLSServerCipherPreference off\n' : ''}${tls.clientCa ? `TLSCACertificateFile ${tls.clientCa}\nTLSVerifyClient on\n` : 'TLSVerifyClient off\n'}`;
 }

@@ -28,6 +28,8 @@ export interface BackendTlsOptions {
   required?: boolean;
   /** Highest protocol (default TLSv1.3). */
   maxProtocol?: 'TLSv1.2' | 'TLSv1.3';
+  /** ProFTPD TLSServerCipherPreference (mod_tls default on: the server's suite order wins). */
+  serverCipherPreference?: boolean;
 }
 
 /** What a server module hands back once its config and user database are written. */

@@ -79,6 +79,36 @@ describe('backend FTPS verification and sessions (ProFTPD)', () => {
     expect(handshake?.subject).toBe('server');
   });
 
+  it('offers TLS_AES_128_GCM_SHA256 first on control and data connections unless cipherSuites is configured', async () => {
+    const clientOrder = await startFtpBackend('proftpd', {
+      name: 'tls-client-order',
+      tls: { cert: ca.server.cert, key: ca.server.key, serverCipherPreference: false },
+    });
+    try {
+      await writeHomeFile(clientOrder, 'whoami.txt', clientOrder.name);
+      const suites = async (backend: FtpBackend, tls: Record<string, unknown>) => {
+        const proxy = await proxyTo(backend, { caFile: ca.caCert, enableDiags: true, ...tls });
+        expect((await whoami(proxy, backend)).stdout.toString()).toBe(backend.name);
+        return proxy.logs.filter((line) => line.msg === 'backend TLS handshake').map((line) => line.cipher);
+      };
+      // A backend that follows the client's order (TLSServerCipherPreference off) takes ours.
+      expect(await suites(clientOrder, {})).toEqual(['TLS_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256']);
+      const chacha = { cipherSuites: 'TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256' };
+      expect(await suites(clientOrder, chacha)).toEqual([
+        'TLS_CHACHA20_POLY1305_SHA256',
+        'TLS_CHACHA20_POLY1305_SHA256',
+      ]);
+      // mod_tls's default (TLSServerCipherPreference on) keeps its own order among what is offered.
+      expect(await suites(good, {})).toEqual(['TLS_AES_256_GCM_SHA384', 'TLS_AES_256_GCM_SHA384']);
+      expect(await suites(good, chacha)).toEqual([
+        'TLS_CHACHA20_POLY1305_SHA256',
+        'TLS_CHACHA20_POLY1305_SHA256',
+      ]);
+    } finally {
+      await clientOrder.stop();
+    }
+  });
+
   it('refuses a backend whose CA is unknown (and accepts it with verifyServer off)', async () => {
     const strict = await proxyTo(unknownCa, { caFile: ca.caCert });
     const raw = await RawFtp.open(strict.port);

@@ -326,6 +326,56 @@ describe('frontend FTPS', () => {
     }
   });
 
+  it('prefers TLS_AES_128_GCM_SHA256 on control and data connections unless configured; ChaCha20-first clients keep it', async () => {
+    // curl (OpenSSL's default order) offers TLS_AES_256_GCM_SHA384 first; `-v` names the suite of
+    // every connection, control and data.
+    const suitesVia = async (proxy: TestProxy) => {
+      const run = await curl([
+        '-v',
+        '--ssl-reqd',
+        '--cacert',
+        ca.caCert,
+        `ftp://${backend.user}:${backend.password}@localhost:${proxy.port}/hello.txt`,
+      ]);
+      expect(run.stdout.toString()).toBe(HELLO);
+      return [...run.stderr.matchAll(/SSL connection using TLSv1\.3 \/ (\S+)/g)].map((match) => match[1]);
+    };
+    const sClientSuite = async (proxy: TestProxy, offered: string) => {
+      const run = await runCommand(
+        'openssl',
+        [
+          's_client',
+          '-connect',
+          `127.0.0.1:${proxy.port}`,
+          '-starttls',
+          'ftp',
+          '-brief',
+          '-ciphersuites',
+          offered,
+        ],
+        { input: 'QUIT\r\n', timeoutMs: 10_000 },
+      );
+      return /Ciphersuite: (\S+)/.exec(run.stderr)?.[1];
+    };
+    const preset = await proxyWith({});
+    expect(await suitesVia(preset)).toEqual(['TLS_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256']);
+    expect(await sClientSuite(preset, 'TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256')).toBe(
+      'TLS_CHACHA20_POLY1305_SHA256',
+    );
+    // TLSCipherSuite TLSv1.3 ...: exactly these, in this order, whatever the client prefers.
+    const configured = await proxyWith({
+      cipherSuites: 'TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384',
+    });
+    expect(await suitesVia(configured)).toEqual([
+      'TLS_CHACHA20_POLY1305_SHA256',
+      'TLS_CHACHA20_POLY1305_SHA256',
+    ]);
+    expect(await sClientSuite(configured, 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256')).toBe(
+      'TLS_CHACHA20_POLY1305_SHA256',
+    );
+    expect(await sClientSuite(configured, 'TLS_AES_128_GCM_SHA256')).toBeUndefined();
+  });
+
   it('SNI chooses the certificate and, through sniPools, the pool', async () => {
     const proxy = await startTestProxy({
       backends: [backend.url],
