@@ -63,6 +63,8 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const NODE_ARGS = process.env.FTPX_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 // --baseline OTHER-CHECKOUT/dist/edge-worker/cli.js: another build side by side (datapath and load).
 const BASELINE_CLI = flag('baseline');
+// --workers N|auto: `serve --workers` of ftpx (and the baseline) in the load and datapath parts.
+const WORKERS = flag('workers') ?? 'auto';
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const RESOLVE_CALLS = Number(process.env.BENCH_RESOLVE_CALLS ?? 2000);
 const STORE_CALLS = Number(process.env.BENCH_STORE_CALLS ?? 320);
@@ -163,9 +165,19 @@ async function load(): Promise<LoadRow[]> {
   let modProxy: ModProxy | undefined;
   try {
     const urls = backends.map((backend) => backend.url);
-    proxy = await startProxyProcess({ backends: urls, port: await freePort(), nodeOptions: NODE_ARGS });
+    proxy = await startProxyProcess({
+      backends: urls,
+      port: await freePort(),
+      nodeOptions: NODE_ARGS,
+      workers: WORKERS,
+    });
     if (BASELINE_CLI) {
-      baseline = await startProxyProcess({ backends: urls, port: await freePort(), cli: BASELINE_CLI });
+      baseline = await startProxyProcess({
+        backends: urls,
+        port: await freePort(),
+        cli: BASELINE_CLI,
+        workers: WORKERS,
+      });
     }
     modProxy = await startModProxy(urls);
     const credentials = { user: backends[0]?.user ?? '', password: backends[0]?.password ?? '' };
@@ -175,7 +187,11 @@ async function load(): Promise<LoadRow[]> {
         backends.map((b) => ({ host: b.host, port: b.port })),
         backends.map((b) => b.pid),
       ],
-      ['through ftpx (RoundRobin)', [{ host: '127.0.0.1', port: proxy.port }], [proxy.pid]],
+      [
+        `through ftpx (RoundRobin, --workers ${WORKERS})`,
+        [{ host: '127.0.0.1', port: proxy.port }],
+        [proxy.pid],
+      ],
       ...(baseline
         ? [
             [
@@ -235,7 +251,7 @@ const DATA_PATH_OPTIONS: DataPathOptions = {
   concurrentPaths: flag('concurrent-paths')
     ? list<DataPath>('concurrent-paths', DATA_PATHS)
     : ['plain/plain'],
-  workers: flag('workers') ?? 'auto',
+  workers: WORKERS,
   nodeArgs: NODE_ARGS,
   ...(BASELINE_CLI ? { baselineCli: BASELINE_CLI } : {}),
 };
