@@ -145,7 +145,7 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
   // (bench/README.md, "Before sessions"). An idle pooled socket is closed after 4 s, as undici did,
   // or sooner when the server's `Keep-Alive: timeout` hint says so (the agent honours it only below
   // its own timeout), so the server never cuts one under a request; on a socket in use the agent's
-  // timeout does nothing (the AbortSignal is the deadline). `ca` only replaces the roots: the
+  // timeout does nothing (post's deadline bounds it). `ca` only replaces the roots: the
   // certificate and the host name are always verified.
   const agentOptions = { keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: options.connections ?? 16 };
   const agent = base.secure
@@ -155,13 +155,19 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
   /** Calls under way: close() lets them finish (a drained worker's last session events) first. */
   const inFlight = new Set<Promise<unknown>>();
 
-  /** One POST and its whole answer; `signal` bounds all of it (connect, send, headers, body). */
+  /**
+   * One POST and its whole answer; `deadline` bounds all of it (connect, send, headers, body) and
+   * says whether it was what ended the attempt. A plain timer rather than `AbortSignal.timeout`:
+   * measured on keep-alive loopback calls, that signal added 40–70 % to the CPU of a whole call,
+   * and every login makes one (bench/README.md, "Login path").
+   */
   function post(
     path: string,
     headers: Record<string, string>,
     body: string,
-    signal: AbortSignal,
+    deadline: { ms: number; expired: boolean },
   ): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+    let timer: NodeJS.Timeout | undefined;
     const answer = new Promise<{ status: number; headers: IncomingHttpHeaders; text: string }>(
       (resolve, reject) => {
         const request = send(
@@ -169,7 +175,6 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
           {
             method: 'POST',
             agent,
-            signal,
             headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
           },
           (response) => {
@@ -208,10 +213,16 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
           },
         );
         request.on('error', reject);
+        timer = setTimeout(() => {
+          deadline.expired = true;
+          const error = Object.assign(new Error(`no answer within ${deadline.ms} ms`), { code: 'ETIMEDOUT' });
+          reject(error);
+          request.destroy(error);
+        }, deadline.ms);
         request.end(body);
       },
     );
-    const settled = answer.catch(() => {});
+    const settled = answer.catch(() => {}).finally(() => clearTimeout(timer));
     inFlight.add(settled);
     void settled.then(() => inFlight.delete(settled));
     return answer;
@@ -234,17 +245,17 @@ export function createHttpControlPlane(options: HttpControlPlaneOptions): HttpCo
     if (options.sign) {
       Object.assign(headers, await options.sign({ method: 'POST', url: base.origin + path, headers, body }));
     }
-    const signal = AbortSignal.timeout(timeoutMs);
+    const deadline = { ms: timeoutMs, expired: false };
     let status: number;
     let text: string;
     let retryAfter: string | string[] | undefined;
     try {
-      const response = await post(path, headers, body, signal);
+      const response = await post(path, headers, body, deadline);
       status = response.status;
       retryAfter = response.headers['retry-after'];
       text = response.text;
     } catch (err) {
-      return networkFailure(operation, err, signal.aborted, timeoutMs);
+      return networkFailure(operation, err, deadline.expired, timeoutMs);
     }
     if (status === 200) {
       let json: unknown;

@@ -30,9 +30,12 @@ export function toApiGatewayEvent(input: {
     headers[name] = value.join(',');
   }
 
-  const query = new URLSearchParams(rawQueryString);
+  // The edge's calls have no query string: nothing to parse on the login path.
   const queryStringParameters: Record<string, string> = {};
-  for (const key of new Set(query.keys())) queryStringParameters[key] = query.getAll(key).join(',');
+  if (rawQueryString) {
+    const query = new URLSearchParams(rawQueryString);
+    for (const key of new Set(query.keys())) queryStringParameters[key] = query.getAll(key).join(',');
+  }
 
   const text = isTextual(headers['content-type']);
   const host = headers.host ?? 'localhost';

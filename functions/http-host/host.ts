@@ -24,6 +24,8 @@ export interface HostLog {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /** Whether lines of `level` are written; without it every line's fields are built. */
+  isEnabled?(level: 'debug'): boolean;
 }
 
 export interface ControlPlaneHostOptions {
@@ -289,17 +291,20 @@ export async function startControlPlaneHost(options: ControlPlaneHostOptions): P
       failedAuth.recordFailure(source);
       log.info('failed authentication', { method, path, source, requestId, ...trace });
     }
-    const fields = {
-      method,
-      path,
-      status,
-      ms: Date.now() - started,
-      requestId,
-      ...trace,
-      ...(functionName ? { function: functionName } : {}),
-    };
-    if (status >= 500) log.warn('request failed', fields);
-    else log.debug('request', fields);
+    // Every login's resolve-backend call ends here: the line's fields are built only when written.
+    if (status >= 500 || log.isEnabled?.('debug') !== false) {
+      const fields = {
+        method,
+        path,
+        status,
+        ms: Date.now() - started,
+        requestId,
+        ...trace,
+        ...(functionName ? { function: functionName } : {}),
+      };
+      if (status >= 500) log.warn('request failed', fields);
+      else log.debug('request', fields);
+    }
   };
 
   const serverOptions = {

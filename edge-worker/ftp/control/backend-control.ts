@@ -83,12 +83,20 @@ export class BackendControl {
   /** Relayed replies still waiting for the client's socket to drain; reading is paused while > 0. */
   private relaysInFlight = 0;
 
+  // Every session's end fires `end` and then `close` (or `close` alone): only the first reason is
+  // kept, so the others are not built (an Error captures a stack, which every login would pay).
   private readonly listeners = {
     data: (chunk: Buffer) => this.onData(chunk),
-    end: () => this.fail(new BackendLostError('backend closed the control connection')),
-    close: () => this.fail(new BackendLostError('backend control connection closed')),
-    error: (err: Error) =>
-      this.fail(new BackendLostError(`backend control connection: ${err.message}`, { cause: err })),
+    end: () => {
+      if (!this.lostError) this.fail(new BackendLostError('backend closed the control connection'));
+    },
+    close: () => {
+      if (!this.lostError) this.fail(new BackendLostError('backend control connection closed'));
+    },
+    error: (err: Error) => {
+      if (!this.lostError)
+        this.fail(new BackendLostError(`backend control connection: ${err.message}`, { cause: err }));
+    },
   };
 
   constructor(socket: Socket) {

@@ -18,6 +18,7 @@ import { Logger } from '../../../../edge-worker/log/logger.js';
 type Step =
   | { status: number; body?: unknown; headers?: Record<string, string> }
   | { hang: true }
+  | { headersThenHang: true }
   | { raw: string };
 
 interface Seen {
@@ -54,6 +55,12 @@ describe('HTTP control-plane transport', () => {
         });
         const step = script.shift() ?? { status: 500 };
         if ('hang' in step) {
+          hanging.push(response);
+          return;
+        }
+        if ('headersThenHang' in step) {
+          response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+          response.write('{"candidates":');
           hanging.push(response);
           return;
         }
@@ -251,6 +258,18 @@ describe('HTTP control-plane transport', () => {
     await expect(once.resolveBackend(REQUEST)).rejects.toThrow(
       'control plane resolve-backend: no answer within 80 ms',
     );
+  });
+
+  it('bounds the body of the answer by the same deadline, and the next call still gets an answer', async () => {
+    const { client: cp } = client({ timeoutMs: 80, retries: 0 });
+    script = [{ headersThenHang: true }];
+    const started = Date.now();
+    await expect(cp.resolveBackend(REQUEST)).rejects.toThrow(
+      'control plane resolve-backend: no answer within 80 ms',
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(70);
+    script = [{ status: 200, body: RESOLVE_OK }];
+    await expect(cp.resolveBackend(REQUEST)).resolves.toEqual(RESOLVE_OK);
   });
 
   it('refuses an answer the contract does not allow, without retrying', async () => {
