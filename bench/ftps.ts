@@ -115,7 +115,7 @@ export async function ftpsTransfers(options: {
         '',
       ].join('\n'),
     );
-    const proxy = await startProxyProcess({ args: ['serve', '--config', config], port });
+    const proxy = await startProxyProcess({ args: ['serve', '--config', config], port, processGroup: true });
     stop = proxy.stop;
     const caPem = await readFile(ca.caCert, 'utf8');
     const rows: FtpsRow[] = [];

@@ -154,7 +154,7 @@ async function transfers(): Promise<TransferRow[]> {
     const source = join(scratch, 'upload.bin');
     await makeRandomFile(source, SIZE_MIB * 1024 * 1024);
     await makeRandomFile(join(backend.homeDir, 'download.bin'), SIZE_MIB * 1024 * 1024);
-    proxy = await startProxyProcess({ backends: [backend.url], port: await freePort() });
+    proxy = await startProxyProcess({ backends: [backend.url], port: await freePort(), processGroup: true });
     modProxy = await startModProxy(backend.url);
     const targets = [
       { target: 'direct (ProFTPD)', host: backend.host, port: backend.port },
@@ -215,6 +215,8 @@ async function load(): Promise<LoadRow[]> {
       port: await freePort(),
       nodeOptions: NODE_ARGS,
       workers: WORKERS,
+      // A session of its own, as the servers and mod_proxy get (serve-process.ts says why).
+      processGroup: true,
     });
     if (BASELINE_CLI) {
       baseline = await startProxyProcess({
@@ -222,6 +224,7 @@ async function load(): Promise<LoadRow[]> {
         port: await freePort(),
         cli: BASELINE_CLI,
         workers: WORKERS,
+        processGroup: true,
       });
     }
     modProxy = await startModProxy(urls);

@@ -32,7 +32,15 @@ export async function startServe(
   const child = spawn(
     process.execPath,
     [...(options.nodeArgs ?? []), cli, 'serve', '--config', config, '--workers', options.workers],
-    { stdio: ['ignore', 'ignore', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) },
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // A session of its own, as the servers and mod_proxy get (test/support/process.ts) and as a
+      // service manager gives each service its own cgroup: with sched_autogroup the kernel shares
+      // the CPU between sessions first, so an ftpx in the benchmark's own session would share one
+      // share with the curls it serves and wait ~5x longer per wakeup (bench/README.md, splice).
+      detached: true,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    },
   );
   let stderr = '';
   child.stderr.setEncoding('utf8');

@@ -157,6 +157,8 @@ export async function sftpBench(options: SftpBenchOptions): Promise<SftpBenchRes
       const script = join(import.meta.dirname, 'ssh2-relay.js');
       relay = spawn(process.execPath, [...nodeOptions, script, String(port), hostKey, String(sshd.port)], {
         stdio: ['ignore', 'ignore', 'pipe'],
+        // A session of its own, as ftpx and the servers get (serve-process.ts says why).
+        detached: true,
       });
       let stderr = '';
       relay.stderr?.setEncoding('utf8');
