@@ -117,6 +117,8 @@ static void post_done(relay_t *relay, uint64_t in, uint64_t out, int error, cons
 
 static void *relay_thread(void *arg) {
   relay_t *relay = arg;
+  /* Named so that top, perf and /proc/PID/task tell the relay threads from Node's own. */
+  pthread_setname_np(pthread_self(), "ftpx-splice");
   uint64_t in = 0, out = 0, reported = 0, last_report = now_ms();
   size_t in_pipe = 0;
   size_t capacity = PIPE_BYTES;

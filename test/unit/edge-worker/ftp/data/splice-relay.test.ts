@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -88,6 +88,19 @@ function openDescriptors(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
+/** This process's threads named `name` (/proc/self/task/TID/comm). */
+function threadsNamed(name: string): number {
+  let count = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === name) count++;
+    } catch {
+      // A thread that ended between the listing and the read.
+    }
+  }
+  return count;
+}
+
 async function settledDescriptors(baseline: number): Promise<number> {
   // The pipe and eventfd are freed by the addon's finalizer, on a turn of the loop after `done`.
   for (let i = 0; i < 50 && openDescriptors() > baseline; i++) await sleep(20);
@@ -144,6 +157,23 @@ describe.runIf(available)('spliceData (splice(2) on the addon thread)', () => {
     await sleep(50);
     expect(await settledDescriptors(withPair)).toBeLessThanOrEqual(withPair);
     expect(baseline).toBeLessThanOrEqual(withPair);
+  });
+
+  it('runs on a thread named ftpx-splice, which is gone once the relay settled', async () => {
+    const { source, sink, writer } = await pair();
+    expect(threadsNamed('ftpx-splice')).toBe(0);
+    const aborter = new AbortController();
+    void send(writer, 8 * 1024 * 1024).catch(() => {});
+    const relay = spliceData(source, sink, aborter.signal, () => {});
+    await sleep(100);
+    // The name is how perf, top and /proc tell the relay threads from Node's own (bench/README.md).
+    expect(threadsNamed('ftpx-splice')).toBe(1);
+    aborter.abort();
+    await expect(relay).rejects.toThrow('aborted');
+    // `done` is posted by the thread as it returns; the join follows on a later turn of the loop.
+    for (let i = 0; i < 50 && threadsNamed('ftpx-splice') > 0; i++) await sleep(20);
+    expect(threadsNamed('ftpx-splice')).toBe(0);
+    for (const socket of [source, sink, writer]) socket.destroy();
   });
 
   it('keeps working on its own descriptors when Node closes the sockets under it', async () => {
