@@ -17,8 +17,12 @@ const READ_BUFFER_BYTES = 1024 * 1024;
  * transfer could copy tens of MiB before the worker looked at any other socket, such as another
  * session's control connection (issue 19: its replies within 5 ms while transfers run). Past this
  * budget, reading resumes from the check phase instead, after every other ready socket was served.
+ * 64 KiB rather than 256: with 8 downloads from a TLS backend on 2 workers, another session's NOOP
+ * waited a busy median of 4.4–6.1 ms instead of 4.9–8.9 (p95 21–31 vs 36–51) at the same MiB/s and
+ * CPU per GiB (bench/README.md, "Control replies while transfers run"). A plain source reads 1 MiB
+ * at a time and yields after each read either way.
  */
-export const TURN_BUDGET_BYTES = 256 * 1024;
+export const TURN_BUDGET_BYTES = 64 * 1024;
 
 interface Reader {
   /** Takes one chunk read into the shared buffer; true when the next read may overwrite it right away. */
