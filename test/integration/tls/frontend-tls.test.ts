@@ -13,6 +13,15 @@ import { createTestCa, type TestCa } from '../../support/test-ca.js';
 
 const HELLO = 'hello over FTPS\n';
 
+/** `openssl s_client -starttls ftp -brief` to the proxy on `port`, which QUITs once the handshake is done. */
+function sClientStartTls(port: number, extra: string[]) {
+  return runCommand(
+    'openssl',
+    ['s_client', '-connect', `127.0.0.1:${port}`, '-starttls', 'ftp', '-brief', ...extra],
+    { input: 'QUIT\r\n', timeoutMs: 10_000 },
+  );
+}
+
 /** Reads from `socket` until `pattern` matches what arrived, or the socket closes or times out. */
 function readUntil(socket: Socket, pattern: RegExp, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve) => {
@@ -341,20 +350,7 @@ describe('frontend FTPS', () => {
       return [...run.stderr.matchAll(/SSL connection using TLSv1\.3 \/ (\S+)/g)].map((match) => match[1]);
     };
     const sClientSuite = async (proxy: TestProxy, offered: string) => {
-      const run = await runCommand(
-        'openssl',
-        [
-          's_client',
-          '-connect',
-          `127.0.0.1:${proxy.port}`,
-          '-starttls',
-          'ftp',
-          '-brief',
-          '-ciphersuites',
-          offered,
-        ],
-        { input: 'QUIT\r\n', timeoutMs: 10_000 },
-      );
+      const run = await sClientStartTls(proxy.port, ['-ciphersuites', offered]);
       return /Ciphersuite: (\S+)/.exec(run.stderr)?.[1];
     };
     const preset = await proxyWith({});
@@ -404,20 +400,7 @@ describe('frontend FTPS', () => {
     const alt = await via('alt.test');
     expect(alt.stderr).toBe('');
     expect(alt.stdout.toString()).toBe(altBackend.name);
-    const sClient = await runCommand(
-      'openssl',
-      [
-        's_client',
-        '-connect',
-        `127.0.0.1:${proxy.port}`,
-        '-starttls',
-        'ftp',
-        '-servername',
-        'alt.test',
-        '-brief',
-      ],
-      { input: 'QUIT\r\n', timeoutMs: 10_000 },
-    );
+    const sClient = await sClientStartTls(proxy.port, ['-servername', 'alt.test']);
     expect(sClient.stderr).toMatch(/Peer certificate: CN ?= ?alt/);
   });
 });

@@ -163,7 +163,9 @@ describe.runIf(available)('spliceData (splice(2) on the addon thread)', () => {
     const { source, sink, writer } = await pair();
     expect(threadsNamed('ftpx-splice')).toBe(0);
     const aborter = new AbortController();
-    void send(writer, 8 * 1024 * 1024).catch(() => {});
+    // More than the sink's send buffer (4 MiB at most here) and the unread reader's window hold, so
+    // the relay is still running when it is looked at.
+    void send(writer, 16 * 1024 * 1024).catch(() => {});
     const relay = spliceData(source, sink, aborter.signal, () => {});
     await sleep(100);
     // The name is how perf, top and /proc tell the relay threads from Node's own (bench/README.md).
