@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FtpBackend, makeRandomFile, startFtpBackend } from '../test/support/ftp-backends.js';
 import { waitForBanner } from '../test/support/ftp-banner.js';
@@ -52,6 +52,12 @@ export interface DataPathRow {
   serverCpuSecPerGiB: number;
   /** CPU seconds per GiB of the curl clients (reaped by the benchmark process). */
   clientCpuSecPerGiB: number;
+  /**
+   * Cores the whole machine kept busy during the transfer (/proc/stat: user, nice, system, irq,
+   * softirq), median over the rounds: softirq work and anything outside the measured processes
+   * included, so it says whether a run was CPU-bound (2 on this machine) or waiting.
+   */
+  machineBusyCores?: number;
   failures: number;
   /**
    * Concurrent rows only: NOOP round trips of another logged-in session through the same target,
@@ -105,6 +111,24 @@ function childPids(pid: number): number[] {
   }
 }
 
+/** The machine's CPU ticks so far, all cores: busy (user, nice, system, irq, softirq) and total. */
+function machineTicks(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  // cpu  user nice system idle iowait irq softirq steal ...
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const busy = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0);
+  return { busy, total: busy + (idle ?? 0) + (iowait ?? 0) + (steal ?? 0) };
+}
+
+function busyCores(before: { busy: number; total: number }, after: { busy: number; total: number }): number {
+  const total = after.total - before.total;
+  return total > 0 ? ((after.busy - before.busy) / total) * availableParallelism() : 0;
+}
+
 interface Endpoint {
   port: number;
   tls: boolean;
@@ -135,7 +159,14 @@ export async function ftpDataPath(options: DataPathOptions): Promise<DataPathRow
     const rows: DataPathRow[] = [];
     const samples = new Map<
       string,
-      { ms: number[]; proxyCpu: number[]; serverCpu: number[]; clientCpu: number[]; failures: number }
+      {
+        ms: number[];
+        proxyCpu: number[];
+        serverCpu: number[];
+        clientCpu: number[];
+        busyCores: number[];
+        failures: number;
+      }
     >();
     for (let round = 0; round < options.rounds; round++) {
       for (const path of options.paths) {
@@ -149,6 +180,7 @@ export async function ftpDataPath(options: DataPathOptions): Promise<DataPathRow
               proxyCpu: [],
               serverCpu: [],
               clientCpu: [],
+              busyCores: [],
               failures: 0,
             };
             samples.set(key, sample);
@@ -162,6 +194,7 @@ export async function ftpDataPath(options: DataPathOptions): Promise<DataPathRow
               continue;
             }
             sample.ms.push(run.ms);
+            sample.busyCores.push(run.busyCores);
             sample.serverCpu.push(run.serverCpuMs / 1000 / (bytes / 2 ** 30));
             sample.clientCpu.push(run.clientCpuMs / 1000 / (bytes / 2 ** 30));
             if (run.proxyCpuMs !== undefined) sample.proxyCpu.push(run.proxyCpuMs / 1000 / (bytes / 2 ** 30));
@@ -180,6 +213,7 @@ export async function ftpDataPath(options: DataPathOptions): Promise<DataPathRow
         clientCpuSecPerGiB: round2(median(sample.clientCpu)),
         failures: sample.failures,
       };
+      if (sample.busyCores.length > 0) row.machineBusyCores = round2(median(sample.busyCores));
       if (sample.proxyCpu.length > 0) row.proxyCpuSecPerGiB = round2(median(sample.proxyCpu));
       rows.push(row);
       process.stderr.write(`${JSON.stringify(row)}\n`);
@@ -217,6 +251,7 @@ async function concurrentRows(
       proxyCpu: number[];
       serverCpu: number[];
       clientCpu: number[];
+      busyCores: number[];
       quiet: number[];
       busy: number[];
       failures: number;
@@ -233,6 +268,7 @@ async function concurrentRows(
           proxyCpu: [],
           serverCpu: [],
           clientCpu: [],
+          busyCores: [],
           quiet: [],
           busy: [],
           failures: 0,
@@ -270,6 +306,7 @@ async function concurrentRows(
           continue;
         }
         sample.ms.push(run.ms);
+        sample.busyCores.push(run.busyCores);
         sample.serverCpu.push(run.serverCpuMs / 1000 / (total / 2 ** 30));
         sample.clientCpu.push(run.clientCpuMs / 1000 / (total / 2 ** 30));
         if (run.proxyCpuMs !== undefined) sample.proxyCpu.push(run.proxyCpuMs / 1000 / (total / 2 ** 30));
@@ -288,6 +325,7 @@ async function concurrentRows(
       clientCpuSecPerGiB: sample.clientCpu.length > 0 ? round2(median(sample.clientCpu)) : 0,
       failures: sample.failures,
     };
+    if (sample.busyCores.length > 0) row.machineBusyCores = round2(median(sample.busyCores));
     if (sample.proxyCpu.length > 0) row.proxyCpuSecPerGiB = round2(median(sample.proxyCpu));
     if (sample.busy.length > 0) {
       const sorted = [...sample.busy].sort((a, b) => a - b);
@@ -417,9 +455,10 @@ async function measure(
   backend: FtpBackend,
   run: () => Promise<string | undefined>,
 ): Promise<
-  | { ok: true; ms: number; proxyCpuMs?: number; serverCpuMs: number; clientCpuMs: number }
+  | { ok: true; ms: number; proxyCpuMs?: number; serverCpuMs: number; clientCpuMs: number; busyCores: number }
   | { ok: false; error: string }
 > {
+  const machineBefore = machineTicks();
   const proxyBefore = endpoint.proxyPid === undefined ? 0 : treeCpuMs(endpoint.proxyPid);
   const serverBefore = treeCpuMs(backend.pid);
   const clientBefore = reapedChildrenCpuMs();
@@ -431,12 +470,14 @@ async function measure(
     error = (err as Error).message;
   }
   const ms = performance.now() - started;
+  const machineAfter = machineTicks();
   // ProFTPD's session processes exit right after QUIT; give the masters a moment to reap them.
   await new Promise((resolve) => setTimeout(resolve, 300));
   if (error !== undefined) return { ok: false, error };
   return {
     ok: true,
     ms,
+    busyCores: busyCores(machineBefore, machineAfter),
     serverCpuMs: treeCpuMs(backend.pid) - serverBefore,
     clientCpuMs: reapedChildrenCpuMs() - clientBefore,
     ...(endpoint.proxyPid === undefined ? {} : { proxyCpuMs: treeCpuMs(endpoint.proxyPid) - proxyBefore }),
@@ -459,7 +500,9 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
     'it reaped), from /proc/PID/stat utime+stime; server: the ProFTPD backend the same way; client: the',
     'curl processes. On 2 cores, direct client + server CPU per GiB is what a proxy adds again when it',
     "does both ends' work (both legs TLS: one decryption and one encryption), so that sum bounds the",
-    'proxied rate when the run is CPU-bound.',
+    "proxied rate when the run is CPU-bound. Busy cores: the whole machine's busy time in /proc/stat",
+    "(user, nice, system, irq, softirq: whatever ran) over the transfer's wall time; below the core",
+    'count, the run waited on something other than CPU.',
     '',
     ...(baseline
       ? [
@@ -467,8 +510,8 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
           '',
         ]
       : []),
-    `| path (client/backend) | direction | direct MiB/s | ftpx MiB/s | ftpx/direct | mod_proxy MiB/s | mod_proxy/direct | ftpx CPU s/GiB | mod_proxy CPU s/GiB | server CPU s/GiB (direct) | client CPU s/GiB (direct) |${baseline ? ' ftpx-baseline MiB/s | baseline/direct | ftpx-baseline CPU s/GiB |' : ''}`,
-    `|---|---|---|---|---|---|---|---|---|---|---|${baseline ? '---|---|---|' : ''}`,
+    `| path (client/backend) | direction | direct MiB/s | ftpx MiB/s | ftpx/direct | mod_proxy MiB/s | mod_proxy/direct | ftpx CPU s/GiB | mod_proxy CPU s/GiB | server CPU s/GiB (direct) | client CPU s/GiB (direct) | busy cores direct / ftpx / mod_proxy |${baseline ? ' ftpx-baseline MiB/s | baseline/direct | ftpx-baseline CPU s/GiB |' : ''}`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|${baseline ? '---|---|---|' : ''}`,
   ];
   const paths = [
     ...options.paths,
@@ -485,7 +528,7 @@ export function dataPathSection(rows: DataPathRow[], options: DataPathOptions): 
         ? `${path.slice(0, -' x N'.length)}, ${options.concurrent} at once (aggregate)`
         : path;
       lines.push(
-        `| ${label} | ${direction} | ${cell(direct)} | ${cell(ftpx)} | ${direct && ftpx ? ratio(ftpx.miBps, direct.miBps) : '-'} | ${cell(modProxy)} | ${direct && modProxy ? ratio(modProxy.miBps, direct.miBps) : '-'} | ${cpu(ftpx)} | ${cpu(modProxy)} | ${direct?.serverCpuSecPerGiB ?? '-'} | ${direct?.clientCpuSecPerGiB ?? '-'} |${baseline ? ` ${cell(before)} | ${direct && before ? ratio(before.miBps, direct.miBps) : '-'} | ${cpu(before)} |` : ''}`,
+        `| ${label} | ${direction} | ${cell(direct)} | ${cell(ftpx)} | ${direct && ftpx ? ratio(ftpx.miBps, direct.miBps) : '-'} | ${cell(modProxy)} | ${direct && modProxy ? ratio(modProxy.miBps, direct.miBps) : '-'} | ${cpu(ftpx)} | ${cpu(modProxy)} | ${direct?.serverCpuSecPerGiB ?? '-'} | ${direct?.clientCpuSecPerGiB ?? '-'} | ${[direct, ftpx, modProxy].map((row) => row?.machineBusyCores ?? '-').join(' / ')} |${baseline ? ` ${cell(before)} | ${direct && before ? ratio(before.miBps, direct.miBps) : '-'} | ${cpu(before)} |` : ''}`,
       );
     }
   }
