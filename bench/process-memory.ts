@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 
 /**
  * Memory of a process tree (ftpx's primary and its workers) from /proc: RSS as `ps` shows it, the
@@ -8,8 +8,10 @@ import { readdir, readFile } from 'node:fs/promises';
  * of three processes that share it, so PSS summed over the tree is the tree's share of the machine's
  * memory. The kernel computes it exactly (proc(5), /proc/PID/smaps_rollup); what it cannot say alone
  * is what the tree would cost with no other Node process on the machine: pages it shares with
- * processes outside the tree are split with them too. "unique" (private of every process plus the
- * largest shared set once) is that upper estimate.
+ * processes outside the tree are split with them too (this benchmark's own Node process maps the
+ * node binary as well, and takes its share). "unique" (private of every process plus the largest
+ * shared set once) estimates that; `distinctMiB` counts it exactly where /proc/PID/pagemap shows
+ * physical frame numbers (root): every page any process of the tree maps, each once.
  */
 export interface ProcessMemory {
   pid: number;
@@ -33,6 +35,8 @@ export interface TreeMemory {
   pssMiB: number;
   pssAnonMiB: number;
   pssFileMiB: number;
+  /** Every resident page of the tree once, by physical frame; undefined without the right to see frames. */
+  distinctMiB: number | undefined;
 }
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
@@ -91,5 +95,61 @@ export async function treeMemory(pid: number): Promise<TreeMemory> {
     pssMiB: sum((p) => p.pssMiB),
     pssAnonMiB: sum((p) => p.pssAnonMiB),
     pssFileMiB: sum((p) => p.pssFileMiB),
+    distinctMiB: await distinctMiB(processes.map((p) => p.pid)),
   };
+}
+
+/** The address ranges of a process's mappings that have resident pages (from /proc/PID/smaps). */
+export function residentRanges(smaps: string): [number, number][] {
+  const ranges: [number, number][] = [];
+  let range: [number, number] | undefined;
+  for (const line of smaps.split('\n')) {
+    const mapping = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    if (mapping) {
+      range = [Number.parseInt(mapping[1] as string, 16), Number.parseInt(mapping[2] as string, 16)];
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && range && Number(rss[1]) > 0) ranges.push(range);
+  }
+  return ranges;
+}
+
+const PAGE = 4096;
+/** pagemap entries read at once: 8 bytes per page, 4 MiB of address space per read. */
+const ENTRIES_PER_READ = 1024;
+
+/**
+ * The physical frames of every resident page of `pids` (pagemap(5): bit 63 present, bits 0–54 the
+ * frame number, which reads as 0 without CAP_SYS_ADMIN), counted once. A page shared by the three
+ * processes (the node binary's code) counts once; so do pages that other processes on the machine
+ * also map, which is the difference from PSS.
+ */
+export async function distinctMiB(pids: number[]): Promise<number | undefined> {
+  const frames = new Set<number>();
+  let present = 0;
+  const buffer = Buffer.alloc(ENTRIES_PER_READ * 8);
+  for (const pid of pids) {
+    const ranges = residentRanges(await readFile(`/proc/${pid}/smaps`, 'utf8'));
+    const pagemap = await open(`/proc/${pid}/pagemap`, 'r');
+    try {
+      for (const [start, end] of ranges) {
+        for (let page = start / PAGE; page < end / PAGE; page += ENTRIES_PER_READ) {
+          const count = Math.min(ENTRIES_PER_READ, end / PAGE - page);
+          const { bytesRead } = await pagemap.read(buffer, 0, count * 8, page * 8);
+          for (let offset = 0; offset + 8 <= bytesRead; offset += 8) {
+            const high = buffer.readUInt32LE(offset + 4);
+            if ((high & 0x8000_0000) === 0) continue;
+            present += 1;
+            const frame = (high & 0x7f_ffff) * 2 ** 32 + buffer.readUInt32LE(offset);
+            if (frame !== 0) frames.add(frame);
+          }
+        }
+      }
+    } finally {
+      await pagemap.close();
+    }
+  }
+  if (present > 0 && frames.size === 0) return undefined;
+  return round1((frames.size * PAGE) / 1048576);
 }

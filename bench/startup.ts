@@ -87,11 +87,11 @@ async function main(): Promise<void> {
     '',
     `\`node dist/edge-worker/cli.js serve --config ftpx.yaml --workers W\`, launch to "listening on", ${runs} runs; ${availableParallelism()} cores, load average ${round1(load)} at the start (the machine is shared: times are indicative). Memory ${settleMs / 1000} s after listening, before any session.${values.cli ? ` Build: \`${values.cli}\`.` : ''}`,
     '',
-    '| workers | processes | launch → listening, median ms | runs ms | CPU ms until listening (all processes), median | RSS MiB (sum) | private MiB (sum) | unique MiB | PSS MiB (sum; anon + file) | per process RSS / PSS / private MiB |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| workers | processes | launch → listening, median ms | runs ms | CPU ms until listening (all processes), median | RSS MiB (sum) | private MiB (sum) | unique MiB | PSS MiB (sum; anon + file) | distinct MiB (each page once) | per process RSS / PSS / private MiB |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.workers} | ${r.memory.processes.length} | ${r.medianMs} | ${r.listeningMs.join(', ')} | ${r.medianCpuMs} | ${r.memory.rssMiB} | ${r.memory.privateMiB} | ${r.memory.uniqueMiB} | ${r.memory.pssMiB} (${r.memory.pssAnonMiB} + ${r.memory.pssFileMiB}) | ${r.memory.processes.map((p) => `${p.role} ${p.rssMiB} / ${p.pssMiB} / ${p.privateMiB}`).join('; ')} |`,
+        `| ${r.workers} | ${r.memory.processes.length} | ${r.medianMs} | ${r.listeningMs.join(', ')} | ${r.medianCpuMs} | ${r.memory.rssMiB} | ${r.memory.privateMiB} | ${r.memory.uniqueMiB} | ${r.memory.pssMiB} (${r.memory.pssAnonMiB} + ${r.memory.pssFileMiB}) | ${r.memory.distinctMiB ?? '–'} | ${r.memory.processes.map((p) => `${p.role} ${p.rssMiB} / ${p.pssMiB} / ${p.privateMiB}`).join('; ')} |`,
     ),
     '',
   ].join('\n');

@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { parseKbFields, processMemory, treeMemory } from '../../../bench/process-memory.js';
+import {
+  distinctMiB,
+  parseKbFields,
+  processMemory,
+  residentRanges,
+  treeMemory,
+} from '../../../bench/process-memory.js';
 
 describe('bench/process-memory', () => {
   it('reads every kB field of smaps_rollup, the PSS split included', async () => {
@@ -34,5 +40,35 @@ describe('bench/process-memory', () => {
     expect(Math.abs(tree.pssMiB - sum)).toBeLessThan(0.1 * tree.processes.length + 0.1);
     expect(tree.pssMiB).toBeGreaterThan(0);
     expect(tree.pssMiB).toBeLessThanOrEqual(tree.rssMiB + 0.1);
+  });
+
+  it('lists the mappings that have resident pages', () => {
+    const smaps = [
+      '00400000-00452000 r-xp 00000000 08:02 173521 /usr/bin/node',
+      'Size:                328 kB',
+      'Rss:                 300 kB',
+      '7f0000000000-7f0000100000 ---p 00000000 00:00 0',
+      'Size:               1024 kB',
+      'Rss:                   0 kB',
+      '7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]',
+      'Rss:                  12 kB',
+    ].join('\n');
+    expect(residentRanges(smaps)).toEqual([
+      [0x400000, 0x452000],
+      [0x7ffd00000000, 0x7ffd00021000],
+    ]);
+  });
+
+  it('counts every resident page once, by physical frame', async (context) => {
+    const once = await distinctMiB([process.pid]);
+    // Frame numbers need CAP_SYS_ADMIN (pagemap(5)); without it there is nothing to count.
+    if (once === undefined) context.skip();
+    const { rssMiB } = await processMemory(process.pid, 'test');
+    // One process: its resident pages, RSS (a page it maps twice counts once; the heap moves between reads).
+    expect(once).toBeGreaterThan(rssMiB * 0.9);
+    expect(once).toBeLessThan(rssMiB * 1.1);
+    // The same process twice: the same pages, not twice as many.
+    const twice = (await distinctMiB([process.pid, process.pid])) ?? 0;
+    expect(twice).toBeLessThan(rssMiB * 1.1);
   });
 });
