@@ -4,7 +4,6 @@ import { parseDnsServer } from '../../functions/core/discovery/index.js';
 import { sharedTokenProblem } from '../../functions/core/registry/index.js';
 import { isLoopbackHost, startAdminServer } from '../admin/admin-server.js';
 import { localAdminSource } from '../admin/local-admin-source.js';
-import { returnStartupGarbage } from '../cluster/memory-return.js';
 import { releaseYoungGeneration } from '../cluster/memory-settings.js';
 import { type ConfigIssue, describeConfigFailure, formatIssue } from '../config/config-error.js';
 import { dnsConfigOf } from '../config/discovery-health.js';
@@ -219,7 +218,6 @@ async function serveSingleProcess(
     process.stderr.write(`ftpx: listening on ${listener.address}:${listener.port} (pool ${listener.pool})\n`);
   }
   releaseYoungGeneration();
-  returnStartupGarbage();
   const signals = handleLifecycleSignals({
     reload: async () => {
       try {

@@ -139,12 +139,15 @@ export function returnMemory(collect: Collect = fullCollection()): number {
 }
 
 /**
- * Start-up's garbage, collected once the process listens. Loading and linking ~500 modules and
- * building the configuration leaves garbage in the old generation that no collection reaches before
- * the first sessions (V8 collects it when the heap next fills, or when its memory reducer finds the
- * process idle); measured `--workers auto` 6 s after listening, two full collections took the
- * primary's heap in use 25.4 → 22.4 MiB (RSS 89.4 → 82.3) and each worker's 18.1 → 15.5 MiB (RSS
- * 1–2 MiB less). Before the first session, the pause costs no one; returns its milliseconds.
+ * Start-up's garbage, collected once a cluster process (the primary, a worker) listens. Loading and
+ * linking ~500 modules and building the configuration leaves garbage in the old generation that no
+ * collection reaches before the first sessions (V8 collects it when the heap next fills, or when its
+ * memory reducer finds the process idle). Measured `--workers auto`, 3 s after listening, 4
+ * interleaved runs each (bench/README.md, "Before sessions"): heap in use 25.4 → 22.4 MiB in the
+ * primary and 18.1 → 15.5 MiB in a worker; the whole proxy's distinct resident pages 137–144 →
+ * 134–137 MiB. `--workers 1` showed no gain (the new context that V8's `gc` comes from costs about
+ * what the collection frees there), so the single process does not run it. Before the first
+ * session, the pause costs no one; returns its milliseconds.
  */
 export function returnStartupGarbage(collect: Collect = fullCollection()): number {
   return returnMemory(collect);
