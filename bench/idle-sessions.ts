@@ -286,23 +286,23 @@ async function main(): Promise<void> {
   const lines = [
     `# Idle sessions (${stamp})`,
     '',
-    `\`ftpx serve --workers ${values.workers}\` (${first?.before.processes.length ?? '?'} processes), ${sessions} idle logged-in FTP sessions per round against bench/ftp-greeter.ts on loopback; log level warn. RSS sums every process (the node binary's shared code counted once per process); "unique" is the private memory of every process plus the shared pages once. 2-core machine shared with other jobs.`,
+    `\`ftpx serve --workers ${values.workers}\` (${first?.before.processes.length ?? '?'} processes), ${sessions} idle logged-in FTP sessions per round against bench/ftp-greeter.ts on loopback; log level warn. RSS sums every process (the node binary's shared code counted once per process); "unique" is the private memory of every process plus the shared pages once; PSS (summed) divides each shared page among the processes that map it, the proxy's share of the machine; "distinct" counts every page of the proxy's processes once by physical frame (exact; needs root). 2-core machine shared with other jobs.`,
     '',
-    `| round | sessions (failed) | login s | RSS before | RSS at N | RSS after close | RSS ${values['idle-after']} s after | unique before | unique at N | unique after | KiB/session (RSS) | KiB/session (private) |`,
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| round | sessions (failed) | login s | RSS before | RSS at N | RSS after close | RSS ${values['idle-after']} s after | unique before | unique at N | unique after | PSS before | PSS at N | PSS after close | distinct before | distinct at N | distinct after close | KiB/session (RSS) | KiB/session (private) |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.round} | ${r.sessions} (${r.failed}) | ${r.loginSeconds} | ${r.before.rssMiB} | ${r.atN.rssMiB} | ${r.after.rssMiB} | ${r.afterIdle?.rssMiB ?? '–'} | ${r.before.uniqueMiB} | ${r.atN.uniqueMiB} | ${r.after.uniqueMiB} | ${r.perSessionKiB.rss} | ${r.perSessionKiB.private} |`,
+        `| ${r.round} | ${r.sessions} (${r.failed}) | ${r.loginSeconds} | ${r.before.rssMiB} | ${r.atN.rssMiB} | ${r.after.rssMiB} | ${r.afterIdle?.rssMiB ?? '–'} | ${r.before.uniqueMiB} | ${r.atN.uniqueMiB} | ${r.after.uniqueMiB} | ${r.before.pssMiB} | ${r.atN.pssMiB} | ${r.after.pssMiB} | ${r.before.distinctMiB ?? '–'} | ${r.atN.distinctMiB ?? '–'} | ${r.after.distinctMiB ?? '–'} | ${r.perSessionKiB.rss} | ${r.perSessionKiB.private} |`,
     ),
     '',
     'Per process at N (round 1): ' +
       (first?.atN.processes
-        .map((p) => `${p.role} ${p.rssMiB} MiB RSS / ${p.privateMiB} private`)
+        .map((p) => `${p.role} ${p.rssMiB} MiB RSS / ${p.pssMiB} PSS / ${p.privateMiB} private`)
         .join(', ') ?? ''),
     '',
     `Per process ${values['idle-after']} s after they quit (round 1): ` +
       (first?.afterIdle?.processes
-        .map((p) => `${p.role} ${p.rssMiB} MiB RSS / ${p.privateMiB} private`)
+        .map((p) => `${p.role} ${p.rssMiB} MiB RSS / ${p.pssMiB} PSS / ${p.privateMiB} private`)
         .join(', ') ?? '–'),
     '',
   ];

@@ -2,7 +2,7 @@
  * The start-up benchmark (`npm run bench:startup [-- --runs 5]`): launch → "listening on" of
  * `dist/edge-worker/cli.js serve` with a YAML config (one reverse FTP listener on loopback, the
  * embedded store), with `--workers 1` (as the conformance tests start it) and `--workers auto`, and
- * the memory of every process right after start (bench/process-memory.ts). Median of the runs. No
+ * the memory of every process right after start (bench/process-memory.ts: RSS, PSS, private). Median of the runs. No
  * connection is made to the listener. Writes bench/results/startup-<time>.json and .md.
  * `--settle-s S` reads the memory S seconds after listening instead of 3 (V8 gives start-up's heap
  * growth back when it finds the process idle, 30–60 s later); `--cli FILE` starts another build's
@@ -87,11 +87,11 @@ async function main(): Promise<void> {
     '',
     `\`node dist/edge-worker/cli.js serve --config ftpx.yaml --workers W\`, launch to "listening on", ${runs} runs; ${availableParallelism()} cores, load average ${round1(load)} at the start (the machine is shared: times are indicative). Memory ${settleMs / 1000} s after listening, before any session.${values.cli ? ` Build: \`${values.cli}\`.` : ''}`,
     '',
-    '| workers | processes | launch → listening, median ms | runs ms | CPU ms until listening (all processes), median | RSS MiB (sum) | private MiB (sum) | unique MiB | per process RSS / private MiB |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| workers | processes | launch → listening, median ms | runs ms | CPU ms until listening (all processes), median | RSS MiB (sum) | private MiB (sum) | unique MiB | PSS MiB (sum; anon + file) | distinct MiB (each page once) | per process RSS / PSS / private MiB |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.workers} | ${r.memory.processes.length} | ${r.medianMs} | ${r.listeningMs.join(', ')} | ${r.medianCpuMs} | ${r.memory.rssMiB} | ${r.memory.privateMiB} | ${r.memory.uniqueMiB} | ${r.memory.processes.map((p) => `${p.role} ${p.rssMiB} / ${p.privateMiB}`).join('; ')} |`,
+        `| ${r.workers} | ${r.memory.processes.length} | ${r.medianMs} | ${r.listeningMs.join(', ')} | ${r.medianCpuMs} | ${r.memory.rssMiB} | ${r.memory.privateMiB} | ${r.memory.uniqueMiB} | ${r.memory.pssMiB} (${r.memory.pssAnonMiB} + ${r.memory.pssFileMiB}) | ${r.memory.distinctMiB ?? '–'} | ${r.memory.processes.map((p) => `${p.role} ${p.rssMiB} / ${p.pssMiB} / ${p.privateMiB}`).join('; ')} |`,
     ),
     '',
   ].join('\n');

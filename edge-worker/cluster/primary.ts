@@ -26,6 +26,7 @@ import { loadPool } from '../reverse/pool.js';
 import { importAuthUserFiles } from '../runtime/control-plane-wiring.js';
 import { handleLifecycleSignals } from '../runtime/signals.js';
 import { aggregateMetrics } from './aggregate-metrics.js';
+import { returnStartupGarbage } from './memory-return.js';
 import { tunePrimaryHeap, workerEnv, workerExecArgv } from './memory-settings.js';
 import { type FromWorker, isFromWorker, type ToWorker, type WorkerStatus } from './messages.js';
 import { withPortSlice } from './port-slices.js';
@@ -298,6 +299,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       `ftpx: listening on ${listener.address}:${listener.port} (pool ${listener.pool}, ${slots.length} worker processes)\n`,
     );
   }
+  returnStartupGarbage();
 
   const signals = handleLifecycleSignals({
     reload: async () => {

@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { createServiceLogger } from '../log/service-logger.js';
 import { DRAIN_DEADLINE_REPLY, type RunningEdgeWorker, startEdgeWorker } from '../runtime/edge-worker.js';
 import { stopTracing } from '../tracing/tracing-from-env.js';
+import { returnStartupGarbage } from './memory-return.js';
 import { releaseYoungGeneration } from './memory-settings.js';
 import { type FromWorker, isToWorker, type ToWorker, type WorkerStatus } from './messages.js';
 
@@ -72,6 +73,7 @@ export async function runClusterWorker(): Promise<number> {
           worker = await startEdgeWorker(config, log);
           send({ type: 'listening', listeners: worker.listeners });
           releaseYoungGeneration();
+          returnStartupGarbage();
         } catch (err) {
           send({ type: 'start-failed', error: describeConfigFailure(err).join('; ') });
           resolveDone(1);
