@@ -139,21 +139,6 @@ export function returnMemory(collect: Collect = fullCollection()): number {
 }
 
 /**
- * Start-up's garbage, collected once a cluster process (the primary, a worker) listens. Loading and
- * linking ~500 modules and building the configuration leaves garbage in the old generation that no
- * collection reaches before the first sessions (V8 collects it when the heap next fills, or when its
- * memory reducer finds the process idle). Measured `--workers auto` (bench/README.md, "Before
- * sessions"): two full collections 6 s after listening took the heap in use 25.4 → 22.4 MiB in the
- * primary and 18.1 → 15.5 MiB in a worker; the whole proxy's distinct resident pages 3 s after
- * listening, 4 interleaved runs each, 137–144 → 134–137 MiB. `--workers 1` showed no gain (the new context that V8's `gc` comes from costs about
- * what the collection frees there), so the single process does not run it. Before the first
- * session, the pause costs no one; returns its milliseconds.
- */
-export function returnStartupGarbage(collect: Collect = fullCollection()): number {
-  return returnMemory(collect);
-}
-
-/**
  * Starts watching `sessions` (a SessionRegistry: `size` and `onEnd`): after a large drop, collects
  * and calls `returned` (a log line). Returns stop().
  */
