@@ -4,6 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EmbeddedStoreServer, startEmbeddedStore } from '../../../edge-worker/embedded/store-server.js';
+import { createDynamoDbClient } from '../../../functions/core/store/dynamodb-client.js';
+import { ensureTable, type Table } from '../../../functions/core/store/table.js';
+import { type ControlPlaneHost, startControlPlaneHost } from '../../../functions/http-host/host.js';
 import { type FtpBackend, startFtpBackend } from '../../support/ftp-backends.js';
 import { freePort } from '../../support/ports.js';
 import { type ProxyProcess, startProxyProcess } from '../../support/proxy-process.js';
@@ -187,10 +191,12 @@ describe('the control plane over the IPC channel of `serve --workers 2`', () => 
 
   it('LeastConns counts the sessions both workers hold (session events)', async () => {
     const held: { ftp: RawFtp; backend: number }[] = [];
+    // A pause between sessions: the `connected` event of one worker's session is in the store before
+    // the other worker asks for the next one (the events are fire-and-forget, as over HTTP).
     for (let i = 0; i < 6; i++) {
       const ftp = await RawFtp.open(ports.lc);
       held.push({ ftp, backend: served(await ftp.reply()) });
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const open = (index: number) => held.filter((session) => session.backend === index).length;
     expect([open(0), open(1), open(2)]).toEqual([2, 2, 2]);
@@ -207,7 +213,7 @@ describe('the control plane over the IPC channel of `serve --workers 2`', () => 
       const ftp = await RawFtp.open(ports.lc);
       next.push(served(await ftp.reply()));
       held.push({ ftp, backend: next.at(-1) as number });
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(next).toEqual([emptied, emptied]);
     for (const session of held) session.ftp.destroy();
@@ -255,4 +261,86 @@ describe('the control plane over the IPC channel of `serve --workers 2`', () => 
       /"reason":"control plane: control plane authenticate: [^"]*",[^\n]*"msg":"login failed"/,
     );
   }, 30_000);
+});
+
+/** With controlPlane.url the workers keep calling that control plane over HTTP; the primary opens no store. */
+describe('`serve --workers 2 --control-plane-url`', () => {
+  let backend: FtpBackend;
+  let store: EmbeddedStoreServer;
+  let table: Table;
+  let host: ControlPlaneHost;
+  let proxy: ProxyProcess;
+  const paths: string[] = [];
+
+  beforeAll(async () => {
+    backend = await startFtpBackend('pure-ftpd', { name: 'ipc-remote' });
+    store = await startEmbeddedStore(undefined);
+    table = { client: createDynamoDbClient({ endpoint: store.endpoint, region: 'us-east-1' }), name: 'ftpx' };
+    await ensureTable(table);
+    host = await startControlPlaneHost({
+      listen: { host: '127.0.0.1', port: 0 },
+      table,
+      log: {
+        debug: (msg, fields) => {
+          if (msg === 'request') paths.push(String(fields?.path));
+        },
+        info: () => {},
+        warn: () => {},
+        error: () => {},
+      },
+    });
+    const port = await freePort();
+    proxy = await startProxyProcess({
+      args: [
+        'serve',
+        '--workers',
+        '2',
+        '--control-plane-url',
+        host.url,
+        '--config',
+        await remoteConfig(port),
+      ],
+      port,
+    });
+  }, 90_000);
+
+  let dir: string | undefined;
+  const remoteConfig = async (port: number) => {
+    dir = await mkdtemp(join(tmpdir(), 'ftpx-cluster-remote-'));
+    const file = join(dir, 'ftpx.yaml');
+    await writeFile(
+      file,
+      [
+        `dataDir: ${join(dir, 'data')}`,
+        'log: { level: info }',
+        'listeners:',
+        `  - { address: 127.0.0.1, port: ${port}, pool: main }`,
+        'pools:',
+        `  - { name: main, backends: [${backend.url}] }`,
+        '',
+      ].join('\n'),
+    );
+    return file;
+  };
+
+  afterAll(async () => {
+    await proxy?.stop();
+    await host?.close();
+    table?.client.destroy();
+    await store?.close();
+    await backend?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('resolves every login through the remote control plane, from both workers', async () => {
+    for (let i = 0; i < 4; i++) {
+      const ftp = await RawFtp.open(proxy.port);
+      expect(await ftp.reply()).toContain(backend.name);
+      await ftp.command('QUIT');
+      ftp.destroy();
+    }
+    expect(paths.filter((path) => path === '/v1/resolve-backend')).toHaveLength(4);
+    expect(proxy.stderr().match(/"msg":"control plane is remote"/g)).toHaveLength(2);
+    expect(proxy.stderr()).not.toContain('over IPC');
+  });
 });
