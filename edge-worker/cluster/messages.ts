@@ -5,9 +5,22 @@ import type { FtpxConfig } from '../config/schema.js';
 import type { ListeningAddress } from '../listeners/ftp-listener.js';
 import type { LogLevel } from '../log/logger.js';
 
-/** What the cluster primary tells a worker process (over the IPC channel node:cluster sets up). */
+/**
+ * What the cluster primary tells a worker process (over the IPC channel node:cluster sets up). The
+ * control-plane calls and replies share the channel but are their own messages (ipc-transport.ts).
+ */
 export type ToWorker =
-  | { type: 'start'; config: FtpxConfig; logLevel: LogLevel | undefined; slot: number }
+  | {
+      type: 'start';
+      config: FtpxConfig;
+      logLevel: LogLevel | undefined;
+      slot: number;
+      /**
+       * The primary's embedded control plane answers over this channel (control-plane/ipc-transport.ts);
+       * false: the config's controlPlane.url.
+       */
+      controlPlaneOverIpc: boolean;
+    }
   | { type: 'reload'; config: FtpxConfig; id: number }
   | { type: 'drain'; timeoutMs: number }
   | { type: 'admin'; id: number; op: 'metrics' | 'sessions' | 'status' }

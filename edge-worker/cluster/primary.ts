@@ -1,5 +1,4 @@
 import cluster, { type Worker } from 'node:cluster';
-import { randomBytes } from 'node:crypto';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ListedBackends } from '../../functions/core/health/index.js';
 import { type AdminSource, KICK_REPLY, startAdminServer } from '../admin/admin-server.js';
@@ -8,22 +7,17 @@ import { processMetricsRegistry } from '../admin/process-metrics.js';
 import type { SessionSummary } from '../admin/session-registry.js';
 import { mergeBackendStatuses, mergeThroughput } from '../admin/status-snapshot.js';
 import { describeConfigFailure } from '../config/config-error.js';
-import { healthConfigOf } from '../config/discovery-health.js';
-import { controlPlaneSchema, type FtpxConfig, lifecycleOf } from '../config/schema.js';
-import {
-  type RunningControlPlaneServer,
-  startControlPlaneServer,
-} from '../control-plane/control-plane-server.js';
-import {
-  activeCheckOptionsOf,
-  discoverySettingsOf,
-  healthSettingsOf,
-} from '../embedded/control-plane-settings.js';
+import { type FtpxConfig, lifecycleOf } from '../config/schema.js';
+import { answerControlPlaneCalls, workerEndpoint } from '../control-plane/ipc-transport.js';
 import type { ListeningAddress } from '../listeners/ftp-listener.js';
 import { type LogLevel, silentLogger } from '../log/logger.js';
 import { createServiceLogger } from '../log/service-logger.js';
 import { loadPool } from '../reverse/pool.js';
-import { importAuthUserFiles } from '../runtime/control-plane-wiring.js';
+import {
+  checkListedBackends,
+  type OwnedControlPlane,
+  openInProcessControlPlane,
+} from '../runtime/control-plane-wiring.js';
 import { handleLifecycleSignals } from '../runtime/signals.js';
 import { aggregateMetrics } from './aggregate-metrics.js';
 import { returnMemory } from './memory-return.js';
@@ -56,8 +50,9 @@ export interface ClusterOptions {
  * The primary of `ftpx serve --workers N` (node:cluster). It serves no FTP itself:
  * - the control listeners are opened by the workers and shared through the primary (round robin);
  * - each worker gets its own slice of every passive port range (port-slices.ts);
- * - with the embedded control plane, the primary alone owns the store: it runs the control plane on a
- *   loopback port with a random token and the workers call it over HTTP (controlPlane.url);
+ * - with the embedded control plane, the primary alone owns the store: it runs the control plane's
+ *   functions in this process and the workers call them over the cluster's IPC channel
+ *   (control-plane/ipc-transport.ts): no port, no token;
  * - a worker that exits unasked is restarted in its slot; the other workers' sessions are untouched;
  * - SIGHUP re-reads the config here once and hands it to every worker; SIGTERM drains every worker;
  * - the admin endpoint runs here and sums the workers' answers (see docs/operating.md).
@@ -78,8 +73,8 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
     help: 'Worker processes restarted after they exited unasked.',
     registers: [own],
   });
-  let controlPlane: RunningControlPlaneServer | undefined;
-  let workerConfig = (base: FtpxConfig) => base;
+  /** The embedded control plane's store, owned here; its functions answer the workers over IPC. */
+  let embedded: OwnedControlPlane | undefined;
   /** The config's listed backends, for the active health checks (updated on reload). */
   let listed: ListedBackends[] = [];
   const listBackends = async (from: FtpxConfig) => {
@@ -90,40 +85,17 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       allowDestinationNetworks: pool.config.allowDestinationNetworks ?? [],
     }));
   };
+  const controlPlaneLog = log.child({ component: 'control-plane' });
   if (config.controlPlane?.url === undefined) {
-    const edgeToken = randomBytes(32).toString('base64url');
-    const active = healthConfigOf(config).active;
     await listBackends(config);
-    controlPlane = await startControlPlaneServer({
-      listen: { host: '127.0.0.1', port: 0 },
-      ...(config.store.endpoint === 'embedded'
-        ? { dataDir: config.dataDir }
-        : { storeEndpoint: config.store.endpoint }),
-      region: config.store.region,
-      tableName: config.store.table,
-      edgeToken,
-      ...(config.identityHook ? { identityHook: config.identityHook } : {}),
-      discovery: discoverySettingsOf(config),
-      health: healthSettingsOf(config),
-      ...(active.enabled
-        ? {
-            activeChecks: {
-              options: activeCheckOptionsOf(config),
-              intervalMs: active.interval,
-              listed: () => listed,
-            },
-          }
-        : {}),
-      log: log.child({ component: 'control-plane' }),
-    });
-    await importAuthUserFiles(config, controlPlane.table, log);
-    const url = controlPlane.url;
-    workerConfig = (base) => ({
-      ...base,
-      controlPlane: { ...controlPlaneSchema.parse({}), url, token: edgeToken },
-    });
-    log.info('control plane for the workers', { url });
+    embedded = await openInProcessControlPlane(config, controlPlaneLog);
+    checkListedBackends(config, embedded.store, () => listed);
+    log.info('control plane for the workers: in this process, over IPC');
   }
+  const closeControlPlane = async () => {
+    await embedded?.store.stopBackground();
+    await embedded?.store.close();
+  };
 
   const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({
     index,
@@ -155,6 +127,8 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       if (!isFromWorker(message)) return;
       onWorkerMessage(slot, worker, message);
     });
+    if (embedded)
+      answerControlPlaneCalls(workerEndpoint(worker), embedded.controlPlane, { log: controlPlaneLog });
     worker.once('exit', (code, signal) => {
       exited.add(worker);
       if (slot.worker !== worker) return;
@@ -188,9 +162,10 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       case 'hello': {
         const start: ToWorker = {
           type: 'start',
-          config: withPortSlice(workerConfig(config), slot.index, slots.length),
+          config: withPortSlice(config, slot.index, slots.length),
           logLevel: options.logLevel,
           slot: slot.index,
+          controlPlaneOverIpc: embedded !== undefined,
         };
         worker.send(start);
         return;
@@ -276,7 +251,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
         source,
         log: log.child({ component: 'admin' }),
       }).catch(async (err: unknown) => {
-        await controlPlane?.close();
+        await closeControlPlane();
         throw err;
       })
     : undefined;
@@ -290,7 +265,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
     stopping = true;
     for (const slot of slots) slot.worker?.kill();
     await admin?.close();
-    await controlPlane?.close();
+    await closeControlPlane();
     throw err;
   }
 
@@ -320,7 +295,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       const answers = await ask<Extract<FromWorker, { type: 'reloaded' }>>((id, slot) => ({
         type: 'reload',
         id,
-        config: withPortSlice(workerConfig(next), slot.index, slots.length),
+        config: withPortSlice(next, slot.index, slots.length),
       }));
       const failed = answers.filter((answer) => answer && !answer.ok);
       if (failed.length > 0) {
@@ -348,7 +323,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
         slot.worker?.send({ type: 'drain', timeoutMs: lifecycleOf(config).drainTimeout });
       await allExited;
       await admin?.close();
-      await controlPlane?.close();
+      await closeControlPlane();
       log.info('stopped');
     },
     hurry: () => {

@@ -4,6 +4,7 @@ import type { SessionSummary } from '../admin/session-registry.js';
 import { backendStatuses } from '../admin/status-snapshot.js';
 import { describeConfigFailure } from '../config/config-error.js';
 import { lifecycleOf } from '../config/schema.js';
+import { createIpcControlPlane, primaryEndpoint } from '../control-plane/ipc-transport.js';
 import type { Logger } from '../log/logger.js';
 import { createServiceLogger } from '../log/service-logger.js';
 import { DRAIN_DEADLINE_REPLY, type RunningEdgeWorker, startEdgeWorker } from '../runtime/edge-worker.js';
@@ -14,7 +15,8 @@ import { type FromWorker, isToWorker, type ToWorker, type WorkerStatus } from '.
 
 /**
  * A worker process of `ftpx serve --workers N`: waits for its configuration from the primary (with
- * the primary's control plane as `controlPlane.url` and its slice of every passive port range), runs
+ * its slice of every passive port range; the control plane is the primary's, over this same IPC
+ * channel, unless the config names one by controlPlane.url), runs
  * an edge worker, and answers the primary's reload, drain and admin requests. Signals sent to the
  * whole process group are handled as the primary handles them: SIGTERM / SIGINT drain, SIGHUP is left
  * to the primary (which re-reads the config once and hands it to every worker).
@@ -70,7 +72,17 @@ export async function runClusterWorker(): Promise<number> {
           slot: message.slot,
         });
         try {
-          worker = await startEdgeWorker(config, log);
+          worker = await startEdgeWorker(
+            config,
+            log,
+            message.controlPlaneOverIpc
+              ? {
+                  controlPlane: createIpcControlPlane(primaryEndpoint(), {
+                    log: log.child({ component: 'control-plane' }),
+                  }),
+                }
+              : {},
+          );
           send({ type: 'listening', listeners: worker.listeners });
           releaseYoungGeneration();
           // Start-up (~500 modules, the configuration) leaves garbage in the old generation that no collection

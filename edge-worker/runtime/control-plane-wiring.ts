@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ListedBackends } from '../../functions/core/health/index.js';
 import type { Table } from '../../functions/core/store/index.js';
 import type { EdgeMetrics } from '../admin/edge-metrics.js';
 import { instrumentControlPlane } from '../admin/instrumented-control-plane.js';
@@ -59,31 +60,18 @@ export async function importAuthUserFiles(config: FtpxConfig, table: Table, log:
   }
 }
 
+/** The in-process control plane on the store this process opens and owns. */
+export interface OwnedControlPlane {
+  controlPlane: ControlPlaneClient;
+  store: RunningStore;
+}
+
 /**
- * The edge worker's control plane: over HTTP with controlPlane.url (it owns the store, so none is
- * opened here), else in this process on the store (embedded dynalite, or the configured
- * DynamoDB-API endpoint), with the config's AuthUserFiles imported into it.
+ * Opens the store (embedded dynalite, or the configured DynamoDB-API endpoint) and the in-process
+ * control plane on it, with the config's AuthUserFiles imported: an edge worker without
+ * controlPlane.url, and the cluster primary for its workers (over IPC). A failed start closes the store.
  */
-export async function wireControlPlane(
-  config: FtpxConfig,
-  log: Logger,
-  metrics: EdgeMetrics,
-): Promise<WiredControlPlane> {
-  const remoteUrl = config.controlPlane?.url;
-  if (config.controlPlane && remoteUrl !== undefined) {
-    const controlPlane = await createRemoteControlPlane(
-      { ...config.controlPlane, url: remoteUrl },
-      log,
-      metrics,
-    );
-    log.info('control plane is remote', { url: remoteUrl });
-    return {
-      controlPlane,
-      checkListedBackends: () => {},
-      stopBackground: async () => {},
-      close: () => controlPlane.close(),
-    };
-  }
+export async function openInProcessControlPlane(config: FtpxConfig, log: Logger): Promise<OwnedControlPlane> {
   // The store and the in-process control plane load only here: workers of `--workers N` and edge
   // workers with controlPlane.url never need them (nor the AWS SDK and dynalite behind them).
   const [{ startStore }, { createInProcessControlPlane }] = await Promise.all([
@@ -102,43 +90,90 @@ export async function wireControlPlane(
     log,
   });
   try {
-    const controlPlane = instrumentControlPlane(
-      createInProcessControlPlane(store.table, {
-        ...(config.identityHook ? { identityHook: config.identityHook } : {}),
-        discovery: store.discovery,
-        health: healthSettingsOf(config),
-      }),
-      metrics,
-    );
+    const controlPlane = createInProcessControlPlane(store.table, {
+      ...(config.identityHook ? { identityHook: config.identityHook } : {}),
+      discovery: store.discovery,
+      health: healthSettingsOf(config),
+    });
     await importAuthUserFiles(config, store.table, log);
-    return {
-      controlPlane,
-      store,
-      checkListedBackends: (pools) => {
-        const active = healthConfigOf(config).active;
-        if (!active.enabled) return;
-        store.scheduleActiveChecks({
-          listed: () =>
-            pools().map((pool) => ({
-              pool: pool.config.name,
-              backends: pool.global.map((backend) => backend.key),
-              allowDestinationNetworks: pool.config.allowDestinationNetworks ?? [],
-            })),
-          options: activeCheckOptionsOf(config),
-          health: healthSettingsOf(config),
-          intervalMs: active.interval,
-        });
-      },
-      stopBackground: () => store.stopBackground(),
-      close: async () => {
-        await (controlPlane as Partial<ClosableControlPlaneClient>).close?.();
-        await store.close();
-      },
-    };
+    return { controlPlane, store };
   } catch (err) {
     await store.close();
     throw err;
   }
+}
+
+/** With health.active enabled, active checks of the listed backends too, besides the registered ones. */
+export function checkListedBackends(
+  config: FtpxConfig,
+  store: RunningStore,
+  listed: () => ListedBackends[],
+): void {
+  const active = healthConfigOf(config).active;
+  if (!active.enabled) return;
+  store.scheduleActiveChecks({
+    listed,
+    options: activeCheckOptionsOf(config),
+    health: healthSettingsOf(config),
+    intervalMs: active.interval,
+  });
+}
+
+/**
+ * The edge worker's control plane: `given` (a cluster worker's, over IPC to the primary), else over
+ * HTTP with controlPlane.url (it owns the store, so none is opened here), else in this process on
+ * the store (embedded dynalite, or the configured DynamoDB-API endpoint).
+ */
+export async function wireControlPlane(
+  config: FtpxConfig,
+  log: Logger,
+  metrics: EdgeMetrics,
+  given?: ClosableControlPlaneClient,
+): Promise<WiredControlPlane> {
+  if (given) {
+    const controlPlane = instrumentControlPlane(given, metrics);
+    log.info("control plane is the cluster primary's, over IPC");
+    return {
+      controlPlane,
+      checkListedBackends: () => {},
+      stopBackground: async () => {},
+      close: () => controlPlane.close(),
+    };
+  }
+  const remoteUrl = config.controlPlane?.url;
+  if (config.controlPlane && remoteUrl !== undefined) {
+    const controlPlane = await createRemoteControlPlane(
+      { ...config.controlPlane, url: remoteUrl },
+      log,
+      metrics,
+    );
+    log.info('control plane is remote', { url: remoteUrl });
+    return {
+      controlPlane,
+      checkListedBackends: () => {},
+      stopBackground: async () => {},
+      close: () => controlPlane.close(),
+    };
+  }
+  const { controlPlane: inProcess, store } = await openInProcessControlPlane(config, log);
+  const controlPlane = instrumentControlPlane(inProcess, metrics);
+  return {
+    controlPlane,
+    store,
+    checkListedBackends: (pools) =>
+      checkListedBackends(config, store, () =>
+        pools().map((pool) => ({
+          pool: pool.config.name,
+          backends: pool.global.map((backend) => backend.key),
+          allowDestinationNetworks: pool.config.allowDestinationNetworks ?? [],
+        })),
+      ),
+    stopBackground: () => store.stopBackground(),
+    close: async () => {
+      await controlPlane.close();
+      await store.close();
+    },
+  };
 }
 
 /** controlPlane.ca: read once at start; a missing or non-PEM file stops the start with its name. */

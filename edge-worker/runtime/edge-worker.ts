@@ -4,6 +4,7 @@ import { SessionRegistry } from '../admin/session-registry.js';
 import { watchSessionDrops } from '../cluster/memory-return.js';
 import { dnsConfigOf } from '../config/discovery-health.js';
 import type { FtpxConfig } from '../config/schema.js';
+import type { ClosableControlPlaneClient } from '../control-plane/control-plane-client.js';
 import { spliceRelayStatus } from '../ftp/data/splice-relay.js';
 import { tcpCorkStatus } from '../ftp/data/tcp-cork.js';
 import { AbuseDefences } from '../limits/abuse-defences.js';
@@ -82,7 +83,11 @@ const RESTART_ONLY = [
 export async function startEdgeWorker(
   config: FtpxConfig,
   log: Logger,
-  options: { metrics?: EdgeMetrics } = {},
+  options: {
+    metrics?: EdgeMetrics;
+    /** The control plane to use whatever the config says: a cluster worker's, over IPC to its primary. */
+    controlPlane?: ClosableControlPlaneClient;
+  } = {},
 ): Promise<RunningEdgeWorker> {
   const metrics = options.metrics ?? new EdgeMetrics();
   const sessions = new SessionRegistry(metrics);
@@ -126,7 +131,7 @@ export async function startEdgeWorker(
     const splice = spliceRelayStatus();
     if (splice.available) log.info('plain data connections are relayed with splice(2)', { relay: 'splice' });
     else log.info('plain data connections are relayed in JS', { relay: 'js', reason: splice.reason });
-    wired = await wireControlPlane(config, log, metrics);
+    wired = await wireControlPlane(config, log, metrics, options.controlPlane);
     const { controlPlane } = wired;
     reporter = new ConnectionReporter(controlPlane, log, (pool, backend, reachable) =>
       metrics.setBackendHealth(pool, backend, reachable),

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,8 @@ import { ensureSystemUser, type SystemUser } from '../support/system-user.js';
  * Hole 7 of issue 14: the embedded store (dynalite) listened on a loopback TCP port with no
  * authentication, so any local account could read password hashes, TLS ticket keys and backend
  * credentials. Now it listens on a Unix socket in a 0700 directory under dataDir, dataDir itself is
- * 0700, and the cluster's internal control plane takes only its per-run token. Each attack runs
+ * 0700, and the cluster's workers reach the primary's control plane over their IPC channel (no port,
+ * no token; before, a loopback port with a per-run token). Each attack runs
  * as another local user (runuser), while an honest FTP login goes through the proxy.
  */
 let dir: string;
@@ -162,7 +163,7 @@ describe('the embedded store of a single-process edge worker', () => {
   });
 });
 
-describe('the internal control plane of `serve --workers 2`', () => {
+describe('the control plane of `serve --workers 2`', () => {
   let proxy: ProxyProcess | undefined;
   let port: number;
   beforeAll(async () => {
@@ -177,26 +178,18 @@ describe('the internal control plane of `serve --workers 2`', () => {
     await proxy?.stop();
   });
 
-  it('answers another local user only 401 (a per-run token it never logs), while the workers serve', async () => {
-    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(proxy?.stderr() ?? '')?.[1];
-    expect(url, proxy?.stderr()).toBeDefined();
-    const attempt = await asOther('curl', [
-      '--silent',
-      '--max-time',
-      '10',
-      '--write-out',
-      '\n%{http_code}',
-      '-X',
-      'POST',
-      '-H',
-      'content-type: application/json',
-      '-d',
-      JSON.stringify({ pool: 'main', policy: 'RoundRobin', backends: [backend.url] }),
-      `${url}/v1/resolve-backend`,
-    ]);
-    expect(attempt.stdout.toString().trim().split('\n').at(-1)).toBe('401');
-    // The token reaches the workers by IPC only: nothing in the log carries a bearer.
-    expect(proxy?.stderr()).not.toMatch(/Bearer|"token"/);
+  it('listens on no TCP port but the FTP listener: the workers reach the control plane by IPC, not by a port', async () => {
+    await honestLogin(port);
+    const workers = (await readFile(`/proc/${proxy?.pid}/task/${proxy?.pid}/children`, 'utf8'))
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+    expect(workers).toHaveLength(2);
+    // The primary only shares the listener with the workers (node:cluster's round robin).
+    expect(listeningTcpPorts(proxy?.pid as number)).toEqual([port]);
+    for (const worker of workers) expect(listeningTcpPorts(worker), `worker ${worker}`).toEqual([]);
+    // Nothing in the log names a control-plane URL or carries a bearer token any more.
+    expect(proxy?.stderr()).not.toMatch(/Bearer|"token"|"url":"http/);
     await honestLogin(port);
   });
 });
