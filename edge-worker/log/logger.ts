@@ -56,7 +56,15 @@ interface Shared {
 export class Logger {
   private readonly root: PinoLogger;
   private readonly shared: Shared;
-  private readonly context: LogFields;
+  /**
+   * The context, scrubbed, once a line needs it. A child is made per session and per login step
+   * (session, backend, user), and most never write a line at the usual levels: its fields are
+   * copied and scrubbed when the first line is written, not when the child is made.
+   */
+  private resolved: LogFields | undefined;
+  /** Until then: the parent and the fields this logger adds to its context (not yet scrubbed). */
+  private readonly parent: Logger | undefined;
+  private readonly added: LogFields | undefined;
   private readonly channelName: string | undefined;
   private readonly minLevel: LogLevel;
 
@@ -70,14 +78,16 @@ export class Logger {
     };
     this.shared = shared;
     this.root = createPino(sink);
-    this.context = scrub(context) as LogFields;
+    this.resolved = undefined;
+    this.parent = undefined;
+    this.added = context;
     this.channelName = undefined;
     this.minLevel = level;
   }
 
   /** A child logger with more context, sharing this logger's destination, level and traces. */
   child(fields: LogFields): Logger {
-    return Logger.derive(this, { ...this.context, ...(scrub(fields) as LogFields) }, this.channelName);
+    return Logger.derive(this, fields, this.channelName);
   }
 
   /**
@@ -85,7 +95,7 @@ export class Logger {
    * is the lower of log.level and what the channel's trace level allows.
    */
   channel(name: string): Logger {
-    return Logger.derive(this, { ...this.context, channel: name }, name);
+    return Logger.derive(this, { channel: name }, name);
   }
 
   /**
@@ -97,11 +107,21 @@ export class Logger {
     Object.assign(logger, {
       root: createPino(sink),
       shared: { ...this.shared, sink },
-      context: this.context,
+      resolved: this.context,
+      parent: undefined,
+      added: undefined,
       channelName: this.channelName,
       minLevel: this.minLevel,
     });
     return logger;
+  }
+
+  private get context(): LogFields {
+    this.resolved ??= {
+      ...this.parent?.context,
+      ...(this.added ? (scrub(this.added) as LogFields) : {}),
+    };
+    return this.resolved;
   }
 
   isEnabled(level: LogLevel): boolean {
@@ -151,7 +171,7 @@ export class Logger {
     this.root[level]({ ...this.context, ...(fields ? (scrub(fields) as LogFields) : {}) }, scrubText(msg));
   }
 
-  private static derive(parent: Logger, context: LogFields, channel: string | undefined): Logger {
+  private static derive(parent: Logger, added: LogFields, channel: string | undefined): Logger {
     const logger = Object.create(Logger.prototype) as Logger;
     const traced = channel === undefined ? undefined : tracedLevel(parent.shared, channel);
     const channelLevel = traced === undefined || traced === 0 ? undefined : traceLevelAsLogLevel(traced);
@@ -162,7 +182,9 @@ export class Logger {
     Object.assign(logger, {
       root: parent.root,
       shared: parent.shared,
-      context,
+      resolved: undefined,
+      parent,
+      added,
       channelName: channel,
       minLevel,
     });

@@ -98,4 +98,37 @@ describe('logger (pino)', () => {
     expect(traces.map((line) => JSON.parse(line).msg)).toEqual(['unparsable line']);
     expect(JSON.parse(traces[0] ?? '{}').session).toBe('s1');
   });
+
+  it('copies and scrubs a child context only when a line is written (once), its values as they were given', () => {
+    const { log, parsed } = capture('info');
+    let reads = 0;
+    const fields = {
+      get user() {
+        reads += 1;
+        return 'alice';
+      },
+      password: 'hunter2',
+    };
+    const session = log.child({ session: 's1' }).channel('proxy.ftp.sess');
+    const child = session.child(fields).child({ backend: 'ftp://b:hunter2@h:21' });
+    child.debug('below the level');
+    expect(reads).toBe(0);
+    child.info('first');
+    child.info('second');
+    expect(reads).toBe(1);
+    expect(parsed()).toMatchObject([
+      {
+        session: 's1',
+        channel: 'proxy.ftp.sess',
+        user: 'alice',
+        password: '[redacted]',
+        backend: 'ftp://b:[redacted]@h:21',
+        msg: 'first',
+      },
+      { user: 'alice', msg: 'second' },
+    ]);
+    // The parent's context stays its own.
+    session.info('parent');
+    expect(parsed()[2]).not.toHaveProperty('user');
+  });
 });
