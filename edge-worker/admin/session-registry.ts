@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Counter as PromCounter } from 'prom-client';
 import { type Span, tracer } from '../tracing/tracer.js';
@@ -87,8 +87,18 @@ export const untrackedSession: SessionHandle = {
   runTraced: (run) => run(),
 };
 
+/**
+ * A session's id: 12 random hex digits. Taken from a v4 UUID, whose first 12 digits are all random
+ * (the version digit comes after them): randomUUID draws from a pool of random bytes node keeps,
+ * where randomBytes(6) makes a call into the RNG and a Buffer for every session.
+ */
+export function newSessionId(): string {
+  const uuid = randomUUID();
+  return uuid.slice(0, 8) + uuid.slice(9, 13);
+}
+
 class TrackedSession implements SessionHandle {
-  readonly id = randomBytes(6).toString('hex');
+  readonly id = newSessionId();
   user: string | undefined;
   backend: string | undefined;
   backendAddress: string | undefined;

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { type SessionHandle, untrackedSession } from '../../admin/session-registry.js';
+import { newSessionId, type SessionHandle, untrackedSession } from '../../admin/session-registry.js';
 import type { ListenerConfig } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
 import type { TransferLog } from '../../log/transfer-log.js';
@@ -46,7 +45,7 @@ export function socketSessionParts(
   ctx: SocketSessionContext,
   options: { logFields?: Record<string, unknown>; epsv?: boolean | undefined } = {},
 ): FtpSessionParts & { security: FrontendSecurity } {
-  const id = ctx.tracked?.id || randomBytes(6).toString('hex');
+  const id = ctx.tracked?.id || newSessionId();
   const tracked = ctx.tracked ?? untrackedSession;
   const frontend = new FrontendControl(socket, ctx.listener.maxCommandLength);
   const log = ctx.log.child({
