@@ -88,7 +88,8 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   const controlPlaneLog = log.child({ component: 'control-plane' });
   if (config.controlPlane?.url === undefined) {
     await listBackends(config);
-    embedded = await openInProcessControlPlane(config, controlPlaneLog);
+    // Its answers are checked in the worker that asked (ipc-transport.ts), not twice.
+    embedded = await openInProcessControlPlane(config, controlPlaneLog, { checkResponses: false });
     checkListedBackends(config, embedded.store, () => listed);
     log.info('control plane for the workers: in this process, over IPC');
   }

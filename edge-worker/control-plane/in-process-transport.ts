@@ -33,9 +33,16 @@ export function createInProcessControlPlane(
     /** DNS discovery (resolvers, settings) for `+srv` / `+txt` backends. */
     discovery?: DiscoveryContext;
     health?: HealthSettings;
+    /**
+     * false: answers go out unchecked, for a caller that checks them against the same contract on
+     * arrival (a cluster worker over IPC, ipc-transport.ts): one check per answer, in the worker
+     * that uses it, instead of a second one in the primary every worker waits for.
+     */
+    checkResponses?: boolean;
   } = {},
 ): ControlPlaneClient {
   const { identityHook, discovery, health } = options;
+  const call = options.checkResponses === false ? callUnchecked : callChecked;
   const resolveBackend = createResolveBackendHandler({
     table,
     ...(discovery ? { discovery } : {}),
@@ -78,7 +85,7 @@ export function createInProcessControlPlane(
 }
 
 /** Invokes a handler with a deadline and checks its answer against the contract. */
-async function call<S extends z.ZodType>(
+async function callChecked<S extends z.ZodType>(
   operation: string,
   schema: S,
   run: () => Promise<unknown>,
@@ -87,6 +94,15 @@ async function call<S extends z.ZodType>(
   const parsed = schema.safeParse(result);
   if (!parsed.success) throw new ControlPlaneError(operation, 'malformed response', { cause: parsed.error });
   return parsed.data;
+}
+
+/** Invokes a handler with a deadline; the caller checks the answer. */
+function callUnchecked<S extends z.ZodType>(
+  operation: string,
+  _schema: S,
+  run: () => Promise<unknown>,
+): Promise<z.output<S>> {
+  return invoke(operation, run) as Promise<z.output<S>>;
 }
 
 async function invoke<T>(operation: string, call: () => Promise<T>): Promise<T> {

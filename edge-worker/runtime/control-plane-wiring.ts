@@ -71,7 +71,11 @@ export interface OwnedControlPlane {
  * control plane on it, with the config's AuthUserFiles imported: an edge worker without
  * controlPlane.url, and the cluster primary for its workers (over IPC). A failed start closes the store.
  */
-export async function openInProcessControlPlane(config: FtpxConfig, log: Logger): Promise<OwnedControlPlane> {
+export async function openInProcessControlPlane(
+  config: FtpxConfig,
+  log: Logger,
+  options: { checkResponses?: boolean } = {},
+): Promise<OwnedControlPlane> {
   // The store and the in-process control plane load only here: workers of `--workers N` and edge
   // workers with controlPlane.url never need them (nor the AWS SDK and dynalite behind them).
   const [{ startStore }, { createInProcessControlPlane }] = await Promise.all([
@@ -94,6 +98,7 @@ export async function openInProcessControlPlane(config: FtpxConfig, log: Logger)
       ...(config.identityHook ? { identityHook: config.identityHook } : {}),
       discovery: store.discovery,
       health: healthSettingsOf(config),
+      ...options,
     });
     await importAuthUserFiles(config, store.table, log);
     return { controlPlane, store };

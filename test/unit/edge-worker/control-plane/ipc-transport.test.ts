@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type ControlPlaneClient,
   ControlPlaneError,
@@ -15,6 +15,7 @@ import {
   startEmbeddedStore,
 } from '../../../../edge-worker/embedded/store-server.js';
 import { Logger } from '../../../../edge-worker/log/logger.js';
+import { resolveBackendResponseSchema } from '../../../../functions/contract/resolve-backend.js';
 import { createDynamoDbClient } from '../../../../functions/core/store/dynamodb-client.js';
 import { ensureTable, type Table } from '../../../../functions/core/store/table.js';
 
@@ -112,6 +113,29 @@ describe('the control plane over the cluster IPC channel', () => {
     expect(first.candidates.map((c) => c.backend)).toHaveLength(2);
     expect(second.candidates[0]?.backend).not.toBe(first.candidates[0]?.backend);
     await client.close();
+  });
+
+  it('checks each answer once, in the worker, when the primary answers unchecked (as the cluster primary does)', async () => {
+    const channel = new Channel();
+    const unchecked = createInProcessControlPlane(table, { checkResponses: false });
+    answerControlPlaneCalls(channel.primary, unchecked, { log: quietLog().log });
+    const client = createIpcControlPlane(channel.worker);
+    const checks = vi.spyOn(resolveBackendResponseSchema, 'safeParse');
+    try {
+      const answer = await client.resolveBackend({
+        pool: 'ipc-once',
+        policy: 'RoundRobin',
+        backends: BACKENDS,
+      });
+      expect(answer.candidates.map((c) => c.backend).sort()).toEqual(BACKENDS);
+      expect(checks).toHaveBeenCalledTimes(1);
+      // A checked in-process plane (`--workers 1`) still checks its own answers.
+      await inProcess.resolveBackend({ pool: 'ipc-once', policy: 'RoundRobin', backends: BACKENDS });
+      expect(checks).toHaveBeenCalledTimes(2);
+    } finally {
+      checks.mockRestore();
+      await client.close();
+    }
   });
 
   it('raises the in-process error for a handler refusal: same class, message and status (not an outage)', async () => {
