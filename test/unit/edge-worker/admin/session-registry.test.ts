@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EdgeMetrics, sampleValue } from '../../../../edge-worker/admin/edge-metrics.js';
-import { SessionRegistry, Throughput } from '../../../../edge-worker/admin/session-registry.js';
+import { newSessionId, SessionRegistry, Throughput } from '../../../../edge-worker/admin/session-registry.js';
 
 function start(registry: SessionRegistry, closed: string[] = []) {
   return registry.register({
@@ -14,6 +14,15 @@ function start(registry: SessionRegistry, closed: string[] = []) {
 }
 
 describe('session registry', () => {
+  it('gives every session 12 random hex digits (none of them the fixed version digit of a UUID)', () => {
+    const ids = Array.from({ length: 2000 }, () => newSessionId());
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Every position takes more than one value: a fixed digit (the UUID's "4") would show here.
+    for (let i = 0; i < 12; i += 1) expect(new Set(ids.map((id) => id[i])).size).toBeGreaterThan(8);
+    expect(start(new SessionRegistry(new EdgeMetrics())).id).toMatch(/^[0-9a-f]{12}$/);
+  });
+
   it('follows a session of any protocol in the list, the gauges and the end listeners', async () => {
     const metrics = new EdgeMetrics();
     const registry = new SessionRegistry(metrics);
