@@ -74,8 +74,12 @@ export async function relayData(
     if (sink instanceof TLSSocket) sink.resume();
     // TLS records are written as they come; holding a short one back only pays off for a plain socket.
     const holdTail = !(sink instanceof TLSSocket);
-    // Accepted sockets (a passive client's upload) read into a reused buffer too, where Node allows.
-    if (isReadBuffered(source) || adoptReadBuffer(source)) {
+    // Accepted sockets (a passive client's upload) read into a reused buffer too, where Node allows;
+    // TLS sources into staging buffers, unless their bytes are rewritten or paced on the way.
+    if (
+      isReadBuffered(source) ||
+      ((through.length === 0 || !(source instanceof TLSSocket)) && adoptReadBuffer(source))
+    ) {
       const stages: Duplex[] = [
         ...through,
         ...(holdTail && through.length > 0
