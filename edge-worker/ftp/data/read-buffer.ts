@@ -122,6 +122,8 @@ const TLS_RECORD_BYTES = 16 * 1024;
  */
 export const TLS_STAGE_BYTES = 256 * 1024;
 
+type Stage = 0 | 1;
+
 /**
  * A TLS source's records, read straight into one of two reused staging buffers (net's `onread` with
  * a buffer function: TLSWrap copies each record to where the function last pointed) and written to
@@ -135,10 +137,13 @@ export const TLS_STAGE_BYTES = 256 * 1024;
  * instead, and reading stays paused until a stage is free.
  */
 export class RecordBatch {
-  private readonly stages = [Buffer.allocUnsafe(TLS_STAGE_BYTES), Buffer.allocUnsafe(TLS_STAGE_BYTES)];
+  private readonly stages: [Buffer, Buffer] = [
+    Buffer.allocUnsafe(TLS_STAGE_BYTES),
+    Buffer.allocUnsafe(TLS_STAGE_BYTES),
+  ];
   /** The stages being written; the one being filled is never among them while it holds bytes. */
-  private readonly busy = [false, false];
-  private filling = 0;
+  private readonly busy: [boolean, boolean] = [false, false];
+  private filling: Stage = 0;
   private fill = 0;
   /** Records that could not be staged, written on their own (for the bound's test). */
   spilled = 0;
@@ -147,7 +152,7 @@ export class RecordBatch {
   /** The pump's: takes a record's length, true to go on reading. */
   onRecord: ((length: number) => boolean) | undefined;
   /** The pump's: writes a chunk whose memory is free at once or a stage's batch (`stage`). */
-  write: ((bytes: Buffer, stage?: number) => void) | undefined;
+  write: ((bytes: Buffer, stage?: Stage) => void) | undefined;
 
   /** Bytes in the stage being filled: at most TLS_STAGE_BYTES. */
   get staged(): number {
@@ -157,17 +162,23 @@ export class RecordBatch {
   /** net's kBufferGen: where TLSWrap copies the next record. */
   nextBuffer(): Buffer {
     if (!this.busy[this.filling]) {
-      if (TLS_STAGE_BYTES - this.fill >= TLS_RECORD_BYTES) return this.stages[this.filling]!.subarray(this.fill);
+      if (TLS_STAGE_BYTES - this.fill >= TLS_RECORD_BYTES)
+        return this.stages[this.filling].subarray(this.fill);
+      this.unloadUntilPumped();
       this.flush();
-      if (!this.busy[this.filling]) return this.stages[this.filling]!;
+      if (!this.busy[this.filling]) return this.stages[this.filling];
     }
     return Buffer.allocUnsafe(TLS_RECORD_BYTES);
   }
 
   /** net's kBufferCb: a record of `length` bytes has landed in `buffer` (the last nextBuffer). */
   take(length: number, buffer: Uint8Array): boolean {
-    const stage = this.stages[this.filling]!;
-    if (!this.busy[this.filling] && buffer.buffer === stage.buffer && buffer.byteOffset === stage.byteOffset + this.fill) {
+    const stage = this.stages[this.filling];
+    if (
+      !this.busy[this.filling] &&
+      buffer.buffer === stage.buffer &&
+      buffer.byteOffset === stage.byteOffset + this.fill
+    ) {
       this.fill += length;
     } else if (!this.busy[this.filling] && TLS_STAGE_BYTES - this.fill >= length) {
       // Landed where nextBuffer pointed before a flush moved the filling stage on.
@@ -175,10 +186,7 @@ export class RecordBatch {
       this.fill += length;
     } else {
       // No stage can take it: what is staged goes first, then the record as a copy of its own.
-      if (!this.write && this.fill > 0) {
-        this.head.push(Buffer.from(stage.subarray(0, this.fill)));
-        this.fill = 0;
-      }
+      this.unloadUntilPumped();
       this.flush();
       this.spilled++;
       this.head.push(Buffer.from(buffer.subarray(0, length)));
@@ -189,7 +197,7 @@ export class RecordBatch {
 
   /** What is staged, or undefined. */
   peek(): Buffer | undefined {
-    return this.fill > 0 ? this.stages[this.filling]!.subarray(0, this.fill) : undefined;
+    return this.fill > 0 ? this.stages[this.filling].subarray(0, this.fill) : undefined;
   }
 
   /** Forgets what peek returned: the caller took a copy of it. */
@@ -202,15 +210,22 @@ export class RecordBatch {
     if (this.fill === 0 || !this.write) return;
     this.writeHead();
     const stage = this.filling;
-    const batch = this.stages[stage]!.subarray(0, this.fill);
+    const batch = this.stages[stage].subarray(0, this.fill);
     this.busy[stage] = true;
-    this.filling = 1 - stage;
+    this.filling = stage === 0 ? 1 : 0;
     this.fill = 0;
     this.write(batch, stage);
   }
 
+  /** Before the pump took over, a full stage is emptied into `head` (a copy): it has no sink yet. */
+  private unloadUntilPumped(): void {
+    if (this.write || this.fill === 0) return;
+    this.head.push(Buffer.from(this.stages[this.filling].subarray(0, this.fill)));
+    this.fill = 0;
+  }
+
   /** A stage's batch was written: it may be filled again. */
-  written(stage: number): void {
+  written(stage: Stage): void {
     this.busy[stage] = false;
   }
 
