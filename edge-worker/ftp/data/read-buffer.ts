@@ -66,8 +66,8 @@ interface UserBufferHandle {
  * active backend's) the same reused read buffer as connectReadBuffered: net.Server has no `onread`
  * option, so this does what net.Socket's constructor does with one, on the paused socket
  * (pauseOnConnect) before its first read. True when it did; false leaves the socket as it was (a
- * Node whose net.Socket no longer looks like this, bytes already read, a TLS socket), and the relay
- * then streams it as before.
+ * Node whose net.Socket no longer looks like this, bytes already read), and the relay then streams
+ * it as before. A TLS socket gets staging buffers instead (RecordBatch, adoptTlsReadBuffer).
  */
 export function adoptReadBuffer(socket: Socket): boolean {
   if (readers.has(socket)) return true;
