@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import {
 } from '../../support/ftp-backends.js';
 import { curl, pythonFtp } from '../../support/ftp-clients.js';
 import { startTestProxy, type TestProxy } from '../../support/proxy.js';
+import { RawFtp } from '../../support/raw-ftp.js';
 import { createTestCa, type TestCa } from '../../support/test-ca.js';
 
 /** Many times both staging buffers, and not a multiple of a TLS record. */
@@ -73,7 +76,11 @@ describe('TLS data sources read into staging buffers', () => {
         listener: { tls: frontendTls() },
         poolSettings: { tls: { caFile: ca.caCert, engine: 'on', enableDiags: true } },
       }),
-      startTestProxy({ backends: [tlsBackend.url], poolSettings: { tls: { caFile: ca.caCert } } }),
+      startTestProxy({
+        backends: [tlsBackend.url],
+        listener: { timeouts: { stalled: '1s' } },
+        poolSettings: { tls: { caFile: ca.caCert } },
+      }),
       startTestProxy({
         backends: [plainBackend.url],
         listener: { tls: frontendTls() },
@@ -156,4 +163,47 @@ describe('TLS data sources read into staging buffers', () => {
     expect(await sha256File(join(scratch, 'after-abort.bin'))).toBe(bigSha);
     expect(batchedTlsRelayCount()).toBe(before + 2);
   }, 120_000);
+
+  it('ABOR mid-download from a TLS backend to a plain client (Telnet IP and Synch), and the session goes on', async () => {
+    const before = batchedTlsRelayCount();
+    const { result } = await pythonFtp(
+      [
+        { op: 'login' },
+        { op: 'abort-during-retr', path: 'big.bin', bytes: 256 * 1024 },
+        { op: 'pwd' },
+        { op: 'retr', path: 'big.bin', local: join(scratch, 'after-abort-plain.bin') },
+      ],
+      { host: '127.0.0.1', port: plainToTls.port, user: tlsBackend.user, password: tlsBackend.password },
+    );
+    expect(result.results[1]?.error).toBeUndefined();
+    expect(result.results[1]?.reply).toMatch(/^(426|225|226)/);
+    expect(result.results[1]?.noopReply).toMatch(/^200/);
+    expect(result.results[3]?.bytes).toBe(BIG_BYTES);
+    expect(await sha256File(join(scratch, 'after-abort-plain.bin'))).toBe(bigSha);
+    expect(batchedTlsRelayCount()).toBe(before + 2);
+  }, 120_000);
+
+  it('TimeoutStalled ends a download from a TLS backend whose client stops reading', async () => {
+    const before = batchedTlsRelayCount();
+    const ftp = await RawFtp.open(plainToTls.port);
+    await ftp.login(tlsBackend.user, tlsBackend.password);
+    const epsv = await ftp.command('EPSV');
+    const port = Number(/\|\|\|(\d+)\|/.exec(epsv ?? '')?.[1]);
+    const data = connect({ host: '127.0.0.1', port });
+    await once(data, 'connect');
+    // Never read: the socket buffers and both stages fill, and then no byte moves.
+    data.pause();
+    expect(await ftp.command('RETR big.bin')).toMatch(/^150/);
+    const started = Date.now();
+    let last: string | undefined;
+    for (;;) {
+      const reply = await ftp.reply(15_000).catch(() => undefined);
+      if (reply === undefined) break;
+      last = reply;
+    }
+    expect(last).toBe('421 Data transfer stall timeout: 1 second');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(batchedTlsRelayCount()).toBe(before + 1);
+    data.destroy();
+  }, 30_000);
 });
