@@ -74,8 +74,12 @@ export async function relayData(
     if (sink instanceof TLSSocket) sink.resume();
     // TLS records are written as they come; holding a short one back only pays off for a plain socket.
     const holdTail = !(sink instanceof TLSSocket);
-    // Accepted sockets (a passive client's upload) read into a reused buffer too, where Node allows.
-    if (isReadBuffered(source) || adoptReadBuffer(source)) {
+    // Accepted sockets (a passive client's upload) read into a reused buffer too, where Node allows;
+    // TLS sources into staging buffers, unless their bytes are rewritten or paced on the way.
+    if (
+      isReadBuffered(source) ||
+      ((through.length === 0 || !(source instanceof TLSSocket)) && adoptReadBuffer(source))
+    ) {
       const stages: Duplex[] = [
         ...through,
         ...(holdTail && through.length > 0
@@ -128,14 +132,14 @@ export async function relayData(
 }
 
 /**
- * The stream path's work per turn of the event loop (a TLS source, or a socket that could not be
- * given the reused read buffer). A TLS source hands over one record (16 KiB at most) per `data`
- * event, several of them for each read from its socket, all in one poll phase; written one by one to
- * a plain sink, each is a write(2) of its own. With `corkSink` the sink is corked from the first of
- * them until the loop's check phase, so they go out as one writev(2). (A TLS sink is left alone: it
- * would copy the batch into one buffer to encrypt it, and measured no better.) The sink is uncorked
- * at the source's end, before anything reacts to it, so that the end-of-data close still comes right
- * behind the last write (closeIfFlushed).
+ * The stream path's work per turn of the event loop (a TLS source whose bytes are rewritten or paced
+ * on the way, or a socket that could not be given a reused buffer). A TLS source hands over one
+ * record (16 KiB at most) per `data` event, several of them for each read from its socket, all in
+ * one poll phase; written one by one to a plain sink, each is a write(2) of its own. With `corkSink`
+ * the sink is corked from the first of them until the loop's check phase, so they go out as one
+ * writev(2). (A TLS sink is left alone: it would copy the batch into one buffer to encrypt it, and
+ * measured no better.) The sink is uncorked at the source's end, before anything reacts to it, so
+ * that the end-of-data close still comes right behind the last write (closeIfFlushed).
  *
  * Past TURN_BUDGET_BYTES in one turn the source is paused until the check phase, as pumpInto does
  * (read-buffer.ts): otherwise a batch grew to the sink's high-water mark, 1 MiB decrypted and

@@ -27,6 +27,8 @@ export const TURN_BUDGET_BYTES = 64 * 1024;
 interface Reader {
   /** Takes one chunk read into the shared buffer; true when the next read may overwrite it right away. */
   onChunk: ((bytes: Buffer) => boolean) | undefined;
+  /** A TLS source's: its records are staged here rather than handed over one by one. */
+  batch?: RecordBatch;
 }
 
 const readers = new WeakMap<Socket, Reader>();
@@ -64,14 +66,14 @@ interface UserBufferHandle {
  * active backend's) the same reused read buffer as connectReadBuffered: net.Server has no `onread`
  * option, so this does what net.Socket's constructor does with one, on the paused socket
  * (pauseOnConnect) before its first read. True when it did; false leaves the socket as it was (a
- * Node whose net.Socket no longer looks like this, bytes already read, a TLS socket), and the relay
- * then streams it as before.
+ * Node whose net.Socket no longer looks like this, bytes already read), and the relay then streams
+ * it as before. A TLS socket gets staging buffers instead (RecordBatch, adoptTlsReadBuffer).
  */
 export function adoptReadBuffer(socket: Socket): boolean {
   if (readers.has(socket)) return true;
+  if (socket instanceof TLSSocket) return adoptTlsReadBuffer(socket);
   const handle = (socket as unknown as { _handle?: UserBufferHandle | null })._handle;
   if (
-    socket instanceof TLSSocket ||
     !handle ||
     typeof handle.useUserBuffer !== 'function' ||
     handle.reading === true ||
@@ -82,17 +84,202 @@ export function adoptReadBuffer(socket: Socket): boolean {
     return false;
   }
   const own = socket as unknown as Record<symbol, unknown>;
-  const symbols = Object.getOwnPropertySymbols(socket);
-  const [kBuffer, kBufferCb, kBufferGen] = ONREAD_SYMBOLS.map((name) =>
-    symbols.find((symbol) => symbol.description === name),
-  );
-  if (!kBuffer || !kBufferCb || !kBufferGen) return false;
-  if (own[kBuffer] != null || own[kBufferCb] != null || own[kBufferGen] != null) return false;
+  const keys = onreadSymbols(socket);
+  if (!keys) return false;
+  const [kBuffer, kBufferCb] = keys;
   const reader: Reader = { onChunk: undefined };
   const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   handle.useUserBuffer(buffer);
   own[kBuffer] = buffer;
   own[kBufferCb] = readerCallback(reader);
+  socket.pause();
+  readers.set(socket, reader);
+  return true;
+}
+
+/** net's `onread` symbols of a socket that has none set yet, or undefined. */
+function onreadSymbols(socket: Socket): [symbol, symbol, symbol] | undefined {
+  const own = socket as unknown as Record<symbol, unknown>;
+  const symbols = Object.getOwnPropertySymbols(socket);
+  const [kBuffer, kBufferCb, kBufferGen] = ONREAD_SYMBOLS.map((name) =>
+    symbols.find((symbol) => symbol.description === name),
+  );
+  if (!kBuffer || !kBufferCb || !kBufferGen) return undefined;
+  if (own[kBuffer] != null || own[kBufferCb] != null || own[kBufferGen] != null) return undefined;
+  return [kBuffer, kBufferCb, kBufferGen];
+}
+
+/**
+ * The largest piece TLSWrap hands over at once: one record's plaintext (its ClearOut reads 16 KiB
+ * at a time, RFC 8446 5.1's maximum record size).
+ */
+const TLS_RECORD_BYTES = 16 * 1024;
+
+/**
+ * Size of each of a TLS source's two staging buffers. TLSWrap decrypts every record of a socket
+ * read (at most libuv's 64 KiB, plus a record left over from the read before) before it looks at a
+ * pause, so a stage holds one turn's TURN_BUDGET_BYTES plus those: 64 + 80 KiB, well within this.
+ */
+export const TLS_STAGE_BYTES = 256 * 1024;
+
+type Stage = 0 | 1;
+
+/**
+ * A TLS source's records, read straight into one of two reused staging buffers (net's `onread` with
+ * a buffer function: TLSWrap copies each record to where the function last pointed) and written to
+ * the sink as one batch per turn of the event loop, or as soon as a stage has no room for another
+ * record. Why not read-buffer.ts's pause-until-written rule: TLSWrap goes on delivering the records
+ * of one socket read after the callback asked to pause, so each must land somewhere new.
+ *
+ * The bound, enforced in nextBuffer: never more than the two stages (2 × TLS_STAGE_BYTES); one is
+ * filled while the other may be on its way to the sink. When both are taken (a Node that delivers
+ * more after a pause than the stage has room for), a record goes to the sink as a buffer of its own
+ * instead, and reading stays paused until a stage is free.
+ */
+export class RecordBatch {
+  private readonly stages: [Buffer, Buffer] = [
+    Buffer.allocUnsafe(TLS_STAGE_BYTES),
+    Buffer.allocUnsafe(TLS_STAGE_BYTES),
+  ];
+  /** The stages being written; the one being filled is never among them while it holds bytes. */
+  private readonly busy: [boolean, boolean] = [false, false];
+  private filling: Stage = 0;
+  private fill = 0;
+  /** Records that could not be staged, written on their own (for the bound's test). */
+  spilled = 0;
+  /** Bytes read before the reader took over (the stream had buffered them), written first. */
+  head: Buffer[] = [];
+  /** The pump's: takes a record's length, true to go on reading. */
+  onRecord: ((length: number) => boolean) | undefined;
+  /** The pump's: writes a chunk whose memory is free at once or a stage's batch (`stage`). */
+  write: ((bytes: Buffer, stage?: Stage) => void) | undefined;
+
+  /** Bytes in the stage being filled: at most TLS_STAGE_BYTES. */
+  get staged(): number {
+    return this.fill;
+  }
+
+  /** net's kBufferGen: where TLSWrap copies the next record. */
+  nextBuffer(): Buffer {
+    if (!this.busy[this.filling]) {
+      if (TLS_STAGE_BYTES - this.fill >= TLS_RECORD_BYTES)
+        return this.stages[this.filling].subarray(this.fill);
+      this.unloadUntilPumped();
+      this.flush();
+      if (!this.busy[this.filling]) return this.stages[this.filling];
+    }
+    return Buffer.allocUnsafe(TLS_RECORD_BYTES);
+  }
+
+  /** net's kBufferCb: a record of `length` bytes has landed in `buffer` (the last nextBuffer). */
+  take(length: number, buffer: Uint8Array): boolean {
+    const stage = this.stages[this.filling];
+    if (
+      !this.busy[this.filling] &&
+      buffer.buffer === stage.buffer &&
+      buffer.byteOffset === stage.byteOffset + this.fill
+    ) {
+      this.fill += length;
+    } else if (!this.busy[this.filling] && TLS_STAGE_BYTES - this.fill >= length) {
+      // Landed where nextBuffer pointed before a flush moved the filling stage on.
+      stage.set(buffer.subarray(0, length), this.fill);
+      this.fill += length;
+    } else {
+      // No stage can take it: what is staged goes first, then the record as a copy of its own.
+      this.unloadUntilPumped();
+      this.flush();
+      this.spilled++;
+      this.head.push(Buffer.from(buffer.subarray(0, length)));
+      this.writeHead();
+    }
+    return this.onRecord?.(length) ?? false;
+  }
+
+  /** What is staged, or undefined. */
+  peek(): Buffer | undefined {
+    return this.fill > 0 ? this.stages[this.filling].subarray(0, this.fill) : undefined;
+  }
+
+  /** Forgets what peek returned: the caller took a copy of it. */
+  drop(): void {
+    this.fill = 0;
+  }
+
+  /** Writes what is staged as one batch, and moves filling on to the other stage. */
+  flush(): void {
+    if (this.fill === 0 || !this.write) return;
+    this.writeHead();
+    const stage = this.filling;
+    const batch = this.stages[stage].subarray(0, this.fill);
+    this.busy[stage] = true;
+    this.filling = stage === 0 ? 1 : 0;
+    this.fill = 0;
+    this.write(batch, stage);
+  }
+
+  /** Before the pump took over, a full stage is emptied into `head` (a copy): it has no sink yet. */
+  private unloadUntilPumped(): void {
+    if (this.write || this.fill === 0) return;
+    this.head.push(Buffer.from(this.stages[this.filling].subarray(0, this.fill)));
+    this.fill = 0;
+  }
+
+  /** A stage's batch was written: it may be filled again. */
+  written(stage: Stage): void {
+    this.busy[stage] = false;
+  }
+
+  /** True when the stage being filled can take records. */
+  get ready(): boolean {
+    return !this.busy[this.filling];
+  }
+
+  writeHead(): void {
+    if (!this.write) return;
+    const head = this.head;
+    this.head = [];
+    for (const chunk of head) this.write(chunk);
+  }
+}
+
+/**
+ * adoptReadBuffer for a TLS socket (a data connection, after its handshake): its TLSWrap handle
+ * takes `useUserBuffer` as net's handles do, and net's pause()/resume() and read callback then work
+ * on it as on a connected socket with `onread`. Whatever the stream had already decrypted and
+ * buffered is taken first and written before the records. False when the socket does not look as
+ * expected (the relay then streams it).
+ */
+function adoptTlsReadBuffer(socket: TLSSocket): boolean {
+  const handle = (socket as unknown as { _handle?: UserBufferHandle | null })._handle;
+  if (
+    !handle ||
+    typeof handle.useUserBuffer !== 'function' ||
+    typeof (handle as { readStop?: unknown }).readStop !== 'function' ||
+    socket.readableEnded ||
+    socket.destroyed ||
+    socket.listenerCount('data') > 0 ||
+    socket.readableFlowing === true
+  ) {
+    return false;
+  }
+  const keys = onreadSymbols(socket);
+  if (!keys) return false;
+  const [kBuffer, kBufferCb, kBufferGen] = keys;
+  const own = socket as unknown as Record<symbol, unknown>;
+  const batch = new RecordBatch();
+  const reader: Reader = { onChunk: undefined, batch };
+  const first = batch.nextBuffer();
+  handle.useUserBuffer(first);
+  own[kBuffer] = first;
+  own[kBufferCb] = (length: number, buffer: Uint8Array) => batch.take(length, buffer);
+  own[kBufferGen] = () => batch.nextBuffer();
+  // pause() stops the handle's reading now that kBuffer is set (net.Socket.prototype.pause).
+  socket.pause();
+  while (socket.readableLength > 0) {
+    const chunk = socket.read() as Buffer | null;
+    if (chunk === null) break;
+    batch.head.push(chunk);
+  }
   socket.pause();
   readers.set(socket, reader);
   return true;
@@ -129,6 +316,7 @@ export function pumpInto(
 ): Promise<void> {
   const reader = readers.get(source);
   if (!reader) return Promise.reject(new Error('socket was not created by connectReadBuffered'));
+  if (reader.batch) return pumpBatches(source, reader.batch, sink, options);
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     // Bytes read since this relay last let the event loop go round, and the resume that does so.
@@ -198,6 +386,127 @@ export function pumpInto(
       write(options.copy ? Buffer.from(chunk) : chunk);
       return false;
     };
+    source.resume();
+  });
+}
+
+let batchedRelays = 0;
+
+/** How many relays have read a TLS source into staging buffers in this process (for the tests). */
+export function batchedTlsRelayCount(): number {
+  return batchedRelays;
+}
+
+/**
+ * pumpInto for a TLS source (RecordBatch): the records of a turn go to the sink as one write when
+ * the loop reaches its check phase, as they arrive past TURN_BUDGET_BYTES (reading then waits for
+ * that phase, so other sockets are served first), or when a stage is full. Reading pauses while no
+ * stage is free or the sink is above its high-water mark, and resumes when a stage was written or
+ * the sink drained. A batch of a turn in which the source ran dry may be its last: it is held back
+ * like pumpInto's short chunks (tail-hold.ts), so an EOF right behind goes out with it.
+ */
+function pumpBatches(
+  source: Socket,
+  batch: RecordBatch,
+  sink: Parameters<typeof pumpInto>[1],
+  options: Parameters<typeof pumpInto>[2],
+): Promise<void> {
+  batchedRelays++;
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    let sinceYield = 0;
+    // Reading was paused by this pump (the callback returned false), and the end of the turn.
+    let paused = false;
+    let turnEnd: NodeJS.Immediate | undefined;
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearImmediate(turnEnd);
+      turnEnd = undefined;
+      hold?.dispose();
+      batch.onRecord = undefined;
+      batch.write = undefined;
+      sink.off('drain', resumeReading);
+      options.signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const resumeReading = () => {
+      if (!paused || settled || source.destroyed || turnEnd || !batch.ready) return;
+      if ((sink as { writableNeedDrain?: boolean }).writableNeedDrain) return;
+      paused = false;
+      source.resume();
+    };
+    // Whatever is held back was read before these bytes: it goes first.
+    batch.write = (bytes, stage) => {
+      hold?.release();
+      sink.write(bytes, (err?: Error | null) => {
+        if (stage !== undefined) batch.written(stage);
+        if (err) settle(err);
+        else resumeReading();
+      });
+    };
+    const hold = options.holdTail ? new TailHold((chunk) => batch.write?.(chunk)) : undefined;
+    const writeStaged = (mayHold: boolean) => {
+      const staged = batch.peek();
+      if (!staged) return;
+      if (options.copy || (mayHold && hold?.offer(staged, true))) {
+        if (options.copy) {
+          hold?.release();
+          batch.writeHead();
+          batch.write?.(Buffer.from(staged));
+        }
+        batch.drop();
+        return;
+      }
+      hold?.release();
+      batch.flush();
+    };
+    const endTurn = () => {
+      turnEnd = undefined;
+      sinceYield = 0;
+      if (settled) return;
+      // Still reading at the end of the turn: the source ran dry, and this may be its last batch.
+      writeStaged(!paused);
+      resumeReading();
+    };
+    batch.onRecord = (length) => {
+      sinceYield += length;
+      options.onProgress(length);
+      turnEnd ??= setImmediate(endTurn);
+      if (
+        sinceYield < TURN_BUDGET_BYTES &&
+        batch.ready &&
+        !(sink as { writableNeedDrain?: boolean }).writableNeedDrain
+      ) {
+        return true;
+      }
+      paused = true;
+      return false;
+    };
+    const onAbort = () => settle(new Error('aborted'));
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    source.on('error', settle);
+    sink.on('error', settle);
+    sink.on('drain', resumeReading);
+    source.on('end', () => {
+      if (settled) return;
+      options.beforeLastWrite?.();
+      hold?.release();
+      batch.writeHead();
+      writeStaged(false);
+      if (options.endHead) {
+        sink.end();
+      } else {
+        options.onEnd?.();
+        settle();
+      }
+    });
+    if (options.endHead) sink.on('finish', () => settle());
+    let headBytes = 0;
+    for (const chunk of batch.head) headBytes += chunk.length;
+    if (headBytes > 0) options.onProgress(headBytes);
+    batch.writeHead();
     source.resume();
   });
 }
