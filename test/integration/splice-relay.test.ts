@@ -1,10 +1,13 @@
-import { once } from 'node:events';
-import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splicedRelayCount, spliceRelayStatus } from '../../edge-worker/ftp/data/splice-relay.js';
+import {
+  expectAbortThenWholeDownload,
+  expectStallTimeout,
+  loggedBytes,
+} from '../support/data-relay-checks.js';
 import {
   type FtpBackend,
   makeRandomFile,
@@ -12,20 +15,10 @@ import {
   startFtpBackend,
   writeHomeFile,
 } from '../support/ftp-backends.js';
-import { curl, pythonFtp } from '../support/ftp-clients.js';
+import { curl } from '../support/ftp-clients.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
-import { RawFtp } from '../support/raw-ftp.js';
 
 const BIG_BYTES = 48 * 1024 * 1024 + 321;
-
-/** The byte counts of an xferlog, in order (the 8th field: after the date, the duration, the host). */
-async function loggedBytes(file: string): Promise<number[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => Number(line.trim().split(/\s+/)[7]));
-}
 
 /**
  * Plain client, plain backend, nothing to rewrite: the kernel relays the data connection
@@ -87,44 +80,17 @@ describe.runIf(spliceRelayStatus().available)('splice relay through ftpx', () =>
 
   it('aborts a spliced download with ABOR and the session goes on', async () => {
     const before = splicedRelayCount();
-    const { result } = await pythonFtp(
-      [
-        { op: 'login' },
-        { op: 'abort-during-retr', path: 'big.bin', bytes: 256 * 1024 },
-        { op: 'pwd' },
-        { op: 'retr', path: 'big.bin', local: join(scratch, 'after-abort.bin') },
-      ],
+    await expectAbortThenWholeDownload(
       { host: '127.0.0.1', port: proxy.port, user: backend.user, password: backend.password },
+      { path: 'big.bin', bytes: BIG_BYTES, sha256: bigSha, local: join(scratch, 'after-abort.bin') },
     );
-    expect(result.results[1]?.error).toBeUndefined();
-    expect(result.results[1]?.reply).toMatch(/^(426|225|226)/);
-    expect(result.results[1]?.noopReply).toMatch(/^200/);
-    expect(result.results[3]?.bytes).toBe(BIG_BYTES);
-    expect(await sha256File(join(scratch, 'after-abort.bin'))).toBe(bigSha);
     expect(splicedRelayCount()).toBe(before + 2);
   }, 60_000);
 
   it('TimeoutStalled ends a spliced download whose client stops reading', async () => {
     const before = splicedRelayCount();
-    const ftp = await RawFtp.open(proxy.port);
-    await ftp.login(backend.user, backend.password);
-    const epsv = await ftp.command('EPSV');
-    const port = Number(/\|\|\|(\d+)\|/.exec(epsv ?? '')?.[1]);
-    const data = connect({ host: '127.0.0.1', port });
-    await once(data, 'connect');
-    // Never read: the buffers and the relay's pipe fill, and then no byte moves.
-    data.pause();
-    expect(await ftp.command('RETR big.bin')).toMatch(/^150/);
-    const started = Date.now();
-    let last: string | undefined;
-    for (;;) {
-      const reply = await ftp.reply(15_000).catch(() => undefined);
-      if (reply === undefined) break;
-      last = reply;
-    }
-    expect(last).toBe('421 Data transfer stall timeout: 1 second');
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // The buffers and the relay's pipe fill, and then no byte moves.
+    await expectStallTimeout(proxy.port, backend.user, backend.password, 'big.bin');
     expect(splicedRelayCount()).toBe(before + 1);
-    data.destroy();
   }, 30_000);
 });

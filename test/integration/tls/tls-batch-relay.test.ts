@@ -1,10 +1,13 @@
-import { once } from 'node:events';
-import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchedTlsRelayCount, TLS_STAGE_BYTES } from '../../../edge-worker/ftp/data/read-buffer.js';
+import {
+  expectAbortThenWholeDownload,
+  expectStallTimeout,
+  loggedBytes,
+} from '../../support/data-relay-checks.js';
 import {
   type FtpBackend,
   makeRandomFile,
@@ -12,22 +15,12 @@ import {
   startFtpBackend,
   writeHomeFile,
 } from '../../support/ftp-backends.js';
-import { curl, pythonFtp } from '../../support/ftp-clients.js';
+import { curl } from '../../support/ftp-clients.js';
 import { startTestProxy, type TestProxy } from '../../support/proxy.js';
-import { RawFtp } from '../../support/raw-ftp.js';
 import { createTestCa, type TestCa } from '../../support/test-ca.js';
 
 /** Many times both staging buffers, and not a multiple of a TLS record. */
 const BIG_BYTES = 24 * 1024 * 1024 + 321;
-
-/** The byte counts of an xferlog, in order (the 8th field: after the date, the duration, the host). */
-async function loggedBytes(file: string): Promise<number[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => Number(line.trim().split(/\s+/)[7]));
-}
 
 /**
  * TLS data sources (read-buffer.ts RecordBatch): the records of a client's or a backend's TLS data
@@ -138,13 +131,7 @@ describe('TLS data sources read into staging buffers', () => {
 
   it('ABOR mid-download over FTPS both legs, and the next download is whole', async () => {
     const before = batchedTlsRelayCount();
-    const { result } = await pythonFtp(
-      [
-        { op: 'login' },
-        { op: 'abort-during-retr', path: 'big.bin', bytes: 256 * 1024, style: 'inband' },
-        { op: 'pwd' },
-        { op: 'retr', path: 'big.bin', local: join(scratch, 'after-abort.bin') },
-      ],
+    await expectAbortThenWholeDownload(
       {
         host: '127.0.0.1',
         port: tlsToTls.port,
@@ -154,56 +141,25 @@ describe('TLS data sources read into staging buffers', () => {
         caFile: ca.caCert,
         serverName: 'localhost',
       },
+      { path: 'big.bin', bytes: BIG_BYTES, sha256: bigSha, local: join(scratch, 'after-abort.bin') },
+      'inband',
     );
-    const ops = result.results.filter((op) => op.op !== 'auth' && op.op !== 'prot');
-    expect(ops[1]?.error).toBeUndefined();
-    expect(ops[1]?.reply).toMatch(/^(426|225|226)/);
-    expect(ops[1]?.noopReply).toMatch(/^200/);
-    expect(ops[3]?.bytes).toBe(BIG_BYTES);
-    expect(await sha256File(join(scratch, 'after-abort.bin'))).toBe(bigSha);
     expect(batchedTlsRelayCount()).toBe(before + 2);
   }, 120_000);
 
   it('ABOR mid-download from a TLS backend to a plain client (Telnet IP and Synch), and the session goes on', async () => {
     const before = batchedTlsRelayCount();
-    const { result } = await pythonFtp(
-      [
-        { op: 'login' },
-        { op: 'abort-during-retr', path: 'big.bin', bytes: 256 * 1024 },
-        { op: 'pwd' },
-        { op: 'retr', path: 'big.bin', local: join(scratch, 'after-abort-plain.bin') },
-      ],
+    await expectAbortThenWholeDownload(
       { host: '127.0.0.1', port: plainToTls.port, user: tlsBackend.user, password: tlsBackend.password },
+      { path: 'big.bin', bytes: BIG_BYTES, sha256: bigSha, local: join(scratch, 'after-abort-plain.bin') },
     );
-    expect(result.results[1]?.error).toBeUndefined();
-    expect(result.results[1]?.reply).toMatch(/^(426|225|226)/);
-    expect(result.results[1]?.noopReply).toMatch(/^200/);
-    expect(result.results[3]?.bytes).toBe(BIG_BYTES);
-    expect(await sha256File(join(scratch, 'after-abort-plain.bin'))).toBe(bigSha);
     expect(batchedTlsRelayCount()).toBe(before + 2);
   }, 120_000);
 
   it('TimeoutStalled ends a download from a TLS backend whose client stops reading', async () => {
     const before = batchedTlsRelayCount();
-    const ftp = await RawFtp.open(plainToTls.port);
-    await ftp.login(tlsBackend.user, tlsBackend.password);
-    const epsv = await ftp.command('EPSV');
-    const port = Number(/\|\|\|(\d+)\|/.exec(epsv ?? '')?.[1]);
-    const data = connect({ host: '127.0.0.1', port });
-    await once(data, 'connect');
-    // Never read: the socket buffers and both stages fill, and then no byte moves.
-    data.pause();
-    expect(await ftp.command('RETR big.bin')).toMatch(/^150/);
-    const started = Date.now();
-    let last: string | undefined;
-    for (;;) {
-      const reply = await ftp.reply(15_000).catch(() => undefined);
-      if (reply === undefined) break;
-      last = reply;
-    }
-    expect(last).toBe('421 Data transfer stall timeout: 1 second');
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // The socket buffers and both stages fill, and then no byte moves.
+    await expectStallTimeout(plainToTls.port, tlsBackend.user, tlsBackend.password, 'big.bin');
     expect(batchedTlsRelayCount()).toBe(before + 1);
-    data.destroy();
   }, 30_000);
 });
