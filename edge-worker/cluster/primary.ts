@@ -1,6 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { ListedBackends } from '../../functions/core/health/index.js';
 import { type AdminSource, KICK_REPLY, startAdminServer } from '../admin/admin-server.js';
 import type { MetricsSnapshot } from '../admin/edge-metrics.js';
 import { processMetricsRegistry } from '../admin/process-metrics.js';
@@ -12,7 +11,7 @@ import { answerControlPlaneCalls, workerEndpoint } from '../control-plane/ipc-tr
 import type { ListeningAddress } from '../listeners/ftp-listener.js';
 import { type LogLevel, silentLogger } from '../log/logger.js';
 import { createServiceLogger } from '../log/service-logger.js';
-import { loadPool } from '../reverse/pool.js';
+import { loadPool, type Pool } from '../reverse/pool.js';
 import {
   checkListedBackends,
   type OwnedControlPlane,
@@ -75,22 +74,15 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   });
   /** The embedded control plane's store, owned here; its functions answer the workers over IPC. */
   let embedded: OwnedControlPlane | undefined;
-  /** The config's listed backends, for the active health checks (updated on reload). */
-  let listed: ListedBackends[] = [];
-  const listBackends = async (from: FtpxConfig) => {
-    const pools = await Promise.all(from.pools.map((pool) => loadPool(pool, silentLogger)));
-    listed = pools.map((pool) => ({
-      pool: pool.config.name,
-      backends: pool.global.map((backend) => backend.key),
-      allowDestinationNetworks: pool.config.allowDestinationNetworks ?? [],
-    }));
-  };
+  /** The config's pools, for the active health checks of their listed backends (updated on reload). */
+  let pools: Pool[] = [];
+  const loadPools = (from: FtpxConfig) => Promise.all(from.pools.map((pool) => loadPool(pool, silentLogger)));
   const controlPlaneLog = log.child({ component: 'control-plane' });
   if (config.controlPlane?.url === undefined) {
-    await listBackends(config);
+    pools = await loadPools(config);
     // Its answers are checked in the worker that asked (ipc-transport.ts), not twice.
     embedded = await openInProcessControlPlane(config, controlPlaneLog, { checkResponses: false });
-    checkListedBackends(config, embedded.store, () => listed);
+    checkListedBackends(config, embedded.store, () => pools);
     log.info('control plane for the workers: in this process, over IPC');
   }
   const closeControlPlane = async () => {
@@ -270,23 +262,14 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
     throw err;
   }
 
-  for (const listener of listeners) {
-    process.stderr.write(
-      `ftpx: listening on ${listener.address}:${listener.port} (pool ${listener.pool}, ${slots.length} worker processes)\n`,
-    );
-  }
-  // Start-up (~500 modules, the configuration) leaves garbage in the old generation that no collection
-  // reaches before the first sessions; collected now, it costs no session a pause (bench/README.md,
-  // "Before sessions, measured exactly": heap in use 25.4 → 22.4 MiB primary, 18.1 → 15.5 worker).
-  returnMemory();
-
   const signals = handleLifecycleSignals({
     reload: async () => {
       let next: FtpxConfig;
+      let nextPools: Pool[];
       try {
         next = options.reloadConfig();
         // The static backend lists too, here once, so that the workers do not part ways over them.
-        for (const pool of next.pools) await loadPool(pool, silentLogger);
+        nextPools = await loadPools(next);
       } catch (err) {
         log.error('configuration reload rejected; the running configuration stays', {
           errors: describeConfigFailure(err),
@@ -307,7 +290,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       }
       // Workers started from now on (restarts) get the new configuration too.
       config = { ...next, admin: config.admin, lifecycle: config.lifecycle, log: config.log };
-      await listBackends(next);
+      pools = nextPools;
       log.info('configuration reloaded', {
         workers: answers.length,
         notApplied: answers[0]?.notApplied ?? [],
@@ -331,6 +314,17 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
       for (const slot of slots) slot.worker?.send({ type: 'drain', timeoutMs: 0 });
     },
   });
+  // Announced only now that the signal handlers exist: a SIGHUP right after "listening on" reloads,
+  // it does not kill the primary by the default action.
+  for (const listener of listeners) {
+    process.stderr.write(
+      `ftpx: listening on ${listener.address}:${listener.port} (pool ${listener.pool}, ${slots.length} worker processes)\n`,
+    );
+  }
+  // Start-up (~500 modules, the configuration) leaves garbage in the old generation that no collection
+  // reaches before the first sessions; collected now, it costs no session a pause (bench/README.md,
+  // "Before sessions, measured exactly": heap in use 25.4 → 22.4 MiB primary, 18.1 → 15.5 worker).
+  returnMemory();
   await signals.stopped;
   signals.dispose();
   await service.close();

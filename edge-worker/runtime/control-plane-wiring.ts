@@ -108,20 +108,38 @@ export async function openInProcessControlPlane(
   }
 }
 
-/** With health.active enabled, active checks of the listed backends too, besides the registered ones. */
-export function checkListedBackends(
-  config: FtpxConfig,
-  store: RunningStore,
-  listed: () => ListedBackends[],
-): void {
+/**
+ * With health.active enabled, active checks of the pools' listed backends too, besides the
+ * registered ones (the embedded control plane has no EventBridge). `pools` is read at every round,
+ * so a reload's pools are checked from the next one.
+ */
+export function checkListedBackends(config: FtpxConfig, store: RunningStore, pools: () => Pool[]): void {
   const active = healthConfigOf(config).active;
   if (!active.enabled) return;
   store.scheduleActiveChecks({
-    listed,
+    listed: () => pools().map(listedBackendsOf),
     options: activeCheckOptionsOf(config),
     health: healthSettingsOf(config),
     intervalMs: active.interval,
   });
+}
+
+function listedBackendsOf(pool: Pool): ListedBackends {
+  return {
+    pool: pool.config.name,
+    backends: pool.global.map((backend) => backend.key),
+    allowDestinationNetworks: pool.config.allowDestinationNetworks ?? [],
+  };
+}
+
+/** A control plane whose store another process owns: nothing to check or stop here, only to close. */
+function ownedElsewhere(controlPlane: ClosableControlPlaneClient): WiredControlPlane {
+  return {
+    controlPlane,
+    checkListedBackends: () => {},
+    stopBackground: async () => {},
+    close: () => controlPlane.close(),
+  };
 }
 
 /**
@@ -136,14 +154,8 @@ export async function wireControlPlane(
   given?: ClosableControlPlaneClient,
 ): Promise<WiredControlPlane> {
   if (given) {
-    const controlPlane = instrumentControlPlane(given, metrics);
     log.info("control plane is the cluster primary's, over IPC");
-    return {
-      controlPlane,
-      checkListedBackends: () => {},
-      stopBackground: async () => {},
-      close: () => controlPlane.close(),
-    };
+    return ownedElsewhere(instrumentControlPlane(given, metrics));
   }
   const remoteUrl = config.controlPlane?.url;
   if (config.controlPlane && remoteUrl !== undefined) {
@@ -153,26 +165,14 @@ export async function wireControlPlane(
       metrics,
     );
     log.info('control plane is remote', { url: remoteUrl });
-    return {
-      controlPlane,
-      checkListedBackends: () => {},
-      stopBackground: async () => {},
-      close: () => controlPlane.close(),
-    };
+    return ownedElsewhere(controlPlane);
   }
   const { controlPlane: inProcess, store } = await openInProcessControlPlane(config, log);
   const controlPlane = instrumentControlPlane(inProcess, metrics);
   return {
     controlPlane,
     store,
-    checkListedBackends: (pools) =>
-      checkListedBackends(config, store, () =>
-        pools().map((pool) => ({
-          pool: pool.config.name,
-          backends: pool.global.map((backend) => backend.key),
-          allowDestinationNetworks: pool.config.allowDestinationNetworks ?? [],
-        })),
-      ),
+    checkListedBackends: (pools) => checkListedBackends(config, store, pools),
     stopBackground: () => store.stopBackground(),
     close: async () => {
       await controlPlane.close();

@@ -261,6 +261,58 @@ describe('the control plane over the IPC channel of `serve --workers 2`', () => 
       /"reason":"control plane: control plane authenticate: [^"]*",[^\n]*"msg":"login failed"/,
     );
   }, 30_000);
+
+  it("the primary's active health checks cover the listed backends, and a reload's new ones", async () => {
+    const port = await freePort();
+    const file = join(dir, 'health.yaml');
+    const write = (listed: FtpBackend[]) =>
+      writeFile(
+        file,
+        [
+          `dataDir: ${join(dir, 'data-health')}`,
+          'log: { level: info }',
+          'health: { passive: { enabled: false }, active: { enabled: true, interval: 300ms, timeout: 1s } }',
+          'listeners:',
+          `  - { address: 127.0.0.1, port: ${port}, pool: hc }`,
+          'pools:',
+          `  - { name: hc, backends: [${listed.map((b) => b.url).join(', ')}] }`,
+          '',
+        ].join('\n'),
+      );
+    const [a, b, c] = backends as [FtpBackend, FtpBackend, FtpBackend];
+    await write([a, b]);
+    const proxy = await startProxyProcess({ args: ['serve', '--config', file, '--workers', '2'], port });
+    try {
+      /** The ports of the backends the primary logged a passed check of (keys carry no credentials). */
+      const passed = () =>
+        new Set(
+          proxy
+            .stderr()
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => JSON.parse(line) as Record<string, unknown>)
+            .filter((line) => line.msg === 'health check passed' && line.pool === 'hc')
+            .map((line) => Number(/:(\d+)$/.exec(String(line.backend))?.[1])),
+        );
+      const waitFor = async (ports: number[]) => {
+        const started = Date.now();
+        while (!ports.every((p) => passed().has(p)) && Date.now() - started < 10_000)
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        return [...passed()].sort((x, y) => x - y);
+      };
+      expect(await waitFor([a.port, b.port])).toEqual([a.port, b.port].sort((x, y) => x - y));
+      // The primary says "listening on" once its signal handlers exist.
+      await expect.poll(() => proxy.stderr().includes('ftpx: listening on')).toBe(true);
+      await write([a, b, c]);
+      proxy.signal('SIGHUP');
+      await expect
+        .poll(() => proxy.stderr().includes('"msg":"configuration reloaded"'), { timeout: 10_000 })
+        .toBe(true);
+      expect(await waitFor([a.port, b.port, c.port])).toEqual([a.port, b.port, c.port].sort((x, y) => x - y));
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
 });
 
 /** With controlPlane.url the workers keep calling that control plane over HTTP; the primary opens no store. */
